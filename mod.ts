@@ -1,0 +1,44 @@
+/**
+ * llmperf: load testing and benchmarking for LLM inference services (vLLM, SGLang, TGI, Ollama,
+ * any OpenAI-compatible endpoint), compatible with `evalscope perf`'s flags, tables and result
+ * files.
+ *
+ * @example Run a benchmark against the built-in mock server
+ * ```ts
+ * import { runPerfBenchmark, startMockServer } from "@llmperf/llmperf";
+ *
+ * const mock = startMockServer({ port: 0, ttftMs: 50, itlMs: 10, outputTokens: 64 });
+ * const result = await runPerfBenchmark({
+ *   url: `${mock.url}/v1/chat/completions`,
+ *   model: "mock",
+ *   prompt: "Hello",
+ *   number: 20,
+ *   parallel: 4,
+ *   stream: true,
+ * });
+ * console.log(result.requestSummary["Mean TTFT (ms)"]);
+ * await mock.close();
+ * ```
+ *
+ * @module
+ */
+export { type PerfResult, type RunOptions, runPerfBenchmark } from "./src/perf.ts";
+export { DEFAULTS, type PerfConfig, type PerfConfigInput, resolveConfig } from "./src/config.ts";
+export { RunError, UsageError } from "./src/errors.ts";
+export {
+  MODERN_KEYS,
+  type PercentileRow,
+  REQUEST_COLUMNS,
+  type Summary,
+  SUMMARY_KEYS,
+} from "./src/metrics/collector.ts";
+export {
+  MOCK_DEFAULTS,
+  type MockOptions,
+  type MockServer,
+  startMockServer,
+} from "./src/mock/server.ts";
+export type { FinishedRequest, ResultSink } from "./src/records/pipeline.ts";
+export type { Failure, FailureKind, RequestRecord } from "./src/records/record.ts";
+export { VERSION } from "./src/version.ts";
+export * from "./plugin.ts";

@@ -1,0 +1,141 @@
+/**
+ * The CLI: picks a command and maps errors to exit codes (0 ok, 1 run failed, 2 bad input,
+ * 130 interrupted). Each command is a thin layer over the library.
+ *
+ * @module
+ */
+import { errorMessage, RunError, UsageError } from "../errors.ts";
+import { stderrLogger } from "../log.ts";
+import { startMockServer } from "../mock/server.ts";
+import { runPerfBenchmark } from "../perf.ts";
+import { VERSION } from "../version.ts";
+import { HelpShown } from "./commander.ts";
+import { mockMain } from "./mock_command.ts";
+import { parsePerfArgs } from "./perf_flags.ts";
+import { printResult } from "./print.ts";
+
+const USAGE = `llmperf ${VERSION}: load testing and benchmarking for LLM inference services
+
+Usage:
+  llmperf perf [url] --model NAME [options]   run a benchmark (flags as evalscope perf)
+  llmperf mock [options]                      run the OpenAI-compatible mock server
+  llmperf demo                                run a quick benchmark against a built-in mock
+
+  llmperf <command> --help                    the command's options
+  llmperf --version
+`;
+
+/** Exit code of an interrupted run (128 + SIGINT). */
+export const EXIT_INTERRUPTED = 130;
+
+/** Run `perf` with parsed flags, print the tables; handles SIGINT/SIGTERM. */
+async function perfMain(args: string[]): Promise<number> {
+  const { config, sweep } = parsePerfArgs(args);
+  for (const [flag, values] of Object.entries(sweep)) {
+    if (values.length > 1) {
+      throw new UsageError(
+        `--${flag}: takes one value (sweeps over several are not supported yet)`,
+      );
+    }
+  }
+  return await withInterrupt(async (signal) => {
+    const result = await runPerfBenchmark(config, { signal });
+    printResult(result);
+    return result.interrupted ? EXIT_INTERRUPTED : 0;
+  });
+}
+
+/** Run `fn` with a signal that aborts on the first SIGINT/SIGTERM; a second one exits at once. */
+async function withInterrupt(fn: (signal: AbortSignal) => Promise<number>): Promise<number> {
+  const ac = new AbortController();
+  const onSignal = () => {
+    if (ac.signal.aborted) Deno.exit(EXIT_INTERRUPTED);
+    stderrLogger("interrupted: stopping, finishing the records (interrupt again to quit at once)");
+    ac.abort();
+  };
+  const signals: Deno.Signal[] = Deno.build.os === "windows" ? ["SIGINT"] : ["SIGINT", "SIGTERM"];
+  for (const s of signals) Deno.addSignalListener(s, onSignal);
+  try {
+    return await fn(ac.signal);
+  } finally {
+    for (const s of signals) Deno.removeSignalListener(s, onSignal);
+  }
+}
+
+/** `llmperf demo`: the quick start against an in-process mock server with a shipped sample. */
+async function demoMain(args: string[]): Promise<number> {
+  if (args.includes("-h") || args.includes("--help")) {
+    console.log(
+      "llmperf demo: start the mock server on a free port and benchmark it\n" +
+        "  (--parallel 1 --model qwen2.5 --number 15 --api openai --dataset openqa --stream)",
+    );
+    return 0;
+  }
+  if (args.length > 0) throw new UsageError(`demo takes no arguments, got '${args[0]}'`);
+  const server = startMockServer({
+    port: 0,
+    ttftMs: 30,
+    itlMs: 2,
+    outputTokens: 32,
+    outputTokensMax: 128,
+  });
+  const sample = new URL("../../data/open_qa_sample.jsonl", import.meta.url);
+  try {
+    stderrLogger(`mock server on ${server.url}`);
+    return await withInterrupt(async (signal) => {
+      const result = await runPerfBenchmark({
+        url: `${server.url}/v1/chat/completions`,
+        parallel: 1,
+        model: "qwen2.5",
+        number: 15,
+        api: "openai",
+        dataset: "openqa",
+        datasetPath: sample.protocol === "file:"
+          ? decodeURIComponent(sample.pathname)
+          : sample.href,
+        stream: true,
+      }, { signal });
+      printResult(result);
+      return result.interrupted ? EXIT_INTERRUPTED : 0;
+    });
+  } finally {
+    await server.close();
+  }
+}
+
+/** Run the CLI with `args`; returns the exit code. Never throws. */
+export async function main(args: string[]): Promise<number> {
+  const [command, ...rest] = args;
+  try {
+    switch (command) {
+      case "perf":
+        return await perfMain(rest);
+      case "mock":
+        return await mockMain(rest);
+      case "demo":
+        return await demoMain(rest);
+      case undefined:
+      case "-h":
+      case "--help":
+      case "help":
+        console.log(USAGE);
+        return command === undefined ? 2 : 0;
+      case "-V":
+      case "--version":
+        console.log(VERSION);
+        return 0;
+      default:
+        throw new UsageError(`unknown command '${command}' (commands: perf, mock, demo)`);
+    }
+  } catch (e) {
+    if (e instanceof HelpShown) return 0;
+    const name = command && !command.startsWith("-") ? `llmperf ${command}` : "llmperf";
+    if (e instanceof UsageError || e instanceof RunError) {
+      console.error(`${name}: error: ${e.message}`);
+      return e.exitCode;
+    }
+    console.error(`${name}: error: ${errorMessage(e)}`);
+    if (Deno.env.get("LLMPERF_TRACE")) console.error(e);
+    return 1;
+  }
+}

@@ -1,0 +1,76 @@
+/**
+ * `llmperf mock`: run the built-in OpenAI-compatible mock server until interrupted.
+ *
+ * @module
+ */
+import { parseStrict, strictCommand } from "./commander.ts";
+import { UsageError } from "../errors.ts";
+import { MOCK_DEFAULTS, type MockOptions, startMockServer } from "../mock/server.ts";
+
+function nonNegative(flag: string, s: string, integer: boolean): number {
+  const v = Number(s);
+  if (s.trim() === "" || !Number.isFinite(v) || v < 0 || (integer && !Number.isInteger(v))) {
+    throw new UsageError(`${flag}: expected a ${integer ? "whole " : ""}number >= 0, got '${s}'`);
+  }
+  return v;
+}
+
+/** Parse `mock`'s arguments into server options. */
+export function parseMockArgs(args: string[]): MockOptions {
+  const d = MOCK_DEFAULTS;
+  const cmd = strictCommand(
+    "mock",
+    "Run an OpenAI-compatible mock server with exact, configurable timing",
+  )
+    .option("--host <host>", `interface to listen on [${d.host}]`)
+    .option("--port <port>", `port, 0 for any free one [${d.port}]`)
+    .option("--ttft-ms <ms>", `time to first token [${d.ttftMs}]`)
+    .option("--itl-ms <ms>", `time between tokens [${d.itlMs}]`)
+    .option("--output-tokens <n>", `tokens per reply (capped by max_tokens) [${d.outputTokens}]`)
+    .option("--output-tokens-max <n>", "when given, lengths are uniform in [--output-tokens, this]")
+    .option("--no-usage", "never send usage")
+    .option("--seed <n>", `seeds reply lengths and words [${d.seed}]`);
+  parseStrict(cmd, args);
+  const o = cmd.opts();
+  const opts: MockOptions = { ...d, usage: o.usage !== false };
+  if (o.host !== undefined) opts.host = o.host;
+  if (o.port !== undefined) opts.port = nonNegative("--port", o.port, true);
+  if (opts.port > 65535) throw new UsageError(`--port: must be at most 65535, got ${opts.port}`);
+  if (o.ttftMs !== undefined) opts.ttftMs = nonNegative("--ttft-ms", o.ttftMs, false);
+  if (o.itlMs !== undefined) opts.itlMs = nonNegative("--itl-ms", o.itlMs, false);
+  if (o.outputTokens !== undefined) {
+    opts.outputTokens = nonNegative("--output-tokens", o.outputTokens, true);
+  }
+  if (o.outputTokensMax !== undefined) {
+    opts.outputTokensMax = nonNegative("--output-tokens-max", o.outputTokensMax, true);
+    if (opts.outputTokensMax < opts.outputTokens) {
+      throw new UsageError("--output-tokens-max: must be at least --output-tokens");
+    }
+  }
+  if (o.seed !== undefined) opts.seed = nonNegative("--seed", o.seed, true);
+  return opts;
+}
+
+/** Run the mock server until SIGINT/SIGTERM. */
+export async function mockMain(args: string[]): Promise<number> {
+  const opts = parseMockArgs(args);
+  let server;
+  try {
+    server = startMockServer(opts);
+  } catch (e) {
+    throw new UsageError(`cannot listen on ${opts.host}:${opts.port}: ${(e as Error).message}`);
+  }
+  console.error(
+    `llmperf mock listening on ${server.url} (ttft ${opts.ttftMs} ms, itl ${opts.itlMs} ms, ` +
+      `${opts.outputTokens}${opts.outputTokensMax ? `-${opts.outputTokensMax}` : ""} tokens)`,
+  );
+  console.error(`  chat:        ${server.url}/v1/chat/completions`);
+  console.error(`  completions: ${server.url}/v1/completions`);
+  await new Promise<void>((resolve) => {
+    const stop = () => resolve();
+    Deno.addSignalListener("SIGINT", stop);
+    if (Deno.build.os !== "windows") Deno.addSignalListener("SIGTERM", stop);
+  });
+  await server.close();
+  return 0;
+}

@@ -1,0 +1,36 @@
+/**
+ * Printing a run's results to standard output: evalscope's two tables, then the per-request
+ * summary and percentile table, then the failure reasons when any request failed.
+ *
+ * @module
+ */
+import type { PerfResult } from "../perf.ts";
+import { gridTable } from "../report/grid_table.ts";
+import {
+  formatModernSummary,
+  formatPercentiles,
+  formatRequestPercentiles,
+  formatSummary,
+} from "../report/tables.ts";
+
+/** The whole printed report of a run. */
+export function formatResult(r: PerfResult): string {
+  const parts = [
+    formatSummary(r.summary),
+    formatPercentiles(r.percentiles),
+    formatModernSummary(r.requestSummary),
+    formatRequestPercentiles(r.requestPercentiles),
+  ];
+  const kinds = Object.entries(r.failures);
+  if (kinds.length > 0) {
+    parts.push(
+      "Failures:\n" + gridTable(["Reason", "Requests"], kinds.sort((a, b) => b[1] - a[1])),
+    );
+  }
+  return parts.join("\n\n") + "\n";
+}
+
+/** Print the report to standard output. */
+export function printResult(r: PerfResult): void {
+  Deno.stdout.writeSync(new TextEncoder().encode("\n" + formatResult(r)));
+}

@@ -1,0 +1,235 @@
+/**
+ * The run's typed configuration: one place for defaults, key normalisation (camelCase or
+ * snake_case) and validation. The CLI and {@link resolveConfig} callers share it, so
+ * `runPerfBenchmark(config)` and `llmperf perf` accept exactly the same settings.
+ *
+ * @module
+ */
+import { UsageError } from "./errors.ts";
+
+/** Every setting of one benchmark run. Names follow `evalscope perf` flags in camelCase. */
+export interface PerfConfig {
+  /** Model name sent in the request body (required). */
+  model: string;
+  /** Endpoint URL. Chat or plain completions is chosen from the path (see README). */
+  url: string;
+  /** Run name; names the result folder. Default `<model>_benchmark_<YYYYMMDD_HHMMSS>`. */
+  name?: string;
+  /** API plugin: a built-in name, a `.ts`/`.js` file path or an http(s) URL. */
+  api: string;
+  /** Sent as `Authorization: Bearer <key>`. */
+  apiKey?: string;
+  /** Log every request body and response event. */
+  debug: boolean;
+  /** Seconds to wait for a connection (and, with `fetch`, for response headers). */
+  connectTimeout: number;
+  /** Longest silence between bytes of a response, in seconds. */
+  readTimeout: number;
+  /** Extra headers on every request. */
+  headers: Record<string, string>;
+  /** Total requests; unset = one pass over the dataset (or 1 with `prompt`). */
+  number?: number;
+  /** Requests kept in flight (closed loop), or the cap on in-flight requests with `rate`. */
+  parallel: number;
+  /** Requests per second on a Poisson process; -1 sends every request at once. */
+  rate: number;
+  /** Progress log period, in finished requests. */
+  logEveryNQuery: number;
+  /** Prompts at least this long are dropped (strictly shorter ones are kept). */
+  maxPromptLength: number;
+  /** Prompts at most this long are dropped (strictly longer ones are kept). */
+  minPromptLength: number;
+  /** A fixed prompt, or `@path` to read one from a file. Overrides `dataset`. */
+  prompt?: string;
+  /** JSON request body template, or `@path`; `%m` → model, `%p` → prompt. */
+  queryTemplate?: string;
+  /** Dataset plugin: a built-in name, a file path or an http(s) URL. */
+  dataset: string;
+  /** The dataset's data file. */
+  datasetPath?: string;
+  /** Local Hugging Face tokenizer folder. */
+  tokenizerPath?: string;
+  /** Copied into the body as `frequency_penalty`. */
+  frequencyPenalty?: number;
+  /** Copied into the body as `logprobs`. */
+  logprobs?: boolean;
+  /** Copied into the body as `max_tokens`. */
+  maxTokens?: number;
+  /** Copied into the body as `min_tokens`. */
+  minTokens?: number;
+  /** Copied into the body as `n`. */
+  nChoices?: number;
+  /** Copied into the body as `seed`; also seeds the Poisson arrivals. */
+  seed?: number;
+  /** Copied into the body as `stop`. */
+  stop?: string[];
+  /** Copied into the body as `stop_token_ids`. */
+  stopTokenIds?: number[];
+  /** Request a streamed (SSE) response. */
+  stream: boolean;
+  /** Copied into the body as `temperature`. */
+  temperature?: number;
+  /** Copied into the body as `top_p`. */
+  topP?: number;
+  /** Weights & Biases API key. */
+  wandbApiKey?: string;
+  /** Folder under which each run gets its own sub-folder. */
+  outputsDir: string;
+}
+
+/** Default values, as `evalscope perf` has them (plus `outputsDir`). */
+export const DEFAULTS: Readonly<Omit<PerfConfig, "model">> = Object.freeze({
+  url: "http://127.0.0.1:8877/v1/chat/completions",
+  api: "openai",
+  debug: false,
+  connectTimeout: 120,
+  readTimeout: 120,
+  headers: {},
+  parallel: 1,
+  rate: -1,
+  logEveryNQuery: 10,
+  maxPromptLength: Number.MAX_SAFE_INTEGER,
+  minPromptLength: 0,
+  dataset: "openqa",
+  maxTokens: 2048,
+  seed: 42,
+  stream: false,
+  outputsDir: "./outputs",
+});
+
+/** What {@link resolveConfig} accepts: any subset of the keys, camelCase or snake_case. */
+export type PerfConfigInput = Partial<PerfConfig> & Record<string, unknown>;
+
+const KEYS: ReadonlySet<string> = new Set<keyof PerfConfig>([
+  "model",
+  "url",
+  "name",
+  "api",
+  "apiKey",
+  "debug",
+  "connectTimeout",
+  "readTimeout",
+  "headers",
+  "number",
+  "parallel",
+  "rate",
+  "logEveryNQuery",
+  "maxPromptLength",
+  "minPromptLength",
+  "prompt",
+  "queryTemplate",
+  "dataset",
+  "datasetPath",
+  "tokenizerPath",
+  "frequencyPenalty",
+  "logprobs",
+  "maxTokens",
+  "minTokens",
+  "nChoices",
+  "seed",
+  "stop",
+  "stopTokenIds",
+  "stream",
+  "temperature",
+  "topP",
+  "wandbApiKey",
+  "outputsDir",
+]);
+
+/** `log_every_n_query` → `logEveryNQuery`; camelCase keys pass through unchanged. */
+export function camelKey(key: string): string {
+  return key.replace(/[_-]([a-z0-9])/gi, (_, c: string) => c.toUpperCase());
+}
+
+/**
+ * Turn user input (camelCase or snake_case keys, defaults missing) into a validated
+ * {@link PerfConfig}. Throws {@link UsageError} naming the first bad key.
+ */
+export function resolveConfig(input: PerfConfigInput): PerfConfig {
+  const given: Record<string, unknown> = {};
+  for (const [rawKey, value] of Object.entries(input)) {
+    if (value === undefined) continue;
+    const key = camelKey(rawKey);
+    if (!KEYS.has(key)) throw new UsageError(`unknown config key '${rawKey}'`);
+    given[key] = value;
+  }
+  const cfg = { ...DEFAULTS, headers: {}, ...given } as PerfConfig;
+  validate(cfg);
+  return cfg;
+}
+
+function fail(key: string, why: string): never {
+  throw new UsageError(`${flagName(key)}: ${why}`);
+}
+
+/** `logEveryNQuery` → `--log-every-n-query`, for messages that name the flag. */
+export function flagName(key: string): string {
+  return "--" + key.replace(/[A-Z]/g, (c) => "-" + c.toLowerCase());
+}
+
+function int(cfg: PerfConfig, key: keyof PerfConfig, min: number, optional = false): void {
+  const v = cfg[key];
+  if (v === undefined && optional) return;
+  if (typeof v !== "number" || !Number.isInteger(v)) fail(key, `expected an integer, got ${v}`);
+  if (v < min) fail(key, `must be at least ${min}, got ${v}`);
+}
+
+function num(cfg: PerfConfig, key: keyof PerfConfig, optional = true): void {
+  const v = cfg[key];
+  if (v === undefined && optional) return;
+  if (typeof v !== "number" || !Number.isFinite(v)) fail(key, `expected a number, got ${v}`);
+}
+
+function validate(cfg: PerfConfig): void {
+  if (typeof cfg.model !== "string" || cfg.model.trim() === "") {
+    throw new UsageError("--model is required");
+  }
+  let url: URL;
+  try {
+    url = new URL(cfg.url);
+  } catch {
+    fail("url", `not a valid URL: '${cfg.url}'`);
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    fail("url", `must be an http:// or https:// URL, got '${cfg.url}'`);
+  }
+  int(cfg, "parallel", 1);
+  int(cfg, "number", 1, true);
+  int(cfg, "logEveryNQuery", 1);
+  int(cfg, "maxTokens", 1, true);
+  int(cfg, "minTokens", 0, true);
+  int(cfg, "nChoices", 1, true);
+  int(cfg, "seed", Number.MIN_SAFE_INTEGER, true);
+  int(cfg, "maxPromptLength", 0);
+  int(cfg, "minPromptLength", 0);
+  for (const k of ["connectTimeout", "readTimeout"] as const) {
+    num(cfg, k, false);
+    if (cfg[k] <= 0) fail(k, `must be greater than 0, got ${cfg[k]}`);
+  }
+  num(cfg, "rate", false);
+  if (cfg.rate !== -1 && !(cfg.rate > 0)) {
+    fail(
+      "rate",
+      `must be greater than 0 requests per second, or -1 for no pacing; got ${cfg.rate}`,
+    );
+  }
+  for (const k of ["frequencyPenalty", "temperature", "topP"] as const) num(cfg, k);
+  if (typeof cfg.headers !== "object" || cfg.headers === null || Array.isArray(cfg.headers)) {
+    fail("headers", "expected an object of header names to values");
+  }
+  for (const [k, v] of Object.entries(cfg.headers)) {
+    if (typeof v !== "string") fail("headers", `header '${k}' must be a string`);
+  }
+  if (cfg.stop !== undefined && !Array.isArray(cfg.stop)) fail("stop", "expected a list");
+  if (cfg.stopTokenIds !== undefined) {
+    if (!Array.isArray(cfg.stopTokenIds) || cfg.stopTokenIds.some((x) => !Number.isInteger(x))) {
+      fail("stopTokenIds", "expected a list of integers");
+    }
+  }
+  for (const k of ["debug", "stream"] as const) {
+    if (typeof cfg[k] !== "boolean") fail(k, `expected true or false, got ${cfg[k]}`);
+  }
+  if (cfg.minPromptLength >= cfg.maxPromptLength) {
+    fail("minPromptLength", "must be less than --max-prompt-length");
+  }
+}

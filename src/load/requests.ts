@@ -1,0 +1,194 @@
+/**
+ * The stream of requests to send: message lists from the dataset (or the one `--prompt`),
+ * filtered by prompt length, turned into bodies by the API plugin and serialised once, before
+ * they are due. The dataset is pulled lazily and, when `--number` asks for more requests than it
+ * holds, read again from the start (said once in the log).
+ *
+ * @module
+ */
+import type { PerfConfig } from "../config.ts";
+import { errorMessage, UsageError } from "../errors.ts";
+import type { ApiPluginLike, DatasetPluginLike, Message, RequestBody } from "../plugins/types.ts";
+import type { PreparedRequest } from "../transport/types.ts";
+import { VERSION } from "../version.ts";
+
+/** One request ready to dispatch. */
+export interface Job {
+  /** Dispatch order, from 0. */
+  index: number;
+  /** The body object (kept for the result DB). */
+  body: RequestBody;
+  /** URL, headers and serialised body. */
+  prepared: PreparedRequest;
+}
+
+/** Where prompts come from: a dataset plugin, or one fixed message list. */
+export type PromptSource =
+  | { kind: "dataset"; name: string; plugin: DatasetPluginLike }
+  | { kind: "prompt"; messages: Message[] };
+
+/** Total text length of a message list (text content only). */
+export function promptLength(messages: Message[]): number {
+  let n = 0;
+  for (const m of messages) {
+    if (typeof m.content === "string") n += m.content.length;
+    else if (Array.isArray(m.content)) {
+      for (const part of m.content as Array<{ type?: string; text?: unknown }>) {
+        if (part?.type === "text" && typeof part.text === "string") n += part.text.length;
+      }
+    }
+  }
+  return n;
+}
+
+/** Headers sent on every request: JSON content type, user agent, plugin's, user's, API key. */
+export function requestHeaders(cfg: PerfConfig, api: ApiPluginLike): Record<string, string> {
+  const h: Record<string, string> = {
+    "content-type": "application/json",
+    "user-agent": `llmperf/${VERSION}`,
+    ...api.requestHeaders?.(cfg),
+  };
+  for (const [k, v] of Object.entries(cfg.headers)) h[k.toLowerCase()] = v;
+  if (cfg.apiKey) h["authorization"] = `Bearer ${cfg.apiKey}`;
+  return h;
+}
+
+/** Pulls prompts and yields {@link Job}s; `next()` is called by one caller at a time. */
+export class RequestSource {
+  #cfg: PerfConfig;
+  #api: ApiPluginLike;
+  #prompts: PromptSource;
+  #log: (line: string) => void;
+  #url: string;
+  #headers: Record<string, string>;
+  #limit: number; // requests to dispatch; Infinity = one pass over the dataset
+  #onePass: boolean;
+  #iter: AsyncIterator<Message[]> | Iterator<Message[]> | undefined;
+  #passYield = 0; // usable prompts in the current pass
+  #passes = 0;
+  /** Requests handed out so far. */
+  dispatched = 0;
+  /** Prompts dropped by the length filter (first pass). */
+  filtered = 0;
+
+  /**
+   * @param cfg the run's configuration
+   * @param api the API plugin that builds bodies
+   * @param prompts the dataset plugin or the fixed prompt
+   * @param log receives one-line notices (cycling the dataset)
+   */
+  constructor(
+    cfg: PerfConfig,
+    api: ApiPluginLike,
+    prompts: PromptSource,
+    log: (line: string) => void,
+  ) {
+    this.#cfg = cfg;
+    this.#api = api;
+    this.#prompts = prompts;
+    this.#log = log;
+    this.#url = api.requestUrl?.(cfg.url, cfg) ?? cfg.url;
+    this.#headers = requestHeaders(cfg, api);
+    this.#onePass = cfg.number === undefined && prompts.kind === "dataset";
+    this.#limit = cfg.number ?? (prompts.kind === "prompt" ? 1 : Infinity);
+  }
+
+  /** The number of requests the run will send, when known in advance. */
+  get expected(): number | undefined {
+    return Number.isFinite(this.#limit) ? this.#limit : undefined;
+  }
+
+  /** The next job, or `undefined` when the run has dispatched all it should. */
+  async next(): Promise<Job | undefined> {
+    if (this.dispatched >= this.#limit) return undefined;
+    for (;;) {
+      const messages = await this.#nextMessages();
+      if (messages === undefined) return undefined;
+      const body = await this.#build(messages);
+      if (body == null) continue;
+      const index = this.dispatched++;
+      const stream = this.#api.isStreaming?.(body, this.#cfg) ?? body.stream === true;
+      return {
+        index,
+        body,
+        prepared: { url: this.#url, headers: this.#headers, body: JSON.stringify(body), stream },
+      };
+    }
+  }
+
+  async #build(messages: Message[]): Promise<RequestBody | null | undefined> {
+    try {
+      return await this.#api.buildRequest(messages, this.#cfg);
+    } catch (e) {
+      throw new UsageError(`--api '${this.#cfg.api}': buildRequest failed: ${errorMessage(e)}`);
+    }
+  }
+
+  async #nextMessages(): Promise<Message[] | undefined> {
+    const p = this.#prompts;
+    if (p.kind === "prompt") return p.messages;
+    for (;;) {
+      if (this.#iter === undefined) {
+        if (this.#passes > 0) {
+          if (this.#onePass) return undefined;
+          if (this.#passYield === 0) {
+            throw new UsageError(
+              `--dataset '${p.name}': no prompts` +
+                (this.filtered > 0
+                  ? ` (all ${this.filtered} were outside --min/--max-prompt-length)`
+                  : ""),
+            );
+          }
+          if (this.#passes === 1) {
+            this.#log(
+              `dataset '${p.name}' has ${this.#passYield} usable prompts, fewer than ` +
+                `--number ${this.#limit}: cycling through it again`,
+            );
+          }
+        }
+        this.#iter = this.#open(p);
+        this.#passes++;
+        this.#passYield = 0;
+      }
+      let r: IteratorResult<Message[]>;
+      try {
+        r = await this.#iter.next();
+      } catch (e) {
+        throw new UsageError(`--dataset '${p.name}': ${errorMessage(e)}`);
+      }
+      if (r.done) {
+        this.#iter = undefined;
+        continue;
+      }
+      const messages = r.value;
+      if (!Array.isArray(messages)) {
+        throw new UsageError(`--dataset '${p.name}': buildMessages must yield message lists`);
+      }
+      const len = promptLength(messages);
+      if (len <= this.#cfg.minPromptLength || len >= this.#cfg.maxPromptLength) {
+        if (this.#passes === 1) this.filtered++;
+        continue;
+      }
+      this.#passYield++;
+      return messages;
+    }
+  }
+
+  #open(
+    p: { name: string; plugin: DatasetPluginLike },
+  ): AsyncIterator<Message[]> | Iterator<Message[]> {
+    let it: Iterable<Message[]> | AsyncIterable<Message[]>;
+    try {
+      it = p.plugin.buildMessages();
+    } catch (e) {
+      throw new UsageError(`--dataset '${p.name}': ${errorMessage(e)}`);
+    }
+    if (it && typeof (it as AsyncIterable<Message[]>)[Symbol.asyncIterator] === "function") {
+      return (it as AsyncIterable<Message[]>)[Symbol.asyncIterator]();
+    }
+    if (it && typeof (it as Iterable<Message[]>)[Symbol.iterator] === "function") {
+      return (it as Iterable<Message[]>)[Symbol.iterator]();
+    }
+    throw new UsageError(`--dataset '${p.name}': buildMessages must return an iterable`);
+  }
+}

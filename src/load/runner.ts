@@ -1,0 +1,113 @@
+/**
+ * When to send: the closed loop (`--parallel N` keeps N requests in flight) and the open loop
+ * (`--rate R`: arrivals on a seeded Poisson schedule, with `--parallel` capping in-flight
+ * requests). The runner knows nothing of HTTP: it pulls jobs and calls `execute`.
+ *
+ * @module
+ */
+import { sleepUntil } from "../util/sleep.ts";
+import { arrivalOffsets } from "./arrivals.ts";
+
+/** How to pace the run. */
+export interface LoadPlan {
+  /** In-flight requests (closed loop), or the cap on them (with `rate`). */
+  parallel: number;
+  /** Requests per second (Poisson), or -1 for no pacing. */
+  rate: number;
+  /** Seeds the arrival schedule. */
+  seed: number;
+  /** Stops dispatching when aborted; requests already sent are left to `execute`. */
+  signal?: AbortSignal;
+}
+
+/** Pulls the next job; `undefined` when there are no more. Called by one caller at a time. */
+export type NextJob<J> = () => Promise<J | undefined>;
+
+/** Runs one job to completion. `scheduled` is the `performance.now()` time it was due. */
+export type Execute<J> = (job: J, scheduled: number | undefined) => Promise<void>;
+
+/** Run every job the source yields under the plan; resolves when all have finished. */
+export async function runLoad<J>(next: NextJob<J>, execute: Execute<J>, plan: LoadPlan) {
+  const pull = serialize(next);
+  if (plan.rate === -1) return await closedLoop(pull, execute, plan);
+  return await openLoop(pull, execute, plan);
+}
+
+async function closedLoop<J>(next: NextJob<J>, execute: Execute<J>, plan: LoadPlan) {
+  const lane = async () => {
+    while (!plan.signal?.aborted) {
+      const job = await next();
+      if (job === undefined || plan.signal?.aborted) return;
+      await execute(job, undefined);
+    }
+  };
+  await Promise.all(Array.from({ length: plan.parallel }, lane));
+}
+
+async function openLoop<J>(next: NextJob<J>, execute: Execute<J>, plan: LoadPlan) {
+  const offsets = arrivalOffsets(plan.rate, plan.seed);
+  const slots = new Slots(plan.parallel);
+  const running = new Set<Promise<void>>();
+  const t0 = performance.now();
+  while (!plan.signal?.aborted) {
+    const job = await next(); // built before it is due, so building never delays a send
+    if (job === undefined) break;
+    const due = t0 + offsets.next().value!;
+    await sleepUntil(due, plan.signal);
+    await slots.acquire(plan.signal);
+    if (plan.signal?.aborted) {
+      slots.release();
+      break;
+    }
+    const p: Promise<void> = execute(job, due).finally(() => {
+      running.delete(p);
+      slots.release();
+    });
+    running.add(p);
+  }
+  await Promise.all(running);
+}
+
+/** Wrap an async function so overlapping calls run one after another. */
+function serialize<T>(fn: () => Promise<T>): () => Promise<T> {
+  let tail: Promise<unknown> = Promise.resolve();
+  return () => {
+    const p = tail.then(fn);
+    tail = p.catch(() => {});
+    return p;
+  };
+}
+
+/** A counting semaphore for in-flight requests. */
+class Slots {
+  #free: number;
+  #waiters: Array<() => void> = [];
+  constructor(n: number) {
+    this.#free = n;
+  }
+  acquire(signal?: AbortSignal): Promise<void> {
+    if (this.#free > 0) {
+      this.#free--;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => {
+      const grant = () => {
+        signal?.removeEventListener("abort", cancel);
+        resolve();
+      };
+      const cancel = () => {
+        const i = this.#waiters.indexOf(grant);
+        if (i !== -1) this.#waiters.splice(i, 1);
+        this.#free--; // the caller releases after seeing the abort
+        resolve();
+      };
+      this.#waiters.push(grant);
+      signal?.addEventListener("abort", cancel, { once: true });
+    });
+  }
+  release(): void {
+    const w = this.#waiters.shift();
+    if (w) w();
+    else this.#free++;
+  }
+}

@@ -1,0 +1,249 @@
+/**
+ * Run totals from per-request metrics: evalscope's summary rows and percentile table (exactly as
+ * its late-2024 release computes them) and the modern per-request table and throughputs. It keeps
+ * running sums plus compact arrays of the per-request values the percentiles need.
+ *
+ * @module
+ */
+import type { RequestMetrics } from "./request_metrics.ts";
+import { mean, percentileIndexed, percentileLinear, PERCENTILES, sorted } from "./percentiles.ts";
+
+/** Summary values keyed by the printed row names (numbers, or null when there is no data). */
+export type Summary = Record<string, number | string | null>;
+
+/** One row of a percentile table: `Percentile` ("10%") plus one value per column. */
+export type PercentileRow = Record<string, number | string | null>;
+
+/** evalscope's summary row names, in print order. */
+export const SUMMARY_KEYS = {
+  time: "Time taken for tests (senconds)",
+  concurrency: "Number of concurrency",
+  total: "Total requests",
+  succeed: "Succeed requests",
+  failed: "Failed requests",
+  qps: "Average QPS",
+  latency: "Average latency",
+  ttft: "Average time to first token",
+  throughput: "Throughput(average output tokens per second)",
+  timePerToken: "Average time per output token",
+  packages: "Average package per request",
+  packageLatency: "Average package latency",
+  inputTokens: "Average input tokens per request",
+  outputTokens: "Average output tokens per request",
+  expected: "Expected number of requests",
+  dbPath: "Result DB path",
+} as const;
+
+/** The modern summary rows (our names; `benchmark_summary.json` holds them too). */
+export const MODERN_KEYS = {
+  duration: "Benchmark duration (s)",
+  requestThroughput: "Request throughput (req/s)",
+  outputThroughput: "Output token throughput (tok/s)",
+  totalThroughput: "Total token throughput (tok/s)",
+  meanTtft: "Mean TTFT (ms)",
+  meanTpot: "Mean TPOT (ms)",
+  meanItl: "Mean ITL (ms)",
+  meanLatency: "Mean E2E latency (s)",
+  tokenSource: "Token counts from",
+} as const;
+
+/** Column names of the modern percentile table (units in the names). */
+export const REQUEST_COLUMNS = {
+  ttft: "TTFT (ms)",
+  tpot: "TPOT (ms)",
+  itl: "ITL (ms)",
+  latency: "Latency (s)",
+  outputRate: "Output (tok/s)",
+  input: "Input tokens",
+  output: "Output tokens",
+} as const;
+
+/** Growable numeric column. */
+class Column {
+  data: Float64Array = new Float64Array(64);
+  length = 0;
+  push(v: number): void {
+    if (this.length === this.data.length) {
+      const d = new Float64Array(this.data.length * 2);
+      d.set(this.data);
+      this.data = d;
+    }
+    this.data[this.length++] = v;
+  }
+  view(): Float64Array {
+    return this.data.subarray(0, this.length);
+  }
+}
+
+/** Context the summary needs beyond the records. */
+export interface SummaryContext {
+  /** `--parallel`. */
+  concurrency: number;
+  /** Requests dispatched. */
+  expected: number;
+  /** Where the result DB is (or the run folder). */
+  dbPath: string;
+}
+
+/** Accumulates per-request metrics and computes the run's tables. */
+export class MetricsCollector {
+  total = 0;
+  succeed = 0;
+  #firstStart = Infinity;
+  #lastEnd = -Infinity;
+  #sumLatency = 0;
+  #sumFirstChunk = 0;
+  #sumPrompt = 0;
+  #sumCompletion = 0;
+  #sumChunks = 0;
+  #sumChunkTime = 0;
+  #sources = new Map<string, number>();
+  #failures = new Map<string, number>();
+  #latency = new Column();
+  #firstChunk = new Column();
+  #ttft = new Column();
+  #tpot = new Column();
+  #itl = new Column();
+  #outputRate = new Column();
+  #input = new Column();
+  #output = new Column();
+
+  /** Add one finished request. */
+  add(m: RequestMetrics): void {
+    this.total++;
+    if (m.startTime < this.#firstStart) this.#firstStart = m.startTime;
+    if (m.completedTime > this.#lastEnd) this.#lastEnd = m.completedTime;
+    if (!m.success) {
+      const kind = m.failure?.kind ?? "unknown";
+      this.#failures.set(kind, (this.#failures.get(kind) ?? 0) + 1);
+      return;
+    }
+    this.succeed++;
+    this.#sumLatency += m.latency;
+    this.#sumFirstChunk += m.firstChunkLatency;
+    this.#sumPrompt += m.promptTokens;
+    this.#sumCompletion += m.completionTokens;
+    this.#sumChunks += m.nChunks;
+    this.#sumChunkTime += m.chunkTime;
+    this.#sources.set(m.tokenSource, (this.#sources.get(m.tokenSource) ?? 0) + 1);
+    this.#latency.push(m.latency);
+    this.#firstChunk.push(m.firstChunkLatency);
+    this.#ttft.push(m.ttft * 1000);
+    if (m.tpot !== undefined) this.#tpot.push(m.tpot * 1000);
+    for (const g of m.itl) this.#itl.push(g * 1000);
+    if (m.latency > 0) this.#outputRate.push(m.completionTokens / m.latency);
+    this.#input.push(m.promptTokens);
+    this.#output.push(m.completionTokens);
+  }
+
+  /** Seconds from the first request's start to the last one's end. */
+  get duration(): number {
+    return this.total === 0 ? 0 : this.#lastEnd - this.#firstStart;
+  }
+
+  /** Count of failed requests by failure kind. */
+  get failureKinds(): ReadonlyMap<string, number> {
+    return this.#failures;
+  }
+
+  /** Running values for progress lines. */
+  progress(): { done: number; failed: number; meanTtftMs: number; outputRate: number } {
+    const d = this.duration;
+    return {
+      done: this.total,
+      failed: this.total - this.succeed,
+      meanTtftMs: this.succeed ? mean(this.#ttft.view()) : NaN,
+      outputRate: d > 0 ? this.#sumCompletion / d : 0,
+    };
+  }
+
+  /** evalscope's summary, unrounded. Averages are null when no request succeeded. */
+  summary(ctx: SummaryContext): Summary {
+    const K = SUMMARY_KEYS;
+    const t = this.duration;
+    const n = this.succeed;
+    const per = (x: number) => (n > 0 ? x / n : null);
+    return {
+      [K.time]: t,
+      [K.concurrency]: ctx.concurrency,
+      [K.total]: this.total,
+      [K.succeed]: n,
+      [K.failed]: this.total - n,
+      [K.qps]: t > 0 ? n / t : null,
+      [K.latency]: per(this.#sumLatency),
+      [K.ttft]: per(this.#sumFirstChunk),
+      [K.throughput]: t > 0 ? this.#sumCompletion / t : null,
+      [K.timePerToken]: this.#sumCompletion > 0 ? t / this.#sumCompletion : null,
+      [K.packages]: per(this.#sumChunks),
+      [K.packageLatency]: this.#sumChunks > 0 ? this.#sumChunkTime / this.#sumChunks : null,
+      [K.inputTokens]: per(this.#sumPrompt),
+      [K.outputTokens]: per(this.#sumCompletion),
+      [K.expected]: ctx.expected,
+      [K.dbPath]: ctx.dbPath,
+    };
+  }
+
+  /** Throughputs and means of the per-request metrics, unrounded. */
+  modernSummary(): Summary {
+    const K = MODERN_KEYS;
+    const t = this.duration;
+    const rate = (x: number) => (t > 0 ? x / t : null);
+    const m = (c: Column, scale = 1) => (c.length > 0 ? mean(c.view()) * scale : null);
+    return {
+      [K.duration]: t,
+      [K.requestThroughput]: rate(this.succeed),
+      [K.outputThroughput]: rate(this.#sumCompletion),
+      [K.totalThroughput]: rate(this.#sumCompletion + this.#sumPrompt),
+      [K.meanTtft]: m(this.#ttft),
+      [K.meanTpot]: m(this.#tpot),
+      [K.meanItl]: m(this.#itl),
+      [K.meanLatency]: m(this.#latency),
+      [K.tokenSource]: this.tokenSource(),
+    };
+  }
+
+  /** Where token counts came from: `usage`, `chunks`, `tokenizer`, or a mix such as
+   * `usage (98), chunks (2)`. */
+  tokenSource(): string {
+    if (this.#sources.size === 0) return "none";
+    if (this.#sources.size === 1) return [...this.#sources.keys()][0];
+    return [...this.#sources].map(([k, v]) => `${k} (${v})`).join(", ");
+  }
+
+  /**
+   * evalscope's percentile rows (first-chunk latency and latency, seconds), or an empty list when
+   * there are no more successful requests than percentiles ("Too little data").
+   */
+  percentiles(): PercentileRow[] {
+    if (this.succeed <= PERCENTILES.length) return [];
+    const fc = sorted(this.#firstChunk.view());
+    const lat = sorted(this.#latency.view());
+    return PERCENTILES.map((p) => ({
+      "Percentile": `${p}%`,
+      "First Chunk Latency": percentileIndexed(fc, p),
+      "Latency": percentileIndexed(lat, p),
+    }));
+  }
+
+  /** The per-request percentile rows (linear interpolation); empty when nothing succeeded. */
+  requestPercentiles(): PercentileRow[] {
+    if (this.succeed === 0) return [];
+    const C = REQUEST_COLUMNS;
+    const cols: Array<[string, Float64Array]> = [
+      [C.ttft, sorted(this.#ttft.view())],
+      [C.tpot, sorted(this.#tpot.view())],
+      [C.itl, sorted(this.#itl.view())],
+      [C.latency, sorted(this.#latency.view())],
+      [C.outputRate, sorted(this.#outputRate.view())],
+      [C.input, sorted(this.#input.view())],
+      [C.output, sorted(this.#output.view())],
+    ];
+    return PERCENTILES.map((p) => {
+      const row: PercentileRow = { "Percentile": `${p}%` };
+      for (const [name, data] of cols) {
+        row[name] = data.length > 0 ? percentileLinear(data, p) : null;
+      }
+      return row;
+    });
+  }
+}

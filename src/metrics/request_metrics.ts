@@ -1,0 +1,96 @@
+/**
+ * Per-request metrics from a finished record and its token counts: evalscope's late-2024
+ * definitions (latency, first-chunk latency, packages) and the per-request ones users now expect
+ * (TTFT, TPOT, inter-token latency). Definitions in `docs/metrics.md`.
+ *
+ * @module
+ */
+import type { TokenCounts } from "../plugins/types.ts";
+import { epochSeconds, type Failure, type RequestRecord } from "../records/record.ts";
+
+/** Metrics of one finished request. Durations in seconds. */
+export interface RequestMetrics {
+  /** Dispatch order. */
+  index: number;
+  /** Whether the request succeeded. */
+  success: boolean;
+  /** Whether it was streamed. */
+  stream: boolean;
+  /** Epoch seconds when it was sent. */
+  startTime: number;
+  /** Epoch seconds when it finished. */
+  completedTime: number;
+  /** Epoch seconds of each payload's arrival. */
+  chunkTimes: number[];
+  /** `completed − start`. */
+  latency: number;
+  /** evalscope: first chunk − start for streams of more than one chunk, else the latency. */
+  firstChunkLatency: number;
+  /** evalscope: chunks − 2 for such streams, else 1. */
+  nChunks: number;
+  /** evalscope: second-to-last chunk − first chunk for such streams, else the latency. */
+  chunkTime: number;
+  /** Time to the first payload that carried tokens (the latency when not streamed). */
+  ttft: number;
+  /** `(latency − ttft) / (completion tokens − 1)`; undefined unless streamed with 2+ tokens. */
+  tpot: number | undefined;
+  /** Gaps between successive token-carrying payloads. */
+  itl: number[];
+  /** Prompt tokens. */
+  promptTokens: number;
+  /** Completion tokens. */
+  completionTokens: number;
+  /** Where the token counts came from. */
+  tokenSource: NonNullable<TokenCounts["source"]>;
+  /** Why it failed. */
+  failure?: Failure;
+}
+
+/** Compute a request's metrics. `counts` is undefined for failed requests. */
+export function requestMetrics(rec: RequestRecord, counts?: TokenCounts): RequestMetrics {
+  const start = rec.start;
+  const times = rec.chunkTimes;
+  const latency = (rec.end - start) / 1000;
+  let firstChunkLatency = latency;
+  let nChunks = 1;
+  let chunkTime = latency;
+  if (rec.stream && times.length > 1) {
+    firstChunkLatency = (times[0] - start) / 1000;
+    nChunks = times.length - 2;
+    chunkTime = (times[times.length - 2] - times[0]) / 1000;
+  }
+  const completionTokens = counts?.completionTokens ?? 0;
+  let ttft = latency;
+  let tpot: number | undefined;
+  const itl: number[] = [];
+  if (rec.stream && times.length > 0) {
+    const idx = counts?.contentChunks;
+    if (idx && idx.length > 0) {
+      ttft = (times[idx[0]] - start) / 1000;
+      for (let i = 1; i < idx.length; i++) itl.push((times[idx[i]] - times[idx[i - 1]]) / 1000);
+    } else {
+      ttft = (times[0] - start) / 1000;
+      for (let i = 1; i < times.length; i++) itl.push((times[i] - times[i - 1]) / 1000);
+    }
+    if (completionTokens > 1) tpot = (latency - ttft) / (completionTokens - 1);
+  }
+  return {
+    index: rec.index,
+    success: rec.success,
+    stream: rec.stream,
+    startTime: epochSeconds(rec, start),
+    completedTime: epochSeconds(rec, rec.end),
+    chunkTimes: times.map((t) => epochSeconds(rec, t)),
+    latency,
+    firstChunkLatency,
+    nChunks,
+    chunkTime,
+    ttft,
+    tpot,
+    itl,
+    promptTokens: counts?.promptTokens ?? 0,
+    completionTokens,
+    tokenSource: counts?.source ?? "none",
+    failure: rec.failure,
+  };
+}

@@ -1,0 +1,60 @@
+/**
+ * What the mock server says: deterministic token text and lengths. A reply's length and words
+ * depend only on the seed and the prompt, so equal runs get equal replies whatever the order in
+ * which requests arrive.
+ *
+ * @module
+ */
+import { hash32, seededRandom } from "../util/rng.ts";
+
+const WORDS = (
+  "the of and to in is that for it as with was on be by at this are from or an have not " +
+  "which but they one all were we when there can more if no out so said what up its about into " +
+  "than them only other new some could time these two may then first any like now my such make " +
+  "over did down way each just those people how too well also back after use work because good " +
+  "language model token server latency stream benchmark throughput 模型 推理 延迟 吞吐"
+).split(" ");
+
+/** The mock's own token count of a text: one token per 4 UTF-16 units, at least 1. */
+export function mockTokenCount(text: string): number {
+  return Math.max(1, Math.ceil(text.length / 4));
+}
+
+/** Settings for reply lengths. */
+export interface LengthSettings {
+  /** Output tokens per reply (minimum when `outputTokensMax` is larger). */
+  outputTokens: number;
+  /** When larger than `outputTokens`, lengths are uniform in [outputTokens, outputTokensMax]. */
+  outputTokensMax?: number;
+  /** The server's seed. */
+  seed: number;
+}
+
+/** A planned reply: how many tokens, and a generator of their text. */
+export interface ReplyPlan {
+  /** Tokens to generate per choice. */
+  tokens: number;
+  /** The text of token `i` of choice `choice`. */
+  token(i: number, choice: number): string;
+}
+
+/** Plan the reply to `prompt`, capped by the request's `max_tokens`. */
+export function planReply(
+  prompt: string,
+  maxTokens: number | undefined,
+  s: LengthSettings,
+): ReplyPlan {
+  const h = hash32(prompt, s.seed);
+  const rnd = seededRandom(h);
+  const lo = s.outputTokens;
+  const hi = Math.max(lo, s.outputTokensMax ?? lo);
+  let tokens = lo + Math.floor(rnd() * (hi - lo + 1));
+  if (maxTokens !== undefined && maxTokens >= 0) tokens = Math.min(tokens, maxTokens);
+  return {
+    tokens,
+    token(i: number, choice: number): string {
+      const w = WORDS[hash32(String(i * 31 + choice), h) % WORDS.length];
+      return i === 0 ? w : " " + w;
+    },
+  };
+}

@@ -1,0 +1,318 @@
+/**
+ * The built-in OpenAI-compatible mock server: chat and plain completions, streamed (SSE) or not,
+ * with configurable time to first token, inter-token latency and reply length. It is the ground
+ * truth llmperf's own tests measure against, so its pacing is exact: token `k` of a reply is due
+ * at `arrival + ttft + k · itl` and is written when due (late writes never push later tokens back).
+ *
+ * @module
+ */
+import { sleepUntil } from "../util/sleep.ts";
+import { mockTokenCount, planReply, type ReplyPlan } from "./generator.ts";
+
+/** Settings of the mock server. */
+export interface MockOptions {
+  /** Interface to listen on. */
+  host: string;
+  /** Port; 0 picks a free one. */
+  port: number;
+  /** Delay before the first token, ms. */
+  ttftMs: number;
+  /** Delay between tokens, ms. */
+  itlMs: number;
+  /** Tokens per reply (the minimum, when `outputTokensMax` is larger). */
+  outputTokens: number;
+  /** Maximum tokens per reply; lengths are uniform between the two. */
+  outputTokensMax?: number;
+  /** Send `usage` (in the last chunk when `stream_options.include_usage`). */
+  usage: boolean;
+  /** Seeds reply lengths and words. */
+  seed: number;
+}
+
+/** Defaults of `llmperf mock`. */
+export const MOCK_DEFAULTS: MockOptions = {
+  host: "127.0.0.1",
+  port: 8877,
+  ttftMs: 0,
+  itlMs: 0,
+  outputTokens: 128,
+  usage: true,
+  seed: 42,
+};
+
+/** A running mock server. */
+export interface MockServer {
+  /** Base URL, e.g. `http://127.0.0.1:8877`. */
+  readonly url: string;
+  /** The port it listens on. */
+  readonly port: number;
+  /** Counters: requests received, streams open now. */
+  readonly stats: { requests: number; openStreams: number };
+  /** Stop listening and end open streams. */
+  close(): Promise<void>;
+}
+
+interface Body {
+  model?: string;
+  messages?: Array<{ content?: unknown }>;
+  prompt?: unknown;
+  stream?: boolean;
+  stream_options?: { include_usage?: boolean };
+  max_tokens?: number;
+  max_completion_tokens?: number;
+  n?: number;
+}
+
+const encoder = new TextEncoder();
+
+/** Start the mock server. */
+export function startMockServer(options: Partial<MockOptions> = {}): MockServer {
+  const o: MockOptions = { ...MOCK_DEFAULTS, ...options };
+  const stats = { requests: 0, openStreams: 0 };
+  const streams = new Set<ReadableStreamDefaultController<Uint8Array>>();
+  const server = Deno.serve(
+    { hostname: o.host, port: o.port, onListen: () => {} },
+    (req) => handle(req, o, stats, streams),
+  );
+  const port = server.addr.port;
+  return {
+    url: `http://${o.host.includes(":") ? `[${o.host}]` : o.host}:${port}`,
+    port,
+    stats,
+    async close() {
+      for (const c of streams) {
+        try {
+          c.close();
+        } catch { /* already closed */ }
+      }
+      await server.shutdown();
+    },
+  };
+}
+
+function json(status: number, value: unknown): Response {
+  return new Response(JSON.stringify(value), {
+    status,
+    headers: { "content-type": "application/json" },
+  });
+}
+
+function errorBody(status: number, message: string, type: string): Response {
+  return json(status, { object: "error", message, type, code: status });
+}
+
+async function handle(
+  req: Request,
+  o: MockOptions,
+  stats: { requests: number; openStreams: number },
+  streams: Set<ReadableStreamDefaultController<Uint8Array>>,
+): Promise<Response> {
+  const arrival = performance.now();
+  const path = new URL(req.url).pathname;
+  if (req.method === "GET" && (path === "/health" || path === "/v1/health")) return json(200, {});
+  if (req.method === "GET" && path === "/v1/models") {
+    return json(200, {
+      object: "list",
+      data: [{ id: "mock", object: "model", owned_by: "llmperf" }],
+    });
+  }
+  const chat = path === "/v1/chat/completions" || path === "/chat/completions";
+  const completions = path === "/v1/completions" || path === "/completions";
+  if (!chat && !completions) return errorBody(404, `no route ${req.method} ${path}`, "NotFound");
+  if (req.method !== "POST") return errorBody(405, "use POST", "MethodNotAllowed");
+  stats.requests++;
+  let body: Body;
+  try {
+    body = await req.json();
+  } catch {
+    return errorBody(400, "the request body is not JSON", "BadRequestError");
+  }
+  const prompt = chat
+    ? chatPrompt(body)
+    : typeof body.prompt === "string"
+    ? body.prompt
+    : undefined;
+  if (prompt === undefined) {
+    return errorBody(
+      400,
+      chat ? "'messages' is required" : "'prompt' is required",
+      "BadRequestError",
+    );
+  }
+  const plan = planReply(prompt, body.max_tokens ?? body.max_completion_tokens, o);
+  const n = Math.max(1, Math.floor(body.n ?? 1));
+  const reply: Reply = {
+    id: `mock-${stats.requests}`,
+    created: Math.floor(Date.now() / 1000),
+    model: body.model ?? "mock",
+    chat,
+    n,
+    plan,
+    promptTokens: mockTokenCount(prompt),
+  };
+  if (body.stream === true) {
+    const usage = o.usage && body.stream_options?.include_usage === true;
+    return streamReply(reply, arrival, o, usage, stats, streams);
+  }
+  const done = arrival + o.ttftMs + Math.max(0, plan.tokens - 1) * o.itlMs;
+  await sleepUntil(done);
+  return json(200, fullReply(reply, o.usage));
+}
+
+function chatPrompt(body: Body): string | undefined {
+  if (!Array.isArray(body.messages)) return undefined;
+  let text = "";
+  for (const m of body.messages) {
+    if (typeof m?.content === "string") text += m.content;
+    else if (Array.isArray(m?.content)) {
+      for (const p of m.content) if (typeof p?.text === "string") text += p.text;
+    }
+  }
+  return text;
+}
+
+interface Reply {
+  id: string;
+  created: number;
+  model: string;
+  chat: boolean;
+  n: number;
+  plan: ReplyPlan;
+  promptTokens: number;
+}
+
+function usageOf(r: Reply) {
+  const completion = r.plan.tokens * r.n;
+  return {
+    prompt_tokens: r.promptTokens,
+    completion_tokens: completion,
+    total_tokens: r.promptTokens + completion,
+  };
+}
+
+/** Replies always run to their planned length, as with `ignore_eos`. */
+const FINISH = "length";
+
+function fullReply(r: Reply, usage: boolean): Record<string, unknown> {
+  const choices = [];
+  for (let c = 0; c < r.n; c++) {
+    let text = "";
+    for (let i = 0; i < r.plan.tokens; i++) text += r.plan.token(i, c);
+    choices.push(
+      r.chat
+        ? {
+          index: c,
+          message: { role: "assistant", content: text },
+          logprobs: null,
+          finish_reason: FINISH,
+        }
+        : { index: c, text, logprobs: null, finish_reason: FINISH },
+    );
+  }
+  const out: Record<string, unknown> = {
+    id: r.id,
+    object: r.chat ? "chat.completion" : "text_completion",
+    created: r.created,
+    model: r.model,
+    choices,
+  };
+  if (usage) out.usage = usageOf(r);
+  return out;
+}
+
+function chunk(r: Reply, choices: unknown[], usage?: unknown): string {
+  const obj: Record<string, unknown> = {
+    id: r.id,
+    object: r.chat ? "chat.completion.chunk" : "text_completion",
+    created: r.created,
+    model: r.model,
+    choices,
+  };
+  if (usage !== undefined) obj.usage = usage;
+  return `data: ${JSON.stringify(obj)}\n\n`;
+}
+
+/** The SSE text of token `i` (all choices), plus the role chunk before token 0 (chat). */
+function tokenEvents(r: Reply, i: number): string {
+  let out = "";
+  const last = i === r.plan.tokens - 1;
+  for (let c = 0; c < r.n; c++) {
+    if (r.chat && i === 0) {
+      out += chunk(r, [{
+        index: c,
+        delta: { role: "assistant", content: "" },
+        logprobs: null,
+        finish_reason: null,
+      }]);
+    }
+    const text = r.plan.token(i, c);
+    out += chunk(r, [
+      r.chat
+        ? {
+          index: c,
+          delta: { content: text },
+          logprobs: null,
+          finish_reason: last ? FINISH : null,
+        }
+        : { index: c, text, logprobs: null, finish_reason: last ? FINISH : null },
+    ]);
+  }
+  return out;
+}
+
+function streamReply(
+  r: Reply,
+  arrival: number,
+  o: MockOptions,
+  usage: boolean,
+  stats: { openStreams: number },
+  streams: Set<ReadableStreamDefaultController<Uint8Array>>,
+): Response {
+  let k = 0; // next token
+  let ctl: ReadableStreamDefaultController<Uint8Array>;
+  let closed = false;
+  const finish = () => {
+    if (closed) return;
+    closed = true;
+    stats.openStreams--;
+    streams.delete(ctl);
+  };
+  const stream = new ReadableStream<Uint8Array>({
+    start(c) {
+      ctl = c;
+      stats.openStreams++;
+      streams.add(c);
+    },
+    async pull(c) {
+      if (closed) return;
+      if (k >= r.plan.tokens) {
+        let tail = "";
+        if (usage) tail += chunk(r, [], usageOf(r));
+        tail += "data: [DONE]\n\n";
+        c.enqueue(encoder.encode(tail));
+        c.close();
+        finish();
+        return;
+      }
+      await sleepUntil(arrival + o.ttftMs + k * o.itlMs);
+      if (closed) return;
+      // Write every token that is due now in one write, so a late timer never shifts the rest.
+      let text = "";
+      const now = performance.now();
+      do {
+        text += tokenEvents(r, k);
+        k++;
+      } while (k < r.plan.tokens && arrival + o.ttftMs + k * o.itlMs <= now && o.itlMs > 0);
+      c.enqueue(encoder.encode(text));
+    },
+    cancel() {
+      finish();
+    },
+  }, { highWaterMark: 0 });
+  return new Response(stream, {
+    headers: {
+      "content-type": "text/event-stream; charset=utf-8",
+      "cache-control": "no-cache",
+    },
+  });
+}

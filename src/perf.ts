@@ -1,0 +1,204 @@
+/**
+ * One benchmark run, end to end: resolve the config, load plugins, open the run folder, send the
+ * requests under the load plan, turn records into results, write the JSON files. The CLI's
+ * `perf` command is a thin layer over {@link runPerfBenchmark}.
+ *
+ * @module
+ */
+import { type PerfConfig, type PerfConfigInput, resolveConfig } from "./config.ts";
+import { UsageError } from "./errors.ts";
+import { type Logger, stderrLogger } from "./log.ts";
+import { type Job, type PromptSource, RequestSource } from "./load/requests.ts";
+import { runLoad } from "./load/runner.ts";
+import { MetricsCollector, type PercentileRow, type Summary } from "./metrics/collector.ts";
+import { loadApiPlugin, loadDatasetPlugin } from "./plugins/loader.ts";
+import { newRecord } from "./records/record.ts";
+import { type FinishedRequest, ResultPipeline, type ResultSink } from "./records/pipeline.ts";
+import { redactConfig } from "./redact.ts";
+import { createRunDir, defaultRunName, writeJson } from "./report/files.ts";
+import { FetchTransport } from "./transport/fetch.ts";
+import type { Transport } from "./transport/types.ts";
+
+/** Options of a run that are not benchmark settings. */
+export interface RunOptions {
+  /** Aborting stops sending and cancels requests in flight (they are recorded as cancelled). */
+  signal?: AbortSignal;
+  /** Receives log lines (default: timestamped lines on stderr). */
+  log?: Logger;
+  /** Extra sinks that receive every finished request, in batches. */
+  sinks?: ResultSink[];
+}
+
+/** What a run returns. */
+export interface PerfResult {
+  /** The resolved configuration. */
+  config: PerfConfig;
+  /** The run folder. */
+  outputDir: string;
+  /** evalscope's summary rows (unrounded), as in `benchmark_summary.json`. */
+  summary: Summary;
+  /** evalscope's percentile rows (empty when too little data). */
+  percentiles: PercentileRow[];
+  /** Throughputs and means of the per-request metrics. */
+  requestSummary: Summary;
+  /** Per-request metric percentiles (TTFT, TPOT, ITL, latency, tokens). */
+  requestPercentiles: PercentileRow[];
+  /** Failed requests by failure kind. */
+  failures: Record<string, number>;
+  /** Whether the run was interrupted before it dispatched everything. */
+  interrupted: boolean;
+}
+
+/** Read `--prompt`: the text itself, or a file's content for `@path`. */
+export async function loadPrompt(prompt: string): Promise<string> {
+  if (!prompt.startsWith("@")) return prompt;
+  const path = prompt.slice(1);
+  try {
+    return await Deno.readTextFile(path);
+  } catch (e) {
+    throw new UsageError(`--prompt '@${path}': cannot read the file (${(e as Error).message})`);
+  }
+}
+
+async function promptSource(cfg: PerfConfig): Promise<PromptSource> {
+  if (cfg.prompt !== undefined) {
+    return { kind: "prompt", messages: [{ role: "user", content: await loadPrompt(cfg.prompt) }] };
+  }
+  return { kind: "dataset", name: cfg.dataset, plugin: await loadDatasetPlugin(cfg.dataset, cfg) };
+}
+
+/** Progress log every `--log-every-n-query` requests. */
+function progressSink(
+  collector: MetricsCollector,
+  every: number,
+  expected: number | undefined,
+  log: Logger,
+): ResultSink {
+  let next = every;
+  return {
+    write() {
+      while (collector.total >= next) {
+        const p = collector.progress();
+        const of = expected !== undefined ? `/${expected}` : "";
+        const ttft = Number.isNaN(p.meanTtftMs) ? "n/a" : `${p.meanTtftMs.toFixed(1)} ms`;
+        log(
+          `${p.done}${of} requests done, ${p.failed} failed, mean TTFT ${ttft}, ` +
+            `${p.outputRate.toFixed(1)} output tok/s`,
+        );
+        next += every;
+      }
+    },
+  };
+}
+
+/**
+ * Run one benchmark. `input` takes the CLI's flags as keys, camelCase or snake_case
+ * (`{ model: "qwen2.5", url: "...", parallel: 4, number: 100, stream: true }`).
+ *
+ * @example
+ * ```ts
+ * import { runPerfBenchmark } from "@llmperf/llmperf";
+ * const result = await runPerfBenchmark({
+ *   url: "http://127.0.0.1:8000/v1/chat/completions",
+ *   model: "qwen2.5",
+ *   prompt: "Tell me a story",
+ *   number: 20,
+ *   parallel: 4,
+ *   stream: true,
+ * });
+ * console.log(result.summary["Average time to first token"]);
+ * ```
+ */
+export async function runPerfBenchmark(
+  input: PerfConfigInput,
+  options: RunOptions = {},
+): Promise<PerfResult> {
+  const log = options.log ?? stderrLogger;
+  const cfg = resolveConfig(input);
+  const api = await loadApiPlugin(cfg.api, cfg);
+  const source = new RequestSource(cfg, api, await promptSource(cfg), log);
+  // Pull the first request now, so dataset errors come before anything is sent.
+  const first = await source.next();
+  if (first === undefined) throw new UsageError(`--dataset '${cfg.dataset}': no prompts`);
+
+  const name = cfg.name ?? defaultRunName(cfg.model, new Date());
+  const outputDir = await createRunDir(cfg.outputsDir, name);
+  log(`saving results to ${outputDir}`);
+  await writeJson(`${outputDir}/benchmark_args.json`, redactConfig({ ...cfg, name }));
+
+  const collector = new MetricsCollector();
+  const sinks: ResultSink[] = [
+    { write: (batch: FinishedRequest[]) => batch.forEach((f) => collector.add(f.metrics)) },
+    progressSink(collector, cfg.logEveryNQuery, source.expected, log),
+    ...(options.sinks ?? []),
+  ];
+  const pipeline = new ResultPipeline(api, sinks);
+  const transport: Transport = new FetchTransport({
+    timeouts: {
+      connectMs: cfg.connectTimeout * 1000,
+      readMs: cfg.readTimeout * 1000,
+      totalMs: Infinity,
+    },
+  });
+  const signal = options.signal;
+  let pending: Job | undefined = first;
+  const next = async () => {
+    if (pending) {
+      const j = pending;
+      pending = undefined;
+      return j;
+    }
+    return await source.next();
+  };
+  const execute = async (job: Job, scheduled: number | undefined) => {
+    const rec = newRecord(job.index, job.body, job.prepared.stream);
+    rec.scheduled = scheduled;
+    await transport.send(job.prepared, rec, signal);
+    pipeline.push(rec);
+  };
+  log(
+    `benchmarking ${cfg.url} (${cfg.model}): ` +
+      (cfg.rate === -1
+        ? `${cfg.parallel} in flight`
+        : `${cfg.rate} req/s, at most ${cfg.parallel} in flight`) +
+      (source.expected !== undefined
+        ? `, ${source.expected} requests`
+        : ", one pass over the dataset"),
+  );
+  try {
+    await runLoad(next, execute, {
+      parallel: cfg.parallel,
+      rate: cfg.rate,
+      seed: cfg.seed ?? 42,
+      signal,
+    });
+  } finally {
+    await transport.close();
+    await pipeline.close();
+  }
+
+  const summary = collector.summary({
+    concurrency: cfg.parallel,
+    expected: source.dispatched,
+    dbPath: outputDir,
+  });
+  const result: PerfResult = {
+    config: cfg,
+    outputDir,
+    summary,
+    percentiles: collector.percentiles(),
+    requestSummary: collector.modernSummary(),
+    requestPercentiles: collector.requestPercentiles(),
+    failures: Object.fromEntries(collector.failureKinds),
+    interrupted: signal?.aborted ?? false,
+  };
+  await writeResultFiles(result);
+  return result;
+}
+
+/** Write `benchmark_summary.json` and `benchmark_percentile.json` into the run folder. */
+export async function writeResultFiles(r: PerfResult): Promise<void> {
+  await writeJson(`${r.outputDir}/benchmark_summary.json`, { ...r.summary, ...r.requestSummary });
+  const rows = r.requestPercentiles.map((row, i) => ({ ...r.percentiles[i], ...row }));
+  await writeJson(`${r.outputDir}/benchmark_percentile.json`, rows);
+}

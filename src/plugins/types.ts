@@ -1,0 +1,161 @@
+/**
+ * The plugin contracts. An API plugin turns message lists into request bodies and raw response
+ * payloads into token counts; a dataset plugin yields message lists. Any object or class with
+ * these methods is a plugin: nothing here has to be imported, so a plugin served from a URL can
+ * be plain JavaScript with no imports at all. The base classes are a convenience.
+ *
+ * @module
+ */
+import type { PerfConfig } from "../config.ts";
+
+/** One chat message. `content` is text, or a list of parts for multimodal prompts. */
+export interface Message {
+  /** `system`, `user`, `assistant`, ... */
+  role: string;
+  /** Text, or OpenAI-style content parts. */
+  content: string | unknown[];
+}
+
+/** The run's parameters as plugins see them: the whole resolved configuration. */
+export type PluginParams = PerfConfig;
+
+/** A JSON request body. */
+export type RequestBody = Record<string, unknown>;
+
+/** Token counts of one finished request, as an API plugin reports them. */
+export interface TokenCounts {
+  /** Tokens of the prompt as the server saw it. */
+  promptTokens: number;
+  /** Tokens generated (all choices). */
+  completionTokens: number;
+  /** Where the counts came from: `usage` (server-reported) or an estimate. */
+  source?: "usage" | "chunks" | "tokenizer" | "none";
+  /**
+   * Indices of the payloads that carried generated tokens (a streamed reply's role-only first
+   * chunk or usage-only last chunk does not). TTFT and inter-token latency are measured on these;
+   * when absent, every payload counts.
+   */
+  contentChunks?: number[];
+}
+
+/**
+ * An API plugin: builds request bodies and reads token counts from responses.
+ *
+ * @example A minimal plugin for a server that takes `{ "input": "..." }`
+ * ```ts
+ * export default {
+ *   buildRequest(messages, params) {
+ *     return { model: params.model, input: messages.map((m) => m.content).join("\n") };
+ *   },
+ *   parseResponses(responses) {
+ *     const last = JSON.parse(responses[responses.length - 1] ?? "{}");
+ *     return { promptTokens: last.usage?.input ?? 0, completionTokens: last.usage?.output ?? 0 };
+ *   },
+ * };
+ * ```
+ */
+export interface ApiPluginLike {
+  /**
+   * Build the request body for one message list. Return `null`/`undefined` to skip it.
+   * `params.stream` says whether a streamed response is wanted.
+   */
+  buildRequest(
+    messages: Message[],
+    params: PluginParams,
+  ): RequestBody | null | undefined | Promise<RequestBody | null | undefined>;
+  /**
+   * Token counts from the raw payloads of one successful response: every SSE `data:` payload
+   * (without `[DONE]`) when streamed, else the one body. May return a `[prompt, completion]` pair,
+   * as evalscope plugins do.
+   */
+  parseResponses(
+    responses: string[],
+    request: RequestBody,
+  ): TokenCounts | [number, number] | Promise<TokenCounts | [number, number]>;
+  /** Optional: the URL to send to, given the `--url` flag (default: `--url` unchanged). */
+  requestUrl?(url: string, params: PluginParams): string;
+  /** Optional: extra headers for every request (for example a protocol's own SSE switch). */
+  requestHeaders?(params: PluginParams): Record<string, string>;
+  /** Optional: whether a body asks for a streamed response (default: `body.stream === true`). */
+  isStreaming?(body: RequestBody, params: PluginParams): boolean;
+  /**
+   * Optional: recognise an error reported inside a 200 response (an SSE event or JSON body).
+   * Return the error text, or `undefined` when the payload is not an error.
+   */
+  errorInPayload?(payload: string): string | undefined;
+  /** Optional: the generated text of each choice, for tokenizers and reports. */
+  generatedTexts?(responses: string[]): string[];
+}
+
+/** A dataset plugin: yields message lists, lazily. */
+export interface DatasetPluginLike {
+  /**
+   * Yield the prompts, one message list each. Called again from the start when the run needs
+   * more requests than the dataset holds.
+   */
+  buildMessages(): Iterable<Message[]> | AsyncIterable<Message[]>;
+}
+
+/**
+ * Base class for API plugins (optional: any object with the methods of {@link ApiPluginLike}
+ * works). The constructor receives the run's parameters.
+ *
+ * @example
+ * ```ts
+ * import { ApiPlugin, type Message, type PluginParams } from "@llmperf/llmperf/plugin";
+ *
+ * export default class EchoApi extends ApiPlugin {
+ *   buildRequest(messages: Message[], params: PluginParams) {
+ *     return { model: params.model, messages, stream: params.stream };
+ *   }
+ *   parseResponses(responses: string[]) {
+ *     return { promptTokens: 0, completionTokens: responses.length };
+ *   }
+ * }
+ * ```
+ */
+export abstract class ApiPlugin implements ApiPluginLike {
+  /** The run's parameters. */
+  readonly params: PluginParams;
+  /** @param params the run's parameters */
+  constructor(params: PluginParams) {
+    this.params = params;
+  }
+  /** See {@link ApiPluginLike.buildRequest}. */
+  abstract buildRequest(
+    messages: Message[],
+    params: PluginParams,
+  ): RequestBody | null | undefined | Promise<RequestBody | null | undefined>;
+  /** See {@link ApiPluginLike.parseResponses}. */
+  abstract parseResponses(
+    responses: string[],
+    request: RequestBody,
+  ): TokenCounts | [number, number] | Promise<TokenCounts | [number, number]>;
+}
+
+/**
+ * Base class for dataset plugins (optional, as for {@link ApiPlugin}).
+ *
+ * @example
+ * ```ts
+ * import { DatasetPlugin, readLines } from "@llmperf/llmperf/plugin";
+ *
+ * export default class Questions extends DatasetPlugin {
+ *   async *buildMessages() {
+ *     for await (const line of readLines(this.params.datasetPath!)) {
+ *       if (line.trim()) yield [{ role: "user", content: line.trim() }];
+ *     }
+ *   }
+ * }
+ * ```
+ */
+export abstract class DatasetPlugin implements DatasetPluginLike {
+  /** The run's parameters. */
+  readonly params: PluginParams;
+  /** @param params the run's parameters */
+  constructor(params: PluginParams) {
+    this.params = params;
+  }
+  /** See {@link DatasetPluginLike.buildMessages}. */
+  abstract buildMessages(): Iterable<Message[]> | AsyncIterable<Message[]>;
+}

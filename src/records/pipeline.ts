@@ -1,0 +1,133 @@
+/**
+ * Records to results, off the hot path: finished records are queued and, in batches (every
+ * `batchMs` or `batchSize` records), their token counts are parsed by the API plugin, their
+ * metrics computed, and the batch handed to the sinks (metrics collector, result DB, progress).
+ *
+ * @module
+ */
+import { errorMessage } from "../errors.ts";
+import { type RequestMetrics, requestMetrics } from "../metrics/request_metrics.ts";
+import type { ApiPluginLike, TokenCounts } from "../plugins/types.ts";
+import type { RequestRecord } from "./record.ts";
+
+/** A record with everything computed from it. */
+export interface FinishedRequest {
+  /** The raw record. */
+  record: RequestRecord;
+  /** Its metrics. */
+  metrics: RequestMetrics;
+  /** Its token counts (successful requests only). */
+  counts?: TokenCounts;
+}
+
+/** Receives finished requests in batches. */
+export interface ResultSink {
+  /** Take one batch, in completion order. */
+  write(batch: FinishedRequest[]): void | Promise<void>;
+  /** Flush and release; called once at the end of the run. */
+  close?(): void | Promise<void>;
+}
+
+/** Normalise a plugin's `parseResponses` result. */
+export function toCounts(v: TokenCounts | [number, number]): TokenCounts {
+  if (Array.isArray(v)) return { promptTokens: v[0] ?? 0, completionTokens: v[1] ?? 0 };
+  return v;
+}
+
+/** Options of {@link ResultPipeline}. */
+export interface PipelineOptions {
+  /** Longest time a record waits before its batch is processed, ms. */
+  batchMs?: number;
+  /** Batch size that triggers processing at once. */
+  batchSize?: number;
+}
+
+/** Queues finished records and processes them in batches. */
+export class ResultPipeline {
+  #api: ApiPluginLike;
+  #sinks: ResultSink[];
+  #queue: RequestRecord[] = [];
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #busy: Promise<void> = Promise.resolve();
+  #batchMs: number;
+  #batchSize: number;
+  #error: unknown;
+
+  /**
+   * @param api parses token counts
+   * @param sinks receive each processed batch, in order
+   */
+  constructor(api: ApiPluginLike, sinks: ResultSink[], opts: PipelineOptions = {}) {
+    this.#api = api;
+    this.#sinks = sinks;
+    this.#batchMs = opts.batchMs ?? 50;
+    this.#batchSize = opts.batchSize ?? 512;
+  }
+
+  /** Queue a finished record (cheap: an array push, and a timer per batch). */
+  push(rec: RequestRecord): void {
+    this.#queue.push(rec);
+    if (this.#queue.length >= this.#batchSize) this.#schedule(0);
+    else if (this.#timer === undefined) this.#schedule(this.#batchMs);
+  }
+
+  #schedule(ms: number): void {
+    if (this.#timer !== undefined) {
+      if (ms > 0) return;
+      clearTimeout(this.#timer);
+    }
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      this.#drain();
+    }, ms);
+  }
+
+  #drain(): Promise<void> {
+    const batch = this.#queue;
+    if (batch.length === 0) return this.#busy;
+    this.#queue = [];
+    this.#busy = this.#busy.then(() => this.#process(batch)).catch((e) => {
+      this.#error ??= e;
+    });
+    return this.#busy;
+  }
+
+  async #process(records: RequestRecord[]): Promise<void> {
+    const out: FinishedRequest[] = new Array(records.length);
+    for (let i = 0; i < records.length; i++) out[i] = await finish(this.#api, records[i]);
+    for (const sink of this.#sinks) await sink.write(out);
+  }
+
+  /** Process everything queued and close the sinks. Throws a sink's error, if one failed. */
+  async close(): Promise<void> {
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    await this.#drain();
+    for (const sink of this.#sinks) await sink.close?.();
+    if (this.#error !== undefined) throw this.#error;
+  }
+}
+
+/** Check a record for in-band errors, parse its token counts and compute its metrics. */
+export async function finish(api: ApiPluginLike, rec: RequestRecord): Promise<FinishedRequest> {
+  let counts: TokenCounts | undefined;
+  if (rec.success && api.errorInPayload) {
+    for (const p of rec.payloads) {
+      const err = api.errorInPayload(p);
+      if (err !== undefined) {
+        rec.success = false;
+        rec.failure = { kind: "server-error", message: err.split("\n")[0], body: p.slice(0, 500) };
+        break;
+      }
+    }
+  }
+  if (rec.success) {
+    try {
+      counts = toCounts(await api.parseResponses(rec.payloads, rec.body));
+    } catch (e) {
+      rec.success = false;
+      rec.failure = { kind: "protocol", message: `parseResponses failed: ${errorMessage(e)}` };
+    }
+  }
+  return { record: rec, metrics: requestMetrics(rec, counts), counts };
+}

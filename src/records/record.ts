@@ -1,0 +1,83 @@
+/**
+ * The finished-request record: plain data handed from the transport (the hot path) to everything
+ * downstream (metrics, files, the result DB). Nothing downstream reaches back into the transport.
+ *
+ * Times are `performance.now()` values of the thread that measured them; `timeOrigin` (that
+ * thread's `performance.timeOrigin`, epoch milliseconds) turns them into wall-clock time.
+ *
+ * @module
+ */
+import type { RequestBody } from "../plugins/types.ts";
+
+/** Why a request failed. */
+export type FailureKind =
+  | "http" // a non-200 status
+  | "connect" // the connection could not be made
+  | "connect-timeout"
+  | "read-timeout" // silence between bytes longer than --read-timeout
+  | "total-timeout"
+  | "network" // the connection broke
+  | "protocol" // the response did not follow HTTP/SSE/JSON as expected
+  | "server-error" // an error reported inside a 200 response
+  | "cancelled"; // the run was interrupted
+
+/** A failure's reason, as recorded and reported. */
+export interface Failure {
+  /** The kind of failure. */
+  kind: FailureKind;
+  /** One line: what went wrong. */
+  message: string;
+  /** The first bytes of the response body, when there was one. */
+  body?: string;
+}
+
+/** One finished request, successful or not. */
+export interface RequestRecord {
+  /** Position of the request in the run's dispatch order, from 0. */
+  index: number;
+  /** The request body as sent. */
+  body: RequestBody;
+  /** Whether a streamed response was requested. */
+  stream: boolean;
+  /** `performance.timeOrigin` of the measuring thread (epoch ms). */
+  timeOrigin: number;
+  /** When the schedule wanted the request sent (`--rate` runs), in `performance.now()` ms. */
+  scheduled?: number;
+  /** Just before the request was handed to the network, in `performance.now()` ms. */
+  start: number;
+  /** When the response headers arrived; `undefined` if they never did. */
+  headersAt?: number;
+  /** Arrival time of each payload (SSE `data:` event except `[DONE]`, or the whole body). */
+  chunkTimes: number[];
+  /** The raw payloads, in arrival order. */
+  payloads: string[];
+  /** When the response was complete (the `[DONE]` event or the end of the body), or failed. */
+  end: number;
+  /** HTTP status; 0 when no response arrived. */
+  status: number;
+  /** True when a complete 200 response arrived and carried no error. */
+  success: boolean;
+  /** Why it failed, when it did. */
+  failure?: Failure;
+}
+
+/** A fresh record for a request about to be sent. */
+export function newRecord(index: number, body: RequestBody, stream: boolean): RequestRecord {
+  return {
+    index,
+    body,
+    stream,
+    timeOrigin: performance.timeOrigin,
+    start: 0,
+    chunkTimes: [],
+    payloads: [],
+    end: 0,
+    status: 0,
+    success: false,
+  };
+}
+
+/** Epoch seconds of a `performance.now()` value measured in the record's thread. */
+export function epochSeconds(rec: RequestRecord, t: number): number {
+  return (rec.timeOrigin + t) / 1000;
+}

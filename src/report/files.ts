@@ -1,0 +1,50 @@
+/**
+ * The run folder and its JSON files: `<outputs-dir>/<name>/` with `benchmark_args.json`,
+ * `benchmark_summary.json` and `benchmark_percentile.json`. A folder that exists is never
+ * overwritten: the name gets a `_2`, `_3`, ... suffix instead.
+ *
+ * @module
+ */
+import { RunError } from "../errors.ts";
+
+/** `Qwen/Qwen2.5-7B` → `Qwen_Qwen2.5-7B`: a model name made safe for a folder name. */
+export function safeName(text: string): string {
+  return text.replace(/[<>:"|?*\\/\0\s]/g, "_");
+}
+
+/** `YYYYMMDD_HHMMSS` in local time. */
+export function timestamp(d: Date): string {
+  const p = (n: number) => String(n).padStart(2, "0");
+  return `${d.getFullYear()}${p(d.getMonth() + 1)}${p(d.getDate())}_` +
+    `${p(d.getHours())}${p(d.getMinutes())}${p(d.getSeconds())}`;
+}
+
+/** The default run name: `<model>_benchmark_<YYYYMMDD_HHMMSS>`. */
+export function defaultRunName(model: string, now: Date): string {
+  return `${safeName(model)}_benchmark_${timestamp(now)}`;
+}
+
+/** Create `<outputsDir>/<name>` (or the first free `<name>_N`) and return its path. */
+export async function createRunDir(outputsDir: string, name: string): Promise<string> {
+  try {
+    await Deno.mkdir(outputsDir, { recursive: true });
+  } catch (e) {
+    throw new RunError(`--outputs-dir '${outputsDir}': cannot create it (${(e as Error).message})`);
+  }
+  const base = safeName(name);
+  for (let i = 1;; i++) {
+    const path = `${outputsDir.replace(/\/+$/, "")}/${i === 1 ? base : `${base}_${i}`}`;
+    try {
+      await Deno.mkdir(path);
+      return path;
+    } catch (e) {
+      if (e instanceof Deno.errors.AlreadyExists) continue;
+      throw new RunError(`cannot create the run folder '${path}' (${(e as Error).message})`);
+    }
+  }
+}
+
+/** Write `value` as indented JSON (4 spaces, as evalscope writes it). */
+export async function writeJson(path: string, value: unknown): Promise<void> {
+  await Deno.writeTextFile(path, JSON.stringify(value, null, 4) + "\n");
+}

@@ -1,0 +1,54 @@
+/**
+ * The printed results: evalscope's "Benchmarking summary" and "Percentile results" tables, then
+ * the per-request percentile table and throughputs users now expect.
+ *
+ * @module
+ */
+import {
+  MODERN_KEYS,
+  type PercentileRow,
+  REQUEST_COLUMNS,
+  type Summary,
+  SUMMARY_KEYS,
+} from "../metrics/collector.ts";
+import { type Cell, gridTable } from "./grid_table.ts";
+
+/** Round as evalscope prints: 3 decimals, 5 for the time per output token. */
+export function roundForPrint(key: string, v: number): number {
+  const digits = key === SUMMARY_KEYS.timePerToken ? 5 : 3;
+  const f = 10 ** digits;
+  return Math.round(v * f) / f;
+}
+
+function cell(key: string, v: number | string | null | undefined): Cell {
+  if (v === null || v === undefined) return "n/a";
+  return typeof v === "number" ? roundForPrint(key, v) : v;
+}
+
+/** "Benchmarking summary:" and its Key | Value grid. */
+export function formatSummary(summary: Summary): string {
+  const rows: Cell[][] = Object.values(SUMMARY_KEYS).map((k) => [k, cell(k, summary[k])]);
+  return "Benchmarking summary:\n" + gridTable(["Key", "Value"], rows);
+}
+
+/** "Percentile results:" (first-chunk latency and latency), or evalscope's too-little-data line. */
+export function formatPercentiles(rows: PercentileRow[]): string {
+  if (rows.length === 0) return "Percentile results:\nToo little data to calculate quantiles";
+  const headers = ["Percentile", "First Chunk Latency", "Latency"];
+  return "Percentile results:\n" +
+    gridTable(headers, rows.map((r) => headers.map((h, i) => i === 0 ? r[h] : cell(h, r[h]))));
+}
+
+/** The modern summary (throughputs and means). */
+export function formatModernSummary(summary: Summary): string {
+  const rows: Cell[][] = Object.values(MODERN_KEYS).map((k) => [k, cell(k, summary[k])]);
+  return "Per-request metrics summary:\n" + gridTable(["Metric", "Value"], rows);
+}
+
+/** The per-request percentile table. */
+export function formatRequestPercentiles(rows: PercentileRow[]): string {
+  if (rows.length === 0) return "Per-request percentiles:\nNo successful requests";
+  const headers = ["Percentile", ...Object.values(REQUEST_COLUMNS)];
+  return "Per-request percentiles:\n" +
+    gridTable(headers, rows.map((r) => headers.map((h, i) => i === 0 ? r[h] : cell(h, r[h]))));
+}

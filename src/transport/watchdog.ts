@@ -1,0 +1,109 @@
+/**
+ * Timeouts without a timer per read: each in-flight request keeps the time of its last byte in a
+ * plain field (one store per read on the hot path) and one shared interval checks them all.
+ * Resolution is a tenth of the shortest timeout (at most one second), so a 120 s read timeout
+ * fires between 120 and 121 s of silence.
+ *
+ * @module
+ */
+import type { FailureKind } from "../records/record.ts";
+import type { TransportTimeouts } from "./types.ts";
+
+/** One watched request. The transport updates `last` whenever bytes arrive. */
+export interface Watched {
+  /** `performance.now()` when the request was sent. */
+  started: number;
+  /** `performance.now()` of the last bytes received (or of the send). */
+  last: number;
+  /** Whether the response headers have arrived. */
+  headers: boolean;
+  /** Whether the connection is known to be established (transports that can tell). */
+  connected: boolean;
+  /** Called once when a timeout expires. */
+  expire(kind: FailureKind, message: string): void;
+}
+
+/** Shared timeout checker for one transport. */
+export class Watchdog {
+  #active = new Set<Watched>();
+  #timer: ReturnType<typeof setInterval> | undefined;
+  #t: TransportTimeouts;
+  #tickMs: number;
+  #connectKnown: boolean;
+
+  /**
+   * @param timeouts the limits
+   * @param connectKnown whether the transport sets `connected` (a raw socket does; `fetch` cannot,
+   *   so for it the connect limit and the read limit together bound the wait for headers)
+   */
+  constructor(timeouts: TransportTimeouts, connectKnown: boolean) {
+    this.#t = timeouts;
+    this.#connectKnown = connectKnown;
+    const shortest = Math.min(timeouts.connectMs, timeouts.readMs, timeouts.totalMs);
+    this.#tickMs = Math.max(1, Math.min(1000, Math.floor(shortest / 10)));
+  }
+
+  /** Start watching a request. */
+  add(w: Watched): void {
+    this.#active.add(w);
+    if (this.#timer === undefined) {
+      this.#timer = setInterval(() => this.#check(), this.#tickMs);
+    }
+  }
+
+  /** Stop watching a request (it finished). */
+  delete(w: Watched): void {
+    this.#active.delete(w);
+    if (this.#active.size === 0) this.stop();
+  }
+
+  /** Stop the shared timer. */
+  stop(): void {
+    if (this.#timer !== undefined) clearInterval(this.#timer);
+    this.#timer = undefined;
+  }
+
+  #check(): void {
+    const now = performance.now();
+    const t = this.#t;
+    for (const w of this.#active) {
+      const kind = expired(w, now, t, this.#connectKnown);
+      if (kind) {
+        this.#active.delete(w);
+        w.expire(kind[0], kind[1]);
+      }
+    }
+    if (this.#active.size === 0) this.stop();
+  }
+}
+
+function expired(
+  w: Watched,
+  now: number,
+  t: TransportTimeouts,
+  connectKnown: boolean,
+): [FailureKind, string] | undefined {
+  if (now - w.started > t.totalMs) {
+    return ["total-timeout", `no complete response within ${t.totalMs / 1000} s`];
+  }
+  if (connectKnown) {
+    if (!w.connected) {
+      if (now - w.started > t.connectMs) {
+        return ["connect-timeout", `no connection within ${t.connectMs / 1000} s`];
+      }
+      return undefined;
+    }
+  } else if (!w.headers) {
+    if (now - w.started > t.connectMs + t.readMs) {
+      return [
+        "connect-timeout",
+        `no response headers within ${(t.connectMs + t.readMs) / 1000} s (connect + read timeout)`,
+      ];
+    }
+    return undefined;
+  }
+  if (now - w.last > t.readMs) {
+    return ["read-timeout", `no data for ${t.readMs / 1000} s`];
+  }
+  return undefined;
+}
