@@ -141,6 +141,16 @@ export function camelKey(key: string): string {
   return key.replace(/[_-]([a-z0-9])/gi, (_, c: string) => c.toUpperCase());
 }
 
+/** `logEveryNQuery` → `log_every_n_query`, as evalscope names its arguments. */
+export function snakeKey(key: string): string {
+  return key.replace(/[A-Z]/g, (c) => "_" + c.toLowerCase());
+}
+
+/** The config with evalscope's snake_case keys, for `benchmark_args.json`. */
+export function toSnakeCase(cfg: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(cfg).map(([k, v]) => [snakeKey(k), v]));
+}
+
 /**
  * Turn user input (camelCase or snake_case keys, defaults missing) into a validated
  * {@link PerfConfig}. Throws {@link UsageError} naming the first bad key.

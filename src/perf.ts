@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { type PerfConfig, type PerfConfigInput, resolveConfig } from "./config.ts";
+import { type PerfConfig, type PerfConfigInput, resolveConfig, toSnakeCase } from "./config.ts";
 import { UsageError } from "./errors.ts";
 import { type Logger, stderrLogger } from "./log.ts";
 import { type Job, type PromptSource, RequestSource } from "./load/requests.ts";
@@ -124,7 +124,7 @@ export async function runPerfBenchmark(
   const name = cfg.name ?? defaultRunName(cfg.model, new Date());
   const outputDir = await createRunDir(cfg.outputsDir, name);
   log(`saving results to ${outputDir}`);
-  await writeJson(`${outputDir}/benchmark_args.json`, redactConfig({ ...cfg, name }));
+  await writeJson(`${outputDir}/benchmark_args.json`, toSnakeCase(redactConfig({ ...cfg, name })));
 
   const collector = new MetricsCollector();
   const sinks: ResultSink[] = [

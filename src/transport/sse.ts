@@ -16,7 +16,6 @@ export type SseEventHandler = (data: string, type: string, time: number) => void
 
 const LF = 10;
 
-
 /** Incremental SSE parser. Feed it text with {@link push}, then call {@link end}. */
 export class SseParser {
   #onEvent: SseEventHandler;
@@ -35,6 +34,7 @@ export class SseParser {
   push(text: string, time: number): void {
     let pos = 0;
     const n = text.length;
+    if (n === 0) return;
     if (this.#skipLF) {
       this.#skipLF = false;
       if (n > 0 && text.charCodeAt(0) === LF) pos = 1;

@@ -1,0 +1,147 @@
+/**
+ * End to end: the real CLI against the mock server with known timing. Tolerances are stated
+ * per check; they are loose enough for a loaded 2-core CI machine and tight enough to catch a
+ * wrong definition (an off-by-one token, ms vs s, a missing TTFT).
+ */
+import { assert, assertAlmostEquals, assertEquals } from "./assert.ts";
+import { onlyRunDir, readJson, runCli, tempDir } from "./helpers/cli.ts";
+import { startMockServer } from "../src/mock/server.ts";
+import { mockTokenCount } from "../src/mock/generator.ts";
+
+const TTFT_MS = 100;
+const ITL_MS = 20;
+const TOKENS = 12;
+const PROMPT = "Tell me about benchmarks, please.";
+
+type Summary = Record<string, number | string | null>;
+
+async function perf(mockUrl: string, extra: string[]) {
+  await using tmp = await tempDir();
+  const r = await runCli([
+    "perf",
+    `${mockUrl}/v1/chat/completions`,
+    "--model",
+    "mock-model",
+    "--prompt",
+    PROMPT,
+    "--outputs-dir",
+    tmp.path,
+    ...extra,
+  ]);
+  if (r.code !== 0) throw new Error(`exit ${r.code}\n${r.stderr}`);
+  const dir = await onlyRunDir(tmp.path);
+  return {
+    ...r,
+    summary: await readJson<Summary>(`${dir}/benchmark_summary.json`),
+    percentiles: await readJson<Array<Record<string, number | string>>>(
+      `${dir}/benchmark_percentile.json`,
+    ),
+    args: await readJson(`${dir}/benchmark_args.json`),
+  };
+}
+
+function checkTruth(s: Summary, n: number, stream: boolean) {
+  const latency = (TTFT_MS + (TOKENS - 1) * ITL_MS) / 1000;
+  assertEquals(s["Total requests"], n);
+  assertEquals(s["Succeed requests"], n);
+  assertEquals(s["Failed requests"], 0);
+  assertEquals(s["Expected number of requests"], n);
+  assertEquals(s["Average output tokens per request"], TOKENS);
+  assertEquals(s["Average input tokens per request"], mockTokenCount(PROMPT));
+  assertEquals(s["Token counts from"], "usage");
+  // Latency: the mock's exact schedule plus client and scheduling overhead (at most 40 ms here).
+  const avgLatency = s["Average latency"] as number;
+  assert(avgLatency >= latency - 0.002, `latency ${avgLatency} below the mock's ${latency}`);
+  assertAlmostEquals(avgLatency, latency + 0.02, 0.025, "average latency");
+  if (stream) {
+    const ttft = s["Mean TTFT (ms)"] as number;
+    assert(ttft >= TTFT_MS - 2, `TTFT ${ttft} below the mock's ${TTFT_MS}`);
+    assertAlmostEquals(ttft, TTFT_MS + 15, 20, "mean TTFT");
+    assertAlmostEquals(
+      s["Average time to first token"] as number,
+      ttft / 1000,
+      0.005,
+      "legacy TTFT",
+    );
+    // TPOT = (latency − TTFT) / (tokens − 1) = ITL exactly, for the mock.
+    assertAlmostEquals(s["Mean TPOT (ms)"] as number, ITL_MS, 3, "mean TPOT");
+    assertAlmostEquals(s["Mean ITL (ms)"] as number, ITL_MS, 3, "mean ITL");
+    // evalscope's packages: role chunk + 12 token chunks + usage chunk = 14 chunks → 12 packages.
+    assertEquals(s["Average package per request"], TOKENS);
+  }
+}
+
+Deno.test("e2e: --parallel 1, streamed, numbers match the mock's truth", async () => {
+  const mock = startMockServer({ port: 0, ttftMs: TTFT_MS, itlMs: ITL_MS, outputTokens: TOKENS });
+  try {
+    const r = await perf(mock.url, ["--parallel", "1", "-n", "12", "--stream"]);
+    checkTruth(r.summary, 12, true);
+    assertEquals(r.summary["Number of concurrency"], 1);
+    // 12 sequential requests take at least 12 × latency.
+    assert((r.summary["Time taken for tests (senconds)"] as number) >= 12 * 0.32);
+    assertEquals(r.percentiles.length, 10);
+    assertEquals(r.percentiles[0]["Percentile"], "10%");
+    assert(r.stdout.includes("Benchmarking summary:"));
+    assert(r.stdout.includes("Percentile results:"));
+    assert(r.stdout.includes("| Time taken for tests (senconds)"));
+    assert(r.stdout.includes("Per-request percentiles:"));
+    assertEquals(mock.stats.requests, 12);
+  } finally {
+    await mock.close();
+  }
+});
+
+Deno.test("e2e: --parallel 64 keeps 64 in flight and measures the same per-request truth", async () => {
+  const mock = startMockServer({ port: 0, ttftMs: TTFT_MS, itlMs: ITL_MS, outputTokens: TOKENS });
+  try {
+    const r = await perf(mock.url, ["--parallel", "64", "--number", "128", "--stream"]);
+    checkTruth(r.summary, 128, true);
+    // Two waves of 64: about 2 × 0.32 s; sequential would be 41 s.
+    const t = r.summary["Time taken for tests (senconds)"] as number;
+    assert(t >= 0.64 && t < 3, `duration ${t}`);
+  } finally {
+    await mock.close();
+  }
+});
+
+Deno.test("e2e: non-streamed requests", async () => {
+  const mock = startMockServer({ port: 0, ttftMs: TTFT_MS, itlMs: ITL_MS, outputTokens: TOKENS });
+  try {
+    const r = await perf(mock.url, ["--parallel", "4", "--number", "8"]);
+    checkTruth(r.summary, 8, false);
+    // Without streaming, the first chunk is the whole reply.
+    assertEquals(r.summary["Average time to first token"], r.summary["Average latency"]);
+  } finally {
+    await mock.close();
+  }
+});
+
+Deno.test("e2e: --rate sends on a Poisson schedule, capped by --parallel", async () => {
+  const mock = startMockServer({ port: 0, ttftMs: TTFT_MS, itlMs: ITL_MS, outputTokens: TOKENS });
+  try {
+    const r = await perf(mock.url, [
+      "--rate",
+      "40",
+      "--parallel",
+      "100",
+      "--number",
+      "60",
+      "--stream",
+      "--seed",
+      "7",
+    ]);
+    checkTruth(r.summary, 60, true);
+    // 60 arrivals at 40/s span about 1.5 s (seeded), plus the last request's 0.32 s.
+    const t = r.summary["Time taken for tests (senconds)"] as number;
+    assert(t > 0.8 && t < 3.5, `duration ${t}`);
+  } finally {
+    await mock.close();
+  }
+});
+
+Deno.test("e2e: the demo runs and exits 0", async () => {
+  await using tmp = await tempDir();
+  const r = await runCli(["demo"], { cwd: tmp.path });
+  assertEquals(r.code, 0, r.stderr);
+  assert(r.stdout.includes("| Succeed requests                             | 15"), r.stdout);
+});
