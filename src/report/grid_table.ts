@@ -40,7 +40,8 @@ export function gridTable(headers: string[], rows: Cell[][]): string {
     }
     cols.push(text);
   }
-  const widths = headers.map((h, c) => Math.max(h.length, ...cols[c].map((s) => s.length)));
+  // tabulate's MIN_PADDING: a column is at least its header plus two wide.
+  const widths = headers.map((h, c) => Math.max(h.length + 2, ...cols[c].map((s) => s.length)));
   const pad = (s: string, c: number) =>
     align[c] === "right" ? s.padStart(widths[c]) : s.padEnd(widths[c]);
   const rule = (ch: string) => "+" + widths.map((w) => ch.repeat(w + 2)).join("+") + "+";

@@ -1,0 +1,140 @@
+import { assert, assertEquals } from "./assert.ts";
+import { startMockServer } from "../src/mock/server.ts";
+import { parseSseText } from "../src/transport/sse.ts";
+import { mockTokenCount } from "../src/mock/generator.ts";
+
+async function post(url: string, body: unknown) {
+  const r = await fetch(url, {
+    method: "POST",
+    body: JSON.stringify(body),
+    headers: { "content-type": "application/json" },
+  });
+  return { status: r.status, type: r.headers.get("content-type") ?? "", text: await r.text() };
+}
+
+Deno.test("mock: streamed chat is role chunk, one chunk per token, usage chunk, [DONE]", async () => {
+  const m = startMockServer({ port: 0, outputTokens: 5 });
+  try {
+    const r = await post(`${m.url}/v1/chat/completions`, {
+      model: "x",
+      messages: [{ role: "user", content: "hello there" }],
+      stream: true,
+      stream_options: { include_usage: true },
+    });
+    assertEquals(r.status, 200);
+    assert(r.type.startsWith("text/event-stream"));
+    const evs = parseSseText(r.text).map((e) => e.data);
+    assertEquals(evs.length, 1 + 5 + 1 + 1);
+    assertEquals(evs.at(-1), "[DONE]");
+    const chunks = evs.slice(0, -1).map((e) => JSON.parse(e));
+    assertEquals(chunks[0].choices[0].delta, { role: "assistant", content: "" });
+    assertEquals(chunks[5].choices[0].finish_reason, "length");
+    assertEquals(chunks[6].choices, []);
+    assertEquals(chunks[6].usage, {
+      prompt_tokens: mockTokenCount("hello there"),
+      completion_tokens: 5,
+      total_tokens: 8,
+    });
+  } finally {
+    await m.close();
+  }
+});
+
+Deno.test("mock: usage only when asked, never with usage off; max_tokens caps the reply", async () => {
+  const m = startMockServer({ port: 0, outputTokens: 50 });
+  const off = startMockServer({ port: 0, outputTokens: 5, usage: false });
+  try {
+    const base = { model: "x", messages: [{ role: "user", content: "q" }], stream: true };
+    const noUsage = parseSseText(
+      (await post(`${m.url}/v1/chat/completions`, { ...base, max_tokens: 3 })).text,
+    );
+    assertEquals(noUsage.length, 1 + 3 + 1);
+    assert(!noUsage.some((e) => e.data.includes("usage")));
+    const offR = parseSseText(
+      (await post(`${off.url}/v1/chat/completions`, {
+        ...base,
+        stream_options: { include_usage: true },
+      })).text,
+    );
+    assert(!offR.some((e) => e.data.includes("usage")));
+  } finally {
+    await m.close();
+    await off.close();
+  }
+});
+
+Deno.test("mock: non-streamed chat and completions bodies", async () => {
+  const m = startMockServer({ port: 0, outputTokens: 4 });
+  try {
+    const chat = JSON.parse(
+      (await post(`${m.url}/v1/chat/completions`, { messages: [{ role: "user", content: "q" }] }))
+        .text,
+    );
+    assertEquals(chat.object, "chat.completion");
+    assertEquals(chat.usage.completion_tokens, 4);
+    assertEquals(chat.choices[0].message.content.split(" ").length, 4);
+    const comp = JSON.parse((await post(`${m.url}/v1/completions`, { prompt: "q", n: 2 })).text);
+    assertEquals(comp.object, "text_completion");
+    assertEquals(comp.choices.length, 2);
+    assertEquals(comp.usage.completion_tokens, 8);
+  } finally {
+    await m.close();
+  }
+});
+
+Deno.test("mock: replies are deterministic per seed and prompt; lengths spread between min and max", async () => {
+  const a = startMockServer({ port: 0, outputTokens: 10, outputTokensMax: 40, seed: 1 });
+  const b = startMockServer({ port: 0, outputTokens: 10, outputTokensMax: 40, seed: 1 });
+  try {
+    const lens = new Set<number>();
+    for (let i = 0; i < 20; i++) {
+      const body = { messages: [{ role: "user", content: `prompt ${i}` }] };
+      const ra = JSON.parse((await post(`${a.url}/v1/chat/completions`, body)).text);
+      const rb = JSON.parse((await post(`${b.url}/v1/chat/completions`, body)).text);
+      assertEquals(ra.choices[0].message.content, rb.choices[0].message.content);
+      const n = ra.usage.completion_tokens;
+      assert(n >= 10 && n <= 40);
+      lens.add(n);
+    }
+    assert(lens.size > 5, "lengths should vary");
+  } finally {
+    await a.close();
+    await b.close();
+  }
+});
+
+Deno.test("mock: bad requests get OpenAI-style errors", async () => {
+  const m = startMockServer({ port: 0 });
+  try {
+    assertEquals((await post(`${m.url}/v1/nope`, {})).status, 404);
+    assertEquals((await post(`${m.url}/v1/chat/completions`, { prompt: "x" })).status, 400);
+    const bad = await fetch(`${m.url}/v1/chat/completions`, { method: "POST", body: "{" });
+    assertEquals(bad.status, 400);
+    await bad.body?.cancel();
+  } finally {
+    await m.close();
+  }
+});
+
+Deno.test("mock: pacing follows arrival + ttft + k·itl (loose check; the bench measures it)", async () => {
+  const m = startMockServer({ port: 0, ttftMs: 80, itlMs: 30, outputTokens: 5 });
+  try {
+    const t0 = performance.now();
+    const r = await fetch(`${m.url}/v1/chat/completions`, {
+      method: "POST",
+      body: JSON.stringify({ messages: [{ role: "user", content: "q" }], stream: true }),
+    });
+    const reader = r.body!.getReader();
+    const times: number[] = [];
+    for (;;) {
+      const x = await reader.read();
+      if (x.done) break;
+      times.push(performance.now() - t0);
+    }
+    assert(times[0] >= 78, `first bytes at ${times[0]}`);
+    const last = times.at(-1)!;
+    assert(last >= 80 + 4 * 30 - 2 && last < 80 + 4 * 30 + 100, `last bytes at ${last}`);
+  } finally {
+    await m.close();
+  }
+});

@@ -1,0 +1,77 @@
+import { assert, assertAlmostEquals, assertEquals } from "./assert.ts";
+import { arrivalOffsets } from "../src/load/arrivals.ts";
+import { runLoad } from "../src/load/runner.ts";
+
+function take(n: number, it: Iterator<number>): number[] {
+  return Array.from({ length: n }, () => it.next().value as number);
+}
+
+Deno.test("arrivals: seeded Poisson schedule is reproducible, starts at 0, has mean gap 1/rate", () => {
+  const a = take(20000, arrivalOffsets(50, 7));
+  const b = take(20000, arrivalOffsets(50, 7));
+  const c = take(20000, arrivalOffsets(50, 8));
+  assertEquals(a, b);
+  assert(a[5] !== c[5]);
+  assertEquals(a[0], 0);
+  const gaps = a.slice(1).map((t, i) => t - a[i]);
+  const mean = gaps.reduce((s, g) => s + g, 0) / gaps.length;
+  assertAlmostEquals(mean, 20, 0.5, "mean gap (ms)");
+  // Exponential: the coefficient of variation is 1 and P(gap > mean) = e^-1.
+  const sd = Math.sqrt(gaps.reduce((s, g) => s + (g - mean) ** 2, 0) / gaps.length);
+  assertAlmostEquals(sd / mean, 1, 0.03, "coefficient of variation");
+  assertAlmostEquals(gaps.filter((g) => g > mean).length / gaps.length, Math.exp(-1), 0.02);
+});
+
+Deno.test("arrivals: --rate -1 sends everything at time 0", () => {
+  assertEquals(take(5, arrivalOffsets(-1, 1)), [0, 0, 0, 0, 0]);
+});
+
+function jobs(n: number) {
+  let i = 0;
+  return () => Promise.resolve(i < n ? i++ : undefined);
+}
+
+Deno.test("runner: the closed loop keeps exactly --parallel in flight and runs every job once", async () => {
+  let inFlight = 0, peak = 0;
+  const done: number[] = [];
+  await runLoad(jobs(50), async (j) => {
+    inFlight++;
+    peak = Math.max(peak, inFlight);
+    await new Promise((r) => setTimeout(r, 2));
+    inFlight--;
+    done.push(j);
+  }, { parallel: 7, rate: -1, seed: 1 });
+  assertEquals(peak, 7);
+  assertEquals(done.sort((a, b) => a - b), Array.from({ length: 50 }, (_, i) => i));
+});
+
+Deno.test("runner: the open loop sends on schedule and --parallel caps in flight", async () => {
+  let inFlight = 0, peak = 0;
+  const starts: Array<[number, number]> = [];
+  const t0 = performance.now();
+  await runLoad(jobs(30), async (_j, due) => {
+    starts.push([performance.now(), due!]);
+    inFlight++;
+    peak = Math.max(peak, inFlight);
+    await new Promise((r) => setTimeout(r, 50));
+    inFlight--;
+  }, { parallel: 3, rate: 200, seed: 3 });
+  assertEquals(starts.length, 30);
+  assertEquals(peak, 3);
+  // With the cap, requests start at or after their due time, never before.
+  for (const [t, due] of starts) assert(t >= due - 1, `started ${due - t} ms early`);
+  // The schedule is the seeded one, relative to the run's start.
+  const offsets = take(30, arrivalOffsets(200, 3));
+  assertAlmostEquals(starts[0][1] - t0, offsets[0], 5);
+  assertAlmostEquals(starts[29][1] - starts[0][1], offsets[29] - offsets[0], 0.001);
+});
+
+Deno.test("runner: aborting stops dispatching", async () => {
+  const ac = new AbortController();
+  let n = 0;
+  await runLoad(jobs(1000), async () => {
+    if (++n === 10) ac.abort();
+    await new Promise((r) => setTimeout(r, 1));
+  }, { parallel: 2, rate: -1, seed: 1, signal: ac.signal });
+  assert(n >= 10 && n <= 12, `ran ${n}`);
+});
