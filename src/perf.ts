@@ -16,6 +16,9 @@ import { newRecord } from "./records/record.ts";
 import { type FinishedRequest, ResultPipeline, type ResultSink } from "./records/pipeline.ts";
 import { redactConfig } from "./redact.ts";
 import { createRunDir, defaultRunName, writeJson } from "./report/files.ts";
+import { debugSink } from "./report/debug.ts";
+import { ResultDb } from "./store/result_db.ts";
+import { DB_FILE, runRow } from "./store/run_meta.ts";
 import { FetchTransport } from "./transport/fetch.ts";
 import type { Transport } from "./transport/types.ts";
 
@@ -124,12 +127,16 @@ export async function runPerfBenchmark(
   const name = cfg.name ?? defaultRunName(cfg.model, new Date());
   const outputDir = await createRunDir(cfg.outputsDir, name);
   log(`saving results to ${outputDir}`);
-  await writeJson(`${outputDir}/benchmark_args.json`, toSnakeCase(redactConfig({ ...cfg, name })));
+  const args = toSnakeCase(redactConfig({ ...cfg, name }));
+  await writeJson(`${outputDir}/benchmark_args.json`, args);
+  const db = await ResultDb.open(`${outputDir}/${DB_FILE}`, runRow(name, args));
 
   const collector = new MetricsCollector();
   const sinks: ResultSink[] = [
     { write: (batch: FinishedRequest[]) => batch.forEach((f) => collector.add(f.metrics)) },
     progressSink(collector, cfg.logEveryNQuery, source.expected, log),
+    db,
+    ...(cfg.debug ? [debugSink(log)] : []),
     ...(options.sinks ?? []),
   ];
   const pipeline = new ResultPipeline(api, sinks);
@@ -174,13 +181,14 @@ export async function runPerfBenchmark(
     });
   } finally {
     await transport.close();
+    db.setEnd({ endedAt: Date.now() / 1000, interrupted: signal?.aborted ?? false });
     await pipeline.close();
   }
 
   const summary = collector.summary({
     concurrency: cfg.parallel,
     expected: source.dispatched,
-    dbPath: outputDir,
+    dbPath: db.path,
   });
   const result: PerfResult = {
     config: cfg,

@@ -13,12 +13,14 @@ import { HelpShown } from "./commander.ts";
 import { mockMain } from "./mock_command.ts";
 import { parsePerfArgs } from "./perf_flags.ts";
 import { printResult } from "./print.ts";
+import { reportMain } from "./report_command.ts";
 
 const USAGE = `llmperf ${VERSION}: load testing and benchmarking for LLM inference services
 
 Usage:
   llmperf perf [url] --model NAME [options]   run a benchmark (flags as evalscope perf)
   llmperf mock [options]                      run the OpenAI-compatible mock server
+  llmperf report <db file or run folder>      recompute the tables from a result DB
   llmperf demo                                run a quick benchmark against a built-in mock
 
   llmperf <command> --help                    the command's options
@@ -114,6 +116,8 @@ export async function main(args: string[]): Promise<number> {
         return await mockMain(rest);
       case "demo":
         return await demoMain(rest);
+      case "report":
+        return await reportMain(rest);
       case undefined:
       case "-h":
       case "--help":
@@ -125,7 +129,7 @@ export async function main(args: string[]): Promise<number> {
         console.log(VERSION);
         return 0;
       default:
-        throw new UsageError(`unknown command '${command}' (commands: perf, mock, demo)`);
+        throw new UsageError(`unknown command '${command}' (commands: perf, mock, report, demo)`);
     }
   } catch (e) {
     if (e instanceof HelpShown) return 0;

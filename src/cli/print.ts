@@ -5,6 +5,7 @@
  * @module
  */
 import type { PerfResult } from "../perf.ts";
+import type { DbReport } from "../report/from_db.ts";
 import { gridTable } from "../report/grid_table.ts";
 import {
   formatModernSummary,
@@ -14,7 +15,7 @@ import {
 } from "../report/tables.ts";
 
 /** The whole printed report of a run. */
-export function formatResult(r: PerfResult): string {
+export function formatResult(r: PerfResult | DbReport): string {
   const parts = [
     formatSummary(r.summary),
     formatPercentiles(r.percentiles),
@@ -31,6 +32,6 @@ export function formatResult(r: PerfResult): string {
 }
 
 /** Print the report to standard output. */
-export function printResult(r: PerfResult): void {
+export function printResult(r: PerfResult | DbReport): void {
   Deno.stdout.writeSync(new TextEncoder().encode("\n" + formatResult(r)));
 }

@@ -77,8 +77,8 @@ class Column {
 
 /** Context the summary needs beyond the records. */
 export interface SummaryContext {
-  /** `--parallel`. */
-  concurrency: number;
+  /** `--parallel` (null when unknown). */
+  concurrency: number | null;
   /** Requests dispatched. */
   expected: number;
   /** Where the result DB is (or the run folder). */

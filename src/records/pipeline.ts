@@ -25,7 +25,7 @@ export interface ResultSink {
   /** Take one batch, in completion order. */
   write(batch: FinishedRequest[]): void | Promise<void>;
   /** Flush and release; called once at the end of the run. */
-  close?(): void | Promise<void>;
+  close?(): unknown;
 }
 
 /** Normalise a plugin's `parseResponses` result. */

@@ -1,0 +1,125 @@
+/**
+ * The result DB as a sink of finished requests: rows are built on the main thread (cheap: plain
+ * fields) and handed in batches to the DB worker (`db_worker.ts`), which pickles and writes them.
+ *
+ * @module
+ */
+import { RunError } from "../errors.ts";
+import type { FinishedRequest, ResultSink } from "../records/pipeline.ts";
+import { epochSeconds } from "../records/record.ts";
+import type { DbWorkerIn, DbWorkerOut } from "./db_worker.ts";
+import type { ResultRow, RunRow } from "./schema.ts";
+
+/** The `result` row of a finished request. */
+export function toResultRow(f: FinishedRequest): ResultRow {
+  const { record: r, metrics: m } = f;
+  const ok = r.success;
+  return {
+    request: r.body,
+    start_time: m.startTime,
+    chunk_times: m.chunkTimes,
+    success: ok,
+    response_messages: r.payloads,
+    completed_time: m.completedTime,
+    latency: ok ? m.latency : null,
+    first_chunk_latency: ok ? m.firstChunkLatency : null,
+    n_chunks: ok ? m.nChunks : null,
+    chunk_time: ok ? m.chunkTime : null,
+    prompt_tokens: ok ? m.promptTokens : null,
+    completion_tokens: ok ? m.completionTokens : null,
+    error: r.failure ? JSON.stringify({ ...r.failure, status: r.status || undefined }) : null,
+    status_code: r.status,
+    request_id: r.index,
+    is_stream: r.stream ? 1 : 0,
+    ttft: ok ? m.ttft : null,
+    time_per_output_token: ok && m.tpot !== undefined ? m.tpot : null,
+    inter_token_latencies: ok ? JSON.stringify(m.itl) : null,
+    scheduled_time: r.scheduled !== undefined ? epochSeconds(r, r.scheduled) : null,
+    token_source: ok ? m.tokenSource : null,
+  };
+}
+
+/** How a run ended, for the `run` table. */
+export interface RunEnd {
+  /** Epoch seconds. */
+  endedAt: number;
+  /** Whether it was interrupted. */
+  interrupted: boolean;
+  /** Client self-check measurements, when any. */
+  client?: unknown;
+}
+
+/** Writes finished requests to `benchmark_data.db` through the DB worker. */
+export class ResultDb implements ResultSink {
+  #worker: Worker;
+  #replies: Array<(m: DbWorkerOut) => void> = [];
+  #end: RunEnd | undefined;
+  #closed = false;
+  /** Path of the DB file. */
+  readonly path: string;
+  /** Rows handed to the writer. */
+  sent = 0;
+
+  private constructor(path: string, worker: Worker) {
+    this.path = path;
+    this.#worker = worker;
+    worker.onmessage = (ev: MessageEvent<DbWorkerOut>) => this.#replies.shift()?.(ev.data);
+    worker.onerror = (ev) => {
+      ev.preventDefault();
+      const msg: DbWorkerOut = { type: "error", message: ev.message };
+      for (const r of this.#replies.splice(0)) r(msg);
+    };
+  }
+
+  /** Create the DB at `path` (which must not exist) with its `run` row. */
+  static async open(path: string, run: RunRow): Promise<ResultDb> {
+    const worker = new Worker(new URL("./db_worker.ts", import.meta.url).href, { type: "module" });
+    const db = new ResultDb(path, worker);
+    const reply = await db.#ask({ type: "open", path, run });
+    if (reply.type === "error") {
+      worker.terminate();
+      throw new RunError(`cannot create the result DB '${path}': ${reply.message}`);
+    }
+    return db;
+  }
+
+  #ask(m: DbWorkerIn): Promise<DbWorkerOut> {
+    return new Promise((resolve) => {
+      this.#replies.push(resolve);
+      this.#worker.postMessage(m);
+    });
+  }
+
+  /** See {@link ResultSink.write}. */
+  write(batch: FinishedRequest[]): void {
+    if (this.#closed) return;
+    this.#worker.postMessage({ type: "rows", rows: batch.map(toResultRow) } satisfies DbWorkerIn);
+    this.sent += batch.length;
+  }
+
+  /** Say how the run ended; written to the `run` row when the DB closes. */
+  setEnd(end: RunEnd): void {
+    this.#end = end;
+  }
+
+  /** Write everything sent, finish the `run` row, close the file. Resolves to rows written. */
+  async close(): Promise<number> {
+    if (this.#closed) return this.sent;
+    this.#closed = true;
+    const end = this.#end ?? { endedAt: Date.now() / 1000, interrupted: false };
+    this.#worker.postMessage(
+      {
+        type: "finish",
+        endedAt: end.endedAt,
+        interrupted: end.interrupted,
+        client: end.client === undefined ? null : JSON.stringify(end.client),
+      } satisfies DbWorkerIn,
+    );
+    const reply = await this.#ask({ type: "close" });
+    this.#worker.terminate();
+    if (reply.type === "error") {
+      throw new RunError(`writing the result DB failed: ${reply.message}`);
+    }
+    return reply.type === "closed" ? reply.rows : this.sent;
+  }
+}

@@ -1,0 +1,211 @@
+/**
+ * `llmperf report`: the tables recomputed from a DB alone — ours, and one in the layout evalscope
+ * wrote in late 2024 (built here with Python's standard library).
+ */
+import { assert, assertAlmostEquals, assertEquals } from "./assert.ts";
+import { onlyRunDir, readJson, runCli, tempDir } from "./helpers/cli.ts";
+import { startMockServer } from "../src/mock/server.ts";
+import { reportFromDb } from "../src/report/from_db.ts";
+
+function block(text: string, title: string): string {
+  const at = text.indexOf(title);
+  assert(at >= 0, `no '${title}' in output`);
+  const end = text.indexOf("\n\n", at);
+  return text.slice(at, end < 0 ? undefined : end);
+}
+
+Deno.test("report: recomputes exactly what the run printed, from the DB alone", async () => {
+  const mock = startMockServer({
+    port: 0,
+    ttftMs: 5,
+    itlMs: 1,
+    outputTokens: 8,
+    outputTokensMax: 30,
+  });
+  await using tmp = await tempDir();
+  try {
+    const run = await runCli([
+      "perf",
+      `${mock.url}/v1/chat/completions`,
+      "--model",
+      "m",
+      "--prompt",
+      "hello",
+      "-n",
+      "30",
+      "--parallel",
+      "3",
+      "--stream",
+      "--outputs-dir",
+      tmp.path,
+    ]);
+    assertEquals(run.code, 0, run.stderr);
+    const dir = await onlyRunDir(tmp.path);
+    // Move the JSON files away: the DB alone must suffice.
+    for (
+      const f of ["benchmark_args.json", "benchmark_summary.json", "benchmark_percentile.json"]
+    ) {
+      await Deno.remove(`${dir}/${f}`);
+    }
+    for (const target of [dir, `${dir}/benchmark_data.db`]) {
+      const rep = await runCli(["report", target]);
+      assertEquals(rep.code, 0, rep.stderr);
+      for (
+        const title of [
+          "Benchmarking summary:",
+          "Percentile results:",
+          "Per-request metrics summary:",
+          "Per-request percentiles:",
+        ]
+      ) {
+        assertEquals(block(rep.stdout, title), block(run.stdout, title));
+      }
+    }
+  } finally {
+    await mock.close();
+  }
+});
+
+/** Builds a DB the way evalscope's late-2024 release wrote it (pickles in Python's default protocol). */
+const EVALSCOPE_DB = `
+import sqlite3, base64, pickle, json, sys
+con = sqlite3.connect(sys.argv[1])
+con.execute('''CREATE TABLE result(request TEXT, start_time REAL, chunk_times TEXT, success TEXT,
+  response_messages TEXT, completed_time REAL, latency REAL, first_chunk_latency REAL, n_chunks INTEGER,
+  chunk_time REAL, prompt_tokens INTEGER, completion_tokens INTEGER, max_gpu_memory_cost REAL)''')
+def enc(x): return base64.b64encode(pickle.dumps(x)).decode()
+def chunk(content=None, role=False, usage=None):
+    d = {'object': 'chat.completion.chunk', 'choices': []}
+    if content is not None or role:
+        delta = {'content': content or ''}
+        if role: delta['role'] = 'assistant'
+        d['choices'] = [{'index': 0, 'delta': delta}]
+    if usage: d['usage'] = usage
+    return json.dumps(d)
+def row(start, ttft, gap, tokens, prompt_tokens):
+    # role chunk and first token together at ttft, then one token per gap, then the usage chunk
+    times = [start + ttft] + [start + ttft + i * gap for i in range(tokens)]
+    times.append(times[-1])
+    msgs = [chunk(role=True)] + [chunk('t%d' % i) for i in range(tokens)] + [chunk(usage={'prompt_tokens': prompt_tokens, 'completion_tokens': tokens})]
+    latency = times[-1] - start
+    return (enc({'model': 'm', 'messages': [{'role': 'user', 'content': 'q'}], 'stream': True}), start,
+            json.dumps(times), 'True', enc(msgs), start + latency, latency, times[0] - start,
+            len(times) - 2, times[-2] - times[0], prompt_tokens, tokens, 0.0)
+rows = [row(100.0, 0.2, 0.2, 5, 10), row(100.5, 0.4, 0.2, 9, 20), row(101.0, 0.1, 0.1, 5, 30)]
+rows.append((enc({'model': 'm'}), 101.2, '[]', 'False', enc([]), 101.3, None, None, None, None, None, None, 0.0))
+con.executemany('INSERT INTO result VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)', rows)
+con.commit()
+`;
+
+async function python(script: string, ...args: string[]): Promise<void> {
+  const out = await new Deno.Command("python3", { args: ["-c", script, ...args], stderr: "piped" })
+    .output();
+  if (out.code !== 0) throw new Error(new TextDecoder().decode(out.stderr));
+}
+
+Deno.test("report: reads a DB in evalscope's late-2024 layout and recomputes its summary", async () => {
+  await using tmp = await tempDir();
+  const path = `${tmp.path}/benchmark_data.db`;
+  await python(EVALSCOPE_DB, path);
+  await Deno.writeTextFile(
+    `${tmp.path}/benchmark_args.json`,
+    JSON.stringify({ parallel: 2, number: 4 }),
+  );
+  const r = await reportFromDb(path);
+  const s = r.summary;
+  // Hand-computed. Latencies: 1.0 (0.2 + 4 × 0.2), 2.0 (0.4 + 8 × 0.2), 0.5 (0.1 + 4 × 0.1).
+  // T = 102.5 − 100.0 = 2.5 s.
+  assertAlmostEquals(s["Time taken for tests (senconds)"] as number, 2.5, 1e-9);
+  assertEquals(s["Number of concurrency"], 2);
+  assertEquals([s["Total requests"], s["Succeed requests"], s["Failed requests"]], [4, 3, 1]);
+  assertAlmostEquals(s["Average QPS"] as number, 3 / 2.5, 1e-9);
+  assertAlmostEquals(s["Average latency"] as number, 3.5 / 3, 1e-9);
+  assertAlmostEquals(s["Average time to first token"] as number, 0.7 / 3, 1e-9);
+  assertAlmostEquals(s["Throughput(average output tokens per second)"] as number, 19 / 2.5, 1e-9);
+  assertAlmostEquals(s["Average time per output token"] as number, 2.5 / 19, 1e-9);
+  // n_chunks = len(chunk_times) − 2 = tokens; chunk_time = last token − first chunk.
+  assertAlmostEquals(s["Average package per request"] as number, 19 / 3, 1e-9);
+  assertAlmostEquals(s["Average package latency"] as number, (0.8 + 1.6 + 0.4) / 19, 1e-9);
+  assertAlmostEquals(s["Average input tokens per request"] as number, 20, 1e-9);
+  assertAlmostEquals(s["Average output tokens per request"] as number, 19 / 3, 1e-9);
+  assertEquals(s["Expected number of requests"], 4);
+  // Modern metrics from the pickled payloads: TTFT at the first token chunk; ITL = the gaps.
+  assertAlmostEquals(r.requestSummary["Mean TTFT (ms)"] as number, 700 / 3, 1e-6);
+  assertAlmostEquals(
+    r.requestSummary["Mean ITL (ms)"] as number,
+    (4 * 200 + 8 * 200 + 4 * 100) / 16,
+    1e-6,
+  );
+  assertEquals(r.failures, { unknown: 1 });
+});
+
+Deno.test("report: a pickle that would run code is refused with one line, and nothing runs", async () => {
+  await using tmp = await tempDir();
+  const path = `${tmp.path}/benchmark_data.db`;
+  const marker = `${tmp.path}/pwned`;
+  await python(
+    `
+import sqlite3, base64, pickle, os, sys
+class Evil:
+    def __reduce__(self):
+        return (os.system, ('touch ${marker}',))
+con = sqlite3.connect(sys.argv[1])
+con.execute('CREATE TABLE result(request TEXT, start_time REAL, chunk_times TEXT, success TEXT, response_messages TEXT, completed_time REAL, latency REAL, first_chunk_latency REAL, n_chunks INTEGER, chunk_time REAL, prompt_tokens INTEGER, completion_tokens INTEGER, max_gpu_memory_cost REAL)')
+con.execute('INSERT INTO result VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)', ('', 1.0, '[1.1, 1.2, 1.3]', 'True',
+  base64.b64encode(pickle.dumps(Evil())).decode(), 1.5, 0.5, 0.1, 1, 0.2, 1, 1, 0.0))
+con.commit()
+`,
+    path,
+  );
+  const r = await runCli(["report", path]);
+  assertEquals(r.code, 1);
+  assertEquals(r.stderr.trim().split("\n").length, 1);
+  assert(r.stderr.includes("refusing"), r.stderr);
+  assert(r.stderr.includes("row 0"), r.stderr);
+  let exists = true;
+  try {
+    await Deno.stat(marker);
+  } catch {
+    exists = false;
+  }
+  assertEquals(exists, false);
+});
+
+Deno.test("report: bad targets are one line, exit 2", async () => {
+  await using tmp = await tempDir();
+  const missing = await runCli(["report", `${tmp.path}/nope`]);
+  assertEquals(missing.code, 2);
+  assert(missing.stderr.includes("no such file"));
+  const empty = await runCli(["report", tmp.path]);
+  assertEquals(empty.code, 2);
+  assert(empty.stderr.includes("has no benchmark_data.db"));
+  const none = await runCli(["report"]);
+  assertEquals(none.code, 2);
+});
+
+Deno.test("report: the JSON files beside our DB agree with it", async () => {
+  const mock = startMockServer({ port: 0, outputTokens: 4 });
+  await using tmp = await tempDir();
+  try {
+    const run = await runCli([
+      "perf",
+      `${mock.url}/v1/chat/completions`,
+      "--model",
+      "m",
+      "--prompt",
+      "x",
+      "-n",
+      "12",
+      "--stream",
+      "--outputs-dir",
+      tmp.path,
+    ]);
+    assertEquals(run.code, 0, run.stderr);
+    const dir = await onlyRunDir(tmp.path);
+    const saved = await readJson(`${dir}/benchmark_summary.json`);
+    const r = await reportFromDb(`${dir}/benchmark_data.db`);
+    for (const [k, v] of Object.entries(r.summary)) assertEquals(saved[k], v, k);
+  } finally {
+    await mock.close();
+  }
+});

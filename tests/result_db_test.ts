@@ -1,0 +1,145 @@
+/**
+ * The result DB, end to end: written by a real CLI run against the mock, read by Python's
+ * standard library with evalscope's documented recipe.
+ */
+import { assert, assertEquals } from "./assert.ts";
+import { onlyRunDir, readJson, runCli, tempDir } from "./helpers/cli.ts";
+import { startMockServer } from "../src/mock/server.ts";
+import { planReply } from "../src/mock/generator.ts";
+import { DatabaseSync } from "node:sqlite";
+
+const SEED = 5;
+
+/** evalscope's analysis recipe, plus a dump of what it decoded, as JSON on stdout. */
+const RECIPE = `
+import sqlite3, base64, pickle, json, sys
+con = sqlite3.connect(sys.argv[1])
+out = []
+for request, response_messages, prompt_tokens, completion_tokens in con.execute(
+        "SELECT request, response_messages, prompt_tokens, completion_tokens FROM result WHERE success='True'"):
+    req = pickle.loads(base64.b64decode(request))
+    msgs = pickle.loads(base64.b64decode(response_messages))
+    text = ''
+    for m in msgs:
+        js = json.loads(m)
+        if js['choices']:
+            text += js['choices'][0]['delta'].get('content') or ''
+    out.append({'prompt': req['messages'][0]['content'], 'model': req['model'], 'text': text,
+                'prompt_tokens': prompt_tokens, 'completion_tokens': completion_tokens})
+failed = con.execute("SELECT COUNT(*) FROM result WHERE success='False'").fetchone()[0]
+print(json.dumps({'ok': out, 'failed': failed}))
+`;
+
+async function python(script: string, ...args: string[]) {
+  const out = await new Deno.Command("python3", {
+    args: ["-c", script, ...args],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const dec = new TextDecoder();
+  if (out.code !== 0) throw new Error(dec.decode(out.stderr));
+  return JSON.parse(dec.decode(out.stdout));
+}
+
+Deno.test("result DB: Python's standard library reads it with evalscope's recipe; texts match the mock", async () => {
+  const mock = startMockServer({ port: 0, outputTokens: 5, outputTokensMax: 20, seed: SEED });
+  await using tmp = await tempDir();
+  try {
+    const r = await runCli([
+      "perf",
+      `${mock.url}/v1/chat/completions`,
+      "--model",
+      "m",
+      "--dataset",
+      "openqa",
+      "--dataset-path",
+      "data/open_qa_sample.jsonl",
+      "--parallel",
+      "4",
+      "--stream",
+      "--max-tokens",
+      "15",
+      "--outputs-dir",
+      tmp.path,
+    ]);
+    assertEquals(r.code, 0, r.stderr);
+    const dir = await onlyRunDir(tmp.path);
+    const summary = await readJson(`${dir}/benchmark_summary.json`);
+    assertEquals(summary["Result DB path"], `${dir}/benchmark_data.db`);
+    const got = await python(RECIPE, `${dir}/benchmark_data.db`);
+    assertEquals(got.ok.length, 20);
+    assertEquals(got.failed, 0);
+    for (const row of got.ok) {
+      const plan = planReply(row.prompt, 15, { outputTokens: 5, outputTokensMax: 20, seed: SEED });
+      let expected = "";
+      for (let i = 0; i < plan.tokens; i++) expected += plan.token(i, 0);
+      assertEquals(row.text, expected, `text for '${row.prompt}'`);
+      assertEquals(row.completion_tokens, plan.tokens);
+      assertEquals(row.model, "m");
+    }
+    // Epoch seconds with sub-millisecond precision; chunk_times is a JSON list; the run row.
+    const db = new DatabaseSync(`${dir}/benchmark_data.db`, { readOnly: true });
+    const row = db.prepare(
+      "SELECT start_time, completed_time, chunk_times, latency FROM result LIMIT 1",
+    ).get() as Record<string, number | string>;
+    const now = Date.now() / 1000;
+    assert(Math.abs((row.start_time as number) - now) < 600, "start_time is epoch seconds");
+    assert((row.start_time as number) % 1 !== 0);
+    const times = JSON.parse(row.chunk_times as string);
+    assert(times.length >= 3 && times.every((t: number) => t >= (row.start_time as number)));
+    assert(
+      Math.abs(
+        (row.completed_time as number) - (row.start_time as number) - (row.latency as number),
+      ) < 1e-6,
+    );
+    const run = db.prepare("SELECT * FROM run").get() as Record<string, string | number>;
+    db.close();
+    assertEquals(run.llmperf_version, "0.1.0");
+    assertEquals(run.requests, 20);
+    assertEquals(run.interrupted, 0);
+    assert((run.ended_at as number) > (run.started_at as number));
+    assertEquals(JSON.parse(run.args as string).parallel, 4);
+    assert(typeof run.host === "string" && run.host.length > 0);
+  } finally {
+    await mock.close();
+  }
+});
+
+Deno.test("result DB: failed requests are rows too, with status, reason and body excerpt", async () => {
+  const mock = startMockServer({ port: 0 });
+  await using tmp = await tempDir();
+  try {
+    const r = await runCli([
+      "perf",
+      `${mock.url}/v1/nowhere`,
+      "--model",
+      "m",
+      "--prompt",
+      "hi",
+      "-n",
+      "3",
+      "--outputs-dir",
+      tmp.path,
+    ]);
+    assertEquals(r.code, 0, r.stderr);
+    assert(r.stdout.includes("| Failed requests                              | 3"), r.stdout);
+    assert(r.stdout.includes("Failures:"));
+    const dir = await onlyRunDir(tmp.path);
+    const db = new DatabaseSync(`${dir}/benchmark_data.db`, { readOnly: true });
+    const rows = db.prepare("SELECT success, error, status_code, latency FROM result")
+      .all() as Array<Record<string, unknown>>;
+    db.close();
+    assertEquals(rows.length, 3);
+    for (const row of rows) {
+      assertEquals(row.success, "False");
+      assertEquals(row.status_code, 404);
+      assertEquals(row.latency, null);
+      const err = JSON.parse(row.error as string);
+      assertEquals(err.kind, "http");
+      assert(err.message.includes("404"));
+      assert(err.body.includes("no route"));
+    }
+  } finally {
+    await mock.close();
+  }
+});
