@@ -30,6 +30,8 @@ export interface RunOptions {
   log?: Logger;
   /** Extra sinks that receive every finished request, in batches. */
   sinks?: ResultSink[];
+  /** Write the SQLite result DB (default true). */
+  resultDb?: boolean;
 }
 
 /** What a run returns. */
@@ -129,13 +131,15 @@ export async function runPerfBenchmark(
   log(`saving results to ${outputDir}`);
   const args = toSnakeCase(redactConfig({ ...cfg, name }));
   await writeJson(`${outputDir}/benchmark_args.json`, args);
-  const db = await ResultDb.open(`${outputDir}/${DB_FILE}`, runRow(name, args));
+  const db = options.resultDb === false
+    ? undefined
+    : await ResultDb.open(`${outputDir}/${DB_FILE}`, runRow(name, args));
 
   const collector = new MetricsCollector();
   const sinks: ResultSink[] = [
     { write: (batch: FinishedRequest[]) => batch.forEach((f) => collector.add(f.metrics)) },
     progressSink(collector, cfg.logEveryNQuery, source.expected, log),
-    db,
+    ...(db ? [db] : []),
     ...(cfg.debug ? [debugSink(log)] : []),
     ...(options.sinks ?? []),
   ];
@@ -157,8 +161,11 @@ export async function runPerfBenchmark(
     }
     return await source.next();
   };
+  let sent = 0;
   const execute = async (job: Job, scheduled: number | undefined) => {
+    sent++;
     const rec = newRecord(job.index, job.body, job.prepared.stream);
+    rec.bodyText = job.prepared.body;
     rec.scheduled = scheduled;
     await transport.send(job.prepared, rec, signal);
     pipeline.push(rec);
@@ -181,14 +188,14 @@ export async function runPerfBenchmark(
     });
   } finally {
     await transport.close();
-    db.setEnd({ endedAt: Date.now() / 1000, interrupted: signal?.aborted ?? false });
+    db?.setEnd({ endedAt: Date.now() / 1000, interrupted: signal?.aborted ?? false });
     await pipeline.close();
   }
 
   const summary = collector.summary({
     concurrency: cfg.parallel,
-    expected: source.dispatched,
-    dbPath: db.path,
+    expected: sent,
+    dbPath: db?.path ?? outputDir,
   });
   const result: PerfResult = {
     config: cfg,

@@ -37,6 +37,8 @@ export interface RequestRecord {
   index: number;
   /** The request body as sent. */
   body: RequestBody;
+  /** The body's JSON text as sent, when kept (cheaper to hand to another thread than `body`). */
+  bodyText?: string;
   /** Whether a streamed response was requested. */
   stream: boolean;
   /** `performance.timeOrigin` of the measuring thread (epoch ms). */

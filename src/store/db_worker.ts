@@ -40,7 +40,7 @@ function writeRows(rows: ResultRow[]): void {
   try {
     for (const r of rows) {
       insert.run(
-        pickleBase64(r.request),
+        pickleBase64(typeof r.request === "string" ? JSON.parse(r.request) : r.request),
         r.start_time,
         JSON.stringify(r.chunk_times),
         r.success ? "True" : "False",

@@ -15,7 +15,7 @@ export function toResultRow(f: FinishedRequest): ResultRow {
   const { record: r, metrics: m } = f;
   const ok = r.success;
   return {
-    request: r.body,
+    request: r.bodyText ?? r.body,
     start_time: m.startTime,
     chunk_times: m.chunkTimes,
     success: ok,

@@ -79,7 +79,7 @@ export const CREATE_RUN = `CREATE TABLE IF NOT EXISTS run(
 
 /** One `result` row before its pickles are made (plain data, crosses to the DB worker). */
 export interface ResultRow {
-  /** Request body (pickled into `request`). */
+  /** Request body, or its JSON text (pickled into `request`). */
   request: unknown;
   /** Epoch seconds. */
   start_time: number;
