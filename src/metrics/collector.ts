@@ -58,6 +58,12 @@ export const REQUEST_COLUMNS = {
   output: "Output tokens",
 } as const;
 
+/** The reason a failed request is counted under: its kind, with the status for HTTP errors. */
+export function failureReason(m: RequestMetrics): string {
+  const kind = m.failure?.kind ?? "unknown";
+  return kind === "http" && m.status ? `http ${m.status}` : kind;
+}
+
 /** Growable numeric column. */
 class Column {
   data: Float64Array = new Float64Array(64);
@@ -114,8 +120,8 @@ export class MetricsCollector {
     if (m.startTime < this.#firstStart) this.#firstStart = m.startTime;
     if (m.completedTime > this.#lastEnd) this.#lastEnd = m.completedTime;
     if (!m.success) {
-      const kind = m.failure?.kind ?? "unknown";
-      this.#failures.set(kind, (this.#failures.get(kind) ?? 0) + 1);
+      const reason = failureReason(m);
+      this.#failures.set(reason, (this.#failures.get(reason) ?? 0) + 1);
       return;
     }
     this.succeed++;
@@ -141,7 +147,7 @@ export class MetricsCollector {
     return this.total === 0 ? 0 : this.#lastEnd - this.#firstStart;
   }
 
-  /** Count of failed requests by failure kind. */
+  /** Count of failed requests by reason (the failure kind; `http 500` etc. for HTTP errors). */
   get failureKinds(): ReadonlyMap<string, number> {
     return this.#failures;
   }

@@ -42,6 +42,8 @@ export interface RequestMetrics {
   completionTokens: number;
   /** Where the token counts came from. */
   tokenSource: NonNullable<TokenCounts["source"]>;
+  /** HTTP status (0 when no response arrived). */
+  status: number;
   /** Why it failed. */
   failure?: Failure;
 }
@@ -91,6 +93,7 @@ export function requestMetrics(rec: RequestRecord, counts?: TokenCounts): Reques
     promptTokens: counts?.promptTokens ?? 0,
     completionTokens,
     tokenSource: counts?.source ?? "none",
+    status: rec.status,
     failure: rec.failure,
   };
 }

@@ -130,6 +130,7 @@ export function rowMetrics(row: Row, rowNo: number): RequestMetrics {
       (typeof row.token_source === "string" ? row.token_source : "usage") as RequestMetrics[
         "tokenSource"
       ],
+    status: num(row.status_code) ?? 0,
     failure,
   };
 }

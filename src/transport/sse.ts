@@ -16,18 +16,34 @@ export type SseEventHandler = (data: string, type: string, time: number) => void
 
 const LF = 10;
 
+/** Default bound on one event's size (characters): memory stays bounded whatever a server sends. */
+export const MAX_EVENT_CHARS = 64 * 1024 * 1024;
+
+/** An event (or a line) grew past the parser's bound. */
+export class SseLimitError extends Error {
+  constructor(limit: number) {
+    super(`protocol error: an SSE event is larger than ${limit} characters`);
+    this.name = "SseLimitError";
+  }
+}
+
 /** Incremental SSE parser. Feed it text with {@link push}, then call {@link end}. */
 export class SseParser {
   #onEvent: SseEventHandler;
+  #limit: number;
   #line = ""; // an unfinished line carried over from the previous push
   #data = "";
   #hasData = false;
   #type = "";
   #skipLF = false; // the previous push ended in CR: a leading LF belongs to it
 
-  /** @param onEvent receives each event as it completes */
-  constructor(onEvent: SseEventHandler) {
+  /**
+   * @param onEvent receives each event as it completes
+   * @param maxEventChars bound on one event's size; past it {@link push} throws {@link SseLimitError}
+   */
+  constructor(onEvent: SseEventHandler, maxEventChars = MAX_EVENT_CHARS) {
     this.#onEvent = onEvent;
+    this.#limit = maxEventChars;
   }
 
   /** Feed one block of text that arrived at `time` (from `performance.now()`). */
@@ -56,6 +72,9 @@ export class SseParser {
       } else next = eol + 1;
       if (eol === -1) {
         this.#line += text.slice(pos);
+        if (this.#line.length + this.#data.length > this.#limit) {
+          throw new SseLimitError(this.#limit);
+        }
         return;
       }
       if (this.#line.length > 0) {
@@ -112,6 +131,7 @@ export class SseParser {
       }
     }
     if (field === "data") {
+      if (this.#data.length + value.length > this.#limit) throw new SseLimitError(this.#limit);
       if (this.#hasData) this.#data += "\n" + value;
       else {
         this.#data = value;

@@ -1,0 +1,283 @@
+/**
+ * Fault injection for the mock server: the ways servers misbehave under load, each given a rate
+ * (a probability per request, below 1) or a count (exactly that many requests, the first ones
+ * that arrive). Faults wrap the mock's request handler: some replace the response, others rewrite
+ * its body stream as it is written, so they work whatever protocol the mock speaks.
+ *
+ * @module
+ */
+import { PREFLIGHT_HEADER } from "../load/preflight.ts";
+import { seededRandom } from "../util/rng.ts";
+
+/** The fault modes, in the order they are tried for each request. */
+export const FAULT_MODES = [
+  "http-500", // HTTP 500 with a JSON error body
+  "http-429", // HTTP 429 with Retry-After
+  "stall-first", // nothing at all (no headers) for --stall-ms
+  "slow-headers", // headers after --slow-ms, then a normal reply
+  "stall-mid", // the stream stops after its first events, for --stall-ms
+  "disconnect-mid", // the connection is cut after the first events
+  "malformed-json", // one event's data is not valid JSON
+  "error-event", // an {"error": ...} object sent as an SSE event, then [DONE]
+  "big-event", // one extra event of 1 MB
+  "split-utf8", // an event with multi-byte characters written in two halves, cut inside one
+  "no-done", // the stream ends without [DONE]
+  "non-sse", // a 200 text/html page instead of the reply
+] as const;
+
+/** One fault mode. */
+export type FaultMode = typeof FAULT_MODES[number];
+
+/** One fault and how often it happens. */
+export interface FaultSpec {
+  /** The mode. */
+  mode: FaultMode;
+  /** Probability per request (0 < rate < 1), or, when 1 or more, the number of requests hit. */
+  amount: number;
+}
+
+/** Fault injection settings. */
+export interface FaultOptions {
+  /** The faults. */
+  faults: FaultSpec[];
+  /** How long stalls last, ms (default: an hour, i.e. until the client gives up). */
+  stallMs?: number;
+  /** Delay of `slow-headers`, ms (default 1000). */
+  slowMs?: number;
+  /** Seeds which requests get a rate-based fault. */
+  seed?: number;
+}
+
+/** Counts of faults injected, by mode. */
+export type FaultCounts = Partial<Record<FaultMode, number>>;
+
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+
+/** Parse `mode=amount` (as the `--fault` flag takes it). Throws an Error naming the problem. */
+export function parseFault(text: string): FaultSpec {
+  const [mode, amountText] = text.split("=", 2);
+  if (!(FAULT_MODES as readonly string[]).includes(mode)) {
+    throw new Error(`unknown fault '${mode}' (modes: ${FAULT_MODES.join(", ")})`);
+  }
+  const amount = amountText === undefined ? 1 : Number(amountText);
+  if (!(amount > 0) || (amount >= 1 && !Number.isInteger(amount))) {
+    throw new Error(
+      `fault '${mode}': expected a rate in (0, 1) or a whole count, got '${amountText}'`,
+    );
+  }
+  return { mode: mode as FaultMode, amount };
+}
+
+/** Decides, per request, which fault (if any) it gets. Deterministic for a seed. */
+export class FaultPicker {
+  #specs: FaultSpec[];
+  #left: number[];
+  #random: () => number;
+  /** Faults injected so far, by mode. */
+  readonly counts: FaultCounts = {};
+
+  /** @param o the settings */
+  constructor(o: FaultOptions) {
+    this.#specs = [...o.faults].sort((a, b) =>
+      FAULT_MODES.indexOf(a.mode) - FAULT_MODES.indexOf(b.mode)
+    );
+    this.#left = this.#specs.map((s) => (s.amount >= 1 ? s.amount : Infinity));
+    this.#random = seededRandom(o.seed ?? 42);
+  }
+
+  /** The fault for the next request, or undefined. */
+  pick(): FaultMode | undefined {
+    let chosen: FaultMode | undefined;
+    for (let i = 0; i < this.#specs.length; i++) {
+      const s = this.#specs[i];
+      // Draw for every rate-based fault, so one fault's draws never shift another's.
+      const hit = s.amount >= 1 ? this.#left[i] > 0 : this.#random() < s.amount;
+      if (hit && chosen === undefined) {
+        chosen = s.mode;
+        if (s.amount >= 1) this.#left[i]--;
+      }
+    }
+    if (chosen) this.counts[chosen] = (this.counts[chosen] ?? 0) + 1;
+    return chosen;
+  }
+}
+
+function errorResponse(status: number, message: string, headers: Record<string, string> = {}) {
+  return new Response(
+    JSON.stringify({
+      object: "error",
+      message,
+      type: status === 429 ? "RateLimitError" : "InternalServerError",
+      code: status,
+    }),
+    { status, headers: { "content-type": "application/json", ...headers } },
+  );
+}
+
+/** Resolve after `ms`, or when `signal` aborts. */
+function pause(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const done = () => {
+      clearTimeout(id);
+      signal.removeEventListener("abort", done);
+      resolve();
+    };
+    const id = setTimeout(done, ms);
+    signal.addEventListener("abort", done, { once: true });
+  });
+}
+
+const BIG_EVENT = `data: ${
+  JSON.stringify({ choices: [{ index: 0, delta: { content: "x".repeat(1 << 20) } }] })
+}\n\n`;
+const SPLIT_EVENT = enc.encode(
+  `data: ${JSON.stringify({ choices: [{ index: 0, delta: { content: " 模型→é" } }] })}\n\n`,
+);
+const MALFORMED_EVENT = `data: {"choices": [{"index": 0, "delta": {"content": "oops"}\n\n`;
+const ERROR_EVENT = `data: ${
+  JSON.stringify({
+    error: { message: "mock fault: error event", type: "InternalServerError", code: 500 },
+  })
+}\n\ndata: [DONE]\n\n`;
+
+/** Where a multi-byte character starts in the split event: cut one byte into it. */
+const SPLIT_AT = (() => {
+  for (let i = 0; i < SPLIT_EVENT.length; i++) if (SPLIT_EVENT[i] >= 0xc0) return i + 1;
+  return SPLIT_EVENT.length >> 1;
+})();
+
+/** Rewrite a streamed body according to `mode`. Chunks from the mock are whole events. */
+function faultyStream(
+  body: ReadableStream<Uint8Array>,
+  mode: FaultMode,
+  stallMs: number,
+  signal: AbortSignal,
+): ReadableStream<Uint8Array> {
+  const reader = body.getReader();
+  let n = 0; // chunks forwarded
+  let ended = false;
+  return new ReadableStream<Uint8Array>({
+    async pull(c) {
+      if (ended) return;
+      const r = await reader.read();
+      if (r.done) {
+        ended = true;
+        c.close();
+        return;
+      }
+      let chunk = r.value;
+      n++;
+      if (n === 2) {
+        switch (mode) {
+          case "stall-mid":
+            await pause(stallMs, signal);
+            break;
+          case "disconnect-mid":
+            ended = true;
+            await reader.cancel();
+            c.error(new Error("mock fault: disconnect"));
+            return;
+          case "malformed-json":
+            c.enqueue(enc.encode(MALFORMED_EVENT));
+            break;
+          case "error-event":
+            ended = true;
+            c.enqueue(enc.encode(ERROR_EVENT));
+            await reader.cancel();
+            c.close();
+            return;
+          case "big-event":
+            c.enqueue(enc.encode(BIG_EVENT));
+            break;
+          case "split-utf8":
+            c.enqueue(SPLIT_EVENT.slice(0, SPLIT_AT));
+            await pause(5, signal);
+            c.enqueue(SPLIT_EVENT.slice(SPLIT_AT));
+            break;
+        }
+      }
+      if (mode === "no-done") {
+        const text = dec.decode(chunk);
+        if (text.includes("data: [DONE]")) {
+          chunk = enc.encode(text.replace(/data: \[DONE\]\r?\n\r?\n/, ""));
+        }
+      }
+      if (chunk.length > 0) c.enqueue(chunk);
+    },
+    cancel(reason) {
+      return reader.cancel(reason);
+    },
+  }, { highWaterMark: 0 });
+}
+
+/** Wrap a mock request handler so that requests to the completion routes get faults. */
+export function withFaults(
+  handler: (req: Request) => Response | Promise<Response>,
+  o: FaultOptions,
+  picker: FaultPicker = new FaultPicker(o),
+): (req: Request) => Promise<Response> {
+  const stallMs = o.stallMs ?? 3_600_000;
+  const slowMs = o.slowMs ?? 1000;
+  return async (req) => {
+    // GETs and the client's start-up check are never faulted.
+    if (req.method !== "POST" || req.headers.has(PREFLIGHT_HEADER)) return await handler(req);
+    const mode = picker.pick();
+    switch (mode) {
+      case undefined:
+        return await handler(req);
+      case "http-500":
+        await req.body?.cancel();
+        return errorResponse(500, "mock fault: internal server error");
+      case "http-429":
+        await req.body?.cancel();
+        return errorResponse(429, "mock fault: rate limited", { "retry-after": "1" });
+      case "non-sse":
+        await req.body?.cancel();
+        return new Response("<html><body>502 Bad Gateway (mock fault)</body></html>", {
+          headers: { "content-type": "text/html" },
+        });
+      case "stall-first":
+        await pause(stallMs, req.signal);
+        return await handler(req);
+      case "slow-headers":
+        await pause(slowMs, req.signal);
+        return await handler(req);
+    }
+    const res = await handler(req);
+    const streamed = (res.headers.get("content-type") ?? "").includes("text/event-stream");
+    if (!res.body || !streamed) {
+      // Faults inside a stream need a stream; a non-streamed reply gets the nearest equivalent.
+      if (mode === "disconnect-mid" || mode === "stall-mid") {
+        // Part of the body, then a stall or a cut connection.
+        await res.body?.cancel();
+        return new Response(
+          new ReadableStream<Uint8Array>({
+            async start(c) {
+              c.enqueue(enc.encode('{"id": "mock-fault", '));
+              if (mode === "stall-mid") await pause(stallMs, req.signal);
+              c.error(new Error("mock fault: disconnect"));
+            },
+          }),
+          { headers: { "content-type": "application/json" } },
+        );
+      }
+      if (mode === "malformed-json") {
+        await res.body?.cancel();
+        return new Response('{"choices": [', { headers: { "content-type": "application/json" } });
+      }
+      if (mode === "error-event") {
+        await res.body?.cancel();
+        return new Response(ERROR_EVENT.slice(6, ERROR_EVENT.indexOf("\n")), {
+          headers: { "content-type": "application/json" },
+        });
+      }
+      return res;
+    }
+    return new Response(faultyStream(res.body, mode, stallMs, req.signal), {
+      status: res.status,
+      headers: res.headers,
+    });
+  };
+}
