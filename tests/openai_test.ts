@@ -88,3 +88,22 @@ Deno.test("openai: generated text is reassembled per choice; errors in payloads 
   assertEquals(api.errorInPayload('{"error":{"message":"overloaded"}}'), "overloaded");
   assertEquals(api.errorInPayload(STREAM[1]), undefined);
 });
+
+Deno.test("openai: a payload that is not JSON, or a stream that never finishes, is an error", () => {
+  const cfg = resolveConfig({ model: "m" });
+  const api = new OpenAIApi(cfg);
+  let msg = "";
+  try {
+    api.parseResponses([STREAM[0], '{"choices": [', STREAM[2]]);
+  } catch (e) {
+    msg = (e as Error).message;
+  }
+  assertEquals(msg.startsWith("payload 1 is not a JSON object"), true);
+  msg = "";
+  try {
+    api.parseResponses(STREAM.slice(0, 2));
+  } catch (e) {
+    msg = (e as Error).message;
+  }
+  assertEquals(msg, "the stream ended before any choice finished (no finish_reason)");
+});

@@ -67,15 +67,28 @@ export default class OpenAIApi extends ApiPlugin {
   /**
    * Token counts from `usage` (the last payload that has one) or, when no payload carries usage,
    * the number of payloads that carried generated text. `contentChunks` lists those payloads.
+   * Throws (the request is then recorded as a protocol failure) when a payload is not JSON, or a
+   * stream of chunks ended before any choice finished.
    */
   parseResponses(responses: string[]): TokenCounts & { contentChunks: number[] } {
     let usage: { prompt_tokens?: number; completion_tokens?: number } | undefined;
     const contentChunks: number[] = [];
+    let streamed = false;
+    let finished = false;
     for (let i = 0; i < responses.length; i++) {
       const js = parseJson(responses[i]);
-      if (js === undefined) continue;
+      if (js === undefined) {
+        throw new Error(`payload ${i} is not a JSON object: ${responses[i].slice(0, 80)}`);
+      }
       if (js.usage && typeof js.usage === "object") usage = js.usage;
       if (hasContent(js)) contentChunks.push(i);
+      if (typeof js.object === "string" && js.object.endsWith(".chunk")) streamed = true;
+      if (Array.isArray(js.choices) && (js.choices as Choice[]).some((c) => c?.finish_reason)) {
+        finished = true;
+      }
+    }
+    if (streamed && !finished) {
+      throw new Error("the stream ended before any choice finished (no finish_reason)");
     }
     if (usage) {
       return {
@@ -119,6 +132,7 @@ export default class OpenAIApi extends ApiPlugin {
 
 interface Choice {
   index?: number;
+  finish_reason?: string | null;
   text?: string;
   delta?: { content?: string | null; reasoning_content?: string | null };
   message?: { content?: string | null; reasoning_content?: string | null };

@@ -68,8 +68,12 @@ function contentChunks(row: Row, rowNo: number): number[] | undefined {
   }
   if (!Array.isArray(payloads)) return undefined;
   const texts = payloads.filter((p): p is string => typeof p === "string");
-  const parsed = OPENAI.parseResponses(texts);
-  return parsed.contentChunks.length > 0 ? parsed.contentChunks : undefined;
+  try {
+    const parsed = OPENAI.parseResponses(texts);
+    return parsed.contentChunks.length > 0 ? parsed.contentChunks : undefined;
+  } catch {
+    return undefined; // not OpenAI chunks, or incomplete: time every chunk
+  }
 }
 
 const OPENAI = new OpenAIApi(resolveConfig({ model: "report" }));
