@@ -11,7 +11,7 @@ function block(text: string, title: string): string {
   const at = text.indexOf(title);
   assert(at >= 0, `no '${title}' in output`);
   const end = text.indexOf("\n\n", at);
-  return text.slice(at, end < 0 ? undefined : end);
+  return text.slice(at, end < 0 ? undefined : end).trimEnd();
 }
 
 Deno.test("report: recomputes exactly what the run printed, from the DB alone", async () => {
@@ -74,19 +74,19 @@ con.execute('''CREATE TABLE result(request TEXT, start_time REAL, chunk_times TE
   response_messages TEXT, completed_time REAL, latency REAL, first_chunk_latency REAL, n_chunks INTEGER,
   chunk_time REAL, prompt_tokens INTEGER, completion_tokens INTEGER, max_gpu_memory_cost REAL)''')
 def enc(x): return base64.b64encode(pickle.dumps(x)).decode()
-def chunk(content=None, role=False, usage=None):
+def chunk(content=None, role=False, usage=None, finish=None):
     d = {'object': 'chat.completion.chunk', 'choices': []}
     if content is not None or role:
         delta = {'content': content or ''}
         if role: delta['role'] = 'assistant'
-        d['choices'] = [{'index': 0, 'delta': delta}]
+        d['choices'] = [{'index': 0, 'delta': delta, 'finish_reason': finish}]
     if usage: d['usage'] = usage
     return json.dumps(d)
 def row(start, ttft, gap, tokens, prompt_tokens):
     # role chunk and first token together at ttft, then one token per gap, then the usage chunk
     times = [start + ttft] + [start + ttft + i * gap for i in range(tokens)]
     times.append(times[-1])
-    msgs = [chunk(role=True)] + [chunk('t%d' % i) for i in range(tokens)] + [chunk(usage={'prompt_tokens': prompt_tokens, 'completion_tokens': tokens})]
+    msgs = [chunk(role=True)] + [chunk('t%d' % i, finish='length' if i == tokens - 1 else None) for i in range(tokens)] + [chunk(usage={'prompt_tokens': prompt_tokens, 'completion_tokens': tokens})]
     latency = times[-1] - start
     return (enc({'model': 'm', 'messages': [{'role': 'user', 'content': 'q'}], 'stream': True}), start,
             json.dumps(times), 'True', enc(msgs), start + latency, latency, times[0] - start,
