@@ -15,6 +15,7 @@ export {
   type TokenCounts,
 } from "./src/plugins/types.ts";
 export { registerApi, registerDataset } from "./src/plugins/registry.ts";
+export { modelscopeDatasetFile } from "./src/datasets/modelscope.ts";
 export {
   JsonArraySplitter,
   readJsonArray,

@@ -6,6 +6,7 @@
  * @module
  */
 import { UsageError } from "./errors.ts";
+import { parseExtraArgs } from "./load/template.ts";
 
 /** Every setting of one benchmark run. Names follow `evalscope perf` flags in camelCase. */
 export interface PerfConfig {
@@ -41,8 +42,11 @@ export interface PerfConfig {
   minPromptLength: number;
   /** A fixed prompt, or `@path` to read one from a file. Overrides `dataset`. */
   prompt?: string;
-  /** JSON request body template, or `@path`; `%m` → model, `%p` → prompt. */
-  queryTemplate?: string;
+  /**
+   * JSON request body template: JSON text, `@path` of a JSON file, or an object; `%m` → model,
+   * `%p` → prompt; given flags override its fields (see `src/load/template.ts`).
+   */
+  queryTemplate?: string | Record<string, unknown>;
   /** Dataset plugin: a built-in name, a file path or an http(s) URL. */
   dataset: string;
   /** The dataset's data file. */
@@ -71,6 +75,8 @@ export interface PerfConfig {
   temperature?: number;
   /** Copied into the body as `top_p`. */
   topP?: number;
+  /** A JSON object (or its JSON text) merged into every request body, over everything else. */
+  extraArgs?: Record<string, unknown>;
   /** Weights & Biases API key. */
   wandbApiKey?: string;
   /** Folder under which each run gets its own sub-folder. */
@@ -132,6 +138,7 @@ const KEYS: ReadonlySet<string> = new Set<keyof PerfConfig>([
   "stream",
   "temperature",
   "topP",
+  "extraArgs",
   "wandbApiKey",
   "outputsDir",
 ]);
@@ -139,6 +146,13 @@ const KEYS: ReadonlySet<string> = new Set<keyof PerfConfig>([
 /** `log_every_n_query` → `logEveryNQuery`; camelCase keys pass through unchanged. */
 export function camelKey(key: string): string {
   return key.replace(/[_-]([a-z0-9])/gi, (_, c: string) => c.toUpperCase());
+}
+
+/** The camelCase keys set (not `undefined`) in a config input: the flags that were given. */
+export function givenKeys(input: PerfConfigInput): Set<string> {
+  const keys = new Set<string>();
+  for (const [k, v] of Object.entries(input)) if (v !== undefined) keys.add(camelKey(k));
+  return keys;
 }
 
 /** `logEveryNQuery` → `log_every_n_query`, as evalscope names its arguments. */
@@ -164,6 +178,7 @@ export function resolveConfig(input: PerfConfigInput): PerfConfig {
     given[key] = value;
   }
   const cfg = { ...DEFAULTS, headers: {}, ...given } as PerfConfig;
+  if (cfg.extraArgs !== undefined) cfg.extraArgs = parseExtraArgs(cfg.extraArgs);
   validate(cfg);
   return cfg;
 }

@@ -10,6 +10,9 @@ import { UsageError } from "./errors.ts";
 import { type Logger, stderrLogger } from "./log.ts";
 import { type Job, type PromptSource, RequestSource } from "./load/requests.ts";
 import { runLoad } from "./load/runner.ts";
+import { applyTemplateStream, bodyBuilder, loadQueryTemplate } from "./load/template.ts";
+import { givenKeys } from "./config.ts";
+import { isSpeedBenchmark, SpeedBenchmarkSink, type SpeedRow } from "./report/speed_benchmark.ts";
 import { MetricsCollector, type PercentileRow, type Summary } from "./metrics/collector.ts";
 import { loadApiPlugin, loadDatasetPlugin } from "./plugins/loader.ts";
 import { newRecord } from "./records/record.ts";
@@ -52,6 +55,8 @@ export interface PerfResult {
   failures: Record<string, number>;
   /** Whether the run was interrupted before it dispatched everything. */
   interrupted: boolean;
+  /** The `speed_benchmark` dataset's per-prompt-length speeds (that dataset only). */
+  speedBenchmark?: SpeedRow[];
 }
 
 /** Read `--prompt`: the text itself, or a file's content for `@path`. */
@@ -120,8 +125,15 @@ export async function runPerfBenchmark(
 ): Promise<PerfResult> {
   const log = options.log ?? stderrLogger;
   const cfg = resolveConfig(input);
+  // --query-template: read before the plugins, as its `stream` may switch streaming.
+  const given = givenKeys(input);
+  const template = cfg.queryTemplate === undefined
+    ? undefined
+    : await loadQueryTemplate(cfg.queryTemplate);
+  applyTemplateStream(cfg, template, given);
   const api = await loadApiPlugin(cfg.api, cfg);
   const source = new RequestSource(cfg, api, await promptSource(cfg), log);
+  source.bodyBuilder = bodyBuilder(api, { template, extraArgs: cfg.extraArgs, given });
   // Pull the first request now, so dataset errors come before anything is sent.
   const first = await source.next();
   if (first === undefined) throw new UsageError(`--dataset '${cfg.dataset}': no prompts`);
@@ -136,9 +148,11 @@ export async function runPerfBenchmark(
     : await ResultDb.open(`${outputDir}/${DB_FILE}`, runRow(name, args));
 
   const collector = new MetricsCollector();
+  const speed = isSpeedBenchmark(cfg.dataset) ? new SpeedBenchmarkSink() : undefined;
   const sinks: ResultSink[] = [
     { write: (batch: FinishedRequest[]) => batch.forEach((f) => collector.add(f.metrics)) },
     progressSink(collector, cfg.logEveryNQuery, source.expected, log),
+    ...(speed ? [speed] : []),
     ...(db ? [db] : []),
     ...(cfg.debug ? [debugSink(log)] : []),
     ...(options.sinks ?? []),
@@ -206,6 +220,7 @@ export async function runPerfBenchmark(
     requestPercentiles: collector.requestPercentiles(),
     failures: Object.fromEntries(collector.failureKinds),
     interrupted: signal?.aborted ?? false,
+    speedBenchmark: speed?.rows(),
   };
   await writeResultFiles(result);
   return result;
@@ -216,4 +231,5 @@ export async function writeResultFiles(r: PerfResult): Promise<void> {
   await writeJson(`${r.outputDir}/benchmark_summary.json`, { ...r.summary, ...r.requestSummary });
   const rows = r.requestPercentiles.map((row, i) => ({ ...r.percentiles[i], ...row }));
   await writeJson(`${r.outputDir}/benchmark_percentile.json`, rows);
+  if (r.speedBenchmark) await writeJson(`${r.outputDir}/speed_benchmark.json`, r.speedBenchmark);
 }

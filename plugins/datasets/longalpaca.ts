@@ -1,19 +1,25 @@
 /**
- * Built-in dataset `longalpaca`: a JSON array whose items have an `instruction` field (the
- * format of LongAlpaca-12k). The array is streamed element by element, never loaded whole.
+ * Built-in dataset `longalpaca`: a JSON array whose items have an `instruction` field (the format
+ * of LongAlpaca-12k). The array is streamed element by element, never loaded whole. Without
+ * `--dataset-path`, `LongAlpaca-12k.json` of ModelScope's `AI-ModelScope/LongAlpaca-12k` is
+ * downloaded once and cached.
  *
  * @module
  */
-import { DatasetPlugin, type Message, readJsonArray } from "../../plugin.ts";
+import { DatasetPlugin, type Message, modelscopeDatasetFile, readJsonArray } from "../../plugin.ts";
+
+/** The ModelScope dataset and file read when no `--dataset-path` is given. */
+export const LONGALPACA_DEFAULT = {
+  dataset: "AI-ModelScope/LongAlpaca-12k",
+  file: "LongAlpaca-12k.json",
+};
 
 /** Long instructions from a JSON array file. */
 export default class LongAlpacaDataset extends DatasetPlugin {
   /** Yield one single-message prompt per item with a non-empty `instruction`. */
   async *buildMessages(): AsyncGenerator<Message[]> {
-    const path = this.params.datasetPath;
-    if (!path) {
-      throw new Error("longalpaca needs --dataset-path (a JSON array of {instruction})");
-    }
+    const path = this.params.datasetPath ??
+      await modelscopeDatasetFile(LONGALPACA_DEFAULT.dataset, LONGALPACA_DEFAULT.file);
     for await (const item of readJsonArray(path)) {
       const text = (item as { instruction?: unknown })?.instruction;
       if (typeof text === "string" && text.trim()) yield [{ role: "user", content: text.trim() }];

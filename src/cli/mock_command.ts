@@ -6,6 +6,7 @@
 import { parseStrict, strictCommand } from "./commander.ts";
 import { UsageError } from "../errors.ts";
 import { MOCK_DEFAULTS, type MockOptions, startMockServer } from "../mock/server.ts";
+import { MOCK_PROTOCOL_NAMES, MOCK_PROTOCOLS, type MockProtocolName } from "../mock/protocols.ts";
 
 function nonNegative(flag: string, s: string, integer: boolean): number {
   const v = Number(s);
@@ -29,7 +30,8 @@ export function parseMockArgs(args: string[]): MockOptions {
     .option("--output-tokens <n>", `tokens per reply (capped by max_tokens) [${d.outputTokens}]`)
     .option("--output-tokens-max <n>", "when given, lengths are uniform in [--output-tokens, this]")
     .option("--no-usage", "never send usage")
-    .option("--seed <n>", `seeds reply lengths and words [${d.seed}]`);
+    .option("--seed <n>", `seeds reply lengths and words [${d.seed}]`)
+    .option("--protocol <name>", `wire protocol: ${MOCK_PROTOCOL_NAMES.join(", ")} [openai]`);
   parseStrict(cmd, args);
   const o = cmd.opts();
   const opts: MockOptions = { ...d, usage: o.usage !== false };
@@ -48,6 +50,14 @@ export function parseMockArgs(args: string[]): MockOptions {
     }
   }
   if (o.seed !== undefined) opts.seed = nonNegative("--seed", o.seed, true);
+  if (o.protocol !== undefined) {
+    if (!(MOCK_PROTOCOL_NAMES as readonly string[]).includes(o.protocol)) {
+      throw new UsageError(
+        `--protocol: unknown protocol '${o.protocol}' (one of ${MOCK_PROTOCOL_NAMES.join(", ")})`,
+      );
+    }
+    opts.protocol = o.protocol as MockProtocolName;
+  }
   return opts;
 }
 
@@ -64,8 +74,16 @@ export async function mockMain(args: string[]): Promise<number> {
     `llmperf mock listening on ${server.url} (ttft ${opts.ttftMs} ms, itl ${opts.itlMs} ms, ` +
       `${opts.outputTokens}${opts.outputTokensMax ? `-${opts.outputTokensMax}` : ""} tokens)`,
   );
-  console.error(`  chat:        ${server.url}/v1/chat/completions`);
-  console.error(`  completions: ${server.url}/v1/completions`);
+  const protocol = opts.protocol === undefined ? undefined : MOCK_PROTOCOLS[opts.protocol];
+  if (protocol) {
+    console.error(`  protocol: ${protocol.name}`);
+    for (const line of protocol.endpoints) {
+      console.error(`  ${line.replace(" /", ` ${server.url}/`)}`);
+    }
+  } else {
+    console.error(`  chat:        ${server.url}/v1/chat/completions`);
+    console.error(`  completions: ${server.url}/v1/completions`);
+  }
   await new Promise<void>((resolve) => {
     const stop = () => resolve();
     Deno.addSignalListener("SIGINT", stop);

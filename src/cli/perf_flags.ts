@@ -73,7 +73,8 @@ export const PERF_FLAGS: readonly FlagDef[] = [
     flags: "--api <api>",
     kind: "string",
     group: G.basic,
-    help: "API plugin: openai, completions, or a .ts/.js file or http(s) URL [openai]",
+    help: "API plugin: openai, completions, dashscope, zhipu, custom, or a .ts/.js file or " +
+      "http(s) URL [openai]",
   },
   {
     key: "apiKey",
@@ -164,21 +165,24 @@ export const PERF_FLAGS: readonly FlagDef[] = [
     flags: "--query-template <json>",
     kind: "string",
     group: G.prompt,
-    help: "JSON request body template, or @path; %m = model, %p = prompt",
+    help: "JSON request body template, or @path of a JSON file; %m = model, %p = prompt; " +
+      "given flags override its fields, its stream switches streaming",
   },
   {
     key: "dataset",
     flags: "--dataset <name>",
     kind: "string",
     group: G.dataset,
-    help: "openqa, longalpaca, line_by_line, or a .ts/.js file or http(s) URL [openqa]",
+    help: "openqa, longalpaca, line_by_line, custom, speed_benchmark, random, or a .ts/.js " +
+      "file or http(s) URL [openqa]",
   },
   {
     key: "datasetPath",
     flags: "--dataset-path <path>",
     kind: "string",
     group: G.dataset,
-    help: "the dataset's data file",
+    help: "the dataset's data file; openqa, longalpaca: downloaded from ModelScope when " +
+      "absent; custom: FILE or FILE#field",
   },
   {
     key: "tokenizerPath",
@@ -246,6 +250,14 @@ export const PERF_FLAGS: readonly FlagDef[] = [
     help: "temperature",
   },
   { key: "topP", flags: "--top-p <x>", kind: "number", group: G.model, help: "top_p" },
+  {
+    key: "extraArgs",
+    flags: "--extra-args <json>",
+    kind: "string",
+    group: G.model,
+    help: "JSON object merged into every request body, over everything else: " +
+      `--extra-args '{"ignore_eos": true}'`,
+  },
   {
     key: "wandbApiKey",
     flags: "--wandb-api-key <key>",

@@ -7,6 +7,7 @@
 import type { PerfResult } from "../perf.ts";
 import type { DbReport } from "../report/from_db.ts";
 import { gridTable } from "../report/grid_table.ts";
+import { formatSpeedBenchmark } from "../report/speed_benchmark.ts";
 import {
   formatModernSummary,
   formatPercentiles,
@@ -22,6 +23,9 @@ export function formatResult(r: PerfResult | DbReport): string {
     formatModernSummary(r.requestSummary),
     formatRequestPercentiles(r.requestPercentiles),
   ];
+  if ("speedBenchmark" in r && r.speedBenchmark) {
+    parts.push(formatSpeedBenchmark(r.speedBenchmark));
+  }
   const kinds = Object.entries(r.failures);
   if (kinds.length > 0) {
     parts.push(

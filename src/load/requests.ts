@@ -7,7 +7,8 @@
  * @module
  */
 import type { PerfConfig } from "../config.ts";
-import { errorMessage, UsageError } from "../errors.ts";
+import { errorMessage, RunError, UsageError } from "../errors.ts";
+import type { BodyBuilder } from "./template.ts";
 import type { ApiPluginLike, DatasetPluginLike, Message, RequestBody } from "../plugins/types.ts";
 import type { PreparedRequest } from "../transport/types.ts";
 import { VERSION } from "../version.ts";
@@ -53,6 +54,15 @@ export function requestHeaders(cfg: PerfConfig, api: ApiPluginLike): Record<stri
   return h;
 }
 
+/**
+ * A dataset's failure as one line naming it: a usage error, unless the cause was outside the
+ * command line (a {@link RunError}, such as an unreachable dataset hub), which stays one.
+ */
+function datasetError(name: string, e: unknown): Error {
+  const message = `--dataset '${name}': ${errorMessage(e)}`;
+  return e instanceof RunError ? new RunError(message) : new UsageError(message);
+}
+
 /** Pulls prompts and yields {@link Job}s; `next()` is called by one caller at a time. */
 export class RequestSource {
   #cfg: PerfConfig;
@@ -70,6 +80,8 @@ export class RequestSource {
   dispatched = 0;
   /** Prompts dropped by the length filter (first pass). */
   filtered = 0;
+  /** Builds bodies with `--query-template` / `--extra-args` applied (default: the plugin alone). */
+  bodyBuilder?: BodyBuilder;
 
   /**
    * @param cfg the run's configuration
@@ -118,7 +130,9 @@ export class RequestSource {
 
   async #build(messages: Message[]): Promise<RequestBody | null | undefined> {
     try {
-      return await this.#api.buildRequest(messages, this.#cfg);
+      return await (this.bodyBuilder
+        ? this.bodyBuilder(messages, this.#cfg)
+        : this.#api.buildRequest(messages, this.#cfg));
     } catch (e) {
       throw new UsageError(`--api '${this.#cfg.api}': buildRequest failed: ${errorMessage(e)}`);
     }
@@ -154,7 +168,7 @@ export class RequestSource {
       try {
         r = await this.#iter.next();
       } catch (e) {
-        throw new UsageError(`--dataset '${p.name}': ${errorMessage(e)}`);
+        throw datasetError(p.name, e);
       }
       if (r.done) {
         this.#iter = undefined;
@@ -181,7 +195,7 @@ export class RequestSource {
     try {
       it = p.plugin.buildMessages();
     } catch (e) {
-      throw new UsageError(`--dataset '${p.name}': ${errorMessage(e)}`);
+      throw datasetError(p.name, e);
     }
     if (it && typeof (it as AsyncIterable<Message[]>)[Symbol.asyncIterator] === "function") {
       return (it as AsyncIterable<Message[]>)[Symbol.asyncIterator]();

@@ -8,6 +8,7 @@
  */
 import { sleepUntil } from "../util/sleep.ts";
 import { mockTokenCount, planReply, type ReplyPlan } from "./generator.ts";
+import { MOCK_PROTOCOLS, type MockProtocolName, serveProtocol } from "./protocols.ts";
 
 /** Settings of the mock server. */
 export interface MockOptions {
@@ -27,6 +28,11 @@ export interface MockOptions {
   usage: boolean;
   /** Seeds reply lengths and words. */
   seed: number;
+  /**
+   * The wire protocol: `openai` (default), or `dashscope`, `zhipu`, `triton` (see
+   * `src/mock/protocols.ts`); each serves its own endpoint paths with the same timing.
+   */
+  protocol?: MockProtocolName;
 }
 
 /** Defaults of `llmperf mock`. */
@@ -115,6 +121,10 @@ async function handle(
       object: "list",
       data: [{ id: "mock", object: "model", owned_by: "llmperf" }],
     });
+  }
+  const protocol = o.protocol === undefined ? undefined : MOCK_PROTOCOLS[o.protocol];
+  if (protocol) {
+    return await serveProtocol(protocol, req, path, { arrival, options: o, stats, streams });
   }
   const chat = path === "/v1/chat/completions" || path === "/chat/completions";
   const completions = path === "/v1/completions" || path === "/completions";

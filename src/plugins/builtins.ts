@@ -5,6 +5,13 @@
  */
 import OpenAIApi from "../../plugins/api/openai.ts";
 import CompletionsApi from "../../plugins/api/completions.ts";
+import DashScopeApi from "../../plugins/api/dashscope.ts";
+import ZhipuApi from "../../plugins/api/zhipu.ts";
+import CustomApi from "../../plugins/api/custom.ts";
+import CustomDataset from "../../plugins/datasets/custom.ts";
+import SpeedBenchmarkDataset, {
+  SpeedBenchmarkLongDataset,
+} from "../../plugins/datasets/speed_benchmark.ts";
 import OpenQaDataset from "../../plugins/datasets/openqa.ts";
 import LongAlpacaDataset from "../../plugins/datasets/longalpaca.ts";
 import LineByLineDataset from "../../plugins/datasets/line_by_line.ts";
@@ -12,6 +19,12 @@ import { registerApi, registerDataset } from "./registry.ts";
 
 registerApi("openai", OpenAIApi);
 registerApi("completions", CompletionsApi);
+registerApi("dashscope", DashScopeApi);
+registerApi("zhipu", ZhipuApi);
+registerApi("custom", CustomApi);
 registerDataset("openqa", OpenQaDataset);
 registerDataset("longalpaca", LongAlpacaDataset);
 registerDataset("line_by_line", LineByLineDataset);
+registerDataset("custom", CustomDataset);
+registerDataset("speed_benchmark", SpeedBenchmarkDataset);
+registerDataset("speed_benchmark_long", SpeedBenchmarkLongDataset);

@@ -1,8 +1,10 @@
 /**
  * Resolve `--api` / `--dataset` to a plugin instance: a registered name, a `.ts`/`.js` file path,
- * or an http(s) URL, imported dynamically. A module may `export default` its plugin (a class or
- * an object) or register it by name. Every failure is one {@link UsageError} line naming the
- * plugin and the cause.
+ * or an http(s) URL, imported dynamically (see `import_module.ts`). A module may register its
+ * plugin by name (`registerApi` / `registerDataset`), `export default` it (a class, instantiated
+ * with the run's parameters; a factory function, called with them; or a plain object), or be the
+ * plugin itself (its exports are the methods). Every failure is one {@link UsageError} line naming
+ * the plugin and the cause.
  *
  * @module
  */
@@ -16,6 +18,7 @@ import {
   registeredDataset,
 } from "./registry.ts";
 import type { ApiPluginLike, DatasetPluginLike, PluginParams } from "./types.ts";
+import { importPluginModule, locatePlugin, locationKey } from "./import_module.ts";
 
 type Kind = "api" | "dataset";
 
@@ -47,8 +50,8 @@ function names(kind: Kind): string[] {
 
 /** Whether a spec names a module (file path or URL) rather than a registered name. */
 export function isModuleSpec(spec: string): boolean {
-  return /^https?:\/\//i.test(spec) || /\.(m?[jt]s|tsx?|jsx)$/i.test(spec) ||
-    spec.includes("/") || spec.includes("\\");
+  return /^(https?|file):/i.test(spec) || /\.[a-z0-9]+$/i.test(spec) || spec.includes("/") ||
+    spec.includes("\\");
 }
 
 async function load(kind: Kind, spec: string, params: PluginParams): Promise<unknown> {
@@ -65,9 +68,7 @@ async function load(kind: Kind, spec: string, params: PluginParams): Promise<unk
   }
   let plugin: unknown;
   try {
-    plugin = typeof source === "function"
-      ? new (source as new (p: PluginParams) => unknown)(params)
-      : source;
+    plugin = await instantiate(source, params);
   } catch (e) {
     throw new UsageError(`${flag} '${spec}': the plugin's constructor failed: ${errorMessage(e)}`);
   }
@@ -80,38 +81,65 @@ async function load(kind: Kind, spec: string, params: PluginParams): Promise<unk
   return plugin;
 }
 
+/** Whether a function is a class (or an old-style constructor with methods on its prototype). */
+function isConstructor(f: (...a: unknown[]) => unknown): boolean {
+  if (/^class[\s{]/.test(Function.prototype.toString.call(f))) return true;
+  const proto = f.prototype as Record<string, unknown> | undefined;
+  return proto !== undefined && Object.getOwnPropertyNames(proto).length > 1;
+}
+
+/** A class is instantiated with the run's parameters, a factory called with them. */
+async function instantiate(source: unknown, params: PluginParams): Promise<unknown> {
+  if (typeof source !== "function") return source;
+  const f = source as (...a: unknown[]) => unknown;
+  if (isConstructor(f)) return new (f as unknown as new (p: PluginParams) => unknown)(params);
+  return await f(params);
+}
+
+interface ImportedModule {
+  module: Record<string, unknown>;
+  registered: Record<Kind, string[]>;
+}
+
+// Modules imported so far, by URL: `--api` and `--dataset` may name the same module, which is
+// evaluated (and registers its plugins) only once.
+const imported = new Map<string, ImportedModule>();
+
 async function importPlugin(kind: Kind, spec: string): Promise<PluginSource<unknown>> {
   const flag = `--${kind}`;
-  let url: string;
-  if (/^https?:\/\//i.test(spec)) {
-    url = spec;
-  } else {
-    const path = spec.startsWith("/") ? spec : `${Deno.cwd()}/${spec}`;
-    try {
-      const st = await Deno.stat(path);
-      if (!st.isFile) throw new Error("not a file");
-    } catch {
-      throw new UsageError(`${flag} '${spec}': no such plugin file`);
-    }
-    url = new URL(`file://${path}`).href;
-  }
-  const before = new Set(names(kind));
-  let mod: Record<string, unknown>;
+  let loc;
   try {
-    mod = await import(url);
+    loc = locatePlugin(spec);
   } catch (e) {
-    throw new UsageError(`${flag} '${spec}': cannot import the plugin: ${errorMessage(e)}`);
+    throw new UsageError(`${flag} '${spec}': not a valid path or URL (${errorMessage(e)})`);
   }
-  if (mod.default !== undefined) return mod.default as PluginSource<unknown>;
-  const added = names(kind).filter((n) => !before.has(n));
+  const key = locationKey(loc);
+  let entry = imported.get(key);
+  if (entry === undefined) {
+    const before = { api: new Set(apiNames()), dataset: new Set(datasetNames()) };
+    const module = await importPluginModule(flag, spec, loc);
+    entry = {
+      module,
+      registered: {
+        api: apiNames().filter((n) => !before.api.has(n)),
+        dataset: datasetNames().filter((n) => !before.dataset.has(n)),
+      },
+    };
+    imported.set(key, entry);
+  }
+  const { module, registered } = entry;
+  const added = registered[kind];
   if (added.length === 1) return lookup(kind, added[0])!;
+  if (module.default !== undefined) return module.default as PluginSource<unknown>;
   if (added.length > 1) {
     throw new UsageError(
-      `${flag} '${spec}': the module registers several ${kind} plugins (${added.join(", ")}); ` +
-        `import it and pass one name`,
+      `${flag} '${spec}': the module registers several ${kind} plugins (${added.join(", ")}) ` +
+        `and exports no default one`,
     );
   }
+  if (REQUIRED[kind].every((m) => typeof module[m] === "function")) return module;
   throw new UsageError(
-    `${flag} '${spec}': the module neither exports a default plugin nor registers one`,
+    `${flag} '${spec}': the module neither exports a default plugin nor registers one ` +
+      `(export default a class or an object with ${REQUIRED[kind].join(" and ")})`,
   );
 }

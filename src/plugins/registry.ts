@@ -6,11 +6,28 @@
  */
 import type { ApiPluginLike, DatasetPluginLike, PluginParams } from "./types.ts";
 
-/** A plugin as registered: a class (instantiated with the run's parameters) or an object. */
-export type PluginSource<T> = T | (new (params: PluginParams) => T);
+/**
+ * A plugin as registered: a class (instantiated with the run's parameters), a factory function
+ * (called with them; it may return a promise), or the plugin object itself.
+ */
+export type PluginSource<T> =
+  | T
+  | (new (params: PluginParams) => T)
+  | ((params: PluginParams) => T | Promise<T>);
 
-const apis = new Map<string, PluginSource<ApiPluginLike>>();
-const datasets = new Map<string, PluginSource<DatasetPluginLike>>();
+interface Registry {
+  apis: Map<string, PluginSource<ApiPluginLike>>;
+  datasets: Map<string, PluginSource<DatasetPluginLike>>;
+}
+
+// One registry per process, kept on globalThis under a registered symbol: a plugin that imports
+// `registerApi` from another copy of this module (a published version, a URL) still registers
+// with the running llmperf.
+const KEY: unique symbol = Symbol.for("llmperf.plugin-registry");
+const holder = globalThis as { [KEY]?: Registry };
+const registry: Registry = holder[KEY] ??= { apis: new Map(), datasets: new Map() };
+const apis = registry.apis;
+const datasets = registry.datasets;
 
 /**
  * Register an API plugin under a name, so that `--api name` selects it.

@@ -1,0 +1,141 @@
+/**
+ * Default dataset files from the ModelScope hub, downloaded once into a cache folder: what
+ * `openqa` and `longalpaca` read when no `--dataset-path` is given, as evalscope does.
+ *
+ * - URL: `{endpoint}/api/v1/datasets/{namespace}/{name}/repo?Revision={revision}&FilePath={file}`,
+ *   the file download URL of the `modelscope` Python library (`HubApi.get_dataset_file_url`).
+ * - Endpoint: `LLMPERF_MODELSCOPE_ENDPOINT` (a full URL, e.g. a mirror, or a test server), else
+ *   `https://` + `MODELSCOPE_DOMAIN` (the `modelscope` library's own variable), else
+ *   `https://www.modelscope.cn`.
+ * - Cache: `LLMPERF_CACHE_DIR`, else `$XDG_CACHE_HOME/llmperf`, else `~/.cache/llmperf` (on
+ *   Windows `%LOCALAPPDATA%\llmperf`); the file goes to `datasets/{namespace}/{name}/{file}`. A
+ *   download is streamed into a temporary file that is renamed when complete, so an interrupted
+ *   one is never taken for the file.
+ * - A failed download (offline, HTTP error) is one {@link RunError} line that says what to do.
+ *
+ * @module
+ */
+import { dirname, join } from "node:path";
+import { errorMessage, RunError } from "../errors.ts";
+import { type Logger, stderrLogger } from "../log.ts";
+
+/** The public ModelScope hub. */
+export const MODELSCOPE_DEFAULT_ENDPOINT = "https://www.modelscope.cn";
+
+/** Longest wait for the hub's response headers, ms. */
+export const HUB_CONNECT_TIMEOUT_MS = 30_000;
+
+function env(name: string): string | undefined {
+  try {
+    const v = Deno.env.get(name);
+    return v === undefined || v.trim() === "" ? undefined : v.trim();
+  } catch {
+    return undefined; // no --allow-env
+  }
+}
+
+/** The hub endpoint in force (see the module documentation). */
+export function modelscopeEndpoint(): string {
+  const url = env("LLMPERF_MODELSCOPE_ENDPOINT");
+  if (url !== undefined) return url.replace(/\/+$/, "");
+  const domain = env("MODELSCOPE_DOMAIN");
+  return domain !== undefined
+    ? `https://${domain.replace(/\/+$/, "")}`
+    : MODELSCOPE_DEFAULT_ENDPOINT;
+}
+
+/** The download URL of `file` in the ModelScope dataset `dataset` (`namespace/name`). */
+export function modelscopeFileUrl(
+  dataset: string,
+  file: string,
+  revision = "master",
+  endpoint = modelscopeEndpoint(),
+): string {
+  const [namespace, name] = dataset.split("/");
+  const query = new URLSearchParams({ Revision: revision, FilePath: file });
+  return `${endpoint}/api/v1/datasets/${encodeURIComponent(namespace)}/` +
+    `${encodeURIComponent(name)}/repo?${query}`;
+}
+
+/** llmperf's cache folder (see the module documentation). */
+export function cacheDir(): string {
+  const own = env("LLMPERF_CACHE_DIR");
+  if (own !== undefined) return own;
+  const xdg = env("XDG_CACHE_HOME");
+  if (xdg !== undefined) return join(xdg, "llmperf");
+  if (Deno.build.os === "windows") {
+    const local = env("LOCALAPPDATA");
+    if (local !== undefined) return join(local, "llmperf");
+  }
+  const home = env("HOME") ?? env("USERPROFILE");
+  if (home === undefined) throw new RunError("no cache folder: set LLMPERF_CACHE_DIR");
+  return join(home, ".cache", "llmperf");
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    return (await Deno.stat(path)).isFile;
+  } catch {
+    return false;
+  }
+}
+
+/** Options of {@link modelscopeDatasetFile}. */
+export interface HubFileOptions {
+  /** Revision (branch or tag) [master]. */
+  revision?: string;
+  /** Receives the "downloading ..." line. */
+  log?: Logger;
+}
+
+/**
+ * The local path of `file` from the ModelScope dataset `dataset` (`namespace/name`), downloaded
+ * into the cache folder the first time. Throws one {@link RunError} line when it cannot be had.
+ *
+ * @example
+ * ```ts
+ * const path = await modelscopeDatasetFile("AI-ModelScope/HC3-Chinese", "open_qa.jsonl");
+ * ```
+ */
+export async function modelscopeDatasetFile(
+  dataset: string,
+  file: string,
+  opts: HubFileOptions = {},
+): Promise<string> {
+  const revision = opts.revision ?? "master";
+  const local = join(cacheDir(), "datasets", ...dataset.split("/"), ...file.split("/"));
+  if (await exists(local)) return local;
+  const url = modelscopeFileUrl(dataset, file, revision);
+  const failed = (why: string) =>
+    new RunError(
+      `cannot download ${file} of the ModelScope dataset ${dataset} from ${url}: ${why} ` +
+        `(offline? give --dataset-path FILE, or set LLMPERF_MODELSCOPE_ENDPOINT to a mirror)`,
+    );
+  (opts.log ?? stderrLogger)(`downloading ${file} of ${dataset} from ModelScope into ${local}`);
+  const ac = new AbortController();
+  const timer = setTimeout(() => ac.abort(new Error("no answer")), HUB_CONNECT_TIMEOUT_MS);
+  let res: Response;
+  try {
+    res = await fetch(url, { signal: ac.signal });
+  } catch (e) {
+    const cause = (e as { cause?: unknown })?.cause;
+    throw failed(errorMessage(ac.signal.aborted ? ac.signal.reason : cause ?? e));
+  } finally {
+    clearTimeout(timer);
+  }
+  if (res.status !== 200 || res.body === null) {
+    await res.body?.cancel();
+    throw failed(`HTTP ${res.status}${res.statusText ? " " + res.statusText : ""}`);
+  }
+  await Deno.mkdir(dirname(local), { recursive: true });
+  const part = `${local}.${Deno.pid}.${Date.now()}.part`;
+  try {
+    const out = await Deno.open(part, { write: true, createNew: true });
+    await res.body.pipeTo(out.writable);
+    await Deno.rename(part, local);
+  } catch (e) {
+    await Deno.remove(part).catch(() => {});
+    throw failed(errorMessage(e));
+  }
+  return local;
+}

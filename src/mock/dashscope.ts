@@ -1,0 +1,82 @@
+/**
+ * The mock's DashScope protocol: Alibaba Cloud's native text-generation API
+ * (`POST /api/v1/services/aigc/text-generation/generation`). The request is
+ * `{model, input: {messages | prompt}, parameters: {...}}`; a streamed reply is asked for with the
+ * `X-DashScope-SSE: enable` header (or `Accept: text/event-stream`) and comes as SSE events
+ * `id:N / event:result / :HTTP_STATUS/200 / data:{...}` with no `[DONE]` at the end. Each event
+ * carries the cumulative `usage`, and the text so far, or only the new text when
+ * `parameters.incremental_output` is true. `finish_reason` is the string `"null"` until the last
+ * event. `parameters.result_format` `"message"` gives `output.choices[].message`, anything else
+ * `output.text`.
+ *
+ * @module
+ */
+import { asObject, type MockProtocol, type MockReply, numberField } from "./protocol.ts";
+import { fullText, messagesText } from "./protocol.ts";
+
+/** The generation endpoint's path. */
+export const DASHSCOPE_PATH = "/api/v1/services/aigc/text-generation/generation";
+
+function usageOf(r: MockReply, outputTokens: number) {
+  return {
+    input_tokens: r.promptTokens,
+    output_tokens: outputTokens,
+    total_tokens: r.promptTokens + outputTokens,
+  };
+}
+
+function output(r: MockReply, text: string, finish: string) {
+  return r.call.flags.resultFormat === "message"
+    ? { choices: [{ finish_reason: finish, message: { role: "assistant", content: text } }] }
+    : { text, finish_reason: finish };
+}
+
+function payload(r: MockReply, text: string, finish: string, outputTokens: number) {
+  const out: Record<string, unknown> = { output: output(r, text, finish) };
+  if (r.usage) out.usage = usageOf(r, outputTokens);
+  out.request_id = r.id;
+  return out;
+}
+
+/** DashScope's native text generation. */
+export const dashscopeProtocol: MockProtocol = {
+  name: "dashscope",
+  endpoints: [`generation: ${DASHSCOPE_PATH}`],
+  serves: (path) => path === DASHSCOPE_PATH,
+  parse(_path, headers, body) {
+    const b = asObject(body);
+    const input = asObject(b?.input);
+    const params = asObject(b?.parameters);
+    const prompt = typeof input?.prompt === "string" ? input.prompt : messagesText(input?.messages);
+    if (prompt === undefined) {
+      return { status: 400, message: "input.messages or input.prompt is required" };
+    }
+    const sse = headers.get("x-dashscope-sse")?.toLowerCase() === "enable" ||
+      (headers.get("accept") ?? "").includes("text/event-stream");
+    return {
+      prompt,
+      maxTokens: numberField(params, "max_tokens"),
+      stream: sse,
+      model: typeof b?.model === "string" ? b.model : "mock",
+      flags: {
+        resultFormat: params?.result_format,
+        incremental: params?.incremental_output === true,
+      },
+    };
+  },
+  errorBody: (status, message) => ({
+    code: status === 400 ? "InvalidParameter" : status === 404 ? "NotFound" : "InternalError",
+    message,
+    request_id: "mock-error",
+  }),
+  full: (r) => payload(r, fullText(r.plan), "length", r.plan.tokens),
+  event(r, i) {
+    const token = r.plan.token(i, 0);
+    r.text += token;
+    const last = i === r.plan.tokens - 1;
+    const text = r.call.flags.incremental ? token : r.text;
+    const data = JSON.stringify(payload(r, text, last ? "length" : "null", i + 1));
+    return `id:${i + 1}\nevent:result\n:HTTP_STATUS/200\ndata:${data}\n\n`;
+  },
+  tail: () => "",
+};
