@@ -18,6 +18,7 @@
 import { dirname, join } from "node:path";
 import { errorMessage, RunError } from "../errors.ts";
 import { type Logger, stderrLogger } from "../log.ts";
+import { fetchErrorText } from "../util/fetch_error.ts";
 
 /** The public ModelScope hub. */
 export const MODELSCOPE_DEFAULT_ENDPOINT = "https://www.modelscope.cn";
@@ -84,6 +85,10 @@ async function exists(path: string): Promise<boolean> {
 export interface HubFileOptions {
   /** Revision (branch or tag) [master]. */
   revision?: string;
+  /** Hub endpoint [{@link modelscopeEndpoint}]. */
+  endpoint?: string;
+  /** Cache folder [{@link cacheDir}]. */
+  cacheDir?: string;
   /** Receives the "downloading ..." line. */
   log?: Logger;
 }
@@ -103,9 +108,10 @@ export async function modelscopeDatasetFile(
   opts: HubFileOptions = {},
 ): Promise<string> {
   const revision = opts.revision ?? "master";
-  const local = join(cacheDir(), "datasets", ...dataset.split("/"), ...file.split("/"));
+  const cache = opts.cacheDir ?? cacheDir();
+  const local = join(cache, "datasets", ...dataset.split("/"), ...file.split("/"));
   if (await exists(local)) return local;
-  const url = modelscopeFileUrl(dataset, file, revision);
+  const url = modelscopeFileUrl(dataset, file, revision, opts.endpoint ?? modelscopeEndpoint());
   const failed = (why: string) =>
     new RunError(
       `cannot download ${file} of the ModelScope dataset ${dataset} from ${url}: ${why} ` +
@@ -118,8 +124,9 @@ export async function modelscopeDatasetFile(
   try {
     res = await fetch(url, { signal: ac.signal });
   } catch (e) {
-    const cause = (e as { cause?: unknown })?.cause;
-    throw failed(errorMessage(ac.signal.aborted ? ac.signal.reason : cause ?? e));
+    throw failed(
+      ac.signal.aborted ? `no answer within ${HUB_CONNECT_TIMEOUT_MS / 1000} s` : fetchErrorText(e),
+    );
   } finally {
     clearTimeout(timer);
   }

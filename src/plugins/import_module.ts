@@ -25,6 +25,7 @@ import { stripTypeScriptTypes } from "node:module";
 import { extname, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { errorMessage, UsageError } from "../errors.ts";
+import { fetchErrorText } from "../util/fetch_error.ts";
 
 /** Longest wait for a plugin URL's response, ms. */
 export const PLUGIN_FETCH_TIMEOUT_MS = 30_000;
@@ -139,18 +140,10 @@ async function fetchSource(
 }
 
 function fetchFailure(e: unknown): string {
-  // Deno's fetch rejects with "fetch failed"; the reason is in `cause`.
-  const cause = (e as { cause?: unknown })?.cause;
-  const msg = cause === undefined ? errorMessage(e) : errorMessage(cause);
   if ((e as Error)?.name === "TimeoutError") {
     return `no answer within ${PLUGIN_FETCH_TIMEOUT_MS / 1000} s`;
   }
-  if (/connection refused/i.test(msg)) return "connection refused";
-  if (/dns error|failed to lookup|name or service not known/i.test(msg)) {
-    return "cannot resolve the host name";
-  }
-  if (/certificate|tls|handshake/i.test(msg)) return `TLS error (${msg})`;
-  return msg;
+  return fetchErrorText(e);
 }
 
 async function importNative(

@@ -1,0 +1,113 @@
+/**
+ * Proof for users' plugins: an API plugin and a dataset plugin written as a user would
+ * (tests/fixtures/plugins/, importing nothing from llmperf) drive a whole benchmark with the
+ * real CLI, loaded by file path and by URL from a local HTTP server; and the CLI's answer to a
+ * broken plugin is one line and exit code 2.
+ */
+import { assert, assertEquals } from "./assert.ts";
+import { onlyRunDir, readJson, ROOT_DIR, runCli, tempDir } from "./helpers/cli.ts";
+import { captureProxy } from "./helpers/capture_proxy.ts";
+import { servePlugins } from "./helpers/plugin_server.ts";
+import { startMockServer } from "../src/mock/server.ts";
+import { mockTokenCount } from "../src/mock/generator.ts";
+
+const FIXTURES = `${ROOT_DIR}/tests/fixtures/plugins`;
+const QUESTIONS = [
+  "fixture question one: what is a token?",
+  "fixture question two: why measure latency?",
+  "fixture question three: what does TTFT mean?",
+];
+const TOKENS = 5;
+
+async function benchmark(api: string, dataset: string) {
+  const mock = startMockServer({ port: 0, outputTokens: TOKENS, ttftMs: 20, itlMs: 2 });
+  const proxy = captureProxy(mock.url);
+  await using tmp = await tempDir();
+  try {
+    const r = await runCli([
+      "perf",
+      `${proxy.url}/v1/chat/completions`,
+      "--model",
+      "user-plugins",
+      "--api",
+      api,
+      "--dataset",
+      dataset,
+      "--stream",
+      "--outputs-dir",
+      tmp.path,
+    ]);
+    assertEquals(r.code, 0, r.stderr);
+    const dir = await onlyRunDir(tmp.path);
+    const s = await readJson(`${dir}/benchmark_summary.json`);
+    // One pass over the dataset plugin's three questions, bodies from the API plugin.
+    assertEquals(s["Succeed requests"], 3);
+    assertEquals(s["Failed requests"], 0);
+    assertEquals(s["Average output tokens per request"], TOKENS);
+    const promptTokens = QUESTIONS.reduce((n, q) => n + mockTokenCount(q), 0) / 3;
+    assertEquals(s["Average input tokens per request"], promptTokens);
+    assertEquals(s["Token counts from"], "usage");
+    const sent = proxy.bodies.filter((b) => b.max_tokens !== 1); // not a start-up check
+    assertEquals(sent.length, 3);
+    assert(sent.every((b) => b.user === "fixture-echo-api"), "bodies built by the user's plugin");
+    assertEquals(
+      sent.map((b) => (b.messages as Array<{ content: string }>)[0].content).sort(),
+      [...QUESTIONS].sort(),
+    );
+    const args = await readJson(`${dir}/benchmark_args.json`);
+    assertEquals([args.api, args.dataset], [api, dataset]);
+  } finally {
+    await proxy.close();
+    await mock.close();
+  }
+}
+
+Deno.test("e2e: a user's API and dataset plugins by file path", async () => {
+  await benchmark(`${FIXTURES}/echo_api.js`, `${FIXTURES}/questions_dataset.ts`);
+});
+
+Deno.test("e2e: the same plugins by URL from a local HTTP server", async () => {
+  const server = servePlugins(FIXTURES);
+  try {
+    await benchmark(`${server.url}/echo_api.js`, `${server.url}/questions_dataset.ts`);
+    assertEquals(server.requests.sort(), ["/echo_api.js", "/questions_dataset.ts"]);
+  } finally {
+    await server.close();
+  }
+});
+
+Deno.test("e2e: a broken plugin is one line on stderr and exit code 2", async () => {
+  await using tmp = await tempDir();
+  await Deno.writeTextFile(`${tmp.path}/bad.ts`, "export default class {\n  buildMessages( {\n}\n");
+  await Deno.writeTextFile(`${tmp.path}/half.js`, "export default { buildRequest: () => ({}) };\n");
+  const server = servePlugins(tmp.path);
+  try {
+    const cases: Array<[string[], string]> = [
+      [["--api", `${server.url}/missing.js`], "cannot fetch the plugin: HTTP 404"],
+      [["--dataset", `${tmp.path}/bad.ts`], "cannot load the plugin: SyntaxError"],
+      [["--api", `${tmp.path}/half.js`], "the plugin has no parseResponses method"],
+      [["--api", "dashscop"], "unknown api plugin"],
+      [["--dataset", `${tmp.path}/absent.ts`], "no such plugin file"],
+    ];
+    for (const [flags, cause] of cases) {
+      // --prompt would leave the dataset unused: the --api cases only get one.
+      const prompt = flags[0] === "--api" ? ["--prompt", "x"] : [];
+      const r = await runCli([
+        "perf",
+        "--model",
+        "m",
+        ...prompt,
+        ...flags,
+        "--outputs-dir",
+        tmp.path,
+      ]);
+      assertEquals(r.code, 2, `${flags.join(" ")}: ${r.stderr}`);
+      const lines = r.stderr.trim().split("\n");
+      assertEquals(lines.length, 1, r.stderr);
+      assert(lines[0].startsWith(`llmperf perf: error: ${flags[0]} '${flags[1]}': `), lines[0]);
+      assert(lines[0].includes(cause), lines[0]);
+    }
+  } finally {
+    await server.close();
+  }
+});
