@@ -14,6 +14,7 @@ export {
   type RequestBody,
   type TokenCounts,
 } from "./src/plugins/types.ts";
+export type { PromptTokenizer } from "./src/tokenizer/types.ts";
 export { registerApi, registerDataset } from "./src/plugins/registry.ts";
 export { modelscopeDatasetFile } from "./src/datasets/modelscope.ts";
 export {

@@ -36,9 +36,15 @@ export interface PerfConfig {
   rate: number;
   /** Progress log period, in finished requests. */
   logEveryNQuery: number;
-  /** Prompts at least this long are dropped (strictly shorter ones are kept). */
+  /**
+   * Prompts at least this long are dropped (strictly shorter ones are kept). Tokens with
+   * `tokenizerPath`, characters without. The `random` dataset's longest prompt.
+   */
   maxPromptLength: number;
-  /** Prompts at most this long are dropped (strictly longer ones are kept). */
+  /**
+   * Prompts at most this long are dropped (strictly longer ones are kept). Tokens with
+   * `tokenizerPath`, characters without. The `random` dataset's shortest prompt.
+   */
   minPromptLength: number;
   /** A fixed prompt, or `@path` to read one from a file. Overrides `dataset`. */
   prompt?: string;
@@ -53,6 +59,10 @@ export interface PerfConfig {
   datasetPath?: string;
   /** Local Hugging Face tokenizer folder. */
   tokenizerPath?: string;
+  /** Count prompts as the tokenizer's chat template renders them (needs `tokenizerPath`). */
+  applyChatTemplate: boolean;
+  /** `random` dataset: length of the prefix every prompt shares (tokens, or characters). */
+  prefixLength: number;
   /** Copied into the body as `frequency_penalty`. */
   frequencyPenalty?: number;
   /** Copied into the body as `logprobs`. */
@@ -97,6 +107,8 @@ export const DEFAULTS: Readonly<Omit<PerfConfig, "model">> = Object.freeze({
   maxPromptLength: Number.MAX_SAFE_INTEGER,
   minPromptLength: 0,
   dataset: "openqa",
+  applyChatTemplate: false,
+  prefixLength: 0,
   maxTokens: 2048,
   seed: 42,
   stream: false,
@@ -127,6 +139,8 @@ const KEYS: ReadonlySet<string> = new Set<keyof PerfConfig>([
   "dataset",
   "datasetPath",
   "tokenizerPath",
+  "applyChatTemplate",
+  "prefixLength",
   "frequencyPenalty",
   "logprobs",
   "maxTokens",
@@ -227,6 +241,7 @@ function validate(cfg: PerfConfig): void {
   int(cfg, "seed", Number.MIN_SAFE_INTEGER, true);
   int(cfg, "maxPromptLength", 0);
   int(cfg, "minPromptLength", 0);
+  int(cfg, "prefixLength", 0);
   for (const k of ["connectTimeout", "readTimeout"] as const) {
     num(cfg, k, false);
     if (cfg[k] <= 0) fail(k, `must be greater than 0, got ${cfg[k]}`);
@@ -251,10 +266,13 @@ function validate(cfg: PerfConfig): void {
       fail("stopTokenIds", "expected a list of integers");
     }
   }
-  for (const k of ["debug", "stream"] as const) {
+  for (const k of ["debug", "stream", "applyChatTemplate"] as const) {
     if (typeof cfg[k] !== "boolean") fail(k, `expected true or false, got ${cfg[k]}`);
   }
-  if (cfg.minPromptLength >= cfg.maxPromptLength) {
-    fail("minPromptLength", "must be less than --max-prompt-length");
+  if (cfg.minPromptLength > cfg.maxPromptLength) {
+    fail("minPromptLength", "must not be more than --max-prompt-length");
+  }
+  if (cfg.applyChatTemplate && !cfg.tokenizerPath) {
+    fail("applyChatTemplate", "needs --tokenizer-path (the chat template comes from it)");
   }
 }

@@ -15,7 +15,10 @@ import { givenKeys } from "./config.ts";
 import { isSpeedBenchmark, SpeedBenchmarkSink, type SpeedRow } from "./report/speed_benchmark.ts";
 import { MetricsCollector, type PercentileRow, type Summary } from "./metrics/collector.ts";
 import { loadApiPlugin, loadDatasetPlugin } from "./plugins/loader.ts";
+import type { Message, PluginParams } from "./plugins/types.ts";
 import { newRecord } from "./records/record.ts";
+import { WorkerCounter } from "./tokenizer/counter.ts";
+import { loadTokenizer } from "./tokenizer/load.ts";
 import { type FinishedRequest, ResultPipeline, type ResultSink } from "./records/pipeline.ts";
 import { redactConfig } from "./redact.ts";
 import { createRunDir, defaultRunName, writeJson } from "./report/files.ts";
@@ -70,7 +73,7 @@ export async function loadPrompt(prompt: string): Promise<string> {
   }
 }
 
-async function promptSource(cfg: PerfConfig): Promise<PromptSource> {
+async function promptSource(cfg: PluginParams): Promise<PromptSource> {
   if (cfg.prompt !== undefined) {
     return { kind: "prompt", messages: [{ role: "user", content: await loadPrompt(cfg.prompt) }] };
   }
@@ -131,8 +134,15 @@ export async function runPerfBenchmark(
     ? undefined
     : await loadQueryTemplate(cfg.queryTemplate);
   applyTemplateStream(cfg, template, given);
-  const api = await loadApiPlugin(cfg.api, cfg);
-  const source = new RequestSource(cfg, api, await promptSource(cfg), log);
+  // The tokenizer (--tokenizer-path) measures prompts here and reaches plugins as
+  // params.tokenizer; a second copy counts tokens in a worker (below).
+  const tokenizer = cfg.tokenizerPath === undefined
+    ? undefined
+    : await loadTokenizer(cfg.tokenizerPath, { applyChatTemplate: cfg.applyChatTemplate });
+  const params: PluginParams = tokenizer ? { ...cfg, tokenizer } : cfg;
+  const api = await loadApiPlugin(cfg.api, params);
+  const measure = tokenizer && ((m: Message[]) => tokenizer.promptLength(m));
+  const source = new RequestSource(params, api, await promptSource(params), log, measure);
   source.bodyBuilder = bodyBuilder(api, { template, extraArgs: cfg.extraArgs, given });
   // Pull the first request now, so dataset errors come before anything is sent.
   const first = await source.next();
@@ -157,7 +167,8 @@ export async function runPerfBenchmark(
     ...(cfg.debug ? [debugSink(log)] : []),
     ...(options.sinks ?? []),
   ];
-  const pipeline = new ResultPipeline(api, sinks);
+  const counter = tokenizer && await WorkerCounter.start(tokenizer.dir, cfg.applyChatTemplate);
+  const pipeline = new ResultPipeline(api, sinks, { tokens: counter });
   const transport: Transport = new FetchTransport({
     timeouts: {
       connectMs: cfg.connectTimeout * 1000,
@@ -203,7 +214,11 @@ export async function runPerfBenchmark(
   } finally {
     await transport.close();
     db?.setEnd({ endedAt: Date.now() / 1000, interrupted: signal?.aborted ?? false });
-    await pipeline.close();
+    try {
+      await pipeline.close();
+    } finally {
+      await counter?.close();
+    }
   }
 
   const summary = collector.summary({

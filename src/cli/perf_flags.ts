@@ -144,14 +144,16 @@ export const PERF_FLAGS: readonly FlagDef[] = [
     flags: "--max-prompt-length <n>",
     kind: "int",
     group: G.prompt,
-    help: "drop dataset prompts this long or longer (characters) [no limit]",
+    help: "drop dataset prompts this long or longer: tokens with --tokenizer-path, else " +
+      "characters; random: the longest prompt [no limit; random: 1024]",
   },
   {
     key: "minPromptLength",
     flags: "--min-prompt-length <n>",
     kind: "int",
     group: G.prompt,
-    help: "drop dataset prompts this long or shorter (characters) [0]",
+    help: "drop dataset prompts this long or shorter: tokens with --tokenizer-path, else " +
+      "characters; random: the shortest prompt [0]",
   },
   {
     key: "prompt",
@@ -189,7 +191,23 @@ export const PERF_FLAGS: readonly FlagDef[] = [
     flags: "--tokenizer-path <dir>",
     kind: "string",
     group: G.model,
-    help: "local Hugging Face tokenizer folder, to count tokens without usage",
+    help: "Hugging Face tokenizer folder (tokenizer.json, tokenizer_config.json): counts " +
+      "tokens when a response has no usage, and prompt lengths",
+  },
+  {
+    key: "applyChatTemplate",
+    flags: "--apply-chat-template",
+    kind: "bool",
+    group: G.prompt,
+    help: "count prompts as the tokenizer's chat template renders them (what a chat server " +
+      "tokenizes); needs --tokenizer-path",
+  },
+  {
+    key: "prefixLength",
+    flags: "--prefix-length <n>",
+    kind: "int",
+    group: G.dataset,
+    help: "random: length of the prefix all prompts share (tokens, or characters) [0]",
   },
   {
     key: "frequencyPenalty",

@@ -69,6 +69,7 @@ export class RequestSource {
   #api: ApiPluginLike;
   #prompts: PromptSource;
   #log: (line: string) => void;
+  #measure: (messages: Message[]) => number;
   #url: string;
   #headers: Record<string, string>;
   #limit: number; // requests to dispatch; Infinity = one pass over the dataset
@@ -88,17 +89,22 @@ export class RequestSource {
    * @param api the API plugin that builds bodies
    * @param prompts the dataset plugin or the fixed prompt
    * @param log receives one-line notices (cycling the dataset)
+   * @param measure a prompt's length for `--min/--max-prompt-length`: tokens with a tokenizer
+   *   (used only when a bound is set; the default filter needs no tokenizing); default characters
    */
   constructor(
     cfg: PerfConfig,
     api: ApiPluginLike,
     prompts: PromptSource,
     log: (line: string) => void,
+    measure?: (messages: Message[]) => number,
   ) {
     this.#cfg = cfg;
     this.#api = api;
     this.#prompts = prompts;
     this.#log = log;
+    const bounded = cfg.minPromptLength > 0 || cfg.maxPromptLength < Number.MAX_SAFE_INTEGER;
+    this.#measure = measure && bounded ? measure : promptLength;
     this.#url = api.requestUrl?.(cfg.url, cfg) ?? cfg.url;
     this.#headers = requestHeaders(cfg, api);
     this.#onePass = cfg.number === undefined && prompts.kind === "dataset";
@@ -178,7 +184,16 @@ export class RequestSource {
       if (!Array.isArray(messages)) {
         throw new UsageError(`--dataset '${p.name}': buildMessages must yield message lists`);
       }
-      const len = promptLength(messages);
+      if (p.plugin.lengthFiltered === true) {
+        this.#passYield++;
+        return messages;
+      }
+      let len: number;
+      try {
+        len = this.#measure(messages);
+      } catch (e) {
+        throw new UsageError(`--dataset '${p.name}': cannot measure a prompt: ${errorMessage(e)}`);
+      }
       if (len <= this.#cfg.minPromptLength || len >= this.#cfg.maxPromptLength) {
         if (this.#passes === 1) this.filtered++;
         continue;

@@ -15,6 +15,7 @@ import SpeedBenchmarkDataset, {
 import OpenQaDataset from "../../plugins/datasets/openqa.ts";
 import LongAlpacaDataset from "../../plugins/datasets/longalpaca.ts";
 import LineByLineDataset from "../../plugins/datasets/line_by_line.ts";
+import RandomDataset from "../../plugins/datasets/random.ts";
 import { registerApi, registerDataset } from "./registry.ts";
 
 registerApi("openai", OpenAIApi);
@@ -25,6 +26,7 @@ registerApi("custom", CustomApi);
 registerDataset("openqa", OpenQaDataset);
 registerDataset("longalpaca", LongAlpacaDataset);
 registerDataset("line_by_line", LineByLineDataset);
+registerDataset("random", RandomDataset);
 registerDataset("custom", CustomDataset);
 registerDataset("speed_benchmark", SpeedBenchmarkDataset);
 registerDataset("speed_benchmark_long", SpeedBenchmarkLongDataset);

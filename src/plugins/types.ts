@@ -7,6 +7,7 @@
  * @module
  */
 import type { PerfConfig } from "../config.ts";
+import type { PromptTokenizer } from "../tokenizer/types.ts";
 
 /** One chat message. `content` is text, or a list of parts for multimodal prompts. */
 export interface Message {
@@ -16,8 +17,12 @@ export interface Message {
   content: string | unknown[];
 }
 
-/** The run's parameters as plugins see them: the whole resolved configuration. */
-export type PluginParams = PerfConfig;
+/**
+ * The run's parameters as plugins see them: the whole resolved configuration, plus the run's
+ * tokenizer when `--tokenizer-path` is given (`tokenizer`, see {@link PromptTokenizer}: how the
+ * `random` dataset builds prompts of exact token lengths).
+ */
+export type PluginParams = PerfConfig & { tokenizer?: PromptTokenizer };
 
 /** A JSON request body. */
 export type RequestBody = Record<string, unknown>;
@@ -94,6 +99,12 @@ export interface DatasetPluginLike {
    * more requests than the dataset holds.
    */
   buildMessages(): Iterable<Message[]> | AsyncIterable<Message[]>;
+  /**
+   * Optional: `true` when the dataset itself makes its prompts' lengths fit
+   * `--min/--max-prompt-length` (as `random` does, bounds included), so llmperf does not filter
+   * them again. By default every prompt goes through the length filter.
+   */
+  readonly lengthFiltered?: boolean;
 }
 
 /**

@@ -8,6 +8,8 @@
 import { errorMessage } from "../errors.ts";
 import { type RequestMetrics, requestMetrics } from "../metrics/request_metrics.ts";
 import type { ApiPluginLike, TokenCounts } from "../plugins/types.ts";
+import type { TokenCounter } from "../tokenizer/counter.ts";
+import { countTokens } from "../tokenizer/fill_counts.ts";
 import type { RequestRecord } from "./record.ts";
 
 /** A record with everything computed from it. */
@@ -40,6 +42,8 @@ export interface PipelineOptions {
   batchMs?: number;
   /** Batch size that triggers processing at once. */
   batchSize?: number;
+  /** Counts tokens of responses without `usage` (`--tokenizer-path`); see `countTokens`. */
+  tokens?: TokenCounter;
 }
 
 /** Queues finished records and processes them in batches. */
@@ -51,6 +55,7 @@ export class ResultPipeline {
   #busy: Promise<void> = Promise.resolve();
   #batchMs: number;
   #batchSize: number;
+  #tokens: TokenCounter | undefined;
   #error: unknown;
 
   /**
@@ -62,6 +67,7 @@ export class ResultPipeline {
     this.#sinks = sinks;
     this.#batchMs = opts.batchMs ?? 50;
     this.#batchSize = opts.batchSize ?? 512;
+    this.#tokens = opts.tokens;
   }
 
   /** Queue a finished record (cheap: an array push, and a timer per batch). */
@@ -95,6 +101,8 @@ export class ResultPipeline {
   async #process(records: RequestRecord[]): Promise<void> {
     const out: FinishedRequest[] = new Array(records.length);
     for (let i = 0; i < records.length; i++) out[i] = await finish(this.#api, records[i]);
+    // Responses without usage: counted by the tokenizer in its worker, one message per batch.
+    if (this.#tokens) await countTokens(this.#api, out, this.#tokens);
     for (const sink of this.#sinks) await sink.write(out);
   }
 

@@ -1,0 +1,55 @@
+/**
+ * Token counts from the tokenizer, for responses that carry no `usage`: the prompt as the server
+ * sees it and the generated text of each choice. Pure functions over a loaded tokenizer; the run
+ * calls them off the request hot path (in the counting worker, see `counter.ts`).
+ *
+ * @module
+ */
+import type { Message, RequestBody } from "../plugins/types.ts";
+import { type HfTokenizer, messagesText } from "./hf_tokenizer.ts";
+
+/** The prompt of a request: chat messages, or a plain completions prompt. */
+export type PromptSpec =
+  | { messages: Message[] }
+  | { prompt: string }
+  | { none: true };
+
+/**
+ * Find the prompt in a request body: `messages` (chat) or `prompt` (plain completions), at the top
+ * level or under `input` (as DashScope's native API has them). A list of prompts counts as one
+ * prompt joined by newlines.
+ */
+export function promptOf(body: RequestBody): PromptSpec {
+  for (const o of [body, body.input]) {
+    if (!o || typeof o !== "object") continue;
+    const r = o as Record<string, unknown>;
+    if (Array.isArray(r.messages)) return { messages: r.messages as Message[] };
+    if (typeof r.prompt === "string") return { prompt: r.prompt };
+    if (Array.isArray(r.prompt) && r.prompt.every((p) => typeof p === "string")) {
+      return { prompt: (r.prompt as string[]).join("\n") };
+    }
+  }
+  return { none: true };
+}
+
+/**
+ * Prompt tokens as the server sees them. Chat messages: the chat template rendered (generation
+ * prompt added, no special tokens added on top: the template has them) when the tokenizer uses
+ * one, else the messages' text; a plain prompt, and chat text without a template, are encoded
+ * with the special tokens the tokenizer adds (BOS), as `tokenizer.encode(text)` does.
+ */
+export function countPrompt(tok: HfTokenizer, spec: PromptSpec): number {
+  if ("messages" in spec) {
+    if (tok.usesChatTemplate) return tok.encode(tok.renderChat(spec.messages)).length;
+    return tok.encodeWithSpecial(messagesText(spec.messages)).length;
+  }
+  if ("prompt" in spec) return tok.encodeWithSpecial(spec.prompt).length;
+  return 0;
+}
+
+/** Completion tokens: the tokens of each choice's generated text, summed. */
+export function countCompletion(tok: HfTokenizer, texts: string[]): number {
+  let n = 0;
+  for (const t of texts) if (t) n += tok.encode(t).length;
+  return n;
+}

@@ -1,0 +1,66 @@
+/**
+ * The token-counting worker: loads the run's tokenizer once and counts prompts and generated
+ * texts for batches of finished requests, so that encoding (a few microseconds per token) never
+ * runs on the thread that reads responses and timestamps chunks.
+ *
+ * Messages in: `init`, `count`. Messages out: `ready`, `counted`, `error`.
+ *
+ * @module
+ */
+/// <reference lib="deno.worker" />
+import { countCompletion, countPrompt, type PromptSpec } from "./count.ts";
+import type { HfTokenizer } from "./hf_tokenizer.ts";
+import { loadTokenizer } from "./load.ts";
+
+/** One request to count: its prompt and the generated text of each choice. */
+export interface CountItem {
+  /** The prompt as found in the request body. */
+  prompt: PromptSpec;
+  /** Generated text per choice. */
+  texts: string[];
+}
+
+/** Messages the worker accepts. */
+export type CountWorkerIn =
+  | { type: "init"; dir: string; applyChatTemplate: boolean }
+  | { type: "count"; id: number; items: CountItem[] };
+
+/** Messages the worker sends. `counts` holds prompt, completion pairs; -1 where counting failed. */
+export type CountWorkerOut =
+  | { type: "ready" }
+  | { type: "counted"; id: number; counts: Int32Array; micros: number }
+  | { type: "error"; message: string };
+
+let tok: HfTokenizer | undefined;
+
+function post(m: CountWorkerOut, transfer: Transferable[] = []): void {
+  self.postMessage(m, transfer);
+}
+
+function count(id: number, items: CountItem[]): void {
+  const t0 = performance.now();
+  const counts = new Int32Array(items.length * 2).fill(-1);
+  for (let i = 0; i < items.length; i++) {
+    try {
+      counts[2 * i] = countPrompt(tok!, items[i].prompt);
+      counts[2 * i + 1] = countCompletion(tok!, items[i].texts);
+    } catch {
+      counts[2 * i] = counts[2 * i + 1] = -1;
+    }
+  }
+  post({ type: "counted", id, counts, micros: (performance.now() - t0) * 1000 }, [counts.buffer]);
+}
+
+self.onmessage = async (ev: MessageEvent<CountWorkerIn>) => {
+  const m = ev.data;
+  if (m.type === "init") {
+    try {
+      tok = await loadTokenizer(m.dir, { applyChatTemplate: m.applyChatTemplate });
+      post({ type: "ready" });
+    } catch (e) {
+      post({ type: "error", message: (e as Error).message });
+    }
+  } else if (m.type === "count") {
+    count(m.id, m.items);
+  }
+};

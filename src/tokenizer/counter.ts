@@ -1,0 +1,170 @@
+/**
+ * Token counters for finished requests whose response carried no `usage`. The run uses
+ * {@link WorkerCounter}: the tokenizer lives in its own Web Worker and counts whole batches there,
+ * so the thread that reads responses only copies the prompt and the generated texts into one
+ * message per batch. {@link InlineCounter} counts on the calling thread (tests, small tools).
+ *
+ * @module
+ */
+import type { RequestBody } from "../plugins/types.ts";
+import { countCompletion, countPrompt, promptOf } from "./count.ts";
+import type { CountItem, CountWorkerIn, CountWorkerOut } from "./count_worker.ts";
+import type { HfTokenizer } from "./hf_tokenizer.ts";
+import { UsageError } from "../errors.ts";
+
+/** Prompt and completion tokens counted by the tokenizer. */
+export interface TokenizerCounts {
+  /** Tokens of the prompt as the server sees it. */
+  promptTokens: number;
+  /** Tokens of the generated text, all choices. */
+  completionTokens: number;
+}
+
+/** Counts tokens of finished requests. */
+export interface TokenCounter {
+  /**
+   * Count one request: its body (the prompt is found in it) and the generated text of each
+   * choice. Resolves to `undefined` when the request cannot be counted (the counter is closed,
+   * or the chat template failed on its messages).
+   */
+  count(body: RequestBody, texts: string[]): Promise<TokenizerCounts | undefined>;
+  /** Release the tokenizer (ends the worker). */
+  close(): Promise<void>;
+}
+
+/** Time spent counting: requests counted and microseconds of tokenizer work. */
+export interface CounterStats {
+  /** Requests counted. */
+  requests: number;
+  /** Microseconds of tokenizer work in total. */
+  micros: number;
+}
+
+/** Counts on the calling thread. */
+export class InlineCounter implements TokenCounter {
+  #tok: HfTokenizer;
+  /** Counting cost so far. */
+  readonly stats: CounterStats = { requests: 0, micros: 0 };
+
+  /** @param tok a loaded tokenizer */
+  constructor(tok: HfTokenizer) {
+    this.#tok = tok;
+  }
+
+  /** See {@link TokenCounter.count}. */
+  count(body: RequestBody, texts: string[]): Promise<TokenizerCounts | undefined> {
+    const t0 = performance.now();
+    try {
+      return Promise.resolve({
+        promptTokens: countPrompt(this.#tok, promptOf(body)),
+        completionTokens: countCompletion(this.#tok, texts),
+      });
+    } catch {
+      return Promise.resolve(undefined);
+    } finally {
+      this.stats.requests++;
+      this.stats.micros += (performance.now() - t0) * 1000;
+    }
+  }
+
+  /** Nothing to release. */
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
+type Resolve = (c: TokenizerCounts | undefined) => void;
+
+/** Counts in a dedicated worker; requests made in the same tick go in one message. */
+export class WorkerCounter implements TokenCounter {
+  #worker: Worker;
+  #items: CountItem[] = [];
+  #waiting: Resolve[] = [];
+  #pending = new Map<number, Resolve[]>();
+  #nextId = 0;
+  #closed = false;
+  /** Counting cost so far (measured inside the worker). */
+  readonly stats: CounterStats = { requests: 0, micros: 0 };
+
+  private constructor(worker: Worker) {
+    this.#worker = worker;
+  }
+
+  /**
+   * Start a worker that loads the tokenizer in `dir`. Resolves once it is ready; throws
+   * {@link UsageError} when the folder cannot be loaded.
+   */
+  static async start(dir: string, applyChatTemplate: boolean): Promise<WorkerCounter> {
+    const worker = new Worker(new URL("./count_worker.ts", import.meta.url).href, {
+      type: "module",
+    });
+    const counter = new WorkerCounter(worker);
+    const ready = await new Promise<CountWorkerOut>((resolve) => {
+      worker.onmessage = (ev: MessageEvent<CountWorkerOut>) => resolve(ev.data);
+      worker.onerror = (ev) => {
+        ev.preventDefault();
+        resolve({ type: "error", message: ev.message });
+      };
+      worker.postMessage({ type: "init", dir, applyChatTemplate } satisfies CountWorkerIn);
+    });
+    if (ready.type !== "ready") {
+      worker.terminate();
+      throw new UsageError(ready.type === "error" ? ready.message : "tokenizer worker failed");
+    }
+    worker.onmessage = (ev: MessageEvent<CountWorkerOut>) => counter.#receive(ev.data);
+    worker.onerror = (ev) => {
+      ev.preventDefault();
+      counter.#fail();
+    };
+    return counter;
+  }
+
+  /** See {@link TokenCounter.count}. */
+  count(body: RequestBody, texts: string[]): Promise<TokenizerCounts | undefined> {
+    if (this.#closed) return Promise.resolve(undefined);
+    return new Promise((resolve) => {
+      if (this.#items.length === 0) queueMicrotask(() => this.#flush());
+      this.#items.push({ prompt: promptOf(body), texts });
+      this.#waiting.push(resolve);
+    });
+  }
+
+  #flush(): void {
+    if (this.#items.length === 0 || this.#closed) return;
+    const id = this.#nextId++;
+    this.#pending.set(id, this.#waiting);
+    const items = this.#items;
+    this.#items = [];
+    this.#waiting = [];
+    this.#worker.postMessage({ type: "count", id, items } satisfies CountWorkerIn);
+  }
+
+  #receive(m: CountWorkerOut): void {
+    if (m.type !== "counted") return;
+    const waiting = this.#pending.get(m.id);
+    if (!waiting) return;
+    this.#pending.delete(m.id);
+    this.stats.requests += waiting.length;
+    this.stats.micros += m.micros;
+    for (let i = 0; i < waiting.length; i++) {
+      const p = m.counts[2 * i], c = m.counts[2 * i + 1];
+      waiting[i](p < 0 || c < 0 ? undefined : { promptTokens: p, completionTokens: c });
+    }
+  }
+
+  #fail(): void {
+    this.#closed = true;
+    for (const w of this.#pending.values()) for (const r of w) r(undefined);
+    for (const r of this.#waiting) r(undefined);
+    this.#pending.clear();
+    this.#waiting = [];
+    this.#items = [];
+    this.#worker.terminate();
+  }
+
+  /** Answer what is pending with `undefined` and end the worker. */
+  close(): Promise<void> {
+    if (!this.#closed) this.#fail();
+    return Promise.resolve();
+  }
+}

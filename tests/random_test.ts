@@ -1,0 +1,161 @@
+/**
+ * The `random` dataset: exact prompt lengths in tokens (Qwen3, Llama 3; with and without the chat
+ * template, checked by re-encoding) and in characters, the shared prefix, `--seed`, the defaults,
+ * and how it meets the request source (no second length filter).
+ */
+import { assert, assertEquals, assertThrows } from "./assert.ts";
+import { fixtureTokenizerDir } from "./helpers/tokenizer_fixtures.ts";
+import { loadTokenizer } from "../src/tokenizer/load.ts";
+import type { HfTokenizer } from "../src/tokenizer/hf_tokenizer.ts";
+import { type PerfConfigInput, resolveConfig } from "../src/config.ts";
+import { loadDatasetPlugin } from "../src/plugins/loader.ts";
+import type { Message } from "../src/plugins/types.ts";
+import { RequestSource } from "../src/load/requests.ts";
+import OpenAIApi from "../plugins/api/openai.ts";
+import RandomDataset, {
+  charPrompts,
+  DEFAULT_MAX_LENGTH,
+  lengthRange,
+} from "../plugins/datasets/random.ts";
+
+const qwenDir = await fixtureTokenizerDir("qwen3");
+const llamaDir = await fixtureTokenizerDir("llama3");
+const tokenizers: Record<string, HfTokenizer> = {
+  qwen3: await loadTokenizer(qwenDir),
+  llama3: await loadTokenizer(llamaDir),
+  "qwen3 + chat template": await loadTokenizer(qwenDir, { applyChatTemplate: true }),
+  "llama3 + chat template": await loadTokenizer(llamaDir, { applyChatTemplate: true }),
+};
+
+/** The prompts `random` yields for these settings. */
+function prompts(input: PerfConfigInput, tokenizer?: HfTokenizer): string[] {
+  const cfg = resolveConfig({ model: "m", dataset: "random", ...input });
+  const ds = new RandomDataset(tokenizer ? { ...cfg, tokenizer } : cfg);
+  return [...ds.buildMessages()].map((m) => {
+    assertEquals(m.length, 1);
+    assertEquals(m[0].role, "user");
+    return m[0].content as string;
+  });
+}
+
+const user = (content: string): Message[] => [{ role: "user", content }];
+
+for (const [name, tok] of Object.entries(tokenizers)) {
+  Deno.test(`random: exact token lengths, re-encoded (${name})`, () => {
+    const floor = tok.promptLength(user(""));
+    for (const len of [floor + 1, floor + 2, floor + 17, 300, 1000]) {
+      const got = prompts({ number: 4, minPromptLength: len, maxPromptLength: len }, tok);
+      for (const p of got) {
+        assertEquals(tok.promptLength(user(p)), len, `length of ${JSON.stringify(p)}`);
+        if (tok.usesChatTemplate) assertEquals(tok.encode(tok.renderChat(user(p))).length, len);
+        else assertEquals(tok.encode(p).length, len);
+      }
+    }
+    // A range: every length inside it, bounds included, and more than one length drawn.
+    const lens = prompts({ number: 60, minPromptLength: 40, maxPromptLength: 60 }, tok)
+      .map((p) => tok.promptLength(user(p)));
+    assert(lens.every((n) => n >= 40 && n <= 60), `lengths ${lens}`);
+    assert(new Set(lens).size > 10, `lengths ${lens}`);
+    assert(lens.includes(40) || lens.includes(60), `bounds never drawn: ${lens}`);
+  });
+}
+
+Deno.test("random: --prefix-length tokens are shared by every prompt", () => {
+  for (const tok of Object.values(tokenizers)) {
+    const got = prompts(
+      { number: 12, minPromptLength: 100, maxPromptLength: 400, prefixLength: 64 },
+      tok,
+    );
+    const ids = got.map((p) => tok.encode(p));
+    const prefix = ids[0].slice(0, 64);
+    assertEquals(prefix.length, 64);
+    for (const x of ids) assertEquals(x.slice(0, 64), prefix);
+    const text = tok.decode(prefix);
+    for (const p of got) assert(p.startsWith(text));
+    // The rest differs between prompts.
+    assertEquals(new Set(got.map((p) => p.slice(text.length, text.length + 20))).size, got.length);
+    for (const p of got) {
+      const n = tok.promptLength(user(p));
+      assert(n >= 100 && n <= 400, `length ${n}`);
+    }
+  }
+});
+
+Deno.test("random: deterministic under --seed", () => {
+  const tok = tokenizers.qwen3;
+  const a = prompts({ number: 5, minPromptLength: 10, maxPromptLength: 90, seed: 7 }, tok);
+  const b = prompts({ number: 5, minPromptLength: 10, maxPromptLength: 90, seed: 7 }, tok);
+  const c = prompts({ number: 5, minPromptLength: 10, maxPromptLength: 90, seed: 8 }, tok);
+  assertEquals(a, b);
+  assert(a.every((p, i) => p !== c[i]));
+  const chars = prompts({ number: 5, minPromptLength: 10, maxPromptLength: 90, seed: 7 });
+  assertEquals(chars, prompts({ number: 5, minPromptLength: 10, maxPromptLength: 90, seed: 7 }));
+});
+
+Deno.test("random: without a tokenizer, lengths are characters", () => {
+  for (const len of [1, 2, 50, 333]) {
+    for (const p of prompts({ number: 5, minPromptLength: len, maxPromptLength: len })) {
+      assertEquals(p.length, len);
+    }
+  }
+  const got = prompts({ number: 50, minPromptLength: 20, maxPromptLength: 30, prefixLength: 12 });
+  const prefix = got[0].slice(0, 12);
+  for (const p of got) {
+    assert(p.length >= 20 && p.length <= 30, `length ${p.length}`);
+    assert(p.startsWith(prefix));
+    assert(/^[a-z ]+$/.test(p), p);
+  }
+  assert(new Set(got.map((p) => p.length)).size > 5);
+  // Same generator, called directly.
+  const make = charPrompts(5, 5, 0, 1);
+  assertEquals(make().length, 5);
+});
+
+Deno.test("random: defaults (no --max-prompt-length, --min below the floor, no -n)", () => {
+  const max = Number.MAX_SAFE_INTEGER;
+  assertEquals(lengthRange(0, max, 0, "tokens"), { lo: 1, hi: DEFAULT_MAX_LENGTH });
+  assertEquals(lengthRange(2000, max, 0, "tokens"), { lo: 2000, hi: 2000 });
+  assertEquals(lengthRange(0, 50, 9, "tokens"), { lo: 9, hi: 50 });
+  assertThrows(() => lengthRange(0, 5, 9, "tokens"), Error, "raise --max-prompt-length");
+  // No -n: one prompt. Defaults: 1 … 1024 characters.
+  assertEquals(prompts({}).length, 1);
+  const lens = prompts({ number: 200 }).map((p) => p.length);
+  assert(lens.every((n) => n >= 1 && n <= DEFAULT_MAX_LENGTH));
+  assert(Math.max(...lens) > 500, `lengths ${lens}`);
+  // The chat template takes 8 tokens (Qwen3): a shorter --max-prompt-length cannot be met.
+  const chat = tokenizers["qwen3 + chat template"];
+  assertThrows(
+    () => prompts({ number: 1, maxPromptLength: 5 }, chat),
+    Error,
+    "the shortest possible is 8",
+  );
+});
+
+Deno.test("random: registered, and not filtered again by the request source", async () => {
+  const cfg = resolveConfig({
+    model: "m",
+    dataset: "random",
+    number: 30,
+    minPromptLength: 20,
+    maxPromptLength: 22,
+  });
+  const tok = tokenizers.qwen3;
+  const params = { ...cfg, tokenizer: tok };
+  const plugin = await loadDatasetPlugin("random", params);
+  assertEquals(plugin.lengthFiltered, true);
+  const src = new RequestSource(
+    params,
+    new OpenAIApi(params),
+    { kind: "dataset", name: "random", plugin },
+    () => {},
+    (m) => tok.promptLength(m),
+  );
+  const lens: number[] = [];
+  for (let j = await src.next(); j; j = await src.next()) {
+    lens.push(tok.promptLength(j.body.messages as Message[]));
+  }
+  assertEquals(lens.length, 30);
+  assertEquals(src.filtered, 0);
+  assert(lens.every((n) => n >= 20 && n <= 22));
+  assert(lens.includes(20) && lens.includes(22), `bounds kept: ${lens}`);
+});
