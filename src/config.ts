@@ -6,6 +6,7 @@
  * @module
  */
 import { UsageError } from "./errors.ts";
+import { TRANSPORT_CHOICES, type TransportChoice } from "./transport/create.ts";
 import { parseExtraArgs } from "./load/template.ts";
 
 /** Every setting of one benchmark run. Names follow `evalscope perf` flags in camelCase. */
@@ -28,6 +29,15 @@ export interface PerfConfig {
   readTimeout: number;
   /** Extra headers on every request. */
   headers: Record<string, string>;
+  /**
+   * How requests are sent: `socket` (HTTP/1.1 over raw sockets, the cheapest per token), `fetch`,
+   * or `auto`: socket, unless the environment sets a proxy for the URL.
+   */
+  transport: TransportChoice;
+  /** Transport worker threads; unset: one per core, at most the requests in flight; 0: none. */
+  workers?: number;
+  /** A PEM file of CA certificates to trust besides the default roots (https). */
+  caCert?: string;
   /** Total requests; unset = one pass over the dataset (or 1 with `prompt`). */
   number?: number;
   /** Requests kept in flight (closed loop), or the cap on in-flight requests with `rate`. */
@@ -101,6 +111,7 @@ export const DEFAULTS: Readonly<Omit<PerfConfig, "model">> = Object.freeze({
   connectTimeout: 120,
   readTimeout: 120,
   headers: {},
+  transport: "auto",
   parallel: 1,
   rate: -1,
   logEveryNQuery: 10,
@@ -128,6 +139,9 @@ const KEYS: ReadonlySet<string> = new Set<keyof PerfConfig>([
   "connectTimeout",
   "readTimeout",
   "headers",
+  "transport",
+  "workers",
+  "caCert",
   "number",
   "parallel",
   "rate",
@@ -241,6 +255,13 @@ function validate(cfg: PerfConfig): void {
   int(cfg, "seed", Number.MIN_SAFE_INTEGER, true);
   int(cfg, "maxPromptLength", 0);
   int(cfg, "minPromptLength", 0);
+  int(cfg, "workers", 0, true);
+  if (!TRANSPORT_CHOICES.includes(cfg.transport)) {
+    fail("transport", `expected one of ${TRANSPORT_CHOICES.join(", ")}, got '${cfg.transport}'`);
+  }
+  if (cfg.caCert !== undefined && (typeof cfg.caCert !== "string" || cfg.caCert === "")) {
+    fail("caCert", "expected a file path");
+  }
   int(cfg, "prefixLength", 0);
   for (const k of ["connectTimeout", "readTimeout"] as const) {
     num(cfg, k, false);

@@ -25,8 +25,8 @@ import { createRunDir, defaultRunName, writeJson } from "./report/files.ts";
 import { debugSink } from "./report/debug.ts";
 import { ResultDb } from "./store/result_db.ts";
 import { DB_FILE, runRow } from "./store/run_meta.ts";
-import { FetchTransport } from "./transport/fetch.ts";
-import type { Transport } from "./transport/types.ts";
+import type { ClientCheck } from "./workers/client_check.ts";
+import { startClient, transportSpec } from "./workers/client.ts";
 
 /** Options of a run that are not benchmark settings. */
 export interface RunOptions {
@@ -58,6 +58,11 @@ export interface PerfResult {
   failures: Record<string, number>;
   /** Whether the run was interrupted before it dispatched everything. */
   interrupted: boolean;
+  /**
+   * The client's self-check: transport, workers, each thread's event-loop lag and CPU use, and
+   * whether the client could have added more than 1 ms to its timings (`saturated`, `warning`).
+   */
+  client: ClientCheck;
   /** The `speed_benchmark` dataset's per-prompt-length speeds (that dataset only). */
   speedBenchmark?: SpeedRow[];
 }
@@ -169,13 +174,16 @@ export async function runPerfBenchmark(
   ];
   const counter = tokenizer && await WorkerCounter.start(tokenizer.dir, cfg.applyChatTemplate);
   const pipeline = new ResultPipeline(api, sinks, { tokens: counter });
-  const transport: Transport = new FetchTransport({
-    timeouts: {
-      connectMs: cfg.connectTimeout * 1000,
-      readMs: cfg.readTimeout * 1000,
-      totalMs: Infinity,
-    },
+  const spec = await transportSpec(cfg, {
+    connectMs: cfg.connectTimeout * 1000,
+    readMs: cfg.readTimeout * 1000,
+    totalMs: Infinity,
+  }, log);
+  const client = await startClient(spec, {
+    workers: cfg.workers,
+    inFlight: Math.min(cfg.parallel, source.expected ?? Infinity),
   });
+  const transport = client.transport;
   const signal = options.signal;
   let pending: Job | undefined = first;
   const next = async () => {
@@ -204,6 +212,7 @@ export async function runPerfBenchmark(
         ? `, ${source.expected} requests`
         : ", one pass over the dataset"),
   );
+  let check: ClientCheck | undefined;
   try {
     await runLoad(next, execute, {
       parallel: cfg.parallel,
@@ -212,7 +221,7 @@ export async function runPerfBenchmark(
       signal,
     });
   } finally {
-    await transport.close();
+    check = await client.close();
     db?.setEnd({ endedAt: Date.now() / 1000, interrupted: signal?.aborted ?? false });
     try {
       await pipeline.close();
@@ -236,7 +245,9 @@ export async function runPerfBenchmark(
     failures: Object.fromEntries(collector.failureKinds),
     interrupted: signal?.aborted ?? false,
     speedBenchmark: speed?.rows(),
+    client: check!,
   };
+  if (check!.warning) log(`warning: ${check!.warning}`);
   await writeResultFiles(result);
   return result;
 }

@@ -1,10 +1,12 @@
 /**
- * End to end: the real CLI against the mock server with known timing. Tolerances are stated
+ * End to end: the real CLI against the mock server with known timing, over both transports
+ * (`--transport socket` and `--transport fetch`), https included. Tolerances are stated
  * per check; they are loose enough for a loaded 2-core CI machine and tight enough to catch a
  * wrong definition (an off-by-one token, ms vs s, a missing TTFT).
  */
 import { assert, assertAlmostEquals, assertEquals } from "./assert.ts";
 import { onlyRunDir, readJson, runCli, tempDir } from "./helpers/cli.ts";
+import { makeTestCerts } from "./helpers/tls.ts";
 import { startMockServer } from "../src/mock/server.ts";
 import { mockTokenCount } from "../src/mock/generator.ts";
 
@@ -15,7 +17,7 @@ const PROMPT = "Tell me about benchmarks, please.";
 
 type Summary = Record<string, number | string | null>;
 
-async function perf(mockUrl: string, extra: string[]) {
+async function perf(mockUrl: string, transport: string, extra: string[]) {
   await using tmp = await tempDir();
   const r = await runCli([
     "perf",
@@ -26,6 +28,8 @@ async function perf(mockUrl: string, extra: string[]) {
     PROMPT,
     "--outputs-dir",
     tmp.path,
+    "--transport",
+    transport,
     ...extra,
   ]);
   if (r.code !== 0) throw new Error(`exit ${r.code}\n${r.stderr}`);
@@ -71,73 +75,132 @@ function checkTruth(s: Summary, n: number, stream: boolean) {
   }
 }
 
-Deno.test("e2e: --parallel 1, streamed, numbers match the mock's truth", async () => {
-  const mock = startMockServer({ port: 0, ttftMs: TTFT_MS, itlMs: ITL_MS, outputTokens: TOKENS });
-  try {
-    const r = await perf(mock.url, ["--parallel", "1", "-n", "12", "--stream"]);
-    checkTruth(r.summary, 12, true);
-    assertEquals(r.summary["Number of concurrency"], 1);
-    // 12 sequential requests take at least 12 × latency.
-    assert((r.summary["Time taken for tests (senconds)"] as number) >= 12 * 0.32);
-    assertEquals(r.percentiles.length, 10);
-    assertEquals(r.percentiles[0]["Percentile"], "10%");
-    assert(r.stdout.includes("Benchmarking summary:"));
-    assert(r.stdout.includes("Percentile results:"));
-    assert(r.stdout.includes("| Time taken for tests (senconds)"));
-    assert(r.stdout.includes("Per-request percentiles:"));
-    assertEquals(mock.stats.requests, 12);
-  } finally {
-    await mock.close();
-  }
-});
+const TRANSPORTS = ["socket", "fetch"] as const;
 
-Deno.test("e2e: --parallel 64 keeps 64 in flight and measures the same per-request truth", async () => {
-  const mock = startMockServer({ port: 0, ttftMs: TTFT_MS, itlMs: ITL_MS, outputTokens: TOKENS });
-  try {
-    const r = await perf(mock.url, ["--parallel", "64", "--number", "128", "--stream"]);
-    checkTruth(r.summary, 128, true);
-    // Two waves of 64: about 2 × 0.32 s; sequential would be 41 s.
-    const t = r.summary["Time taken for tests (senconds)"] as number;
-    assert(t >= 0.64 && t < 3, `duration ${t}`);
-  } finally {
-    await mock.close();
-  }
-});
+for (const transport of TRANSPORTS) {
+  Deno.test(`e2e [${transport}]: --parallel 1, streamed, numbers match the mock's truth`, async () => {
+    const mock = startMockServer({ port: 0, ttftMs: TTFT_MS, itlMs: ITL_MS, outputTokens: TOKENS });
+    try {
+      const r = await perf(mock.url, transport, ["--parallel", "1", "-n", "12", "--stream"]);
+      checkTruth(r.summary, 12, true);
+      assertEquals(r.summary["Number of concurrency"], 1);
+      // 12 sequential requests take at least 12 × latency.
+      assert((r.summary["Time taken for tests (senconds)"] as number) >= 12 * 0.32);
+      assertEquals(r.percentiles.length, 10);
+      assertEquals(r.percentiles[0]["Percentile"], "10%");
+      assert(r.stdout.includes("Benchmarking summary:"));
+      assert(r.stdout.includes("Percentile results:"));
+      assert(r.stdout.includes("| Time taken for tests (senconds)"));
+      assert(r.stdout.includes("Per-request percentiles:"));
+      assertEquals(mock.stats.requests, 12);
+    } finally {
+      await mock.close();
+    }
+  });
 
-Deno.test("e2e: non-streamed requests", async () => {
-  const mock = startMockServer({ port: 0, ttftMs: TTFT_MS, itlMs: ITL_MS, outputTokens: TOKENS });
-  try {
-    const r = await perf(mock.url, ["--parallel", "4", "--number", "8"]);
-    checkTruth(r.summary, 8, false);
-    // Without streaming, the first chunk is the whole reply.
-    assertEquals(r.summary["Average time to first token"], r.summary["Average latency"]);
-  } finally {
-    await mock.close();
-  }
-});
+  Deno.test(`e2e [${transport}]: --parallel 64 keeps 64 in flight and measures the same per-request truth`, async () => {
+    const mock = startMockServer({ port: 0, ttftMs: TTFT_MS, itlMs: ITL_MS, outputTokens: TOKENS });
+    try {
+      const r = await perf(mock.url, transport, [
+        "--parallel",
+        "64",
+        "--number",
+        "128",
+        "--stream",
+      ]);
+      checkTruth(r.summary, 128, true);
+      // Two waves of 64: about 2 × 0.32 s; sequential would be 41 s.
+      const t = r.summary["Time taken for tests (senconds)"] as number;
+      assert(t >= 0.64 && t < 3, `duration ${t}`);
+    } finally {
+      await mock.close();
+    }
+  });
 
-Deno.test("e2e: --rate sends on a Poisson schedule, capped by --parallel", async () => {
-  const mock = startMockServer({ port: 0, ttftMs: TTFT_MS, itlMs: ITL_MS, outputTokens: TOKENS });
-  try {
-    const r = await perf(mock.url, [
-      "--rate",
-      "40",
-      "--parallel",
-      "100",
-      "--number",
-      "60",
-      "--stream",
-      "--seed",
-      "7",
-    ]);
-    checkTruth(r.summary, 60, true);
-    // 60 arrivals at 40/s span about 1.5 s (seeded), plus the last request's 0.32 s.
-    const t = r.summary["Time taken for tests (senconds)"] as number;
-    assert(t > 0.8 && t < 3.5, `duration ${t}`);
-  } finally {
-    await mock.close();
-  }
-});
+  Deno.test(`e2e [${transport}]: non-streamed requests`, async () => {
+    const mock = startMockServer({ port: 0, ttftMs: TTFT_MS, itlMs: ITL_MS, outputTokens: TOKENS });
+    try {
+      const r = await perf(mock.url, transport, ["--parallel", "4", "--number", "8"]);
+      checkTruth(r.summary, 8, false);
+      // Without streaming, the first chunk is the whole reply.
+      assertEquals(r.summary["Average time to first token"], r.summary["Average latency"]);
+    } finally {
+      await mock.close();
+    }
+  });
+
+  Deno.test(`e2e [${transport}]: --rate sends on a Poisson schedule, capped by --parallel`, async () => {
+    const mock = startMockServer({ port: 0, ttftMs: TTFT_MS, itlMs: ITL_MS, outputTokens: TOKENS });
+    try {
+      const r = await perf(mock.url, transport, [
+        "--rate",
+        "40",
+        "--parallel",
+        "100",
+        "--number",
+        "60",
+        "--stream",
+        "--seed",
+        "7",
+      ]);
+      checkTruth(r.summary, 60, true);
+      // 60 arrivals at 40/s span about 1.5 s (seeded), plus the last request's 0.32 s.
+      const t = r.summary["Time taken for tests (senconds)"] as number;
+      assert(t > 0.8 && t < 3.5, `duration ${t}`);
+    } finally {
+      await mock.close();
+    }
+  });
+
+  Deno.test(`e2e [${transport}]: https with a self-signed CA given by --ca-cert`, async () => {
+    await using dir = await tempDir();
+    const certs = await makeTestCerts(dir.path);
+    const mock = startMockServer({
+      port: 0,
+      ttftMs: TTFT_MS,
+      itlMs: ITL_MS,
+      outputTokens: TOKENS,
+      tls: { cert: certs.cert, key: certs.key },
+    });
+    try {
+      assert(mock.url.startsWith("https://"));
+      // Two connections, each paying one TLS handshake, over twelve requests.
+      const r = await perf(mock.url, transport, [
+        "--parallel",
+        "2",
+        "--number",
+        "12",
+        "--stream",
+        "--ca-cert",
+        certs.caPath,
+      ]);
+      checkTruth(r.summary, 12, true);
+      // Without the CA the certificate is refused: the start-up check says so, exit 1.
+      await using tmp = await tempDir();
+      const refused = await runCli([
+        "perf",
+        `${mock.url}/v1/chat/completions`,
+        "--model",
+        "m",
+        "--prompt",
+        PROMPT,
+        "--transport",
+        transport,
+        "--outputs-dir",
+        tmp.path,
+      ]);
+      if (refused.code === 0) {
+        // (without a start-up check) the request is recorded as failed
+        assert(/\| Failed requests +\| 1 /.test(refused.stdout), refused.stdout);
+      } else {
+        assertEquals(refused.code, 1, refused.stderr);
+        assert(/certificate|UnknownIssuer/i.test(refused.stderr), refused.stderr);
+      }
+    } finally {
+      await mock.close();
+    }
+  });
+}
 
 Deno.test("e2e: the demo runs and exits 0", async () => {
   await using tmp = await tempDir();

@@ -31,7 +31,13 @@ export function parseMockArgs(args: string[]): MockOptions {
     .option("--output-tokens-max <n>", "when given, lengths are uniform in [--output-tokens, this]")
     .option("--no-usage", "never send usage")
     .option("--seed <n>", `seeds reply lengths and words [${d.seed}]`)
-    .option("--protocol <name>", `wire protocol: ${MOCK_PROTOCOL_NAMES.join(", ")} [openai]`);
+    .option("--protocol <name>", `wire protocol: ${MOCK_PROTOCOL_NAMES.join(", ")} [openai]`)
+    .option(
+      "--stamp-times",
+      "add mock_received_ms and mock_sent_ms (epoch ms) to every chunk: timing ground truth",
+    )
+    .option("--tls-cert <path>", "PEM certificate chain: serve https (with --tls-key)")
+    .option("--tls-key <path>", "PEM private key of --tls-cert");
   parseStrict(cmd, args);
   const o = cmd.opts();
   const opts: MockOptions = { ...d, usage: o.usage !== false };
@@ -50,6 +56,20 @@ export function parseMockArgs(args: string[]): MockOptions {
     }
   }
   if (o.seed !== undefined) opts.seed = nonNegative("--seed", o.seed, true);
+  if (o.stampTimes === true) opts.stampTimes = true;
+  if ((o.tlsCert === undefined) !== (o.tlsKey === undefined)) {
+    throw new UsageError("--tls-cert and --tls-key go together");
+  }
+  if (o.tlsCert !== undefined) {
+    const read = (flag: string, path: string) => {
+      try {
+        return Deno.readTextFileSync(path);
+      } catch (e) {
+        throw new UsageError(`${flag} '${path}': cannot read the file (${(e as Error).message})`);
+      }
+    };
+    opts.tls = { cert: read("--tls-cert", o.tlsCert), key: read("--tls-key", o.tlsKey) };
+  }
   if (o.protocol !== undefined) {
     if (!(MOCK_PROTOCOL_NAMES as readonly string[]).includes(o.protocol)) {
       throw new UsageError(

@@ -112,6 +112,21 @@ export const PERF_FLAGS: readonly FlagDef[] = [
     help: "extra headers on every request: --headers k1=v1 k2=v2",
   },
   {
+    key: "transport",
+    flags: "--transport <kind>",
+    kind: "string",
+    group: G.network,
+    help: "socket (HTTP/1.1 over raw sockets), fetch, or auto: socket unless a proxy is set " +
+      "in the environment [auto]",
+  },
+  {
+    key: "caCert",
+    flags: "--ca-cert <path>",
+    kind: "string",
+    group: G.network,
+    help: "PEM file of CA certificates to trust besides the default roots (https)",
+  },
+  {
     key: "number",
     flags: "-n, --number <n...>",
     kind: "sweep-int",
@@ -138,6 +153,14 @@ export const PERF_FLAGS: readonly FlagDef[] = [
     kind: "int",
     group: G.load,
     help: `progress log period, in requests [${DEFAULTS.logEveryNQuery}]`,
+  },
+  {
+    key: "workers",
+    flags: "--workers <n>",
+    kind: "int",
+    group: G.load,
+    help: "threads that send requests, each with its own event loop; 0 sends from the main " +
+      "thread [one per core, at most --parallel]",
   },
   {
     key: "maxPromptLength",

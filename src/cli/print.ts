@@ -1,6 +1,7 @@
 /**
  * Printing a run's results to standard output: evalscope's two tables, then the per-request
- * summary and percentile table, then the failure reasons when any request failed.
+ * summary and percentile table, then the failure reasons when any request failed, and last the
+ * client's warning when it was saturated (its timings may be off by more than 1 ms).
  *
  * @module
  */
@@ -32,6 +33,7 @@ export function formatResult(r: PerfResult | DbReport): string {
       "Failures:\n" + gridTable(["Reason", "Requests"], kinds.sort((a, b) => b[1] - a[1])),
     );
   }
+  if ("client" in r && r.client?.warning) parts.push(`Warning: ${r.client.warning}`);
   return parts.join("\n\n") + "\n";
 }
 

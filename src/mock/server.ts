@@ -33,6 +33,15 @@ export interface MockOptions {
    * `src/mock/protocols.ts`); each serves its own endpoint paths with the same timing.
    */
   protocol?: MockProtocolName;
+  /**
+   * Ground truth for timing checks: add `mock_received_ms` (when the request arrived) and
+   * `mock_sent_ms` (when this chunk or body was written) to every chunk and reply, as wall-clock
+   * epoch milliseconds with microsecond precision (`performance.timeOrigin + performance.now()`).
+   * Off by default.
+   */
+  stampTimes?: boolean;
+  /** PEM certificate chain and key: serve https instead of http. */
+  tls?: { cert: string; key: string };
 }
 
 /** Defaults of `llmperf mock`. */
@@ -76,13 +85,14 @@ export function startMockServer(options: Partial<MockOptions> = {}): MockServer 
   const o: MockOptions = { ...MOCK_DEFAULTS, ...options };
   const stats = { requests: 0, openStreams: 0 };
   const streams = new Set<ReadableStreamDefaultController<Uint8Array>>();
+  const listen = { hostname: o.host, port: o.port, onListen: () => {} };
   const server = Deno.serve(
-    { hostname: o.host, port: o.port, onListen: () => {} },
+    o.tls ? { ...listen, cert: o.tls.cert, key: o.tls.key } : listen,
     (req) => handle(req, o, stats, streams),
   );
   const port = server.addr.port;
   return {
-    url: `http://${o.host.includes(":") ? `[${o.host}]` : o.host}:${port}`,
+    url: `${o.tls ? "https" : "http"}://${o.host.includes(":") ? `[${o.host}]` : o.host}:${port}`,
     port,
     stats,
     async close() {
@@ -159,6 +169,9 @@ async function handle(
     n,
     plan,
     promptTokens: mockTokenCount(prompt),
+    stamp: o.stampTimes === true,
+    receivedMs: performance.timeOrigin + arrival,
+    sentMs: 0,
   };
   if (body.stream === true) {
     const usage = o.usage && body.stream_options?.include_usage === true;
@@ -166,6 +179,7 @@ async function handle(
   }
   const done = arrival + o.ttftMs + Math.max(0, plan.tokens - 1) * o.itlMs;
   await sleepUntil(done);
+  reply.sentMs = epochNow();
   return json(200, fullReply(reply, o.usage));
 }
 
@@ -189,6 +203,22 @@ interface Reply {
   n: number;
   plan: ReplyPlan;
   promptTokens: number;
+  /** Whether to stamp chunks with `mock_received_ms` / `mock_sent_ms`. */
+  stamp: boolean;
+  /** Epoch ms when the request arrived. */
+  receivedMs: number;
+  /** Epoch ms of the write being built. */
+  sentMs: number;
+}
+
+function epochNow(): number {
+  return performance.timeOrigin + performance.now();
+}
+
+function addStamps(r: Reply, obj: Record<string, unknown>): void {
+  if (!r.stamp) return;
+  obj.mock_received_ms = Math.round(r.receivedMs * 1000) / 1000;
+  obj.mock_sent_ms = Math.round(r.sentMs * 1000) / 1000;
 }
 
 function usageOf(r: Reply) {
@@ -227,6 +257,7 @@ function fullReply(r: Reply, usage: boolean): Record<string, unknown> {
     choices,
   };
   if (usage) out.usage = usageOf(r);
+  addStamps(r, out);
   return out;
 }
 
@@ -239,6 +270,7 @@ function chunk(r: Reply, choices: unknown[], usage?: unknown): string {
     choices,
   };
   if (usage !== undefined) obj.usage = usage;
+  addStamps(r, obj);
   return `data: ${JSON.stringify(obj)}\n\n`;
 }
 
@@ -297,6 +329,7 @@ function streamReply(
       if (closed) return;
       if (k >= r.plan.tokens) {
         let tail = "";
+        if (r.stamp) r.sentMs = epochNow();
         if (usage) tail += chunk(r, [], usageOf(r));
         tail += "data: [DONE]\n\n";
         c.enqueue(encoder.encode(tail));
@@ -309,6 +342,7 @@ function streamReply(
       // Write every token that is due now in one write, so a late timer never shifts the rest.
       let text = "";
       const now = performance.now();
+      r.sentMs = performance.timeOrigin + now;
       do {
         text += tokenEvents(r, k);
         k++;

@@ -46,6 +46,9 @@ export interface PipelineOptions {
   tokens?: TokenCounter;
 }
 
+/** Longest stretch of batch processing before the event loop gets a turn, ms. */
+const SLICE_MS = 2;
+
 /** Queues finished records and processes them in batches. */
 export class ResultPipeline {
   #api: ApiPluginLike;
@@ -100,7 +103,16 @@ export class ResultPipeline {
 
   async #process(records: RequestRecord[]): Promise<void> {
     const out: FinishedRequest[] = new Array(records.length);
-    for (let i = 0; i < records.length; i++) out[i] = await finish(this.#api, records[i]);
+    let slice = performance.now();
+    for (let i = 0; i < records.length; i++) {
+      out[i] = await finish(this.#api, records[i]);
+      // A batch can take hundreds of ms (a JSON.parse per payload): between slices the event
+      // loop runs, so sends, reads and the --rate schedule on this thread are not held up.
+      if (performance.now() - slice > SLICE_MS) {
+        await new Promise((resolve) => setTimeout(resolve, 0));
+        slice = performance.now();
+      }
+    }
     // Responses without usage: counted by the tokenizer in its worker, one message per batch.
     if (this.#tokens) await countTokens(this.#api, out, this.#tokens);
     for (const sink of this.#sinks) await sink.write(out);

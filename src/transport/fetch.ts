@@ -1,18 +1,17 @@
 /**
  * The `fetch` transport: Deno's built-in HTTP client (connection pooling, HTTP/1.1 and HTTP/2,
  * proxies, TLS). The body is read through `TextDecoderStream` and split into SSE events by
- * {@link SseParser}; each event is stamped with `performance.now()` when the read that completed
- * it returned.
+ * {@link EventRecorder}; each event is stamped with `performance.now()` when the read that
+ * completed it returned.
  *
  * @module
  */
 import type { FailureKind, RequestRecord } from "../records/record.ts";
-import { SseParser } from "./sse.ts";
+import { EventRecorder, httpFailure, recordWholeBody } from "./record_body.ts";
 import type { PreparedRequest, Transport, TransportTimeouts } from "./types.ts";
 import { Watchdog, type Watched } from "./watchdog.ts";
 
-/** Longest response-body excerpt kept in a failure. */
-export const BODY_EXCERPT = 500;
+export { BODY_EXCERPT } from "./record_body.ts";
 
 /** Options of {@link FetchTransport}. */
 export interface FetchTransportOptions {
@@ -71,31 +70,15 @@ export class FetchTransport implements Transport {
       if (res.status !== 200) {
         const text = await res.text();
         rec.end = performance.now();
-        rec.failure = {
-          kind: "http",
-          message: `HTTP ${res.status}${res.statusText ? " " + res.statusText : ""}`,
-          body: text.slice(0, BODY_EXCERPT),
-        };
+        rec.failure = httpFailure(res.status, res.statusText, text);
         return;
       }
       if (type.includes("text/event-stream") && res.body) {
         await readEvents(res.body, rec, w);
       } else {
         const text = await res.text();
-        rec.end = w.last = performance.now();
-        rec.payloads.push(text);
-        rec.chunkTimes.push(rec.end);
-        if (req.stream) {
-          // The server ignored stream=true. A JSON body is still a complete answer.
-          if (!type.includes("json")) {
-            rec.failure = {
-              kind: "protocol",
-              message: `expected text/event-stream, got '${type || "no content type"}'`,
-              body: text.slice(0, BODY_EXCERPT),
-            };
-            return;
-          }
-        }
+        w.last = performance.now();
+        recordWholeBody(rec, req.stream, type, text, w.last);
       }
       rec.success = rec.failure === undefined;
     } catch (e) {
@@ -125,22 +108,7 @@ async function readEvents(
   rec: RequestRecord,
   w: Watched,
 ): Promise<void> {
-  let done = false;
-  const payloads = rec.payloads;
-  const times = rec.chunkTimes;
-  const parser = new SseParser((data, type, time) => {
-    if (data === "[DONE]") {
-      if (!done) rec.end = time;
-      done = true;
-      return;
-    }
-    if (done) return; // nothing counts after [DONE]
-    if (type === "error" && !rec.failure) {
-      rec.failure = { kind: "server-error", message: "error event in the stream", body: data };
-    }
-    payloads.push(data);
-    times.push(time);
-  });
+  const events = new EventRecorder(rec);
   const reader = body.pipeThrough(new TextDecoderStream()).getReader();
   try {
     for (;;) {
@@ -148,11 +116,10 @@ async function readEvents(
       const t = performance.now();
       w.last = t;
       if (r.done) {
-        parser.end(t);
-        if (!done) rec.end = t;
+        events.end(t);
         return;
       }
-      parser.push(r.value, t);
+      events.push(r.value, t);
     }
   } finally {
     reader.releaseLock();

@@ -4,7 +4,11 @@
  * @module
  */
 
-/** Resolve once `performance.now() >= due` (at once if it already is, or when aborted). */
+/**
+ * Resolve once `performance.now() >= due` (at once if it already is, or when aborted). Never
+ * early: a timer may fire a fraction of a millisecond before its delay is up, so it is re-armed
+ * for what is left.
+ */
 export function sleepUntil(due: number, signal?: AbortSignal): Promise<void> {
   const wait = due - performance.now();
   if (wait <= 0 || signal?.aborted) return Promise.resolve();
@@ -14,7 +18,12 @@ export function sleepUntil(due: number, signal?: AbortSignal): Promise<void> {
       signal?.removeEventListener("abort", done);
       resolve();
     };
-    const id = setTimeout(done, wait);
+    const check = () => {
+      const left = due - performance.now();
+      if (left > 0) id = setTimeout(check, left);
+      else done();
+    };
+    let id = setTimeout(check, wait);
     signal?.addEventListener("abort", done, { once: true });
   });
 }

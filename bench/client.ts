@@ -1,0 +1,99 @@
+/**
+ * The bench's client process: one llmperf run (`runPerfBenchmark`, exactly what `llmperf perf`
+ * runs) with the ground-truth sink, then one JSON line on stdout with what it measured about
+ * itself: wall time, CPU time of the whole process (every thread) during the run, memory.
+ *
+ * Run by `bench/run.ts`: `deno run -A bench/client.ts '<ClientArgs as JSON>'`.
+ *
+ * @module
+ */
+import { silentLogger } from "../src/log.ts";
+import { runPerfBenchmark } from "../src/perf.ts";
+import { GroundTruth, type MockTiming, type TruthReport } from "./ground_truth.ts";
+import type { ClientCheck } from "../src/workers/client_check.ts";
+import type { TransportChoice } from "../src/transport/create.ts";
+
+/** What the client is asked to do. */
+export interface ClientArgs {
+  /** Endpoint. */
+  url: string;
+  /** Streamed or not. */
+  stream: boolean;
+  /** Requests in flight. */
+  parallel: number;
+  /** Requests in all. */
+  number: number;
+  /** `--transport`. */
+  transport?: TransportChoice;
+  /** `--workers`. */
+  workers?: number;
+  /** Write the result DB (as a user's run does). */
+  db: boolean;
+  /** The server's timing, for the ground truth. */
+  timing: Omit<MockTiming, "firstWave">;
+}
+
+/** What the client reports. */
+export interface ClientReport {
+  /** Run time from the first send to the last response, s. */
+  seconds: number;
+  /** CPU seconds of the whole process during the run (all threads), minus the bench's own sink. */
+  cpuSeconds: number;
+  /** Resident memory before the run, MB. */
+  rssBeforeMb: number;
+  /** Peak resident memory of the process, MB. */
+  peakRssMb: number;
+  /** Failed requests by kind. */
+  failures: Record<string, number>;
+  /** The ground truth. */
+  truth: TruthReport;
+  /** llmperf's self-check. */
+  client: ClientCheck;
+}
+
+/** CPU seconds of this process so far (all threads), from `/proc/self/stat`. */
+export function processCpuSeconds(): number {
+  const stat = Deno.readTextFileSync("/proc/self/stat");
+  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(f[11]) + Number(f[12])) / 100;
+}
+
+function statusMb(field: string): number {
+  const m = new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(
+    Deno.readTextFileSync("/proc/self/status"),
+  );
+  return m ? Number(m[1]) / 1024 : NaN;
+}
+
+if (import.meta.main) {
+  const args = JSON.parse(Deno.args[0]) as ClientArgs;
+  const outputs = await Deno.makeTempDir({ prefix: "llmperf-bench-" });
+  const truth = new GroundTruth({ ...args.timing, firstWave: args.parallel });
+  const rssBeforeMb = statusMb("VmRSS");
+  const cpu0 = processCpuSeconds();
+  const result = await runPerfBenchmark({
+    url: args.url,
+    model: "bench",
+    prompt: "Tell me about load testing.",
+    number: args.number,
+    parallel: args.parallel,
+    stream: args.stream,
+    transport: args.transport,
+    workers: args.workers,
+    outputsDir: outputs,
+    logEveryNQuery: 1_000_000,
+  }, { log: silentLogger, sinks: [truth], resultDb: args.db });
+  const cpuSeconds = processCpuSeconds() - cpu0;
+  const report = truth.report();
+  const out: ClientReport = {
+    seconds: result.summary["Time taken for tests (senconds)"] as number,
+    cpuSeconds: cpuSeconds - report.sinkMs / 1000,
+    rssBeforeMb,
+    peakRssMb: statusMb("VmHWM"),
+    failures: result.failures,
+    truth: report,
+    client: result.client,
+  };
+  await Deno.remove(outputs, { recursive: true }).catch(() => {});
+  console.log(JSON.stringify(out));
+}

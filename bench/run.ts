@@ -1,0 +1,327 @@
+/**
+ * `deno task bench`: llmperf's own cost and timing error, measured. Each scenario starts a server
+ * in its own process (the mock with `--stamp-times`, or the near-free blast server) pinned to the
+ * last core, warms it up, runs the client (`bench/client.ts`, i.e. `runPerfBenchmark`) pinned to
+ * the first, and prints one row: requests/s, SSE events/s, client CPU per 100k events, events per client
+ * CPU-second, peak memory, and the client's timing error against the mock's stamps.
+ *
+ * ```
+ * deno task bench                      # every scenario (a few minutes)
+ * deno task bench --quick              # a small subset, fewer requests (seconds)
+ * deno task bench --only paced-1024,c64 --transport fetch --workers 2 --json out.json
+ * deno task bench --list
+ * ```
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import type { ClientArgs, ClientReport } from "./client.ts";
+import { type Scenario, SCENARIOS } from "./scenarios.ts";
+import type { TransportChoice } from "../src/transport/create.ts";
+import { SocketTransport } from "../src/transport/socket.ts";
+import { newRecord } from "../src/records/record.ts";
+
+const ROOT = decodeURIComponent(new URL("../", import.meta.url).pathname).replace(/\/$/, "");
+
+/** One measured scenario. */
+export interface BenchRow {
+  /** The scenario. */
+  scenario: Scenario;
+  /** Requests sent. */
+  requests: number;
+  /** What the client reported. */
+  client: ClientReport;
+  /** The server's CPU seconds during the run (its whole process). */
+  serverCpuSeconds: number;
+  /** Wall seconds of the client process. */
+  wallSeconds: number;
+}
+
+/** Cores for the server and the client: the last and first core when there are two or more. */
+export function pinning(
+  cores: number,
+  hasTaskset: boolean,
+): { server: string[]; client: string[]; all: string[] } {
+  if (!hasTaskset || cores < 2) return { server: [], client: [], all: [] };
+  const all = ["taskset", "-c", `0-${cores - 1}`];
+  return { server: ["taskset", "-c", String(cores - 1)], client: ["taskset", "-c", "0"], all };
+}
+
+/** Select scenarios by comma-separated name fragments (all when empty). */
+export function selectScenarios(only: string | undefined, quick: boolean): Scenario[] {
+  const parts = (only ?? "").split(",").map((s) => s.trim()).filter((s) => s !== "");
+  let list = SCENARIOS.filter((s) => parts.length === 0 || parts.some((p) => s.name.includes(p)));
+  if (quick) {
+    list = list.filter((s) => s.quick !== undefined).map((s) => ({ ...s, number: s.quick! }));
+  }
+  return list;
+}
+
+function pidCpuSeconds(pid: number): number {
+  try {
+    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(f[11]) + Number(f[12])) / 100;
+  } catch {
+    return NaN;
+  }
+}
+
+interface Server {
+  url: string;
+  pid: number;
+  stop(): Promise<void>;
+}
+
+async function startServer(s: Scenario, pin: string[]): Promise<Server> {
+  const t = s.timing;
+  const args = s.server === "mock"
+    ? [
+      "run",
+      "-A",
+      `${ROOT}/main.ts`,
+      "mock",
+      "--port",
+      "0",
+      "--ttft-ms",
+      String(t.ttftMs),
+      "--itl-ms",
+      String(t.itlMs),
+      "--output-tokens",
+      String(t.tokens),
+      "--stamp-times",
+    ]
+    : ["run", "-A", `${ROOT}/bench/blast_server.ts`, "0", String(t.tokens)];
+  const cmd = pin.length > 0 ? pin[0] : Deno.execPath();
+  const child = new Deno.Command(cmd, {
+    args: pin.length > 0 ? [...pin.slice(1), Deno.execPath(), ...args] : args,
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
+  let text = "";
+  let url: string | undefined;
+  while (url === undefined) {
+    const r = await reader.read();
+    if (r.done) throw new Error(`the ${s.server} server did not start:\n${text}`);
+    text += r.value;
+    url = /listening on (https?:\/\/\S+)/.exec(text)?.[1];
+  }
+  // Keep draining stderr so the server never blocks on a full pipe.
+  (async () => {
+    while (!(await reader.read()).done) { /* drain */ }
+  })().catch(() => {});
+  return {
+    url,
+    pid: child.pid,
+    async stop() {
+      try {
+        child.kill("SIGTERM");
+      } catch { /* gone */ }
+      await child.status;
+    },
+  };
+}
+
+/**
+ * Warm the server up (its JIT, its first connections) so that its start-up is not charged to the
+ * client: `min(parallel, 256)` short requests in flight, twice, from this process.
+ */
+async function warmUp(s: Scenario, url: string): Promise<void> {
+  const transport = new SocketTransport({
+    timeouts: { connectMs: 30_000, readMs: 30_000, totalMs: Infinity },
+  });
+  const body = JSON.stringify({
+    model: "bench",
+    messages: [{ role: "user", content: "warm up" }],
+    max_tokens: Math.min(16, s.timing.tokens),
+    stream: s.stream,
+  });
+  const lanes = Math.min(s.parallel, 256);
+  try {
+    for (let round = 0; round < 2; round++) {
+      await Promise.all(Array.from({ length: lanes }, () =>
+        transport.send(
+          { url, headers: { "content-type": "application/json" }, body, stream: s.stream },
+          newRecord(0, {}, s.stream),
+        )));
+    }
+  } finally {
+    await transport.close();
+  }
+}
+
+async function runClient(
+  args: ClientArgs,
+  pin: string[],
+): Promise<{ report: ClientReport; wall: number }> {
+  const deno = [Deno.execPath(), "run", "-A", `${ROOT}/bench/client.ts`, JSON.stringify(args)];
+  const argv = [...pin, ...deno];
+  const t0 = performance.now();
+  const out = await new Deno.Command(argv[0], {
+    args: argv.slice(1),
+    stdout: "piped",
+    stderr: "piped",
+  })
+    .output();
+  const wall = (performance.now() - t0) / 1000;
+  const dec = new TextDecoder();
+  if (out.code !== 0) {
+    throw new Error(`the client failed (exit ${out.code}):\n${dec.decode(out.stderr)}`);
+  }
+  const line = dec.decode(out.stdout).trim().split("\n").pop()!;
+  return { report: JSON.parse(line) as ClientReport, wall };
+}
+
+/** Run one scenario. */
+export async function runScenario(
+  s: Scenario,
+  opts: {
+    transport?: TransportChoice;
+    workers?: number;
+    db: boolean;
+    pin: ReturnType<typeof pinning>;
+  },
+): Promise<BenchRow> {
+  const server = await startServer(s, s.clientAllCores ? [] : opts.pin.server);
+  try {
+    const path = "/v1/chat/completions";
+    await warmUp(s, server.url + path);
+    const cpu0 = pidCpuSeconds(server.pid);
+    const { report, wall } = await runClient({
+      url: server.url + path,
+      stream: s.stream,
+      parallel: s.parallel,
+      number: s.number,
+      transport: opts.transport ?? s.transport,
+      workers: opts.workers ?? s.workers,
+      db: opts.db,
+      timing: s.timing,
+    }, s.clientAllCores ? opts.pin.all : opts.pin.client);
+    return {
+      scenario: s,
+      requests: report.truth.requests,
+      client: report,
+      serverCpuSeconds: pidCpuSeconds(server.pid) - cpu0,
+      wallSeconds: wall,
+    };
+  } finally {
+    await server.stop();
+  }
+}
+
+const f = (v: number, d = 1) => Number.isFinite(v) ? v.toFixed(d) : "-";
+
+/** The table's header and one line per row. */
+export function formatRows(rows: BenchRow[]): string {
+  const head = [
+    "scenario",
+    "transport",
+    "workers",
+    "req/s",
+    "events/s",
+    "CPU-s/100k ev",
+    "ev per CPU-s",
+    "peak RSS MB",
+    "KB/stream",
+    "TTFT delay mean/p99 ms",
+    "TTFT err mean/p99 ms",
+    "send delay mean/p99 ms",
+    "1st-wave TTFT err ms",
+    "ITL err mean ms",
+    "event delay mean/p99 ms",
+    "mock late mean/p99 ms",
+    "server CPU %",
+    "saturated",
+    "failed",
+  ];
+  const lines = rows.map((r) => {
+    const c = r.client;
+    const t = c.truth;
+    const events = t.events;
+    const failed = Object.values(c.failures).reduce((a, b) => a + b, 0);
+    return [
+      r.scenario.name,
+      c.client.transport,
+      String(c.client.workers),
+      f(r.requests / c.seconds, 0),
+      f(events / c.seconds, 0),
+      f((c.cpuSeconds / events) * 1e5, 2),
+      f(events / c.cpuSeconds, 0),
+      f(c.peakRssMb, 0),
+      f(((c.peakRssMb - c.rssBeforeMb) * 1024) / r.scenario.parallel, 1),
+      `${f(t.ttftDelay.mean, 2)} / ${f(t.ttftDelay.p99, 2)}`,
+      `${f(t.ttftError.mean, 2)} / ${f(t.ttftError.p99, 2)}`,
+      `${f(t.sendDelay.mean, 2)} / ${f(t.sendDelay.p99, 2)}`,
+      f(t.coldTtftError.mean, 1),
+      f(t.itlError.mean, 3),
+      `${f(t.eventDelay.mean, 2)} / ${f(t.eventDelay.p99, 2)}`,
+      `${f(t.mockLate.mean, 2)} / ${f(t.mockLate.p99, 2)}`,
+      f((r.serverCpuSeconds / c.seconds) * 100, 0),
+      c.client.saturated ? "yes" : "no",
+      String(failed),
+    ];
+  });
+  const widths = head.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
+  const row = (cells: string[]) =>
+    "| " + cells.map((c, i) => c.padEnd(widths[i])).join(" | ") + " |";
+  return [row(head), row(widths.map((w) => "-".repeat(w))), ...lines.map(row)].join("\n");
+}
+
+async function hasTaskset(): Promise<boolean> {
+  try {
+    const out = await new Deno.Command("taskset", { args: ["-c", "0", "true"] }).output();
+    return out.code === 0;
+  } catch {
+    return false;
+  }
+}
+
+if (import.meta.main) {
+  const { values } = parseArgs({
+    args: Deno.args,
+    options: {
+      only: { type: "string" },
+      quick: { type: "boolean", default: false },
+      transport: { type: "string" },
+      workers: { type: "string" },
+      "no-db": { type: "boolean", default: false },
+      json: { type: "string" },
+      list: { type: "boolean", default: false },
+      help: { type: "boolean", short: "h", default: false },
+    },
+  });
+  if (values.help) {
+    console.log(
+      "deno task bench [--quick] [--only name,...] [--transport socket|fetch] [--workers N] " +
+        "[--no-db] [--json file] [--list]",
+    );
+    Deno.exit(0);
+  }
+  const scenarios = selectScenarios(values.only, values.quick);
+  if (values.list || scenarios.length === 0) {
+    for (const s of SCENARIOS) console.log(`${s.name.padEnd(24)} ${s.about}`);
+    Deno.exit(scenarios.length === 0 && !values.list ? 2 : 0);
+  }
+  const cores = navigator.hardwareConcurrency || 1;
+  const pin = pinning(cores, await hasTaskset());
+  console.error(
+    `bench: ${scenarios.length} scenario(s), ${cores} cores, ` +
+      (pin.client.length > 0 ? "server on the last core, client on the first" : "no pinning") +
+      `, result DB ${values["no-db"] ? "off" : "on"}`,
+  );
+  const rows: BenchRow[] = [];
+  for (const s of scenarios) {
+    console.error(`bench: ${s.name}: ${s.about} (${s.number} requests)`);
+    const row = await runScenario(s, {
+      transport: values.transport as TransportChoice | undefined,
+      workers: values.workers === undefined ? undefined : Number(values.workers),
+      db: !values["no-db"],
+      pin,
+    });
+    rows.push(row);
+    console.error(formatRows([row]).split("\n").slice(2).join("\n"));
+  }
+  console.log(formatRows(rows));
+  if (values.json) await Deno.writeTextFile(values.json, JSON.stringify(rows, null, 2));
+}

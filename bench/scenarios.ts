@@ -1,0 +1,146 @@
+/**
+ * The bench's scenarios: what the server does, what the client does, and on which cores.
+ *
+ * @module
+ */
+
+/** The server's timing. */
+export interface ServerTiming {
+  /** Time to first token, ms. */
+  ttftMs: number;
+  /** Time between tokens, ms. */
+  itlMs: number;
+  /** Tokens per reply. */
+  tokens: number;
+}
+
+/** One bench scenario. */
+export interface Scenario {
+  /** Short name (the `--only` filter matches it). */
+  name: string;
+  /** One line on what it shows. */
+  about: string;
+  /** `mock`: `llmperf mock --stamp-times`; `blast`: the near-free server of `blast_server.ts`. */
+  server: "mock" | "blast";
+  /** The server's timing. */
+  timing: ServerTiming;
+  /** Streamed (SSE) or not. */
+  stream: boolean;
+  /** Requests in flight. */
+  parallel: number;
+  /** Requests in all. */
+  number: number;
+  /** `--transport` (default: llmperf's own default). */
+  transport?: "socket" | "fetch";
+  /** `--workers` (default: llmperf's own default for the client's cores). */
+  workers?: number;
+  /** Client on every core instead of one (the scaling rows). */
+  clientAllCores?: boolean;
+  /** Part of the quick subset (`--quick`), with this many requests. */
+  quick?: number;
+}
+
+const UNTHROTTLED: ServerTiming = { ttftMs: 0, itlMs: 0, tokens: 256 };
+const PACED: ServerTiming = { ttftMs: 200, itlMs: 50, tokens: 32 };
+
+/** Every scenario, in the order they run and print. */
+export const SCENARIOS: readonly Scenario[] = [
+  {
+    name: "unthrottled-c1",
+    about: "one stream, tokens as fast as the mock writes them",
+    server: "mock",
+    timing: UNTHROTTLED,
+    stream: true,
+    parallel: 1,
+    number: 100,
+  },
+  {
+    name: "unthrottled-c64",
+    about: "64 streams as fast as the mock writes",
+    server: "mock",
+    timing: UNTHROTTLED,
+    stream: true,
+    parallel: 64,
+    number: 1000,
+    quick: 200,
+  },
+  {
+    name: "unthrottled-c64-fetch",
+    about: "the same through fetch, for comparison",
+    server: "mock",
+    timing: UNTHROTTLED,
+    stream: true,
+    parallel: 64,
+    number: 1000,
+    transport: "fetch",
+  },
+  {
+    name: "unthrottled-c512",
+    about: "512 streams as fast as the mock writes",
+    server: "mock",
+    timing: UNTHROTTLED,
+    stream: true,
+    parallel: 512,
+    number: 2048,
+  },
+  {
+    name: "paced-64",
+    about: "TTFT 200 ms, ITL 50 ms, 32 tokens, 64 streams",
+    server: "mock",
+    timing: PACED,
+    stream: true,
+    parallel: 64,
+    number: 192,
+    quick: 64,
+  },
+  {
+    name: "paced-1024",
+    about: "the same, 1,024 streams (about 20k events/s)",
+    server: "mock",
+    timing: PACED,
+    stream: true,
+    parallel: 1024,
+    number: 2048,
+  },
+  {
+    name: "paced-4096",
+    about: "the same, 4,096 streams (about 82k events/s)",
+    server: "mock",
+    timing: PACED,
+    stream: true,
+    parallel: 4096,
+    number: 8192,
+  },
+  {
+    name: "nonstream-64",
+    about: "non-streamed 256-token replies, 64 in flight",
+    server: "mock",
+    timing: UNTHROTTLED,
+    stream: false,
+    parallel: 64,
+    number: 5000,
+    quick: 500,
+  },
+  {
+    name: "blast-w1",
+    about: "near-free server, client on every core with 1 worker",
+    server: "blast",
+    timing: UNTHROTTLED,
+    stream: true,
+    parallel: 64,
+    number: 4000,
+    workers: 1,
+    clientAllCores: true,
+  },
+  {
+    name: "blast-w2",
+    about: "the same with 2 workers (scaling)",
+    server: "blast",
+    timing: UNTHROTTLED,
+    stream: true,
+    parallel: 64,
+    number: 4000,
+    workers: 2,
+    clientAllCores: true,
+  },
+];

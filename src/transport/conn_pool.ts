@@ -1,0 +1,115 @@
+/**
+ * Keep-alive connections of the socket transport, one idle stack per origin. A connection carries
+ * one request at a time (no pipelining), so the pool never holds more connections to an origin
+ * than the most requests that were in flight to it together. Each connection owns its read buffer.
+ *
+ * @module
+ */
+import type { Target } from "./http1_request.ts";
+
+/** Bytes per connection read buffer: room for about a hundred SSE events per read. */
+export const READ_BUFFER_BYTES = 16 * 1024;
+
+/** One open connection. */
+export interface Connection {
+  /** The socket (a `Deno.TlsConn` for https). */
+  conn: Deno.Conn;
+  /** Its read buffer (replaced by a larger one when a response head does not fit). */
+  buf: Uint8Array;
+  /** The origin it is connected to. */
+  origin: string;
+  /** Requests it has finished (0 while its first is in flight). */
+  uses: number;
+}
+
+/** Options of {@link ConnectionPool}. */
+export interface PoolOptions {
+  /** PEM certificates trusted in addition to the default roots (https). */
+  caCerts?: string[];
+}
+
+/** Idle keep-alive connections by origin. */
+export class ConnectionPool {
+  #idle = new Map<string, Connection[]>();
+  #open = new Set<Connection>();
+  #caCerts?: string[];
+
+  /** @param opts extra CA certificates */
+  constructor(opts: PoolOptions = {}) {
+    this.#caCerts = opts.caCerts;
+  }
+
+  /** Open connections, idle or in use. */
+  get size(): number {
+    return this.#open.size;
+  }
+
+  /** The most recently released idle connection to `origin`, if any. */
+  take(origin: string): Connection | undefined {
+    return this.#idle.get(origin)?.pop();
+  }
+
+  /**
+   * Connect to `t` (TCP, then the TLS handshake for https). `signal` aborts the attempt: the
+   * promise then rejects and nothing is left open.
+   */
+  async open(t: Target, signal: AbortSignal): Promise<Connection> {
+    const tcp = await Deno.connect({ hostname: t.hostname, port: t.port, signal });
+    let conn: Deno.Conn = tcp;
+    const onAbort = () => {
+      try {
+        conn.close();
+      } catch { /* already closed */ }
+    };
+    signal.addEventListener("abort", onAbort, { once: true });
+    try {
+      tcp.setNoDelay(true);
+      if (t.tls) {
+        const tls = await Deno.startTls(tcp, { hostname: t.hostname, caCerts: this.#caCerts });
+        conn = tls;
+        if (signal.aborted) throw signal.reason;
+        await tls.handshake();
+      }
+    } catch (e) {
+      onAbort();
+      throw e;
+    } finally {
+      signal.removeEventListener("abort", onAbort);
+    }
+    const c: Connection = {
+      conn,
+      buf: new Uint8Array(READ_BUFFER_BYTES),
+      origin: t.origin,
+      uses: 0,
+    };
+    this.#open.add(c);
+    return c;
+  }
+
+  /** A finished exchange left `c` reusable: keep it for the next request to its origin. */
+  release(c: Connection): void {
+    c.uses++;
+    let stack = this.#idle.get(c.origin);
+    if (stack === undefined) this.#idle.set(c.origin, stack = []);
+    stack.push(c);
+  }
+
+  /** Close `c` and forget it. */
+  discard(c: Connection): void {
+    this.#open.delete(c);
+    try {
+      c.conn.close();
+    } catch { /* already closed */ }
+  }
+
+  /** Close every connection. */
+  close(): void {
+    for (const c of this.#open) {
+      try {
+        c.conn.close();
+      } catch { /* already closed */ }
+    }
+    this.#open.clear();
+    this.#idle.clear();
+  }
+}

@@ -1,0 +1,118 @@
+/**
+ * The sending side of a run, set up from the config: which transport, on how many worker threads,
+ * trusting which CA, and the self-check that watches it all. `runPerfBenchmark` sends through
+ * {@link Client.transport} and gets the {@link ClientCheck} from {@link Client.close}.
+ *
+ * @module
+ */
+import { UsageError } from "../errors.ts";
+import type { Logger } from "../log.ts";
+import {
+  chooseTransport,
+  createTransport,
+  type TransportChoice,
+  type TransportKind,
+  type TransportSpec,
+} from "../transport/create.ts";
+import type { Transport, TransportTimeouts } from "../transport/types.ts";
+import { type ClientCheck, clientCheck } from "./client_check.ts";
+import { LagHistogram } from "./lag_histogram.ts";
+import { LoopMonitor } from "./loop_monitor.ts";
+import { WorkerPool } from "./pool.ts";
+
+/** The transport settings of a run. */
+export interface TransportOptions {
+  /** The endpoint (decides `auto`). */
+  url: string;
+  /** `--transport`. */
+  transport: TransportChoice;
+  /** `--ca-cert`: a PEM file of extra trusted certificates. */
+  caCert?: string;
+}
+
+/** How many threads send. */
+export interface ClientOptions {
+  /** `--workers`; unset: one per core, at most {@link ClientOptions.inFlight}. */
+  workers?: number;
+  /** The most requests the run can have in flight. */
+  inFlight: number;
+}
+
+/** A started client. */
+export interface Client {
+  /** Sends requests (in a worker, when there are workers). */
+  transport: Transport;
+  /** The transport used. */
+  kind: TransportKind;
+  /** Transport workers (0: the main thread sends). */
+  workers: number;
+  /** Close the transport and workers; the self-check of the run. */
+  close(): Promise<ClientCheck>;
+}
+
+/** Cores available to this process (honours `taskset`). */
+export function availableCores(): number {
+  return Math.max(1, navigator.hardwareConcurrency || 1);
+}
+
+/** `--workers` when unset: one per core, never more than the requests that can be in flight. */
+export function defaultWorkers(inFlight: number, cores = availableCores()): number {
+  return Math.max(1, Math.min(cores, inFlight));
+}
+
+async function readCa(path: string): Promise<string[]> {
+  let pem: string;
+  try {
+    pem = await Deno.readTextFile(path);
+  } catch (e) {
+    throw new UsageError(`--ca-cert '${path}': cannot read the file (${(e as Error).message})`);
+  }
+  if (!pem.includes("-----BEGIN CERTIFICATE-----")) {
+    throw new UsageError(`--ca-cert '${path}': no PEM certificate in the file`);
+  }
+  return [pem];
+}
+
+/**
+ * Resolve the transport settings into a spec (`auto` decided, the CA file read). Throws
+ * {@link UsageError} for an unreadable CA file.
+ */
+export async function transportSpec(
+  o: TransportOptions,
+  timeouts: TransportTimeouts,
+  log: Logger,
+): Promise<TransportSpec> {
+  const { kind, note } = chooseTransport(o.transport, o.url);
+  if (note) log(note);
+  const spec: TransportSpec = { kind, timeouts };
+  if (o.caCert !== undefined) spec.caCerts = await readCa(o.caCert);
+  return spec;
+}
+
+/** Start the client of a run: the transport (in workers, or here) and the self-check. */
+export async function startClient(spec: TransportSpec, o: ClientOptions): Promise<Client> {
+  const kind = spec.kind;
+  const workers = Math.min(o.workers ?? defaultWorkers(o.inFlight), Math.max(1, o.inFlight));
+  const pool = workers === 0 ? undefined : await WorkerPool.start(workers, spec);
+  const inner: Transport = pool ?? createTransport(spec);
+  const main = new LoopMonitor("main");
+  main.start();
+  const dispatch = new LagHistogram();
+  return {
+    transport: {
+      async send(req, rec, signal) {
+        await inner.send(req, rec, signal);
+        // Both times are in the measuring thread's clock (the pool moves `scheduled` there).
+        if (rec.scheduled !== undefined) dispatch.record(rec.start - rec.scheduled);
+      },
+      close: () => inner.close(),
+    },
+    kind,
+    workers,
+    async close() {
+      await inner.close();
+      const threads = [main.stop(), ...(pool?.loads ?? [])];
+      return clientCheck(kind, workers, threads, dispatch.summary());
+    },
+  };
+}

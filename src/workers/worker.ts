@@ -1,0 +1,84 @@
+/**
+ * A transport worker: its own thread, event loop and transport (its own keep-alive connections).
+ * It sends what the main thread hands it, measures the response in its own clock, and posts the
+ * measured record back; it also watches its own event loop and CPU ({@link LoopMonitor}).
+ *
+ * @module
+ */
+/// <reference lib="deno.worker" />
+import { errorMessage } from "../errors.ts";
+import { newRecord } from "../records/record.ts";
+import { createTransport } from "../transport/create.ts";
+import type { Transport } from "../transport/types.ts";
+import { LoopMonitor } from "./loop_monitor.ts";
+import { type FromWorker, joinPayloads, type MeasuredRecord, type ToWorker } from "./messages.ts";
+
+let transport: Transport | undefined;
+let monitor: LoopMonitor | undefined;
+const cancel = new AbortController();
+let requests = 0;
+let events = 0;
+const NO_BODY = {};
+
+function post(m: FromWorker): void {
+  self.postMessage(m);
+}
+
+async function send(m: Extract<ToWorker, { t: "send" }>): Promise<void> {
+  const rec = newRecord(0, NO_BODY, m.stream);
+  try {
+    await transport!.send(
+      { url: m.url, headers: m.headers, body: m.body, stream: m.stream },
+      rec,
+      cancel.signal,
+    );
+  } catch (err) {
+    // Transports record failures rather than throw; a throw is a bug, still never a lost record.
+    rec.end = performance.now();
+    rec.success = false;
+    rec.failure = { kind: "network", message: errorMessage(err) };
+  }
+  requests++;
+  events += rec.payloads.length;
+  const out: MeasuredRecord = {
+    timeOrigin: rec.timeOrigin,
+    start: rec.start,
+    headersAt: rec.headersAt,
+    chunkTimes: rec.chunkTimes,
+    payloads: joinPayloads(rec.payloads),
+    end: rec.end,
+    status: rec.status,
+    success: rec.success,
+    failure: rec.failure,
+  };
+  post({ t: "done", id: m.id, rec: out });
+}
+
+self.onmessage = async (e: MessageEvent<ToWorker>) => {
+  const m = e.data;
+  try {
+    switch (m.t) {
+      case "send":
+        await send(m);
+        break;
+      case "init":
+        transport = createTransport(m.spec);
+        monitor = new LoopMonitor(m.name);
+        monitor.start();
+        post({ t: "ready" });
+        break;
+      case "cancel":
+        cancel.abort();
+        break;
+      case "close": {
+        await transport?.close();
+        const load = { ...monitor!.stop(), requests, events };
+        post({ t: "closed", load });
+        self.close();
+        break;
+      }
+    }
+  } catch (err) {
+    post({ t: "error", message: errorMessage(err) });
+  }
+};
