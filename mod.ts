@@ -38,6 +38,8 @@ export {
   type MockServer,
   startMockServer,
 } from "./src/mock/server.ts";
+export { MOCK_PROTOCOL_NAMES, type MockProtocolName } from "./src/mock/protocols.ts";
+export type { SpeedRow } from "./src/report/speed_benchmark.ts";
 export type { FinishedRequest, ResultSink } from "./src/records/pipeline.ts";
 export type { Failure, FailureKind, RequestRecord } from "./src/records/record.ts";
 export { VERSION } from "./src/version.ts";

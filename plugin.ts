@@ -2,6 +2,48 @@
  * The plugin module: everything a plugin may import, and nothing it must. Built-in plugins import
  * only this, exactly as a user's plugin would (`jsr:@llmperf/llmperf/plugin` once published).
  *
+ * A plugin is a module given to `--api` or `--dataset` as a `.ts`/`.js` file path or an http(s)
+ * URL. It may `export default` a class (constructed with the run's parameters), a factory
+ * function or a plain object, or register itself by name with {@link registerApi} /
+ * {@link registerDataset}. Any object with the right methods is accepted, so a plugin served from
+ * a URL can be one self-contained file with no imports at all. Details: `docs/plugins.md`.
+ *
+ * @example An API plugin for a server that takes `{"model", "input"}` and streams `{"delta"}` events
+ * ```ts
+ * import { ApiPlugin, type Message, type PluginParams } from "@llmperf/llmperf/plugin";
+ *
+ * export default class MyApi extends ApiPlugin {
+ *   buildRequest(messages: Message[], params: PluginParams) {
+ *     const input = messages.map((m) => m.content).join("\n");
+ *     return { model: params.model, input, max_tokens: params.maxTokens, stream: params.stream };
+ *   }
+ *
+ *   parseResponses(responses: string[]) {
+ *     const events = responses.map((r) => JSON.parse(r));
+ *     const contentChunks = events.flatMap((e, i) => (e.delta ? [i] : []));
+ *     const usage = events.findLast((e) => e.usage)?.usage;
+ *     return {
+ *       promptTokens: usage?.input_tokens ?? 0,
+ *       completionTokens: usage?.output_tokens ?? contentChunks.length,
+ *       contentChunks, // TTFT and inter-token latency are measured on these events
+ *     };
+ *   }
+ * }
+ * ```
+ *
+ * @example A dataset plugin: one prompt per line of `--dataset-path`, read lazily
+ * ```ts
+ * import { DatasetPlugin, type Message, readLines } from "@llmperf/llmperf/plugin";
+ *
+ * export default class Questions extends DatasetPlugin {
+ *   async *buildMessages(): AsyncGenerator<Message[]> {
+ *     for await (const line of readLines(this.params.datasetPath!)) {
+ *       if (line.trim()) yield [{ role: "user", content: line.trim() }];
+ *     }
+ *   }
+ * }
+ * ```
+ *
  * @module
  */
 export {
@@ -15,8 +57,8 @@ export {
   type TokenCounts,
 } from "./src/plugins/types.ts";
 export type { PromptTokenizer } from "./src/tokenizer/types.ts";
-export { registerApi, registerDataset } from "./src/plugins/registry.ts";
-export { modelscopeDatasetFile } from "./src/datasets/modelscope.ts";
+export { type PluginSource, registerApi, registerDataset } from "./src/plugins/registry.ts";
+export { type HubFileOptions, modelscopeDatasetFile } from "./src/datasets/modelscope.ts";
 export {
   JsonArraySplitter,
   readJsonArray,

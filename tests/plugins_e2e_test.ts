@@ -111,3 +111,48 @@ Deno.test("e2e: a broken plugin is one line on stderr and exit code 2", async ()
     await server.close();
   }
 });
+
+Deno.test("e2e: the README's 'Write a plugin' example is these fixtures, and it runs", async () => {
+  const readme = await Deno.readTextFile(`${ROOT_DIR}/README.md`);
+  for (const name of ["my_api.ts", "my_dataset.js"]) {
+    const code = await Deno.readTextFile(`${FIXTURES}/${name}`);
+    assert(
+      readme.includes(code),
+      `README.md does not show tests/fixtures/plugins/${name} as it is`,
+    );
+  }
+  const mock = startMockServer({ port: 0, outputTokens: 4 });
+  const proxy = captureProxy(mock.url);
+  await using tmp = await tempDir();
+  try {
+    const prompts = `${tmp.path}/prompts.jsonl`;
+    await Deno.writeTextFile(
+      prompts,
+      '{"system": "Answer in one sentence.", "prompt": "What is TTFT?"}\n' +
+        '{"system": "Be terse.", "prompt": "What is ITL?"}\n',
+    );
+    const r = await runCli([
+      "perf",
+      `${proxy.url}/v1/chat/completions`,
+      "--model",
+      "qwen2.5",
+      "--stream",
+      "--api",
+      `${FIXTURES}/my_api.ts`,
+      "--dataset",
+      `${FIXTURES}/my_dataset.js`,
+      "--dataset-path",
+      prompts,
+      "--outputs-dir",
+      `${tmp.path}/out`,
+    ]);
+    assertEquals(r.code, 0, r.stderr);
+    const s = await readJson(`${await onlyRunDir(`${tmp.path}/out`)}/benchmark_summary.json`);
+    assertEquals([s["Succeed requests"], s["Token counts from"]], [2, "usage"]);
+    const sent = proxy.bodies.filter((b) => b.max_tokens !== 1);
+    assertEquals(sent.map((b) => (b.messages as unknown[]).length), [2, 2]);
+  } finally {
+    await proxy.close();
+    await mock.close();
+  }
+});

@@ -17,7 +17,7 @@
  */
 import { dirname, join } from "node:path";
 import { errorMessage, RunError } from "../errors.ts";
-import { type Logger, stderrLogger } from "../log.ts";
+import { stderrLogger } from "../log.ts";
 import { fetchErrorText } from "../util/fetch_error.ts";
 
 /** The public ModelScope hub. */
@@ -89,8 +89,8 @@ export interface HubFileOptions {
   endpoint?: string;
   /** Cache folder [{@link cacheDir}]. */
   cacheDir?: string;
-  /** Receives the "downloading ..." line. */
-  log?: Logger;
+  /** Receives the "downloading ..." line (default: the log on stderr). */
+  log?: (line: string) => void;
 }
 
 /**

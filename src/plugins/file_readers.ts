@@ -5,11 +5,36 @@
  * @module
  */
 
+/** A file error that names the file: `cannot read 'x': No such file or directory (os error 2)`. */
+function readError(path: string | URL, e: unknown): Error {
+  const text = e instanceof Error ? e.message : String(e);
+  const why = text.split("\n")[0].replace(/: (open|read|stat) '.*'$/, "");
+  return new Error(`cannot read '${path}': ${why}`);
+}
+
 async function* textBlocks(path: string | URL): AsyncGenerator<string> {
-  const file = await Deno.open(path, { read: true });
+  let file: Deno.FsFile;
+  try {
+    file = await Deno.open(path, { read: true });
+  } catch (e) {
+    throw readError(path, e);
+  }
   // The stream closes the file when it ends or when the consumer stops early.
-  const stream = file.readable.pipeThrough(new TextDecoderStream());
-  yield* stream;
+  const reader = file.readable.pipeThrough(new TextDecoderStream()).getReader();
+  try {
+    for (;;) {
+      let r: ReadableStreamReadResult<string>;
+      try {
+        r = await reader.read();
+      } catch (e) {
+        throw readError(path, e);
+      }
+      if (r.done) return;
+      yield r.value;
+    }
+  } finally {
+    await reader.cancel().catch(() => {});
+  }
 }
 
 /**
@@ -39,6 +64,13 @@ export async function* readLines(path: string | URL): AsyncGenerator<string> {
 /**
  * Yield each JSON value of a JSON Lines file, lazily; blank lines are skipped. A line that is not
  * JSON throws an error naming the file and line number.
+ *
+ * @example
+ * ```ts
+ * for await (const item of readJsonLines("open_qa.jsonl")) {
+ *   console.log((item as { question: string }).question);
+ * }
+ * ```
  */
 export async function* readJsonLines(path: string | URL): AsyncGenerator<unknown> {
   let n = 0;
@@ -56,6 +88,13 @@ export async function* readJsonLines(path: string | URL): AsyncGenerator<unknown
 /**
  * Yield each element of a top-level JSON array in a file, lazily: elements are cut out of the
  * text as it streams in and parsed one by one, so the array is never held whole.
+ *
+ * @example
+ * ```ts
+ * for await (const item of readJsonArray("LongAlpaca-12k.json")) {
+ *   console.log((item as { instruction: string }).instruction.length);
+ * }
+ * ```
  */
 export async function* readJsonArray(path: string | URL): AsyncGenerator<unknown> {
   const splitter = new JsonArraySplitter(String(path));
@@ -65,7 +104,17 @@ export async function* readJsonArray(path: string | URL): AsyncGenerator<unknown
   splitter.end();
 }
 
-/** Incremental splitter of a JSON array's text into the texts of its elements. */
+/**
+ * Incremental splitter of a JSON array's text into its elements, for arrays that arrive in
+ * pieces (a file, a network stream).
+ *
+ * @example
+ * ```ts
+ * const s = new JsonArraySplitter("example");
+ * console.log(s.push('[{"a": 1}, {"a"'), s.push(": 2}]")); // [{ a: 1 }] [{ a: 2 }]
+ * s.end();
+ * ```
+ */
 export class JsonArraySplitter {
   #where: string;
   #buf = "";
@@ -77,7 +126,11 @@ export class JsonArraySplitter {
   #state: "before" | "inside" | "after" = "before";
   #count = 0;
 
-  /** @param where names the source in error messages */
+  /**
+   * A splitter for one array.
+   *
+   * @param where names the source in error messages
+   */
   constructor(where: string) {
     this.#where = where;
   }

@@ -46,13 +46,13 @@ export interface TokenCounts {
 /**
  * An API plugin: builds request bodies and reads token counts from responses.
  *
- * @example A minimal plugin for a server that takes `{ "input": "..." }`
+ * @example A minimal plugin with no imports, for a server that takes `{ "input": "..." }`
  * ```ts
  * export default {
- *   buildRequest(messages, params) {
+ *   buildRequest(messages: { content: unknown }[], params: { model: string }) {
  *     return { model: params.model, input: messages.map((m) => m.content).join("\n") };
  *   },
- *   parseResponses(responses) {
+ *   parseResponses(responses: string[]) {
  *     const last = JSON.parse(responses[responses.length - 1] ?? "{}");
  *     return { promptTokens: last.usage?.input ?? 0, completionTokens: last.usage?.output ?? 0 };
  *   },
@@ -92,7 +92,20 @@ export interface ApiPluginLike {
   generatedTexts?(responses: string[]): string[];
 }
 
-/** A dataset plugin: yields message lists, lazily. */
+/**
+ * A dataset plugin: yields message lists, lazily.
+ *
+ * @example A plain object is a plugin too
+ * ```ts
+ * export default {
+ *   *buildMessages() {
+ *     for (const topic of ["tokens", "latency", "throughput"]) {
+ *       yield [{ role: "user", content: `Explain ${topic} in one paragraph.` }];
+ *     }
+ *   },
+ * };
+ * ```
+ */
 export interface DatasetPluginLike {
   /**
    * Yield the prompts, one message list each. Called again from the start when the run needs
@@ -128,7 +141,11 @@ export interface DatasetPluginLike {
 export abstract class ApiPlugin implements ApiPluginLike {
   /** The run's parameters. */
   readonly params: PluginParams;
-  /** @param params the run's parameters */
+  /**
+   * Keep the run's parameters as {@link ApiPlugin.params}.
+   *
+   * @param params the run's parameters
+   */
   constructor(params: PluginParams) {
     this.params = params;
   }
@@ -163,7 +180,11 @@ export abstract class ApiPlugin implements ApiPluginLike {
 export abstract class DatasetPlugin implements DatasetPluginLike {
   /** The run's parameters. */
   readonly params: PluginParams;
-  /** @param params the run's parameters */
+  /**
+   * Keep the run's parameters as {@link DatasetPlugin.params}.
+   *
+   * @param params the run's parameters
+   */
   constructor(params: PluginParams) {
     this.params = params;
   }
