@@ -8,6 +8,7 @@
  */
 import { sleepUntil } from "../util/sleep.ts";
 import { mockTokenCount, planReply, type ReplyPlan } from "./generator.ts";
+import { Pacer } from "./pacer.ts";
 import { MOCK_PROTOCOLS, type MockProtocolName, serveProtocol } from "./protocols.ts";
 
 /** Settings of the mock server. */
@@ -79,6 +80,8 @@ interface Body {
 }
 
 const encoder = new TextEncoder();
+/** Paces every stream of every mock server in this process on one timer. */
+const pacer = new Pacer();
 
 /** Start the mock server. */
 export function startMockServer(options: Partial<MockOptions> = {}): MockServer {
@@ -319,35 +322,56 @@ function streamReply(
     stats.openStreams--;
     streams.delete(ctl);
   };
+  const due = (i: number) => arrival + o.ttftMs + i * o.itlMs;
+  const tail = () => {
+    let text = "";
+    if (r.stamp) r.sentMs = epochNow();
+    if (usage) text += chunk(r, [], usageOf(r));
+    return text + "data: [DONE]\n\n";
+  };
+  // Paced tokens are pushed by the pacer when due; unpaced ones are pulled as fast as read.
+  const emit = () => {
+    if (closed) return;
+    let text = "";
+    const now = performance.now();
+    r.sentMs = performance.timeOrigin + now;
+    // Write every token that is due now in one write, so a late timer never shifts the rest.
+    do {
+      text += tokenEvents(r, k);
+      k++;
+    } while (k < r.plan.tokens && due(k) <= now);
+    try {
+      if (k < r.plan.tokens) {
+        ctl.enqueue(encoder.encode(text));
+        pacer.at(due(k), emit);
+        return;
+      }
+      ctl.enqueue(encoder.encode(text + tail()));
+      ctl.close();
+    } catch {
+      // the client went away, or the server is closing
+    }
+    finish();
+  };
   const stream = new ReadableStream<Uint8Array>({
     start(c) {
       ctl = c;
       stats.openStreams++;
       streams.add(c);
+      if (o.itlMs > 0) pacer.at(due(0), emit);
     },
     async pull(c) {
-      if (closed) return;
+      if (closed || o.itlMs > 0) return;
       if (k >= r.plan.tokens) {
-        let tail = "";
-        if (r.stamp) r.sentMs = epochNow();
-        if (usage) tail += chunk(r, [], usageOf(r));
-        tail += "data: [DONE]\n\n";
-        c.enqueue(encoder.encode(tail));
+        c.enqueue(encoder.encode(tail()));
         c.close();
         finish();
         return;
       }
-      await sleepUntil(arrival + o.ttftMs + k * o.itlMs);
+      if (k === 0 && due(0) > performance.now()) await pacer.until(due(0));
       if (closed) return;
-      // Write every token that is due now in one write, so a late timer never shifts the rest.
-      let text = "";
-      const now = performance.now();
-      r.sentMs = performance.timeOrigin + now;
-      do {
-        text += tokenEvents(r, k);
-        k++;
-      } while (k < r.plan.tokens && arrival + o.ttftMs + k * o.itlMs <= now && o.itlMs > 0);
-      c.enqueue(encoder.encode(text));
+      r.sentMs = epochNow();
+      c.enqueue(encoder.encode(tokenEvents(r, k++)));
     },
     cancel() {
       finish();
