@@ -23,6 +23,18 @@
  * @module
  */
 export { type PerfResult, type RunOptions, runPerfBenchmark } from "./src/perf.ts";
+export {
+  runSweep,
+  type SweepPoint,
+  sweepPoints,
+  type SweepResult,
+  type SweepRow,
+  type SweepValues,
+} from "./src/load/sweep.ts";
+export { parseSlo, type SloGoal } from "./src/slo/goals.ts";
+export { type SloOutcome, type SloReport } from "./src/slo/evaluate.ts";
+export type { ProgressMode, ProgressSnapshot } from "./src/report/progress.ts";
+export type { OutputOptions } from "./src/report/run_outputs.ts";
 export { DEFAULTS, type PerfConfig, type PerfConfigInput, resolveConfig } from "./src/config.ts";
 export { RunError, UsageError } from "./src/errors.ts";
 export {

@@ -6,6 +6,7 @@
  * @module
  */
 import { UsageError } from "./errors.ts";
+import { parseSlo } from "./slo/goals.ts";
 import { TRANSPORT_CHOICES, type TransportChoice } from "./transport/create.ts";
 import { parseExtraArgs } from "./load/template.ts";
 
@@ -101,6 +102,8 @@ export interface PerfConfig {
   wandbApiKey?: string;
   /** Folder under which each run gets its own sub-folder. */
   outputsDir: string;
+  /** Service-level goals, e.g. `ttft_p99<500ms,error_rate<1%` (grammar in `src/slo/goals.ts`). */
+  slo?: string;
 }
 
 /** Default values, as `evalscope perf` has them (plus `outputsDir`). */
@@ -169,6 +172,7 @@ const KEYS: ReadonlySet<string> = new Set<keyof PerfConfig>([
   "extraArgs",
   "wandbApiKey",
   "outputsDir",
+  "slo",
 ]);
 
 /** `log_every_n_query` → `logEveryNQuery`; camelCase keys pass through unchanged. */
@@ -296,4 +300,5 @@ function validate(cfg: PerfConfig): void {
   if (cfg.applyChatTemplate && !cfg.tokenizerPath) {
     fail("applyChatTemplate", "needs --tokenizer-path (the chat template comes from it)");
   }
+  if (cfg.slo !== undefined) parseSlo(cfg.slo);
 }

@@ -22,14 +22,16 @@ import { loadTokenizer } from "./tokenizer/load.ts";
 import { type FinishedRequest, ResultPipeline, type ResultSink } from "./records/pipeline.ts";
 import { redactConfig } from "./redact.ts";
 import { createRunDir, defaultRunName, writeJson } from "./report/files.ts";
-import { debugSink } from "./report/debug.ts";
+import { type OutputOptions, RunOutputs } from "./report/run_outputs.ts";
+import type { SloReport } from "./slo/evaluate.ts";
+import { configSecrets, debugSink } from "./report/debug.ts";
 import { ResultDb } from "./store/result_db.ts";
 import { DB_FILE, runRow } from "./store/run_meta.ts";
 import type { ClientCheck } from "./workers/client_check.ts";
 import { startClient, transportSpec } from "./workers/client.ts";
 
 /** Options of a run that are not benchmark settings. */
-export interface RunOptions {
+export interface RunOptions extends OutputOptions {
   /** Aborting stops sending and cancels requests in flight (they are recorded as cancelled). */
   signal?: AbortSignal;
   /** Receives log lines (default: timestamped lines on stderr). */
@@ -65,6 +67,8 @@ export interface PerfResult {
   client: ClientCheck;
   /** The `speed_benchmark` dataset's per-prompt-length speeds (that dataset only). */
   speedBenchmark?: SpeedRow[];
+  /** The `--slo` check: each goal's outcome and goodput (only with `slo`). */
+  slo?: SloReport;
 }
 
 /** Read `--prompt`: the text itself, or a file's content for `@path`. */
@@ -83,30 +87,6 @@ async function promptSource(cfg: PluginParams): Promise<PromptSource> {
     return { kind: "prompt", messages: [{ role: "user", content: await loadPrompt(cfg.prompt) }] };
   }
   return { kind: "dataset", name: cfg.dataset, plugin: await loadDatasetPlugin(cfg.dataset, cfg) };
-}
-
-/** Progress log every `--log-every-n-query` requests. */
-function progressSink(
-  collector: MetricsCollector,
-  every: number,
-  expected: number | undefined,
-  log: Logger,
-): ResultSink {
-  let next = every;
-  return {
-    write() {
-      while (collector.total >= next) {
-        const p = collector.progress();
-        const of = expected !== undefined ? `/${expected}` : "";
-        const ttft = Number.isNaN(p.meanTtftMs) ? "n/a" : `${p.meanTtftMs.toFixed(1)} ms`;
-        log(
-          `${p.done}${of} requests done, ${p.failed} failed, mean TTFT ${ttft}, ` +
-            `${p.outputRate.toFixed(1)} output tok/s`,
-        );
-        next += every;
-      }
-    },
-  };
 }
 
 /**
@@ -163,13 +143,24 @@ export async function runPerfBenchmark(
     : await ResultDb.open(`${outputDir}/${DB_FILE}`, runRow(name, args));
 
   const collector = new MetricsCollector();
+  // Progress, goodput (--slo), report.html's chart data and W&B: sinks, off the hot path.
+  const outputs = new RunOutputs({
+    ...options,
+    cfg,
+    name,
+    outputDir,
+    settings: args,
+    expected: source.expected,
+    log,
+    defaultLogger: options.log === undefined,
+  });
   const speed = isSpeedBenchmark(cfg.dataset) ? new SpeedBenchmarkSink() : undefined;
   const sinks: ResultSink[] = [
     { write: (batch: FinishedRequest[]) => batch.forEach((f) => collector.add(f.metrics)) },
-    progressSink(collector, cfg.logEveryNQuery, source.expected, log),
+    ...outputs.sinks,
     ...(speed ? [speed] : []),
     ...(db ? [db] : []),
-    ...(cfg.debug ? [debugSink(log)] : []),
+    ...(cfg.debug ? [debugSink(outputs.log, configSecrets(cfg))] : []),
     ...(options.sinks ?? []),
   ];
   const counter = tokenizer && await WorkerCounter.start(tokenizer.dir, cfg.applyChatTemplate);
@@ -214,6 +205,7 @@ export async function runPerfBenchmark(
   );
   let check: ClientCheck | undefined;
   try {
+    await outputs.start();
     await runLoad(next, execute, {
       parallel: cfg.parallel,
       rate: cfg.rate,
@@ -226,6 +218,7 @@ export async function runPerfBenchmark(
     try {
       await pipeline.close();
     } finally {
+      outputs.stop();
       await counter?.close();
     }
   }
@@ -248,6 +241,7 @@ export async function runPerfBenchmark(
     client: check!,
   };
   if (check!.warning) log(`warning: ${check!.warning}`);
+  await outputs.finish(result);
   await writeResultFiles(result);
   return result;
 }

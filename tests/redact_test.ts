@@ -78,7 +78,8 @@ Deno.test("redact: no secret reaches any output file, stdout, stderr or --debug 
       SECRETS[6],
       "--outputs-dir",
       tmp.path,
-    ]);
+      // W&B on a closed loopback port: the key is used (and refused), never sent off the machine.
+    ], { env: { WANDB_BASE_URL: "http://127.0.0.1:9" } });
     assertEquals(r.code, 0, r.stderr);
     assert(r.stderr.includes("request #0 body"), "--debug logs the request");
     let checked = 0;

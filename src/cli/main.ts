@@ -1,6 +1,6 @@
 /**
  * The CLI: picks a command and maps errors to exit codes (0 ok, 1 run failed, 2 bad input,
- * 130 interrupted). Each command is a thin layer over the library.
+ * 3 an `--slo` goal failed, 130 interrupted). Each command is a thin layer over the library.
  *
  * @module
  */
@@ -13,6 +13,9 @@ import { HelpShown } from "./commander.ts";
 import { mockMain } from "./mock_command.ts";
 import { parsePerfArgs } from "./perf_flags.ts";
 import { printResult } from "./print.ts";
+import { isSweep, runSweep } from "../load/sweep.ts";
+import { printJson, runJson, sweepJson } from "../report/json_output.ts";
+import { formatSweepTable } from "../report/sweep_table.ts";
 import { reportMain } from "./report_command.ts";
 
 const USAGE = `llmperf ${VERSION}: load testing and benchmarking for LLM inference services
@@ -30,20 +33,33 @@ Usage:
 /** Exit code of an interrupted run (128 + SIGINT). */
 export const EXIT_INTERRUPTED = 130;
 
+/** Exit code of a run that missed an `--slo` goal. */
+export const EXIT_SLO_FAILED = 3;
+
 /** Run `perf` with parsed flags, print the tables; handles SIGINT/SIGTERM. */
 async function perfMain(args: string[]): Promise<number> {
-  const { config, sweep } = parsePerfArgs(args);
-  for (const [flag, values] of Object.entries(sweep)) {
-    if (values.length > 1) {
-      throw new UsageError(
-        `--${flag}: takes one value (sweeps over several are not supported yet)`,
-      );
-    }
+  const { config, sweep, json } = parsePerfArgs(args);
+  if (isSweep(sweep)) {
+    return await withInterrupt(async (signal) => {
+      const s = await runSweep(config, sweep, { signal });
+      if (json) printJson(sweepJson(s));
+      else {
+        Deno.stdout.writeSync(
+          new TextEncoder().encode(
+            `\n${formatSweepTable(s.rows)}\nResults and report.html: ${s.outputDir}\n`,
+          ),
+        );
+      }
+      if (s.interrupted) return EXIT_INTERRUPTED;
+      return s.rows.some((r) => r.sloPassed === false) ? EXIT_SLO_FAILED : 0;
+    });
   }
   return await withInterrupt(async (signal) => {
     const result = await runPerfBenchmark(config, { signal });
-    printResult(result);
-    return result.interrupted ? EXIT_INTERRUPTED : 0;
+    if (json) printJson(runJson(result));
+    else printResult(result);
+    if (result.interrupted) return EXIT_INTERRUPTED;
+    return result.slo && !result.slo.passed ? EXIT_SLO_FAILED : 0;
   });
 }
 

@@ -43,6 +43,7 @@ const G = {
   dataset: "Dataset:",
   model: "Model (copied into the request body when given):",
   storage: "Storage:",
+  results: "Results:",
 } as const;
 
 /** Every flag of `llmperf perf`, in help order. */
@@ -131,21 +132,24 @@ export const PERF_FLAGS: readonly FlagDef[] = [
     flags: "-n, --number <n...>",
     kind: "sweep-int",
     group: G.load,
-    help: "total requests [one pass over the dataset; 1 with --prompt]",
+    help: "total requests; several values run a sweep, paired in order with --parallel/--rate " +
+      "[one pass over the dataset; 1 with --prompt]",
   },
   {
     key: "parallel",
     flags: "--parallel <n...>",
     kind: "sweep-int",
     group: G.load,
-    help: `requests in flight (closed loop), or their cap with --rate [${DEFAULTS.parallel}]`,
+    help: "requests in flight (closed loop), or their cap with --rate; several values run a " +
+      `sweep (--parallel 1 8 32 --number 10 80 320) [${DEFAULTS.parallel}]`,
   },
   {
     key: "rate",
     flags: "--rate <r...>",
     kind: "sweep-number",
     group: G.load,
-    help: "requests per second, Poisson arrivals (seeded by --seed); -1 sends all at once [-1]",
+    help: "requests per second, Poisson arrivals (seeded by --seed); -1 sends all at once; " +
+      "several values run a sweep [-1]",
   },
   {
     key: "logEveryNQuery",
@@ -313,6 +317,14 @@ export const PERF_FLAGS: readonly FlagDef[] = [
     group: G.storage,
     help: `folder for results [${DEFAULTS.outputsDir}]`,
   },
+  {
+    key: "slo",
+    flags: "--slo <goals>",
+    kind: "string",
+    group: G.results,
+    help: "service-level goals, e.g. 'ttft_p99<500ms,tpot_mean<50ms,error_rate<1%': pass/fail " +
+      "per goal, goodput in the summary, exit code 3 when a goal fails",
+  },
 ];
 
 /** The commander definition of `perf` (parsing only; errors are thrown, not printed). */
@@ -321,6 +333,10 @@ export function perfCommand(): Command {
     .usage("[url] --model NAME [options]")
     .argument("[url]", "endpoint (same as --url)");
   for (const f of PERF_FLAGS) cmd.addOption(new Option(f.flags, f.help).helpGroup(f.group));
+  cmd.addOption(
+    new Option("--json", "print only the summary, as JSON, on stdout (logs stay on stderr)")
+      .helpGroup(G.results),
+  );
   return cmd;
 }
 
@@ -361,6 +377,8 @@ export interface ParsedPerfArgs {
   config: PerfConfigInput;
   /** Every value of the flags that take several (for sweeps). */
   sweep: { parallel?: number[]; number?: number[]; rate?: number[] };
+  /** `--json`: print only the summary, as JSON, on stdout. */
+  json: boolean;
 }
 
 /** Parse `perf`'s arguments. Throws {@link UsageError} (one line, naming the flag) on bad input. */
@@ -412,5 +430,5 @@ export function parsePerfArgs(args: string[]): ParsedPerfArgs {
     }
     config.url = url;
   }
-  return { config: config as PerfConfigInput, sweep };
+  return { config: config as PerfConfigInput, sweep, json: opts.json === true };
 }

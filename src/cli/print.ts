@@ -9,6 +9,7 @@ import type { PerfResult } from "../perf.ts";
 import type { DbReport } from "../report/from_db.ts";
 import { gridTable } from "../report/grid_table.ts";
 import { formatSpeedBenchmark } from "../report/speed_benchmark.ts";
+import { formatSlo } from "../slo/format.ts";
 import {
   formatModernSummary,
   formatPercentiles,
@@ -33,6 +34,7 @@ export function formatResult(r: PerfResult | DbReport): string {
       "Failures:\n" + gridTable(["Reason", "Requests"], kinds.sort((a, b) => b[1] - a[1])),
     );
   }
+  if ("slo" in r && r.slo) parts.push(formatSlo(r.slo));
   if ("client" in r && r.client?.warning) parts.push(`Warning: ${r.client.warning}`);
   return parts.join("\n\n") + "\n";
 }

@@ -1,0 +1,33 @@
+/**
+ * `--json`: a run's (or a sweep's) summary as one JSON document on stdout, for piping into `jq`
+ * or a CI step. Logs stay on stderr, and no table is printed.
+ *
+ * @module
+ */
+import type { SweepResult } from "../load/sweep.ts";
+import type { PerfResult } from "../perf.ts";
+
+/** A run's summary as plain JSON data. */
+export function runJson(r: PerfResult): Record<string, unknown> {
+  return {
+    outputDir: r.outputDir,
+    interrupted: r.interrupted,
+    summary: r.summary,
+    percentiles: r.percentiles,
+    requestSummary: r.requestSummary,
+    requestPercentiles: r.requestPercentiles,
+    failures: r.failures,
+    ...(r.slo ? { slo: r.slo } : {}),
+    ...(r.speedBenchmark ? { speedBenchmark: r.speedBenchmark } : {}),
+  };
+}
+
+/** A sweep's comparison as plain JSON data. */
+export function sweepJson(s: SweepResult): Record<string, unknown> {
+  return { outputDir: s.outputDir, interrupted: s.interrupted, points: s.rows };
+}
+
+/** Write `value` as JSON and a newline on standard output. */
+export function printJson(value: unknown): void {
+  Deno.stdout.writeSync(new TextEncoder().encode(JSON.stringify(value, null, 2) + "\n"));
+}

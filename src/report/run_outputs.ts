@@ -1,0 +1,166 @@
+/**
+ * What a run shows and leaves besides its tables, wired into the result pipeline as sinks: live
+ * progress, goodput for `--slo`, the chart data of `report.html`, and W&B logging. Built by
+ * `runPerfBenchmark` around the load; {@link RunOutputs.finish} checks the SLO goals, writes
+ * `report.html` and closes the W&B run once the results are known.
+ *
+ * @module
+ */
+import type { PerfConfig } from "../config.ts";
+import type { Logger } from "../log.ts";
+import type { PerfResult } from "../perf.ts";
+import type { ResultSink } from "../records/pipeline.ts";
+import { evaluateSlo, GOODPUT_KEY, GoodputCounter } from "../slo/evaluate.ts";
+import { parseSlo } from "../slo/goals.ts";
+import { SUMMARY_KEYS } from "../metrics/collector.ts";
+import { type WandbSettings, wandbSettings } from "../wandb/client.ts";
+import { WandbLogger } from "../wandb/logger.ts";
+import { ReportDataSink } from "./html/data.ts";
+import { renderRunReport } from "./html/page.ts";
+import {
+  autoProgressMode,
+  ProgressDisplay,
+  type ProgressMode,
+  ProgressTracker,
+} from "./progress.ts";
+
+/** How a run shows and leaves its results (the `RunOptions` that concern them). */
+export interface OutputOptions {
+  /** `auto` (default): a live line when stderr is a terminal, else log lines; or a mode. */
+  progress?: "auto" | ProgressMode;
+  /** Write `report.html` into the run folder (default true). */
+  htmlReport?: boolean;
+  /** The sweep a run belongs to: its W&B group, and the prefix of its W&B run name. */
+  group?: string;
+  /** W&B settings overriding the `WANDB_*` environment variables (base URL, project, entity). */
+  wandb?: Partial<Omit<WandbSettings, "apiKey">>;
+}
+
+/** What {@link RunOutputs} needs to know about the run. */
+export interface RunOutputsInit extends OutputOptions {
+  /** The resolved config. */
+  cfg: PerfConfig;
+  /** Run name. */
+  name: string;
+  /** Run folder. */
+  outputDir: string;
+  /** The settings as written to `benchmark_args.json` (secrets redacted). */
+  settings: Record<string, unknown>;
+  /** Requests the run will send, when known. */
+  expected?: number;
+  /** The run's logger. */
+  log: Logger;
+  /** Whether `log` is the default stderr logger (the live line needs the terminal to itself). */
+  defaultLogger: boolean;
+}
+
+/** The sinks and end-of-run steps of a run's progress, SLO, HTML report and W&B logging. */
+export class RunOutputs {
+  /** Sinks to add to the pipeline, in this order. */
+  readonly sinks: ResultSink[];
+  /** The run's logger, made safe to use while the live line shows. */
+  readonly log: Logger;
+  #init: RunOutputsInit;
+  #tracker: ProgressTracker;
+  #display: ProgressDisplay;
+  #report: ReportDataSink | undefined;
+  #goodput: GoodputCounter | undefined;
+  #wandb: WandbLogger | undefined;
+
+  /** @param init the run */
+  constructor(init: RunOutputsInit) {
+    this.#init = init;
+    const { cfg } = init;
+    const mode = !init.progress || init.progress === "auto"
+      ? autoProgressMode(init.defaultLogger)
+      : init.progress;
+    this.#tracker = new ProgressTracker({ total: init.expected });
+    this.#display = new ProgressDisplay(this.#tracker, {
+      mode,
+      every: cfg.logEveryNQuery,
+      log: init.log,
+    });
+    this.log = this.#display.wrapLogger(init.log);
+    const sinks: ResultSink[] = [this.#tracker, this.#display];
+    if (cfg.slo !== undefined) {
+      this.#goodput = new GoodputCounter(parseSlo(cfg.slo));
+      sinks.push(this.#goodput);
+    }
+    if (init.htmlReport !== false) {
+      this.#report = new ReportDataSink();
+      sinks.push(this.#report);
+    }
+    if (cfg.wandbApiKey) {
+      const settings = { ...wandbSettings(cfg.wandbApiKey), ...init.wandb };
+      this.#wandb = new WandbLogger(this.#tracker, {
+        settings,
+        name: init.group ? `${init.group}/${init.name}` : init.name,
+        group: init.group,
+        config: init.settings,
+        every: cfg.logEveryNQuery,
+        log: this.log,
+      });
+      sinks.push(this.#wandb);
+    }
+    this.sinks = sinks;
+  }
+
+  /** Start the clocks, the live line and the W&B run: call just before the load starts. */
+  async start(): Promise<void> {
+    await this.#wandb?.start();
+    this.#tracker.start();
+    this.#report?.start();
+    this.#display.start();
+  }
+
+  /** Stop timers (also when the run failed); the pipeline closes the sinks too. */
+  stop(): void {
+    this.#display.close();
+    this.#wandb?.close();
+  }
+
+  /**
+   * Once results are known: check the SLO goals (sets `result.slo` and goodput in
+   * `result.requestSummary`), write `report.html`, and finish the W&B run.
+   */
+  async finish(result: PerfResult): Promise<void> {
+    this.stop();
+    const cfg = this.#init.cfg;
+    if (this.#goodput && cfg.slo !== undefined) {
+      const total = Number(result.summary[SUMMARY_KEYS.total] ?? 0);
+      const failed = Number(result.summary[SUMMARY_KEYS.failed] ?? 0);
+      result.slo = evaluateSlo(parseSlo(cfg.slo), {
+        requestSummary: result.requestSummary,
+        requestPercentiles: result.requestPercentiles,
+        total,
+        failed,
+      }, this.#goodput.good);
+      result.requestSummary[GOODPUT_KEY] = result.slo.goodput;
+    }
+    if (this.#report) {
+      const html = renderRunReport({
+        name: this.#init.name,
+        createdAt: new Date(),
+        settings: this.#init.settings,
+        summary: result.summary,
+        requestSummary: result.requestSummary,
+        requestPercentiles: result.requestPercentiles,
+        failures: result.failures,
+        slo: result.slo,
+        interrupted: result.interrupted,
+        charts: this.#report.charts(),
+      });
+      await Deno.writeTextFile(`${result.outputDir}/report.html`, html);
+    }
+    if (this.#wandb) {
+      const summary: Record<string, unknown> = { ...result.summary, ...result.requestSummary };
+      delete summary[SUMMARY_KEYS.dbPath];
+      if (result.slo) {
+        summary["SLO passed"] = result.slo.passed;
+        for (const g of result.slo.goals) summary[`SLO ${g.goal}`] = g.passed;
+      }
+      const code = result.interrupted ? 130 : result.slo && !result.slo.passed ? 3 : 0;
+      await this.#wandb.finish(summary, code);
+    }
+  }
+}
