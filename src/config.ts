@@ -7,8 +7,8 @@
  */
 import { UsageError } from "./errors.ts";
 import { parseSlo } from "./slo/goals.ts";
-import { TRANSPORT_CHOICES, type TransportChoice } from "./transport/create.ts";
 import { parseExtraArgs } from "./load/template.ts";
+import { TRANSPORT_CHOICES, type TransportChoice } from "./transport/create.ts";
 
 /** Every setting of one benchmark run. Names follow `evalscope perf` flags in camelCase. */
 export interface PerfConfig {
@@ -39,6 +39,10 @@ export interface PerfConfig {
   workers?: number;
   /** A PEM file of CA certificates to trust besides the default roots (https). */
   caCert?: string;
+  /** Longest time for a whole request, send to last byte, in seconds (unset: no limit). */
+  totalTimeout?: number;
+  /** Skip the one test request that checks the endpoint before the run. */
+  noTestConnection: boolean;
   /** Total requests; unset = one pass over the dataset (or 1 with `prompt`). */
   number?: number;
   /** Requests kept in flight (closed loop), or the cap on in-flight requests with `rate`. */
@@ -115,6 +119,7 @@ export const DEFAULTS: Readonly<Omit<PerfConfig, "model">> = Object.freeze({
   readTimeout: 120,
   headers: {},
   transport: "auto",
+  noTestConnection: false,
   parallel: 1,
   rate: -1,
   logEveryNQuery: 10,
@@ -145,6 +150,8 @@ const KEYS: ReadonlySet<string> = new Set<keyof PerfConfig>([
   "transport",
   "workers",
   "caCert",
+  "totalTimeout",
+  "noTestConnection",
   "number",
   "parallel",
   "rate",
@@ -259,6 +266,7 @@ function validate(cfg: PerfConfig): void {
   int(cfg, "seed", Number.MIN_SAFE_INTEGER, true);
   int(cfg, "maxPromptLength", 0);
   int(cfg, "minPromptLength", 0);
+  int(cfg, "prefixLength", 0);
   int(cfg, "workers", 0, true);
   if (!TRANSPORT_CHOICES.includes(cfg.transport)) {
     fail("transport", `expected one of ${TRANSPORT_CHOICES.join(", ")}, got '${cfg.transport}'`);
@@ -266,10 +274,18 @@ function validate(cfg: PerfConfig): void {
   if (cfg.caCert !== undefined && (typeof cfg.caCert !== "string" || cfg.caCert === "")) {
     fail("caCert", "expected a file path");
   }
-  int(cfg, "prefixLength", 0);
   for (const k of ["connectTimeout", "readTimeout"] as const) {
     num(cfg, k, false);
     if (cfg[k] <= 0) fail(k, `must be greater than 0, got ${cfg[k]}`);
+  }
+  if (cfg.totalTimeout !== undefined) {
+    num(cfg, "totalTimeout", false);
+    if (cfg.totalTimeout <= 0) {
+      fail("totalTimeout", `must be greater than 0, got ${cfg.totalTimeout}`);
+    }
+  }
+  if (typeof cfg.noTestConnection !== "boolean") {
+    fail("noTestConnection", `expected true or false, got ${cfg.noTestConnection}`);
   }
   num(cfg, "rate", false);
   if (cfg.rate !== -1 && !(cfg.rate > 0)) {

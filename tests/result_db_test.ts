@@ -120,6 +120,7 @@ Deno.test("result DB: failed requests are rows too, with status, reason and body
       "3",
       "--outputs-dir",
       tmp.path,
+      "--no-test-connection", // the start-up check would stop at the 404
     ]);
     assertEquals(r.code, 0, r.stderr);
     assert(r.stdout.includes("| Failed requests                              | 3"), r.stdout);

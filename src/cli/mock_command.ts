@@ -6,6 +6,7 @@
 import { parseStrict, strictCommand } from "./commander.ts";
 import { UsageError } from "../errors.ts";
 import { MOCK_DEFAULTS, type MockOptions, startMockServer } from "../mock/server.ts";
+import { FAULT_MODES, parseFault } from "../mock/faults.ts";
 import { MOCK_PROTOCOL_NAMES, MOCK_PROTOCOLS, type MockProtocolName } from "../mock/protocols.ts";
 
 function nonNegative(flag: string, s: string, integer: boolean): number {
@@ -32,6 +33,12 @@ export function parseMockArgs(args: string[]): MockOptions {
     .option("--no-usage", "never send usage")
     .option("--seed <n>", `seeds reply lengths and words [${d.seed}]`)
     .option("--protocol <name>", `wire protocol: ${MOCK_PROTOCOL_NAMES.join(", ")} [openai]`)
+    .option(
+      "--fault <mode=amount...>",
+      `inject faults: a rate in (0, 1) or a count of requests; modes: ${FAULT_MODES.join(", ")}`,
+    )
+    .option("--stall-ms <ms>", "how long stall faults last [3600000]")
+    .option("--slow-ms <ms>", "delay of the slow-headers fault [1000]")
     .option(
       "--stamp-times",
       "add mock_received_ms and mock_sent_ms (epoch ms) to every chunk: timing ground truth",
@@ -77,6 +84,20 @@ export function parseMockArgs(args: string[]): MockOptions {
       );
     }
     opts.protocol = o.protocol as MockProtocolName;
+  }
+  if (o.fault !== undefined) {
+    const faults = (o.fault as string[]).map((f) => {
+      try {
+        return parseFault(f);
+      } catch (e) {
+        throw new UsageError(`--fault: ${(e as Error).message}`);
+      }
+    });
+    opts.faults = { faults, seed: opts.seed };
+    if (o.stallMs !== undefined) opts.faults.stallMs = nonNegative("--stall-ms", o.stallMs, false);
+    if (o.slowMs !== undefined) opts.faults.slowMs = nonNegative("--slow-ms", o.slowMs, false);
+  } else if (o.stallMs !== undefined || o.slowMs !== undefined) {
+    throw new UsageError("--stall-ms and --slow-ms need --fault");
   }
   return opts;
 }

@@ -7,7 +7,7 @@
  */
 import { type Command, Option } from "commander";
 import { parseStrict, strictCommand } from "./commander.ts";
-import { DEFAULTS, type PerfConfig, type PerfConfigInput } from "../config.ts";
+import { camelKey, DEFAULTS, type PerfConfig, type PerfConfigInput } from "../config.ts";
 import { UsageError } from "../errors.ts";
 
 type Kind =
@@ -126,6 +126,20 @@ export const PERF_FLAGS: readonly FlagDef[] = [
     kind: "string",
     group: G.network,
     help: "PEM file of CA certificates to trust besides the default roots (https)",
+  },
+  {
+    key: "totalTimeout",
+    flags: "--total-timeout <s>",
+    kind: "number",
+    group: G.network,
+    help: "longest time for a whole request, seconds [no limit]",
+  },
+  {
+    key: "noTestConnection",
+    flags: "--no-test-connection",
+    kind: "bool",
+    group: G.network,
+    help: "skip the test request that checks the endpoint before the run",
   },
   {
     key: "number",
@@ -389,7 +403,11 @@ export function parsePerfArgs(args: string[]): ParsedPerfArgs {
   const config: Record<string, unknown> = {};
   const sweep: ParsedPerfArgs["sweep"] = {};
   for (const def of PERF_FLAGS) {
-    const raw = opts[def.key];
+    // Commander stores `--no-x` as `x: false` (and `x: true` when absent).
+    const negated = def.flags.startsWith("--no-");
+    const raw = negated
+      ? (opts[camelKey(def.flags.slice(5).split(" ")[0])] === false ? true : undefined)
+      : opts[def.key];
     if (raw === undefined) continue;
     const flag = flagOf(def);
     switch (def.kind) {

@@ -148,7 +148,13 @@ const SPLIT_AT = (() => {
   return SPLIT_EVENT.length >> 1;
 })();
 
-/** Rewrite a streamed body according to `mode`. Chunks from the mock are whole events. */
+/** The event before which mid-stream faults strike: after the role chunk and the first token. */
+const FAULT_AT_EVENT = 2;
+
+/**
+ * Rewrite a streamed body according to `mode`, event by event (whatever way the mock grouped its
+ * events into writes): the fault strikes before event {@link FAULT_AT_EVENT}, or on `[DONE]`.
+ */
 function faultyStream(
   body: ReadableStream<Uint8Array>,
   mode: FaultMode,
@@ -156,55 +162,65 @@ function faultyStream(
   signal: AbortSignal,
 ): ReadableStream<Uint8Array> {
   const reader = body.getReader();
-  let n = 0; // chunks forwarded
+  const decoder = new TextDecoder();
+  let n = 0; // events forwarded
+  let rest = ""; // text of an unfinished event
   let ended = false;
+  const finish = async (c: ReadableStreamDefaultController<Uint8Array>, error?: Error) => {
+    ended = true;
+    await reader.cancel().catch(() => {});
+    if (error) c.error(error);
+    else c.close();
+  };
   return new ReadableStream<Uint8Array>({
     async pull(c) {
       if (ended) return;
       const r = await reader.read();
       if (r.done) {
+        if (rest) c.enqueue(enc.encode(rest));
         ended = true;
         c.close();
         return;
       }
-      let chunk = r.value;
-      n++;
-      if (n === 2) {
-        switch (mode) {
-          case "stall-mid":
-            await pause(stallMs, signal);
-            break;
-          case "disconnect-mid":
-            ended = true;
-            await reader.cancel();
-            c.error(new Error("mock fault: disconnect"));
-            return;
-          case "malformed-json":
-            c.enqueue(enc.encode(MALFORMED_EVENT));
-            break;
-          case "error-event":
-            ended = true;
-            c.enqueue(enc.encode(ERROR_EVENT));
-            await reader.cancel();
-            c.close();
-            return;
-          case "big-event":
-            c.enqueue(enc.encode(BIG_EVENT));
-            break;
-          case "split-utf8":
-            c.enqueue(SPLIT_EVENT.slice(0, SPLIT_AT));
-            await pause(5, signal);
-            c.enqueue(SPLIT_EVENT.slice(SPLIT_AT));
-            break;
+      rest += decoder.decode(r.value, { stream: true });
+      let out = "";
+      let cut: number;
+      while (!ended && (cut = rest.indexOf("\n\n")) !== -1) {
+        const event = rest.slice(0, cut + 2);
+        rest = rest.slice(cut + 2);
+        if (mode === "no-done" && event.startsWith("data: [DONE]")) continue;
+        if (n === FAULT_AT_EVENT) {
+          switch (mode) {
+            case "stall-mid":
+              if (out) c.enqueue(enc.encode(out));
+              out = "";
+              await pause(stallMs, signal);
+              break;
+            case "disconnect-mid":
+              if (out) c.enqueue(enc.encode(out));
+              return await finish(c, new Error("mock fault: disconnect"));
+            case "malformed-json":
+              out += MALFORMED_EVENT;
+              break;
+            case "error-event":
+              c.enqueue(enc.encode(out + ERROR_EVENT));
+              return await finish(c);
+            case "big-event":
+              out += BIG_EVENT;
+              break;
+            case "split-utf8":
+              if (out) c.enqueue(enc.encode(out));
+              out = "";
+              c.enqueue(SPLIT_EVENT.slice(0, SPLIT_AT));
+              await pause(5, signal);
+              c.enqueue(SPLIT_EVENT.slice(SPLIT_AT));
+              break;
+          }
         }
+        out += event;
+        n++;
       }
-      if (mode === "no-done") {
-        const text = dec.decode(chunk);
-        if (text.includes("data: [DONE]")) {
-          chunk = enc.encode(text.replace(/data: \[DONE\]\r?\n\r?\n/, ""));
-        }
-      }
-      if (chunk.length > 0) c.enqueue(chunk);
+      if (out) c.enqueue(enc.encode(out));
     },
     cancel(reason) {
       return reader.cancel(reason);
@@ -212,11 +228,16 @@ function faultyStream(
   }, { highWaterMark: 0 });
 }
 
-/** Wrap a mock request handler so that requests to the completion routes get faults. */
+/**
+ * Wrap a mock request handler so that requests to the completion routes get faults.
+ * `answered` is called for each request the faults answer without calling the handler (so the
+ * server can count it).
+ */
 export function withFaults(
   handler: (req: Request) => Response | Promise<Response>,
   o: FaultOptions,
   picker: FaultPicker = new FaultPicker(o),
+  answered: () => void = () => {},
 ): (req: Request) => Promise<Response> {
   const stallMs = o.stallMs ?? 3_600_000;
   const slowMs = o.slowMs ?? 1000;
@@ -228,12 +249,15 @@ export function withFaults(
       case undefined:
         return await handler(req);
       case "http-500":
+        answered();
         await req.body?.cancel();
         return errorResponse(500, "mock fault: internal server error");
       case "http-429":
+        answered();
         await req.body?.cancel();
         return errorResponse(429, "mock fault: rate limited", { "retry-after": "1" });
       case "non-sse":
+        answered();
         await req.body?.cancel();
         return new Response("<html><body>502 Bad Gateway (mock fault)</body></html>", {
           headers: { "content-type": "text/html" },

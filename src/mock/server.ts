@@ -7,6 +7,8 @@
  * @module
  */
 import { sleepUntil } from "../util/sleep.ts";
+import { type FaultCounts, type FaultOptions, FaultPicker, withFaults } from "./faults.ts";
+import { PREFLIGHT_HEADER } from "../load/preflight.ts";
 import { mockTokenCount, planReply, type ReplyPlan } from "./generator.ts";
 import { Pacer } from "./pacer.ts";
 import { MOCK_PROTOCOLS, type MockProtocolName, serveProtocol } from "./protocols.ts";
@@ -43,6 +45,8 @@ export interface MockOptions {
   stampTimes?: boolean;
   /** PEM certificate chain and key: serve https instead of http. */
   tls?: { cert: string; key: string };
+  /** Faults to inject (see `faults.ts`). */
+  faults?: FaultOptions;
 }
 
 /** Defaults of `llmperf mock`. */
@@ -64,6 +68,8 @@ export interface MockServer {
   readonly port: number;
   /** Counters: requests received, streams open now. */
   readonly stats: { requests: number; openStreams: number };
+  /** Faults injected so far, by mode. */
+  readonly faults: FaultCounts;
   /** Stop listening and end open streams. */
   close(): Promise<void>;
 }
@@ -89,15 +95,24 @@ export function startMockServer(options: Partial<MockOptions> = {}): MockServer 
   const stats = { requests: 0, openStreams: 0 };
   const streams = new Set<ReadableStreamDefaultController<Uint8Array>>();
   const listen = { hostname: o.host, port: o.port, onListen: () => {} };
+  const picker = new FaultPicker(o.faults ?? { faults: [] });
   const server = Deno.serve(
     o.tls ? { ...listen, cert: o.tls.cert, key: o.tls.key } : listen,
-    (req) => handle(req, o, stats, streams),
+    o.faults
+      ? withFaults(
+        (req) => handle(req, o, stats, streams),
+        o.faults,
+        picker,
+        () => stats.requests++,
+      )
+      : (req) => handle(req, o, stats, streams),
   );
   const port = server.addr.port;
   return {
     url: `${o.tls ? "https" : "http"}://${o.host.includes(":") ? `[${o.host}]` : o.host}:${port}`,
     port,
     stats,
+    faults: picker.counts,
     async close() {
       for (const c of streams) {
         try {
@@ -143,7 +158,8 @@ async function handle(
   const completions = path === "/v1/completions" || path === "/completions";
   if (!chat && !completions) return errorBody(404, `no route ${req.method} ${path}`, "NotFound");
   if (req.method !== "POST") return errorBody(405, "use POST", "MethodNotAllowed");
-  stats.requests++;
+  // The client's start-up check is not part of the benchmark: left out of the counts.
+  if (!req.headers.has(PREFLIGHT_HEADER)) stats.requests++;
   let body: Body;
   try {
     body = await req.json();

@@ -8,6 +8,7 @@
  */
 import type { FailureKind, RequestRecord } from "../records/record.ts";
 import { EventRecorder, httpFailure, recordWholeBody } from "./record_body.ts";
+import { SseLimitError } from "./sse.ts";
 import type { PreparedRequest, Transport, TransportTimeouts } from "./types.ts";
 import { Watchdog, type Watched } from "./watchdog.ts";
 
@@ -128,12 +129,28 @@ async function readEvents(
 
 /** Turn a `fetch` rejection into a recorded failure. */
 export function classifyFetchError(e: unknown): { kind: FailureKind; message: string } {
-  const msg = e instanceof Error ? e.message : String(e);
-  const first = msg.split("\n")[0];
-  if (/connection refused|dns error|failed to lookup|name or service|tcp connect/i.test(msg)) {
-    return { kind: "connect", message: first };
+  // Deno's fetch says "fetch failed" and puts the reason in `cause`: read the whole chain.
+  const parts: string[] = [];
+  for (let x: unknown = e, depth = 0; x !== undefined && x !== null && depth < 5; depth++) {
+    parts.push(x instanceof Error ? x.message : String(x));
+    x = x instanceof Error ? x.cause : undefined;
   }
-  if (/certificate|tls|handshake/i.test(msg)) return { kind: "connect", message: first };
-  if (e instanceof SyntaxError) return { kind: "protocol", message: first };
-  return { kind: "network", message: first };
+  const msg = parts.join(": ");
+  // The most specific line: the innermost cause, without the request URL prefix.
+  const detail = (parts[parts.length - 1] ?? "").split("\n")[0]
+    .replace(/^error sending request for url \([^)]*\): /, "");
+  if (
+    /connection refused|dns error|failed to lookup|name or service|tcp connect|are blocked/i.test(
+      msg,
+    )
+  ) {
+    return { kind: "connect", message: detail };
+  }
+  if (/certificate|tls|handshake|invalid peer|unknownissuer/i.test(msg)) {
+    return { kind: "connect", message: detail };
+  }
+  if (e instanceof SyntaxError || e instanceof SseLimitError) {
+    return { kind: "protocol", message: detail };
+  }
+  return { kind: "network", message: detail };
 }
