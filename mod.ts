@@ -54,5 +54,9 @@ export { MOCK_PROTOCOL_NAMES, type MockProtocolName } from "./src/mock/protocols
 export type { SpeedRow } from "./src/report/speed_benchmark.ts";
 export type { FinishedRequest, ResultSink } from "./src/records/pipeline.ts";
 export type { Failure, FailureKind, RequestRecord } from "./src/records/record.ts";
+export type { ClientCheck } from "./src/workers/client_check.ts";
+export type { ThreadLoad } from "./src/workers/loop_monitor.ts";
+export type { LagSummary } from "./src/workers/lag_histogram.ts";
+export type { TransportChoice, TransportKind } from "./src/transport/create.ts";
 export { VERSION } from "./src/version.ts";
 export * from "./plugin.ts";

@@ -5,13 +5,19 @@
  *
  * @module
  */
-/// <reference lib="deno.worker" />
 import { errorMessage } from "../errors.ts";
 import { newRecord } from "../records/record.ts";
 import { createTransport } from "../transport/create.ts";
 import type { Transport } from "../transport/types.ts";
 import { LoopMonitor } from "./loop_monitor.ts";
 import { type FromWorker, joinPayloads, type MeasuredRecord, type ToWorker } from "./messages.ts";
+
+/** The worker's global scope, typed here (a `lib` directive would not be allowed on JSR). */
+const scope = self as unknown as {
+  onmessage: ((e: MessageEvent<ToWorker>) => void) | null;
+  postMessage(m: FromWorker): void;
+  close(): void;
+};
 
 let transport: Transport | undefined;
 let monitor: LoopMonitor | undefined;
@@ -21,7 +27,7 @@ let events = 0;
 const NO_BODY = {};
 
 function post(m: FromWorker): void {
-  self.postMessage(m);
+  scope.postMessage(m);
 }
 
 async function send(m: Extract<ToWorker, { t: "send" }>): Promise<void> {
@@ -54,7 +60,7 @@ async function send(m: Extract<ToWorker, { t: "send" }>): Promise<void> {
   post({ t: "done", id: m.id, rec: out });
 }
 
-self.onmessage = async (e: MessageEvent<ToWorker>) => {
+scope.onmessage = async (e: MessageEvent<ToWorker>) => {
   const m = e.data;
   try {
     switch (m.t) {
@@ -74,7 +80,7 @@ self.onmessage = async (e: MessageEvent<ToWorker>) => {
         await transport?.close();
         const load = { ...monitor!.stop(), requests, events };
         post({ t: "closed", load });
-        self.close();
+        scope.close();
         break;
       }
     }

@@ -1,0 +1,157 @@
+/**
+ * Both transports fill the same record from the same response: payloads, status, success and
+ * failure kinds, over http and https, streamed or not; and `auto` chooses as documented.
+ */
+import { assert, assertEquals } from "./assert.ts";
+import { tempDir } from "./helpers/cli.ts";
+import { makeTestCerts } from "./helpers/tls.ts";
+import { startMockServer } from "../src/mock/server.ts";
+import { newRecord, type RequestRecord } from "../src/records/record.ts";
+import {
+  chooseTransport,
+  createTransport,
+  type TransportKind,
+  type TransportSpec,
+} from "../src/transport/create.ts";
+import { proxyFor } from "../src/transport/proxy.ts";
+
+const KINDS: TransportKind[] = ["socket", "fetch"];
+const TIMEOUTS = { connectMs: 10_000, readMs: 10_000, totalMs: Infinity };
+
+/** A record reduced to what must not depend on the transport. */
+function comparable(rec: RequestRecord) {
+  return {
+    status: rec.status,
+    success: rec.success,
+    failure: rec.failure?.kind,
+    chunks: rec.chunkTimes.length,
+    headers: rec.headersAt !== undefined,
+    // The mock numbers its replies and stamps them with the second: both differ per request.
+    payloads: rec.payloads.map((p) =>
+      p.replace(/"id":"mock-\d+"/, "").replace(/"created":\d+/, "")
+    ),
+  };
+}
+
+async function sendAll(spec: TransportSpec, base: string) {
+  const t = createTransport(spec);
+  const out: Record<string, ReturnType<typeof comparable>> = {};
+  const cases: Array<[string, string, Record<string, unknown>, boolean]> = [
+    [
+      "stream",
+      "/v1/chat/completions",
+      { stream: true, stream_options: { include_usage: true } },
+      true,
+    ],
+    ["whole", "/v1/chat/completions", {}, false],
+    ["completions", "/v1/completions", { stream: true }, true],
+    ["404", "/nope", { stream: true }, true],
+    ["400", "/v1/chat/completions", { messages: "not a list" }, false],
+  ];
+  try {
+    for (const [name, path, extra, stream] of cases) {
+      const rec = newRecord(0, {}, stream);
+      const body = {
+        model: "m",
+        messages: [{ role: "user", content: "héllo 模型" }],
+        prompt: "p",
+        ...extra,
+      };
+      await t.send(
+        {
+          url: base + path,
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify(body),
+          stream,
+        },
+        rec,
+      );
+      assert(rec.end >= rec.start, `${spec.kind} ${name}: end before start`);
+      out[name] = comparable(rec);
+    }
+  } finally {
+    await t.close();
+  }
+  return out;
+}
+
+Deno.test("transports: socket and fetch record the same responses over http", async () => {
+  const mock = startMockServer({ port: 0, ttftMs: 2, itlMs: 1, outputTokens: 5 });
+  try {
+    const [socket, fetch] = await Promise.all(
+      KINDS.map((kind) => sendAll({ kind, timeouts: TIMEOUTS }, mock.url)),
+    );
+    assertEquals(socket, fetch);
+    assertEquals(socket.stream.payloads.length, 7); // role, 5 tokens, usage
+    assertEquals(socket.whole.chunks, 1);
+    assertEquals([socket["404"].status, socket["404"].failure], [404, "http"]);
+    assertEquals([socket["400"].status, socket["400"].failure], [400, "http"]);
+  } finally {
+    await mock.close();
+  }
+});
+
+Deno.test("transports: the same over https with a given CA", async () => {
+  await using dir = await tempDir();
+  const certs = await makeTestCerts(dir.path);
+  const mock = startMockServer({
+    port: 0,
+    ttftMs: 2,
+    itlMs: 1,
+    outputTokens: 5,
+    tls: { cert: certs.cert, key: certs.key },
+  });
+  try {
+    const [socket, fetch] = await Promise.all(
+      KINDS.map((kind) => sendAll({ kind, timeouts: TIMEOUTS, caCerts: [certs.ca] }, mock.url)),
+    );
+    assertEquals(socket, fetch);
+    assert(socket.stream.success);
+  } finally {
+    await mock.close();
+  }
+});
+
+Deno.test("transports: a refused connection is a connect failure for both", async () => {
+  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const url = `http://127.0.0.1:${(l.addr as Deno.NetAddr).port}/v1/chat/completions`;
+  l.close();
+  for (const kind of KINDS) {
+    const t = createTransport({ kind, timeouts: TIMEOUTS });
+    const rec = newRecord(0, {}, true);
+    await t.send({ url, headers: {}, body: "{}", stream: true }, rec);
+    await t.close();
+    assertEquals([rec.success, rec.status, rec.failure?.kind], [false, 0, "connect"], kind);
+  }
+});
+
+Deno.test("transports: auto is socket unless the environment sets a proxy for the URL", () => {
+  const env = (vars: Record<string, string>) => (name: string) => vars[name];
+  const none = env({});
+  assertEquals(chooseTransport("auto", "http://h:1/v1", none), { kind: "socket" });
+  assertEquals(chooseTransport("auto", "https://h/v1", none), { kind: "socket" });
+  assertEquals(chooseTransport("fetch", "http://h/v1", none), { kind: "fetch" });
+  const proxied = env({
+    HTTPS_PROXY: "http://proxy:3128",
+    no_proxy: "localhost,.internal,10.0.0.1:8000",
+  });
+  assertEquals(chooseTransport("auto", "https://api.example.com/v1", proxied).kind, "fetch");
+  assertEquals(chooseTransport("auto", "http://api.example.com/v1", proxied).kind, "socket"); // http
+  assertEquals(chooseTransport("auto", "https://gpu.internal/v1", proxied).kind, "socket");
+  assertEquals(chooseTransport("auto", "https://localhost/v1", proxied).kind, "socket");
+  assertEquals(chooseTransport("auto", "https://10.0.0.1:8000/v1", proxied).kind, "socket");
+  assertEquals(chooseTransport("auto", "https://10.0.0.1:9000/v1", proxied).kind, "fetch");
+  const forced = chooseTransport("socket", "https://api.example.com/v1", proxied);
+  assertEquals(forced.kind, "socket");
+  assert(forced.note?.includes("proxy"));
+  assertEquals(proxyFor("http://x/", env({ all_proxy: "socks5://p:1" })), "socks5://p:1");
+  assertEquals(proxyFor("http://x/", env({ HTTP_PROXY: "http://p:1", NO_PROXY: "*" })), undefined);
+  assertEquals(
+    proxyFor("http://sub.x.org/", env({ HTTP_PROXY: "http://p", NO_PROXY: "x.org" })),
+    undefined,
+  );
+  assertEquals(
+    proxyFor("http://notx.org/", env({ HTTP_PROXY: "http://p", NO_PROXY: "x.org" })),
+    "http://p",
+  );
+});
