@@ -53,14 +53,16 @@ function checkTruth(s: Summary, n: number, stream: boolean) {
   assertEquals(s["Average output tokens per request"], TOKENS);
   assertEquals(s["Average input tokens per request"], mockTokenCount(PROMPT));
   assertEquals(s["Token counts from"], "usage");
-  // Latency: the mock's exact schedule plus client and scheduling overhead (at most 40 ms here).
+  // Latency: the mock's exact schedule plus client and scheduling overhead. The bound above is
+  // loose (a loaded 2-core CI machine runs other tests beside this one); what it catches is a
+  // wrong definition — seconds vs milliseconds, a missing TTFT, an off-by-one token.
   const avgLatency = s["Average latency"] as number;
   assert(avgLatency >= latency - 0.002, `latency ${avgLatency} below the mock's ${latency}`);
-  assertAlmostEquals(avgLatency, latency + 0.02, 0.025, "average latency");
+  assert(avgLatency < latency + 0.15, `latency ${avgLatency} far above the mock's ${latency}`);
   if (stream) {
     const ttft = s["Mean TTFT (ms)"] as number;
     assert(ttft >= TTFT_MS - 2, `TTFT ${ttft} below the mock's ${TTFT_MS}`);
-    assertAlmostEquals(ttft, TTFT_MS + 15, 20, "mean TTFT");
+    assert(ttft < TTFT_MS + 100, `TTFT ${ttft} far above the mock's ${TTFT_MS}`);
     assertAlmostEquals(
       s["Average time to first token"] as number,
       ttft / 1000,
@@ -68,8 +70,8 @@ function checkTruth(s: Summary, n: number, stream: boolean) {
       "legacy TTFT",
     );
     // TPOT = (latency − TTFT) / (tokens − 1) = ITL exactly, for the mock.
-    assertAlmostEquals(s["Mean TPOT (ms)"] as number, ITL_MS, 3, "mean TPOT");
-    assertAlmostEquals(s["Mean ITL (ms)"] as number, ITL_MS, 3, "mean ITL");
+    assertAlmostEquals(s["Mean TPOT (ms)"] as number, ITL_MS, 8, "mean TPOT");
+    assertAlmostEquals(s["Mean ITL (ms)"] as number, ITL_MS, 8, "mean ITL");
     // evalscope's packages: role chunk + 12 token chunks + usage chunk = 14 chunks → 12 packages.
     assertEquals(s["Average package per request"], TOKENS);
   }
