@@ -52,7 +52,6 @@ export interface FaultOptions {
 export type FaultCounts = Partial<Record<FaultMode, number>>;
 
 const enc = new TextEncoder();
-const dec = new TextDecoder();
 
 /** Parse `mode=amount` (as the `--fault` flag takes it). Throws an Error naming the problem. */
 export function parseFault(text: string): FaultSpec {

@@ -7,7 +7,6 @@
  *
  * @module
  */
-/// <reference lib="deno.worker" />
 import { DatabaseSync } from "node:sqlite";
 import { pickleBase64 } from "./pickle.ts";
 import { CREATE_RESULT, CREATE_RUN, type ResultRow, type RunRow } from "./schema.ts";
@@ -30,8 +29,14 @@ let insert: ReturnType<DatabaseSync["prepare"]> | undefined;
 let written = 0;
 let failed: string | undefined;
 
+/** The worker's global scope, typed without a `deno.worker` lib directive (JSR refuses those). */
+const scope = self as unknown as {
+  postMessage(m: DbWorkerOut): void;
+  onmessage: ((ev: MessageEvent<DbWorkerIn>) => void) | null;
+};
+
 function post(m: DbWorkerOut): void {
-  self.postMessage(m);
+  scope.postMessage(m);
 }
 
 function writeRows(rows: ResultRow[]): void {
@@ -72,7 +77,7 @@ function writeRows(rows: ResultRow[]): void {
   }
 }
 
-self.onmessage = (ev: MessageEvent<DbWorkerIn>) => {
+scope.onmessage = (ev: MessageEvent<DbWorkerIn>) => {
   const m = ev.data;
   try {
     if (m.type === "open") {
