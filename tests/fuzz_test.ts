@@ -1,6 +1,7 @@
 /**
- * Property tests with random input: the SSE parser (random splits, random bytes, huge lines) and
- * the flag parser (random argument lists) never crash, never hang, and keep memory bounded.
+ * Property tests with random input: the SSE parser (random splits, random bytes, huge lines), the
+ * socket transport's HTTP/1.1 parsing (random chunked bodies and splits, random bytes) and the flag
+ * parser (random argument lists) never crash, never hang, and keep memory bounded.
  * Seeded, so a failure reproduces.
  */
 import { assert, assertEquals } from "./assert.ts";
@@ -10,6 +11,11 @@ import { UsageError } from "../src/errors.ts";
 import { resolveConfig } from "../src/config.ts";
 import { HelpShown } from "../src/cli/commander.ts";
 import { seededRandom } from "../src/util/rng.ts";
+import {
+  ChunkedDecoder,
+  parseResponseHead,
+  ProtocolError,
+} from "../src/transport/http1_response.ts";
 
 const rnd = seededRandom(20261129);
 const int = (n: number) => Math.floor(rnd() * n);
@@ -132,6 +138,79 @@ Deno.test("fuzz: random argument lists give a valid config or one UsageError lin
       assert(e instanceof UsageError, `args ${JSON.stringify(args)} threw ${e}`);
       assert(!e.message.includes("\n"), `multi-line message for ${JSON.stringify(args)}`);
       assert(e.message.length > 0 && e.message.length < 500);
+    }
+  }
+});
+
+Deno.test("fuzz: the socket transport's chunked decoder, random bodies at random splits", () => {
+  for (let round = 0; round < 300; round++) {
+    // A random body, chunked at random sizes (hex in random case, sometimes with extensions).
+    const body = Uint8Array.from({ length: int(3000) }, () => int(256));
+    let wire: number[] = [];
+    for (let i = 0; i < body.length;) {
+      const n = Math.min(body.length - i, 1 + int(700));
+      let hex = n.toString(16);
+      if (rnd() < 0.5) hex = hex.toUpperCase();
+      const ext = rnd() < 0.2 ? ";x=1" : "";
+      wire.push(
+        ...new TextEncoder().encode(`${hex}${ext}\r\n`),
+        ...body.subarray(i, i + n),
+        13,
+        10,
+      );
+      i += n;
+    }
+    wire = [...wire, ...new TextEncoder().encode("0\r\n\r\n")];
+    const buf = Uint8Array.from(wire);
+    const d = new ChunkedDecoder();
+    const out: number[] = [];
+    let pos = 0;
+    while (pos < buf.length && !d.done) {
+      const end = Math.min(buf.length, pos + 1 + int(500));
+      const w = d.decode(buf, pos, end);
+      out.push(...buf.subarray(pos, w));
+      pos = end;
+    }
+    assert(d.done, `round ${round}: not done`);
+    assertEquals(out.length, body.length, `round ${round}: length`);
+    assert(out.every((b, i) => b === body[i]), `round ${round}: content`);
+  }
+});
+
+Deno.test("fuzz: random bytes into the HTTP/1.1 head parser and chunked decoder: ok or ProtocolError", () => {
+  const pieces = [
+    "HTTP/1.1 200 OK\r\n",
+    "HTTP/1.0 ",
+    "Content-Length: ",
+    "Transfer-Encoding: chunked\r\n",
+    "\r\n",
+    "\n",
+    ": ",
+    "5",
+    "ff",
+    " ",
+    "\t",
+  ];
+  for (let round = 0; round < 2000; round++) {
+    let text = "";
+    for (let k = int(12); k >= 0; k--) {
+      text += rnd() < 0.7 ? pieces[int(pieces.length)] : String.fromCharCode(int(256));
+    }
+    const buf = Uint8Array.from([...text].map((c) => c.charCodeAt(0) & 255));
+    try {
+      parseResponseHead(buf, 0, buf.length);
+    } catch (e) {
+      assert(e instanceof ProtocolError, `head: ${JSON.stringify(text)} threw ${e}`);
+    }
+    try {
+      const d = new ChunkedDecoder();
+      for (let pos = 0; pos < buf.length && !d.done;) {
+        const end = Math.min(buf.length, pos + 1 + int(8));
+        d.decode(buf, pos, end);
+        pos = end;
+      }
+    } catch (e) {
+      assert(e instanceof ProtocolError, `chunked: ${JSON.stringify(text)} threw ${e}`);
     }
   }
 });
