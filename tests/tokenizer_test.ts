@@ -8,7 +8,7 @@ import { assert, assertEquals, assertRejects } from "./assert.ts";
 import { fixtureTokenizerDir } from "./helpers/tokenizer_fixtures.ts";
 import { tempDir } from "./helpers/cli.ts";
 import { loadTokenizer } from "../src/tokenizer/load.ts";
-import { countCompletion, countPrompt, promptOf } from "../src/tokenizer/count.ts";
+import { countCompletion, countPrompt, promptCounter, promptOf } from "../src/tokenizer/count.ts";
 import { InlineCounter, WorkerCounter } from "../src/tokenizer/counter.ts";
 import { countTokens, fillCounts, wantsTokenizer } from "../src/tokenizer/fill_counts.ts";
 import { UsageError } from "../src/errors.ts";
@@ -125,6 +125,17 @@ Deno.test("tokenizer: prompt and completion counts", () => {
   assertEquals(countPrompt(qwenChat, { prompt: "Hello world" }), 2); // completions: no template
   assertEquals(countPrompt(qwen, { none: true }), 0);
   assertEquals(countCompletion(qwen, ["Hello world", "Hello", ""]), 3);
+});
+
+Deno.test("tokenizer: prompt counts are remembered, and the memory is bounded", () => {
+  const count = promptCounter(qwenChat, 2);
+  const hi = { messages: [{ role: "user", content: "Hi" }] };
+  assertEquals(count(hi), 9);
+  assertEquals(count({ messages: [{ role: "user", content: "Hi" }] }), 9);
+  assertEquals(count({ prompt: "Hi" }), 1); // same text, but a plain prompt: no template
+  assertEquals(count({ prompt: "Hello world" }), 2); // a third prompt: the memory starts over
+  assertEquals(count(hi), 9);
+  assertEquals(count({ none: true }), 0);
 });
 
 Deno.test("tokenizer: usage wins; the tokenizer replaces chunk counts", async () => {

@@ -53,3 +53,26 @@ export function countCompletion(tok: HfTokenizer, texts: string[]): number {
   for (const t of texts) if (t) n += tok.encode(t).length;
   return n;
 }
+
+/**
+ * {@link countPrompt} with a memory of recent prompts: a run with `--prompt`, or one that cycles
+ * through a dataset, sends the same prompts again and again, and the prompt is most of the cost.
+ * Keeps at most `size` prompts (forgets them all when full: cheap, and runs repeat few prompts or
+ * many).
+ */
+export function promptCounter(tok: HfTokenizer, size = 4096): (spec: PromptSpec) => number {
+  const seen = new Map<string, number>();
+  return (spec) => {
+    const key = "messages" in spec
+      ? JSON.stringify(spec.messages)
+      : "prompt" in spec
+      ? spec.prompt
+      : "";
+    const hit = seen.get(key);
+    if (hit !== undefined) return hit;
+    const n = countPrompt(tok, spec);
+    if (seen.size >= size) seen.clear();
+    seen.set(key, n);
+    return n;
+  };
+}

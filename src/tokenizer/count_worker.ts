@@ -8,7 +8,7 @@
  * @module
  */
 /// <reference lib="deno.worker" />
-import { countCompletion, countPrompt, type PromptSpec } from "./count.ts";
+import { countCompletion, promptCounter, type PromptSpec } from "./count.ts";
 import type { HfTokenizer } from "./hf_tokenizer.ts";
 import { loadTokenizer } from "./load.ts";
 
@@ -32,6 +32,7 @@ export type CountWorkerOut =
   | { type: "error"; message: string };
 
 let tok: HfTokenizer | undefined;
+let countPrompt: ((spec: PromptSpec) => number) | undefined;
 
 function post(m: CountWorkerOut, transfer: Transferable[] = []): void {
   self.postMessage(m, transfer);
@@ -42,7 +43,7 @@ function count(id: number, items: CountItem[]): void {
   const counts = new Int32Array(items.length * 2).fill(-1);
   for (let i = 0; i < items.length; i++) {
     try {
-      counts[2 * i] = countPrompt(tok!, items[i].prompt);
+      counts[2 * i] = countPrompt!(items[i].prompt);
       counts[2 * i + 1] = countCompletion(tok!, items[i].texts);
     } catch {
       counts[2 * i] = counts[2 * i + 1] = -1;
@@ -56,6 +57,7 @@ self.onmessage = async (ev: MessageEvent<CountWorkerIn>) => {
   if (m.type === "init") {
     try {
       tok = await loadTokenizer(m.dir, { applyChatTemplate: m.applyChatTemplate });
+      countPrompt = promptCounter(tok);
       post({ type: "ready" });
     } catch (e) {
       post({ type: "error", message: (e as Error).message });

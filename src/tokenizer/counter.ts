@@ -7,7 +7,7 @@
  * @module
  */
 import type { RequestBody } from "../plugins/types.ts";
-import { countCompletion, countPrompt, promptOf } from "./count.ts";
+import { countCompletion, promptCounter, promptOf, type PromptSpec } from "./count.ts";
 import type { CountItem, CountWorkerIn, CountWorkerOut } from "./count_worker.ts";
 import type { HfTokenizer } from "./hf_tokenizer.ts";
 import { UsageError } from "../errors.ts";
@@ -43,12 +43,14 @@ export interface CounterStats {
 /** Counts on the calling thread. */
 export class InlineCounter implements TokenCounter {
   #tok: HfTokenizer;
+  #prompt: (spec: PromptSpec) => number;
   /** Counting cost so far. */
   readonly stats: CounterStats = { requests: 0, micros: 0 };
 
   /** @param tok a loaded tokenizer */
   constructor(tok: HfTokenizer) {
     this.#tok = tok;
+    this.#prompt = promptCounter(tok);
   }
 
   /** See {@link TokenCounter.count}. */
@@ -56,7 +58,7 @@ export class InlineCounter implements TokenCounter {
     const t0 = performance.now();
     try {
       return Promise.resolve({
-        promptTokens: countPrompt(this.#tok, promptOf(body)),
+        promptTokens: this.#prompt(promptOf(body)),
         completionTokens: countCompletion(this.#tok, texts),
       });
     } catch {
