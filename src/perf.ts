@@ -5,42 +5,21 @@
  *
  * @module
  */
-import {
-  type PerfConfig,
-  type PerfConfigInput,
-  resolveConfig,
-  toSnakeCase,
-} from "./config.ts";
+import { type PerfConfig, type PerfConfigInput, resolveConfig, toSnakeCase } from "./config.ts";
 import { UsageError } from "./errors.ts";
 import { type Logger, stderrLogger } from "./log.ts";
 import { type Job, type PromptSource, RequestSource } from "./load/requests.ts";
 import { runLoad } from "./load/runner.ts";
-import {
-  applyTemplateStream,
-  bodyBuilder,
-  loadQueryTemplate,
-} from "./load/template.ts";
+import { applyTemplateStream, bodyBuilder, loadQueryTemplate } from "./load/template.ts";
 import { givenKeys } from "./config.ts";
-import {
-  isSpeedBenchmark,
-  SpeedBenchmarkSink,
-  type SpeedRow,
-} from "./report/speed_benchmark.ts";
-import {
-  MetricsCollector,
-  type PercentileRow,
-  type Summary,
-} from "./metrics/collector.ts";
+import { isSpeedBenchmark, SpeedBenchmarkSink, type SpeedRow } from "./report/speed_benchmark.ts";
+import { MetricsCollector, type PercentileRow, type Summary } from "./metrics/collector.ts";
 import { loadApiPlugin, loadDatasetPlugin } from "./plugins/loader.ts";
 import type { Message, PluginParams } from "./plugins/types.ts";
 import { newRecord } from "./records/record.ts";
 import { WorkerCounter } from "./tokenizer/counter.ts";
 import { loadTokenizer } from "./tokenizer/load.ts";
-import {
-  type FinishedRequest,
-  ResultPipeline,
-  type ResultSink,
-} from "./records/pipeline.ts";
+import { type FinishedRequest, ResultPipeline, type ResultSink } from "./records/pipeline.ts";
 import { redactConfig } from "./redact.ts";
 import { createRunDir, defaultRunName, writeJson } from "./report/files.ts";
 import { type OutputOptions, RunOutputs } from "./report/run_outputs.ts";
@@ -48,14 +27,10 @@ import type { SloReport } from "./slo/evaluate.ts";
 import { configSecrets, debugSink } from "./report/debug.ts";
 import { ResultDb } from "./store/result_db.ts";
 import { DB_FILE, runRow } from "./store/run_meta.ts";
+import { createTransport } from "./transport/create.ts";
 import type { ClientCheck } from "./workers/client_check.ts";
 import { startClient, transportSpec } from "./workers/client.ts";
-import { createTransport } from "./transport/create.ts";
-import type {
-  PreparedRequest,
-  Transport,
-  TransportTimeouts,
-} from "./transport/types.ts";
+import type { PreparedRequest, Transport, TransportTimeouts } from "./transport/types.ts";
 import { checkEndpoint } from "./load/preflight.ts";
 
 /** Options of a run that are not benchmark settings. */
@@ -88,15 +63,15 @@ export interface PerfResult {
   failures: Record<string, number>;
   /** Whether the run was interrupted before it dispatched everything. */
   interrupted: boolean;
+  /** The `speed_benchmark` dataset's per-prompt-length speeds (that dataset only). */
+  speedBenchmark?: SpeedRow[];
+  /** The `--slo` check: each goal's outcome and goodput (only with `slo`). */
+  slo?: SloReport;
   /**
    * The client's self-check: transport, workers, each thread's event-loop lag and CPU use, and
    * whether the client could have added more than 1 ms to its timings (`saturated`, `warning`).
    */
   client: ClientCheck;
-  /** The `speed_benchmark` dataset's per-prompt-length speeds (that dataset only). */
-  speedBenchmark?: SpeedRow[];
-  /** The `--slo` check: each goal's outcome and goodput (only with `slo`). */
-  slo?: SloReport;
 }
 
 /** Read `--prompt`: the text itself, or a file's content for `@path`. */
@@ -106,24 +81,15 @@ export async function loadPrompt(prompt: string): Promise<string> {
   try {
     return await Deno.readTextFile(path);
   } catch (e) {
-    throw new UsageError(
-      `--prompt '@${path}': cannot read the file (${(e as Error).message})`,
-    );
+    throw new UsageError(`--prompt '@${path}': cannot read the file (${(e as Error).message})`);
   }
 }
 
 async function promptSource(cfg: PluginParams): Promise<PromptSource> {
   if (cfg.prompt !== undefined) {
-    return {
-      kind: "prompt",
-      messages: [{ role: "user", content: await loadPrompt(cfg.prompt) }],
-    };
+    return { kind: "prompt", messages: [{ role: "user", content: await loadPrompt(cfg.prompt) }] };
   }
-  return {
-    kind: "dataset",
-    name: cfg.dataset,
-    plugin: await loadDatasetPlugin(cfg.dataset, cfg),
-  };
+  return { kind: "dataset", name: cfg.dataset, plugin: await loadDatasetPlugin(cfg.dataset, cfg) };
 }
 
 /** The first job made small for the start-up check: the same request, one output token. */
@@ -173,57 +139,30 @@ export async function runPerfBenchmark(
   // params.tokenizer; a second copy counts tokens in a worker (below).
   const tokenizer = cfg.tokenizerPath === undefined
     ? undefined
-    : await loadTokenizer(cfg.tokenizerPath, {
-      applyChatTemplate: cfg.applyChatTemplate,
-    });
+    : await loadTokenizer(cfg.tokenizerPath, { applyChatTemplate: cfg.applyChatTemplate });
   const params: PluginParams = tokenizer ? { ...cfg, tokenizer } : cfg;
   const api = await loadApiPlugin(cfg.api, params);
   const measure = tokenizer && ((m: Message[]) => tokenizer.promptLength(m));
-  const source = new RequestSource(
-    params,
-    api,
-    await promptSource(params),
-    log,
-    measure,
-  );
-  source.bodyBuilder = bodyBuilder(api, {
-    template,
-    extraArgs: cfg.extraArgs,
-    given,
-  });
+  const source = new RequestSource(params, api, await promptSource(params), log, measure);
+  source.bodyBuilder = bodyBuilder(api, { template, extraArgs: cfg.extraArgs, given });
   // Pull the first request now, so dataset errors come before anything is sent.
   const first = await source.next();
-  if (first === undefined) {
-    throw new UsageError(`--dataset '${cfg.dataset}': no prompts`);
-  }
+  if (first === undefined) throw new UsageError(`--dataset '${cfg.dataset}': no prompts`);
 
   const timeouts: TransportTimeouts = {
     connectMs: cfg.connectTimeout * 1000,
     readMs: cfg.readTimeout * 1000,
-    totalMs: cfg.totalTimeout !== undefined
-      ? cfg.totalTimeout * 1000
-      : Infinity,
+    totalMs: cfg.totalTimeout !== undefined ? cfg.totalTimeout * 1000 : Infinity,
   };
   const spec = await transportSpec(cfg, timeouts, log);
   const newTransport = (t: TransportTimeouts): Transport =>
     createTransport({ ...spec, timeouts: t });
   if (!cfg.noTestConnection) {
     const limitMs = cfg.connectTimeout * 1000;
-    const probe = newTransport({
-      connectMs: limitMs,
-      readMs: limitMs,
-      totalMs: limitMs,
-    });
+    const probe = newTransport({ connectMs: limitMs, readMs: limitMs, totalMs: limitMs });
     try {
-      log(
-        `checking the endpoint ${cfg.url} with one small request (skip: --no-test-connection)`,
-      );
-      await checkEndpoint(
-        probe,
-        testRequest(first),
-        cfg.connectTimeout,
-        options.signal,
-      );
+      log(`checking the endpoint ${cfg.url} with one small request (skip: --no-test-connection)`);
+      await checkEndpoint(probe, testRequest(first), cfg.connectTimeout, options.signal);
     } finally {
       await probe.close();
     }
@@ -250,22 +189,16 @@ export async function runPerfBenchmark(
     log,
     defaultLogger: options.log === undefined,
   });
-  const speed = isSpeedBenchmark(cfg.dataset)
-    ? new SpeedBenchmarkSink()
-    : undefined;
+  const speed = isSpeedBenchmark(cfg.dataset) ? new SpeedBenchmarkSink() : undefined;
   const sinks: ResultSink[] = [
-    {
-      write: (batch: FinishedRequest[]) =>
-        batch.forEach((f) => collector.add(f.metrics)),
-    },
+    { write: (batch: FinishedRequest[]) => batch.forEach((f) => collector.add(f.metrics)) },
     ...outputs.sinks,
     ...(speed ? [speed] : []),
     ...(db ? [db] : []),
     ...(cfg.debug ? [debugSink(outputs.log, configSecrets(cfg))] : []),
     ...(options.sinks ?? []),
   ];
-  const counter = tokenizer &&
-    await WorkerCounter.start(tokenizer.dir, cfg.applyChatTemplate);
+  const counter = tokenizer && await WorkerCounter.start(tokenizer.dir, cfg.applyChatTemplate);
   const pipeline = new ResultPipeline(api, sinks, { tokens: counter });
   const client = await startClient(spec, {
     workers: cfg.workers,
@@ -311,9 +244,11 @@ export async function runPerfBenchmark(
     });
   } finally {
     check = await client.close();
+    // The run row keeps the client's self-check (event-loop lag, CPU, saturation).
     db?.setEnd({
       endedAt: Date.now() / 1000,
       interrupted: signal?.aborted ?? false,
+      client: check,
     });
     try {
       await pipeline.close();
@@ -348,16 +283,8 @@ export async function runPerfBenchmark(
 
 /** Write `benchmark_summary.json` and `benchmark_percentile.json` into the run folder. */
 export async function writeResultFiles(r: PerfResult): Promise<void> {
-  await writeJson(`${r.outputDir}/benchmark_summary.json`, {
-    ...r.summary,
-    ...r.requestSummary,
-  });
-  const rows = r.requestPercentiles.map((row, i) => ({
-    ...r.percentiles[i],
-    ...row,
-  }));
+  await writeJson(`${r.outputDir}/benchmark_summary.json`, { ...r.summary, ...r.requestSummary });
+  const rows = r.requestPercentiles.map((row, i) => ({ ...r.percentiles[i], ...row }));
   await writeJson(`${r.outputDir}/benchmark_percentile.json`, rows);
-  if (r.speedBenchmark) {
-    await writeJson(`${r.outputDir}/speed_benchmark.json`, r.speedBenchmark);
-  }
+  if (r.speedBenchmark) await writeJson(`${r.outputDir}/speed_benchmark.json`, r.speedBenchmark);
 }
