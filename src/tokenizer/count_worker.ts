@@ -7,7 +7,6 @@
  *
  * @module
  */
-/// <reference lib="deno.worker" />
 import { countCompletion, promptCounter, type PromptSpec } from "./count.ts";
 import type { HfTokenizer } from "./hf_tokenizer.ts";
 import { loadTokenizer } from "./load.ts";
@@ -34,8 +33,14 @@ export type CountWorkerOut =
 let tok: HfTokenizer | undefined;
 let countPrompt: ((spec: PromptSpec) => number) | undefined;
 
+/** The worker's global scope, typed without a `deno.worker` lib directive (JSR refuses those). */
+const scope = self as unknown as {
+  postMessage(m: CountWorkerOut, transfer: Transferable[]): void;
+  onmessage: ((ev: MessageEvent<CountWorkerIn>) => void) | null;
+};
+
 function post(m: CountWorkerOut, transfer: Transferable[] = []): void {
-  self.postMessage(m, transfer);
+  scope.postMessage(m, transfer);
 }
 
 function count(id: number, items: CountItem[]): void {
@@ -52,7 +57,7 @@ function count(id: number, items: CountItem[]): void {
   post({ type: "counted", id, counts, micros: (performance.now() - t0) * 1000 }, [counts.buffer]);
 }
 
-self.onmessage = async (ev: MessageEvent<CountWorkerIn>) => {
+scope.onmessage = async (ev: MessageEvent<CountWorkerIn>) => {
   const m = ev.data;
   if (m.type === "init") {
     try {
