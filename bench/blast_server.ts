@@ -23,7 +23,12 @@ export function blastResponse(tokens: number): Uint8Array {
   for (let i = 0; i < tokens; i++) {
     event({
       ...base,
-      choices: [{ index: 0, delta: { content: ` w${i}` }, logprobs: null, finish_reason: null }],
+      choices: [{
+        index: 0,
+        delta: { content: ` w${i}` },
+        logprobs: null,
+        finish_reason: i === tokens - 1 ? "length" : null,
+      }],
     });
   }
   event({ ...base, choices: [], usage: { prompt_tokens: 8, completion_tokens: tokens } });

@@ -49,6 +49,24 @@ export interface ClientReport {
   truth: TruthReport;
   /** llmperf's self-check. */
   client: ClientCheck;
+  /** CPU seconds of each OS thread of the process over its life, user and system (Linux). */
+  threads: Array<{ name: string; user: number; sys: number }>;
+}
+
+/** User and system CPU seconds of every thread of this process, from `/proc/self/task`. */
+export function threadTimes(): Array<{ name: string; user: number; sys: number }> {
+  const out: Array<{ name: string; user: number; sys: number }> = [];
+  for (const e of Deno.readDirSync("/proc/self/task")) {
+    try {
+      const stat = Deno.readTextFileSync(`/proc/self/task/${e.name}/stat`);
+      const name = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
+      const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      const user = Number(f[11]) / 100;
+      const sys = Number(f[12]) / 100;
+      if (user + sys > 0) out.push({ name: `${name} ${e.name}`, user, sys });
+    } catch { /* the thread ended */ }
+  }
+  return out;
 }
 
 /** CPU seconds of this process so far (all threads), from `/proc/self/stat`. */
@@ -93,6 +111,7 @@ if (import.meta.main) {
     failures: result.failures,
     truth: report,
     client: result.client,
+    threads: threadTimes(),
   };
   await Deno.remove(outputs, { recursive: true }).catch(() => {});
   console.log(JSON.stringify(out));

@@ -7,14 +7,21 @@
  */
 import type { Target } from "./http1_request.ts";
 
-/** Bytes per connection read buffer: room for about a hundred SSE events per read. */
-export const READ_BUFFER_BYTES = 16 * 1024;
+/**
+ * Bytes of a new connection's read buffer. A paced stream's read holds one event (a few hundred
+ * bytes), so thousands of streams keep small buffers; a read that fills its buffer means events
+ * are queueing, and the buffer grows (×4 up to {@link MAX_READ_BUFFER_BYTES}) so that one read
+ * carries up to a few hundred events.
+ */
+export const READ_BUFFER_BYTES = 4 * 1024;
+/** The largest a connection's read buffer grows. */
+export const MAX_READ_BUFFER_BYTES = 64 * 1024;
 
 /** One open connection. */
 export interface Connection {
   /** The socket (a `Deno.TlsConn` for https). */
   conn: Deno.Conn;
-  /** Its read buffer (replaced by a larger one when a response head does not fit). */
+  /** Its read buffer (replaced by a larger one when reads fill it, or a head does not fit). */
   buf: Uint8Array;
   /** The origin it is connected to. */
   origin: string;

@@ -21,7 +21,7 @@
  */
 import type { FailureKind, RequestRecord } from "../records/record.ts";
 import { errorMessage } from "../errors.ts";
-import { type Connection, ConnectionPool } from "./conn_pool.ts";
+import { type Connection, ConnectionPool, MAX_READ_BUFFER_BYTES } from "./conn_pool.ts";
 import { encodeRequest, requestHead, type Target, targetOf } from "./http1_request.ts";
 import {
   ChunkedDecoder,
@@ -351,11 +351,15 @@ async function readBody(
   x: Exchange,
 ): Promise<boolean> {
   const conn = c.conn;
-  const buf = c.buf;
+  let buf = c.buf;
   let s = start;
   let e = filled;
   let t = x.last;
+  // Called once the bytes read so far are used up: a full buffer last time means more is queued.
   const more = async (): Promise<number | null> => {
+    if (e === buf.length && buf.length < MAX_READ_BUFFER_BYTES) {
+      c.buf = buf = new Uint8Array(Math.min(buf.length * 4, MAX_READ_BUFFER_BYTES));
+    }
     const n = await conn.read(buf);
     t = x.last = performance.now();
     return n;

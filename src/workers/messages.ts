@@ -34,8 +34,8 @@ export interface MeasuredRecord {
   start: number;
   /** See `RequestRecord.headersAt`. */
   headersAt?: number;
-  /** See `RequestRecord.chunkTimes`. */
-  chunkTimes: number[];
+  /** See `RequestRecord.chunkTimes` (a typed array crosses threads faster than a list). */
+  chunkTimes: Float64Array;
   /**
    * See `RequestRecord.payloads`: the list itself when it has at most one payload, else the
    * payloads joined by `\r` (an SSE payload never holds a CR), which crosses threads several

@@ -107,7 +107,7 @@ export class WorkerPool implements Transport {
     r.timeOrigin = m.timeOrigin;
     r.start = m.start;
     r.headersAt = m.headersAt;
-    r.chunkTimes = m.chunkTimes;
+    r.chunkTimes = Array.from(m.chunkTimes);
     r.payloads = splitPayloads(m.payloads);
     r.end = m.end;
     r.status = m.status;

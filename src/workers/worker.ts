@@ -50,7 +50,7 @@ async function send(m: Extract<ToWorker, { t: "send" }>): Promise<void> {
     timeOrigin: rec.timeOrigin,
     start: rec.start,
     headersAt: rec.headersAt,
-    chunkTimes: rec.chunkTimes,
+    chunkTimes: Float64Array.from(rec.chunkTimes),
     payloads: joinPayloads(rec.payloads),
     end: rec.end,
     status: rec.status,
