@@ -57,6 +57,7 @@ export {
   type TokenCounts,
 } from "./src/plugins/types.ts";
 export type { PromptTokenizer } from "./src/tokenizer/types.ts";
+export { tokenCounts } from "./src/plugins/counts.ts";
 export { type PluginSource, registerApi, registerDataset } from "./src/plugins/registry.ts";
 export { type HubFileOptions, modelscopeDatasetFile } from "./src/datasets/modelscope.ts";
 export {

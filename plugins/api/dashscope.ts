@@ -19,6 +19,7 @@ import {
   type PluginParams,
   type RequestBody,
   type TokenCounts,
+  tokenCounts,
 } from "../../plugin.ts";
 
 interface DashScopePayload {
@@ -86,20 +87,10 @@ export default class DashScopeApi extends ApiPlugin {
       if (p.usage) usage = p.usage;
       if (textOf(p).length > 0) contentChunks.push(i);
     });
-    if (usage) {
-      return {
-        promptTokens: usage.input_tokens ?? 0,
-        completionTokens: usage.output_tokens ?? 0,
-        source: "usage",
-        contentChunks,
-      };
-    }
-    return {
-      promptTokens: 0,
-      completionTokens: contentChunks.length,
-      source: "chunks",
+    return tokenCounts(
       contentChunks,
-    };
+      usage && { prompt: usage.input_tokens, completion: usage.output_tokens },
+    );
   }
 
   /** `{"code": "...", "message": "..."}` without an `output`. */

@@ -12,6 +12,7 @@ import {
   type PluginParams,
   type RequestBody,
   type TokenCounts,
+  tokenCounts,
 } from "../../plugin.ts";
 
 /** Whether a URL is a plain-completions endpoint rather than chat. */
@@ -90,20 +91,10 @@ export default class OpenAIApi extends ApiPlugin {
     if (streamed && !finished) {
       throw new Error("the stream ended before any choice finished (no finish_reason)");
     }
-    if (usage) {
-      return {
-        promptTokens: usage.prompt_tokens ?? 0,
-        completionTokens: usage.completion_tokens ?? 0,
-        source: "usage",
-        contentChunks,
-      };
-    }
-    return {
-      promptTokens: 0,
-      completionTokens: contentChunks.length,
-      source: "chunks",
+    return tokenCounts(
       contentChunks,
-    };
+      usage && { prompt: usage.prompt_tokens, completion: usage.completion_tokens },
+    );
   }
 
   /** An `{"error": ...}` object sent inside a 200 response. */

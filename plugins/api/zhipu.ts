@@ -16,6 +16,7 @@ import {
   type PluginParams,
   type RequestBody,
   type TokenCounts,
+  tokenCounts,
 } from "../../plugin.ts";
 
 interface ZhipuPayload {
@@ -66,20 +67,10 @@ export default class ZhipuApi extends ApiPlugin {
       if (p.usage) usage = p.usage;
       if ((p.choices ?? []).some((c) => choiceText(c).length > 0)) contentChunks.push(i);
     });
-    if (usage) {
-      return {
-        promptTokens: usage.prompt_tokens ?? 0,
-        completionTokens: usage.completion_tokens ?? 0,
-        source: "usage",
-        contentChunks,
-      };
-    }
-    return {
-      promptTokens: 0,
-      completionTokens: contentChunks.length,
-      source: "chunks",
+    return tokenCounts(
       contentChunks,
-    };
+      usage && { prompt: usage.prompt_tokens, completion: usage.completion_tokens },
+    );
   }
 
   /** An `{"error": ...}` payload. */
