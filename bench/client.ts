@@ -23,12 +23,16 @@ export interface ClientArgs {
   parallel: number;
   /** Requests in all. */
   number: number;
+  /** Poisson arrivals at this rate (requests/s), when set. */
+  rate?: number;
   /** `--transport`. */
   transport?: TransportChoice;
   /** `--workers`. */
   workers?: number;
   /** Write the result DB (as a user's run does). */
   db: boolean;
+  /** Requests that open their own connection (the first wave). */
+  firstWave: number;
   /** The server's timing, for the ground truth. */
   timing: Omit<MockTiming, "firstWave">;
 }
@@ -86,7 +90,7 @@ function statusMb(field: string): number {
 if (import.meta.main) {
   const args = JSON.parse(Deno.args[0]) as ClientArgs;
   const outputs = await Deno.makeTempDir({ prefix: "llmperf-bench-" });
-  const truth = new GroundTruth({ ...args.timing, firstWave: args.parallel });
+  const truth = new GroundTruth({ ...args.timing, firstWave: args.firstWave });
   const rssBeforeMb = statusMb("VmRSS");
   const cpu0 = processCpuSeconds();
   const result = await runPerfBenchmark({
@@ -95,6 +99,7 @@ if (import.meta.main) {
     prompt: "Tell me about load testing.",
     number: args.number,
     parallel: args.parallel,
+    rate: args.rate,
     stream: args.stream,
     transport: args.transport,
     workers: args.workers,

@@ -17,7 +17,7 @@
  */
 import { parseArgs } from "node:util";
 import type { ClientArgs, ClientReport } from "./client.ts";
-import { type Scenario, SCENARIOS } from "./scenarios.ts";
+import { inFlight, type Scenario, SCENARIOS } from "./scenarios.ts";
 import type { TransportChoice } from "../src/transport/create.ts";
 import { SocketTransport } from "../src/transport/socket.ts";
 import { newRecord } from "../src/records/record.ts";
@@ -201,6 +201,8 @@ export async function runScenario(
       stream: s.stream,
       parallel: s.parallel,
       number: s.number,
+      rate: s.rate,
+      firstWave: inFlight(s),
       transport: opts.transport ?? s.transport,
       workers: opts.workers ?? s.workers,
       db: opts.db,
@@ -257,7 +259,7 @@ export function formatRows(rows: BenchRow[]): string {
       f((c.cpuSeconds / events) * 1e5, 2),
       f(events / c.cpuSeconds, 0),
       f(c.peakRssMb, 0),
-      f(((c.peakRssMb - c.rssBeforeMb) * 1024) / r.scenario.parallel, 1),
+      f(((c.peakRssMb - c.rssBeforeMb) * 1024) / inFlight(r.scenario), 1),
       `${f(t.ttftDelay.mean, 2)} / ${f(t.ttftDelay.p99, 2)}`,
       `${f(t.ttftError.mean, 2)} / ${f(t.ttftError.p99, 2)}`,
       `${f(t.sendDelay.mean, 2)} / ${f(t.sendDelay.p99, 2)}`,

@@ -30,6 +30,8 @@ export interface Scenario {
   parallel: number;
   /** Requests in all. */
   number: number;
+  /** Open loop: Poisson arrivals at this many requests/s (`parallel` caps in-flight). */
+  rate?: number;
   /** `--transport` (default: llmperf's own default). */
   transport?: "socket" | "fetch";
   /** `--workers` (default: llmperf's own default for the client's cores). */
@@ -38,6 +40,13 @@ export interface Scenario {
   clientAllCores?: boolean;
   /** Part of the quick subset (`--quick`), with this many requests. */
   quick?: number;
+}
+
+/** Requests in flight: `parallel`, or for an open loop the average (rate × reply time). */
+export function inFlight(s: Scenario): number {
+  if (s.rate === undefined) return s.parallel;
+  const t = s.timing;
+  return Math.round((s.rate * (t.ttftMs + (t.tokens - 1) * t.itlMs)) / 1000);
 }
 
 const UNTHROTTLED: ServerTiming = { ttftMs: 0, itlMs: 0, tokens: 256 };
@@ -110,6 +119,26 @@ export const SCENARIOS: readonly Scenario[] = [
     stream: true,
     parallel: 4096,
     number: 8192,
+  },
+  {
+    name: "paced-1024-poisson",
+    about: "1,024 streams on average, Poisson arrivals (streams out of step)",
+    server: "mock",
+    timing: PACED,
+    stream: true,
+    parallel: 2048,
+    number: 3072,
+    rate: 1024 / 1.75,
+  },
+  {
+    name: "paced-4096-poisson",
+    about: "4,096 streams on average, Poisson arrivals (about 82k events/s, out of step)",
+    server: "mock",
+    timing: PACED,
+    stream: true,
+    parallel: 8192,
+    number: 12288,
+    rate: 4096 / 1.75,
   },
   {
     name: "nonstream-64",
