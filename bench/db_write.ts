@@ -1,9 +1,12 @@
 /**
  * What writing the result DB costs the request loop: the same run with and without the DB,
  * alternated, against a mock server in its own process (pinned to the other core when there are
- * two). Prints requests/s, mean latency and the main thread's time in the DB sink per row.
+ * two). Prints requests/s, mean latency, TTFT and ITL, and the main thread's time in the DB sink
+ * per row. Unpaced by default (the worst case: rows as fast as the mock can make them); with
+ * --ttft-ms/--itl-ms it shows whether writing moves the timings of a paced run.
  *
  *   deno run -A bench/db_write.ts [--requests 50000] [--parallel 64] [--rounds 3] [--stream]
+ *     [--ttft-ms 0] [--itl-ms 0] [--tokens 8]
  *
  * @module
  */
@@ -18,6 +21,9 @@ const { values } = parseArgs({
     parallel: { type: "string", default: "64" },
     rounds: { type: "string", default: "3" },
     stream: { type: "boolean", default: false },
+    "ttft-ms": { type: "string", default: "0" },
+    "itl-ms": { type: "string", default: "0" },
+    tokens: { type: "string", default: "8" },
   },
 });
 const port = 18000 + Math.floor(Math.random() * 1000);
@@ -30,7 +36,11 @@ const mockArgs = [
   "--port",
   String(port),
   "--output-tokens",
-  "8",
+  values.tokens,
+  "--ttft-ms",
+  values["ttft-ms"],
+  "--itl-ms",
+  values["itl-ms"],
 ];
 const mock = new Deno.Command(cores >= 2 ? "taskset" : Deno.execPath(), {
   args: cores >= 2 ? ["-c", "1", Deno.execPath(), ...mockArgs] : mockArgs,
@@ -70,6 +80,8 @@ try {
       rows.push(
         `| ${round + 1} | ${resultDb ? "yes" : "no"} | ${(n / wall).toFixed(0)} | ` +
           `${((r.summary["Average latency"] as number) * 1000).toFixed(2)} | ` +
+          `${(r.requestSummary["Mean TTFT (ms)"] as number).toFixed(2)} | ` +
+          `${(r.requestSummary["Mean ITL (ms)"] as number ?? NaN).toFixed(2)} | ` +
           `${resultDb ? ((sinkMs * 1000) / n).toFixed(2) : "-"} |`,
       );
     }
@@ -79,12 +91,13 @@ try {
   await Deno.remove(outputs, { recursive: true });
 }
 console.log(
-  `${values.requests} requests, --parallel ${values.parallel}, ${
-    values.stream ? "streamed" : "not streamed"
-  }, 8 tokens`,
+  `${values.requests} requests, --parallel ${values.parallel}, ` +
+    `${values.stream ? "streamed" : "not streamed"}, mock: ${values.tokens} tokens, ` +
+    `TTFT ${values["ttft-ms"]} ms, ITL ${values["itl-ms"]} ms`,
 );
 console.log(
-  "| round | DB | requests/s | mean latency (ms) | main-thread µs per row in the DB sink |",
+  "| round | DB | requests/s | mean latency (ms) | mean TTFT (ms) | mean ITL (ms) | " +
+    "main-thread µs per row in the DB sink |",
 );
-console.log("|---|---|---|---|---|");
+console.log("|---|---|---|---|---|---|---|");
 for (const r of rows) console.log(r);
