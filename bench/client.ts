@@ -29,6 +29,8 @@ export interface ClientArgs {
   transport?: TransportChoice;
   /** `--workers`. */
   workers?: number;
+  /** `--api` (a built-in name or a plugin file, relative to the repository root). */
+  api?: string;
   /** Write the result DB (as a user's run does). */
   db: boolean;
   /** Requests that open their own connection (the first wave). */
@@ -104,6 +106,9 @@ if (import.meta.main) {
     transport: args.transport,
     workers: args.workers,
     outputsDir: outputs,
+    api: args.api === undefined || !args.api.includes("/")
+      ? args.api
+      : decodeURIComponent(new URL(`../${args.api}`, import.meta.url).pathname),
     logEveryNQuery: 1_000_000,
   }, { log: silentLogger, sinks: [truth], resultDb: args.db });
   const cpuSeconds = processCpuSeconds() - cpu0;

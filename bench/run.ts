@@ -205,6 +205,7 @@ export async function runScenario(
       firstWave: inFlight(s),
       transport: opts.transport ?? s.transport,
       workers: opts.workers ?? s.workers,
+      api: s.api,
       db: opts.db,
       timing: s.timing,
     }, s.clientAllCores ? opts.pin.all : opts.pin.client);

@@ -34,6 +34,8 @@ export interface Scenario {
   rate?: number;
   /** `--transport` (default: llmperf's own default). */
   transport?: "socket" | "fetch";
+  /** `--api` (default: `openai`). */
+  api?: string;
   /** `--workers` (default: llmperf's own default for the client's cores). */
   workers?: number;
   /** Client on every core instead of one (the scaling rows). */
@@ -170,6 +172,30 @@ export const SCENARIOS: readonly Scenario[] = [
     parallel: 64,
     number: 4000,
     workers: 2,
+    clientAllCores: true,
+  },
+  {
+    name: "blast-light-w1",
+    about: "near-free server and a plugin that parses only usage: 1 worker",
+    server: "blast",
+    timing: UNTHROTTLED,
+    stream: true,
+    parallel: 64,
+    number: 6000,
+    workers: 1,
+    api: "bench/light_api.ts",
+    clientAllCores: true,
+  },
+  {
+    name: "blast-light-w2",
+    about: "the same with 2 workers (scaling of the transport workers)",
+    server: "blast",
+    timing: UNTHROTTLED,
+    stream: true,
+    parallel: 64,
+    number: 6000,
+    workers: 2,
+    api: "bench/light_api.ts",
     clientAllCores: true,
   },
 ];
