@@ -1,0 +1,129 @@
+/**
+ * The bench harness stays usable: the ground truth's arithmetic on known stamps, scenario
+ * selection (the quick subset, the name filter), and one real client process against a mock
+ * with `--stamp-times`, small enough for CI. The full bench never runs here.
+ */
+import { assert, assertAlmostEquals, assertEquals } from "./assert.ts";
+import { ROOT_DIR } from "./helpers/cli.ts";
+import { GroundTruth, stat } from "../bench/ground_truth.ts";
+import { inFlight, SCENARIOS } from "../bench/scenarios.ts";
+import { type BenchRow, medianRow, pinning, selectScenarios } from "../bench/run.ts";
+import type { ClientReport } from "../bench/client.ts";
+import type { FinishedRequest } from "../src/records/pipeline.ts";
+import { newRecord } from "../src/records/record.ts";
+import { startMockServer } from "../src/mock/server.ts";
+
+/** A streamed record whose chunk `k` was sent by the mock at `sent[k]` and arrived `late[k]` after. */
+function stamped(index: number, received: number, sent: number[], late: number[]): FinishedRequest {
+  const origin = 1_000_000;
+  const rec = newRecord(index, {}, true);
+  rec.timeOrigin = origin;
+  rec.start = received - origin - 0.5; // sent 0.5 ms before the mock received it
+  rec.success = true;
+  for (let k = 0; k < sent.length; k++) {
+    rec.payloads.push(
+      `{"choices":[{"delta":{"content":"w"}}],"mock_received_ms":${received},"mock_sent_ms":${
+        sent[k]
+      }}`,
+    );
+    rec.chunkTimes.push(sent[k] + late[k] - origin);
+  }
+  rec.end = rec.chunkTimes[rec.chunkTimes.length - 1];
+  return {
+    record: rec,
+    metrics: {} as FinishedRequest["metrics"],
+    counts: {
+      promptTokens: 1,
+      completionTokens: sent.length,
+      contentChunks: sent.map((_, i) => i),
+    },
+  };
+}
+
+Deno.test("bench: the ground truth's delays, errors and lateness from known stamps", () => {
+  const truth = new GroundTruth({ ttftMs: 100, itlMs: 10, tokens: 3, firstWave: 1 });
+  const received = 2_000_000;
+  // Request 0 opened its connection (first wave); request 1 reused one.
+  truth.write([
+    stamped(0, received, [received + 100, received + 110, received + 121], [2, 1, 1]),
+    stamped(1, received, [received + 101, received + 110, received + 120], [1, 3, 1]),
+  ]);
+  const r = truth.report();
+  assertEquals([r.requests, r.succeeded, r.events, r.stamped], [2, 2, 6, 6]);
+  assertAlmostEquals(r.eventDelay.mean, 9 / 6, 1e-9, "event delay");
+  assertEquals(r.eventDelay.max, 3);
+  assertEquals(r.ttftDelay.n, 2);
+  assertAlmostEquals(r.ttftDelay.mean, 1.5, 1e-9, "TTFT delay");
+  // Request 1: client TTFT = 101 + 1 + 0.5 = 102.5; mock TTFT = 101: error 1.5, send side 0.5.
+  assertEquals(r.ttftError.n, 1);
+  assertAlmostEquals(r.ttftError.mean, 1.5, 1e-6, "TTFT error (warm)");
+  assertAlmostEquals(r.sendDelay.mean, 0.5, 1e-6, "send side");
+  assertAlmostEquals(r.coldTtftError.mean, 2.5, 1e-6, "first wave TTFT error");
+  // ITL errors: |(111−102) − 10| = 1, |(122−111) − 11| = 0, |(113−102) − 9| = 2, |(121−113) − 10| = 2
+  assertEquals(r.itlError.n, 4);
+  assertAlmostEquals(r.itlError.mean, 5 / 4, 1e-6, "ITL error");
+  // Lateness against received + 100 + 10k: 0, 0, 1 and 1, 0, 0.
+  assertAlmostEquals(r.mockLate.mean, 2 / 6, 1e-9, "mock lateness");
+  assertEquals(stat([]).n, 0);
+  assertEquals(stat([3, 1, 2]).p99, 3);
+});
+
+Deno.test("bench: scenario selection, the quick subset, averages in flight, medians, pinning", () => {
+  const names = (xs: { name: string }[]) => xs.map((s) => s.name);
+  assertEquals(names(selectScenarios("paced-64,c512", false)), ["unthrottled-c512", "paced-64"]);
+  const quick = selectScenarios(undefined, true);
+  assert(quick.length > 0 && quick.length < SCENARIOS.length);
+  for (const s of quick) assertEquals(s.number, SCENARIOS.find((x) => x.name === s.name)!.quick);
+  assertEquals(selectScenarios("nothing-like-this", false), []);
+  for (const s of SCENARIOS) {
+    if (s.rate === undefined) assertEquals(inFlight(s), s.parallel);
+  }
+  const poisson = SCENARIOS.find((s) => s.name === "paced-4096-poisson")!;
+  assertEquals(inFlight(poisson), 4096);
+  const row = (events: number) => ({ client: { truth: { events }, seconds: 1 } }) as BenchRow;
+  assertEquals(medianRow([row(5), row(1), row(9)]).client.truth.events, 5);
+  assertEquals(pinning(2, true).client, ["taskset", "-c", "0"]);
+  assertEquals(pinning(2, true).server, ["taskset", "-c", "1"]);
+  assertEquals(pinning(1, true).client, []);
+  assertEquals(pinning(8, false).server, []);
+});
+
+Deno.test("bench: one client process against a stamping mock reports cost and ground truth", async () => {
+  const mock = startMockServer({
+    port: 0,
+    ttftMs: 20,
+    itlMs: 5,
+    outputTokens: 4,
+    stampTimes: true,
+  });
+  try {
+    const args = {
+      url: `${mock.url}/v1/chat/completions`,
+      stream: true,
+      parallel: 4,
+      number: 8,
+      db: false,
+      firstWave: 4,
+      timing: { ttftMs: 20, itlMs: 5, tokens: 4 },
+    };
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", `${ROOT_DIR}/bench/client.ts`, JSON.stringify(args)],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const dec = new TextDecoder();
+    assertEquals(out.code, 0, dec.decode(out.stderr));
+    const report = JSON.parse(dec.decode(out.stdout).trim().split("\n").pop()!) as ClientReport;
+    assertEquals(report.truth.requests, 8);
+    assertEquals(report.truth.succeeded, 8);
+    assertEquals(report.truth.events, 8 * 6); // role chunk, 4 tokens, usage chunk
+    assertEquals(report.truth.stamped, report.truth.events);
+    assertEquals(report.truth.ttftDelay.n, 8);
+    assert(report.truth.eventDelay.mean >= 0, "a chunk cannot arrive before it was sent");
+    assert(report.cpuSeconds > 0 && report.peakRssMb > report.rssBeforeMb);
+    assertEquals(report.client.transport, "socket");
+    assert(report.threads.length > 0);
+  } finally {
+    await mock.close();
+  }
+});
