@@ -12,6 +12,7 @@ import { runPerfBenchmark } from "../src/perf.ts";
 import { GroundTruth, type MockTiming, type TruthReport } from "./ground_truth.ts";
 import type { ClientCheck } from "../src/workers/client_check.ts";
 import type { TransportChoice } from "../src/transport/create.ts";
+import { procCpuTimes } from "../src/workers/loop_monitor.ts";
 
 /** What the client is asked to do. */
 export interface ClientArgs {
@@ -63,23 +64,16 @@ export interface ClientReport {
 export function threadTimes(): Array<{ name: string; user: number; sys: number }> {
   const out: Array<{ name: string; user: number; sys: number }> = [];
   for (const e of Deno.readDirSync("/proc/self/task")) {
-    try {
-      const stat = Deno.readTextFileSync(`/proc/self/task/${e.name}/stat`);
-      const name = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
-      const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      const user = Number(f[11]) / 100;
-      const sys = Number(f[12]) / 100;
-      if (user + sys > 0) out.push({ name: `${name} ${e.name}`, user, sys });
-    } catch { /* the thread ended */ }
+    const t = procCpuTimes(`/proc/self/task/${e.name}/stat`); // null: the thread ended
+    if (t !== null && t.user + t.sys > 0) out.push({ ...t, name: `${t.name} ${e.name}` });
   }
   return out;
 }
 
 /** CPU seconds of this process so far (all threads), from `/proc/self/stat`. */
 export function processCpuSeconds(): number {
-  const stat = Deno.readTextFileSync("/proc/self/stat");
-  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return (Number(f[11]) + Number(f[12])) / 100;
+  const t = procCpuTimes("/proc/self/stat");
+  return t === null ? NaN : t.user + t.sys;
 }
 
 function statusMb(field: string): number {

@@ -20,6 +20,7 @@ import type { ClientArgs, ClientReport } from "./client.ts";
 import { inFlight, type Scenario, SCENARIOS } from "./scenarios.ts";
 import type { TransportChoice } from "../src/transport/create.ts";
 import { SocketTransport } from "../src/transport/socket.ts";
+import { procCpuTimes } from "../src/workers/loop_monitor.ts";
 import { newRecord } from "../src/records/record.ts";
 
 const ROOT = decodeURIComponent(new URL("../", import.meta.url).pathname).replace(/\/$/, "");
@@ -66,13 +67,8 @@ export function selectScenarios(only: string | undefined, quick: boolean): Scena
 }
 
 function pidCpuSeconds(pid: number): number {
-  try {
-    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return (Number(f[11]) + Number(f[12])) / 100;
-  } catch {
-    return NaN;
-  }
+  const t = procCpuTimes(`/proc/${pid}/stat`);
+  return t === null ? NaN : t.user + t.sys;
 }
 
 interface Server {

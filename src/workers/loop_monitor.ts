@@ -49,16 +49,30 @@ export const WARMUP_MS = 500;
 const CPU_WINDOW_MS = 1000;
 const TICKS_PER_SECOND = 100; // USER_HZ on Linux
 
-/** This thread's CPU seconds (user + system), or `null` when unreadable. */
-export function threadCpuSeconds(): number | null {
+/**
+ * User and system CPU seconds from a Linux `stat` file (`/proc/thread-self/stat`,
+ * `/proc/<pid>/stat`, ...), with the task's name; `null` when it cannot be read.
+ */
+export function procCpuTimes(path: string): { name: string; user: number; sys: number } | null {
   try {
-    const stat = Deno.readTextFileSync("/proc/thread-self/stat");
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    const stat = Deno.readTextFileSync(path);
+    const close = stat.lastIndexOf(")");
+    const fields = stat.slice(close + 2).split(" ");
     // fields[0] is field 3 (state); utime and stime are fields 14 and 15
-    return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
+    return {
+      name: stat.slice(stat.indexOf("(") + 1, close),
+      user: Number(fields[11]) / TICKS_PER_SECOND,
+      sys: Number(fields[12]) / TICKS_PER_SECOND,
+    };
   } catch {
     return null;
   }
+}
+
+/** This thread's CPU seconds (user + system), or `null` when unreadable. */
+export function threadCpuSeconds(): number | null {
+  const t = procCpuTimes("/proc/thread-self/stat");
+  return t === null ? null : t.user + t.sys;
 }
 
 /**
