@@ -158,6 +158,18 @@ Deno.test("socket: a reused connection the server closed is retried once on a ne
   });
 });
 
+Deno.test("socket: the connect timeout covers connecting only, not a slow reply on a reused connection", async () => {
+  await withServer(async (r) => {
+    await r.pause(r.seq === 0 ? 0 : 300); // longer than the connect timeout
+    await r.write(SSE_HEAD + chunk("data: ok\n\n") + "0\r\n\r\n");
+  }, async (url, t, server) => {
+    const a = await send(t, url);
+    const b = await send(t, url);
+    assert(a.success && b.success, JSON.stringify([a.failure, b.failure]));
+    assertEquals(server.connections, 1);
+  }, { connectMs: 100, readMs: 5000, totalMs: Infinity });
+});
+
 Deno.test("socket: [DONE] ends the response; later events do not count", async () => {
   await withServer(async (r) => {
     await r.write(SSE_HEAD + chunk("data: a\n\n") + chunk("data: [DONE]\n\n"));

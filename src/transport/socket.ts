@@ -119,8 +119,10 @@ export class SocketTransport implements Transport {
       const bytes = encodeRequest(this.#head, req.body);
       for (let attempt = 0;; attempt++) {
         if (x.stopped) throw x.stopped;
-        let c = pool.take(target.origin);
+        // A retry always gets a fresh connection: other idle ones may be stale too.
+        let c = attempt === 0 ? pool.take(target.origin) : undefined;
         if (c === undefined) {
+          x.connected = false;
           x.connecting = new AbortController();
           try {
             c = await pool.open(target, x.connecting.signal);
@@ -129,8 +131,8 @@ export class SocketTransport implements Transport {
           } finally {
             x.connecting = undefined;
           }
-          x.connected = true;
         }
+        x.connected = true;
         x.conn = c;
         if (x.stopped) throw x.stopped;
         const outcome = await exchange(c, bytes, req, rec, x);
