@@ -203,7 +203,7 @@ export async function runPerfBenchmark(
   const client = await startClient(spec, {
     workers: cfg.workers,
     inFlight: Math.min(cfg.parallel, source.expected ?? Infinity),
-  });
+  }, log);
   const transport = client.transport;
   const signal = options.signal;
   let pending: Job | undefined = first;

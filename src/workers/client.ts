@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { UsageError } from "../errors.ts";
+import { errorMessage, UsageError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import {
   chooseTransport,
@@ -89,11 +89,27 @@ export async function transportSpec(
   return spec;
 }
 
-/** Start the client of a run: the transport (in workers, or here) and the self-check. */
-export async function startClient(spec: TransportSpec, o: ClientOptions): Promise<Client> {
+/**
+ * Start the client of a run: the transport (in workers, or here) and the self-check. Workers that
+ * cannot start (a runtime without them, a missing permission) leave the sending to the main
+ * thread, said once in the log.
+ */
+export async function startClient(
+  spec: TransportSpec,
+  o: ClientOptions,
+  log: Logger = () => {},
+): Promise<Client> {
   const kind = spec.kind;
-  const workers = Math.min(o.workers ?? defaultWorkers(o.inFlight), Math.max(1, o.inFlight));
-  const pool = workers === 0 ? undefined : await WorkerPool.start(workers, spec);
+  let workers = Math.min(o.workers ?? defaultWorkers(o.inFlight), Math.max(1, o.inFlight));
+  let pool: WorkerPool | undefined;
+  if (workers > 0) {
+    try {
+      pool = await WorkerPool.start(workers, spec);
+    } catch (e) {
+      log(`transport workers could not start (${errorMessage(e)}): sending from the main thread`);
+      workers = 0;
+    }
+  }
   const inner: Transport = pool ?? createTransport(spec);
   const main = new LoopMonitor("main");
   main.start();
