@@ -10,9 +10,12 @@
 /** Reads an environment variable; `undefined` when unset or unreadable. */
 export type EnvReader = (name: string) => string | undefined;
 
-/** The process environment; unreadable (no `--allow-env`) counts as unset. */
+/** The process environment; unreadable (no `--allow-env`) counts as unset, and is never prompted for. */
 export const processEnv: EnvReader = (name) => {
   try {
+    if (Deno.permissions.querySync({ name: "env", variable: name }).state !== "granted") {
+      return undefined;
+    }
     return Deno.env.get(name);
   } catch {
     return undefined;

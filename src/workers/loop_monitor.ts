@@ -55,6 +55,8 @@ const TICKS_PER_SECOND = 100; // USER_HZ on Linux
  */
 export function procCpuTimes(path: string): { name: string; user: number; sys: number } | null {
   try {
+    // Without read permission, say "unknown" rather than make Deno prompt for it.
+    if (Deno.permissions.querySync({ name: "read", path }).state !== "granted") return null;
     const stat = Deno.readTextFileSync(path);
     const close = stat.lastIndexOf(")");
     const fields = stat.slice(close + 2).split(" ");
