@@ -9,6 +9,7 @@
  */
 import { DatabaseSync } from "node:sqlite";
 import { pickleBase64 } from "./pickle.ts";
+import { splitPayloads } from "../workers/messages.ts";
 import { CREATE_RESULT, CREATE_RUN, type ResultRow, type RunRow } from "./schema.ts";
 
 /** Messages the worker accepts. */
@@ -47,9 +48,9 @@ function writeRows(rows: ResultRow[]): void {
       insert.run(
         pickleBase64(typeof r.request === "string" ? JSON.parse(r.request) : r.request),
         r.start_time,
-        JSON.stringify(r.chunk_times),
+        JSON.stringify(Array.from(r.chunk_times)),
         r.success ? "True" : "False",
-        pickleBase64(r.response_messages),
+        pickleBase64(splitPayloads(r.response_messages)),
         r.completed_time,
         r.latency,
         r.first_chunk_latency,

@@ -466,8 +466,12 @@ export function unpickleBase64(text: string): PickleValue {
   return pickleDecode(bytes);
 }
 
+/** The runtime's native `Uint8Array.prototype.toBase64`, where it has one (V8 ≥ 13.x). */
+const nativeToBase64 = (Uint8Array.prototype as { toBase64?: () => string }).toBase64;
+
 /** Standard base64 of bytes. */
 export function bytesToBase64(b: Uint8Array): string {
+  if (nativeToBase64) return nativeToBase64.call(b);
   let s = "";
   const CH = 0x8000;
   for (let i = 0; i < b.length; i += CH) s += String.fromCharCode(...b.subarray(i, i + CH));

@@ -9,6 +9,7 @@ import type { FinishedRequest, ResultSink } from "../records/pipeline.ts";
 import { epochSeconds } from "../records/record.ts";
 import type { DbWorkerIn, DbWorkerOut } from "./db_worker.ts";
 import type { ResultRow, RunRow } from "./schema.ts";
+import { joinPayloads } from "../workers/messages.ts";
 
 /** The `result` row of a finished request. */
 export function toResultRow(f: FinishedRequest): ResultRow {
@@ -17,9 +18,9 @@ export function toResultRow(f: FinishedRequest): ResultRow {
   return {
     request: r.bodyText ?? r.body,
     start_time: m.startTime,
-    chunk_times: m.chunkTimes,
+    chunk_times: Float64Array.from(m.chunkTimes),
     success: ok,
-    response_messages: r.payloads,
+    response_messages: joinPayloads(r.payloads),
     completed_time: m.completedTime,
     latency: ok ? m.latency : null,
     first_chunk_latency: ok ? m.firstChunkLatency : null,

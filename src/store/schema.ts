@@ -84,11 +84,12 @@ export interface ResultRow {
   /** Epoch seconds. */
   start_time: number;
   /** Epoch seconds of each payload. */
-  chunk_times: number[];
+  chunk_times: number[] | Float64Array;
   /** Stored as 'True'/'False'. */
   success: boolean;
-  /** Raw payloads (pickled into `response_messages`). */
-  response_messages: string[];
+  /** Raw payloads (pickled into `response_messages`), or them joined by `\r` (see
+   * `joinPayloads`: one string crosses threads several times faster than a list). */
+  response_messages: string[] | string;
   /** Epoch seconds. */
   completed_time: number;
   /** Seconds; null for failures (as evalscope). */
