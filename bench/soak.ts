@@ -65,7 +65,9 @@ const [mockCmd, mockArgs] = pin(1, [
   "600000",
   ...modes.flatMap((m) => ["--fault", `${m}=${faultRate / modes.length}`]),
 ]);
-const mock = new Deno.Command(mockCmd, { args: [...mockArgs], stdout: "null", stderr: "piped" })
+// The mock logs every injected disconnect: its stderr must not be a pipe nobody reads (a full pipe
+// blocks the writer, and the mock with it), so it goes to /dev/null.
+const mock = new Deno.Command(mockCmd, { args: [...mockArgs], stdout: "null", stderr: "null" })
   .spawn();
 await new Promise((r) => setTimeout(r, 2000));
 
