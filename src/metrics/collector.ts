@@ -6,7 +6,8 @@
  * @module
  */
 import type { RequestMetrics } from "./request_metrics.ts";
-import { mean, percentileIndexed, percentileLinear, PERCENTILES, sorted } from "./percentiles.ts";
+import { PERCENTILES } from "./percentiles.ts";
+import { QuantileColumn } from "./quantile_column.ts";
 
 /** Summary values keyed by the printed row names (numbers, or null when there is no data). */
 export type Summary = Record<string, number | string | null>;
@@ -64,23 +65,6 @@ export function failureReason(m: RequestMetrics): string {
   return kind === "http" && m.status ? `http ${m.status}` : kind;
 }
 
-/** Growable numeric column. */
-class Column {
-  data: Float64Array = new Float64Array(64);
-  length = 0;
-  push(v: number): void {
-    if (this.length === this.data.length) {
-      const d = new Float64Array(this.data.length * 2);
-      d.set(this.data);
-      this.data = d;
-    }
-    this.data[this.length++] = v;
-  }
-  view(): Float64Array {
-    return this.data.subarray(0, this.length);
-  }
-}
-
 /** Context the summary needs beyond the records. */
 export interface SummaryContext {
   /** `--parallel` (null when unknown). */
@@ -105,14 +89,14 @@ export class MetricsCollector {
   #sumChunkTime = 0;
   #sources = new Map<string, number>();
   #failures = new Map<string, number>();
-  #latency = new Column();
-  #firstChunk = new Column();
-  #ttft = new Column();
-  #tpot = new Column();
-  #itl = new Column();
-  #outputRate = new Column();
-  #input = new Column();
-  #output = new Column();
+  #latency = new QuantileColumn();
+  #firstChunk = new QuantileColumn();
+  #ttft = new QuantileColumn();
+  #tpot = new QuantileColumn();
+  #itl = new QuantileColumn(2_000_000); // one value per token: up to 16 MB exact
+  #outputRate = new QuantileColumn();
+  #input = new QuantileColumn();
+  #output = new QuantileColumn();
 
   /** Add one finished request. */
   add(m: RequestMetrics): void {
@@ -158,7 +142,7 @@ export class MetricsCollector {
     return {
       done: this.total,
       failed: this.total - this.succeed,
-      meanTtftMs: this.succeed ? mean(this.#ttft.view()) : NaN,
+      meanTtftMs: this.#ttft.mean(),
       outputRate: d > 0 ? this.#sumCompletion / d : 0,
     };
   }
@@ -194,7 +178,7 @@ export class MetricsCollector {
     const K = MODERN_KEYS;
     const t = this.duration;
     const rate = (x: number) => (t > 0 ? x / t : null);
-    const m = (c: Column, scale = 1) => (c.length > 0 ? mean(c.view()) * scale : null);
+    const m = (c: QuantileColumn) => (c.length > 0 ? c.mean() : null);
     return {
       [K.duration]: t,
       [K.requestThroughput]: rate(this.succeed),
@@ -222,12 +206,10 @@ export class MetricsCollector {
    */
   percentiles(): PercentileRow[] {
     if (this.succeed <= PERCENTILES.length) return [];
-    const fc = sorted(this.#firstChunk.view());
-    const lat = sorted(this.#latency.view());
     return PERCENTILES.map((p) => ({
       "Percentile": `${p}%`,
-      "First Chunk Latency": percentileIndexed(fc, p),
-      "Latency": percentileIndexed(lat, p),
+      "First Chunk Latency": this.#firstChunk.percentileIndexed(p),
+      "Latency": this.#latency.percentileIndexed(p),
     }));
   }
 
@@ -235,19 +217,19 @@ export class MetricsCollector {
   requestPercentiles(): PercentileRow[] {
     if (this.succeed === 0) return [];
     const C = REQUEST_COLUMNS;
-    const cols: Array<[string, Float64Array]> = [
-      [C.ttft, sorted(this.#ttft.view())],
-      [C.tpot, sorted(this.#tpot.view())],
-      [C.itl, sorted(this.#itl.view())],
-      [C.latency, sorted(this.#latency.view())],
-      [C.outputRate, sorted(this.#outputRate.view())],
-      [C.input, sorted(this.#input.view())],
-      [C.output, sorted(this.#output.view())],
+    const cols: Array<[string, QuantileColumn]> = [
+      [C.ttft, this.#ttft],
+      [C.tpot, this.#tpot],
+      [C.itl, this.#itl],
+      [C.latency, this.#latency],
+      [C.outputRate, this.#outputRate],
+      [C.input, this.#input],
+      [C.output, this.#output],
     ];
     return PERCENTILES.map((p) => {
       const row: PercentileRow = { "Percentile": `${p}%` };
-      for (const [name, data] of cols) {
-        row[name] = data.length > 0 ? percentileLinear(data, p) : null;
+      for (const [name, col] of cols) {
+        row[name] = col.length > 0 ? col.percentileLinear(p) : null;
       }
       return row;
     });
