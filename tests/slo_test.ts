@@ -110,7 +110,6 @@ function metrics(over: Partial<RequestMetrics>): RequestMetrics {
     stream: true,
     startTime: 0,
     completedTime: 1,
-    chunkTimes: [],
     latency: 1,
     firstChunkLatency: 0.1,
     nChunks: 10,

@@ -20,8 +20,6 @@ export interface RequestMetrics {
   startTime: number;
   /** Epoch seconds when it finished. */
   completedTime: number;
-  /** Epoch seconds of each payload's arrival. */
-  chunkTimes: number[];
   /** `completed − start`. */
   latency: number;
   /** evalscope: first chunk − start for streams of more than one chunk, else the latency. */
@@ -82,7 +80,6 @@ export function requestMetrics(rec: RequestRecord, counts?: TokenCounts): Reques
     stream: rec.stream,
     startTime: epochSeconds(rec, start),
     completedTime: epochSeconds(rec, rec.end),
-    chunkTimes: times.map((t) => epochSeconds(rec, t)),
     latency,
     firstChunkLatency,
     nChunks,

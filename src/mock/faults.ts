@@ -8,6 +8,7 @@
  */
 import { PREFLIGHT_HEADER } from "../load/preflight.ts";
 import { seededRandom } from "../util/rng.ts";
+import { sleepUntil } from "../util/sleep.ts";
 
 /** The fault modes, in the order they are tried for each request. */
 export const FAULT_MODES = [
@@ -116,16 +117,7 @@ function errorResponse(status: number, message: string, headers: Record<string, 
 
 /** Resolve after `ms`, or when `signal` aborts. */
 function pause(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const done = () => {
-      clearTimeout(id);
-      signal.removeEventListener("abort", done);
-      resolve();
-    };
-    const id = setTimeout(done, ms);
-    signal.addEventListener("abort", done, { once: true });
-  });
+  return sleepUntil(performance.now() + ms, signal);
 }
 
 const BIG_EVENT = `data: ${

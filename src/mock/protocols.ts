@@ -8,6 +8,7 @@
  *
  * @module
  */
+import type { MockOptions } from "./server.ts";
 import { sleepUntil } from "../util/sleep.ts";
 import { dashscopeProtocol } from "./dashscope.ts";
 import { mockTokenCount, planReply } from "./generator.ts";
@@ -32,15 +33,11 @@ export const MOCK_PROTOCOLS: Readonly<Record<string, MockProtocol>> = Object.fre
 export interface ProtocolContext {
   /** When the request arrived (`performance.now()`). */
   arrival: number;
-  /** Timing and length settings. */
-  options: {
-    ttftMs: number;
-    itlMs: number;
-    outputTokens: number;
-    outputTokensMax?: number;
-    usage: boolean;
-    seed: number;
-  };
+  /** Timing and length settings (the server's own options). */
+  options: Pick<
+    MockOptions,
+    "ttftMs" | "itlMs" | "outputTokens" | "outputTokensMax" | "usage" | "seed"
+  >;
   /** The server's counters. */
   stats: { requests: number; openStreams: number };
   /** Open streams, ended when the server closes. */

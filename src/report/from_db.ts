@@ -120,7 +120,6 @@ export function rowMetrics(row: Row, rowNo: number): RequestMetrics {
     stream,
     startTime: start,
     completedTime: end,
-    chunkTimes,
     latency,
     firstChunkLatency: num(row.first_chunk_latency) ?? latency,
     nChunks: num(row.n_chunks) ?? 1,

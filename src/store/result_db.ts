@@ -18,7 +18,7 @@ export function toResultRow(f: FinishedRequest): ResultRow {
   return {
     request: r.bodyText ?? r.body,
     start_time: m.startTime,
-    chunk_times: Float64Array.from(m.chunkTimes),
+    chunk_times: Float64Array.from(r.chunkTimes, (t) => epochSeconds(r, t)),
     success: ok,
     response_messages: joinPayloads(r.payloads),
     completed_time: m.completedTime,
