@@ -55,9 +55,16 @@ export {
   type PluginParams,
   type RequestBody,
   type TokenCounts,
+  type TokenSource,
 } from "./src/plugins/types.ts";
 export type { PromptTokenizer } from "./src/tokenizer/types.ts";
-export { tokenCounts } from "./src/plugins/counts.ts";
+export {
+  estimateTokens,
+  type OutputChunks,
+  tokenCounts,
+  type UsageCounts,
+} from "./src/plugins/counts.ts";
+export { type MessageText, messageText } from "./src/plugins/message_text.ts";
 export { type PluginSource, registerApi, registerDataset } from "./src/plugins/registry.ts";
 export { type HubFileOptions, modelscopeDatasetFile } from "./src/datasets/modelscope.ts";
 export {

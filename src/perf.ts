@@ -22,6 +22,7 @@ import { loadTokenizer } from "./tokenizer/load.ts";
 import { type FinishedRequest, ResultPipeline, type ResultSink } from "./records/pipeline.ts";
 import { redactConfig } from "./redact.ts";
 import { createRunDir, defaultRunName, writeJson } from "./report/files.ts";
+import { countWarning } from "./report/count_warning.ts";
 import { type OutputOptions, RunOutputs } from "./report/run_outputs.ts";
 import type { SloReport } from "./slo/evaluate.ts";
 import { configSecrets, debugSink } from "./report/debug.ts";
@@ -276,6 +277,12 @@ export async function runPerfBenchmark(
     client: check!,
   };
   if (check!.warning) log(`warning: ${check!.warning}`);
+  const counts = countWarning(
+    collector.estimatedCounts(),
+    collector.succeed,
+    counter !== undefined,
+  );
+  if (counts) log(`warning: ${counts}`);
   await outputs.finish(result);
   await writeResultFiles(result);
   return result;

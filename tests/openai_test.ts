@@ -72,6 +72,8 @@ Deno.test("openai: usage wins; content chunks are the ones with text", () => {
     completionTokens: 2,
     source: "usage",
     contentChunks: [1, 2],
+    answerChunks: [1, 2],
+    reasoningTokens: 0,
   });
 });
 

@@ -51,6 +51,8 @@ Deno.test("dashscope: native body, SSE switched by header, counts from usage, er
     completionTokens: 2,
     source: "usage",
     contentChunks: [0, 2],
+    answerChunks: [0, 2],
+    reasoningTokens: 0,
   });
   assertEquals(api.generatedTexts([ev("a", 1), ev("b", 2)]), ["ab"]);
   assertEquals(
@@ -79,6 +81,8 @@ Deno.test("zhipu: only the fields GLM takes, usage or chunk counts, error object
       completionTokens: 2,
       source: "usage",
       contentChunks: [0, 1],
+      answerChunks: [0, 1],
+      reasoningTokens: 0,
     },
   );
   assertEquals(api.parseResponses([chunk("a"), chunk(""), chunk("c")]).completionTokens, 2);
@@ -114,8 +118,16 @@ Deno.test("custom: Triton body, URL follows --stream, one token per streamed eve
     completionTokens: 2,
     source: "chunks",
     contentChunks: [0, 2],
+    reasoningTokens: 0,
   });
-  assertEquals(api.parseResponses([ev("ab")], {}).source, "none");
+  // A whole reply has no usage either: its tokens are estimated from the text's length.
+  assertEquals(api.parseResponses([ev("abcdefghi")], {}), {
+    promptTokens: 0,
+    completionTokens: 3,
+    source: "text-length",
+    contentChunks: [0],
+    reasoningTokens: 0,
+  });
   assertEquals(api.errorInPayload('{"error":"model not ready"}'), "model not ready");
   assertEquals(api.generatedTexts([ev("a"), ev("b")]), ["ab"]);
 });
@@ -153,7 +165,7 @@ const CASES: Case[] = [
     protocol: "triton",
     path: "/v2/models/ensemble/generate",
     promptTokens: 0,
-    source: "chunks",
+    source: "chunks (estimated: no usage)",
   },
 ];
 

@@ -17,7 +17,8 @@
  *   token counts. Triton sends no usage, so a streamed reply counts one token per event that
  *   carried text (TensorRT-LLM streams one token per event) and marks those events as
  *   `contentChunks`, which TTFT and inter-token latency are measured on; a whole reply's tokens
- *   are unknown (0) unless `--tokenizer-path` is given;
+ *   are estimated from its text length (`tokenCounts` does both, and labels the estimate);
+ *   `--tokenizer-path` counts exactly;
  * - `errorInPayload` (optional) recognises an error sent inside a 200 response;
  * - `generatedTexts` (optional) returns the text, for tokenizer counts.
  *
@@ -33,6 +34,7 @@ import {
   type PluginParams,
   type RequestBody,
   type TokenCounts,
+  tokenCounts,
 } from "../../plugin.ts";
 
 /** One Triton generate payload. */
@@ -76,22 +78,24 @@ export default class CustomApi extends ApiPlugin {
     return u.href;
   }
 
-  /** No usage: one token per streamed event with text; 0 for a whole reply. */
+  /**
+   * No usage: one token per streamed event with text; for a whole reply, an estimate from the
+   * text's length (`tokenCounts` with `text`: source `text-length`).
+   */
   parseResponses(responses: string[], request: RequestBody): TokenCounts {
     const contentChunks: number[] = [];
+    let text = "";
     responses.forEach((r, i) => {
       const t = parse(r)?.text_output;
-      if (typeof t === "string" && t.length > 0) contentChunks.push(i);
+      if (typeof t === "string" && t.length > 0) {
+        contentChunks.push(i);
+        text += t;
+      }
     });
-    if (request.stream === true) {
-      return {
-        promptTokens: 0,
-        completionTokens: contentChunks.length,
-        source: "chunks",
-        contentChunks,
-      };
-    }
-    return { promptTokens: 0, completionTokens: 0, source: "none", contentChunks };
+    return tokenCounts({
+      contentChunks,
+      text: request.stream === true ? undefined : { answer: text },
+    });
   }
 
   /** `{"error": "..."}`. */

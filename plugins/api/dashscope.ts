@@ -10,12 +10,16 @@
  *   `id:`, `event:result`, `:HTTP_STATUS/200`, `data:{...}`; the stream ends without `[DONE]`.
  * - Token counts come from `usage.input_tokens` / `usage.output_tokens` (every event carries the
  *   running totals); an error arrives as `{"code": ..., "message": ...}`.
+ * - Thinking models (Qwen3, QwQ) stream their reasoning as `message.reasoning_content`: counted
+ *   as output (TTFT), apart from the answer (TTFO), with `output_tokens_details.reasoning_tokens`.
  *
  * @module
  */
 import {
   ApiPlugin,
   type Message,
+  type MessageText,
+  messageText,
   type PluginParams,
   type RequestBody,
   type TokenCounts,
@@ -25,9 +29,13 @@ import {
 interface DashScopePayload {
   output?: {
     text?: string;
-    choices?: Array<{ message?: { content?: unknown } }>;
+    choices?: Array<{ message?: unknown }>;
   };
-  usage?: { input_tokens?: number; output_tokens?: number };
+  usage?: {
+    input_tokens?: number;
+    output_tokens?: number;
+    output_tokens_details?: { reasoning_tokens?: number } | null;
+  };
   code?: string;
   message?: string;
 }
@@ -41,13 +49,18 @@ function parse(text: string): DashScopePayload | undefined {
   }
 }
 
-function textOf(p: DashScopePayload): string {
-  if (typeof p.output?.text === "string") return p.output.text;
-  let text = "";
+/** What one payload generated: `output.text`, or the choices' messages (`content`, tool calls,
+ * and `reasoning_content` for thinking models such as Qwen3 and QwQ). */
+function outputOf(p: DashScopePayload): MessageText {
+  if (typeof p.output?.text === "string") return { answer: p.output.text, reasoning: "" };
+  let answer = "";
+  let reasoning = "";
   for (const c of p.output?.choices ?? []) {
-    if (typeof c.message?.content === "string") text += c.message.content;
+    const t = messageText(c?.message);
+    answer += t.answer;
+    reasoning += t.reasoning;
   }
-  return text;
+  return { answer, reasoning };
 }
 
 /** DashScope native text generation. */
@@ -77,19 +90,43 @@ export default class DashScopeApi extends ApiPlugin {
     return params.stream;
   }
 
-  /** Counts from the last `usage`; else one token per event that carried text. */
+  /**
+   * Counts from the last `usage` (reasoning from `output_tokens_details.reasoning_tokens`); else
+   * one token per event that carried generated text (the text length of a whole reply).
+   */
   parseResponses(responses: string[]): TokenCounts {
     let usage: DashScopePayload["usage"];
     const contentChunks: number[] = [];
+    const answerChunks: number[] = [];
+    const reasoningChunks: number[] = [];
+    const whole = !this.params.stream;
+    let answer = "";
+    let reasoning = "";
     responses.forEach((r, i) => {
       const p = parse(r);
       if (p === undefined) return;
       if (p.usage) usage = p.usage;
-      if (textOf(p).length > 0) contentChunks.push(i);
+      const t = outputOf(p);
+      if (t.answer !== "" || t.reasoning !== "") contentChunks.push(i);
+      if (t.answer !== "") answerChunks.push(i);
+      if (t.reasoning !== "") reasoningChunks.push(i);
+      if (whole) {
+        answer += t.answer;
+        reasoning += t.reasoning;
+      }
     });
     return tokenCounts(
-      contentChunks,
-      usage && { prompt: usage.input_tokens, completion: usage.output_tokens },
+      {
+        contentChunks,
+        answerChunks,
+        reasoningChunks,
+        text: whole ? { answer, reasoning } : undefined,
+      },
+      usage && {
+        prompt: usage.input_tokens,
+        completion: usage.output_tokens,
+        reasoning: usage.output_tokens_details?.reasoning_tokens,
+      },
     );
   }
 
@@ -103,13 +140,22 @@ export default class DashScopeApi extends ApiPlugin {
     return `${p.code}: ${p.message ?? ""}`.trim();
   }
 
-  /** The generated text (incremental events concatenated). */
+  /** The generated text (incremental events concatenated): reasoning, then answer. */
   generatedTexts(responses: string[]): string[] {
+    return [this.#texts(responses, (t) => t.reasoning + t.answer)];
+  }
+
+  /** The reasoning text. */
+  reasoningTexts(responses: string[]): string[] {
+    return [this.#texts(responses, (t) => t.reasoning)];
+  }
+
+  #texts(responses: string[], pick: (t: MessageText) => string): string {
     let text = "";
     for (const r of responses) {
       const p = parse(r);
-      if (p) text += textOf(p);
+      if (p) text += pick(outputOf(p));
     }
-    return [text];
+    return text;
   }
 }

@@ -9,10 +9,13 @@
 import {
   ApiPlugin,
   type Message,
+  type MessageText,
+  messageText,
   type PluginParams,
   type RequestBody,
   type TokenCounts,
   tokenCounts,
+  type UsageCounts,
 } from "../../plugin.ts";
 
 /** Whether a URL is a plain-completions endpoint rather than chat. */
@@ -67,33 +70,30 @@ export default class OpenAIApi extends ApiPlugin {
 
   /**
    * Token counts from `usage` (the last payload that has one) or, when no payload carries usage,
-   * the number of payloads that carried generated text. `contentChunks` lists those payloads.
-   * Throws (the request is then recorded as a protocol failure) when a payload is not JSON, or a
-   * stream of chunks ended before any choice finished.
+   * an estimate: one token per payload that carried generated tokens (streamed), or the text
+   * length of the reply (a whole body). Generated tokens are answer tokens (`content`, `text`,
+   * `refusal`, tool-call names and arguments) and reasoning tokens (`reasoning_content`,
+   * `reasoning`): see `messageText`. `contentChunks` lists the payloads that carried any,
+   * `answerChunks` those that carried answer tokens; reasoning tokens come from
+   * `usage.completion_tokens_details.reasoning_tokens`. Throws (the request is then recorded as
+   * a protocol failure) when a payload is not JSON, or a stream of chunks ended before any
+   * choice finished.
    */
-  parseResponses(responses: string[]): TokenCounts & { contentChunks: number[] } {
-    let usage: { prompt_tokens?: number; completion_tokens?: number } | undefined;
-    const contentChunks: number[] = [];
-    let streamed = false;
-    let finished = false;
-    for (let i = 0; i < responses.length; i++) {
-      const js = parseJson(responses[i]);
-      if (js === undefined) {
-        throw new Error(`payload ${i} is not a JSON object: ${responses[i].slice(0, 80)}`);
-      }
-      if (js.usage && typeof js.usage === "object") usage = js.usage;
-      if (hasContent(js)) contentChunks.push(i);
-      if (typeof js.object === "string" && js.object.endsWith(".chunk")) streamed = true;
-      if (Array.isArray(js.choices) && (js.choices as Choice[]).some((c) => c?.finish_reason)) {
-        finished = true;
-      }
-    }
-    if (streamed && !finished) {
+  parseResponses(
+    responses: string[],
+    request?: RequestBody,
+  ): TokenCounts & { contentChunks: number[] } {
+    // Streamed replies are told by the request (plain completions chunks have no `.chunk`
+    // object), else by their payloads. A stream's text is not kept: only a body's is counted.
+    const whole = request === undefined || request.stream !== true;
+    const out = readChoices(responses, whole);
+    if (out.chunked && !out.finished) {
       throw new Error("the stream ended before any choice finished (no finish_reason)");
     }
+    const streamed = request !== undefined ? !whole : out.chunked || responses.length > 1;
     return tokenCounts(
-      contentChunks,
-      usage && { prompt: usage.prompt_tokens, completion: usage.completion_tokens },
+      { ...out, text: streamed ? undefined : out.text },
+      usageCounts(out.usage),
     );
   }
 
@@ -106,41 +106,129 @@ export default class OpenAIApi extends ApiPlugin {
     return typeof e === "string" ? e : e.message ?? JSON.stringify(e);
   }
 
-  /** The generated text of each choice, reassembled from deltas (or read from the body). */
+  /** The generated text of each choice (reasoning, then answer), from deltas or the body. */
   generatedTexts(responses: string[]): string[] {
-    const texts: string[] = [];
-    for (const r of responses) {
-      const js = parseJson(r);
-      if (!js || !Array.isArray(js.choices)) continue;
-      for (const c of js.choices as Choice[]) {
-        const i = c.index ?? 0;
-        texts[i] = (texts[i] ?? "") + choiceText(c);
+    return choiceTexts(responses, (t) => t.reasoning + t.answer);
+  }
+
+  /** The reasoning text of each choice. */
+  reasoningTexts(responses: string[]): string[] {
+    return choiceTexts(responses, (t) => t.reasoning);
+  }
+}
+
+/** What the payloads of an OpenAI-style response carried (see {@link readChoices}). */
+export interface ChoicesRead {
+  /** Payloads that carried generated tokens of any kind. */
+  contentChunks: number[];
+  /** Payloads that carried answer tokens. */
+  answerChunks: number[];
+  /** Payloads that carried reasoning tokens. */
+  reasoningChunks: number[];
+  /** The last `usage` object. */
+  usage: Usage | undefined;
+  /** Whether a payload was a `.chunk` object (a chat stream). */
+  chunked: boolean;
+  /** Whether a choice finished (`finish_reason`). */
+  finished: boolean;
+  /** All the generated text (only when asked to keep it). */
+  text: { answer: string; reasoning: string };
+}
+
+/**
+ * Read the payloads of an OpenAI-style response (chat chunks, chat or completions bodies):
+ * which carried answer and reasoning tokens (`messageText`'s rule; completions' `text` is
+ * answer), the last usage, and, when `keepText`, the generated text. Throws when a payload is
+ * not a JSON object.
+ */
+export function readChoices(responses: string[], keepText: boolean): ChoicesRead {
+  const out: ChoicesRead = {
+    contentChunks: [],
+    answerChunks: [],
+    reasoningChunks: [],
+    usage: undefined,
+    chunked: false,
+    finished: false,
+    text: { answer: "", reasoning: "" },
+  };
+  for (let i = 0; i < responses.length; i++) {
+    const js = parseJson(responses[i]);
+    if (js === undefined) {
+      throw new Error(`payload ${i} is not a JSON object: ${responses[i].slice(0, 80)}`);
+    }
+    if (js.usage && typeof js.usage === "object") out.usage = js.usage as Usage;
+    if (typeof js.object === "string" && js.object.endsWith(".chunk")) out.chunked = true;
+    const choices = js.choices;
+    if (!Array.isArray(choices)) continue;
+    let a = false;
+    let r = false;
+    for (const c of choices as Choice[]) {
+      if (c?.finish_reason) out.finished = true;
+      const t = choiceText(c);
+      if (t.answer !== "") {
+        a = true;
+        if (keepText) out.text.answer += t.answer;
+      }
+      if (t.reasoning !== "") {
+        r = true;
+        if (keepText) out.text.reasoning += t.reasoning;
       }
     }
-    return Array.from(texts, (t) => t ?? "");
+    if (a || r) out.contentChunks.push(i);
+    if (a) out.answerChunks.push(i);
+    if (r) out.reasoningChunks.push(i);
   }
+  return out;
+}
+
+/** The generated text of each choice, picked from its answer and reasoning text. */
+export function choiceTexts(responses: string[], pick: (t: MessageText) => string): string[] {
+  const texts: string[] = [];
+  for (const r of responses) {
+    const js = parseJson(r);
+    if (!js || !Array.isArray(js.choices)) continue;
+    for (const c of js.choices as Choice[]) {
+      const n = c?.index;
+      const i = typeof n === "number" && Number.isInteger(n) && n >= 0 && n < 1024 ? n : 0;
+      texts[i] = (texts[i] ?? "") + pick(choiceText(c));
+    }
+  }
+  return Array.from(texts, (t) => t ?? "");
+}
+
+/** OpenAI's usage in {@link tokenCounts}'s terms (`undefined` when there was none). */
+export function usageCounts(u: Usage | undefined): UsageCounts | undefined {
+  if (!u) return undefined;
+  return {
+    prompt: u.prompt_tokens,
+    completion: u.completion_tokens,
+    reasoning: u.completion_tokens_details?.reasoning_tokens ?? undefined,
+  };
+}
+
+/** OpenAI's usage object. */
+export interface Usage {
+  /** Prompt tokens. */
+  prompt_tokens?: number;
+  /** Generated tokens, reasoning included. */
+  completion_tokens?: number;
+  /** OpenAI, DeepSeek, OpenRouter: `reasoning_tokens` among them. */
+  completion_tokens_details?: { reasoning_tokens?: number | null } | null;
 }
 
 interface Choice {
   index?: number;
   finish_reason?: string | null;
-  text?: string;
-  delta?: { content?: string | null; reasoning_content?: string | null };
-  message?: { content?: string | null; reasoning_content?: string | null };
+  text?: unknown;
+  delta?: unknown;
+  message?: unknown;
 }
 
-function choiceText(c: Choice): string {
-  if (typeof c.text === "string") return c.text;
-  const m = c.delta ?? c.message;
-  if (!m) return "";
-  return (m.reasoning_content ?? "") + (m.content ?? "");
-}
-
-function hasContent(js: Record<string, unknown>): boolean {
-  const choices = js.choices;
-  if (!Array.isArray(choices)) return false;
-  for (const c of choices as Choice[]) if (choiceText(c).length > 0) return true;
-  return false;
+/** What one choice of a chunk or body generated: completions' `text`, or the delta/message. */
+function choiceText(c: Choice): MessageText {
+  if (!c || typeof c !== "object") return messageText(undefined);
+  if (typeof c.text === "string") return { answer: c.text, reasoning: "" };
+  return messageText(c.delta ?? c.message);
 }
 
 function parseJson(text: string): Record<string, unknown> | undefined {

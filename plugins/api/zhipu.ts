@@ -7,6 +7,8 @@
  * - Streamed chunks all carry `delta.role`; the last token's chunk carries `finish_reason` and
  *   the `usage`, which Zhipu always sends; the stream ends with `data: [DONE]`.
  * - Errors arrive as `{"error": {"code": "1214", "message": ...}}`.
+ * - Thinking models (GLM-4.5 and later) stream their reasoning as `delta.reasoning_content`:
+ *   counted as output (TTFT), apart from the answer (TTFO), as for OpenAI-compatible servers.
  *
  * @module
  */
@@ -18,30 +20,15 @@ import {
   type TokenCounts,
   tokenCounts,
 } from "../../plugin.ts";
+import { choiceTexts, readChoices, usageCounts } from "./openai.ts";
 
-interface ZhipuPayload {
-  choices?: Array<{
-    index?: number;
-    delta?: { content?: unknown; reasoning_content?: unknown };
-    message?: { content?: unknown; reasoning_content?: unknown };
-  }>;
-  usage?: { prompt_tokens?: number; completion_tokens?: number };
-  error?: { code?: string; message?: string } | string;
-}
-
-function parse(text: string): ZhipuPayload | undefined {
+function parseError(text: string): { code?: string; message?: string } | string | undefined {
   try {
     const v = JSON.parse(text);
-    return v && typeof v === "object" ? v : undefined;
+    return v && typeof v === "object" ? v.error ?? undefined : undefined;
   } catch {
     return undefined;
   }
-}
-
-function choiceText(c: NonNullable<ZhipuPayload["choices"]>[number]): string {
-  const m = c.delta ?? c.message;
-  const str = (v: unknown) => (typeof v === "string" ? v : "");
-  return m ? str(m.reasoning_content) + str(m.content) : "";
 }
 
 /** ZhipuAI GLM chat completions. */
@@ -57,40 +44,35 @@ export default class ZhipuApi extends ApiPlugin {
     return body;
   }
 
-  /** Counts from `usage`; else one token per chunk that carried text. */
-  parseResponses(responses: string[]): TokenCounts {
-    let usage: ZhipuPayload["usage"];
-    const contentChunks: number[] = [];
-    responses.forEach((r, i) => {
-      const p = parse(r);
-      if (p === undefined) return;
-      if (p.usage) usage = p.usage;
-      if ((p.choices ?? []).some((c) => choiceText(c).length > 0)) contentChunks.push(i);
-    });
+  /**
+   * Counts from `usage` (reasoning from `completion_tokens_details.reasoning_tokens`); else one
+   * token per chunk that carried generated tokens (the text length of a whole reply).
+   */
+  parseResponses(responses: string[], request?: RequestBody): TokenCounts {
+    const whole = request !== undefined ? request.stream !== true : responses.length <= 1;
+    const out = readChoices(responses, whole);
     return tokenCounts(
-      contentChunks,
-      usage && { prompt: usage.prompt_tokens, completion: usage.completion_tokens },
+      { ...out, text: whole ? out.text : undefined },
+      usageCounts(out.usage),
     );
   }
 
   /** An `{"error": ...}` payload. */
   errorInPayload(payload: string): string | undefined {
     if (!payload.includes('"error"')) return undefined;
-    const e = parse(payload)?.error;
+    const e = parseError(payload);
     if (e === undefined || e === null) return undefined;
     if (typeof e === "string") return e;
     return [e.code, e.message].filter((s) => s).join(": ") || JSON.stringify(e);
   }
 
-  /** The generated text of each choice. */
+  /** The generated text of each choice (reasoning, then answer). */
   generatedTexts(responses: string[]): string[] {
-    const texts: string[] = [];
-    for (const r of responses) {
-      for (const c of parse(r)?.choices ?? []) {
-        const i = c.index ?? 0;
-        texts[i] = (texts[i] ?? "") + choiceText(c);
-      }
-    }
-    return Array.from(texts, (t) => t ?? "");
+    return choiceTexts(responses, (t) => t.reasoning + t.answer);
+  }
+
+  /** The reasoning text of each choice. */
+  reasoningTexts(responses: string[]): string[] {
+    return choiceTexts(responses, (t) => t.reasoning);
   }
 }

@@ -5,7 +5,13 @@
  */
 import { parseStrict, strictCommand } from "./commander.ts";
 import { UsageError } from "../errors.ts";
-import { MOCK_DEFAULTS, type MockOptions, startMockServer } from "../mock/server.ts";
+import {
+  MOCK_DEFAULTS,
+  type MockOptions,
+  REASONING_FIELDS,
+  type ReasoningField,
+  startMockServer,
+} from "../mock/server.ts";
 import { FAULT_MODES, parseFault } from "../mock/faults.ts";
 import { MOCK_PROTOCOL_NAMES, MOCK_PROTOCOLS, type MockProtocolName } from "../mock/protocols.ts";
 
@@ -30,6 +36,14 @@ export function parseMockArgs(args: string[]): MockOptions {
     .option("--itl-ms <ms>", `time between tokens [${d.itlMs}]`)
     .option("--output-tokens <n>", `tokens per reply (capped by max_tokens) [${d.outputTokens}]`)
     .option("--output-tokens-max <n>", "when given, lengths are uniform in [--output-tokens, this]")
+    .option(
+      "--reasoning-tokens <n>",
+      "reasoning tokens per chat reply, streamed before the answer at the same pacing [0]",
+    )
+    .option(
+      "--reasoning-field <name>",
+      `the delta/message field reasoning comes in: ${REASONING_FIELDS.join(", ")} [reasoning]`,
+    )
     .option("--no-usage", "never send usage")
     .option("--seed <n>", `seeds reply lengths and words [${d.seed}]`)
     .option("--protocol <name>", `wire protocol: ${MOCK_PROTOCOL_NAMES.join(", ")} [openai]`)
@@ -63,6 +77,19 @@ export function parseMockArgs(args: string[]): MockOptions {
     }
   }
   if (o.seed !== undefined) opts.seed = nonNegative("--seed", o.seed, true);
+  if (o.reasoningTokens !== undefined) {
+    opts.reasoningTokens = nonNegative("--reasoning-tokens", o.reasoningTokens, true);
+  }
+  if (o.reasoningField !== undefined) {
+    if (!(REASONING_FIELDS as readonly string[]).includes(o.reasoningField)) {
+      throw new UsageError(
+        `--reasoning-field: expected one of ${
+          REASONING_FIELDS.join(", ")
+        }, got '${o.reasoningField}'`,
+      );
+    }
+    opts.reasoningField = o.reasoningField as ReasoningField;
+  }
   if (o.stampTimes === true) opts.stampTimes = true;
   if ((o.tlsCert === undefined) !== (o.tlsKey === undefined)) {
     throw new UsageError("--tls-cert and --tls-key go together");
@@ -113,7 +140,13 @@ export async function mockMain(args: string[]): Promise<number> {
   }
   console.error(
     `llmperf mock listening on ${server.url} (ttft ${opts.ttftMs} ms, itl ${opts.itlMs} ms, ` +
-      `${opts.outputTokens}${opts.outputTokensMax ? `-${opts.outputTokensMax}` : ""} tokens)`,
+      `${opts.outputTokens}${opts.outputTokensMax ? `-${opts.outputTokensMax}` : ""} tokens` +
+      (opts.reasoningTokens
+        ? ` after ${opts.reasoningTokens} reasoning tokens in '${
+          opts.reasoningField ?? "reasoning"
+        }'`
+        : "") +
+      ")",
   );
   const protocol = opts.protocol === undefined ? undefined : MOCK_PROTOCOLS[opts.protocol];
   if (protocol) {

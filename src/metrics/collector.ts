@@ -42,22 +42,29 @@ export const MODERN_KEYS = {
   outputThroughput: "Output token throughput (tok/s)",
   totalThroughput: "Total token throughput (tok/s)",
   meanTtft: "Mean TTFT (ms)",
+  meanTtfo: "Mean TTFO (ms)",
   meanTpot: "Mean TPOT (ms)",
   meanItl: "Mean ITL (ms)",
   meanLatency: "Mean E2E latency (s)",
+  meanReasoning: "Mean reasoning tokens",
   tokenSource: "Token counts from",
 } as const;
 
 /** Column names of the modern percentile table (units in the names). */
 export const REQUEST_COLUMNS = {
   ttft: "TTFT (ms)",
+  ttfo: "TTFO (ms)",
   tpot: "TPOT (ms)",
   itl: "ITL (ms)",
   latency: "Latency (s)",
   outputRate: "Output (tok/s)",
   input: "Input tokens",
   output: "Output tokens",
+  reasoning: "Reasoning tokens",
 } as const;
+
+/** Token sources that are estimates (no usage, no tokenizer). */
+const ESTIMATES: ReadonlySet<string> = new Set(["chunks", "text-length", "none"]);
 
 /** The reason a failed request is counted under: its kind, with the status for HTTP errors. */
 export function failureReason(m: RequestMetrics): string {
@@ -92,11 +99,13 @@ export class MetricsCollector {
   #latency = new QuantileColumn();
   #firstChunk = new QuantileColumn();
   #ttft = new QuantileColumn();
+  #ttfo = new QuantileColumn();
   #tpot = new QuantileColumn();
   #itl = new QuantileColumn(2_000_000); // one value per token: up to 16 MB exact
   #outputRate = new QuantileColumn();
   #input = new QuantileColumn();
   #output = new QuantileColumn();
+  #reasoning = new QuantileColumn();
 
   /** Add one finished request. */
   add(m: RequestMetrics): void {
@@ -119,11 +128,13 @@ export class MetricsCollector {
     this.#latency.push(m.latency);
     this.#firstChunk.push(m.firstChunkLatency);
     this.#ttft.push(m.ttft * 1000);
+    if (m.ttfo !== undefined) this.#ttfo.push(m.ttfo * 1000);
     if (m.tpot !== undefined) this.#tpot.push(m.tpot * 1000);
     for (const g of m.itl) this.#itl.push(g * 1000);
     if (m.latency > 0) this.#outputRate.push(m.completionTokens / m.latency);
     this.#input.push(m.promptTokens);
     this.#output.push(m.completionTokens);
+    if (m.reasoningTokens !== undefined) this.#reasoning.push(m.reasoningTokens);
   }
 
   /** Seconds from the first request's start to the last one's end. */
@@ -185,19 +196,33 @@ export class MetricsCollector {
       [K.outputThroughput]: rate(this.#sumCompletion),
       [K.totalThroughput]: rate(this.#sumCompletion + this.#sumPrompt),
       [K.meanTtft]: m(this.#ttft),
+      [K.meanTtfo]: m(this.#ttfo),
       [K.meanTpot]: m(this.#tpot),
       [K.meanItl]: m(this.#itl),
       [K.meanLatency]: m(this.#latency),
+      [K.meanReasoning]: m(this.#reasoning),
       [K.tokenSource]: this.tokenSource(),
     };
   }
 
-  /** Where token counts came from: `usage`, `chunks`, `tokenizer`, or a mix such as
-   * `usage (98), chunks (2)`. */
+  /**
+   * Where token counts came from: `usage`, `tokenizer`, an estimate (`chunks`, `text-length`,
+   * `none`), or a mix such as `usage (98), chunks (2)`; estimates are marked
+   * (`chunks (estimated: no usage)`).
+   */
   tokenSource(): string {
     if (this.#sources.size === 0) return "none";
-    if (this.#sources.size === 1) return [...this.#sources.keys()][0];
-    return [...this.#sources].map(([k, v]) => `${k} (${v})`).join(", ");
+    const names = this.#sources.size === 1
+      ? [...this.#sources.keys()][0]
+      : [...this.#sources].map(([k, v]) => `${k} (${v})`).join(", ");
+    return this.estimatedCounts() > 0 ? `${names} (estimated: no usage)` : names;
+  }
+
+  /** Successful requests whose token counts are estimates (no usage and no tokenizer). */
+  estimatedCounts(): number {
+    let n = 0;
+    for (const [k, v] of this.#sources) if (ESTIMATES.has(k)) n += v;
+    return n;
   }
 
   /**
@@ -219,12 +244,14 @@ export class MetricsCollector {
     const C = REQUEST_COLUMNS;
     const cols: Array<[string, QuantileColumn]> = [
       [C.ttft, this.#ttft],
+      [C.ttfo, this.#ttfo],
       [C.tpot, this.#tpot],
       [C.itl, this.#itl],
       [C.latency, this.#latency],
       [C.outputRate, this.#outputRate],
       [C.input, this.#input],
       [C.output, this.#output],
+      [C.reasoning, this.#reasoning],
     ];
     return PERCENTILES.map((p) => {
       const row: PercentileRow = { "Percentile": `${p}%` };

@@ -1,7 +1,7 @@
 /**
  * Per-request metrics from a finished record and its token counts: evalscope's late-2024
  * definitions (latency, first-chunk latency, packages) and the per-request ones users now expect
- * (TTFT, TPOT, inter-token latency). Definitions in `docs/metrics.md`.
+ * (TTFT, TPOT, inter-token latency, time to first output token). Definitions in `docs/metrics.md`.
  *
  * @module
  */
@@ -28,16 +28,27 @@ export interface RequestMetrics {
   nChunks: number;
   /** evalscope: second-to-last chunk − first chunk for such streams, else the latency. */
   chunkTime: number;
-  /** Time to the first payload that carried tokens (the latency when not streamed). */
+  /**
+   * Time to the first payload that carried generated tokens of any kind, reasoning included (the
+   * latency when not streamed).
+   */
   ttft: number;
+  /**
+   * Time to first output token: to the first payload that carried answer tokens (not reasoning);
+   * equal to `ttft` for replies without reasoning, the latency when not streamed. Undefined when
+   * no answer came (a reply that was all reasoning), and for failed requests of older records.
+   */
+  ttfo?: number;
   /** `(latency − ttft) / (completion tokens − 1)`; undefined unless streamed with 2+ tokens. */
   tpot: number | undefined;
   /** Gaps between successive token-carrying payloads. */
   itl: number[];
   /** Prompt tokens. */
   promptTokens: number;
-  /** Completion tokens. */
+  /** Completion tokens (reasoning tokens included). */
   completionTokens: number;
+  /** Of the completion tokens, the reasoning tokens; undefined when unknown. */
+  reasoningTokens?: number;
   /** Where the token counts came from. */
   tokenSource: NonNullable<TokenCounts["source"]>;
   /** HTTP status (0 when no response arrived). */
@@ -63,6 +74,9 @@ export function requestMetrics(rec: RequestRecord, counts?: TokenCounts): Reques
   let ttft = latency;
   let tpot: number | undefined;
   const itl: number[] = [];
+  const answers = counts?.answerChunks;
+  // No answer chunk at all: no time to first output token (not streamed: the body has it or not).
+  let ttfo: number | undefined = answers === undefined || answers.length > 0 ? latency : undefined;
   if (rec.stream && times.length > 0) {
     const idx = counts?.contentChunks;
     if (idx && idx.length > 0) {
@@ -73,6 +87,10 @@ export function requestMetrics(rec: RequestRecord, counts?: TokenCounts): Reques
       for (let i = 1; i < times.length; i++) itl.push((times[i] - times[i - 1]) / 1000);
     }
     if (completionTokens > 1) tpot = (latency - ttft) / (completionTokens - 1);
+    if (answers === undefined) ttfo = ttft;
+    else if (answers.length > 0 && times[answers[0]] !== undefined) {
+      ttfo = (times[answers[0]] - start) / 1000;
+    } else ttfo = undefined;
   }
   return {
     index: rec.index,
@@ -85,10 +103,12 @@ export function requestMetrics(rec: RequestRecord, counts?: TokenCounts): Reques
     nChunks,
     chunkTime,
     ttft,
+    ttfo,
     tpot,
     itl,
     promptTokens: counts?.promptTokens ?? 0,
     completionTokens,
+    reasoningTokens: counts?.reasoningTokens,
     tokenSource: counts?.source ?? "none",
     status: rec.status,
     failure: rec.failure,

@@ -7,32 +7,44 @@
  * carries the cumulative `usage`, and the text so far, or only the new text when
  * `parameters.incremental_output` is true. `finish_reason` is the string `"null"` until the last
  * event. `parameters.result_format` `"message"` gives `output.choices[].message`, anything else
- * `output.text`.
+ * `output.text`. Reasoning (the mock's `reasoningTokens`, `result_format` `"message"` only) comes
+ * as `message.reasoning_content` before the answer, and `usage.output_tokens_details` reports it.
  *
  * @module
  */
 import { asObject, type MockProtocol, type MockReply, numberField } from "./protocol.ts";
-import { fullText, messagesText } from "./protocol.ts";
+import { fullText, messagesText, reasoningText } from "./protocol.ts";
 
 /** The generation endpoint's path. */
 export const DASHSCOPE_PATH = "/api/v1/services/aigc/text-generation/generation";
 
 function usageOf(r: MockReply, outputTokens: number) {
-  return {
+  const usage: Record<string, unknown> = {
     input_tokens: r.promptTokens,
     output_tokens: outputTokens,
     total_tokens: r.promptTokens + outputTokens,
   };
+  if (r.plan.reasoning > 0) {
+    usage.output_tokens_details = { reasoning_tokens: Math.min(outputTokens, r.plan.reasoning) };
+  }
+  return usage;
 }
 
-function output(r: MockReply, text: string, finish: string) {
-  return r.call.flags.resultFormat === "message"
-    ? { choices: [{ finish_reason: finish, message: { role: "assistant", content: text } }] }
-    : { text, finish_reason: finish };
+function output(r: MockReply, text: string, reasoning: string, finish: string) {
+  if (r.call.flags.resultFormat !== "message") return { text, finish_reason: finish };
+  const message: Record<string, unknown> = { role: "assistant", content: text };
+  if (r.plan.reasoning > 0) message.reasoning_content = reasoning;
+  return { choices: [{ finish_reason: finish, message }] };
 }
 
-function payload(r: MockReply, text: string, finish: string, outputTokens: number) {
-  const out: Record<string, unknown> = { output: output(r, text, finish) };
+function payload(
+  r: MockReply,
+  text: string,
+  reasoning: string,
+  finish: string,
+  outputTokens: number,
+) {
+  const out: Record<string, unknown> = { output: output(r, text, reasoning, finish) };
   if (r.usage) out.usage = usageOf(r, outputTokens);
   out.request_id = r.id;
   return out;
@@ -69,13 +81,19 @@ export const dashscopeProtocol: MockProtocol = {
     message,
     request_id: "mock-error",
   }),
-  full: (r) => payload(r, fullText(r.plan), "length", r.plan.tokens),
+  reasons: (call) => call.flags.resultFormat === "message",
+  full: (r) => payload(r, fullText(r.plan), reasoningText(r.plan), "length", r.plan.tokens),
   event(r, i) {
     const token = r.plan.token(i, 0);
-    r.text += token;
+    const thinking = i < r.plan.reasoning;
+    if (thinking) r.reasoningText += token;
+    else r.text += token;
     const last = i === r.plan.tokens - 1;
-    const text = r.call.flags.incremental ? token : r.text;
-    const data = JSON.stringify(payload(r, text, last ? "length" : "null", i + 1));
+    const incremental = r.call.flags.incremental;
+    const text = incremental ? (thinking ? "" : token) : r.text;
+    const reasoning = incremental ? (thinking ? token : "") : r.reasoningText;
+    const finish = last ? "length" : "null";
+    const data = JSON.stringify(payload(r, text, reasoning, finish, i + 1));
     return `id:${i + 1}\nevent:result\n:HTTP_STATUS/200\ndata:${data}\n\n`;
   },
   tail: () => "",

@@ -28,12 +28,20 @@ export interface LengthSettings {
   outputTokensMax?: number;
   /** The server's seed. */
   seed: number;
+  /**
+   * Reasoning tokens generated before the answer tokens (default 0): the reply has
+   * `reasoningTokens + answer length` tokens, capped as a whole by `max_tokens` (reasoning first,
+   * as a server's limit counts every generated token).
+   */
+  reasoningTokens?: number;
 }
 
 /** A planned reply: how many tokens, and a generator of their text. */
 export interface ReplyPlan {
-  /** Tokens to generate per choice. */
+  /** Tokens to generate per choice, reasoning included. */
   tokens: number;
+  /** Of those, the reasoning tokens: tokens `0 .. reasoning − 1`; the answer follows. */
+  reasoning: number;
   /** The text of token `i` of choice `choice`. */
   token(i: number, choice: number): string;
 }
@@ -48,13 +56,16 @@ export function planReply(
   const rnd = seededRandom(h);
   const lo = s.outputTokens;
   const hi = Math.max(lo, s.outputTokensMax ?? lo);
-  let tokens = lo + Math.floor(rnd() * (hi - lo + 1));
+  const thinking = Math.max(0, Math.floor(s.reasoningTokens ?? 0));
+  let tokens = thinking + lo + Math.floor(rnd() * (hi - lo + 1));
   if (maxTokens !== undefined && maxTokens >= 0) tokens = Math.min(tokens, maxTokens);
+  const reasoning = Math.min(thinking, tokens);
   return {
     tokens,
+    reasoning,
     token(i: number, choice: number): string {
       const w = WORDS[hash32(String(i * 31 + choice), h) % WORDS.length];
-      return i === 0 ? w : " " + w;
+      return i === 0 || i === reasoning ? w : " " + w;
     },
   };
 }

@@ -45,6 +45,8 @@ export interface MockReply {
   usage: boolean;
   /** Text written so far (protocols that repeat the whole text in each event use it). */
   text: string;
+  /** Reasoning text written so far (as `text`, for the reasoning part). */
+  reasoningText: string;
 }
 
 /** One protocol's formatting. */
@@ -57,6 +59,12 @@ export interface MockProtocol {
   serves(path: string): boolean;
   /** Read a request: its path, headers and JSON body. */
   parse(path: string, headers: Headers, body: unknown): MockCall | MockRefusal;
+  /**
+   * Optional: whether the reply to `call` can carry reasoning tokens in a field of their own
+   * (then the mock's `reasoningTokens` come before the answer, tokens `0 .. plan.reasoning − 1`);
+   * without it, replies have no reasoning.
+   */
+  reasons?(call: MockCall): boolean;
   /** The JSON body of an error reply. */
   errorBody(status: number, message: string): unknown;
   /** The JSON body of a whole (non-streamed) reply. */
@@ -82,10 +90,17 @@ export function messagesText(messages: unknown): string | undefined {
   return text;
 }
 
-/** The whole text of a reply (all planned tokens). */
+/** The whole answer text of a reply (all planned tokens after the reasoning ones). */
 export function fullText(plan: ReplyPlan): string {
   let text = "";
-  for (let i = 0; i < plan.tokens; i++) text += plan.token(i, 0);
+  for (let i = plan.reasoning; i < plan.tokens; i++) text += plan.token(i, 0);
+  return text;
+}
+
+/** The whole reasoning text of a reply (its first `plan.reasoning` tokens). */
+export function reasoningText(plan: ReplyPlan): string {
+  let text = "";
+  for (let i = 0; i < plan.reasoning; i++) text += plan.token(i, 0);
   return text;
 }
 

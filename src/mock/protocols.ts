@@ -36,7 +36,7 @@ export interface ProtocolContext {
   /** Timing and length settings (the server's own options). */
   options: Pick<
     MockOptions,
-    "ttftMs" | "itlMs" | "outputTokens" | "outputTokensMax" | "usage" | "seed"
+    "ttftMs" | "itlMs" | "outputTokens" | "outputTokensMax" | "usage" | "seed" | "reasoningTokens"
   >;
   /** The server's counters. */
   stats: { requests: number; openStreams: number };
@@ -71,22 +71,25 @@ export async function serveProtocol(
   }
   const call = p.parse(path, req.headers, body);
   if ("status" in call) return json(call.status, p.errorBody(call.status, call.message));
-  const reply = newReply(call, ctx);
+  const reply = newReply(p, call, ctx);
   const o = ctx.options;
   if (call.stream) return pacedStream(p, reply, ctx);
   await sleepUntil(ctx.arrival + o.ttftMs + Math.max(0, reply.plan.tokens - 1) * o.itlMs);
   return json(200, p.full(reply));
 }
 
-function newReply(call: MockCall, ctx: ProtocolContext): MockReply {
+function newReply(p: MockProtocol, call: MockCall, ctx: ProtocolContext): MockReply {
+  const o = ctx.options;
+  const reasons = (o.reasoningTokens ?? 0) > 0 && p.reasons?.(call) === true;
   return {
     id: `mock-${ctx.stats.requests}`,
     created: Math.floor(Date.now() / 1000),
     call,
-    plan: planReply(call.prompt, call.maxTokens, ctx.options),
+    plan: planReply(call.prompt, call.maxTokens, reasons ? o : { ...o, reasoningTokens: 0 }),
     promptTokens: mockTokenCount(call.prompt),
-    usage: ctx.options.usage,
+    usage: o.usage,
     text: "",
+    reasoningText: "",
   };
 }
 

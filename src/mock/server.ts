@@ -29,6 +29,18 @@ export interface MockOptions {
   outputTokensMax?: number;
   /** Send `usage` (in the last chunk when `stream_options.include_usage`). */
   usage: boolean;
+  /**
+   * Reasoning tokens per chat reply, sent before the answer tokens on the same schedule (token
+   * `k` of reasoning and answer together is due at `arrival + ttft + k · itl`) and reported in
+   * `usage.completion_tokens_details.reasoning_tokens`. Default 0 (no reasoning).
+   */
+  reasoningTokens?: number;
+  /**
+   * The field reasoning comes in: `reasoning` (current vLLM, OpenRouter; the default) or
+   * `reasoning_content` (DeepSeek, SGLang, older vLLM). Protocols other than OpenAI's use
+   * their own.
+   */
+  reasoningField?: ReasoningField;
   /** Seeds reply lengths and words. */
   seed: number;
   /**
@@ -48,6 +60,12 @@ export interface MockOptions {
   /** Faults to inject (see `faults.ts`). */
   faults?: FaultOptions;
 }
+
+/** The fields the mock can stream reasoning in. */
+export const REASONING_FIELDS = ["reasoning", "reasoning_content"] as const;
+
+/** A field the mock can stream reasoning in. */
+export type ReasoningField = typeof REASONING_FIELDS[number];
 
 /** Defaults of `llmperf mock`. */
 export const MOCK_DEFAULTS: MockOptions = {
@@ -178,7 +196,12 @@ async function handle(
       "BadRequestError",
     );
   }
-  const plan = planReply(prompt, body.max_tokens ?? body.max_completion_tokens, o);
+  // Plain completions have no reasoning field: reasoning models put their thinking in the text.
+  const plan = planReply(
+    prompt,
+    body.max_tokens ?? body.max_completion_tokens,
+    chat ? o : { ...o, reasoningTokens: 0 },
+  );
   const n = Math.max(1, Math.floor(body.n ?? 1));
   const reply: Reply = {
     id: `mock-${stats.requests}`,
@@ -191,6 +214,8 @@ async function handle(
     stamp: o.stampTimes === true,
     receivedMs: performance.timeOrigin + arrival,
     sentMs: 0,
+    reasoningField: o.reasoningField ?? "reasoning",
+    reports: chat && (o.reasoningTokens ?? 0) > 0,
   };
   if (body.stream === true) {
     const usage = o.usage && body.stream_options?.include_usage === true;
@@ -228,6 +253,10 @@ interface Reply {
   receivedMs: number;
   /** Epoch ms of the write being built. */
   sentMs: number;
+  /** The field reasoning tokens go in. */
+  reasoningField: ReasoningField;
+  /** Whether usage reports `completion_tokens_details.reasoning_tokens`. */
+  reports: boolean;
 }
 
 function epochNow(): number {
@@ -242,11 +271,13 @@ function addStamps(r: Reply, obj: Record<string, unknown>): void {
 
 function usageOf(r: Reply) {
   const completion = r.plan.tokens * r.n;
-  return {
+  const usage: Record<string, unknown> = {
     prompt_tokens: r.promptTokens,
     completion_tokens: completion,
     total_tokens: r.promptTokens + completion,
   };
+  if (r.reports) usage.completion_tokens_details = { reasoning_tokens: r.plan.reasoning * r.n };
+  return usage;
 }
 
 /** Replies always run to their planned length, as with `ignore_eos`. */
@@ -255,16 +286,15 @@ const FINISH = "length";
 function fullReply(r: Reply, usage: boolean): Record<string, unknown> {
   const choices = [];
   for (let c = 0; c < r.n; c++) {
+    let reasoning = "";
     let text = "";
-    for (let i = 0; i < r.plan.tokens; i++) text += r.plan.token(i, c);
+    for (let i = 0; i < r.plan.reasoning; i++) reasoning += r.plan.token(i, c);
+    for (let i = r.plan.reasoning; i < r.plan.tokens; i++) text += r.plan.token(i, c);
+    const message: Record<string, unknown> = { role: "assistant", content: text };
+    if (r.plan.reasoning > 0) message[r.reasoningField] = reasoning;
     choices.push(
       r.chat
-        ? {
-          index: c,
-          message: { role: "assistant", content: text },
-          logprobs: null,
-          finish_reason: FINISH,
-        }
+        ? { index: c, message, logprobs: null, finish_reason: FINISH }
         : { index: c, text, logprobs: null, finish_reason: FINISH },
     );
   }
@@ -311,7 +341,7 @@ function tokenEvents(r: Reply, i: number): string {
       r.chat
         ? {
           index: c,
-          delta: { content: text },
+          delta: i < r.plan.reasoning ? { [r.reasoningField]: text } : { content: text },
           logprobs: null,
           finish_reason: last ? FINISH : null,
         }

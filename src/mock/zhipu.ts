@@ -3,11 +3,13 @@
  * OpenAI's, with these differences: every streamed chunk carries `delta.role` and no `object`
  * field, there is no role-only first chunk, the last token's chunk carries `finish_reason` and
  * the `usage` (always, no `stream_options` needed), and errors are `{"error": {"code": "1214",
- * "message": ...}}`. The stream ends with `data: [DONE]`.
+ * "message": ...}}`. The stream ends with `data: [DONE]`. Reasoning (the mock's
+ * `reasoningTokens`) comes as `delta.reasoning_content`, as GLM-4.5 and later send it.
  *
  * @module
  */
 import { asObject, fullText, messagesText, type MockProtocol, numberField } from "./protocol.ts";
+import { reasoningText } from "./protocol.ts";
 import type { MockReply } from "./protocol.ts";
 
 /** The chat endpoint's path. */
@@ -38,8 +40,11 @@ export const zhipuProtocol: MockProtocol = {
       flags: {},
     };
   },
+  reasons: () => true,
   errorBody: (_status, message) => ({ error: { code: "1214", message } }),
   full(r) {
+    const message: Record<string, unknown> = { role: "assistant", content: fullText(r.plan) };
+    if (r.plan.reasoning > 0) message.reasoning_content = reasoningText(r.plan);
     const out: Record<string, unknown> = {
       id: r.id,
       request_id: r.id,
@@ -48,7 +53,7 @@ export const zhipuProtocol: MockProtocol = {
       choices: [{
         index: 0,
         finish_reason: "length",
-        message: { role: "assistant", content: fullText(r.plan) },
+        message,
       }],
     };
     if (r.usage) out.usage = usageOf(r);
@@ -58,7 +63,9 @@ export const zhipuProtocol: MockProtocol = {
     const last = i === r.plan.tokens - 1;
     const choice: Record<string, unknown> = {
       index: 0,
-      delta: { role: "assistant", content: r.plan.token(i, 0) },
+      delta: i < r.plan.reasoning
+        ? { role: "assistant", reasoning_content: r.plan.token(i, 0) }
+        : { role: "assistant", content: r.plan.token(i, 0) },
     };
     if (last) choice.finish_reason = "length";
     const out: Record<string, unknown> = {

@@ -31,17 +31,37 @@ export type RequestBody = Record<string, unknown>;
 export interface TokenCounts {
   /** Tokens of the prompt as the server saw it. */
   promptTokens: number;
-  /** Tokens generated (all choices). */
+  /** Tokens generated (all choices), reasoning tokens included. */
   completionTokens: number;
-  /** Where the counts came from: `usage` (server-reported) or an estimate. */
-  source?: "usage" | "chunks" | "tokenizer" | "none";
   /**
-   * Indices of the payloads that carried generated tokens (a streamed reply's role-only first
-   * chunk or usage-only last chunk does not). TTFT and inter-token latency are measured on these;
-   * when absent, every payload counts.
+   * Where the counts came from: `usage` (server-reported), `tokenizer` (`--tokenizer-path`), or
+   * an estimate: `chunks` (one token per token-carrying payload of a stream), `text-length` (a
+   * whole reply's text length, see `estimateTokens`), `none` (not counted).
+   */
+  source?: TokenSource;
+  /**
+   * Indices of the payloads that carried generated tokens of any kind: answer, reasoning, tool
+   * calls (a streamed reply's role-only first chunk or usage-only last chunk does not). TTFT and
+   * inter-token latency are measured on these; when absent, every payload counts.
    */
   contentChunks?: number[];
+  /**
+   * Indices of the payloads that carried answer tokens, that is generated tokens other than
+   * reasoning (content, text, refusal, tool calls). The time to first output token (TTFO) is
+   * measured on the first; an empty list means no answer came (the reply was all reasoning).
+   * When absent, every content chunk is an answer chunk (TTFO = TTFT).
+   */
+  answerChunks?: number[];
+  /**
+   * Of `completionTokens`, how many were reasoning (thinking) tokens: from the server's usage
+   * (`completion_tokens_details.reasoning_tokens`), else counted like `completionTokens`.
+   * Absent when unknown (usage without it, and no tokenizer); 0 when the reply had none.
+   */
+  reasoningTokens?: number;
 }
+
+/** Where a request's token counts came from (see {@link TokenCounts.source}). */
+export type TokenSource = "usage" | "chunks" | "text-length" | "tokenizer" | "none";
 
 /**
  * An API plugin: builds request bodies and reads token counts from responses.
@@ -88,8 +108,16 @@ export interface ApiPluginLike {
    * Return the error text, or `undefined` when the payload is not an error.
    */
   errorInPayload?(payload: string): string | undefined;
-  /** Optional: the generated text of each choice, for tokenizers and reports. */
+  /**
+   * Optional: the generated text of each choice, for tokenizers and reports: everything the
+   * model generated (reasoning, answer, tool-call names and arguments).
+   */
   generatedTexts?(responses: string[]): string[];
+  /**
+   * Optional: the reasoning part of {@link ApiPluginLike.generatedTexts}, per choice, so that
+   * `--tokenizer-path` can count reasoning tokens when the server's usage does not report them.
+   */
+  reasoningTexts?(responses: string[]): string[];
 }
 
 /**

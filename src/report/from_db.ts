@@ -9,6 +9,7 @@ import { DatabaseSync } from "node:sqlite";
 import { RunError } from "../errors.ts";
 import { MetricsCollector, type PercentileRow, type Summary } from "../metrics/collector.ts";
 import type { RequestMetrics } from "../metrics/request_metrics.ts";
+import type { TokenCounts } from "../plugins/types.ts";
 import type { FailureKind } from "../records/record.ts";
 import { PickleError, unpickleBase64 } from "../store/pickle.ts";
 import OpenAIApi from "../../plugins/api/openai.ts";
@@ -54,8 +55,8 @@ function jsonList(v: unknown): number[] {
   }
 }
 
-/** Token-carrying chunk indices of a row's payloads (OpenAI format), when decodable. */
-function contentChunks(row: Row, rowNo: number): number[] | undefined {
+/** A row's payloads read as OpenAI chunks or bodies: which carried tokens, when decodable. */
+function parsedPayloads(row: Row, rowNo: number): TokenCounts | undefined {
   if (typeof row.response_messages !== "string") return undefined;
   let payloads: unknown;
   try {
@@ -69,11 +70,15 @@ function contentChunks(row: Row, rowNo: number): number[] | undefined {
   if (!Array.isArray(payloads)) return undefined;
   const texts = payloads.filter((p): p is string => typeof p === "string");
   try {
-    const parsed = OPENAI.parseResponses(texts);
-    return parsed.contentChunks.length > 0 ? parsed.contentChunks : undefined;
+    return OPENAI.parseResponses(texts);
   } catch {
     return undefined; // not OpenAI chunks, or incomplete: time every chunk
   }
+}
+
+/** The time of the first chunk among `idx`, when there is one. */
+function firstTime(times: number[], idx: number[] | undefined): number | undefined {
+  return idx && idx.length > 0 ? times[idx[0]] : undefined;
 }
 
 const OPENAI = new OpenAIApi(resolveConfig({ model: "report" }));
@@ -91,14 +96,29 @@ export function rowMetrics(row: Row, rowNo: number): RequestMetrics {
   let itl = row.inter_token_latencies !== undefined
     ? jsonList(row.inter_token_latencies)
     : undefined;
+  // An evalscope DB, or one from before the `ttfo` column: the pickled payloads say which chunks
+  // carried tokens, and which answer tokens.
+  const hasTtfo = row.ttfo !== undefined;
+  const parsed = success && stream && (ttft === undefined || itl === undefined || !hasTtfo)
+    ? parsedPayloads(row, rowNo)
+    : undefined;
   if (success && (ttft === undefined || itl === undefined)) {
-    // An evalscope DB: find the token-carrying chunks in the pickled payloads.
-    const idx = stream ? contentChunks(row, rowNo) : undefined;
+    const idx = parsed && parsed.contentChunks?.length ? parsed.contentChunks : undefined;
     const times = idx ? idx.map((i) => chunkTimes[i]).filter((t) => t !== undefined) : chunkTimes;
     ttft ??= stream && times.length > 0 ? times[0] - start : latency;
     itl ??= stream ? times.slice(1).map((t, i) => t - times[i]) : [];
   }
   ttft ??= latency;
+  let ttfo: number | undefined;
+  if (hasTtfo) ttfo = num(row.ttfo);
+  else if (success) {
+    const first = parsed?.answerChunks ? firstTime(chunkTimes, parsed.answerChunks) : undefined;
+    ttfo = first !== undefined
+      ? first - start
+      : parsed?.answerChunks?.length === 0
+      ? undefined
+      : ttft;
+  }
   const tpot = num(row.time_per_output_token) ??
     (stream && completionTokens > 1 ? (latency - ttft) / (completionTokens - 1) : undefined);
   let failure: RequestMetrics["failure"];
@@ -125,10 +145,12 @@ export function rowMetrics(row: Row, rowNo: number): RequestMetrics {
     nChunks: num(row.n_chunks) ?? 1,
     chunkTime: num(row.chunk_time) ?? latency,
     ttft,
+    ttfo,
     tpot,
     itl: itl ?? [],
     promptTokens: num(row.prompt_tokens) ?? 0,
     completionTokens,
+    reasoningTokens: num(row.reasoning_tokens),
     tokenSource:
       (typeof row.token_source === "string" ? row.token_source : "usage") as RequestMetrics[
         "tokenSource"

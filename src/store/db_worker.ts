@@ -68,6 +68,8 @@ function writeRows(rows: ResultRow[]): void {
         r.inter_token_latencies,
         r.scheduled_time,
         r.token_source,
+        r.ttfo,
+        r.reasoning_tokens,
       );
     }
     db.exec("COMMIT");
@@ -87,7 +89,7 @@ scope.onmessage = (ev: MessageEvent<DbWorkerIn>) => {
       db.exec("PRAGMA synchronous=NORMAL");
       db.exec(CREATE_RESULT);
       db.exec(CREATE_RUN);
-      insert = db.prepare(`INSERT INTO result VALUES (${new Array(22).fill("?").join(",")})`);
+      insert = db.prepare(`INSERT INTO result VALUES (${new Array(24).fill("?").join(",")})`);
       const r = m.run;
       db.prepare("INSERT INTO run VALUES (?,?,?,?,?,?,?,?,?,?,?)").run(
         r.llmperf_version,

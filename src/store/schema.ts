@@ -33,6 +33,8 @@ export const EXTRA_COLUMNS = [
   "inter_token_latencies",
   "scheduled_time",
   "token_source",
+  "ttfo",
+  "reasoning_tokens",
 ] as const;
 
 /** `CREATE TABLE result ...`: `success` is TEXT holding 'True'/'False', as evalscope's recipe
@@ -59,7 +61,9 @@ export const CREATE_RESULT = `CREATE TABLE IF NOT EXISTS result(
   time_per_output_token REAL,
   inter_token_latencies TEXT,
   scheduled_time REAL,
-  token_source TEXT
+  token_source TEXT,
+  ttfo REAL,
+  reasoning_tokens INTEGER
 )`;
 
 /** `CREATE TABLE run ...`: one row per run. */
@@ -120,8 +124,12 @@ export interface ResultRow {
   inter_token_latencies: string | null;
   /** Epoch seconds when the schedule wanted it sent (`--rate`). */
   scheduled_time: number | null;
-  /** usage / chunks / tokenizer. */
+  /** usage / tokenizer / chunks / text-length / none. */
   token_source: string | null;
+  /** Seconds to the first answer (non-reasoning) token; null when none came, or failed. */
+  ttfo: number | null;
+  /** Reasoning tokens among `completion_tokens`; null when unknown, or failed. */
+  reasoning_tokens: number | null;
 }
 
 /** The `run` row. */

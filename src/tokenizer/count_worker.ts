@@ -11,12 +11,14 @@ import { countCompletion, promptCounter, type PromptSpec } from "./count.ts";
 import type { HfTokenizer } from "./hf_tokenizer.ts";
 import { loadTokenizer } from "./load.ts";
 
-/** One request to count: its prompt and the generated text of each choice. */
+/** One request to count: its prompt, the generated text of each choice, and its reasoning. */
 export interface CountItem {
   /** The prompt as found in the request body. */
   prompt: PromptSpec;
   /** Generated text per choice. */
   texts: string[];
+  /** Reasoning text per choice, when its tokens are wanted. */
+  reasoning?: string[];
 }
 
 /** Messages the worker accepts. */
@@ -24,7 +26,10 @@ export type CountWorkerIn =
   | { type: "init"; dir: string; applyChatTemplate: boolean }
   | { type: "count"; id: number; items: CountItem[] };
 
-/** Messages the worker sends. `counts` holds prompt, completion pairs; -1 where counting failed. */
+/**
+ * Messages the worker sends. `counts` holds prompt, completion, reasoning triples (reasoning 0
+ * when not asked for); -1 where counting failed.
+ */
 export type CountWorkerOut =
   | { type: "ready" }
   | { type: "counted"; id: number; counts: Int32Array; micros: number }
@@ -45,13 +50,15 @@ function post(m: CountWorkerOut, transfer: Transferable[] = []): void {
 
 function count(id: number, items: CountItem[]): void {
   const t0 = performance.now();
-  const counts = new Int32Array(items.length * 2).fill(-1);
+  const counts = new Int32Array(items.length * 3).fill(-1);
   for (let i = 0; i < items.length; i++) {
     try {
-      counts[2 * i] = countPrompt!(items[i].prompt);
-      counts[2 * i + 1] = countCompletion(tok!, items[i].texts);
+      const it = items[i];
+      counts[3 * i] = countPrompt!(it.prompt);
+      counts[3 * i + 1] = countCompletion(tok!, it.texts);
+      counts[3 * i + 2] = it.reasoning ? countCompletion(tok!, it.reasoning) : 0;
     } catch {
-      counts[2 * i] = counts[2 * i + 1] = -1;
+      counts[3 * i] = counts[3 * i + 1] = counts[3 * i + 2] = -1;
     }
   }
   post({ type: "counted", id, counts, micros: (performance.now() - t0) * 1000 }, [counts.buffer]);

@@ -14,20 +14,27 @@ import { UsageError } from "../errors.ts";
 
 /** Prompt and completion tokens counted by the tokenizer. */
 export interface TokenizerCounts {
-  /** Tokens of the prompt as the server sees it. */
+  /** Tokens of the prompt as the server sees it (0 when no body was given). */
   promptTokens: number;
   /** Tokens of the generated text, all choices. */
   completionTokens: number;
+  /** Tokens of the reasoning texts, when they were given. */
+  reasoningTokens?: number;
 }
 
 /** Counts tokens of finished requests. */
 export interface TokenCounter {
   /**
-   * Count one request: its body (the prompt is found in it) and the generated text of each
-   * choice. Resolves to `undefined` when the request cannot be counted (the counter is closed,
-   * or the chat template failed on its messages).
+   * Count one request: its body (the prompt is found in it; `undefined`: do not count the
+   * prompt), the generated text of each choice and, when given, the reasoning text of each.
+   * Resolves to `undefined` when the request cannot be counted (the counter is closed, or the
+   * chat template failed on its messages).
    */
-  count(body: RequestBody, texts: string[]): Promise<TokenizerCounts | undefined>;
+  count(
+    body: RequestBody | undefined,
+    texts: string[],
+    reasoning?: string[],
+  ): Promise<TokenizerCounts | undefined>;
   /** Release the tokenizer (ends the worker). */
   close(): Promise<void>;
 }
@@ -54,13 +61,19 @@ export class InlineCounter implements TokenCounter {
   }
 
   /** See {@link TokenCounter.count}. */
-  count(body: RequestBody, texts: string[]): Promise<TokenizerCounts | undefined> {
+  count(
+    body: RequestBody | undefined,
+    texts: string[],
+    reasoning?: string[],
+  ): Promise<TokenizerCounts | undefined> {
     const t0 = performance.now();
     try {
-      return Promise.resolve({
-        promptTokens: this.#prompt(promptOf(body)),
+      const counts: TokenizerCounts = {
+        promptTokens: this.#prompt(body === undefined ? NO_PROMPT : promptOf(body)),
         completionTokens: countCompletion(this.#tok, texts),
-      });
+      };
+      if (reasoning) counts.reasoningTokens = countCompletion(this.#tok, reasoning);
+      return Promise.resolve(counts);
     } catch {
       return Promise.resolve(undefined);
     } finally {
@@ -77,12 +90,20 @@ export class InlineCounter implements TokenCounter {
 
 type Resolve = (c: TokenizerCounts | undefined) => void;
 
+/** A request waiting for its counts, and whether it asked for reasoning tokens. */
+interface Waiting {
+  resolve: Resolve;
+  reasoning: boolean;
+}
+
+const NO_PROMPT: PromptSpec = { none: true };
+
 /** Counts in a dedicated worker; requests made in the same tick go in one message. */
 export class WorkerCounter implements TokenCounter {
   #worker: Worker;
   #items: CountItem[] = [];
-  #waiting: Resolve[] = [];
-  #pending = new Map<number, Resolve[]>();
+  #waiting: Waiting[] = [];
+  #pending = new Map<number, Waiting[]>();
   #nextId = 0;
   #closed = false;
   /** Counting cost so far (measured inside the worker). */
@@ -122,12 +143,17 @@ export class WorkerCounter implements TokenCounter {
   }
 
   /** See {@link TokenCounter.count}. */
-  count(body: RequestBody, texts: string[]): Promise<TokenizerCounts | undefined> {
+  count(
+    body: RequestBody | undefined,
+    texts: string[],
+    reasoning?: string[],
+  ): Promise<TokenizerCounts | undefined> {
     if (this.#closed) return Promise.resolve(undefined);
     return new Promise((resolve) => {
       if (this.#items.length === 0) queueMicrotask(() => this.#flush());
-      this.#items.push({ prompt: promptOf(body), texts });
-      this.#waiting.push(resolve);
+      const prompt = body === undefined ? NO_PROMPT : promptOf(body);
+      this.#items.push(reasoning ? { prompt, texts, reasoning } : { prompt, texts });
+      this.#waiting.push({ resolve, reasoning: reasoning !== undefined });
     });
   }
 
@@ -149,15 +175,18 @@ export class WorkerCounter implements TokenCounter {
     this.stats.requests += waiting.length;
     this.stats.micros += m.micros;
     for (let i = 0; i < waiting.length; i++) {
-      const p = m.counts[2 * i], c = m.counts[2 * i + 1];
-      waiting[i](p < 0 || c < 0 ? undefined : { promptTokens: p, completionTokens: c });
+      const p = m.counts[3 * i], c = m.counts[3 * i + 1], r = m.counts[3 * i + 2];
+      const w = waiting[i];
+      if (p < 0 || c < 0 || r < 0) w.resolve(undefined);
+      else if (w.reasoning) w.resolve({ promptTokens: p, completionTokens: c, reasoningTokens: r });
+      else w.resolve({ promptTokens: p, completionTokens: c });
     }
   }
 
   #fail(): void {
     this.#closed = true;
-    for (const w of this.#pending.values()) for (const r of w) r(undefined);
-    for (const r of this.#waiting) r(undefined);
+    for (const w of this.#pending.values()) for (const r of w) r.resolve(undefined);
+    for (const r of this.#waiting) r.resolve(undefined);
     this.#pending.clear();
     this.#waiting = [];
     this.#items = [];

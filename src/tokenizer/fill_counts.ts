@@ -1,8 +1,10 @@
 /**
  * The rule that decides between the server's `usage` and the tokenizer: `usage` always wins; when
  * a response carries none, the tokenizer's counts replace the API plugin's estimate (chunks
- * counted, or nothing). A plugin that returns a bare `[prompt, completion]` pair with non-zero
- * values is trusted as it is (it counted in its own way).
+ * counted, a text length, or nothing). A plugin that returns a bare `[prompt, completion]` pair
+ * with non-zero values is trusted as it is (it counted in its own way). Reasoning tokens: from
+ * `usage` when it reports them, else the tokenizer counts the plugin's `reasoningTexts`, also
+ * for a response whose usage gave only the totals.
  *
  * @module
  */
@@ -22,10 +24,24 @@ export function wantsTokenizer(counts: TokenCounts): boolean {
   return counts.promptTokens === 0 && counts.completionTokens === 0;
 }
 
-function generatedTexts(api: ApiPluginLike, payloads: string[]): string[] | undefined {
-  if (typeof api.generatedTexts !== "function") return undefined;
+/**
+ * Whether the tokenizer should count only the reasoning tokens of a request: its usage gave the
+ * totals but not the reasoning tokens, and the plugin can give the reasoning text.
+ */
+export function wantsReasoningCount(api: ApiPluginLike, counts: TokenCounts): boolean {
+  return counts.source === "usage" && counts.reasoningTokens === undefined &&
+    typeof api.reasoningTexts === "function";
+}
+
+function texts(
+  api: ApiPluginLike,
+  method: "generatedTexts" | "reasoningTexts",
+  payloads: string[],
+): string[] | undefined {
+  const fn = api[method];
+  if (typeof fn !== "function") return undefined;
   try {
-    const texts = api.generatedTexts(payloads);
+    const texts = fn.call(api, payloads);
     return Array.isArray(texts) ? texts.filter((t) => typeof t === "string") : undefined;
   } catch {
     return undefined;
@@ -34,9 +50,10 @@ function generatedTexts(api: ApiPluginLike, payloads: string[]): string[] | unde
 
 /**
  * The counts of a successful request after the tokenizer had its say: prompt tokens from the
- * request body and completion tokens from the plugin's `generatedTexts` (source `tokenizer`).
- * A plugin without `generatedTexts` keeps its completion count and source; only an unknown
- * prompt count (0) is filled in then.
+ * request body, completion tokens from the plugin's `generatedTexts` and reasoning tokens from
+ * its `reasoningTexts` (source `tokenizer`). A plugin without `generatedTexts` keeps its
+ * completion count and source; only an unknown prompt count (0) is filled in then. A response
+ * with usage but no reasoning count gets only its reasoning tokens counted (source `usage`).
  */
 export async function fillCounts(
   api: ApiPluginLike,
@@ -44,26 +61,40 @@ export async function fillCounts(
   counts: TokenCounts,
   counter: TokenCounter,
 ): Promise<TokenCounts> {
+  if (wantsReasoningCount(api, counts)) {
+    const reasoning = texts(api, "reasoningTexts", rec.payloads);
+    if (reasoning === undefined) return counts;
+    if (reasoning.every((t) => t === "")) return { ...counts, reasoningTokens: 0 };
+    const t = await counter.count(undefined, [], reasoning);
+    return t?.reasoningTokens === undefined
+      ? counts
+      : { ...counts, reasoningTokens: t.reasoningTokens };
+  }
   if (!wantsTokenizer(counts)) return counts;
-  const texts = generatedTexts(api, rec.payloads);
-  const t = await counter.count(rec.body, texts ?? []);
+  const generated = texts(api, "generatedTexts", rec.payloads);
+  const reasoning = generated && texts(api, "reasoningTexts", rec.payloads);
+  const t = await counter.count(rec.body, generated ?? [], reasoning);
   if (t === undefined) return counts;
-  if (texts === undefined) {
+  if (generated === undefined) {
     return counts.promptTokens === 0 ? { ...counts, promptTokens: t.promptTokens } : counts;
   }
-  return {
+  const out: TokenCounts = {
     ...counts,
     promptTokens: t.promptTokens,
     completionTokens: t.completionTokens,
     source: "tokenizer",
   };
+  // Without the reasoning text, a reasoning count of the plugin's estimate no longer fits.
+  if (t.reasoningTokens !== undefined) out.reasoningTokens = t.reasoningTokens;
+  else if (out.reasoningTokens !== 0) delete out.reasoningTokens;
+  return out;
 }
 
 /**
- * Count a processed batch with the tokenizer where `usage` is missing: counts and metrics of
- * those requests are replaced in place. The texts are read here (the plugin's `generatedTexts`,
- * in slices that let the event loop run); the tokenizing happens in the counter's worker, the
- * whole batch in one message.
+ * Count a processed batch with the tokenizer where `usage` is missing (or gave no reasoning
+ * count): counts and metrics of those requests are replaced in place. The texts are read here
+ * (the plugin's `generatedTexts` and `reasoningTexts`, in slices that let the event loop run);
+ * the tokenizing happens in the counter's worker, the whole batch in one message.
  */
 export async function countTokens(
   api: ApiPluginLike,
@@ -74,7 +105,8 @@ export async function countTokens(
   let slice = performance.now();
   for (const f of batch) {
     const counts = f.counts;
-    if (!f.record.success || counts === undefined || !wantsTokenizer(counts)) continue;
+    if (!f.record.success || counts === undefined) continue;
+    if (!wantsTokenizer(counts) && !wantsReasoningCount(api, counts)) continue;
     pending.push(
       fillCounts(api, f.record, counts, counter).then((c) => {
         if (c === counts) return;
