@@ -176,3 +176,66 @@ Deno.test("llmperf mock --protocol: parsed and checked", () => {
   assertEquals(parseMockArgs([]).protocol, undefined);
   assertThrows(() => parseMockArgs(["--protocol", "grpc"]), UsageError, "unknown protocol 'grpc'");
 });
+
+Deno.test("mock zhipu and dashscope: reasoning_content before the answer", async () => {
+  const z = startMockServer({ port: 0, outputTokens: 2, reasoningTokens: 3, protocol: "zhipu" });
+  const d = startMockServer({
+    port: 0,
+    outputTokens: 2,
+    reasoningTokens: 3,
+    protocol: "dashscope",
+  });
+  try {
+    const zr = await post(`${z.url}${ZHIPU_PATH}`, {
+      model: "g",
+      messages: [{ content: PROMPT }],
+      stream: true,
+    });
+    const zc = parseSseText(zr.text).map((e) => e.data).slice(0, -1).map((e) => JSON.parse(e));
+    assertEquals(zc.map((c) => Object.keys(c.choices[0].delta)[1]), [
+      "reasoning_content",
+      "reasoning_content",
+      "reasoning_content",
+      "content",
+      "content",
+    ]);
+    assertEquals(zc.at(-1).usage.completion_tokens, 5);
+    const dr = await post(
+      `${d.url}${DASHSCOPE_PATH}`,
+      {
+        model: "q",
+        input: { messages: [{ content: PROMPT }] },
+        parameters: { result_format: "message", incremental_output: true },
+      },
+      { "x-dashscope-sse": "enable" },
+    );
+    const dc = parseSseText(dr.text).map((e) => JSON.parse(e.data));
+    const messages = dc.map((e) => e.output.choices[0].message);
+    assertEquals(messages.map((m) => m.reasoning_content !== ""), [true, true, true, false, false]);
+    assertEquals(messages.map((m) => m.content !== ""), [false, false, false, true, true]);
+    assertEquals(dc.at(-1).usage.output_tokens_details, { reasoning_tokens: 3 });
+    // The text result format has no reasoning field: no reasoning then.
+    const text = JSON.parse(
+      (await post(`${d.url}${DASHSCOPE_PATH}`, {
+        model: "q",
+        input: { prompt: PROMPT },
+        parameters: {},
+      })).text,
+    );
+    assertEquals(text.usage.output_tokens, 2);
+  } finally {
+    await z.close();
+    await d.close();
+  }
+});
+
+Deno.test("llmperf mock --reasoning-tokens / --reasoning-field: parsed and checked", () => {
+  const o = parseMockArgs(["--reasoning-tokens", "8", "--reasoning-field", "reasoning_content"]);
+  assertEquals([o.reasoningTokens, o.reasoningField], [8, "reasoning_content"]);
+  assertThrows(() => parseMockArgs(["--reasoning-tokens", "-1"]), UsageError, "--reasoning-tokens");
+  assertThrows(
+    () => parseMockArgs(["--reasoning-field", "thinking"]),
+    UsageError,
+    "--reasoning-field: expected one of reasoning, reasoning_content, got 'thinking'",
+  );
+});

@@ -138,3 +138,89 @@ Deno.test("mock: pacing follows arrival + ttft + k·itl (loose check; the bench 
     await m.close();
   }
 });
+
+Deno.test("mock --reasoning-tokens: reasoning chunks before the answer, usage reports them", async () => {
+  const m = startMockServer({ port: 0, outputTokens: 3, reasoningTokens: 4 });
+  const rc = startMockServer({
+    port: 0,
+    outputTokens: 3,
+    reasoningTokens: 4,
+    reasoningField: "reasoning_content",
+  });
+  try {
+    const body = {
+      messages: [{ role: "user", content: "think" }],
+      stream: true,
+      stream_options: { include_usage: true },
+    };
+    const evs = parseSseText((await post(`${m.url}/v1/chat/completions`, body)).text)
+      .map((e) => e.data);
+    assertEquals(evs.length, 1 + 4 + 3 + 1 + 1);
+    const chunks = evs.slice(0, -1).map((e) => JSON.parse(e));
+    assertEquals(chunks[0].choices[0].delta, { role: "assistant", content: "" });
+    for (let i = 1; i <= 4; i++) {
+      assertEquals(Object.keys(chunks[i].choices[0].delta), ["reasoning"]);
+    }
+    for (let i = 5; i <= 7; i++) assertEquals(Object.keys(chunks[i].choices[0].delta), ["content"]);
+    assertEquals(chunks[7].choices[0].finish_reason, "length");
+    assertEquals(chunks[8].usage.completion_tokens, 7);
+    assertEquals(chunks[8].usage.completion_tokens_details, { reasoning_tokens: 4 });
+    // the other field name; max_tokens caps reasoning and answer together, reasoning first
+    const capped = parseSseText(
+      (await post(`${rc.url}/v1/chat/completions`, { ...body, max_tokens: 5 })).text,
+    ).map((e) => e.data).slice(0, -1).map((e) => JSON.parse(e));
+    assertEquals(Object.keys(capped[1].choices[0].delta), ["reasoning_content"]);
+    assertEquals(capped.at(-1).usage.completion_tokens, 5);
+    assertEquals(capped.at(-1).usage.completion_tokens_details, { reasoning_tokens: 4 });
+    // a whole reply: the message has both; plain completions have no reasoning field
+    const whole = JSON.parse(
+      (await post(`${m.url}/v1/chat/completions`, { messages: body.messages })).text,
+    );
+    const msg = whole.choices[0].message;
+    assertEquals([msg.reasoning.split(" ").length, msg.content.split(" ").length], [4, 3]);
+    assertEquals(whole.usage.completion_tokens_details, { reasoning_tokens: 4 });
+    const comp = JSON.parse((await post(`${m.url}/v1/completions`, { prompt: "q" })).text);
+    assertEquals(comp.usage.completion_tokens, 3);
+    assertEquals(comp.usage.completion_tokens_details, undefined);
+  } finally {
+    await m.close();
+    await rc.close();
+  }
+});
+
+Deno.test("mock --reasoning-tokens: every generated token keeps the pacing ttft + k·itl", async () => {
+  const m = startMockServer({
+    port: 0,
+    ttftMs: 60,
+    itlMs: 25,
+    outputTokens: 2,
+    reasoningTokens: 3,
+  });
+  try {
+    const t0 = performance.now();
+    const r = await fetch(`${m.url}/v1/chat/completions`, {
+      method: "POST",
+      body: JSON.stringify({ messages: [{ role: "user", content: "q" }], stream: true }),
+    });
+    const reader = r.body!.pipeThrough(new TextDecoderStream()).getReader();
+    const arrivals: Array<[string, number]> = [];
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      for (const m of value.matchAll(/"delta":\{"(reasoning|content)":"[^"]/g)) {
+        arrivals.push([m[1], performance.now() - t0]);
+      }
+    }
+    assertEquals(arrivals.map(([k]) => k), [
+      "reasoning",
+      "reasoning",
+      "reasoning",
+      "content",
+      "content",
+    ]);
+    arrivals.forEach(([, t], k) => assert(t >= 60 + 25 * k - 2, `token ${k} at ${t} ms`));
+    assert(arrivals[4][1] < 60 + 25 * 4 + 250, `last token at ${arrivals[4][1]} ms`);
+  } finally {
+    await m.close();
+  }
+});

@@ -83,6 +83,38 @@ Deno.test("e2e tokenizer: usage, when the server sends it, wins over the tokeniz
   }
 });
 
+Deno.test("e2e tokenizer: reasoning tokens are counted apart, and within the output", async () => {
+  const REASONING = 5;
+  const mock = startMockServer({
+    port: 0,
+    outputTokens: TOKENS,
+    seed: SEED,
+    usage: false,
+    reasoningTokens: REASONING,
+  });
+  try {
+    const plan = planReply(PROMPT, 2048, { outputTokens: TOKENS, seed: SEED, reasoningTokens: 5 });
+    let reasoning = "";
+    let answer = "";
+    for (let i = 0; i < plan.tokens; i++) {
+      if (i < REASONING) reasoning += plan.token(i, 0);
+      else answer += plan.token(i, 0);
+    }
+    for (const args of [["--stream"], []]) {
+      const r = await perf(mock.url, ["--prompt", PROMPT, "-n", "2", ...args]);
+      assertEquals(r.summary["Token counts from"], "tokenizer");
+      assertEquals(
+        r.summary["Average output tokens per request"],
+        qwen.encode(reasoning + answer).length,
+      );
+      assertEquals(r.summary["Mean reasoning tokens"], qwen.encode(reasoning).length);
+      assert(!r.stderr.includes("had no usage"), r.stderr);
+    }
+  } finally {
+    await mock.close();
+  }
+});
+
 Deno.test("e2e tokenizer: --dataset random makes prompts of exact token lengths", async () => {
   const mock = startMockServer({ port: 0, outputTokens: 4, seed: SEED, usage: false });
   try {
