@@ -48,6 +48,8 @@ export {
   MOCK_DEFAULTS,
   type MockOptions,
   type MockServer,
+  REASONING_FIELDS,
+  type ReasoningField,
   startMockServer,
 } from "./src/mock/server.ts";
 export { MOCK_PROTOCOL_NAMES, type MockProtocolName } from "./src/mock/protocols.ts";

@@ -285,6 +285,10 @@ Deno.test("collector: TTFO and reasoning rows and columns; estimates are named",
   assertEquals(withUsage.modernSummary()[MODERN_KEYS.tokenSource], "usage");
   assertEquals(withUsage.modernSummary()[MODERN_KEYS.meanReasoning], null);
   assertEquals(withUsage.estimatedCounts(), 0);
+  // a plugin's bare [prompt, completion] pair says no source: not taken for an estimate
+  const pair = new MetricsCollector();
+  pair.add(requestMetrics(rec, toCounts([3, 4])));
+  assertEquals([pair.tokenSource(), pair.estimatedCounts()], ["none", 0]);
 });
 
 Deno.test("count warning: once, naming --tokenizer-path; none when counts are real", () => {

@@ -63,8 +63,11 @@ export const REQUEST_COLUMNS = {
   reasoning: "Reasoning tokens",
 } as const;
 
-/** Token sources that are estimates (no usage, no tokenizer). */
-const ESTIMATES: ReadonlySet<string> = new Set(["chunks", "text-length", "none"]);
+/**
+ * Token sources that are estimates (no usage, no tokenizer). `none` is not one: it is also what a
+ * plugin that names no source gets (an evalscope-style `[prompt, completion]` pair, say).
+ */
+const ESTIMATES: ReadonlySet<string> = new Set(["chunks", "text-length"]);
 
 /** The reason a failed request is counted under: its kind, with the status for HTTP errors. */
 export function failureReason(m: RequestMetrics): string {
@@ -206,8 +209,8 @@ export class MetricsCollector {
   }
 
   /**
-   * Where token counts came from: `usage`, `tokenizer`, an estimate (`chunks`, `text-length`,
-   * `none`), or a mix such as `usage (98), chunks (2)`; estimates are marked
+   * Where token counts came from: `usage`, `tokenizer`, an estimate (`chunks`, `text-length`),
+   * `none` (not said), or a mix such as `usage (98), chunks (2)`; estimates are marked
    * (`chunks (estimated: no usage)`).
    */
   tokenSource(): string {

@@ -36,7 +36,8 @@ export interface TokenCounts {
   /**
    * Where the counts came from: `usage` (server-reported), `tokenizer` (`--tokenizer-path`), or
    * an estimate: `chunks` (one token per token-carrying payload of a stream), `text-length` (a
-   * whole reply's text length, see `estimateTokens`), `none` (not counted).
+   * whole reply's text length, see `estimateTokens`), `none` (not counted, or not said: the
+   * default when absent).
    */
   source?: TokenSource;
   /**
