@@ -5,7 +5,8 @@
 import { assert, assertAlmostEquals, assertEquals } from "./assert.ts";
 import { onlyRunDir, readJson, runCli, tempDir } from "./helpers/cli.ts";
 import { startMockServer } from "../src/mock/server.ts";
-import { reportFromDb } from "../src/report/from_db.ts";
+import { reportFromDb, rowMetrics } from "../src/report/from_db.ts";
+import { pickleBase64 } from "../src/store/pickle.ts";
 
 function block(text: string, title: string): string {
   const at = text.indexOf(title);
@@ -131,6 +132,9 @@ Deno.test("report: reads a DB in evalscope's late-2024 layout and recomputes its
   assertEquals(s["Expected number of requests"], 4);
   // Modern metrics from the pickled payloads: TTFT at the first token chunk; ITL = the gaps.
   assertAlmostEquals(r.requestSummary["Mean TTFT (ms)"] as number, 700 / 3, 1e-6);
+  // No reasoning in these replies: TTFO is TTFT; no reasoning count in such a DB.
+  assertAlmostEquals(r.requestSummary["Mean TTFO (ms)"] as number, 700 / 3, 1e-6);
+  assertEquals(r.requestSummary["Mean reasoning tokens"], null);
   assertAlmostEquals(
     r.requestSummary["Mean ITL (ms)"] as number,
     (4 * 200 + 8 * 200 + 4 * 100) / 16,
@@ -208,4 +212,35 @@ Deno.test("report: the JSON files beside our DB agree with it", async () => {
   } finally {
     await mock.close();
   }
+});
+
+Deno.test("report: a DB from before the ttfo column gets TTFO from its payloads", () => {
+  const ev = (delta: unknown, finish: string | null = null) =>
+    JSON.stringify({
+      object: "chat.completion.chunk",
+      choices: [{ index: 0, delta, finish_reason: finish }],
+    });
+  const row = {
+    success: "True",
+    start_time: 100,
+    completed_time: 100.3,
+    chunk_times: JSON.stringify([100.05, 100.1, 100.3]),
+    response_messages: pickleBase64([
+      ev({ reasoning: "hm" }),
+      ev({ content: "a" }),
+      ev({ content: "b" }, "stop"),
+    ]),
+    is_stream: 1,
+    latency: 0.3,
+    ttft: 0.05,
+    inter_token_latencies: "[0.05, 0.2]",
+    completion_tokens: 3,
+  };
+  const m = rowMetrics(row, 0);
+  assertAlmostEquals(m.ttft, 0.05, 1e-9);
+  assertAlmostEquals(m.ttfo!, 0.1, 1e-9);
+  assertEquals(m.reasoningTokens, undefined);
+  // The column, when there, is read as it is (NULL: no answer came).
+  assertEquals(rowMetrics({ ...row, ttfo: null, reasoning_tokens: 1 }, 0).ttfo, undefined);
+  assertEquals(rowMetrics({ ...row, ttfo: 0.2, reasoning_tokens: 1 }, 0).reasoningTokens, 1);
 });

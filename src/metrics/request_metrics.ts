@@ -36,7 +36,7 @@ export interface RequestMetrics {
   /**
    * Time to first output token: to the first payload that carried answer tokens (not reasoning);
    * equal to `ttft` for replies without reasoning, the latency when not streamed. Undefined when
-   * no answer came (a reply that was all reasoning), and for failed requests of older records.
+   * no answer came (a reply that was all reasoning).
    */
   ttfo?: number;
   /** `(latency − ttft) / (completion tokens − 1)`; undefined unless streamed with 2+ tokens. */

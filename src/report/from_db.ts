@@ -76,11 +76,6 @@ function parsedPayloads(row: Row, rowNo: number): TokenCounts | undefined {
   }
 }
 
-/** The time of the first chunk among `idx`, when there is one. */
-function firstTime(times: number[], idx: number[] | undefined): number | undefined {
-  return idx && idx.length > 0 ? times[idx[0]] : undefined;
-}
-
 const OPENAI = new OpenAIApi(resolveConfig({ model: "report" }));
 
 /** Per-request metrics of one DB row. */
@@ -112,12 +107,10 @@ export function rowMetrics(row: Row, rowNo: number): RequestMetrics {
   let ttfo: number | undefined;
   if (hasTtfo) ttfo = num(row.ttfo);
   else if (success) {
-    const first = parsed?.answerChunks ? firstTime(chunkTimes, parsed.answerChunks) : undefined;
-    ttfo = first !== undefined
-      ? first - start
-      : parsed?.answerChunks?.length === 0
-      ? undefined
-      : ttft;
+    // No answer chunk: none; payloads not readable (or not streamed): as TTFT.
+    const answers = parsed?.answerChunks;
+    const first = answers && answers.length > 0 ? chunkTimes[answers[0]] : undefined;
+    ttfo = first !== undefined ? first - start : answers?.length === 0 ? undefined : ttft;
   }
   const tpot = num(row.time_per_output_token) ??
     (stream && completionTokens > 1 ? (latency - ttft) / (completionTokens - 1) : undefined);
