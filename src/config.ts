@@ -134,6 +134,12 @@ export const DEFAULTS: Readonly<Omit<PerfConfig, "model">> = Object.freeze({
   outputsDir: "./outputs",
 });
 
+/**
+ * The lowest `--rate`: one request an hour on average. Slower is not a load test, and a gap of
+ * years would leave the run waiting for ever.
+ */
+export const MIN_RATE = 1 / 3600;
+
 /** What {@link resolveConfig} accepts: any subset of the keys, camelCase or snake_case. */
 export type PerfConfigInput = Partial<PerfConfig> & Record<string, unknown>;
 
@@ -236,6 +242,7 @@ function int(cfg: PerfConfig, key: keyof PerfConfig, min: number, optional = fal
   if (v === undefined && optional) return;
   if (typeof v !== "number" || !Number.isInteger(v)) fail(key, `expected an integer, got ${v}`);
   if (v < min) fail(key, `must be at least ${min}, got ${v}`);
+  if (v > Number.MAX_SAFE_INTEGER) fail(key, `must be at most 2^53-1, got ${v}`);
 }
 
 function num(cfg: PerfConfig, key: keyof PerfConfig, optional = true): void {
@@ -288,10 +295,11 @@ function validate(cfg: PerfConfig): void {
     fail("noTestConnection", `expected true or false, got ${cfg.noTestConnection}`);
   }
   num(cfg, "rate", false);
-  if (cfg.rate !== -1 && !(cfg.rate > 0)) {
+  if (cfg.rate !== -1 && !(cfg.rate >= MIN_RATE)) {
     fail(
       "rate",
-      `must be greater than 0 requests per second, or -1 for no pacing; got ${cfg.rate}`,
+      `must be at least 1/3600 requests per second (one an hour on average), or -1 for no ` +
+        `pacing; got ${cfg.rate}`,
     );
   }
   for (const k of ["frequencyPenalty", "temperature", "topP"] as const) num(cfg, k);

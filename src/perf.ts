@@ -32,6 +32,7 @@ import type { ClientCheck } from "./workers/client_check.ts";
 import { startClient, transportSpec } from "./workers/client.ts";
 import type { PreparedRequest, Transport, TransportTimeouts } from "./transport/types.ts";
 import { checkEndpoint } from "./load/preflight.ts";
+import { readTextFileLimited } from "./util/text_file.ts";
 
 /** Options of a run that are not benchmark settings. */
 export interface RunOptions extends OutputOptions {
@@ -74,12 +75,12 @@ export interface PerfResult {
   client: ClientCheck;
 }
 
-/** Read `--prompt`: the text itself, or a file's content for `@path`. */
+/** Read `--prompt`: the text itself, or a file's content for `@path` (at most 64 MiB). */
 export async function loadPrompt(prompt: string): Promise<string> {
   if (!prompt.startsWith("@")) return prompt;
   const path = prompt.slice(1);
   try {
-    return await Deno.readTextFile(path);
+    return await readTextFileLimited(path);
   } catch (e) {
     throw new UsageError(`--prompt '@${path}': cannot read the file (${(e as Error).message})`);
   }
