@@ -6,7 +6,7 @@
  * @module
  */
 import { type PerfConfig, type PerfConfigInput, resolveConfig, toSnakeCase } from "./config.ts";
-import { UsageError } from "./errors.ts";
+import { Interrupted, UsageError } from "./errors.ts";
 import { type Logger, stderrLogger } from "./log.ts";
 import { type Job, type PromptSource, RequestSource } from "./load/requests.ts";
 import { runLoad } from "./load/runner.ts";
@@ -21,7 +21,7 @@ import { WorkerCounter } from "./tokenizer/counter.ts";
 import { loadTokenizer } from "./tokenizer/load.ts";
 import { type FinishedRequest, ResultPipeline, type ResultSink } from "./records/pipeline.ts";
 import { redactConfig } from "./redact.ts";
-import { createRunDir, defaultRunName, writeJson } from "./report/files.ts";
+import { createRunDir, defaultRunName, writeEach, writeJson } from "./report/files.ts";
 import { type OutputOptions, RunOutputs } from "./report/run_outputs.ts";
 import type { SloReport } from "./slo/evaluate.ts";
 import { configSecrets, debugSink } from "./report/debug.ts";
@@ -33,10 +33,15 @@ import { startClient, transportSpec } from "./workers/client.ts";
 import type { PreparedRequest, Transport, TransportTimeouts } from "./transport/types.ts";
 import { checkEndpoint } from "./load/preflight.ts";
 import { readTextFileLimited } from "./util/text_file.ts";
+import { abortable } from "./util/abortable.ts";
 
 /** Options of a run that are not benchmark settings. */
 export interface RunOptions extends OutputOptions {
-  /** Aborting stops sending and cancels requests in flight (they are recorded as cancelled). */
+  /**
+   * Aborting stops sending and cancels requests in flight (they are recorded as cancelled); the
+   * run still returns its results. Aborted before sending began (loading the dataset, the
+   * start-up check), the run rejects at once with {@link Interrupted}.
+   */
   signal?: AbortSignal;
   /** Receives log lines (default: timestamped lines on stderr). */
   log?: Logger;
@@ -64,6 +69,12 @@ export interface PerfResult {
   failures: Record<string, number>;
   /** Whether the run was interrupted before it dispatched everything. */
   interrupted: boolean;
+  /**
+   * Outputs that could not be written, one line each (`the result DB could not be written: disk
+   * full (SQLITE_FULL) at ...`). A result DB that fails stops the run early (nothing more is
+   * sent); the tables still cover every request that finished. The CLI exits 1 when not empty.
+   */
+  errors: string[];
   /** The `speed_benchmark` dataset's per-prompt-length speeds (that dataset only). */
   speedBenchmark?: SpeedRow[];
   /** The `--slo` check: each goal's outcome and goodput (only with `slo`). */
@@ -130,24 +141,29 @@ export async function runPerfBenchmark(
 ): Promise<PerfResult> {
   const log = options.log ?? stderrLogger;
   const cfg = resolveConfig(input);
+  const signal = options.signal;
+  // Until sending begins, an abort stops the run at once, whatever stage is under way.
+  const stage = <T>(what: string, work: Promise<T>) => abortable(work, signal, what);
   // --query-template: read before the plugins, as its `stream` may switch streaming.
   const given = givenKeys(input);
   const template = cfg.queryTemplate === undefined
     ? undefined
-    : await loadQueryTemplate(cfg.queryTemplate);
+    : await stage("reading --query-template", loadQueryTemplate(cfg.queryTemplate));
   applyTemplateStream(cfg, template, given);
   // The tokenizer (--tokenizer-path) measures prompts here and reaches plugins as
   // params.tokenizer; a second copy counts tokens in a worker (below).
-  const tokenizer = cfg.tokenizerPath === undefined
-    ? undefined
-    : await loadTokenizer(cfg.tokenizerPath, { applyChatTemplate: cfg.applyChatTemplate });
+  const tokenizer = cfg.tokenizerPath === undefined ? undefined : await stage(
+    "loading the tokenizer",
+    loadTokenizer(cfg.tokenizerPath, { applyChatTemplate: cfg.applyChatTemplate }),
+  );
   const params: PluginParams = tokenizer ? { ...cfg, tokenizer } : cfg;
-  const api = await loadApiPlugin(cfg.api, params);
+  const api = await stage("loading the API plugin", loadApiPlugin(cfg.api, params));
   const measure = tokenizer && ((m: Message[]) => tokenizer.promptLength(m));
-  const source = new RequestSource(params, api, await promptSource(params), log, measure);
+  const prompts = await stage("loading the dataset", promptSource(params));
+  const source = new RequestSource(params, api, prompts, log, measure);
   source.bodyBuilder = bodyBuilder(api, { template, extraArgs: cfg.extraArgs, given });
   // Pull the first request now, so dataset errors come before anything is sent.
-  const first = await source.next();
+  const first = await stage("reading the dataset", source.next());
   if (first === undefined) throw new UsageError(`--dataset '${cfg.dataset}': no prompts`);
 
   const timeouts: TransportTimeouts = {
@@ -155,7 +171,7 @@ export async function runPerfBenchmark(
     readMs: cfg.readTimeout * 1000,
     totalMs: cfg.totalTimeout !== undefined ? cfg.totalTimeout * 1000 : Infinity,
   };
-  const spec = await transportSpec(cfg, timeouts, log);
+  const spec = await stage("starting", transportSpec(cfg, timeouts, log));
   const newTransport = (t: TransportTimeouts): Transport =>
     createTransport({ ...spec, timeouts: t });
   if (!cfg.noTestConnection) {
@@ -163,20 +179,34 @@ export async function runPerfBenchmark(
     const probe = newTransport({ connectMs: limitMs, readMs: limitMs, totalMs: limitMs });
     try {
       log(`checking the endpoint ${cfg.url} with one small request (skip: --no-test-connection)`);
-      await checkEndpoint(probe, testRequest(first), cfg.connectTimeout, options.signal);
+      await stage(
+        "checking the endpoint",
+        checkEndpoint(probe, testRequest(first), cfg.connectTimeout, signal),
+      );
     } finally {
       await probe.close();
     }
   }
+  if (signal?.aborted) throw new Interrupted("starting");
 
   const name = cfg.name ?? defaultRunName(cfg.model, new Date());
   const outputDir = await createRunDir(cfg.outputsDir, name);
   log(`saving results to ${outputDir}`);
   const args = toSnakeCase(redactConfig({ ...cfg, name }));
   await writeJson(`${outputDir}/benchmark_args.json`, args);
+  // Sending stops when the user aborts, or when the result DB cannot be written (a full disk):
+  // the run then ends early, with every request that finished in its tables.
+  const stop = new AbortController();
+  const runSignal = signal ? AbortSignal.any([signal, stop.signal]) : stop.signal;
+  let say: Logger = log;
   const db = options.resultDb === false
     ? undefined
-    : await ResultDb.open(`${outputDir}/${DB_FILE}`, runRow(name, args));
+    : await ResultDb.open(`${outputDir}/${DB_FILE}`, runRow(name, args), {
+      onFailure: (why) => {
+        say(`error: ${why}; stopping: no more requests are sent`);
+        stop.abort();
+      },
+    });
 
   const collector = new MetricsCollector();
   // Progress, goodput (--slo), report.html's chart data and W&B: sinks, off the hot path.
@@ -190,6 +220,7 @@ export async function runPerfBenchmark(
     log,
     defaultLogger: options.log === undefined,
   });
+  say = outputs.log;
   const speed = isSpeedBenchmark(cfg.dataset) ? new SpeedBenchmarkSink() : undefined;
   const sinks: ResultSink[] = [
     { write: (batch: FinishedRequest[]) => batch.forEach((f) => collector.add(f.metrics)) },
@@ -206,7 +237,6 @@ export async function runPerfBenchmark(
     inFlight: Math.min(cfg.parallel, source.expected ?? Infinity),
   }, log);
   const transport = client.transport;
-  const signal = options.signal;
   let pending: Job | undefined = first;
   const next = async () => {
     if (pending) {
@@ -214,7 +244,13 @@ export async function runPerfBenchmark(
       pending = undefined;
       return j;
     }
-    return await source.next();
+    // A dataset that takes long to yield (filtering a huge file) does not hold up a stop.
+    try {
+      return await abortable(source.next(), runSignal, "reading the dataset");
+    } catch (e) {
+      if (e instanceof Interrupted) return undefined;
+      throw e;
+    }
   };
   let sent = 0;
   const execute = async (job: Job, scheduled: number | undefined) => {
@@ -222,7 +258,7 @@ export async function runPerfBenchmark(
     const rec = newRecord(job.index, job.body, job.prepared.stream);
     rec.bodyText = job.prepared.body;
     rec.scheduled = scheduled;
-    await transport.send(job.prepared, rec, signal);
+    await transport.send(job.prepared, rec, runSignal);
     pipeline.push(rec);
   };
   log(
@@ -241,7 +277,7 @@ export async function runPerfBenchmark(
       parallel: cfg.parallel,
       rate: cfg.rate,
       seed: cfg.seed ?? 42,
-      signal,
+      signal: runSignal,
     });
   } finally {
     check = await client.close();
@@ -264,6 +300,10 @@ export async function runPerfBenchmark(
     expected: sent,
     dbPath: db?.path ?? outputDir,
   });
+  const errors: string[] = [];
+  if (db?.failure) {
+    errors.push(`${db.failure}; it holds ${db.written} of the ${sent} requests sent`);
+  }
   const result: PerfResult = {
     config: cfg,
     outputDir,
@@ -273,6 +313,7 @@ export async function runPerfBenchmark(
     requestPercentiles: collector.requestPercentiles(),
     failures: Object.fromEntries(collector.failureKinds),
     interrupted: signal?.aborted ?? false,
+    errors,
     speedBenchmark: speed?.rows(),
     client: check!,
   };
@@ -282,10 +323,16 @@ export async function runPerfBenchmark(
   return result;
 }
 
-/** Write `benchmark_summary.json` and `benchmark_percentile.json` into the run folder. */
+/**
+ * Write `benchmark_summary.json` and `benchmark_percentile.json` (and `speed_benchmark.json`)
+ * into the run folder: each that fits; the others are said in `r.errors`.
+ */
 export async function writeResultFiles(r: PerfResult): Promise<void> {
-  await writeJson(`${r.outputDir}/benchmark_summary.json`, { ...r.summary, ...r.requestSummary });
   const rows = r.requestPercentiles.map((row, i) => ({ ...r.percentiles[i], ...row }));
-  await writeJson(`${r.outputDir}/benchmark_percentile.json`, rows);
-  if (r.speedBenchmark) await writeJson(`${r.outputDir}/speed_benchmark.json`, r.speedBenchmark);
+  const dir = r.outputDir;
+  await writeEach(r.errors, [
+    () => writeJson(`${dir}/benchmark_summary.json`, { ...r.summary, ...r.requestSummary }),
+    () => writeJson(`${dir}/benchmark_percentile.json`, rows),
+    ...(r.speedBenchmark ? [() => writeJson(`${dir}/speed_benchmark.json`, r.speedBenchmark)] : []),
+  ]);
 }
