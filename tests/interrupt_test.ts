@@ -7,7 +7,7 @@
  * during the start-up check stops the run at once.
  */
 import { assert, assertEquals } from "./assert.ts";
-import { onlyRunDir, ROOT_DIR, tempDir } from "./helpers/cli.ts";
+import { onlyRunDir, ROOT_DIR, runCli, tempDir } from "./helpers/cli.ts";
 import { startMockServer } from "../src/mock/server.ts";
 import { DatabaseSync } from "node:sqlite";
 
@@ -99,6 +99,10 @@ async function interruptedRun(signal: Deno.Signal, code: number) {
     assertEquals(run.requests, total);
     assert(run.ended_at > 0, "the DB was closed: the run row has its end time");
     assertEquals(mock.stats.requests, total, "every request the server got is a row");
+    const report = await runCli(["report", await onlyRunDir(tmp.path), "--json"]);
+    const json = JSON.parse(report.stdout);
+    assertEquals([json.finished, json.interrupted, json.rows], [true, true, total]);
+    assert(String(json.warning).startsWith("the run was interrupted"), json.warning);
   } finally {
     await mock.close();
   }

@@ -3,7 +3,8 @@
  * wrote in late 2024 (built here with Python's standard library).
  */
 import { assert, assertAlmostEquals, assertEquals } from "./assert.ts";
-import { onlyRunDir, readJson, runCli, tempDir } from "./helpers/cli.ts";
+import { onlyRunDir, readJson, ROOT_DIR, runCli, tempDir } from "./helpers/cli.ts";
+import { DatabaseSync } from "node:sqlite";
 import { startMockServer } from "../src/mock/server.ts";
 import { reportFromDb } from "../src/report/from_db.ts";
 
@@ -60,7 +61,15 @@ Deno.test("report: recomputes exactly what the run printed, from the DB alone", 
       ) {
         assertEquals(block(rep.stdout, title), block(run.stdout, title));
       }
+      assert(!rep.stdout.includes("Warning:"), "a finished run is presented as complete");
     }
+    const json = JSON.parse((await runCli(["report", dir, "--json"])).stdout);
+    assertEquals([json.finished, json.interrupted, json.warning, json.rows], [
+      true,
+      false,
+      undefined,
+      30,
+    ]);
   } finally {
     await mock.close();
   }
@@ -137,6 +146,8 @@ Deno.test("report: reads a DB in evalscope's late-2024 layout and recomputes its
     1e-6,
   );
   assertEquals(r.failures, { unknown: 1 });
+  // No run row: whether it finished cannot be known, and nothing is claimed.
+  assertEquals([r.finished, r.warning], [undefined, undefined]);
 });
 
 Deno.test("report: a pickle that would run code is refused with one line, and nothing runs", async () => {
@@ -205,6 +216,70 @@ Deno.test("report: the JSON files beside our DB agree with it", async () => {
     const saved = await readJson(`${dir}/benchmark_summary.json`);
     const r = await reportFromDb(`${dir}/benchmark_data.db`);
     for (const [k, v] of Object.entries(r.summary)) assertEquals(saved[k], v, k);
+  } finally {
+    await mock.close();
+  }
+});
+
+Deno.test("report: after a kill -9 the DB opens and the report says the run did not finish", async () => {
+  // 1 s per request, 4 in flight, 100 requests: killed well before the end.
+  const mock = startMockServer({ port: 0, ttftMs: 100, itlMs: 50, outputTokens: 20 });
+  await using tmp = await tempDir();
+  try {
+    const child = new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "-A",
+        `${ROOT_DIR}/main.ts`,
+        "perf",
+        `${mock.url}/v1/chat/completions`,
+        "--model",
+        "m",
+        "--prompt",
+        "hello",
+        "--parallel",
+        "4",
+        "-n",
+        "100",
+        "--stream",
+        "--outputs-dir",
+        tmp.path,
+      ],
+      stdout: "null",
+      stderr: "null",
+    }).spawn();
+    // Wait for committed rows, then kill it without warning.
+    let rows = 0;
+    for (let i = 0; i < 400 && rows < 4; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      try {
+        const db = new DatabaseSync(`${await onlyRunDir(tmp.path)}/benchmark_data.db`, {
+          readOnly: true,
+        });
+        rows = (db.prepare("SELECT COUNT(*) AS c FROM result").get() as { c: number }).c;
+        db.close();
+      } catch { /* not there yet */ }
+    }
+    assert(rows >= 4, `rows ${rows}`);
+    child.kill("SIGKILL");
+    assertEquals((await child.status).signal, "SIGKILL");
+    const dir = await onlyRunDir(tmp.path);
+    const db = new DatabaseSync(`${dir}/benchmark_data.db`, { readOnly: true });
+    const kept = (db.prepare("SELECT COUNT(*) AS c FROM result").get() as { c: number }).c;
+    const run = db.prepare("SELECT ended_at FROM run").get() as { ended_at: unknown };
+    db.close();
+    assert(kept >= 4 && kept < 100, `kept ${kept}`);
+    assertEquals(run.ended_at, null);
+
+    const rep = await runCli(["report", dir]);
+    assertEquals(rep.code, 0, rep.stderr);
+    const warning = rep.stdout.trim().split("\n")[0];
+    assert(warning.startsWith("Warning: the run did not finish"), rep.stdout);
+    assert(warning.includes(`only the ${kept} requests`), warning);
+    assert(/\| Total requests +\| (\d+)/.exec(rep.stdout)?.[1] === String(kept), rep.stdout);
+    const json = JSON.parse((await runCli(["report", dir, "--json"])).stdout);
+    assertEquals([json.finished, json.rows], [false, kept]);
+    assert(String(json.warning).startsWith("the run did not finish"), json.warning);
   } finally {
     await mock.close();
   }
