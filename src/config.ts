@@ -20,7 +20,10 @@ export interface PerfConfig {
   name?: string;
   /** API plugin: a built-in name, a `.ts`/`.js` file path or an http(s) URL. */
   api: string;
-  /** Sent as `Authorization: Bearer <key>`. */
+  /**
+   * Sent as `Authorization: Bearer <key>`. Unset: `$LLMPERF_API_KEY`, else `$OPENAI_API_KEY`
+   * (so the key need not be on the command line, where `ps` shows it).
+   */
   apiKey?: string;
   /** Log every request body and response event. */
   debug: boolean;
@@ -223,9 +226,26 @@ export function resolveConfig(input: PerfConfigInput): PerfConfig {
     given[key] = value;
   }
   const cfg = { ...DEFAULTS, headers: {}, ...given } as PerfConfig;
+  cfg.apiKey ??= apiKeyFromEnv();
   if (cfg.extraArgs !== undefined) cfg.extraArgs = parseExtraArgs(cfg.extraArgs);
   validate(cfg);
   return cfg;
+}
+
+/** The environment variables read for the API key when none is given, in order. */
+export const API_KEY_ENV = ["LLMPERF_API_KEY", "OPENAI_API_KEY"] as const;
+
+/** The API key from the environment ({@link API_KEY_ENV}), or undefined. */
+export function apiKeyFromEnv(): string | undefined {
+  for (const name of API_KEY_ENV) {
+    try {
+      const v = Deno.env.get(name)?.trim();
+      if (v) return v;
+    } catch {
+      return undefined; // no --allow-env
+    }
+  }
+  return undefined;
 }
 
 function fail(key: string, why: string): never {

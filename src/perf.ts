@@ -8,7 +8,7 @@
 import { type PerfConfig, type PerfConfigInput, resolveConfig, toSnakeCase } from "./config.ts";
 import { Interrupted, UsageError } from "./errors.ts";
 import { type Logger, stderrLogger } from "./log.ts";
-import { type Job, type PromptSource, RequestSource } from "./load/requests.ts";
+import { type Job, type PromptSource, requestHeaders, RequestSource } from "./load/requests.ts";
 import { runLoad } from "./load/runner.ts";
 import { applyTemplateStream, bodyBuilder, loadQueryTemplate } from "./load/template.ts";
 import { givenKeys } from "./config.ts";
@@ -20,11 +20,11 @@ import { newRecord } from "./records/record.ts";
 import { WorkerCounter } from "./tokenizer/counter.ts";
 import { loadTokenizer } from "./tokenizer/load.ts";
 import { type FinishedRequest, ResultPipeline, type ResultSink } from "./records/pipeline.ts";
-import { redactConfig } from "./redact.ts";
+import { redactError, Redactor, runSecrets } from "./redact.ts";
 import { createRunDir, defaultRunName, writeEach, writeJson } from "./report/files.ts";
 import { type OutputOptions, RunOutputs } from "./report/run_outputs.ts";
 import type { SloReport } from "./slo/evaluate.ts";
-import { configSecrets, debugSink } from "./report/debug.ts";
+import { debugSink } from "./report/debug.ts";
 import { ResultDb } from "./store/result_db.ts";
 import { DB_FILE, runRow } from "./store/run_meta.ts";
 import { createTransport } from "./transport/create.ts";
@@ -104,6 +104,17 @@ async function promptSource(cfg: PluginParams): Promise<PromptSource> {
   return { kind: "dataset", name: cfg.dataset, plugin: await loadDatasetPlugin(cfg.dataset, cfg) };
 }
 
+/** Redact the failure text of finished requests, in place. */
+function redactFailures(batch: FinishedRequest[], redactor: Redactor): void {
+  for (const { record, metrics } of batch) {
+    const f = record.failure;
+    if (!f) continue;
+    f.message = redactor.text(f.message);
+    if (f.body !== undefined) f.body = redactor.text(f.body);
+    if (metrics.failure) metrics.failure.message = f.message;
+  }
+}
+
 /** The first job made small for the start-up check: the same request, one output token. */
 function testRequest(job: Job): PreparedRequest {
   const body: Record<string, unknown> = { ...job.body };
@@ -139,8 +150,24 @@ export async function runPerfBenchmark(
   input: PerfConfigInput,
   options: RunOptions = {},
 ): Promise<PerfResult> {
-  const log = options.log ?? stderrLogger;
+  // The run's secrets never leave it: not in an error, a log line, a file or a stored response.
+  const redactor = new Redactor();
+  try {
+    return await run(input, options, redactor);
+  } catch (e) {
+    throw redactError(e, redactor);
+  }
+}
+
+async function run(
+  input: PerfConfigInput,
+  options: RunOptions,
+  redactor: Redactor,
+): Promise<PerfResult> {
   const cfg = resolveConfig(input);
+  redactor.add(runSecrets(cfg));
+  const baseLog = options.log ?? stderrLogger;
+  const log: Logger = (line) => baseLog(redactor.text(line));
   const signal = options.signal;
   // Until sending begins, an abort stops the run at once, whatever stage is under way.
   const stage = <T>(what: string, work: Promise<T>) => abortable(work, signal, what);
@@ -158,6 +185,7 @@ export async function runPerfBenchmark(
   );
   const params: PluginParams = tokenizer ? { ...cfg, tokenizer } : cfg;
   const api = await stage("loading the API plugin", loadApiPlugin(cfg.api, params));
+  redactor.add(runSecrets({}, requestHeaders(cfg, api))); // a plugin's own credential headers
   const measure = tokenizer && ((m: Message[]) => tokenizer.promptLength(m));
   const prompts = await stage("loading the dataset", promptSource(params));
   const source = new RequestSource(params, api, prompts, log, measure);
@@ -192,7 +220,7 @@ export async function runPerfBenchmark(
   const name = cfg.name ?? defaultRunName(cfg.model, new Date());
   const outputDir = await createRunDir(cfg.outputsDir, name);
   log(`saving results to ${outputDir}`);
-  const args = toSnakeCase(redactConfig({ ...cfg, name }));
+  const args = toSnakeCase(redactor.value({ ...cfg, name }));
   await writeJson(`${outputDir}/benchmark_args.json`, args);
   // Sending stops when the user aborts, or when the result DB cannot be written (a full disk):
   // the run then ends early, with every request that finished in its tables.
@@ -202,6 +230,7 @@ export async function runPerfBenchmark(
   const db = options.resultDb === false
     ? undefined
     : await ResultDb.open(`${outputDir}/${DB_FILE}`, runRow(name, args), {
+      secrets: redactor.secrets,
       onFailure: (why) => {
         say(`error: ${why}; stopping: no more requests are sent`);
         stop.abort();
@@ -223,11 +252,14 @@ export async function runPerfBenchmark(
   say = outputs.log;
   const speed = isSpeedBenchmark(cfg.dataset) ? new SpeedBenchmarkSink() : undefined;
   const sinks: ResultSink[] = [
+    // First: failure messages and bodies (a server may echo a header or the key) are redacted
+    // before any sink sees them; bodies and payloads are redacted where they are written.
+    { write: (batch: FinishedRequest[]) => redactFailures(batch, redactor) },
     { write: (batch: FinishedRequest[]) => batch.forEach((f) => collector.add(f.metrics)) },
     ...outputs.sinks,
     ...(speed ? [speed] : []),
     ...(db ? [db] : []),
-    ...(cfg.debug ? [debugSink(outputs.log, configSecrets(cfg))] : []),
+    ...(cfg.debug ? [debugSink(outputs.log, (t) => redactor.text(t))] : []),
     ...(options.sinks ?? []),
   ];
   const counter = tokenizer && await WorkerCounter.start(tokenizer.dir, cfg.applyChatTemplate);

@@ -19,6 +19,7 @@ import { isSweep, runSweep } from "../load/sweep.ts";
 import { printJson, runJson, sweepJson } from "../report/json_output.ts";
 import { formatSweepTable } from "../report/sweep_table.ts";
 import { reportMain } from "./report_command.ts";
+import { headerSecrets, isSecretHeader, Redactor, urlSecrets } from "../redact.ts";
 
 const USAGE = `llmperf ${VERSION}: load testing and benchmarking for LLM inference services
 
@@ -182,6 +183,25 @@ async function demoMain(args: string[]): Promise<number> {
   }
 }
 
+/**
+ * The secret values on a command line (`--api-key`, `--wandb-api-key`, credential `--headers`,
+ * URL credentials), for errors raised before there is a config (a bad flag that echoes a value).
+ */
+export function argvRedactor(args: string[]): Redactor {
+  const out: string[] = [];
+  args.forEach((a, i) => {
+    const eq = a.indexOf("=");
+    const flag = a.startsWith("--") && eq > 0 ? a.slice(0, eq) : a;
+    if (flag === "--api-key" || flag === "--wandb-api-key") {
+      const v = flag === a ? args[i + 1] : a.slice(eq + 1);
+      if (v) out.push(v);
+    }
+    if (a.includes("://")) out.push(...urlSecrets(a));
+    if (eq > 0 && isSecretHeader(a.slice(0, eq))) out.push(...headerSecrets(a.slice(eq + 1)));
+  });
+  return new Redactor(out);
+}
+
 /** Run the CLI with `args`; returns the exit code. Never throws. */
 export async function main(args: string[]): Promise<number> {
   const [command, ...rest] = args;
@@ -211,12 +231,13 @@ export async function main(args: string[]): Promise<number> {
   } catch (e) {
     if (e instanceof HelpShown) return 0;
     const name = command && !command.startsWith("-") ? `llmperf ${command}` : "llmperf";
+    const redact = argvRedactor(rest);
     if (e instanceof UsageError || e instanceof RunError) {
-      writeStderr(`${name}: error: ${e.message}\n`);
+      writeStderr(`${name}: error: ${redact.text(e.message)}\n`);
       return e.exitCode;
     }
-    writeStderr(`${name}: error: ${errorMessage(e)}\n`);
-    if (Deno.env.get("LLMPERF_TRACE")) console.error(e);
+    writeStderr(`${name}: error: ${redact.text(errorMessage(e))}\n`);
+    if (Deno.env.get("LLMPERF_TRACE")) console.error(redact.text(String((e as Error)?.stack ?? e)));
     return 1;
   }
 }

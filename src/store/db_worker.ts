@@ -16,11 +16,12 @@
 import { DatabaseSync } from "node:sqlite";
 import { pickleBase64 } from "./pickle.ts";
 import { splitPayloads } from "../workers/messages.ts";
+import { Redactor } from "../redact.ts";
 import { CREATE_RESULT, CREATE_RUN, type ResultRow, type RunRow } from "./schema.ts";
 
 /** Messages the worker accepts. */
 export type DbWorkerIn =
-  | { type: "open"; path: string; run: RunRow }
+  | { type: "open"; path: string; run: RunRow; secrets?: readonly string[] }
   | { type: "rows"; rows: ResultRow[] }
   | { type: "finish"; endedAt: number; interrupted: boolean; client: string | null }
   | { type: "close" };
@@ -61,6 +62,8 @@ function describeSqliteError(e: unknown): string {
 let db: DatabaseSync | undefined;
 let insert: ReturnType<DatabaseSync["prepare"]> | undefined;
 let written = 0;
+/** The run's secrets: replaced in request bodies and responses before they are written. */
+let redactor = new Redactor();
 let failed: string | undefined;
 
 /** The worker's global scope, typed without a `deno.worker` lib directive (JSR refuses those). */
@@ -79,11 +82,11 @@ function writeRows(rows: ResultRow[]): void {
   try {
     for (const r of rows) {
       insert.run(
-        pickleBase64(typeof r.request === "string" ? JSON.parse(r.request) : r.request),
+        pickleBase64(requestValue(r.request)),
         r.start_time,
         JSON.stringify(Array.from(r.chunk_times)),
         r.success ? "True" : "False",
-        pickleBase64(splitPayloads(r.response_messages)),
+        pickleBase64(responseValue(r.response_messages)),
         r.completed_time,
         r.latency,
         r.first_chunk_latency,
@@ -121,6 +124,22 @@ function quietly(fn: () => void): void {
   } catch { /* nothing is lost */ }
 }
 
+/** The request body to store: the secrets it holds (a template can put one there) replaced. */
+function requestValue(request: ResultRow["request"]): unknown {
+  if (typeof request !== "string") return redactor.value(request);
+  const body = JSON.parse(request);
+  return redactor.has(request) ? redactor.value(body) : body;
+}
+
+/** The response payloads to store: a secret the server echoed (a header, the key) replaced. */
+function responseValue(joined: ResultRow["response_messages"]): string[] {
+  const payloads = splitPayloads(joined);
+  const found = typeof joined === "string"
+    ? redactor.has(joined)
+    : payloads.some((p) => redactor.has(p));
+  return found ? payloads.map((p) => redactor.scrub(p)) : payloads;
+}
+
 /** Keep the first failure, and say it at once in a `failed` message. */
 function fail(e: unknown): void {
   if (failed !== undefined) return;
@@ -141,6 +160,7 @@ scope.onmessage = (ev: MessageEvent<DbWorkerIn>) => {
   const m = ev.data;
   if (m.type === "open") {
     try {
+      redactor = new Redactor(m.secrets ?? []);
       open(m.path, m.run);
       post({ type: "opened" });
     } catch (e) {

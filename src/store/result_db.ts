@@ -58,6 +58,8 @@ export interface ResultDbOptions {
    * rows are dropped; what was committed stays readable.
    */
   onFailure?: (message: string) => void;
+  /** The run's secret values: replaced in request bodies and responses before they are stored. */
+  secrets?: readonly string[];
 }
 
 /**
@@ -106,7 +108,7 @@ export class ResultDb implements ResultSink {
   static async open(path: string, run: RunRow, opts: ResultDbOptions = {}): Promise<ResultDb> {
     const worker = new Worker(new URL("./db_worker.ts", import.meta.url).href, { type: "module" });
     const db = new ResultDb(path, worker, opts);
-    const reply = await db.#ask({ type: "open", path, run });
+    const reply = await db.#ask({ type: "open", path, run, secrets: opts.secrets });
     if (reply.type === "error") {
       worker.terminate();
       throw new RunError(`cannot create the result DB: ${reply.message} at ${path}`);
