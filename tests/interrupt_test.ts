@@ -10,47 +10,7 @@ import { assert, assertEquals } from "./assert.ts";
 import { onlyRunDir, ROOT_DIR, runCli, tempDir } from "./helpers/cli.ts";
 import { startMockServer } from "../src/mock/server.ts";
 import { DatabaseSync } from "node:sqlite";
-
-function spawnPerf(url: string, outputs: string) {
-  return new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      `${ROOT_DIR}/main.ts`,
-      "perf",
-      `${url}/v1/chat/completions`,
-      "--model",
-      "m",
-      "--prompt",
-      "hello",
-      "--parallel",
-      "4",
-      "-n",
-      "100",
-      "--stream",
-      "--outputs-dir",
-      outputs,
-    ],
-    env: { NO_COLOR: "1" },
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-}
-
-async function waitForRows(dir: string, n: number, timeoutMs: number): Promise<void> {
-  const t0 = Date.now();
-  while (Date.now() - t0 < timeoutMs) {
-    try {
-      const run = await onlyRunDir(dir);
-      const db = new DatabaseSync(`${run}/benchmark_data.db`, { readOnly: true });
-      const c = (db.prepare("SELECT COUNT(*) AS c FROM result").get() as { c: number }).c;
-      db.close();
-      if (c >= n) return;
-    } catch { /* not there yet */ }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`fewer than ${n} rows after ${timeoutMs} ms`);
-}
+import { LONG_RUN_MOCK, longRunArgs, spawnLongRun, waitForRows } from "./helpers/long_run.ts";
 
 function count(db: DatabaseSync, where = "1=1"): number {
   return (db.prepare(`SELECT COUNT(*) AS c FROM result WHERE ${where}`).get() as { c: number }).c;
@@ -63,12 +23,11 @@ for (const [signal, code] of [["SIGINT", 130], ["SIGTERM", 143], ["SIGHUP", 129]
 }
 
 async function interruptedRun(signal: Deno.Signal, code: number) {
-  // Each request takes 0.1 + 19 × 0.05 = 1.05 s; 4 in flight.
-  const mock = startMockServer({ port: 0, ttftMs: 100, itlMs: 50, outputTokens: 20 });
+  const mock = startMockServer({ port: 0, ...LONG_RUN_MOCK });
   await using tmp = await tempDir();
   try {
-    const child = spawnPerf(mock.url, tmp.path);
-    await waitForRows(tmp.path, 4, 20000); // the first wave is done and written
+    const child = spawnLongRun(mock.url, tmp.path);
+    await waitForRows(tmp.path, 4); // the first wave is done and written
     await new Promise((r) => setTimeout(r, 300)); // the second wave is in flight
     child.kill(signal);
     const out = await child.output();
@@ -109,11 +68,11 @@ async function interruptedRun(signal: Deno.Signal, code: number) {
 }
 
 Deno.test("interrupt: a second SIGINT exits at once; the DB opens and keeps the committed rows", async () => {
-  const mock = startMockServer({ port: 0, ttftMs: 100, itlMs: 50, outputTokens: 20 });
+  const mock = startMockServer({ port: 0, ...LONG_RUN_MOCK });
   await using tmp = await tempDir();
   try {
-    const child = spawnPerf(mock.url, tmp.path);
-    await waitForRows(tmp.path, 4, 20000);
+    const child = spawnLongRun(mock.url, tmp.path);
+    await waitForRows(tmp.path, 4);
     child.kill("SIGINT");
     child.kill("SIGINT");
     const out = await child.output();
@@ -158,7 +117,7 @@ Deno.test({
     "interrupt: a dropped terminal (SSH hang-up) still records, closes the DB, writes the files",
   ignore: Deno.build.os === "windows",
   async fn() {
-    const mock = startMockServer({ port: 0, ttftMs: 100, itlMs: 50, outputTokens: 20 });
+    const mock = startMockServer({ port: 0, ...LONG_RUN_MOCK });
     await using tmp = await tempDir();
     const flag = `${tmp.path}/drop`;
     const outputs = `${tmp.path}/outputs`;
@@ -169,28 +128,13 @@ Deno.test({
           PTY_DROP,
           flag,
           Deno.execPath(),
-          "run",
-          "-A",
-          `${ROOT_DIR}/main.ts`,
-          "perf",
-          `${mock.url}/v1/chat/completions`,
-          "--model",
-          "m",
-          "--prompt",
-          "hello",
-          "--parallel",
-          "4",
-          "-n",
-          "100",
-          "--stream",
-          "--outputs-dir",
-          outputs,
+          ...longRunArgs(mock.url, outputs),
         ],
         env: { NO_COLOR: "1" },
         stdout: "piped",
         stderr: "piped",
       }).spawn();
-      await waitForRows(outputs, 4, 20000);
+      await waitForRows(outputs, 4);
       await new Promise((r) => setTimeout(r, 300)); // the second wave is in flight
       await Deno.writeTextFile(flag, "");
       const out = await child.output();

@@ -3,7 +3,8 @@
  * wrote in late 2024 (built here with Python's standard library).
  */
 import { assert, assertAlmostEquals, assertEquals } from "./assert.ts";
-import { onlyRunDir, readJson, ROOT_DIR, runCli, tempDir } from "./helpers/cli.ts";
+import { onlyRunDir, readJson, runCli, tempDir } from "./helpers/cli.ts";
+import { LONG_RUN_MOCK, spawnLongRun, waitForRows } from "./helpers/long_run.ts";
 import { DatabaseSync } from "node:sqlite";
 import { startMockServer } from "../src/mock/server.ts";
 import { reportFromDb } from "../src/report/from_db.ts";
@@ -222,47 +223,13 @@ Deno.test("report: the JSON files beside our DB agree with it", async () => {
 });
 
 Deno.test("report: after a kill -9 the DB opens and the report says the run did not finish", async () => {
-  // 1 s per request, 4 in flight, 100 requests: killed well before the end.
-  const mock = startMockServer({ port: 0, ttftMs: 100, itlMs: 50, outputTokens: 20 });
+  const mock = startMockServer({ port: 0, ...LONG_RUN_MOCK }); // killed well before the end
   await using tmp = await tempDir();
   try {
-    const child = new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "-A",
-        `${ROOT_DIR}/main.ts`,
-        "perf",
-        `${mock.url}/v1/chat/completions`,
-        "--model",
-        "m",
-        "--prompt",
-        "hello",
-        "--parallel",
-        "4",
-        "-n",
-        "100",
-        "--stream",
-        "--outputs-dir",
-        tmp.path,
-      ],
-      stdout: "null",
-      stderr: "null",
-    }).spawn();
-    // Wait for committed rows, then kill it without warning.
-    let rows = 0;
-    for (let i = 0; i < 400 && rows < 4; i++) {
-      await new Promise((r) => setTimeout(r, 50));
-      try {
-        const db = new DatabaseSync(`${await onlyRunDir(tmp.path)}/benchmark_data.db`, {
-          readOnly: true,
-        });
-        rows = (db.prepare("SELECT COUNT(*) AS c FROM result").get() as { c: number }).c;
-        db.close();
-      } catch { /* not there yet */ }
-    }
-    assert(rows >= 4, `rows ${rows}`);
+    const child = spawnLongRun(mock.url, tmp.path);
+    await waitForRows(tmp.path, 4); // committed rows; then kill it without warning
     child.kill("SIGKILL");
-    assertEquals((await child.status).signal, "SIGKILL");
+    assertEquals((await child.output()).signal, "SIGKILL");
     const dir = await onlyRunDir(tmp.path);
     const db = new DatabaseSync(`${dir}/benchmark_data.db`, { readOnly: true });
     const kept = (db.prepare("SELECT COUNT(*) AS c FROM result").get() as { c: number }).c;
