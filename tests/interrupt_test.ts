@@ -295,3 +295,33 @@ Deno.test("interrupt: SIGTERM during a dataset download that stalls stops at onc
     hub.close();
   }
 });
+
+Deno.test({
+  name: "interrupt: under nohup (SIGHUP ignored) a hang-up does not stop the run",
+  ignore: Deno.build.os !== "linux",
+  async fn() {
+    const mock = startMockServer({ port: 0, ...LONG_RUN_MOCK });
+    await using tmp = await tempDir();
+    try {
+      const args = longRunArgs(mock.url, tmp.path);
+      args[args.indexOf("-n") + 1] = "12"; // 3 waves of about 1 s
+      const child = new Deno.Command("nohup", {
+        args: [Deno.execPath(), ...args],
+        env: { NO_COLOR: "1" },
+        stdout: "piped",
+        stderr: "piped",
+      }).spawn();
+      await waitForRows(tmp.path, 4);
+      child.kill("SIGHUP");
+      const out = await child.output();
+      assertEquals(out.code, 0, new TextDecoder().decode(out.stderr));
+      const db = new DatabaseSync(`${await onlyRunDir(tmp.path)}/benchmark_data.db`, {
+        readOnly: true,
+      });
+      assertEquals(count(db, "success='True'"), 12);
+      db.close();
+    } finally {
+      await mock.close();
+    }
+  },
+});

@@ -101,6 +101,10 @@ async function withInterrupt(fn: (signal: AbortSignal) => Promise<number>): Prom
     (Deno.build.os === "windows" ? ["SIGINT"] : Object.keys(INTERRUPT_SIGNALS)) as Deno.Signal[];
   for (const s of signals) {
     const onSignal = () => {
+      if (s === "SIGHUP" && HANGUP_IGNORED) {
+        stderrLogger("hang-up (SIGHUP) ignored: llmperf was started with SIGHUP ignored (nohup)");
+        return;
+      }
       if (ac.signal.aborted) Deno.exit(interruptExitCode(received));
       received = s;
       stderrLogger(
@@ -123,6 +127,23 @@ async function withInterrupt(fn: (signal: AbortSignal) => Promise<number>): Prom
     for (const [s, l] of listeners) Deno.removeSignalListener(s, l);
   }
 }
+
+/**
+ * Whether this process was started with SIGHUP ignored (`nohup llmperf ...`), read from
+ * /proc/self/status on Linux (elsewhere: false). Read when this module loads, before any signal
+ * listener exists: the runtime installs its handlers for SIGHUP, SIGINT and SIGTERM together at
+ * the first listener, which undoes the ignore, so a hang-up is then ignored by the listener.
+ */
+function hangupIgnored(): boolean {
+  try {
+    const mask = /^SigIgn:\s*([0-9a-f]+)$/m.exec(Deno.readTextFileSync("/proc/self/status"))?.[1];
+    return mask !== undefined && (parseInt(mask.slice(-1), 16) & 1) === 1; // bit 0: signal 1
+  } catch {
+    return false;
+  }
+}
+
+const HANGUP_IGNORED = Deno.build.os === "linux" && hangupIgnored();
 
 const encoder = new TextEncoder();
 

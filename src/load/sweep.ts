@@ -9,7 +9,7 @@
  * @module
  */
 import { type PerfConfigInput, resolveConfig, toSnakeCase } from "../config.ts";
-import { UsageError } from "../errors.ts";
+import { Interrupted, UsageError } from "../errors.ts";
 import { stderrLogger } from "../log.ts";
 import { MODERN_KEYS, REQUEST_COLUMNS, SUMMARY_KEYS } from "../metrics/collector.ts";
 import { type PerfResult, type RunOptions, runPerfBenchmark } from "../perf.ts";
@@ -222,10 +222,18 @@ export async function runSweep(
     }
     const point = points[i];
     log(`sweep point ${i + 1}/${points.length}: ${point.label.replaceAll("_", " ")}`);
-    const result = await runPerfBenchmark(
-      { ...withPoint(point), name: point.label, outputsDir: outputDir },
-      { ...options, group: options.group ?? name },
-    );
+    let result: PerfResult;
+    try {
+      result = await runPerfBenchmark(
+        { ...withPoint(point), name: point.label, outputsDir: outputDir },
+        { ...options, group: options.group ?? name },
+      );
+    } catch (e) {
+      // Interrupted before this point sent anything: the points so far are the sweep.
+      if (!(e instanceof Interrupted)) throw e;
+      interrupted = true;
+      break;
+    }
     ran.push({ point, result });
     rows.push(sweepRow(point, result));
     errors.push(...result.errors);
