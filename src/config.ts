@@ -143,6 +143,9 @@ export const DEFAULTS: Readonly<Omit<PerfConfig, "model">> = Object.freeze({
  */
 export const MIN_RATE = 1 / 3600;
 
+/** The most `--workers`: each is a thread with its own JavaScript heap (tens of MB). */
+export const MAX_WORKERS = 1024;
+
 /** What {@link resolveConfig} accepts: any subset of the keys, camelCase or snake_case. */
 export type PerfConfigInput = Partial<PerfConfig> & Record<string, unknown>;
 
@@ -295,6 +298,12 @@ function validate(cfg: PerfConfig): void {
   int(cfg, "minPromptLength", 0);
   int(cfg, "prefixLength", 0);
   int(cfg, "workers", 0, true);
+  if (cfg.workers !== undefined && cfg.workers > MAX_WORKERS) {
+    fail(
+      "workers",
+      `must be at most ${MAX_WORKERS} (each is a thread with its own heap), got ${cfg.workers}`,
+    );
+  }
   if (!TRANSPORT_CHOICES.includes(cfg.transport)) {
     fail("transport", `expected one of ${TRANSPORT_CHOICES.join(", ")}, got '${cfg.transport}'`);
   }

@@ -20,7 +20,7 @@ import { newRecord } from "./records/record.ts";
 import { WorkerCounter } from "./tokenizer/counter.ts";
 import { loadTokenizer } from "./tokenizer/load.ts";
 import { type FinishedRequest, ResultPipeline, type ResultSink } from "./records/pipeline.ts";
-import { redactError, Redactor, runSecrets } from "./redact.ts";
+import { envUrlSecrets, redactError, Redactor, runSecrets } from "./redact.ts";
 import { createRunDir, defaultRunName, writeEach, writeJson } from "./report/files.ts";
 import { type OutputOptions, RunOutputs } from "./report/run_outputs.ts";
 import type { SloReport } from "./slo/evaluate.ts";
@@ -165,7 +165,7 @@ async function run(
   redactor: Redactor,
 ): Promise<PerfResult> {
   const cfg = resolveConfig(input);
-  redactor.add(runSecrets(cfg));
+  redactor.add([...runSecrets(cfg), ...envUrlSecrets()]);
   const baseLog = options.log ?? stderrLogger;
   const log: Logger = (line) => baseLog(redactor.text(line));
   const signal = options.signal;

@@ -193,6 +193,30 @@ export function runSecrets(
   return out;
 }
 
+/** The environment variables whose URLs may carry credentials (proxies, the dataset hub). */
+export const CREDENTIAL_URL_ENV: readonly string[] = [
+  "HTTP_PROXY",
+  "HTTPS_PROXY",
+  "ALL_PROXY",
+  "http_proxy",
+  "https_proxy",
+  "all_proxy",
+  "LLMPERF_MODELSCOPE_ENDPOINT",
+];
+
+/** The credentials in the URLs of {@link CREDENTIAL_URL_ENV} (a proxy's `user:password`). */
+export function envUrlSecrets(): string[] {
+  const out: string[] = [];
+  for (const name of CREDENTIAL_URL_ENV) {
+    try {
+      out.push(...urlSecrets(Deno.env.get(name)));
+    } catch {
+      return out; // no --allow-env
+    }
+  }
+  return out;
+}
+
 /**
  * Replaces a run's secrets wherever they appear. Cheap when there is nothing to do: one
  * `includes` per secret on text that holds none.

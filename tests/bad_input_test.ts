@@ -105,6 +105,7 @@ const CASES: Array<[string, string[], string]> = [
   ["--rate far too low", ["perf", URL, "--model", "m", "--rate", "1e-9"], "--rate"],
   ["--parallel beyond 2^53", ["perf", URL, "--model", "m", "--parallel", "1e300"], "--parallel"],
   ["--number beyond 2^53", ["perf", URL, "--model", "m", "-n", "1e20"], "--number"],
+  ["--workers beyond the cap", ["perf", URL, "--model", "m", "--workers", "1e9"], "--workers"],
   ["--prompt @/dev/zero", ["perf", URL, "--model", "m", "--prompt", "@/dev/zero"], "64 MiB"],
   [
     "--query-template @/dev/zero",

@@ -419,3 +419,35 @@ Deno.test("redact: a usage error never echoes a credential from the command line
     assert(r.stderr.includes(REDACTED), r.stderr);
   }
 });
+
+Deno.test("redact: a start-up check refused with a body that echoes the credentials", async () => {
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (req) => {
+    await req.text();
+    return new Response(
+      JSON.stringify({ error: "invalid key", got: Object.fromEntries(req.headers), url: req.url }),
+      { status: 401 },
+    );
+  });
+  try {
+    const r = await runCli([
+      "perf",
+      `http://127.0.0.1:${server.addr.port}/v1/chat/completions?key=SECRET-q-0001`,
+      "--model",
+      "m",
+      "--prompt",
+      "hi",
+      "--api-key",
+      "sk-SECRET-0002",
+      "--headers",
+      "X-Api-Key=SECRET-0003",
+    ]);
+    assertEquals(r.code, 1, r.stderr);
+    assert(r.stderr.includes("refused the request (HTTP 401)"), r.stderr);
+    assert(r.stderr.includes(REDACTED), r.stderr);
+    for (const s of ["SECRET-q-0001", "sk-SECRET-0002", "SECRET-0003"]) {
+      assert(!r.stderr.includes(s) && !r.stdout.includes(s), `${s} printed:\n${r.stderr}`);
+    }
+  } finally {
+    await server.shutdown();
+  }
+});
