@@ -123,7 +123,10 @@ Deno.test({
       const total = Number(/\| Total requests +\| (\d+)/.exec(r.stdout)?.[1]);
       assert(total > 0 && total < 3000, `total ${total}`);
       assertEquals(Number(cause[3]), total, "requests sent = the summary's total");
-      assertEquals(mock.stats.requests, total, "the server got no request after the stop");
+      // The server got no request after the stop: it saw at most the requests sent (one cancelled
+      // as it was being sent may never have reached it, at most one per lane).
+      const got = mock.stats.requests;
+      assert(got <= total && got >= total - 8, `server got ${got}, sent ${total}`);
       // The DB opens and holds exactly the rows it says; no end time: it reads as unfinished.
       const run = await onlyRunDir(out.path);
       const db = new DatabaseSync(`${run}/benchmark_data.db`, { readOnly: true });

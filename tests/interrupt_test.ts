@@ -57,7 +57,10 @@ async function interruptedRun(signal: Deno.Signal, code: number) {
     assertEquals(run.interrupted, 1);
     assertEquals(run.requests, total);
     assert(run.ended_at > 0, "the DB was closed: the run row has its end time");
-    assertEquals(mock.stats.requests, total, "every request the server got is a row");
+    // Every request the server got is a row; a request cancelled as it was being sent may be a
+    // row the server never saw (at most one per lane).
+    const got = mock.stats.requests;
+    assert(got <= total && got >= total - 4, `server got ${got}, rows ${total}`);
     const report = await runCli(["report", await onlyRunDir(tmp.path), "--json"]);
     const json = JSON.parse(report.stdout);
     assertEquals([json.finished, json.interrupted, json.rows], [true, true, total]);
@@ -151,7 +154,10 @@ Deno.test({
       db.close();
       assert(total >= 8 && total < 100, `rows ${total}`);
       assert(cancelled >= 1, "the in-flight requests are recorded as cancelled");
-      assertEquals(mock.stats.requests, total, "every request the server got is a row");
+      // Every request the server got is a row; a request cancelled as it was being sent may be a
+      // row the server never saw (at most one per lane).
+      const got = mock.stats.requests;
+      assert(got <= total && got >= total - 4, `server got ${got}, rows ${total}`);
       assertEquals([row.interrupted, row.requests], [1, total]);
       assert(row.ended_at > 0, "the DB was closed");
       const summary = JSON.parse(await Deno.readTextFile(`${run}/benchmark_summary.json`));
@@ -178,8 +184,16 @@ function silentServer(): { url: string; close(): void } {
   };
 }
 
-/** Spawn `llmperf perf <args>`, send `signal` once `ready` shows on stderr; time the exit. */
-async function signalDuring(args: string[], ready: RegExp, signal: Deno.Signal, env = {}) {
+/**
+ * Spawn `llmperf perf <args>`, send `signal` once it is inside the stage: when `ready` shows on
+ * stderr, or when the `ready` promise resolves; time the exit.
+ */
+async function signalDuring(
+  args: string[],
+  ready: RegExp | Promise<unknown>,
+  signal: Deno.Signal,
+  env = {},
+) {
   const child = new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", `${ROOT_DIR}/main.ts`, "perf", ...args],
     env: { NO_COLOR: "1", ...env },
@@ -190,11 +204,13 @@ async function signalDuring(args: string[], ready: RegExp, signal: Deno.Signal, 
   const dec = new TextDecoder();
   const reader = child.stderr.getReader();
   const deadline = Date.now() + 20000;
-  while (!ready.test(stderr) && Date.now() < deadline) {
-    const r = await reader.read();
-    if (r.done) break;
-    stderr += dec.decode(r.value);
-  }
+  if (ready instanceof RegExp) {
+    while (!ready.test(stderr) && Date.now() < deadline) {
+      const r = await reader.read();
+      if (r.done) break;
+      stderr += dec.decode(r.value);
+    }
+  } else await ready;
   await new Promise((r) => setTimeout(r, 200)); // well inside the stage
   const t0 = performance.now();
   child.kill(signal);
@@ -247,6 +263,8 @@ Deno.test("interrupt: SIGHUP while the dataset loads (a pipe nobody writes) stop
   await using tmp = await tempDir();
   const fifo = `${tmp.path}/prompts`;
   await new Deno.Command("mkfifo", { args: [fifo] }).output();
+  // Opening a pipe's write end waits for its reader: it returns once the run is reading it.
+  const writer = Deno.open(fifo, { write: true });
   const r = await signalDuring(
     [
       "http://127.0.0.1:9/v1/chat/completions",
@@ -259,9 +277,10 @@ Deno.test("interrupt: SIGHUP while the dataset loads (a pipe nobody writes) stop
       "--outputs-dir",
       `${tmp.path}/outputs`,
     ],
-    /^/,
+    writer,
     "SIGHUP",
   );
+  (await writer).close();
   assertEquals(r.code, 129, r.stderr);
   assert(r.ms < 5000, `took ${r.ms} ms to stop`);
   assert(r.stderr.includes("interrupted while reading the dataset"), r.stderr);
