@@ -242,10 +242,12 @@ export const API_KEY_ENV = ["LLMPERF_API_KEY", "OPENAI_API_KEY"] as const;
 export function apiKeyFromEnv(): string | undefined {
   for (const name of API_KEY_ENV) {
     try {
+      // Asked first, so that a run without --allow-env is never prompted for it.
+      if (Deno.permissions.querySync({ name: "env", variable: name }).state !== "granted") continue;
       const v = Deno.env.get(name)?.trim();
       if (v) return v;
     } catch {
-      return undefined; // no --allow-env
+      return undefined; // no permission API (another runtime)
     }
   }
   return undefined;

@@ -209,6 +209,7 @@ export function envUrlSecrets(): string[] {
   const out: string[] = [];
   for (const name of CREDENTIAL_URL_ENV) {
     try {
+      if (Deno.permissions.querySync({ name: "env", variable: name }).state !== "granted") continue;
       out.push(...urlSecrets(Deno.env.get(name)));
     } catch {
       return out; // no --allow-env

@@ -136,7 +136,9 @@ async function withInterrupt(fn: (signal: AbortSignal) => Promise<number>): Prom
  */
 function hangupIgnored(): boolean {
   try {
-    const mask = /^SigIgn:\s*([0-9a-f]+)$/m.exec(Deno.readTextFileSync("/proc/self/status"))?.[1];
+    const path = "/proc/self/status";
+    if (Deno.permissions.querySync({ name: "read", path }).state !== "granted") return false;
+    const mask = /^SigIgn:\s*([0-9a-f]+)$/m.exec(Deno.readTextFileSync(path))?.[1];
     return mask !== undefined && (parseInt(mask.slice(-1), 16) & 1) === 1; // bit 0: signal 1
   } catch {
     return false;
