@@ -36,7 +36,7 @@ export { type SloOutcome, type SloReport } from "./src/slo/evaluate.ts";
 export type { ProgressMode, ProgressSnapshot } from "./src/report/progress.ts";
 export type { OutputOptions } from "./src/report/run_outputs.ts";
 export { DEFAULTS, type PerfConfig, type PerfConfigInput, resolveConfig } from "./src/config.ts";
-export { RunError, UsageError } from "./src/errors.ts";
+export { Interrupted, RunError, UsageError } from "./src/errors.ts";
 export {
   MODERN_KEYS,
   type PercentileRow,

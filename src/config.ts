@@ -20,7 +20,10 @@ export interface PerfConfig {
   name?: string;
   /** API plugin: a built-in name, a `.ts`/`.js` file path or an http(s) URL. */
   api: string;
-  /** Sent as `Authorization: Bearer <key>`. */
+  /**
+   * Sent as `Authorization: Bearer <key>`. Unset: `$LLMPERF_API_KEY`, else `$OPENAI_API_KEY`
+   * (so the key need not be on the command line, where `ps` shows it).
+   */
   apiKey?: string;
   /** Log every request body and response event. */
   debug: boolean;
@@ -134,6 +137,15 @@ export const DEFAULTS: Readonly<Omit<PerfConfig, "model">> = Object.freeze({
   outputsDir: "./outputs",
 });
 
+/**
+ * The lowest `--rate`: one request an hour on average. Slower is not a load test, and a gap of
+ * years would leave the run waiting for ever.
+ */
+export const MIN_RATE = 1 / 3600;
+
+/** The most `--workers`: each is a thread with its own JavaScript heap (tens of MB). */
+export const MAX_WORKERS = 1024;
+
 /** What {@link resolveConfig} accepts: any subset of the keys, camelCase or snake_case. */
 export type PerfConfigInput = Partial<PerfConfig> & Record<string, unknown>;
 
@@ -217,9 +229,28 @@ export function resolveConfig(input: PerfConfigInput): PerfConfig {
     given[key] = value;
   }
   const cfg = { ...DEFAULTS, headers: {}, ...given } as PerfConfig;
+  cfg.apiKey ??= apiKeyFromEnv();
   if (cfg.extraArgs !== undefined) cfg.extraArgs = parseExtraArgs(cfg.extraArgs);
   validate(cfg);
   return cfg;
+}
+
+/** The environment variables read for the API key when none is given, in order. */
+export const API_KEY_ENV = ["LLMPERF_API_KEY", "OPENAI_API_KEY"] as const;
+
+/** The API key from the environment ({@link API_KEY_ENV}), or undefined. */
+export function apiKeyFromEnv(): string | undefined {
+  for (const name of API_KEY_ENV) {
+    try {
+      // Asked first, so that a run without --allow-env is never prompted for it.
+      if (Deno.permissions.querySync({ name: "env", variable: name }).state !== "granted") continue;
+      const v = Deno.env.get(name)?.trim();
+      if (v) return v;
+    } catch {
+      return undefined; // no permission API (another runtime)
+    }
+  }
+  return undefined;
 }
 
 function fail(key: string, why: string): never {
@@ -236,6 +267,7 @@ function int(cfg: PerfConfig, key: keyof PerfConfig, min: number, optional = fal
   if (v === undefined && optional) return;
   if (typeof v !== "number" || !Number.isInteger(v)) fail(key, `expected an integer, got ${v}`);
   if (v < min) fail(key, `must be at least ${min}, got ${v}`);
+  if (v > Number.MAX_SAFE_INTEGER) fail(key, `must be at most 2^53-1, got ${v}`);
 }
 
 function num(cfg: PerfConfig, key: keyof PerfConfig, optional = true): void {
@@ -268,6 +300,12 @@ function validate(cfg: PerfConfig): void {
   int(cfg, "minPromptLength", 0);
   int(cfg, "prefixLength", 0);
   int(cfg, "workers", 0, true);
+  if (cfg.workers !== undefined && cfg.workers > MAX_WORKERS) {
+    fail(
+      "workers",
+      `must be at most ${MAX_WORKERS} (each is a thread with its own heap), got ${cfg.workers}`,
+    );
+  }
   if (!TRANSPORT_CHOICES.includes(cfg.transport)) {
     fail("transport", `expected one of ${TRANSPORT_CHOICES.join(", ")}, got '${cfg.transport}'`);
   }
@@ -288,10 +326,11 @@ function validate(cfg: PerfConfig): void {
     fail("noTestConnection", `expected true or false, got ${cfg.noTestConnection}`);
   }
   num(cfg, "rate", false);
-  if (cfg.rate !== -1 && !(cfg.rate > 0)) {
+  if (cfg.rate !== -1 && !(cfg.rate >= MIN_RATE)) {
     fail(
       "rate",
-      `must be greater than 0 requests per second, or -1 for no pacing; got ${cfg.rate}`,
+      `must be at least 1/3600 requests per second (one an hour on average), or -1 for no ` +
+        `pacing; got ${cfg.rate}`,
     );
   }
   for (const k of ["frequencyPenalty", "temperature", "topP"] as const) num(cfg, k);

@@ -34,3 +34,17 @@ export function errorMessage(e: unknown): string {
   const line = text.split("\n").map((s) => s.trim()).find((s) => s.length > 0);
   return line ?? (e instanceof Error ? e.name : "unknown error");
 }
+
+/**
+ * The run was stopped by a signal (SIGINT, SIGTERM, SIGHUP) before it began sending: nothing was
+ * measured, so there is nothing to print. The CLI exits with 128 + the signal's number.
+ */
+export class Interrupted extends Error {
+  /** Exit code the CLI uses when the signal is not known (128 + SIGINT). */
+  readonly exitCode = 130;
+  /** @param stage what was under way, for the message (`loading the dataset`) */
+  constructor(stage = "starting") {
+    super(`interrupted while ${stage}: nothing was sent`);
+    this.name = "Interrupted";
+  }
+}

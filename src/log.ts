@@ -15,9 +15,15 @@ function stamp(d: Date): string {
     `${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())},${p(d.getMilliseconds(), 3)}`;
 }
 
-/** The default logger: `2026-11-29 10:00:00,123 - llmperf - INFO: message` on stderr. */
+/**
+ * The default logger: `2026-11-29 10:00:00,123 - llmperf - INFO: message` on stderr. A line that
+ * cannot be written (the terminal hung up, the pipe closed) is dropped: losing the log must not
+ * stop a run from finishing its records.
+ */
 export const stderrLogger: Logger = (line) => {
-  Deno.stderr.writeSync(enc.encode(`${stamp(new Date())} - llmperf - INFO: ${line}\n`));
+  try {
+    Deno.stderr.writeSync(enc.encode(`${stamp(new Date())} - llmperf - INFO: ${line}\n`));
+  } catch { /* nobody is reading */ }
 };
 
 /** A logger that drops everything. */

@@ -6,9 +6,9 @@
  * @module
  */
 import { type PerfConfig, type PerfConfigInput, resolveConfig, toSnakeCase } from "./config.ts";
-import { UsageError } from "./errors.ts";
+import { Interrupted, UsageError } from "./errors.ts";
 import { type Logger, stderrLogger } from "./log.ts";
-import { type Job, type PromptSource, RequestSource } from "./load/requests.ts";
+import { type Job, type PromptSource, requestHeaders, RequestSource } from "./load/requests.ts";
 import { runLoad } from "./load/runner.ts";
 import { applyTemplateStream, bodyBuilder, loadQueryTemplate } from "./load/template.ts";
 import { givenKeys } from "./config.ts";
@@ -20,12 +20,12 @@ import { newRecord } from "./records/record.ts";
 import { WorkerCounter } from "./tokenizer/counter.ts";
 import { loadTokenizer } from "./tokenizer/load.ts";
 import { type FinishedRequest, ResultPipeline, type ResultSink } from "./records/pipeline.ts";
-import { redactConfig } from "./redact.ts";
-import { createRunDir, defaultRunName, writeJson } from "./report/files.ts";
+import { envUrlSecrets, redactError, Redactor, runSecrets } from "./redact.ts";
+import { createRunDir, defaultRunName, writeEach, writeJson } from "./report/files.ts";
 import { countWarning } from "./report/count_warning.ts";
 import { type OutputOptions, RunOutputs } from "./report/run_outputs.ts";
 import type { SloReport } from "./slo/evaluate.ts";
-import { configSecrets, debugSink } from "./report/debug.ts";
+import { debugSink } from "./report/debug.ts";
 import { ResultDb } from "./store/result_db.ts";
 import { DB_FILE, runRow } from "./store/run_meta.ts";
 import { createTransport } from "./transport/create.ts";
@@ -33,10 +33,16 @@ import type { ClientCheck } from "./workers/client_check.ts";
 import { startClient, transportSpec } from "./workers/client.ts";
 import type { PreparedRequest, Transport, TransportTimeouts } from "./transport/types.ts";
 import { checkEndpoint } from "./load/preflight.ts";
+import { readTextFileLimited } from "./util/text_file.ts";
+import { abortable } from "./util/abortable.ts";
 
 /** Options of a run that are not benchmark settings. */
 export interface RunOptions extends OutputOptions {
-  /** Aborting stops sending and cancels requests in flight (they are recorded as cancelled). */
+  /**
+   * Aborting stops sending and cancels requests in flight (they are recorded as cancelled); the
+   * run still returns its results. Aborted before sending began (loading the dataset, the
+   * start-up check), the run rejects at once with {@link Interrupted}.
+   */
   signal?: AbortSignal;
   /** Receives log lines (default: timestamped lines on stderr). */
   log?: Logger;
@@ -64,6 +70,12 @@ export interface PerfResult {
   failures: Record<string, number>;
   /** Whether the run was interrupted before it dispatched everything. */
   interrupted: boolean;
+  /**
+   * Outputs that could not be written, one line each (`the result DB could not be written: disk
+   * full (SQLITE_FULL) at ...`). A result DB that fails stops the run early (nothing more is
+   * sent); the tables still cover every request that finished. The CLI exits 1 when not empty.
+   */
+  errors: string[];
   /** The `speed_benchmark` dataset's per-prompt-length speeds (that dataset only). */
   speedBenchmark?: SpeedRow[];
   /** The `--slo` check: each goal's outcome and goodput (only with `slo`). */
@@ -75,12 +87,12 @@ export interface PerfResult {
   client: ClientCheck;
 }
 
-/** Read `--prompt`: the text itself, or a file's content for `@path`. */
+/** Read `--prompt`: the text itself, or a file's content for `@path` (at most 64 MiB). */
 export async function loadPrompt(prompt: string): Promise<string> {
   if (!prompt.startsWith("@")) return prompt;
   const path = prompt.slice(1);
   try {
-    return await Deno.readTextFile(path);
+    return await readTextFileLimited(path);
   } catch (e) {
     throw new UsageError(`--prompt '@${path}': cannot read the file (${(e as Error).message})`);
   }
@@ -91,6 +103,17 @@ async function promptSource(cfg: PluginParams): Promise<PromptSource> {
     return { kind: "prompt", messages: [{ role: "user", content: await loadPrompt(cfg.prompt) }] };
   }
   return { kind: "dataset", name: cfg.dataset, plugin: await loadDatasetPlugin(cfg.dataset, cfg) };
+}
+
+/** Redact the failure text of finished requests, in place. */
+function redactFailures(batch: FinishedRequest[], redactor: Redactor): void {
+  for (const { record, metrics } of batch) {
+    const f = record.failure;
+    if (!f) continue;
+    f.message = redactor.text(f.message);
+    if (f.body !== undefined) f.body = redactor.text(f.body);
+    if (metrics.failure) metrics.failure.message = f.message;
+  }
 }
 
 /** The first job made small for the start-up check: the same request, one output token. */
@@ -128,26 +151,48 @@ export async function runPerfBenchmark(
   input: PerfConfigInput,
   options: RunOptions = {},
 ): Promise<PerfResult> {
-  const log = options.log ?? stderrLogger;
+  // The run's secrets never leave it: not in an error, a log line, a file or a stored response.
+  const redactor = new Redactor();
+  try {
+    return await run(input, options, redactor);
+  } catch (e) {
+    throw redactError(e, redactor);
+  }
+}
+
+async function run(
+  input: PerfConfigInput,
+  options: RunOptions,
+  redactor: Redactor,
+): Promise<PerfResult> {
   const cfg = resolveConfig(input);
+  redactor.add([...runSecrets(cfg), ...envUrlSecrets()]);
+  const baseLog = options.log ?? stderrLogger;
+  const log: Logger = (line) => baseLog(redactor.text(line));
+  const signal = options.signal;
+  // Until sending begins, an abort stops the run at once, whatever stage is under way.
+  const stage = <T>(what: string, work: Promise<T>) => abortable(work, signal, what);
   // --query-template: read before the plugins, as its `stream` may switch streaming.
   const given = givenKeys(input);
   const template = cfg.queryTemplate === undefined
     ? undefined
-    : await loadQueryTemplate(cfg.queryTemplate);
+    : await stage("reading --query-template", loadQueryTemplate(cfg.queryTemplate));
   applyTemplateStream(cfg, template, given);
   // The tokenizer (--tokenizer-path) measures prompts here and reaches plugins as
   // params.tokenizer; a second copy counts tokens in a worker (below).
-  const tokenizer = cfg.tokenizerPath === undefined
-    ? undefined
-    : await loadTokenizer(cfg.tokenizerPath, { applyChatTemplate: cfg.applyChatTemplate });
+  const tokenizer = cfg.tokenizerPath === undefined ? undefined : await stage(
+    "loading the tokenizer",
+    loadTokenizer(cfg.tokenizerPath, { applyChatTemplate: cfg.applyChatTemplate }),
+  );
   const params: PluginParams = tokenizer ? { ...cfg, tokenizer } : cfg;
-  const api = await loadApiPlugin(cfg.api, params);
+  const api = await stage("loading the API plugin", loadApiPlugin(cfg.api, params));
+  redactor.add(runSecrets({}, requestHeaders(cfg, api))); // a plugin's own credential headers
   const measure = tokenizer && ((m: Message[]) => tokenizer.promptLength(m));
-  const source = new RequestSource(params, api, await promptSource(params), log, measure);
+  const prompts = await stage("loading the dataset", promptSource(params));
+  const source = new RequestSource(params, api, prompts, log, measure);
   source.bodyBuilder = bodyBuilder(api, { template, extraArgs: cfg.extraArgs, given });
   // Pull the first request now, so dataset errors come before anything is sent.
-  const first = await source.next();
+  const first = await stage("reading the dataset", source.next());
   if (first === undefined) throw new UsageError(`--dataset '${cfg.dataset}': no prompts`);
 
   const timeouts: TransportTimeouts = {
@@ -155,7 +200,7 @@ export async function runPerfBenchmark(
     readMs: cfg.readTimeout * 1000,
     totalMs: cfg.totalTimeout !== undefined ? cfg.totalTimeout * 1000 : Infinity,
   };
-  const spec = await transportSpec(cfg, timeouts, log);
+  const spec = await stage("starting", transportSpec(cfg, timeouts, log));
   const newTransport = (t: TransportTimeouts): Transport =>
     createTransport({ ...spec, timeouts: t });
   if (!cfg.noTestConnection) {
@@ -163,20 +208,35 @@ export async function runPerfBenchmark(
     const probe = newTransport({ connectMs: limitMs, readMs: limitMs, totalMs: limitMs });
     try {
       log(`checking the endpoint ${cfg.url} with one small request (skip: --no-test-connection)`);
-      await checkEndpoint(probe, testRequest(first), cfg.connectTimeout, options.signal);
+      await stage(
+        "checking the endpoint",
+        checkEndpoint(probe, testRequest(first), cfg.connectTimeout, signal),
+      );
     } finally {
       await probe.close();
     }
   }
+  if (signal?.aborted) throw new Interrupted("starting");
 
   const name = cfg.name ?? defaultRunName(cfg.model, new Date());
   const outputDir = await createRunDir(cfg.outputsDir, name);
   log(`saving results to ${outputDir}`);
-  const args = toSnakeCase(redactConfig({ ...cfg, name }));
+  const args = toSnakeCase(redactor.value({ ...cfg, name }));
   await writeJson(`${outputDir}/benchmark_args.json`, args);
+  // Sending stops when the user aborts, or when the result DB cannot be written (a full disk):
+  // the run then ends early, with every request that finished in its tables.
+  const stop = new AbortController();
+  const runSignal = signal ? AbortSignal.any([signal, stop.signal]) : stop.signal;
+  let say: Logger = log;
   const db = options.resultDb === false
     ? undefined
-    : await ResultDb.open(`${outputDir}/${DB_FILE}`, runRow(name, args));
+    : await ResultDb.open(`${outputDir}/${DB_FILE}`, runRow(name, args), {
+      secrets: redactor.secrets,
+      onFailure: (why) => {
+        say(`error: ${why}; stopping: no more requests are sent`);
+        stop.abort();
+      },
+    });
 
   const collector = new MetricsCollector();
   // Progress, goodput (--slo), report.html's chart data and W&B: sinks, off the hot path.
@@ -190,13 +250,17 @@ export async function runPerfBenchmark(
     log,
     defaultLogger: options.log === undefined,
   });
+  say = outputs.log;
   const speed = isSpeedBenchmark(cfg.dataset) ? new SpeedBenchmarkSink() : undefined;
   const sinks: ResultSink[] = [
+    // First: failure messages and bodies (a server may echo a header or the key) are redacted
+    // before any sink sees them; bodies and payloads are redacted where they are written.
+    { write: (batch: FinishedRequest[]) => redactFailures(batch, redactor) },
     { write: (batch: FinishedRequest[]) => batch.forEach((f) => collector.add(f.metrics)) },
     ...outputs.sinks,
     ...(speed ? [speed] : []),
     ...(db ? [db] : []),
-    ...(cfg.debug ? [debugSink(outputs.log, configSecrets(cfg))] : []),
+    ...(cfg.debug ? [debugSink(outputs.log, (t) => redactor.text(t))] : []),
     ...(options.sinks ?? []),
   ];
   const counter = tokenizer && await WorkerCounter.start(tokenizer.dir, cfg.applyChatTemplate);
@@ -206,7 +270,6 @@ export async function runPerfBenchmark(
     inFlight: Math.min(cfg.parallel, source.expected ?? Infinity),
   }, log);
   const transport = client.transport;
-  const signal = options.signal;
   let pending: Job | undefined = first;
   const next = async () => {
     if (pending) {
@@ -214,7 +277,13 @@ export async function runPerfBenchmark(
       pending = undefined;
       return j;
     }
-    return await source.next();
+    // A dataset that takes long to yield (filtering a huge file) does not hold up a stop.
+    try {
+      return await abortable(source.next(), runSignal, "reading the dataset");
+    } catch (e) {
+      if (e instanceof Interrupted) return undefined;
+      throw e;
+    }
   };
   let sent = 0;
   const execute = async (job: Job, scheduled: number | undefined) => {
@@ -222,7 +291,7 @@ export async function runPerfBenchmark(
     const rec = newRecord(job.index, job.body, job.prepared.stream);
     rec.bodyText = job.prepared.body;
     rec.scheduled = scheduled;
-    await transport.send(job.prepared, rec, signal);
+    await transport.send(job.prepared, rec, runSignal);
     pipeline.push(rec);
   };
   log(
@@ -241,7 +310,7 @@ export async function runPerfBenchmark(
       parallel: cfg.parallel,
       rate: cfg.rate,
       seed: cfg.seed ?? 42,
-      signal,
+      signal: runSignal,
     });
   } finally {
     check = await client.close();
@@ -264,6 +333,10 @@ export async function runPerfBenchmark(
     expected: sent,
     dbPath: db?.path ?? outputDir,
   });
+  const errors: string[] = [];
+  if (db?.failure) {
+    errors.push(`${db.failure}; it holds ${db.written} of the ${sent} requests sent`);
+  }
   const result: PerfResult = {
     config: cfg,
     outputDir,
@@ -273,6 +346,7 @@ export async function runPerfBenchmark(
     requestPercentiles: collector.requestPercentiles(),
     failures: Object.fromEntries(collector.failureKinds),
     interrupted: signal?.aborted ?? false,
+    errors,
     speedBenchmark: speed?.rows(),
     client: check!,
   };
@@ -288,10 +362,16 @@ export async function runPerfBenchmark(
   return result;
 }
 
-/** Write `benchmark_summary.json` and `benchmark_percentile.json` into the run folder. */
+/**
+ * Write `benchmark_summary.json` and `benchmark_percentile.json` (and `speed_benchmark.json`)
+ * into the run folder: each that fits; the others are said in `r.errors`.
+ */
 export async function writeResultFiles(r: PerfResult): Promise<void> {
-  await writeJson(`${r.outputDir}/benchmark_summary.json`, { ...r.summary, ...r.requestSummary });
   const rows = r.requestPercentiles.map((row, i) => ({ ...r.percentiles[i], ...row }));
-  await writeJson(`${r.outputDir}/benchmark_percentile.json`, rows);
-  if (r.speedBenchmark) await writeJson(`${r.outputDir}/speed_benchmark.json`, r.speedBenchmark);
+  const dir = r.outputDir;
+  await writeEach(r.errors, [
+    () => writeJson(`${dir}/benchmark_summary.json`, { ...r.summary, ...r.requestSummary }),
+    () => writeJson(`${dir}/benchmark_percentile.json`, rows),
+    ...(r.speedBenchmark ? [() => writeJson(`${dir}/speed_benchmark.json`, r.speedBenchmark)] : []),
+  ]);
 }

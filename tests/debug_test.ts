@@ -3,18 +3,19 @@
  * that, the outcome line, and the run's secrets scrubbed even where they sit in the body.
  */
 import { assert, assertEquals } from "./assert.ts";
-import { configSecrets, debugSink } from "../src/report/debug.ts";
+import { debugSink } from "../src/report/debug.ts";
 import { newRecord } from "../src/records/record.ts";
 import { requestMetrics } from "../src/metrics/request_metrics.ts";
-import { REDACTED } from "../src/redact.ts";
+import { REDACTED, Redactor, runSecrets } from "../src/redact.ts";
 
 Deno.test("debug: body with send time, timed events, outcome; secrets scrubbed", async () => {
-  const secrets = configSecrets({
+  const secrets = runSecrets({
     apiKey: "sk-SECRET-1234",
     wandbApiKey: "wb-SECRET-5678",
     headers: { Authorization: "Bearer tok-SECRET-9", "X-Team": "visible" },
   });
   assertEquals(secrets.includes("tok-SECRET-9") && !secrets.includes("visible"), true);
+  const redactor = new Redactor(secrets);
   const rec = newRecord(7, { model: "m", note: "key sk-SECRET-1234 tok-SECRET-9" }, true);
   rec.timeOrigin = Date.UTC(2026, 0, 2, 3, 4, 5);
   rec.start = 1000;
@@ -24,7 +25,7 @@ Deno.test("debug: body with send time, timed events, outcome; secrets scrubbed",
   rec.status = 200;
   rec.success = true;
   const lines: string[] = [];
-  await debugSink((l) => lines.push(l), secrets).write([
+  await debugSink((l) => lines.push(l), (t) => redactor.text(t)).write([
     { record: rec, metrics: requestMetrics(rec) },
   ]);
   assertEquals(lines, [

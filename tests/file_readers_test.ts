@@ -1,4 +1,4 @@
-import { assertEquals, assertRejects } from "./assert.ts";
+import { assert, assertEquals, assertRejects, assertThrows } from "./assert.ts";
 import {
   JsonArraySplitter,
   readJsonArray,
@@ -83,4 +83,40 @@ Deno.test("readJsonArray: a large file is read lazily (stopping early reads litt
   let n = 0;
   for await (const _ of readJsonArray(path)) if (++n === 3) break;
   assertEquals(n, 3);
+});
+
+Deno.test("readLines: lines split across read blocks join exactly; CRLF cut between blocks", async () => {
+  await using tmp = await tempDir();
+  // 200 KB lines span several 64 KB read blocks; a \r\n falls on a block boundary somewhere.
+  const lines = Array.from({ length: 6 }, (_, i) => String(i).repeat(200_000 + i));
+  await Deno.writeTextFile(`${tmp.path}/a.txt`, lines.join("\r\n") + "\r\n");
+  assertEquals(await collect(readLines(`${tmp.path}/a.txt`)), lines);
+});
+
+Deno.test("readLines: a line over the limit is an error naming the file and line", async () => {
+  await using tmp = await tempDir();
+  await Deno.writeTextFile(`${tmp.path}/a.txt`, "short\n" + "x".repeat(300_000) + "\nnext\n");
+  const path = `${tmp.path}/a.txt`;
+  assertEquals((await collect(readLines(path, { maxLength: 300_000 }))).length, 3);
+  await assertRejects(
+    () => collect(readLines(path, { maxLength: 299_999 })),
+    Error,
+    `${path}: line 2 is longer than`,
+  );
+});
+
+Deno.test("readLines: a file with no newline stops at the limit, quickly", async () => {
+  await using tmp = await tempDir();
+  const path = `${tmp.path}/sparse.txt`;
+  await Deno.writeTextFile(path, "");
+  await Deno.truncate(path, 1024 ** 3); // 1 GB of NULs, sparse
+  const t0 = performance.now();
+  await assertRejects(() => collect(readLines(path, { maxLength: 4 << 20 })), Error, "line 1");
+  assert(performance.now() - t0 < 5000, "read about the limit, not the whole file");
+});
+
+Deno.test("JsonArraySplitter: an element over the limit is an error naming it", () => {
+  const s = new JsonArraySplitter("test", { maxLength: 100 });
+  assertEquals(s.push('[{"a": 1}, "' + "x".repeat(60)), [{ a: 1 }]);
+  assertThrows(() => s.push("y".repeat(60)), Error, "test: element 2 is longer than");
 });

@@ -4,6 +4,8 @@
  */
 import { assert, assertAlmostEquals, assertEquals } from "./assert.ts";
 import { onlyRunDir, readJson, runCli, tempDir } from "./helpers/cli.ts";
+import { LONG_RUN_MOCK, spawnLongRun, waitForRows } from "./helpers/long_run.ts";
+import { DatabaseSync } from "node:sqlite";
 import { startMockServer } from "../src/mock/server.ts";
 import { reportFromDb, rowMetrics } from "../src/report/from_db.ts";
 import { pickleBase64 } from "../src/store/pickle.ts";
@@ -61,7 +63,15 @@ Deno.test("report: recomputes exactly what the run printed, from the DB alone", 
       ) {
         assertEquals(block(rep.stdout, title), block(run.stdout, title));
       }
+      assert(!rep.stdout.includes("Warning:"), "a finished run is presented as complete");
     }
+    const json = JSON.parse((await runCli(["report", dir, "--json"])).stdout);
+    assertEquals([json.finished, json.interrupted, json.warning, json.rows], [
+      true,
+      false,
+      undefined,
+      30,
+    ]);
   } finally {
     await mock.close();
   }
@@ -141,6 +151,8 @@ Deno.test("report: reads a DB in evalscope's late-2024 layout and recomputes its
     1e-6,
   );
   assertEquals(r.failures, { unknown: 1 });
+  // No run row: whether it finished cannot be known, and nothing is claimed.
+  assertEquals([r.finished, r.warning], [undefined, undefined]);
 });
 
 Deno.test("report: a pickle that would run code is refused with one line, and nothing runs", async () => {
@@ -243,4 +255,34 @@ Deno.test("report: a DB from before the ttfo column gets TTFO from its payloads"
   // The column, when there, is read as it is (NULL: no answer came).
   assertEquals(rowMetrics({ ...row, ttfo: null, reasoning_tokens: 1 }, 0).ttfo, undefined);
   assertEquals(rowMetrics({ ...row, ttfo: 0.2, reasoning_tokens: 1 }, 0).reasoningTokens, 1);
+});
+
+Deno.test("report: after a kill -9 the DB opens and the report says the run did not finish", async () => {
+  const mock = startMockServer({ port: 0, ...LONG_RUN_MOCK }); // killed well before the end
+  await using tmp = await tempDir();
+  try {
+    const child = spawnLongRun(mock.url, tmp.path);
+    await waitForRows(tmp.path, 4); // committed rows; then kill it without warning
+    child.kill("SIGKILL");
+    assertEquals((await child.output()).signal, "SIGKILL");
+    const dir = await onlyRunDir(tmp.path);
+    const db = new DatabaseSync(`${dir}/benchmark_data.db`, { readOnly: true });
+    const kept = (db.prepare("SELECT COUNT(*) AS c FROM result").get() as { c: number }).c;
+    const run = db.prepare("SELECT ended_at FROM run").get() as { ended_at: unknown };
+    db.close();
+    assert(kept >= 4 && kept < 100, `kept ${kept}`);
+    assertEquals(run.ended_at, null);
+
+    const rep = await runCli(["report", dir]);
+    assertEquals(rep.code, 0, rep.stderr);
+    const warning = rep.stdout.trim().split("\n")[0];
+    assert(warning.startsWith("Warning: the run did not finish"), rep.stdout);
+    assert(warning.includes(`only the ${kept} requests`), warning);
+    assert(/\| Total requests +\| (\d+)/.exec(rep.stdout)?.[1] === String(kept), rep.stdout);
+    const json = JSON.parse((await runCli(["report", dir, "--json"])).stdout);
+    assertEquals([json.finished, json.rows], [false, kept]);
+    assert(String(json.warning).startsWith("the run did not finish"), json.warning);
+  } finally {
+    await mock.close();
+  }
 });

@@ -75,3 +75,32 @@ Deno.test("runner: aborting stops dispatching", async () => {
   }, { parallel: 2, rate: -1, seed: 1, signal: ac.signal });
   assert(n >= 10 && n <= 12, `ran ${n}`);
 });
+
+Deno.test("runner: a --parallel far above the jobs makes one lane per job, not per --parallel", async () => {
+  // A lane per --parallel would allocate a billion promises (minutes, then out of memory).
+  let inFlight = 0, peak = 0;
+  const t0 = performance.now();
+  await runLoad(jobs(5), async () => {
+    peak = Math.max(peak, ++inFlight);
+    await new Promise((r) => setTimeout(r, 5));
+    inFlight--;
+  }, { parallel: 1e9, rate: -1, seed: 1 });
+  assertEquals(peak, 5);
+  assert(performance.now() - t0 < 2000);
+});
+
+Deno.test("runner: an abort while a lane waits for its next job stops it before sending", async () => {
+  const ac = new AbortController();
+  let i = 0;
+  const next = async () => {
+    if (i === 3) ac.abort();
+    await new Promise((r) => setTimeout(r, 1));
+    return i++;
+  };
+  const ran: number[] = [];
+  await runLoad(next, async (j) => {
+    ran.push(j);
+    await new Promise((r) => setTimeout(r, 1));
+  }, { parallel: 1, rate: -1, seed: 1, signal: ac.signal });
+  assertEquals(ran, [0, 1, 2]);
+});

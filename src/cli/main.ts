@@ -1,10 +1,12 @@
 /**
- * The CLI: picks a command and maps errors to exit codes (0 ok, 1 run failed, 2 bad input,
- * 3 an `--slo` goal failed, 130 interrupted). Each command is a thin layer over the library.
+ * The CLI: picks a command and maps errors to exit codes (0 ok, 1 run failed or an output could
+ * not be written, 2 bad input, 3 an `--slo` goal failed, 128 + the signal's number when
+ * interrupted: 129 SIGHUP, 130 SIGINT, 143 SIGTERM). Each command is a thin layer over the
+ * library.
  *
  * @module
  */
-import { errorMessage, RunError, UsageError } from "../errors.ts";
+import { errorMessage, Interrupted, RunError, UsageError } from "../errors.ts";
 import { stderrLogger } from "../log.ts";
 import { startMockServer } from "../mock/server.ts";
 import { runPerfBenchmark } from "../perf.ts";
@@ -17,6 +19,7 @@ import { isSweep, runSweep } from "../load/sweep.ts";
 import { printJson, runJson, sweepJson } from "../report/json_output.ts";
 import { formatSweepTable } from "../report/sweep_table.ts";
 import { reportMain } from "./report_command.ts";
+import { headerSecrets, isSecretHeader, Redactor, urlSecrets } from "../redact.ts";
 
 const USAGE = `llmperf ${VERSION}: load testing and benchmarking for LLM inference services
 
@@ -30,13 +33,34 @@ Usage:
   llmperf --version
 `;
 
-/** Exit code of an interrupted run (128 + SIGINT). */
+/** Exit code of an interrupted run when the signal is not known (128 + SIGINT). */
 export const EXIT_INTERRUPTED = 130;
 
 /** Exit code of a run that missed an `--slo` goal. */
 export const EXIT_SLO_FAILED = 3;
 
-/** Run `perf` with parsed flags, print the tables; handles SIGINT/SIGTERM. */
+/** Exit code of a run whose results could not all be written (a full disk). */
+export const EXIT_RUN_FAILED = 1;
+
+/** The signals that interrupt a run, with their numbers (the exit code is 128 + the number). */
+export const INTERRUPT_SIGNALS: Readonly<Record<string, number>> = Object.freeze({
+  SIGHUP: 1, // the terminal went away (an SSH session dropped)
+  SIGINT: 2, // Ctrl-C
+  SIGTERM: 15, // kill, timeout, a container stopping
+});
+
+/** The exit code of a run interrupted by `signal`: 128 + its number, as a shell reports it. */
+export function interruptExitCode(signal: string | undefined): number {
+  const n = signal === undefined ? undefined : INTERRUPT_SIGNALS[signal];
+  return n === undefined ? EXIT_INTERRUPTED : 128 + n;
+}
+
+/** Say each output that could not be written, one `error:` line each, on stderr. */
+function reportErrors(errors: string[], command = "perf"): void {
+  for (const e of errors) writeStderr(`llmperf ${command}: error: ${e}\n`);
+}
+
+/** Run `perf` with parsed flags, print the tables; handles SIGINT, SIGTERM and SIGHUP. */
 async function perfMain(args: string[]): Promise<number> {
   const { config, sweep, json } = parsePerfArgs(args);
   if (isSweep(sweep)) {
@@ -44,12 +68,10 @@ async function perfMain(args: string[]): Promise<number> {
       const s = await runSweep(config, sweep, { signal });
       if (json) printJson(sweepJson(s));
       else {
-        Deno.stdout.writeSync(
-          new TextEncoder().encode(
-            `\n${formatSweepTable(s.rows)}\nResults and report.html: ${s.outputDir}\n`,
-          ),
-        );
+        writeStdout(`\n${formatSweepTable(s.rows)}\nResults and report.html: ${s.outputDir}\n`);
       }
+      reportErrors(s.errors);
+      if (s.errors.length > 0) return EXIT_RUN_FAILED;
       if (s.interrupted) return EXIT_INTERRUPTED;
       return s.rows.some((r) => r.sloPassed === false) ? EXIT_SLO_FAILED : 0;
     });
@@ -58,26 +80,87 @@ async function perfMain(args: string[]): Promise<number> {
     const result = await runPerfBenchmark(config, { signal });
     if (json) printJson(runJson(result));
     else printResult(result);
+    reportErrors(result.errors);
+    if (result.errors.length > 0) return EXIT_RUN_FAILED;
     if (result.interrupted) return EXIT_INTERRUPTED;
     return result.slo && !result.slo.passed ? EXIT_SLO_FAILED : 0;
   });
 }
 
-/** Run `fn` with a signal that aborts on the first SIGINT/SIGTERM; a second one exits at once. */
+/**
+ * Run `fn` with a signal that aborts on the first SIGINT, SIGTERM or SIGHUP (all three stop the
+ * run the same way: in-flight requests recorded as cancelled, the summary printed, the DB
+ * closed); a second one exits at once. An interrupted run exits with 128 + the first signal's
+ * number. Output to a terminal that has gone (SIGHUP) is dropped, never fatal.
+ */
 async function withInterrupt(fn: (signal: AbortSignal) => Promise<number>): Promise<number> {
   const ac = new AbortController();
-  const onSignal = () => {
-    if (ac.signal.aborted) Deno.exit(EXIT_INTERRUPTED);
-    stderrLogger("interrupted: stopping, finishing the records (interrupt again to quit at once)");
-    ac.abort();
-  };
-  const signals: Deno.Signal[] = Deno.build.os === "windows" ? ["SIGINT"] : ["SIGINT", "SIGTERM"];
-  for (const s of signals) Deno.addSignalListener(s, onSignal);
-  try {
-    return await fn(ac.signal);
-  } finally {
-    for (const s of signals) Deno.removeSignalListener(s, onSignal);
+  let received: string | undefined;
+  const listeners = new Map<Deno.Signal, () => void>();
+  const signals =
+    (Deno.build.os === "windows" ? ["SIGINT"] : Object.keys(INTERRUPT_SIGNALS)) as Deno.Signal[];
+  for (const s of signals) {
+    const onSignal = () => {
+      if (s === "SIGHUP" && HANGUP_IGNORED) {
+        stderrLogger("hang-up (SIGHUP) ignored: llmperf was started with SIGHUP ignored (nohup)");
+        return;
+      }
+      if (ac.signal.aborted) Deno.exit(interruptExitCode(received));
+      received = s;
+      stderrLogger(
+        `${s === "SIGHUP" ? "hang-up" : "interrupted"} (${s}): stopping, finishing the ` +
+          "records (interrupt again to quit at once)",
+      );
+      ac.abort();
+    };
+    listeners.set(s, onSignal);
+    Deno.addSignalListener(s, onSignal);
   }
+  try {
+    const code = await fn(ac.signal);
+    return code === EXIT_INTERRUPTED ? interruptExitCode(received) : code;
+  } catch (e) {
+    if (!(e instanceof Interrupted)) throw e;
+    writeStderr(`llmperf: ${e.message}\n`);
+    return interruptExitCode(received);
+  } finally {
+    for (const [s, l] of listeners) Deno.removeSignalListener(s, l);
+  }
+}
+
+/**
+ * Whether this process was started with SIGHUP ignored (`nohup llmperf ...`), read from
+ * /proc/self/status on Linux (elsewhere: false). Read when this module loads, before any signal
+ * listener exists: the runtime installs its handlers for SIGHUP, SIGINT and SIGTERM together at
+ * the first listener, which undoes the ignore, so a hang-up is then ignored by the listener.
+ */
+function hangupIgnored(): boolean {
+  try {
+    const path = "/proc/self/status";
+    if (Deno.permissions.querySync({ name: "read", path }).state !== "granted") return false;
+    const mask = /^SigIgn:\s*([0-9a-f]+)$/m.exec(Deno.readTextFileSync(path))?.[1];
+    return mask !== undefined && (parseInt(mask.slice(-1), 16) & 1) === 1; // bit 0: signal 1
+  } catch {
+    return false;
+  }
+}
+
+const HANGUP_IGNORED = Deno.build.os === "linux" && hangupIgnored();
+
+const encoder = new TextEncoder();
+
+/** Write to stdout; a closed pipe or a terminal that has gone is not an error. */
+function writeStdout(text: string): void {
+  try {
+    Deno.stdout.writeSync(encoder.encode(text));
+  } catch { /* nobody is reading */ }
+}
+
+/** Write to stderr; a closed pipe or a terminal that has gone is not an error. */
+function writeStderr(text: string): void {
+  try {
+    Deno.stderr.writeSync(encoder.encode(text));
+  } catch { /* nobody is reading */ }
 }
 
 /** `llmperf demo`: the quick start against an in-process mock server with a shipped sample. */
@@ -114,11 +197,32 @@ async function demoMain(args: string[]): Promise<number> {
         stream: true,
       }, { signal });
       printResult(result);
+      reportErrors(result.errors, "demo");
+      if (result.errors.length > 0) return EXIT_RUN_FAILED;
       return result.interrupted ? EXIT_INTERRUPTED : 0;
     });
   } finally {
     await server.close();
   }
+}
+
+/**
+ * The secret values on a command line (`--api-key`, `--wandb-api-key`, credential `--headers`,
+ * URL credentials), for errors raised before there is a config (a bad flag that echoes a value).
+ */
+export function argvRedactor(args: string[]): Redactor {
+  const out: string[] = [];
+  args.forEach((a, i) => {
+    const eq = a.indexOf("=");
+    const flag = a.startsWith("--") && eq > 0 ? a.slice(0, eq) : a;
+    if (flag === "--api-key" || flag === "--wandb-api-key") {
+      const v = flag === a ? args[i + 1] : a.slice(eq + 1);
+      if (v) out.push(v);
+    }
+    if (a.includes("://")) out.push(...urlSecrets(a));
+    if (eq > 0 && isSecretHeader(a.slice(0, eq))) out.push(...headerSecrets(a.slice(eq + 1)));
+  });
+  return new Redactor(out);
 }
 
 /** Run the CLI with `args`; returns the exit code. Never throws. */
@@ -150,12 +254,13 @@ export async function main(args: string[]): Promise<number> {
   } catch (e) {
     if (e instanceof HelpShown) return 0;
     const name = command && !command.startsWith("-") ? `llmperf ${command}` : "llmperf";
+    const redact = argvRedactor(rest);
     if (e instanceof UsageError || e instanceof RunError) {
-      console.error(`${name}: error: ${e.message}`);
+      writeStderr(`${name}: error: ${redact.text(e.message)}\n`);
       return e.exitCode;
     }
-    console.error(`${name}: error: ${errorMessage(e)}`);
-    if (Deno.env.get("LLMPERF_TRACE")) console.error(e);
+    writeStderr(`${name}: error: ${redact.text(errorMessage(e))}\n`);
+    if (Deno.env.get("LLMPERF_TRACE")) console.error(redact.text(String((e as Error)?.stack ?? e)));
     return 1;
   }
 }

@@ -82,7 +82,8 @@ export const PERF_FLAGS: readonly FlagDef[] = [
     flags: "--api-key <key>",
     kind: "string",
     group: G.basic,
-    help: "sent as 'Authorization: Bearer <key>' (never written to disk)",
+    help: "sent as 'Authorization: Bearer <key>' (never written to disk); unset: " +
+      "$LLMPERF_API_KEY, else $OPENAI_API_KEY (keeps the key out of ps)",
   },
   {
     key: "debug",

@@ -39,7 +39,9 @@ export function formatResult(r: PerfResult | DbReport): string {
   return parts.join("\n\n") + "\n";
 }
 
-/** Print the report to standard output. */
+/** Print the report to standard output (dropped if nobody reads it: a terminal that hung up). */
 export function printResult(r: PerfResult | DbReport): void {
-  Deno.stdout.writeSync(new TextEncoder().encode("\n" + formatResult(r)));
+  try {
+    Deno.stdout.writeSync(new TextEncoder().encode("\n" + formatResult(r)));
+  } catch { /* stdout is gone; the run's files hold the results */ }
 }

@@ -1,11 +1,14 @@
 /**
  * `llmperf report <db file or run folder>`: recompute and print a run's tables from its result DB
- * alone (llmperf's or evalscope's).
+ * alone (llmperf's or evalscope's). A run that did not finish (killed, crashed, its DB could not
+ * be written) or was interrupted says so first, in a `Warning:` line (and in `--json`: `finished`,
+ * `interrupted`, `warning`).
  *
  * @module
  */
 import { UsageError } from "../errors.ts";
 import { reportFromDb } from "../report/from_db.ts";
+import { printJson } from "../report/json_output.ts";
 import { DB_FILE } from "../store/run_meta.ts";
 import { parseStrict, strictCommand } from "./commander.ts";
 import { printResult } from "./print.ts";
@@ -32,9 +35,21 @@ export async function resolveDbPath(target: string): Promise<string> {
 export async function reportMain(args: string[]): Promise<number> {
   const cmd = strictCommand("report", "Recompute and print a run's tables from its result DB")
     .argument("<target>", `a ${DB_FILE} file or the run folder that holds it`)
-    .usage("<db file or run folder>");
+    .option("--json", "print the report as JSON on stdout")
+    .usage("<db file or run folder> [--json]");
   parseStrict(cmd, args);
   const path = await resolveDbPath(cmd.args[0]);
-  printResult(await reportFromDb(path));
+  const report = await reportFromDb(path);
+  if (cmd.opts().json) {
+    const { warning, finished, interrupted, rows, ...tables } = report;
+    printJson({ db: path, finished, interrupted, warning, rows, ...tables });
+    return 0;
+  }
+  if (report.warning) {
+    try {
+      Deno.stdout.writeSync(new TextEncoder().encode(`\nWarning: ${report.warning}\n`));
+    } catch { /* stdout is gone */ }
+  }
+  printResult(report);
   return 0;
 }

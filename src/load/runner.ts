@@ -33,15 +33,32 @@ export async function runLoad<J>(next: NextJob<J>, execute: Execute<J>, plan: Lo
   return await openLoop(pull, execute, plan);
 }
 
+/**
+ * The closed loop: each lane runs one job after another. Lanes are started one per job pulled,
+ * up to `parallel`, so their number is what can really be in flight (`--parallel 1e9 -n 5`
+ * makes 5 lanes, not a billion).
+ */
 async function closedLoop<J>(next: NextJob<J>, execute: Execute<J>, plan: LoadPlan) {
-  const lane = async () => {
-    while (!plan.signal?.aborted) {
-      const job = await next();
-      if (job === undefined || plan.signal?.aborted) return;
+  const stopped = () => plan.signal?.aborted === true;
+  let exhausted = false;
+  const lane = async (job: J) => {
+    for (;;) {
       await execute(job, undefined);
+      if (exhausted || stopped()) return;
+      const j = await next();
+      if (j === undefined) exhausted = true;
+      if (j === undefined || stopped()) return;
+      job = j;
     }
   };
-  await Promise.all(Array.from({ length: plan.parallel }, lane));
+  const lanes: Promise<void>[] = [];
+  while (lanes.length < plan.parallel && !exhausted && !stopped()) {
+    const job = await next();
+    if (job === undefined) break;
+    if (stopped()) break;
+    lanes.push(lane(job));
+  }
+  await Promise.all(lanes);
 }
 
 async function openLoop<J>(next: NextJob<J>, execute: Execute<J>, plan: LoadPlan) {

@@ -9,12 +9,18 @@
  * @module
  */
 import { type PerfConfigInput, resolveConfig, toSnakeCase } from "../config.ts";
-import { UsageError } from "../errors.ts";
+import { Interrupted, UsageError } from "../errors.ts";
 import { stderrLogger } from "../log.ts";
 import { MODERN_KEYS, REQUEST_COLUMNS, SUMMARY_KEYS } from "../metrics/collector.ts";
 import { type PerfResult, type RunOptions, runPerfBenchmark } from "../perf.ts";
 import { redactConfig } from "../redact.ts";
-import { createRunDir, defaultRunName, writeJson } from "../report/files.ts";
+import {
+  createRunDir,
+  defaultRunName,
+  writeEach,
+  writeJson,
+  writeTextOrNothing,
+} from "../report/files.ts";
 import { renderSweepReport } from "../report/html/page.ts";
 import { GOODPUT_KEY } from "../slo/evaluate.ts";
 
@@ -90,6 +96,8 @@ export interface SweepResult {
   rows: SweepRow[];
   /** Whether the sweep was interrupted (later points did not run). */
   interrupted: boolean;
+  /** Outputs that could not be written (see `PerfResult.errors`); the sweep stops at the first. */
+  errors: string[];
 }
 
 const FLAGS = ["parallel", "number", "rate"] as const;
@@ -205,6 +213,8 @@ export async function runSweep(
   const ran: SweepResult["points"] = [];
   const rows: SweepRow[] = [];
   let interrupted = false;
+  const errors: string[] = [];
+  const summaryPath = `${outputDir}/sweep_summary.json`;
   for (let i = 0; i < points.length; i++) {
     if (options.signal?.aborted) {
       interrupted = true;
@@ -212,22 +222,35 @@ export async function runSweep(
     }
     const point = points[i];
     log(`sweep point ${i + 1}/${points.length}: ${point.label.replaceAll("_", " ")}`);
-    const result = await runPerfBenchmark(
-      { ...withPoint(point), name: point.label, outputsDir: outputDir },
-      { ...options, group: options.group ?? name },
-    );
+    let result: PerfResult;
+    try {
+      result = await runPerfBenchmark(
+        { ...withPoint(point), name: point.label, outputsDir: outputDir },
+        { ...options, group: options.group ?? name },
+      );
+    } catch (e) {
+      // Interrupted before this point sent anything: the points so far are the sweep.
+      if (!(e instanceof Interrupted)) throw e;
+      interrupted = true;
+      break;
+    }
     ran.push({ point, result });
     rows.push(sweepRow(point, result));
-    await writeJson(`${outputDir}/sweep_summary.json`, rows);
+    errors.push(...result.errors);
+    if (errors.length === 0) await writeEach(errors, [() => writeJson(summaryPath, rows)]);
+    if (errors.length > 0) break; // a full disk: later points could not be kept either
     if (result.interrupted) {
       interrupted = true;
       break;
     }
   }
-  await writeJson(`${outputDir}/sweep_summary.json`, rows);
-  await Deno.writeTextFile(
-    `${outputDir}/report.html`,
-    renderSweepReport({ name, createdAt: new Date(), settings, rows }),
-  );
-  return { outputDir, points: ran, rows, interrupted };
+  await writeEach(errors, [
+    () => writeJson(summaryPath, rows),
+    () =>
+      writeTextOrNothing(
+        `${outputDir}/report.html`,
+        renderSweepReport({ name, createdAt: new Date(), settings, rows }),
+      ),
+  ]);
+  return { outputDir, points: ran, rows, interrupted, errors };
 }

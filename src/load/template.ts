@@ -16,6 +16,7 @@
  *
  * @module
  */
+import { readTextFileLimited } from "../util/text_file.ts";
 import type { PerfConfig } from "../config.ts";
 import { errorMessage, UsageError } from "../errors.ts";
 import type { ApiPluginLike, Message, RequestBody } from "../plugins/types.ts";
@@ -81,7 +82,7 @@ export async function loadQueryTemplate(spec: string | JsonObject): Promise<Json
   const path = spec.slice(1);
   let text: string;
   try {
-    text = await Deno.readTextFile(path);
+    text = await readTextFileLimited(path);
   } catch (e) {
     throw new UsageError(`--query-template '@${path}': cannot read the file (${errorMessage(e)})`);
   }

@@ -37,28 +37,64 @@ async function* textBlocks(path: string | URL): AsyncGenerator<string> {
   }
 }
 
+/** The longest line {@link readLines} accepts, and the longest JSON array element: 64 Mi characters. */
+export const MAX_LINE_LENGTH = 64 * 1024 * 1024;
+
+/** Options of the line and element readers. */
+export interface ReadLimits {
+  /** The longest line (or JSON array element), in characters (default {@link MAX_LINE_LENGTH}). */
+  maxLength?: number;
+}
+
+function tooLong(where: string, what: string, max: number): Error {
+  return new Error(
+    `${where}: ${what} is longer than ${max / (1024 * 1024)} Mi characters (the limit); ` +
+      "is it a text file?",
+  );
+}
+
 /**
- * Yield each line of a text file (without its `\n` or `\r\n`), reading it lazily.
+ * Yield each line of a text file (without its `\n` or `\r\n`), reading it lazily. Linear in the
+ * file's size; a line longer than `maxLength` (a file with no newline, `/dev/zero`) throws an
+ * error naming the file and line once that much has been read.
  *
  * @example
  * ```ts
  * for await (const line of readLines("prompts.txt")) console.log(line);
  * ```
  */
-export async function* readLines(path: string | URL): AsyncGenerator<string> {
-  let rest = "";
+export async function* readLines(
+  path: string | URL,
+  limits: ReadLimits = {},
+): AsyncGenerator<string> {
+  const max = limits.maxLength ?? MAX_LINE_LENGTH;
+  const strip = (line: string) => line.endsWith("\r") ? line.slice(0, -1) : line;
+  let parts: string[] = []; // the current line's text from earlier blocks
+  let size = 0;
+  let n = 0;
   for await (const block of textBlocks(path)) {
-    rest += block;
     let start = 0;
     let nl: number;
-    while ((nl = rest.indexOf("\n", start)) !== -1) {
-      const end = nl > start && rest.charCodeAt(nl - 1) === 13 ? nl - 1 : nl;
-      yield rest.slice(start, end);
+    while ((nl = block.indexOf("\n", start)) !== -1) {
+      n++;
+      let line = block.slice(start, nl);
+      if (parts.length > 0) {
+        if (size + line.length > max) throw tooLong(`${path}`, `line ${n}`, max);
+        parts.push(line);
+        line = parts.join("");
+        parts = [];
+        size = 0;
+      } else if (line.length > max) throw tooLong(`${path}`, `line ${n}`, max);
+      yield strip(line);
       start = nl + 1;
     }
-    rest = rest.slice(start);
+    if (start < block.length) {
+      size += block.length - start;
+      if (size > max) throw tooLong(`${path}`, `line ${n + 1}`, max);
+      parts.push(start === 0 ? block : block.slice(start));
+    }
   }
-  if (rest.length > 0) yield rest.endsWith("\r") ? rest.slice(0, -1) : rest;
+  if (parts.length > 0) yield strip(parts.join(""));
 }
 
 /**
@@ -72,9 +108,12 @@ export async function* readLines(path: string | URL): AsyncGenerator<string> {
  * }
  * ```
  */
-export async function* readJsonLines(path: string | URL): AsyncGenerator<unknown> {
+export async function* readJsonLines(
+  path: string | URL,
+  limits: ReadLimits = {},
+): AsyncGenerator<unknown> {
   let n = 0;
-  for await (const line of readLines(path)) {
+  for await (const line of readLines(path, limits)) {
     n++;
     if (line.trim() === "") continue;
     try {
@@ -96,8 +135,11 @@ export async function* readJsonLines(path: string | URL): AsyncGenerator<unknown
  * }
  * ```
  */
-export async function* readJsonArray(path: string | URL): AsyncGenerator<unknown> {
-  const splitter = new JsonArraySplitter(String(path));
+export async function* readJsonArray(
+  path: string | URL,
+  limits: ReadLimits = {},
+): AsyncGenerator<unknown> {
+  const splitter = new JsonArraySplitter(String(path), limits);
   for await (const block of textBlocks(path)) {
     yield* splitter.push(block);
   }
@@ -117,9 +159,10 @@ export async function* readJsonArray(path: string | URL): AsyncGenerator<unknown
  */
 export class JsonArraySplitter {
   #where: string;
-  #buf = "";
-  #pos = 0; // next char of #buf to scan
-  #elemStart = -1; // start of the current element in #buf, -1 when between elements
+  #max: number;
+  #parts: string[] = []; // the open element's text from earlier blocks
+  #size = 0;
+  #open = false; // inside an element
   #depth = 0; // nesting inside the current element
   #inString = false;
   #escape = false;
@@ -130,19 +173,19 @@ export class JsonArraySplitter {
    * A splitter for one array.
    *
    * @param where names the source in error messages
+   * @param limits the longest element (default {@link MAX_LINE_LENGTH} characters)
    */
-  constructor(where: string) {
+  constructor(where: string, limits: ReadLimits = {}) {
     this.#where = where;
+    this.#max = limits.maxLength ?? MAX_LINE_LENGTH;
   }
 
   /** Feed the next block of text; returns the parsed elements it completed. */
   push(block: string): unknown[] {
-    this.#buf += block;
     const out: unknown[] = [];
-    const b = this.#buf;
-    let i = this.#pos;
-    for (; i < b.length; i++) {
-      const c = b.charCodeAt(i);
+    let start = 0; // where the open element starts in this block
+    for (let i = 0; i < block.length; i++) {
+      const c = block.charCodeAt(i);
       if (this.#state === "before") {
         if (isSpace(c)) continue;
         if (c !== 91 /* [ */) this.#bad("expected a JSON array");
@@ -153,13 +196,14 @@ export class JsonArraySplitter {
         if (!isSpace(c)) this.#bad("unexpected text after the array");
         continue;
       }
-      if (this.#elemStart === -1) {
+      if (!this.#open) {
         if (isSpace(c) || c === 44 /* , */) continue;
         if (c === 93 /* ] */) {
           this.#state = "after";
           continue;
         }
-        this.#elemStart = i;
+        this.#open = true;
+        start = i;
         this.#depth = 0;
       }
       if (this.#inString) {
@@ -172,33 +216,27 @@ export class JsonArraySplitter {
       else if (c === 123 || c === 91) this.#depth++;
       else if (c === 125 || c === 93) {
         if (this.#depth === 0) { // the array's closing bracket ends a scalar element
-          out.push(this.#parse(b.slice(this.#elemStart, i)));
-          this.#elemStart = -1;
+          out.push(this.#take(block, start, i));
           this.#state = "after";
           continue;
         }
         this.#depth--;
       } else if (c === 44 && this.#depth === 0) {
-        out.push(this.#parse(b.slice(this.#elemStart, i)));
-        this.#elemStart = -1;
+        out.push(this.#take(block, start, i));
         continue;
       }
       if (this.#depth === 0 && (c === 125 || c === 93 || c === 34)) {
         // a complete object/array/string element: emit now so memory stays bounded
-        if (c !== 34 || !this.#inString) {
-          out.push(this.#parse(b.slice(this.#elemStart, i + 1)));
-          this.#elemStart = -1;
-        }
+        if (c !== 34 || !this.#inString) out.push(this.#take(block, start, i + 1));
       }
     }
     // keep only the unfinished element
-    if (this.#elemStart === -1) {
-      this.#buf = "";
-      this.#pos = 0;
-    } else {
-      this.#buf = b.slice(this.#elemStart);
-      this.#pos = i - this.#elemStart;
-      this.#elemStart = 0;
+    if (this.#open) {
+      this.#size += block.length - start;
+      if (this.#size > this.#max) {
+        throw tooLong(this.#where, `element ${this.#count + 1}`, this.#max);
+      }
+      this.#parts.push(start === 0 ? block : block.slice(start));
     }
     return out;
   }
@@ -208,7 +246,16 @@ export class JsonArraySplitter {
     if (this.#state !== "after") this.#bad("the JSON array is not closed");
   }
 
-  #parse(text: string): unknown {
+  /** Parse the element that ends at `end` of `block` (and began at `start`, or earlier). */
+  #take(block: string, start: number, end: number): unknown {
+    let text = block.slice(start, end);
+    if (this.#parts.length > 0) {
+      this.#parts.push(text);
+      text = this.#parts.join("");
+      this.#parts = [];
+      this.#size = 0;
+    }
+    this.#open = false;
     this.#count++;
     try {
       return JSON.parse(text);

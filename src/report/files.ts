@@ -44,7 +44,41 @@ export async function createRunDir(outputsDir: string, name: string): Promise<st
   }
 }
 
-/** Write `value` as indented JSON (4 spaces, as evalscope writes it). */
+/**
+ * Write `value` as indented JSON (4 spaces, as evalscope writes it). A failed write (a full disk)
+ * leaves no partial file and throws a {@link RunError} naming the file.
+ */
 export async function writeJson(path: string, value: unknown): Promise<void> {
-  await Deno.writeTextFile(path, JSON.stringify(value, null, 4) + "\n");
+  await writeTextOrNothing(path, JSON.stringify(value, null, 4) + "\n");
+}
+
+/**
+ * Write `text` to `path`, or throw a {@link RunError} (`cannot write 'x': No space left on device
+ * (os error 28)`) and remove what was partly written: a truncated file is worse than none.
+ */
+export async function writeTextOrNothing(path: string, text: string): Promise<void> {
+  try {
+    await Deno.writeTextFile(path, text);
+  } catch (e) {
+    await Deno.remove(path).catch(() => {});
+    const why = (e as Error).message.split("\n")[0].replace(/: (write|open)(file)? '.*'$/, "");
+    throw new RunError(`cannot write '${path}': ${why}`);
+  }
+}
+
+/**
+ * Run each write in turn, whatever the others do; the messages of those that failed are added
+ * to `errors` (at the end of a run, a full disk should cost only the files that do not fit).
+ */
+export async function writeEach(
+  errors: string[],
+  writes: Array<() => Promise<unknown>>,
+): Promise<void> {
+  for (const write of writes) {
+    try {
+      await write();
+    } catch (e) {
+      errors.push((e as Error).message);
+    }
+  }
 }

@@ -29,6 +29,52 @@ export interface DbReport {
   failures: Record<string, number>;
   /** The `run` row's fields, when the DB has one (llmperf DBs). */
   run?: Record<string, unknown>;
+  /** Rows in the `result` table. */
+  rows: number;
+  /**
+   * Whether the run finished writing this DB (its `run` row has an end time). False after a
+   * `kill -9`, a crash, or a DB write that failed (a full disk); undefined for a DB without a
+   * `run` row (evalscope's), which cannot say.
+   */
+  finished?: boolean;
+  /** Whether the run was interrupted (SIGINT, SIGTERM, SIGHUP) before sending everything. */
+  interrupted?: boolean;
+  /** One line saying why the tables may not cover the whole run, when they may not. */
+  warning?: string;
+}
+
+/** How complete a DB's run is, from its `run` row (absent: an evalscope DB, which cannot say). */
+export function runCompletion(
+  run: Record<string, unknown> | undefined,
+  rows: number,
+): Pick<DbReport, "finished" | "interrupted" | "warning"> {
+  if (run === undefined) return {};
+  const interrupted = num(run.interrupted) === 1;
+  if (num(run.ended_at) === undefined) {
+    return {
+      finished: false,
+      interrupted,
+      warning: `the run did not finish: its result DB has no end time (the process was killed, ` +
+        `crashed, or could not write the DB); the tables cover only the ${rows} requests ` +
+        "recorded before it stopped",
+    };
+  }
+  const recorded = num(run.requests);
+  if (recorded !== undefined && recorded !== rows) {
+    return {
+      finished: true,
+      interrupted,
+      warning: `the DB holds ${rows} request rows, but the run recorded ${recorded}`,
+    };
+  }
+  if (interrupted) {
+    return {
+      finished: true,
+      interrupted,
+      warning: `the run was interrupted: it stopped early; the tables cover its ${rows} requests`,
+    };
+  }
+  return { finished: true, interrupted };
 }
 
 type Row = Record<string, unknown>;
@@ -209,6 +255,8 @@ export async function reportFromDb(dbPath: string): Promise<DbReport> {
       requestPercentiles: collector.requestPercentiles(),
       failures: Object.fromEntries(collector.failureKinds),
       run,
+      rows: n,
+      ...runCompletion(run, n),
     };
   } catch (e) {
     if (e instanceof RunError) throw e;

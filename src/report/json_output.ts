@@ -27,7 +27,9 @@ export function sweepJson(s: SweepResult): Record<string, unknown> {
   return { outputDir: s.outputDir, interrupted: s.interrupted, points: s.rows };
 }
 
-/** Write `value` as JSON and a newline on standard output. */
+/** Write `value` as JSON and a newline on standard output (dropped if nobody reads it). */
 export function printJson(value: unknown): void {
-  Deno.stdout.writeSync(new TextEncoder().encode(JSON.stringify(value, null, 2) + "\n"));
+  try {
+    Deno.stdout.writeSync(new TextEncoder().encode(JSON.stringify(value, null, 2) + "\n"));
+  } catch { /* stdout is gone; the run's files hold the results */ }
 }

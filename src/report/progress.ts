@@ -203,7 +203,11 @@ export class ProgressDisplay implements ResultSink {
   constructor(tracker: ProgressTracker, opts: DisplayOptions) {
     this.#tracker = tracker;
     this.#opts = {
-      write: (t) => Deno.stderr.writeSync(enc.encode(t)),
+      write: (t) => {
+        try {
+          Deno.stderr.writeSync(enc.encode(t));
+        } catch { /* the terminal hung up: the run goes on without its live line */ }
+      },
       columns: consoleColumns,
       intervalMs: 250,
       ...opts,

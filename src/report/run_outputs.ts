@@ -17,6 +17,7 @@ import { type WandbSettings, wandbSettings } from "../wandb/client.ts";
 import { WandbLogger } from "../wandb/logger.ts";
 import { ReportDataSink } from "./html/data.ts";
 import { renderRunReport } from "./html/page.ts";
+import { writeTextOrNothing } from "./files.ts";
 import {
   autoProgressMode,
   ProgressDisplay,
@@ -121,7 +122,8 @@ export class RunOutputs {
 
   /**
    * Once results are known: check the SLO goals (sets `result.slo` and goodput in
-   * `result.requestSummary`), write `report.html`, and finish the W&B run.
+   * `result.requestSummary`), write `report.html`, and finish the W&B run. A `report.html` that
+   * cannot be written (a full disk) is said in `result.errors`, and the W&B run still finishes.
    */
   async finish(result: PerfResult): Promise<void> {
     this.stop();
@@ -150,7 +152,11 @@ export class RunOutputs {
         interrupted: result.interrupted,
         charts: this.#report.charts(),
       });
-      await Deno.writeTextFile(`${result.outputDir}/report.html`, html);
+      try {
+        await writeTextOrNothing(`${result.outputDir}/report.html`, html);
+      } catch (e) {
+        result.errors.push((e as Error).message);
+      }
     }
     if (this.#wandb) {
       const summary: Record<string, unknown> = { ...result.summary, ...result.requestSummary };

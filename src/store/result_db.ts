@@ -52,36 +52,68 @@ export interface RunEnd {
   client?: unknown;
 }
 
-/** Writes finished requests to `benchmark_data.db` through the DB worker. */
+/** Options of {@link ResultDb.open}. */
+export interface ResultDbOptions {
+  /**
+   * Called once, as soon as a write fails (a full disk...), with one line naming the cause and
+   * the file: `the result DB could not be written: disk full (SQLITE_FULL) at <path>`. Later
+   * rows are dropped; what was committed stays readable.
+   */
+  onFailure?: (message: string) => void;
+  /** The run's secret values: replaced in request bodies and responses before they are stored. */
+  secrets?: readonly string[];
+}
+
+/**
+ * Writes finished requests to `benchmark_data.db` through the DB worker. A failed write never
+ * throws into the run: it is reported once through {@link ResultDbOptions.onFailure} and kept
+ * in {@link ResultDb.failure}.
+ */
 export class ResultDb implements ResultSink {
   #worker: Worker;
   #replies: Array<(m: DbWorkerOut) => void> = [];
   #end: RunEnd | undefined;
   #closed = false;
+  #onFailure: ((message: string) => void) | undefined;
   /** Path of the DB file. */
   readonly path: string;
   /** Rows handed to the writer. */
   sent = 0;
+  /** Rows in the file once closed (those committed before any failure). */
+  written = 0;
+  /** Why writing failed, when it did: one line naming the cause and the file. */
+  failure: string | undefined;
 
-  private constructor(path: string, worker: Worker) {
+  private constructor(path: string, worker: Worker, opts: ResultDbOptions) {
     this.path = path;
     this.#worker = worker;
-    worker.onmessage = (ev: MessageEvent<DbWorkerOut>) => this.#replies.shift()?.(ev.data);
+    this.#onFailure = opts.onFailure;
+    worker.onmessage = (ev: MessageEvent<DbWorkerOut>) => {
+      if (ev.data.type === "failed") this.#fail(ev.data.message);
+      else this.#replies.shift()?.(ev.data);
+    };
     worker.onerror = (ev) => {
       ev.preventDefault();
-      const msg: DbWorkerOut = { type: "error", message: ev.message };
+      const msg: DbWorkerOut = { type: "error", message: ev.message, rows: 0 };
+      this.#fail(ev.message);
       for (const r of this.#replies.splice(0)) r(msg);
     };
   }
 
+  #fail(why: string): void {
+    if (this.failure !== undefined) return;
+    this.failure = `the result DB could not be written: ${why} at ${this.path}`;
+    this.#onFailure?.(this.failure);
+  }
+
   /** Create the DB at `path` (which must not exist) with its `run` row. */
-  static async open(path: string, run: RunRow): Promise<ResultDb> {
+  static async open(path: string, run: RunRow, opts: ResultDbOptions = {}): Promise<ResultDb> {
     const worker = new Worker(new URL("./db_worker.ts", import.meta.url).href, { type: "module" });
-    const db = new ResultDb(path, worker);
-    const reply = await db.#ask({ type: "open", path, run });
+    const db = new ResultDb(path, worker, opts);
+    const reply = await db.#ask({ type: "open", path, run, secrets: opts.secrets });
     if (reply.type === "error") {
       worker.terminate();
-      throw new RunError(`cannot create the result DB '${path}': ${reply.message}`);
+      throw new RunError(`cannot create the result DB: ${reply.message} at ${path}`);
     }
     return db;
   }
@@ -95,7 +127,7 @@ export class ResultDb implements ResultSink {
 
   /** See {@link ResultSink.write}. */
   write(batch: FinishedRequest[]): void {
-    if (this.#closed) return;
+    if (this.#closed || this.failure !== undefined) return;
     this.#worker.postMessage({ type: "rows", rows: batch.map(toResultRow) } satisfies DbWorkerIn);
     this.sent += batch.length;
   }
@@ -105,9 +137,12 @@ export class ResultDb implements ResultSink {
     this.#end = end;
   }
 
-  /** Write everything sent, finish the `run` row, close the file. Resolves to rows written. */
+  /**
+   * Write everything sent, finish the `run` row, close the file. Resolves to the rows written;
+   * never rejects (a failure is in {@link ResultDb.failure}).
+   */
   async close(): Promise<number> {
-    if (this.#closed) return this.sent;
+    if (this.#closed) return this.written;
     this.#closed = true;
     const end = this.#end ?? { endedAt: Date.now() / 1000, interrupted: false };
     this.#worker.postMessage(
@@ -120,9 +155,8 @@ export class ResultDb implements ResultSink {
     );
     const reply = await this.#ask({ type: "close" });
     this.#worker.terminate();
-    if (reply.type === "error") {
-      throw new RunError(`writing the result DB failed: ${reply.message}`);
-    }
-    return reply.type === "closed" ? reply.rows : this.sent;
+    if (reply.type === "error") this.#fail(reply.message);
+    this.written = reply.type === "closed" || reply.type === "error" ? reply.rows : 0;
+    return this.written;
   }
 }

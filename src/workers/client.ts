@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { readTextFileLimited } from "../util/text_file.ts";
 import { errorMessage, UsageError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import {
@@ -63,7 +64,7 @@ export function defaultWorkers(inFlight: number, cores = availableCores()): numb
 async function readCa(path: string): Promise<string[]> {
   let pem: string;
   try {
-    pem = await Deno.readTextFile(path);
+    pem = await readTextFileLimited(path);
   } catch (e) {
     throw new UsageError(`--ca-cert '${path}': cannot read the file (${(e as Error).message})`);
   }
