@@ -3,6 +3,11 @@
  * one request at a time (no pipelining), so the pool never holds more connections to an origin
  * than the most requests that were in flight to it together. Each connection owns its read buffer.
  *
+ * An idle connection keeps one read pending (its {@link Connection.watch}): when the server
+ * closes it (a keep-alive timeout) or writes to it unasked (a `408` before closing), the read
+ * ends and the connection is dropped, so no request is sent on it. The next request that takes
+ * the connection uses that read as the first read of its response.
+ *
  * @module
  */
 import type { Target } from "./http1_request.ts";
@@ -27,6 +32,13 @@ export interface Connection {
   origin: string;
   /** Requests it has finished (0 while its first is in flight). */
   uses: number;
+  /** Whether it is in the idle stack. */
+  idle: boolean;
+  /**
+   * The read pending since the connection went idle (into `buf`, from 0): the next request on
+   * it must take this as its first read. `undefined` once taken.
+   */
+  watch: Promise<number | null> | undefined;
 }
 
 /** Options of {@link ConnectionPool}. */
@@ -51,9 +63,21 @@ export class ConnectionPool {
     return this.#open.size;
   }
 
-  /** The most recently released idle connection to `origin`, if any. */
+  /**
+   * The most recently released idle connection to `origin` that the server has not closed, if
+   * any. Its {@link Connection.watch} is the first read of the next response.
+   */
   take(origin: string): Connection | undefined {
-    return this.#idle.get(origin)?.pop();
+    const stack = this.#idle.get(origin);
+    if (stack === undefined) return undefined;
+    for (;;) {
+      const c = stack.pop();
+      if (c === undefined || c.idle) {
+        if (c !== undefined) c.idle = false;
+        return c;
+      }
+      // dropped while idle (already closed): skip it
+    }
   }
 
   /**
@@ -72,7 +96,13 @@ export class ConnectionPool {
     try {
       tcp.setNoDelay(true);
       if (t.tls) {
-        const tls = await Deno.startTls(tcp, { hostname: t.hostname, caCerts: this.#caCerts });
+        // Offer HTTP/1.1 only: a server that speaks only HTTP/2 then says so in the handshake
+        // (a `NoApplicationProtocol` alert) instead of hanging up on the request.
+        const tls = await Deno.startTls(tcp, {
+          hostname: t.hostname,
+          caCerts: this.#caCerts,
+          alpnProtocols: ["http/1.1"],
+        });
         conn = tls;
         if (signal.aborted) throw signal.reason;
         await tls.handshake();
@@ -88,6 +118,8 @@ export class ConnectionPool {
       buf: new Uint8Array(READ_BUFFER_BYTES),
       origin: t.origin,
       uses: 0,
+      idle: false,
+      watch: undefined,
     };
     this.#open.add(c);
     return c;
@@ -96,6 +128,16 @@ export class ConnectionPool {
   /** A finished exchange left `c` reusable: keep it for the next request to its origin. */
   release(c: Connection): void {
     c.uses++;
+    c.idle = true;
+    const watch = c.conn.read(c.buf);
+    c.watch = watch;
+    // Anything while idle (closed, reset, bytes nobody asked for) ends the connection.
+    const ended = () => {
+      if (!c.idle || c.watch !== watch) return;
+      c.idle = false;
+      this.discard(c);
+    };
+    watch.then(ended, ended);
     let stack = this.#idle.get(c.origin);
     if (stack === undefined) this.#idle.set(c.origin, stack = []);
     stack.push(c);
@@ -104,6 +146,7 @@ export class ConnectionPool {
   /** Close `c` and forget it. */
   discard(c: Connection): void {
     this.#open.delete(c);
+    c.idle = false;
     try {
       c.conn.close();
     } catch { /* already closed */ }
