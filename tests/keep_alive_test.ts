@@ -6,7 +6,9 @@
  * whatever the hold, and cannot say so: these tests pin that down. The stub counts what it read.
  */
 import { assert, assertEquals } from "./assert.ts";
-import { chunk, LAST_CHUNK, type RawReply, SSE_HEAD } from "./helpers/raw_http.ts";
+import { DatabaseSync } from "node:sqlite";
+import { onlyRunDir, readJson, runCli, tempDir } from "./helpers/cli.ts";
+import { chunk, LAST_CHUNK, type RawReply, rawServer, SSE_HEAD } from "./helpers/raw_http.ts";
 import { sendOne, TEST_TIMEOUTS, withStub } from "./helpers/transports.ts";
 import { SocketTransport } from "../src/transport/socket.ts";
 
@@ -123,4 +125,82 @@ Deno.test("keep-alive [fetch]: Deno re-sends on a reused connection dropped afte
     assert(b.rec.headersAt! - b.rec.start >= 1000, "the time includes the held attempt");
     assertEquals(b.rec.retries, undefined);
   });
+});
+
+// --- the whole run: DB rows, the retries column and the summary's count ---
+
+const CHAT = SSE_HEAD +
+  [
+    '{"choices":[{"index":0,"delta":{"role":"assistant","content":""},"finish_reason":null}]}',
+    '{"choices":[{"index":0,"delta":{"content":"Hi"},"finish_reason":null}]}',
+    '{"choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}',
+    '{"choices":[],"usage":{"prompt_tokens":3,"completion_tokens":1,"total_tokens":4}}',
+    "[DONE]",
+  ].map((d) => chunk(`data: ${d}\n\n`)).join("") + LAST_CHUNK;
+
+async function run(transport: string, holdMs: number, n: number) {
+  const server = await rawServer(async (r) => {
+    if (r.seq === 0) return await r.write(CHAT);
+    if (holdMs > 0) await r.pause(holdMs);
+    r.close();
+  });
+  await using tmp = await tempDir();
+  try {
+    const r = await runCli([
+      "perf",
+      `${server.url}/v1/chat/completions`,
+      "--model",
+      "m",
+      "--prompt",
+      "hi",
+      "--stream",
+      "-n",
+      String(n),
+      "--parallel",
+      "1",
+      "--transport",
+      transport,
+      "--no-test-connection",
+      "--outputs-dir",
+      tmp.path,
+    ]);
+    assertEquals(r.code, 0, r.stderr);
+    const dir = await onlyRunDir(tmp.path);
+    const summary = await readJson(`${dir}/benchmark_summary.json`);
+    const db = new DatabaseSync(`${dir}/benchmark_data.db`, { readOnly: true });
+    const rows = db.prepare("SELECT success, retries FROM result").all() as Array<
+      { success: string; retries: number | null }
+    >;
+    db.close();
+    return { r, summary, rows, received: server.requests.length };
+  } finally {
+    await server.close();
+  }
+}
+
+Deno.test("keep-alive [run]: requests the server received = DB rows + recorded retries", async () => {
+  // Dropped at once: re-sent (counted), or, on a machine too loaded to see it within a few ms,
+  // recorded as a failure; either way nothing the server received goes missing.
+  const quick = await run("socket", 0, 6);
+  assertEquals(quick.rows.length, 6);
+  const retries = quick.rows.reduce((n, row) => n + (row.retries ?? NaN), 0);
+  assertEquals(quick.received, quick.rows.length + retries);
+  assertEquals(quick.summary["Retried requests"], retries);
+  assert(quick.r.stdout.includes("| Retried requests"), "printed with llmperf's own rows");
+  // Held for 1 s first: a failure, never a silent second request.
+  const held = await run("socket", 1000, 3);
+  assertEquals(held.rows.map((row) => [row.success, row.retries]), [
+    ["True", 0],
+    ["False", 0],
+    ["True", 0],
+  ]);
+  assertEquals(held.received, 3);
+  assertEquals(held.summary["Retried requests"], 0);
+});
+
+Deno.test("keep-alive [run]: with fetch, retries are unknown (NULL, n/a)", async () => {
+  const f = await run("fetch", 0, 3);
+  assertEquals(f.rows.map((row) => row.retries), [null, null, null]);
+  assertEquals(f.summary["Retried requests"], null);
+  assertEquals(f.received, 5, "Deno re-sent two requests that llmperf cannot see");
 });

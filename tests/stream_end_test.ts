@@ -6,7 +6,8 @@
  * beyond bounds far from both the right and the wrong behaviour.
  */
 import { assert, assertEquals } from "./assert.ts";
-import { chunk, LAST_CHUNK, type RawReply, SSE_HEAD } from "./helpers/raw_http.ts";
+import { onlyRunDir, readJson, runCli, tempDir } from "./helpers/cli.ts";
+import { chunk, LAST_CHUNK, type RawReply, rawServer, SSE_HEAD } from "./helpers/raw_http.ts";
 import { sendOne, TRANSPORT_KINDS, withStub } from "./helpers/transports.ts";
 import {
   DEFAULT_STREAM_END,
@@ -175,5 +176,46 @@ for (const kind of TRANSPORT_KINDS) {
       assert(a.ms < DONE_TAIL_MS * 5, `waited ${a.ms} ms for the last chunk`);
       assertEquals(server.connections, 2);
     });
+  });
+}
+
+// --- the whole run, start-up check included ---
+
+async function perfAgainst(body: string, api: string) {
+  const server = await rawServer(reply(body, "open"));
+  await using tmp = await tempDir();
+  try {
+    const t0 = performance.now();
+    const r = await runCli([
+      "perf",
+      `${server.url}/v1/chat/completions`,
+      "--api",
+      api,
+      "--model",
+      "m",
+      "--prompt",
+      "hi",
+      "--stream",
+      "-n",
+      "2",
+      "--outputs-dir",
+      tmp.path,
+    ]);
+    const s = (performance.now() - t0) / 1000;
+    assertEquals(r.code, 0, r.stderr);
+    const summary = await readJson(`${await onlyRunDir(tmp.path)}/benchmark_summary.json`);
+    return { r, s, summary, received: server.requests.length };
+  } finally {
+    await server.close();
+  }
+}
+
+for (const [api, body] of [["openai", OPENAI + DONE], ["dashscope", DASHSCOPE]] as const) {
+  Deno.test(`stream end [run]: ${api} streams on connections kept open: the check and the run finish`, async () => {
+    // Before: the start-up check waited for the read timeout (120 s) and every request failed.
+    const { s, summary, received } = await perfAgainst(body, api);
+    assertEquals([summary["Succeed requests"], summary["Failed requests"]], [2, 0]);
+    assertEquals(received, 3, "the check and two requests");
+    assert(s < 60, `took ${s} s`);
   });
 }

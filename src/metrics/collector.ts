@@ -46,6 +46,7 @@ export const MODERN_KEYS = {
   meanItl: "Mean ITL (ms)",
   meanLatency: "Mean E2E latency (s)",
   tokenSource: "Token counts from",
+  retried: "Retried requests",
 } as const;
 
 /** Column names of the modern percentile table (units in the names). */
@@ -89,6 +90,8 @@ export class MetricsCollector {
   #sumChunkTime = 0;
   #sources = new Map<string, number>();
   #failures = new Map<string, number>();
+  #retries = 0;
+  #retriesKnown = false;
   #latency = new QuantileColumn();
   #firstChunk = new QuantileColumn();
   #ttft = new QuantileColumn();
@@ -103,6 +106,10 @@ export class MetricsCollector {
     this.total++;
     if (m.startTime < this.#firstStart) this.#firstStart = m.startTime;
     if (m.completedTime > this.#lastEnd) this.#lastEnd = m.completedTime;
+    if (m.retries !== undefined) {
+      this.#retries += m.retries;
+      this.#retriesKnown = true;
+    }
     if (!m.success) {
       const reason = failureReason(m);
       this.#failures.set(reason, (this.#failures.get(reason) ?? 0) + 1);
@@ -189,6 +196,9 @@ export class MetricsCollector {
       [K.meanItl]: m(this.#itl),
       [K.meanLatency]: m(this.#latency),
       [K.tokenSource]: this.tokenSource(),
+      // Re-sends on a fresh connection (the server may have received each); null when the
+      // transport cannot tell (fetch).
+      [K.retried]: this.#retriesKnown || this.total === 0 ? this.#retries : null,
     };
   }
 

@@ -68,6 +68,7 @@ function writeRows(rows: ResultRow[]): void {
         r.inter_token_latencies,
         r.scheduled_time,
         r.token_source,
+        r.retries,
       );
     }
     db.exec("COMMIT");
@@ -87,7 +88,7 @@ scope.onmessage = (ev: MessageEvent<DbWorkerIn>) => {
       db.exec("PRAGMA synchronous=NORMAL");
       db.exec(CREATE_RESULT);
       db.exec(CREATE_RUN);
-      insert = db.prepare(`INSERT INTO result VALUES (${new Array(22).fill("?").join(",")})`);
+      insert = db.prepare(`INSERT INTO result VALUES (${new Array(23).fill("?").join(",")})`);
       const r = m.run;
       db.prepare("INSERT INTO run VALUES (?,?,?,?,?,?,?,?,?,?,?)").run(
         r.llmperf_version,

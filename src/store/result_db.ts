@@ -37,6 +37,7 @@ export function toResultRow(f: FinishedRequest): ResultRow {
     inter_token_latencies: ok ? JSON.stringify(m.itl) : null,
     scheduled_time: r.scheduled !== undefined ? epochSeconds(r, r.scheduled) : null,
     token_source: ok ? m.tokenSource : null,
+    retries: r.retries ?? null,
   };
 }
 

@@ -33,6 +33,7 @@ export const EXTRA_COLUMNS = [
   "inter_token_latencies",
   "scheduled_time",
   "token_source",
+  "retries",
 ] as const;
 
 /** `CREATE TABLE result ...`: `success` is TEXT holding 'True'/'False', as evalscope's recipe
@@ -59,7 +60,8 @@ export const CREATE_RESULT = `CREATE TABLE IF NOT EXISTS result(
   time_per_output_token REAL,
   inter_token_latencies TEXT,
   scheduled_time REAL,
-  token_source TEXT
+  token_source TEXT,
+  retries INTEGER
 )`;
 
 /** `CREATE TABLE run ...`: one row per run. */
@@ -122,6 +124,8 @@ export interface ResultRow {
   scheduled_time: number | null;
   /** usage / chunks / tokenizer. */
   token_source: string | null;
+  /** Times the request was sent again on a fresh connection; null when unknown (`fetch`). */
+  retries: number | null;
 }
 
 /** The `run` row. */
