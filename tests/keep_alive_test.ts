@@ -6,8 +6,7 @@
  * whatever the hold, and cannot say so: these tests pin that down. The stub counts what it read.
  */
 import { assert, assertEquals } from "./assert.ts";
-import { DatabaseSync } from "node:sqlite";
-import { onlyRunDir, readJson, runCli, tempDir } from "./helpers/cli.ts";
+import { runPerf } from "./helpers/cli.ts";
 import { chunk, LAST_CHUNK, type RawReply, rawServer, SSE_HEAD } from "./helpers/raw_http.ts";
 import { sendOne, TEST_TIMEOUTS, withStub } from "./helpers/transports.ts";
 import { SocketTransport } from "../src/transport/socket.ts";
@@ -144,15 +143,8 @@ async function run(transport: string, holdMs: number, n: number) {
     if (holdMs > 0) await r.pause(holdMs);
     r.close();
   });
-  await using tmp = await tempDir();
   try {
-    const r = await runCli([
-      "perf",
-      `${server.url}/v1/chat/completions`,
-      "--model",
-      "m",
-      "--prompt",
-      "hi",
+    const r = await runPerf(`${server.url}/v1/chat/completions`, [
       "--stream",
       "-n",
       String(n),
@@ -161,18 +153,10 @@ async function run(transport: string, holdMs: number, n: number) {
       "--transport",
       transport,
       "--no-test-connection",
-      "--outputs-dir",
-      tmp.path,
-    ]);
+    ], { query: "SELECT success, retries FROM result" });
     assertEquals(r.code, 0, r.stderr);
-    const dir = await onlyRunDir(tmp.path);
-    const summary = await readJson(`${dir}/benchmark_summary.json`);
-    const db = new DatabaseSync(`${dir}/benchmark_data.db`, { readOnly: true });
-    const rows = db.prepare("SELECT success, retries FROM result").all() as Array<
-      { success: string; retries: number | null }
-    >;
-    db.close();
-    return { r, summary, rows, received: server.requests.length };
+    const rows = r.rows as Array<{ success: string; retries: number | null }>;
+    return { r, summary: r.summary!, rows, received: server.requests.length };
   } finally {
     await server.close();
   }

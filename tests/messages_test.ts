@@ -6,7 +6,7 @@
  * parse time (exit 2), and media types compare case-insensitively with parameters.
  */
 import { assert, assertEquals } from "./assert.ts";
-import { runCli, tempDir } from "./helpers/cli.ts";
+import { runPerf, tempDir, unusedPort } from "./helpers/cli.ts";
 import { chunk, LAST_CHUNK, rawServer } from "./helpers/raw_http.ts";
 import { makeTestCerts } from "./helpers/tls.ts";
 import { sendOne, TEST_TIMEOUTS, TRANSPORT_KINDS, withStub } from "./helpers/transports.ts";
@@ -15,31 +15,8 @@ import { FetchTransport } from "../src/transport/fetch.ts";
 import { headerProblem } from "../src/transport/http1_request.ts";
 import { mediaType } from "../src/transport/media_type.ts";
 
-function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
-}
-
-async function perf(url: string, extra: string[] = [], env?: Record<string, string>) {
-  await using tmp = await tempDir();
-  return await runCli([
-    "perf",
-    url,
-    "--model",
-    "m",
-    "--prompt",
-    "hi",
-    "--stream",
-    "-n",
-    "1",
-    "--connect-timeout",
-    "5",
-    "--outputs-dir",
-    tmp.path,
-    ...extra,
-  ], { env });
+function perf(url: string, extra: string[] = [], env?: Record<string, string>) {
+  return runPerf(url, ["--stream", "-n", "1", "--connect-timeout", "5", ...extra], { env });
 }
 
 /** The one error line of a failed run. */
@@ -52,8 +29,8 @@ function errorLine(r: { code: number; stderr: string }, code: number): string {
 }
 
 Deno.test("messages: an unreachable proxy from HTTP_PROXY is named, not the target", async () => {
-  const proxyPort = freePort();
-  const target = `http://127.0.0.1:${freePort()}/v1/chat/completions`;
+  const proxyPort = unusedPort();
+  const target = `http://127.0.0.1:${unusedPort()}/v1/chat/completions`;
   const r = await perf(target, [], {
     HTTP_PROXY: `http://user:secret@127.0.0.1:${proxyPort}`,
     NO_PROXY: "",
@@ -65,7 +42,7 @@ Deno.test("messages: an unreachable proxy from HTTP_PROXY is named, not the targ
   assert(!r.stderr.includes("secret"), "the proxy's credentials are not printed");
   // The same words in a recorded failure.
   const t = new FetchTransport({ timeouts: TEST_TIMEOUTS, proxy: "p:1 (from HTTP_PROXY)" });
-  const { rec } = await sendOne(t, `http://127.0.0.1:${freePort()}/`);
+  const { rec } = await sendOne(t, `http://127.0.0.1:${unusedPort()}/`);
   await t.close();
   assertEquals(rec.failure?.kind, "connect");
   assert(rec.failure!.message.startsWith("proxy p:1 (from HTTP_PROXY): "), rec.failure!.message);
@@ -193,7 +170,7 @@ Deno.test("messages: a header HTTP cannot carry is refused at parse time (exit 2
   assert(headerProblem("bad name", "v")!.includes("not a valid HTTP header name"));
   assert(headerProblem("x-a", "a\u0001b")!.includes("control character (U+0001)"));
   assert(headerProblem("x-a", "模型")!.includes("U+6A21"));
-  const url = `http://127.0.0.1:${freePort()}/v1/chat/completions`;
+  const url = `http://127.0.0.1:${unusedPort()}/v1/chat/completions`;
   for (
     const [arg, needle] of [
       ["bad name=v", "not a valid HTTP header name"],

@@ -6,7 +6,7 @@
  * beyond bounds far from both the right and the wrong behaviour.
  */
 import { assert, assertEquals } from "./assert.ts";
-import { onlyRunDir, readJson, runCli, tempDir } from "./helpers/cli.ts";
+import { runPerf } from "./helpers/cli.ts";
 import { chunk, LAST_CHUNK, type RawReply, rawServer, SSE_HEAD } from "./helpers/raw_http.ts";
 import { sendOne, TRANSPORT_KINDS, withStub } from "./helpers/transports.ts";
 import {
@@ -183,28 +183,18 @@ for (const kind of TRANSPORT_KINDS) {
 
 async function perfAgainst(body: string, api: string) {
   const server = await rawServer(reply(body, "open"));
-  await using tmp = await tempDir();
   try {
     const t0 = performance.now();
-    const r = await runCli([
-      "perf",
-      `${server.url}/v1/chat/completions`,
+    const r = await runPerf(`${server.url}/v1/chat/completions`, [
       "--api",
       api,
-      "--model",
-      "m",
-      "--prompt",
-      "hi",
       "--stream",
       "-n",
       "2",
-      "--outputs-dir",
-      tmp.path,
     ]);
     const s = (performance.now() - t0) / 1000;
     assertEquals(r.code, 0, r.stderr);
-    const summary = await readJson(`${await onlyRunDir(tmp.path)}/benchmark_summary.json`);
-    return { r, s, summary, received: server.requests.length };
+    return { s, summary: r.summary!, received: server.requests.length };
   } finally {
     await server.close();
   }
