@@ -11,7 +11,7 @@ import { chunk, LAST_CHUNK, rawServer } from "./helpers/raw_http.ts";
 import { makeTestCerts } from "./helpers/tls.ts";
 import { sendOne, TEST_TIMEOUTS, TRANSPORT_KINDS, withStub } from "./helpers/transports.ts";
 import { SocketTransport } from "../src/transport/socket.ts";
-import { FetchTransport } from "../src/transport/fetch.ts";
+import { classifyFetchError, FetchTransport } from "../src/transport/fetch.ts";
 import { headerProblem } from "../src/transport/http1_request.ts";
 import { mediaType } from "../src/transport/media_type.ts";
 
@@ -212,4 +212,32 @@ Deno.test("messages: media types compare case-insensitively, with parameters", a
       assert(rec.success, `${kind}: ${JSON.stringify(rec.failure)}`);
     });
   }
+});
+
+Deno.test("messages: fetch failures keep Deno's reason, not its URL prefix (both forms)", () => {
+  const fail = (inner: string) => new Error("fetch failed", { cause: new Error(inner) });
+  assertEquals(
+    classifyFetchError(
+      fail(
+        "error sending request from 127.0.0.1:5 for http://h:1/x (127.0.0.1:1): client error " +
+          "(SendRequest): connection closed before message completed",
+      ),
+    ),
+    {
+      kind: "network",
+      message: "client error (SendRequest): connection closed before message completed",
+    },
+  );
+  assertEquals(
+    classifyFetchError(
+      fail(
+        "error sending request for url (http://h:1/x): client error (Connect): tcp connect error",
+      ),
+      "p:3128 (from HTTPS_PROXY)",
+    ),
+    {
+      kind: "connect",
+      message: "proxy p:3128 (from HTTPS_PROXY): client error (Connect): tcp connect error",
+    },
+  );
 });

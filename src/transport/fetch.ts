@@ -239,9 +239,10 @@ export function classifyFetchError(
     x = x instanceof Error ? x.cause : undefined;
   }
   const msg = parts.join(": ");
-  // The most specific line: the innermost cause, without the request URL prefix.
+  // The most specific line: the innermost cause, without the request URL prefix (Deno writes
+  // "for url (URL): " or "from ADDR for URL (ADDR): ").
   const detail = (parts[parts.length - 1] ?? "").split("\n")[0]
-    .replace(/^error sending request for url \([^)]*\): /, "");
+    .replace(/^error sending request (?:from \S+ )?for (?:url \(\S*\)|\S+ \(\S*\)): /, "");
   if (/are blocked/i.test(msg)) return { kind: "connect", message: detail };
   if (/connection refused|dns error|failed to lookup|name or service|tcp connect/i.test(msg)) {
     return { kind: "connect", message: proxy ? `proxy ${proxy}: ${detail}` : detail };
