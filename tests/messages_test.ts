@@ -48,8 +48,11 @@ Deno.test("messages: an unreachable proxy from HTTP_PROXY is named, not the targ
   assert(rec.failure!.message.startsWith("proxy p:1 (from HTTP_PROXY): "), rec.failure!.message);
 });
 
-/** A TLS server that completes the handshake (offering only `alpn`, if given), then hangs up. */
-async function tlsHangUp(alpn: string[] | undefined, dir: string) {
+/**
+ * A TLS server that completes the handshake (offering only `alpn`, if given), then hangs up;
+ * with `answerFirst`, its first connection gets one HTTP/1.1 answer first.
+ */
+async function tlsHangUp(alpn: string[] | undefined, dir: string, answerFirst = false) {
   const certs = await makeTestCerts(dir);
   const l = Deno.listenTls({
     hostname: "127.0.0.1",
@@ -58,9 +61,22 @@ async function tlsHangUp(alpn: string[] | undefined, dir: string) {
     key: certs.key,
     alpnProtocols: alpn,
   });
+  let first = answerFirst;
+  const answer = async (c: Deno.TlsConn) => {
+    await c.handshake();
+    if (!first) return;
+    first = false;
+    await c.read(new Uint8Array(65536));
+    await c.write(
+      new TextEncoder().encode(
+        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\nconnection: close\r\n" +
+          "content-length: 2\r\n\r\n{}",
+      ),
+    );
+  };
   const done = (async () => {
     for await (const c of l) {
-      c.handshake().catch(() => {}).finally(() => {
+      answer(c).catch(() => {}).finally(() => {
         try {
           c.close();
         } catch { /* closed */ }
@@ -98,6 +114,22 @@ for (const alpn of [["h2"], undefined]) {
     }
   });
 }
+
+Deno.test("messages: a TLS server that has answered in HTTP/1.1 gets no HTTP/2 hint", async () => {
+  await using dir = await tempDir();
+  const s = await tlsHangUp(undefined, dir.path, true);
+  try {
+    const t = new SocketTransport({ timeouts: TEST_TIMEOUTS, caCerts: [s.ca] });
+    const a = await sendOne(t, s.url, { stream: false });
+    const b = await sendOne(t, s.url, { stream: false });
+    await t.close();
+    assert(a.rec.success, JSON.stringify(a.rec.failure));
+    assertEquals(b.rec.failure?.kind, "network");
+    assert(!b.rec.failure!.message.includes("HTTP/2"), b.rec.failure!.message);
+  } finally {
+    await s.close();
+  }
+});
 
 Deno.test("messages: an HTTP/2 frame where a status line should be", async () => {
   // An h2c server reading an HTTP/1.1 request answers with SETTINGS, then GOAWAY.

@@ -99,6 +99,8 @@ class Exchange implements Watched {
   events: EventRecorder | undefined;
   /** Times the request was sent again. */
   retries = 0;
+  /** Whether the transport has had a response from the server before (then it speaks HTTP/1.1). */
+  heard = false;
 
   expire(kind: FailureKind, message: string): void {
     if (this.stopped) return;
@@ -134,6 +136,7 @@ export class SocketTransport implements Transport {
   #head: Uint8Array = new Uint8Array(0);
   #streamEnd: StreamEndRule;
   #staleMs: number;
+  #heard = false;
 
   /** @param opts timeouts, extra CA certificates, the end-of-stream rule */
   constructor(opts: SocketTransportOptions) {
@@ -158,6 +161,7 @@ export class SocketTransport implements Transport {
       else signal.addEventListener("abort", onAbort, { once: true });
     }
     this.#watchdog.add(x);
+    x.heard = this.#heard;
     const pool = this.#pool;
     try {
       const target = this.#prepare(req);
@@ -204,6 +208,7 @@ export class SocketTransport implements Transport {
       rec.failure = { kind, message };
     } finally {
       rec.retries = x.retries;
+      if (x.headers) this.#heard = true;
       this.#watchdog.delete(x);
       signal?.removeEventListener("abort", onAbort);
     }
@@ -248,16 +253,19 @@ async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
   while (off < bytes.length) off += await conn.write(off === 0 ? bytes : bytes.subarray(off));
 }
 
-/** No response at all on `c`: why, in words that say what to try. */
-function noResponse(c: Connection, e: unknown, sentAt: number, reused: boolean): NetworkError {
+/**
+ * No response at all on `c`: why, in words that say what to try. A TLS server that never
+ * answered this transport may speak only HTTP/2 (one that did answer speaks HTTP/1.1).
+ */
+function noResponse(c: Connection, e: unknown, sentAt: number, x: Exchange): NetworkError {
   const how = e === null ? "closed the connection" : `broke the connection (${errorMessage(e)})`;
-  if (reused) {
+  if (c.uses > 0) {
     const ms = Math.round(performance.now() - sentAt);
     return new NetworkError(
       `the server ${how} ${ms} ms after the request, without a response (a reused connection)`,
     );
   }
-  const hint = c.origin.startsWith("https:") ? `; ${HTTP2_HINT}` : "";
+  const hint = c.origin.startsWith("https:") && !x.heard ? `; ${HTTP2_HINT}` : "";
   return new NetworkError(`the server ${how} without a response${hint}`);
 }
 
@@ -300,7 +308,7 @@ async function exchange(
     } catch (e) {
       if (filled > 0 || x.stopped) throw e;
       if (reused && performance.now() - sentAt <= staleMs) return RETRY;
-      throw noResponse(c, e, sentAt, reused);
+      throw noResponse(c, e, sentAt, x);
     }
     t = performance.now();
     x.last = t;
@@ -309,7 +317,7 @@ async function exchange(
         throw new NetworkError("the server closed the connection inside the response head");
       }
       if (reused && t - sentAt <= staleMs) return RETRY;
-      throw noResponse(c, null, sentAt, reused);
+      throw noResponse(c, null, sentAt, x);
     }
     if (filled === 0 && looksLikeHttp2(buf, 0, n)) {
       throw new ProtocolError(`the server answered in HTTP/2, not HTTP/1.1; ${HTTP2_HINT}`);
