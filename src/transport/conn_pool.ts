@@ -39,6 +39,8 @@ export interface Connection {
    * it must take this as its first read. `undefined` once taken.
    */
   watch: Promise<number | null> | undefined;
+  /** Ends the connection if its watch ends while it is idle (one per connection). */
+  watched: () => void;
 }
 
 /** Options of {@link ConnectionPool}. */
@@ -120,6 +122,11 @@ export class ConnectionPool {
       uses: 0,
       idle: false,
       watch: undefined,
+      // Anything while idle (closed, reset, bytes nobody asked for) ends the connection. A watch
+      // that ends after a request took the connection is that request's (it runs first).
+      watched: () => {
+        if (c.idle) this.discard(c);
+      },
     };
     this.#open.add(c);
     return c;
@@ -131,13 +138,7 @@ export class ConnectionPool {
     c.idle = true;
     const watch = c.conn.read(c.buf);
     c.watch = watch;
-    // Anything while idle (closed, reset, bytes nobody asked for) ends the connection.
-    const ended = () => {
-      if (!c.idle || c.watch !== watch) return;
-      c.idle = false;
-      this.discard(c);
-    };
-    watch.then(ended, ended);
+    watch.then(c.watched, c.watched);
     let stack = this.#idle.get(c.origin);
     if (stack === undefined) this.#idle.set(c.origin, stack = []);
     stack.push(c);

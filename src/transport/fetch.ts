@@ -24,7 +24,7 @@ import { basicAuthOf } from "./http1_request.ts";
 import { isEventStream } from "./media_type.ts";
 import { EventRecorder, httpFailure, recordWholeBody } from "./record_body.ts";
 import { SseLimitError } from "./sse.ts";
-import { DEFAULT_STREAM_END, DONE_TAIL_MS, type StreamEndRule } from "./stream_end.ts";
+import { DEFAULT_STREAM_END, type StreamEndRule } from "./stream_end.ts";
 import type { PreparedRequest, Transport, TransportTimeouts } from "./types.ts";
 import { Watchdog, type Watched } from "./watchdog.ts";
 
@@ -129,7 +129,7 @@ export class FetchTransport implements Transport {
         return;
       }
       if (isEventStream(type) && res.body) {
-        w.events = new EventRecorder(rec, this.#streamEnd, () => w.complete = true);
+        w.events = new EventRecorder(rec, this.#streamEnd, w);
         await readEvents(res.body, w.events, w);
       } else {
         const text = await res.text();
@@ -213,14 +213,12 @@ async function readEvents(
   }
 }
 
+/** Read to the body's end, or until the watchdog gives it up (`DONE_TAIL_MS` of silence). */
 async function drainTail(reader: ReadableStreamDefaultReader<string>): Promise<void> {
-  const timer = setTimeout(() => reader.cancel().catch(() => {}), DONE_TAIL_MS);
   try {
     while (!(await reader.read()).done) { /* nothing after [DONE] counts */ }
   } catch {
     /* the request is complete */
-  } finally {
-    clearTimeout(timer);
   }
 }
 

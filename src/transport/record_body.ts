@@ -24,9 +24,14 @@ export class EventRecorder {
   /**
    * @param rec the record to fill (payloads, chunk times, end, failure)
    * @param rule what completes the stream
-   * @param onDone called once, when the `done` event arrives
+   * @param flag its `complete` is set when the `done` event arrives (a field, not a callback:
+   *   nothing to allocate per request)
    */
-  constructor(rec: RequestRecord, rule: StreamEndRule = DEFAULT_STREAM_END, onDone?: () => void) {
+  constructor(
+    rec: RequestRecord,
+    rule: StreamEndRule = DEFAULT_STREAM_END,
+    flag?: { complete?: boolean },
+  ) {
     this.#rec = rec;
     this.#rule = rule;
     const payloads = rec.payloads;
@@ -37,7 +42,7 @@ export class EventRecorder {
       if (done !== undefined ? data === done : rule.done.includes(data)) {
         rec.end = time;
         this.#done = true;
-        onDone?.();
+        if (flag !== undefined) flag.complete = true;
         return;
       }
       if (type === "error" && !rec.failure) {

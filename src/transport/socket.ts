@@ -16,8 +16,8 @@
  *
  * A stream is complete at `[DONE]` or when every choice finished ({@link StreamEndRule}); after
  * that nothing the connection does (kept open, closed, reset, garbage) fails the request. After
- * `[DONE]` the transport waits at most {@link DONE_TAIL_MS} for the body's last chunk, so that
- * the connection can carry the next request; past that it closes the connection.
+ * `[DONE]` the transport waits about `DONE_TAIL_MS` for the body's last chunk, so that
+ * the connection can carry the next request; past that the watchdog closes the connection.
  *
  * Re-sends: a request is sent again, once, on a fresh connection only when its reused keep-alive
  * connection had been closed by the server before the request could reach it: the write failed,
@@ -42,7 +42,7 @@ import { HTTP2_HINT, looksLikeHttp2, tlsHint } from "./hints.ts";
 import { isEventStream } from "./media_type.ts";
 import { EventRecorder, httpFailure, recordWholeBody } from "./record_body.ts";
 import { SseLimitError } from "./sse.ts";
-import { DEFAULT_STREAM_END, DONE_TAIL_MS, type StreamEndRule } from "./stream_end.ts";
+import { DEFAULT_STREAM_END, type StreamEndRule } from "./stream_end.ts";
 import type { PreparedRequest, Transport, TransportTimeouts } from "./types.ts";
 import { Watchdog, type Watched } from "./watchdog.ts";
 
@@ -365,7 +365,7 @@ async function exchange(
   }
   let reusable: boolean;
   if (isEventStream(type)) {
-    const events = new EventRecorder(rec, rule, () => x.complete = true);
+    const events = new EventRecorder(rec, rule, x);
     x.events = events;
     reusable = await readBody(c, head, bodyStart, filled, new SseSink(events), x);
   } else {
@@ -445,18 +445,14 @@ class CollectSink implements BodySink {
 
 /**
  * After `[DONE]`: read the rest of the body's framing (`consume` takes each read and says
- * whether the body ended, and whether exactly there) for at most {@link DONE_TAIL_MS}. Returns
- * whether the connection can be reused; never throws (the request is already complete).
+ * whether the body ended, and whether exactly there) until the watchdog gives the connection up
+ * (`DONE_TAIL_MS` of silence after `[DONE]`). Returns whether the connection can be
+ * reused; never throws (the request is already complete).
  */
 async function drainTail(
   c: Connection,
   consume: (n: number) => boolean | undefined,
 ): Promise<boolean> {
-  const timer = setTimeout(() => {
-    try {
-      c.conn.close();
-    } catch { /* already closed */ }
-  }, DONE_TAIL_MS);
   try {
     for (;;) {
       const n = await c.conn.read(c.buf);
@@ -466,8 +462,6 @@ async function drainTail(
     }
   } catch {
     return false;
-  } finally {
-    clearTimeout(timer);
   }
 }
 

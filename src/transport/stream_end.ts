@@ -53,9 +53,10 @@ export const DEFAULT_STREAM_END: StreamEndRule = {
 export const SETTLE_MS = 1000;
 
 /**
- * How long, after `[DONE]`, the transport waits for the end of the body's framing (the last
- * zero-length chunk) before giving the connection up. Servers send it at once; a server that
- * keeps the body open after `[DONE]` costs each request this long, and a fresh connection.
+ * How long, after `[DONE]`, the transport waits at least for the end of the body's framing (the
+ * last zero-length chunk) before giving the connection up (the shared watchdog does it, so up to
+ * one watchdog tick more). Servers send it at once; a server that keeps the body open after
+ * `[DONE]` costs each request this long, and a fresh connection.
  */
 export const DONE_TAIL_MS = 200;
 

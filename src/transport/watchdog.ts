@@ -6,12 +6,14 @@
  *
  * A response that has been silent for {@link SETTLE_MS} (or the read timeout, if shorter) is
  * asked whether it is already complete ({@link Watched.settle}): a stream whose choices all
- * finished, on a connection the server keeps open, then ends as a success.
+ * finished, on a connection the server keeps open, then ends as a success. A stream known to be
+ * complete (`[DONE]` came) whose body has not ended is given up after {@link DONE_TAIL_MS} of
+ * silence the same way: no timer per request.
  *
  * @module
  */
 import type { FailureKind } from "../records/record.ts";
-import { SETTLE_MS } from "./stream_end.ts";
+import { DONE_TAIL_MS, SETTLE_MS } from "./stream_end.ts";
 import type { TransportTimeouts } from "./types.ts";
 
 /** One watched request. The transport updates `last` whenever bytes arrive. */
@@ -24,6 +26,8 @@ export interface Watched {
   headers: boolean;
   /** Whether the connection is known to be established (transports that can tell). */
   connected: boolean;
+  /** Whether the response is known to be complete (`[DONE]` came) though its body goes on. */
+  complete?: boolean;
   /** Called once when a timeout expires. */
   expire(kind: FailureKind, message: string): void;
   /**
@@ -77,8 +81,12 @@ export class Watchdog {
     const now = performance.now();
     const t = this.#t;
     const quiet = Math.min(SETTLE_MS, t.readMs);
+    const tail = Math.min(DONE_TAIL_MS, quiet);
     for (const w of this.#active) {
-      if (w.headers && w.settle !== undefined && now - w.last > quiet && w.settle()) {
+      if (
+        w.headers && w.settle !== undefined && now - w.last > (w.complete ? tail : quiet) &&
+        w.settle()
+      ) {
         this.#active.delete(w);
         continue;
       }
