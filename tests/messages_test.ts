@@ -13,6 +13,7 @@ import { sendOne, TEST_TIMEOUTS, TRANSPORT_KINDS, withStub } from "./helpers/tra
 import { SocketTransport } from "../src/transport/socket.ts";
 import { classifyFetchError, FetchTransport } from "../src/transport/fetch.ts";
 import { headerProblem } from "../src/transport/http1_request.ts";
+import { CA_CERT_HINT, HTTP2_HINT, tlsHint } from "../src/transport/hints.ts";
 import { mediaType } from "../src/transport/media_type.ts";
 
 function perf(url: string, extra: string[] = [], env?: Record<string, string>) {
@@ -272,4 +273,11 @@ Deno.test("messages: fetch failures keep Deno's reason, not its URL prefix (both
       message: "proxy p:3128 (from HTTPS_PROXY): client error (Connect): tcp connect error",
     },
   );
+});
+
+Deno.test("messages: a TLS handshake reset (the ALPN alert lost to it) gets the HTTP/2 hint", () => {
+  const reset = "Connection reset by peer (os error 104)";
+  assert(tlsHint(reset, true).includes("during the TLS handshake; " + HTTP2_HINT));
+  assertEquals(tlsHint(reset, false), reset, "not for a reset outside the handshake");
+  assert(tlsHint("invalid peer certificate: UnknownIssuer").endsWith(CA_CERT_HINT));
 });

@@ -43,6 +43,15 @@ export interface Connection {
   watched: () => void;
 }
 
+/** The TCP connection was made, but the TLS handshake on it failed (message: the reason). */
+export class HandshakeError extends Error {
+  /** @param cause the handshake's error */
+  constructor(cause: unknown) {
+    super(cause instanceof Error ? cause.message : String(cause), { cause });
+    this.name = "HandshakeError";
+  }
+}
+
 /** Options of {@link ConnectionPool}. */
 export interface PoolOptions {
   /** PEM certificates trusted in addition to the default roots (https). */
@@ -84,7 +93,7 @@ export class ConnectionPool {
 
   /**
    * Connect to `t` (TCP, then the TLS handshake for https). `signal` aborts the attempt: the
-   * promise then rejects and nothing is left open.
+   * promise then rejects and nothing is left open. A failed handshake is a {@link HandshakeError}.
    */
   async open(t: Target, signal: AbortSignal): Promise<Connection> {
     const tcp = await Deno.connect({ hostname: t.hostname, port: t.port, signal });
@@ -111,7 +120,7 @@ export class ConnectionPool {
       }
     } catch (e) {
       onAbort();
-      throw e;
+      throw t.tls && !signal.aborted ? new HandshakeError(e) : e;
     } finally {
       signal.removeEventListener("abort", onAbort);
     }

@@ -12,11 +12,18 @@ export const HTTP2_HINT = "the server may speak only HTTP/2: try --transport fet
 export const CA_CERT_HINT =
   "if the server's certificate comes from a private CA, pass that CA with --ca-cert FILE";
 
-/** A TLS failure's message with the hint that fits it, if one does. */
-export function tlsHint(message: string): string {
+/**
+ * A TLS failure's message with the hint that fits it, if one does. `handshake`: the failure came
+ * from the handshake on an established TCP connection; a server that then resets or closes it
+ * may be one that refused HTTP/1.1 in ALPN (its alert can be lost to the reset).
+ */
+export function tlsHint(message: string, handshake = false): string {
   if (/unknown ?issuer|self[- ]signed/i.test(message)) return `${message}; ${CA_CERT_HINT}`;
   if (/no ?application ?protocol/i.test(message)) {
     return `${message} (no HTTP/1.1 offered by the server); ${HTTP2_HINT}`;
+  }
+  if (handshake && /reset|eof|closed|broken pipe/i.test(message)) {
+    return `${message} during the TLS handshake; ${HTTP2_HINT}`;
   }
   return message;
 }

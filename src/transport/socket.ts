@@ -29,7 +29,12 @@
  */
 import type { FailureKind, RequestRecord } from "../records/record.ts";
 import { errorMessage } from "../errors.ts";
-import { type Connection, ConnectionPool, MAX_READ_BUFFER_BYTES } from "./conn_pool.ts";
+import {
+  type Connection,
+  ConnectionPool,
+  HandshakeError,
+  MAX_READ_BUFFER_BYTES,
+} from "./conn_pool.ts";
 import { encodeRequest, headBytes, requestHead, type Target, targetOf } from "./http1_request.ts";
 import {
   ChunkedDecoder,
@@ -236,7 +241,7 @@ export class SocketTransport implements Transport {
 /** Why a connection could not be made, with a hint where one helps. */
 function connectMessage(t: Target, e: unknown): string {
   const m = errorMessage(e);
-  return t.tls ? tlsHint(m) : m;
+  return t.tls ? tlsHint(m, e instanceof HandshakeError) : m;
 }
 
 function classify(e: unknown): [FailureKind, string] {
