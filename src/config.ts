@@ -9,6 +9,7 @@ import { UsageError } from "./errors.ts";
 import { parseSlo } from "./slo/goals.ts";
 import { parseExtraArgs } from "./load/template.ts";
 import { TRANSPORT_CHOICES, type TransportChoice } from "./transport/create.ts";
+import { headerProblem } from "./transport/http1_request.ts";
 
 /** Every setting of one benchmark run. Names follow `evalscope perf` flags in camelCase. */
 export interface PerfConfig {
@@ -339,6 +340,14 @@ function validate(cfg: PerfConfig): void {
   }
   for (const [k, v] of Object.entries(cfg.headers)) {
     if (typeof v !== "string") fail("headers", `header '${k}' must be a string`);
+    const problem = headerProblem(k, v);
+    if (problem !== undefined) fail("headers", problem);
+  }
+  if (typeof cfg.apiKey === "string") {
+    const problem = headerProblem("authorization", cfg.apiKey);
+    if (problem !== undefined) {
+      fail("apiKey", problem.replace("the value of header 'authorization'", "the key"));
+    }
   }
   if (cfg.stop !== undefined && !Array.isArray(cfg.stop)) fail("stop", "expected a list");
   if (cfg.stopTokenIds !== undefined) {

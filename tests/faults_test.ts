@@ -1,7 +1,8 @@
 /**
  * Accounting under faults: for every fault mode of the mock, at --parallel 1 and 256 and over
  * both transports, every request ends as exactly one record with the expected outcome, and
- * Total = Succeed + Failed = DB rows = requests sent.
+ * Total = Succeed + Failed = DB rows = requests sent, and the requests the mock received (its
+ * own count) = DB rows + recorded re-sends (the `retries` column; NULL, unknown, with fetch).
  */
 import { assert, assertEquals } from "./assert.ts";
 import { onlyRunDir, readJson, runCli, tempDir } from "./helpers/cli.ts";
@@ -64,13 +65,17 @@ async function scenario(mode: FaultMode, parallel: number, transport: string) {
     const dir = await onlyRunDir(tmp.path);
     const s = await readJson(`${dir}/benchmark_summary.json`);
     const db = new DatabaseSync(`${dir}/benchmark_data.db`, { readOnly: true });
-    const rows = (db.prepare("SELECT COUNT(*) AS c FROM result").get() as { c: number }).c;
+    const { rows, retries } = db.prepare(
+      "SELECT COUNT(*) AS rows, COALESCE(SUM(retries), 0) AS retries FROM result",
+    ).get() as { rows: number; retries: number };
     const kinds = db.prepare(
       "SELECT json_extract(error, '$.kind') AS kind, COUNT(*) AS c FROM result WHERE success='False' GROUP BY kind",
     ).all() as Array<{ kind: string; c: number }>;
     db.close();
-    // Every request sent is one record and one row.
-    assertEquals(mock.stats.requests, requests, `${where}: requests the mock received`);
+    // Every request sent is one record and one row; every one the server received is a row or
+    // a recorded re-send.
+    assertEquals(mock.stats.requests, rows + retries, `${where}: requests the mock received`);
+    assertEquals(s["Retried requests"], transport === "fetch" ? null : retries, where);
     assertEquals(s["Total requests"], requests, where);
     assertEquals(
       (s["Succeed requests"] as number) + (s["Failed requests"] as number),

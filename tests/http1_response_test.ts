@@ -10,7 +10,7 @@ import {
   parseResponseHead,
   ProtocolError,
 } from "../src/transport/http1_response.ts";
-import { encodeRequest, requestHead, targetOf } from "../src/transport/http1_request.ts";
+import { encodeRequest, headBytes, requestHead, targetOf } from "../src/transport/http1_request.ts";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -217,7 +217,7 @@ Deno.test("request: target of a URL, head with the caller's headers, content-len
     "Connection": "close",
     "authorization": "Bearer k",
   });
-  const bytes = encodeRequest(head, '{"p":"模型"}');
+  const bytes = encodeRequest(headBytes(head), '{"p":"模型"}');
   const text = dec.decode(bytes);
   assertEquals(
     text,

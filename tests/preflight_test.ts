@@ -3,15 +3,8 @@
  * connect timeout; `--no-test-connection` skips it.
  */
 import { assert, assertEquals } from "./assert.ts";
-import { runCli, tempDir } from "./helpers/cli.ts";
+import { runCli, tempDir, unusedPort } from "./helpers/cli.ts";
 import { startMockServer } from "../src/mock/server.ts";
-
-function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
-}
 
 /** A server that answers every request with `status` and a JSON error. */
 function statusServer(status: number) {
@@ -61,7 +54,7 @@ function checkOneLine(
 
 Deno.test("preflight: connection refused", async () => {
   checkOneLine(
-    await perfAt(`http://127.0.0.1:${freePort()}/v1/chat/completions`),
+    await perfAt(`http://127.0.0.1:${unusedPort()}/v1/chat/completions`),
     "connection refused",
   );
 });

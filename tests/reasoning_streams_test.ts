@@ -158,7 +158,7 @@ const CASES: Case[] = [
 async function serve(c: Pick<Case, "file" | "pauses" | "every">) {
   const f = await fixture(c.file);
   const pauses = f.events.map((_, i) => c.pauses[i] ?? c.every ?? 0);
-  const server = rawServer(async (r) => {
+  const server = await rawServer(async (r) => {
     if (f.sse) {
       await r.write(`${f.head}\r\n\r\n`);
       for (let i = 0; i < f.events.length; i++) {

@@ -5,7 +5,7 @@
  * "before" and "after".
  */
 import { assert, assertEquals } from "./assert.ts";
-import { chunk, type RawReply, rawServer } from "./helpers/raw_http.ts";
+import { chunk, type RawReply, type RawServer, rawServer, SSE_HEAD } from "./helpers/raw_http.ts";
 import { makeTestCerts } from "./helpers/tls.ts";
 import { tempDir } from "./helpers/cli.ts";
 import { newRecord, type RequestRecord } from "../src/records/record.ts";
@@ -13,8 +13,6 @@ import { SocketTransport } from "../src/transport/socket.ts";
 import type { TransportTimeouts } from "../src/transport/types.ts";
 
 const TIMEOUTS: TransportTimeouts = { connectMs: 5000, readMs: 5000, totalMs: Infinity };
-const SSE_HEAD = "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\n" +
-  "transfer-encoding: chunked\r\n\r\n";
 
 async function send(
   t: SocketTransport,
@@ -33,10 +31,10 @@ async function send(
 
 async function withServer(
   reply: (r: RawReply) => Promise<void>,
-  fn: (url: string, t: SocketTransport, s: ReturnType<typeof rawServer>) => Promise<void>,
+  fn: (url: string, t: SocketTransport, s: RawServer) => Promise<void>,
   timeouts = TIMEOUTS,
 ) {
-  const server = rawServer(reply);
+  const server = await rawServer(reply);
   const t = new SocketTransport({ timeouts });
   try {
     await fn(server.url, t, server);
@@ -141,7 +139,7 @@ Deno.test("socket: 100 Continue and 103 Early Hints are skipped", async () => {
   });
 });
 
-Deno.test("socket: a reused connection the server closed is retried once on a new one", async () => {
+Deno.test("socket: a keep-alive connection the server closed is not reused", async () => {
   // The server closes after each response without saying so (as an idle timeout would).
   await withServer(async (r) => {
     await r.write(SSE_HEAD + chunk("data: ok\n\n") + "0\r\n\r\n");

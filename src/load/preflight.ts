@@ -4,10 +4,16 @@
  * a run full of failures. A server that answers 429/5xx (still loading the model, say) is asked
  * again every second until the connect timeout.
  *
+ * The line says what to do where the failure tells: the proxy (not the target) when a proxy from
+ * the environment cannot be reached, `--transport fetch` for a server that may speak only
+ * HTTP/2, `--ca-cert` for an unknown certificate issuer, the `Location` of a redirect. The
+ * transports put the same hints in each request's recorded failure.
+ *
  * @module
  */
 import { RunError } from "../errors.ts";
 import { newRecord, type RequestRecord } from "../records/record.ts";
+import { HTTP2_HINT } from "../transport/hints.ts";
 import type { PreparedRequest, Transport } from "../transport/types.ts";
 
 /** Header marking the test request (the mock server leaves it out of its counts and faults). */
@@ -24,6 +30,14 @@ function hostOf(url: string): string {
 function excerpt(rec: RequestRecord): string {
   const body = rec.failure?.body?.replace(/\s+/g, " ").trim();
   return body ? `: ${body.slice(0, 200)}` : "";
+}
+
+/** `proxy HOST (from VAR): why` → the proxy as named, and why (one clause). */
+function splitProxy(msg: string): [string, string] {
+  const m = /^proxy (.*?\)): (.*)$/.exec(msg);
+  if (m === null) return [msg.slice(6), "unreachable"];
+  const why = /refused/i.test(m[2]) ? "connection refused" : m[2];
+  return [m[1], why];
 }
 
 /** One line saying why the test request failed, or undefined when it is worth retrying. */
@@ -44,15 +58,27 @@ export function explainFailure(
         }; check --api-key and --headers`;
       }
       if (s === 404) return `HTTP 404 from ${url}${excerpt(rec)}; check --url and --model`;
+      if (s >= 300 && s < 400) {
+        const to = /, redirected to (.*)$/.exec(msg)?.[1];
+        return to === undefined
+          ? `the server at ${hostOf(url)} answered with a redirect (HTTP ${s}) without a Location`
+          : `the server at ${hostOf(url)} redirects the request to ${to} (HTTP ${s}); ` +
+            "use that URL as --url (redirects are not followed)";
+      }
       if (s === 429 || s >= 500) return undefined; // busy or starting: retry
       return `the server at ${url} rejected the test request (HTTP ${s})${excerpt(rec)}`;
     }
     case "connect":
+      if (msg.startsWith("proxy ")) {
+        const [proxy, why] = splitProxy(msg);
+        return `cannot connect to the proxy ${proxy}: ${why}; fix the proxy variable, ` +
+          `or list ${new URL(url).hostname} in NO_PROXY`;
+      }
       if (/refused/i.test(msg)) return `cannot connect to ${hostOf(url)}: connection refused`;
       if (/lookup|dns|name or service|not known|nodename|no address/i.test(msg)) {
         return `unknown host '${new URL(url).hostname}' (${msg})`;
       }
-      if (/certificate|tls|ssl|handshake|x509|issuer/i.test(msg)) {
+      if (/certificate|tls|ssl|handshake|x509|issuer|alert/i.test(msg)) {
         return `TLS handshake with ${hostOf(url)} failed: ${msg}`;
       }
       return `cannot connect to ${hostOf(url)}: ${msg}`;
@@ -66,6 +92,7 @@ export function explainFailure(
       if (/certificate|tls|ssl|handshake|x509/i.test(msg)) {
         return `TLS handshake with ${hostOf(url)} failed: ${msg}`;
       }
+      if (msg.includes(HTTP2_HINT)) return `the test request to ${hostOf(url)} failed: ${msg}`;
       return undefined; // a dropped connection: retry
     default:
       return `the test request to ${url} failed (${f.kind}): ${msg}${excerpt(rec)}`;

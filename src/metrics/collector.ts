@@ -48,6 +48,7 @@ export const MODERN_KEYS = {
   meanLatency: "Mean E2E latency (s)",
   meanReasoning: "Mean reasoning tokens",
   tokenSource: "Token counts from",
+  retried: "Retried requests",
 } as const;
 
 /** Column names of the modern percentile table (units in the names). */
@@ -99,6 +100,8 @@ export class MetricsCollector {
   #sumChunkTime = 0;
   #sources = new Map<string, number>();
   #failures = new Map<string, number>();
+  #retries = 0;
+  #retriesKnown = false;
   #latency = new QuantileColumn();
   #firstChunk = new QuantileColumn();
   #ttft = new QuantileColumn();
@@ -115,6 +118,10 @@ export class MetricsCollector {
     this.total++;
     if (m.startTime < this.#firstStart) this.#firstStart = m.startTime;
     if (m.completedTime > this.#lastEnd) this.#lastEnd = m.completedTime;
+    if (m.retries !== undefined) {
+      this.#retries += m.retries;
+      this.#retriesKnown = true;
+    }
     if (!m.success) {
       const reason = failureReason(m);
       this.#failures.set(reason, (this.#failures.get(reason) ?? 0) + 1);
@@ -205,6 +212,9 @@ export class MetricsCollector {
       [K.meanLatency]: m(this.#latency),
       [K.meanReasoning]: m(this.#reasoning),
       [K.tokenSource]: this.tokenSource(),
+      // Re-sends on a fresh connection (the server may have received each); null when the
+      // transport cannot tell (fetch).
+      [K.retried]: this.#retriesKnown || this.total === 0 ? this.#retries : null,
     };
   }
 

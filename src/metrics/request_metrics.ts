@@ -55,6 +55,8 @@ export interface RequestMetrics {
   status: number;
   /** Why it failed. */
   failure?: Failure;
+  /** Times it was sent again (see `RequestRecord.retries`); undefined when unknown. */
+  retries?: number;
 }
 
 /** Compute a request's metrics. `counts` is undefined for failed requests. */
@@ -112,5 +114,6 @@ export function requestMetrics(rec: RequestRecord, counts?: TokenCounts): Reques
     tokenSource: counts?.source ?? "none",
     status: rec.status,
     failure: rec.failure,
+    retries: rec.retries,
   };
 }

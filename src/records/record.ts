@@ -61,6 +61,12 @@ export interface RequestRecord {
   success: boolean;
   /** Why it failed, when it did. */
   failure?: Failure;
+  /**
+   * Times the request was sent again because its reused keep-alive connection had been closed
+   * before the request could reach the server; `undefined` when the transport cannot tell
+   * (`fetch` may re-send without saying so).
+   */
+  retries?: number;
 }
 
 /** A fresh record for a request about to be sent. */

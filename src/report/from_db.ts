@@ -196,6 +196,7 @@ export function rowMetrics(row: Row, rowNo: number): RequestMetrics {
       ],
     status: num(row.status_code) ?? 0,
     failure,
+    retries: num(row.retries),
   };
 }
 

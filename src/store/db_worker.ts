@@ -106,6 +106,7 @@ function writeRows(rows: ResultRow[]): void {
         r.token_source,
         r.ttfo,
         r.reasoning_tokens,
+        r.retries,
       );
     }
     db.exec("COMMIT");
@@ -209,7 +210,7 @@ function open(path: string, r: RunRow): void {
   db.exec("PRAGMA synchronous=NORMAL");
   db.exec(CREATE_RESULT);
   db.exec(CREATE_RUN);
-  insert = db.prepare(`INSERT INTO result VALUES (${new Array(24).fill("?").join(",")})`);
+  insert = db.prepare(`INSERT INTO result VALUES (${new Array(25).fill("?").join(",")})`);
   db.prepare("INSERT INTO run VALUES (?,?,?,?,?,?,?,?,?,?,?)").run(
     r.llmperf_version,
     r.name,

@@ -39,6 +39,7 @@ export function toResultRow(f: FinishedRequest): ResultRow {
     token_source: ok ? m.tokenSource : null,
     ttfo: ok ? m.ttfo ?? null : null,
     reasoning_tokens: ok ? m.reasoningTokens ?? null : null,
+    retries: r.retries ?? null,
   };
 }
 

@@ -35,6 +35,7 @@ export const EXTRA_COLUMNS = [
   "token_source",
   "ttfo",
   "reasoning_tokens",
+  "retries",
 ] as const;
 
 /** `CREATE TABLE result ...`: `success` is TEXT holding 'True'/'False', as evalscope's recipe
@@ -63,7 +64,8 @@ export const CREATE_RESULT = `CREATE TABLE IF NOT EXISTS result(
   scheduled_time REAL,
   token_source TEXT,
   ttfo REAL,
-  reasoning_tokens INTEGER
+  reasoning_tokens INTEGER,
+  retries INTEGER
 )`;
 
 /** `CREATE TABLE run ...`: one row per run. */
@@ -130,6 +132,8 @@ export interface ResultRow {
   ttfo: number | null;
   /** Reasoning tokens among `completion_tokens`; null when unknown, or failed. */
   reasoning_tokens: number | null;
+  /** Times the request was sent again on a fresh connection; null when unknown (`fetch`). */
+  retries: number | null;
 }
 
 /** The `run` row. */

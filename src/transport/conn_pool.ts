@@ -3,6 +3,11 @@
  * one request at a time (no pipelining), so the pool never holds more connections to an origin
  * than the most requests that were in flight to it together. Each connection owns its read buffer.
  *
+ * An idle connection keeps one read pending (its {@link Connection.watch}): when the server
+ * closes it (a keep-alive timeout) or writes to it unasked (a `408` before closing), the read
+ * ends and the connection is dropped, so no request is sent on it. The next request that takes
+ * the connection uses that read as the first read of its response.
+ *
  * @module
  */
 import type { Target } from "./http1_request.ts";
@@ -27,6 +32,24 @@ export interface Connection {
   origin: string;
   /** Requests it has finished (0 while its first is in flight). */
   uses: number;
+  /** Whether it is in the idle stack. */
+  idle: boolean;
+  /**
+   * The read pending since the connection went idle (into `buf`, from 0): the next request on
+   * it must take this as its first read. `undefined` once taken.
+   */
+  watch: Promise<number | null> | undefined;
+  /** Ends the connection if its watch ends while it is idle (one per connection). */
+  watched: () => void;
+}
+
+/** The TCP connection was made, but the TLS handshake on it failed (message: the reason). */
+export class HandshakeError extends Error {
+  /** @param cause the handshake's error */
+  constructor(cause: unknown) {
+    super(cause instanceof Error ? cause.message : String(cause), { cause });
+    this.name = "HandshakeError";
+  }
 }
 
 /** Options of {@link ConnectionPool}. */
@@ -51,14 +74,26 @@ export class ConnectionPool {
     return this.#open.size;
   }
 
-  /** The most recently released idle connection to `origin`, if any. */
+  /**
+   * The most recently released idle connection to `origin` that the server has not closed, if
+   * any. Its {@link Connection.watch} is the first read of the next response.
+   */
   take(origin: string): Connection | undefined {
-    return this.#idle.get(origin)?.pop();
+    const stack = this.#idle.get(origin);
+    if (stack === undefined) return undefined;
+    for (;;) {
+      const c = stack.pop();
+      if (c === undefined || c.idle) {
+        if (c !== undefined) c.idle = false;
+        return c;
+      }
+      // dropped while idle (already closed): skip it
+    }
   }
 
   /**
    * Connect to `t` (TCP, then the TLS handshake for https). `signal` aborts the attempt: the
-   * promise then rejects and nothing is left open.
+   * promise then rejects and nothing is left open. A failed handshake is a {@link HandshakeError}.
    */
   async open(t: Target, signal: AbortSignal): Promise<Connection> {
     const tcp = await Deno.connect({ hostname: t.hostname, port: t.port, signal });
@@ -72,14 +107,20 @@ export class ConnectionPool {
     try {
       tcp.setNoDelay(true);
       if (t.tls) {
-        const tls = await Deno.startTls(tcp, { hostname: t.hostname, caCerts: this.#caCerts });
+        // Offer HTTP/1.1 only: a server that speaks only HTTP/2 then says so in the handshake
+        // (a `NoApplicationProtocol` alert) instead of hanging up on the request.
+        const tls = await Deno.startTls(tcp, {
+          hostname: t.hostname,
+          caCerts: this.#caCerts,
+          alpnProtocols: ["http/1.1"],
+        });
         conn = tls;
         if (signal.aborted) throw signal.reason;
         await tls.handshake();
       }
     } catch (e) {
       onAbort();
-      throw e;
+      throw t.tls && !signal.aborted ? new HandshakeError(e) : e;
     } finally {
       signal.removeEventListener("abort", onAbort);
     }
@@ -88,6 +129,13 @@ export class ConnectionPool {
       buf: new Uint8Array(READ_BUFFER_BYTES),
       origin: t.origin,
       uses: 0,
+      idle: false,
+      watch: undefined,
+      // Anything while idle (closed, reset, bytes nobody asked for) ends the connection. A watch
+      // that ends after a request took the connection is that request's (it runs first).
+      watched: () => {
+        if (c.idle) this.discard(c);
+      },
     };
     this.#open.add(c);
     return c;
@@ -96,6 +144,10 @@ export class ConnectionPool {
   /** A finished exchange left `c` reusable: keep it for the next request to its origin. */
   release(c: Connection): void {
     c.uses++;
+    c.idle = true;
+    const watch = c.conn.read(c.buf);
+    c.watch = watch;
+    watch.then(c.watched, c.watched);
     let stack = this.#idle.get(c.origin);
     if (stack === undefined) this.#idle.set(c.origin, stack = []);
     stack.push(c);
@@ -104,6 +156,7 @@ export class ConnectionPool {
   /** Close `c` and forget it. */
   discard(c: Connection): void {
     this.#open.delete(c);
+    c.idle = false;
     try {
       c.conn.close();
     } catch { /* already closed */ }

@@ -9,8 +9,9 @@
  * @module
  */
 import { FetchTransport } from "./fetch.ts";
-import { type EnvReader, processEnv, proxyFor } from "./proxy.ts";
+import { describeProxy, type EnvReader, processEnv, proxySettingFor } from "./proxy.ts";
 import { SocketTransport } from "./socket.ts";
+import type { StreamEndRule } from "./stream_end.ts";
 import type { Transport, TransportTimeouts } from "./types.ts";
 
 /** A transport implementation. */
@@ -30,16 +31,24 @@ export interface TransportSpec {
   timeouts: TransportTimeouts;
   /** PEM certificates trusted in addition to the default roots. */
   caCerts?: string[];
+  /** What completes a stream (the built-in protocols' rule when unset). */
+  streamEnd?: StreamEndRule;
+  /** `fetch` through a proxy set in the environment: the proxy, as messages name it. */
+  proxy?: string;
 }
 
-/** The transport `choice` resolves to for `url`, and a note for the log when there is one. */
+/**
+ * The transport `choice` resolves to for `url`, a note for the log when there is one, and the
+ * proxy `fetch` will go through (as messages name it), when it will.
+ */
 export function chooseTransport(
   choice: TransportChoice,
   url: string,
   env: EnvReader = processEnv,
-): { kind: TransportKind; note?: string } {
-  const proxy = proxyFor(url, env);
-  if (choice === "fetch") return { kind: "fetch" };
+): { kind: TransportKind; note?: string; proxy?: string } {
+  const setting = proxySettingFor(url, env);
+  const proxy = setting && describeProxy(setting);
+  if (choice === "fetch") return proxy === undefined ? { kind: "fetch" } : { kind: "fetch", proxy };
   if (choice === "socket") {
     return proxy === undefined ? { kind: "socket" } : {
       kind: "socket",
@@ -47,21 +56,26 @@ export function chooseTransport(
     };
   }
   if (proxy !== undefined) {
-    return { kind: "fetch", note: "a proxy is set in the environment: using the fetch transport" };
+    return {
+      kind: "fetch",
+      note: `a proxy is set in the environment: using the fetch transport, through ${proxy}`,
+      proxy,
+    };
   }
   return { kind: "socket" };
 }
 
 /** Build the transport a spec describes. */
 export function createTransport(spec: TransportSpec): Transport {
+  const { timeouts, streamEnd } = spec;
   if (spec.kind === "socket") {
-    return new SocketTransport({ timeouts: spec.timeouts, caCerts: spec.caCerts });
+    return new SocketTransport({ timeouts, caCerts: spec.caCerts, streamEnd });
   }
   if (!spec.caCerts || spec.caCerts.length === 0) {
-    return new FetchTransport({ timeouts: spec.timeouts });
+    return new FetchTransport({ timeouts, streamEnd, proxy: spec.proxy });
   }
   const client = Deno.createHttpClient({ caCerts: spec.caCerts });
-  const inner = new FetchTransport({ timeouts: spec.timeouts, client });
+  const inner = new FetchTransport({ timeouts, client, streamEnd, proxy: spec.proxy });
   return {
     send: (req, rec, signal) => inner.send(req, rec, signal),
     async close() {

@@ -4,11 +4,27 @@
  * {@link EventRecorder}; each event is stamped with `performance.now()` when the read that
  * completed it returned.
  *
+ * As with the socket transport: a stream is complete at `[DONE]` or when every choice finished,
+ * whatever the connection does next; redirects are reported (with their `Location`), not
+ * followed; credentials in the URL go out as `Authorization: Basic` unless an Authorization
+ * header is given (Deno's fetch would send both).
+ *
+ * What it cannot tell: Deno's fetch (2.7 and later) sends a request again, once and silently,
+ * when a connection taken from its pool closes or is reset before the response, however long
+ * the server held the request (`Deno.createHttpClient` has no option to stop it; only
+ * `poolMaxIdlePerHost: 0`, no keep-alive at all, avoids it). Such a re-send cannot be seen from
+ * JavaScript: the record's `retries` stays `undefined` (unknown), and the time includes the
+ * first attempt. The socket transport counts its re-sends.
+ *
  * @module
  */
 import type { FailureKind, RequestRecord } from "../records/record.ts";
+import { tlsHint } from "./hints.ts";
+import { basicAuthOf } from "./http1_request.ts";
+import { isEventStream } from "./media_type.ts";
 import { EventRecorder, httpFailure, recordWholeBody } from "./record_body.ts";
 import { SseLimitError } from "./sse.ts";
+import { DEFAULT_STREAM_END, type StreamEndRule } from "./stream_end.ts";
 import type { PreparedRequest, Transport, TransportTimeouts } from "./types.ts";
 import { Watchdog, type Watched } from "./watchdog.ts";
 
@@ -20,6 +36,13 @@ export interface FetchTransportOptions {
   timeouts: TransportTimeouts;
   /** A custom HTTP client (for example with a CA certificate), passed to `fetch`. */
   client?: Deno.HttpClient;
+  /** What completes a stream ({@link DEFAULT_STREAM_END} when unset). */
+  streamEnd?: StreamEndRule;
+  /**
+   * The proxy requests go through, as it is named in messages (`host:port (from HTTP_PROXY)`),
+   * when the environment sets one: a failure to connect is then the proxy's.
+   */
+  proxy?: string;
 }
 
 class Expired extends Error {
@@ -28,15 +51,50 @@ class Expired extends Error {
   }
 }
 
+/** One request's watch: timeouts, and the end of a complete stream on an open connection. */
+class FetchWatch implements Watched {
+  started = 0;
+  last = 0;
+  headers = false;
+  connected = false;
+  /** The stream is complete: nothing that happens to the connection now fails the request. */
+  complete = false;
+  events: EventRecorder | undefined;
+  constructor(readonly ac: AbortController) {}
+  expire(kind: FailureKind, message: string): void {
+    this.ac.abort(this.complete ? SETTLED : new Expired(kind, message));
+  }
+  settle(): boolean {
+    if (!this.complete) {
+      if (this.events === undefined || !this.events.complete()) return false;
+      this.complete = true;
+    }
+    this.ac.abort(SETTLED); // the read in progress ends; the request is recorded as complete
+    return true;
+  }
+}
+
+/** The abort reason that ends the body of a complete stream. */
+const SETTLED = new Error("the stream is complete");
+
 /** HTTP over the runtime's `fetch`. */
 export class FetchTransport implements Transport {
   #watchdog: Watchdog;
   #client?: Deno.HttpClient;
+  #streamEnd: StreamEndRule;
+  #proxy?: string;
+  // One-entry memo: a run sends every request to one URL with one header set.
+  #url = "";
+  #headers: Record<string, string> | undefined;
+  #sendUrl = "";
+  #sendHeaders: Record<string, string> = {};
 
-  /** @param opts timeouts and an optional HTTP client */
+  /** @param opts timeouts, an optional HTTP client, the end-of-stream rule, the proxy */
   constructor(opts: FetchTransportOptions) {
     this.#watchdog = new Watchdog(opts.timeouts, false);
     this.#client = opts.client;
+    this.#streamEnd = opts.streamEnd ?? DEFAULT_STREAM_END;
+    this.#proxy = opts.proxy;
   }
 
   /** See {@link Transport.send}. */
@@ -47,22 +105,18 @@ export class FetchTransport implements Transport {
       if (signal.aborted) onAbort();
       else signal.addEventListener("abort", onAbort, { once: true });
     }
-    const w: Watched = {
-      started: 0,
-      last: 0,
-      headers: false,
-      connected: false,
-      expire: (kind, message) => ac.abort(new Expired(kind, message)),
-    };
+    const w = new FetchWatch(ac);
     rec.start = w.started = w.last = performance.now();
     this.#watchdog.add(w);
     try {
-      const res = await fetch(req.url, {
+      this.#prepare(req);
+      const res = await fetch(this.#sendUrl, {
         method: "POST",
-        headers: req.headers,
+        headers: this.#sendHeaders,
         body: req.body,
         signal: ac.signal,
         client: this.#client,
+        redirect: "manual",
       });
       rec.headersAt = w.last = performance.now();
       w.headers = true;
@@ -71,11 +125,12 @@ export class FetchTransport implements Transport {
       if (res.status !== 200) {
         const text = await res.text();
         rec.end = performance.now();
-        rec.failure = httpFailure(res.status, res.statusText, text);
+        rec.failure = httpFailure(res.status, res.statusText, text, res.headers.get("location"));
         return;
       }
-      if (type.includes("text/event-stream") && res.body) {
-        await readEvents(res.body, rec, w);
+      if (isEventStream(type) && res.body) {
+        w.events = new EventRecorder(rec, this.#streamEnd, w);
+        await readEvents(res.body, w.events, w);
       } else {
         const text = await res.text();
         w.last = performance.now();
@@ -88,13 +143,30 @@ export class FetchTransport implements Transport {
       if (reason instanceof Expired) {
         rec.failure = { kind: reason.kind, message: reason.message };
       } else {
-        rec.failure = classifyFetchError(e);
+        rec.failure = classifyFetchError(e, this.#proxy);
       }
       rec.success = false;
     } finally {
       this.#watchdog.delete(w);
       signal?.removeEventListener("abort", onAbort);
     }
+  }
+
+  /** The URL without credentials, and the headers with them as Basic auth (once per URL). */
+  #prepare(req: PreparedRequest): void {
+    if (req.url === this.#url && req.headers === this.#headers) return;
+    this.#url = req.url;
+    this.#headers = req.headers;
+    this.#sendUrl = req.url;
+    this.#sendHeaders = req.headers;
+    const u = new URL(req.url);
+    const auth = basicAuthOf(u);
+    if (auth === undefined) return;
+    u.username = "";
+    u.password = "";
+    this.#sendUrl = u.href;
+    const given = Object.keys(req.headers).some((k) => k.toLowerCase() === "authorization");
+    if (!given) this.#sendHeaders = { ...req.headers, authorization: auth };
   }
 
   /** See {@link Transport.close}. */
@@ -106,14 +178,23 @@ export class FetchTransport implements Transport {
 
 async function readEvents(
   body: ReadableStream<Uint8Array>,
-  rec: RequestRecord,
-  w: Watched,
+  events: EventRecorder,
+  w: FetchWatch,
 ): Promise<void> {
-  const events = new EventRecorder(rec);
   const reader = body.pipeThrough(new TextDecoderStream()).getReader();
   try {
     for (;;) {
-      const r = await reader.read();
+      let r: ReadableStreamReadResult<string>;
+      try {
+        r = await reader.read();
+      } catch (e) {
+        // Closed, reset or given up after the stream was complete: a success.
+        if (w.complete || (!w.ac.signal.aborted && events.complete())) {
+          events.endComplete(performance.now());
+          return;
+        }
+        throw e;
+      }
       const t = performance.now();
       w.last = t;
       if (r.done) {
@@ -121,14 +202,34 @@ async function readEvents(
         return;
       }
       events.push(r.value, t);
+      if (w.complete) {
+        // [DONE] came: let the body end (so the connection can be reused) for a short while.
+        await drainTail(reader);
+        return;
+      }
     }
   } finally {
     reader.releaseLock();
   }
 }
 
-/** Turn a `fetch` rejection into a recorded failure. */
-export function classifyFetchError(e: unknown): { kind: FailureKind; message: string } {
+/** Read to the body's end, or until the watchdog gives it up (`DONE_TAIL_MS` of silence). */
+async function drainTail(reader: ReadableStreamDefaultReader<string>): Promise<void> {
+  try {
+    while (!(await reader.read()).done) { /* nothing after [DONE] counts */ }
+  } catch {
+    /* the request is complete */
+  }
+}
+
+/**
+ * Turn a `fetch` rejection into a recorded failure. With a `proxy` (as named in messages), a
+ * failure to connect is the proxy's: fetch connects only to it.
+ */
+export function classifyFetchError(
+  e: unknown,
+  proxy?: string,
+): { kind: FailureKind; message: string } {
   // Deno's fetch says "fetch failed" and puts the reason in `cause`: read the whole chain.
   const parts: string[] = [];
   for (let x: unknown = e, depth = 0; x !== undefined && x !== null && depth < 5; depth++) {
@@ -136,18 +237,16 @@ export function classifyFetchError(e: unknown): { kind: FailureKind; message: st
     x = x instanceof Error ? x.cause : undefined;
   }
   const msg = parts.join(": ");
-  // The most specific line: the innermost cause, without the request URL prefix.
+  // The most specific line: the innermost cause, without the request URL prefix (Deno writes
+  // "for url (URL): " or "from ADDR for URL (ADDR): ").
   const detail = (parts[parts.length - 1] ?? "").split("\n")[0]
-    .replace(/^error sending request for url \([^)]*\): /, "");
-  if (
-    /connection refused|dns error|failed to lookup|name or service|tcp connect|are blocked/i.test(
-      msg,
-    )
-  ) {
-    return { kind: "connect", message: detail };
+    .replace(/^error sending request (?:from \S+ )?for (?:url \(\S*\)|\S+ \(\S*\)): /, "");
+  if (/are blocked/i.test(msg)) return { kind: "connect", message: detail };
+  if (/connection refused|dns error|failed to lookup|name or service|tcp connect/i.test(msg)) {
+    return { kind: "connect", message: proxy ? `proxy ${proxy}: ${detail}` : detail };
   }
   if (/certificate|tls|handshake|invalid peer|unknownissuer/i.test(msg)) {
-    return { kind: "connect", message: detail };
+    return { kind: "connect", message: tlsHint(detail) };
   }
   if (e instanceof SyntaxError || e instanceof SseLimitError) {
     return { kind: "protocol", message: detail };

@@ -3,6 +3,11 @@
  * the bytes of a POST request. The header block is built and checked once per URL and header set
  * and cached; per request only the body is encoded and `Content-Length` filled in.
  *
+ * Credentials in the URL (`http://user:pass@host/...`) are sent as `Authorization: Basic`, as
+ * `fetch` does, unless the caller gives an `Authorization` header; they never appear in the
+ * request line or `Host`. Header values are bytes (RFC 9110 §5.5): text beyond Latin-1 cannot be
+ * sent, and obs-text (U+0080–U+00FF) goes out as one byte each, as `fetch` sends it.
+ *
  * @module
  */
 
@@ -20,6 +25,27 @@ export interface Target {
   path: string;
   /** The `Host` header value. */
   host: string;
+  /** `Basic ...` from the URL's userinfo, when it has one. */
+  basicAuth?: string;
+}
+
+function decodeUserinfo(part: string): string {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    return part;
+  }
+}
+
+/** `Basic base64(user:password)` of a URL's userinfo (percent-decoded, UTF-8), if it has one. */
+export function basicAuthOf(u: URL): string | undefined {
+  if (u.username === "" && u.password === "") return undefined;
+  const bytes = new TextEncoder().encode(
+    `${decodeUserinfo(u.username)}:${decodeUserinfo(u.password)}`,
+  );
+  let bin = "";
+  for (const b of bytes) bin += String.fromCharCode(b);
+  return `Basic ${btoa(bin)}`;
 }
 
 /** The target of an http(s) URL. Throws `TypeError` for anything else. */
@@ -30,7 +56,7 @@ export function targetOf(url: string): Target {
   const port = u.port === "" ? (tls ? 443 : 80) : Number(u.port);
   const bracketed = u.hostname.startsWith("[");
   const hostname = bracketed ? u.hostname.slice(1, -1) : u.hostname;
-  return {
+  const target: Target = {
     tls,
     hostname,
     port,
@@ -38,6 +64,9 @@ export function targetOf(url: string): Target {
     path: (u.pathname || "/") + u.search,
     host: u.host,
   };
+  const auth = basicAuthOf(u);
+  if (auth !== undefined) target.basicAuth = auth;
+  return target;
 }
 
 /** Headers the transport sets itself; a caller's values for these are ignored. */
@@ -53,37 +82,75 @@ const OWN_HEADERS = new Set([
 ]);
 
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
-const BAD_VALUE = /[\0\r\n]/;
+// Field values: visible ASCII, space, tab and obs-text; no other control character, nothing
+// beyond one byte per character.
+const BAD_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
+
+/**
+ * Why a header cannot be sent over HTTP (one line), or `undefined` when it can. Leading and
+ * trailing whitespace of the value is allowed (it is trimmed when sent).
+ *
+ * @example
+ * ```ts
+ * headerProblem("x-key", "a\nb"); // "the value of header 'x-key' has a control character (U+000A)"
+ * ```
+ */
+export function headerProblem(name: string, value: string): string | undefined {
+  if (!TOKEN.test(name)) return `'${name}' is not a valid HTTP header name`;
+  const bad = BAD_VALUE.exec(value);
+  if (bad === null) return undefined;
+  const code = bad[0].codePointAt(0)!;
+  const u = "U+" + code.toString(16).toUpperCase().padStart(4, "0");
+  return code > 0xff
+    ? `the value of header '${name}' has a character that HTTP cannot carry (${u}; ` +
+      "header values are Latin-1 bytes)"
+    : `the value of header '${name}' has a control character (${u})`;
+}
 
 /**
  * The request line and headers of a POST to `target`, up to (not including) `Content-Length`.
- * Adds `Accept: *` + `/*` when the caller gave no Accept header, as `fetch` does. Throws
+ * Adds `Accept: *` + `/*` when the caller gave no Accept header, as `fetch` does, and the URL's
+ * credentials as `Authorization: Basic` when the caller gave no Authorization header. Throws
  * `TypeError` for a header name or value that cannot be sent.
  */
 export function requestHead(target: Target, headers: Record<string, string>): string {
   let head = `POST ${target.path} HTTP/1.1\r\nhost: ${target.host}\r\n`;
   let accept = false;
+  let auth = false;
   for (const name in headers) {
     const lower = name.toLowerCase();
     if (OWN_HEADERS.has(lower)) continue;
     const value = String(headers[name]);
-    if (!TOKEN.test(name)) throw new TypeError(`invalid header name '${name}'`);
-    if (BAD_VALUE.test(value)) throw new TypeError(`invalid value of header '${name}'`);
+    const problem = headerProblem(name, value);
+    if (problem !== undefined) throw new TypeError(problem);
     if (lower === "accept") accept = true;
+    else if (lower === "authorization") auth = true;
     head += `${name}: ${value.trim()}\r\n`;
   }
   if (!accept) head += "accept: */*\r\n";
+  if (!auth && target.basicAuth !== undefined) head += `authorization: ${target.basicAuth}\r\n`;
   return head;
+}
+
+/** The bytes of a request head: one byte per character (the head holds only Latin-1). */
+export function headBytes(head: string): Uint8Array {
+  const out = new Uint8Array(head.length);
+  for (let i = 0; i < head.length; i++) out[i] = head.charCodeAt(i);
+  return out;
 }
 
 const encoder = new TextEncoder();
 
-/** The bytes of a request: `head` from {@link requestHead}, then the UTF-8 body. */
-export function encodeRequest(head: string, body: string): Uint8Array {
+/**
+ * The bytes of a request: `head` from {@link requestHead} (as {@link headBytes}), then
+ * `Content-Length` and the UTF-8 body.
+ */
+export function encodeRequest(head: Uint8Array, body: string): Uint8Array {
   const bodyBytes = encoder.encode(body);
-  const headBytes = encoder.encode(`${head}content-length: ${bodyBytes.length}\r\n\r\n`);
-  const out = new Uint8Array(headBytes.length + bodyBytes.length);
-  out.set(headBytes, 0);
-  out.set(bodyBytes, headBytes.length);
+  const length = encoder.encode(`content-length: ${bodyBytes.length}\r\n\r\n`);
+  const out = new Uint8Array(head.length + length.length + bodyBytes.length);
+  out.set(head, 0);
+  out.set(length, head.length);
+  out.set(bodyBytes, head.length + length.length);
   return out;
 }

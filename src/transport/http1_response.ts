@@ -173,6 +173,7 @@ export class ChunkedDecoder {
   #lineBytes = 0; // trailer: bytes in the current line, CR excluded
   #sawCR = false;
   #rest = 0;
+  #partial = 0;
 
   /** Whether the last chunk and the trailer have been read. */
   get done(): boolean {
@@ -182,7 +183,8 @@ export class ChunkedDecoder {
   /**
    * Decode `buf[start, end)`: the data bytes it holds are moved down to `buf[start, returned)`.
    * Stops at the end of the body; {@link rest} then says where unconsumed bytes begin.
-   * Throws {@link ProtocolError} for malformed framing.
+   * Throws {@link ProtocolError} for malformed framing ({@link partial} then says how far the
+   * data decoded before it reaches).
    */
   decode(buf: Uint8Array, start: number, end: number): number {
     let w = start;
@@ -207,11 +209,11 @@ export class ChunkedDecoder {
         if (d !== -1) {
           this.#size = this.#size * 16 + d;
           if (++this.#digits > 11 || this.#size > MAX_CHUNK) {
-            throw new ProtocolError("chunk size too large");
+            throw this.#fail(w, "chunk size too large");
           }
           continue;
         }
-        if (this.#digits === 0) throw new ProtocolError(`invalid chunk size byte ${b}`);
+        if (this.#digits === 0) throw this.#fail(w, `invalid chunk size byte ${b}`);
         this.#state = EXT;
         if (b === LF) this.#endSizeLine();
       } else if (state === EXT) {
@@ -222,7 +224,7 @@ export class ChunkedDecoder {
           this.#state = SIZE;
           this.#size = 0;
           this.#digits = 0;
-        } else throw new ProtocolError("missing CRLF after chunk data");
+        } else throw this.#fail(w, "missing CRLF after chunk data");
       } else if (state === TRAILER) {
         if (b === LF) {
           if (this.#lineBytes === 0) {
@@ -240,6 +242,16 @@ export class ChunkedDecoder {
     }
     this.#rest = end;
     return w;
+  }
+
+  /** After {@link decode} threw: the end of the data it had decoded into the buffer. */
+  get partial(): number {
+    return this.#partial;
+  }
+
+  #fail(w: number, message: string): ProtocolError {
+    this.#partial = w;
+    return new ProtocolError(message);
   }
 
   /** After {@link decode}: the index of the first byte it did not consume (past the body). */

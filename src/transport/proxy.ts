@@ -27,16 +27,53 @@ function variable(env: EnvReader, name: string): string | undefined {
   return v === undefined || v.trim() === "" ? undefined : v.trim();
 }
 
-/** The proxy URL the environment sets for `url`, or `undefined` when it goes direct. */
-export function proxyFor(url: string, env: EnvReader = processEnv): string | undefined {
+/** A proxy the environment sets: its URL and the variable that set it. */
+export interface ProxySetting {
+  /** The proxy URL as given (it may hold credentials: never print it). */
+  url: string;
+  /** `HTTP_PROXY`, `HTTPS_PROXY` or `ALL_PROXY` (as spelled in the environment). */
+  variable: string;
+}
+
+function setting(env: EnvReader, name: string): ProxySetting | undefined {
+  for (const n of [name, name.toLowerCase()]) {
+    const v = env(n);
+    if (v !== undefined && v.trim() !== "") return { url: v.trim(), variable: n };
+  }
+  return undefined;
+}
+
+/** The proxy the environment sets for `url`, or `undefined` when it goes direct. */
+export function proxySettingFor(
+  url: string,
+  env: EnvReader = processEnv,
+): ProxySetting | undefined {
   const u = new URL(url);
-  const proxy =
-    (u.protocol === "https:" ? variable(env, "HTTPS_PROXY") : variable(env, "HTTP_PROXY")) ??
-      variable(env, "ALL_PROXY");
+  const proxy = setting(env, u.protocol === "https:" ? "HTTPS_PROXY" : "HTTP_PROXY") ??
+    setting(env, "ALL_PROXY");
   if (proxy === undefined) return undefined;
   const noProxy = variable(env, "NO_PROXY");
   if (noProxy !== undefined && bypasses(u, noProxy)) return undefined;
   return proxy;
+}
+
+/** The proxy URL the environment sets for `url`, or `undefined` when it goes direct. */
+export function proxyFor(url: string, env: EnvReader = processEnv): string | undefined {
+  return proxySettingFor(url, env)?.url;
+}
+
+/**
+ * A proxy as messages name it: its host and port (never its credentials) and the variable that
+ * set it, e.g. `proxy.corp:3128 (from HTTPS_PROXY)`.
+ */
+export function describeProxy(p: ProxySetting): string {
+  let host: string;
+  try {
+    host = new URL(p.url.includes("://") ? p.url : `http://${p.url}`).host;
+  } catch {
+    host = p.url.replace(/^[a-z0-9+.-]*:\/\//i, "").replace(/^[^@/]*@/, "").split("/")[0];
+  }
+  return `${host} (from ${p.variable})`;
 }
 
 function bypasses(u: URL, list: string): boolean {

@@ -14,15 +14,28 @@
  * connect timeout covers exactly the TCP connect and TLS handshake, and the read timeout starts
  * when the request has been handed to the connection.
  *
- * A request that finds its reused keep-alive connection closed by the server (nothing received)
- * is sent again, once, on a fresh connection, as browsers and `fetch` do.
+ * A stream is complete at `[DONE]` or when every choice finished ({@link StreamEndRule}); after
+ * that nothing the connection does (kept open, closed, reset, garbage) fails the request. After
+ * `[DONE]` the transport waits about `DONE_TAIL_MS` for the body's last chunk, so that
+ * the connection can carry the next request; past that the watchdog closes the connection.
+ *
+ * Re-sends: a request is sent again, once, on a fresh connection only when its reused keep-alive
+ * connection had been closed by the server before the request could reach it: the write failed,
+ * or the connection closed with no response byte within {@link STALE_CLOSE_MS} of the write.
+ * Later, the server had the request (it may have worked on it): that is a `network` failure,
+ * never a silent second request. Every re-send is counted in `rec.retries`.
  *
  * @module
  */
 import type { FailureKind, RequestRecord } from "../records/record.ts";
 import { errorMessage } from "../errors.ts";
-import { type Connection, ConnectionPool, MAX_READ_BUFFER_BYTES } from "./conn_pool.ts";
-import { encodeRequest, requestHead, type Target, targetOf } from "./http1_request.ts";
+import {
+  type Connection,
+  ConnectionPool,
+  HandshakeError,
+  MAX_READ_BUFFER_BYTES,
+} from "./conn_pool.ts";
+import { encodeRequest, headBytes, requestHead, type Target, targetOf } from "./http1_request.ts";
 import {
   ChunkedDecoder,
   MAX_HEAD_BYTES,
@@ -30,8 +43,11 @@ import {
   ProtocolError,
   type ResponseHead,
 } from "./http1_response.ts";
+import { HTTP2_HINT, looksLikeHttp2, tlsHint } from "./hints.ts";
+import { isEventStream } from "./media_type.ts";
 import { EventRecorder, httpFailure, recordWholeBody } from "./record_body.ts";
 import { SseLimitError } from "./sse.ts";
+import { DEFAULT_STREAM_END, type StreamEndRule } from "./stream_end.ts";
 import type { PreparedRequest, Transport, TransportTimeouts } from "./types.ts";
 import { Watchdog, type Watched } from "./watchdog.ts";
 
@@ -41,7 +57,18 @@ export interface SocketTransportOptions {
   timeouts: TransportTimeouts;
   /** PEM certificates trusted in addition to the default roots (https). */
   caCerts?: string[];
+  /** What completes a stream ({@link DEFAULT_STREAM_END} when unset). */
+  streamEnd?: StreamEndRule;
+  /** See {@link STALE_CLOSE_MS} (the default). */
+  staleCloseMs?: number;
 }
+
+/**
+ * A reused connection that ends with no response within this long of the request's write was
+ * closed by the server before the request reached it (an idle keep-alive timeout crossing the
+ * request): the request is sent again. A server that takes longer to drop it had the request.
+ */
+export const STALE_CLOSE_MS = 10;
 
 /** Bytes of a non-200 body kept for its failure excerpt. */
 const ERROR_BODY_BYTES = 4096;
@@ -71,11 +98,32 @@ class Exchange implements Watched {
   connecting: AbortController | undefined;
   /** Why it was stopped, when it was. */
   stopped: [FailureKind, string] | undefined;
+  /** The stream is complete: nothing that happens to the connection now fails the request. */
+  complete = false;
+  /** The response's events, while an SSE body is read. */
+  events: EventRecorder | undefined;
+  /** Times the request was sent again. */
+  retries = 0;
+  /** Whether the transport has had a response from the server before (then it speaks HTTP/1.1). */
+  heard = false;
 
   expire(kind: FailureKind, message: string): void {
     if (this.stopped) return;
-    this.stopped = [kind, message];
+    if (!this.complete) this.stopped = [kind, message];
     this.connecting?.abort();
+    this.#hangUp();
+  }
+
+  settle(): boolean {
+    if (!this.complete) {
+      if (this.events === undefined || !this.events.complete()) return false;
+      this.complete = true;
+    }
+    this.#hangUp(); // the read in progress ends; the request is recorded as complete
+    return true;
+  }
+
+  #hangUp(): void {
     try {
       this.conn?.conn.close();
     } catch { /* already closed */ }
@@ -90,12 +138,17 @@ export class SocketTransport implements Transport {
   #url = "";
   #headers: Record<string, string> | undefined;
   #target: Target | undefined;
-  #head = "";
+  #head: Uint8Array = new Uint8Array(0);
+  #streamEnd: StreamEndRule;
+  #staleMs: number;
+  #heard = false;
 
-  /** @param opts timeouts and extra CA certificates */
+  /** @param opts timeouts, extra CA certificates, the end-of-stream rule */
   constructor(opts: SocketTransportOptions) {
     this.#watchdog = new Watchdog(opts.timeouts, true);
     this.#pool = new ConnectionPool({ caCerts: opts.caCerts });
+    this.#streamEnd = opts.streamEnd ?? DEFAULT_STREAM_END;
+    this.#staleMs = opts.staleCloseMs ?? STALE_CLOSE_MS;
   }
 
   /** Open connections (idle or in use), for tests and diagnostics. */
@@ -113,21 +166,22 @@ export class SocketTransport implements Transport {
       else signal.addEventListener("abort", onAbort, { once: true });
     }
     this.#watchdog.add(x);
+    x.heard = this.#heard;
     const pool = this.#pool;
     try {
       const target = this.#prepare(req);
       const bytes = encodeRequest(this.#head, req.body);
-      for (let attempt = 0;; attempt++) {
+      for (;;) {
         if (x.stopped) throw x.stopped;
-        // A retry always gets a fresh connection: other idle ones may be stale too.
-        let c = attempt === 0 ? pool.take(target.origin) : undefined;
+        // A re-send always gets a fresh connection: other idle ones may be stale too.
+        let c = x.retries === 0 ? pool.take(target.origin) : undefined;
         if (c === undefined) {
           x.connected = false;
           x.connecting = new AbortController();
           try {
             c = await pool.open(target, x.connecting.signal);
           } catch (e) {
-            throw x.stopped ?? new ConnectError(errorMessage(e));
+            throw x.stopped ?? new ConnectError(connectMessage(target, e));
           } finally {
             x.connecting = undefined;
           }
@@ -135,16 +189,18 @@ export class SocketTransport implements Transport {
         x.connected = true;
         x.conn = c;
         if (x.stopped) throw x.stopped;
-        const outcome = await exchange(c, bytes, req, rec, x);
+        const outcome = await exchange(c, bytes, req, rec, x, this.#streamEnd, this.#staleMs);
         x.conn = undefined;
-        if (outcome === RETRY && attempt === 0) {
+        x.events = undefined;
+        if (outcome === RETRY) {
+          // Only a reused connection asks for a re-send, and a re-send never reuses one.
           pool.discard(c);
           x.headers = false;
+          x.retries++;
           continue;
         }
         if (outcome === REUSE) pool.release(c);
         else pool.discard(c);
-        if (outcome === RETRY) throw new NetworkError("the server closed the connection twice");
         break;
       }
       rec.success = rec.failure === undefined;
@@ -156,6 +212,8 @@ export class SocketTransport implements Transport {
       const [kind, message] = classify(x.stopped ?? e);
       rec.failure = { kind, message };
     } finally {
+      rec.retries = x.retries;
+      if (x.headers) this.#heard = true;
       this.#watchdog.delete(x);
       signal?.removeEventListener("abort", onAbort);
     }
@@ -164,7 +222,7 @@ export class SocketTransport implements Transport {
   #prepare(req: PreparedRequest): Target {
     if (req.url !== this.#url || req.headers !== this.#headers || this.#target === undefined) {
       const target = targetOf(req.url);
-      this.#head = requestHead(target, req.headers);
+      this.#head = headBytes(requestHead(target, req.headers));
       this.#target = target;
       this.#url = req.url;
       this.#headers = req.headers;
@@ -178,6 +236,12 @@ export class SocketTransport implements Transport {
     this.#pool.close();
     return Promise.resolve();
   }
+}
+
+/** Why a connection could not be made, with a hint where one helps. */
+function connectMessage(t: Target, e: unknown): string {
+  const m = errorMessage(e);
+  return t.tls ? tlsHint(m, e instanceof HandshakeError) : m;
 }
 
 function classify(e: unknown): [FailureKind, string] {
@@ -194,6 +258,22 @@ async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
   while (off < bytes.length) off += await conn.write(off === 0 ? bytes : bytes.subarray(off));
 }
 
+/**
+ * No response at all on `c`: why, in words that say what to try. A TLS server that never
+ * answered this transport may speak only HTTP/2 (one that did answer speaks HTTP/1.1).
+ */
+function noResponse(c: Connection, e: unknown, sentAt: number, x: Exchange): NetworkError {
+  const how = e === null ? "closed the connection" : `broke the connection (${errorMessage(e)})`;
+  if (c.uses > 0) {
+    const ms = Math.round(performance.now() - sentAt);
+    return new NetworkError(
+      `the server ${how} ${ms} ms after the request, without a response (a reused connection)`,
+    );
+  }
+  const hint = c.origin.startsWith("https:") && !x.heard ? `; ${HTTP2_HINT}` : "";
+  return new NetworkError(`the server ${how} without a response${hint}`);
+}
+
 /** Send the request on `c` and read the whole response into `rec`. */
 async function exchange(
   c: Connection,
@@ -201,15 +281,18 @@ async function exchange(
   req: PreparedRequest,
   rec: RequestRecord,
   x: Exchange,
+  rule: StreamEndRule,
+  staleMs: number,
 ): Promise<number> {
   const conn = c.conn;
   const reused = c.uses > 0;
   try {
     await writeAll(conn, bytes);
   } catch (e) {
-    if (reused && !x.stopped) return RETRY;
+    if (reused && !x.stopped) return RETRY; // closed before the request could reach the server
     throw e;
   }
+  const sentAt = performance.now();
   // The head: read until the blank line, skipping 1xx interim responses.
   let buf = c.buf;
   let filled = 0;
@@ -217,23 +300,32 @@ async function exchange(
   let t = 0;
   let head: ResponseHead | undefined;
   let bodyStart = 0;
+  // A reused connection's first read has been pending since it went idle (into `buf`, from 0).
+  let watch = c.watch;
+  c.watch = undefined;
   while (head === undefined) {
     let n: number | null;
     try {
-      n = await conn.read(filled === 0 ? buf : buf.subarray(filled));
+      if (watch !== undefined) {
+        n = await watch;
+        watch = undefined;
+      } else n = await conn.read(filled === 0 ? buf : buf.subarray(filled));
     } catch (e) {
-      if (reused && filled === 0 && !x.stopped) return RETRY;
-      throw e;
+      if (filled > 0 || x.stopped) throw e;
+      if (reused && performance.now() - sentAt <= staleMs) return RETRY;
+      throw noResponse(c, e, sentAt, x);
     }
     t = performance.now();
     x.last = t;
     if (n === null) {
-      if (reused && filled === 0) return RETRY;
-      throw new NetworkError(
-        filled === 0
-          ? "the server closed the connection without a response"
-          : "the server closed the connection inside the response head",
-      );
+      if (filled > 0) {
+        throw new NetworkError("the server closed the connection inside the response head");
+      }
+      if (reused && t - sentAt <= staleMs) return RETRY;
+      throw noResponse(c, null, sentAt, x);
+    }
+    if (filled === 0 && looksLikeHttp2(buf, 0, n)) {
+      throw new ProtocolError(`the server answered in HTTP/2, not HTTP/1.1; ${HTTP2_HINT}`);
     }
     filled += n;
     for (;;) {
@@ -273,12 +365,14 @@ async function exchange(
     const sink = new CollectSink(ERROR_BODY_BYTES);
     const reusable = await readBody(c, head, bodyStart, filled, sink, x);
     rec.end = x.last;
-    rec.failure = httpFailure(head.status, head.reason, sink.text());
+    rec.failure = httpFailure(head.status, head.reason, sink.text(), head.headers["location"]);
     return reusable && head.keepAlive ? REUSE : CLOSE;
   }
   let reusable: boolean;
-  if (type.includes("text/event-stream")) {
-    reusable = await readBody(c, head, bodyStart, filled, new SseSink(rec), x);
+  if (isEventStream(type)) {
+    const events = new EventRecorder(rec, rule, x);
+    x.events = events;
+    reusable = await readBody(c, head, bodyStart, filled, new SseSink(events), x);
   } else {
     const sink = new CollectSink(Infinity);
     reusable = await readBody(c, head, bodyStart, filled, sink, x);
@@ -290,7 +384,13 @@ async function exchange(
 /** Receives body bytes as they arrive (it must use them before returning: the buffer is reused). */
 interface BodySink {
   data(bytes: Uint8Array, time: number): void;
+  /** The body ended at `time`. */
   end(time: number): void;
+  /**
+   * The connection ended before the body did (or was given up after `[DONE]`): whether what
+   * arrived is complete anyway (then the sink has recorded its end).
+   */
+  cut(time: number): boolean;
 }
 
 const STREAM: TextDecodeOptions = { stream: true };
@@ -299,8 +399,8 @@ const STREAM: TextDecodeOptions = { stream: true };
 class SseSink implements BodySink {
   #decoder = new TextDecoder();
   #events: EventRecorder;
-  constructor(rec: RequestRecord) {
-    this.#events = new EventRecorder(rec);
+  constructor(events: EventRecorder) {
+    this.#events = events;
   }
   data(bytes: Uint8Array, time: number): void {
     this.#events.push(this.#decoder.decode(bytes, STREAM), time);
@@ -309,6 +409,11 @@ class SseSink implements BodySink {
     const rest = this.#decoder.decode();
     if (rest.length > 0) this.#events.push(rest, time);
     this.#events.end(time);
+  }
+  cut(time: number): boolean {
+    if (!this.#events.complete()) return false;
+    this.#events.endComplete(time);
+    return true;
   }
 }
 
@@ -328,6 +433,9 @@ class CollectSink implements BodySink {
     this.#size += part.length;
   }
   end(): void {}
+  cut(): boolean {
+    return false; // a body cut short is not an answer
+  }
   text(): string {
     if (this.#parts.length === 1) return new TextDecoder().decode(this.#parts[0]);
     const all = new Uint8Array(this.#size);
@@ -341,8 +449,32 @@ class CollectSink implements BodySink {
 }
 
 /**
+ * After `[DONE]`: read the rest of the body's framing (`consume` takes each read and says
+ * whether the body ended, and whether exactly there) until the watchdog gives the connection up
+ * (`DONE_TAIL_MS` of silence after `[DONE]`). Returns whether the connection can be
+ * reused; never throws (the request is already complete).
+ */
+async function drainTail(
+  c: Connection,
+  consume: (n: number) => boolean | undefined,
+): Promise<boolean> {
+  try {
+    for (;;) {
+      const n = await c.conn.read(c.buf);
+      if (n === null) return false;
+      const ended = consume(n);
+      if (ended !== undefined) return ended;
+    }
+  } catch {
+    return false;
+  }
+}
+
+/**
  * Read the body framed as `head` says, starting with the bytes `c.buf[start, filled)` already
- * read. Returns whether the connection ended exactly at the body's end (reusable).
+ * read. Returns whether the connection ended exactly at the body's end (reusable). A connection
+ * that closes or breaks before the body's end is a failure unless the sink says that what
+ * arrived is complete (a stream that reached `[DONE]` or finished every choice).
  */
 async function readBody(
   c: Connection,
@@ -358,11 +490,18 @@ async function readBody(
   let e = filled;
   let t = x.last;
   // Called once the bytes read so far are used up: a full buffer last time means more is queued.
+  // Returns null when the connection ended (closed, or broken after the stream was complete).
   const more = async (): Promise<number | null> => {
     if (e === buf.length && buf.length < MAX_READ_BUFFER_BYTES) {
       c.buf = buf = new Uint8Array(Math.min(buf.length * 4, MAX_READ_BUFFER_BYTES));
     }
-    const n = await conn.read(buf);
+    let n: number | null;
+    try {
+      n = await conn.read(buf);
+    } catch (err) {
+      if (x.stopped || !sink.cut(performance.now())) throw err;
+      return null;
+    }
     t = x.last = performance.now();
     return n;
   };
@@ -380,8 +519,16 @@ async function readBody(
           sink.end(t);
           return s + take === e;
         }
+        if (x.complete) {
+          sink.cut(t);
+          return await drainTail(c, (n) => {
+            remaining -= n;
+            return remaining <= 0 ? remaining === 0 : undefined;
+          });
+        }
         const n = await more();
         if (n === null) {
+          if (x.complete || sink.cut(t)) return false;
           throw new NetworkError(
             `the server closed the connection ${remaining} bytes before the end of the body`,
           );
@@ -393,14 +540,35 @@ async function readBody(
     case "chunked": {
       const chunks = new ChunkedDecoder();
       for (;;) {
-        const w = chunks.decode(buf, s, e);
+        let w: number;
+        try {
+          w = chunks.decode(buf, s, e);
+        } catch (err) {
+          // Broken framing: an error, unless the stream was complete before it.
+          if (chunks.partial > s) sink.data(buf.subarray(s, chunks.partial), t);
+          if (x.complete || sink.cut(t)) return false;
+          throw err;
+        }
         if (w > s) sink.data(buf.subarray(s, w), t);
         if (chunks.done) {
           sink.end(t);
           return chunks.rest === e;
         }
+        if (x.complete) {
+          // [DONE] came before the last chunk: wait for it briefly, dropping what comes.
+          sink.cut(t);
+          return await drainTail(c, (n) => {
+            try {
+              chunks.decode(c.buf, 0, n);
+            } catch {
+              return false;
+            }
+            return chunks.done ? chunks.rest === n : undefined;
+          });
+        }
         const n = await more();
         if (n === null) {
+          if (x.complete || sink.cut(t)) return false;
           throw new NetworkError("the server closed the connection inside a chunked body");
         }
         s = 0;
@@ -410,9 +578,13 @@ async function readBody(
     case "close":
       for (;;) {
         if (e > s) sink.data(buf.subarray(s, e), t);
+        if (x.complete) {
+          sink.cut(t);
+          return false; // only closing ends this body: nothing to wait for
+        }
         const n = await more();
         if (n === null) {
-          sink.end(t);
+          if (!x.complete) sink.end(t);
           return false;
         }
         s = 0;

@@ -1,12 +1,19 @@
 /**
  * Timeouts without a timer per read: each in-flight request keeps the time of its last byte in a
  * plain field (one store per read on the hot path) and one shared interval checks them all.
- * Resolution is a tenth of the shortest timeout (at most one second), so a 120 s read timeout
- * fires between 120 and 121 s of silence.
+ * Resolution is a tenth of the shortest timeout (at most half a second), so a 120 s read timeout
+ * fires between 120 and 120.5 s of silence.
+ *
+ * A response that has been silent for {@link SETTLE_MS} (or the read timeout, if shorter) is
+ * asked whether it is already complete ({@link Watched.settle}): a stream whose choices all
+ * finished, on a connection the server keeps open, then ends as a success. A stream known to be
+ * complete (`[DONE]` came) whose body has not ended is given up after {@link DONE_TAIL_MS} of
+ * silence the same way: no timer per request.
  *
  * @module
  */
 import type { FailureKind } from "../records/record.ts";
+import { DONE_TAIL_MS, SETTLE_MS } from "./stream_end.ts";
 import type { TransportTimeouts } from "./types.ts";
 
 /** One watched request. The transport updates `last` whenever bytes arrive. */
@@ -19,8 +26,15 @@ export interface Watched {
   headers: boolean;
   /** Whether the connection is known to be established (transports that can tell). */
   connected: boolean;
+  /** Whether the response is known to be complete (`[DONE]` came) though its body goes on. */
+  complete?: boolean;
   /** Called once when a timeout expires. */
   expire(kind: FailureKind, message: string): void;
+  /**
+   * The response went silent after its headers: if it is already complete, end it (a success)
+   * and return true. Called again after each new silence; must be cheap when nothing changed.
+   */
+  settle?(): boolean;
 }
 
 /** Shared timeout checker for one transport. */
@@ -40,7 +54,7 @@ export class Watchdog {
     this.#t = timeouts;
     this.#connectKnown = connectKnown;
     const shortest = Math.min(timeouts.connectMs, timeouts.readMs, timeouts.totalMs);
-    this.#tickMs = Math.max(1, Math.min(1000, Math.floor(shortest / 10)));
+    this.#tickMs = Math.max(1, Math.min(SETTLE_MS / 2, Math.floor(shortest / 10)));
   }
 
   /** Start watching a request. */
@@ -66,7 +80,16 @@ export class Watchdog {
   #check(): void {
     const now = performance.now();
     const t = this.#t;
+    const quiet = Math.min(SETTLE_MS, t.readMs);
+    const tail = Math.min(DONE_TAIL_MS, quiet);
     for (const w of this.#active) {
+      if (
+        w.headers && w.settle !== undefined && now - w.last > (w.complete ? tail : quiet) &&
+        w.settle()
+      ) {
+        this.#active.delete(w);
+        continue;
+      }
       const kind = expired(w, now, t, this.#connectKnown);
       if (kind) {
         this.#active.delete(w);

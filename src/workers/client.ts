@@ -83,9 +83,10 @@ export async function transportSpec(
   timeouts: TransportTimeouts,
   log: Logger,
 ): Promise<TransportSpec> {
-  const { kind, note } = chooseTransport(o.transport, o.url);
+  const { kind, note, proxy } = chooseTransport(o.transport, o.url);
   if (note) log(note);
   const spec: TransportSpec = { kind, timeouts };
+  if (kind === "fetch" && proxy !== undefined) spec.proxy = proxy;
   if (o.caCert !== undefined) spec.caCerts = await readCa(o.caCert);
   return spec;
 }

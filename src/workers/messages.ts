@@ -50,6 +50,8 @@ export interface MeasuredRecord {
   success: boolean;
   /** See `RequestRecord.failure`. */
   failure?: Failure;
+  /** See `RequestRecord.retries`. */
+  retries?: number;
 }
 
 /** Worker → main. */

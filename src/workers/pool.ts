@@ -113,6 +113,7 @@ export class WorkerPool implements Transport {
     r.status = m.status;
     r.success = m.success;
     r.failure = m.failure;
+    r.retries = m.retries;
     p.resolve();
   }
 

@@ -56,6 +56,7 @@ async function send(m: Extract<ToWorker, { t: "send" }>): Promise<void> {
     status: rec.status,
     success: rec.success,
     failure: rec.failure,
+    retries: rec.retries,
   };
   post({ t: "done", id: m.id, rec: out });
 }

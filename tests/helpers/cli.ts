@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { DatabaseSync } from "node:sqlite";
 
 const ROOT = new URL("../../", import.meta.url);
 
@@ -59,4 +60,53 @@ export async function onlyRunDir(dir: string): Promise<string> {
 /** Read a JSON file. */
 export async function readJson<T = Record<string, unknown>>(path: string): Promise<T> {
   return JSON.parse(await Deno.readTextFile(path)) as T;
+}
+
+/** What `llmperf perf` printed and left in its run folder. */
+export interface PerfRun extends CliResult {
+  /** `benchmark_summary.json`, when the run wrote one. */
+  summary?: Record<string, unknown>;
+  /** The rows `query` selected from the result DB, when asked and the run wrote one. */
+  rows?: Record<string, unknown>[];
+}
+
+/**
+ * Run `llmperf perf URL --model m --prompt hi ...extra` into a fresh outputs folder (removed
+ * after), and read its summary and, with `query`, rows of its result DB.
+ */
+export async function runPerf(
+  url: string,
+  extra: string[],
+  opts: { env?: Record<string, string>; query?: string } = {},
+): Promise<PerfRun> {
+  await using tmp = await tempDir();
+  const r = await runCli(
+    ["perf", url, "--model", "m", "--prompt", "hi", ...extra, "--outputs-dir", tmp.path],
+    { env: opts.env },
+  );
+  const run: PerfRun = r;
+  let dir: string;
+  try {
+    dir = await onlyRunDir(tmp.path);
+  } catch {
+    return run; // the run stopped before its folder was made
+  }
+  run.summary = await readJson(`${dir}/benchmark_summary.json`).catch(() => undefined);
+  if (opts.query !== undefined) {
+    const db = new DatabaseSync(`${dir}/benchmark_data.db`, { readOnly: true });
+    try {
+      run.rows = db.prepare(opts.query).all() as Record<string, unknown>[];
+    } finally {
+      db.close();
+    }
+  }
+  return run;
+}
+
+/** A local port nothing listens on (it was free a moment ago). */
+export function unusedPort(): number {
+  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (l.addr as Deno.NetAddr).port;
+  l.close();
+  return port;
 }

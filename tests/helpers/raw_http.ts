@@ -1,10 +1,15 @@
 /**
  * A raw TCP server for transport tests: it reads each HTTP/1.1 request and lets the test write
- * whatever bytes it likes back, in as many writes as it likes, so every edge of response parsing
- * can be produced on purpose.
+ * whatever bytes it likes back, in as many writes as it likes, then keep the connection open,
+ * close it (FIN) or reset it (RST), so every edge of response parsing and of connection reuse can
+ * be produced on purpose. It counts every request it read, per connection.
+ *
+ * Built on `node:net` because a reset needs `SO_LINGER` 0 (`socket.resetAndDestroy()`), which
+ * `Deno.Conn` cannot do.
  *
  * @module
  */
+import net from "node:net";
 
 /** One request as the server read it. */
 export interface RawRequest {
@@ -12,6 +17,10 @@ export interface RawRequest {
   head: string;
   /** The body text. */
   body: string;
+  /** Which connection (from 0). */
+  conn: number;
+  /** Requests read on this connection before this one. */
+  seq: number;
 }
 
 /** Writes the response: `write` sends bytes now; `pause` lets them leave as their own segment. */
@@ -22,12 +31,14 @@ export interface RawReply {
   conn: number;
   /** Requests served on this connection before this one. */
   seq: number;
-  /** Write text or bytes. */
+  /** Write text or bytes (resolves once they are handed to the kernel). */
   write(data: string | Uint8Array): Promise<void>;
   /** Wait a little so the next write arrives in its own read. */
   pause(ms?: number): Promise<void>;
-  /** Close the connection after this reply. */
+  /** Close the connection (FIN) after this reply; without this, it stays open for the next. */
   close(): void;
+  /** Reset the connection (RST, no FIN) after this reply. */
+  reset(): void;
 }
 
 /** A running raw server. */
@@ -36,7 +47,7 @@ export interface RawServer {
   url: string;
   /** Connections accepted so far. */
   connections: number;
-  /** Requests read so far. */
+  /** Requests read so far, in arrival order. */
   requests: RawRequest[];
   /** Stop. */
   close(): Promise<void>;
@@ -45,29 +56,55 @@ export interface RawServer {
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 
+/** The bytes arriving on a socket, one `read()` at a time; `null` once it ended. */
+function reader(sock: net.Socket): () => Promise<Uint8Array | null> {
+  const chunks: Uint8Array[] = [];
+  let ended = false;
+  let wake: (() => void) | undefined;
+  const poke = () => {
+    const w = wake;
+    wake = undefined;
+    w?.();
+  };
+  sock.on("data", (d: Uint8Array) => {
+    chunks.push(d);
+    poke();
+  });
+  for (const ev of ["end", "close", "error"]) {
+    sock.on(ev, () => {
+      ended = true;
+      poke();
+    });
+  }
+  return async () => {
+    while (chunks.length === 0) {
+      if (ended) return null;
+      await new Promise<void>((r) => wake = r);
+    }
+    return chunks.shift()!;
+  };
+}
+
 /** Start a server that answers every request with `reply`. */
-export function rawServer(reply: (r: RawReply) => Promise<void>): RawServer {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const conns = new Set<Deno.Conn>();
+export async function rawServer(reply: (r: RawReply) => Promise<void>): Promise<RawServer> {
+  const sockets = new Set<net.Socket>();
   const tasks = new Set<Promise<void>>();
+  const srv = net.createServer();
   const server: RawServer = {
-    url: `http://127.0.0.1:${(listener.addr as Deno.NetAddr).port}`,
+    url: "",
     connections: 0,
     requests: [],
     async close() {
-      listener.close();
-      for (const c of conns) {
-        try {
-          c.close();
-        } catch { /* closed */ }
-      }
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((r) => srv.close(() => r()));
       await Promise.allSettled([...tasks]);
     },
   };
-  const serve = async (conn: Deno.Conn, index: number) => {
-    conns.add(conn);
+  const serve = async (sock: net.Socket, index: number) => {
+    sockets.add(sock);
+    sock.setNoDelay(true);
+    const read = reader(sock);
     let pending = new Uint8Array(0);
-    const buf = new Uint8Array(65536);
     let seq = 0;
     try {
       for (;;) {
@@ -82,55 +119,66 @@ export function rawServer(reply: (r: RawReply) => Promise<void>): RawServer {
             const len = m ? Number(m[1]) : 0;
             const headBytes = enc.encode(text.slice(0, end + 4)).length;
             if (pending.length - headBytes >= len) {
-              req = { head, body: dec.decode(pending.subarray(headBytes, headBytes + len)) };
+              req = {
+                head,
+                body: dec.decode(pending.subarray(headBytes, headBytes + len)),
+                conn: index,
+                seq,
+              };
               pending = pending.slice(headBytes + len);
               break;
             }
           }
-          const n = await conn.read(buf);
-          if (n === null) return;
-          const joined = new Uint8Array(pending.length + n);
+          const data = await read();
+          if (data === null) return;
+          const joined = new Uint8Array(pending.length + data.length);
           joined.set(pending);
-          joined.set(buf.subarray(0, n), pending.length);
+          joined.set(data, pending.length);
           pending = joined;
         }
         server.requests.push(req);
-        let close = false;
+        let after = "keep" as "keep" | "close" | "reset";
         await reply({
           req,
           conn: index,
           seq: seq++,
-          async write(data) {
+          write(data) {
             const bytes = typeof data === "string" ? enc.encode(data) : data;
-            let off = 0;
-            while (off < bytes.length) off += await conn.write(bytes.subarray(off));
+            return new Promise((resolve, reject) => {
+              sock.write(bytes, (err) => err ? reject(err) : resolve());
+            });
           },
           pause: (ms = 15) => new Promise((r) => setTimeout(r, ms)),
           close() {
-            close = true;
+            after = "close";
+          },
+          reset() {
+            after = "reset";
           },
         });
-        if (close) return;
+        if (after === "close") {
+          sock.end();
+          return;
+        }
+        if (after === "reset") {
+          sock.resetAndDestroy();
+          return;
+        }
       }
     } catch {
       // the client went away
     } finally {
-      conns.delete(conn);
-      try {
-        conn.close();
-      } catch { /* closed */ }
+      sockets.delete(sock);
+      if (!sock.destroyed) sock.destroy();
     }
   };
-  (async () => {
-    try {
-      for await (const conn of listener) {
-        conn.setNoDelay(true);
-        const t = serve(conn, server.connections++);
-        tasks.add(t);
-        t.finally(() => tasks.delete(t));
-      }
-    } catch { /* listener closed */ }
-  })();
+  srv.on("connection", (sock: net.Socket) => {
+    const t = serve(sock, server.connections++);
+    tasks.add(t);
+    t.finally(() => tasks.delete(t));
+  });
+  await new Promise<void>((r) => srv.listen(0, "127.0.0.1", () => r()));
+  server.url = `http://127.0.0.1:${(srv.address() as net.AddressInfo).port}`;
   return server;
 }
 
@@ -138,3 +186,10 @@ export function rawServer(reply: (r: RawReply) => Promise<void>): RawServer {
 export function chunk(text: string): string {
   return `${enc.encode(text).length.toString(16)}\r\n${text}\r\n`;
 }
+
+/** The head of a chunked SSE response. */
+export const SSE_HEAD = "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\n" +
+  "transfer-encoding: chunked\r\n\r\n";
+
+/** The last, zero-length chunk of a chunked body. */
+export const LAST_CHUNK = "0\r\n\r\n";
