@@ -6,7 +6,7 @@
  * @module
  */
 import { UsageError } from "./errors.ts";
-import { parseSlo } from "./slo/goals.ts";
+import { parseSlo } from "./config/slo_goals.ts";
 import { parseExtraArgs } from "./load/template.ts";
 import { TRANSPORT_CHOICES, type TransportChoice } from "./transport/create.ts";
 import { headerProblem } from "./transport/http1_request.ts";
@@ -110,7 +110,7 @@ export interface PerfConfig {
   wandbApiKey?: string;
   /** Folder under which each run gets its own sub-folder. */
   outputsDir: string;
-  /** Service-level goals, e.g. `ttft_p99<500ms,error_rate<1%` (grammar in `src/slo/goals.ts`). */
+  /** Service-level goals, e.g. `ttft_p99<500ms,error_rate<1%` (grammar in `src/config/slo_goals.ts`). */
   slo?: string;
 }
 
