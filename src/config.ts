@@ -9,7 +9,7 @@ import { UsageError } from "./errors.ts";
 import { parseSlo } from "./config/slo_goals.ts";
 import { parseExtraArgs } from "./load/template.ts";
 import { TRANSPORT_CHOICES, type TransportChoice } from "./transport/create.ts";
-import { headerProblem } from "./transport/http1_request.ts";
+import { headerProblem } from "./util/http_header.ts";
 
 /** Every setting of one benchmark run. Names follow `evalscope perf` flags in camelCase. */
 export interface PerfConfig {
