@@ -62,8 +62,15 @@ const BODY_KEY_OF: ReadonlyMap<string, SettingKey> = new Map(
   BODY_KEYS.map((k) => [TABLE[k].body!, k]),
 );
 
+/** A setting that holds a credential (`secret: true`): `apiKey`, `wandbApiKey`. */
+export type SecretKey = {
+  [K in SettingKey]: (typeof SETTINGS)[K] extends { secret: true } ? K : never;
+}[SettingKey];
+
 /** The settings that hold credentials (`secret: true`): redacted wherever a config is written. */
-export const SECRET_KEYS: readonly SettingKey[] = SETTING_KEYS.filter((k) => TABLE[k].secret);
+export const SECRET_KEYS: readonly SecretKey[] = SETTING_KEYS.filter((k) =>
+  TABLE[k].secret
+) as SecretKey[];
 
 /** A request-body field that a setting is copied into (`max_tokens`, `top_p`, ...). */
 export type BodyField = {
