@@ -33,7 +33,6 @@ export type { SettingDef } from "./config/schema.ts";
  * Every setting of one benchmark run, as `SETTINGS` declares them (each field's documentation is
  * on its entry there). Names follow `evalscope perf` flags in camelCase.
  */
-// deno-lint-ignore no-empty-interface
 export interface PerfConfig extends SettingsConfig {}
 
 /** What {@link resolveConfig} accepts: any subset of the keys, camelCase or snake_case. */

@@ -239,8 +239,8 @@ export const SETTINGS = {
     arg: "r",
     sweep: true,
     default: -1,
-    help: "requests per second, Poisson arrivals (seeded by --seed); -1 sends all at once; " +
-      "several values run a sweep",
+    help: "requests per second, Poisson arrivals (seeded by --seed), at least 1/3600; -1 sends " +
+      "all at once; several values run a sweep",
     validate: (v: number): string | undefined =>
       v === -1 || v >= MIN_RATE ? undefined : "must be at least 1/3600 requests per second " +
         `(one an hour on average), or -1 for no pacing; got ${v}`,
@@ -260,7 +260,7 @@ export const SETTINGS = {
     min: 0,
     defaultHelp: "one per core, at most --parallel",
     help: "threads that send requests, each with its own event loop; 0 sends from the main " +
-      "thread",
+      `thread; at most ${MAX_WORKERS}`,
     validate: (v: number): string | undefined =>
       v > MAX_WORKERS
         ? `must be at most ${MAX_WORKERS} (each is a thread with its own heap), got ${v}`
@@ -300,7 +300,7 @@ export const SETTINGS = {
     kind: "string",
     group: "prompt",
     arg: "text",
-    help: "a fixed prompt, or @path to read it from a file; overrides --dataset",
+    help: "a fixed prompt, or @path to read it from a file (at most 64 MiB); overrides --dataset",
   },
   /**
    * JSON request body template: JSON text, `@path` of a JSON file, or an object; `%m` → model,
