@@ -71,6 +71,11 @@ export const SECRET_KEYS: readonly SecretKey[] = SETTING_KEYS.filter((k) =>
   TABLE[k].secret
 ) as SecretKey[];
 
+/** A setting whose several values run a sweep (`sweep: true`): `number`, `parallel`, `rate`. */
+export type SweepKey = {
+  [K in SettingKey]: (typeof SETTINGS)[K] extends { sweep: true } ? K : never;
+}[SettingKey];
+
 /** A request-body field that a setting is copied into (`max_tokens`, `top_p`, ...). */
 export type BodyField = {
   [K in SettingKey]: (typeof SETTINGS)[K] extends { body: infer B extends string } ? B : never;
@@ -138,11 +143,6 @@ export function resolveConfig(input: PerfConfigInput): PerfConfig {
 /** A default as a fresh copy (objects and lists), so that no two configs share one. */
 function freshDefault(v: unknown): unknown {
   return v !== null && typeof v === "object" ? structuredClone(v) : v;
-}
-
-/** The API key from the environment (`API_KEY_ENV`), or undefined. */
-export function apiKeyFromEnv(): string | undefined {
-  return envValue("apiKey", TABLE.apiKey) as string | undefined;
 }
 
 /** A setting's value from its environment variables (the first one set), or undefined. */

@@ -9,7 +9,14 @@
  */
 import { type Command, Option } from "commander";
 import { parseStrict, strictCommand } from "./commander.ts";
-import { flagName, GROUPS, type PerfConfigInput, type SettingDef, SETTINGS } from "../config.ts";
+import {
+  flagName,
+  GROUPS,
+  type PerfConfigInput,
+  type SettingDef,
+  SETTINGS,
+  type SweepKey,
+} from "../config.ts";
 import { type Kind, KINDS } from "../config/schema.ts";
 import { UsageError } from "../errors.ts";
 
@@ -206,7 +213,7 @@ export interface ParsedPerfArgs {
   /** Flags given, as config input. Sweep flags hold their first value. */
   config: PerfConfigInput;
   /** Every value of the flags that take several (for sweeps). */
-  sweep: { parallel?: number[]; number?: number[]; rate?: number[] };
+  sweep: Partial<Record<SweepKey, number[]>>;
   /** `--json`: print only the summary, as JSON, on stdout. */
   json: boolean;
 }
