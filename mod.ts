@@ -31,7 +31,7 @@ export {
   type SweepRow,
   type SweepValues,
 } from "./src/load/sweep.ts";
-export { parseSlo, type SloGoal } from "./src/slo/goals.ts";
+export { parseSlo, type SloGoal } from "./src/config/slo_goals.ts";
 export { type SloOutcome, type SloReport } from "./src/slo/evaluate.ts";
 export type { ProgressMode, ProgressSnapshot } from "./src/report/progress.ts";
 export type { OutputOptions } from "./src/report/run_outputs.ts";

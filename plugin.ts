@@ -58,6 +58,7 @@ export {
   type TokenSource,
 } from "./src/plugins/types.ts";
 export type { PromptTokenizer } from "./src/tokenizer/types.ts";
+export { type BodyField, bodyFields } from "./src/config.ts";
 export {
   estimateTokens,
   type OutputChunks,

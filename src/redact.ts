@@ -13,8 +13,13 @@
  * alone only from {@link MIN_USERNAME_LENGTH} characters (`user`, `admin` are words, not keys),
  * while `user:pass` together, the password and the Basic-auth token always are.
  *
+ * Which settings hold a credential (`apiKey`, `wandbApiKey`) is read from the settings table
+ * (`secret: true`); the name patterns are for what the table does not declare: header names,
+ * URL parameters, and keys of request bodies and plugin settings.
+ *
  * @module
  */
+import { type PerfConfig, SECRET_KEYS, type SecretKey, settingKey, SETTINGS } from "./config.ts";
 
 /** What a secret is replaced with. */
 export const REDACTED = "<redacted>";
@@ -45,9 +50,12 @@ export function isSecretParam(name: string): boolean {
 
 /**
  * Whether a config or body key holds a secret (`apiKey`, `wandbApiKey`, `api_key`,
- * `access_token`, `password`); `maxTokens` and `tokenizerPath` do not.
+ * `access_token`, `password`); `maxTokens` and `tokenizerPath` do not. A setting's name (in any
+ * spelling) answers what its entry in the settings table says; any other name, by its pattern.
  */
 export function isSecretKey(name: string): boolean {
+  const key = settingKey(name);
+  if (key !== undefined) return (SETTINGS[key] as { secret?: boolean }).secret === true;
   return SECRET_KEY.test(name);
 }
 
@@ -155,12 +163,11 @@ export function headerSecrets(value: string): string[] {
   return out;
 }
 
-/** What {@link runSecrets} reads: a run's settings, or any part of them. */
-export interface SecretSources {
-  /** The API key. */
-  apiKey?: string;
-  /** The W&B key. */
-  wandbApiKey?: string;
+/**
+ * What {@link runSecrets} reads: a run's settings, or any part of them (the secret settings, the
+ * headers, and the settings that may hold a URL).
+ */
+export interface SecretSources extends Partial<Pick<PerfConfig, SecretKey>> {
   /** Extra headers. */
   headers?: Record<string, string>;
   /** The endpoint URL. */
@@ -174,7 +181,7 @@ export interface SecretSources {
 }
 
 /**
- * Every secret value a run sends: the API key, the W&B key, the values of credential headers
+ * Every secret value a run sends: the secret settings (the API key, the W&B key), the values of credential headers
  * (also `headers`, e.g. the final ones with a plugin's), and the credentials in its URLs.
  */
 export function runSecrets(
@@ -182,8 +189,10 @@ export function runSecrets(
   headers: Record<string, string> = {},
 ): string[] {
   const out: string[] = [];
-  if (cfg.apiKey) out.push(cfg.apiKey);
-  if (cfg.wandbApiKey) out.push(cfg.wandbApiKey);
+  for (const key of SECRET_KEYS) {
+    const v = (cfg as Record<string, unknown>)[key];
+    if (typeof v === "string" && v) out.push(v);
+  }
   for (const h of [cfg.headers ?? {}, headers]) {
     for (const [k, v] of Object.entries(h)) {
       if (isSecretHeader(k) && v) out.push(...headerSecrets(v));

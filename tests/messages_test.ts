@@ -12,7 +12,7 @@ import { makeTestCerts } from "./helpers/tls.ts";
 import { sendOne, TEST_TIMEOUTS, TRANSPORT_KINDS, withStub } from "./helpers/transports.ts";
 import { SocketTransport } from "../src/transport/socket.ts";
 import { classifyFetchError, FetchTransport } from "../src/transport/fetch.ts";
-import { headerProblem } from "../src/transport/http1_request.ts";
+import { headerProblem } from "../src/util/http_header.ts";
 import { CA_CERT_HINT, HTTP2_HINT, tlsHint } from "../src/transport/hints.ts";
 import { mediaType } from "../src/transport/media_type.ts";
 

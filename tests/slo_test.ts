@@ -9,7 +9,7 @@ import { UsageError } from "../src/errors.ts";
 import { startMockServer } from "../src/mock/server.ts";
 import type { RequestMetrics } from "../src/metrics/request_metrics.ts";
 import { evaluateSlo, GoodputCounter, meetsGoals, type SloInputs } from "../src/slo/evaluate.ts";
-import { parseGoal, parseSlo } from "../src/slo/goals.ts";
+import { parseGoal, parseSlo } from "../src/config/slo_goals.ts";
 import { formatSlo } from "../src/slo/format.ts";
 import type { FinishedRequest } from "../src/records/pipeline.ts";
 

@@ -30,6 +30,7 @@
  */
 import {
   ApiPlugin,
+  bodyFields,
   type Message,
   type PluginParams,
   type RequestBody,
@@ -61,11 +62,15 @@ export function promptText(messages: Message[]): string {
 export default class CustomApi extends ApiPlugin {
   /** `{text_input, max_tokens, stream, ...}`. */
   buildRequest(messages: Message[], params: PluginParams): RequestBody {
-    const body: RequestBody = { text_input: promptText(messages), bad_words: "", stop_words: "" };
-    if (params.maxTokens !== undefined) body.max_tokens = params.maxTokens;
+    const body: RequestBody = {
+      text_input: promptText(messages),
+      bad_words: "",
+      stop_words: "",
+      // The model flags this protocol knows, under their usual names (see `bodyFields`)...
+      ...bodyFields(params, ["max_tokens", "temperature", "top_p"]),
+    };
     if (params.stream) body.stream = true;
-    if (params.temperature !== undefined) body.temperature = params.temperature;
-    if (params.topP !== undefined) body.top_p = params.topP;
+    // ...and one it names its own way.
     if (params.seed !== undefined) body.random_seed = params.seed;
     return body;
   }

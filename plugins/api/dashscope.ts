@@ -17,6 +17,8 @@
  */
 import {
   ApiPlugin,
+  type BodyField,
+  bodyFields,
   type Message,
   type MessageText,
   messageText,
@@ -63,19 +65,26 @@ function outputOf(p: DashScopePayload): MessageText {
   return { answer, reasoning };
 }
 
+/** The body settings DashScope takes under `parameters`, in the order evalscope sends them. */
+const DASHSCOPE_FIELDS: readonly BodyField[] = [
+  "max_tokens",
+  "frequency_penalty",
+  "logprobs",
+  "n",
+  "seed",
+  "stop",
+  "temperature",
+  "top_p",
+];
+
 /** DashScope native text generation. */
 export default class DashScopeApi extends ApiPlugin {
   /** `{model, input: {messages}, parameters}`. */
   buildRequest(messages: Message[], params: PluginParams): RequestBody {
-    const p: Record<string, unknown> = { result_format: "message" };
-    if (params.maxTokens !== undefined) p.max_tokens = params.maxTokens;
-    if (params.frequencyPenalty !== undefined) p.frequency_penalty = params.frequencyPenalty;
-    if (params.logprobs !== undefined) p.logprobs = params.logprobs;
-    if (params.nChoices !== undefined) p.n = params.nChoices;
-    if (params.seed !== undefined) p.seed = params.seed;
-    if (params.stop !== undefined && params.stop.length > 0) p.stop = params.stop;
-    if (params.temperature !== undefined) p.temperature = params.temperature;
-    if (params.topP !== undefined) p.top_p = params.topP;
+    const p: Record<string, unknown> = {
+      result_format: "message",
+      ...bodyFields(params, DASHSCOPE_FIELDS),
+    };
     if (params.stream) p.incremental_output = true;
     return { model: params.model, input: { messages }, parameters: p };
   }

@@ -8,6 +8,7 @@
  */
 import {
   ApiPlugin,
+  bodyFields,
   type Message,
   type MessageText,
   messageText,
@@ -45,26 +46,15 @@ export default class OpenAIApi extends ApiPlugin {
     return isCompletionsUrl(params.url);
   }
 
-  /** Body from the messages plus every model flag that was given. */
+  /** Body from the messages plus every body setting that is set (`bodyFields`). */
   buildRequest(messages: Message[], params: PluginParams): RequestBody {
     const body: RequestBody = this.completions ? { prompt: promptText(messages) } : { messages };
     body.model = params.model;
-    if (params.maxTokens !== undefined) body.max_tokens = params.maxTokens;
-    if (params.minTokens !== undefined) body.min_tokens = params.minTokens;
-    if (params.frequencyPenalty !== undefined) body.frequency_penalty = params.frequencyPenalty;
-    if (params.logprobs !== undefined) body.logprobs = params.logprobs;
-    if (params.nChoices !== undefined) body.n = params.nChoices;
-    if (params.seed !== undefined) body.seed = params.seed;
-    if (params.stop !== undefined && params.stop.length > 0) body.stop = params.stop;
-    if (params.stopTokenIds !== undefined && params.stopTokenIds.length > 0) {
-      body.stop_token_ids = params.stopTokenIds;
-    }
+    Object.assign(body, bodyFields(params));
     if (params.stream) {
       body.stream = true;
       body.stream_options = { include_usage: true };
     }
-    if (params.temperature !== undefined) body.temperature = params.temperature;
-    if (params.topP !== undefined) body.top_p = params.topP;
     return body;
   }
 

@@ -14,6 +14,7 @@
  */
 import {
   ApiPlugin,
+  bodyFields,
   type Message,
   type PluginParams,
   type RequestBody,
@@ -35,11 +36,11 @@ function parseError(text: string): { code?: string; message?: string } | string 
 export default class ZhipuApi extends ApiPlugin {
   /** The chat body with the flags Zhipu accepts. */
   buildRequest(messages: Message[], params: PluginParams): RequestBody {
-    const body: RequestBody = { model: params.model, messages };
-    if (params.maxTokens !== undefined) body.max_tokens = params.maxTokens;
-    if (params.temperature !== undefined) body.temperature = params.temperature;
-    if (params.topP !== undefined) body.top_p = params.topP;
-    if (params.stop !== undefined && params.stop.length > 0) body.stop = params.stop;
+    const body: RequestBody = {
+      model: params.model,
+      messages,
+      ...bodyFields(params, ["max_tokens", "temperature", "top_p", "stop"]),
+    };
     if (params.stream) body.stream = true;
     return body;
   }

@@ -17,64 +17,18 @@
  * @module
  */
 import { readTextFileLimited } from "../util/text_file.ts";
-import type { PerfConfig } from "../config.ts";
+import { BODY_KEYS, type PerfConfig } from "../config.ts";
+import { isJsonObject, jsonKind, type JsonObject, parseJsonObject } from "../config/json_object.ts";
 import { errorMessage, UsageError } from "../errors.ts";
 import type { ApiPluginLike, Message, RequestBody } from "../plugins/types.ts";
 
-/** A JSON object. */
-export type JsonObject = Record<string, unknown>;
-
-/**
- * The config keys whose flags are copied into the request body. When one was not given, its
- * default (if it has one) does not override a template field.
- */
-export const BODY_KEYS: readonly (keyof PerfConfig)[] = [
-  "frequencyPenalty",
-  "logprobs",
-  "maxTokens",
-  "minTokens",
-  "nChoices",
-  "seed",
-  "stop",
-  "stopTokenIds",
-  "temperature",
-  "topP",
-];
-
-function isObject(v: unknown): v is JsonObject {
-  return v !== null && typeof v === "object" && !Array.isArray(v);
-}
-
-function kindOf(v: unknown): string {
-  return v === null ? "null" : Array.isArray(v) ? "an array" : `a ${typeof v}`;
-}
-
-/** Parse JSON text that must be one object; `flag` names it in errors. */
-export function parseJsonObject(flag: string, text: string): JsonObject {
-  let v: unknown;
-  try {
-    v = JSON.parse(text);
-  } catch (e) {
-    throw new UsageError(`${flag}: not valid JSON (${errorMessage(e)})`);
-  }
-  if (!isObject(v)) throw new UsageError(`${flag}: must be a JSON object, got ${kindOf(v)}`);
-  return v;
-}
-
-/** `--extra-args` as given (JSON text or an object), as an object. */
-export function parseExtraArgs(value: unknown): JsonObject {
-  if (typeof value === "string") return parseJsonObject("--extra-args", value);
-  if (!isObject(value)) {
-    throw new UsageError(`--extra-args: must be a JSON object, got ${kindOf(value)}`);
-  }
-  return value;
-}
+export type { JsonObject } from "../config/json_object.ts";
 
 /** Read `--query-template`: JSON text, `@path` of a JSON file, or (from the library) an object. */
 export async function loadQueryTemplate(spec: string | JsonObject): Promise<JsonObject> {
   if (typeof spec !== "string") {
-    if (!isObject(spec)) {
-      throw new UsageError(`--query-template: must be a JSON object, got ${kindOf(spec)}`);
+    if (!isJsonObject(spec)) {
+      throw new UsageError(`--query-template: must be a JSON object, got ${jsonKind(spec)}`);
     }
     return spec;
   }
@@ -122,7 +76,7 @@ export function substitute(value: unknown, model: string, prompt: string): unkno
       : value;
   }
   if (Array.isArray(value)) return value.map((v) => substitute(v, model, prompt));
-  if (isObject(value)) {
+  if (isJsonObject(value)) {
     const out: JsonObject = {};
     for (const [k, v] of Object.entries(value)) out[k] = substitute(v, model, prompt);
     return out;
@@ -134,7 +88,7 @@ export function substitute(value: unknown, model: string, prompt: string): unkno
 export function fillTemplate(template: JsonObject, model: string, messages: Message[]): JsonObject {
   const out = substitute(template, model, promptOf(messages)) as JsonObject;
   if (Array.isArray(out.messages)) out.messages = messages;
-  if (isObject(out.input) && Array.isArray(out.input.messages)) out.input.messages = messages;
+  if (isJsonObject(out.input) && Array.isArray(out.input.messages)) out.input.messages = messages;
   return out;
 }
 
@@ -144,7 +98,7 @@ export function mergeBodies(base: JsonObject, over: JsonObject): JsonObject {
   for (const [k, v] of Object.entries(over)) {
     if (v === undefined) continue;
     const b = out[k];
-    out[k] = isObject(v) && isObject(b) ? mergeBodies(b, v) : v;
+    out[k] = isJsonObject(v) && isJsonObject(b) ? mergeBodies(b, v) : v;
   }
   return out;
 }

@@ -11,7 +11,7 @@ import type { Logger } from "../log.ts";
 import type { PerfResult } from "../perf.ts";
 import type { ResultSink } from "../records/pipeline.ts";
 import { evaluateSlo, GOODPUT_KEY, GoodputCounter } from "../slo/evaluate.ts";
-import { parseSlo } from "../slo/goals.ts";
+import { parseSlo } from "../config/slo_goals.ts";
 import { SUMMARY_KEYS } from "../metrics/collector.ts";
 import { type WandbSettings, wandbSettings } from "../wandb/client.ts";
 import { WandbLogger } from "../wandb/logger.ts";

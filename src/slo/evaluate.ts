@@ -14,7 +14,7 @@ import {
 } from "../metrics/collector.ts";
 import type { RequestMetrics } from "../metrics/request_metrics.ts";
 import type { FinishedRequest, ResultSink } from "../records/pipeline.ts";
-import { compare, type SloGoal, thresholdSeconds } from "./goals.ts";
+import { compare, type SloGoal, thresholdSeconds } from "../config/slo_goals.ts";
 
 /** One goal's outcome. */
 export interface SloOutcome {

@@ -8,20 +8,18 @@
  *
  * @module
  */
+import type { TransportChoice } from "../config/settings.ts";
 import { FetchTransport } from "./fetch.ts";
 import { describeProxy, type EnvReader, processEnv, proxySettingFor } from "./proxy.ts";
 import { SocketTransport } from "./socket.ts";
 import type { StreamEndRule } from "./stream_end.ts";
 import type { Transport, TransportTimeouts } from "./types.ts";
 
-/** A transport implementation. */
-export type TransportKind = "socket" | "fetch";
+/** A transport implementation: a `--transport` choice other than `auto`. */
+export type TransportKind = Exclude<TransportChoice, "auto">;
 
-/** What `--transport` accepts. */
-export type TransportChoice = TransportKind | "auto";
-
-/** The transport choices, for validation and help. */
-export const TRANSPORT_CHOICES: readonly TransportChoice[] = ["auto", "socket", "fetch"];
+// What `--transport` accepts is declared with the setting (the config sits below the transport).
+export type { TransportChoice } from "../config/settings.ts";
 
 /** Everything needed to build a transport (plain data: it crosses to workers). */
 export interface TransportSpec {

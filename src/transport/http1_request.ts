@@ -10,6 +10,7 @@
  *
  * @module
  */
+import { headerProblem } from "../util/http_header.ts";
 
 /** Where a URL's requests go. */
 export interface Target {
@@ -80,32 +81,6 @@ const OWN_HEADERS = new Set([
   "te",
   "trailer",
 ]);
-
-const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
-// Field values: visible ASCII, space, tab and obs-text; no other control character, nothing
-// beyond one byte per character.
-const BAD_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
-
-/**
- * Why a header cannot be sent over HTTP (one line), or `undefined` when it can. Leading and
- * trailing whitespace of the value is allowed (it is trimmed when sent).
- *
- * @example
- * ```ts
- * headerProblem("x-key", "a\nb"); // "the value of header 'x-key' has a control character (U+000A)"
- * ```
- */
-export function headerProblem(name: string, value: string): string | undefined {
-  if (!TOKEN.test(name)) return `'${name}' is not a valid HTTP header name`;
-  const bad = BAD_VALUE.exec(value);
-  if (bad === null) return undefined;
-  const code = bad[0].codePointAt(0)!;
-  const u = "U+" + code.toString(16).toUpperCase().padStart(4, "0");
-  return code > 0xff
-    ? `the value of header '${name}' has a character that HTTP cannot carry (${u}; ` +
-      "header values are Latin-1 bytes)"
-    : `the value of header '${name}' has a control character (${u})`;
-}
 
 /**
  * The request line and headers of a POST to `target`, up to (not including) `Content-Length`.

@@ -17,6 +17,10 @@
  * value against the same threshold) used for goodput: requests per second that succeeded and met
  * every such condition.
  *
+ * The grammar lives with the configuration (not in `src/slo/`) because validating `--slo` is part
+ * of resolving a config, and the config sits below every feature: `src/slo/evaluate.ts` imports
+ * the goal type from here, never the other way round.
+ *
  * @module
  */
 import { UsageError } from "../errors.ts";

@@ -1,0 +1,466 @@
+/**
+ * Every setting of a benchmark run, declared once. From this table come the `PerfConfig` type,
+ * the defaults, the accepted key spellings (camelCase, snake_case, flag), validation with one-line
+ * errors naming the flag, the `llmperf perf` flags and `--help` (groups and order as here), the
+ * request-body fields copied from flags (templates and built-in API plugins), which settings are
+ * secrets (redaction), the environment variables read for unset ones, and the README's flag
+ * table. Names and defaults follow `evalscope perf`.
+ *
+ * ## Adding a setting
+ *
+ * 1. Add one entry below, in the group (and at the place in it) where `--help` should list it:
+ *    the key is the camelCase config name; `kind`, `group` and `help` are required, every other
+ *    field is optional and documented on {@link SettingDef} (`default`, `defaultHelp`, `arg`,
+ *    `aliases`, `body`, `env`, `secret`, `sweep`, `negatable`, `arity`, `choices`, `min`,
+ *    `above`, `validate`). A JSDoc comment on the key documents the `PerfConfig` field.
+ * 2. Write its behaviour where it acts (the load loop, a plugin, an output) and read it there as
+ *    `cfg.theKey`: the config is validated, so the value is of its kind.
+ * 3. Run `deno task flag-table` to regenerate the README's flag table (a test fails until the
+ *    README matches this table).
+ *
+ * Nothing else needs editing: the type, defaults, flag, help, validation, key spellings and
+ * README entry all follow from the entry. A body setting (`body: "top_k"`) is copied into every
+ * request by the `openai` plugin (and by a plugin that lists it in `bodyFields`) and yields to a
+ * `--query-template` field when not given. A kind that no entry has yet (a range such as
+ * `--max-tokens MIN MAX` with its own value type, say) is one entry in `KINDS` (`schema.ts`).
+ *
+ * This module imports only the config layer's own pure modules: it is the bottom of the import
+ * graph, and features import from it, never the other way round.
+ *
+ * @module
+ */
+import type { ConfigOf, SettingDef } from "./schema.ts";
+import { parseSlo } from "./slo_goals.ts";
+import { headerProblem } from "../util/http_header.ts";
+
+/** The help groups, in the order `--help` lists them: key → title. */
+export const GROUPS = {
+  basic: "Basic:",
+  network: "Network:",
+  load: "Load:",
+  prompt: "Prompt:",
+  dataset: "Dataset:",
+  model: "Model (copied into the request body when given):",
+  storage: "Storage:",
+  results: "Results:",
+} as const;
+
+/** A help group. */
+export type GroupId = keyof typeof GROUPS;
+
+/** What `--transport` accepts (the transport module builds them). */
+export const TRANSPORT_CHOICES = ["auto", "socket", "fetch"] as const;
+
+/** What `--transport` accepts. */
+export type TransportChoice = typeof TRANSPORT_CHOICES[number];
+
+/**
+ * The lowest `--rate`: one request an hour on average. Slower is not a load test, and a gap of
+ * years would leave the run waiting for ever.
+ */
+export const MIN_RATE = 1 / 3600;
+
+/** The most `--workers`: each is a thread with its own JavaScript heap (tens of MB). */
+export const MAX_WORKERS = 1024;
+
+/** The environment variables read for the API key when none is given, in order. */
+export const API_KEY_ENV = ["LLMPERF_API_KEY", "OPENAI_API_KEY"] as const;
+
+const DEFAULT_URL = "http://127.0.0.1:8877/v1/chat/completions";
+
+function urlProblem(v: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(v);
+  } catch {
+    return `not a valid URL: '${v}'`;
+  }
+  return url.protocol === "http:" || url.protocol === "https:"
+    ? undefined
+    : `must be an http:// or https:// URL, got '${v}'`;
+}
+
+/** Every setting, grouped and ordered as `--help` lists them. */
+export const SETTINGS = {
+  // ---- basic
+  /** Model name sent in the request body (required). */
+  model: {
+    kind: "string",
+    group: "basic",
+    arg: "name",
+    required: true,
+    help: "model name sent in the request body",
+  },
+  /** Endpoint URL. Chat or plain completions is chosen from the path (see README). */
+  url: {
+    kind: "string",
+    group: "basic",
+    arg: "url",
+    default: DEFAULT_URL,
+    help: "endpoint; may also be the first argument",
+    validate: urlProblem,
+  },
+  /** Run name; names the result folder. Default `<model>_benchmark_<YYYYMMDD_HHMMSS>`. */
+  name: {
+    kind: "string",
+    group: "basic",
+    arg: "name",
+    defaultHelp: "<model>_benchmark_<YYYYMMDD_HHMMSS>",
+    help: "run name, names the result folder",
+  },
+  /** API plugin: a built-in name, a `.ts`/`.js` file path or an http(s) URL. */
+  api: {
+    kind: "string",
+    group: "basic",
+    arg: "api",
+    default: "openai",
+    help: "API plugin: openai, completions, dashscope, zhipu, custom, or a .ts/.js file or " +
+      "http(s) URL",
+  },
+  /**
+   * Sent as `Authorization: Bearer <key>`. Unset: `$LLMPERF_API_KEY`, else `$OPENAI_API_KEY`
+   * (so the key need not be on the command line, where `ps` shows it).
+   */
+  apiKey: {
+    kind: "string",
+    group: "basic",
+    arg: "key",
+    env: API_KEY_ENV,
+    secret: true,
+    help: "sent as 'Authorization: Bearer <key>' (never written to disk); unset: " +
+      "$LLMPERF_API_KEY, else $OPENAI_API_KEY (keeps the key out of ps)",
+    validate: (v: string): string | undefined =>
+      headerProblem("authorization", v)?.replace("the value of header 'authorization'", "the key"),
+  },
+  /** Log every request body and response event. */
+  debug: {
+    kind: "bool",
+    group: "basic",
+    default: false,
+    help: "log every request and response",
+  },
+
+  // ---- network
+  /** Seconds to wait for a connection (and, with `fetch`, for response headers). */
+  connectTimeout: {
+    kind: "number",
+    group: "network",
+    arg: "s",
+    default: 120,
+    above: 0,
+    help: "seconds to connect",
+  },
+  /** Longest silence between bytes of a response, in seconds. */
+  readTimeout: {
+    kind: "number",
+    group: "network",
+    arg: "s",
+    default: 120,
+    above: 0,
+    help: "longest silence between response bytes, seconds",
+  },
+  /** Extra headers on every request. */
+  headers: {
+    kind: "kv",
+    group: "network",
+    default: {},
+    help: "extra headers on every request: --headers k1=v1 k2=v2",
+    validate: (v: Record<string, string>): string | undefined => {
+      for (const [k, x] of Object.entries(v)) {
+        const problem = headerProblem(k, x);
+        if (problem !== undefined) return problem;
+      }
+      return undefined;
+    },
+  },
+  /**
+   * How requests are sent: `socket` (HTTP/1.1 over raw sockets, the cheapest per token), `fetch`,
+   * or `auto`: socket, unless the environment sets a proxy for the URL.
+   */
+  transport: {
+    kind: "choice",
+    group: "network",
+    arg: "kind",
+    choices: TRANSPORT_CHOICES,
+    default: "auto",
+    help: "socket (HTTP/1.1 over raw sockets), fetch, or auto: socket unless a proxy is set " +
+      "in the environment",
+  },
+  /** A PEM file of CA certificates to trust besides the default roots (https). */
+  caCert: {
+    kind: "string",
+    group: "network",
+    arg: "path",
+    help: "PEM file of CA certificates to trust besides the default roots (https)",
+    validate: (v: string): string | undefined => v === "" ? "expected a file path" : undefined,
+  },
+  /** Longest time for a whole request, send to last byte, in seconds (unset: no limit). */
+  totalTimeout: {
+    kind: "number",
+    group: "network",
+    arg: "s",
+    above: 0,
+    defaultHelp: "no limit",
+    help: "longest time for a whole request, seconds",
+  },
+  /** Skip the one test request that checks the endpoint before the run. */
+  noTestConnection: {
+    kind: "bool",
+    group: "network",
+    default: false,
+    help: "skip the test request that checks the endpoint before the run",
+  },
+
+  // ---- load
+  /** Total requests; unset = one pass over the dataset (or 1 with `prompt`). */
+  number: {
+    kind: "int",
+    group: "load",
+    aliases: ["-n"],
+    min: 1,
+    sweep: true,
+    defaultHelp: "one pass over the dataset; 1 with --prompt",
+    help: "total requests; several values run a sweep, paired in order with --parallel/--rate",
+  },
+  /** Requests kept in flight (closed loop), or the cap on in-flight requests with `rate`. */
+  parallel: {
+    kind: "int",
+    group: "load",
+    min: 1,
+    sweep: true,
+    default: 1,
+    help: "requests in flight (closed loop), or their cap with --rate; several values run a " +
+      "sweep (--parallel 1 8 32 --number 10 80 320)",
+  },
+  /** Requests per second on a Poisson process; -1 sends every request at once. */
+  rate: {
+    kind: "number",
+    group: "load",
+    arg: "r",
+    sweep: true,
+    default: -1,
+    help: "requests per second, Poisson arrivals (seeded by --seed), at least 1/3600; -1 sends " +
+      "all at once; several values run a sweep",
+    validate: (v: number): string | undefined =>
+      v === -1 || v >= MIN_RATE ? undefined : "must be at least 1/3600 requests per second " +
+        `(one an hour on average), or -1 for no pacing; got ${v}`,
+  },
+  /** Progress log period, in finished requests. */
+  logEveryNQuery: {
+    kind: "int",
+    group: "load",
+    min: 1,
+    default: 10,
+    help: "progress log period, in requests",
+  },
+  /** Transport worker threads; unset: one per core, at most the requests in flight; 0: none. */
+  workers: {
+    kind: "int",
+    group: "load",
+    min: 0,
+    defaultHelp: "one per core, at most --parallel",
+    help: "threads that send requests, each with its own event loop; 0 sends from the main " +
+      `thread; at most ${MAX_WORKERS}`,
+    validate: (v: number): string | undefined =>
+      v > MAX_WORKERS
+        ? `must be at most ${MAX_WORKERS} (each is a thread with its own heap), got ${v}`
+        : undefined,
+  },
+
+  // ---- prompt
+  /**
+   * Prompts at least this long are dropped (strictly shorter ones are kept). Tokens with
+   * `tokenizerPath`, characters without. The `random` dataset's longest prompt.
+   */
+  maxPromptLength: {
+    kind: "int",
+    group: "prompt",
+    min: 0,
+    default: Number.MAX_SAFE_INTEGER,
+    defaultHelp: "no limit; random: 1024",
+    help: "drop dataset prompts this long or longer: tokens with --tokenizer-path, else " +
+      "characters; random: the longest prompt",
+  },
+  /**
+   * Prompts at most this long are dropped (strictly longer ones are kept). Tokens with
+   * `tokenizerPath`, characters without. The `random` dataset's shortest prompt.
+   */
+  minPromptLength: {
+    kind: "int",
+    group: "prompt",
+    min: 0,
+    default: 0,
+    help: "drop dataset prompts this long or shorter: tokens with --tokenizer-path, else " +
+      "characters; random: the shortest prompt",
+    validate: (v: number, cfg: { maxPromptLength: number }): string | undefined =>
+      v > cfg.maxPromptLength ? "must not be more than --max-prompt-length" : undefined,
+  },
+  /** A fixed prompt, or `@path` to read one from a file. Overrides `dataset`. */
+  prompt: {
+    kind: "string",
+    group: "prompt",
+    arg: "text",
+    help: "a fixed prompt, or @path to read it from a file (at most 64 MiB); overrides --dataset",
+  },
+  /**
+   * JSON request body template: JSON text, `@path` of a JSON file, or an object; `%m` → model,
+   * `%p` → prompt; given flags override its fields (see `src/load/template.ts`).
+   */
+  queryTemplate: {
+    kind: "json-source",
+    group: "prompt",
+    help: "JSON request body template, or @path of a JSON file; %m = model, %p = prompt; " +
+      "given flags override its fields, its stream switches streaming",
+  },
+  /** Count prompts as the tokenizer's chat template renders them (needs `tokenizerPath`). */
+  applyChatTemplate: {
+    kind: "bool",
+    group: "prompt",
+    default: false,
+    help: "count prompts as the tokenizer's chat template renders them (what a chat server " +
+      "tokenizes); needs --tokenizer-path",
+    validate: (v: boolean, cfg: { tokenizerPath?: string }): string | undefined =>
+      v && !cfg.tokenizerPath
+        ? "needs --tokenizer-path (the chat template comes from it)"
+        : undefined,
+  },
+
+  // ---- dataset
+  /** Dataset plugin: a built-in name, a file path or an http(s) URL. */
+  dataset: {
+    kind: "string",
+    group: "dataset",
+    arg: "name",
+    default: "openqa",
+    help: "openqa, longalpaca, line_by_line, custom, speed_benchmark, random, or a .ts/.js " +
+      "file or http(s) URL",
+  },
+  /** The dataset's data file. */
+  datasetPath: {
+    kind: "string",
+    group: "dataset",
+    arg: "path",
+    help: "the dataset's data file; openqa, longalpaca: downloaded from ModelScope when " +
+      "absent; custom: FILE or FILE#field",
+  },
+  /** `random` dataset: length of the prefix every prompt shares (tokens, or characters). */
+  prefixLength: {
+    kind: "int",
+    group: "dataset",
+    min: 0,
+    default: 0,
+    help: "random: length of the prefix all prompts share (tokens, or characters)",
+  },
+
+  // ---- model
+  /** Local Hugging Face tokenizer folder. */
+  tokenizerPath: {
+    kind: "string",
+    group: "model",
+    arg: "dir",
+    help: "Hugging Face tokenizer folder (tokenizer.json, tokenizer_config.json): counts " +
+      "tokens when a response has no usage, and prompt lengths",
+  },
+  /** Copied into the body as `frequency_penalty`. */
+  frequencyPenalty: {
+    kind: "number",
+    group: "model",
+    body: "frequency_penalty",
+    help: "frequency_penalty",
+  },
+  /** Copied into the body as `logprobs`. */
+  logprobs: { kind: "bool", group: "model", body: "logprobs", help: "logprobs" },
+  /** Copied into the body as `max_tokens`. */
+  maxTokens: {
+    kind: "int",
+    group: "model",
+    min: 1,
+    default: 2048,
+    body: "max_tokens",
+    help: "max_tokens",
+  },
+  /** Copied into the body as `min_tokens`. */
+  minTokens: { kind: "int", group: "model", min: 0, body: "min_tokens", help: "min_tokens" },
+  /** Copied into the body as `n`. */
+  nChoices: { kind: "int", group: "model", min: 1, body: "n", help: "n (choices per request)" },
+  /** Copied into the body as `seed`; also seeds the Poisson arrivals. */
+  seed: {
+    kind: "int",
+    group: "model",
+    default: 42,
+    body: "seed",
+    help: "seed, also of the arrival schedule",
+  },
+  /** Copied into the body as `stop`. */
+  stop: { kind: "strings", group: "model", body: "stop", help: "stop sequences: --stop a b" },
+  /** Copied into the body as `stop_token_ids`. */
+  stopTokenIds: {
+    kind: "ints",
+    group: "model",
+    arg: "id",
+    body: "stop_token_ids",
+    help: "stop_token_ids",
+  },
+  /**
+   * Request a streamed (SSE) response. Not a `body` field: each API plugin says how it asks for
+   * a stream (`stream: true` and `stream_options`, a header, a URL).
+   */
+  stream: {
+    kind: "bool",
+    group: "model",
+    default: false,
+    help: "stream the response (SSE), with stream_options.include_usage",
+  },
+  /** Copied into the body as `temperature`. */
+  temperature: { kind: "number", group: "model", body: "temperature", help: "temperature" },
+  /** Copied into the body as `top_p`. */
+  topP: { kind: "number", group: "model", body: "top_p", help: "top_p" },
+  /** A JSON object (or its JSON text) merged into every request body, over everything else. */
+  extraArgs: {
+    kind: "json",
+    group: "model",
+    help: "JSON object merged into every request body, over everything else: " +
+      `--extra-args '{"ignore_eos": true}'`,
+  },
+
+  // ---- storage
+  /** Weights & Biases API key. */
+  wandbApiKey: {
+    kind: "string",
+    group: "storage",
+    arg: "key",
+    secret: true,
+    help: "log the run to Weights & Biases",
+  },
+  /** Folder under which each run gets its own sub-folder. */
+  outputsDir: {
+    kind: "string",
+    group: "storage",
+    arg: "dir",
+    default: "./outputs",
+    help: "folder for results",
+  },
+
+  // ---- results
+  /**
+   * Service-level goals, e.g. `ttft_p99<500ms,error_rate<1%` (grammar in
+   * `src/config/slo_goals.ts`).
+   */
+  slo: {
+    kind: "string",
+    group: "results",
+    arg: "goals",
+    help: "service-level goals, e.g. 'ttft_p99<500ms,tpot_mean<50ms,error_rate<1%': pass/fail " +
+      "per goal, goodput in the summary, exit code 3 when a goal fails",
+    validate: (v: string): undefined => {
+      parseSlo(v); // throws a UsageError that names the goal
+      return undefined;
+    },
+  },
+} as const satisfies Readonly<Record<string, SettingDef & { group: GroupId }>>;
+
+/** The config type the table declares (`PerfConfig` in `src/config.ts`). */
+export type SettingsConfig = ConfigOf<typeof SETTINGS>;
+
+/** A config key (camelCase). */
+export type SettingKey = keyof typeof SETTINGS;
