@@ -9,6 +9,7 @@
  */
 import { assert, assertEquals } from "./assert.ts";
 import { onlyRunDir, ROOT_DIR, tempDir } from "./helpers/cli.ts";
+import { perfArgs } from "./helpers/perf_run.ts";
 import { startMockServer } from "../src/mock/server.ts";
 import { DatabaseSync } from "node:sqlite";
 
@@ -95,19 +96,10 @@ Deno.test({
     await using out = await tempDir();
     try {
       const r = await runOnTmpfs(
-        [
-          "perf",
-          `${mock.url}/v1/chat/completions`,
-          "--model",
-          "m",
-          "--prompt",
-          "hello",
-          "-n",
-          "3000",
-          "--parallel",
-          "8",
-          "--stream",
-        ],
+        perfArgs({
+          server: mock,
+          flags: { prompt: "hello", number: 3000, parallel: 8, stream: true },
+        }),
         out.path,
         "384k",
       );
@@ -163,16 +155,7 @@ Deno.test({
     await using out = await tempDir();
     try {
       const r = await runOnTmpfs(
-        [
-          "perf",
-          `${mock.url}/v1/chat/completions`,
-          "--model",
-          "m",
-          "--prompt",
-          "hello",
-          "-n",
-          "50",
-        ],
+        perfArgs({ server: mock, flags: { prompt: "hello", number: 50 } }),
         out.path,
         "64k",
         true,
