@@ -3,6 +3,7 @@
  * connect timeout; `--no-test-connection` skips it.
  */
 import { assert, assertEquals } from "./assert.ts";
+import { chatStub } from "./helpers/chat_stub.ts";
 import { tempDir, unusedPort } from "./helpers/cli.ts";
 import { type PerfFlags, perfRun } from "./helpers/perf_run.ts";
 import { startMockServer } from "../src/mock/server.ts";
@@ -113,39 +114,25 @@ Deno.test("preflight: a server that keeps answering 503 fails after the connect 
   }
 });
 
-/** A chat server that answers every request at once and keeps each body it got. */
-function chatServer() {
-  const bodies: Array<Record<string, unknown>> = [];
-  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, async (req) => {
-    bodies.push(await req.json());
-    return Response.json({
-      object: "chat.completion",
-      choices: [{ index: 0, message: { role: "assistant", content: "ok" }, finish_reason: "stop" }],
-      usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 },
-    });
-  });
-  return { url: `http://127.0.0.1:${server.addr.port}`, bodies, close: () => server.shutdown() };
-}
-
 Deno.test("preflight: the check is one small request before the run; --no-test-connection skips it", async () => {
   // Counted at a server that knows nothing of llmperf: every request it got, probe included.
-  const server = chatServer();
+  const server = chatStub();
   try {
     {
       await using a = await perfAt(`${server.url}/v1/chat/completions`, { number: 3 });
       assertEquals(a.code, 0, a.stderr);
       assert(a.stderr.includes("checking the endpoint"));
       assertEquals(a.summary["Total requests"], 3, "the check is not one of the run's requests");
-      assertEquals(server.bodies.map((b) => b.max_tokens), [1, 2048, 2048, 2048]);
+      assertEquals(server.requests.map((q) => q.body.max_tokens), [1, 2048, 2048, 2048]);
     }
-    server.bodies.length = 0;
+    server.requests.length = 0;
     await using b = await perfAt(`${server.url}/v1/chat/completions`, {
       number: 3,
       noTestConnection: true,
     });
     assertEquals(b.code, 0, b.stderr);
     assert(!b.stderr.includes("checking the endpoint"));
-    assertEquals(server.bodies.map((x) => x.max_tokens), [2048, 2048, 2048]);
+    assertEquals(server.requests.map((q) => q.body.max_tokens), [2048, 2048, 2048]);
   } finally {
     await server.close();
   }

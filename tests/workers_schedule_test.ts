@@ -8,6 +8,7 @@
  * The runs also end with the client's self-check.
  */
 import { assert, assertAlmostEquals, assertEquals } from "./assert.ts";
+import { chatStub } from "./helpers/chat_stub.ts";
 import { tempDir } from "./helpers/cli.ts";
 import { poissonOffsetsMs } from "./helpers/poisson.ts";
 import { silentLogger } from "../src/log.ts";
@@ -24,34 +25,14 @@ const CLOCK_SLACK_MS = 2;
 const MEAN_LATE_MS = 20;
 const MAX_LATE_MS = 250;
 
-const SSE = [
-  '{"choices":[{"index":0,"delta":{"role":"assistant","content":"ok"},"finish_reason":null}]}',
-  '{"choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}',
-  '{"choices":[],"usage":{"prompt_tokens":1,"completion_tokens":1,"total_tokens":2}}',
-  "[DONE]",
-].map((d) => `data: ${d}\n\n`).join("");
-
-/** A server that answers at once and stamps when each prompt `p<i>` arrived (epoch ms). */
-function stampingServer() {
-  const arrived = new Map<number, number>();
-  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (req) => {
-    const at = performance.timeOrigin + performance.now();
-    const body = await req.json();
-    const i = Number(/^p(\d+)$/.exec(body.messages[0].content)![1]);
-    assert(!arrived.has(i), `request ${i} arrived twice`);
-    arrived.set(i, at);
-    return new Response(SSE, { headers: { "content-type": "text/event-stream" } });
-  });
-  return {
-    url: `http://127.0.0.1:${server.addr.port}`,
-    arrived,
-    close: () => server.shutdown(),
-  };
-}
+/** The prompt of line `i` of the dataset, and back. */
+const prompt = (i: number) => `p${i}`;
+const lineOf = (body: Record<string, unknown>) =>
+  Number(/^p(\d+)$/.exec((body.messages as Array<{ content: string }>)[0].content)![1]);
 
 async function scheduledRun(url: string, workers: number, dir: string) {
   const prompts = `${dir}/prompts.txt`;
-  await Deno.writeTextFile(prompts, Array.from({ length: N }, (_, i) => `p${i}\n`).join(""));
+  await Deno.writeTextFile(prompts, Array.from({ length: N }, (_, i) => `${prompt(i)}\n`).join(""));
   const recs: RequestRecord[] = [];
   const result = await runPerfBenchmark({
     url: `${url}/v1/chat/completions`,
@@ -76,12 +57,14 @@ async function scheduledRun(url: string, workers: number, dir: string) {
 
 for (const workers of [0, 1, 2]) {
   Deno.test(`schedule: --rate keeps the seeded Poisson schedule with --workers ${workers}`, async () => {
-    const server = stampingServer();
+    const server = chatStub();
     await using tmp = await tempDir();
     try {
       const { recs, result } = await scheduledRun(server.url, workers, tmp.path);
       assertEquals(recs.map((r) => r.index), Array.from({ length: N }, (_, i) => i));
-      assertEquals(server.arrived.size, N, "the server got each request once");
+      const arrived = new Map(server.requests.map((q) => [lineOf(q.body), q.at]));
+      assertEquals(server.requests.length, N);
+      assertEquals(arrived.size, N, "the server got each request once");
       const offsets = poissonOffsetsMs(RATE, SEED, N);
       const due = recs.map((r) => r.timeOrigin + r.scheduled!); // epoch ms
       const late: number[] = [];
@@ -91,8 +74,7 @@ for (const workers of [0, 1, 2]) {
         assertAlmostEquals(due[i] - due[0], offsets[i], 0.01, `request ${i}: due at its offset`);
         assert(recs[i].start >= recs[i].scheduled!, `request ${i} was sent before it was due`);
         // ... and each request reached the server at its due time, or a little after.
-        const arrived = server.arrived.get(recs[i].index)!;
-        late.push(arrived - due[i]);
+        late.push(arrived.get(recs[i].index)! - due[i]);
         assert(late[i] >= -CLOCK_SLACK_MS, `request ${i} arrived ${-late[i]} ms before due`);
       }
       const mean = late.reduce((s, x) => s + x, 0) / N;
