@@ -7,7 +7,7 @@
 import { assert, assertAlmostEquals, assertEquals } from "./assert.ts";
 import { runCli, tempDir } from "./helpers/cli.ts";
 import { poissonOffsetsMs } from "./helpers/poisson.ts";
-import { perfRun, type Summary } from "./helpers/perf_run.ts";
+import { type PerfFlags, perfRun, type Summary } from "./helpers/perf_run.ts";
 import { makeTestCerts } from "./helpers/tls.ts";
 import { startMockServer } from "../src/mock/server.ts";
 import { mockTokenCount } from "../src/mock/generator.ts";
@@ -21,11 +21,10 @@ const TRANSPORTS = ["socket", "fetch"] as const;
 type Transport = typeof TRANSPORTS[number];
 
 /** A streamed or whole-reply run against the mock; a failed run throws with its stderr. */
-async function perf(mockUrl: string, transport: Transport, extra: string[]) {
+async function perf(mockUrl: string, transport: Transport, flags: PerfFlags) {
   const r = await perfRun({
     url: `${mockUrl}/v1/chat/completions`,
-    flags: { model: "mock-model", prompt: PROMPT, transport },
-    args: extra,
+    flags: { model: "mock-model", prompt: PROMPT, transport, ...flags },
   });
   if (r.code !== 0) throw new Error(`exit ${r.code}\n${r.stderr}`);
   return r;
@@ -68,7 +67,7 @@ for (const transport of TRANSPORTS) {
   Deno.test(`e2e [${transport}]: --parallel 1, streamed, numbers match the mock's truth`, async () => {
     const mock = startMockServer({ port: 0, ttftMs: TTFT_MS, itlMs: ITL_MS, outputTokens: TOKENS });
     try {
-      await using r = await perf(mock.url, transport, ["--parallel", "1", "-n", "12", "--stream"]);
+      await using r = await perf(mock.url, transport, { parallel: 1, number: 12, stream: true });
       checkTruth(r.summary, 12, true);
       assertEquals(r.summary["Number of concurrency"], 1);
       // 12 sequential requests take at least 12 × latency.
@@ -88,13 +87,7 @@ for (const transport of TRANSPORTS) {
   Deno.test(`e2e [${transport}]: --parallel 64 keeps 64 in flight and measures the same per-request truth`, async () => {
     const mock = startMockServer({ port: 0, ttftMs: TTFT_MS, itlMs: ITL_MS, outputTokens: TOKENS });
     try {
-      await using r = await perf(mock.url, transport, [
-        "--parallel",
-        "64",
-        "--number",
-        "128",
-        "--stream",
-      ]);
+      await using r = await perf(mock.url, transport, { parallel: 64, number: 128, stream: true });
       checkTruth(r.summary, 128, true);
       // Two waves of 64: about 2 × 0.32 s; sequential would be 41 s.
       const t = r.summary["Time taken for tests (senconds)"] as number;
@@ -107,7 +100,7 @@ for (const transport of TRANSPORTS) {
   Deno.test(`e2e [${transport}]: non-streamed requests`, async () => {
     const mock = startMockServer({ port: 0, ttftMs: TTFT_MS, itlMs: ITL_MS, outputTokens: TOKENS });
     try {
-      await using r = await perf(mock.url, transport, ["--parallel", "4", "--number", "8"]);
+      await using r = await perf(mock.url, transport, { parallel: 4, number: 8 });
       checkTruth(r.summary, 8, false);
       // Without streaming, the first chunk is the whole reply.
       assertEquals(r.summary["Average time to first token"], r.summary["Average latency"]);
@@ -120,17 +113,13 @@ for (const transport of TRANSPORTS) {
     const mock = startMockServer({ port: 0, ttftMs: TTFT_MS, itlMs: ITL_MS, outputTokens: TOKENS });
     try {
       // 40 req/s of 0.32 s requests would want ~13 in flight: a cap of 8 binds.
-      await using r = await perf(mock.url, transport, [
-        "--rate",
-        "40",
-        "--parallel",
-        "8",
-        "--number",
-        "40",
-        "--stream",
-        "--seed",
-        "7",
-      ]);
+      await using r = await perf(mock.url, transport, {
+        rate: 40,
+        parallel: 8,
+        number: 40,
+        stream: true,
+        seed: 7,
+      });
       checkTruth(r.summary, 40, true);
       // Arrivals span about 1 s (seeded); capped at 8 × 1/0.32 s = 25 req/s, 40 take ~1.6 s.
       const t = r.summary["Time taken for tests (senconds)"] as number;
@@ -177,15 +166,12 @@ for (const transport of TRANSPORTS) {
     try {
       assert(mock.url.startsWith("https://"));
       // Two connections, each paying one TLS handshake, over twelve requests.
-      await using r = await perf(mock.url, transport, [
-        "--parallel",
-        "2",
-        "--number",
-        "12",
-        "--stream",
-        "--ca-cert",
-        certs.caPath,
-      ]);
+      await using r = await perf(mock.url, transport, {
+        parallel: 2,
+        number: 12,
+        stream: true,
+        caCert: certs.caPath,
+      });
       checkTruth(r.summary, 12, true);
       // Without the CA the certificate is refused: the start-up check says so, exit 1, and
       // leaves no run folder.

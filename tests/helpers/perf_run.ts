@@ -95,7 +95,8 @@ export interface PerfFlags {
 }
 
 /** What to run: the target, the flags, and how to start the process. */
-export interface PerfRunOptions extends Pick<CliOptions, "env" | "cwd" | "killAfterMs"> {
+export interface PerfRunOptions
+  extends Pick<CliOptions, "env" | "cwd" | "killAfterMs" | "sampleMemory"> {
   /** The endpoint URL, given as is (the positional argument). */
   url?: string;
   /** A server (the mock, a stub) whose `url` + `path` is the endpoint, when `url` is not given. */
@@ -181,6 +182,7 @@ export async function perfRun(o: PerfRunOptions): Promise<PerfRunResult> {
       env: o.env,
       cwd: o.cwd,
       killAfterMs: o.killAfterMs,
+      sampleMemory: o.sampleMemory,
     });
     const entries = [...Deno.readDirSync(tmp.path)];
     const folders = entries.filter((e) => e.isDirectory).map((e) => `${tmp.path}/${e.name}`);
