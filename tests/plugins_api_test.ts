@@ -228,6 +228,7 @@ Deno.test("e2e: dashscope and zhipu whole replies count tokens from usage", asyn
       assertEquals(result.summary["Succeed requests"], 3, c.api);
       assertEquals(result.summary["Average output tokens per request"], TOKENS, c.api);
       assertEquals(result.summary["Average input tokens per request"], c.promptTokens, c.api);
+      assertEquals(result.requestSummary["Token counts from"], "usage", c.api);
     } finally {
       await mock.close();
     }

@@ -132,6 +132,9 @@ Deno.test("progress CLI: off a terminal, log lines every n; --json prints only J
       .map((m) => Number(m[1]));
     assert(counts.length >= 2 && counts.at(-1) === 20, r.stderr);
     assert(counts.every((c, i) => i === 0 || c > counts[i - 1]), `increasing: ${counts}`);
+    // Every 5: each line comes once 5 more requests have passed (a batch may pass several).
+    const fives = counts.map((c) => Math.floor(c / 5));
+    assert(fives.every((f, i) => f > (i === 0 ? 0 : fives[i - 1])), `a line per 5: ${counts}`);
     assert(r.stderr.includes("elapsed") && r.stderr.includes("output tok/s"), r.stderr);
     assert(!r.stderr.includes("\x1b[2K"), "no live line off a terminal");
     const out = JSON.parse(r.stdout);
