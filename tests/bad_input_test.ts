@@ -16,6 +16,13 @@ function perf(...args: string[]): string[] {
   return ["perf", URL, "--model", "m", ...args];
 }
 
+/** `perf URL --model m --dataset name --dataset-path path`. */
+function dataset(name: string, path: string): string[] {
+  return perf("--dataset", name, "--dataset-path", path);
+}
+
+const LONG_LINE = "line 1 is longer than 64 Mi";
+
 const CASES: Array<[string, string[], string]> = [
   ["no --model", ["perf", URL, "--prompt", "x"], "--model"],
   ["zero --parallel", perf("--parallel", "0"), "--parallel"],
@@ -31,16 +38,8 @@ const CASES: Array<[string, string[], string]> = [
   ["unknown --api", perf("--api", "nosuchapi"), "nosuchapi"],
   ["unknown --dataset", perf("--dataset", "nosuchset"), "nosuchset"],
   ["missing plugin file", perf("--api", "./no/such/plugin.ts"), "plugin.ts"],
-  [
-    "missing dataset file",
-    perf("--dataset", "line_by_line", "--dataset-path", "/no/such/file.txt"),
-    "/no/such/file.txt",
-  ],
-  [
-    "unreadable dataset (a folder)",
-    perf("--dataset", "line_by_line", "--dataset-path", "/tmp"),
-    "/tmp",
-  ],
+  ["missing dataset file", dataset("line_by_line", "/no/such/file.txt"), "/no/such/file.txt"],
+  ["unreadable dataset (a folder)", dataset("line_by_line", "/tmp"), "/tmp"],
   ["@file missing", perf("--prompt", "@/no/such/prompt.txt"), "/no/such/prompt.txt"],
   ["template not JSON", perf("--prompt", "x", "--query-template", "{not json"), "--query-template"],
   [
@@ -78,29 +77,13 @@ const CASES: Array<[string, string[], string]> = [
     ["perf", `https${URL.slice(4)}`, "--model", "m", "--prompt", "x", "--ca-cert", "/dev/zero"],
     "64 MiB",
   ],
-  [
-    "line_by_line dataset /dev/zero",
-    perf("--dataset", "line_by_line", "--dataset-path", "/dev/zero"),
-    "line 1 is longer than 64 Mi",
-  ],
-  [
-    "openqa dataset /dev/zero",
-    perf("--dataset", "openqa", "--dataset-path", "/dev/zero"),
-    "line 1 is longer than 64 Mi",
-  ],
-  [
-    "line_by_line: a 2 GB file with no newline",
-    perf("--dataset", "line_by_line", "--dataset-path", "$SPARSE_TEXT"),
-    "line 1 is longer than 64 Mi",
-  ],
-  [
-    "custom: a 2 GB file with no newline",
-    perf("--dataset", "custom", "--dataset-path", "$SPARSE_TEXT"),
-    "line 1 is longer than 64 Mi",
-  ],
+  ["line_by_line dataset /dev/zero", dataset("line_by_line", "/dev/zero"), LONG_LINE],
+  ["openqa dataset /dev/zero", dataset("openqa", "/dev/zero"), LONG_LINE],
+  ["line_by_line: a 2 GB file with no newline", dataset("line_by_line", "$SPARSE_TEXT"), LONG_LINE],
+  ["custom: a 2 GB file with no newline", dataset("custom", "$SPARSE_TEXT"), LONG_LINE],
   [
     "longalpaca: a 2 GB array element",
-    perf("--dataset", "longalpaca", "--dataset-path", "$SPARSE_ARRAY"),
+    dataset("longalpaca", "$SPARSE_ARRAY"),
     "element 1 is longer than 64 Mi",
   ],
 ];
