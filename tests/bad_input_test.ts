@@ -5,173 +5,87 @@
  * rate of one request in 30 years) hit a limit instead of loading or waiting for ever.
  */
 import { assert, assertEquals } from "./assert.ts";
-import { ROOT_DIR, tempDir } from "./helpers/cli.ts";
+import { runCli, tempDir } from "./helpers/cli.ts";
+import { perfRun } from "./helpers/perf_run.ts";
 import { startMockServer } from "../src/mock/server.ts";
 
 const URL = "http://127.0.0.1:9/v1/chat/completions"; // never contacted: input is checked first
 
+/** `perf URL --model m ...args`. */
+function perf(...args: string[]): string[] {
+  return ["perf", URL, "--model", "m", ...args];
+}
+
+/** `perf URL --model m --dataset name --dataset-path path`. */
+function dataset(name: string, path: string): string[] {
+  return perf("--dataset", name, "--dataset-path", path);
+}
+
+const LONG_LINE = "line 1 is longer than 64 Mi";
+
 const CASES: Array<[string, string[], string]> = [
   ["no --model", ["perf", URL, "--prompt", "x"], "--model"],
-  ["zero --parallel", ["perf", URL, "--model", "m", "--parallel", "0"], "--parallel"],
-  ["negative --parallel", ["perf", URL, "--model", "m", "--parallel", "-4"], "--parallel"],
-  ["zero --number", ["perf", URL, "--model", "m", "-n", "0"], "--number"],
-  ["negative --number", ["perf", URL, "--model", "m", "--number", "-1"], "--number"],
-  ["--rate 0", ["perf", URL, "--model", "m", "--rate", "0"], "--rate"],
-  ["negative --rate", ["perf", URL, "--model", "m", "--rate", "-3"], "--rate"],
-  ["not a number", ["perf", URL, "--model", "m", "--temperature", "warm"], "--temperature"],
-  ["zero --read-timeout", ["perf", URL, "--model", "m", "--read-timeout", "0"], "--read-timeout"],
+  ["zero --parallel", perf("--parallel", "0"), "--parallel"],
+  ["negative --parallel", perf("--parallel", "-4"), "--parallel"],
+  ["zero --number", perf("-n", "0"), "--number"],
+  ["negative --number", perf("--number", "-1"), "--number"],
+  ["--rate 0", perf("--rate", "0"), "--rate"],
+  ["negative --rate", perf("--rate", "-3"), "--rate"],
+  ["not a number", perf("--temperature", "warm"), "--temperature"],
+  ["zero --read-timeout", perf("--read-timeout", "0"), "--read-timeout"],
+  ["negative --connect-timeout", perf("--connect-timeout", "-1"), "--connect-timeout"],
+  ["zero --total-timeout", perf("--total-timeout", "0"), "--total-timeout"],
+  ["unknown --api", perf("--api", "nosuchapi"), "nosuchapi"],
+  ["unknown --dataset", perf("--dataset", "nosuchset"), "nosuchset"],
+  ["missing plugin file", perf("--api", "./no/such/plugin.ts"), "plugin.ts"],
+  ["missing dataset file", dataset("line_by_line", "/no/such/file.txt"), "/no/such/file.txt"],
+  ["unreadable dataset (a folder)", dataset("line_by_line", "/tmp"), "/tmp"],
+  ["@file missing", perf("--prompt", "@/no/such/prompt.txt"), "/no/such/prompt.txt"],
+  ["template not JSON", perf("--prompt", "x", "--query-template", "{not json"), "--query-template"],
   [
-    "negative --connect-timeout",
-    ["perf", URL, "--model", "m", "--connect-timeout", "-1"],
-    "--connect-timeout",
+    "template @file missing",
+    perf("--prompt", "x", "--query-template", "@/no/such/t.json"),
+    "/no/such/t.json",
   ],
-  [
-    "zero --total-timeout",
-    ["perf", URL, "--model", "m", "--total-timeout", "0"],
-    "--total-timeout",
-  ],
-  ["unknown --api", ["perf", URL, "--model", "m", "--api", "nosuchapi"], "nosuchapi"],
-  ["unknown --dataset", ["perf", URL, "--model", "m", "--dataset", "nosuchset"], "nosuchset"],
-  [
-    "missing plugin file",
-    ["perf", URL, "--model", "m", "--api", "./no/such/plugin.ts"],
-    "plugin.ts",
-  ],
-  ["missing dataset file", [
-    "perf",
-    URL,
-    "--model",
-    "m",
-    "--dataset",
-    "line_by_line",
-    "--dataset-path",
-    "/no/such/file.txt",
-  ], "/no/such/file.txt"],
-  ["unreadable dataset (a folder)", [
-    "perf",
-    URL,
-    "--model",
-    "m",
-    "--dataset",
-    "line_by_line",
-    "--dataset-path",
-    "/tmp",
-  ], "/tmp"],
-  [
-    "@file missing",
-    ["perf", URL, "--model", "m", "--prompt", "@/no/such/prompt.txt"],
-    "/no/such/prompt.txt",
-  ],
-  ["template not JSON", [
-    "perf",
-    URL,
-    "--model",
-    "m",
-    "--prompt",
-    "x",
-    "--query-template",
-    "{not json",
-  ], "--query-template"],
-  ["template @file missing", [
-    "perf",
-    URL,
-    "--model",
-    "m",
-    "--prompt",
-    "x",
-    "--query-template",
-    "@/no/such/t.json",
-  ], "/no/such/t.json"],
-  ["headers without =", ["perf", URL, "--model", "m", "--headers", "Authorization"], "--headers"],
+  ["headers without =", perf("--headers", "Authorization"), "--headers"],
   ["a non-http URL", ["perf", "ftp://example.com/x", "--model", "m"], "http"],
   ["not a URL", ["perf", "--url", "::::", "--model", "m"], "--url"],
-  ["unknown flag", ["perf", URL, "--model", "m", "--parralel", "4"], "--parralel"],
-  ["missing flag value", ["perf", URL, "--model", "m", "--parallel"], "--parallel"],
-  ["min above max prompt length", [
-    "perf",
-    URL,
-    "--model",
-    "m",
+  ["unknown flag", perf("--parralel", "4"), "--parralel"],
+  ["missing flag value", perf("--parallel"), "--parallel"],
+  [
+    "min above max prompt length",
+    perf("--min-prompt-length", "9", "--max-prompt-length", "3"),
     "--min-prompt-length",
-    "9",
-    "--max-prompt-length",
-    "3",
-  ], "--min-prompt-length"],
+  ],
   ["unknown command", ["bench-me"], "bench-me"],
   ["mock: bad port", ["mock", "--port", "99999"], "--port"],
   ["mock: unknown fault", ["mock", "--fault", "gremlins=0.1"], "gremlins"],
   ["mock: bad fault amount", ["mock", "--fault", "http-500=2.5"], "http-500"],
   ["report: missing file", ["report", "/no/such/run"], "/no/such/run"],
-  ["--rate far too low", ["perf", URL, "--model", "m", "--rate", "1e-9"], "--rate"],
-  ["--parallel beyond 2^53", ["perf", URL, "--model", "m", "--parallel", "1e300"], "--parallel"],
-  ["--number beyond 2^53", ["perf", URL, "--model", "m", "-n", "1e20"], "--number"],
-  ["--workers beyond the cap", ["perf", URL, "--model", "m", "--workers", "1e9"], "--workers"],
-  ["--prompt @/dev/zero", ["perf", URL, "--model", "m", "--prompt", "@/dev/zero"], "64 MiB"],
+  ["--rate far too low", perf("--rate", "1e-9"), "--rate"],
+  ["--parallel beyond 2^53", perf("--parallel", "1e300"), "--parallel"],
+  ["--number beyond 2^53", perf("-n", "1e20"), "--number"],
+  ["--workers beyond the cap", perf("--workers", "1e9"), "--workers"],
+  ["--prompt @/dev/zero", perf("--prompt", "@/dev/zero"), "64 MiB"],
   [
     "--query-template @/dev/zero",
-    ["perf", URL, "--model", "m", "--prompt", "x", "--query-template", "@/dev/zero"],
+    perf("--prompt", "x", "--query-template", "@/dev/zero"),
     "64 MiB",
   ],
-  ["--ca-cert /dev/zero", [
-    "perf",
-    "https://127.0.0.1:9/v1/chat/completions",
-    "--model",
-    "m",
-    "--prompt",
-    "x",
-    "--ca-cert",
-    "/dev/zero",
-  ], "64 MiB"],
-  ["line_by_line dataset /dev/zero", [
-    "perf",
-    URL,
-    "--model",
-    "m",
-    "--dataset",
-    "line_by_line",
-    "--dataset-path",
-    "/dev/zero",
-  ], "line 1 is longer than 64 Mi"],
-  ["openqa dataset /dev/zero", [
-    "perf",
-    URL,
-    "--model",
-    "m",
-    "--dataset",
-    "openqa",
-    "--dataset-path",
-    "/dev/zero",
-  ], "line 1 is longer than 64 Mi"],
-  ["line_by_line: a 2 GB file with no newline", [
-    "perf",
-    URL,
-    "--model",
-    "m",
-    "--dataset",
-    "line_by_line",
-    "--dataset-path",
-    "$SPARSE_TEXT",
-  ], "line 1 is longer than 64 Mi"],
-  ["custom: a 2 GB file with no newline", [
-    "perf",
-    URL,
-    "--model",
-    "m",
-    "--dataset",
-    "custom",
-    "--dataset-path",
-    "$SPARSE_TEXT",
-  ], "line 1 is longer than 64 Mi"],
-  ["longalpaca: a 2 GB array element", [
-    "perf",
-    URL,
-    "--model",
-    "m",
-    "--dataset",
-    "longalpaca",
-    "--dataset-path",
-    "$SPARSE_ARRAY",
-  ], "element 1 is longer than 64 Mi"],
+  [
+    "--ca-cert /dev/zero",
+    ["perf", `https${URL.slice(4)}`, "--model", "m", "--prompt", "x", "--ca-cert", "/dev/zero"],
+    "64 MiB",
+  ],
+  ["line_by_line dataset /dev/zero", dataset("line_by_line", "/dev/zero"), LONG_LINE],
+  ["openqa dataset /dev/zero", dataset("openqa", "/dev/zero"), LONG_LINE],
+  ["line_by_line: a 2 GB file with no newline", dataset("line_by_line", "$SPARSE_TEXT"), LONG_LINE],
+  ["custom: a 2 GB file with no newline", dataset("custom", "$SPARSE_TEXT"), LONG_LINE],
+  [
+    "longalpaca: a 2 GB array element",
+    dataset("longalpaca", "$SPARSE_ARRAY"),
+    "element 1 is longer than 64 Mi",
+  ],
 ];
 
 /** Generous for a loaded CI machine; each bug these cases catch took minutes or for ever. */
@@ -179,44 +93,9 @@ const TIME_LIMIT_MS = 15_000;
 /** Peak resident memory allowed (the bugs grew to gigabytes). */
 const RSS_LIMIT_MB = 1024;
 
-/** Peak resident set size of a live process in MB, from /proc (Linux); undefined elsewhere. */
-function rssMb(pid: number): number | undefined {
-  try {
-    const status = Deno.readTextFileSync(`/proc/${pid}/status`);
-    const kb = Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1]);
-    return Number.isFinite(kb) ? kb / 1024 : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** Run the CLI, timing it and sampling its memory every 50 ms. */
-async function runMeasured(args: string[]) {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", `${ROOT_DIR}/main.ts`, ...args],
-    cwd: ROOT_DIR,
-    env: { NO_COLOR: "1" },
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const t0 = performance.now();
-  let peakMb = 0;
-  const sampler = setInterval(() => peakMb = Math.max(peakMb, rssMb(child.pid) ?? 0), 50);
-  const timer = setTimeout(() => child.kill("SIGKILL"), 60_000); // a hang fails, not stalls CI
-  try {
-    const out = await child.output();
-    const dec = new TextDecoder();
-    return {
-      code: out.code,
-      stdout: dec.decode(out.stdout),
-      stderr: dec.decode(out.stderr),
-      ms: performance.now() - t0,
-      peakMb,
-    };
-  } finally {
-    clearInterval(sampler);
-    clearTimeout(timer);
-  }
+/** Run the CLI, timing it and sampling its memory; a hang is killed, failing, not stalling CI. */
+function runMeasured(args: string[]) {
+  return runCli(args, { sampleMemory: true, killAfterMs: 60_000 });
 }
 
 /** Sparse files (no disk used): 2 GB with no newline, and a JSON array whose string never ends. */
@@ -245,8 +124,8 @@ for (const [name, args, needle] of CASES) {
     assertEquals(lines.length, 1, `one line on stderr, got:\n${r.stderr}`);
     assert(lines[0].includes(needle), `'${needle}' not named in: ${lines[0]}`);
     assert(!/\n\s+at /.test(r.stderr), "no stack trace");
-    assert(r.ms < TIME_LIMIT_MS, `took ${Math.round(r.ms)} ms`);
-    assert(r.peakMb < RSS_LIMIT_MB, `peak memory ${Math.round(r.peakMb)} MB`);
+    assert(r.seconds * 1000 < TIME_LIMIT_MS, `took ${Math.round(r.seconds * 1000)} ms`);
+    assert(r.peakMb! < RSS_LIMIT_MB, `peak memory ${Math.round(r.peakMb!)} MB`);
     let runFolders = 0;
     try {
       runFolders = [...Deno.readDirSync(outputs)].length;
@@ -257,27 +136,18 @@ for (const [name, args, needle] of CASES) {
 
 Deno.test("bad input: --parallel 1e9 -n 5 simply runs the 5 requests, quickly, in little memory", async () => {
   const mock = startMockServer({ port: 0, outputTokens: 3 });
-  await using tmp = await tempDir();
   try {
-    const r = await runMeasured([
-      "perf",
-      `${mock.url}/v1/chat/completions`,
-      "--model",
-      "m",
-      "--prompt",
-      "hi",
-      "--parallel",
-      "1e9",
-      "-n",
-      "5",
-      "--outputs-dir",
-      tmp.path,
-    ]);
+    await using r = await perfRun({
+      server: mock,
+      flags: { parallel: 1e9, number: 5 },
+      sampleMemory: true,
+      killAfterMs: 60_000,
+    });
     assertEquals(r.code, 0, r.stderr);
     assert(/\| Succeed requests +\| 5 /.test(r.stdout), r.stdout);
     assertEquals(mock.stats.requests, 5);
-    assert(r.ms < TIME_LIMIT_MS, `took ${Math.round(r.ms)} ms`);
-    assert(r.peakMb < RSS_LIMIT_MB, `peak memory ${Math.round(r.peakMb)} MB`);
+    assert(r.seconds * 1000 < TIME_LIMIT_MS, `took ${Math.round(r.seconds * 1000)} ms`);
+    assert(r.peakMb! < RSS_LIMIT_MB, `peak memory ${Math.round(r.peakMb!)} MB`);
   } finally {
     await mock.close();
   }

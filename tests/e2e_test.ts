@@ -5,7 +5,9 @@
  * wrong definition (an off-by-one token, ms vs s, a missing TTFT).
  */
 import { assert, assertAlmostEquals, assertEquals } from "./assert.ts";
-import { onlyRunDir, readJson, runCli, tempDir } from "./helpers/cli.ts";
+import { runCli, tempDir } from "./helpers/cli.ts";
+import { poissonOffsetsMs } from "./helpers/poisson.ts";
+import { type PerfFlags, perfRun, type Summary } from "./helpers/perf_run.ts";
 import { makeTestCerts } from "./helpers/tls.ts";
 import { startMockServer } from "../src/mock/server.ts";
 import { mockTokenCount } from "../src/mock/generator.ts";
@@ -15,33 +17,17 @@ const ITL_MS = 20;
 const TOKENS = 12;
 const PROMPT = "Tell me about benchmarks, please.";
 
-type Summary = Record<string, number | string | null>;
+const TRANSPORTS = ["socket", "fetch"] as const;
+type Transport = typeof TRANSPORTS[number];
 
-async function perf(mockUrl: string, transport: string, extra: string[]) {
-  await using tmp = await tempDir();
-  const r = await runCli([
-    "perf",
-    `${mockUrl}/v1/chat/completions`,
-    "--model",
-    "mock-model",
-    "--prompt",
-    PROMPT,
-    "--outputs-dir",
-    tmp.path,
-    "--transport",
-    transport,
-    ...extra,
-  ]);
+/** A streamed or whole-reply run against the mock; a failed run throws with its stderr. */
+async function perf(mockUrl: string, transport: Transport, flags: PerfFlags) {
+  const r = await perfRun({
+    url: `${mockUrl}/v1/chat/completions`,
+    flags: { model: "mock-model", prompt: PROMPT, transport, ...flags },
+  });
   if (r.code !== 0) throw new Error(`exit ${r.code}\n${r.stderr}`);
-  const dir = await onlyRunDir(tmp.path);
-  return {
-    ...r,
-    summary: await readJson<Summary>(`${dir}/benchmark_summary.json`),
-    percentiles: await readJson<Array<Record<string, number | string>>>(
-      `${dir}/benchmark_percentile.json`,
-    ),
-    args: await readJson(`${dir}/benchmark_args.json`),
-  };
+  return r;
 }
 
 function checkTruth(s: Summary, n: number, stream: boolean) {
@@ -77,13 +63,11 @@ function checkTruth(s: Summary, n: number, stream: boolean) {
   }
 }
 
-const TRANSPORTS = ["socket", "fetch"] as const;
-
 for (const transport of TRANSPORTS) {
   Deno.test(`e2e [${transport}]: --parallel 1, streamed, numbers match the mock's truth`, async () => {
     const mock = startMockServer({ port: 0, ttftMs: TTFT_MS, itlMs: ITL_MS, outputTokens: TOKENS });
     try {
-      const r = await perf(mock.url, transport, ["--parallel", "1", "-n", "12", "--stream"]);
+      await using r = await perf(mock.url, transport, { parallel: 1, number: 12, stream: true });
       checkTruth(r.summary, 12, true);
       assertEquals(r.summary["Number of concurrency"], 1);
       // 12 sequential requests take at least 12 × latency.
@@ -103,13 +87,7 @@ for (const transport of TRANSPORTS) {
   Deno.test(`e2e [${transport}]: --parallel 64 keeps 64 in flight and measures the same per-request truth`, async () => {
     const mock = startMockServer({ port: 0, ttftMs: TTFT_MS, itlMs: ITL_MS, outputTokens: TOKENS });
     try {
-      const r = await perf(mock.url, transport, [
-        "--parallel",
-        "64",
-        "--number",
-        "128",
-        "--stream",
-      ]);
+      await using r = await perf(mock.url, transport, { parallel: 64, number: 128, stream: true });
       checkTruth(r.summary, 128, true);
       // Two waves of 64: about 2 × 0.32 s; sequential would be 41 s.
       const t = r.summary["Time taken for tests (senconds)"] as number;
@@ -122,7 +100,7 @@ for (const transport of TRANSPORTS) {
   Deno.test(`e2e [${transport}]: non-streamed requests`, async () => {
     const mock = startMockServer({ port: 0, ttftMs: TTFT_MS, itlMs: ITL_MS, outputTokens: TOKENS });
     try {
-      const r = await perf(mock.url, transport, ["--parallel", "4", "--number", "8"]);
+      await using r = await perf(mock.url, transport, { parallel: 4, number: 8 });
       checkTruth(r.summary, 8, false);
       // Without streaming, the first chunk is the whole reply.
       assertEquals(r.summary["Average time to first token"], r.summary["Average latency"]);
@@ -134,21 +112,42 @@ for (const transport of TRANSPORTS) {
   Deno.test(`e2e [${transport}]: --rate sends on a Poisson schedule, capped by --parallel`, async () => {
     const mock = startMockServer({ port: 0, ttftMs: TTFT_MS, itlMs: ITL_MS, outputTokens: TOKENS });
     try {
-      const r = await perf(mock.url, transport, [
-        "--rate",
-        "40",
-        "--parallel",
-        "100",
-        "--number",
-        "60",
-        "--stream",
-        "--seed",
-        "7",
-      ]);
-      checkTruth(r.summary, 60, true);
-      // 60 arrivals at 40/s span about 1.5 s (seeded), plus the last request's 0.32 s.
+      // 40 req/s of 0.32 s requests would want ~13 in flight: a cap of 8 binds.
+      await using r = await perf(mock.url, transport, {
+        rate: 40,
+        parallel: 8,
+        number: 40,
+        stream: true,
+        seed: 7,
+      });
+      checkTruth(r.summary, 40, true);
+      // Arrivals span about 1 s (seeded); capped at 8 × 1/0.32 s = 25 req/s, 40 take ~1.6 s.
       const t = r.summary["Time taken for tests (senconds)"] as number;
-      assert(t > 0.8 && t < 3.5, `duration ${t}`);
+      assert(t > 1.2 && t < 4, `duration ${t}`);
+      const rows = r.sql<{ due: number; start: number; end: number }>(
+        "SELECT scheduled_time AS due, start_time AS start, completed_time AS end FROM result " +
+          "ORDER BY request_id",
+      );
+      assertEquals(rows.length, 40);
+      // Due times: the seeded schedule's offsets from the first (its definition, recomputed).
+      const offsets = poissonOffsetsMs(40, 7, 40);
+      rows.forEach((row, i) => {
+        assertAlmostEquals((row.due - rows[0].due) * 1000, offsets[i], 0.01, `request ${i} due`);
+        assert(row.start >= row.due, `request ${i} was sent ${row.due - row.start} s early`);
+      });
+      // The first request, with the cap free, goes when due; later ones wait for a slot.
+      assert(
+        rows[0].start - rows[0].due < 0.25,
+        `request 0 late by ${rows[0].start - rows[0].due}`,
+      );
+      assert(rows[39].start - rows[39].due > 0.2, "the cap held the last requests back");
+      // In flight at once, from the records: reaches the cap, never more.
+      const edges = rows.flatMap((row) => [[row.start, 1], [row.end, -1]])
+        .sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+      let inFlight = 0, peak = 0;
+      for (const [, d] of edges) peak = Math.max(peak, inFlight += d);
+      assertEquals(peak, 8, "peak in flight");
+      assertEquals(mock.stats.requests, 40);
     } finally {
       await mock.close();
     }
@@ -167,37 +166,26 @@ for (const transport of TRANSPORTS) {
     try {
       assert(mock.url.startsWith("https://"));
       // Two connections, each paying one TLS handshake, over twelve requests.
-      const r = await perf(mock.url, transport, [
-        "--parallel",
-        "2",
-        "--number",
-        "12",
-        "--stream",
-        "--ca-cert",
-        certs.caPath,
-      ]);
+      await using r = await perf(mock.url, transport, {
+        parallel: 2,
+        number: 12,
+        stream: true,
+        caCert: certs.caPath,
+      });
       checkTruth(r.summary, 12, true);
-      // Without the CA the certificate is refused: the start-up check says so, exit 1.
-      await using tmp = await tempDir();
-      const refused = await runCli([
-        "perf",
-        `${mock.url}/v1/chat/completions`,
-        "--model",
-        "m",
-        "--prompt",
-        PROMPT,
-        "--transport",
-        transport,
-        "--outputs-dir",
-        tmp.path,
-      ]);
-      if (refused.code === 0) {
-        // (without a start-up check) the request is recorded as failed
-        assert(/\| Failed requests +\| 1 /.test(refused.stdout), refused.stdout);
-      } else {
-        assertEquals(refused.code, 1, refused.stderr);
-        assert(/certificate|UnknownIssuer/i.test(refused.stderr), refused.stderr);
-      }
+      // Without the CA the certificate is refused: the start-up check says so, exit 1, and
+      // leaves no run folder.
+      await using refused = await perfRun({
+        server: mock,
+        flags: { prompt: PROMPT, transport },
+      });
+      assertEquals(refused.code, 1, refused.stderr);
+      const errors = refused.stderr.trim().split("\n").filter((l) => l.includes("error"));
+      assertEquals(errors.length, 1, refused.stderr);
+      assert(/certificate|UnknownIssuer/i.test(errors[0]), errors[0]);
+      assert(errors[0].includes("--ca-cert"), `the line says what to do: ${errors[0]}`);
+      assertEquals(refused.entries, [], "no run folder");
+      assertEquals(mock.stats.requests, 12, "no request of the refused run was served");
     } finally {
       await mock.close();
     }

@@ -9,6 +9,8 @@
  */
 import { assert, assertEquals } from "./assert.ts";
 import { onlyRunDir, ROOT_DIR, tempDir } from "./helpers/cli.ts";
+import { chatStub } from "./helpers/chat_stub.ts";
+import { perfArgs } from "./helpers/perf_run.ts";
 import { startMockServer } from "../src/mock/server.ts";
 import { DatabaseSync } from "node:sqlite";
 
@@ -95,19 +97,10 @@ Deno.test({
     await using out = await tempDir();
     try {
       const r = await runOnTmpfs(
-        [
-          "perf",
-          `${mock.url}/v1/chat/completions`,
-          "--model",
-          "m",
-          "--prompt",
-          "hello",
-          "-n",
-          "3000",
-          "--parallel",
-          "8",
-          "--stream",
-        ],
+        perfArgs({
+          server: mock,
+          flags: { prompt: "hello", number: 3000, parallel: 8, stream: true },
+        }),
         out.path,
         "384k",
       );
@@ -156,23 +149,14 @@ Deno.test({
 });
 
 Deno.test({
-  name: "full disk: a disk already full stops the run before anything is sent, naming the file",
+  name: "full disk: a disk already full stops the run before any of its requests, naming the file",
   ignore: why !== undefined,
   async fn() {
-    const mock = startMockServer({ port: 0, outputTokens: 3 });
+    const server = chatStub(); // counts every request, the start-up check too
     await using out = await tempDir();
     try {
       const r = await runOnTmpfs(
-        [
-          "perf",
-          `${mock.url}/v1/chat/completions`,
-          "--model",
-          "m",
-          "--prompt",
-          "hello",
-          "-n",
-          "50",
-        ],
+        perfArgs({ server, flags: { prompt: "hello", number: 50 } }),
         out.path,
         "64k",
         true,
@@ -184,9 +168,10 @@ Deno.test({
         /error: cannot write '\S+benchmark_args\.json': No space left on device/.test(lines[0]),
         lines[0],
       );
-      assertEquals(mock.stats.requests, 0);
+      // The start-up check (one token) comes before the run folder; no request of the run.
+      assertEquals(server.requests.map((q) => q.body.max_tokens), [1]);
     } finally {
-      await mock.close();
+      await server.close();
     }
   },
 });

@@ -7,7 +7,8 @@
  * where `.ci/run` installs it.
  */
 import { assert, assertAlmostEquals, assertEquals } from "./assert.ts";
-import { ROOT_DIR, runCli, tempDir } from "./helpers/cli.ts";
+import { ROOT_DIR } from "./helpers/cli.ts";
+import { perfRun } from "./helpers/perf_run.ts";
 import { startMockServer } from "../src/mock/server.ts";
 import type { RequestMetrics } from "../src/metrics/request_metrics.ts";
 import type { FinishedRequest } from "../src/records/pipeline.ts";
@@ -180,34 +181,23 @@ Deno.test({
   sanitizeOps: false,
   async fn() {
     const mock = startMockServer({ port: 0, ttftMs: 30, itlMs: 3, outputTokens: 10 });
-    await using tmp = await tempDir();
     const shots = `${ROOT_DIR}/outputs/test-screenshots`;
     await Deno.mkdir(shots, { recursive: true });
     try {
-      const r = await runCli([
-        "perf",
-        `${mock.url}/v1/chat/completions`,
-        "--model",
-        "m",
-        "--prompt",
-        "tell me a story",
-        "--stream",
-        "--parallel",
-        "2",
-        "4",
-        "--number",
-        "10",
-        "40",
-        "--name",
-        "html",
-        "--slo",
-        "ttft_p99<60s",
-        "--outputs-dir",
-        tmp.path,
-      ]);
+      await using r = await perfRun({
+        server: mock,
+        flags: {
+          prompt: "tell me a story",
+          stream: true,
+          parallel: [2, 4],
+          number: [10, 40],
+          name: "html",
+          slo: "ttft_p99<60s",
+        },
+      });
       assertEquals(r.code, 0, r.stderr);
       const run = await openInChromium(
-        `${tmp.path}/html/parallel_4_number_40/report.html`,
+        `${r.outputs}/html/parallel_4_number_40/report.html`,
         `${shots}/run_report.png`,
       );
       assertEquals(run.errors, []);
@@ -219,7 +209,7 @@ Deno.test({
         assert(c.inked > 500, `${c.id} drew (${c.inked} pixels)`);
       }
       const sweep = await openInChromium(
-        `${tmp.path}/html/report.html`,
+        `${r.outputs}/html/report.html`,
         `${shots}/sweep_report.png`,
       );
       assertEquals(sweep.errors, []);

@@ -11,6 +11,7 @@ import { onlyRunDir, ROOT_DIR, runCli, tempDir } from "./helpers/cli.ts";
 import { startMockServer } from "../src/mock/server.ts";
 import { DatabaseSync } from "node:sqlite";
 import { LONG_RUN_MOCK, longRunArgs, spawnLongRun, waitForRows } from "./helpers/long_run.ts";
+import { perfArgs } from "./helpers/perf_run.ts";
 
 function count(db: DatabaseSync, where = "1=1"): number {
   return (db.prepare(`SELECT COUNT(*) AS c FROM result WHERE ${where}`).get() as { c: number }).c;
@@ -185,7 +186,7 @@ function silentServer(): { url: string; close(): void } {
 }
 
 /**
- * Spawn `llmperf perf <args>`, send `signal` once it is inside the stage: when `ready` shows on
+ * Spawn `llmperf <args>` (from {@link perfArgs}), send `signal` once it is inside the stage: when `ready` shows on
  * stderr, or when the `ready` promise resolves; time the exit.
  */
 async function signalDuring(
@@ -195,7 +196,7 @@ async function signalDuring(
   env = {},
 ) {
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", `${ROOT_DIR}/main.ts`, "perf", ...args],
+    args: ["run", "-A", `${ROOT_DIR}/main.ts`, ...args],
     env: { NO_COLOR: "1", ...env },
     stdout: "piped",
     stderr: "piped",
@@ -233,17 +234,7 @@ Deno.test("interrupt: SIGINT during the start-up check stops at once (exit 130, 
   await using tmp = await tempDir();
   try {
     const r = await signalDuring(
-      [
-        `${server.url}/v1/chat/completions`,
-        "--model",
-        "m",
-        "--prompt",
-        "hi",
-        "--connect-timeout",
-        "60",
-        "--outputs-dir",
-        tmp.path,
-      ],
+      perfArgs({ server, flags: { connectTimeout: 60 }, args: ["--outputs-dir", tmp.path] }),
       /checking the endpoint/,
       "SIGINT",
     );
@@ -266,17 +257,11 @@ Deno.test("interrupt: SIGHUP while the dataset loads (a pipe nobody writes) stop
   // Opening a pipe's write end waits for its reader: it returns once the run is reading it.
   const writer = Deno.open(fifo, { write: true });
   const r = await signalDuring(
-    [
-      "http://127.0.0.1:9/v1/chat/completions",
-      "--model",
-      "m",
-      "--dataset",
-      "line_by_line",
-      "--dataset-path",
-      fifo,
-      "--outputs-dir",
-      `${tmp.path}/outputs`,
-    ],
+    perfArgs({
+      url: "http://127.0.0.1:9/v1/chat/completions",
+      flags: { dataset: "line_by_line", datasetPath: fifo },
+      args: ["--outputs-dir", `${tmp.path}/outputs`],
+    }),
     writer,
     "SIGHUP",
   );
@@ -291,15 +276,11 @@ Deno.test("interrupt: SIGTERM during a dataset download that stalls stops at onc
   await using tmp = await tempDir();
   try {
     const r = await signalDuring(
-      [
-        "http://127.0.0.1:9/v1/chat/completions",
-        "--model",
-        "m",
-        "--dataset",
-        "openqa",
-        "--outputs-dir",
-        `${tmp.path}/outputs`,
-      ],
+      perfArgs({
+        url: "http://127.0.0.1:9/v1/chat/completions",
+        flags: { dataset: "openqa" },
+        args: ["--outputs-dir", `${tmp.path}/outputs`],
+      }),
       /downloading/,
       "SIGTERM",
       {
@@ -322,8 +303,7 @@ Deno.test({
     const mock = startMockServer({ port: 0, ...LONG_RUN_MOCK });
     await using tmp = await tempDir();
     try {
-      const args = longRunArgs(mock.url, tmp.path);
-      args[args.indexOf("-n") + 1] = "12"; // 3 waves of about 1 s
+      const args = longRunArgs(mock.url, tmp.path, 12); // 3 waves of about 1 s
       const child = new Deno.Command("nohup", {
         args: [Deno.execPath(), ...args],
         env: { NO_COLOR: "1" },

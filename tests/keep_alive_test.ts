@@ -6,7 +6,7 @@
  * whatever the hold, and cannot say so: these tests pin that down. The stub counts what it read.
  */
 import { assert, assertEquals } from "./assert.ts";
-import { runPerf } from "./helpers/cli.ts";
+import { perfRun } from "./helpers/perf_run.ts";
 import { chunk, LAST_CHUNK, type RawReply, rawServer, SSE_HEAD } from "./helpers/raw_http.ts";
 import { sendOne, TEST_TIMEOUTS, withStub } from "./helpers/transports.ts";
 import { SocketTransport } from "../src/transport/socket.ts";
@@ -137,26 +137,22 @@ const CHAT = SSE_HEAD +
     "[DONE]",
   ].map((d) => chunk(`data: ${d}\n\n`)).join("") + LAST_CHUNK;
 
-async function run(transport: string, holdMs: number, n: number) {
+async function run(transport: "socket" | "fetch", holdMs: number, n: number) {
   const server = await rawServer(async (r) => {
     if (r.seq === 0) return await r.write(CHAT);
     if (holdMs > 0) await r.pause(holdMs);
     r.close();
   });
   try {
-    const r = await runPerf(`${server.url}/v1/chat/completions`, [
-      "--stream",
-      "-n",
-      String(n),
-      "--parallel",
-      "1",
-      "--transport",
-      transport,
-      "--no-test-connection",
-    ], { query: "SELECT success, retries FROM result" });
+    await using r = await perfRun({
+      server,
+      flags: { stream: true, number: n, parallel: 1, transport, noTestConnection: true },
+    });
     assertEquals(r.code, 0, r.stderr);
-    const rows = r.rows as Array<{ success: string; retries: number | null }>;
-    return { r, summary: r.summary!, rows, received: server.requests.length };
+    const rows = r.sql<{ success: string; retries: number | null }>(
+      "SELECT success, retries FROM result",
+    );
+    return { r, summary: r.summary, rows, received: server.requests.length };
   } finally {
     await server.close();
   }

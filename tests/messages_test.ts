@@ -6,7 +6,8 @@
  * parse time (exit 2), and media types compare case-insensitively with parameters.
  */
 import { assert, assertEquals } from "./assert.ts";
-import { runPerf, tempDir, unusedPort } from "./helpers/cli.ts";
+import { tempDir, unusedPort } from "./helpers/cli.ts";
+import { type PerfFlags, perfRun } from "./helpers/perf_run.ts";
 import { chunk, LAST_CHUNK, rawServer } from "./helpers/raw_http.ts";
 import { makeTestCerts } from "./helpers/tls.ts";
 import { sendOne, TEST_TIMEOUTS, TRANSPORT_KINDS, withStub } from "./helpers/transports.ts";
@@ -16,8 +17,9 @@ import { headerProblem } from "../src/util/http_header.ts";
 import { CA_CERT_HINT, HTTP2_HINT, tlsHint } from "../src/transport/hints.ts";
 import { mediaType } from "../src/transport/media_type.ts";
 
-function perf(url: string, extra: string[] = [], env?: Record<string, string>) {
-  return runPerf(url, ["--stream", "-n", "1", "--connect-timeout", "5", ...extra], { env });
+/** One streamed request to `url` (the start-up check included); `await using` the result. */
+function perf(url: string, flags: PerfFlags = {}, env?: Record<string, string>) {
+  return perfRun({ url, flags: { stream: true, number: 1, connectTimeout: 5, ...flags }, env });
 }
 
 /** The one error line of a failed run. */
@@ -32,7 +34,7 @@ function errorLine(r: { code: number; stderr: string }, code: number): string {
 Deno.test("messages: an unreachable proxy from HTTP_PROXY is named, not the target", async () => {
   const proxyPort = unusedPort();
   const target = `http://127.0.0.1:${unusedPort()}/v1/chat/completions`;
-  const r = await perf(target, [], {
+  await using r = await perf(target, {}, {
     HTTP_PROXY: `http://user:secret@127.0.0.1:${proxyPort}`,
     NO_PROXY: "",
     no_proxy: "",
@@ -105,10 +107,8 @@ for (const alpn of [["h2"], undefined]) {
       const { rec } = await sendOne(t, s.url);
       await t.close();
       assert(rec.failure!.message.includes("try --transport fetch"), rec.failure!.message);
-      const line = errorLine(
-        await perf(s.url, ["--ca-cert", s.caPath, "--transport", "socket"]),
-        1,
-      );
+      await using r = await perf(s.url, { caCert: s.caPath, transport: "socket" });
+      const line = errorLine(r, 1);
       assert(line.includes("may speak only HTTP/2: try --transport fetch"), line);
     } finally {
       await s.close();
@@ -163,7 +163,8 @@ Deno.test("messages: a redirect is reported with its Location, over both transpo
       assertEquals([rec.status, rec.failure?.kind], [308, "http"], kind);
       assertEquals(rec.failure?.message, `HTTP 308 Permanent Redirect, redirected to ${to}`, kind);
     }
-    const line = errorLine(await perf(`${s.url}/v1/chat/completions`), 1);
+    await using r = await perf(`${s.url}/v1/chat/completions`);
+    const line = errorLine(r, 1);
     assert(line.includes(`redirects the request to ${to} (HTTP 308)`), line);
     assert(line.includes("use that URL as --url"), line);
     assertEquals(s.requests.length, 3, "the redirect was not followed");
@@ -191,7 +192,8 @@ Deno.test("messages: an unknown certificate issuer suggests --ca-cert, over both
       assert(/UnknownIssuer/.test(rec.failure!.message), rec.failure!.message);
       assert(rec.failure!.message.includes("--ca-cert"), rec.failure!.message);
     }
-    const line = errorLine(await perf(url), 1);
+    await using r = await perf(url);
+    const line = errorLine(r, 1);
     assert(line.includes("TLS handshake") && line.includes("--ca-cert FILE"), line);
   } finally {
     await server.shutdown();
@@ -211,10 +213,12 @@ Deno.test("messages: a header HTTP cannot carry is refused at parse time (exit 2
       ["x-a=模型", "cannot carry"],
     ]
   ) {
-    const line = errorLine(await perf(url, ["--headers", arg]), 2);
+    await using r = await perf(url, { headers: [arg] });
+    const line = errorLine(r, 2);
     assert(line.includes("--headers") && line.includes(needle), line);
   }
-  const line = errorLine(await perf(url, ["--api-key", "sk-a\nb"]), 2);
+  await using r = await perf(url, { apiKey: "sk-a\nb" });
+  const line = errorLine(r, 2);
   assert(line.includes("--api-key") && line.includes("U+000A"), line);
   assert(!line.includes("sk-a"), "the key is not printed");
 });

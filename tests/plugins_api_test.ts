@@ -3,7 +3,8 @@
  * and each one end to end with the real CLI against the mock server speaking its protocol.
  */
 import { assert, assertEquals } from "./assert.ts";
-import { onlyRunDir, readJson, runCli, tempDir } from "./helpers/cli.ts";
+import { tempDir } from "./helpers/cli.ts";
+import { perfRun } from "./helpers/perf_run.ts";
 import DashScopeApi from "../plugins/api/dashscope.ts";
 import ZhipuApi from "../plugins/api/zhipu.ts";
 import CustomApi from "../plugins/api/custom.ts";
@@ -178,27 +179,21 @@ for (const c of CASES) {
       outputTokens: TOKENS,
       protocol: c.protocol,
     });
-    await using tmp = await tempDir();
     try {
-      const r = await runCli([
-        "perf",
-        `${mock.url}${c.path}`,
-        "--api",
-        c.api,
-        "--model",
-        "ensemble",
-        "--prompt",
-        PROMPT,
-        "-n",
-        "4",
-        "--parallel",
-        "2",
-        "--stream",
-        "--outputs-dir",
-        tmp.path,
-      ]);
+      await using r = await perfRun({
+        server: mock,
+        path: c.path,
+        flags: {
+          api: c.api,
+          model: "ensemble",
+          prompt: PROMPT,
+          number: 4,
+          parallel: 2,
+          stream: true,
+        },
+      });
       assertEquals(r.code, 0, r.stderr);
-      const s = await readJson(`${await onlyRunDir(tmp.path)}/benchmark_summary.json`);
+      const s = r.summary;
       assertEquals(s["Succeed requests"], 4);
       assertEquals(s["Failed requests"], 0);
       assertEquals(s["Average output tokens per request"], TOKENS);
@@ -233,6 +228,7 @@ Deno.test("e2e: dashscope and zhipu whole replies count tokens from usage", asyn
       assertEquals(result.summary["Succeed requests"], 3, c.api);
       assertEquals(result.summary["Average output tokens per request"], TOKENS, c.api);
       assertEquals(result.summary["Average input tokens per request"], c.promptTokens, c.api);
+      assertEquals(result.requestSummary["Token counts from"], "usage", c.api);
     } finally {
       await mock.close();
     }

@@ -4,7 +4,8 @@
  * a clear one-line error when the hub cannot be reached.
  */
 import { assert, assertEquals, assertRejects } from "./assert.ts";
-import { onlyRunDir, readJson, runCli, tempDir } from "./helpers/cli.ts";
+import { tempDir } from "./helpers/cli.ts";
+import { perfRun } from "./helpers/perf_run.ts";
 import CustomDataset, { splitFieldSpec } from "../plugins/datasets/custom.ts";
 import SpeedBenchmarkDataset, {
   SPEED_TOKEN,
@@ -161,23 +162,13 @@ Deno.test("e2e: openqa and longalpaca with no --dataset-path download from the h
   const mock = startMockServer({ port: 0, outputTokens: 3 });
   await using tmp = await tempDir();
   const env = { LLMPERF_MODELSCOPE_ENDPOINT: hub.url, LLMPERF_CACHE_DIR: `${tmp.path}/cache` };
-  const perf = (dataset: string, out: string) =>
-    runCli([
-      "perf",
-      `${mock.url}/v1/chat/completions`,
-      "--model",
-      "m",
-      "--dataset",
-      dataset,
-      "--outputs-dir",
-      `${tmp.path}/${out}`,
-    ], { env });
+  const perf = (dataset: string, extraEnv: Record<string, string> = {}) =>
+    perfRun({ server: mock, flags: { dataset }, env: { ...env, ...extraEnv } });
   try {
-    for (const [dataset, out] of [["openqa", "o1"], ["longalpaca", "l1"], ["openqa", "o2"]]) {
-      const r = await perf(dataset, out);
+    for (const dataset of ["openqa", "longalpaca", "openqa"]) {
+      await using r = await perf(dataset);
       assertEquals(r.code, 0, r.stderr);
-      const s = await readJson(`${await onlyRunDir(`${tmp.path}/${out}`)}/benchmark_summary.json`);
-      assertEquals(s["Succeed requests"], 2, `${dataset}: one pass over the 2 prompts`);
+      assertEquals(r.summary["Succeed requests"], 2, `${dataset}: one pass over the 2 prompts`);
     }
     // The second openqa run read the cache: two downloads in all.
     assertEquals(hub.requests.length, 2);
@@ -187,16 +178,7 @@ Deno.test("e2e: openqa and longalpaca with no --dataset-path download from the h
   }
   try {
     // Offline: the hub is gone and nothing is cached for this folder.
-    const r = await runCli([
-      "perf",
-      `${mock.url}/v1/chat/completions`,
-      "--model",
-      "m",
-      "--dataset",
-      "openqa",
-      "--outputs-dir",
-      `${tmp.path}/off`,
-    ], { env: { ...env, LLMPERF_CACHE_DIR: `${tmp.path}/empty` } });
+    await using r = await perf("openqa", { LLMPERF_CACHE_DIR: `${tmp.path}/empty` });
     assertEquals(r.code, 1, r.stderr);
     const errors = r.stderr.split("\n").filter((l) => l.includes("error:"));
     assertEquals(errors.length, 1, r.stderr);

@@ -5,7 +5,8 @@
  * broken plugin is one line and exit code 2.
  */
 import { assert, assertEquals } from "./assert.ts";
-import { onlyRunDir, readJson, ROOT_DIR, runCli, tempDir } from "./helpers/cli.ts";
+import { ROOT_DIR, tempDir } from "./helpers/cli.ts";
+import { perfRun } from "./helpers/perf_run.ts";
 import { captureProxy } from "./helpers/capture_proxy.ts";
 import { servePlugins } from "./helpers/plugin_server.ts";
 import { startMockServer } from "../src/mock/server.ts";
@@ -22,24 +23,13 @@ const TOKENS = 5;
 async function benchmark(api: string, dataset: string) {
   const mock = startMockServer({ port: 0, outputTokens: TOKENS, ttftMs: 20, itlMs: 2 });
   const proxy = captureProxy(mock.url);
-  await using tmp = await tempDir();
   try {
-    const r = await runCli([
-      "perf",
-      `${proxy.url}/v1/chat/completions`,
-      "--model",
-      "user-plugins",
-      "--api",
-      api,
-      "--dataset",
-      dataset,
-      "--stream",
-      "--outputs-dir",
-      tmp.path,
-    ]);
+    await using r = await perfRun({
+      server: proxy,
+      flags: { model: "user-plugins", api, dataset, stream: true },
+    });
     assertEquals(r.code, 0, r.stderr);
-    const dir = await onlyRunDir(tmp.path);
-    const s = await readJson(`${dir}/benchmark_summary.json`);
+    const s = r.summary;
     // One pass over the dataset plugin's three questions, bodies from the API plugin.
     assertEquals(s["Succeed requests"], 3);
     assertEquals(s["Failed requests"], 0);
@@ -54,8 +44,7 @@ async function benchmark(api: string, dataset: string) {
       sent.map((b) => (b.messages as Array<{ content: string }>)[0].content).sort(),
       [...QUESTIONS].sort(),
     );
-    const args = await readJson(`${dir}/benchmark_args.json`);
-    assertEquals([args.api, args.dataset], [api, dataset]);
+    assertEquals([r.args.api, r.args.dataset], [api, dataset]);
   } finally {
     await proxy.close();
     await mock.close();
@@ -91,16 +80,8 @@ Deno.test("e2e: a broken plugin is one line on stderr and exit code 2", async ()
     ];
     for (const [flags, cause] of cases) {
       // --prompt would leave the dataset unused: the --api cases only get one.
-      const prompt = flags[0] === "--api" ? ["--prompt", "x"] : [];
-      const r = await runCli([
-        "perf",
-        "--model",
-        "m",
-        ...prompt,
-        ...flags,
-        "--outputs-dir",
-        tmp.path,
-      ]);
+      const prompt = flags[0] === "--api" ? "x" : null;
+      await using r = await perfRun({ flags: { prompt }, args: flags });
       assertEquals(r.code, 2, `${flags.join(" ")}: ${r.stderr}`);
       const lines = r.stderr.trim().split("\n");
       assertEquals(lines.length, 1, r.stderr);
@@ -131,23 +112,18 @@ Deno.test("e2e: the README's 'Write a plugin' example is these fixtures, and it 
       '{"system": "Answer in one sentence.", "prompt": "What is TTFT?"}\n' +
         '{"system": "Be terse.", "prompt": "What is ITL?"}\n',
     );
-    const r = await runCli([
-      "perf",
-      `${proxy.url}/v1/chat/completions`,
-      "--model",
-      "qwen2.5",
-      "--stream",
-      "--api",
-      `${FIXTURES}/my_api.ts`,
-      "--dataset",
-      `${FIXTURES}/my_dataset.js`,
-      "--dataset-path",
-      prompts,
-      "--outputs-dir",
-      `${tmp.path}/out`,
-    ]);
+    await using r = await perfRun({
+      server: proxy,
+      flags: {
+        model: "qwen2.5",
+        stream: true,
+        api: `${FIXTURES}/my_api.ts`,
+        dataset: `${FIXTURES}/my_dataset.js`,
+        datasetPath: prompts,
+      },
+    });
     assertEquals(r.code, 0, r.stderr);
-    const s = await readJson(`${await onlyRunDir(`${tmp.path}/out`)}/benchmark_summary.json`);
+    const s = r.summary;
     assertEquals([s["Succeed requests"], s["Token counts from"]], [2, "usage"]);
     const sent = proxy.bodies.filter((b) => b.max_tokens !== 1);
     assertEquals(sent.map((b) => (b.messages as unknown[]).length), [2, 2]);

@@ -3,7 +3,9 @@
  * connect timeout; `--no-test-connection` skips it.
  */
 import { assert, assertEquals } from "./assert.ts";
-import { runCli, tempDir, unusedPort } from "./helpers/cli.ts";
+import { chatStub } from "./helpers/chat_stub.ts";
+import { tempDir, unusedPort } from "./helpers/cli.ts";
+import { type PerfFlags, perfRun } from "./helpers/perf_run.ts";
 import { startMockServer } from "../src/mock/server.ts";
 
 /** A server that answers every request with `status` and a JSON error. */
@@ -18,29 +20,13 @@ function statusServer(status: number) {
   );
 }
 
-async function perfAt(url: string, extra: string[] = []) {
-  await using tmp = await tempDir();
-  const t0 = performance.now();
-  const r = await runCli([
-    "perf",
-    url,
-    "--model",
-    "m",
-    "--prompt",
-    "hi",
-    "--connect-timeout",
-    "5",
-    "--outputs-dir",
-    tmp.path,
-    ...extra,
-  ]);
-  const seconds = (performance.now() - t0) / 1000;
-  const runs = [...Deno.readDirSync(tmp.path)].length;
-  return { ...r, seconds, runs };
+/** A run against `url` with a 5 s connect timeout; `await using` the result. */
+function perfAt(url: string, flags: PerfFlags = {}) {
+  return perfRun({ url, flags: { connectTimeout: 5, ...flags } });
 }
 
 function checkOneLine(
-  r: { code: number; stderr: string; seconds: number; runs: number },
+  r: { code: number; stderr: string; seconds: number; entries: string[] },
   needle: string,
 ) {
   assertEquals(r.code, 1, r.stderr);
@@ -49,21 +35,17 @@ function checkOneLine(
   assert(errors[0].includes(needle), `'${needle}' not in: ${errors[0]}`);
   assert(!r.stderr.includes("    at "), "no stack trace");
   assert(r.seconds < 5 + 4, `took ${r.seconds} s`);
-  assertEquals(r.runs, 0, "no run folder is left behind");
+  assertEquals(r.entries, [], "no run folder is left behind");
 }
 
 Deno.test("preflight: connection refused", async () => {
-  checkOneLine(
-    await perfAt(`http://127.0.0.1:${unusedPort()}/v1/chat/completions`),
-    "connection refused",
-  );
+  await using r = await perfAt(`http://127.0.0.1:${unusedPort()}/v1/chat/completions`);
+  checkOneLine(r, "connection refused");
 });
 
 Deno.test("preflight: unknown host", async () => {
-  checkOneLine(
-    await perfAt("http://no-such-host.invalid:8000/v1/chat/completions"),
-    "unknown host 'no-such-host.invalid'",
-  );
+  await using r = await perfAt("http://no-such-host.invalid:8000/v1/chat/completions");
+  checkOneLine(r, "unknown host 'no-such-host.invalid'");
 });
 
 for (
@@ -75,7 +57,7 @@ for (
   Deno.test(`preflight: HTTP ${status}`, async () => {
     const s = statusServer(status);
     try {
-      const r = await perfAt(`http://127.0.0.1:${s.addr.port}/v1/chat/completions`);
+      await using r = await perfAt(`http://127.0.0.1:${s.addr.port}/v1/chat/completions`);
       checkOneLine(r, needle);
       assert(r.stderr.includes(`nope ${status}`), "the body excerpt is shown");
     } finally {
@@ -112,10 +94,8 @@ Deno.test("preflight: TLS failure (a certificate the client does not trust)", as
     tls: { cert: await Deno.readTextFile(cert), key: await Deno.readTextFile(key) },
   });
   try {
-    checkOneLine(
-      await perfAt(`https://localhost:${mock.port}/v1/chat/completions`),
-      "TLS handshake with localhost",
-    );
+    await using r = await perfAt(`https://localhost:${mock.port}/v1/chat/completions`);
+    checkOneLine(r, "TLS handshake with localhost");
   } finally {
     await mock.close();
   }
@@ -124,10 +104,9 @@ Deno.test("preflight: TLS failure (a certificate the client does not trust)", as
 Deno.test("preflight: a server that keeps answering 503 fails after the connect timeout", async () => {
   const s = statusServer(503);
   try {
-    const r = await perfAt(`http://127.0.0.1:${s.addr.port}/v1/chat/completions`, [
-      "--connect-timeout",
-      "2",
-    ]);
+    await using r = await perfAt(`http://127.0.0.1:${s.addr.port}/v1/chat/completions`, {
+      connectTimeout: 2,
+    });
     assertEquals(r.code, 1);
     assert(r.stderr.includes("kept failing the test request for 2 s"), r.stderr);
   } finally {
@@ -135,18 +114,26 @@ Deno.test("preflight: a server that keeps answering 503 fails after the connect 
   }
 });
 
-Deno.test("preflight: --no-test-connection skips the check; the check is not counted by the mock", async () => {
-  const mock = startMockServer({ port: 0, outputTokens: 2 });
+Deno.test("preflight: the check is one small request before the run; --no-test-connection skips it", async () => {
+  // Counted at a server that knows nothing of llmperf: every request it got, probe included.
+  const server = chatStub();
   try {
-    const a = await perfAt(`${mock.url}/v1/chat/completions`, ["-n", "3"]);
-    assertEquals(a.code, 0, a.stderr);
-    assert(a.stderr.includes("checking the endpoint"));
-    assertEquals(mock.stats.requests, 3);
-    const b = await perfAt(`${mock.url}/v1/chat/completions`, ["-n", "3", "--no-test-connection"]);
+    {
+      await using a = await perfAt(`${server.url}/v1/chat/completions`, { number: 3 });
+      assertEquals(a.code, 0, a.stderr);
+      assert(a.stderr.includes("checking the endpoint"));
+      assertEquals(a.summary["Total requests"], 3, "the check is not one of the run's requests");
+      assertEquals(server.requests.map((q) => q.body.max_tokens), [1, 2048, 2048, 2048]);
+    }
+    server.requests.length = 0;
+    await using b = await perfAt(`${server.url}/v1/chat/completions`, {
+      number: 3,
+      noTestConnection: true,
+    });
     assertEquals(b.code, 0, b.stderr);
     assert(!b.stderr.includes("checking the endpoint"));
-    assertEquals(mock.stats.requests, 6);
+    assertEquals(server.requests.map((q) => q.body.max_tokens), [2048, 2048, 2048]);
   } finally {
-    await mock.close();
+    await server.close();
   }
 });

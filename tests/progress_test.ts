@@ -4,7 +4,8 @@
  * around log lines, ended with a newline), and `--json` keeping stdout to one JSON document.
  */
 import { assert, assertEquals } from "./assert.ts";
-import { runCli, tempDir } from "./helpers/cli.ts";
+import { ROOT_DIR, tempDir } from "./helpers/cli.ts";
+import { perfArgs, perfRun } from "./helpers/perf_run.ts";
 import { startMockServer } from "../src/mock/server.ts";
 import type { RequestMetrics } from "../src/metrics/request_metrics.ts";
 import type { FinishedRequest } from "../src/records/pipeline.ts";
@@ -121,31 +122,19 @@ Deno.test("progress display, bar mode: timer redraws, logs clear the line, close
 
 Deno.test("progress CLI: off a terminal, log lines every n; --json prints only JSON", async () => {
   const mock = startMockServer({ port: 0, ttftMs: 5, itlMs: 1, outputTokens: 4 });
-  await using tmp = await tempDir();
   try {
-    const r = await runCli([
-      "perf",
-      `${mock.url}/v1/chat/completions`,
-      "--model",
-      "m",
-      "--prompt",
-      "hi",
-      "-n",
-      "20",
-      "--parallel",
-      "2",
-      "--stream",
-      "--log-every-n-query",
-      "5",
-      "--json",
-      "--outputs-dir",
-      tmp.path,
-    ]);
+    await using r = await perfRun({
+      server: mock,
+      flags: { number: 20, parallel: 2, stream: true, logEveryNQuery: 5, json: true },
+    });
     assertEquals(r.code, 0, r.stderr);
     const counts = [...r.stderr.matchAll(/INFO: (\d+)\/20 requests done \(\d+%\), (\d+) failed, /g)]
       .map((m) => Number(m[1]));
     assert(counts.length >= 2 && counts.at(-1) === 20, r.stderr);
     assert(counts.every((c, i) => i === 0 || c > counts[i - 1]), `increasing: ${counts}`);
+    // Every 5: each line comes once 5 more requests have passed (a batch may pass several).
+    const fives = counts.map((c) => Math.floor(c / 5));
+    assert(fives.every((f, i) => f > (i === 0 ? 0 : fives[i - 1])), `a line per 5: ${counts}`);
     assert(r.stderr.includes("elapsed") && r.stderr.includes("output tok/s"), r.stderr);
     assert(!r.stderr.includes("\x1b[2K"), "no live line off a terminal");
     const out = JSON.parse(r.stdout);
@@ -173,16 +162,12 @@ Deno.test({
     const mock = startMockServer({ port: 0, ttftMs: 20, itlMs: 5, outputTokens: 8 });
     await using tmp = await tempDir();
     try {
-      const cmd = [
-        Deno.execPath(),
-        "run",
-        "-A",
-        new URL("../main.ts", import.meta.url).pathname,
-        "perf",
-        `${mock.url}/v1/chat/completions`,
-        "--model m --prompt hi -n 30 --parallel 2 --stream --log-every-n-query 5 --outputs-dir",
-        tmp.path,
-      ].join(" ");
+      const args = perfArgs({
+        server: mock,
+        flags: { number: 30, parallel: 2, stream: true, logEveryNQuery: 5 },
+      });
+      const cmd = [Deno.execPath(), "run", "-A", `${ROOT_DIR}/main.ts`, ...args, "--outputs-dir"]
+        .concat(tmp.path).map((a) => `'${a}'`).join(" ");
       const out = await new Deno.Command("script", {
         args: ["-qefc", `${cmd} 2>&1 >/dev/null`, "/dev/null"],
         env: { NO_COLOR: "1", TERM: "xterm" },

@@ -5,7 +5,8 @@
  * the decoded DB (pickles included), stdout and stderr for every form of every secret.
  */
 import { assert, assertEquals } from "./assert.ts";
-import { onlyRunDir, runCli, tempDir } from "./helpers/cli.ts";
+import { runCli } from "./helpers/cli.ts";
+import { perfRun } from "./helpers/perf_run.ts";
 import { startMockServer } from "../src/mock/server.ts";
 import {
   isSecretHeader,
@@ -162,50 +163,43 @@ Deno.test("redact: every form of a run's secrets is replaced in free text", () =
 
 Deno.test("redact: no secret reaches any output file, stdout, stderr or --debug output", async () => {
   const mock = startMockServer({ port: 0, outputTokens: 3 });
-  await using tmp = await tempDir();
   try {
-    const r = await runCli([
-      "perf",
-      `${mock.url}/v1/chat/completions`,
-      "--model",
-      "m",
-      "--prompt",
-      "hi",
-      "-n",
-      "3",
-      "--stream",
-      "--debug",
-      "--api-key",
-      SECRETS[0],
-      "--headers",
-      `Authorization=${SECRETS[1]}`,
-      `x-api-key=${SECRETS[2]}`,
-      `api-key=${SECRETS[3]}`,
-      `X-Auth-Token=${SECRETS[4]}`,
-      `Cookie=${SECRETS[5]}`,
-      "X-Team=visible",
-      "--wandb-api-key",
-      SECRETS[6],
-      "--outputs-dir",
-      tmp.path,
+    await using r = await perfRun({
+      server: mock,
+      flags: {
+        number: 3,
+        stream: true,
+        debug: true,
+        apiKey: SECRETS[0],
+        headers: [
+          `Authorization=${SECRETS[1]}`,
+          `x-api-key=${SECRETS[2]}`,
+          `api-key=${SECRETS[3]}`,
+          `X-Auth-Token=${SECRETS[4]}`,
+          `Cookie=${SECRETS[5]}`,
+          "X-Team=visible",
+        ],
+        wandbApiKey: SECRETS[6],
+      },
       // W&B on a closed loopback port: the key is used (and refused), never sent off the machine.
-    ], { env: { WANDB_BASE_URL: "http://127.0.0.1:9" } });
+      env: { WANDB_BASE_URL: "http://127.0.0.1:9" },
+    });
     assertEquals(r.code, 0, r.stderr);
     assert(r.stderr.includes("request #0 body"), "--debug logs the request");
-    let checked = 0;
-    for await (const path of files(tmp.path)) {
-      const bytes = new TextDecoder("latin1").decode(await Deno.readFile(path));
-      for (const s of SECRETS) assert(!bytes.includes(s), `${s} found in ${path}`);
-      checked++;
+    // Every file's bytes, and the DB decoded: a secret inside a base64 pickle is found too.
+    const texts = await everything(r.outputs);
+    for (const [where, text] of texts) {
+      for (const s of SECRETS) assert(!text.includes(s), `${s} found in ${where}`);
     }
+    let checked = 0;
+    for await (const _ of files(r.outputs)) checked++;
     assert(checked >= 4, `checked ${checked} files`);
+    assert(texts.some(([p]) => p.endsWith("result.request")), "the DB's requests were decoded");
     for (const s of SECRETS) {
       assert(!r.stdout.includes(s), `${s} in stdout`);
       assert(!r.stderr.includes(s), `${s} in stderr`);
     }
-    const args = await Deno.readTextFile(
-      `${tmp.path}/${[...Deno.readDirSync(tmp.path)][0].name}/benchmark_args.json`,
-    );
+    const args = await r.text("benchmark_args.json");
     assert(args.includes("visible"), "non-secret headers are kept");
   } finally {
     await mock.close();
@@ -280,10 +274,9 @@ function echoServer() {
   };
 }
 
-for (const transport of ["fetch", "socket"]) {
+for (const transport of ["fetch", "socket"] as const) {
   Deno.test(`redact [${transport}]: URL userinfo, query keys, credential headers and their echoes stay off disk and out of logs`, async () => {
     const server = echoServer();
-    await using tmp = await tempDir();
     const user = "SECRETUSER-0001";
     const pass = "SECRETPASS-0002";
     const secrets = [
@@ -301,45 +294,37 @@ for (const transport of ["fetch", "socket"]) {
       "SECRET-wandb-0011",
     ];
     try {
-      const r = await runCli([
-        "perf",
-        `http://${user}:${pass}@${server.url}/v1/chat/completions?api-key=${secrets[3]}&sig=${
-          secrets[4]
-        }&code=${secrets[5]}`,
-        "--model",
-        "m",
-        "--prompt",
-        "hi",
-        "-n",
-        "6",
-        "--stream",
-        "--debug",
-        "--transport",
-        transport,
-        "--headers",
-        `Ocp-Apim-Subscription-Key=${secrets[6]}`,
-        `Cookie=theme=dark; session=${secrets[7]}`,
-        `X-Auth-Token=${secrets[8]}`,
-        `X-Signature=${secrets[9]}`,
-        `api-key=${secrets[10]}`,
-        "X-Team=visible",
-        "--wandb-api-key",
-        secrets[11],
-        "--outputs-dir",
-        tmp.path,
-      ], { env: { WANDB_BASE_URL: "http://127.0.0.1:9" } });
+      await using r = await perfRun({
+        url: `http://${user}:${pass}@${server.url}/v1/chat/completions?api-key=${secrets[3]}` +
+          `&sig=${secrets[4]}&code=${secrets[5]}`,
+        flags: {
+          number: 6,
+          stream: true,
+          debug: true,
+          transport,
+          headers: [
+            `Ocp-Apim-Subscription-Key=${secrets[6]}`,
+            `Cookie=theme=dark; session=${secrets[7]}`,
+            `X-Auth-Token=${secrets[8]}`,
+            `X-Signature=${secrets[9]}`,
+            `api-key=${secrets[10]}`,
+            "X-Team=visible",
+          ],
+          wandbApiKey: secrets[11],
+        },
+        env: { WANDB_BASE_URL: "http://127.0.0.1:9" },
+      });
       assertEquals(r.code, 0, r.stderr);
       // The server did get the credentials (they were sent, and echoed back) ...
       assert(server.seen.length === 6, `server saw ${server.seen.length}`);
       assertEquals(server.seen[0]["ocp-apim-subscription-key"], secrets[6]);
       // ... and they are nowhere in what the run left or printed.
-      const texts = await everything(tmp.path);
+      const texts = await everything(r.outputs);
       assert(texts.some(([p]) => p.endsWith("result.response_messages")), "the DB was searched");
       for (const [where, text] of [...texts, ["stdout", r.stdout], ["stderr", r.stderr]]) {
         for (const s of secrets) assert(!text.includes(s), `${s} found in ${where}`);
       }
-      const run = await onlyRunDir(tmp.path);
-      const args = await Deno.readTextFile(`${run}/benchmark_args.json`);
+      const args = await r.text("benchmark_args.json");
       assert(args.includes("visible"), "non-secret headers are kept");
       assert(
         args.includes(`http://${REDACTED}@${server.url}/v1/chat/completions?api-key=${REDACTED}`),
@@ -362,7 +347,6 @@ for (const transport of ["fetch", "socket"]) {
 
 Deno.test("redact: --api-key from LLMPERF_API_KEY, else OPENAI_API_KEY; never on disk", async () => {
   const server = echoServer();
-  await using tmp = await tempDir();
   try {
     for (
       const [env, want] of [
@@ -374,24 +358,15 @@ Deno.test("redact: --api-key from LLMPERF_API_KEY, else OPENAI_API_KEY; never on
       ] as const
     ) {
       server.seen.length = 0;
-      const out = `${tmp.path}/run${Object.keys(env).length}`;
-      const r = await runCli([
-        "perf",
-        `http://${server.url}/v1/chat/completions`,
-        "--model",
-        "m",
-        "--prompt",
-        "hi",
-        "-n",
-        "3",
-        "--stream",
-        "--outputs-dir",
-        out,
-      ], { env });
+      await using r = await perfRun({
+        url: `http://${server.url}/v1/chat/completions`,
+        flags: { number: 3, stream: true },
+        env,
+      });
       assertEquals(r.code, 0, r.stderr);
       assertEquals(server.seen.map((h) => h.authorization), Array(3).fill(`Bearer ${want}`));
       for (
-        const [where, text] of [...await everything(out), ["stdout", r.stdout], [
+        const [where, text] of [...await everything(r.outputs), ["stdout", r.stdout], [
           "stderr",
           r.stderr,
         ]]
@@ -429,18 +404,10 @@ Deno.test("redact: a start-up check refused with a body that echoes the credenti
     );
   });
   try {
-    const r = await runCli([
-      "perf",
-      `http://127.0.0.1:${server.addr.port}/v1/chat/completions?key=SECRET-q-0001`,
-      "--model",
-      "m",
-      "--prompt",
-      "hi",
-      "--api-key",
-      "sk-SECRET-0002",
-      "--headers",
-      "X-Api-Key=SECRET-0003",
-    ]);
+    await using r = await perfRun({
+      url: `http://127.0.0.1:${server.addr.port}/v1/chat/completions?key=SECRET-q-0001`,
+      flags: { apiKey: "sk-SECRET-0002", headers: ["X-Api-Key=SECRET-0003"] },
+    });
     assertEquals(r.code, 1, r.stderr);
     assert(r.stderr.includes("refused the request (HTTP 401)"), r.stderr);
     assert(r.stderr.includes(REDACTED), r.stderr);

@@ -3,19 +3,13 @@
  * wrote in late 2024 (built here with Python's standard library).
  */
 import { assert, assertAlmostEquals, assertEquals } from "./assert.ts";
-import { onlyRunDir, readJson, runCli, tempDir } from "./helpers/cli.ts";
+import { block, onlyRunDir, runCli, tempDir } from "./helpers/cli.ts";
+import { perfRun } from "./helpers/perf_run.ts";
 import { LONG_RUN_MOCK, spawnLongRun, waitForRows } from "./helpers/long_run.ts";
 import { DatabaseSync } from "node:sqlite";
 import { startMockServer } from "../src/mock/server.ts";
 import { reportFromDb, rowMetrics } from "../src/report/from_db.ts";
 import { pickleBase64 } from "../src/store/pickle.ts";
-
-function block(text: string, title: string): string {
-  const at = text.indexOf(title);
-  assert(at >= 0, `no '${title}' in output`);
-  const end = text.indexOf("\n\n", at);
-  return text.slice(at, end < 0 ? undefined : end).trimEnd();
-}
 
 Deno.test("report: recomputes exactly what the run printed, from the DB alone", async () => {
   const mock = startMockServer({
@@ -25,25 +19,13 @@ Deno.test("report: recomputes exactly what the run printed, from the DB alone", 
     outputTokens: 8,
     outputTokensMax: 30,
   });
-  await using tmp = await tempDir();
   try {
-    const run = await runCli([
-      "perf",
-      `${mock.url}/v1/chat/completions`,
-      "--model",
-      "m",
-      "--prompt",
-      "hello",
-      "-n",
-      "30",
-      "--parallel",
-      "3",
-      "--stream",
-      "--outputs-dir",
-      tmp.path,
-    ]);
+    await using run = await perfRun({
+      server: mock,
+      flags: { prompt: "hello", number: 30, parallel: 3, stream: true },
+    });
     assertEquals(run.code, 0, run.stderr);
-    const dir = await onlyRunDir(tmp.path);
+    const dir = run.dir;
     // Move the JSON files away: the DB alone must suffice.
     for (
       const f of ["benchmark_args.json", "benchmark_summary.json", "benchmark_percentile.json"]
@@ -201,26 +183,20 @@ Deno.test("report: bad targets are one line, exit 2", async () => {
 
 Deno.test("report: the JSON files beside our DB agree with it", async () => {
   const mock = startMockServer({ port: 0, outputTokens: 4 });
-  await using tmp = await tempDir();
   try {
-    const run = await runCli([
-      "perf",
-      `${mock.url}/v1/chat/completions`,
-      "--model",
-      "m",
-      "--prompt",
-      "x",
-      "-n",
-      "12",
-      "--stream",
-      "--outputs-dir",
-      tmp.path,
-    ]);
+    await using run = await perfRun({
+      server: mock,
+      flags: { prompt: "x", number: 12, stream: true },
+    });
     assertEquals(run.code, 0, run.stderr);
-    const dir = await onlyRunDir(tmp.path);
-    const saved = await readJson(`${dir}/benchmark_summary.json`);
-    const r = await reportFromDb(`${dir}/benchmark_data.db`);
+    const saved = run.summary;
+    const r = await reportFromDb(`${run.dir}/benchmark_data.db`);
+    // Every summary key the DB gives is in the file with the same value (and there are many).
+    const keys = Object.keys(r.summary);
+    assert(keys.length >= 15, `only ${keys.length} keys: ${keys}`);
     for (const [k, v] of Object.entries(r.summary)) assertEquals(saved[k], v, k);
+    assertEquals(saved["Total requests"], 12);
+    assertEquals(r.summary["Succeed requests"], 12);
   } finally {
     await mock.close();
   }

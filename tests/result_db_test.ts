@@ -3,10 +3,9 @@
  * standard library with evalscope's documented recipe.
  */
 import { assert, assertEquals } from "./assert.ts";
-import { onlyRunDir, readJson, runCli, tempDir } from "./helpers/cli.ts";
+import { perfRun } from "./helpers/perf_run.ts";
 import { startMockServer } from "../src/mock/server.ts";
 import { planReply } from "../src/mock/generator.ts";
-import { DatabaseSync } from "node:sqlite";
 
 const SEED = 5;
 
@@ -43,29 +42,20 @@ async function python(script: string, ...args: string[]) {
 
 Deno.test("result DB: Python's standard library reads it with evalscope's recipe; texts match the mock", async () => {
   const mock = startMockServer({ port: 0, outputTokens: 5, outputTokensMax: 20, seed: SEED });
-  await using tmp = await tempDir();
   try {
-    const r = await runCli([
-      "perf",
-      `${mock.url}/v1/chat/completions`,
-      "--model",
-      "m",
-      "--dataset",
-      "openqa",
-      "--dataset-path",
-      "data/open_qa_sample.jsonl",
-      "--parallel",
-      "4",
-      "--stream",
-      "--max-tokens",
-      "15",
-      "--outputs-dir",
-      tmp.path,
-    ]);
+    await using r = await perfRun({
+      server: mock,
+      flags: {
+        dataset: "openqa",
+        datasetPath: "data/open_qa_sample.jsonl",
+        parallel: 4,
+        stream: true,
+        maxTokens: 15,
+      },
+    });
     assertEquals(r.code, 0, r.stderr);
-    const dir = await onlyRunDir(tmp.path);
-    const summary = await readJson(`${dir}/benchmark_summary.json`);
-    assertEquals(summary["Result DB path"], `${dir}/benchmark_data.db`);
+    const dir = r.dir;
+    assertEquals(r.summary["Result DB path"], `${dir}/benchmark_data.db`);
     const got = await python(RECIPE, `${dir}/benchmark_data.db`);
     assertEquals(got.ok.length, 20);
     assertEquals(got.failed, 0);
@@ -78,10 +68,9 @@ Deno.test("result DB: Python's standard library reads it with evalscope's recipe
       assertEquals(row.model, "m");
     }
     // Epoch seconds with sub-millisecond precision; chunk_times is a JSON list; the run row.
-    const db = new DatabaseSync(`${dir}/benchmark_data.db`, { readOnly: true });
-    const row = db.prepare(
+    const [row] = r.sql<Record<string, number | string>>(
       "SELECT start_time, completed_time, chunk_times, latency FROM result LIMIT 1",
-    ).get() as Record<string, number | string>;
+    );
     const now = Date.now() / 1000;
     assert(Math.abs((row.start_time as number) - now) < 600, "start_time is epoch seconds");
     assert((row.start_time as number) % 1 !== 0);
@@ -92,8 +81,7 @@ Deno.test("result DB: Python's standard library reads it with evalscope's recipe
         (row.completed_time as number) - (row.start_time as number) - (row.latency as number),
       ) < 1e-6,
     );
-    const run = db.prepare("SELECT * FROM run").get() as Record<string, string | number>;
-    db.close();
+    const [run] = r.sql<Record<string, string | number>>("SELECT * FROM run");
     assertEquals(run.llmperf_version, "0.1.0");
     assertEquals(run.requests, 20);
     assertEquals(run.interrupted, 0);
@@ -107,29 +95,16 @@ Deno.test("result DB: Python's standard library reads it with evalscope's recipe
 
 Deno.test("result DB: failed requests are rows too, with status, reason and body excerpt", async () => {
   const mock = startMockServer({ port: 0 });
-  await using tmp = await tempDir();
   try {
-    const r = await runCli([
-      "perf",
-      `${mock.url}/v1/nowhere`,
-      "--model",
-      "m",
-      "--prompt",
-      "hi",
-      "-n",
-      "3",
-      "--outputs-dir",
-      tmp.path,
-      "--no-test-connection", // the start-up check would stop at the 404
-    ]);
+    await using r = await perfRun({
+      server: mock,
+      path: "/v1/nowhere",
+      flags: { number: 3, noTestConnection: true }, // the start-up check would stop at the 404
+    });
     assertEquals(r.code, 0, r.stderr);
     assert(r.stdout.includes("| Failed requests                              | 3"), r.stdout);
     assert(r.stdout.includes("Failures:"));
-    const dir = await onlyRunDir(tmp.path);
-    const db = new DatabaseSync(`${dir}/benchmark_data.db`, { readOnly: true });
-    const rows = db.prepare("SELECT success, error, status_code, latency FROM result")
-      .all() as Array<Record<string, unknown>>;
-    db.close();
+    const rows = r.sql("SELECT success, error, status_code, latency FROM result");
     assertEquals(rows.length, 3);
     for (const row of rows) {
       assertEquals(row.success, "False");

@@ -1,4 +1,5 @@
 import { assert, assertAlmostEquals, assertEquals } from "./assert.ts";
+import { poissonOffsetsMs } from "./helpers/poisson.ts";
 import { arrivalOffsets } from "../src/load/arrivals.ts";
 import { runLoad } from "../src/load/runner.ts";
 
@@ -22,6 +23,16 @@ Deno.test("arrivals: seeded Poisson schedule is reproducible, starts at 0, has m
   assertAlmostEquals(gaps.filter((g) => g > mean).length / gaps.length, Math.exp(-1), 0.02);
 });
 
+Deno.test("arrivals: the schedule is the definition's (sfc32 uniforms, -ln(1-u)/rate gaps)", () => {
+  for (const [rate, seed] of [[40, 11], [200, 3], [0.5, 0], [1000, 2 ** 31 + 5]]) {
+    const got = take(500, arrivalOffsets(rate, seed));
+    const want = poissonOffsetsMs(rate, seed, 500);
+    for (let i = 0; i < 500; i++) {
+      assertAlmostEquals(got[i], want[i], 1e-9 * (1 + want[i]), `rate ${rate} seed ${seed} #${i}`);
+    }
+  }
+});
+
 Deno.test("arrivals: --rate -1 sends everything at time 0", () => {
   assertEquals(take(5, arrivalOffsets(-1, 1)), [0, 0, 0, 0, 0]);
 });
@@ -34,18 +45,44 @@ function jobs(n: number) {
 Deno.test("runner: the closed loop keeps exactly --parallel in flight and runs every job once", async () => {
   let inFlight = 0, peak = 0;
   const done: number[] = [];
+  const atStart: number[] = [];
   await runLoad(jobs(50), async (j) => {
     inFlight++;
+    atStart.push(inFlight);
     peak = Math.max(peak, inFlight);
     await new Promise((r) => setTimeout(r, 2));
     inFlight--;
     done.push(j);
   }, { parallel: 7, rate: -1, seed: 1 });
   assertEquals(peak, 7);
+  // Not just a peak: every job after the first 7 starts with the other 6 still in flight.
+  assertEquals(atStart, Array.from({ length: 50 }, (_, i) => Math.min(i + 1, 7)));
   assertEquals(done.sort((a, b) => a - b), Array.from({ length: 50 }, (_, i) => i));
 });
 
-Deno.test("runner: the open loop sends on schedule and --parallel caps in flight", async () => {
+Deno.test("runner: the open loop sends each job at its due time on the seeded schedule", async () => {
+  // A cap far above what is in flight: nothing but the schedule decides when a job starts.
+  const starts: Array<[number, number]> = [];
+  const t0 = performance.now();
+  await runLoad(jobs(30), async (_j, due) => {
+    starts.push([performance.now(), due!]);
+    await new Promise((r) => setTimeout(r, 5));
+  }, { parallel: 100, rate: 200, seed: 3 });
+  assertEquals(starts.length, 30);
+  const offsets = poissonOffsetsMs(200, 3, 30);
+  const origin = starts[0][1]; // the run's start, as the runner took it
+  assertAlmostEquals(origin - t0, offsets[0], 5, "the first job is due at the run's start");
+  const late = starts.map(([t, due], i) => {
+    assertAlmostEquals(due - origin, offsets[i], 1e-6, `job ${i} due at its offset`);
+    return t - due;
+  });
+  assert(late.every((l) => l >= -1), `a job started early: ${late}`);
+  // Generous bounds for a loaded machine (timers there are late by a few ms).
+  assert(late.reduce((s, l) => s + l, 0) / late.length < 20, `mean lateness: ${late}`);
+  assert(Math.max(...late) < 250, `max lateness: ${late}`);
+});
+
+Deno.test("runner: with --rate, --parallel caps in flight and delays what is over the cap", async () => {
   let inFlight = 0, peak = 0;
   const starts: Array<[number, number]> = [];
   const t0 = performance.now();
@@ -60,10 +97,16 @@ Deno.test("runner: the open loop sends on schedule and --parallel caps in flight
   assertEquals(peak, 3);
   // With the cap, requests start at or after their due time, never before.
   for (const [t, due] of starts) assert(t >= due - 1, `started ${due - t} ms early`);
-  // The schedule is the seeded one, relative to the run's start.
-  const offsets = take(30, arrivalOffsets(200, 3));
+  // The schedule is still the seeded one: the cap moves starts, never due times.
+  const offsets = poissonOffsetsMs(200, 3, 30);
   assertAlmostEquals(starts[0][1] - t0, offsets[0], 5);
-  assertAlmostEquals(starts[29][1] - starts[0][1], offsets[29] - offsets[0], 0.001);
+  for (let i = 0; i < 30; i++) {
+    assertAlmostEquals(starts[i][1] - starts[0][1], offsets[i], 1e-6, `job ${i} due`);
+  }
+  // 30 jobs of 50 ms, 3 at a time, take ≥ 500 ms, far past the schedule's ~150 ms: the cap held
+  // the last ones back.
+  const [lastStart, lastDue] = starts[29];
+  assert(lastStart - lastDue > 200, `the last job was only ${lastStart - lastDue} ms late`);
 });
 
 Deno.test("runner: aborting stops dispatching", async () => {

@@ -4,7 +4,8 @@
  * (0 met, 3 missed, 2 malformed).
  */
 import { assert, assertEquals, assertThrows } from "./assert.ts";
-import { onlyRunDir, readJson, runCli, tempDir } from "./helpers/cli.ts";
+import { chatStub } from "./helpers/chat_stub.ts";
+import { perfRun } from "./helpers/perf_run.ts";
 import { UsageError } from "../src/errors.ts";
 import { startMockServer } from "../src/mock/server.ts";
 import type { RequestMetrics } from "../src/metrics/request_metrics.ts";
@@ -140,44 +141,29 @@ Deno.test("goodput: per-request ttft, tpot and latency conditions; failures neve
   assertEquals(counter.good, 2);
 });
 
-async function perf(url: string, slo: string, extra: string[] = []) {
-  await using tmp = await tempDir();
-  const r = await runCli([
-    "perf",
-    `${url}/v1/chat/completions`,
-    "--model",
-    "m",
-    "--prompt",
-    "hello there",
-    "-n",
-    "12",
-    "--parallel",
-    "3",
-    "--stream",
-    "--slo",
-    slo,
-    "--outputs-dir",
-    tmp.path,
-    ...extra,
-  ]);
-  const dir = r.code === 2 ? undefined : await onlyRunDir(tmp.path);
-  const summary = dir ? await readJson(`${dir}/benchmark_summary.json`) : undefined;
-  const args = dir ? await readJson(`${dir}/benchmark_args.json`) : undefined;
-  return { ...r, summary, args };
+/** 12 streamed requests, 3 at a time, under `--slo slo`; `await using` the result. */
+function perf(url: string, slo: string, json = false) {
+  return perfRun({
+    url: `${url}/v1/chat/completions`,
+    flags: { prompt: "hello there", number: 12, parallel: 3, stream: true, slo, json },
+  });
 }
 
 Deno.test("slo CLI: pass prints each goal and exits 0; goodput is in the summary file", async () => {
   const mock = startMockServer({ port: 0, ttftMs: 20, itlMs: 2, outputTokens: 8 });
   try {
-    const r = await perf(mock.url, "ttft_p99<30s,tpot_mean<10s,error_rate<1%,latency_p99<60s");
+    await using r = await perf(
+      mock.url,
+      "ttft_p99<30s,tpot_mean<10s,error_rate<1%,latency_p99<60s",
+    );
     assertEquals(r.code, 0, r.stderr);
     assert(r.stdout.includes("SLO results:"), r.stdout);
     assert(/\| ttft_p99<30s +\| [0-9.]+s +\| pass/.test(r.stdout), r.stdout);
     assert(r.stdout.includes("SLO: PASS (4 goals met)"), r.stdout);
-    const goodput = r.summary!["Goodput (req/s)"] as number;
-    const throughput = r.summary!["Request throughput (req/s)"] as number;
+    const goodput = r.summary["Goodput (req/s)"] as number;
+    const throughput = r.summary["Request throughput (req/s)"] as number;
     assert(goodput > 0 && Math.abs(goodput - throughput) < 1e-9, `${goodput} vs ${throughput}`);
-    assertEquals(r.args!.slo, "ttft_p99<30s,tpot_mean<10s,error_rate<1%,latency_p99<60s");
+    assertEquals(r.args.slo, "ttft_p99<30s,tpot_mean<10s,error_rate<1%,latency_p99<60s");
   } finally {
     await mock.close();
   }
@@ -186,12 +172,12 @@ Deno.test("slo CLI: pass prints each goal and exits 0; goodput is in the summary
 Deno.test("slo CLI: a missed goal prints FAIL and exits 3; JSON output carries the check", async () => {
   const mock = startMockServer({ port: 0, ttftMs: 20, itlMs: 2, outputTokens: 8 });
   try {
-    const r = await perf(mock.url, "ttft_p99<0.001ms,error_rate<1%");
+    await using r = await perf(mock.url, "ttft_p99<0.001ms,error_rate<1%");
     assertEquals(r.code, 3, r.stderr);
     assert(/\| ttft_p99<0\.001ms +\| [0-9.]+ms +\| FAIL/.test(r.stdout), r.stdout);
     assert(r.stdout.includes("SLO: FAIL (1 of 2 goals failed)"), r.stdout);
-    assertEquals(r.summary!["Goodput (req/s)"], 0);
-    const j = await perf(mock.url, "ttft_p99<0.001ms", ["--json"]);
+    assertEquals(r.summary["Goodput (req/s)"], 0);
+    await using j = await perf(mock.url, "ttft_p99<0.001ms", true);
     assertEquals(j.code, 3, j.stderr);
     const out = JSON.parse(j.stdout);
     assertEquals(out.slo.passed, false);
@@ -202,12 +188,19 @@ Deno.test("slo CLI: a missed goal prints FAIL and exits 3; JSON output carries t
 });
 
 Deno.test("slo CLI: a malformed --slo is one line and exit 2, before anything is sent", async () => {
-  const r = await perf("http://127.0.0.1:9", "ttft<500ms");
-  assertEquals(r.code, 2);
-  assertEquals(r.stdout, "");
-  assertEquals(
-    r.stderr.trim(),
-    "llmperf perf: error: --slo: 'ttft<500ms': add a statistic: ttft_mean, _p50, _p90, _p95 " +
-      "or _p99",
-  );
+  const server = chatStub(); // counts every request, a start-up check too
+  try {
+    await using r = await perf(server.url, "ttft<500ms");
+    assertEquals(r.code, 2);
+    assertEquals(r.stdout, "");
+    assertEquals(
+      r.stderr.trim(),
+      "llmperf perf: error: --slo: 'ttft<500ms': add a statistic: ttft_mean, _p50, _p90, _p95 " +
+        "or _p99",
+    );
+    assertEquals(server.requests.length, 0, "nothing was sent");
+    assertEquals(r.entries, [], "no run folder");
+  } finally {
+    await server.close();
+  }
 });

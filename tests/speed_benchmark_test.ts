@@ -3,7 +3,7 @@
  * `pretty` format, as in evalscope's documentation), its rows, and a run with the real CLI.
  */
 import { assert, assertEquals } from "./assert.ts";
-import { onlyRunDir, readJson, runCli, tempDir } from "./helpers/cli.ts";
+import { perfRun } from "./helpers/perf_run.ts";
 import {
   formatG,
   formatSpeedBenchmark,
@@ -59,25 +59,16 @@ Deno.test("speed table: mean tokens/s per prompt length, successful requests onl
 
 Deno.test("e2e: --dataset speed_benchmark prints the speed table and writes speed_benchmark.json", async () => {
   const mock = startMockServer({ port: 0, outputTokens: 4, ttftMs: 5, itlMs: 1 });
-  await using tmp = await tempDir();
   try {
-    const r = await runCli([
-      "perf",
-      `${mock.url}/v1/completions`,
-      "--model",
-      "m",
-      "--dataset",
-      "speed_benchmark",
-      "--max-prompt-length",
-      "10", // does not filter: the speed test's lengths are fixed
-      "--outputs-dir",
-      tmp.path,
-    ]);
+    await using r = await perfRun({
+      server: mock,
+      path: "/v1/completions",
+      // --max-prompt-length does not filter: the speed test's lengths are fixed
+      flags: { dataset: "speed_benchmark", maxPromptLength: 10 },
+    });
     assertEquals(r.code, 0, r.stderr);
-    const dir = await onlyRunDir(tmp.path);
-    const s = await readJson(`${dir}/benchmark_summary.json`);
-    assertEquals(s["Succeed requests"], 8);
-    const rows = await readJson<SpeedRow[]>(`${dir}/speed_benchmark.json`);
+    assertEquals(r.summary["Succeed requests"], 8);
+    const rows = JSON.parse(await r.text("speed_benchmark.json")) as SpeedRow[];
     const lengths = [1, 6144, 14336, 30720].map((n) => mockTokenCount("熵".repeat(n)));
     assertEquals(rows.map((row) => row["Prompt Tokens"]), lengths);
     assert(rows.every((row) => row["Speed(tokens/s)"] > 0 && row["GPU Memory(GB)"] === 0));

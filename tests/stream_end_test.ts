@@ -6,7 +6,7 @@
  * beyond bounds far from both the right and the wrong behaviour.
  */
 import { assert, assertEquals } from "./assert.ts";
-import { runPerf } from "./helpers/cli.ts";
+import { perfRun } from "./helpers/perf_run.ts";
 import { chunk, LAST_CHUNK, type RawReply, rawServer, SSE_HEAD } from "./helpers/raw_http.ts";
 import { sendOne, TRANSPORT_KINDS, withStub } from "./helpers/transports.ts";
 import {
@@ -184,17 +184,9 @@ for (const kind of TRANSPORT_KINDS) {
 async function perfAgainst(body: string, api: string) {
   const server = await rawServer(reply(body, "open"));
   try {
-    const t0 = performance.now();
-    const r = await runPerf(`${server.url}/v1/chat/completions`, [
-      "--api",
-      api,
-      "--stream",
-      "-n",
-      "2",
-    ]);
-    const s = (performance.now() - t0) / 1000;
+    await using r = await perfRun({ server, flags: { api, stream: true, number: 2 } });
     assertEquals(r.code, 0, r.stderr);
-    return { s, summary: r.summary!, received: server.requests.length };
+    return { s: r.seconds, summary: r.summary, received: server.requests.length };
   } finally {
     await server.close();
   }

@@ -4,7 +4,8 @@
  * length mismatch as a one-line usage error.
  */
 import { assert, assertEquals, assertThrows } from "./assert.ts";
-import { readJson, runCli, tempDir } from "./helpers/cli.ts";
+import { readJson, tempDir } from "./helpers/cli.ts";
+import { perfRun } from "./helpers/perf_run.ts";
 import { UsageError } from "../src/errors.ts";
 import { silentLogger } from "../src/log.ts";
 import { runSweep, sweepPoints, type SweepRow } from "../src/load/sweep.ts";
@@ -34,36 +35,19 @@ Deno.test("sweep points: lists paired in order, one value broadcast, mismatch re
 
 Deno.test("sweep CLI: each point in its own subfolder, a comparison table and its JSON", async () => {
   const mock = startMockServer({ port: 0, ttftMs: 10, itlMs: 2, outputTokens: 6 });
-  await using tmp = await tempDir();
   try {
-    const r = await runCli([
-      "perf",
-      `${mock.url}/v1/chat/completions`,
-      "--model",
-      "m",
-      "--prompt",
-      "hi",
-      "--stream",
-      "--parallel",
-      "1",
-      "4",
-      "--number",
-      "3",
-      "12",
-      "--name",
-      "sw",
-      "--slo",
-      "ttft_p99<60s",
-      "--outputs-dir",
-      tmp.path,
-    ]);
+    await using r = await perfRun({
+      server: mock,
+      flags: { stream: true, parallel: [1, 4], number: [3, 12], name: "sw", slo: "ttft_p99<60s" },
+    });
     assertEquals(r.code, 0, r.stderr);
     assert(r.stderr.includes("sweep point 1/2: parallel 1 number 3"), r.stderr);
     assert(r.stderr.includes("sweep point 2/2: parallel 4 number 12"), r.stderr);
     assert(r.stdout.includes("Sweep comparison:"), r.stdout);
     assert(/\|\s+1 \|\s+3 \| max/.test(r.stdout), r.stdout);
     assert(/\|\s+4 \|\s+12 \| max/.test(r.stdout), r.stdout);
-    const dir = `${tmp.path}/sw`;
+    assertEquals(r.entries, ["sw"]);
+    const dir = r.dir;
     const rows = await readJson<SweepRow[]>(`${dir}/sweep_summary.json`);
     assertEquals(rows.map((x) => [x.point, x.parallel, x.number, x.succeeded, x.failed]), [
       ["parallel_1_number_3", 1, 3, 3, 0],
@@ -87,26 +71,11 @@ Deno.test("sweep CLI: each point in its own subfolder, a comparison table and it
 
 Deno.test("sweep CLI: --json prints the comparison; a failed SLO at any point exits 3", async () => {
   const mock = startMockServer({ port: 0, ttftMs: 10, itlMs: 2, outputTokens: 4 });
-  await using tmp = await tempDir();
   try {
-    const r = await runCli([
-      "perf",
-      `${mock.url}/v1/chat/completions`,
-      "--model",
-      "m",
-      "--prompt",
-      "hi",
-      "--rate",
-      "200",
-      "400",
-      "-n",
-      "6",
-      "--slo",
-      "latency_p99<0.001ms",
-      "--json",
-      "--outputs-dir",
-      tmp.path,
-    ]);
+    await using r = await perfRun({
+      server: mock,
+      flags: { rate: [200, 400], number: 6, slo: "latency_p99<0.001ms", json: true },
+    });
     assertEquals(r.code, 3, r.stderr);
     const out = JSON.parse(r.stdout);
     assertEquals(out.points.map((p: SweepRow) => [p.rate, p.number, p.sloPassed]), [
@@ -119,19 +88,10 @@ Deno.test("sweep CLI: --json prints the comparison; a failed SLO at any point ex
 });
 
 Deno.test("sweep CLI: lists of different lengths are one line and exit 2", async () => {
-  const r = await runCli([
-    "perf",
-    "http://127.0.0.1:9/v1/chat/completions",
-    "--model",
-    "m",
-    "--parallel",
-    "1",
-    "2",
-    "3",
-    "--number",
-    "5",
-    "6",
-  ]);
+  await using r = await perfRun({
+    url: "http://127.0.0.1:9/v1/chat/completions",
+    flags: { prompt: null, parallel: [1, 2, 3], number: [5, 6] },
+  });
   assertEquals(r.code, 2);
   assertEquals(r.stderr.trim().split("\n").length, 1, r.stderr);
   assert(r.stderr.includes("--number has 2 values and --parallel 3"), r.stderr);

@@ -4,7 +4,8 @@
  * run with the real CLI whose request bodies are captured on their way to the mock.
  */
 import { assert, assertEquals, assertRejects, assertThrows } from "./assert.ts";
-import { onlyRunDir, readJson, runCli, tempDir } from "./helpers/cli.ts";
+import { tempDir } from "./helpers/cli.ts";
+import { perfRun } from "./helpers/perf_run.ts";
 import { captureProxy } from "./helpers/capture_proxy.ts";
 import {
   applyTemplateStream,
@@ -187,24 +188,17 @@ Deno.test("e2e: --query-template @file and --extra-args shape every body the CLI
         user: "%m asks: %p",
       }),
     );
-    const r = await runCli([
-      "perf",
-      `${proxy.url}/v1/chat/completions`,
-      "--model",
-      "tpl-model",
-      "--prompt",
-      "hello template",
-      "-n",
-      "3",
-      "--temperature",
-      "0.9",
-      "--query-template",
-      `@${template}`,
-      "--extra-args",
-      '{"ignore_eos": true}',
-      "--outputs-dir",
-      `${tmp.path}/out`,
-    ]);
+    await using r = await perfRun({
+      server: proxy,
+      flags: {
+        model: "tpl-model",
+        prompt: "hello template",
+        number: 3,
+        temperature: 0.9,
+        queryTemplate: `@${template}`,
+        extraArgs: '{"ignore_eos": true}',
+      },
+    });
     assertEquals(r.code, 0, r.stderr);
     const sent = proxy.bodies.filter((b) => b.max_tokens !== 1); // not a one-token start-up check
     assertEquals(sent.length, 3);
@@ -218,10 +212,10 @@ Deno.test("e2e: --query-template @file and --extra-args shape every body the CLI
       assertEquals(b.user, "tpl-model asks: hello template");
       assertEquals(b.ignore_eos, true);
     }
-    const s = await readJson(`${await onlyRunDir(`${tmp.path}/out`)}/benchmark_summary.json`);
+    const s = r.summary;
     assertEquals(s["Succeed requests"], 3);
     assertEquals(s["Average output tokens per request"], 3);
-    const args = await readJson(`${await onlyRunDir(`${tmp.path}/out`)}/benchmark_args.json`);
+    const args = r.args;
     assertEquals(args.stream, true, "the template switched streaming on");
     assertEquals(args.extra_args, { ignore_eos: true });
     assert(String(args.query_template).startsWith("@"));

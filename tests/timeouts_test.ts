@@ -3,55 +3,29 @@
  * hangs the run.
  */
 import { assert, assertEquals } from "./assert.ts";
-import { onlyRunDir, runCli, tempDir } from "./helpers/cli.ts";
+import { type PerfFlags, perfRun } from "./helpers/perf_run.ts";
 import { startMockServer } from "../src/mock/server.ts";
-import { DatabaseSync } from "node:sqlite";
 
-async function reasons(url: string, transport: string, extra: string[]) {
-  await using tmp = await tempDir();
-  const t0 = performance.now();
-  const r = await runCli([
-    "perf",
+/** Four streamed requests at once, no start-up check: each one's failure kind, and the time. */
+async function reasons(url: string, transport: "socket" | "fetch", flags: PerfFlags) {
+  await using r = await perfRun({
     url,
-    "--model",
-    "m",
-    "--prompt",
-    "hi",
-    "--stream",
-    "-n",
-    "4",
-    "--parallel",
-    "4",
-    "--transport",
-    transport,
-    "--no-test-connection",
-    "--outputs-dir",
-    tmp.path,
-    ...extra,
-  ]);
-  const seconds = (performance.now() - t0) / 1000;
-  assertEquals(r.code, 0, r.stderr);
-  const db = new DatabaseSync(`${await onlyRunDir(tmp.path)}/benchmark_data.db`, {
-    readOnly: true,
+    flags: { stream: true, number: 4, parallel: 4, transport, noTestConnection: true, ...flags },
   });
-  const kinds = (db.prepare("SELECT json_extract(error, '$.kind') AS k FROM result").all() as Array<
-    { k: string | null }
-  >)
+  assertEquals(r.code, 0, r.stderr);
+  const kinds = r.sql<{ k: string | null }>("SELECT json_extract(error, '$.kind') AS k FROM result")
     .map((x) => x.k);
-  db.close();
-  return { kinds, seconds };
+  return { kinds, seconds: r.seconds };
 }
 
-for (const transport of ["socket", "fetch"]) {
+for (const transport of ["socket", "fetch"] as const) {
   Deno.test(`timeouts [${transport}]: --total-timeout ends a slow stream`, async () => {
     const mock = startMockServer({ port: 0, itlMs: 200, outputTokens: 30 }); // 5.8 s per reply
     try {
-      const r = await reasons(`${mock.url}/v1/chat/completions`, transport, [
-        "--total-timeout",
-        "1",
-        "--read-timeout",
-        "10",
-      ]);
+      const r = await reasons(`${mock.url}/v1/chat/completions`, transport, {
+        totalTimeout: 1,
+        readTimeout: 10,
+      });
       assertEquals(r.kinds, ["total-timeout", "total-timeout", "total-timeout", "total-timeout"]);
       assert(r.seconds < 5.5, `took ${r.seconds} s`);
     } finally {
@@ -62,10 +36,7 @@ for (const transport of ["socket", "fetch"]) {
   Deno.test(`timeouts [${transport}]: --read-timeout ends a stream gone silent`, async () => {
     const mock = startMockServer({ port: 0, itlMs: 3000, outputTokens: 3 }); // 3 s between tokens
     try {
-      const r = await reasons(`${mock.url}/v1/chat/completions`, transport, [
-        "--read-timeout",
-        "1",
-      ]);
+      const r = await reasons(`${mock.url}/v1/chat/completions`, transport, { readTimeout: 1 });
       assertEquals(r.kinds, ["read-timeout", "read-timeout", "read-timeout", "read-timeout"]);
       assert(r.seconds < 5.5, `took ${r.seconds} s`);
     } finally {
@@ -79,12 +50,10 @@ for (const transport of ["socket", "fetch"]) {
       faults: { faults: [{ mode: "stall-first", amount: 4 }], stallMs: 60_000 },
     });
     try {
-      const r = await reasons(`${mock.url}/v1/chat/completions`, transport, [
-        "--read-timeout",
-        "1",
-        "--connect-timeout",
-        "1",
-      ]);
+      const r = await reasons(`${mock.url}/v1/chat/completions`, transport, {
+        readTimeout: 1,
+        connectTimeout: 1,
+      });
       // fetch cannot tell connecting from waiting for headers: connect-timeout (after connect +
       // read); the socket transport knows it is connected: read-timeout.
       const want = transport === "fetch" ? "connect-timeout" : "read-timeout";

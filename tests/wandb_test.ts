@@ -6,7 +6,7 @@
  * failed benchmark.
  */
 import { assert, assertEquals } from "./assert.ts";
-import { runCli, tempDir } from "./helpers/cli.ts";
+import { perfRun } from "./helpers/perf_run.ts";
 import { startMockServer } from "../src/mock/server.ts";
 import { wandbSettings } from "../src/wandb/client.ts";
 
@@ -44,29 +44,21 @@ async function* files(dir: string): AsyncGenerator<string> {
   }
 }
 
-function perfArgs(mockUrl: string, out: string, extra: string[] = []): string[] {
-  return [
-    "perf",
-    `${mockUrl}/v1/chat/completions`,
-    "--model",
-    "m",
-    "--prompt",
-    "hi",
-    "-n",
-    "20",
-    "--parallel",
-    "2",
-    "--stream",
-    "--log-every-n-query",
-    "5",
-    "--name",
-    "wb-run",
-    "--wandb-api-key",
-    KEY,
-    "--outputs-dir",
-    out,
-    ...extra,
-  ];
+/** The W&B run: 20 streamed requests, progress every 5, named, with the key. */
+function wandbRun(mockUrl: string, env: Record<string, string>, slo?: string) {
+  return perfRun({
+    url: `${mockUrl}/v1/chat/completions`,
+    flags: {
+      number: 20,
+      parallel: 2,
+      stream: true,
+      logEveryNQuery: 5,
+      name: "wb-run",
+      wandbApiKey: KEY,
+      slo,
+    },
+    env,
+  });
 }
 
 Deno.test("wandb settings: base URL, project and entity from the standard variables", () => {
@@ -84,11 +76,8 @@ Deno.test("wandb settings: base URL, project and entity from the standard variab
 Deno.test("wandb: settings, running metrics and summary reach the W&B API; the key nowhere else", async () => {
   const mock = startMockServer({ port: 0, ttftMs: 10, itlMs: 2, outputTokens: 6 });
   const wb = stub();
-  await using tmp = await tempDir();
   try {
-    const r = await runCli(perfArgs(mock.url, tmp.path, ["--slo", "ttft_p99<60s"]), {
-      env: { WANDB_BASE_URL: wb.url },
-    });
+    await using r = await wandbRun(mock.url, { WANDB_BASE_URL: wb.url }, "ttft_p99<60s");
     assertEquals(r.code, 0, r.stderr);
     assert(r.stderr.includes(`wandb: logging to ${wb.url}/team-a/perf_benchmark/runs/`), r.stderr);
     const auth = `Basic ${btoa(`api:${KEY}`)}`;
@@ -131,7 +120,7 @@ Deno.test("wandb: settings, running metrics and summary reach the W&B API; the k
     // The key: only in the header.
     for (const c of wb.calls) assert(!JSON.stringify(c.body).includes(KEY), `${c.path} body`);
     assert(!r.stdout.includes(KEY) && !r.stderr.includes(KEY), "not in the output");
-    for await (const p of files(tmp.path)) {
+    for await (const p of files(r.outputs)) {
       const bytes = new TextDecoder("latin1").decode(await Deno.readFile(p));
       assert(!bytes.includes(KEY), `the key is in ${p}`);
     }
@@ -144,11 +133,8 @@ Deno.test("wandb: settings, running metrics and summary reach the W&B API; the k
 Deno.test("wandb: an unreachable or refusing W&B is one warning; the benchmark still succeeds", async () => {
   const mock = startMockServer({ port: 0, ttftMs: 5, itlMs: 1, outputTokens: 4 });
   const wb = stub(401);
-  await using tmp = await tempDir();
   try {
-    const r = await runCli(perfArgs(mock.url, tmp.path), {
-      env: { WANDB_BASE_URL: wb.url, WANDB_ENTITY: "me" },
-    });
+    await using r = await wandbRun(mock.url, { WANDB_BASE_URL: wb.url, WANDB_ENTITY: "me" });
     assertEquals(r.code, 0, r.stderr);
     const warnings = r.stderr.split("\n").filter((l) => l.includes("warning: wandb:"));
     assertEquals(warnings.length, 1, r.stderr);

@@ -3,8 +3,6 @@
  *
  * @module
  */
-import { DatabaseSync } from "node:sqlite";
-
 const ROOT = new URL("../../", import.meta.url);
 
 /** Absolute path of the repository root. */
@@ -18,22 +16,66 @@ export interface CliResult {
   stdout: string;
   /** Standard error. */
   stderr: string;
+  /** Wall-clock seconds from start to exit. */
+  seconds: number;
+  /** Peak resident memory in MB, sampled every 50 ms from /proc (with `sampleMemory`, on Linux). */
+  peakMb?: number;
+}
+
+/** How {@link runCli} starts the CLI. */
+export interface CliOptions {
+  /** Working folder (the repository root by default). */
+  cwd?: string;
+  /** Environment variables added to `NO_COLOR=1`. */
+  env?: Record<string, string>;
+  /** Kill the process (SIGKILL) after this many ms, so a hang fails the test instead of CI. */
+  killAfterMs?: number;
+  /** Sample the process's resident memory every 50 ms (Linux `/proc`), into `peakMb`. */
+  sampleMemory?: boolean;
+}
+
+/** Resident set size of a live process in MB, from /proc (Linux); undefined elsewhere. */
+function rssMb(pid: number): number | undefined {
+  try {
+    const status = Deno.readTextFileSync(`/proc/${pid}/status`);
+    const kb = Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1]);
+    return Number.isFinite(kb) ? kb / 1024 : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Run `llmperf <args>` and collect its output. */
-export async function runCli(
-  args: string[],
-  opts: { cwd?: string; env?: Record<string, string> } = {},
-): Promise<CliResult> {
-  const out = await new Deno.Command(Deno.execPath(), {
+export async function runCli(args: string[], opts: CliOptions = {}): Promise<CliResult> {
+  const t0 = performance.now();
+  const child = new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", `${ROOT_DIR}/main.ts`, ...args],
     cwd: opts.cwd ?? ROOT_DIR,
     env: { NO_COLOR: "1", ...opts.env },
     stdout: "piped",
     stderr: "piped",
-  }).output();
-  const dec = new TextDecoder();
-  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+  }).spawn();
+  let peakMb = 0;
+  const sampler = opts.sampleMemory
+    ? setInterval(() => peakMb = Math.max(peakMb, rssMb(child.pid) ?? 0), 50)
+    : undefined;
+  const killer = opts.killAfterMs === undefined
+    ? undefined
+    : setTimeout(() => child.kill("SIGKILL"), opts.killAfterMs);
+  try {
+    const out = await child.output();
+    const dec = new TextDecoder();
+    return {
+      code: out.code,
+      stdout: dec.decode(out.stdout),
+      stderr: dec.decode(out.stderr),
+      seconds: (performance.now() - t0) / 1000,
+      ...(opts.sampleMemory ? { peakMb } : {}),
+    };
+  } finally {
+    clearInterval(sampler);
+    clearTimeout(killer);
+  }
 }
 
 /** A fresh temporary folder, removed by the returned function. */
@@ -62,45 +104,15 @@ export async function readJson<T = Record<string, unknown>>(path: string): Promi
   return JSON.parse(await Deno.readTextFile(path)) as T;
 }
 
-/** What `llmperf perf` printed and left in its run folder. */
-export interface PerfRun extends CliResult {
-  /** `benchmark_summary.json`, when the run wrote one. */
-  summary?: Record<string, unknown>;
-  /** The rows `query` selected from the result DB, when asked and the run wrote one. */
-  rows?: Record<string, unknown>[];
-}
-
 /**
- * Run `llmperf perf URL --model m --prompt hi ...extra` into a fresh outputs folder (removed
- * after), and read its summary and, with `query`, rows of its result DB.
+ * The block of `text` that starts at the line holding `title`, up to the next blank line (one
+ * table of the CLI's output), without trailing spaces. Throws when `title` is not there.
  */
-export async function runPerf(
-  url: string,
-  extra: string[],
-  opts: { env?: Record<string, string>; query?: string } = {},
-): Promise<PerfRun> {
-  await using tmp = await tempDir();
-  const r = await runCli(
-    ["perf", url, "--model", "m", "--prompt", "hi", ...extra, "--outputs-dir", tmp.path],
-    { env: opts.env },
-  );
-  const run: PerfRun = r;
-  let dir: string;
-  try {
-    dir = await onlyRunDir(tmp.path);
-  } catch {
-    return run; // the run stopped before its folder was made
-  }
-  run.summary = await readJson(`${dir}/benchmark_summary.json`).catch(() => undefined);
-  if (opts.query !== undefined) {
-    const db = new DatabaseSync(`${dir}/benchmark_data.db`, { readOnly: true });
-    try {
-      run.rows = db.prepare(opts.query).all() as Record<string, unknown>[];
-    } finally {
-      db.close();
-    }
-  }
-  return run;
+export function block(text: string, title: string): string {
+  const at = text.indexOf(title);
+  if (at < 0) throw new Error(`no '${title}' in output:\n${text}`);
+  const end = text.indexOf("\n\n", at);
+  return text.slice(at, end < 0 ? undefined : end).trimEnd();
 }
 
 /** A local port nothing listens on (it was free a moment ago). */

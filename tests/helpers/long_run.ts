@@ -7,29 +7,25 @@
  */
 import { DatabaseSync } from "node:sqlite";
 import { onlyRunDir, ROOT_DIR } from "./cli.ts";
+import { perfArgs } from "./perf_run.ts";
 
 /** The mock's timing for {@link longRunArgs}: each request takes 0.1 + 19 × 0.05 = 1.05 s. */
 export const LONG_RUN_MOCK = { ttftMs: 100, itlMs: 50, outputTokens: 20 } as const;
 
-/** `deno run -A main.ts perf ...` arguments (after the Deno executable) of the long run. */
-export function longRunArgs(mockUrl: string, outputs: string): string[] {
+/**
+ * `deno run -A main.ts perf ...` arguments (after the Deno executable) of the long run: `number`
+ * streamed requests (100 by default), 4 in flight, results under `outputs`.
+ */
+export function longRunArgs(mockUrl: string, outputs: string, number = 100): string[] {
   return [
     "run",
     "-A",
     `${ROOT_DIR}/main.ts`,
-    "perf",
-    `${mockUrl}/v1/chat/completions`,
-    "--model",
-    "m",
-    "--prompt",
-    "hello",
-    "--parallel",
-    "4",
-    "-n",
-    "100",
-    "--stream",
-    "--outputs-dir",
-    outputs,
+    ...perfArgs({
+      server: { url: mockUrl },
+      flags: { prompt: "hello", parallel: 4, number, stream: true },
+      args: ["--outputs-dir", outputs],
+    }),
   ];
 }
 

@@ -25,16 +25,15 @@ async function openssl(args: string[], cwd: string): Promise<void> {
   }
 }
 
+/** A new P-256 key, unencrypted (`openssl req` options). */
+const EC_KEY = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
+
 /** Make a CA and a server certificate in `dir`. */
 export async function makeTestCerts(dir: string): Promise<TestCerts> {
   await openssl([
     "req",
     "-x509",
-    "-newkey",
-    "ec",
-    "-pkeyopt",
-    "ec_paramgen_curve:prime256v1",
-    "-nodes",
+    ...EC_KEY,
     "-keyout",
     "ca.key",
     "-out",
@@ -50,11 +49,7 @@ export async function makeTestCerts(dir: string): Promise<TestCerts> {
   ], dir);
   await openssl([
     "req",
-    "-newkey",
-    "ec",
-    "-pkeyopt",
-    "ec_paramgen_curve:prime256v1",
-    "-nodes",
+    ...EC_KEY,
     "-keyout",
     "server.key",
     "-out",
