@@ -56,7 +56,7 @@ export { MOCK_PROTOCOL_NAMES, type MockProtocolName } from "./src/mock/protocols
 export type { SpeedRow } from "./src/report/speed_benchmark.ts";
 export type { FinishedRequest, ResultSink } from "./src/records/pipeline.ts";
 export type { Failure, FailureKind, RequestRecord } from "./src/records/record.ts";
-export type { ClientCheck } from "./src/workers/client_check.ts";
+export type { ClientCheck } from "./src/workers/self_check.ts";
 export type { ThreadLoad } from "./src/workers/loop_monitor.ts";
 export type { LagSummary } from "./src/workers/lag_histogram.ts";
 export type { TransportChoice, TransportKind } from "./src/transport/create.ts";

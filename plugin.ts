@@ -63,7 +63,7 @@ export {
   type OutputChunks,
   tokenCounts,
   type UsageCounts,
-} from "./src/plugins/counts.ts";
+} from "./src/plugins/usage_or_estimate.ts";
 export { type MessageText, messageText } from "./src/plugins/message_text.ts";
 export { type PluginSource, registerApi, registerDataset } from "./src/plugins/registry.ts";
 export { type HubFileOptions, modelscopeDatasetFile } from "./src/datasets/modelscope.ts";

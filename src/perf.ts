@@ -17,7 +17,7 @@ import { MetricsCollector, type PercentileRow, type Summary } from "./metrics/co
 import { loadApiPlugin, loadDatasetPlugin } from "./plugins/loader.ts";
 import type { Message, PluginParams } from "./plugins/types.ts";
 import { newRecord } from "./records/record.ts";
-import { WorkerCounter } from "./tokenizer/counter.ts";
+import { WorkerCounter } from "./tokenizer/token_counters.ts";
 import { loadTokenizer } from "./tokenizer/load.ts";
 import { type FinishedRequest, ResultPipeline, type ResultSink } from "./records/pipeline.ts";
 import { envUrlSecrets, redactError, Redactor, runSecrets } from "./redact.ts";
@@ -29,8 +29,8 @@ import { debugSink } from "./report/debug.ts";
 import { ResultDb } from "./store/result_db.ts";
 import { DB_FILE, runRow } from "./store/run_meta.ts";
 import { createTransport } from "./transport/create.ts";
-import type { ClientCheck } from "./workers/client_check.ts";
-import { startClient, transportSpec } from "./workers/client.ts";
+import type { ClientCheck } from "./workers/self_check.ts";
+import { startTransportThreads, transportSpec } from "./workers/transport_threads.ts";
 import type { PreparedRequest, Transport, TransportTimeouts } from "./transport/types.ts";
 import { checkEndpoint } from "./load/preflight.ts";
 import { readTextFileLimited } from "./util/text_file.ts";
@@ -265,7 +265,7 @@ async function run(
   ];
   const counter = tokenizer && await WorkerCounter.start(tokenizer.dir, cfg.applyChatTemplate);
   const pipeline = new ResultPipeline(api, sinks, { tokens: counter });
-  const client = await startClient(spec, {
+  const client = await startTransportThreads(spec, {
     workers: cfg.workers,
     inFlight: Math.min(cfg.parallel, source.expected ?? Infinity),
   }, log);

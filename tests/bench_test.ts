@@ -8,7 +8,7 @@ import { ROOT_DIR } from "./helpers/cli.ts";
 import { GroundTruth, stat } from "../bench/ground_truth.ts";
 import { inFlight, SCENARIOS } from "../bench/scenarios.ts";
 import { type BenchRow, medianRow, pinning, selectScenarios } from "../bench/run.ts";
-import type { ClientReport } from "../bench/client.ts";
+import type { ClientReport } from "../bench/client_process.ts";
 import type { FinishedRequest } from "../src/records/pipeline.ts";
 import { newRecord } from "../src/records/record.ts";
 import { startMockServer } from "../src/mock/server.ts";
@@ -107,7 +107,7 @@ Deno.test("bench: one client process against a stamping mock reports cost and gr
       timing: { ttftMs: 20, itlMs: 5, tokens: 4 },
     };
     const out = await new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", `${ROOT_DIR}/bench/client.ts`, JSON.stringify(args)],
+      args: ["run", "-A", `${ROOT_DIR}/bench/client_process.ts`, JSON.stringify(args)],
       stdout: "piped",
       stderr: "piped",
     }).output();

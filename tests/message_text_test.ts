@@ -1,8 +1,8 @@
 /**
  * The output rule (`src/plugins/message_text.ts`): which fields of a delta or message carry
  * generated tokens, and of which kind; the plugin helpers `tokenCounts` and `estimateTokens`
- * (`src/plugins/counts.ts`); how the built-in API plugins apply them to chunks and bodies; and
- * what the metrics make of it (TTFT, TTFO, reasoning tokens, the estimate warning).
+ * (`src/plugins/usage_or_estimate.ts`); how the built-in API plugins apply them to chunks and
+ * bodies; and what the metrics make of it (TTFT, TTFO, reasoning tokens, the estimate warning).
  */
 import { assert, assertEquals } from "./assert.ts";
 import { estimateTokens, messageText, tokenCounts } from "../plugin.ts";

@@ -8,9 +8,14 @@ import { assert, assertEquals, assertRejects } from "./assert.ts";
 import { fixtureTokenizerDir } from "./helpers/tokenizer_fixtures.ts";
 import { tempDir } from "./helpers/cli.ts";
 import { loadTokenizer } from "../src/tokenizer/load.ts";
-import { countCompletion, countPrompt, promptCounter, promptOf } from "../src/tokenizer/count.ts";
-import { InlineCounter, WorkerCounter } from "../src/tokenizer/counter.ts";
-import { countTokens, fillCounts, wantsTokenizer } from "../src/tokenizer/fill_counts.ts";
+import {
+  countCompletion,
+  countPrompt,
+  promptCounter,
+  promptOf,
+} from "../src/tokenizer/text_tokens.ts";
+import { InlineCounter, WorkerCounter } from "../src/tokenizer/token_counters.ts";
+import { countTokens, fillCounts, wantsTokenizer } from "../src/tokenizer/usage_or_tokenizer.ts";
 import { UsageError } from "../src/errors.ts";
 import { resolveConfig } from "../src/config.ts";
 import { RequestSource } from "../src/load/requests.ts";

@@ -8,8 +8,8 @@
 import { errorMessage } from "../errors.ts";
 import { type RequestMetrics, requestMetrics } from "../metrics/request_metrics.ts";
 import type { ApiPluginLike, TokenCounts } from "../plugins/types.ts";
-import type { TokenCounter } from "../tokenizer/counter.ts";
-import { countTokens } from "../tokenizer/fill_counts.ts";
+import type { TokenCounter } from "../tokenizer/token_counters.ts";
+import { countTokens } from "../tokenizer/usage_or_tokenizer.ts";
 import type { RequestRecord } from "./record.ts";
 
 /** A record with everything computed from it. */

@@ -13,7 +13,7 @@ import type { ResultSink } from "../records/pipeline.ts";
 import { evaluateSlo, GOODPUT_KEY, GoodputCounter } from "../slo/evaluate.ts";
 import { parseSlo } from "../slo/goals.ts";
 import { SUMMARY_KEYS } from "../metrics/collector.ts";
-import { type WandbSettings, wandbSettings } from "../wandb/client.ts";
+import { type WandbSettings, wandbSettings } from "../wandb/http_api.ts";
 import { WandbLogger } from "../wandb/logger.ts";
 import { ReportDataSink } from "./html/data.ts";
 import { renderRunReport } from "./html/page.ts";

@@ -12,7 +12,7 @@ import { errorMessage } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import type { ResultSink } from "../records/pipeline.ts";
 import type { ProgressSnapshot, ProgressTracker } from "../report/progress.ts";
-import { WandbRun, type WandbRunInit, type WandbSettings } from "./client.ts";
+import { WandbRun, type WandbRunInit, type WandbSettings } from "./http_api.ts";
 
 /** Options of {@link WandbLogger}. */
 export interface WandbLoggerOptions extends WandbRunInit {

@@ -7,7 +7,7 @@
  * @module
  */
 import type { RequestBody } from "../plugins/types.ts";
-import { countCompletion, promptCounter, promptOf, type PromptSpec } from "./count.ts";
+import { countCompletion, promptCounter, promptOf, type PromptSpec } from "./text_tokens.ts";
 import type { CountItem, CountWorkerIn, CountWorkerOut } from "./count_worker.ts";
 import type { HfTokenizer } from "./hf_tokenizer.ts";
 import { UsageError } from "../errors.ts";
