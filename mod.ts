@@ -54,7 +54,7 @@ export {
 } from "./src/mock/server.ts";
 export { MOCK_PROTOCOL_NAMES, type MockProtocolName } from "./src/mock/protocols.ts";
 export type { SpeedRow } from "./src/report/speed_benchmark.ts";
-export type { FinishedRequest, ResultSink } from "./src/records/pipeline.ts";
+export type { FinishedRequest, ResultSink } from "./src/records/finished.ts";
 export type { Failure, FailureKind, RequestRecord } from "./src/records/record.ts";
 export type { ClientCheck } from "./src/workers/self_check.ts";
 export type { ThreadLoad } from "./src/workers/loop_monitor.ts";

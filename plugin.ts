@@ -53,11 +53,11 @@ export {
   type DatasetPluginLike,
   type Message,
   type PluginParams,
+  type PromptTokenizer,
   type RequestBody,
   type TokenCounts,
   type TokenSource,
 } from "./src/plugins/types.ts";
-export type { PromptTokenizer } from "./src/tokenizer/types.ts";
 export {
   estimateTokens,
   type OutputChunks,

@@ -19,7 +19,7 @@
  *
  * @module
  */
-import type { FinishedRequest, ResultSink } from "../src/records/pipeline.ts";
+import type { FinishedRequest, ResultSink } from "../src/records/finished.ts";
 
 const STAMPS = /"mock_received_ms":([0-9.]+),"mock_sent_ms":([0-9.]+)\}\s*$/;
 

@@ -9,7 +9,7 @@ import { GroundTruth, stat } from "../bench/ground_truth.ts";
 import { inFlight, SCENARIOS } from "../bench/scenarios.ts";
 import { type BenchRow, medianRow, pinning, selectScenarios } from "../bench/run.ts";
 import type { ClientReport } from "../bench/client_process.ts";
-import type { FinishedRequest } from "../src/records/pipeline.ts";
+import type { FinishedRequest } from "../src/records/finished.ts";
 import { newRecord } from "../src/records/record.ts";
 import { startMockServer } from "../src/mock/server.ts";
 

@@ -10,7 +10,7 @@ import { assert, assertAlmostEquals, assertEquals } from "./assert.ts";
 import { ROOT_DIR, runCli, tempDir } from "./helpers/cli.ts";
 import { startMockServer } from "../src/mock/server.ts";
 import type { RequestMetrics } from "../src/metrics/request_metrics.ts";
-import type { FinishedRequest } from "../src/records/pipeline.ts";
+import type { FinishedRequest } from "../src/records/finished.ts";
 import { cdf, histogram, Reservoir } from "../src/report/html/distribution.ts";
 import { TimeBuckets } from "../src/report/html/timeseries.ts";
 import { ReportDataSink } from "../src/report/html/data.ts";

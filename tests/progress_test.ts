@@ -7,7 +7,7 @@ import { assert, assertEquals } from "./assert.ts";
 import { runCli, tempDir } from "./helpers/cli.ts";
 import { startMockServer } from "../src/mock/server.ts";
 import type { RequestMetrics } from "../src/metrics/request_metrics.ts";
-import type { FinishedRequest } from "../src/records/pipeline.ts";
+import type { FinishedRequest } from "../src/records/finished.ts";
 import {
   formatDuration,
   formatProgressBar,

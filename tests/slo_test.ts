@@ -11,7 +11,7 @@ import type { RequestMetrics } from "../src/metrics/request_metrics.ts";
 import { evaluateSlo, GoodputCounter, meetsGoals, type SloInputs } from "../src/slo/evaluate.ts";
 import { parseGoal, parseSlo } from "../src/slo/goals.ts";
 import { formatSlo } from "../src/slo/format.ts";
-import type { FinishedRequest } from "../src/records/pipeline.ts";
+import type { FinishedRequest } from "../src/records/finished.ts";
 
 Deno.test("slo grammar: metrics, statistics, operators and units", () => {
   assertEquals(parseSlo("ttft_p99<500ms, tpot_mean<=50ms,error_rate<1%"), [

@@ -10,7 +10,7 @@ import {
   SpeedBenchmarkSink,
   type SpeedRow,
 } from "../src/report/speed_benchmark.ts";
-import type { FinishedRequest } from "../src/records/pipeline.ts";
+import type { FinishedRequest } from "../src/records/finished.ts";
 import type { RequestMetrics } from "../src/metrics/request_metrics.ts";
 import { startMockServer } from "../src/mock/server.ts";
 import { mockTokenCount } from "../src/mock/generator.ts";

@@ -9,7 +9,7 @@ import { startMockServer } from "../src/mock/server.ts";
 import { arrivalOffsets } from "../src/load/arrivals.ts";
 import { silentLogger } from "../src/log.ts";
 import { runPerfBenchmark } from "../src/perf.ts";
-import type { FinishedRequest } from "../src/records/pipeline.ts";
+import type { FinishedRequest } from "../src/records/finished.ts";
 import type { RequestRecord } from "../src/records/record.ts";
 
 const RATE = 40;

@@ -6,29 +6,12 @@
  * @module
  */
 import { errorMessage } from "../errors.ts";
-import { type RequestMetrics, requestMetrics } from "../metrics/request_metrics.ts";
+import { requestMetrics } from "../metrics/request_metrics.ts";
 import type { ApiPluginLike, TokenCounts } from "../plugins/types.ts";
 import type { TokenCounter } from "../tokenizer/token_counters.ts";
 import { countTokens } from "../tokenizer/usage_or_tokenizer.ts";
 import type { RequestRecord } from "./record.ts";
-
-/** A record with everything computed from it. */
-export interface FinishedRequest {
-  /** The raw record. */
-  record: RequestRecord;
-  /** Its metrics. */
-  metrics: RequestMetrics;
-  /** Its token counts (successful requests only). */
-  counts?: TokenCounts;
-}
-
-/** Receives finished requests in batches. */
-export interface ResultSink {
-  /** Take one batch, in completion order. */
-  write(batch: FinishedRequest[]): void | Promise<void>;
-  /** Flush and release; called once at the end of the run. */
-  close?(): unknown;
-}
+import type { FinishedRequest, ResultSink } from "./finished.ts";
 
 /** Normalise a plugin's `parseResponses` result. */
 export function toCounts(v: TokenCounts | [number, number]): TokenCounts {

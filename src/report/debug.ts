@@ -9,7 +9,7 @@
  * @module
  */
 import type { Logger } from "../log.ts";
-import type { FinishedRequest, ResultSink } from "../records/pipeline.ts";
+import type { FinishedRequest, ResultSink } from "../records/finished.ts";
 import { epochSeconds } from "../records/record.ts";
 
 const MAX_EVENT = 2000;

@@ -7,7 +7,7 @@
  * @module
  */
 import type { Logger } from "../log.ts";
-import type { FinishedRequest, ResultSink } from "../records/pipeline.ts";
+import type { FinishedRequest, ResultSink } from "../records/finished.ts";
 
 /** The running numbers of a run. */
 export interface ProgressSnapshot {

@@ -9,7 +9,7 @@
 import type { PerfConfig } from "../config.ts";
 import type { Logger } from "../log.ts";
 import type { PerfResult } from "../perf.ts";
-import type { ResultSink } from "../records/pipeline.ts";
+import type { ResultSink } from "../records/finished.ts";
 import { evaluateSlo, GOODPUT_KEY, GoodputCounter } from "../slo/evaluate.ts";
 import { parseSlo } from "../slo/goals.ts";
 import { SUMMARY_KEYS } from "../metrics/collector.ts";

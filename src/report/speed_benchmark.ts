@@ -8,7 +8,7 @@
  *
  * @module
  */
-import type { FinishedRequest, ResultSink } from "../records/pipeline.ts";
+import type { FinishedRequest, ResultSink } from "../records/finished.ts";
 
 /** One row of the speed table, keyed as evalscope's `speed_benchmark.json` is. */
 export interface SpeedRow {

@@ -13,7 +13,7 @@ import {
   type Summary,
 } from "../metrics/collector.ts";
 import type { RequestMetrics } from "../metrics/request_metrics.ts";
-import type { FinishedRequest, ResultSink } from "../records/pipeline.ts";
+import type { FinishedRequest, ResultSink } from "../records/finished.ts";
 import { compare, type SloGoal, thresholdSeconds } from "./goals.ts";
 
 /** One goal's outcome. */

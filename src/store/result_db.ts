@@ -5,7 +5,7 @@
  * @module
  */
 import { RunError } from "../errors.ts";
-import type { FinishedRequest, ResultSink } from "../records/pipeline.ts";
+import type { FinishedRequest, ResultSink } from "../records/finished.ts";
 import { epochSeconds } from "../records/record.ts";
 import type { DbWorkerIn, DbWorkerOut } from "./db_worker.ts";
 import type { ResultRow, RunRow } from "./schema.ts";

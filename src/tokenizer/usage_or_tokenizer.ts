@@ -10,7 +10,7 @@
  */
 import { requestMetrics } from "../metrics/request_metrics.ts";
 import type { ApiPluginLike, TokenCounts } from "../plugins/types.ts";
-import type { FinishedRequest } from "../records/pipeline.ts";
+import type { FinishedRequest } from "../records/finished.ts";
 import type { RequestRecord } from "../records/record.ts";
 import type { TokenCounter } from "./token_counters.ts";
 

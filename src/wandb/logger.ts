@@ -10,7 +10,7 @@
  */
 import { errorMessage } from "../errors.ts";
 import type { Logger } from "../log.ts";
-import type { ResultSink } from "../records/pipeline.ts";
+import type { ResultSink } from "../records/finished.ts";
 import type { ProgressSnapshot, ProgressTracker } from "../report/progress.ts";
 import { WandbRun, type WandbRunInit, type WandbSettings } from "./http_api.ts";
 

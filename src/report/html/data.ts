@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { FinishedRequest, ResultSink } from "../../records/pipeline.ts";
+import type { FinishedRequest, ResultSink } from "../../records/finished.ts";
 import { type Distribution, distribution, Reservoir } from "./distribution.ts";
 import { TimeBuckets, type TimeSeries } from "./timeseries.ts";
 
