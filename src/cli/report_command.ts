@@ -7,6 +7,7 @@
  * @module
  */
 import { UsageError } from "../errors.ts";
+import { EXIT_OK } from "../exit_codes.ts";
 import { reportFromDb } from "../report/from_db.ts";
 import { printJson } from "../report/json_output.ts";
 import { DB_FILE } from "../store/run_meta.ts";
@@ -43,7 +44,7 @@ export async function reportMain(args: string[]): Promise<number> {
   if (cmd.opts().json) {
     const { warning, finished, interrupted, rows, ...tables } = report;
     printJson({ db: path, finished, interrupted, warning, rows, ...tables });
-    return 0;
+    return EXIT_OK;
   }
   if (report.warning) {
     try {
@@ -51,5 +52,5 @@ export async function reportMain(args: string[]): Promise<number> {
     } catch { /* stdout is gone */ }
   }
   printResult(report);
-  return 0;
+  return EXIT_OK;
 }

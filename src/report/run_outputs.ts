@@ -8,6 +8,7 @@
  */
 import type { PerfConfig } from "../config.ts";
 import type { Logger } from "../log.ts";
+import { runExitCode } from "../exit_codes.ts";
 import type { PerfResult } from "../perf.ts";
 import type { ResultSink } from "../records/finished.ts";
 import { evaluateSlo, GOODPUT_KEY, GoodputCounter } from "../slo/evaluate.ts";
@@ -165,7 +166,8 @@ export class RunOutputs {
         summary["SLO passed"] = result.slo.passed;
         for (const g of result.slo.goals) summary[`SLO ${g.goal}`] = g.passed;
       }
-      const code = result.interrupted ? 130 : result.slo && !result.slo.passed ? 3 : 0;
+      // The output errors are not known yet: the code says how the run itself ended.
+      const code = runExitCode({ ...result, errors: [], sloPassed: result.slo?.passed });
       await this.#wandb.finish(summary, code);
     }
   }
