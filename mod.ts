@@ -22,15 +22,11 @@
  *
  * @module
  */
-export { type PerfResult, type RunOptions, runPerfBenchmark } from "./src/perf.ts";
-export {
-  runSweep,
-  type SweepPoint,
-  sweepPoints,
-  type SweepResult,
-  type SweepRow,
-  type SweepValues,
-} from "./src/load/sweep.ts";
+export { runPerfBenchmark } from "./src/perf.ts";
+export type { PerfResult, RunResults } from "./src/results/run.ts";
+export type { RunOptions } from "./src/run/options.ts";
+export { runSweep, sweepPoints, type SweepValues } from "./src/run/sweep.ts";
+export type { SweepPoint, SweepResult, SweepRow } from "./src/results/sweep.ts";
 export { parseSlo, type SloGoal } from "./src/slo/goals.ts";
 export { type SloOutcome, type SloReport } from "./src/slo/evaluate.ts";
 export type { ProgressMode, ProgressSnapshot } from "./src/report/progress.ts";

@@ -65,6 +65,7 @@ export {
   type UsageCounts,
 } from "./src/plugins/usage_or_estimate.ts";
 export { type MessageText, messageText } from "./src/plugins/message_text.ts";
+export { defaultProbeBody } from "./src/plugins/probe_body.ts";
 export { type PluginSource, registerApi, registerDataset } from "./src/plugins/registry.ts";
 export { type HubFileOptions, modelscopeDatasetFile } from "./src/datasets/modelscope.ts";
 export {

@@ -7,7 +7,8 @@ import { assert, assertEquals, assertThrows } from "./assert.ts";
 import { readJson, runCli, tempDir } from "./helpers/cli.ts";
 import { UsageError } from "../src/errors.ts";
 import { silentLogger } from "../src/log.ts";
-import { runSweep, sweepPoints, type SweepRow } from "../src/load/sweep.ts";
+import { runSweep, sweepPoints } from "../src/run/sweep.ts";
+import type { SweepRow } from "../src/results/sweep.ts";
 import { startMockServer } from "../src/mock/server.ts";
 
 Deno.test("sweep points: lists paired in order, one value broadcast, mismatch rejected", () => {

@@ -23,7 +23,7 @@ import { HelpShown } from "./commander.ts";
 import { mockMain } from "./mock_command.ts";
 import { parsePerfArgs } from "./perf_flags.ts";
 import { printResult } from "./print.ts";
-import { isSweep, runSweep } from "../load/sweep.ts";
+import { isSweep, runSweep } from "../run/sweep.ts";
 import { printJson, runJson, sweepJson } from "../report/json_output.ts";
 import { formatSweepTable } from "../report/sweep_table.ts";
 import { reportMain } from "./report_command.ts";

@@ -130,6 +130,14 @@ export interface ApiPluginLike {
   /** Optional: whether a body asks for a streamed response (default: `body.stream === true`). */
   isStreaming?(body: RequestBody, params: PluginParams): boolean;
   /**
+   * Optional: the body of the start-up check (one request before the run, skipped with
+   * `--no-test-connection`), from the first request's body: the same request made as cheap as the
+   * protocol allows, one output token. Default: `defaultProbeBody`, which sets `max_tokens`,
+   * `max_completion_tokens`, `max_new_tokens` and `parameters.max_tokens` to 1 where the body
+   * has them.
+   */
+  probeBody?(body: RequestBody, params: PluginParams): RequestBody;
+  /**
    * Optional: recognise an error reported inside a 200 response (an SSE event or JSON body).
    * Return the error text, or `undefined` when the payload is not an error.
    */

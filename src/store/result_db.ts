@@ -70,7 +70,7 @@ export interface ResultDbOptions {
  * throws into the run: it is reported once through {@link ResultDbOptions.onFailure} and kept
  * in {@link ResultDb.failure}.
  */
-export class ResultDb implements ResultSink {
+export class ResultDb implements ResultSink, AsyncDisposable {
   #worker: Worker;
   #replies: Array<(m: DbWorkerOut) => void> = [];
   #end: RunEnd | undefined;
@@ -159,5 +159,10 @@ export class ResultDb implements ResultSink {
     if (reply.type === "error") this.#fail(reply.message);
     this.written = reply.type === "closed" || reply.type === "error" ? reply.rows : 0;
     return this.written;
+  }
+
+  /** See {@link ResultDb.close}. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
   }
 }

@@ -48,8 +48,10 @@ export interface TransportThreads {
   kind: TransportKind;
   /** Transport workers (0: the main thread sends). */
   workers: number;
-  /** Close the transport and workers; the self-check of the run. */
+  /** Close the transport and workers (once: later calls answer the same); the self-check. */
   close(): Promise<ClientCheck>;
+  /** See {@link TransportThreads.close}. */
+  [Symbol.asyncDispose](): Promise<void>;
 }
 
 /** Cores available to this process (honours `taskset`). */
@@ -117,6 +119,12 @@ export async function startTransportThreads(
   const main = new LoopMonitor("main");
   main.start();
   const dispatch = new LagHistogram();
+  let closed: Promise<ClientCheck> | undefined;
+  const close = async () => {
+    await inner.close();
+    const threads = [main.stop(), ...(pool?.loads ?? [])];
+    return clientCheck(kind, workers, threads, dispatch.summary());
+  };
   return {
     transport: {
       async send(req, rec, signal) {
@@ -128,10 +136,9 @@ export async function startTransportThreads(
     },
     kind,
     workers,
-    async close() {
-      await inner.close();
-      const threads = [main.stop(), ...(pool?.loads ?? [])];
-      return clientCheck(kind, workers, threads, dispatch.summary());
+    close: () => closed ??= close(),
+    async [Symbol.asyncDispose]() {
+      await (closed ??= close());
     },
   };
 }

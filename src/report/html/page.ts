@@ -7,7 +7,7 @@
  */
 import type { PercentileRow, Summary } from "../../metrics/collector.ts";
 import type { SloReport } from "../../slo/evaluate.ts";
-import type { SweepRow } from "../../load/sweep.ts";
+import type { SweepRow } from "../../results/sweep.ts";
 import type { RunCharts } from "./data.ts";
 import { UPLOT_CSS, UPLOT_JS } from "./uplot.ts";
 import pageScript from "./page_script.js" with { type: "text" };
