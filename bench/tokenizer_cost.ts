@@ -56,8 +56,8 @@ function records(kind: "prose" | "random", promptTokens: number, words: number, 
         JSON.stringify({ choices: [{ index: 0, delta: { content: plan.token(i, 0) } }] }),
       );
     }
-    rec.chunkTimes = rec.payloads.map((_, i) => i);
-    rec.end = rec.payloads.length;
+    rec.chunkTimesMs = rec.payloads.map((_, i) => i);
+    rec.endMs = rec.payloads.length;
     rec.success = true;
     rec.status = 200;
     out.push(rec);

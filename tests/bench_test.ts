@@ -17,8 +17,8 @@ import { startMockServer } from "../src/mock/server.ts";
 function stamped(index: number, received: number, sent: number[], late: number[]): FinishedRequest {
   const origin = 1_000_000;
   const rec = newRecord(index, {}, true);
-  rec.timeOrigin = origin;
-  rec.start = received - origin - 0.5; // sent 0.5 ms before the mock received it
+  rec.timeOriginMs = origin;
+  rec.startMs = received - origin - 0.5; // sent 0.5 ms before the mock received it
   rec.success = true;
   for (let k = 0; k < sent.length; k++) {
     rec.payloads.push(
@@ -26,9 +26,9 @@ function stamped(index: number, received: number, sent: number[], late: number[]
         sent[k]
       }}`,
     );
-    rec.chunkTimes.push(sent[k] + late[k] - origin);
+    rec.chunkTimesMs.push(sent[k] + late[k] - origin);
   }
-  rec.end = rec.chunkTimes[rec.chunkTimes.length - 1];
+  rec.endMs = rec.chunkTimesMs[rec.chunkTimesMs.length - 1];
   return {
     record: rec,
     metrics: {} as FinishedRequest["metrics"],

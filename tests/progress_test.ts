@@ -17,7 +17,7 @@ import {
 } from "../src/report/progress.ts";
 
 function done(ok: boolean, ttft = 0.1, tokens = 10): FinishedRequest {
-  const metrics = { success: ok, ttft, completionTokens: tokens } as RequestMetrics;
+  const metrics = { success: ok, ttftS: ttft, completionTokens: tokens } as RequestMetrics;
   return { metrics } as FinishedRequest;
 }
 

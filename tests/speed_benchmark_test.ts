@@ -43,7 +43,7 @@ Deno.test("speed table: evalscope's documented output, character for character",
 });
 
 function finished(promptTokens: number, completionTokens: number, latency: number, success = true) {
-  const metrics = { success, latency, promptTokens, completionTokens } as RequestMetrics;
+  const metrics = { success, latencyS: latency, promptTokens, completionTokens } as RequestMetrics;
   return { metrics } as FinishedRequest;
 }
 

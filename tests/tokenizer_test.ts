@@ -162,8 +162,8 @@ Deno.test("tokenizer: usage wins; the tokenizer replaces chunk counts", async ()
         JSON.stringify({ choices: [], usage: { prompt_tokens: 11, completion_tokens: 3 } }),
       );
     }
-    rec.chunkTimes = rec.payloads.map((_, i) => i + 1);
-    rec.end = rec.payloads.length + 1;
+    rec.chunkTimesMs = rec.payloads.map((_, i) => i + 1);
+    rec.endMs = rec.payloads.length + 1;
     rec.success = true;
     rec.status = 200;
     return rec;

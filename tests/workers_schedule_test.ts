@@ -45,11 +45,11 @@ for (const workers of [0, 1, 2]) {
       const { recs, result } = await scheduledRun(mock.url, workers, tmp.path);
       assertEquals(recs.length, N);
       const offsets = arrivalOffsets(RATE, SEED);
-      const due = recs.map((r) => r.timeOrigin + r.scheduled!); // epoch ms
+      const due = recs.map((r) => r.timeOriginMs + r.scheduledMs!); // epoch ms
       for (let i = 0; i < N; i++) {
         const offset = offsets.next().value!;
         assertAlmostEquals(due[i] - due[0], offset, 1e-3, `request ${i}: due at its offset`);
-        assert(recs[i].start >= recs[i].scheduled!, `request ${i} went before it was due`);
+        assert(recs[i].startMs >= recs[i].scheduledMs!, `request ${i} went before it was due`);
         assert(recs[i].success, JSON.stringify(recs[i].failure));
       }
       assertEquals(result.client.workers, workers);

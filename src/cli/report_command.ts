@@ -6,8 +6,10 @@
  *
  * @module
  */
+import { resolveConfig } from "../config.ts";
 import { UsageError } from "../errors.ts";
 import { EXIT_OK } from "../exit_codes.ts";
+import { loadApiPlugin } from "../plugins/loader.ts";
 import { reportFromDb } from "../report/from_db.ts";
 import { printJson } from "../report/json_output.ts";
 import { DB_FILE } from "../store/run_meta.ts";
@@ -40,7 +42,10 @@ export async function reportMain(args: string[]): Promise<number> {
     .usage("<db file or run folder> [--json]");
   parseStrict(cmd, args);
   const path = await resolveDbPath(cmd.args[0]);
-  const report = await reportFromDb(path);
+  // An evalscope DB keeps no timings of token-carrying payloads: they are read from its pickled
+  // OpenAI payloads, with the built-in plugin.
+  const openai = await loadApiPlugin("openai", resolveConfig({ model: "report" }));
+  const report = await reportFromDb(path, openai);
   if (cmd.opts().json) {
     const { warning, finished, interrupted, rows, ...tables } = report;
     printJson({ db: path, finished, interrupted, warning, rows, ...tables });

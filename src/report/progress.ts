@@ -74,7 +74,7 @@ export class ProgressTracker implements ResultSink {
         continue;
       }
       this.#succeeded++;
-      this.#sumTtft += m.ttft;
+      this.#sumTtft += m.ttftS;
       this.#sumOutput += m.completionTokens;
     }
     if (batch.length > 0) this.#recent.push([this.#now(), batch.length]);

@@ -48,7 +48,7 @@ export async function driveLoad(prep: PreparedRun, run: OpenRun): Promise<Driven
     sent++;
     const rec = newRecord(job.index, job.body, job.prepared.stream);
     rec.bodyText = job.prepared.body;
-    rec.scheduled = scheduled;
+    rec.scheduledMs = scheduled;
     await transport.send(job.prepared, rec, run.signal);
     run.pipeline.push(rec);
   };

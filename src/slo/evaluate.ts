@@ -123,9 +123,9 @@ export function meetsGoals(m: RequestMetrics, goals: readonly SloGoal[]): boolea
   if (!m.success) return false;
   for (const g of goals) {
     let v: number | undefined;
-    if (g.metric === "ttft") v = m.ttft;
-    else if (g.metric === "tpot") v = m.tpot;
-    else if (g.metric === "latency") v = m.latency;
+    if (g.metric === "ttft") v = m.ttftS;
+    else if (g.metric === "tpot") v = m.tpotS;
+    else if (g.metric === "latency") v = m.latencyS;
     else continue;
     // A request of one output token has no TPOT: nothing to miss.
     if (v === undefined) continue;

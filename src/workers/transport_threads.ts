@@ -129,8 +129,8 @@ export async function startTransportThreads(
     transport: {
       async send(req, rec, signal) {
         await inner.send(req, rec, signal);
-        // Both times are in the measuring thread's clock (the pool moves `scheduled` there).
-        if (rec.scheduled !== undefined) dispatch.record(rec.start - rec.scheduled);
+        // Both times are in the measuring thread's clock (the pool moves `scheduledMs` there).
+        if (rec.scheduledMs !== undefined) dispatch.record(rec.startMs - rec.scheduledMs);
       },
       close: () => inner.close(),
     },
