@@ -22,15 +22,11 @@
  *
  * @module
  */
-export { type PerfResult, type RunOptions, runPerfBenchmark } from "./src/perf.ts";
-export {
-  runSweep,
-  type SweepPoint,
-  sweepPoints,
-  type SweepResult,
-  type SweepRow,
-  type SweepValues,
-} from "./src/load/sweep.ts";
+export { runPerfBenchmark } from "./src/perf.ts";
+export type { PerfResult, RunResults } from "./src/results/run.ts";
+export type { RunOptions } from "./src/run/options.ts";
+export { runSweep, sweepPoints, type SweepValues } from "./src/run/sweep.ts";
+export type { SweepPoint, SweepResult, SweepRow } from "./src/results/sweep.ts";
 export { parseSlo, type SloGoal } from "./src/config/slo_goals.ts";
 export { type SloOutcome, type SloReport } from "./src/slo/evaluate.ts";
 export type { ProgressMode, ProgressSnapshot } from "./src/report/progress.ts";
@@ -54,9 +50,9 @@ export {
 } from "./src/mock/server.ts";
 export { MOCK_PROTOCOL_NAMES, type MockProtocolName } from "./src/mock/protocols.ts";
 export type { SpeedRow } from "./src/report/speed_benchmark.ts";
-export type { FinishedRequest, ResultSink } from "./src/records/pipeline.ts";
+export type { FinishedRequest, ResultSink } from "./src/records/finished.ts";
 export type { Failure, FailureKind, RequestRecord } from "./src/records/record.ts";
-export type { ClientCheck } from "./src/workers/client_check.ts";
+export type { ClientCheck } from "./src/workers/self_check.ts";
 export type { ThreadLoad } from "./src/workers/loop_monitor.ts";
 export type { LagSummary } from "./src/workers/lag_histogram.ts";
 export type { TransportChoice, TransportKind } from "./src/transport/create.ts";

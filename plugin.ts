@@ -53,19 +53,20 @@ export {
   type DatasetPluginLike,
   type Message,
   type PluginParams,
+  type PromptTokenizer,
   type RequestBody,
   type TokenCounts,
   type TokenSource,
 } from "./src/plugins/types.ts";
-export type { PromptTokenizer } from "./src/tokenizer/types.ts";
 export { type BodyField, bodyFields } from "./src/config.ts";
 export {
   estimateTokens,
   type OutputChunks,
   tokenCounts,
   type UsageCounts,
-} from "./src/plugins/counts.ts";
+} from "./src/plugins/usage_or_estimate.ts";
 export { type MessageText, messageText } from "./src/plugins/message_text.ts";
+export { defaultProbeBody } from "./src/plugins/probe_body.ts";
 export { type PluginSource, registerApi, registerDataset } from "./src/plugins/registry.ts";
 export { type HubFileOptions, modelscopeDatasetFile } from "./src/datasets/modelscope.ts";
 export {

@@ -19,7 +19,7 @@
  *
  * @module
  */
-import type { FinishedRequest, ResultSink } from "../src/records/pipeline.ts";
+import type { FinishedRequest, ResultSink } from "../src/records/finished.ts";
 
 const STAMPS = /"mock_received_ms":([0-9.]+),"mock_sent_ms":([0-9.]+)\}\s*$/;
 
@@ -118,7 +118,7 @@ export class GroundTruth implements ResultSink {
     this.#requests++;
     if (!rec.success) return;
     this.#succeeded++;
-    const origin = rec.timeOrigin;
+    const origin = rec.timeOriginMs;
     const { ttftMs, itlMs, tokens } = this.#timing;
     const content = f.counts?.contentChunks;
     let next = 0; // position in `content` of the next token chunk
@@ -135,18 +135,18 @@ export class GroundTruth implements ResultSink {
       this.#stamped++;
       const received = Number(m[1]);
       const sent = Number(m[2]);
-      const arrival = origin + rec.chunkTimes[i];
+      const arrival = origin + rec.chunkTimesMs[i];
       this.#eventDelay.push(arrival - sent);
       if (k === -1) continue;
       this.#mockLate.push(sent - (received + ttftMs + k * itlMs));
       if (!rec.stream) continue;
       if (k === 0) {
         this.#ttftDelay.push(arrival - sent);
-        const error = (arrival - (origin + rec.start)) - (sent - received);
+        const error = (arrival - (origin + rec.startMs)) - (sent - received);
         if (rec.index < this.#timing.firstWave) this.#coldTtftError.push(error);
         else {
           this.#ttftError.push(error);
-          this.#sendDelay.push(received - (origin + rec.start));
+          this.#sendDelay.push(received - (origin + rec.startMs));
         }
       } else if (!Number.isNaN(prevArrival)) {
         this.#itlError.push(Math.abs((arrival - prevArrival) - (sent - prevSent)));

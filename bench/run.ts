@@ -1,9 +1,10 @@
 /**
  * `deno task bench`: llmperf's own cost and timing error, measured. Each scenario starts a server
  * in its own process (the mock with `--stamp-times`, or the near-free blast server) pinned to the
- * last core, warms it up, runs the client (`bench/client.ts`, i.e. `runPerfBenchmark`) pinned to
- * the first, and prints one row: requests/s, SSE events/s, client CPU per 100k events, events per client
- * CPU-second, peak memory, and the client's timing error against the mock's stamps.
+ * last core, warms it up, runs the client (`bench/client_process.ts`, i.e. `runPerfBenchmark`)
+ * pinned to the first, and prints one row: requests/s, SSE events/s, client CPU per 100k events,
+ * events per client CPU-second, peak memory, and the client's timing error against the mock's
+ * stamps.
  *
  * ```
  * deno task bench                      # every scenario (a few minutes)
@@ -16,7 +17,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import type { ClientArgs, ClientReport } from "./client.ts";
+import type { ClientArgs, ClientReport } from "./client_process.ts";
 import { inFlight, type Scenario, SCENARIOS } from "./scenarios.ts";
 import type { TransportChoice } from "../src/transport/create.ts";
 import { SocketTransport } from "../src/transport/socket.ts";
@@ -159,7 +160,13 @@ async function runClient(
   args: ClientArgs,
   pin: string[],
 ): Promise<{ report: ClientReport; wall: number }> {
-  const deno = [Deno.execPath(), "run", "-A", `${ROOT}/bench/client.ts`, JSON.stringify(args)];
+  const deno = [
+    Deno.execPath(),
+    "run",
+    "-A",
+    `${ROOT}/bench/client_process.ts`,
+    JSON.stringify(args),
+  ];
   const argv = [...pin, ...deno];
   const t0 = performance.now();
   const out = await new Deno.Command(argv[0], {

@@ -9,8 +9,12 @@
  */
 import { fixtureTokenizerDir } from "../tests/helpers/tokenizer_fixtures.ts";
 import { loadTokenizer } from "../src/tokenizer/load.ts";
-import { InlineCounter, type TokenCounter, WorkerCounter } from "../src/tokenizer/counter.ts";
-import { countTokens } from "../src/tokenizer/fill_counts.ts";
+import {
+  InlineCounter,
+  type TokenCounter,
+  WorkerCounter,
+} from "../src/tokenizer/token_counters.ts";
+import { countTokens } from "../src/tokenizer/usage_or_tokenizer.ts";
 import { finish } from "../src/records/pipeline.ts";
 import { newRecord, type RequestRecord } from "../src/records/record.ts";
 import { resolveConfig } from "../src/config.ts";
@@ -52,8 +56,8 @@ function records(kind: "prose" | "random", promptTokens: number, words: number, 
         JSON.stringify({ choices: [{ index: 0, delta: { content: plan.token(i, 0) } }] }),
       );
     }
-    rec.chunkTimes = rec.payloads.map((_, i) => i);
-    rec.end = rec.payloads.length;
+    rec.chunkTimesMs = rec.payloads.map((_, i) => i);
+    rec.endMs = rec.payloads.length;
     rec.success = true;
     rec.status = 200;
     out.push(rec);

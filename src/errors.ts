@@ -5,11 +5,12 @@
  *
  * @module
  */
+import { EXIT_INTERRUPTED, EXIT_RUN_FAILED, EXIT_USAGE } from "./exit_codes.ts";
 
 /** Bad input from the user: flags, files, plugin names. The CLI prints one line and exits 2. */
 export class UsageError extends Error {
   /** Exit code the CLI uses for this error. */
-  readonly exitCode = 2;
+  readonly exitCode: number = EXIT_USAGE;
   /** @param message one line, naming the flag or file at fault */
   constructor(message: string) {
     super(message);
@@ -20,7 +21,7 @@ export class UsageError extends Error {
 /** A run that cannot go on for a reason outside the command line. The CLI exits 1. */
 export class RunError extends Error {
   /** Exit code the CLI uses for this error. */
-  readonly exitCode = 1;
+  readonly exitCode: number = EXIT_RUN_FAILED;
   /** @param message one line saying what failed */
   constructor(message: string) {
     super(message);
@@ -41,7 +42,7 @@ export function errorMessage(e: unknown): string {
  */
 export class Interrupted extends Error {
   /** Exit code the CLI uses when the signal is not known (128 + SIGINT). */
-  readonly exitCode = 130;
+  readonly exitCode: number = EXIT_INTERRUPTED;
   /** @param stage what was under way, for the message (`loading the dataset`) */
   constructor(stage = "starting") {
     super(`interrupted while ${stage}: nothing was sent`);

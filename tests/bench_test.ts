@@ -8,8 +8,8 @@ import { ROOT_DIR } from "./helpers/cli.ts";
 import { GroundTruth, stat } from "../bench/ground_truth.ts";
 import { inFlight, SCENARIOS } from "../bench/scenarios.ts";
 import { type BenchRow, medianRow, pinning, selectScenarios } from "../bench/run.ts";
-import type { ClientReport } from "../bench/client.ts";
-import type { FinishedRequest } from "../src/records/pipeline.ts";
+import type { ClientReport } from "../bench/client_process.ts";
+import type { FinishedRequest } from "../src/records/finished.ts";
 import { newRecord } from "../src/records/record.ts";
 import { startMockServer } from "../src/mock/server.ts";
 
@@ -17,8 +17,8 @@ import { startMockServer } from "../src/mock/server.ts";
 function stamped(index: number, received: number, sent: number[], late: number[]): FinishedRequest {
   const origin = 1_000_000;
   const rec = newRecord(index, {}, true);
-  rec.timeOrigin = origin;
-  rec.start = received - origin - 0.5; // sent 0.5 ms before the mock received it
+  rec.timeOriginMs = origin;
+  rec.startMs = received - origin - 0.5; // sent 0.5 ms before the mock received it
   rec.success = true;
   for (let k = 0; k < sent.length; k++) {
     rec.payloads.push(
@@ -26,9 +26,9 @@ function stamped(index: number, received: number, sent: number[], late: number[]
         sent[k]
       }}`,
     );
-    rec.chunkTimes.push(sent[k] + late[k] - origin);
+    rec.chunkTimesMs.push(sent[k] + late[k] - origin);
   }
-  rec.end = rec.chunkTimes[rec.chunkTimes.length - 1];
+  rec.endMs = rec.chunkTimesMs[rec.chunkTimesMs.length - 1];
   return {
     record: rec,
     metrics: {} as FinishedRequest["metrics"],
@@ -107,7 +107,7 @@ Deno.test("bench: one client process against a stamping mock reports cost and gr
       timing: { ttftMs: 20, itlMs: 5, tokens: 4 },
     };
     const out = await new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", `${ROOT_DIR}/bench/client.ts`, JSON.stringify(args)],
+      args: ["run", "-A", `${ROOT_DIR}/bench/client_process.ts`, JSON.stringify(args)],
       stdout: "piped",
       stderr: "piped",
     }).output();

@@ -17,11 +17,11 @@ Deno.test("debug: body with send time, timed events, outcome; secrets scrubbed",
   assertEquals(secrets.includes("tok-SECRET-9") && !secrets.includes("visible"), true);
   const redactor = new Redactor(secrets);
   const rec = newRecord(7, { model: "m", note: "key sk-SECRET-1234 tok-SECRET-9" }, true);
-  rec.timeOrigin = Date.UTC(2026, 0, 2, 3, 4, 5);
-  rec.start = 1000;
-  rec.chunkTimes = [1012.5, 1020];
+  rec.timeOriginMs = Date.UTC(2026, 0, 2, 3, 4, 5);
+  rec.startMs = 1000;
+  rec.chunkTimesMs = [1012.5, 1020];
   rec.payloads = ['{"choices":[{"delta":{"content":"hi"}}]}', '{"usage":{}}'];
-  rec.end = 1021;
+  rec.endMs = 1021;
   rec.status = 200;
   rec.success = true;
   const lines: string[] = [];

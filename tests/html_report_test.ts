@@ -11,7 +11,7 @@ import { ROOT_DIR } from "./helpers/cli.ts";
 import { perfRun } from "./helpers/perf_run.ts";
 import { startMockServer } from "../src/mock/server.ts";
 import type { RequestMetrics } from "../src/metrics/request_metrics.ts";
-import type { FinishedRequest } from "../src/records/pipeline.ts";
+import type { FinishedRequest } from "../src/records/finished.ts";
 import { cdf, histogram, Reservoir } from "../src/report/html/distribution.ts";
 import { TimeBuckets } from "../src/report/html/timeseries.ts";
 import { ReportDataSink } from "../src/report/html/data.ts";
@@ -59,12 +59,12 @@ function fake(i: number): FinishedRequest {
     index: i,
     success: ok,
     stream: true,
-    startTime: start,
-    completedTime: start + 1.5,
-    latency: 1.5,
-    ttft: 0.2 + (i % 7) * 0.01,
-    tpot: 0.01,
-    itl: Array.from({ length: 20 }, () => 0.01),
+    startEpochS: start,
+    completedEpochS: start + 1.5,
+    latencyS: 1.5,
+    ttftS: 0.2 + (i % 7) * 0.01,
+    tpotS: 0.01,
+    itlS: Array.from({ length: 20 }, () => 0.01),
     completionTokens: 21,
   } as unknown as RequestMetrics;
   return { metrics } as FinishedRequest;

@@ -1,8 +1,8 @@
 /**
  * The output rule (`src/plugins/message_text.ts`): which fields of a delta or message carry
  * generated tokens, and of which kind; the plugin helpers `tokenCounts` and `estimateTokens`
- * (`src/plugins/counts.ts`); how the built-in API plugins apply them to chunks and bodies; and
- * what the metrics make of it (TTFT, TTFO, reasoning tokens, the estimate warning).
+ * (`src/plugins/usage_or_estimate.ts`); how the built-in API plugins apply them to chunks and
+ * bodies; and what the metrics make of it (TTFT, TTFO, reasoning tokens, the estimate warning).
  */
 import { assert, assertEquals } from "./assert.ts";
 import { estimateTokens, messageText, tokenCounts } from "../plugin.ts";
@@ -225,10 +225,10 @@ Deno.test("zhipu and dashscope plugins: reasoning_content is output, apart from 
 
 function record(times: number[], payloads: string[]) {
   const rec = newRecord(0, { stream: true }, true);
-  rec.start = 100;
-  rec.chunkTimes = times;
+  rec.startMs = 100;
+  rec.chunkTimesMs = times;
   rec.payloads = payloads;
-  rec.end = times[times.length - 1];
+  rec.endMs = times[times.length - 1];
   rec.success = true;
   rec.status = 200;
   return rec;
@@ -244,22 +244,22 @@ Deno.test("metrics: TTFT at the first token of any kind, TTFO at the first answe
     ev({ content: "d" }, "stop"),
   ]);
   const f = await finish(openai, rec);
-  assertEquals(f.metrics.ttft, 0.06);
-  assertEquals(f.metrics.ttfo, 0.09);
+  assertEquals(f.metrics.ttftS, 0.06);
+  assertEquals(f.metrics.ttfoS, 0.09);
   assertEquals(f.metrics.completionTokens, 4);
   assertEquals(f.metrics.reasoningTokens, 2);
-  assert(Math.abs(f.metrics.tpot! - (0.105 - 0.06) / 3) < 1e-12);
+  assert(Math.abs(f.metrics.tpotS! - (0.105 - 0.06) / 3) < 1e-12);
   // a reply that was all reasoning (cut by max_tokens) has no TTFO
   const thinking = await finish(
     openai,
     record([105, 160], [ev({ role: "assistant", content: "" }), ev({ reasoning: "a" }, "length")]),
   );
-  assertEquals([thinking.metrics.ttft, thinking.metrics.ttfo], [0.06, undefined]);
+  assertEquals([thinking.metrics.ttftS, thinking.metrics.ttfoS], [0.06, undefined]);
   // a user plugin's counts without the new fields: TTFO = TTFT, reasoning unknown
   const old = requestMetrics(rec, toCounts([3, 4]));
-  assertEquals([old.ttfo, old.reasoningTokens], [old.ttft, undefined]);
+  assertEquals([old.ttfoS, old.reasoningTokens], [old.ttftS, undefined]);
   const oldObj = requestMetrics(rec, { promptTokens: 1, completionTokens: 2, contentChunks: [3] });
-  assertEquals([oldObj.ttft, oldObj.ttfo], [0.09, 0.09]);
+  assertEquals([oldObj.ttftS, oldObj.ttfoS], [0.09, 0.09]);
 });
 
 Deno.test("collector: TTFO and reasoning rows and columns; estimates are named", async () => {

@@ -2,11 +2,16 @@
  * The start-up check: each way an endpoint can be unusable is one clear line, exit 1, within the
  * connect timeout; `--no-test-connection` skips it.
  */
-import { assert, assertEquals } from "./assert.ts";
+import { assert, assertEquals, assertThrows } from "./assert.ts";
 import { chatStub } from "./helpers/chat_stub.ts";
 import { tempDir, unusedPort } from "./helpers/cli.ts";
 import { type PerfFlags, perfRun } from "./helpers/perf_run.ts";
 import { startMockServer } from "../src/mock/server.ts";
+import { resolveConfig } from "../src/config.ts";
+import { UsageError } from "../src/errors.ts";
+import { probeRequest } from "../src/load/preflight.ts";
+import type { Job } from "../src/load/requests.ts";
+import { defaultProbeBody } from "../src/plugins/probe_body.ts";
 
 /** A server that answers every request with `status` and a JSON error. */
 function statusServer(status: number) {
@@ -136,4 +141,71 @@ Deno.test("preflight: the check is one small request before the run; --no-test-c
   } finally {
     await server.close();
   }
+});
+
+Deno.test("preflight: the check asks for one output token; the run's requests keep --max-tokens", async () => {
+  const s = chatStub();
+  try {
+    await using r = await perfAt(`${s.url}/v1/chat/completions`, { number: 2, maxTokens: 64 });
+    assertEquals(r.code, 0, r.stderr);
+    const bodies = s.requests.map((q) => q.body);
+    assertEquals(bodies.map((b) => b.max_tokens), [1, 64, 64]);
+    // Otherwise the check is the first request itself.
+    assertEquals({ ...bodies[0], max_tokens: 64 }, bodies[1]);
+  } finally {
+    await s.close();
+  }
+});
+
+const JOB: Job = {
+  index: 0,
+  body: { model: "m", max_tokens: 512, parameters: { max_tokens: 512, top_k: 5 }, stream: true },
+  prepared: { url: "http://x/v1", headers: { a: "b" }, body: "{}", stream: true },
+};
+const PARAMS = resolveConfig({ model: "m", api: "mine" });
+
+Deno.test("preflight: probeRequest shrinks the body with the plugin's probeBody, or the default", () => {
+  const plain = { buildRequest: () => ({}), parseResponses: () => [0, 0] as [number, number] };
+  const byDefault = probeRequest(plain, JOB, PARAMS);
+  assertEquals(JSON.parse(byDefault.body), {
+    model: "m",
+    max_tokens: 1,
+    parameters: { max_tokens: 1, top_k: 5 },
+    stream: true,
+  });
+  assertEquals([byDefault.url, byDefault.headers, byDefault.stream], [
+    "http://x/v1",
+    { a: "b" },
+    true,
+  ]);
+  assertEquals(defaultProbeBody({ model: "m" }), { model: "m" }, "no field is added");
+  const own = probeRequest(
+    {
+      ...plain,
+      probeBody(body: Record<string, unknown>) {
+        body.mutated = true; // a copy: the job's own body is not changed
+        return { model: body.model, limit: 1 };
+      },
+    },
+    JOB,
+    PARAMS,
+  );
+  assertEquals(JSON.parse(own.body), { model: "m", limit: 1 });
+  assertEquals(JOB.body.mutated, undefined);
+  assertEquals((JOB.body.parameters as { max_tokens: number }).max_tokens, 512);
+  assertThrows(
+    () =>
+      probeRequest(
+        {
+          ...plain,
+          probeBody() {
+            throw new Error("boom");
+          },
+        },
+        JOB,
+        PARAMS,
+      ),
+    UsageError,
+    "--api 'mine': probeBody failed: boom",
+  );
 });

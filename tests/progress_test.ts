@@ -8,7 +8,7 @@ import { ROOT_DIR, tempDir } from "./helpers/cli.ts";
 import { perfArgs, perfRun } from "./helpers/perf_run.ts";
 import { startMockServer } from "../src/mock/server.ts";
 import type { RequestMetrics } from "../src/metrics/request_metrics.ts";
-import type { FinishedRequest } from "../src/records/pipeline.ts";
+import type { FinishedRequest } from "../src/records/finished.ts";
 import {
   formatDuration,
   formatProgressBar,
@@ -18,7 +18,7 @@ import {
 } from "../src/report/progress.ts";
 
 function done(ok: boolean, ttft = 0.1, tokens = 10): FinishedRequest {
-  const metrics = { success: ok, ttft, completionTokens: tokens } as RequestMetrics;
+  const metrics = { success: ok, ttftS: ttft, completionTokens: tokens } as RequestMetrics;
   return { metrics } as FinishedRequest;
 }
 

@@ -9,6 +9,8 @@ import { LONG_RUN_MOCK, spawnLongRun, waitForRows } from "./helpers/long_run.ts"
 import { DatabaseSync } from "node:sqlite";
 import { startMockServer } from "../src/mock/server.ts";
 import { reportFromDb, rowMetrics } from "../src/report/from_db.ts";
+import { resolveConfig } from "../src/config.ts";
+import OpenAIApi from "../plugins/api/openai.ts";
 import { pickleBase64 } from "../src/store/pickle.ts";
 
 Deno.test("report: recomputes exactly what the run printed, from the DB alone", async () => {
@@ -104,7 +106,7 @@ Deno.test("report: reads a DB in evalscope's late-2024 layout and recomputes its
     `${tmp.path}/benchmark_args.json`,
     JSON.stringify({ parallel: 2, number: 4 }),
   );
-  const r = await reportFromDb(path);
+  const r = await reportFromDb(path, OPENAI);
   const s = r.summary;
   // Hand-computed. Latencies: 1.0 (0.2 + 4 × 0.2), 2.0 (0.4 + 8 × 0.2), 0.5 (0.1 + 4 × 0.1).
   // T = 102.5 − 100.0 = 2.5 s.
@@ -202,7 +204,10 @@ Deno.test("report: the JSON files beside our DB agree with it", async () => {
   }
 });
 
-Deno.test("report: a DB from before the ttfo column gets TTFO from its payloads", () => {
+/** What `llmperf report` reads evalscope's pickled payloads with. */
+const OPENAI = new OpenAIApi(resolveConfig({ model: "report" }));
+
+Deno.test("report: a DB from before the ttfo column gets TTFO from its payloads", async () => {
   const ev = (delta: unknown, finish: string | null = null) =>
     JSON.stringify({
       object: "chat.completion.chunk",
@@ -224,13 +229,19 @@ Deno.test("report: a DB from before the ttfo column gets TTFO from its payloads"
     inter_token_latencies: "[0.05, 0.2]",
     completion_tokens: 3,
   };
-  const m = rowMetrics(row, 0);
-  assertAlmostEquals(m.ttft, 0.05, 1e-9);
-  assertAlmostEquals(m.ttfo!, 0.1, 1e-9);
+  const m = await rowMetrics(row, 0, OPENAI);
+  assertAlmostEquals(m.ttftS, 0.05, 1e-9);
+  assertAlmostEquals(m.ttfoS!, 0.1, 1e-9);
   assertEquals(m.reasoningTokens, undefined);
   // The column, when there, is read as it is (NULL: no answer came).
-  assertEquals(rowMetrics({ ...row, ttfo: null, reasoning_tokens: 1 }, 0).ttfo, undefined);
-  assertEquals(rowMetrics({ ...row, ttfo: 0.2, reasoning_tokens: 1 }, 0).reasoningTokens, 1);
+  assertEquals(
+    (await rowMetrics({ ...row, ttfo: null, reasoning_tokens: 1 }, 0, OPENAI)).ttfoS,
+    undefined,
+  );
+  assertEquals(
+    (await rowMetrics({ ...row, ttfo: 0.2, reasoning_tokens: 1 }, 0, OPENAI)).reasoningTokens,
+    1,
+  );
 });
 
 Deno.test("report: after a kill -9 the DB opens and the report says the run did not finish", async () => {
@@ -258,6 +269,35 @@ Deno.test("report: after a kill -9 the DB opens and the report says the run did 
     const json = JSON.parse((await runCli(["report", dir, "--json"])).stdout);
     assertEquals([json.finished, json.rows], [false, kept]);
     assert(String(json.warning).startsWith("the run did not finish"), json.warning);
+  } finally {
+    await mock.close();
+  }
+});
+
+Deno.test("report: from chunk times and payloads alone, each row's metrics are the ones the run measured", async () => {
+  // The live run and `llmperf report` derive metrics with one function: a DB stripped of
+  // llmperf's timing columns (as evalscope writes it) gives back the same TTFT, ITL, TPOT, TTFO.
+  const timing = { ttftMs: 20, itlMs: 3, outputTokens: 6, reasoningTokens: 2 };
+  const mock = startMockServer({ port: 0, ...timing });
+  try {
+    await using run = await perfRun({ server: mock, flags: { number: 8, stream: true } });
+    assertEquals(run.code, 0, run.stderr);
+    const rows = run.sql("SELECT * FROM result ORDER BY rowid");
+    assertEquals(rows.length, 8);
+    const kept = ["ttft", "inter_token_latencies", "time_per_output_token", "ttfo"];
+    for (const [i, row] of rows.entries()) {
+      const stored = await rowMetrics(row, i, OPENAI);
+      const bare = Object.fromEntries(Object.entries(row).filter(([k]) => !kept.includes(k)));
+      const derived = await rowMetrics(bare, i, OPENAI);
+      // Epoch seconds in the DB are exact to about a microsecond.
+      assertAlmostEquals(derived.ttftS, stored.ttftS, 1e-5);
+      assertAlmostEquals(derived.ttfoS!, stored.ttfoS!, 1e-5);
+      assertAlmostEquals(derived.tpotS!, stored.tpotS!, 1e-5);
+      assertEquals(derived.itlS.length, stored.itlS.length);
+      derived.itlS.forEach((g, k) => assertAlmostEquals(g, stored.itlS[k], 1e-5));
+      assertEquals(stored.reasoningTokens, 2);
+      assert(stored.ttfoS! >= stored.ttftS, "reasoning came first: TTFO is not before TTFT");
+    }
   } finally {
     await mock.close();
   }

@@ -6,6 +6,14 @@ import { assert, assertEquals } from "./assert.ts";
 import { perfRun } from "./helpers/perf_run.ts";
 import { startMockServer } from "../src/mock/server.ts";
 import { planReply } from "../src/mock/generator.ts";
+import { DatabaseSync } from "node:sqlite";
+import {
+  createTable,
+  EVALSCOPE_COLUMNS,
+  EXTRA_COLUMNS,
+  insertInto,
+  RESULT_COLUMNS,
+} from "../src/store/schema.ts";
 
 const SEED = 5;
 
@@ -118,4 +126,34 @@ Deno.test("result DB: failed requests are rows too, with status, reason and body
   } finally {
     await mock.close();
   }
+});
+
+Deno.test("result DB schema: evalscope's 13 columns in its order, then llmperf's, declared once", () => {
+  // evalscope's late-2024 `result` table (../shared/reference/evalscope-perf.md).
+  const evalscope = [
+    ["request", "TEXT"],
+    ["start_time", "REAL"],
+    ["chunk_times", "TEXT"],
+    ["success", "TEXT"],
+    ["response_messages", "TEXT"],
+    ["completed_time", "REAL"],
+    ["latency", "REAL"],
+    ["first_chunk_latency", "REAL"],
+    ["n_chunks", "INTEGER"],
+    ["chunk_time", "REAL"],
+    ["prompt_tokens", "INTEGER"],
+    ["completion_tokens", "INTEGER"],
+    ["max_gpu_memory_cost", "REAL"],
+  ];
+  const db = new DatabaseSync(":memory:");
+  db.exec(createTable("result", RESULT_COLUMNS));
+  const info = db.prepare("PRAGMA table_info(result)").all() as { name: string; type: string }[];
+  assertEquals(info.slice(0, 13).map((c) => [c.name, c.type]), evalscope);
+  assertEquals([...EVALSCOPE_COLUMNS], evalscope.map(([n]) => n));
+  assertEquals(info.slice(13).map((c) => c.name), [...EXTRA_COLUMNS]);
+  // Every value is bound by its column's name.
+  const insert = insertInto("result", RESULT_COLUMNS);
+  for (const c of info) assert(insert.includes(`:${c.name}`), `${c.name} is bound by name`);
+  assertEquals(insert.match(/\?/g), null, "no positional parameter");
+  db.close();
 });

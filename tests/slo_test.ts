@@ -12,7 +12,7 @@ import type { RequestMetrics } from "../src/metrics/request_metrics.ts";
 import { evaluateSlo, GoodputCounter, meetsGoals, type SloInputs } from "../src/slo/evaluate.ts";
 import { parseGoal, parseSlo } from "../src/config/slo_goals.ts";
 import { formatSlo } from "../src/slo/format.ts";
-import type { FinishedRequest } from "../src/records/pipeline.ts";
+import type { FinishedRequest } from "../src/records/finished.ts";
 
 Deno.test("slo grammar: metrics, statistics, operators and units", () => {
   assertEquals(parseSlo("ttft_p99<500ms, tpot_mean<=50ms,error_rate<1%"), [
@@ -109,32 +109,33 @@ function metrics(over: Partial<RequestMetrics>): RequestMetrics {
     index: 0,
     success: true,
     stream: true,
-    startTime: 0,
-    completedTime: 1,
-    latency: 1,
-    firstChunkLatency: 0.1,
+    startEpochS: 0,
+    completedEpochS: 1,
+    latencyS: 1,
+    firstChunkLatencyS: 0.1,
     nChunks: 10,
-    chunkTime: 0.9,
-    ttft: 0.1,
-    tpot: 0.02,
-    itl: [],
+    chunkTimeS: 0.9,
+    ttftS: 0.1,
+    tpotS: 0.02,
+    itlS: [],
     promptTokens: 5,
     completionTokens: 10,
     tokenSource: "usage",
+    status: 200,
     ...over,
-  }) as RequestMetrics;
+  } satisfies RequestMetrics) as RequestMetrics;
 }
 
 Deno.test("goodput: per-request ttft, tpot and latency conditions; failures never count", () => {
   const goals = parseSlo("ttft_p99<200ms,tpot_mean<30ms,latency_p50<2s,error_rate<1%,itl_p99<1ms");
   assert(meetsGoals(metrics({}), goals), "meets all (itl and error_rate are not per request)");
-  assert(!meetsGoals(metrics({ ttft: 0.25 }), goals), "slow first token");
-  assert(!meetsGoals(metrics({ tpot: 0.031 }), goals), "slow tokens");
-  assert(!meetsGoals(metrics({ latency: 2 }), goals), "2 s is not < 2 s");
-  assert(meetsGoals(metrics({ tpot: undefined }), goals), "one token: no TPOT to miss");
+  assert(!meetsGoals(metrics({ ttftS: 0.25 }), goals), "slow first token");
+  assert(!meetsGoals(metrics({ tpotS: 0.031 }), goals), "slow tokens");
+  assert(!meetsGoals(metrics({ latencyS: 2 }), goals), "2 s is not < 2 s");
+  assert(meetsGoals(metrics({ tpotS: undefined }), goals), "one token: no TPOT to miss");
   assert(!meetsGoals(metrics({ success: false }), goals), "a failure never meets");
   const counter = new GoodputCounter(goals);
-  const batch = [metrics({}), metrics({ ttft: 1 }), metrics({})].map((m) =>
+  const batch = [metrics({}), metrics({ ttftS: 1 }), metrics({})].map((m) =>
     ({ metrics: m }) as FinishedRequest
   );
   counter.write(batch);

@@ -62,9 +62,9 @@ Deno.test("socket: chunked SSE split everywhere, multi-byte characters across re
     assert(rec.success);
     assertEquals(rec.status, 200);
     assertEquals(rec.payloads, events);
-    assertEquals(rec.chunkTimes.length, 3);
-    assert(rec.headersAt! >= rec.start && rec.chunkTimes[0] >= rec.headersAt!);
-    assert(rec.end >= rec.chunkTimes[2]);
+    assertEquals(rec.chunkTimesMs.length, 3);
+    assert(rec.headersAtMs! >= rec.startMs && rec.chunkTimesMs[0] >= rec.headersAtMs!);
+    assert(rec.endMs >= rec.chunkTimesMs[2]);
     // The request went out as HTTP/1.1 with a byte-exact content-length.
     const req = server.requests[0];
     assert(req.head.startsWith("POST / HTTP/1.1\r\n"), req.head);
@@ -83,7 +83,7 @@ Deno.test("socket: many events in one read are all recorded, in order, with the 
     assert(rec.success);
     assertEquals(rec.payloads.length, n);
     assertEquals(rec.payloads[n - 1], `{"i":${n - 1}}`);
-    for (let i = 1; i < n; i++) assert(rec.chunkTimes[i] >= rec.chunkTimes[i - 1]);
+    for (let i = 1; i < n; i++) assert(rec.chunkTimesMs[i] >= rec.chunkTimesMs[i - 1]);
   });
 });
 
@@ -101,7 +101,7 @@ Deno.test("socket: Content-Length JSON body, and keep-alive reuses one connectio
       const rec = await send(t, url, { stream: false });
       assert(rec.success, JSON.stringify(rec.failure));
       assertEquals(rec.payloads, [body]);
-      assertEquals(rec.chunkTimes, [rec.end]);
+      assertEquals(rec.chunkTimesMs, [rec.endMs]);
     }
     assertEquals(server.connections, 1);
     assertEquals(t.connections, 1);
@@ -177,7 +177,7 @@ Deno.test("socket: [DONE] ends the response; later events do not count", async (
     const rec = await send(t, url);
     assert(rec.success);
     assertEquals(rec.payloads, ["a"]);
-    assert(rec.end < performance.now());
+    assert(rec.endMs < performance.now());
   });
 });
 
@@ -234,7 +234,7 @@ Deno.test("socket: broken and unsupported responses are protocol or network fail
       assertEquals(rec.success, false);
       assertEquals(rec.failure?.kind, kind, `${text}: ${JSON.stringify(rec.failure)}`);
       assert(rec.failure!.message.includes(text), rec.failure!.message);
-      assert(rec.end >= rec.start);
+      assert(rec.endMs >= rec.startMs);
     }
   });
 });
@@ -248,7 +248,7 @@ Deno.test("socket: connection refused is a connect failure", async () => {
   await t.close();
   assertEquals(rec.failure?.kind, "connect");
   assertEquals(rec.status, 0);
-  assertEquals(rec.headersAt, undefined);
+  assertEquals(rec.headersAtMs, undefined);
 });
 
 Deno.test("socket: read timeout after silence, and cancellation, close the request", async () => {

@@ -10,7 +10,7 @@ import {
   SpeedBenchmarkSink,
   type SpeedRow,
 } from "../src/report/speed_benchmark.ts";
-import type { FinishedRequest } from "../src/records/pipeline.ts";
+import type { FinishedRequest } from "../src/records/finished.ts";
 import type { RequestMetrics } from "../src/metrics/request_metrics.ts";
 import { startMockServer } from "../src/mock/server.ts";
 import { mockTokenCount } from "../src/mock/generator.ts";
@@ -43,7 +43,7 @@ Deno.test("speed table: evalscope's documented output, character for character",
 });
 
 function finished(promptTokens: number, completionTokens: number, latency: number, success = true) {
-  const metrics = { success, latency, promptTokens, completionTokens } as RequestMetrics;
+  const metrics = { success, latencyS: latency, promptTokens, completionTokens } as RequestMetrics;
   return { metrics } as FinishedRequest;
 }
 

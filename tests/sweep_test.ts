@@ -8,7 +8,8 @@ import { readJson, tempDir } from "./helpers/cli.ts";
 import { perfRun } from "./helpers/perf_run.ts";
 import { UsageError } from "../src/errors.ts";
 import { silentLogger } from "../src/log.ts";
-import { runSweep, sweepPoints, type SweepRow } from "../src/load/sweep.ts";
+import { runSweep, sweepPoints } from "../src/run/sweep.ts";
+import type { SweepRow } from "../src/results/sweep.ts";
 import { startMockServer } from "../src/mock/server.ts";
 
 Deno.test("sweep points: lists paired in order, one value broadcast, mismatch rejected", () => {

@@ -8,13 +8,13 @@ import { tempDir } from "./helpers/cli.ts";
 import { perfRun } from "./helpers/perf_run.ts";
 import { captureProxy } from "./helpers/capture_proxy.ts";
 import {
-  applyTemplateStream,
   bodyBuilder,
   fillTemplate,
   loadQueryTemplate,
   mergeBodies,
   promptOf,
   substitute,
+  withTemplateStream,
 } from "../src/load/template.ts";
 import { givenKeys, type PerfConfigInput, resolveConfig } from "../src/config.ts";
 import { UsageError } from "../src/errors.ts";
@@ -89,11 +89,15 @@ Deno.test("template: bodies merge objects at every depth, other values replace",
 
 Deno.test("template: its stream switches streaming unless --stream was given", () => {
   const cfg = resolveConfig({ model: "m" });
-  applyTemplateStream(cfg, { stream: true }, givenKeys({ model: "m" }));
-  assertEquals(cfg.stream, true);
+  assertEquals(withTemplateStream(cfg, { stream: true }, givenKeys({ model: "m" })).stream, true);
+  assertEquals(cfg.stream, false, "the resolved config itself is never changed");
   const given = resolveConfig({ model: "m", stream: false });
-  applyTemplateStream(given, { stream: true }, givenKeys({ model: "m", stream: false }));
-  assertEquals(given.stream, false);
+  const kept = withTemplateStream(
+    given,
+    { stream: true },
+    givenKeys({ model: "m", stream: false }),
+  );
+  assertEquals(kept.stream, false);
 });
 
 function build(
@@ -101,9 +105,8 @@ function build(
   template?: Record<string, unknown>,
   api: new (p: PluginParams) => ApiPluginLike = OpenAIApi,
 ) {
-  const cfg = resolveConfig(input);
   const given = givenKeys(input);
-  applyTemplateStream(cfg, template, given);
+  const cfg = withTemplateStream(resolveConfig(input), template, given);
   const plugin = new api(cfg);
   const b = bodyBuilder(plugin, { template, extraArgs: cfg.extraArgs, given });
   return b ? b(MSGS, cfg) : plugin.buildRequest(MSGS, cfg);

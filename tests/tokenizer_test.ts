@@ -8,9 +8,14 @@ import { assert, assertEquals, assertRejects } from "./assert.ts";
 import { fixtureTokenizerDir } from "./helpers/tokenizer_fixtures.ts";
 import { tempDir } from "./helpers/cli.ts";
 import { loadTokenizer } from "../src/tokenizer/load.ts";
-import { countCompletion, countPrompt, promptCounter, promptOf } from "../src/tokenizer/count.ts";
-import { InlineCounter, WorkerCounter } from "../src/tokenizer/counter.ts";
-import { countTokens, fillCounts, wantsTokenizer } from "../src/tokenizer/fill_counts.ts";
+import {
+  countCompletion,
+  countPrompt,
+  promptCounter,
+  promptOf,
+} from "../src/tokenizer/text_tokens.ts";
+import { InlineCounter, WorkerCounter } from "../src/tokenizer/token_counters.ts";
+import { countTokens, fillCounts, wantsTokenizer } from "../src/tokenizer/usage_or_tokenizer.ts";
 import { UsageError } from "../src/errors.ts";
 import { resolveConfig } from "../src/config.ts";
 import { RequestSource } from "../src/load/requests.ts";
@@ -157,8 +162,8 @@ Deno.test("tokenizer: usage wins; the tokenizer replaces chunk counts", async ()
         JSON.stringify({ choices: [], usage: { prompt_tokens: 11, completion_tokens: 3 } }),
       );
     }
-    rec.chunkTimes = rec.payloads.map((_, i) => i + 1);
-    rec.end = rec.payloads.length + 1;
+    rec.chunkTimesMs = rec.payloads.map((_, i) => i + 1);
+    rec.endMs = rec.payloads.length + 1;
     rec.success = true;
     rec.status = 200;
     return rec;

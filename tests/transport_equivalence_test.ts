@@ -24,8 +24,8 @@ function comparable(rec: RequestRecord) {
     status: rec.status,
     success: rec.success,
     failure: rec.failure?.kind,
-    chunks: rec.chunkTimes.length,
-    headers: rec.headersAt !== undefined,
+    chunks: rec.chunkTimesMs.length,
+    headers: rec.headersAtMs !== undefined,
     // The mock numbers its replies and stamps them with the second: both differ per request.
     payloads: rec.payloads.map((p) =>
       p.replace(/"id":"mock-\d+"/, "").replace(/"created":\d+/, "")
@@ -66,7 +66,7 @@ async function sendAll(spec: TransportSpec, base: string) {
         },
         rec,
       );
-      assert(rec.end >= rec.start, `${spec.kind} ${name}: end before start`);
+      assert(rec.endMs >= rec.startMs, `${spec.kind} ${name}: end before start`);
       out[name] = comparable(rec);
     }
   } finally {

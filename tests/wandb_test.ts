@@ -8,7 +8,7 @@
 import { assert, assertEquals } from "./assert.ts";
 import { perfRun } from "./helpers/perf_run.ts";
 import { startMockServer } from "../src/mock/server.ts";
-import { wandbSettings } from "../src/wandb/client.ts";
+import { wandbSettings } from "../src/wandb/http_api.ts";
 
 const KEY = "wandb-SECRET-key-0123456789abcdef";
 

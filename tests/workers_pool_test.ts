@@ -47,9 +47,9 @@ Deno.test("workers: records come back whole from two workers, spread over both",
       assertEquals(rec.body, { i: rec.index }); // the body stays on the main thread
       // role chunk + 6 tokens + usage when streamed; one body otherwise
       assertEquals(rec.payloads.length, rec.stream ? 8 : 1);
-      assertEquals(rec.chunkTimes.length, rec.payloads.length);
-      assert(rec.timeOrigin !== performance.timeOrigin, "times are in the worker's clock");
-      assert(rec.start > 0 && rec.end >= rec.start && rec.headersAt! >= rec.start);
+      assertEquals(rec.chunkTimesMs.length, rec.payloads.length);
+      assert(rec.timeOriginMs !== performance.timeOrigin, "times are in the worker's clock");
+      assert(rec.startMs > 0 && rec.endMs >= rec.startMs && rec.headersAtMs! >= rec.startMs);
       const last = JSON.parse(rec.payloads[rec.payloads.length - 1]);
       assertEquals(last.usage.completion_tokens, 6);
     }
@@ -71,17 +71,17 @@ Deno.test("workers: the schedule time is moved into the worker's clock", async (
   try {
     const rec = newRecord(0, {}, true);
     const scheduled = performance.now();
-    rec.scheduled = scheduled;
+    rec.scheduledMs = scheduled;
     await pool.send(request(mock.url), rec);
     assert(rec.success);
     // The same instant, read from either clock.
     assertAlmostEquals(
-      rec.timeOrigin + rec.scheduled!,
+      rec.timeOriginMs + rec.scheduledMs!,
       performance.timeOrigin + scheduled,
       1e-3,
       "scheduled, as epoch ms",
     );
-    assert(rec.start >= rec.scheduled!, "sent after it was due");
+    assert(rec.startMs >= rec.scheduledMs!, "sent after it was due");
   } finally {
     await pool.close();
     await mock.close();

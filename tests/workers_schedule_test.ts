@@ -13,7 +13,7 @@ import { tempDir } from "./helpers/cli.ts";
 import { poissonOffsetsMs } from "./helpers/poisson.ts";
 import { silentLogger } from "../src/log.ts";
 import { runPerfBenchmark } from "../src/perf.ts";
-import type { FinishedRequest } from "../src/records/pipeline.ts";
+import type { FinishedRequest } from "../src/records/finished.ts";
 import type { RequestRecord } from "../src/records/record.ts";
 
 const RATE = 40;
@@ -66,13 +66,13 @@ for (const workers of [0, 1, 2]) {
       assertEquals(server.requests.length, N);
       assertEquals(arrived.size, N, "the server got each request once");
       const offsets = poissonOffsetsMs(RATE, SEED, N);
-      const due = recs.map((r) => r.timeOrigin + r.scheduled!); // epoch ms
+      const due = recs.map((r) => r.timeOriginMs + r.scheduledMs!); // epoch ms
       const late: number[] = [];
       for (let i = 0; i < N; i++) {
         assert(recs[i].success, JSON.stringify(recs[i].failure));
         // The due times are the definition's offsets from the run's start ...
         assertAlmostEquals(due[i] - due[0], offsets[i], 0.01, `request ${i}: due at its offset`);
-        assert(recs[i].start >= recs[i].scheduled!, `request ${i} was sent before it was due`);
+        assert(recs[i].startMs >= recs[i].scheduledMs!, `request ${i} was sent before it was due`);
         // ... and each request reached the server at its due time, or a little after.
         late.push(arrived.get(recs[i].index)! - due[i]);
         assert(late[i] >= -CLOCK_SLACK_MS, `request ${i} arrived ${-late[i]} ms before due`);

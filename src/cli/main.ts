@@ -1,12 +1,20 @@
 /**
- * The CLI: picks a command and maps errors to exit codes (0 ok, 1 run failed or an output could
- * not be written, 2 bad input, 3 an `--slo` goal failed, 128 + the signal's number when
- * interrupted: 129 SIGHUP, 130 SIGINT, 143 SIGTERM). Each command is a thin layer over the
- * library.
+ * The CLI: picks a command and maps errors and results to exit codes (`src/exit_codes.ts`: 0 ok,
+ * 1 run failed or an output could not be written, 2 bad input, 3 an `--slo` goal failed, 128 +
+ * the signal's number when interrupted). Each command is a thin layer over the library.
  *
  * @module
  */
 import { errorMessage, Interrupted, RunError, UsageError } from "../errors.ts";
+import {
+  EXIT_INTERRUPTED,
+  EXIT_OK,
+  EXIT_RUN_FAILED,
+  EXIT_USAGE,
+  INTERRUPT_SIGNALS,
+  interruptExitCode,
+  runExitCode,
+} from "../exit_codes.ts";
 import { stderrLogger } from "../log.ts";
 import { startMockServer } from "../mock/server.ts";
 import { runPerfBenchmark } from "../perf.ts";
@@ -15,7 +23,7 @@ import { HelpShown } from "./commander.ts";
 import { mockMain } from "./mock_command.ts";
 import { parsePerfArgs } from "./perf_flags.ts";
 import { printResult } from "./print.ts";
-import { isSweep, runSweep } from "../load/sweep.ts";
+import { isSweep, runSweep } from "../run/sweep.ts";
 import { printJson, runJson, sweepJson } from "../report/json_output.ts";
 import { formatSweepTable } from "../report/sweep_table.ts";
 import { reportMain } from "./report_command.ts";
@@ -33,28 +41,6 @@ Usage:
   llmperf --version
 `;
 
-/** Exit code of an interrupted run when the signal is not known (128 + SIGINT). */
-export const EXIT_INTERRUPTED = 130;
-
-/** Exit code of a run that missed an `--slo` goal. */
-export const EXIT_SLO_FAILED = 3;
-
-/** Exit code of a run whose results could not all be written (a full disk). */
-export const EXIT_RUN_FAILED = 1;
-
-/** The signals that interrupt a run, with their numbers (the exit code is 128 + the number). */
-export const INTERRUPT_SIGNALS: Readonly<Record<string, number>> = Object.freeze({
-  SIGHUP: 1, // the terminal went away (an SSH session dropped)
-  SIGINT: 2, // Ctrl-C
-  SIGTERM: 15, // kill, timeout, a container stopping
-});
-
-/** The exit code of a run interrupted by `signal`: 128 + its number, as a shell reports it. */
-export function interruptExitCode(signal: string | undefined): number {
-  const n = signal === undefined ? undefined : INTERRUPT_SIGNALS[signal];
-  return n === undefined ? EXIT_INTERRUPTED : 128 + n;
-}
-
 /** Say each output that could not be written, one `error:` line each, on stderr. */
 function reportErrors(errors: string[], command = "perf"): void {
   for (const e of errors) writeStderr(`llmperf ${command}: error: ${e}\n`);
@@ -71,9 +57,7 @@ async function perfMain(args: string[]): Promise<number> {
         writeStdout(`\n${formatSweepTable(s.rows)}\nResults and report.html: ${s.outputDir}\n`);
       }
       reportErrors(s.errors);
-      if (s.errors.length > 0) return EXIT_RUN_FAILED;
-      if (s.interrupted) return EXIT_INTERRUPTED;
-      return s.rows.some((r) => r.sloPassed === false) ? EXIT_SLO_FAILED : 0;
+      return runExitCode({ ...s, sloPassed: !s.rows.some((r) => r.sloPassed === false) });
     });
   }
   return await withInterrupt(async (signal) => {
@@ -81,9 +65,7 @@ async function perfMain(args: string[]): Promise<number> {
     if (json) printJson(runJson(result));
     else printResult(result);
     reportErrors(result.errors);
-    if (result.errors.length > 0) return EXIT_RUN_FAILED;
-    if (result.interrupted) return EXIT_INTERRUPTED;
-    return result.slo && !result.slo.passed ? EXIT_SLO_FAILED : 0;
+    return runExitCode({ ...result, sloPassed: result.slo?.passed });
   });
 }
 
@@ -170,7 +152,7 @@ async function demoMain(args: string[]): Promise<number> {
       "llmperf demo: start the mock server on a free port and benchmark it\n" +
         "  (--parallel 1 --model qwen2.5 --number 15 --api openai --dataset openqa --stream)",
     );
-    return 0;
+    return EXIT_OK;
   }
   if (args.length > 0) throw new UsageError(`demo takes no arguments, got '${args[0]}'`);
   const server = startMockServer({
@@ -198,8 +180,7 @@ async function demoMain(args: string[]): Promise<number> {
       }, { signal });
       printResult(result);
       reportErrors(result.errors, "demo");
-      if (result.errors.length > 0) return EXIT_RUN_FAILED;
-      return result.interrupted ? EXIT_INTERRUPTED : 0;
+      return runExitCode(result);
     });
   } finally {
     await server.close();
@@ -243,16 +224,16 @@ export async function main(args: string[]): Promise<number> {
       case "--help":
       case "help":
         console.log(USAGE);
-        return command === undefined ? 2 : 0;
+        return command === undefined ? EXIT_USAGE : EXIT_OK;
       case "-V":
       case "--version":
         console.log(VERSION);
-        return 0;
+        return EXIT_OK;
       default:
         throw new UsageError(`unknown command '${command}' (commands: perf, mock, report, demo)`);
     }
   } catch (e) {
-    if (e instanceof HelpShown) return 0;
+    if (e instanceof HelpShown) return EXIT_OK;
     const name = command && !command.startsWith("-") ? `llmperf ${command}` : "llmperf";
     const redact = argvRedactor(rest);
     if (e instanceof UsageError || e instanceof RunError) {
@@ -261,6 +242,6 @@ export async function main(args: string[]): Promise<number> {
     }
     writeStderr(`${name}: error: ${redact.text(errorMessage(e))}\n`);
     if (Deno.env.get("LLMPERF_TRACE")) console.error(redact.text(String((e as Error)?.stack ?? e)));
-    return 1;
+    return EXIT_RUN_FAILED;
   }
 }

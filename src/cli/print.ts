@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { PerfResult } from "../perf.ts";
+import type { PerfResult } from "../results/run.ts";
 import type { DbReport } from "../report/from_db.ts";
 import { gridTable } from "../report/grid_table.ts";
 import { formatSpeedBenchmark } from "../report/speed_benchmark.ts";

@@ -6,7 +6,10 @@
  *
  * @module
  */
+import { resolveConfig } from "../config.ts";
 import { UsageError } from "../errors.ts";
+import { EXIT_OK } from "../exit_codes.ts";
+import { loadApiPlugin } from "../plugins/loader.ts";
 import { reportFromDb } from "../report/from_db.ts";
 import { printJson } from "../report/json_output.ts";
 import { DB_FILE } from "../store/run_meta.ts";
@@ -39,11 +42,14 @@ export async function reportMain(args: string[]): Promise<number> {
     .usage("<db file or run folder> [--json]");
   parseStrict(cmd, args);
   const path = await resolveDbPath(cmd.args[0]);
-  const report = await reportFromDb(path);
+  // An evalscope DB keeps no timings of token-carrying payloads: they are read from its pickled
+  // OpenAI payloads, with the built-in plugin.
+  const openai = await loadApiPlugin("openai", resolveConfig({ model: "report" }));
+  const report = await reportFromDb(path, openai);
   if (cmd.opts().json) {
     const { warning, finished, interrupted, rows, ...tables } = report;
     printJson({ db: path, finished, interrupted, warning, rows, ...tables });
-    return 0;
+    return EXIT_OK;
   }
   if (report.warning) {
     try {
@@ -51,5 +57,5 @@ export async function reportMain(args: string[]): Promise<number> {
     } catch { /* stdout is gone */ }
   }
   printResult(report);
-  return 0;
+  return EXIT_OK;
 }

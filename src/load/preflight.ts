@@ -11,10 +11,13 @@
  *
  * @module
  */
-import { RunError } from "../errors.ts";
+import { errorMessage, RunError, UsageError } from "../errors.ts";
+import { defaultProbeBody } from "../plugins/probe_body.ts";
+import type { ApiPluginLike, PluginParams } from "../plugins/types.ts";
 import { newRecord, type RequestRecord } from "../records/record.ts";
 import { HTTP2_HINT } from "../transport/hints.ts";
 import type { PreparedRequest, Transport } from "../transport/types.ts";
+import type { Job } from "./requests.ts";
 
 /** Header marking the test request (the mock server leaves it out of its counts and faults). */
 export const PREFLIGHT_HEADER = "x-llmperf-preflight";
@@ -97,6 +100,21 @@ export function explainFailure(
     default:
       return `the test request to ${url} failed (${f.kind}): ${msg}${excerpt(rec)}`;
   }
+}
+
+/**
+ * The start-up check's request: the first job, its body made small by the API plugin's
+ * `probeBody` (default {@link defaultProbeBody}: one output token). A `probeBody` that throws is
+ * a {@link UsageError} naming the plugin.
+ */
+export function probeRequest(api: ApiPluginLike, job: Job, params: PluginParams): PreparedRequest {
+  let body;
+  try {
+    body = api.probeBody ? api.probeBody({ ...job.body }, params) : defaultProbeBody(job.body);
+  } catch (e) {
+    throw new UsageError(`--api '${params.api}': probeBody failed: ${errorMessage(e)}`);
+  }
+  return { ...job.prepared, body: JSON.stringify(body) };
 }
 
 /**

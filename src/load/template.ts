@@ -44,16 +44,18 @@ export async function loadQueryTemplate(spec: string | JsonObject): Promise<Json
 }
 
 /**
- * Apply the template's `stream` to the config: it switches streaming unless the `stream` key was
- * given (`given` holds the camelCase keys the user set).
+ * The config with the template's `stream` applied: it switches streaming unless the `stream` key
+ * was given (`given` holds the camelCase keys the user set). A new config when it changes
+ * anything; `cfg` itself is never changed.
  */
-export function applyTemplateStream(
+export function withTemplateStream(
   cfg: PerfConfig,
   template: JsonObject | undefined,
   given: ReadonlySet<string>,
-): void {
-  if (template === undefined || given.has("stream")) return;
-  if (typeof template.stream === "boolean") cfg.stream = template.stream;
+): PerfConfig {
+  if (template === undefined || given.has("stream")) return cfg;
+  const stream = template.stream;
+  return typeof stream === "boolean" && stream !== cfg.stream ? { ...cfg, stream } : cfg;
 }
 
 /** The text `%p` stands for: the last user message's text (the last message's, if no user's). */

@@ -116,8 +116,8 @@ export class MetricsCollector {
   /** Add one finished request. */
   add(m: RequestMetrics): void {
     this.total++;
-    if (m.startTime < this.#firstStart) this.#firstStart = m.startTime;
-    if (m.completedTime > this.#lastEnd) this.#lastEnd = m.completedTime;
+    if (m.startEpochS < this.#firstStart) this.#firstStart = m.startEpochS;
+    if (m.completedEpochS > this.#lastEnd) this.#lastEnd = m.completedEpochS;
     if (m.retries !== undefined) {
       this.#retries += m.retries;
       this.#retriesKnown = true;
@@ -128,20 +128,20 @@ export class MetricsCollector {
       return;
     }
     this.succeed++;
-    this.#sumLatency += m.latency;
-    this.#sumFirstChunk += m.firstChunkLatency;
+    this.#sumLatency += m.latencyS;
+    this.#sumFirstChunk += m.firstChunkLatencyS;
     this.#sumPrompt += m.promptTokens;
     this.#sumCompletion += m.completionTokens;
     this.#sumChunks += m.nChunks;
-    this.#sumChunkTime += m.chunkTime;
+    this.#sumChunkTime += m.chunkTimeS;
     this.#sources.set(m.tokenSource, (this.#sources.get(m.tokenSource) ?? 0) + 1);
-    this.#latency.push(m.latency);
-    this.#firstChunk.push(m.firstChunkLatency);
-    this.#ttft.push(m.ttft * 1000);
-    if (m.ttfo !== undefined) this.#ttfo.push(m.ttfo * 1000);
-    if (m.tpot !== undefined) this.#tpot.push(m.tpot * 1000);
-    for (const g of m.itl) this.#itl.push(g * 1000);
-    if (m.latency > 0) this.#outputRate.push(m.completionTokens / m.latency);
+    this.#latency.push(m.latencyS);
+    this.#firstChunk.push(m.firstChunkLatencyS);
+    this.#ttft.push(m.ttftS * 1000);
+    if (m.ttfoS !== undefined) this.#ttfo.push(m.ttfoS * 1000);
+    if (m.tpotS !== undefined) this.#tpot.push(m.tpotS * 1000);
+    for (const g of m.itlS) this.#itl.push(g * 1000);
+    if (m.latencyS > 0) this.#outputRate.push(m.completionTokens / m.latencyS);
     this.#input.push(m.promptTokens);
     this.#output.push(m.completionTokens);
     if (m.reasoningTokens !== undefined) this.#reasoning.push(m.reasoningTokens);

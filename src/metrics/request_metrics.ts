@@ -8,7 +8,7 @@
 import type { TokenCounts } from "../plugins/types.ts";
 import { epochSeconds, type Failure, type RequestRecord } from "../records/record.ts";
 
-/** Metrics of one finished request. Durations in seconds. */
+/** Metrics of one finished request. Names say the unit: `S` seconds, `EpochS` epoch seconds. */
 export interface RequestMetrics {
   /** Dispatch order. */
   index: number;
@@ -17,32 +17,32 @@ export interface RequestMetrics {
   /** Whether it was streamed. */
   stream: boolean;
   /** Epoch seconds when it was sent. */
-  startTime: number;
+  startEpochS: number;
   /** Epoch seconds when it finished. */
-  completedTime: number;
+  completedEpochS: number;
   /** `completed − start`. */
-  latency: number;
+  latencyS: number;
   /** evalscope: first chunk − start for streams of more than one chunk, else the latency. */
-  firstChunkLatency: number;
+  firstChunkLatencyS: number;
   /** evalscope: chunks − 2 for such streams, else 1. */
   nChunks: number;
   /** evalscope: second-to-last chunk − first chunk for such streams, else the latency. */
-  chunkTime: number;
+  chunkTimeS: number;
   /**
    * Time to the first payload that carried generated tokens of any kind, reasoning included (the
    * latency when not streamed).
    */
-  ttft: number;
+  ttftS: number;
   /**
    * Time to first output token: to the first payload that carried answer tokens (not reasoning);
    * equal to `ttft` for replies without reasoning, the latency when not streamed. Undefined when
    * no answer came (a reply that was all reasoning).
    */
-  ttfo?: number;
+  ttfoS?: number;
   /** `(latency − ttft) / (completion tokens − 1)`; undefined unless streamed with 2+ tokens. */
-  tpot: number | undefined;
+  tpotS: number | undefined;
   /** Gaps between successive token-carrying payloads. */
-  itl: number[];
+  itlS: number[];
   /** Prompt tokens. */
   promptTokens: number;
   /** Completion tokens (reasoning tokens included). */
@@ -59,55 +59,86 @@ export interface RequestMetrics {
   retries?: number;
 }
 
-/** Compute a request's metrics. `counts` is undefined for failed requests. */
-export function requestMetrics(rec: RequestRecord, counts?: TokenCounts): RequestMetrics {
-  const start = rec.start;
-  const times = rec.chunkTimes;
-  const latency = (rec.end - start) / 1000;
-  let firstChunkLatency = latency;
+/**
+ * What a request's metrics are computed from: the measured part of its record (a
+ * `RequestRecord` is one; `llmperf report` reads one from each result DB row). Times are
+ * milliseconds on one clock, `timeOriginMs` that clock's epoch time.
+ */
+export type MetricsInput = Pick<
+  RequestRecord,
+  | "index"
+  | "stream"
+  | "timeOriginMs"
+  | "startMs"
+  | "chunkTimesMs"
+  | "endMs"
+  | "status"
+  | "success"
+  | "failure"
+  | "retries"
+>;
+
+/**
+ * Compute a request's metrics: the one definition, used live and by `llmperf report`. A pure
+ * function of the measured times and the token counts (`undefined` for failed requests).
+ */
+export function requestMetrics(rec: MetricsInput, counts?: TokenCounts): RequestMetrics {
+  const start = rec.startMs;
+  const times = rec.chunkTimesMs;
+  const latencyS = (rec.endMs - start) / 1000;
+  let firstChunkLatencyS = latencyS;
   let nChunks = 1;
-  let chunkTime = latency;
+  let chunkTimeS = latencyS;
   if (rec.stream && times.length > 1) {
-    firstChunkLatency = (times[0] - start) / 1000;
+    firstChunkLatencyS = (times[0] - start) / 1000;
     nChunks = times.length - 2;
-    chunkTime = (times[times.length - 2] - times[0]) / 1000;
+    chunkTimeS = (times[times.length - 2] - times[0]) / 1000;
   }
   const completionTokens = counts?.completionTokens ?? 0;
-  let ttft = latency;
-  let tpot: number | undefined;
-  const itl: number[] = [];
+  let ttftS = latencyS;
+  let tpotS: number | undefined;
+  const itlS: number[] = [];
   const answers = counts?.answerChunks;
   // No answer chunk at all: no time to first output token (not streamed: the body has it or not).
-  let ttfo: number | undefined = answers === undefined || answers.length > 0 ? latency : undefined;
+  let ttfoS: number | undefined = answers === undefined || answers.length > 0
+    ? latencyS
+    : undefined;
   if (rec.stream && times.length > 0) {
     const idx = counts?.contentChunks;
     if (idx && idx.length > 0) {
-      ttft = (times[idx[0]] - start) / 1000;
-      for (let i = 1; i < idx.length; i++) itl.push((times[idx[i]] - times[idx[i - 1]]) / 1000);
+      // The token-carrying payloads (an index past the recorded times is skipped).
+      let last: number | undefined;
+      for (let i = 0; i < idx.length; i++) {
+        const t = times[idx[i]];
+        if (t === undefined) continue;
+        if (last === undefined) ttftS = (t - start) / 1000;
+        else itlS.push((t - last) / 1000);
+        last = t;
+      }
     } else {
-      ttft = (times[0] - start) / 1000;
-      for (let i = 1; i < times.length; i++) itl.push((times[i] - times[i - 1]) / 1000);
+      ttftS = (times[0] - start) / 1000;
+      for (let i = 1; i < times.length; i++) itlS.push((times[i] - times[i - 1]) / 1000);
     }
-    if (completionTokens > 1) tpot = (latency - ttft) / (completionTokens - 1);
-    if (answers === undefined) ttfo = ttft;
+    if (completionTokens > 1) tpotS = (latencyS - ttftS) / (completionTokens - 1);
+    if (answers === undefined) ttfoS = ttftS;
     else if (answers.length > 0 && times[answers[0]] !== undefined) {
-      ttfo = (times[answers[0]] - start) / 1000;
-    } else ttfo = undefined;
+      ttfoS = (times[answers[0]] - start) / 1000;
+    } else ttfoS = undefined;
   }
   return {
     index: rec.index,
     success: rec.success,
     stream: rec.stream,
-    startTime: epochSeconds(rec, start),
-    completedTime: epochSeconds(rec, rec.end),
-    latency,
-    firstChunkLatency,
+    startEpochS: epochSeconds(rec, start),
+    completedEpochS: epochSeconds(rec, rec.endMs),
+    latencyS,
+    firstChunkLatencyS,
     nChunks,
-    chunkTime,
-    ttft,
-    ttfo,
-    tpot,
-    itl,
+    chunkTimeS,
+    ttftS,
+    ttfoS,
+    tpotS,
+    itlS,
     promptTokens: counts?.promptTokens ?? 0,
     completionTokens,
     reasoningTokens: counts?.reasoningTokens,

@@ -7,7 +7,6 @@
  * @module
  */
 import type { PerfConfig } from "../config.ts";
-import type { PromptTokenizer } from "../tokenizer/types.ts";
 
 /** One chat message. `content` is text, or a list of parts for multimodal prompts. */
 export interface Message {
@@ -15,6 +14,32 @@ export interface Message {
   role: string;
   /** Text, or OpenAI-style content parts. */
   content: string | unknown[];
+}
+
+/**
+ * What plugins see of the run's tokenizer (`--tokenizer-path`): plain methods over token ids, so a
+ * dataset plugin can build prompts of exact token lengths without importing anything. A plugin
+ * receives it as `params.tokenizer`; it is absent without `--tokenizer-path`. `promptLength` is
+ * the one definition of a prompt's length in tokens that the whole run shares: the
+ * `--min/--max-prompt-length` filter, the `random` dataset and the token counts all agree with it.
+ */
+export interface PromptTokenizer {
+  /** Token ids of `text`, without special tokens (no BOS/EOS added). */
+  encode(text: string): number[];
+  /** Text of `ids` (special tokens kept as text). */
+  decode(ids: number[]): string;
+  /**
+   * A message list's length in tokens: the rendered chat template (generation prompt added)
+   * with `--apply-chat-template`, else the text of the messages joined by newlines, both without
+   * added special tokens.
+   */
+  promptLength(messages: Message[]): number;
+  /** Whether {@link promptLength} renders the chat template (`--apply-chat-template`). */
+  readonly usesChatTemplate: boolean;
+  /** Size of the base vocabulary: ids `0 … vocabSize − 1`, added tokens not included. */
+  readonly vocabSize: number;
+  /** Ids of added tokens (special or not, e.g. `<|im_start|>`, `<think>`). */
+  readonly addedIds: ReadonlySet<number>;
 }
 
 /**
@@ -104,6 +129,14 @@ export interface ApiPluginLike {
   requestHeaders?(params: PluginParams): Record<string, string>;
   /** Optional: whether a body asks for a streamed response (default: `body.stream === true`). */
   isStreaming?(body: RequestBody, params: PluginParams): boolean;
+  /**
+   * Optional: the body of the start-up check (one request before the run, skipped with
+   * `--no-test-connection`), from the first request's body: the same request made as cheap as the
+   * protocol allows, one output token. Default: `defaultProbeBody`, which sets `max_tokens`,
+   * `max_completion_tokens`, `max_new_tokens` and `parameters.max_tokens` to 1 where the body
+   * has them.
+   */
+  probeBody?(body: RequestBody, params: PluginParams): RequestBody;
   /**
    * Optional: recognise an error reported inside a 200 response (an SSE event or JSON body).
    * Return the error text, or `undefined` when the payload is not an error.

@@ -6,29 +6,12 @@
  * @module
  */
 import { errorMessage } from "../errors.ts";
-import { type RequestMetrics, requestMetrics } from "../metrics/request_metrics.ts";
+import { requestMetrics } from "../metrics/request_metrics.ts";
 import type { ApiPluginLike, TokenCounts } from "../plugins/types.ts";
-import type { TokenCounter } from "../tokenizer/counter.ts";
-import { countTokens } from "../tokenizer/fill_counts.ts";
+import type { TokenCounter } from "../tokenizer/token_counters.ts";
+import { countTokens } from "../tokenizer/usage_or_tokenizer.ts";
 import type { RequestRecord } from "./record.ts";
-
-/** A record with everything computed from it. */
-export interface FinishedRequest {
-  /** The raw record. */
-  record: RequestRecord;
-  /** Its metrics. */
-  metrics: RequestMetrics;
-  /** Its token counts (successful requests only). */
-  counts?: TokenCounts;
-}
-
-/** Receives finished requests in batches. */
-export interface ResultSink {
-  /** Take one batch, in completion order. */
-  write(batch: FinishedRequest[]): void | Promise<void>;
-  /** Flush and release; called once at the end of the run. */
-  close?(): unknown;
-}
+import type { FinishedRequest, ResultSink } from "./finished.ts";
 
 /** Normalise a plugin's `parseResponses` result. */
 export function toCounts(v: TokenCounts | [number, number]): TokenCounts {
@@ -50,7 +33,7 @@ export interface PipelineOptions {
 const SLICE_MS = 2;
 
 /** Queues finished records and processes them in batches. */
-export class ResultPipeline {
+export class ResultPipeline implements AsyncDisposable {
   #api: ApiPluginLike;
   #sinks: ResultSink[];
   #queue: RequestRecord[] = [];
@@ -60,6 +43,7 @@ export class ResultPipeline {
   #batchSize: number;
   #tokens: TokenCounter | undefined;
   #error: unknown;
+  #closing: Promise<void> | undefined;
 
   /**
    * @param api parses token counts
@@ -118,13 +102,29 @@ export class ResultPipeline {
     for (const sink of this.#sinks) await sink.write(out);
   }
 
-  /** Process everything queued and close the sinks. Throws a sink's error, if one failed. */
-  async close(): Promise<void> {
+  /**
+   * Process everything queued and close the sinks (once: later calls answer the same). Throws a
+   * sink's error, if one failed.
+   */
+  close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  async #close(): Promise<void> {
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#timer = undefined;
     await this.#drain();
     for (const sink of this.#sinks) await sink.close?.();
     if (this.#error !== undefined) throw this.#error;
+  }
+
+  /**
+   * {@link ResultPipeline.close}, for a run that ends on an error of its own: a sink's error is
+   * not thrown here (that run's error is the one to report; `close()` throws it otherwise).
+   */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close().catch(() => {});
   }
 }
 

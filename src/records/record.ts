@@ -2,8 +2,9 @@
  * The finished-request record: plain data handed from the transport (the hot path) to everything
  * downstream (metrics, files, the result DB). Nothing downstream reaches back into the transport.
  *
- * Times are `performance.now()` values of the thread that measured them; `timeOrigin` (that
- * thread's `performance.timeOrigin`, epoch milliseconds) turns them into wall-clock time.
+ * Times are `performance.now()` values (milliseconds, hence the `Ms` in their names) of the thread
+ * that measured them; `timeOriginMs` (that thread's `performance.timeOrigin`, epoch milliseconds)
+ * turns them into wall-clock time.
  *
  * @module
  */
@@ -42,19 +43,19 @@ export interface RequestRecord {
   /** Whether a streamed response was requested. */
   stream: boolean;
   /** `performance.timeOrigin` of the measuring thread (epoch ms). */
-  timeOrigin: number;
+  timeOriginMs: number;
   /** When the schedule wanted the request sent (`--rate` runs), in `performance.now()` ms. */
-  scheduled?: number;
+  scheduledMs?: number;
   /** Just before the request was handed to the network, in `performance.now()` ms. */
-  start: number;
+  startMs: number;
   /** When the response headers arrived; `undefined` if they never did. */
-  headersAt?: number;
+  headersAtMs?: number;
   /** Arrival time of each payload (SSE `data:` event except `[DONE]`, or the whole body). */
-  chunkTimes: number[];
+  chunkTimesMs: number[];
   /** The raw payloads, in arrival order. */
   payloads: string[];
   /** When the response was complete (the `[DONE]` event or the end of the body), or failed. */
-  end: number;
+  endMs: number;
   /** HTTP status; 0 when no response arrived. */
   status: number;
   /** True when a complete 200 response arrived and carried no error. */
@@ -75,17 +76,17 @@ export function newRecord(index: number, body: RequestBody, stream: boolean): Re
     index,
     body,
     stream,
-    timeOrigin: performance.timeOrigin,
-    start: 0,
-    chunkTimes: [],
+    timeOriginMs: performance.timeOrigin,
+    startMs: 0,
+    chunkTimesMs: [],
     payloads: [],
-    end: 0,
+    endMs: 0,
     status: 0,
     success: false,
   };
 }
 
-/** Epoch seconds of a `performance.now()` value measured in the record's thread. */
-export function epochSeconds(rec: RequestRecord, t: number): number {
-  return (rec.timeOrigin + t) / 1000;
+/** Epoch seconds of a `performance.now()` value (ms) measured in the record's thread. */
+export function epochSeconds(rec: Pick<RequestRecord, "timeOriginMs">, t: number): number {
+  return (rec.timeOriginMs + t) / 1000;
 }

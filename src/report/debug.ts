@@ -9,7 +9,7 @@
  * @module
  */
 import type { Logger } from "../log.ts";
-import type { FinishedRequest, ResultSink } from "../records/pipeline.ts";
+import type { FinishedRequest, ResultSink } from "../records/finished.ts";
 import { epochSeconds } from "../records/record.ts";
 
 const MAX_EVENT = 2000;
@@ -19,18 +19,18 @@ export function debugSink(log: Logger, redact: (text: string) => string = (t) =>
   return {
     write(batch: FinishedRequest[]) {
       for (const { record: r, metrics: m } of batch) {
-        const sent = new Date(epochSeconds(r, r.start) * 1000).toISOString();
+        const sent = new Date(epochSeconds(r, r.startMs) * 1000).toISOString();
         log(`request #${r.index} body (sent ${sent}): ${redact(JSON.stringify(r.body))}`);
-        const t0 = r.start;
+        const t0 = r.startMs;
         r.payloads.forEach((raw, i) => {
-          const at = ((r.chunkTimes[i] - t0) / 1000).toFixed(6);
+          const at = ((r.chunkTimesMs[i] - t0) / 1000).toFixed(6);
           const p = redact(raw);
           const text = p.length > MAX_EVENT ? p.slice(0, MAX_EVENT) + `... (${p.length} chars)` : p;
           log(`request #${r.index} +${at}s event ${i}: ${text}`);
         });
         log(redact(
           `request #${r.index} ${r.success ? "ok" : "FAILED"} status ${r.status} ` +
-            `latency ${m.latency.toFixed(6)}s` +
+            `latency ${m.latencyS.toFixed(6)}s` +
             (r.failure ? ` ${r.failure.kind}: ${r.failure.message}` : ""),
         ));
       }

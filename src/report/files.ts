@@ -6,6 +6,7 @@
  * @module
  */
 import { RunError } from "../errors.ts";
+import type { RunResults } from "../results/run.ts";
 
 /** `Qwen/Qwen2.5-7B` → `Qwen_Qwen2.5-7B`: a model name made safe for a folder name. */
 export function safeName(text: string): string {
@@ -81,4 +82,20 @@ export async function writeEach(
       errors.push((e as Error).message);
     }
   }
+}
+
+/**
+ * Write `benchmark_summary.json` and `benchmark_percentile.json` (and `speed_benchmark.json`)
+ * into the run folder, each on its own; resolves to the lines of those that could not be written.
+ */
+export async function writeResultFiles(r: RunResults): Promise<string[]> {
+  const rows = r.requestPercentiles.map((row, i) => ({ ...r.percentiles[i], ...row }));
+  const dir = r.outputDir;
+  const errors: string[] = [];
+  await writeEach(errors, [
+    () => writeJson(`${dir}/benchmark_summary.json`, { ...r.summary, ...r.requestSummary }),
+    () => writeJson(`${dir}/benchmark_percentile.json`, rows),
+    ...(r.speedBenchmark ? [() => writeJson(`${dir}/speed_benchmark.json`, r.speedBenchmark)] : []),
+  ]);
+  return errors;
 }

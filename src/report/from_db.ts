@@ -1,19 +1,25 @@
 /**
  * Results recomputed from a result DB alone — llmperf's, or one written by evalscope in late
- * 2024 (same `result` columns, no extras, `start_time` from a monotonic clock). Pickles are read
- * with the plain-data decoder, which refuses anything that would execute code.
+ * 2024 (same `result` columns, no extras, `start_time` from a monotonic clock). Each row is read
+ * back into the input of the live run's metrics and goes through the same derivation; the
+ * metrics a row keeps are taken as stored. Pickles are read with the plain-data decoder, which
+ * refuses anything that would execute code.
  *
  * @module
  */
 import { DatabaseSync } from "node:sqlite";
 import { RunError } from "../errors.ts";
 import { MetricsCollector, type PercentileRow, type Summary } from "../metrics/collector.ts";
-import type { RequestMetrics } from "../metrics/request_metrics.ts";
-import type { TokenCounts } from "../plugins/types.ts";
-import type { FailureKind } from "../records/record.ts";
+import {
+  type MetricsInput,
+  type RequestMetrics,
+  requestMetrics,
+} from "../metrics/request_metrics.ts";
+import type { ApiPluginLike, TokenCounts } from "../plugins/types.ts";
+import { toCounts } from "../records/pipeline.ts";
+import type { Failure, FailureKind } from "../records/record.ts";
 import { PickleError, unpickleBase64 } from "../store/pickle.ts";
-import OpenAIApi from "../../plugins/api/openai.ts";
-import { resolveConfig } from "../config.ts";
+import { RESULT_COLUMNS, type ResultColumnName } from "../store/schema.ts";
 
 /** What a DB says, recomputed. */
 export interface DbReport {
@@ -101,12 +107,62 @@ function jsonList(v: unknown): number[] {
   }
 }
 
-/** A row's payloads read as OpenAI chunks or bodies: which carried tokens, when decodable. */
-function parsedPayloads(row: Row, rowNo: number): TokenCounts | undefined {
-  if (typeof row.response_messages !== "string") return undefined;
+/** A row's column, by a name the schema declares. */
+function col(row: Row, name: ResultColumnName): unknown {
+  return row[name];
+}
+
+/** Whether a DB's rows have a column at all (an evalscope DB has none of llmperf's extras). */
+function has(row: Row, name: ResultColumnName): boolean {
+  return name in row;
+}
+
+/** The `error` column: the failure's kind and message (unknown when the DB does not say). */
+function failureOf(row: Row): Failure {
+  let kind: FailureKind | "unknown" = "unknown";
+  let message = "failed";
+  const error = col(row, "error");
+  if (typeof error === "string") {
+    try {
+      const e = JSON.parse(error);
+      kind = e.kind ?? kind;
+      message = e.message ?? message;
+    } catch { /* keep unknown */ }
+  }
+  return { kind: kind as FailureKind, message };
+}
+
+/**
+ * A row read back into the shape the live run derives metrics from: times in milliseconds after
+ * the request was sent, the send time as the clock's origin (so no precision is lost).
+ */
+export function rowInput(row: Row, rowNo: number): MetricsInput {
+  const success = isSuccess(col(row, "success"));
+  const start = num(col(row, "start_time")) ?? 0;
+  const end = num(col(row, "completed_time")) ?? start;
+  const chunks = jsonList(col(row, "chunk_times"));
+  const isStream = col(row, "is_stream");
+  return {
+    index: num(col(row, "request_id")) ?? rowNo,
+    stream: isStream !== undefined ? Boolean(num(isStream)) : chunks.length > 1,
+    timeOriginMs: start * 1000,
+    startMs: 0,
+    chunkTimesMs: chunks.map((t) => (t - start) * 1000),
+    endMs: (end - start) * 1000,
+    status: num(col(row, "status_code")) ?? 0,
+    success,
+    failure: success ? undefined : failureOf(row),
+    retries: num(col(row, "retries")),
+  };
+}
+
+/** The payloads of a row, unpickled with the plain-data decoder. */
+function payloadsOf(row: Row, rowNo: number): string[] | undefined {
+  const pickled = col(row, "response_messages");
+  if (typeof pickled !== "string") return undefined;
   let payloads: unknown;
   try {
-    payloads = unpickleBase64(row.response_messages);
+    payloads = unpickleBase64(pickled);
   } catch (e) {
     if (e instanceof PickleError) {
       throw new RunError(`row ${rowNo}: response_messages: ${e.message}`);
@@ -114,90 +170,71 @@ function parsedPayloads(row: Row, rowNo: number): TokenCounts | undefined {
     throw e;
   }
   if (!Array.isArray(payloads)) return undefined;
-  const texts = payloads.filter((p): p is string => typeof p === "string");
+  return payloads.filter((p): p is string => typeof p === "string");
+}
+
+/**
+ * The token counts of a successful row: the stored counts, and, when the row does not keep the
+ * timing metrics that need them (an evalscope DB, or one from before the `ttfo` column), which
+ * payloads carried tokens, read by `api` from the pickled payloads.
+ */
+async function rowCounts(
+  row: Row,
+  rowNo: number,
+  stream: boolean,
+  api: ApiPluginLike | undefined,
+): Promise<TokenCounts> {
+  const source = col(row, "token_source");
+  const counts: TokenCounts = {
+    promptTokens: num(col(row, "prompt_tokens")) ?? 0,
+    completionTokens: num(col(row, "completion_tokens")) ?? 0,
+    source: (typeof source === "string" ? source : "usage") as TokenCounts["source"],
+    reasoningTokens: num(col(row, "reasoning_tokens")),
+  };
+  const needed = !has(row, "ttft") || !has(row, "inter_token_latencies") || !has(row, "ttfo");
+  if (!stream || !needed || api === undefined) return counts;
+  const payloads = payloadsOf(row, rowNo);
+  if (payloads === undefined) return counts;
   try {
-    return OPENAI.parseResponses(texts);
+    const parsed = toCounts(await api.parseResponses(payloads, {}));
+    return { ...counts, contentChunks: parsed.contentChunks, answerChunks: parsed.answerChunks };
   } catch {
-    return undefined; // not OpenAI chunks, or incomplete: time every chunk
+    return counts; // not this API's payloads, or incomplete: every payload is timed
   }
 }
 
-const OPENAI = new OpenAIApi(resolveConfig({ model: "report" }));
+/** What a row keeps of a stored metric column: the value, `null` for none, `undefined` unknown. */
+function stored(
+  row: Row,
+  c: (typeof RESULT_COLUMNS)[number],
+): number | number[] | null | undefined {
+  const v = row[c.name];
+  if (v === undefined || v === null) return v === null && c.nullMeans === "none" ? null : undefined;
+  return c.type === "TEXT" ? jsonList(v) : num(v);
+}
 
-/** Per-request metrics of one DB row. */
-export function rowMetrics(row: Row, rowNo: number): RequestMetrics {
-  const success = isSuccess(row.success);
-  const start = num(row.start_time) ?? 0;
-  const end = num(row.completed_time) ?? start;
-  const chunkTimes = jsonList(row.chunk_times);
-  const latency = num(row.latency) ?? end - start;
-  const stream = row.is_stream !== undefined ? Boolean(num(row.is_stream)) : chunkTimes.length > 1;
-  const completionTokens = num(row.completion_tokens) ?? 0;
-  let ttft = num(row.ttft);
-  let itl = row.inter_token_latencies !== undefined
-    ? jsonList(row.inter_token_latencies)
-    : undefined;
-  // An evalscope DB, or one from before the `ttfo` column: the pickled payloads say which chunks
-  // carried tokens, and which answer tokens.
-  const hasTtfo = row.ttfo !== undefined;
-  const parsed = success && stream && (ttft === undefined || itl === undefined || !hasTtfo)
-    ? parsedPayloads(row, rowNo)
-    : undefined;
-  if (success && (ttft === undefined || itl === undefined)) {
-    const idx = parsed && parsed.contentChunks?.length ? parsed.contentChunks : undefined;
-    const times = idx ? idx.map((i) => chunkTimes[i]).filter((t) => t !== undefined) : chunkTimes;
-    ttft ??= stream && times.length > 0 ? times[0] - start : latency;
-    itl ??= stream ? times.slice(1).map((t, i) => t - times[i]) : [];
+/**
+ * Per-request metrics of one DB row: the row read into the live run's input, its metrics derived
+ * by the same function as live (`requestMetrics`), and every metric the row keeps (its columns
+ * declared in `schema.ts`) taken as stored. `api` reads the pickled payloads of rows that do not
+ * keep the timings of token-carrying payloads (evalscope's); without it, every payload is timed.
+ */
+export async function rowMetrics(
+  row: Row,
+  rowNo: number,
+  api?: ApiPluginLike,
+): Promise<RequestMetrics> {
+  const input = rowInput(row, rowNo);
+  const counts = input.success ? await rowCounts(row, rowNo, input.stream, api) : undefined;
+  const m = requestMetrics(input, counts);
+  for (const c of RESULT_COLUMNS) {
+    if (c.metric === undefined) continue;
+    const v = stored(row, c);
+    if (v !== undefined) (m as unknown as Record<string, unknown>)[c.metric] = v ?? undefined;
   }
-  ttft ??= latency;
-  let ttfo: number | undefined;
-  if (hasTtfo) ttfo = num(row.ttfo);
-  else if (success) {
-    // No answer chunk: none; payloads not readable (or not streamed): as TTFT.
-    const answers = parsed?.answerChunks;
-    const first = answers && answers.length > 0 ? chunkTimes[answers[0]] : undefined;
-    ttfo = first !== undefined ? first - start : answers?.length === 0 ? undefined : ttft;
-  }
-  const tpot = num(row.time_per_output_token) ??
-    (stream && completionTokens > 1 ? (latency - ttft) / (completionTokens - 1) : undefined);
-  let failure: RequestMetrics["failure"];
-  if (!success) {
-    let kind: FailureKind | "unknown" = "unknown";
-    let message = "failed";
-    if (typeof row.error === "string") {
-      try {
-        const e = JSON.parse(row.error);
-        kind = e.kind ?? kind;
-        message = e.message ?? message;
-      } catch { /* keep unknown */ }
-    }
-    failure = { kind: kind as FailureKind, message };
-  }
-  return {
-    index: num(row.request_id) ?? rowNo,
-    success,
-    stream,
-    startTime: start,
-    completedTime: end,
-    latency,
-    firstChunkLatency: num(row.first_chunk_latency) ?? latency,
-    nChunks: num(row.n_chunks) ?? 1,
-    chunkTime: num(row.chunk_time) ?? latency,
-    ttft,
-    ttfo,
-    tpot,
-    itl: itl ?? [],
-    promptTokens: num(row.prompt_tokens) ?? 0,
-    completionTokens,
-    reasoningTokens: num(row.reasoning_tokens),
-    tokenSource:
-      (typeof row.token_source === "string" ? row.token_source : "usage") as RequestMetrics[
-        "tokenSource"
-      ],
-    status: num(row.status_code) ?? 0,
-    failure,
-    retries: num(row.retries),
-  };
+  // TTFO is TTFT when the answer payloads are not known: the stored TTFT, when the row has one.
+  if (input.success && !has(row, "ttfo") && counts?.answerChunks === undefined) m.ttfoS = m.ttftS;
+  return m;
 }
 
 async function readArgsBeside(dbPath: string): Promise<Record<string, unknown> | undefined> {
@@ -209,8 +246,11 @@ async function readArgsBeside(dbPath: string): Promise<Record<string, unknown> |
   }
 }
 
-/** Recompute a run's tables from its result DB. */
-export async function reportFromDb(dbPath: string): Promise<DbReport> {
+/**
+ * Recompute a run's tables from its result DB. `api` reads the pickled payloads of a DB that does
+ * not keep llmperf's timing columns (evalscope's: `llmperf report` passes the `openai` plugin).
+ */
+export async function reportFromDb(dbPath: string, api?: ApiPluginLike): Promise<DbReport> {
   let db: DatabaseSync;
   try {
     db = new DatabaseSync(dbPath, { readOnly: true });
@@ -242,7 +282,7 @@ export async function reportFromDb(dbPath: string): Promise<DbReport> {
     for (
       const row of db.prepare("SELECT * FROM result ORDER BY rowid").iterate() as Iterable<Row>
     ) {
-      collector.add(rowMetrics(row, n++));
+      collector.add(await rowMetrics(row, n++, api));
     }
     const parallel = num(args?.parallel);
     return {

@@ -4,8 +4,8 @@
  *
  * @module
  */
-import type { SweepResult } from "../load/sweep.ts";
-import type { PerfResult } from "../perf.ts";
+import type { PerfResult } from "../results/run.ts";
+import type { SweepResult } from "../results/sweep.ts";
 
 /** A run's summary as plain JSON data. */
 export function runJson(r: PerfResult): Record<string, unknown> {

@@ -7,7 +7,7 @@
  * @module
  */
 import type { Logger } from "../log.ts";
-import type { FinishedRequest, ResultSink } from "../records/pipeline.ts";
+import type { FinishedRequest, ResultSink } from "../records/finished.ts";
 
 /** The running numbers of a run. */
 export interface ProgressSnapshot {
@@ -74,7 +74,7 @@ export class ProgressTracker implements ResultSink {
         continue;
       }
       this.#succeeded++;
-      this.#sumTtft += m.ttft;
+      this.#sumTtft += m.ttftS;
       this.#sumOutput += m.completionTokens;
     }
     if (batch.length > 0) this.#recent.push([this.#now(), batch.length]);

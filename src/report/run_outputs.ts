@@ -1,19 +1,18 @@
 /**
  * What a run shows and leaves besides its tables, wired into the result pipeline as sinks: live
- * progress, goodput for `--slo`, the chart data of `report.html`, and W&B logging. Built by
- * `runPerfBenchmark` around the load; {@link RunOutputs.finish} checks the SLO goals, writes
- * `report.html` and closes the W&B run once the results are known.
+ * progress, the chart data of `report.html`, and W&B logging. The run opens it around the load;
+ * once the results are known, {@link RunOutputs.finish} writes `report.html` and closes the W&B
+ * run with them. It reads the results and never changes them.
  *
  * @module
  */
 import type { PerfConfig } from "../config.ts";
+import { runExitCode } from "../exit_codes.ts";
 import type { Logger } from "../log.ts";
-import type { PerfResult } from "../perf.ts";
-import type { ResultSink } from "../records/pipeline.ts";
-import { evaluateSlo, GOODPUT_KEY, GoodputCounter } from "../slo/evaluate.ts";
-import { parseSlo } from "../config/slo_goals.ts";
+import type { ResultSink } from "../records/finished.ts";
+import type { RunResults } from "../results/run.ts";
 import { SUMMARY_KEYS } from "../metrics/collector.ts";
-import { type WandbSettings, wandbSettings } from "../wandb/client.ts";
+import { type WandbSettings, wandbSettings } from "../wandb/http_api.ts";
 import { WandbLogger } from "../wandb/logger.ts";
 import { ReportDataSink } from "./html/data.ts";
 import { renderRunReport } from "./html/page.ts";
@@ -55,8 +54,8 @@ export interface RunOutputsInit extends OutputOptions {
   defaultLogger: boolean;
 }
 
-/** The sinks and end-of-run steps of a run's progress, SLO, HTML report and W&B logging. */
-export class RunOutputs {
+/** The sinks and end-of-run steps of a run's progress, HTML report and W&B logging. */
+export class RunOutputs implements Disposable {
   /** Sinks to add to the pipeline, in this order. */
   readonly sinks: ResultSink[];
   /** The run's logger, made safe to use while the live line shows. */
@@ -65,7 +64,6 @@ export class RunOutputs {
   #tracker: ProgressTracker;
   #display: ProgressDisplay;
   #report: ReportDataSink | undefined;
-  #goodput: GoodputCounter | undefined;
   #wandb: WandbLogger | undefined;
 
   /** @param init the run */
@@ -83,10 +81,6 @@ export class RunOutputs {
     });
     this.log = this.#display.wrapLogger(init.log);
     const sinks: ResultSink[] = [this.#tracker, this.#display];
-    if (cfg.slo !== undefined) {
-      this.#goodput = new GoodputCounter(parseSlo(cfg.slo));
-      sinks.push(this.#goodput);
-    }
     if (init.htmlReport !== false) {
       this.#report = new ReportDataSink();
       sinks.push(this.#report);
@@ -120,25 +114,19 @@ export class RunOutputs {
     this.#wandb?.close();
   }
 
-  /**
-   * Once results are known: check the SLO goals (sets `result.slo` and goodput in
-   * `result.requestSummary`), write `report.html`, and finish the W&B run. A `report.html` that
-   * cannot be written (a full disk) is said in `result.errors`, and the W&B run still finishes.
-   */
-  async finish(result: PerfResult): Promise<void> {
+  /** See {@link RunOutputs.stop}. */
+  [Symbol.dispose](): void {
     this.stop();
-    const cfg = this.#init.cfg;
-    if (this.#goodput && cfg.slo !== undefined) {
-      const total = Number(result.summary[SUMMARY_KEYS.total] ?? 0);
-      const failed = Number(result.summary[SUMMARY_KEYS.failed] ?? 0);
-      result.slo = evaluateSlo(parseSlo(cfg.slo), {
-        requestSummary: result.requestSummary,
-        requestPercentiles: result.requestPercentiles,
-        total,
-        failed,
-      }, this.#goodput.good);
-      result.requestSummary[GOODPUT_KEY] = result.slo.goodput;
-    }
+  }
+
+  /**
+   * Once the results are known: write `report.html` and finish the W&B run (its summary, the SLO
+   * outcome, and the exit code of how the run itself ended). Resolves to the outputs that could
+   * not be written, one line each (a `report.html` on a full disk); the W&B run still finishes.
+   */
+  async finish(result: RunResults): Promise<string[]> {
+    this.stop();
+    const errors: string[] = [];
     if (this.#report) {
       const html = renderRunReport({
         name: this.#init.name,
@@ -155,7 +143,7 @@ export class RunOutputs {
       try {
         await writeTextOrNothing(`${result.outputDir}/report.html`, html);
       } catch (e) {
-        result.errors.push((e as Error).message);
+        errors.push((e as Error).message);
       }
     }
     if (this.#wandb) {
@@ -165,8 +153,10 @@ export class RunOutputs {
         summary["SLO passed"] = result.slo.passed;
         for (const g of result.slo.goals) summary[`SLO ${g.goal}`] = g.passed;
       }
-      const code = result.interrupted ? 130 : result.slo && !result.slo.passed ? 3 : 0;
+      // How the run itself ended: the outputs' own errors are not all known yet.
+      const code = runExitCode({ ...result, errors: [], sloPassed: result.slo?.passed });
       await this.#wandb.finish(summary, code);
     }
+    return errors;
   }
 }

@@ -8,7 +8,7 @@
  *
  * @module
  */
-import type { FinishedRequest, ResultSink } from "../records/pipeline.ts";
+import type { FinishedRequest, ResultSink } from "../records/finished.ts";
 
 /** One row of the speed table, keyed as evalscope's `speed_benchmark.json` is. */
 export interface SpeedRow {
@@ -34,9 +34,9 @@ export class SpeedBenchmarkSink implements ResultSink {
   /** Take a batch: successful requests with a positive latency count. */
   write(batch: FinishedRequest[]): void {
     for (const { metrics: m } of batch) {
-      if (!m.success || !(m.latency > 0)) continue;
+      if (!m.success || !(m.latencyS > 0)) continue;
       const g = this.#groups.get(m.promptTokens) ?? { sum: 0, n: 0 };
-      g.sum += m.completionTokens / m.latency;
+      g.sum += m.completionTokens / m.latencyS;
       g.n++;
       this.#groups.set(m.promptTokens, g);
     }

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { SweepRow } from "../load/sweep.ts";
+import type { SweepRow } from "../results/sweep.ts";
 import { type Cell, gridTable } from "./grid_table.ts";
 
 function r3(v: number | null): Cell {

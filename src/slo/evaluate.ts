@@ -13,7 +13,7 @@ import {
   type Summary,
 } from "../metrics/collector.ts";
 import type { RequestMetrics } from "../metrics/request_metrics.ts";
-import type { FinishedRequest, ResultSink } from "../records/pipeline.ts";
+import type { FinishedRequest, ResultSink } from "../records/finished.ts";
 import { compare, type SloGoal, thresholdSeconds } from "../config/slo_goals.ts";
 
 /** One goal's outcome. */
@@ -95,7 +95,11 @@ export function measured(goal: SloGoal, r: SloInputs): number | null {
 }
 
 /** Check every goal against a run's tables. */
-export function evaluateSlo(goals: SloGoal[], r: SloInputs, goodRequests: number): SloReport {
+export function evaluateSlo(
+  goals: readonly SloGoal[],
+  r: SloInputs,
+  goodRequests: number,
+): SloReport {
   const outcomes = goals.map((g): SloOutcome => {
     const value = measured(g, r);
     return {
@@ -115,13 +119,13 @@ export function evaluateSlo(goals: SloGoal[], r: SloInputs, goodRequests: number
 }
 
 /** Whether one request succeeded and met every per-request condition (ttft, tpot, latency goals). */
-export function meetsGoals(m: RequestMetrics, goals: SloGoal[]): boolean {
+export function meetsGoals(m: RequestMetrics, goals: readonly SloGoal[]): boolean {
   if (!m.success) return false;
   for (const g of goals) {
     let v: number | undefined;
-    if (g.metric === "ttft") v = m.ttft;
-    else if (g.metric === "tpot") v = m.tpot;
-    else if (g.metric === "latency") v = m.latency;
+    if (g.metric === "ttft") v = m.ttftS;
+    else if (g.metric === "tpot") v = m.tpotS;
+    else if (g.metric === "latency") v = m.latencyS;
     else continue;
     // A request of one output token has no TPOT: nothing to miss.
     if (v === undefined) continue;
@@ -134,10 +138,10 @@ export function meetsGoals(m: RequestMetrics, goals: SloGoal[]): boolean {
 export class GoodputCounter implements ResultSink {
   /** Requests that succeeded and met every per-request condition so far. */
   good = 0;
-  #goals: SloGoal[];
+  #goals: readonly SloGoal[];
 
   /** @param goals the run's goals (only ttft, tpot and latency ones apply per request) */
-  constructor(goals: SloGoal[]) {
+  constructor(goals: readonly SloGoal[]) {
     this.#goals = goals;
   }
 

@@ -13,16 +13,24 @@
  *
  * @module
  */
-import { DatabaseSync } from "node:sqlite";
+import { DatabaseSync, type SQLInputValue } from "node:sqlite";
 import { pickleBase64 } from "./pickle.ts";
 import { splitPayloads } from "../workers/messages.ts";
 import { Redactor } from "../redact.ts";
-import { CREATE_RESULT, CREATE_RUN, type ResultRow, type RunRow } from "./schema.ts";
+import {
+  createTable,
+  type Encoding,
+  insertInto,
+  RESULT_COLUMNS,
+  type ResultValues,
+  RUN_COLUMNS,
+  type RunRow,
+} from "./schema.ts";
 
 /** Messages the worker accepts. */
 export type DbWorkerIn =
   | { type: "open"; path: string; run: RunRow; secrets?: readonly string[] }
-  | { type: "rows"; rows: ResultRow[] }
+  | { type: "rows"; rows: ResultValues[] }
   | { type: "finish"; endedAt: number; interrupted: boolean; client: string | null }
   | { type: "close" };
 
@@ -76,39 +84,40 @@ function post(m: DbWorkerOut): void {
   scope.postMessage(m);
 }
 
-function writeRows(rows: ResultRow[]): void {
+/** What the DB writer stores for a value, by the column's encoding (see `schema.ts`). */
+const ENCODE: Record<Encoding, (v: unknown) => SQLInputValue> = {
+  "pickle-request": (v) => pickleBase64(requestValue(v)),
+  "pickle-payloads": (v) => pickleBase64(responseValue(v as string[] | string)),
+  "json": (v) => JSON.stringify(Array.from(v as ArrayLike<number>)),
+  "true-false": (v) => (v ? "True" : "False"),
+};
+
+/** Each `result` column's `:name` parameter, and its encoder. */
+const PARAMS = RESULT_COLUMNS.map((c) => `:${c.name}`);
+const ENCODERS = RESULT_COLUMNS.map((c) => (c.encoding ? ENCODE[c.encoding] : undefined));
+
+/** A row's values, encoded, keyed by their columns' `:name` parameters. */
+function bindings(row: ResultValues): Record<string, SQLInputValue> {
+  const out: Record<string, SQLInputValue> = {};
+  for (let i = 0; i < PARAMS.length; i++) {
+    const encode = ENCODERS[i];
+    out[PARAMS[i]] = encode ? encode(row[i]) : row[i] as SQLInputValue;
+  }
+  return out;
+}
+
+/** The same keyed by `:name`, for any table's row of plain values. */
+function named(row: Record<string, unknown>): Record<string, SQLInputValue> {
+  const out: Record<string, SQLInputValue> = {};
+  for (const [k, v] of Object.entries(row)) out[`:${k}`] = v as SQLInputValue;
+  return out;
+}
+
+function writeRows(rows: ResultValues[]): void {
   if (!db || !insert) return;
   db.exec("BEGIN");
   try {
-    for (const r of rows) {
-      insert.run(
-        pickleBase64(requestValue(r.request)),
-        r.start_time,
-        JSON.stringify(Array.from(r.chunk_times)),
-        r.success ? "True" : "False",
-        pickleBase64(responseValue(r.response_messages)),
-        r.completed_time,
-        r.latency,
-        r.first_chunk_latency,
-        r.n_chunks,
-        r.chunk_time,
-        r.prompt_tokens,
-        r.completion_tokens,
-        0,
-        r.error,
-        r.status_code,
-        r.request_id,
-        r.is_stream,
-        r.ttft,
-        r.time_per_output_token,
-        r.inter_token_latencies,
-        r.scheduled_time,
-        r.token_source,
-        r.ttfo,
-        r.reasoning_tokens,
-        r.retries,
-      );
-    }
+    for (const r of rows) insert.run(bindings(r));
     db.exec("COMMIT");
     written += rows.length;
   } catch (e) {
@@ -128,14 +137,14 @@ function quietly(fn: () => void): void {
 }
 
 /** The request body to store: the secrets it holds (a template can put one there) replaced. */
-function requestValue(request: ResultRow["request"]): unknown {
+function requestValue(request: unknown): unknown {
   if (typeof request !== "string") return redactor.value(request);
   const body = JSON.parse(request);
   return redactor.has(request) ? redactor.value(body) : body;
 }
 
 /** The response payloads to store: a secret the server echoed (a header, the key) replaced. */
-function responseValue(joined: ResultRow["response_messages"]): string[] {
+function responseValue(joined: string[] | string): string[] {
   const payloads = splitPayloads(joined);
   const found = typeof joined === "string"
     ? redactor.has(joined)
@@ -185,14 +194,14 @@ scope.onmessage = (ev: MessageEvent<DbWorkerIn>) => {
   } else if (m.type === "finish") {
     // Not after a failure: a DB that lost rows keeps no end time, so it never reads as complete.
     if (failed === undefined) {
-      attempt(() =>
-        db?.prepare("UPDATE run SET ended_at = ?, interrupted = ?, requests = ?, client = ?").run(
-          m.endedAt,
-          m.interrupted ? 1 : 0,
-          written,
-          m.client,
-        )
-      );
+      const end: Partial<RunRow> = {
+        ended_at: m.endedAt,
+        interrupted: m.interrupted ? 1 : 0,
+        requests: written,
+        client: m.client,
+      };
+      const sets = Object.keys(end).map((k) => `${k} = :${k}`).join(", ");
+      attempt(() => db && prepareNamed(`UPDATE run SET ${sets}`).run(named(end)));
     }
   } else if (m.type === "close") {
     // A checkpoint that does not fit leaves the rows in the WAL file, which is read with the DB.
@@ -208,20 +217,15 @@ function open(path: string, r: RunRow): void {
   db = new DatabaseSync(path);
   db.exec("PRAGMA journal_mode=WAL");
   db.exec("PRAGMA synchronous=NORMAL");
-  db.exec(CREATE_RESULT);
-  db.exec(CREATE_RUN);
-  insert = db.prepare(`INSERT INTO result VALUES (${new Array(25).fill("?").join(",")})`);
-  db.prepare("INSERT INTO run VALUES (?,?,?,?,?,?,?,?,?,?,?)").run(
-    r.llmperf_version,
-    r.name,
-    r.args,
-    r.started_at,
-    r.ended_at,
-    r.host,
-    r.platform,
-    r.runtime,
-    r.interrupted,
-    r.requests,
-    r.client,
-  );
+  db.exec(createTable("result", RESULT_COLUMNS));
+  db.exec(createTable("run", RUN_COLUMNS));
+  insert = prepareNamed(insertInto("result", RESULT_COLUMNS));
+  prepareNamed(insertInto("run", RUN_COLUMNS)).run(named(r));
+}
+
+/** A statement whose parameters are bound by `:name` keys only. */
+function prepareNamed(sql: string): ReturnType<DatabaseSync["prepare"]> {
+  const stmt = db!.prepare(sql);
+  stmt.setAllowBareNamedParameters(false); // keys carry their `:`: one lookup per value
+  return stmt;
 }

@@ -1,47 +1,14 @@
 /**
  * The result DB as a sink of finished requests: rows are built on the main thread (cheap: plain
- * fields) and handed in batches to the DB worker (`db_worker.ts`), which pickles and writes them.
+ * fields, see `schema.ts`) and handed in batches to the DB worker (`db_worker.ts`), which pickles
+ * and writes them.
  *
  * @module
  */
 import { RunError } from "../errors.ts";
-import type { FinishedRequest, ResultSink } from "../records/pipeline.ts";
-import { epochSeconds } from "../records/record.ts";
+import type { FinishedRequest, ResultSink } from "../records/finished.ts";
 import type { DbWorkerIn, DbWorkerOut } from "./db_worker.ts";
-import type { ResultRow, RunRow } from "./schema.ts";
-import { joinPayloads } from "../workers/messages.ts";
-
-/** The `result` row of a finished request. */
-export function toResultRow(f: FinishedRequest): ResultRow {
-  const { record: r, metrics: m } = f;
-  const ok = r.success;
-  return {
-    request: r.bodyText ?? r.body,
-    start_time: m.startTime,
-    chunk_times: Float64Array.from(r.chunkTimes, (t) => epochSeconds(r, t)),
-    success: ok,
-    response_messages: joinPayloads(r.payloads),
-    completed_time: m.completedTime,
-    latency: ok ? m.latency : null,
-    first_chunk_latency: ok ? m.firstChunkLatency : null,
-    n_chunks: ok ? m.nChunks : null,
-    chunk_time: ok ? m.chunkTime : null,
-    prompt_tokens: ok ? m.promptTokens : null,
-    completion_tokens: ok ? m.completionTokens : null,
-    error: r.failure ? JSON.stringify({ ...r.failure, status: r.status || undefined }) : null,
-    status_code: r.status,
-    request_id: r.index,
-    is_stream: r.stream ? 1 : 0,
-    ttft: ok ? m.ttft : null,
-    time_per_output_token: ok && m.tpot !== undefined ? m.tpot : null,
-    inter_token_latencies: ok ? JSON.stringify(m.itl) : null,
-    scheduled_time: r.scheduled !== undefined ? epochSeconds(r, r.scheduled) : null,
-    token_source: ok ? m.tokenSource : null,
-    ttfo: ok ? m.ttfo ?? null : null,
-    reasoning_tokens: ok ? m.reasoningTokens ?? null : null,
-    retries: r.retries ?? null,
-  };
-}
+import { type RunRow, toResultRow } from "./schema.ts";
 
 /** How a run ended, for the `run` table. */
 export interface RunEnd {
@@ -70,7 +37,7 @@ export interface ResultDbOptions {
  * throws into the run: it is reported once through {@link ResultDbOptions.onFailure} and kept
  * in {@link ResultDb.failure}.
  */
-export class ResultDb implements ResultSink {
+export class ResultDb implements ResultSink, AsyncDisposable {
   #worker: Worker;
   #replies: Array<(m: DbWorkerOut) => void> = [];
   #end: RunEnd | undefined;
@@ -159,5 +126,10 @@ export class ResultDb implements ResultSink {
     if (reply.type === "error") this.#fail(reply.message);
     this.written = reply.type === "closed" || reply.type === "error" ? reply.rows : 0;
     return this.written;
+  }
+
+  /** See {@link ResultDb.close}. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
   }
 }

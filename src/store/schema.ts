@@ -1,163 +1,222 @@
 /**
- * The result DB's layout. Table `result` has evalscope's columns (late-2024 release) in its
- * order, then llmperf's extra columns; table `run` says what the DB measured.
+ * The result DB's layout, declared once. Table `result` has evalscope's columns (late-2024
+ * release) in its order, then llmperf's extra columns (named as later evalscope releases name
+ * them, where they do); table `run` says what the DB measured. Each column says its SQL type, how
+ * a finished request fills it, how the DB writer stores that value, and which metric it keeps;
+ * `CREATE TABLE`, the named-parameter `INSERT`, the row types and what `llmperf report` reads
+ * back all come from these two tables.
  *
  * @module
  */
+import type { RequestMetrics } from "../metrics/request_metrics.ts";
+import type { FinishedRequest } from "../records/finished.ts";
+import { epochSeconds } from "../records/record.ts";
+import { joinPayloads } from "../workers/messages.ts";
 
-/** evalscope's `result` columns, in order. */
-export const EVALSCOPE_COLUMNS = [
-  "request",
-  "start_time",
-  "chunk_times",
-  "success",
-  "response_messages",
-  "completed_time",
-  "latency",
-  "first_chunk_latency",
-  "n_chunks",
-  "chunk_time",
-  "prompt_tokens",
-  "completion_tokens",
-  "max_gpu_memory_cost",
-] as const;
+/** The SQL types the tables use. */
+export type SqlType = "TEXT" | "REAL" | "INTEGER";
 
-/** llmperf's extra `result` columns (named as later evalscope releases name them, where they do). */
-export const EXTRA_COLUMNS = [
-  "error",
-  "status_code",
-  "request_id",
-  "is_stream",
-  "ttft",
-  "time_per_output_token",
-  "inter_token_latencies",
-  "scheduled_time",
-  "token_source",
-  "ttfo",
-  "reasoning_tokens",
-  "retries",
-] as const;
+/**
+ * How the DB writer turns a row value into what it stores (in its own thread): `pickle` a request
+ * body or the list of payloads (base64 of a Python pickle, as evalscope stores them; the run's
+ * secrets replaced first), `json` a list of numbers, `true-false` a boolean as TEXT `'True'` /
+ * `'False'` (evalscope's recipe selects `WHERE success='True'`). Without one: stored as it is.
+ */
+export type Encoding = "pickle-request" | "pickle-payloads" | "json" | "true-false";
 
-/** `CREATE TABLE result ...`: `success` is TEXT holding 'True'/'False', as evalscope's recipe
- * (`WHERE success='True'`) expects. */
-export const CREATE_RESULT = `CREATE TABLE IF NOT EXISTS result(
-  request TEXT,
-  start_time REAL,
-  chunk_times TEXT,
-  success TEXT,
-  response_messages TEXT,
-  completed_time REAL,
-  latency REAL,
-  first_chunk_latency REAL,
-  n_chunks INTEGER,
-  chunk_time REAL,
-  prompt_tokens INTEGER,
-  completion_tokens INTEGER,
-  max_gpu_memory_cost REAL,
-  error TEXT,
-  status_code INTEGER,
-  request_id INTEGER,
-  is_stream INTEGER,
-  ttft REAL,
-  time_per_output_token REAL,
-  inter_token_latencies TEXT,
-  scheduled_time REAL,
-  token_source TEXT,
-  ttfo REAL,
-  reasoning_tokens INTEGER,
-  retries INTEGER
-)`;
+/** The metrics a `result` column keeps, which `llmperf report` reads back rather than derives. */
+export type StoredMetric = keyof Pick<
+  RequestMetrics,
+  | "startEpochS"
+  | "completedEpochS"
+  | "latencyS"
+  | "firstChunkLatencyS"
+  | "nChunks"
+  | "chunkTimeS"
+  | "ttftS"
+  | "tpotS"
+  | "itlS"
+  | "ttfoS"
+>;
 
-/** `CREATE TABLE run ...`: one row per run. */
-export const CREATE_RUN = `CREATE TABLE IF NOT EXISTS run(
-  llmperf_version TEXT,
-  name TEXT,
-  args TEXT,
-  started_at REAL,
-  ended_at REAL,
-  host TEXT,
-  platform TEXT,
-  runtime TEXT,
-  interrupted INTEGER,
-  requests INTEGER,
-  client TEXT
-)`;
-
-/** One `result` row before its pickles are made (plain data, crosses to the DB worker). */
-export interface ResultRow {
-  /** Request body, or its JSON text (pickled into `request`). */
-  request: unknown;
-  /** Epoch seconds. */
-  start_time: number;
-  /** Epoch seconds of each payload. */
-  chunk_times: number[] | Float64Array;
-  /** Stored as 'True'/'False'. */
-  success: boolean;
-  /** Raw payloads (pickled into `response_messages`), or them joined by `\r` (see
-   * `joinPayloads`: one string crosses threads several times faster than a list). */
-  response_messages: string[] | string;
-  /** Epoch seconds. */
-  completed_time: number;
-  /** Seconds; null for failures (as evalscope). */
-  latency: number | null;
-  /** Seconds; null for failures. */
-  first_chunk_latency: number | null;
-  /** null for failures. */
-  n_chunks: number | null;
-  /** Seconds; null for failures. */
-  chunk_time: number | null;
-  /** null for failures. */
-  prompt_tokens: number | null;
-  /** null for failures. */
-  completion_tokens: number | null;
-  /** JSON `{kind, message, status, body}` for failures. */
-  error: string | null;
-  /** HTTP status, 0 when none. */
-  status_code: number;
-  /** Dispatch order. */
-  request_id: number;
-  /** 1 when streamed. */
-  is_stream: number;
-  /** Seconds to the first token-carrying chunk. */
-  ttft: number | null;
-  /** Seconds. */
-  time_per_output_token: number | null;
-  /** JSON list of seconds. */
-  inter_token_latencies: string | null;
-  /** Epoch seconds when the schedule wanted it sent (`--rate`). */
-  scheduled_time: number | null;
-  /** usage / tokenizer / chunks / text-length / none. */
-  token_source: string | null;
-  /** Seconds to the first answer (non-reasoning) token; null when none came, or failed. */
-  ttfo: number | null;
-  /** Reasoning tokens among `completion_tokens`; null when unknown, or failed. */
-  reasoning_tokens: number | null;
-  /** Times the request was sent again on a fresh connection; null when unknown (`fetch`). */
-  retries: number | null;
+/** One column of the `result` table. */
+export interface ResultColumn<N extends string = string> {
+  /** Column name. */
+  readonly name: N;
+  /** SQL type. */
+  readonly type: SqlType;
+  /** Whether evalscope's late-2024 table has it (those come first, in its order). */
+  readonly evalscope: boolean;
+  /** The value of a finished request (on the main thread: plain data that crosses threads). */
+  readonly value: (f: FinishedRequest) => unknown;
+  /** How the DB writer stores the value (default: as it is). */
+  readonly encoding?: Encoding;
+  /** The metric the column keeps. */
+  readonly metric?: StoredMetric;
+  /**
+   * What NULL means for {@link ResultColumn.metric}: `unknown` (the default: `llmperf report`
+   * derives it from the row), or `none` (there is no value: a reply that was all reasoning has
+   * no time to first output token).
+   */
+  readonly nullMeans?: "unknown" | "none";
 }
 
-/** The `run` row. */
-export interface RunRow {
-  /** llmperf version. */
-  llmperf_version: string;
-  /** Run name. */
-  name: string;
-  /** Redacted arguments, JSON. */
-  args: string;
-  /** Epoch seconds. */
-  started_at: number;
-  /** Epoch seconds; null until the run ends. */
-  ended_at: number | null;
-  /** Host name. */
-  host: string;
-  /** OS and architecture. */
-  platform: string;
-  /** Deno / V8 versions. */
-  runtime: string;
-  /** 1 when interrupted. */
-  interrupted: number;
-  /** Requests recorded. */
-  requests: number;
-  /** Client self-check (JSON), when measured. */
-  client: string | null;
+type ColumnOptions = Pick<ResultColumn, "encoding" | "metric" | "nullMeans">;
+
+function column<N extends string>(
+  name: N,
+  type: SqlType,
+  evalscope: boolean,
+  value: (f: FinishedRequest) => unknown,
+  opts: ColumnOptions = {},
+): ResultColumn<N> {
+  return { name, type, evalscope, value, ...opts };
+}
+
+const EVALSCOPE = true;
+const EXTRA = false;
+
+/** A metric of successful requests; NULL for failures (as evalscope stores them). */
+function ok<V>(get: (m: RequestMetrics) => V): (f: FinishedRequest) => V | null {
+  return (f) => (f.record.success ? get(f.metrics) : null);
+}
+
+/** The `result` table's columns, in order: evalscope's first, then llmperf's. */
+export const RESULT_COLUMNS = [
+  column("request", "TEXT", EVALSCOPE, (f) => f.record.bodyText ?? f.record.body, {
+    encoding: "pickle-request",
+  }),
+  column("start_time", "REAL", EVALSCOPE, (f) => f.metrics.startEpochS, { metric: "startEpochS" }),
+  column(
+    "chunk_times",
+    "TEXT",
+    EVALSCOPE,
+    ({ record: r }) => Float64Array.from(r.chunkTimesMs, (t) => epochSeconds(r, t)),
+    { encoding: "json" },
+  ),
+  column("success", "TEXT", EVALSCOPE, (f) => f.record.success, { encoding: "true-false" }),
+  // The payloads joined into one string when there are several (see `joinPayloads`: one string
+  // crosses threads several times faster than a list).
+  column("response_messages", "TEXT", EVALSCOPE, (f) => joinPayloads(f.record.payloads), {
+    encoding: "pickle-payloads",
+  }),
+  column("completed_time", "REAL", EVALSCOPE, (f) => f.metrics.completedEpochS, {
+    metric: "completedEpochS",
+  }),
+  column("latency", "REAL", EVALSCOPE, ok((m) => m.latencyS), { metric: "latencyS" }),
+  column("first_chunk_latency", "REAL", EVALSCOPE, ok((m) => m.firstChunkLatencyS), {
+    metric: "firstChunkLatencyS",
+  }),
+  column("n_chunks", "INTEGER", EVALSCOPE, ok((m) => m.nChunks), { metric: "nChunks" }),
+  column("chunk_time", "REAL", EVALSCOPE, ok((m) => m.chunkTimeS), { metric: "chunkTimeS" }),
+  column("prompt_tokens", "INTEGER", EVALSCOPE, ok((m) => m.promptTokens)),
+  column("completion_tokens", "INTEGER", EVALSCOPE, ok((m) => m.completionTokens)),
+  column("max_gpu_memory_cost", "REAL", EVALSCOPE, () => 0), // a remote server's: not known
+  // JSON `{kind, message, status, body}` for failures.
+  column(
+    "error",
+    "TEXT",
+    EXTRA,
+    ({ record: r }) =>
+      r.failure ? JSON.stringify({ ...r.failure, status: r.status || undefined }) : null,
+  ),
+  column("status_code", "INTEGER", EXTRA, (f) => f.record.status), // 0: no response
+  column("request_id", "INTEGER", EXTRA, (f) => f.record.index), // dispatch order
+  column("is_stream", "INTEGER", EXTRA, (f) => (f.record.stream ? 1 : 0)),
+  column("ttft", "REAL", EXTRA, ok((m) => m.ttftS), { metric: "ttftS" }),
+  column("time_per_output_token", "REAL", EXTRA, ok((m) => m.tpotS ?? null), {
+    metric: "tpotS",
+  }),
+  column("inter_token_latencies", "TEXT", EXTRA, ok((m) => JSON.stringify(m.itlS)), {
+    metric: "itlS",
+  }),
+  // When the schedule wanted it sent (`--rate`), epoch seconds.
+  column(
+    "scheduled_time",
+    "REAL",
+    EXTRA,
+    ({ record: r }) => r.scheduledMs !== undefined ? epochSeconds(r, r.scheduledMs) : null,
+  ),
+  column("token_source", "TEXT", EXTRA, ok((m) => m.tokenSource)),
+  column("ttfo", "REAL", EXTRA, ok((m) => m.ttfoS ?? null), { metric: "ttfoS", nullMeans: "none" }),
+  column("reasoning_tokens", "INTEGER", EXTRA, ok((m) => m.reasoningTokens ?? null)),
+  // Times sent again on a fresh connection; NULL when unknown (`fetch`).
+  column("retries", "INTEGER", EXTRA, (f) => f.record.retries ?? null),
+] as const;
+
+/** A `result` column's name. */
+export type ResultColumnName = (typeof RESULT_COLUMNS)[number]["name"];
+
+/** evalscope's `result` columns, in order. */
+export const EVALSCOPE_COLUMNS: readonly ResultColumnName[] = RESULT_COLUMNS
+  .filter((c) => c.evalscope).map((c) => c.name);
+
+/** llmperf's extra `result` columns, in order. */
+export const EXTRA_COLUMNS: readonly ResultColumnName[] = RESULT_COLUMNS
+  .filter((c) => !c.evalscope).map((c) => c.name);
+
+/**
+ * One `result` row before the DB writer encodes it: its values in {@link RESULT_COLUMNS} order.
+ * Plain data that crosses to the writer's thread (a list clones faster than an object, and is
+ * cheaper to build); the writer binds each value by its column's name.
+ */
+export type ResultValues = unknown[];
+
+const VALUES = RESULT_COLUMNS.map((c) => c.value);
+
+/** The `result` row of a finished request. */
+export function toResultRow(f: FinishedRequest): ResultValues {
+  const row = new Array(VALUES.length);
+  for (let i = 0; i < VALUES.length; i++) row[i] = VALUES[i](f);
+  return row;
+}
+
+/** One column of the `run` table (one row per DB: what it measured). */
+export interface RunColumn<N extends string = string> {
+  /** Column name. */
+  readonly name: N;
+  /** SQL type. */
+  readonly type: SqlType;
+  /** Whether it may be NULL (until the run ends). */
+  readonly nullable?: boolean;
+}
+
+/** The `run` table's columns, in order. */
+export const RUN_COLUMNS = [
+  { name: "llmperf_version", type: "TEXT" },
+  { name: "name", type: "TEXT" }, // the run's name
+  { name: "args", type: "TEXT" }, // the redacted arguments, JSON
+  { name: "started_at", type: "REAL" }, // epoch seconds
+  { name: "ended_at", type: "REAL", nullable: true }, // epoch seconds; NULL until the run ends
+  { name: "host", type: "TEXT" },
+  { name: "platform", type: "TEXT" }, // OS and architecture
+  { name: "runtime", type: "TEXT" }, // Deno and V8 versions
+  { name: "interrupted", type: "INTEGER" }, // 1 when interrupted
+  { name: "requests", type: "INTEGER" }, // requests recorded
+  { name: "client", type: "TEXT", nullable: true }, // the client's self-check, JSON
+] as const satisfies readonly RunColumn[];
+
+/** The `run` row (see {@link RUN_COLUMNS}). */
+export type RunRow = {
+  [C in (typeof RUN_COLUMNS)[number] as C["name"]]:
+    | (C["type"] extends "TEXT" ? string : number)
+    | (C extends { nullable: true } ? null : never);
+};
+
+/** `CREATE TABLE IF NOT EXISTS <table>(...)` from its columns. */
+export function createTable(
+  table: string,
+  columns: readonly { name: string; type: SqlType }[],
+): string {
+  return `CREATE TABLE IF NOT EXISTS ${table}(\n${
+    columns.map((c) => `  ${c.name} ${c.type}`).join(",\n")
+  }\n)`;
+}
+
+/** `INSERT INTO <table> (a, b) VALUES (:a, :b)`: values bound by name, never by position. */
+export function insertInto(table: string, columns: readonly { name: string }[]): string {
+  const names = columns.map((c) => c.name);
+  return `INSERT INTO ${table} (${names.join(", ")}) VALUES (${
+    names.map((n) => `:${n}`).join(", ")
+  })`;
 }

@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { countCompletion, promptCounter, type PromptSpec } from "./count.ts";
+import { countCompletion, promptCounter, type PromptSpec } from "./text_tokens.ts";
 import type { HfTokenizer } from "./hf_tokenizer.ts";
 import { loadTokenizer } from "./load.ts";
 

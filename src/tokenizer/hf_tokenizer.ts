@@ -6,10 +6,20 @@
  * @module
  */
 import { Tokenizer } from "@huggingface/tokenizers";
-import type { Message } from "../plugins/types.ts";
+import type { Message, PromptTokenizer } from "../plugins/types.ts";
 import { type ChatRenderer, chatTemplateSource, compileChatTemplate } from "./chat_template.ts";
-import type { TokenizerFiles } from "./load.ts";
-import type { PromptTokenizer } from "./types.ts";
+
+/** The parsed contents of a tokenizer folder. */
+export interface TokenizerFiles {
+  /** The folder, as given. */
+  dir: string;
+  /** `tokenizer.json`, parsed. */
+  tokenizer: Record<string, unknown>;
+  /** `tokenizer_config.json`, parsed (`{}` when the folder has none). */
+  config: Record<string, unknown>;
+  /** `chat_template.jinja`, when the folder has one. */
+  chatTemplate?: string;
+}
 
 /** The text of a message list: text content (string or text parts), joined by newlines. */
 export function messagesText(messages: Message[]): string {

@@ -7,19 +7,7 @@
  * @module
  */
 import { UsageError } from "../errors.ts";
-import { HfTokenizer } from "./hf_tokenizer.ts";
-
-/** The parsed contents of a tokenizer folder. */
-export interface TokenizerFiles {
-  /** The folder, as given. */
-  dir: string;
-  /** `tokenizer.json`, parsed. */
-  tokenizer: Record<string, unknown>;
-  /** `tokenizer_config.json`, parsed (`{}` when the folder has none). */
-  config: Record<string, unknown>;
-  /** `chat_template.jinja`, when the folder has one. */
-  chatTemplate?: string;
-}
+import { HfTokenizer, type TokenizerFiles } from "./hf_tokenizer.ts";
 
 /** Options of {@link loadTokenizer}. */
 export interface LoadOptions {

@@ -106,7 +106,7 @@ export class FetchTransport implements Transport {
       else signal.addEventListener("abort", onAbort, { once: true });
     }
     const w = new FetchWatch(ac);
-    rec.start = w.started = w.last = performance.now();
+    rec.startMs = w.started = w.last = performance.now();
     this.#watchdog.add(w);
     try {
       this.#prepare(req);
@@ -118,13 +118,13 @@ export class FetchTransport implements Transport {
         client: this.#client,
         redirect: "manual",
       });
-      rec.headersAt = w.last = performance.now();
+      rec.headersAtMs = w.last = performance.now();
       w.headers = true;
       rec.status = res.status;
       const type = res.headers.get("content-type") ?? "";
       if (res.status !== 200) {
         const text = await res.text();
-        rec.end = performance.now();
+        rec.endMs = performance.now();
         rec.failure = httpFailure(res.status, res.statusText, text, res.headers.get("location"));
         return;
       }
@@ -138,7 +138,7 @@ export class FetchTransport implements Transport {
       }
       rec.success = rec.failure === undefined;
     } catch (e) {
-      rec.end = performance.now();
+      rec.endMs = performance.now();
       const reason = ac.signal.aborted ? ac.signal.reason : e;
       if (reason instanceof Expired) {
         rec.failure = { kind: reason.kind, message: reason.message };

@@ -2,7 +2,7 @@
  * What every transport does with a response once it has its bytes: the same record, whichever
  * way the bytes came. An SSE body is split into events with {@link SseParser}: each `data:`
  * payload goes into `rec.payloads` with its arrival time; `[DONE]` (the {@link StreamEndRule}'s
- * `done` data) is not a payload but completes the response (its time is `rec.end`); nothing
+ * `done` data) is not a payload but completes the response (its time is `rec.endMs`); nothing
  * after it counts; an `event: error` marks the request failed (the payload is still kept). A
  * non-200 status is an `http` failure with a body excerpt; any other body is one payload.
  *
@@ -35,12 +35,12 @@ export class EventRecorder {
     this.#rec = rec;
     this.#rule = rule;
     const payloads = rec.payloads;
-    const times = rec.chunkTimes;
+    const times = rec.chunkTimesMs;
     const done = rule.done.length === 1 ? rule.done[0] : undefined;
     this.#parser = new SseParser((data, type, time) => {
       if (this.#done) return; // nothing counts after [DONE]
       if (done !== undefined ? data === done : rule.done.includes(data)) {
-        rec.end = time;
+        rec.endMs = time;
         this.#done = true;
         if (flag !== undefined) flag.complete = true;
         return;
@@ -58,10 +58,10 @@ export class EventRecorder {
     this.#parser.push(text, time);
   }
 
-  /** The body ended at `time`: dispatch a last unterminated event; `rec.end` if no `[DONE]`. */
+  /** The body ended at `time`: dispatch a last unterminated event; `rec.endMs` if no `[DONE]`. */
   end(time: number): void {
     this.#parser.end(time);
-    if (!this.#done) this.#rec.end = time;
+    if (!this.#done) this.#rec.endMs = time;
   }
 
   /**
@@ -80,8 +80,8 @@ export class EventRecorder {
    */
   endComplete(time: number): void {
     if (this.#done) return;
-    const times = this.#rec.chunkTimes;
-    this.#rec.end = times.length > 0 ? times[times.length - 1] : time;
+    const times = this.#rec.chunkTimesMs;
+    this.#rec.endMs = times.length > 0 ? times[times.length - 1] : time;
   }
 }
 
@@ -118,9 +118,9 @@ export function recordWholeBody(
   text: string,
   time: number,
 ): void {
-  rec.end = time;
+  rec.endMs = time;
   rec.payloads.push(text);
-  rec.chunkTimes.push(time);
+  rec.chunkTimesMs.push(time);
   if (stream && !isJson(contentType)) {
     rec.failure = {
       kind: "protocol",

@@ -160,7 +160,7 @@ export class SocketTransport implements Transport {
   async send(req: PreparedRequest, rec: RequestRecord, signal?: AbortSignal): Promise<void> {
     const x = new Exchange();
     const onAbort = () => x.expire("cancelled", "cancelled");
-    rec.start = x.started = x.last = performance.now();
+    rec.startMs = x.started = x.last = performance.now();
     if (signal) {
       if (signal.aborted) onAbort();
       else signal.addEventListener("abort", onAbort, { once: true });
@@ -205,7 +205,7 @@ export class SocketTransport implements Transport {
       }
       rec.success = rec.failure === undefined;
     } catch (e) {
-      rec.end = performance.now();
+      rec.endMs = performance.now();
       rec.success = false;
       if (x.conn) pool.discard(x.conn);
       x.conn = undefined;
@@ -357,14 +357,14 @@ async function exchange(
       }
     }
   }
-  rec.headersAt = t;
+  rec.headersAtMs = t;
   x.headers = true;
   rec.status = head.status;
   const type = head.headers["content-type"] ?? "";
   if (head.status !== 200) {
     const sink = new CollectSink(ERROR_BODY_BYTES);
     const reusable = await readBody(c, head, bodyStart, filled, sink, x);
-    rec.end = x.last;
+    rec.endMs = x.last;
     rec.failure = httpFailure(head.status, head.reason, sink.text(), head.headers["location"]);
     return reusable && head.keepAlive ? REUSE : CLOSE;
   }

@@ -10,9 +10,9 @@
  */
 import { errorMessage } from "../errors.ts";
 import type { Logger } from "../log.ts";
-import type { ResultSink } from "../records/pipeline.ts";
+import type { ResultSink } from "../records/finished.ts";
 import type { ProgressSnapshot, ProgressTracker } from "../report/progress.ts";
-import { WandbRun, type WandbRunInit, type WandbSettings } from "./client.ts";
+import { WandbRun, type WandbRunInit, type WandbSettings } from "./http_api.ts";
 
 /** Options of {@link WandbLogger}. */
 export interface WandbLoggerOptions extends WandbRunInit {

@@ -26,24 +26,24 @@ export type ToWorker =
   /** Close the transport and report the self-check. */
   | { t: "close" };
 
-/** The measured part of a record, in the worker's clock (`timeOrigin` + `performance.now()`). */
+/** The measured part of a record, in the worker's clock (`timeOriginMs` + `performance.now()`). */
 export interface MeasuredRecord {
   /** The worker's `performance.timeOrigin`. */
-  timeOrigin: number;
-  /** See `RequestRecord.start`. */
-  start: number;
-  /** See `RequestRecord.headersAt`. */
-  headersAt?: number;
-  /** See `RequestRecord.chunkTimes` (a typed array crosses threads faster than a list). */
-  chunkTimes: Float64Array;
+  timeOriginMs: number;
+  /** See `RequestRecord.startMs`. */
+  startMs: number;
+  /** See `RequestRecord.headersAtMs`. */
+  headersAtMs?: number;
+  /** See `RequestRecord.chunkTimesMs` (a typed array crosses threads faster than a list). */
+  chunkTimesMs: Float64Array;
   /**
    * See `RequestRecord.payloads`: the list itself when it has at most one payload, else the
    * payloads joined by `\r` (an SSE payload never holds a CR), which crosses threads several
    * times faster than a list of strings (see {@link joinPayloads}).
    */
   payloads: string[] | string;
-  /** See `RequestRecord.end`. */
-  end: number;
+  /** See `RequestRecord.endMs`. */
+  endMs: number;
   /** See `RequestRecord.status`. */
   status: number;
   /** See `RequestRecord.success`. */

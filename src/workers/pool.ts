@@ -4,7 +4,7 @@
  * flight, which sends it on its own event loop and posts the measured record back.
  *
  * Clocks: every thread has its own `performance.timeOrigin`. A record keeps the measuring
- * worker's origin and times; the schedule time the main thread put in `rec.scheduled` is moved
+ * worker's origin and times; the schedule time the main thread put in `rec.scheduledMs` is moved
  * into that worker's clock, so `start − scheduled` stays the true dispatch delay.
  *
  * A worker that dies fails its in-flight requests (recorded, never lost); the rest carry on.
@@ -103,13 +103,13 @@ export class WorkerPool implements Transport {
     slot.inFlight--;
     const r = p.rec;
     // The schedule time, moved from the main thread's clock into the worker's.
-    if (r.scheduled !== undefined) r.scheduled += performance.timeOrigin - m.timeOrigin;
-    r.timeOrigin = m.timeOrigin;
-    r.start = m.start;
-    r.headersAt = m.headersAt;
-    r.chunkTimes = Array.from(m.chunkTimes);
+    if (r.scheduledMs !== undefined) r.scheduledMs += performance.timeOrigin - m.timeOriginMs;
+    r.timeOriginMs = m.timeOriginMs;
+    r.startMs = m.startMs;
+    r.headersAtMs = m.headersAtMs;
+    r.chunkTimesMs = Array.from(m.chunkTimesMs);
     r.payloads = splitPayloads(m.payloads);
-    r.end = m.end;
+    r.endMs = m.endMs;
     r.status = m.status;
     r.success = m.success;
     r.failure = m.failure;
@@ -133,8 +133,8 @@ export class WorkerPool implements Transport {
   }
 
   #fail(rec: RequestRecord, message: string): void {
-    rec.start ||= performance.now();
-    rec.end = performance.now();
+    rec.startMs ||= performance.now();
+    rec.endMs = performance.now();
     rec.success = false;
     rec.failure = { kind: "network", message };
   }

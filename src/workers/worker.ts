@@ -40,19 +40,19 @@ async function send(m: Extract<ToWorker, { t: "send" }>): Promise<void> {
     );
   } catch (err) {
     // Transports record failures rather than throw; a throw is a bug, still never a lost record.
-    rec.end = performance.now();
+    rec.endMs = performance.now();
     rec.success = false;
     rec.failure = { kind: "network", message: errorMessage(err) };
   }
   requests++;
   events += rec.payloads.length;
   const out: MeasuredRecord = {
-    timeOrigin: rec.timeOrigin,
-    start: rec.start,
-    headersAt: rec.headersAt,
-    chunkTimes: Float64Array.from(rec.chunkTimes),
+    timeOriginMs: rec.timeOriginMs,
+    startMs: rec.startMs,
+    headersAtMs: rec.headersAtMs,
+    chunkTimesMs: Float64Array.from(rec.chunkTimesMs),
     payloads: joinPayloads(rec.payloads),
-    end: rec.end,
+    endMs: rec.endMs,
     status: rec.status,
     success: rec.success,
     failure: rec.failure,

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { FinishedRequest, ResultSink } from "../../records/pipeline.ts";
+import type { FinishedRequest, ResultSink } from "../../records/finished.ts";
 import { type Distribution, distribution, Reservoir } from "./distribution.ts";
 import { TimeBuckets, type TimeSeries } from "./timeseries.ts";
 
@@ -120,17 +120,17 @@ export class ReportDataSink implements ResultSink {
   /** Take one batch. */
   write(batch: FinishedRequest[]): void {
     for (const { metrics: m } of batch) {
-      this.#origin ??= m.startTime;
-      const s = m.startTime - this.#origin;
-      const e = m.completedTime - this.#origin;
-      const f = m.success ? s + m.ttft : e;
+      this.#origin ??= m.startEpochS;
+      const s = m.startEpochS - this.#origin;
+      const e = m.completedEpochS - this.#origin;
+      const f = m.success ? s + m.ttftS : e;
       this.#buckets.add(s, f, e, m.success ? m.completionTokens : 0, m.success);
       this.#rows.add(Math.max(0, s), Math.max(0, f), Math.max(0, e), m.success);
       if (!m.success) continue;
-      this.#ttft.add(m.ttft);
-      if (m.tpot !== undefined) this.#tpot.add(m.tpot);
-      for (const g of m.itl) this.#itl.add(g);
-      this.#latency.add(m.latency);
+      this.#ttft.add(m.ttftS);
+      if (m.tpotS !== undefined) this.#tpot.add(m.tpotS);
+      for (const g of m.itlS) this.#itl.add(g);
+      this.#latency.add(m.latencyS);
     }
   }
 

@@ -7,10 +7,10 @@
  */
 import type { PercentileRow, Summary } from "../../metrics/collector.ts";
 import type { SloReport } from "../../slo/evaluate.ts";
-import type { SweepRow } from "../../load/sweep.ts";
+import type { SweepRow } from "../../results/sweep.ts";
 import type { RunCharts } from "./data.ts";
 import { UPLOT_CSS, UPLOT_JS } from "./uplot.ts";
-import client from "./client.js" with { type: "text" };
+import pageScript from "./page_script.js" with { type: "text" };
 
 /** What a run's report shows. */
 export interface RunReportInput {
@@ -113,7 +113,7 @@ function page(title: string, body: string, data: unknown): string {
 ${body}
 <script type="application/json" id="report-data">${scriptJson(data)}</script>
 <script>${inlineScript(UPLOT_JS)}</script>
-<script>${inlineScript(client)}</script>
+<script>${inlineScript(pageScript)}</script>
 </body>
 </html>
 `;

@@ -10,9 +10,9 @@
  */
 import { requestMetrics } from "../metrics/request_metrics.ts";
 import type { ApiPluginLike, TokenCounts } from "../plugins/types.ts";
-import type { FinishedRequest } from "../records/pipeline.ts";
+import type { FinishedRequest } from "../records/finished.ts";
 import type { RequestRecord } from "../records/record.ts";
-import type { TokenCounter } from "./counter.ts";
+import type { TokenCounter } from "./token_counters.ts";
 
 /** Longest stretch of main-thread work (reading generated texts) before the event loop runs, ms. */
 const SLICE_MS = 2;

@@ -3,14 +3,14 @@
  * runs) with the ground-truth sink, then one JSON line on stdout with what it measured about
  * itself: wall time, CPU time of the whole process (every thread) during the run, memory.
  *
- * Run by `bench/run.ts`: `deno run -A bench/client.ts '<ClientArgs as JSON>'`.
+ * Run by `bench/run.ts`: `deno run -A bench/client_process.ts '<ClientArgs as JSON>'`.
  *
  * @module
  */
 import { silentLogger } from "../src/log.ts";
 import { runPerfBenchmark } from "../src/perf.ts";
 import { GroundTruth, type MockTiming, type TruthReport } from "./ground_truth.ts";
-import type { ClientCheck } from "../src/workers/client_check.ts";
+import type { ClientCheck } from "../src/workers/self_check.ts";
 import type { TransportChoice } from "../src/transport/create.ts";
 import { procCpuTimes } from "../src/workers/loop_monitor.ts";
 

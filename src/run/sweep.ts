@@ -11,8 +11,10 @@
 import { type PerfConfigInput, resolveConfig, toSnakeCase } from "../config.ts";
 import { Interrupted, UsageError } from "../errors.ts";
 import { stderrLogger } from "../log.ts";
-import { MODERN_KEYS, REQUEST_COLUMNS, SUMMARY_KEYS } from "../metrics/collector.ts";
-import { type PerfResult, type RunOptions, runPerfBenchmark } from "../perf.ts";
+import { runPerfBenchmark } from "../perf.ts";
+import type { PerfResult } from "../results/run.ts";
+import { type SweepPoint, type SweepResult, type SweepRow, sweepRow } from "../results/sweep.ts";
+import type { RunOptions } from "./options.ts";
 import { redactConfig } from "../redact.ts";
 import {
   createRunDir,
@@ -22,7 +24,6 @@ import {
   writeTextOrNothing,
 } from "../report/files.ts";
 import { renderSweepReport } from "../report/html/page.ts";
-import { GOODPUT_KEY } from "../slo/evaluate.ts";
 
 /** The swept flags' values, as parsed from the command line. */
 export interface SweepValues {
@@ -32,72 +33,6 @@ export interface SweepValues {
   number?: number[];
   /** `--rate` values. */
   rate?: number[];
-}
-
-/** One point of a sweep: the values it runs with, and its folder name. */
-export interface SweepPoint {
-  /** Folder name, e.g. `parallel_8_number_80`. */
-  label: string;
-  /** `--parallel` at this point, when swept or given. */
-  parallel?: number;
-  /** `--number` at this point. */
-  number?: number;
-  /** `--rate` at this point. */
-  rate?: number;
-}
-
-/** One row of the comparison table (`sweep_summary.json`). */
-export interface SweepRow {
-  /** The point's label. */
-  point: string;
-  /** Its folder, relative to the sweep folder. */
-  folder: string;
-  /** `--parallel`. */
-  parallel: number;
-  /** Requests dispatched. */
-  number: number;
-  /** `--rate` (-1: no pacing). */
-  rate: number;
-  /** Requests that succeeded. */
-  succeeded: number;
-  /** Requests that failed. */
-  failed: number;
-  /** Successful requests per second. */
-  requestThroughput: number | null;
-  /** Output tokens per second. */
-  outputThroughput: number | null;
-  /** TTFT median, ms. */
-  ttftP50: number | null;
-  /** TTFT p99, ms. */
-  ttftP99: number | null;
-  /** TPOT median, ms. */
-  tpotP50: number | null;
-  /** TPOT p99, ms. */
-  tpotP99: number | null;
-  /** End-to-end latency median, s. */
-  latencyP50: number | null;
-  /** End-to-end latency p99, s. */
-  latencyP99: number | null;
-  /** Goodput, req/s (with `--slo`). */
-  goodput: number | null;
-  /** Whether every SLO goal passed (null without `--slo`). */
-  sloPassed: boolean | null;
-  /** Whether the point was interrupted. */
-  interrupted: boolean;
-}
-
-/** What a sweep returns. */
-export interface SweepResult {
-  /** The sweep folder. */
-  outputDir: string;
-  /** Each point that ran, in order, with its full result. */
-  points: Array<{ point: SweepPoint; result: PerfResult }>;
-  /** The comparison table. */
-  rows: SweepRow[];
-  /** Whether the sweep was interrupted (later points did not run). */
-  interrupted: boolean;
-  /** Outputs that could not be written (see `PerfResult.errors`); the sweep stops at the first. */
-  errors: string[];
 }
 
 const FLAGS = ["parallel", "number", "rate"] as const;
@@ -141,36 +76,6 @@ export function sweepPoints(values: SweepValues): SweepPoint[] {
 /** Whether the values make more than one point. */
 export function isSweep(values: SweepValues): boolean {
   return FLAGS.some((f) => (values[f]?.length ?? 0) > 1);
-}
-
-function num(v: unknown): number | null {
-  return typeof v === "number" && Number.isFinite(v) ? v : null;
-}
-
-/** A point's row of the comparison table. */
-export function sweepRow(point: SweepPoint, r: PerfResult): SweepRow {
-  const pct = (p: string, col: string) =>
-    num(r.requestPercentiles.find((row) => row["Percentile"] === p)?.[col]);
-  return {
-    point: point.label,
-    folder: r.outputDir.split("/").pop() ?? point.label,
-    parallel: r.config.parallel,
-    number: num(r.summary[SUMMARY_KEYS.expected]) ?? 0,
-    rate: r.config.rate,
-    succeeded: num(r.summary[SUMMARY_KEYS.succeed]) ?? 0,
-    failed: num(r.summary[SUMMARY_KEYS.failed]) ?? 0,
-    requestThroughput: num(r.requestSummary[MODERN_KEYS.requestThroughput]),
-    outputThroughput: num(r.requestSummary[MODERN_KEYS.outputThroughput]),
-    ttftP50: pct("50%", REQUEST_COLUMNS.ttft),
-    ttftP99: pct("99%", REQUEST_COLUMNS.ttft),
-    tpotP50: pct("50%", REQUEST_COLUMNS.tpot),
-    tpotP99: pct("99%", REQUEST_COLUMNS.tpot),
-    latencyP50: pct("50%", REQUEST_COLUMNS.latency),
-    latencyP99: pct("99%", REQUEST_COLUMNS.latency),
-    goodput: num(r.requestSummary[GOODPUT_KEY]),
-    sloPassed: r.slo ? r.slo.passed : null,
-    interrupted: r.interrupted,
-  };
 }
 
 /**

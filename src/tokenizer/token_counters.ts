@@ -7,7 +7,7 @@
  * @module
  */
 import type { RequestBody } from "../plugins/types.ts";
-import { countCompletion, promptCounter, promptOf, type PromptSpec } from "./count.ts";
+import { countCompletion, promptCounter, promptOf, type PromptSpec } from "./text_tokens.ts";
 import type { CountItem, CountWorkerIn, CountWorkerOut } from "./count_worker.ts";
 import type { HfTokenizer } from "./hf_tokenizer.ts";
 import { UsageError } from "../errors.ts";
@@ -99,7 +99,7 @@ interface Waiting {
 const NO_PROMPT: PromptSpec = { none: true };
 
 /** Counts in a dedicated worker; requests made in the same tick go in one message. */
-export class WorkerCounter implements TokenCounter {
+export class WorkerCounter implements TokenCounter, AsyncDisposable {
   #worker: Worker;
   #items: CountItem[] = [];
   #waiting: Waiting[] = [];
@@ -197,5 +197,10 @@ export class WorkerCounter implements TokenCounter {
   close(): Promise<void> {
     if (!this.#closed) this.#fail();
     return Promise.resolve();
+  }
+
+  /** See {@link WorkerCounter.close}. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
   }
 }

@@ -1,7 +1,7 @@
 /**
  * Token counts from the tokenizer, for responses that carry no `usage`: the prompt as the server
  * sees it and the generated text of each choice. Pure functions over a loaded tokenizer; the run
- * calls them off the request hot path (in the counting worker, see `counter.ts`).
+ * calls them off the request hot path (in the counting worker, see `token_counters.ts`).
  *
  * @module
  */

@@ -1,7 +1,8 @@
 /**
- * The sending side of a run, set up from the config: which transport, on how many worker threads,
- * trusting which CA, and the self-check that watches it all. `runPerfBenchmark` sends through
- * {@link Client.transport} and gets the {@link ClientCheck} from {@link Client.close}.
+ * The threads that send a run's requests, set up from the config: which transport, on how many
+ * worker threads, trusting which CA, and the self-check that watches them all. A run sends
+ * through {@link TransportThreads.transport} and gets the {@link ClientCheck} from
+ * {@link TransportThreads.close}.
  *
  * @module
  */
@@ -16,7 +17,7 @@ import {
   type TransportSpec,
 } from "../transport/create.ts";
 import type { Transport, TransportTimeouts } from "../transport/types.ts";
-import { type ClientCheck, clientCheck } from "./client_check.ts";
+import { type ClientCheck, clientCheck } from "./self_check.ts";
 import { LagHistogram } from "./lag_histogram.ts";
 import { LoopMonitor } from "./loop_monitor.ts";
 import { WorkerPool } from "./pool.ts";
@@ -32,23 +33,25 @@ export interface TransportOptions {
 }
 
 /** How many threads send. */
-export interface ClientOptions {
-  /** `--workers`; unset: one per core, at most {@link ClientOptions.inFlight}. */
+export interface ThreadOptions {
+  /** `--workers`; unset: one per core, at most {@link ThreadOptions.inFlight}. */
   workers?: number;
   /** The most requests the run can have in flight. */
   inFlight: number;
 }
 
-/** A started client. */
-export interface Client {
+/** The started sending threads. */
+export interface TransportThreads {
   /** Sends requests (in a worker, when there are workers). */
   transport: Transport;
   /** The transport used. */
   kind: TransportKind;
   /** Transport workers (0: the main thread sends). */
   workers: number;
-  /** Close the transport and workers; the self-check of the run. */
+  /** Close the transport and workers (once: later calls answer the same); the self-check. */
   close(): Promise<ClientCheck>;
+  /** See {@link TransportThreads.close}. */
+  [Symbol.asyncDispose](): Promise<void>;
 }
 
 /** Cores available to this process (honours `taskset`). */
@@ -92,15 +95,15 @@ export async function transportSpec(
 }
 
 /**
- * Start the client of a run: the transport (in workers, or here) and the self-check. Workers that
+ * Start the sending threads of a run: the transport (in workers, or here) and the self-check. Workers that
  * cannot start (a runtime without them, a missing permission) leave the sending to the main
  * thread, said once in the log.
  */
-export async function startClient(
+export async function startTransportThreads(
   spec: TransportSpec,
-  o: ClientOptions,
+  o: ThreadOptions,
   log: Logger = () => {},
-): Promise<Client> {
+): Promise<TransportThreads> {
   const kind = spec.kind;
   let workers = Math.min(o.workers ?? defaultWorkers(o.inFlight), Math.max(1, o.inFlight));
   let pool: WorkerPool | undefined;
@@ -116,21 +119,26 @@ export async function startClient(
   const main = new LoopMonitor("main");
   main.start();
   const dispatch = new LagHistogram();
+  let closed: Promise<ClientCheck> | undefined;
+  const close = async () => {
+    await inner.close();
+    const threads = [main.stop(), ...(pool?.loads ?? [])];
+    return clientCheck(kind, workers, threads, dispatch.summary());
+  };
   return {
     transport: {
       async send(req, rec, signal) {
         await inner.send(req, rec, signal);
-        // Both times are in the measuring thread's clock (the pool moves `scheduled` there).
-        if (rec.scheduled !== undefined) dispatch.record(rec.start - rec.scheduled);
+        // Both times are in the measuring thread's clock (the pool moves `scheduledMs` there).
+        if (rec.scheduledMs !== undefined) dispatch.record(rec.startMs - rec.scheduledMs);
       },
       close: () => inner.close(),
     },
     kind,
     workers,
-    async close() {
-      await inner.close();
-      const threads = [main.stop(), ...(pool?.loads ?? [])];
-      return clientCheck(kind, workers, threads, dispatch.summary());
+    close: () => closed ??= close(),
+    async [Symbol.asyncDispose]() {
+      await (closed ??= close());
     },
   };
 }

@@ -1,0 +1,51 @@
+/**
+ * What a run produces: its tables, its SLO check, its client self-check. Plain types, at the
+ * bottom of the layers: the run (`src/perf.ts`, `src/run/`) builds them once, at the end; the
+ * outputs (printed tables, JSON files, `report.html`, W&B) import them and never the run.
+ *
+ * @module
+ */
+import type { PerfConfig } from "../config.ts";
+import type { PercentileRow, Summary } from "../metrics/collector.ts";
+import type { SpeedRow } from "../report/speed_benchmark.ts";
+import type { SloReport } from "../slo/evaluate.ts";
+import type { ClientCheck } from "../workers/self_check.ts";
+
+/** A run's results: everything {@link PerfResult} holds but the outputs that failed. */
+export interface RunResults {
+  /** The resolved configuration. */
+  config: PerfConfig;
+  /** The run folder. */
+  outputDir: string;
+  /** evalscope's summary rows (unrounded), as in `benchmark_summary.json`. */
+  summary: Summary;
+  /** evalscope's percentile rows (empty when too little data). */
+  percentiles: PercentileRow[];
+  /** Throughputs and means of the per-request metrics (and goodput, with `slo`). */
+  requestSummary: Summary;
+  /** Per-request metric percentiles (TTFT, TPOT, ITL, latency, tokens). */
+  requestPercentiles: PercentileRow[];
+  /** Failed requests by failure kind. */
+  failures: Record<string, number>;
+  /** Whether the run was interrupted before it dispatched everything. */
+  interrupted: boolean;
+  /** The `speed_benchmark` dataset's per-prompt-length speeds (that dataset only). */
+  speedBenchmark?: SpeedRow[];
+  /** The `--slo` check: each goal's outcome and goodput (only with `slo`). */
+  slo?: SloReport;
+  /**
+   * The client's self-check: transport, workers, each thread's event-loop lag and CPU use, and
+   * whether the client could have added more than 1 ms to its timings (`saturated`, `warning`).
+   */
+  client: ClientCheck;
+}
+
+/** What a run returns. */
+export interface PerfResult extends RunResults {
+  /**
+   * Outputs that could not be written, one line each (`the result DB could not be written: disk
+   * full (SQLITE_FULL) at ...`). A result DB that fails stops the run early (nothing more is
+   * sent); the tables still cover every request that finished. The CLI exits 1 when not empty.
+   */
+  errors: string[];
+}

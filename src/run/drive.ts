@@ -1,0 +1,76 @@
+/**
+ * The third stage of a run, `drive`: the load itself. Requests are pulled from the request source
+ * and sent under the load plan (`--parallel`, `--rate`) through the sending threads; each
+ * finished record goes into the result pipeline. It ends when everything is sent and answered,
+ * or early when the run's signal aborts (the caller's abort, a result DB that cannot be
+ * written); the sending threads are closed then, whatever happened.
+ *
+ * @module
+ */
+import { Interrupted } from "../errors.ts";
+import type { Job } from "../load/requests.ts";
+import { runLoad } from "../load/runner.ts";
+import { newRecord } from "../records/record.ts";
+import type { ClientCheck } from "../workers/self_check.ts";
+import type { OpenRun } from "./open.ts";
+import type { PreparedRun } from "./prepare.ts";
+import { abortable } from "../util/abortable.ts";
+
+/** What the load leaves for the results. */
+export interface Driven {
+  /** Requests sent. */
+  sent: number;
+  /** The client's self-check. */
+  client: ClientCheck;
+}
+
+/** Send the run's requests; see the module doc. */
+export async function driveLoad(prep: PreparedRun, run: OpenRun): Promise<Driven> {
+  const { cfg, source } = prep;
+  const transport = run.threads.transport;
+  let pending: Job | undefined = prep.first;
+  const next = async () => {
+    if (pending) {
+      const j = pending;
+      pending = undefined;
+      return j;
+    }
+    // A dataset that takes long to yield (filtering a huge file) does not hold up a stop.
+    try {
+      return await abortable(source.next(), run.signal, "reading the dataset");
+    } catch (e) {
+      if (e instanceof Interrupted) return undefined;
+      throw e;
+    }
+  };
+  let sent = 0;
+  const execute = async (job: Job, scheduled: number | undefined) => {
+    sent++;
+    const rec = newRecord(job.index, job.body, job.prepared.stream);
+    rec.bodyText = job.prepared.body;
+    rec.scheduledMs = scheduled;
+    await transport.send(job.prepared, rec, run.signal);
+    run.pipeline.push(rec);
+  };
+  prep.log(
+    `benchmarking ${cfg.url} (${cfg.model}): ` +
+      (cfg.rate === -1
+        ? `${cfg.parallel} in flight`
+        : `${cfg.rate} req/s, at most ${cfg.parallel} in flight`) +
+      (source.expected !== undefined
+        ? `, ${source.expected} requests`
+        : ", one pass over the dataset"),
+  );
+  try {
+    await run.outputs.start();
+    await runLoad(next, execute, {
+      parallel: cfg.parallel,
+      rate: cfg.rate,
+      seed: cfg.seed ?? 42,
+      signal: run.signal,
+    });
+  } finally {
+    await run.closeSending();
+  }
+  return { sent, client: await run.closeSending() };
+}

@@ -1,0 +1,67 @@
+/**
+ * The last stage of a run, `finish`: once every record has gone through every sink, the run's
+ * results are computed, once (the tables, the `--slo` check and goodput, the client's
+ * self-check), its warnings logged, and its outputs written, each on its own (`report.html`, the
+ * W&B run, the JSON files): an output that cannot be written (a full disk) is one line in
+ * `errors`, and the others are still written.
+ *
+ * @module
+ */
+import { SUMMARY_KEYS } from "../metrics/collector.ts";
+import { countWarning } from "../report/count_warning.ts";
+import { writeResultFiles } from "../report/files.ts";
+import type { PerfResult, RunResults } from "../results/run.ts";
+import { evaluateSlo, GOODPUT_KEY } from "../slo/evaluate.ts";
+import type { Driven } from "./drive.ts";
+import type { OpenRun } from "./open.ts";
+import type { PreparedRun } from "./prepare.ts";
+
+/** Compute the results of a driven run and write its outputs; see the module doc. */
+export async function finishRun(
+  prep: PreparedRun,
+  run: OpenRun,
+  driven: Driven,
+): Promise<PerfResult> {
+  const { cfg, log } = prep;
+  await run.pipeline.close(); // every record through every sink; a sink's error is thrown here
+  run.outputs.stop();
+  const c = run.collector;
+  const summary = c.summary({
+    concurrency: cfg.parallel,
+    expected: driven.sent,
+    dbPath: run.db?.path ?? run.outputDir,
+  });
+  const requestPercentiles = c.requestPercentiles();
+  const modern = c.modernSummary();
+  const slo = prep.goals && evaluateSlo(prep.goals, {
+    requestSummary: modern,
+    requestPercentiles,
+    total: Number(summary[SUMMARY_KEYS.total] ?? 0),
+    failed: Number(summary[SUMMARY_KEYS.failed] ?? 0),
+  }, run.goodput?.good ?? 0);
+  const results: RunResults = {
+    config: cfg,
+    outputDir: run.outputDir,
+    summary,
+    percentiles: c.percentiles(),
+    requestSummary: slo ? { ...modern, [GOODPUT_KEY]: slo.goodput } : modern,
+    requestPercentiles,
+    failures: Object.fromEntries(c.failureKinds),
+    interrupted: prep.signal?.aborted ?? false,
+    speedBenchmark: run.speed?.rows(),
+    ...(slo ? { slo } : {}),
+    client: driven.client,
+  };
+  if (driven.client.warning) log(`warning: ${driven.client.warning}`);
+  const counts = countWarning(c.estimatedCounts(), c.succeed, prep.tokenizer !== undefined);
+  if (counts) log(`warning: ${counts}`);
+  const errors: string[] = [];
+  if (run.db?.failure) {
+    errors.push(
+      `${run.db.failure}; it holds ${run.db.written} of the ${driven.sent} requests sent`,
+    );
+  }
+  errors.push(...await run.outputs.finish(results));
+  errors.push(...await writeResultFiles(results));
+  return { ...results, errors };
+}

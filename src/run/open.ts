@@ -1,0 +1,168 @@
+/**
+ * The second stage of a run, `open`: what the load writes into and sends through. The run folder
+ * and `benchmark_args.json`, the result DB, the sinks (metrics, goodput, progress, the HTML
+ * report's data, W&B, `--debug`, the caller's), the tokenizer's counting worker, the result
+ * pipeline, and the sending threads. Each is disposable, and they are taken down in the reverse
+ * of the order they were opened, once, however the run ends:
+ *
+ * ```
+ * open:     run folder → result DB → outputs → token counter → pipeline → sending threads
+ * teardown: sending threads (the DB's run row gets how the run ended) → pipeline (every record
+ *           through every sink, the sinks closed) → token counter → outputs → result DB
+ * ```
+ *
+ * @module
+ */
+import { toSnakeCase } from "../config.ts";
+import { MetricsCollector } from "../metrics/collector.ts";
+import type { Logger } from "../log.ts";
+import type { FinishedRequest, ResultSink } from "../records/finished.ts";
+import { ResultPipeline } from "../records/pipeline.ts";
+import type { Redactor } from "../redact.ts";
+import { debugSink } from "../report/debug.ts";
+import { createRunDir, defaultRunName, writeJson } from "../report/files.ts";
+import { RunOutputs } from "../report/run_outputs.ts";
+import { isSpeedBenchmark, SpeedBenchmarkSink } from "../report/speed_benchmark.ts";
+import { GoodputCounter } from "../slo/evaluate.ts";
+import { ResultDb } from "../store/result_db.ts";
+import { DB_FILE, runRow } from "../store/run_meta.ts";
+import { WorkerCounter } from "../tokenizer/token_counters.ts";
+import type { ClientCheck } from "../workers/self_check.ts";
+import { startTransportThreads, type TransportThreads } from "../workers/transport_threads.ts";
+import type { RunOptions } from "./options.ts";
+import type { PreparedRun } from "./prepare.ts";
+
+/** An open run. Disposing it takes everything down, in the order the module doc gives. */
+export interface OpenRun extends AsyncDisposable {
+  /** The run's name. */
+  readonly name: string;
+  /** The run folder. */
+  readonly outputDir: string;
+  /** The settings as written to `benchmark_args.json` (secrets redacted). */
+  readonly settings: Record<string, unknown>;
+  /** The result DB, unless turned off. */
+  readonly db?: ResultDb;
+  /** The run's tables, from every finished request. */
+  readonly collector: MetricsCollector;
+  /** Requests that met every per-request `--slo` condition (with `--slo`). */
+  readonly goodput?: GoodputCounter;
+  /** The `speed_benchmark` dataset's table (that dataset only). */
+  readonly speed?: SpeedBenchmarkSink;
+  /** Progress, `report.html` and W&B. */
+  readonly outputs: RunOutputs;
+  /** Finished records to the sinks, in batches. */
+  readonly pipeline: ResultPipeline;
+  /** The threads that send. */
+  readonly threads: TransportThreads;
+  /** Aborted when the caller aborts, or when the result DB cannot be written: sending stops. */
+  readonly signal: AbortSignal;
+  /**
+   * Close the sending threads (once: later calls answer the same) and give the result DB's run
+   * row how the run ended; resolves to the client's self-check.
+   */
+  closeSending(): Promise<ClientCheck>;
+}
+
+/** Redact the failure text of finished requests, in place. */
+function redactFailures(batch: FinishedRequest[], redactor: Redactor): void {
+  for (const { record, metrics } of batch) {
+    const f = record.failure;
+    if (!f) continue;
+    f.message = redactor.text(f.message);
+    if (f.body !== undefined) f.body = redactor.text(f.body);
+    if (metrics.failure) metrics.failure.message = f.message;
+  }
+}
+
+/**
+ * Open a prepared run. What was opened before a failure is taken down again before the error
+ * propagates.
+ */
+export async function openRun(prep: PreparedRun, options: RunOptions): Promise<OpenRun> {
+  const { cfg, log, redactor, source } = prep;
+  const name = cfg.name ?? defaultRunName(cfg.model, new Date());
+  const outputDir = await createRunDir(cfg.outputsDir, name);
+  log(`saving results to ${outputDir}`);
+  const settings = toSnakeCase(redactor.value({ ...cfg, name }));
+  await writeJson(`${outputDir}/benchmark_args.json`, settings);
+  await using stack = new AsyncDisposableStack();
+  // Sending stops when the caller aborts, or when the result DB cannot be written (a full disk):
+  // the run then ends early, with every request that finished in its tables.
+  const stop = new AbortController();
+  const signal = prep.signal ? AbortSignal.any([prep.signal, stop.signal]) : stop.signal;
+  let say: Logger = log;
+  const db = options.resultDb === false ? undefined : stack.use(
+    await ResultDb.open(`${outputDir}/${DB_FILE}`, runRow(name, settings), {
+      secrets: redactor.secrets,
+      onFailure: (why) => {
+        say(`error: ${why}; stopping: no more requests are sent`);
+        stop.abort();
+      },
+    }),
+  );
+  const outputs = stack.use(
+    new RunOutputs({
+      ...options,
+      cfg,
+      name,
+      outputDir,
+      settings,
+      expected: source.expected,
+      log,
+      defaultLogger: prep.defaultLogger,
+    }),
+  );
+  say = outputs.log;
+  const collector = new MetricsCollector();
+  const goodput = prep.goals ? new GoodputCounter(prep.goals) : undefined;
+  const speed = isSpeedBenchmark(cfg.dataset) ? new SpeedBenchmarkSink() : undefined;
+  const sinks: ResultSink[] = [
+    // First: failure messages and bodies (a server may echo a header or the key) are redacted
+    // before any sink sees them; bodies and payloads are redacted where they are written.
+    { write: (batch: FinishedRequest[]) => redactFailures(batch, redactor) },
+    { write: (batch: FinishedRequest[]) => batch.forEach((f) => collector.add(f.metrics)) },
+    ...(goodput ? [goodput] : []),
+    ...outputs.sinks,
+    ...(speed ? [speed] : []),
+    ...(db ? [db] : []),
+    ...(cfg.debug ? [debugSink(outputs.log, (t) => redactor.text(t))] : []),
+    ...(options.sinks ?? []),
+  ];
+  const counter = prep.tokenizer &&
+    stack.use(await WorkerCounter.start(prep.tokenizer.dir, cfg.applyChatTemplate));
+  const pipeline = stack.use(new ResultPipeline(prep.api, sinks, { tokens: counter }));
+  const threads = await startTransportThreads(prep.spec, {
+    workers: cfg.workers,
+    inFlight: Math.min(cfg.parallel, source.expected ?? Infinity),
+  }, log);
+  let closed: Promise<ClientCheck> | undefined;
+  const closeSending = () =>
+    closed ??= threads.close().then((check) => {
+      // The run row keeps the client's self-check (event-loop lag, CPU, saturation).
+      db?.setEnd({
+        endedAt: Date.now() / 1000,
+        interrupted: prep.signal?.aborted ?? false,
+        client: check,
+      });
+      return check;
+    });
+  stack.defer(async () => {
+    await closeSending();
+  });
+  const teardown = stack.move();
+  return {
+    name,
+    outputDir,
+    settings,
+    db,
+    collector,
+    goodput,
+    speed,
+    outputs,
+    pipeline,
+    threads,
+    signal,
+    closeSending,
+    [Symbol.asyncDispose]: () => teardown.disposeAsync(),
+  };
+}
