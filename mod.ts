@@ -52,7 +52,7 @@ export {
   type ReasoningField,
   startMockServer,
 } from "./src/mock/server.ts";
-export { MOCK_PROTOCOL_NAMES, type MockProtocolName } from "./src/mock/protocols.ts";
+export { MOCK_PROTOCOL_NAMES, type MockProtocolName } from "./src/mock/protocol_registry.ts";
 export type { SpeedRow } from "./src/report/speed_benchmark.ts";
 export type { FinishedRequest, ResultSink } from "./src/records/pipeline.ts";
 export type { Failure, FailureKind, RequestRecord } from "./src/records/record.ts";

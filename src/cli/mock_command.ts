@@ -13,7 +13,11 @@ import {
   startMockServer,
 } from "../mock/server.ts";
 import { FAULT_MODES, parseFault } from "../mock/faults.ts";
-import { MOCK_PROTOCOL_NAMES, MOCK_PROTOCOLS, type MockProtocolName } from "../mock/protocols.ts";
+import {
+  MOCK_PROTOCOL_NAMES,
+  MOCK_PROTOCOLS,
+  type MockProtocolName,
+} from "../mock/protocol_registry.ts";
 
 function nonNegative(flag: string, s: string, integer: boolean): number {
   const v = Number(s);

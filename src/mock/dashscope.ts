@@ -12,8 +12,8 @@
  *
  * @module
  */
-import { asObject, type MockProtocol, type MockReply, numberField } from "./protocol.ts";
-import { fullText, messagesText, reasoningText } from "./protocol.ts";
+import { asObject, type MockProtocol, type MockReply, numberField } from "./protocol_adapter.ts";
+import { fullText, messagesText, reasoningText } from "./protocol_adapter.ts";
 
 /** The generation endpoint's path. */
 export const DASHSCOPE_PATH = "/api/v1/services/aigc/text-generation/generation";

@@ -11,7 +11,7 @@ import { type FaultCounts, type FaultOptions, FaultPicker, withFaults } from "./
 import { PREFLIGHT_HEADER } from "../load/preflight.ts";
 import { mockTokenCount, planReply, type ReplyPlan } from "./generator.ts";
 import { Pacer } from "./pacer.ts";
-import { MOCK_PROTOCOLS, type MockProtocolName, serveProtocol } from "./protocols.ts";
+import { MOCK_PROTOCOLS, type MockProtocolName, serveProtocol } from "./protocol_registry.ts";
 
 /** Settings of the mock server. */
 export interface MockOptions {
@@ -45,7 +45,7 @@ export interface MockOptions {
   seed: number;
   /**
    * The wire protocol: `openai` (default), or `dashscope`, `zhipu`, `triton` (see
-   * `src/mock/protocols.ts`); each serves its own endpoint paths with the same timing.
+   * `src/mock/protocol_registry.ts`); each serves its own endpoint paths with the same timing.
    */
   protocol?: MockProtocolName;
   /**

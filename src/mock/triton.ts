@@ -8,8 +8,8 @@
  *
  * @module
  */
-import { asObject, fullText, type MockProtocol, numberField } from "./protocol.ts";
-import type { MockReply } from "./protocol.ts";
+import { asObject, fullText, type MockProtocol, numberField } from "./protocol_adapter.ts";
+import type { MockReply } from "./protocol_adapter.ts";
 
 const ROUTE = /^\/v2\/models\/([^/]+)(?:\/versions\/[^/]+)?\/(generate|generate_stream)$/;
 

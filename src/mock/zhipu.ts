@@ -8,9 +8,15 @@
  *
  * @module
  */
-import { asObject, fullText, messagesText, type MockProtocol, numberField } from "./protocol.ts";
-import { reasoningText } from "./protocol.ts";
-import type { MockReply } from "./protocol.ts";
+import {
+  asObject,
+  fullText,
+  messagesText,
+  type MockProtocol,
+  numberField,
+} from "./protocol_adapter.ts";
+import { reasoningText } from "./protocol_adapter.ts";
+import type { MockReply } from "./protocol_adapter.ts";
 
 /** The chat endpoint's path. */
 export const ZHIPU_PATH = "/api/paas/v4/chat/completions";

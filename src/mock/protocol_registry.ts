@@ -12,7 +12,7 @@ import type { MockOptions } from "./server.ts";
 import { sleepUntil } from "../util/sleep.ts";
 import { dashscopeProtocol } from "./dashscope.ts";
 import { mockTokenCount, planReply } from "./generator.ts";
-import type { MockCall, MockProtocol, MockReply } from "./protocol.ts";
+import type { MockCall, MockProtocol, MockReply } from "./protocol_adapter.ts";
 import { tritonProtocol } from "./triton.ts";
 import { zhipuProtocol } from "./zhipu.ts";
 
