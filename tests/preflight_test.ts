@@ -135,17 +135,17 @@ Deno.test("preflight: a server that keeps answering 503 fails after the connect 
   }
 });
 
-Deno.test("preflight: --no-test-connection skips the check; the check is not counted by the mock", async () => {
+Deno.test("preflight: --no-test-connection skips the check; the mock counts the check like any request", async () => {
   const mock = startMockServer({ port: 0, outputTokens: 2 });
   try {
     const a = await perfAt(`${mock.url}/v1/chat/completions`, ["-n", "3"]);
     assertEquals(a.code, 0, a.stderr);
     assert(a.stderr.includes("checking the endpoint"));
-    assertEquals(mock.stats.requests, 3);
+    assertEquals(mock.stats.requests, 3 + 1);
     const b = await perfAt(`${mock.url}/v1/chat/completions`, ["-n", "3", "--no-test-connection"]);
     assertEquals(b.code, 0, b.stderr);
     assert(!b.stderr.includes("checking the endpoint"));
-    assertEquals(mock.stats.requests, 6);
+    assertEquals(mock.stats.requests, 4 + 3);
   } finally {
     await mock.close();
   }
