@@ -94,7 +94,7 @@ for (const transport of TRANSPORTS) {
       assert(r.stdout.includes("Percentile results:"));
       assert(r.stdout.includes("| Time taken for tests (senconds)"));
       assert(r.stdout.includes("Per-request percentiles:"));
-      assertEquals(mock.stats.requests, 12);
+      assertEquals(mock.stats.requests, 12 + 1, "the 12 requests and the start-up check");
     } finally {
       await mock.close();
     }
@@ -111,6 +111,10 @@ for (const transport of TRANSPORTS) {
         "--stream",
       ]);
       checkTruth(r.summary, 128, true);
+      // Measured where it happens: the mock saw 64 requests (and 64 streams) at once, never more.
+      assertEquals(mock.stats.peakInFlight, 64, "requests in flight at the mock, at the peak");
+      assertEquals(mock.stats.peakOpenStreams, 64, "streams open at the mock, at the peak");
+      assertEquals(mock.stats.requests, 128 + 1, "the 128 requests and the start-up check");
       // Two waves of 64: about 2 × 0.32 s; sequential would be 41 s.
       const t = r.summary["Time taken for tests (senconds)"] as number;
       assert(t >= 0.64 && t < 3, `duration ${t}`);
