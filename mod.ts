@@ -48,6 +48,7 @@ export {
   MOCK_DEFAULTS,
   type MockOptions,
   type MockServer,
+  type MockStatsView,
   REASONING_FIELDS,
   type ReasoningField,
   startMockServer,
