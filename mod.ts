@@ -44,11 +44,12 @@ export {
   MOCK_DEFAULTS,
   type MockOptions,
   type MockServer,
+  type MockStatsView,
   REASONING_FIELDS,
   type ReasoningField,
   startMockServer,
 } from "./src/mock/server.ts";
-export { MOCK_PROTOCOL_NAMES, type MockProtocolName } from "./src/mock/protocols.ts";
+export { MOCK_PROTOCOL_NAMES, type MockProtocolName } from "./src/mock/protocol_registry.ts";
 export type { SpeedRow } from "./src/report/speed_benchmark.ts";
 export type { FinishedRequest, ResultSink } from "./src/records/finished.ts";
 export type { Failure, FailureKind, RequestRecord } from "./src/records/record.ts";

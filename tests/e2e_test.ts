@@ -78,7 +78,7 @@ for (const transport of TRANSPORTS) {
       assert(r.stdout.includes("Percentile results:"));
       assert(r.stdout.includes("| Time taken for tests (senconds)"));
       assert(r.stdout.includes("Per-request percentiles:"));
-      assertEquals(mock.stats.requests, 12);
+      assertEquals(mock.stats.requests, 12 + 1, "the 12 requests and the start-up check");
     } finally {
       await mock.close();
     }
@@ -89,6 +89,10 @@ for (const transport of TRANSPORTS) {
     try {
       await using r = await perf(mock.url, transport, { parallel: 64, number: 128, stream: true });
       checkTruth(r.summary, 128, true);
+      // Measured where it happens: the mock saw 64 requests (and 64 streams) at once, never more.
+      assertEquals(mock.stats.peakInFlight, 64, "requests in flight at the mock, at the peak");
+      assertEquals(mock.stats.peakOpenStreams, 64, "streams open at the mock, at the peak");
+      assertEquals(mock.stats.requests, 128 + 1, "the 128 requests and the start-up check");
       // Two waves of 64: about 2 × 0.32 s; sequential would be 41 s.
       const t = r.summary["Time taken for tests (senconds)"] as number;
       assert(t >= 0.64 && t < 3, `duration ${t}`);
@@ -147,7 +151,7 @@ for (const transport of TRANSPORTS) {
       let inFlight = 0, peak = 0;
       for (const [, d] of edges) peak = Math.max(peak, inFlight += d);
       assertEquals(peak, 8, "peak in flight");
-      assertEquals(mock.stats.requests, 40);
+      assertEquals(mock.stats.requests, 40 + 1, "the 40 requests and the start-up check");
     } finally {
       await mock.close();
     }
@@ -185,7 +189,7 @@ for (const transport of TRANSPORTS) {
       assert(/certificate|UnknownIssuer/i.test(errors[0]), errors[0]);
       assert(errors[0].includes("--ca-cert"), `the line says what to do: ${errors[0]}`);
       assertEquals(refused.entries, [], "no run folder");
-      assertEquals(mock.stats.requests, 12, "no request of the refused run was served");
+      assertEquals(mock.stats.requests, 12 + 1, "no request of the refused run was served");
     } finally {
       await mock.close();
     }

@@ -2,7 +2,10 @@
  * Accounting under faults: for every fault mode of the mock, at --parallel 1 and 256 and over
  * both transports, every request ends as exactly one record with the expected outcome, and
  * Total = Succeed + Failed = DB rows = requests sent, and the requests the mock received (its
- * own count) = DB rows + recorded re-sends (the `retries` column; NULL, unknown, with fetch).
+ * own count, which like a real server's includes the start-up check) = DB rows + recorded
+ * re-sends (the `retries` column; NULL, unknown, with fetch) + 1 for the check. The check itself
+ * goes through because the mock skips its first request (`--fault-skip 1`), not because the
+ * mock recognises it.
  */
 import { assert, assertEquals } from "./assert.ts";
 import { onlyRunDir, readJson, runCli, tempDir } from "./helpers/cli.ts";
@@ -28,14 +31,24 @@ const EXPECTED: Record<FaultMode, string[]> = {
 
 const TRANSPORTS = ["fetch", "socket"];
 
-async function scenario(mode: FaultMode, parallel: number, transport: string) {
+/**
+ * One run against a mock with `mode` on. `probe`: with llmperf's start-up check, which the mock
+ * counts like any request and lets through by skipping its first request (`--fault-skip 1`);
+ * without, `--no-test-connection` and no skip.
+ */
+async function scenario(mode: FaultMode, parallel: number, transport: string, probe = true) {
   const requests = parallel === 1 ? 6 : 300;
   const faulted = parallel === 1 ? 2 : 40;
   const mock = startMockServer({
     port: 0,
     itlMs: 1,
     outputTokens: 6,
-    faults: { faults: [{ mode, amount: faulted }], stallMs: 60_000, slowMs: 300 },
+    faults: {
+      faults: [{ mode, amount: faulted }],
+      stallMs: 60_000,
+      slowMs: 300,
+      skip: probe ? 1 : 0,
+    },
   });
   await using tmp = await tempDir();
   try {
@@ -59,8 +72,9 @@ async function scenario(mode: FaultMode, parallel: number, transport: string) {
         : ["--read-timeout", "60", "--connect-timeout", "60"]),
       "--outputs-dir",
       tmp.path,
+      ...(probe ? [] : ["--no-test-connection"]),
     ]);
-    const where = `${mode} at --parallel ${parallel} over ${transport}`;
+    const where = `${mode} at --parallel ${parallel} over ${transport}${probe ? "" : " unchecked"}`;
     assertEquals(r.code, 0, `${where}: ${r.stderr}`);
     const dir = await onlyRunDir(tmp.path);
     const s = await readJson(`${dir}/benchmark_summary.json`);
@@ -72,9 +86,13 @@ async function scenario(mode: FaultMode, parallel: number, transport: string) {
       "SELECT json_extract(error, '$.kind') AS kind, COUNT(*) AS c FROM result WHERE success='False' GROUP BY kind",
     ).all() as Array<{ kind: string; c: number }>;
     db.close();
-    // Every request sent is one record and one row; every one the server received is a row or
-    // a recorded re-send.
-    assertEquals(mock.stats.requests, rows + retries, `${where}: requests the mock received`);
+    // Every request sent is one record and one row; every one the server received is a row, a
+    // recorded re-send, or the start-up check.
+    assertEquals(
+      mock.stats.requests,
+      rows + retries + (probe ? 1 : 0),
+      `${where}: requests the mock received`,
+    );
     assertEquals(s["Retried requests"], transport === "fetch" ? null : retries, where);
     assertEquals(s["Total requests"], requests, where);
     assertEquals(
@@ -106,3 +124,7 @@ for (const mode of FAULT_MODES) {
     });
   }
 }
+
+Deno.test("faults: without the start-up check (--no-test-connection) nothing is skipped", async () => {
+  for (const transport of TRANSPORTS) await scenario("http-500", 1, transport, false);
+});

@@ -2,6 +2,7 @@ import { assert, assertEquals } from "./assert.ts";
 import { startMockServer } from "../src/mock/server.ts";
 import { parseSseText } from "../src/transport/sse.ts";
 import { mockTokenCount } from "../src/mock/generator.ts";
+import { ROOT_DIR } from "./helpers/cli.ts";
 
 async function post(url: string, body: unknown) {
   const r = await fetch(url, {
@@ -223,4 +224,112 @@ Deno.test("mock --reasoning-tokens: every generated token keeps the pacing ttft 
   } finally {
     await m.close();
   }
+});
+
+Deno.test("mock stats: every POST counts; peaks of requests in flight and streams open", async () => {
+  const m = startMockServer({ port: 0, ttftMs: 100, itlMs: 10, outputTokens: 3 });
+  try {
+    const chat = (stream: boolean) =>
+      post(`${m.url}/v1/chat/completions`, {
+        messages: [{ role: "user", content: "q" }],
+        stream,
+      });
+    // 5 streams and 3 whole replies at once, all in flight together (each takes 120 ms).
+    await Promise.all([
+      ...Array.from({ length: 5 }, () => chat(true)),
+      chat(false),
+      chat(false),
+      chat(false),
+    ]);
+    assertEquals(m.stats.requests, 8);
+    assertEquals(m.stats.peakInFlight, 8);
+    assertEquals(m.stats.peakOpenStreams, 5);
+    assertEquals([m.stats.inFlight, m.stats.openStreams], [0, 0], "all ended");
+    // One at a time: the peaks stay; refusals count as requests (a real server got them too).
+    await chat(true);
+    assertEquals((await post(`${m.url}/v1/nope`, {})).status, 404);
+    assertEquals((await post(`${m.url}/v1/chat/completions`, { prompt: 1 })).status, 400);
+    assertEquals(m.stats.requests, 11);
+    assertEquals([m.stats.peakInFlight, m.stats.peakOpenStreams], [8, 5]);
+    // GETs are not requests for completions
+    await (await fetch(`${m.url}/v1/models`)).body?.cancel();
+    assertEquals(m.stats.requests, 11);
+    assertEquals(m.stats.inFlight, 0);
+  } finally {
+    await m.close();
+  }
+});
+
+Deno.test("mock stats: a stream the client drops leaves the in-flight count", async () => {
+  const m = startMockServer({ port: 0, itlMs: 50, outputTokens: 100 });
+  try {
+    const ac = new AbortController();
+    const res = await fetch(`${m.url}/v1/chat/completions`, {
+      method: "POST",
+      body: JSON.stringify({ messages: [{ content: "q" }], stream: true }),
+      signal: ac.signal,
+    });
+    const reader = res.body!.getReader();
+    await reader.read();
+    assertEquals([m.stats.inFlight, m.stats.openStreams], [1, 1]);
+    ac.abort();
+    await reader.read().catch(() => {});
+    for (let i = 0; i < 100 && m.stats.inFlight > 0; i++) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    assertEquals([m.stats.inFlight, m.stats.openStreams], [0, 0]);
+  } finally {
+    await m.close();
+  }
+});
+
+Deno.test("mock: knows nothing of the client (imports only src/mock and src/util, no llmperf header)", async () => {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["info", "--json", new URL("../src/mock/server.ts", import.meta.url).pathname],
+    stdout: "piped",
+  }).output();
+  const graph = JSON.parse(new TextDecoder().decode(out.stdout)) as {
+    modules: Array<{ specifier: string }>;
+  };
+  const src = new URL("../src/", import.meta.url).href;
+  const local = graph.modules.map((m) => m.specifier).filter((s) => s.startsWith(src));
+  assert(local.length > 5, local.join("\n"));
+  const outside = local.filter((s) => !/\/src\/(mock|util)\//.test(s));
+  assertEquals(outside, [], "the mock imports only itself and src/util");
+  for (const s of local) {
+    const text = await Deno.readTextFile(new URL(s));
+    assert(!/x-llmperf/i.test(text), `${s} knows llmperf's own headers`);
+  }
+});
+
+Deno.test("llmperf mock: says on stopping how many requests it got and the peaks in flight", async () => {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", `${ROOT_DIR}/main.ts`, "mock", "--port", "0", "--ttft-ms", "300"],
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
+  let text = "";
+  let url: string | undefined;
+  while (url === undefined) {
+    const r = await reader.read();
+    if (r.done) throw new Error(`the mock did not start:\n${text}`);
+    text += r.value;
+    url = /listening on (http:\/\/\S+)/.exec(text)?.[1];
+  }
+  const ask = () =>
+    post(`${url}/v1/chat/completions`, { messages: [{ content: "q" }], stream: true });
+  await Promise.all([ask(), ask(), ask()]);
+  await post(`${url}/v1/chat/completions`, { messages: [{ content: "q" }] });
+  child.kill("SIGTERM");
+  for (;;) {
+    const r = await reader.read();
+    if (r.done) break;
+    text += r.value;
+  }
+  assertEquals((await child.status).code, 0);
+  assert(
+    text.includes("4 requests received, at most 3 in flight and 3 streams open at once"),
+    text,
+  );
 });

@@ -10,7 +10,7 @@ import ZhipuApi from "../plugins/api/zhipu.ts";
 import CustomApi from "../plugins/api/custom.ts";
 import { resolveConfig } from "../src/config.ts";
 import { startMockServer } from "../src/mock/server.ts";
-import type { MockProtocolName } from "../src/mock/protocols.ts";
+import type { MockProtocolName } from "../src/mock/protocol_registry.ts";
 import { mockTokenCount } from "../src/mock/generator.ts";
 import { DASHSCOPE_PATH } from "../src/mock/dashscope.ts";
 import { ZHIPU_PATH } from "../src/mock/zhipu.ts";

@@ -13,7 +13,11 @@ import {
   startMockServer,
 } from "../mock/server.ts";
 import { FAULT_MODES, parseFault } from "../mock/faults.ts";
-import { MOCK_PROTOCOL_NAMES, MOCK_PROTOCOLS, type MockProtocolName } from "../mock/protocols.ts";
+import {
+  MOCK_PROTOCOL_NAMES,
+  MOCK_PROTOCOLS,
+  type MockProtocolName,
+} from "../mock/protocol_registry.ts";
 
 function nonNegative(flag: string, s: string, integer: boolean): number {
   const v = Number(s);
@@ -51,11 +55,16 @@ export function parseMockArgs(args: string[]): MockOptions {
       "--fault <mode=amount...>",
       `inject faults: a rate in (0, 1) or a count of requests; modes: ${FAULT_MODES.join(", ")}`,
     )
+    .option(
+      "--fault-skip <n>",
+      "the first N requests get no fault (1: a client's start-up check goes through) [0]",
+    )
     .option("--stall-ms <ms>", "how long stall faults last [3600000]")
     .option("--slow-ms <ms>", "delay of the slow-headers fault [1000]")
     .option(
       "--stamp-times",
-      "add mock_received_ms and mock_sent_ms (epoch ms) to every chunk: timing ground truth",
+      "add mock_received_ms and mock_sent_ms (epoch ms) to every chunk and body, in every " +
+        "protocol: timing ground truth",
     )
     .option("--tls-cert <path>", "PEM certificate chain: serve https (with --tls-key)")
     .option("--tls-key <path>", "PEM private key of --tls-cert");
@@ -123,8 +132,11 @@ export function parseMockArgs(args: string[]): MockOptions {
     opts.faults = { faults, seed: opts.seed };
     if (o.stallMs !== undefined) opts.faults.stallMs = nonNegative("--stall-ms", o.stallMs, false);
     if (o.slowMs !== undefined) opts.faults.slowMs = nonNegative("--slow-ms", o.slowMs, false);
-  } else if (o.stallMs !== undefined || o.slowMs !== undefined) {
-    throw new UsageError("--stall-ms and --slow-ms need --fault");
+    if (o.faultSkip !== undefined) {
+      opts.faults.skip = nonNegative("--fault-skip", o.faultSkip, true);
+    }
+  } else if (o.stallMs !== undefined || o.slowMs !== undefined || o.faultSkip !== undefined) {
+    throw new UsageError("--stall-ms, --slow-ms and --fault-skip need --fault");
   }
   return opts;
 }
@@ -148,21 +160,21 @@ export async function mockMain(args: string[]): Promise<number> {
         : "") +
       ")",
   );
-  const protocol = opts.protocol === undefined ? undefined : MOCK_PROTOCOLS[opts.protocol];
-  if (protocol) {
-    console.error(`  protocol: ${protocol.name}`);
-    for (const line of protocol.endpoints) {
-      console.error(`  ${line.replace(" /", ` ${server.url}/`)}`);
-    }
-  } else {
-    console.error(`  chat:        ${server.url}/v1/chat/completions`);
-    console.error(`  completions: ${server.url}/v1/completions`);
+  const protocol = MOCK_PROTOCOLS[opts.protocol ?? "openai"];
+  if (opts.protocol !== undefined) console.error(`  protocol: ${protocol.name}`);
+  for (const line of protocol.endpoints) {
+    console.error(`  ${line.replace(" /", ` ${server.url}/`)}`);
   }
   await new Promise<void>((resolve) => {
     const stop = () => resolve();
     Deno.addSignalListener("SIGINT", stop);
     if (Deno.build.os !== "windows") Deno.addSignalListener("SIGTERM", stop);
   });
+  const s = server.stats;
+  console.error(
+    `llmperf mock: ${s.requests} requests received, at most ${s.peakInFlight} in flight ` +
+      `and ${s.peakOpenStreams} streams open at once`,
+  );
   await server.close();
   return 0;
 }

@@ -19,7 +19,7 @@ import { HTTP2_HINT } from "../transport/hints.ts";
 import type { PreparedRequest, Transport } from "../transport/types.ts";
 import type { Job } from "./requests.ts";
 
-/** Header marking the test request (the mock server leaves it out of its counts and faults). */
+/** Header marking the test request, so a server operator can tell it apart (servers treat it as any request). */
 export const PREFLIGHT_HEADER = "x-llmperf-preflight";
 
 function hostOf(url: string): string {

@@ -12,8 +12,15 @@
  *
  * @module
  */
-import { asObject, type MockProtocol, type MockReply, numberField } from "./protocol.ts";
-import { fullText, messagesText, reasoningText } from "./protocol.ts";
+import {
+  asObject,
+  fullText,
+  messagesText,
+  type MockReply,
+  numberField,
+  type ProtocolAdapter,
+  reasoningText,
+} from "./protocol_adapter.ts";
 
 /** The generation endpoint's path. */
 export const DASHSCOPE_PATH = "/api/v1/services/aigc/text-generation/generation";
@@ -50,12 +57,16 @@ function payload(
   return out;
 }
 
+function event(i: number, data: unknown): string {
+  return `id:${i + 1}\nevent:result\n:HTTP_STATUS/200\ndata:${JSON.stringify(data)}\n\n`;
+}
+
 /** DashScope's native text generation. */
-export const dashscopeProtocol: MockProtocol = {
+export const dashscopeProtocol: ProtocolAdapter = {
   name: "dashscope",
   endpoints: [`generation: ${DASHSCOPE_PATH}`],
-  serves: (path) => path === DASHSCOPE_PATH,
-  parse(_path, headers, body) {
+  route: (path) => (path === DASHSCOPE_PATH ? "generation" : undefined),
+  parse(route, _path, headers, body) {
     const b = asObject(body);
     const input = asObject(b?.input);
     const params = asObject(b?.parameters);
@@ -68,8 +79,11 @@ export const dashscopeProtocol: MockProtocol = {
     return {
       prompt,
       maxTokens: numberField(params, "max_tokens"),
+      n: 1,
       stream: sse,
+      usage: true,
       model: typeof b?.model === "string" ? b.model : "mock",
+      route,
       flags: {
         resultFormat: params?.result_format,
         incremental: params?.incremental_output === true,
@@ -93,8 +107,8 @@ export const dashscopeProtocol: MockProtocol = {
     const text = incremental ? (thinking ? "" : token) : r.text;
     const reasoning = incremental ? (thinking ? token : "") : r.reasoningText;
     const finish = last ? "length" : "null";
-    const data = JSON.stringify(payload(r, text, reasoning, finish, i + 1));
-    return `id:${i + 1}\nevent:result\n:HTTP_STATUS/200\ndata:${data}\n\n`;
+    return event(i, payload(r, text, reasoning, finish, i + 1));
   },
-  tail: () => "",
+  // A reply of 0 tokens is one finishing event with empty text.
+  tail: (r) => (r.plan.tokens === 0 ? event(0, payload(r, "", "", "length", 0)) : ""),
 };

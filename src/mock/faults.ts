@@ -2,13 +2,16 @@
  * Fault injection for the mock server: the ways servers misbehave under load, each given a rate
  * (a probability per request, below 1) or a count (exactly that many requests, the first ones
  * that arrive). Faults wrap the mock's request handler: some replace the response, others rewrite
- * its body stream as it is written, so they work whatever protocol the mock speaks.
+ * its body stream as it is written, so they work whatever protocol the mock speaks. Like a real
+ * server, the mock does not know who sends a request: every POST may be faulted, a client's
+ * start-up check included; `skip` leaves the first requests alone (`--fault-skip 1` for that
+ * check).
  *
  * @module
  */
-import { PREFLIGHT_HEADER } from "../load/preflight.ts";
 import { seededRandom } from "../util/rng.ts";
 import { sleepUntil } from "../util/sleep.ts";
+import type { Exchange } from "./stats.ts";
 
 /** The fault modes, in the order they are tried for each request. */
 export const FAULT_MODES = [
@@ -47,6 +50,11 @@ export interface FaultOptions {
   slowMs?: number;
   /** Seeds which requests get a rate-based fault. */
   seed?: number;
+  /**
+   * The first this many requests get no fault and draw nothing (default 0): with 1, a client's
+   * start-up check goes through and the faults hit the requests after it as if it had not been.
+   */
+  skip?: number;
 }
 
 /** Counts of faults injected, by mode. */
@@ -71,6 +79,7 @@ export function parseFault(text: string): FaultSpec {
 
 /** Decides, per request, which fault (if any) it gets. Deterministic for a seed. */
 export class FaultPicker {
+  #skip: number;
   #specs: FaultSpec[];
   #left: number[];
   #random: () => number;
@@ -79,6 +88,7 @@ export class FaultPicker {
 
   /** @param o the settings */
   constructor(o: FaultOptions) {
+    this.#skip = o.skip ?? 0;
     this.#specs = [...o.faults].sort((a, b) =>
       FAULT_MODES.indexOf(a.mode) - FAULT_MODES.indexOf(b.mode)
     );
@@ -88,6 +98,10 @@ export class FaultPicker {
 
   /** The fault for the next request, or undefined. */
   pick(): FaultMode | undefined {
+    if (this.#skip > 0) {
+      this.#skip--;
+      return undefined;
+    }
     let chosen: FaultMode | undefined;
     for (let i = 0; i < this.#specs.length; i++) {
       const s = this.#specs[i];
@@ -151,116 +165,135 @@ function faultyStream(
   mode: FaultMode,
   stallMs: number,
   signal: AbortSignal,
+  x: Exchange,
 ): ReadableStream<Uint8Array> {
   const reader = body.getReader();
   const decoder = new TextDecoder();
   let n = 0; // events forwarded
   let rest = ""; // text of an unfinished event
   let ended = false;
-  const finish = async (c: ReadableStreamDefaultController<Uint8Array>, error?: Error) => {
+  // The request stays in flight until this stream, the one the client reads, has ended.
+  x.hold();
+  const release = () => {
+    if (ended) return;
     ended = true;
+    x.release();
+  };
+  const finish = async (c: ReadableStreamDefaultController<Uint8Array>, error?: Error) => {
+    release();
     await reader.cancel().catch(() => {});
     if (error) c.error(error);
     else c.close();
   };
   return new ReadableStream<Uint8Array>({
+    // A pull must enqueue something (or end): a pull that returns empty-handed is not called
+    // again, and the stream would hang. So read until there is a whole event to pass on.
     async pull(c) {
-      if (ended) return;
-      const r = await reader.read();
-      if (r.done) {
-        if (rest) c.enqueue(enc.encode(rest));
-        ended = true;
-        c.close();
-        return;
-      }
-      rest += decoder.decode(r.value, { stream: true });
-      let out = "";
-      let cut: number;
-      while (!ended && (cut = rest.indexOf("\n\n")) !== -1) {
-        const event = rest.slice(0, cut + 2);
-        rest = rest.slice(cut + 2);
-        if (mode === "no-done" && event.startsWith("data: [DONE]")) continue;
-        if (n === FAULT_AT_EVENT) {
-          switch (mode) {
-            case "stall-mid":
-              if (out) c.enqueue(enc.encode(out));
-              out = "";
-              await pause(stallMs, signal);
-              break;
-            case "disconnect-mid":
-              if (out) c.enqueue(enc.encode(out));
-              return await finish(c, new Error("mock fault: disconnect"));
-            case "malformed-json":
-              out += MALFORMED_EVENT;
-              break;
-            case "error-event":
-              c.enqueue(enc.encode(out + ERROR_EVENT));
-              return await finish(c);
-            case "big-event":
-              out += BIG_EVENT;
-              break;
-            case "split-utf8":
-              if (out) c.enqueue(enc.encode(out));
-              out = "";
-              c.enqueue(SPLIT_EVENT.slice(0, SPLIT_AT));
-              await pause(5, signal);
-              c.enqueue(SPLIT_EVENT.slice(SPLIT_AT));
-              break;
-          }
-        }
-        out += event;
-        n++;
-      }
-      if (out) c.enqueue(enc.encode(out));
+      let wrote = false;
+      const write = (bytes: Uint8Array) => {
+        c.enqueue(bytes);
+        wrote = true;
+      };
+      while (!ended && !wrote) await step(c, write);
     },
     cancel(reason) {
+      release();
       return reader.cancel(reason);
     },
   }, { highWaterMark: 0 });
+
+  async function step(
+    c: ReadableStreamDefaultController<Uint8Array>,
+    write: (bytes: Uint8Array) => void,
+  ): Promise<void> {
+    const r = await reader.read();
+    if (r.done) {
+      if (rest) write(enc.encode(rest));
+      release();
+      c.close();
+      return;
+    }
+    rest += decoder.decode(r.value, { stream: true });
+    let out = "";
+    let cut: number;
+    while (!ended && (cut = rest.indexOf("\n\n")) !== -1) {
+      const event = rest.slice(0, cut + 2);
+      rest = rest.slice(cut + 2);
+      if (mode === "no-done" && event.startsWith("data: [DONE]")) continue;
+      if (n === FAULT_AT_EVENT) {
+        switch (mode) {
+          case "stall-mid":
+            if (out) write(enc.encode(out));
+            out = "";
+            await pause(stallMs, signal);
+            break;
+          case "disconnect-mid":
+            if (out) write(enc.encode(out));
+            return await finish(c, new Error("mock fault: disconnect"));
+          case "malformed-json":
+            out += MALFORMED_EVENT;
+            break;
+          case "error-event":
+            write(enc.encode(out + ERROR_EVENT));
+            return await finish(c);
+          case "big-event":
+            out += BIG_EVENT;
+            break;
+          case "split-utf8":
+            if (out) write(enc.encode(out));
+            out = "";
+            write(SPLIT_EVENT.slice(0, SPLIT_AT));
+            await pause(5, signal);
+            write(SPLIT_EVENT.slice(SPLIT_AT));
+            break;
+        }
+      }
+      out += event;
+      n++;
+    }
+    if (out) write(enc.encode(out));
+  }
 }
 
+/** A mock request handler: the request, and its place at the mock (arrival, in-flight hold). */
+export type MockHandler = (req: Request, x: Exchange) => Response | Promise<Response>;
+
 /**
- * Wrap a mock request handler so that requests to the completion routes get faults.
- * `answered` is called for each request the faults answer without calling the handler (so the
- * server can count it).
+ * Wrap a mock request handler so that POST requests get faults (GETs never do). The faults
+ * answer some requests without calling the handler; the server counts every request before.
  */
 export function withFaults(
-  handler: (req: Request) => Response | Promise<Response>,
+  handler: MockHandler,
   o: FaultOptions,
   picker: FaultPicker = new FaultPicker(o),
-  answered: () => void = () => {},
-): (req: Request) => Promise<Response> {
+): (req: Request, x: Exchange) => Promise<Response> {
   const stallMs = o.stallMs ?? 3_600_000;
   const slowMs = o.slowMs ?? 1000;
-  return async (req) => {
-    // GETs and the client's start-up check are never faulted.
-    if (req.method !== "POST" || req.headers.has(PREFLIGHT_HEADER)) return await handler(req);
+  return async (req, x) => {
+    if (req.method !== "POST") return await handler(req, x);
     const mode = picker.pick();
     switch (mode) {
       case undefined:
-        return await handler(req);
+        return await handler(req, x);
       case "http-500":
-        answered();
         await req.body?.cancel();
         return errorResponse(500, "mock fault: internal server error");
       case "http-429":
-        answered();
         await req.body?.cancel();
         return errorResponse(429, "mock fault: rate limited", { "retry-after": "1" });
       case "non-sse":
-        answered();
         await req.body?.cancel();
         return new Response("<html><body>502 Bad Gateway (mock fault)</body></html>", {
           headers: { "content-type": "text/html" },
         });
       case "stall-first":
         await pause(stallMs, req.signal);
-        return await handler(req);
+        return await handler(req, x);
       case "slow-headers":
         await pause(slowMs, req.signal);
-        return await handler(req);
+        return await handler(req, x);
     }
-    const res = await handler(req);
+    const res = await handler(req, x);
     const streamed = (res.headers.get("content-type") ?? "").includes("text/event-stream");
     if (!res.body || !streamed) {
       // Faults inside a stream need a stream; a non-streamed reply gets the nearest equivalent.
@@ -270,9 +303,11 @@ export function withFaults(
         return new Response(
           new ReadableStream<Uint8Array>({
             async start(c) {
+              x.hold(); // in flight while it stalls
               c.enqueue(enc.encode('{"id": "mock-fault", '));
               if (mode === "stall-mid") await pause(stallMs, req.signal);
               c.error(new Error("mock fault: disconnect"));
+              x.release();
             },
           }),
           { headers: { "content-type": "application/json" } },
@@ -290,7 +325,7 @@ export function withFaults(
       }
       return res;
     }
-    return new Response(faultyStream(res.body, mode, stallMs, req.signal), {
+    return new Response(faultyStream(res.body, mode, stallMs, req.signal, x), {
       status: res.status,
       headers: res.headers,
     });

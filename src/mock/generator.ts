@@ -15,6 +15,10 @@ const WORDS = (
   "language model token server latency stream benchmark throughput 模型 推理 延迟 吞吐"
 ).split(" ");
 
+/** Each word as a JSON string literal, without and with its leading space. */
+const WORDS_JSON = WORDS.map((w) => JSON.stringify(w));
+const SPACED_JSON = WORDS.map((w) => JSON.stringify(" " + w));
+
 /** The mock's own token count of a text: one token per 4 UTF-16 units, at least 1. */
 export function mockTokenCount(text: string): number {
   return Math.max(1, Math.ceil(text.length / 4));
@@ -44,9 +48,14 @@ export interface ReplyPlan {
   reasoning: number;
   /** The text of token `i` of choice `choice`. */
   token(i: number, choice: number): string;
+  /** `JSON.stringify(token(i, choice))`, from a table: nothing is built per call. */
+  tokenJson(i: number, choice: number): string;
 }
 
-/** Plan the reply to `prompt`, capped by the request's `max_tokens`. */
+/**
+ * Plan the reply to `prompt`, capped by the request's `max_tokens` (a whole number of tokens:
+ * fractions are rounded down; 0 is a reply without tokens; negative caps are ignored).
+ */
 export function planReply(
   prompt: string,
   maxTokens: number | undefined,
@@ -58,14 +67,18 @@ export function planReply(
   const hi = Math.max(lo, s.outputTokensMax ?? lo);
   const thinking = Math.max(0, Math.floor(s.reasoningTokens ?? 0));
   let tokens = thinking + lo + Math.floor(rnd() * (hi - lo + 1));
-  if (maxTokens !== undefined && maxTokens >= 0) tokens = Math.min(tokens, maxTokens);
+  if (maxTokens !== undefined && maxTokens >= 0) tokens = Math.min(tokens, Math.floor(maxTokens));
   const reasoning = Math.min(thinking, tokens);
+  const word = (i: number, choice: number) => hash32(String(i * 31 + choice), h) % WORDS.length;
   return {
     tokens,
     reasoning,
     token(i: number, choice: number): string {
-      const w = WORDS[hash32(String(i * 31 + choice), h) % WORDS.length];
+      const w = WORDS[word(i, choice)];
       return i === 0 || i === reasoning ? w : " " + w;
+    },
+    tokenJson(i: number, choice: number): string {
+      return (i === 0 || i === reasoning ? WORDS_JSON : SPACED_JSON)[word(i, choice)];
     },
   };
 }

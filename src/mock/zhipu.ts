@@ -8,9 +8,15 @@
  *
  * @module
  */
-import { asObject, fullText, messagesText, type MockProtocol, numberField } from "./protocol.ts";
-import { reasoningText } from "./protocol.ts";
-import type { MockReply } from "./protocol.ts";
+import {
+  asObject,
+  fullText,
+  messagesText,
+  type MockReply,
+  numberField,
+  type ProtocolAdapter,
+  reasoningText,
+} from "./protocol_adapter.ts";
 
 /** The chat endpoint's path. */
 export const ZHIPU_PATH = "/api/paas/v4/chat/completions";
@@ -23,20 +29,39 @@ function usageOf(r: MockReply) {
   };
 }
 
+/** The chunk's JSON up to its delta's text (built once per reply). */
+function head(r: MockReply): string {
+  if (r.memo.length === 0) {
+    r.memo[0] = `data: {"id":${JSON.stringify(r.id)},"created":${r.created},"model":` +
+      `${JSON.stringify(r.call.model)},"choices":[{"index":0,"delta":{"role":"assistant",`;
+  }
+  return r.memo[0];
+}
+
+/** The chunk that ends the reply: its last token (or none), `finish_reason` and usage. */
+function last(r: MockReply, field: string, tokenJson: string): string {
+  let out = head(r) + `"${field}":${tokenJson}},"finish_reason":"length"}]`;
+  if (r.usage) out += `,"usage":${JSON.stringify(usageOf(r))}`;
+  return out + "}\n\n";
+}
+
 /** ZhipuAI's GLM chat completions. */
-export const zhipuProtocol: MockProtocol = {
+export const zhipuProtocol: ProtocolAdapter = {
   name: "zhipu",
   endpoints: [`chat: ${ZHIPU_PATH}`],
-  serves: (path) => path === ZHIPU_PATH,
-  parse(_path, _headers, body) {
+  route: (path) => (path === ZHIPU_PATH ? "chat" : undefined),
+  parse(route, _path, _headers, body) {
     const b = asObject(body);
     const prompt = messagesText(b?.messages);
     if (prompt === undefined) return { status: 400, message: "messages is required" };
     return {
       prompt,
       maxTokens: numberField(b, "max_tokens"),
+      n: 1,
       stream: b?.stream === true,
+      usage: true,
       model: typeof b?.model === "string" ? b.model : "mock",
+      route,
       flags: {},
     };
   },
@@ -60,22 +85,9 @@ export const zhipuProtocol: MockProtocol = {
     return out;
   },
   event(r, i) {
-    const last = i === r.plan.tokens - 1;
-    const choice: Record<string, unknown> = {
-      index: 0,
-      delta: i < r.plan.reasoning
-        ? { role: "assistant", reasoning_content: r.plan.token(i, 0) }
-        : { role: "assistant", content: r.plan.token(i, 0) },
-    };
-    if (last) choice.finish_reason = "length";
-    const out: Record<string, unknown> = {
-      id: r.id,
-      created: r.created,
-      model: r.call.model,
-      choices: [choice],
-    };
-    if (last && r.usage) out.usage = usageOf(r);
-    return `data: ${JSON.stringify(out)}\n\n`;
+    const field = i < r.plan.reasoning ? "reasoning_content" : "content";
+    if (i === r.plan.tokens - 1) return last(r, field, r.plan.tokenJson(i, 0));
+    return head(r) + `"${field}":${r.plan.tokenJson(i, 0)}}}]}\n\n`;
   },
-  tail: () => "data: [DONE]\n\n",
+  tail: (r) => (r.plan.tokens === 0 ? last(r, "content", '""') : "") + "data: [DONE]\n\n",
 };

@@ -1,0 +1,172 @@
+/**
+ * The mock server's own cost: CPU per SSE event it writes, and how late it writes its tokens. The
+ * mock runs in its own process (`llmperf mock`, pinned to the last core when there are two), a
+ * raw TCP client (one `Deno.connect` per stream, keep-alive, no HTTP library) on the first core
+ * reads every stream to its end, and the mock's CPU (user + system, all its threads, from
+ * `/proc/PID/stat`) over the measured rounds is divided by the SSE payloads it wrote.
+ *
+ * ```sh
+ * deno run -A bench/mock_cost.ts                                 # paced: 1,024 streams, 32 tokens
+ * deno run -A bench/mock_cost.ts --streams 64 --itl 0 --ttft 0 --tokens 256 --rounds 20
+ * deno run -A bench/mock_cost.ts --stamp-times --protocol zhipu
+ * deno run -A bench/mock_cost.ts --main ../other-checkout/main.ts   # another version's mock
+ * ```
+ *
+ * With `--stamp-times` it also reports the mock's lateness: when it wrote token `k` (its
+ * `mock_sent_ms`) minus when the token was due (`mock_received_ms + ttft + k · itl`).
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { procCpuTimes } from "../src/workers/loop_monitor.ts";
+import { stat } from "./ground_truth.ts";
+
+const ROOT = decodeURIComponent(new URL("../", import.meta.url).pathname).replace(/\/$/, "");
+
+const { values } = parseArgs({
+  options: {
+    streams: { type: "string", default: "1024" },
+    tokens: { type: "string", default: "32" },
+    ttft: { type: "string", default: "200" },
+    itl: { type: "string", default: "50" },
+    rounds: { type: "string", default: "3" },
+    "stamp-times": { type: "boolean", default: false },
+    protocol: { type: "string", default: "openai" },
+    main: { type: "string", default: `${ROOT}/main.ts` },
+  },
+});
+const streams = Number(values.streams);
+const tokens = Number(values.tokens);
+const ttft = Number(values.ttft);
+const itl = Number(values.itl);
+const rounds = Number(values.rounds);
+const stamp = values["stamp-times"];
+
+const ROUTES: Record<string, { path: string; body: (i: number) => unknown }> = {
+  openai: {
+    path: "/v1/chat/completions",
+    body: (i) => ({ model: "m", messages: [{ role: "user", content: `q${i}` }], stream: true }),
+  },
+  zhipu: {
+    path: "/api/paas/v4/chat/completions",
+    body: (i) => ({ model: "m", messages: [{ role: "user", content: `q${i}` }], stream: true }),
+  },
+  triton: {
+    path: "/v2/models/m/generate_stream",
+    body: (i) => ({ text_input: `q${i}`, stream: true }),
+  },
+};
+const route = ROUTES[values.protocol];
+if (route === undefined) throw new Error(`--protocol: one of ${Object.keys(ROUTES).join(", ")}`);
+
+const cores = navigator.hardwareConcurrency;
+const pin = (core: number) => (cores >= 2 ? ["taskset", "-c", String(core)] : []);
+const mockArgs = [
+  "run",
+  "-A",
+  values.main,
+  "mock",
+  "--port",
+  "0",
+  "--ttft-ms",
+  String(ttft),
+  "--itl-ms",
+  String(itl),
+  "--output-tokens",
+  String(tokens),
+  ...(values.protocol === "openai" ? [] : ["--protocol", values.protocol]),
+  ...(stamp ? ["--stamp-times"] : []),
+];
+const server = pin(cores - 1);
+const child = new Deno.Command(server.length > 0 ? server[0] : Deno.execPath(), {
+  args: server.length > 0 ? [...server.slice(1), Deno.execPath(), ...mockArgs] : mockArgs,
+  stdout: "null",
+  stderr: "piped",
+}).spawn();
+if (cores >= 2) {
+  // This process (the client) on the first core.
+  await new Deno.Command("taskset", { args: ["-p", "-c", "0", String(Deno.pid)], stdout: "null" })
+    .output();
+}
+const errors = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
+let banner = "";
+let url: string | undefined;
+while (url === undefined) {
+  const r = await errors.read();
+  if (r.done) throw new Error(`the mock did not start:\n${banner}`);
+  banner += r.value;
+  url = /listening on (http:\/\/\S+)/.exec(banner)?.[1];
+}
+(async () => {
+  while (!(await errors.read()).done) { /* drain */ }
+})().catch(() => {});
+const { hostname, port } = new URL(url);
+
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+const END = "\r\n0\r\n\r\n";
+const STAMPS = /"mock_received_ms":([0-9.]+),"mock_sent_ms":([0-9.]+)\}/;
+const TOKEN = stamp && values.protocol === "openai" ? /"(content|text_output)":"[^"]/ : /./;
+
+/** Events read, and the lateness of each stamped token event, ms. */
+const seen = { events: 0, late: [] as number[] };
+
+async function stream(conn: Deno.Conn, i: number): Promise<void> {
+  const body = JSON.stringify(route.body(i));
+  await conn.write(enc.encode(
+    `POST ${route.path} HTTP/1.1\r\nhost: ${hostname}:${port}\r\n` +
+      `content-type: application/json\r\ncontent-length: ${body.length}\r\n\r\n${body}`,
+  ));
+  const buf = new Uint8Array(1 << 16);
+  let text = "";
+  for (;;) {
+    const n = await conn.read(buf);
+    if (n === null) throw new Error("the mock closed the connection");
+    text += dec.decode(buf.subarray(0, n), { stream: true });
+    if (text.endsWith(END)) break;
+  }
+  let k = 0;
+  for (const line of text.split("\n")) {
+    if (!line.startsWith("data:")) continue;
+    seen.events++;
+    if (!stamp) continue;
+    const m = STAMPS.exec(line);
+    if (m === null || !TOKEN.test(line)) continue;
+    seen.late.push(Number(m[2]) - (Number(m[1]) + ttft + k * itl));
+    k++;
+  }
+}
+
+const conns = await Promise.all(
+  Array.from({ length: streams }, () => Deno.connect({ hostname, port: Number(port) })),
+);
+const round = () => Promise.all(conns.map((c, i) => stream(c, i)));
+await round(); // warm-up: the mock's JIT and its connections
+await round();
+seen.events = 0;
+seen.late.length = 0;
+const cpu = () => {
+  const t = procCpuTimes(`/proc/${child.pid}/stat`);
+  return t === null ? NaN : t.user + t.sys;
+};
+const cpu0 = cpu();
+const t0 = performance.now();
+for (let r = 0; r < rounds; r++) await round();
+const wall = (performance.now() - t0) / 1000;
+const used = cpu() - cpu0;
+for (const c of conns) c.close();
+child.kill("SIGTERM");
+await child.status;
+
+const late = stat(seen.late);
+console.log(
+  `mock ${values.protocol}${stamp ? " --stamp-times" : ""}: ${streams} streams × ${tokens} ` +
+    `tokens, ttft ${ttft} ms, itl ${itl} ms, ${rounds} rounds: ${seen.events} events in ` +
+    `${wall.toFixed(2)} s; mock CPU ${used.toFixed(2)} s = ` +
+    `${(used / seen.events * 1e6).toFixed(2)} µs per event` +
+    (stamp
+      ? `; late mean ${late.mean.toFixed(2)} ms, p99 ${late.p99.toFixed(2)} ms, max ${
+        late.max.toFixed(2)
+      } ms`
+      : ""),
+);
