@@ -12,6 +12,7 @@ import type { RequestMetrics } from "../src/metrics/request_metrics.ts";
 import { evaluateSlo, GoodputCounter, meetsGoals, type SloInputs } from "../src/slo/evaluate.ts";
 import { parseGoal, parseSlo } from "../src/config/slo_goals.ts";
 import { formatSlo } from "../src/slo/format.ts";
+import { resolveConfig } from "../src/config.ts";
 import type { FinishedRequest } from "../src/records/finished.ts";
 
 Deno.test("slo grammar: metrics, statistics, operators and units", () => {
@@ -204,4 +205,13 @@ Deno.test("slo CLI: a malformed --slo is one line and exit 2, before anything is
   } finally {
     await server.close();
   }
+});
+
+Deno.test("slo: the goals of one --slo text are parsed once (validation and the run share them)", () => {
+  const text = "ttft_p99<500ms,error_rate<1%";
+  const a = parseSlo(text);
+  resolveConfig({ model: "m", slo: text }); // validation asks for the same text
+  assert(parseSlo(text) === a, "the same frozen list");
+  assert(Object.isFrozen(a) && Object.isFrozen(a[0]));
+  assertEquals(a.map((g) => g.metric), ["ttft", "error_rate"]);
 });

@@ -109,12 +109,23 @@ export function parseGoal(raw: string): SloGoal {
 }
 
 /** Parse `--slo` (comma-separated goals). Throws {@link UsageError} on malformed input. */
-export function parseSlo(text: string): SloGoal[] {
+export function parseSlo(text: string): readonly SloGoal[] {
   if (typeof text !== "string" || text.trim() === "") {
     throw new UsageError("--slo: expected goals such as 'ttft_p99<500ms,error_rate<1%'");
   }
-  return text.split(",").map((g) => g.trim()).filter((g) => g !== "").map(parseGoal);
+  // Validation (the settings table) and the run both ask for the goals of the same text: it is
+  // parsed once, and both get the same frozen list.
+  if (lastSlo?.text === text) return lastSlo.goals;
+  const goals = Object.freeze(
+    text.split(",").map((g) => g.trim()).filter((g) => g !== "").map((g) =>
+      Object.freeze(parseGoal(g))
+    ),
+  );
+  lastSlo = { text, goals };
+  return goals;
 }
+
+let lastSlo: { text: string; goals: readonly SloGoal[] } | undefined;
 
 /** Whether `value op threshold` holds. */
 export function compare(value: number, op: SloOp, threshold: number): boolean {
