@@ -10,7 +10,7 @@ import { errorMessage, Interrupted, RunError, UsageError } from "../errors.ts";
 import { stderrLogger } from "../log.ts";
 import { startMockServer } from "../mock/server.ts";
 import { runPerfBenchmark } from "../perf.ts";
-import { VERSION } from "../version.ts";
+import { VERSION, versionText } from "../version.ts";
 import { HelpShown } from "./commander.ts";
 import { mockMain } from "./mock_command.ts";
 import { parsePerfArgs } from "./perf_flags.ts";
@@ -246,7 +246,7 @@ export async function main(args: string[]): Promise<number> {
         return command === undefined ? 2 : 0;
       case "-V":
       case "--version":
-        console.log(VERSION);
+        console.log(versionText());
         return 0;
       default:
         throw new UsageError(`unknown command '${command}' (commands: perf, mock, report, demo)`);
