@@ -13,7 +13,8 @@ import { runPerfBenchmark } from "../perf.ts";
 import { VERSION, versionText } from "../version.ts";
 import { HelpShown } from "./commander.ts";
 import { mockMain } from "./mock_command.ts";
-import { parsePerfArgs } from "./perf_flags.ts";
+import { perfArgs } from "./perf_args.ts";
+import { configText } from "./print_config.ts";
 import { printResult } from "./print.ts";
 import { isSweep, runSweep } from "../load/sweep.ts";
 import { printJson, runJson, sweepJson } from "../report/json_output.ts";
@@ -62,7 +63,12 @@ function reportErrors(errors: string[], command = "perf"): void {
 
 /** Run `perf` with parsed flags, print the tables; handles SIGINT, SIGTERM and SIGHUP. */
 async function perfMain(args: string[]): Promise<number> {
-  const { config, sweep, json } = parsePerfArgs(args);
+  const parsed = await perfArgs(args);
+  const { config, sweep, json } = parsed;
+  if (parsed.printConfig) {
+    writeStdout(configText(parsed, json ? "json" : "yaml"));
+    return 0;
+  }
   if (isSweep(sweep)) {
     return await withInterrupt(async (signal) => {
       const s = await runSweep(config, sweep, { signal });
