@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { type SettingDef, SETTINGS } from "../config.ts";
+import type { SettingDef } from "../config.ts";
 import { argName, defaultText, type FlagTable, HELP_TABLE } from "./perf_flags.ts";
 import { KINDS } from "../config/schema.ts";
 import { flagName } from "../config/keys.ts";
