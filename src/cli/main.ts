@@ -10,9 +10,12 @@ import { errorMessage, Interrupted, RunError, UsageError } from "../errors.ts";
 import { stderrLogger } from "../log.ts";
 import { startMockServer } from "../mock/server.ts";
 import { runPerfBenchmark } from "../perf.ts";
-import { VERSION, versionText } from "../version.ts";
+import { versionText } from "../version.ts";
 import { HelpShown } from "./commander.ts";
 import { mockMain } from "./mock_command.ts";
+import { doctorMain } from "./doctor_command.ts";
+import { COMMAND_NAMES, usageText } from "./help.ts";
+import { didYouMean } from "../util/closest.ts";
 import { perfArgs } from "./perf_args.ts";
 import { configText } from "./print_config.ts";
 import { printResult } from "./print.ts";
@@ -21,18 +24,6 @@ import { printJson, runJson, sweepJson } from "../report/json_output.ts";
 import { formatSweepTable } from "../report/sweep_table.ts";
 import { reportMain } from "./report_command.ts";
 import { headerSecrets, isSecretHeader, Redactor, urlSecrets } from "../redact.ts";
-
-const USAGE = `llmperf ${VERSION}: load testing and benchmarking for LLM inference services
-
-Usage:
-  llmperf perf [url] --model NAME [options]   run a benchmark (flags as evalscope perf)
-  llmperf mock [options]                      run the OpenAI-compatible mock server
-  llmperf report <db file or run folder>      recompute the tables from a result DB
-  llmperf demo                                run a quick benchmark against a built-in mock
-
-  llmperf <command> --help                    the command's options
-  llmperf --version
-`;
 
 /** Exit code of an interrupted run when the signal is not known (128 + SIGINT). */
 export const EXIT_INTERRUPTED = 130;
@@ -244,18 +235,23 @@ export async function main(args: string[]): Promise<number> {
         return await demoMain(rest);
       case "report":
         return await reportMain(rest);
+      case "doctor":
+        return await doctorMain(rest);
       case undefined:
       case "-h":
       case "--help":
       case "help":
-        console.log(USAGE);
+        console.log(usageText());
         return command === undefined ? 2 : 0;
       case "-V":
       case "--version":
         console.log(versionText());
         return 0;
       default:
-        throw new UsageError(`unknown command '${command}' (commands: perf, mock, report, demo)`);
+        throw new UsageError(
+          `unknown command '${command}'${didYouMean(command, COMMAND_NAMES)} ` +
+            `(commands: ${COMMAND_NAMES.join(", ")})`,
+        );
     }
   } catch (e) {
     if (e instanceof HelpShown) return 0;

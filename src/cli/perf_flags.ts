@@ -19,6 +19,7 @@ import {
 } from "../config.ts";
 import { type Kind, KINDS } from "../config/schema.ts";
 import { UsageError } from "../errors.ts";
+import { PERF_EXAMPLES } from "./help.ts";
 
 /** One flag of `llmperf perf`, as commander gets it. */
 export interface FlagDef {
@@ -226,7 +227,8 @@ export function perfCommand(): Command {
 function perfCommandWithOptions() {
   const cmd = strictCommand("perf", "Benchmark an LLM inference endpoint")
     .usage("[url] --model NAME [options]")
-    .argument("[url]", "endpoint (same as --url)");
+    .argument("[url]", "endpoint (same as --url)")
+    .addHelpText("after", PERF_EXAMPLES);
   const settings = addFlags(cmd, SETTINGS);
   const cli = addFlags(cmd, CLI_FLAGS);
   return { cmd, settings, cli };

@@ -59,7 +59,9 @@ export function closest(word: string, candidates: Iterable<string>): string[] {
     }
     out.push(c);
   }
-  return out;
+  if (out.length > 0 || length < 3) return out;
+  // A word cut short (`--itl` for `--itl-ms`): the names it begins.
+  return [...new Set(candidates)].filter((c) => normal(c).startsWith(w));
 }
 
 /**
