@@ -68,6 +68,6 @@ export * from "./plugin.ts";
 
 if (import.meta.main) {
   // Loaded only when run as a program, so that the library does not pull in the CLI.
-  const { main } = await import("./src/cli/main.ts");
+  const { main } = await import("./main.ts");
   Deno.exit(await main(Deno.args));
 }
