@@ -20,6 +20,9 @@
  * await mock.close();
  * ```
  *
+ * Run as a program (`deno run -A jsr:@llmperf/llmperf perf ...`, or the `llmperf` command that
+ * `deno install -g -A -n llmperf jsr:@llmperf/llmperf` makes), this module is the CLI.
+ *
  * @module
  */
 export { runPerfBenchmark } from "./src/perf.ts";
@@ -59,3 +62,9 @@ export type { LagSummary } from "./src/workers/lag_histogram.ts";
 export type { TransportChoice, TransportKind } from "./src/transport/create.ts";
 export { VERSION } from "./src/version.ts";
 export * from "./plugin.ts";
+
+if (import.meta.main) {
+  // Loaded only when run as a program, so that the library does not pull in the CLI.
+  const { main } = await import("./main.ts");
+  Deno.exit(await main(Deno.args));
+}

@@ -5,10 +5,11 @@
  * broken plugin is one line and exit code 2.
  */
 import { assert, assertEquals } from "./assert.ts";
-import { ROOT_DIR, tempDir } from "./helpers/cli.ts";
+import { ROOT_DIR, runCli, tempDir } from "./helpers/cli.ts";
 import { perfRun } from "./helpers/perf_run.ts";
 import { captureProxy } from "./helpers/capture_proxy.ts";
 import { servePlugins } from "./helpers/plugin_server.ts";
+import { VIA_SOURCE_ENV } from "../src/plugins/import_module.ts";
 import { startMockServer } from "../src/mock/server.ts";
 import { mockTokenCount } from "../src/mock/generator.ts";
 
@@ -20,12 +21,13 @@ const QUESTIONS = [
 ];
 const TOKENS = 5;
 
-async function benchmark(api: string, dataset: string) {
+async function benchmark(api: string, dataset: string, env: Record<string, string> = {}) {
   const mock = startMockServer({ port: 0, outputTokens: TOKENS, ttftMs: 20, itlMs: 2 });
   const proxy = captureProxy(mock.url);
   try {
     await using r = await perfRun({
       server: proxy,
+      env,
       flags: { model: "user-plugins", api, dataset, stream: true },
     });
     assertEquals(r.code, 0, r.stderr);
@@ -63,6 +65,24 @@ Deno.test("e2e: the same plugins by URL from a local HTTP server", async () => {
   } finally {
     await server.close();
   }
+});
+
+Deno.test("e2e: a compiled llmperf's way (source read, types stripped, data: URL) runs them", async () => {
+  // LLMPERF_PLUGINS_VIA_SOURCE=1 makes `deno run` load local files as `Deno.build.standalone` does.
+  const env = { [VIA_SOURCE_ENV]: "1" };
+  await benchmark(`${FIXTURES}/echo_api.js`, `${FIXTURES}/questions_dataset.ts`, env);
+  const server = servePlugins(FIXTURES);
+  try {
+    await benchmark(`${server.url}/echo_api.js`, `${server.url}/questions_dataset.ts`, env);
+  } finally {
+    await server.close();
+  }
+  // The path was really taken: a relative import, which a native import resolves, cannot be.
+  const registered = `${FIXTURES}/registered_api.ts`;
+  const args = ["perf", "--model", "m", "--prompt", "x", "--api", registered, "-n", "1"];
+  const r = await runCli([...args, "--url", "http://127.0.0.1:9/v1/chat/completions"], { env });
+  assertEquals(r.code, 2, r.stderr);
+  assert(r.stderr.includes("cannot resolve its import '../../../plugin.ts'"), r.stderr);
 });
 
 Deno.test("e2e: a broken plugin is one line on stderr and exit code 2", async () => {

@@ -6,6 +6,7 @@
  */
 import { Command } from "commander";
 import { UsageError } from "../errors.ts";
+import { didYouMean } from "../util/closest.ts";
 
 const enc = new TextEncoder();
 
@@ -38,6 +39,14 @@ export function parseStrict(cmd: Command, args: string[]): void {
     if (err.code === "commander.helpDisplayed" || err.code === "commander.help") {
       throw new HelpShown();
     }
-    throw new UsageError(String(err.message ?? e).replace(/^error: /, "").split("\n")[0]);
+    const line = String(err.message ?? e).replace(/^error: /, "").split("\n")[0];
+    if (err.code !== "commander.unknownOption") throw new UsageError(line);
+    const given = /'([^']*)'/.exec(line)?.[1]?.split("=")[0] ?? "";
+    throw new UsageError(line + didYouMean(given, optionNames(cmd)));
   }
+}
+
+/** Every spelling of `cmd`'s options, hidden aliases included (`--max-tokens`, `-n`, `--no-stream`). */
+export function optionNames(cmd: Command): string[] {
+  return cmd.options.flatMap((o) => [o.long, o.short].filter((f): f is string => f !== undefined));
 }

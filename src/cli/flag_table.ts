@@ -6,8 +6,8 @@
  *
  * @module
  */
-import { type SettingDef, SETTINGS } from "../config.ts";
-import { argName, CLI_FLAGS, defaultText, type FlagTable } from "./perf_flags.ts";
+import type { SettingDef } from "../config.ts";
+import { argName, defaultText, type FlagTable, HELP_TABLE } from "./perf_flags.ts";
 import { KINDS } from "../config/schema.ts";
 import { flagName } from "../config/keys.ts";
 
@@ -75,7 +75,7 @@ function rows(table: FlagTable): string[][] {
 
 /** The table's cells, header row first (the group named only on its first row). */
 export function flagTableCells(): string[][] {
-  const body = [...rows(SETTINGS), ...rows(CLI_FLAGS)];
+  const body = rows(HELP_TABLE);
   let last = "";
   for (const row of body) {
     const group = row[0];

@@ -18,28 +18,20 @@ import {
 import { stderrLogger } from "../log.ts";
 import { startMockServer } from "../mock/server.ts";
 import { runPerfBenchmark } from "../perf.ts";
-import { VERSION } from "../version.ts";
+import { versionText } from "../version.ts";
 import { HelpShown } from "./commander.ts";
 import { mockMain } from "./mock_command.ts";
-import { parsePerfArgs } from "./perf_flags.ts";
+import { doctorMain } from "./doctor_command.ts";
+import { COMMAND_NAMES, usageText } from "./help.ts";
+import { didYouMean } from "../util/closest.ts";
+import { perfArgs } from "./perf_args.ts";
+import { configText } from "./print_config.ts";
 import { printResult } from "./print.ts";
 import { isSweep, runSweep } from "../run/sweep.ts";
 import { printJson, runJson, sweepJson } from "../report/json_output.ts";
 import { formatSweepTable } from "../report/sweep_table.ts";
 import { reportMain } from "./report_command.ts";
 import { headerSecrets, isSecretHeader, Redactor, urlSecrets } from "../redact.ts";
-
-const USAGE = `llmperf ${VERSION}: load testing and benchmarking for LLM inference services
-
-Usage:
-  llmperf perf [url] --model NAME [options]   run a benchmark (flags as evalscope perf)
-  llmperf mock [options]                      run the OpenAI-compatible mock server
-  llmperf report <db file or run folder>      recompute the tables from a result DB
-  llmperf demo                                run a quick benchmark against a built-in mock
-
-  llmperf <command> --help                    the command's options
-  llmperf --version
-`;
 
 /** Say each output that could not be written, one `error:` line each, on stderr. */
 function reportErrors(errors: string[], command = "perf"): void {
@@ -48,7 +40,12 @@ function reportErrors(errors: string[], command = "perf"): void {
 
 /** Run `perf` with parsed flags, print the tables; handles SIGINT, SIGTERM and SIGHUP. */
 async function perfMain(args: string[]): Promise<number> {
-  const { config, sweep, json } = parsePerfArgs(args);
+  const parsed = await perfArgs(args);
+  const { config, sweep, json } = parsed;
+  if (parsed.printConfig) {
+    writeStdout(configText(parsed, json ? "json" : "yaml"));
+    return 0;
+  }
   if (isSweep(sweep)) {
     return await withInterrupt(async (signal) => {
       const s = await runSweep(config, sweep, { signal });
@@ -219,18 +216,23 @@ export async function main(args: string[]): Promise<number> {
         return await demoMain(rest);
       case "report":
         return await reportMain(rest);
+      case "doctor":
+        return await doctorMain(rest);
       case undefined:
       case "-h":
       case "--help":
       case "help":
-        console.log(USAGE);
+        console.log(usageText());
         return command === undefined ? EXIT_USAGE : EXIT_OK;
       case "-V":
       case "--version":
-        console.log(VERSION);
+        console.log(versionText());
         return EXIT_OK;
       default:
-        throw new UsageError(`unknown command '${command}' (commands: perf, mock, report, demo)`);
+        throw new UsageError(
+          `unknown command '${command}'${didYouMean(command, COMMAND_NAMES)} ` +
+            `(commands: ${COMMAND_NAMES.join(", ")})`,
+        );
     }
   } catch (e) {
     if (e instanceof HelpShown) return EXIT_OK;

@@ -19,6 +19,7 @@ import {
 } from "../config.ts";
 import { type Kind, KINDS } from "../config/schema.ts";
 import { UsageError } from "../errors.ts";
+import { PERF_EXAMPLES } from "./help.ts";
 
 /** One flag of `llmperf perf`, as commander gets it. */
 export interface FlagDef {
@@ -37,8 +38,21 @@ export interface FlagDef {
 /** A settings table, or a part of one: key → declaration. */
 export type FlagTable = Readonly<Record<string, SettingDef>>;
 
-/** Flags of the command line only: they shape the output, not the run. */
+/** Flags of the command line only: where settings come from, and the output; not the run. */
 export const CLI_FLAGS: FlagTable = {
+  config: {
+    kind: "string",
+    group: "basic",
+    arg: "file",
+    help: "read settings from a YAML or JSON file (any flag, as max_tokens, maxTokens or " +
+      "max-tokens; lists for sweeps); flags given here override it",
+  },
+  printConfig: {
+    kind: "bool",
+    group: "basic",
+    help: "print the resolved settings as YAML (JSON with --json), secrets left out, in the " +
+      "form --config reads, and exit without running",
+  },
   json: {
     kind: "bool",
     group: "results",
@@ -112,8 +126,19 @@ export function flagDefs(table: FlagTable): FlagDef[] {
   }));
 }
 
+/**
+ * The settings table and {@link CLI_FLAGS} together, in `--help` order: by group (as `GROUPS`
+ * lists them), then in table order, the command-line-only flags last in their group.
+ */
+export const HELP_TABLE: FlagTable = Object.fromEntries(
+  [...Object.entries(SETTINGS as FlagTable), ...Object.entries(CLI_FLAGS)]
+    .map((e, i) => ({ e, i, g: Object.keys(GROUPS).indexOf(e[1].group) }))
+    .sort((a, b) => a.g - b.g || a.i - b.i)
+    .map(({ e }) => e),
+);
+
 /** Every flag of `llmperf perf`, in help order. */
-export const PERF_FLAGS: readonly FlagDef[] = [...flagDefs(SETTINGS), ...flagDefs(CLI_FLAGS)];
+export const PERF_FLAGS: readonly FlagDef[] = flagDefs(HELP_TABLE);
 
 /** The commander options of one setting: its flag, its `--no-` form, its hidden long aliases. */
 function optionsOf(key: string, def: SettingDef): Option[] {
@@ -202,7 +227,8 @@ export function perfCommand(): Command {
 function perfCommandWithOptions() {
   const cmd = strictCommand("perf", "Benchmark an LLM inference endpoint")
     .usage("[url] --model NAME [options]")
-    .argument("[url]", "endpoint (same as --url)");
+    .argument("[url]", "endpoint (same as --url)")
+    .addHelpText("after", PERF_EXAMPLES);
   const settings = addFlags(cmd, SETTINGS);
   const cli = addFlags(cmd, CLI_FLAGS);
   return { cmd, settings, cli };
@@ -216,6 +242,8 @@ export interface ParsedPerfArgs {
   sweep: Partial<Record<SweepKey, number[]>>;
   /** `--json`: print only the summary, as JSON, on stdout. */
   json: boolean;
+  /** The values of the other command-line-only flags given ({@link CLI_FLAGS}), by key. */
+  cli: Record<string, unknown>;
 }
 
 /** Parse `perf`'s arguments. Throws {@link UsageError} (one line, naming the flag) on bad input. */
@@ -235,5 +263,6 @@ export function parsePerfArgs(args: string[]): ParsedPerfArgs {
     config: config as PerfConfigInput,
     sweep: sweep as ParsedPerfArgs["sweep"],
     json: cliValues.json === true,
+    cli: cliValues,
   };
 }

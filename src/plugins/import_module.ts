@@ -17,7 +17,8 @@
  *   imports cannot be resolved; absolute `https:`, `npm:` and `jsr:` imports go through Deno.
  * - In a `deno compile` executable (`Deno.build.standalone`) a dynamic import of a file that was
  *   not compiled in fails ("Module not found"), so local files are loaded like URLs: read, types
- *   stripped, imported from a `data:` URL.
+ *   stripped, imported from a `data:` URL. Setting {@link VIA_SOURCE_ENV}`=1` makes `deno run`
+ *   load them that way too, so that tests run the compiled binary's path without compiling.
  *
  * @module
  */
@@ -34,6 +35,12 @@ export const PLUGIN_FETCH_TIMEOUT_MS = 30_000;
 export const PLUGIN_EXTENSIONS: readonly string[] = [".ts", ".mts", ".tsx", ".js", ".mjs", ".jsx"];
 
 const TS_EXTENSIONS = new Set([".ts", ".mts", ".tsx"]);
+
+/**
+ * The environment variable that, set to `1`, loads local plugin files as a compiled llmperf does
+ * (read, types stripped, imported from a `data:` URL) under `deno run` as well: for tests.
+ */
+export const VIA_SOURCE_ENV = "LLMPERF_PLUGINS_VIA_SOURCE";
 
 /** Where a plugin module lives. */
 export type PluginLocation =
@@ -61,7 +68,7 @@ export function locationKey(loc: PluginLocation): string {
 export interface ImportOptions {
   /**
    * Load local files from their source through a `data:` URL, as a compiled executable must
-   * (default: only when `Deno.build.standalone`).
+   * (default: when `Deno.build.standalone`, or when {@link VIA_SOURCE_ENV} is `1`).
    */
   viaSource?: boolean;
 }
@@ -91,7 +98,7 @@ export async function importPluginModule(
       fail(`no such plugin file (${loc.path})`);
     }
     if (!info!.isFile) fail(`not a file (${loc.path})`);
-    const viaSource = opts.viaSource ?? isStandalone();
+    const viaSource = opts.viaSource ?? (isStandalone() || viaSourceForced());
     if (!viaSource) return await importNative(fail, pathToFileURL(loc.path).href);
     let source = "";
     try {
@@ -107,6 +114,16 @@ export async function importPluginModule(
 
 function isStandalone(): boolean {
   return (Deno.build as { standalone?: boolean }).standalone === true;
+}
+
+/** Whether {@link VIA_SOURCE_ENV} is `1` (asked first: a run without --allow-env is not prompted). */
+function viaSourceForced(): boolean {
+  try {
+    const granted = Deno.permissions.querySync({ name: "env", variable: VIA_SOURCE_ENV });
+    return granted.state === "granted" && Deno.env.get(VIA_SOURCE_ENV) === "1";
+  } catch {
+    return false;
+  }
 }
 
 async function fetchSource(

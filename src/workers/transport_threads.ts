@@ -64,7 +64,8 @@ export function defaultWorkers(inFlight: number, cores = availableCores()): numb
   return Math.max(1, Math.min(cores, inFlight));
 }
 
-async function readCa(path: string): Promise<string[]> {
+/** The PEM text of a `--ca-cert` file, as `caCerts` take it; a {@link UsageError} when unusable. */
+export async function readCa(path: string): Promise<string[]> {
   let pem: string;
   try {
     pem = await readTextFileLimited(path);
