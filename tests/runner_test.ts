@@ -71,7 +71,12 @@ Deno.test("runner: the open loop sends each job at its due time on the seeded sc
   assertEquals(starts.length, 30);
   const offsets = poissonOffsetsMs(200, 3, 30);
   const origin = starts[0][1]; // the run's start, as the runner took it
-  assertAlmostEquals(origin - t0, offsets[0], 5, "the first job is due at the run's start");
+  assertAlmostEquals(
+    origin - t0,
+    offsets[0],
+    100,
+    "the first job is due at the run's start (a loaded machine may start late)",
+  );
   const late = starts.map(([t, due], i) => {
     assertAlmostEquals(due - origin, offsets[i], 1e-6, `job ${i} due at its offset`);
     return t - due;
@@ -99,7 +104,12 @@ Deno.test("runner: with --rate, --parallel caps in flight and delays what is ove
   for (const [t, due] of starts) assert(t >= due - 1, `started ${due - t} ms early`);
   // The schedule is still the seeded one: the cap moves starts, never due times.
   const offsets = poissonOffsetsMs(200, 3, 30);
-  assertAlmostEquals(starts[0][1] - t0, offsets[0], 5);
+  assertAlmostEquals(
+    starts[0][1] - t0,
+    offsets[0],
+    100,
+    "the run starts at once (loose: a loaded machine)",
+  );
   for (let i = 0; i < 30; i++) {
     assertAlmostEquals(starts[i][1] - starts[0][1], offsets[i], 1e-6, `job ${i} due`);
   }
