@@ -10,6 +10,7 @@
  */
 import { UsageError } from "../errors.ts";
 import { isJsonObject, jsonObjectValue } from "./json_object.ts";
+import { parseShard, type Shard, shardProblem } from "./shard.ts";
 
 /** The TypeScript type of each kind of value. */
 export interface KindValues {
@@ -33,6 +34,8 @@ export interface KindValues {
   json: Record<string, unknown>;
   /** A JSON object, its JSON text, or `@path` of a JSON file (read when the run starts). */
   "json-source": string | Record<string, unknown>;
+  /** Shard I of N: `I/N`, or `auto/N` with I from `$JOB_COMPLETION_INDEX` (see `shard.ts`). */
+  shard: Shard;
 }
 
 /** A kind of value. */
@@ -290,5 +293,18 @@ export const KINDS: { readonly [K in Kind]: KindRules } = {
       typeof v === "string" || (v !== null && typeof v === "object")
         ? ok(v)
         : `expected JSON text, @path of a JSON file, or an object, got ${v}`,
+  },
+  shard: {
+    many: false,
+    switch: false,
+    arg: "i/n",
+    fromText: (flag, [s]) => parseShard(flag, s),
+    check: (v, _def, flag) => {
+      if (typeof v === "string") return ok(parseShard(flag, v));
+      const problem = shardProblem(v);
+      if (problem !== undefined) return problem;
+      const { index, count } = v as Shard;
+      return ok({ index, count });
+    },
   },
 };

@@ -32,12 +32,14 @@
 import type { ConfigOf, SettingDef } from "./schema.ts";
 import { parseSlo } from "./slo_goals.ts";
 import { headerProblem } from "../util/http_header.ts";
+import { type Shard, shardCount, shardText } from "./shard.ts";
 
 /** The help groups, in the order `--help` lists them: key → title. */
 export const GROUPS = {
   basic: "Basic:",
   network: "Network:",
   load: "Load:",
+  shard: "Shards (one run split over several client machines):",
   prompt: "Prompt:",
   dataset: "Dataset:",
   model: "Model (copied into the request body when given):",
@@ -264,6 +266,48 @@ export const SETTINGS = {
     validate: (v: number): string | undefined =>
       v > MAX_WORKERS
         ? `must be at most ${MAX_WORKERS} (each is a thread with its own heap), got ${v}`
+        : undefined,
+  },
+
+  // ---- shard
+  /**
+   * Run shard I of N (`src/config/shard.ts`): global requests `i` with `i mod N = I` (of the
+   * dataset and of `--number`), its share of `--parallel`, its part of the `--rate` schedule.
+   */
+  shard: {
+    kind: "shard",
+    group: "shard",
+    help: "run shard I of N (from 0): every N-th request of the run from the I-th, its share of " +
+      "--parallel, its requests' times on the --rate schedule; auto/N takes I from " +
+      "$JOB_COMPLETION_INDEX (a Kubernetes Indexed Job); merge the shards with llmperf merge",
+    validate: (v: Shard, cfg: { parallel: number; number?: number }): string | undefined => {
+      if (shardCount(cfg.parallel, v) === 0) {
+        return `--parallel ${cfg.parallel} cannot be split over ${v.count} shards: each needs ` +
+          `at least one request in flight (give --parallel ${v.count} or more)`;
+      }
+      if (cfg.number !== undefined && shardCount(cfg.number, v) === 0) {
+        return `shard ${shardText(v)} has no requests: --number ${cfg.number} is fewer than ` +
+          `the ${v.count} shards`;
+      }
+      return undefined;
+    },
+  },
+  /**
+   * Wall-clock time (epoch seconds) at which the load starts: the run waits until then, so that
+   * every shard starts its schedule at the same instant. More than a second in the past is an
+   * error (see `src/load/start_at.ts`).
+   */
+  startAt: {
+    kind: "number",
+    group: "shard",
+    arg: "epoch-s",
+    min: 0,
+    help: "start the load at this wall-clock time, epoch seconds (e.g. $(( $(date +%s) + 60 ))): " +
+      "the run prepares, then waits; the same on every shard starts them together; more than " +
+      "1 s in the past is an error",
+    validate: (v: number): string | undefined =>
+      v > 1e11
+        ? `must be epoch seconds; ${v} looks like milliseconds (${Math.floor(v / 1000)} s?)`
         : undefined,
   },
 

@@ -8,6 +8,7 @@
  * @module
  */
 import { DatabaseSync } from "node:sqlite";
+import { type Shard, shardCount } from "../config/shard.ts";
 import { RunError } from "../errors.ts";
 import { MetricsCollector, type PercentileRow, type Summary } from "../metrics/collector.ts";
 import {
@@ -285,9 +286,10 @@ export async function reportFromDb(dbPath: string, api?: ApiPluginLike): Promise
       collector.add(await rowMetrics(row, n++, api));
     }
     const parallel = num(args?.parallel);
+    const shard = args?.shard as Shard | undefined; // a shard ran its share of --parallel
     return {
       summary: collector.summary({
-        concurrency: parallel ?? null,
+        concurrency: parallel === undefined ? null : shardCount(parallel, shard ?? undefined),
         expected: num(args?.number) ?? n,
         dbPath,
       }),

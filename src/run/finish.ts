@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { shardCount } from "../config/shard.ts";
 import { SUMMARY_KEYS } from "../metrics/collector.ts";
 import { countWarning } from "../report/count_warning.ts";
 import { writeResultFiles } from "../report/files.ts";
@@ -27,7 +28,7 @@ export async function finishRun(
   run.outputs.stop();
   const c = run.collector;
   const summary = c.summary({
-    concurrency: cfg.parallel,
+    concurrency: shardCount(cfg.parallel, cfg.shard), // a shard's own share
     expected: driven.sent,
     dbPath: run.db?.path ?? run.outputDir,
   });
