@@ -27,6 +27,7 @@ import { isSweep, runSweep } from "../run/sweep.ts";
 import { printJson, runJson, sweepJson } from "../report/json_output.ts";
 import { formatSweepTable } from "../report/sweep_table.ts";
 import { reportMain } from "./report_command.ts";
+import { mergeMain } from "./merge_command.ts";
 import { headerSecrets, isSecretHeader, Redactor, urlSecrets } from "../redact.ts";
 
 const USAGE = `llmperf ${VERSION}: load testing and benchmarking for LLM inference services
@@ -35,6 +36,7 @@ Usage:
   llmperf perf [url] --model NAME [options]   run a benchmark (flags as evalscope perf)
   llmperf mock [options]                      run the OpenAI-compatible mock server
   llmperf report <db file or run folder>      recompute the tables from a result DB
+  llmperf merge <shards...> --output DIR      merge the shards of one run (--shard) into one
   llmperf demo                                run a quick benchmark against a built-in mock
 
   llmperf <command> --help                    the command's options
@@ -219,6 +221,8 @@ export async function main(args: string[]): Promise<number> {
         return await demoMain(rest);
       case "report":
         return await reportMain(rest);
+      case "merge":
+        return await mergeMain(rest);
       case undefined:
       case "-h":
       case "--help":
@@ -230,7 +234,9 @@ export async function main(args: string[]): Promise<number> {
         console.log(VERSION);
         return EXIT_OK;
       default:
-        throw new UsageError(`unknown command '${command}' (commands: perf, mock, report, demo)`);
+        throw new UsageError(
+          `unknown command '${command}' (commands: perf, mock, report, merge, demo)`,
+        );
     }
   } catch (e) {
     if (e instanceof HelpShown) return EXIT_OK;

@@ -9,7 +9,8 @@
  */
 import { DatabaseSync } from "node:sqlite";
 import { type Shard, shardCount } from "../config/shard.ts";
-import { RunError } from "../errors.ts";
+import { RunError, UsageError } from "../errors.ts";
+import type { Measured, MetricsSink } from "../metrics/metrics_sink.ts";
 import { MetricsCollector, type PercentileRow, type Summary } from "../metrics/collector.ts";
 import {
   type MetricsInput,
@@ -20,6 +21,7 @@ import type { ApiPluginLike, TokenCounts } from "../plugins/types.ts";
 import { toCounts } from "../records/pipeline.ts";
 import type { Failure, FailureKind } from "../records/record.ts";
 import { PickleError, unpickleBase64 } from "../store/pickle.ts";
+import { DB_FILE } from "../store/run_meta.ts";
 import { RESULT_COLUMNS, type ResultColumnName } from "../store/schema.ts";
 
 /** What a DB says, recomputed. */
@@ -247,11 +249,38 @@ async function readArgsBeside(dbPath: string): Promise<Record<string, unknown> |
   }
 }
 
+/** Resolve a DB file or a run folder to the DB file's path; a {@link UsageError} if neither. */
+export async function resolveDbPath(target: string): Promise<string> {
+  let st: Deno.FileInfo;
+  try {
+    st = await Deno.stat(target);
+  } catch {
+    throw new UsageError(`'${target}': no such file or folder`);
+  }
+  if (!st.isDirectory) return target;
+  const path = `${target.replace(/\/+$/, "")}/${DB_FILE}`;
+  try {
+    await Deno.stat(path);
+  } catch {
+    throw new UsageError(`'${target}': the folder has no ${DB_FILE}`);
+  }
+  return path;
+}
+
+/** Rows handed to the extra sinks of {@link reportFromDb} at a time. */
+const SINK_BATCH = 256;
+
 /**
  * Recompute a run's tables from its result DB. `api` reads the pickled payloads of a DB that does
  * not keep llmperf's timing columns (evalscope's: `llmperf report` passes the `openai` plugin).
+ * `sinks` receive every row's metrics too, in the DB's order (`llmperf merge`: goodput, the
+ * charts of `report.html`).
  */
-export async function reportFromDb(dbPath: string, api?: ApiPluginLike): Promise<DbReport> {
+export async function reportFromDb(
+  dbPath: string,
+  api?: ApiPluginLike,
+  sinks: readonly MetricsSink[] = [],
+): Promise<DbReport> {
   let db: DatabaseSync;
   try {
     db = new DatabaseSync(dbPath, { readOnly: true });
@@ -280,11 +309,21 @@ export async function reportFromDb(dbPath: string, api?: ApiPluginLike): Promise
     args ??= await readArgsBeside(dbPath);
     const collector = new MetricsCollector();
     let n = 0;
+    let batch: Measured[] = [];
+    const flush = () => {
+      for (const s of sinks) s.write(batch);
+      batch = [];
+    };
     for (
       const row of db.prepare("SELECT * FROM result ORDER BY rowid").iterate() as Iterable<Row>
     ) {
-      collector.add(await rowMetrics(row, n++, api));
+      const metrics = await rowMetrics(row, n++, api);
+      collector.add(metrics);
+      if (sinks.length === 0) continue;
+      batch.push({ metrics });
+      if (batch.length === SINK_BATCH) flush();
     }
+    if (batch.length > 0) flush();
     const parallel = num(args?.parallel);
     const shard = args?.shard as Shard | undefined; // a shard ran its share of --parallel
     return {

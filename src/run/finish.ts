@@ -8,11 +8,10 @@
  * @module
  */
 import { shardCount } from "../config/shard.ts";
-import { SUMMARY_KEYS } from "../metrics/collector.ts";
 import { countWarning } from "../report/count_warning.ts";
 import { writeResultFiles } from "../report/files.ts";
 import type { PerfResult, RunResults } from "../results/run.ts";
-import { evaluateSlo, GOODPUT_KEY } from "../slo/evaluate.ts";
+import { checkRun } from "../slo/evaluate.ts";
 import type { Driven } from "./drive.ts";
 import type { OpenRun } from "./open.ts";
 import type { PreparedRun } from "./prepare.ts";
@@ -34,18 +33,19 @@ export async function finishRun(
   });
   const requestPercentiles = c.requestPercentiles();
   const modern = c.modernSummary();
-  const slo = prep.goals && evaluateSlo(prep.goals, {
-    requestSummary: modern,
-    requestPercentiles,
-    total: Number(summary[SUMMARY_KEYS.total] ?? 0),
-    failed: Number(summary[SUMMARY_KEYS.failed] ?? 0),
-  }, run.goodput?.good ?? 0);
+  const checked = prep.goals &&
+    checkRun(
+      prep.goals,
+      { summary, requestSummary: modern, requestPercentiles },
+      run.goodput?.good ?? 0,
+    );
+  const slo = checked?.slo;
   const results: RunResults = {
     config: cfg,
     outputDir: run.outputDir,
     summary,
     percentiles: c.percentiles(),
-    requestSummary: slo ? { ...modern, [GOODPUT_KEY]: slo.goodput } : modern,
+    requestSummary: checked?.requestSummary ?? modern,
     requestPercentiles,
     failures: Object.fromEntries(c.failureKinds),
     interrupted: prep.signal?.aborted ?? false,
