@@ -132,6 +132,22 @@ export type ConfigOf<T extends SettingTable> =
   & { -readonly [K in keyof T as AlwaysSet<T[K]> extends true ? K : never]: ValueOf<T[K]> }
   & { -readonly [K in keyof T as AlwaysSet<T[K]> extends true ? never : K]?: ValueOf<T[K]> };
 
+/** The text a value of some kinds may also be given as (`"1/3"` for a shard, JSON text). */
+interface TextForms {
+  shard: string;
+  json: string;
+}
+
+/**
+ * What a settings table accepts as input (the library's, a file's): every setting optional, of
+ * its value type or, for a kind in {@link TextForms}, its text.
+ */
+export type InputOf<T extends SettingTable> = {
+  -readonly [K in keyof T]?:
+    | ValueOf<T[K]>
+    | (T[K] extends { kind: infer X extends keyof TextForms } ? TextForms[X] : never);
+};
+
 /** How one kind of value is read and checked. */
 export interface KindRules {
   /** Takes several values on the command line (`<n...>`). */

@@ -32,7 +32,7 @@
 import type { ConfigOf, SettingDef } from "./schema.ts";
 import { parseSlo } from "./slo_goals.ts";
 import { headerProblem } from "../util/http_header.ts";
-import { type Shard, shardCount, shardText } from "./shard.ts";
+import type { Shard } from "./shard.ts";
 
 /** The help groups, in the order `--help` lists them: key → title. */
 export const GROUPS = {
@@ -277,17 +277,17 @@ export const SETTINGS = {
   shard: {
     kind: "shard",
     group: "shard",
-    help: "run shard I of N (from 0): every N-th request of the run from the I-th, its share of " +
-      "--parallel, its requests' times on the --rate schedule; auto/N takes I from " +
-      "$JOB_COMPLETION_INDEX (a Kubernetes Indexed Job); merge the shards with llmperf merge",
+    help: "run shard I of N (from 0): every N-th request, a share of --parallel, its times on " +
+      "the --rate schedule; auto/N: I from $JOB_COMPLETION_INDEX",
     validate: (v: Shard, cfg: { parallel: number; number?: number }): string | undefined => {
-      if (shardCount(cfg.parallel, v) === 0) {
+      // Refused on every shard alike, so that all of a Job's pods fail the same way.
+      if (cfg.parallel < v.count) {
         return `--parallel ${cfg.parallel} cannot be split over ${v.count} shards: each needs ` +
           `at least one request in flight (give --parallel ${v.count} or more)`;
       }
-      if (cfg.number !== undefined && shardCount(cfg.number, v) === 0) {
-        return `shard ${shardText(v)} has no requests: --number ${cfg.number} is fewer than ` +
-          `the ${v.count} shards`;
+      if (cfg.number !== undefined && cfg.number < v.count) {
+        return `--number ${cfg.number} cannot be split over ${v.count} shards: each needs at ` +
+          "least one request";
       }
       return undefined;
     },
@@ -302,9 +302,8 @@ export const SETTINGS = {
     group: "shard",
     arg: "epoch-s",
     min: 0,
-    help: "start the load at this wall-clock time, epoch seconds (e.g. $(( $(date +%s) + 60 ))): " +
-      "the run prepares, then waits; the same on every shard starts them together; more than " +
-      "1 s in the past is an error",
+    help: "start the load at this epoch time (seconds), after preparing: the same on every " +
+      "shard starts them together; over 1 s past is an error",
     validate: (v: number): string | undefined =>
       v > 1e11
         ? `must be epoch seconds; ${v} looks like milliseconds (${Math.floor(v / 1000)} s?)`
