@@ -107,7 +107,8 @@ export async function expandPaths(paths: readonly string[]): Promise<string[]> {
   for (const given of paths) {
     const path = given.replace(/(.)\/+$/, "$1");
     const kind = await kindOf(path);
-    if (kind === "none") throw new UsageError(`'${given}': no such file or folder`);
+    // Not there (yet): a merge started beside the shards waits for their folder to appear.
+    if (kind === "none") throw new NotReady(`'${given}': no such file or folder`);
     if (kind !== "folder") {
       out.push(path);
       continue;
