@@ -133,6 +133,7 @@ Deno.test({
       assertEquals(ids, [...Array(NUMBER).keys()].filter((i) => i % SHARDS === s));
       assertEquals(shards[s].args.shard, { index: s, count: SHARDS });
       assertEquals(shards[s].summary["Number of concurrency"], PARALLEL / SHARDS);
+      assert(shards[s].dir.endsWith(`_shard_${s}_of_${SHARDS}`), shards[s].dir);
       const run = runRowOf(`${shards[s].dir}/benchmark_data.db`);
       assertEquals([run.shard_index, run.shard_count], [s, SHARDS]);
       // The load began at --start-at (by this machine's one clock), not before.
@@ -140,6 +141,9 @@ Deno.test({
       assert(began >= startAt && began < startAt + 1, `shard ${s} began at ${began - startAt} s`);
     });
     const union = shardRows.flat();
+    // llmperf report on a shard reads its own share of --parallel too.
+    const shardReport = await reportFromDb(`${shards[0].dir}/benchmark_data.db`);
+    assertEquals(shardReport.summary["Number of concurrency"], PARALLEL / SHARDS);
 
     // The merged DB holds every row once; the union's request list is the unsharded run's.
     const mergedRows = rowsOf(`${merged}/benchmark_data.db`);

@@ -14,6 +14,7 @@
  */
 import { shardText } from "../config/shard.ts";
 import type { RunInput } from "./inputs.ts";
+import { sqlNumber } from "../util/sql_number.ts";
 
 /** Offsets beyond which the merge warns, in milliseconds. */
 export const CLOCK_WARN_MS = 5;
@@ -28,16 +29,12 @@ export interface StartOffsets {
   reference: "--start-at" | "the earliest shard";
 }
 
-function num(v: unknown): number | undefined {
-  return typeof v === "number" && Number.isFinite(v) ? v : undefined;
-}
-
 /** The shards' start offsets (see the module doc). */
 export function startOffsets(runs: readonly RunInput[]): StartOffsets {
-  const loadStarts = runs.map((r) => num(r.run?.load_started_at));
+  const loadStarts = runs.map((r) => sqlNumber(r.run?.load_started_at));
   const basis = loadStarts.every((t) => t !== undefined) ? "load start" : "first send";
   const starts = basis === "load start" ? loadStarts as number[] : runs.map((r) => r.firstSendS);
-  const startAt = num(runs[0]?.args.start_at);
+  const startAt = sqlNumber(runs[0]?.args.start_at);
   const known = starts.filter((t): t is number => t !== undefined);
   const useStartAt = startAt !== undefined && basis === "load start";
   const ref = useStartAt ? startAt : Math.min(...known);

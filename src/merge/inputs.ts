@@ -7,11 +7,11 @@
  *
  * @module
  */
-import { DatabaseSync } from "node:sqlite";
 import type { Shard } from "../config/shard.ts";
 import { RunError, UsageError } from "../errors.ts";
-import { resolveDbPath } from "../report/from_db.ts";
+import { openResultDb, resolveDbPath, runMeta } from "../report/from_db.ts";
 import { DB_FILE } from "../store/run_meta.ts";
+import { sqlNumber } from "../util/sql_number.ts";
 
 /** The sweep folder's settings file (its points are sub-folders). */
 export const SWEEP_ARGS_FILE = "sweep_args.json";
@@ -58,14 +58,6 @@ export type Inputs =
   | { kind: "sweep"; sweeps: SweepInput[] };
 
 type Row = Record<string, unknown>;
-
-function num(v: unknown): number | undefined {
-  return typeof v === "number" && Number.isFinite(v)
-    ? v
-    : typeof v === "bigint"
-    ? Number(v)
-    : undefined;
-}
 
 async function isFile(path: string): Promise<boolean> {
   try {
@@ -130,33 +122,15 @@ export async function expandPaths(paths: readonly string[]): Promise<string[]> {
 /** Read one run (a run folder or a result DB). */
 export async function readRunInput(path: string, label = path): Promise<RunInput> {
   const dbPath = await resolveDbPath(path);
-  let db: DatabaseSync;
+  const db = openResultDb(dbPath);
   try {
-    db = new DatabaseSync(dbPath, { readOnly: true });
-  } catch (e) {
-    throw new RunError(`cannot open '${dbPath}': ${(e as Error).message}`);
-  }
-  try {
-    const tables = new Set(
-      (db.prepare("SELECT name FROM sqlite_master WHERE type='table'").all() as Row[])
-        .map((r) => r.name),
-    );
-    if (!tables.has("result")) throw new UsageError(`'${label}' has no 'result' table`);
-    const run = tables.has("run")
-      ? db.prepare("SELECT * FROM run LIMIT 1").get() as Row | undefined
-      : undefined;
-    let args: Record<string, unknown> | undefined;
-    if (typeof run?.args === "string") {
-      try {
-        args = JSON.parse(run.args);
-      } catch { /* read beside */ }
-    }
-    const dir = dbPath.includes("/") ? dbPath.slice(0, dbPath.lastIndexOf("/")) : ".";
-    args ??= await readJsonFile(`${dir}/benchmark_args.json`) ?? {};
+    const meta = await runMeta(db, dbPath);
+    const run = meta.run;
+    const args = meta.args ?? {};
     const stats = db.prepare("SELECT COUNT(*) AS n, MIN(start_time) AS first FROM result")
       .get() as Row;
-    const index = num(run?.shard_index);
-    const count = num(run?.shard_count);
+    const index = sqlNumber(run?.shard_index);
+    const count = sqlNumber(run?.shard_count);
     const argShard = args.shard as Shard | undefined;
     const shard = index !== undefined && count !== undefined
       ? { index, count }
@@ -169,8 +143,8 @@ export async function readRunInput(path: string, label = path): Promise<RunInput
       args,
       run,
       shard,
-      rows: num(stats.n) ?? 0,
-      firstSendS: num(stats.first),
+      rows: sqlNumber(stats.n) ?? 0,
+      firstSendS: sqlNumber(stats.first),
     };
   } catch (e) {
     if (e instanceof UsageError || e instanceof RunError) throw e;

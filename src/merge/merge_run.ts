@@ -31,6 +31,7 @@ import { clockWarning, type StartOffsets, startOffsets } from "./clock.ts";
 import { checkMergeable } from "./compatible.ts";
 import type { RunInput } from "./inputs.ts";
 import { writeMergedDb } from "./merged_db.ts";
+import { sqlNumber } from "../util/sql_number.ts";
 
 /** How to merge. */
 export interface MergeRunOptions {
@@ -64,10 +65,6 @@ export interface MergedRun extends DbReport {
   errors: string[];
 }
 
-function num(v: unknown): number | undefined {
-  return typeof v === "number" && Number.isFinite(v) ? v : undefined;
-}
-
 function distinct(values: unknown[]): string {
   return [...new Set(values.filter((v) => typeof v === "string"))].join(", ");
 }
@@ -94,10 +91,10 @@ function mergedRunRow(
 ): RunRow {
   const runs = inputs.map((i) => i.run ?? {});
   const min = (k: string) => {
-    const v = runs.map((r) => num(r[k])).filter((x): x is number => x !== undefined);
+    const v = runs.map((r) => sqlNumber(r[k])).filter((x): x is number => x !== undefined);
     return v.length > 0 ? Math.min(...v) : null;
   };
-  const ended = runs.map((r) => num(r.ended_at));
+  const ended = runs.map((r) => sqlNumber(r.ended_at));
   return {
     llmperf_version: VERSION,
     name: String(settings.name),
@@ -107,7 +104,7 @@ function mergedRunRow(
     host: distinct(runs.map((r) => r.host)),
     platform: distinct(runs.map((r) => r.platform)),
     runtime: distinct(runs.map((r) => r.runtime)),
-    interrupted: runs.some((r) => num(r.interrupted) === 1) ? 1 : 0,
+    interrupted: runs.some((r) => sqlNumber(r.interrupted) === 1) ? 1 : 0,
     requests: inputs.reduce((n, i) => n + i.rows, 0),
     client: null,
     shard_index: null,
@@ -177,7 +174,7 @@ export async function mergeRun(
   writeMergedDb(dbPath, inputs, run);
 
   // The charts' time zero: when the load began (--start-at, else the earliest shard's start).
-  const origin = num(settings.start_at) ?? run.load_started_at ?? undefined;
+  const origin = sqlNumber(settings.start_at) ?? run.load_started_at ?? undefined;
   const charts = new ReportDataSink({ origin });
   const goals = typeof settings.slo === "string" ? parseSlo(settings.slo) : undefined;
   const goodput = goals ? new GoodputCounter(goals) : undefined;

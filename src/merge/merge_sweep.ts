@@ -26,6 +26,7 @@ import {
   mergeRun,
   type MergeRunOptions,
 } from "./merge_run.ts";
+import { sqlNumber } from "../util/sql_number.ts";
 
 /** One point of a sweep to merge: its label and folder, and its shards' runs. */
 export interface SweepPointInputs {
@@ -101,10 +102,6 @@ export async function planSweepMerge(sweeps: SweepInput[], force = false): Promi
   return { sweeps, points, warnings };
 }
 
-function num(v: unknown): number | undefined {
-  return typeof v === "number" && Number.isFinite(v) ? v : undefined;
-}
-
 /** Merge a checked sweep plan into `outputDir` (created here; it must not exist). */
 export async function mergeSweep(
   plan: SweepPlan,
@@ -122,14 +119,14 @@ export async function mergeSweep(
     const s = run.settings;
     const point: SweepPoint = {
       label: p.point,
-      parallel: num(s.parallel),
-      number: num(s.number),
-      rate: num(s.rate),
+      parallel: sqlNumber(s.parallel),
+      number: sqlNumber(s.number),
+      rate: sqlNumber(s.rate),
     };
     points.push({ point, run });
     rows.push(sweepRow(point, {
       ...run,
-      config: { parallel: num(s.parallel) ?? 1, rate: num(s.rate) ?? -1 },
+      config: { parallel: sqlNumber(s.parallel) ?? 1, rate: sqlNumber(s.rate) ?? -1 },
     }));
     errors.push(...run.errors);
   }
