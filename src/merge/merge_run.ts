@@ -65,6 +65,14 @@ export interface MergedRun extends DbReport {
   errors: string[];
 }
 
+function jsonOrNull(v: unknown): unknown {
+  try {
+    return typeof v === "string" ? JSON.parse(v) : null;
+  } catch {
+    return null;
+  }
+}
+
 function distinct(values: unknown[]): string {
   return [...new Set(values.filter((v) => typeof v === "string"))].join(", ");
 }
@@ -118,7 +126,7 @@ function mergedRunRow(
       llmperf_version: i.run?.llmperf_version ?? null,
       load_started_at: i.run?.load_started_at ?? null,
       start_offset_ms: Number.isFinite(offsets.offsetsMs[k]) ? offsets.offsetsMs[k] : null,
-      client: typeof i.run?.client === "string" ? JSON.parse(i.run.client) : null,
+      client: jsonOrNull(i.run?.client),
     }))),
   };
 }
