@@ -13,7 +13,7 @@
  */
 import { UsageError } from "./errors.ts";
 import { camelKey, flagName, snakeKey } from "./config/keys.ts";
-import { KINDS, type SettingDef } from "./config/schema.ts";
+import { type InputOf, KINDS, type SettingDef } from "./config/schema.ts";
 import { type SettingKey, SETTINGS, type SettingsConfig } from "./config/settings.ts";
 
 export { camelKey, flagName, snakeKey } from "./config/keys.ts";
@@ -36,7 +36,7 @@ export type { SettingDef } from "./config/schema.ts";
 export interface PerfConfig extends SettingsConfig {}
 
 /** What {@link resolveConfig} accepts: any subset of the keys, camelCase or snake_case. */
-export type PerfConfigInput = Partial<PerfConfig> & Record<string, unknown>;
+export type PerfConfigInput = InputOf<typeof SETTINGS> & Record<string, unknown>;
 
 const TABLE: Readonly<Record<string, SettingDef>> = SETTINGS;
 

@@ -31,8 +31,8 @@ const RULES: ReadonlyArray<{ rule: string; from: RegExp; to: RegExp; unless?: Re
     unless: /^(mod\.ts|src\/cli\/|src\/run\/|src\/perf\.ts)/,
   },
   {
-    rule: "outputs, results and records import results types, never the load or the run",
-    from: /^src\/(report|store|wandb|slo|metrics|results|records)\//,
+    rule: "outputs, results, records and the merge import results types, never the load or the run",
+    from: /^src\/(report|store|wandb|slo|metrics|results|records|merge)\//,
     to: /^src\/(load|run|cli)\/|^src\/perf\.ts/,
   },
   {

@@ -77,3 +77,24 @@ Deno.test("requests: --prompt is sent --number times with headers and the API ke
   assertEquals((await src.next())!.index, 1);
   assertEquals(await src.next(), undefined);
 });
+
+Deno.test("requests: the shards of --shard I/N together hand out the unsharded list, each request at its global index", async () => {
+  const texts = ["a", "bb", "ccc", "dddd", "eeeee"];
+  const list = async (shard?: string) => {
+    const cfg = resolveConfig({ model: "m", number: 12, parallel: 3, shard });
+    const src = new RequestSource(cfg, new OpenAIApi(cfg), prompts(texts), () => {});
+    const jobs: Array<[number, string]> = [];
+    for (let j = await src.next(); j; j = await src.next()) jobs.push([j.index, j.prepared.body]);
+    return { jobs, expected: src.expected };
+  };
+  const whole = await list();
+  assertEquals(whole.jobs.map(([i]) => i), [...Array(12).keys()]);
+  const shards = await Promise.all(["0/3", "1/3", "2/3"].map(list));
+  shards.forEach(({ jobs, expected }, s) => {
+    assertEquals(jobs.map(([i]) => i), [...Array(12).keys()].filter((i) => i % 3 === s));
+    assertEquals(expected, 4);
+  });
+  // The same request (byte for byte) at the same global index: the dataset cycles the same way.
+  const union = shards.flatMap((s) => s.jobs).sort((a, b) => a[0] - b[0]);
+  assertEquals(union, whole.jobs);
+});

@@ -157,3 +157,28 @@ Deno.test("runner: an abort while a lane waits for its next job stops it before 
   }, { parallel: 1, rate: -1, seed: 1, signal: ac.signal });
   assertEquals(ran, [0, 1, 2]);
 });
+
+Deno.test("arrivals: a shard's schedule is the global one thinned: the times of requests i ≡ I (mod N)", () => {
+  const global = poissonOffsetsMs(30, 5, 300);
+  for (const index of [0, 1, 2]) {
+    const got = take(100, arrivalOffsets(30, 5, { index, count: 3 }));
+    const want = global.filter((_, i) => i % 3 === index);
+    got.forEach((t, k) => assertAlmostEquals(t, want[k], 1e-6, `shard ${index}, request ${k}`));
+  }
+});
+
+Deno.test("runner: a shard's open loop sends its requests at their global times from the given time zero", async () => {
+  const shard = { index: 1, count: 2 };
+  const zero = performance.now() + 150; // as --start-at gives it: ahead of now
+  const starts: Array<[number, number]> = [];
+  await runLoad(jobs(10), async (_j, due) => {
+    starts.push([performance.now(), due!]);
+    await new Promise((r) => setTimeout(r, 2));
+  }, { parallel: 100, rate: 100, seed: 9, shard, startMs: zero });
+  const want = poissonOffsetsMs(100, 9, 20).filter((_, i) => i % 2 === 1);
+  starts.forEach(([t, due], k) => {
+    assertAlmostEquals(due - zero, want[k], 1e-6, `request ${k} due at its global offset`);
+    assert(t >= due - 1, `request ${k} started before it was due`);
+  });
+  assert(starts[0][0] >= zero, "nothing is sent before the time zero");
+});

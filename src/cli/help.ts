@@ -14,6 +14,7 @@ export const COMMANDS: ReadonlyArray<readonly [name: string, args: string, help:
   ["doctor", "<url> [--model NAME]", "check an endpoint: what llmperf can measure there"],
   ["mock", "[options]", "run the OpenAI-compatible mock server"],
   ["report", "<db file or run folder>", "recompute the tables from a result DB"],
+  ["merge", "<shards...> --output DIR", "merge the shards of one run (--shard) into one"],
   ["demo", "", "benchmark a built-in mock server (no GPU needed)"],
 ];
 

@@ -31,6 +31,7 @@ import { isSweep, runSweep } from "../run/sweep.ts";
 import { printJson, runJson, sweepJson } from "../report/json_output.ts";
 import { formatSweepTable } from "../report/sweep_table.ts";
 import { reportMain } from "./report_command.ts";
+import { mergeMain } from "./merge_command.ts";
 import { headerSecrets, isSecretHeader, Redactor, urlSecrets } from "../redact.ts";
 
 /** Say each output that could not be written, one `error:` line each, on stderr. */
@@ -218,6 +219,8 @@ export async function main(args: string[]): Promise<number> {
         return await reportMain(rest);
       case "doctor":
         return await doctorMain(rest);
+      case "merge":
+        return await mergeMain(rest);
       case undefined:
       case "-h":
       case "--help":

@@ -7,32 +7,13 @@
  * @module
  */
 import { resolveConfig } from "../config.ts";
-import { UsageError } from "../errors.ts";
 import { EXIT_OK } from "../exit_codes.ts";
 import { loadApiPlugin } from "../plugins/loader.ts";
-import { reportFromDb } from "../report/from_db.ts";
+import { reportFromDb, resolveDbPath } from "../report/from_db.ts";
 import { printJson } from "../report/json_output.ts";
 import { DB_FILE } from "../store/run_meta.ts";
 import { parseStrict, strictCommand } from "./commander.ts";
 import { printResult } from "./print.ts";
-
-/** Resolve a DB file or a run folder to the DB file's path. */
-export async function resolveDbPath(target: string): Promise<string> {
-  let st: Deno.FileInfo;
-  try {
-    st = await Deno.stat(target);
-  } catch {
-    throw new UsageError(`'${target}': no such file or folder`);
-  }
-  if (!st.isDirectory) return target;
-  const path = `${target.replace(/\/+$/, "")}/${DB_FILE}`;
-  try {
-    await Deno.stat(path);
-  } catch {
-    throw new UsageError(`'${target}': the folder has no ${DB_FILE}`);
-  }
-  return path;
-}
 
 /** Run `report`. */
 export async function reportMain(args: string[]): Promise<number> {

@@ -10,6 +10,7 @@
  */
 import { UsageError } from "../errors.ts";
 import { isJsonObject, jsonObjectValue } from "./json_object.ts";
+import { parseShard, type Shard, shardProblem } from "./shard.ts";
 
 /** The TypeScript type of each kind of value. */
 export interface KindValues {
@@ -33,6 +34,8 @@ export interface KindValues {
   json: Record<string, unknown>;
   /** A JSON object, its JSON text, or `@path` of a JSON file (read when the run starts). */
   "json-source": string | Record<string, unknown>;
+  /** Shard I of N: `I/N`, or `auto/N` with I from `$JOB_COMPLETION_INDEX` (see `shard.ts`). */
+  shard: Shard;
 }
 
 /** A kind of value. */
@@ -128,6 +131,22 @@ type AlwaysSet<D> = D extends { required: true } ? true
 export type ConfigOf<T extends SettingTable> =
   & { -readonly [K in keyof T as AlwaysSet<T[K]> extends true ? K : never]: ValueOf<T[K]> }
   & { -readonly [K in keyof T as AlwaysSet<T[K]> extends true ? never : K]?: ValueOf<T[K]> };
+
+/** The text a value of some kinds may also be given as (`"1/3"` for a shard, JSON text). */
+interface TextForms {
+  shard: string;
+  json: string;
+}
+
+/**
+ * What a settings table accepts as input (the library's, a file's): every setting optional, of
+ * its value type or, for a kind in {@link TextForms}, its text.
+ */
+export type InputOf<T extends SettingTable> = {
+  -readonly [K in keyof T]?:
+    | ValueOf<T[K]>
+    | (T[K] extends { kind: infer X extends keyof TextForms } ? TextForms[X] : never);
+};
 
 /** How one kind of value is read and checked. */
 export interface KindRules {
@@ -290,5 +309,18 @@ export const KINDS: { readonly [K in Kind]: KindRules } = {
       typeof v === "string" || (v !== null && typeof v === "object")
         ? ok(v)
         : `expected JSON text, @path of a JSON file, or an object, got ${v}`,
+  },
+  shard: {
+    many: false,
+    switch: false,
+    arg: "i/n",
+    fromText: (flag, [s]) => parseShard(flag, s),
+    check: (v, _def, flag) => {
+      if (typeof v === "string") return ok(parseShard(flag, v));
+      const problem = shardProblem(v);
+      if (problem !== undefined) return problem;
+      const { index, count } = v as Shard;
+      return ok({ index, count });
+    },
   },
 };

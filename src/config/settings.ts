@@ -32,12 +32,14 @@
 import type { ConfigOf, SettingDef } from "./schema.ts";
 import { parseSlo } from "./slo_goals.ts";
 import { headerProblem } from "../util/http_header.ts";
+import type { Shard } from "./shard.ts";
 
 /** The help groups, in the order `--help` lists them: key → title. */
 export const GROUPS = {
   basic: "Basic:",
   network: "Network:",
   load: "Load:",
+  shard: "Shards (one run split over several client machines):",
   prompt: "Prompt:",
   dataset: "Dataset:",
   model: "Model (copied into the request body when given):",
@@ -264,6 +266,47 @@ export const SETTINGS = {
     validate: (v: number): string | undefined =>
       v > MAX_WORKERS
         ? `must be at most ${MAX_WORKERS} (each is a thread with its own heap), got ${v}`
+        : undefined,
+  },
+
+  // ---- shard
+  /**
+   * Run shard I of N (`src/config/shard.ts`): global requests `i` with `i mod N = I` (of the
+   * dataset and of `--number`), its share of `--parallel`, its part of the `--rate` schedule.
+   */
+  shard: {
+    kind: "shard",
+    group: "shard",
+    help: "run shard I of N (from 0): every N-th request, a share of --parallel, its times on " +
+      "the --rate schedule; auto/N: I from $JOB_COMPLETION_INDEX",
+    validate: (v: Shard, cfg: { parallel: number; number?: number }): string | undefined => {
+      // Refused on every shard alike, so that all of a Job's pods fail the same way.
+      if (cfg.parallel < v.count) {
+        return `--parallel ${cfg.parallel} cannot be split over ${v.count} shards: each needs ` +
+          `at least one request in flight (give --parallel ${v.count} or more)`;
+      }
+      if (cfg.number !== undefined && cfg.number < v.count) {
+        return `--number ${cfg.number} cannot be split over ${v.count} shards: each needs at ` +
+          "least one request";
+      }
+      return undefined;
+    },
+  },
+  /**
+   * Wall-clock time (epoch seconds) at which the load starts: the run waits until then, so that
+   * every shard starts its schedule at the same instant. More than a second in the past is an
+   * error (see `src/load/start_at.ts`).
+   */
+  startAt: {
+    kind: "number",
+    group: "shard",
+    arg: "epoch-s",
+    min: 0,
+    help: "start the load at this epoch time (seconds), after preparing: the same on every " +
+      "shard starts them together; over 1 s past is an error",
+    validate: (v: number): string | undefined =>
+      v > 1e11
+        ? `must be epoch seconds; ${v} looks like milliseconds (${Math.floor(v / 1000)} s?)`
         : undefined,
   },
 

@@ -2,11 +2,14 @@
  * The stream of requests to send: message lists from the dataset (or the one `--prompt`),
  * filtered by prompt length, turned into bodies by the API plugin and serialised once, before
  * they are due. The dataset is pulled lazily and, when `--number` asks for more requests than it
- * holds, read again from the start (said once in the log).
+ * holds, read again from the start (said once in the log). With `--shard I/N` the source still
+ * walks the whole global request list, so that each request keeps its global index, and hands
+ * out only the shard's requests (`src/config/shard.ts`); the others are never serialised.
  *
  * @module
  */
 import type { PerfConfig } from "../config.ts";
+import { inShard, type Shard, shardCount } from "../config/shard.ts";
 import { errorMessage, RunError, UsageError } from "../errors.ts";
 import type { BodyBuilder } from "./template.ts";
 import type { ApiPluginLike, DatasetPluginLike, Message, RequestBody } from "../plugins/types.ts";
@@ -15,7 +18,7 @@ import { VERSION } from "../version.ts";
 
 /** One request ready to dispatch. */
 export interface Job {
-  /** Dispatch order, from 0. */
+  /** The request's index in the run's global request list (its dispatch order, from 0). */
   index: number;
   /** The body object (kept for the result DB). */
   body: RequestBody;
@@ -77,7 +80,8 @@ export class RequestSource {
   #iter: AsyncIterator<Message[]> | Iterator<Message[]> | undefined;
   #passYield = 0; // usable prompts in the current pass
   #passes = 0;
-  /** Requests handed out so far. */
+  #shard: Shard | undefined;
+  /** Global requests passed so far (with `--shard`, the other shards' ones too). */
   dispatched = 0;
   /** Prompts dropped by the length filter (first pass). */
   filtered = 0;
@@ -109,22 +113,24 @@ export class RequestSource {
     this.#headers = requestHeaders(cfg, api);
     this.#onePass = cfg.number === undefined && prompts.kind === "dataset";
     this.#limit = cfg.number ?? (prompts.kind === "prompt" ? 1 : Infinity);
+    this.#shard = cfg.shard;
   }
 
-  /** The number of requests the run will send, when known in advance. */
+  /** The number of requests the run (this shard) will send, when known in advance. */
   get expected(): number | undefined {
-    return Number.isFinite(this.#limit) ? this.#limit : undefined;
+    return Number.isFinite(this.#limit) ? shardCount(this.#limit, this.#shard) : undefined;
   }
 
   /** The next job, or `undefined` when the run has dispatched all it should. */
   async next(): Promise<Job | undefined> {
-    if (this.dispatched >= this.#limit) return undefined;
     for (;;) {
+      if (this.dispatched >= this.#limit) return undefined;
       const messages = await this.#nextMessages();
       if (messages === undefined) return undefined;
       const body = await this.#build(messages);
       if (body == null) continue;
       const index = this.dispatched++;
+      if (!inShard(index, this.#shard)) continue; // another shard's request
       const stream = this.#api.isStreaming?.(body, this.#cfg) ?? body.stream === true;
       return {
         index,

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import type { Shard } from "../config/shard.ts";
 import { sleepUntil } from "../util/sleep.ts";
 import { arrivalOffsets } from "./arrivals.ts";
 
@@ -16,6 +17,10 @@ export interface LoadPlan {
   rate: number;
   /** Seeds the arrival schedule. */
   seed: number;
+  /** The shard whose part of the global schedule is sent (`--shard`; default: all of it). */
+  shard?: Shard;
+  /** The schedule's time zero, `performance.now()` ms (`--start-at`; default: when it starts). */
+  startMs?: number;
   /** Stops dispatching when aborted; requests already sent are left to `execute`. */
   signal?: AbortSignal;
 }
@@ -62,10 +67,10 @@ async function closedLoop<J>(next: NextJob<J>, execute: Execute<J>, plan: LoadPl
 }
 
 async function openLoop<J>(next: NextJob<J>, execute: Execute<J>, plan: LoadPlan) {
-  const offsets = arrivalOffsets(plan.rate, plan.seed);
+  const offsets = arrivalOffsets(plan.rate, plan.seed, plan.shard);
   const slots = new Slots(plan.parallel);
   const running = new Set<Promise<void>>();
-  const t0 = performance.now();
+  const t0 = plan.startMs ?? performance.now();
   while (!plan.signal?.aborted) {
     const job = await next(); // built before it is due, so building never delays a send
     if (job === undefined) break;

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import type { Shard } from "../config/shard.ts";
 import { RunError } from "../errors.ts";
 import type { RunResults } from "../results/run.ts";
 
@@ -20,9 +21,13 @@ export function timestamp(d: Date): string {
     `${p(d.getHours())}${p(d.getMinutes())}${p(d.getSeconds())}`;
 }
 
-/** The default run name: `<model>_benchmark_<YYYYMMDD_HHMMSS>`. */
-export function defaultRunName(model: string, now: Date): string {
-  return `${safeName(model)}_benchmark_${timestamp(now)}`;
+/**
+ * The default run name: `<model>_benchmark_<YYYYMMDD_HHMMSS>`, and `_shard_<I>_of_<N>` for a
+ * shard (shards that share an outputs folder then never take each other's name).
+ */
+export function defaultRunName(model: string, now: Date, shard?: Shard): string {
+  const suffix = shard ? `_shard_${shard.index}_of_${shard.count}` : "";
+  return `${safeName(model)}_benchmark_${timestamp(now)}${suffix}`;
 }
 
 /** Create `<outputsDir>/<name>` (or the first free `<name>_N`) and return its path. */
@@ -88,7 +93,17 @@ export async function writeEach(
  * Write `benchmark_summary.json` and `benchmark_percentile.json` (and `speed_benchmark.json`)
  * into the run folder, each on its own; resolves to the lines of those that could not be written.
  */
-export async function writeResultFiles(r: RunResults): Promise<string[]> {
+export async function writeResultFiles(
+  r: Pick<
+    RunResults,
+    | "outputDir"
+    | "summary"
+    | "percentiles"
+    | "requestSummary"
+    | "requestPercentiles"
+    | "speedBenchmark"
+  >,
+): Promise<string[]> {
   const rows = r.requestPercentiles.map((row, i) => ({ ...r.percentiles[i], ...row }));
   const dir = r.outputDir;
   const errors: string[] = [];

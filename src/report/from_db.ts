@@ -8,7 +8,9 @@
  * @module
  */
 import { DatabaseSync } from "node:sqlite";
-import { RunError } from "../errors.ts";
+import { type Shard, shardCount } from "../config/shard.ts";
+import { RunError, UsageError } from "../errors.ts";
+import type { Measured, MetricsSink } from "../metrics/metrics_sink.ts";
 import { MetricsCollector, type PercentileRow, type Summary } from "../metrics/collector.ts";
 import {
   type MetricsInput,
@@ -19,7 +21,9 @@ import type { ApiPluginLike, TokenCounts } from "../plugins/types.ts";
 import { toCounts } from "../records/pipeline.ts";
 import type { Failure, FailureKind } from "../records/record.ts";
 import { PickleError, unpickleBase64 } from "../store/pickle.ts";
+import { DB_FILE } from "../store/run_meta.ts";
 import { RESULT_COLUMNS, type ResultColumnName } from "../store/schema.ts";
+import { sqlNumber } from "../util/sql_number.ts";
 
 /** What a DB says, recomputed. */
 export interface DbReport {
@@ -55,8 +59,8 @@ export function runCompletion(
   rows: number,
 ): Pick<DbReport, "finished" | "interrupted" | "warning"> {
   if (run === undefined) return {};
-  const interrupted = num(run.interrupted) === 1;
-  if (num(run.ended_at) === undefined) {
+  const interrupted = sqlNumber(run.interrupted) === 1;
+  if (sqlNumber(run.ended_at) === undefined) {
     return {
       finished: false,
       interrupted,
@@ -65,7 +69,7 @@ export function runCompletion(
         "recorded before it stopped",
     };
   }
-  const recorded = num(run.requests);
+  const recorded = sqlNumber(run.requests);
   if (recorded !== undefined && recorded !== rows) {
     return {
       finished: true,
@@ -84,14 +88,6 @@ export function runCompletion(
 }
 
 type Row = Record<string, unknown>;
-
-function num(v: unknown): number | undefined {
-  return typeof v === "number" && Number.isFinite(v)
-    ? v
-    : typeof v === "bigint"
-    ? Number(v)
-    : undefined;
-}
 
 function isSuccess(v: unknown): boolean {
   return v === "True" || v === "true" || v === 1 || v === "1" || v === 1n;
@@ -138,21 +134,21 @@ function failureOf(row: Row): Failure {
  */
 export function rowInput(row: Row, rowNo: number): MetricsInput {
   const success = isSuccess(col(row, "success"));
-  const start = num(col(row, "start_time")) ?? 0;
-  const end = num(col(row, "completed_time")) ?? start;
+  const start = sqlNumber(col(row, "start_time")) ?? 0;
+  const end = sqlNumber(col(row, "completed_time")) ?? start;
   const chunks = jsonList(col(row, "chunk_times"));
   const isStream = col(row, "is_stream");
   return {
-    index: num(col(row, "request_id")) ?? rowNo,
-    stream: isStream !== undefined ? Boolean(num(isStream)) : chunks.length > 1,
+    index: sqlNumber(col(row, "request_id")) ?? rowNo,
+    stream: isStream !== undefined ? Boolean(sqlNumber(isStream)) : chunks.length > 1,
     timeOriginMs: start * 1000,
     startMs: 0,
     chunkTimesMs: chunks.map((t) => (t - start) * 1000),
     endMs: (end - start) * 1000,
-    status: num(col(row, "status_code")) ?? 0,
+    status: sqlNumber(col(row, "status_code")) ?? 0,
     success,
     failure: success ? undefined : failureOf(row),
-    retries: num(col(row, "retries")),
+    retries: sqlNumber(col(row, "retries")),
   };
 }
 
@@ -186,10 +182,10 @@ async function rowCounts(
 ): Promise<TokenCounts> {
   const source = col(row, "token_source");
   const counts: TokenCounts = {
-    promptTokens: num(col(row, "prompt_tokens")) ?? 0,
-    completionTokens: num(col(row, "completion_tokens")) ?? 0,
+    promptTokens: sqlNumber(col(row, "prompt_tokens")) ?? 0,
+    completionTokens: sqlNumber(col(row, "completion_tokens")) ?? 0,
     source: (typeof source === "string" ? source : "usage") as TokenCounts["source"],
-    reasoningTokens: num(col(row, "reasoning_tokens")),
+    reasoningTokens: sqlNumber(col(row, "reasoning_tokens")),
   };
   const needed = !has(row, "ttft") || !has(row, "inter_token_latencies") || !has(row, "ttfo");
   if (!stream || !needed || api === undefined) return counts;
@@ -210,7 +206,7 @@ function stored(
 ): number | number[] | null | undefined {
   const v = row[c.name];
   if (v === undefined || v === null) return v === null && c.nullMeans === "none" ? null : undefined;
-  return c.type === "TEXT" ? jsonList(v) : num(v);
+  return c.type === "TEXT" ? jsonList(v) : sqlNumber(v);
 }
 
 /**
@@ -246,11 +242,29 @@ async function readArgsBeside(dbPath: string): Promise<Record<string, unknown> |
   }
 }
 
+/** Resolve a DB file or a run folder to the DB file's path; a {@link UsageError} if neither. */
+export async function resolveDbPath(target: string): Promise<string> {
+  let st: Deno.FileInfo;
+  try {
+    st = await Deno.stat(target);
+  } catch {
+    throw new UsageError(`'${target}': no such file or folder`);
+  }
+  if (!st.isDirectory) return target;
+  const path = `${target.replace(/\/+$/, "")}/${DB_FILE}`;
+  try {
+    await Deno.stat(path);
+  } catch {
+    throw new UsageError(`'${target}': the folder has no ${DB_FILE}`);
+  }
+  return path;
+}
+
 /**
- * Recompute a run's tables from its result DB. `api` reads the pickled payloads of a DB that does
- * not keep llmperf's timing columns (evalscope's: `llmperf report` passes the `openai` plugin).
+ * Open a result DB read-only. Throws a {@link RunError} when it cannot be opened or has no
+ * `result` table.
  */
-export async function reportFromDb(dbPath: string, api?: ApiPluginLike): Promise<DbReport> {
+export function openResultDb(dbPath: string): DatabaseSync {
   let db: DatabaseSync;
   try {
     db = new DatabaseSync(dbPath, { readOnly: true });
@@ -258,37 +272,79 @@ export async function reportFromDb(dbPath: string, api?: ApiPluginLike): Promise
     throw new RunError(`cannot open '${dbPath}': ${(e as Error).message}`);
   }
   try {
-    const tables = new Set(
-      (db.prepare("SELECT name FROM sqlite_master WHERE type='table'").all() as Row[]).map((r) =>
-        r.name
-      ),
-    );
-    if (!tables.has("result")) {
+    const tables = db.prepare("SELECT name FROM sqlite_master WHERE type='table' AND name='result'")
+      .all();
+    if (tables.length === 0) {
       throw new RunError(`'${dbPath}' has no 'result' table: not a result DB`);
     }
-    let run: Row | undefined;
-    let args: Record<string, unknown> | undefined;
-    if (tables.has("run")) {
-      run = db.prepare("SELECT * FROM run LIMIT 1").get() as Row | undefined;
-      if (run && typeof run.args === "string") {
-        try {
-          args = JSON.parse(run.args);
-        } catch { /* leave undefined */ }
-      }
-    }
-    args ??= await readArgsBeside(dbPath);
+    return db;
+  } catch (e) {
+    db.close();
+    if (e instanceof RunError) throw e;
+    throw new RunError(`cannot read '${dbPath}': ${(e as Error).message}`);
+  }
+}
+
+/**
+ * A result DB's `run` row (absent in evalscope's DBs) and its settings: the row's `args`, else
+ * the `benchmark_args.json` beside the DB.
+ */
+export async function runMeta(
+  db: DatabaseSync,
+  dbPath: string,
+): Promise<{ run?: Row; args?: Record<string, unknown> }> {
+  const hasRun = db.prepare("SELECT name FROM sqlite_master WHERE type='table' AND name='run'")
+    .all().length > 0;
+  const run = hasRun ? db.prepare("SELECT * FROM run LIMIT 1").get() as Row | undefined : undefined;
+  let args: Record<string, unknown> | undefined;
+  if (typeof run?.args === "string") {
+    try {
+      args = JSON.parse(run.args);
+    } catch { /* read beside */ }
+  }
+  return { run, args: args ?? await readArgsBeside(dbPath) };
+}
+
+/** Rows handed to the extra sinks of {@link reportFromDb} at a time. */
+const SINK_BATCH = 256;
+
+/**
+ * Recompute a run's tables from its result DB. `api` reads the pickled payloads of a DB that does
+ * not keep llmperf's timing columns (evalscope's: `llmperf report` passes the `openai` plugin).
+ * `sinks` receive every row's metrics too, in the DB's order (`llmperf merge`: goodput, the
+ * charts of `report.html`).
+ */
+export async function reportFromDb(
+  dbPath: string,
+  api?: ApiPluginLike,
+  sinks: readonly MetricsSink[] = [],
+): Promise<DbReport> {
+  const db = openResultDb(dbPath);
+  try {
+    const { run, args } = await runMeta(db, dbPath);
     const collector = new MetricsCollector();
     let n = 0;
+    let batch: Measured[] = [];
+    const flush = () => {
+      for (const s of sinks) s.write(batch);
+      batch = [];
+    };
     for (
       const row of db.prepare("SELECT * FROM result ORDER BY rowid").iterate() as Iterable<Row>
     ) {
-      collector.add(await rowMetrics(row, n++, api));
+      const metrics = await rowMetrics(row, n++, api);
+      collector.add(metrics);
+      if (sinks.length === 0) continue;
+      batch.push({ metrics });
+      if (batch.length === SINK_BATCH) flush();
     }
-    const parallel = num(args?.parallel);
+    if (batch.length > 0) flush();
+    const parallel = sqlNumber(args?.parallel);
+    const shard = args?.shard as Shard | undefined; // a shard ran its share of --parallel
     return {
       summary: collector.summary({
-        concurrency: parallel ?? null,
-        expected: num(args?.number) ?? n,
+        concurrency: parallel === undefined ? null : shardCount(parallel, shard ?? undefined),
+        expected: sqlNumber(args?.number) ?? n,
         dbPath,
       }),
       percentiles: collector.percentiles(),

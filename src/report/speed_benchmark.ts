@@ -8,7 +8,7 @@
  *
  * @module
  */
-import type { FinishedRequest, ResultSink } from "../records/finished.ts";
+import type { Measured, MetricsSink } from "../metrics/metrics_sink.ts";
 
 /** One row of the speed table, keyed as evalscope's `speed_benchmark.json` is. */
 export interface SpeedRow {
@@ -28,11 +28,11 @@ export function isSpeedBenchmark(dataset: string): boolean {
 }
 
 /** Collects per-prompt-length speeds from finished requests. */
-export class SpeedBenchmarkSink implements ResultSink {
+export class SpeedBenchmarkSink implements MetricsSink {
   #groups = new Map<number, { sum: number; n: number }>();
 
   /** Take a batch: successful requests with a positive latency count. */
-  write(batch: FinishedRequest[]): void {
+  write(batch: readonly Measured[]): void {
     for (const { metrics: m } of batch) {
       if (!m.success || !(m.latencyS > 0)) continue;
       const g = this.#groups.get(m.promptTokens) ?? { sum: 0, n: 0 };

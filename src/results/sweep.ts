@@ -79,8 +79,16 @@ function num(v: unknown): number | null {
   return typeof v === "number" && Number.isFinite(v) ? v : null;
 }
 
+/** What a point's row is made from: a run's result, or a merge of its shards. */
+export type SweepRowSource =
+  & Pick<
+    PerfResult,
+    "outputDir" | "summary" | "requestSummary" | "requestPercentiles" | "interrupted" | "slo"
+  >
+  & { config: Pick<PerfResult["config"], "parallel" | "rate"> };
+
 /** A point's row of the comparison table. */
-export function sweepRow(point: SweepPoint, r: PerfResult): SweepRow {
+export function sweepRow(point: SweepPoint, r: SweepRowSource): SweepRow {
   const pct = (p: string, col: string) =>
     num(r.requestPercentiles.find((row) => row["Percentile"] === p)?.[col]);
   return {

@@ -3,13 +3,17 @@
  * and sent under the load plan (`--parallel`, `--rate`) through the sending threads; each
  * finished record goes into the result pipeline. It ends when everything is sent and answered,
  * or early when the run's signal aborts (the caller's abort, a result DB that cannot be
- * written); the sending threads are closed then, whatever happened.
+ * written); the sending threads are closed then, whatever happened. With `--start-at` the load
+ * waits for its start instant first; a shard (`--shard`) sends its share of `--parallel` and its
+ * requests' times on the global schedule.
  *
  * @module
  */
+import { shardCount, shardText } from "../config/shard.ts";
 import { Interrupted } from "../errors.ts";
 import type { Job } from "../load/requests.ts";
 import { runLoad } from "../load/runner.ts";
+import { waitForStartAt } from "../load/start_at.ts";
 import { newRecord } from "../records/record.ts";
 import type { ClientCheck } from "../workers/self_check.ts";
 import type { OpenRun } from "./open.ts";
@@ -52,22 +56,33 @@ export async function driveLoad(prep: PreparedRun, run: OpenRun): Promise<Driven
     await transport.send(job.prepared, rec, run.signal);
     run.pipeline.push(rec);
   };
+  const parallel = shardCount(cfg.parallel, cfg.shard);
   prep.log(
     `benchmarking ${cfg.url} (${cfg.model}): ` +
+      (cfg.shard
+        ? `shard ${shardText(cfg.shard)} (requests i with i mod ${cfg.shard.count} = ` +
+          `${cfg.shard.index}), `
+        : "") +
       (cfg.rate === -1
-        ? `${cfg.parallel} in flight`
-        : `${cfg.rate} req/s, at most ${cfg.parallel} in flight`) +
+        ? `${parallel} in flight`
+        : `${cfg.rate} req/s${cfg.shard ? " in all" : ""}, at most ${parallel} in flight`) +
       (source.expected !== undefined
         ? `, ${source.expected} requests`
         : ", one pass over the dataset"),
   );
   try {
+    const startMs = cfg.startAt === undefined
+      ? undefined
+      : await waitForStartAt(cfg.startAt, prep.log, run.signal);
+    run.db?.setLoadStart((performance.timeOrigin + performance.now()) / 1000);
     await run.outputs.start();
     await runLoad(next, execute, {
-      parallel: cfg.parallel,
+      parallel,
       rate: cfg.rate,
       seed: cfg.seed ?? 42,
       signal: run.signal,
+      shard: cfg.shard,
+      startMs,
     });
   } finally {
     await run.closeSending();

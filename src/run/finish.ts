@@ -7,11 +7,11 @@
  *
  * @module
  */
-import { SUMMARY_KEYS } from "../metrics/collector.ts";
+import { shardCount } from "../config/shard.ts";
 import { countWarning } from "../report/count_warning.ts";
 import { writeResultFiles } from "../report/files.ts";
 import type { PerfResult, RunResults } from "../results/run.ts";
-import { evaluateSlo, GOODPUT_KEY } from "../slo/evaluate.ts";
+import { checkRun } from "../slo/evaluate.ts";
 import type { Driven } from "./drive.ts";
 import type { OpenRun } from "./open.ts";
 import type { PreparedRun } from "./prepare.ts";
@@ -27,24 +27,25 @@ export async function finishRun(
   run.outputs.stop();
   const c = run.collector;
   const summary = c.summary({
-    concurrency: cfg.parallel,
+    concurrency: shardCount(cfg.parallel, cfg.shard), // a shard's own share
     expected: driven.sent,
     dbPath: run.db?.path ?? run.outputDir,
   });
   const requestPercentiles = c.requestPercentiles();
   const modern = c.modernSummary();
-  const slo = prep.goals && evaluateSlo(prep.goals, {
-    requestSummary: modern,
-    requestPercentiles,
-    total: Number(summary[SUMMARY_KEYS.total] ?? 0),
-    failed: Number(summary[SUMMARY_KEYS.failed] ?? 0),
-  }, run.goodput?.good ?? 0);
+  const checked = prep.goals &&
+    checkRun(
+      prep.goals,
+      { summary, requestSummary: modern, requestPercentiles },
+      run.goodput?.good ?? 0,
+    );
+  const slo = checked?.slo;
   const results: RunResults = {
     config: cfg,
     outputDir: run.outputDir,
     summary,
     percentiles: c.percentiles(),
-    requestSummary: slo ? { ...modern, [GOODPUT_KEY]: slo.goodput } : modern,
+    requestSummary: checked?.requestSummary ?? modern,
     requestPercentiles,
     failures: Object.fromEntries(c.failureKinds),
     interrupted: prep.signal?.aborted ?? false,

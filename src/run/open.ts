@@ -14,6 +14,7 @@
  * @module
  */
 import { toSnakeCase } from "../config.ts";
+import { shardCount } from "../config/shard.ts";
 import { MetricsCollector } from "../metrics/collector.ts";
 import type { Logger } from "../log.ts";
 import type { FinishedRequest, ResultSink } from "../records/finished.ts";
@@ -80,7 +81,7 @@ function redactFailures(batch: FinishedRequest[], redactor: Redactor): void {
  */
 export async function openRun(prep: PreparedRun, options: RunOptions): Promise<OpenRun> {
   const { cfg, log, redactor, source } = prep;
-  const name = cfg.name ?? defaultRunName(cfg.model, new Date());
+  const name = cfg.name ?? defaultRunName(cfg.model, new Date(), cfg.shard);
   const outputDir = await createRunDir(cfg.outputsDir, name);
   log(`saving results to ${outputDir}`);
   const settings = toSnakeCase(redactor.value({ ...cfg, name }));
@@ -92,7 +93,7 @@ export async function openRun(prep: PreparedRun, options: RunOptions): Promise<O
   const signal = prep.signal ? AbortSignal.any([prep.signal, stop.signal]) : stop.signal;
   let say: Logger = log;
   const db = options.resultDb === false ? undefined : stack.use(
-    await ResultDb.open(`${outputDir}/${DB_FILE}`, runRow(name, settings), {
+    await ResultDb.open(`${outputDir}/${DB_FILE}`, runRow(name, settings, cfg.shard), {
       secrets: redactor.secrets,
       onFailure: (why) => {
         say(`error: ${why}; stopping: no more requests are sent`);
@@ -133,7 +134,7 @@ export async function openRun(prep: PreparedRun, options: RunOptions): Promise<O
   const pipeline = stack.use(new ResultPipeline(prep.api, sinks, { tokens: counter }));
   const threads = await startTransportThreads(prep.spec, {
     workers: cfg.workers,
-    inFlight: Math.min(cfg.parallel, source.expected ?? Infinity),
+    inFlight: Math.min(shardCount(cfg.parallel, cfg.shard), source.expected ?? Infinity),
   }, log);
   let closed: Promise<ClientCheck> | undefined;
   const closeSending = () =>

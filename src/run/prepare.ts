@@ -11,6 +11,8 @@ import { givenKeys, type PerfConfig, type PerfConfigInput, resolveConfig } from 
 import { Interrupted, UsageError } from "../errors.ts";
 import { type Logger, stderrLogger } from "../log.ts";
 import { checkEndpoint, probeRequest } from "../load/preflight.ts";
+import { startAtProblem } from "../load/start_at.ts";
+import { shardText } from "../config/shard.ts";
 import { type Job, type PromptSource, requestHeaders, RequestSource } from "../load/requests.ts";
 import { bodyBuilder, loadQueryTemplate, withTemplateStream } from "../load/template.ts";
 import { loadApiPlugin, loadDatasetPlugin } from "../plugins/loader.ts";
@@ -91,6 +93,9 @@ export async function prepareRun(
   redactor: Redactor,
 ): Promise<PreparedRun> {
   const resolved = resolveConfig(input);
+  // --start-at already past: said before anything is loaded or sent.
+  const late = resolved.startAt === undefined ? undefined : startAtProblem(resolved.startAt);
+  if (late !== undefined) throw new UsageError(late);
   redactor.add([...runSecrets(resolved), ...envUrlSecrets()]);
   const baseLog = options.log ?? stderrLogger;
   const log: Logger = (line) => baseLog(redactor.text(line));
@@ -118,7 +123,14 @@ export async function prepareRun(
   const source = new RequestSource(params, api, prompts, log, measure);
   source.bodyBuilder = bodyBuilder(api, { template, extraArgs: cfg.extraArgs, given });
   const first = await stage("reading the dataset", source.next());
-  if (first === undefined) throw new UsageError(`--dataset '${cfg.dataset}': no prompts`);
+  if (first === undefined) {
+    throw new UsageError(
+      cfg.shard && source.dispatched > 0
+        ? `--shard ${shardText(cfg.shard)}: the dataset's ${source.dispatched} requests leave ` +
+          "this shard none"
+        : `--dataset '${cfg.dataset}': no prompts`,
+    );
+  }
   const spec = await stage("starting", transportSpec(cfg, timeoutsOf(cfg), log));
   if (!cfg.noTestConnection) {
     const limitMs = cfg.connectTimeout * 1000;

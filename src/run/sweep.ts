@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { type PerfConfigInput, resolveConfig, toSnakeCase } from "../config.ts";
+import { type PerfConfigInput, resolveConfig, settingKey, toSnakeCase } from "../config.ts";
 import { Interrupted, UsageError } from "../errors.ts";
 import { stderrLogger } from "../log.ts";
 import { runPerfBenchmark } from "../perf.ts";
@@ -82,7 +82,8 @@ export function isSweep(values: SweepValues): boolean {
  * Run every point of a sweep in turn, each in its own subfolder of `<outputs-dir>/<name>/`, then
  * write the comparison (`sweep_summary.json`) and `report.html` into the sweep folder. Every
  * point's settings are validated before the first one runs. An abort stops after the point in
- * progress (which records its in-flight requests as cancelled).
+ * progress (which records its in-flight requests as cancelled). `--start-at` starts the first
+ * point; each later one starts when the one before it has finished.
  *
  * @example
  * ```ts
@@ -108,7 +109,7 @@ export async function runSweep(
   };
   const configs = points.map((p) => resolveConfig(withPoint(p)));
   const cfg = configs[0];
-  const name = cfg.name ?? defaultRunName(cfg.model, new Date());
+  const name = cfg.name ?? defaultRunName(cfg.model, new Date(), cfg.shard);
   const outputDir = await createRunDir(cfg.outputsDir, name);
   log(`sweep of ${points.length} points, saving results to ${outputDir}`);
   const settings = toSnakeCase(redactConfig({ ...cfg, name }));
@@ -129,8 +130,12 @@ export async function runSweep(
     log(`sweep point ${i + 1}/${points.length}: ${point.label.replaceAll("_", " ")}`);
     let result: PerfResult;
     try {
+      const input = withPoint(point);
+      if (i > 0) { // later points start when the one before has finished
+        for (const k of Object.keys(input)) if (settingKey(k) === "startAt") delete input[k];
+      }
       result = await runPerfBenchmark(
-        { ...withPoint(point), name: point.label, outputsDir: outputDir },
+        { ...input, name: point.label, outputsDir: outputDir },
         { ...options, group: options.group ?? name },
       );
     } catch (e) {

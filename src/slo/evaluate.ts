@@ -11,9 +11,10 @@ import {
   type PercentileRow,
   REQUEST_COLUMNS,
   type Summary,
+  SUMMARY_KEYS,
 } from "../metrics/collector.ts";
 import type { RequestMetrics } from "../metrics/request_metrics.ts";
-import type { FinishedRequest, ResultSink } from "../records/finished.ts";
+import type { Measured, MetricsSink } from "../metrics/metrics_sink.ts";
 import { compare, type SloGoal, thresholdSeconds } from "../config/slo_goals.ts";
 
 /** One goal's outcome. */
@@ -118,6 +119,34 @@ export function evaluateSlo(
   };
 }
 
+/** A run's tables as a check reads them: evalscope's summary, and the per-request ones. */
+export interface RunTables {
+  /** evalscope's summary (total and failed requests). */
+  summary: Summary;
+  /** The per-request summary. */
+  requestSummary: Summary;
+  /** The per-request percentile rows. */
+  requestPercentiles: PercentileRow[];
+}
+
+/**
+ * Check a run's tables against its goals (`goodRequests`: a {@link GoodputCounter}'s count), and
+ * the per-request summary with goodput in it: what a run (and a merge of shards) reports.
+ */
+export function checkRun(
+  goals: readonly SloGoal[],
+  t: RunTables,
+  goodRequests: number,
+): { slo: SloReport; requestSummary: Summary } {
+  const slo = evaluateSlo(goals, {
+    requestSummary: t.requestSummary,
+    requestPercentiles: t.requestPercentiles,
+    total: Number(t.summary[SUMMARY_KEYS.total] ?? 0),
+    failed: Number(t.summary[SUMMARY_KEYS.failed] ?? 0),
+  }, goodRequests);
+  return { slo, requestSummary: { ...t.requestSummary, [GOODPUT_KEY]: slo.goodput } };
+}
+
 /** Whether one request succeeded and met every per-request condition (ttft, tpot, latency goals). */
 export function meetsGoals(m: RequestMetrics, goals: readonly SloGoal[]): boolean {
   if (!m.success) return false;
@@ -135,7 +164,7 @@ export function meetsGoals(m: RequestMetrics, goals: readonly SloGoal[]): boolea
 }
 
 /** A pipeline sink counting the requests that meet every per-request condition. */
-export class GoodputCounter implements ResultSink {
+export class GoodputCounter implements MetricsSink {
   /** Requests that succeeded and met every per-request condition so far. */
   good = 0;
   #goals: readonly SloGoal[];
@@ -146,7 +175,7 @@ export class GoodputCounter implements ResultSink {
   }
 
   /** Count a batch. */
-  write(batch: FinishedRequest[]): void {
+  write(batch: readonly Measured[]): void {
     for (const f of batch) if (meetsGoals(f.metrics, this.#goals)) this.good++;
   }
 }

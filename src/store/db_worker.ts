@@ -31,7 +31,13 @@ import {
 export type DbWorkerIn =
   | { type: "open"; path: string; run: RunRow; secrets?: readonly string[] }
   | { type: "rows"; rows: ResultValues[] }
-  | { type: "finish"; endedAt: number; interrupted: boolean; client: string | null }
+  | {
+    type: "finish";
+    endedAt: number;
+    interrupted: boolean;
+    client: string | null;
+    loadStartedAt: number | null;
+  }
   | { type: "close" };
 
 /** Messages the worker sends. */
@@ -199,6 +205,7 @@ scope.onmessage = (ev: MessageEvent<DbWorkerIn>) => {
         interrupted: m.interrupted ? 1 : 0,
         requests: written,
         client: m.client,
+        load_started_at: m.loadStartedAt,
       };
       const sets = Object.keys(end).map((k) => `${k} = :${k}`).join(", ");
       attempt(() => db && prepareNamed(`UPDATE run SET ${sets}`).run(named(end)));

@@ -41,6 +41,7 @@ export class ResultDb implements ResultSink, AsyncDisposable {
   #worker: Worker;
   #replies: Array<(m: DbWorkerOut) => void> = [];
   #end: RunEnd | undefined;
+  #loadStartedAt: number | null = null;
   #closed = false;
   #onFailure: ((message: string) => void) | undefined;
   /** Path of the DB file. */
@@ -100,6 +101,11 @@ export class ResultDb implements ResultSink, AsyncDisposable {
     this.sent += batch.length;
   }
 
+  /** Say when the load began (epoch seconds); written to the `run` row when the DB closes. */
+  setLoadStart(epochS: number): void {
+    this.#loadStartedAt = epochS;
+  }
+
   /** Say how the run ended; written to the `run` row when the DB closes. */
   setEnd(end: RunEnd): void {
     this.#end = end;
@@ -119,6 +125,7 @@ export class ResultDb implements ResultSink, AsyncDisposable {
         endedAt: end.endedAt,
         interrupted: end.interrupted,
         client: end.client === undefined ? null : JSON.stringify(end.client),
+        loadStartedAt: this.#loadStartedAt,
       } satisfies DbWorkerIn,
     );
     const reply = await this.#ask({ type: "close" });

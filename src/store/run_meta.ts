@@ -4,6 +4,7 @@
  *
  * @module
  */
+import type { Shard } from "../config/shard.ts";
 import { VERSION } from "../version.ts";
 import type { RunRow } from "./schema.ts";
 
@@ -18,8 +19,8 @@ function hostname(): string {
   }
 }
 
-/** The `run` row at the start of a run. `args` must already be redacted. */
-export function runRow(name: string, args: Record<string, unknown>): RunRow {
+/** The `run` row at the start of a run (of `shard`, with `--shard`). `args` must be redacted. */
+export function runRow(name: string, args: Record<string, unknown>, shard?: Shard): RunRow {
   return {
     llmperf_version: VERSION,
     name,
@@ -32,5 +33,9 @@ export function runRow(name: string, args: Record<string, unknown>): RunRow {
     interrupted: 0,
     requests: 0,
     client: null,
+    shard_index: shard?.index ?? null,
+    shard_count: shard?.count ?? null,
+    load_started_at: null,
+    merged_from: null,
   };
 }

@@ -194,6 +194,12 @@ export const RUN_COLUMNS = [
   { name: "interrupted", type: "INTEGER" }, // 1 when interrupted
   { name: "requests", type: "INTEGER" }, // requests recorded
   { name: "client", type: "TEXT", nullable: true }, // the client's self-check, JSON
+  { name: "shard_index", type: "INTEGER", nullable: true }, // --shard I/N: I; NULL unsharded
+  { name: "shard_count", type: "INTEGER", nullable: true }, // --shard I/N: N
+  // Epoch seconds the load began (after any --start-at wait); NULL until then.
+  { name: "load_started_at", type: "REAL", nullable: true },
+  // A merged run's inputs (`llmperf merge`), JSON; NULL for a run that was measured.
+  { name: "merged_from", type: "TEXT", nullable: true },
 ] as const satisfies readonly RunColumn[];
 
 /** The `run` row (see {@link RUN_COLUMNS}). */

@@ -58,6 +58,10 @@ export interface PerfFlags {
   parallel?: number | readonly number[];
   /** `--rate` (several values: a sweep). */
   rate?: number | readonly number[];
+  /** `--shard I/N`. */
+  shard?: string;
+  /** `--start-at` (epoch seconds). */
+  startAt?: number;
   /** `--log-every-n-query`. */
   logEveryNQuery?: number;
   /** `--max-prompt-length`. */

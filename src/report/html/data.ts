@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { FinishedRequest, ResultSink } from "../../records/finished.ts";
+import type { Measured, MetricsSink } from "../../metrics/metrics_sink.ts";
 import { type Distribution, distribution, Reservoir } from "./distribution.ts";
 import { TimeBuckets, type TimeSeries } from "./timeseries.ts";
 
@@ -91,7 +91,7 @@ class ThinnedRows {
 }
 
 /** A pipeline sink collecting the report's chart data. */
-export class ReportDataSink implements ResultSink {
+export class ReportDataSink implements MetricsSink {
   #origin: number | undefined;
   #ttft: Reservoir;
   #tpot: Reservoir;
@@ -118,7 +118,7 @@ export class ReportDataSink implements ResultSink {
   }
 
   /** Take one batch. */
-  write(batch: FinishedRequest[]): void {
+  write(batch: readonly Measured[]): void {
     for (const { metrics: m } of batch) {
       this.#origin ??= m.startEpochS;
       const s = m.startEpochS - this.#origin;
