@@ -52,7 +52,7 @@ async function sendAll(spec: TransportSpec, base: string) {
   ];
   try {
     for (const [name, path, extra, stream] of cases) {
-      const rec = newRecord(0, {}, stream);
+      const rec = newRecord(0, stream);
       const body = {
         model: "m",
         messages: [{ role: "user", content: "héllo 模型" }],
@@ -120,7 +120,7 @@ Deno.test("transports: a refused connection is a connect failure for both", asyn
   l.close();
   for (const kind of KINDS) {
     const t = createTransport({ kind, timeouts: TIMEOUTS });
-    const rec = newRecord(0, {}, true);
+    const rec = newRecord(0, true);
     await t.send({ url, headers: {}, body: "{}", stream: true }, rec);
     await t.close();
     assertEquals([rec.success, rec.status, rec.failure?.kind], [false, 0, "connect"], kind);
@@ -177,14 +177,14 @@ for (const kind of KINDS) {
         body: JSON.stringify({ ...JSON.parse(body), stream: true }),
         stream: true,
       };
-      const recs = Array.from({ length: 20 }, (_, i) => newRecord(i, {}, true));
+      const recs = Array.from({ length: 20 }, (_, i) => newRecord(i, true));
       const sent = recs.map((r) => t.send(req, r, ac.signal));
       setTimeout(() => ac.abort(), 200);
       await Promise.all(sent);
       for (const r of recs) assertEquals(r.failure?.kind, "cancelled");
       assertEquals(listeners, 1, "one listener for 20 requests");
       // Sent after the abort: cancelled at once, still no new listener.
-      const late = newRecord(20, {}, true);
+      const late = newRecord(20, true);
       await t.send(req, late, ac.signal);
       assertEquals([late.failure?.kind, listeners], ["cancelled", 1]);
     } finally {
@@ -204,7 +204,7 @@ Deno.test("transports [socket]: the request head follows the header values, comp
   try {
     const url = `${server.url}/v1/chat/completions`;
     const send = (headers: Record<string, string>) =>
-      t.send({ url, headers, body: "{}", stream: false }, newRecord(0, {}, false));
+      t.send({ url, headers, body: "{}", stream: false }, newRecord(0, false));
     await send({ "x-run": "a", "content-type": "application/json" });
     await send({ "content-type": "application/json", "x-run": "a" }); // a copy, reordered
     await send({ "x-run": "b", "content-type": "application/json" });

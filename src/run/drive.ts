@@ -1,7 +1,8 @@
 /**
  * The third stage of a run, `drive`: the load itself. Requests are pulled from the request source
  * and sent under the load plan (`--parallel`, `--rate`) through the sending threads; each
- * finished record goes into the result pipeline. It ends when everything is sent and answered,
+ * finished record goes into the result pipeline (the sending threads hand it over). It ends when
+ * everything is sent and answered,
  * or early when the run's signal aborts (the caller's abort, a result DB that cannot be
  * written); the sending threads are closed then, whatever happened.
  *
@@ -9,8 +10,7 @@
  */
 import { Interrupted } from "../errors.ts";
 import type { Job } from "../load/requests.ts";
-import { runLoad } from "../load/runner.ts";
-import { newRecord } from "../records/record.ts";
+import { type LoadStats, runLoad } from "../load/runner.ts";
 import type { ClientCheck } from "../workers/self_check.ts";
 import type { OpenRun } from "./open.ts";
 import type { PreparedRun } from "./prepare.ts";
@@ -22,12 +22,14 @@ export interface Driven {
   sent: number;
   /** The client's self-check. */
   client: ClientCheck;
+  /** What the load kept up (absent when it stopped on an error). */
+  load?: LoadStats;
 }
 
 /** Send the run's requests; see the module doc. */
 export async function driveLoad(prep: PreparedRun, run: OpenRun): Promise<Driven> {
   const { cfg, source } = prep;
-  const transport = run.threads.transport;
+  const threads = run.threads;
   let pending: Job | undefined = prep.first;
   const next = async () => {
     if (pending) {
@@ -44,13 +46,13 @@ export async function driveLoad(prep: PreparedRun, run: OpenRun): Promise<Driven
     }
   };
   let sent = 0;
-  const execute = async (job: Job, scheduled: number | undefined) => {
+  const execute = (job: Job, scheduled: number | undefined, previousEnd: number | undefined) => {
     sent++;
-    const rec = newRecord(job.index, job.body, job.prepared.stream);
-    rec.bodyText = job.prepared.body;
-    rec.scheduledMs = scheduled;
-    await transport.send(job.prepared, rec, run.signal);
-    run.pipeline.push(rec);
+    const { body, stream } = job.prepared;
+    return threads.send(
+      { index: job.index, body, stream, scheduledMs: scheduled, previousEndEpochMs: previousEnd },
+      run.signal,
+    );
   };
   prep.log(
     `benchmarking ${cfg.url} (${cfg.model}): ` +
@@ -61,16 +63,17 @@ export async function driveLoad(prep: PreparedRun, run: OpenRun): Promise<Driven
         ? `, ${source.expected} requests`
         : ", one pass over the dataset"),
   );
+  let load: LoadStats | undefined;
   try {
     await run.outputs.start();
-    await runLoad(next, execute, {
+    load = await runLoad(next, execute, {
       parallel: cfg.parallel,
       rate: cfg.rate,
       seed: cfg.seed ?? 42,
       signal: run.signal,
     });
   } finally {
-    await run.closeSending();
+    await run.closeSending(load);
   }
-  return { sent, client: await run.closeSending() };
+  return { sent, client: await run.closeSending(), load };
 }
