@@ -20,6 +20,7 @@
  * @module
  */
 import type { FinishedRequest, ResultSink } from "../src/records/finished.ts";
+import { unpackPayloads } from "../src/records/payloads.ts";
 
 const STAMPS = /"mock_received_ms":([0-9.]+),"mock_sent_ms":([0-9.]+)\}\s*$/;
 
@@ -106,6 +107,9 @@ export class GroundTruth implements ResultSink {
     this.#timing = timing;
   }
 
+  /** The mock's stamps are in the payloads: this sink needs them on the main thread. */
+  readonly needs = { payloads: true };
+
   /** See {@link ResultSink.write}. */
   write(batch: FinishedRequest[]): void {
     const t0 = performance.now();
@@ -124,13 +128,14 @@ export class GroundTruth implements ResultSink {
     let next = 0; // position in `content` of the next token chunk
     let prevArrival = NaN;
     let prevSent = NaN;
-    for (let i = 0; i < rec.payloads.length; i++) {
+    const payloads = f.payloads ? unpackPayloads(f.payloads) : [];
+    for (let i = 0; i < rec.chunkTimesMs.length; i++) {
       this.#events++;
       let k = -1; // token index of this payload, -1 when it carries no token
       if (!rec.stream) k = Math.max(0, tokens - 1);
       else if (content === undefined) k = i;
       else if (content[next] === i) k = next++;
-      const m = STAMPS.exec(rec.payloads[i]);
+      const m = STAMPS.exec(payloads[i] ?? "");
       if (!m) continue;
       this.#stamped++;
       const received = Number(m[1]);

@@ -148,7 +148,7 @@ async function warmUp(s: Scenario, url: string): Promise<void> {
       await Promise.all(Array.from({ length: lanes }, () =>
         transport.send(
           { url, headers: { "content-type": "application/json" }, body, stream: s.stream },
-          newRecord(0, {}, s.stream),
+          newRecord(0, s.stream),
         )));
     }
   } finally {

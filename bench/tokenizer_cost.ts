@@ -14,8 +14,7 @@ import {
   type TokenCounter,
   WorkerCounter,
 } from "../src/tokenizer/token_counters.ts";
-import { countTokens } from "../src/tokenizer/usage_or_tokenizer.ts";
-import { finish } from "../src/records/pipeline.ts";
+import { finishRequest } from "../src/records/finish_request.ts";
 import { newRecord, type RequestRecord } from "../src/records/record.ts";
 import { resolveConfig } from "../src/config.ts";
 import OpenAIApi from "../plugins/api/openai.ts";
@@ -45,11 +44,12 @@ function promptOf(kind: "prose" | "random", n: number, variant = 0): string {
 
 /** Streamed records like the mock's: one payload per generated word, no usage; own prompts. */
 function records(kind: "prose" | "random", promptTokens: number, words: number, n: number) {
-  const out: RequestRecord[] = [];
+  const out: Array<{ rec: RequestRecord; body: string }> = [];
   for (let r = 0; r < n; r++) {
     const prompt = promptOf(kind, promptTokens, r);
     const plan = planReply(`${r}`, words, { outputTokens: words, seed: r });
-    const rec = newRecord(r, api.buildRequest([{ role: "user", content: prompt }], cfg), true);
+    const body = JSON.stringify(api.buildRequest([{ role: "user", content: prompt }], cfg));
+    const rec = newRecord(r, true);
     rec.payloads = [JSON.stringify({ choices: [{ index: 0, delta: { role: "assistant" } }] })];
     for (let i = 0; i < plan.tokens; i++) {
       rec.payloads.push(
@@ -60,12 +60,19 @@ function records(kind: "prose" | "random", promptTokens: number, words: number, 
     rec.endMs = rec.payloads.length;
     rec.success = true;
     rec.status = 200;
-    out.push(rec);
+    out.push({ rec, body });
   }
   return out;
 }
 
-/** A counter that answers at once: what `countTokens` costs the main thread by itself. */
+/** Finish every record of a batch with `tokens` counting, as a sending thread does. */
+function finishAll(raw: Array<{ rec: RequestRecord; body: string }>, tokens: TokenCounter) {
+  return Promise.all(
+    raw.map((r) => finishRequest({ api, tokens, needs: {} }, structuredClone(r.rec), r.body)),
+  );
+}
+
+/** A counter that answers at once: what finishing costs the sending thread by itself. */
 const nullCounter: TokenCounter = {
   count: () => Promise.resolve({ promptTokens: 1, completionTokens: 1 }),
   close: () => Promise.resolve(),
@@ -81,42 +88,39 @@ const cases: Array<["prose" | "random", number, number]> = [
 for (const [kind, p, w] of cases) {
   const raw = records(kind, p, w, BATCH);
   const completion = tok.encode(
-    raw[0].payloads.slice(1).map((x) => JSON.parse(x).choices[0].delta.content).join(""),
+    raw[0].rec.payloads.slice(1).map((x) => JSON.parse(x).choices[0].delta.content).join(""),
   ).length;
   const label = `${p}-token ${kind} prompt, ${completion}-token reply in ${w} chunks`;
-  const batch = async () => await Promise.all(raw.map((r) => finish(api, structuredClone(r))));
 
   // Tokenizer work per request on one thread (fresh counters: no prompt seen before).
-  await countTokens(api, await batch(), new InlineCounter(tok)); // warm-up
+  await finishAll(raw, new InlineCounter(tok)); // warm-up
   const inline = new InlineCounter(tok);
-  await countTokens(api, await batch(), inline);
+  await finishAll(raw, inline);
   row(`count: ${label}`, `${(inline.stats.micros / BATCH).toFixed(0)} µs`, "worker");
   // The same prompts again: remembered.
   inline.stats.micros = 0;
-  await countTokens(api, await batch(), inline);
+  await finishAll(raw, inline);
   row(
     `  same prompts again (\`--prompt\`, a cycled dataset)`,
     `${(inline.stats.micros / BATCH).toFixed(0)} µs`,
     "worker",
   );
 
-  // What stays on the main thread: reading the generated texts and queueing them.
-  await countTokens(api, await batch(), nullCounter);
-  const nb = await batch();
+  // What stays on the sending thread: parsing, reading the generated texts and queueing them.
+  await finishAll(raw, nullCounter);
   t0 = performance.now();
-  await countTokens(api, nb, nullCounter);
+  await finishAll(raw, nullCounter);
   row(
-    `  main-thread share (texts from payloads, queueing)`,
+    `  sending thread's share (parse, texts from payloads, queueing)`,
     `${((performance.now() - t0) * 1000 / BATCH).toFixed(0)} µs`,
-    "main, in ≤ 2 ms slices",
+    "transport worker",
   );
 }
 // Through the worker: the wall time of a batch, per request.
 {
   const raw = records("prose", 1024, 256, BATCH);
-  const b = await Promise.all(raw.map((r) => finish(api, r)));
   t0 = performance.now();
-  await countTokens(api, b, worker);
+  await finishAll(raw, worker);
   const wall = (performance.now() - t0) * 1000 / BATCH;
   const own = worker.stats.micros / worker.stats.requests;
   row(

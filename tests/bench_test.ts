@@ -11,12 +11,13 @@ import { type BenchRow, medianRow, pinning, selectScenarios } from "../bench/run
 import type { ClientReport } from "../bench/client_process.ts";
 import type { FinishedRequest } from "../src/records/finished.ts";
 import { newRecord } from "../src/records/record.ts";
+import { finishedOf } from "./helpers/finished.ts";
 import { startMockServer } from "../src/mock/server.ts";
 
 /** A streamed record whose chunk `k` was sent by the mock at `sent[k]` and arrived `late[k]` after. */
 function stamped(index: number, received: number, sent: number[], late: number[]): FinishedRequest {
   const origin = 1_000_000;
-  const rec = newRecord(index, {}, true);
+  const rec = newRecord(index, true);
   rec.timeOriginMs = origin;
   rec.startMs = received - origin - 0.5; // sent 0.5 ms before the mock received it
   rec.success = true;
@@ -29,15 +30,13 @@ function stamped(index: number, received: number, sent: number[], late: number[]
     rec.chunkTimesMs.push(sent[k] + late[k] - origin);
   }
   rec.endMs = rec.chunkTimesMs[rec.chunkTimesMs.length - 1];
-  return {
-    record: rec,
-    metrics: {} as FinishedRequest["metrics"],
+  return finishedOf(rec, {
     counts: {
       promptTokens: 1,
       completionTokens: sent.length,
       contentChunks: sent.map((_, i) => i),
     },
-  };
+  });
 }
 
 Deno.test("bench: the ground truth's delays, errors and lateness from known stamps", () => {

@@ -5,7 +5,7 @@
 import { assert, assertEquals } from "./assert.ts";
 import { debugSink } from "../src/report/debug.ts";
 import { newRecord } from "../src/records/record.ts";
-import { requestMetrics } from "../src/metrics/request_metrics.ts";
+import { finishedOf } from "./helpers/finished.ts";
 import { REDACTED, Redactor, runSecrets } from "../src/redact.ts";
 
 Deno.test("debug: body with send time, timed events, outcome; secrets scrubbed", async () => {
@@ -16,7 +16,8 @@ Deno.test("debug: body with send time, timed events, outcome; secrets scrubbed",
   });
   assertEquals(secrets.includes("tok-SECRET-9") && !secrets.includes("visible"), true);
   const redactor = new Redactor(secrets);
-  const rec = newRecord(7, { model: "m", note: "key sk-SECRET-1234 tok-SECRET-9" }, true);
+  const rec = newRecord(7, true);
+  const body = JSON.stringify({ model: "m", note: "key sk-SECRET-1234 tok-SECRET-9" });
   rec.timeOriginMs = Date.UTC(2026, 0, 2, 3, 4, 5);
   rec.startMs = 1000;
   rec.chunkTimesMs = [1012.5, 1020];
@@ -26,7 +27,7 @@ Deno.test("debug: body with send time, timed events, outcome; secrets scrubbed",
   rec.success = true;
   const lines: string[] = [];
   await debugSink((l) => lines.push(l), (t) => redactor.text(t)).write([
-    { record: rec, metrics: requestMetrics(rec) },
+    finishedOf(rec, { body }),
   ]);
   assertEquals(lines, [
     `request #7 body (sent 2026-01-02T03:04:06.000Z): {"model":"m","note":"key ${REDACTED} ${REDACTED}"}`,

@@ -12,8 +12,9 @@ import DashScopeApi from "../plugins/api/dashscope.ts";
 import { resolveConfig } from "../src/config.ts";
 import { requestMetrics } from "../src/metrics/request_metrics.ts";
 import { MetricsCollector, MODERN_KEYS, REQUEST_COLUMNS } from "../src/metrics/collector.ts";
-import { finish, toCounts } from "../src/records/pipeline.ts";
-import { newRecord } from "../src/records/record.ts";
+import { finishRequest, toCounts } from "../src/records/finish_request.ts";
+import type { ApiPluginLike } from "../src/plugins/types.ts";
+import { newRecord, type RequestRecord } from "../src/records/record.ts";
 import { countWarning } from "../src/report/count_warning.ts";
 
 Deno.test("output rule: role-only and metadata-only deltas carry no tokens", () => {
@@ -223,8 +224,12 @@ Deno.test("zhipu and dashscope plugins: reasoning_content is output, apart from 
   assertEquals(dashscope.generatedTexts(ds), ["HmHi"]);
 });
 
+/** A streamed request finished as a sending thread finishes it. */
+const finish = (api: ApiPluginLike, rec: RequestRecord) =>
+  finishRequest({ api, needs: {} }, rec, JSON.stringify({ stream: true }));
+
 function record(times: number[], payloads: string[]) {
-  const rec = newRecord(0, { stream: true }, true);
+  const rec = newRecord(0, true);
   rec.startMs = 100;
   rec.chunkTimesMs = times;
   rec.payloads = payloads;

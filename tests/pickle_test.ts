@@ -4,6 +4,7 @@ import {
   pickleDecode,
   pickleEncode,
   PickleError,
+  pickleUtf8List,
   unpickleBase64,
 } from "../src/store/pickle.ts";
 
@@ -56,6 +57,15 @@ for (const [value, bytes] of KNOWN) {
   });
 }
 
+Deno.test("pickle: a last batch of one item is MARK ... APPENDS / SETITEMS, as CPython writes it", () => {
+  // pickle.dumps(list(range(1001)), protocol=2)[-8:].hex() and, for the dict
+  // {f"k{i}": i for i in range(1001)}, [-12:].hex() (CPython 3.11, its C pickler)
+  const list = Array.from({ length: 1001 }, (_, i) => i);
+  assertEquals(hex(pickleEncode(list)).slice(-16), "0365284de803652e");
+  const dict = Object.fromEntries(list.map((i) => [`k${i}`, i]));
+  assertEquals(hex(pickleEncode(dict)).slice(-24), "303072e90300004de803752e");
+});
+
 Deno.test("pickle: long lists and dicts go in batches of 1000 and round-trip", () => {
   const list = Array.from({ length: 2501 }, (_, i) => `s${i}`);
   const dict = Object.fromEntries(list.map((s, i) => [s, i]));
@@ -86,4 +96,46 @@ Deno.test("pickle: damaged input is a PickleError, not a crash", () => {
   assertThrows(() => pickleDecode(unhex("80025d")), PickleError, "truncated");
   assertThrows(() => unpickleBase64("%%%"), PickleError, "not base64");
   assertThrows(() => pickleEncode(new Date()), TypeError);
+});
+
+/** The lists the direct assembly is checked on: sizes around each batch and memo boundary. */
+function stringLists(): string[][] {
+  const lists: string[][] = [[], [""], ["a\r\nb"], ['{"é":"模型"}', "", "x"]];
+  for (const n of [2, 255, 256, 257, 999, 1000, 1001, 1002, 2000, 2001, 2501]) {
+    lists.push(Array.from({ length: n }, (_, i) => `{"i":${i},"t":"é${"x".repeat(i % 7)}"}`));
+  }
+  return lists;
+}
+
+Deno.test("pickle: a list of strings assembled from joined UTF-8 bytes is pickleEncode's", () => {
+  const enc = new TextEncoder();
+  for (const list of stringLists()) {
+    const joined = enc.encode(list.join("\r"));
+    const fast = pickleUtf8List(joined, list.length);
+    assertEquals(hex(fast), hex(pickleEncode(list)), `${list.length} strings`);
+    assertEquals(pickleDecode(fast), list);
+  }
+  assertThrows(() => pickleUtf8List(enc.encode("a\rb"), 3), RangeError);
+});
+
+Deno.test("pickle: the direct assembly is byte for byte CPython's pickle.dumps(list, 2)", async () => {
+  // Distinct strings of two characters or more: CPython memoizes, never shares, each of them.
+  const lists = stringLists().filter((l) => l.every((s) => s.length > 1));
+  const py = "import json, pickle, sys\n" +
+    "for line in sys.stdin: print(pickle.dumps(json.loads(line), protocol=2).hex())";
+  const child = new Deno.Command("python3", {
+    args: ["-c", py],
+    stdin: "piped",
+    stdout: "piped",
+  }).spawn();
+  const output = child.output(); // read while writing: the answers fill the pipe before the input ends
+  const w = child.stdin.getWriter();
+  await w.write(new TextEncoder().encode(lists.map((l) => JSON.stringify(l)).join("\n") + "\n"));
+  await w.close();
+  const out = new TextDecoder().decode((await output).stdout).trim().split("\n");
+  assertEquals(out.length, lists.length);
+  const enc = new TextEncoder();
+  lists.forEach((list, i) => {
+    assertEquals(hex(pickleUtf8List(enc.encode(list.join("\r")), list.length)), out[i]);
+  });
 });

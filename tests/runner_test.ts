@@ -182,3 +182,62 @@ Deno.test("runner: a shard's open loop sends its requests at their global times 
   });
   assert(starts[0][0] >= zero, "nothing is sent before the time zero");
 });
+
+/**
+ * An `execute` whose requests take `busyMs` each and whose slot stays empty `gapMs` between;
+ * each slot starts at its own time, so `ends` (each request's end, by its previous one's) tells
+ * the slots apart.
+ */
+function spans(busyMs: number, gapMs: number, ends: Map<number | undefined, number[]>) {
+  let firsts = 0;
+  return (_: number, _s: number | undefined, previousEnd: number | undefined) => {
+    const start = previousEnd === undefined ? 1_000_000 * ++firsts : previousEnd + gapMs;
+    const end = start + busyMs;
+    ends.set(previousEnd, [...(ends.get(previousEnd) ?? []), end]);
+    return Promise.resolve({ startEpochMs: start, endEpochMs: end });
+  };
+}
+
+Deno.test("runner: the closed loop's mean in flight is each slot's busy share, summed", async () => {
+  // No gap between a slot's requests: all 4 slots busy all the time.
+  const full = await runLoad(jobs(40), spans(10, 0, new Map()), { parallel: 4, rate: -1, seed: 1 });
+  assertEquals(full, { closedLoop: true, slots: 4, meanInFlight: 4 });
+  // 10 ms requests with 10 ms refills: about half the time in flight. Each slot's life runs
+  // from its first send to its last end: ramp-up and tail do not count.
+  const ends = new Map<number | undefined, number[]>();
+  const half = await runLoad(jobs(40), spans(10, 10, ends), { parallel: 4, rate: -1, seed: 1 });
+  let want = 0;
+  for (let end of ends.get(undefined)!) {
+    let k = 1; // the slot's requests: follow its chain of ends
+    while (ends.has(end)) [end, k] = [ends.get(end)![0], k + 1];
+    want += (10 * k) / (10 * k + 10 * (k - 1));
+  }
+  assertAlmostEquals(half.meanInFlight!, want, 1e-9);
+  assert(want > 1.9 && want < 2.3, `${want}`);
+  // Each request receives the end of its slot's previous one (none for a slot's first).
+  const previous: Array<number | undefined> = [];
+  await runLoad(jobs(6), (_j, _s, p) => {
+    previous.push(p);
+    return Promise.resolve({ startEpochMs: (p ?? 0) + 1, endEpochMs: (p ?? 0) + 2 });
+  }, { parallel: 2, rate: -1, seed: 1 });
+  assertEquals(previous.filter((p) => p === undefined).length, 2);
+  assertEquals(previous.filter((p) => p !== undefined).length, 4);
+  // A sender that says nothing of its requests leaves the mean unknown.
+  const unknown = await runLoad(jobs(4), () => Promise.resolve(), {
+    parallel: 2,
+    rate: -1,
+    seed: 1,
+  });
+  assertEquals(unknown.meanInFlight, null);
+});
+
+Deno.test("runner: the open loop's mean in flight is the requests' time over the run's", async () => {
+  let n = 0;
+  const stats = await runLoad(jobs(3), () => {
+    // Three requests of 100 ms each, over 0–300 ms: one in flight on average.
+    const start = 1000 + 100 * n++;
+    return Promise.resolve({ startEpochMs: start, endEpochMs: start + 100 });
+  }, { parallel: 8, rate: 1000, seed: 1 });
+  assertEquals(stats.closedLoop, false);
+  assertAlmostEquals(stats.meanInFlight!, 1, 1e-9);
+});

@@ -20,7 +20,7 @@ async function send(
   opts: { stream?: boolean; signal?: AbortSignal } = {},
 ): Promise<RequestRecord> {
   const stream = opts.stream ?? true;
-  const rec = newRecord(0, {}, stream);
+  const rec = newRecord(0, stream);
   await t.send(
     { url, headers: { "content-type": "application/json" }, body: '{"q":"é"}', stream },
     rec,

@@ -15,11 +15,11 @@ import {
   promptOf,
 } from "../src/tokenizer/text_tokens.ts";
 import { InlineCounter, WorkerCounter } from "../src/tokenizer/token_counters.ts";
-import { countTokens, fillCounts, wantsTokenizer } from "../src/tokenizer/usage_or_tokenizer.ts";
+import { fillCounts, wantsTokenizer } from "../src/tokenizer/usage_or_tokenizer.ts";
 import { UsageError } from "../src/errors.ts";
 import { resolveConfig } from "../src/config.ts";
 import { RequestSource } from "../src/load/requests.ts";
-import { finish } from "../src/records/pipeline.ts";
+import { finishRequest } from "../src/records/finish_request.ts";
 import { newRecord } from "../src/records/record.ts";
 import OpenAIApi from "../plugins/api/openai.ts";
 import type { Message } from "../src/plugins/types.ts";
@@ -154,8 +154,9 @@ Deno.test("tokenizer: usage wins; the tokenizer replaces chunk counts", async ()
   const messages: Message[] = [{ role: "user", content: "Hello world" }];
   const chunk = (content: string) =>
     JSON.stringify({ choices: [{ index: 0, delta: { content } }] });
+  const body = JSON.stringify(api.buildRequest(messages, cfg));
   const record = (withUsage: boolean) => {
-    const rec = newRecord(0, api.buildRequest(messages, cfg), true);
+    const rec = newRecord(0, true);
     rec.payloads = [chunk("Hello"), chunk(" world"), chunk(", again")];
     if (withUsage) {
       rec.payloads.push(
@@ -169,10 +170,13 @@ Deno.test("tokenizer: usage wins; the tokenizer replaces chunk counts", async ()
     return rec;
   };
   const counter = new InlineCounter(qwen);
-  const batch = [await finish(api, record(false)), await finish(api, record(true))];
-  assertEquals(batch[0].counts?.source, "chunks");
-  await countTokens(api, batch, counter);
-  const [noUsage, usage] = batch;
+  // Finished as a sending thread finishes them, counting where there is no usage.
+  const finish = (rec: ReturnType<typeof record>, tokens?: InlineCounter) =>
+    finishRequest({ api, tokens, needs: {} }, rec, body);
+  const [noUsage, usage] = [
+    await finish(record(false), counter),
+    await finish(record(true), counter),
+  ];
   assertEquals(noUsage.counts?.source, "tokenizer");
   assertEquals(noUsage.counts?.promptTokens, 2);
   assertEquals(noUsage.counts?.completionTokens, qwen.encode("Hello world, again").length);
@@ -183,7 +187,7 @@ Deno.test("tokenizer: usage wins; the tokenizer replaces chunk counts", async ()
   assertEquals(usage.counts?.source, "usage");
   assertEquals([usage.counts?.promptTokens, usage.counts?.completionTokens], [11, 3]);
 
-  const noTokenizer = await finish(api, record(false));
+  const noTokenizer = await finish(record(false));
   assertEquals(noTokenizer.counts?.source, "chunks");
   assertEquals(noTokenizer.counts?.completionTokens, 3);
   assertEquals(counter.stats.requests, 1);
@@ -193,7 +197,14 @@ Deno.test("tokenizer: usage wins; the tokenizer replaces chunk counts", async ()
     buildRequest: () => ({}),
     parseResponses: () => ({ promptTokens: 0, completionTokens: 3, source: "chunks" as const }),
   };
-  const kept = await fillCounts(plain, record(false), plain.parseResponses(), counter);
+  const rec = record(false);
+  const kept = await fillCounts(
+    plain,
+    rec.payloads,
+    JSON.parse(body),
+    plain.parseResponses(),
+    counter,
+  );
   assertEquals(kept, { promptTokens: 2, completionTokens: 3, source: "chunks" });
 });
 

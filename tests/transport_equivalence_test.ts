@@ -14,6 +14,8 @@ import {
   type TransportSpec,
 } from "../src/transport/create.ts";
 import { proxyFor } from "../src/transport/proxy.ts";
+import { sameHeaders } from "../src/transport/http1_request.ts";
+import { rawServer } from "./helpers/raw_http.ts";
 
 const KINDS: TransportKind[] = ["socket", "fetch"];
 const TIMEOUTS = { connectMs: 10_000, readMs: 10_000, totalMs: Infinity };
@@ -50,7 +52,7 @@ async function sendAll(spec: TransportSpec, base: string) {
   ];
   try {
     for (const [name, path, extra, stream] of cases) {
-      const rec = newRecord(0, {}, stream);
+      const rec = newRecord(0, stream);
       const body = {
         model: "m",
         messages: [{ role: "user", content: "héllo 模型" }],
@@ -118,7 +120,7 @@ Deno.test("transports: a refused connection is a connect failure for both", asyn
   l.close();
   for (const kind of KINDS) {
     const t = createTransport({ kind, timeouts: TIMEOUTS });
-    const rec = newRecord(0, {}, true);
+    const rec = newRecord(0, true);
     await t.send({ url, headers: {}, body: "{}", stream: true }, rec);
     await t.close();
     assertEquals([rec.success, rec.status, rec.failure?.kind], [false, 0, "connect"], kind);
@@ -154,4 +156,73 @@ Deno.test("transports: auto is socket unless the environment sets a proxy for th
     proxyFor("http://notx.org/", env({ HTTP_PROXY: "http://p", NO_PROXY: "x.org" })),
     "http://p",
   );
+});
+
+for (const kind of KINDS) {
+  Deno.test(`transports [${kind}]: one abort listener per run cancels every request in flight`, async () => {
+    const mock = startMockServer({ port: 0, ttftMs: 10_000, outputTokens: 2 });
+    const t = createTransport({ kind, timeouts: TIMEOUTS });
+    try {
+      const ac = new AbortController();
+      let listeners = 0;
+      const add = ac.signal.addEventListener.bind(ac.signal);
+      ac.signal.addEventListener = ((...a: Parameters<typeof add>) => {
+        listeners++;
+        add(...a);
+      }) as typeof add;
+      const body = JSON.stringify({ model: "m", messages: [{ role: "user", content: "x" }] });
+      const req = {
+        url: `${mock.url}/v1/chat/completions`,
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ ...JSON.parse(body), stream: true }),
+        stream: true,
+      };
+      const recs = Array.from({ length: 20 }, (_, i) => newRecord(i, true));
+      const sent = recs.map((r) => t.send(req, r, ac.signal));
+      setTimeout(() => ac.abort(), 200);
+      await Promise.all(sent);
+      for (const r of recs) assertEquals(r.failure?.kind, "cancelled");
+      assertEquals(listeners, 1, "one listener for 20 requests");
+      // Sent after the abort: cancelled at once, still no new listener.
+      const late = newRecord(20, true);
+      await t.send(req, late, ac.signal);
+      assertEquals([late.failure?.kind, listeners], ["cancelled", 1]);
+    } finally {
+      await t.close();
+      await mock.close();
+    }
+  });
+}
+
+Deno.test("transports [socket]: the request head follows the header values, compared by value", async () => {
+  const server = await rawServer(async (r) => {
+    await r.write(
+      "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 2\r\n\r\n{}",
+    );
+  });
+  const t = createTransport({ kind: "socket", timeouts: TIMEOUTS });
+  try {
+    const url = `${server.url}/v1/chat/completions`;
+    const send = (headers: Record<string, string>) =>
+      t.send({ url, headers, body: "{}", stream: false }, newRecord(0, false));
+    await send({ "x-run": "a", "content-type": "application/json" });
+    await send({ "content-type": "application/json", "x-run": "a" }); // a copy, reordered
+    await send({ "x-run": "b", "content-type": "application/json" });
+    await send({ "content-type": "application/json" });
+    const runs = server.requests.map((r) => /\r\nx-run: (\w)/.exec(r.head)?.[1] ?? "-");
+    assertEquals(runs, ["a", "a", "b", "-"]);
+    assert(server.requests.every((r) => r.body === "{}"));
+  } finally {
+    await t.close();
+    await server.close();
+  }
+});
+
+Deno.test("transports: sameHeaders compares names and values, not order or identity", () => {
+  assert(sameHeaders({ a: "1", b: "2" }, { b: "2", a: "1" }));
+  assert(!sameHeaders({ a: "1" }, { a: "1", b: "2" }));
+  assert(!sameHeaders({ a: "1", b: "2" }, { a: "1" }));
+  assert(!sameHeaders({ a: "1" }, { a: "2" }));
+  assert(!sameHeaders({ a: "1" }, undefined));
+  assert(sameHeaders({}, {}));
 });

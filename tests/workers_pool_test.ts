@@ -1,59 +1,72 @@
 /**
- * Transport workers: records come back whole from every worker, requests spread over them, the
- * schedule time is moved into the measuring worker's clock, cancellation reaches them, and each
- * reports its self-check.
+ * Transport workers: records come back whole and finished (the plugin ran in the worker) from
+ * every worker, requests spread over them, the schedule time is moved into the measuring
+ * worker's clock, cancellation reaches them, each reports its self-check, and the payloads reach
+ * the main thread only when a sink asks for them.
  */
 import { assert, assertAlmostEquals, assertEquals } from "./assert.ts";
 import { startMockServer } from "../src/mock/server.ts";
-import { newRecord, type RequestRecord } from "../src/records/record.ts";
+import { resolveConfig } from "../src/config.ts";
+import OpenAIApi from "../plugins/api/openai.ts";
+import type { FinishedRequest, SinkNeeds } from "../src/records/finished.ts";
+import { packPayloads, unpackPayloads } from "../src/records/payloads.ts";
 import type { TransportSpec } from "../src/transport/create.ts";
 import { WorkerPool } from "../src/workers/pool.ts";
-import { joinPayloads, splitPayloads } from "../src/workers/messages.ts";
 
 const SPEC: TransportSpec = {
   kind: "socket",
   timeouts: { connectMs: 10_000, readMs: 10_000, totalMs: Infinity },
 };
 
-function request(url: string, stream = true) {
-  return {
-    url: `${url}/v1/chat/completions`,
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({
-      model: "m",
-      messages: [{ role: "user", content: "hi" }],
-      stream,
-      stream_options: { include_usage: true },
-    }),
+function body(stream: boolean) {
+  return JSON.stringify({
+    model: "m",
+    messages: [{ role: "user", content: "hi" }],
     stream,
-  };
+    stream_options: { include_usage: true },
+  });
 }
 
-Deno.test("workers: records come back whole from two workers, spread over both", async () => {
+/** A pool of `n` workers sending to the mock at `url`, its records collected in `records`. */
+async function pool(n: number, url: string, needs: SinkNeeds = {}) {
+  const cfg = resolveConfig({ model: "m", url: `${url}/v1/chat/completions` });
+  const records: FinishedRequest[] = [];
+  const p = await WorkerPool.start(n, SPEC, {
+    target: { url: cfg.url, headers: { "content-type": "application/json" } },
+    finish: { api: { spec: "openai", params: cfg }, needs },
+    onRecord: (f) => records.push(f),
+    local: { api: new OpenAIApi(cfg), needs },
+  });
+  return { pool: p, records };
+}
+
+Deno.test("workers: records come back finished from two workers, spread over both", async () => {
   const mock = startMockServer({ port: 0, ttftMs: 5, itlMs: 1, outputTokens: 6 });
-  const pool = await WorkerPool.start(2, SPEC);
+  const { pool: p, records } = await pool(2, mock.url);
   try {
-    const recs: RequestRecord[] = [];
-    await Promise.all(Array.from({ length: 24 }, async (_, i) => {
-      const rec = newRecord(i, { i }, i % 3 !== 0);
-      await pool.send(request(mock.url, rec.stream), rec);
-      recs.push(rec);
+    await Promise.all(Array.from({ length: 24 }, (_, i) => {
+      const stream = i % 3 !== 0;
+      return p.send({ index: i, body: body(stream), stream });
     }));
-    await pool.close();
-    assertEquals(recs.length, 24);
-    for (const rec of recs) {
+    await p.close();
+    assertEquals(records.length, 24);
+    assertEquals(records.map((f) => f.record.index).sort((a, b) => a - b), [...Array(24).keys()]);
+    for (const { record: rec, metrics, counts, payloads, bodyText } of records) {
       assert(rec.success, JSON.stringify(rec.failure));
       assertEquals(rec.status, 200);
-      assertEquals(rec.body, { i: rec.index }); // the body stays on the main thread
       // role chunk + 6 tokens + usage when streamed; one body otherwise
-      assertEquals(rec.payloads.length, rec.stream ? 8 : 1);
-      assertEquals(rec.chunkTimesMs.length, rec.payloads.length);
+      assertEquals(rec.chunkTimesMs.length, rec.stream ? 8 : 1);
+      assert(rec.chunkTimesMs instanceof Float64Array, "times in a typed array");
       assert(rec.timeOriginMs !== performance.timeOrigin, "times are in the worker's clock");
       assert(rec.startMs > 0 && rec.endMs >= rec.startMs && rec.headersAtMs! >= rec.startMs);
-      const last = JSON.parse(rec.payloads[rec.payloads.length - 1]);
-      assertEquals(last.usage.completion_tokens, 6);
+      // Parsed in the worker: the usage's counts, the token chunks.
+      assertEquals([counts?.source, counts?.completionTokens], ["usage", 6]);
+      assertEquals(metrics.completionTokens, 6);
+      if (rec.stream) assertEquals(counts?.contentChunks, [1, 2, 3, 4, 5, 6]);
+      // No sink asked for them: the payloads and the body never left the worker.
+      assertEquals([payloads, bodyText], [undefined, undefined]);
     }
-    const loads = pool.loads;
+    const loads = p.loads;
     assertEquals(loads.map((l) => l.thread), ["worker 1", "worker 2"]);
     assertEquals(loads.reduce((n, l) => n + (l.requests ?? 0), 0), 24);
     for (const l of loads) {
@@ -65,14 +78,30 @@ Deno.test("workers: records come back whole from two workers, spread over both",
   }
 });
 
+Deno.test("workers: a sink that asks for the payloads gets them, exactly", async () => {
+  const mock = startMockServer({ port: 0, outputTokens: 3 });
+  const { pool: p, records } = await pool(1, mock.url, { payloads: true, bodyText: true });
+  try {
+    await p.send({ index: 0, body: body(true), stream: true });
+    await p.close();
+    const [f] = records;
+    assertEquals(f.bodyText, body(true));
+    const payloads = unpackPayloads(f.payloads!);
+    assertEquals(payloads.length, f.record.chunkTimesMs.length);
+    assertEquals(JSON.parse(payloads.at(-1)!).usage.completion_tokens, 3);
+  } finally {
+    await mock.close();
+  }
+});
+
 Deno.test("workers: the schedule time is moved into the worker's clock", async () => {
   const mock = startMockServer({ port: 0, outputTokens: 2 });
-  const pool = await WorkerPool.start(1, SPEC);
+  const { pool: p, records } = await pool(1, mock.url);
   try {
-    const rec = newRecord(0, {}, true);
     const scheduled = performance.now();
-    rec.scheduledMs = scheduled;
-    await pool.send(request(mock.url), rec);
+    const span = await p.send({ index: 0, body: body(true), stream: true, scheduledMs: scheduled });
+    await p.close();
+    const rec = records[0].record;
     assert(rec.success);
     // The same instant, read from either clock.
     assertAlmostEquals(
@@ -82,31 +111,59 @@ Deno.test("workers: the schedule time is moved into the worker's clock", async (
       "scheduled, as epoch ms",
     );
     assert(rec.startMs >= rec.scheduledMs!, "sent after it was due");
+    assertEquals(span, {
+      startEpochMs: rec.timeOriginMs + rec.startMs,
+      endEpochMs: rec.timeOriginMs + rec.endMs,
+    });
   } finally {
-    await pool.close();
+    await mock.close();
+  }
+});
+
+Deno.test("workers: a slot's refill lateness is measured where the request is sent", async () => {
+  const mock = startMockServer({ port: 0, outputTokens: 2 });
+  const { pool: p, records } = await pool(1, mock.url);
+  try {
+    const first = await p.send({ index: 0, body: body(true), stream: true });
+    await new Promise((r) => setTimeout(r, 30)); // the slot stays empty for 30 ms
+    await p.send({
+      index: 1,
+      body: body(true),
+      stream: true,
+      previousEndEpochMs: first.endEpochMs,
+    });
+    await p.close();
+    const second = records.find((f) => f.record.index === 1)!.record;
+    assert(second.refillLateMs! >= 29 && second.refillLateMs! < 1000, `${second.refillLateMs}`);
+    assertEquals(records.find((f) => f.record.index === 0)!.record.refillLateMs, undefined);
+  } finally {
     await mock.close();
   }
 });
 
 Deno.test("workers: aborting the run cancels requests in every worker", async () => {
   const mock = startMockServer({ port: 0, ttftMs: 5_000, outputTokens: 2 });
-  const pool = await WorkerPool.start(2, SPEC);
+  const { pool: p, records } = await pool(2, mock.url);
   try {
     const ac = new AbortController();
-    const recs = Array.from({ length: 6 }, (_, i) => newRecord(i, {}, true));
-    const sent = recs.map((r) => pool.send(request(mock.url), r, ac.signal));
+    const sent = Array.from(
+      { length: 6 },
+      (_, i) => p.send({ index: i, body: body(true), stream: true }, ac.signal),
+    );
     setTimeout(() => ac.abort(), 100);
     await Promise.all(sent);
-    for (const r of recs) assertEquals(r.failure?.kind, "cancelled");
+    await p.close();
+    assertEquals(records.length, 6);
+    for (const f of records) assertEquals(f.record.failure?.kind, "cancelled");
   } finally {
-    await pool.close();
     await mock.close();
   }
 });
 
-Deno.test("workers: payloads cross joined by CR and split back exactly", () => {
+Deno.test("workers: payloads cross as one blob and come back exactly", () => {
   const many = ['{"a":1}', "line one\nline two", "", '{"é":"模型"}'];
-  assertEquals(splitPayloads(joinPayloads(many)), many);
-  assertEquals(splitPayloads(joinPayloads(["a\r\nb"])), ["a\r\nb"]); // a lone body keeps its CRs
-  assertEquals(splitPayloads(joinPayloads([])), []);
+  assertEquals(unpackPayloads(packPayloads(many)), many);
+  assertEquals(unpackPayloads(packPayloads(["a\r\nb"])), ["a\r\nb"]); // a lone body keeps its CRs
+  assertEquals(unpackPayloads(packPayloads([])), []);
+  assertEquals(unpackPayloads(packPayloads([""])), [""]);
 });

@@ -13,8 +13,7 @@ import { tempDir } from "./helpers/cli.ts";
 import { poissonOffsetsMs } from "./helpers/poisson.ts";
 import { silentLogger } from "../src/log.ts";
 import { runPerfBenchmark } from "../src/perf.ts";
-import type { FinishedRequest } from "../src/records/finished.ts";
-import type { RequestRecord } from "../src/records/record.ts";
+import type { FinishedRequest, MeasuredRecord } from "../src/records/finished.ts";
 
 const RATE = 40;
 const SEED = 11;
@@ -33,7 +32,7 @@ const lineOf = (body: Record<string, unknown>) =>
 async function scheduledRun(url: string, workers: number, dir: string) {
   const prompts = `${dir}/prompts.txt`;
   await Deno.writeTextFile(prompts, Array.from({ length: N }, (_, i) => `${prompt(i)}\n`).join(""));
-  const recs: RequestRecord[] = [];
+  const recs: MeasuredRecord[] = [];
   const result = await runPerfBenchmark({
     url: `${url}/v1/chat/completions`,
     model: "m",

@@ -130,7 +130,7 @@ export async function checkEndpoint(
   const deadline = performance.now() + timeoutS * 1000;
   const marked: PreparedRequest = { ...req, headers: { ...req.headers, [PREFLIGHT_HEADER]: "1" } };
   for (;;) {
-    const rec = newRecord(-1, {}, req.stream);
+    const rec = newRecord(-1, req.stream);
     await transport.send(marked, rec, signal);
     if (rec.success) return;
     const why = explainFailure(rec, req.url, timeoutS);

@@ -1,7 +1,10 @@
 /**
  * When to send: the closed loop (`--parallel N` keeps N requests in flight) and the open loop
  * (`--rate R`: arrivals on a seeded Poisson schedule, with `--parallel` capping in-flight
- * requests). The runner knows nothing of HTTP: it pulls jobs and calls `execute`.
+ * requests). The runner knows nothing of HTTP: it pulls jobs and calls `execute`, which says
+ * when each request was sent and ended ({@link Span}); from those the runner measures the
+ * concurrency it actually kept ({@link LoadStats}), and hands each closed-loop request the end
+ * of its slot's previous one, so that the sender can record how late the slot was refilled.
  *
  * @module
  */
@@ -28,11 +31,46 @@ export interface LoadPlan {
 /** Pulls the next job; `undefined` when there are no more. Called by one caller at a time. */
 export type NextJob<J> = () => Promise<J | undefined>;
 
-/** Runs one job to completion. `scheduled` is the `performance.now()` time it was due. */
-export type Execute<J> = (job: J, scheduled: number | undefined) => Promise<void>;
+/** When a request was sent and when it ended, epoch ms. */
+export interface Span {
+  /** Sent. */
+  startEpochMs: number;
+  /** Ended. */
+  endEpochMs: number;
+}
+
+/**
+ * Runs one job to completion (its slot is free when it resolves): `scheduled` is the
+ * `performance.now()` time it was due (`--rate`), `previousEnd` when the previous request of its
+ * closed-loop slot ended (epoch ms). Resolves to when it was sent and ended, when known.
+ */
+export type Execute<J> = (
+  job: J,
+  scheduled: number | undefined,
+  previousEnd: number | undefined,
+) => Promise<Span | void>;
+
+/** What the load kept up. */
+export interface LoadStats {
+  /** Whether it was a closed loop. */
+  closedLoop: boolean;
+  /** Slots of the closed loop (at most `--parallel`, at most the jobs); `--parallel` otherwise. */
+  slots: number;
+  /**
+   * The time-weighted mean of requests in flight: closed loop, the sum over slots of the share
+   * of each slot's life (first send to last end) that a request was in flight, which leaves the
+   * ramp-up and the tail out; open loop, the requests' total time over the run's. `null` when no
+   * request said when it ran.
+   */
+  meanInFlight: number | null;
+}
 
 /** Run every job the source yields under the plan; resolves when all have finished. */
-export async function runLoad<J>(next: NextJob<J>, execute: Execute<J>, plan: LoadPlan) {
+export async function runLoad<J>(
+  next: NextJob<J>,
+  execute: Execute<J>,
+  plan: LoadPlan,
+): Promise<LoadStats> {
   const pull = serialize(next);
   if (plan.rate === -1) return await closedLoop(pull, execute, plan);
   return await openLoop(pull, execute, plan);
@@ -43,17 +81,38 @@ export async function runLoad<J>(next: NextJob<J>, execute: Execute<J>, plan: Lo
  * up to `parallel`, so their number is what can really be in flight (`--parallel 1e9 -n 5`
  * makes 5 lanes, not a billion).
  */
-async function closedLoop<J>(next: NextJob<J>, execute: Execute<J>, plan: LoadPlan) {
+async function closedLoop<J>(
+  next: NextJob<J>,
+  execute: Execute<J>,
+  plan: LoadPlan,
+): Promise<LoadStats> {
   const stopped = () => plan.signal?.aborted === true;
   let exhausted = false;
+  let occupancy = 0; // sum over lanes of busy / life
+  let timed = 0;
   const lane = async (job: J) => {
-    for (;;) {
-      await execute(job, undefined);
-      if (exhausted || stopped()) return;
-      const j = await next();
-      if (j === undefined) exhausted = true;
-      if (j === undefined || stopped()) return;
-      job = j;
+    let first: number | undefined;
+    let last: number | undefined;
+    let busy = 0;
+    try {
+      for (;;) {
+        const span = await execute(job, undefined, last);
+        if (span) {
+          first ??= span.startEpochMs;
+          last = span.endEpochMs;
+          busy += span.endEpochMs - span.startEpochMs;
+        }
+        if (exhausted || stopped()) return;
+        const j = await next();
+        if (j === undefined) exhausted = true;
+        if (j === undefined || stopped()) return;
+        job = j;
+      }
+    } finally {
+      if (first !== undefined && last !== undefined) {
+        timed++;
+        occupancy += last > first ? Math.min(1, busy / (last - first)) : 1;
+      }
     }
   };
   const lanes: Promise<void>[] = [];
@@ -64,13 +123,31 @@ async function closedLoop<J>(next: NextJob<J>, execute: Execute<J>, plan: LoadPl
     lanes.push(lane(job));
   }
   await Promise.all(lanes);
+  return {
+    closedLoop: true,
+    slots: lanes.length,
+    meanInFlight: timed === 0 ? null : occupancy * (lanes.length / timed),
+  };
 }
 
-async function openLoop<J>(next: NextJob<J>, execute: Execute<J>, plan: LoadPlan) {
+async function openLoop<J>(
+  next: NextJob<J>,
+  execute: Execute<J>,
+  plan: LoadPlan,
+): Promise<LoadStats> {
   const offsets = arrivalOffsets(plan.rate, plan.seed, plan.shard);
   const slots = new Slots(plan.parallel);
   const running = new Set<Promise<void>>();
   const t0 = plan.startMs ?? performance.now();
+  let busy = 0;
+  let from = Infinity;
+  let to = -Infinity;
+  const timed = (span: Span | void) => {
+    if (!span) return;
+    busy += span.endEpochMs - span.startEpochMs;
+    if (span.startEpochMs < from) from = span.startEpochMs;
+    if (span.endEpochMs > to) to = span.endEpochMs;
+  };
   while (!plan.signal?.aborted) {
     const job = await next(); // built before it is due, so building never delays a send
     if (job === undefined) break;
@@ -81,13 +158,18 @@ async function openLoop<J>(next: NextJob<J>, execute: Execute<J>, plan: LoadPlan
       slots.release();
       break;
     }
-    const p: Promise<void> = execute(job, due).finally(() => {
+    const p: Promise<void> = execute(job, due, undefined).then(timed).finally(() => {
       running.delete(p);
       slots.release();
     });
     running.add(p);
   }
   await Promise.all(running);
+  return {
+    closedLoop: false,
+    slots: plan.parallel,
+    meanInFlight: to > from ? busy / (to - from) : null,
+  };
 }
 
 /** Wrap an async function so overlapping calls run one after another. */

@@ -49,6 +49,7 @@ export const MODERN_KEYS = {
   meanReasoning: "Mean reasoning tokens",
   tokenSource: "Token counts from",
   retried: "Retried requests",
+  achievedConcurrency: "Achieved concurrency (mean in flight)",
 } as const;
 
 /** Column names of the modern percentile table (units in the names). */
@@ -194,8 +195,12 @@ export class MetricsCollector {
     };
   }
 
-  /** Throughputs and means of the per-request metrics, unrounded. */
-  modernSummary(): Summary {
+  /**
+   * Throughputs and means of the per-request metrics, unrounded; `achievedConcurrency` is the
+   * run's time-weighted mean of requests in flight (measured by the load, not from the records;
+   * null when unknown).
+   */
+  modernSummary(achievedConcurrency: number | null = null): Summary {
     const K = MODERN_KEYS;
     const t = this.duration;
     const rate = (x: number) => (t > 0 ? x / t : null);
@@ -215,6 +220,8 @@ export class MetricsCollector {
       // Re-sends on a fresh connection (the server may have received each); null when the
       // transport cannot tell (fetch).
       [K.retried]: this.#retriesKnown || this.total === 0 ? this.#retries : null,
+      // Beside --parallel ("Number of concurrency"): how many requests were really in flight.
+      [K.achievedConcurrency]: achievedConcurrency,
     };
   }
 

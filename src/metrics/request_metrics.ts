@@ -41,8 +41,8 @@ export interface RequestMetrics {
   ttfoS?: number;
   /** `(latency − ttft) / (completion tokens − 1)`; undefined unless streamed with 2+ tokens. */
   tpotS: number | undefined;
-  /** Gaps between successive token-carrying payloads. */
-  itlS: number[];
+  /** Gaps between successive token-carrying payloads (a typed array: it crosses threads). */
+  itlS: Float64Array | readonly number[];
   /** Prompt tokens. */
   promptTokens: number;
   /** Completion tokens (reasoning tokens included). */
@@ -61,22 +61,29 @@ export interface RequestMetrics {
 
 /**
  * What a request's metrics are computed from: the measured part of its record (a
- * `RequestRecord` is one; `llmperf report` reads one from each result DB row). Times are
- * milliseconds on one clock, `timeOriginMs` that clock's epoch time.
+ * `RequestRecord` or a finished request's record is one; `llmperf report` reads one from each
+ * result DB row). Times are milliseconds on one clock, `timeOriginMs` that clock's epoch time.
  */
-export type MetricsInput = Pick<
-  RequestRecord,
-  | "index"
-  | "stream"
-  | "timeOriginMs"
-  | "startMs"
-  | "chunkTimesMs"
-  | "endMs"
-  | "status"
-  | "success"
-  | "failure"
-  | "retries"
->;
+export type MetricsInput =
+  & Pick<
+    RequestRecord,
+    | "index"
+    | "stream"
+    | "timeOriginMs"
+    | "startMs"
+    | "endMs"
+    | "status"
+    | "success"
+    | "failure"
+    | "retries"
+  >
+  & {
+    /** Arrival time of each payload, ms. */
+    chunkTimesMs: ArrayLike<number>;
+  };
+
+/** No gaps (a request that was not streamed, or had one token). */
+const NO_GAPS: readonly number[] = Object.freeze([]);
 
 /**
  * Compute a request's metrics: the one definition, used live and by `llmperf report`. A pure
@@ -97,7 +104,7 @@ export function requestMetrics(rec: MetricsInput, counts?: TokenCounts): Request
   const completionTokens = counts?.completionTokens ?? 0;
   let ttftS = latencyS;
   let tpotS: number | undefined;
-  const itlS: number[] = [];
+  let itlS: Float64Array | readonly number[] = NO_GAPS;
   const answers = counts?.answerChunks;
   // No answer chunk at all: no time to first output token (not streamed: the body has it or not).
   let ttfoS: number | undefined = answers === undefined || answers.length > 0
@@ -107,17 +114,22 @@ export function requestMetrics(rec: MetricsInput, counts?: TokenCounts): Request
     const idx = counts?.contentChunks;
     if (idx && idx.length > 0) {
       // The token-carrying payloads (an index past the recorded times is skipped).
+      const gaps = new Float64Array(Math.max(0, idx.length - 1));
+      let n = 0;
       let last: number | undefined;
       for (let i = 0; i < idx.length; i++) {
         const t = times[idx[i]];
         if (t === undefined) continue;
         if (last === undefined) ttftS = (t - start) / 1000;
-        else itlS.push((t - last) / 1000);
+        else gaps[n++] = (t - last) / 1000;
         last = t;
       }
+      itlS = n === gaps.length ? gaps : gaps.slice(0, n);
     } else {
       ttftS = (times[0] - start) / 1000;
-      for (let i = 1; i < times.length; i++) itlS.push((times[i] - times[i - 1]) / 1000);
+      const gaps = new Float64Array(times.length - 1);
+      for (let i = 1; i < times.length; i++) gaps[i - 1] = (times[i] - times[i - 1]) / 1000;
+      itlS = gaps;
     }
     if (completionTokens > 1) tpotS = (latencyS - ttftS) / (completionTokens - 1);
     if (answers === undefined) ttfoS = ttftS;

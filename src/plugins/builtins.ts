@@ -16,13 +16,22 @@ import OpenQaDataset from "../../plugins/datasets/openqa.ts";
 import LongAlpacaDataset from "../../plugins/datasets/longalpaca.ts";
 import LineByLineDataset from "../../plugins/datasets/line_by_line.ts";
 import RandomDataset from "../../plugins/datasets/random.ts";
-import { registerApi, registerDataset } from "./registry.ts";
+import { type PluginSource, registerApi, registerDataset } from "./registry.ts";
+import type { ApiPluginLike } from "./types.ts";
 
-registerApi("openai", OpenAIApi);
-registerApi("completions", CompletionsApi);
-registerApi("dashscope", DashScopeApi);
-registerApi("zhipu", ZhipuApi);
-registerApi("custom", CustomApi);
+/** The built-in API plugins by name, as every thread's registry starts with them. */
+export const BUILTIN_APIS: ReadonlyMap<string, PluginSource<ApiPluginLike>> = new Map<
+  string,
+  PluginSource<ApiPluginLike>
+>([
+  ["openai", OpenAIApi],
+  ["completions", CompletionsApi],
+  ["dashscope", DashScopeApi],
+  ["zhipu", ZhipuApi],
+  ["custom", CustomApi],
+]);
+
+for (const [name, api] of BUILTIN_APIS) registerApi(name, api);
 registerDataset("openqa", OpenQaDataset);
 registerDataset("longalpaca", LongAlpacaDataset);
 registerDataset("line_by_line", LineByLineDataset);

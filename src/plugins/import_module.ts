@@ -15,6 +15,8 @@
  *   JavaScript. Fetching it ourselves avoids all of that: each run gets the current version.
  *   The cost: a module loaded from a URL is one self-contained module. Its relative or bare
  *   imports cannot be resolved; absolute `https:`, `npm:` and `jsr:` imports go through Deno.
+ *   The text fetched is kept ({@link fetchedSource}): the transport workers load the plugin
+ *   from that same text, so every thread runs the same version and the URL is fetched once.
  * - In a `deno compile` executable (`Deno.build.standalone`) a dynamic import of a file that was
  *   not compiled in fails ("Module not found"), so local files are loaded like URLs: read, types
  *   stripped, imported from a `data:` URL. Setting {@link VIA_SOURCE_ENV}`=1` makes `deno run`
@@ -64,8 +66,26 @@ export function locationKey(loc: PluginLocation): string {
   return loc.kind === "url" ? loc.url : pathToFileURL(loc.path).href;
 }
 
+/** A plugin module's text as fetched from its URL. */
+export interface PluginSourceText {
+  /** The module's text. */
+  source: string;
+  /** Whether it is TypeScript (its types are stripped before it is imported). */
+  typescript: boolean;
+}
+
+// What each URL answered, so that another thread can import the very same text.
+const fetched = new Map<string, PluginSourceText>();
+
+/** The text a plugin URL answered in this process, if it was fetched here. */
+export function fetchedSource(spec: string): PluginSourceText | undefined {
+  return isUrlSpec(spec) ? fetched.get(new URL(spec).href) : undefined;
+}
+
 /** Options of {@link importPluginModule}. */
 export interface ImportOptions {
+  /** A URL module's text, fetched before (by another thread): imported without fetching. */
+  source?: PluginSourceText;
   /**
    * Load local files from their source through a `data:` URL, as a compiled executable must
    * (default: when `Deno.build.standalone`, or when {@link VIA_SOURCE_ENV} is `1`).
@@ -108,8 +128,9 @@ export async function importPluginModule(
     }
     return await importSource(fail, source, TS_EXTENSIONS.has(ext));
   }
-  const { source, typescript } = await fetchSource(fail, loc.url);
-  return await importSource(fail, source, typescript);
+  const text = opts.source ?? await fetchSource(fail, loc.url);
+  fetched.set(loc.url, text);
+  return await importSource(fail, text.source, text.typescript);
 }
 
 function isStandalone(): boolean {
@@ -129,7 +150,7 @@ function viaSourceForced(): boolean {
 async function fetchSource(
   fail: (why: string) => never,
   url: string,
-): Promise<{ source: string; typescript: boolean }> {
+): Promise<PluginSourceText> {
   let res: Response;
   try {
     res = await fetch(url, {

@@ -8,7 +8,7 @@
  *
  * @module
  */
-import "./builtins.ts";
+import { BUILTIN_APIS } from "./builtins.ts";
 import { errorMessage, UsageError } from "../errors.ts";
 import {
   apiNames,
@@ -18,7 +18,12 @@ import {
   registeredDataset,
 } from "./registry.ts";
 import type { ApiPluginLike, DatasetPluginLike, PluginParams } from "./types.ts";
-import { importPluginModule, locatePlugin, locationKey } from "./import_module.ts";
+import {
+  importPluginModule,
+  locatePlugin,
+  locationKey,
+  type PluginSourceText,
+} from "./import_module.ts";
 
 type Kind = "api" | "dataset";
 
@@ -27,9 +32,16 @@ const REQUIRED: Record<Kind, string[]> = {
   dataset: ["buildMessages"],
 };
 
-/** Load the API plugin named by `spec` for a run with `params`. */
-export async function loadApiPlugin(spec: string, params: PluginParams): Promise<ApiPluginLike> {
-  return await load("api", spec, params) as ApiPluginLike;
+/**
+ * Load the API plugin named by `spec` for a run with `params`; `source` is the text of a URL
+ * plugin fetched before (by the main thread: see `fetchedSource`), imported without fetching.
+ */
+export async function loadApiPlugin(
+  spec: string,
+  params: PluginParams,
+  source?: PluginSourceText,
+): Promise<ApiPluginLike> {
+  return await load("api", spec, params, source) as ApiPluginLike;
 }
 
 /** Load the dataset plugin named by `spec` for a run with `params`. */
@@ -48,13 +60,29 @@ function names(kind: Kind): string[] {
   return kind === "api" ? apiNames() : datasetNames();
 }
 
+/**
+ * Whether another thread (a transport worker) loads the same API plugin from `spec` alone: a
+ * module path or URL, or a built-in name still bound to its built-in. A name the caller
+ * registered in this process (`registerApi`) is known only here.
+ */
+export function loadableByName(spec: string): boolean {
+  if (isModuleSpec(spec) && registeredApi(spec) === undefined) return true;
+  const builtin = BUILTIN_APIS.get(spec);
+  return builtin !== undefined && registeredApi(spec) === builtin;
+}
+
 /** Whether a spec names a module (file path or URL) rather than a registered name. */
 export function isModuleSpec(spec: string): boolean {
   return /^(https?|file):/i.test(spec) || /\.[a-z0-9]+$/i.test(spec) || spec.includes("/") ||
     spec.includes("\\");
 }
 
-async function load(kind: Kind, spec: string, params: PluginParams): Promise<unknown> {
+async function load(
+  kind: Kind,
+  spec: string,
+  params: PluginParams,
+  text?: PluginSourceText,
+): Promise<unknown> {
   const flag = `--${kind}`;
   let source = lookup(kind, spec);
   if (source === undefined) {
@@ -64,7 +92,7 @@ async function load(kind: Kind, spec: string, params: PluginParams): Promise<unk
           `or give a .ts/.js file path or an http(s) URL)`,
       );
     }
-    source = await importPlugin(kind, spec);
+    source = await importPlugin(kind, spec, text);
   }
   let plugin: unknown;
   try {
@@ -105,7 +133,11 @@ interface ImportedModule {
 // evaluated (and registers its plugins) only once.
 const imported = new Map<string, ImportedModule>();
 
-async function importPlugin(kind: Kind, spec: string): Promise<PluginSource<unknown>> {
+async function importPlugin(
+  kind: Kind,
+  spec: string,
+  text?: PluginSourceText,
+): Promise<PluginSource<unknown>> {
   const flag = `--${kind}`;
   let loc;
   try {
@@ -117,7 +149,7 @@ async function importPlugin(kind: Kind, spec: string): Promise<PluginSource<unkn
   let entry = imported.get(key);
   if (entry === undefined) {
     const before = { api: new Set(apiNames()), dataset: new Set(datasetNames()) };
-    const module = await importPluginModule(flag, spec, loc);
+    const module = await importPluginModule(flag, spec, loc, { source: text });
     entry = {
       module,
       registered: {

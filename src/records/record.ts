@@ -1,6 +1,8 @@
 /**
- * The finished-request record: plain data handed from the transport (the hot path) to everything
- * downstream (metrics, files, the result DB). Nothing downstream reaches back into the transport.
+ * The record a transport fills while it reads a response, in the thread that sends: status,
+ * times, the raw payloads. It never leaves that thread as it is: the thread finishes it
+ * (`finish_request.ts`: its token counts read by the API plugin, its metrics derived, its
+ * result-DB row written) into the compact `FinishedRequest` that every sink receives.
  *
  * Times are `performance.now()` values (milliseconds, hence the `Ms` in their names) of the thread
  * that measured them; `timeOriginMs` (that thread's `performance.timeOrigin`, epoch milliseconds)
@@ -8,8 +10,6 @@
  *
  * @module
  */
-import type { RequestBody } from "../plugins/types.ts";
-
 /** Why a request failed. */
 export type FailureKind =
   | "http" // a non-200 status
@@ -32,14 +32,10 @@ export interface Failure {
   body?: string;
 }
 
-/** One finished request, successful or not. */
+/** One request as the transport measured it, successful or not. */
 export interface RequestRecord {
   /** Position of the request in the run's dispatch order, from 0. */
   index: number;
-  /** The request body as sent. */
-  body: RequestBody;
-  /** The body's JSON text as sent, when kept (cheaper to hand to another thread than `body`). */
-  bodyText?: string;
   /** Whether a streamed response was requested. */
   stream: boolean;
   /** `performance.timeOrigin` of the measuring thread (epoch ms). */
@@ -68,13 +64,17 @@ export interface RequestRecord {
    * (`fetch` may re-send without saying so).
    */
   retries?: number;
+  /**
+   * Closed loop: how long after the previous request of its slot ended this one was sent, ms
+   * (the client's own refill delay); `undefined` for a slot's first request and for `--rate`.
+   */
+  refillLateMs?: number;
 }
 
 /** A fresh record for a request about to be sent. */
-export function newRecord(index: number, body: RequestBody, stream: boolean): RequestRecord {
+export function newRecord(index: number, stream: boolean): RequestRecord {
   return {
     index,
-    body,
     stream,
     timeOriginMs: performance.timeOrigin,
     startMs: 0,

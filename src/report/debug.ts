@@ -10,6 +10,7 @@
  */
 import type { Logger } from "../log.ts";
 import type { FinishedRequest, ResultSink } from "../records/finished.ts";
+import { unpackPayloads } from "../records/payloads.ts";
 import { epochSeconds } from "../records/record.ts";
 
 const MAX_EVENT = 2000;
@@ -17,12 +18,13 @@ const MAX_EVENT = 2000;
 /** A sink that logs every request and response event, each line passed through `redact`. */
 export function debugSink(log: Logger, redact: (text: string) => string = (t) => t): ResultSink {
   return {
+    needs: { payloads: true, bodyText: true }, // the only sink that reads them both
     write(batch: FinishedRequest[]) {
-      for (const { record: r, metrics: m } of batch) {
+      for (const { record: r, metrics: m, bodyText, payloads } of batch) {
         const sent = new Date(epochSeconds(r, r.startMs) * 1000).toISOString();
-        log(`request #${r.index} body (sent ${sent}): ${redact(JSON.stringify(r.body))}`);
+        log(`request #${r.index} body (sent ${sent}): ${redact(bodyText ?? "")}`);
         const t0 = r.startMs;
-        r.payloads.forEach((raw, i) => {
+        (payloads ? unpackPayloads(payloads) : []).forEach((raw, i) => {
           const at = ((r.chunkTimesMs[i] - t0) / 1000).toFixed(6);
           const p = redact(raw);
           const text = p.length > MAX_EVENT ? p.slice(0, MAX_EVENT) + `... (${p.length} chars)` : p;

@@ -18,7 +18,7 @@ import {
   requestMetrics,
 } from "../metrics/request_metrics.ts";
 import type { ApiPluginLike, TokenCounts } from "../plugins/types.ts";
-import { toCounts } from "../records/pipeline.ts";
+import { toCounts } from "../records/finish_request.ts";
 import type { Failure, FailureKind } from "../records/record.ts";
 import { PickleError, unpickleBase64 } from "../store/pickle.ts";
 import { DB_FILE } from "../store/run_meta.ts";
@@ -51,6 +51,17 @@ export interface DbReport {
   interrupted?: boolean;
   /** One line saying why the tables may not cover the whole run, when they may not. */
   warning?: string;
+}
+
+/** The concurrency the run reached, as its self-check (the `run` row's `client`) recorded it. */
+function storedConcurrency(run: Record<string, unknown> | undefined): number | null {
+  if (typeof run?.client !== "string") return null;
+  try {
+    const achieved = JSON.parse(run.client)?.concurrency?.achieved;
+    return typeof achieved === "number" ? achieved : null;
+  } catch {
+    return null;
+  }
 }
 
 /** How complete a DB's run is, from its `run` row (absent: an evalscope DB, which cannot say). */
@@ -348,7 +359,7 @@ export async function reportFromDb(
         dbPath,
       }),
       percentiles: collector.percentiles(),
-      requestSummary: collector.modernSummary(),
+      requestSummary: collector.modernSummary(storedConcurrency(run)),
       requestPercentiles: collector.requestPercentiles(),
       failures: Object.fromEntries(collector.failureKinds),
       run,

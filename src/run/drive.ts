@@ -1,7 +1,8 @@
 /**
  * The third stage of a run, `drive`: the load itself. Requests are pulled from the request source
  * and sent under the load plan (`--parallel`, `--rate`) through the sending threads; each
- * finished record goes into the result pipeline. It ends when everything is sent and answered,
+ * finished record goes into the result pipeline (the sending threads hand it over). It ends when
+ * everything is sent and answered,
  * or early when the run's signal aborts (the caller's abort, a result DB that cannot be
  * written); the sending threads are closed then, whatever happened. With `--start-at` the load
  * waits for its start instant first; a shard (`--shard`) sends its share of `--parallel` and its
@@ -12,9 +13,8 @@
 import { shardCount, shardText } from "../config/shard.ts";
 import { Interrupted } from "../errors.ts";
 import type { Job } from "../load/requests.ts";
-import { runLoad } from "../load/runner.ts";
+import { type LoadStats, runLoad } from "../load/runner.ts";
 import { waitForStartAt } from "../load/start_at.ts";
-import { newRecord } from "../records/record.ts";
 import type { ClientCheck } from "../workers/self_check.ts";
 import type { OpenRun } from "./open.ts";
 import type { PreparedRun } from "./prepare.ts";
@@ -26,12 +26,14 @@ export interface Driven {
   sent: number;
   /** The client's self-check. */
   client: ClientCheck;
+  /** What the load kept up (absent when it stopped on an error). */
+  load?: LoadStats;
 }
 
 /** Send the run's requests; see the module doc. */
 export async function driveLoad(prep: PreparedRun, run: OpenRun): Promise<Driven> {
   const { cfg, source } = prep;
-  const transport = run.threads.transport;
+  const threads = run.threads;
   let pending: Job | undefined = prep.first;
   const next = async () => {
     if (pending) {
@@ -48,13 +50,13 @@ export async function driveLoad(prep: PreparedRun, run: OpenRun): Promise<Driven
     }
   };
   let sent = 0;
-  const execute = async (job: Job, scheduled: number | undefined) => {
+  const execute = (job: Job, scheduled: number | undefined, previousEnd: number | undefined) => {
     sent++;
-    const rec = newRecord(job.index, job.body, job.prepared.stream);
-    rec.bodyText = job.prepared.body;
-    rec.scheduledMs = scheduled;
-    await transport.send(job.prepared, rec, run.signal);
-    run.pipeline.push(rec);
+    const { body, stream } = job.prepared;
+    return threads.send(
+      { index: job.index, body, stream, scheduledMs: scheduled, previousEndEpochMs: previousEnd },
+      run.signal,
+    );
   };
   const parallel = shardCount(cfg.parallel, cfg.shard);
   prep.log(
@@ -70,13 +72,14 @@ export async function driveLoad(prep: PreparedRun, run: OpenRun): Promise<Driven
         ? `, ${source.expected} requests`
         : ", one pass over the dataset"),
   );
+  let load: LoadStats | undefined;
   try {
     const startMs = cfg.startAt === undefined
       ? undefined
       : await waitForStartAt(cfg.startAt, prep.log, run.signal);
     run.db?.setLoadStart((performance.timeOrigin + performance.now()) / 1000);
     await run.outputs.start();
-    await runLoad(next, execute, {
+    load = await runLoad(next, execute, {
       parallel,
       rate: cfg.rate,
       seed: cfg.seed ?? 42,
@@ -85,7 +88,7 @@ export async function driveLoad(prep: PreparedRun, run: OpenRun): Promise<Driven
       startMs,
     });
   } finally {
-    await run.closeSending();
+    await run.closeSending(load);
   }
-  return { sent, client: await run.closeSending() };
+  return { sent, client: await run.closeSending(), load };
 }

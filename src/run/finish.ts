@@ -24,6 +24,7 @@ export async function finishRun(
 ): Promise<PerfResult> {
   const { cfg, log } = prep;
   await run.pipeline.close(); // every record through every sink; a sink's error is thrown here
+  await run.db?.close(); // every row in (the sending threads have ended their ports)
   run.outputs.stop();
   const c = run.collector;
   const summary = c.summary({
@@ -32,7 +33,7 @@ export async function finishRun(
     dbPath: run.db?.path ?? run.outputDir,
   });
   const requestPercentiles = c.requestPercentiles();
-  const modern = c.modernSummary();
+  const modern = c.modernSummary(driven.client.concurrency?.achieved ?? null);
   const checked = prep.goals &&
     checkRun(
       prep.goals,

@@ -7,9 +7,15 @@
  *
  * ```
  * open:     run folder → result DB → outputs → token counter → pipeline → sending threads
- * teardown: sending threads (the DB's run row gets how the run ended) → pipeline (every record
- *           through every sink, the sinks closed) → token counter → outputs → result DB
+ * teardown: sending threads (every record finished; the DB's run row gets how the run ended) →
+ *           pipeline (every record through every sink, the sinks closed) → token counter →
+ *           outputs → result DB (every row in)
  * ```
+ *
+ * The result DB is not a sink of the pipeline: rows are written by the threads that finish the
+ * requests (each transport worker through its own port), so the main thread never handles a
+ * payload. The sinks say what else they need on each record (`SinkNeeds`: the payloads and body
+ * for `--debug` or a caller's sink); nothing else leaves the sending threads.
  *
  * @module
  */
@@ -17,8 +23,10 @@ import { toSnakeCase } from "../config.ts";
 import { shardCount } from "../config/shard.ts";
 import { MetricsCollector } from "../metrics/collector.ts";
 import type { Logger } from "../log.ts";
-import type { FinishedRequest, ResultSink } from "../records/finished.ts";
+import { type FinishedRequest, type ResultSink, sinkNeeds } from "../records/finished.ts";
 import { ResultPipeline } from "../records/pipeline.ts";
+import { loadableByName } from "../plugins/loader.ts";
+import { fetchedSource } from "../plugins/import_module.ts";
 import type { Redactor } from "../redact.ts";
 import { debugSink } from "../report/debug.ts";
 import { createRunDir, defaultRunName, writeJson } from "../report/files.ts";
@@ -28,7 +36,8 @@ import { GoodputCounter } from "../slo/evaluate.ts";
 import { ResultDb } from "../store/result_db.ts";
 import { DB_FILE, runRow } from "../store/run_meta.ts";
 import { WorkerCounter } from "../tokenizer/token_counters.ts";
-import type { ClientCheck } from "../workers/self_check.ts";
+import type { LoadStats } from "../load/runner.ts";
+import { type ClientCheck, clientCheck } from "../workers/self_check.ts";
 import { startTransportThreads, type TransportThreads } from "../workers/transport_threads.ts";
 import type { RunOptions } from "./options.ts";
 import type { PreparedRun } from "./prepare.ts";
@@ -59,9 +68,10 @@ export interface OpenRun extends AsyncDisposable {
   readonly signal: AbortSignal;
   /**
    * Close the sending threads (once: later calls answer the same) and give the result DB's run
-   * row how the run ended; resolves to the client's self-check.
+   * row how the run ended; resolves to the client's self-check, which judges `load` (what the
+   * load kept up) too when it is given.
    */
-  closeSending(): Promise<ClientCheck>;
+  closeSending(load?: LoadStats): Promise<ClientCheck>;
 }
 
 /** Redact the failure text of finished requests, in place. */
@@ -73,6 +83,15 @@ function redactFailures(batch: FinishedRequest[], redactor: Redactor): void {
     if (f.body !== undefined) f.body = redactor.text(f.body);
     if (metrics.failure) metrics.failure.message = f.message;
   }
+}
+
+/** The concurrency a load kept up, as the self-check judges it. */
+function concurrencyOf(load: LoadStats) {
+  return load.meanInFlight === null ? undefined : {
+    target: load.slots,
+    achieved: load.meanInFlight,
+    closedLoop: load.closedLoop,
+  };
 }
 
 /**
@@ -125,20 +144,33 @@ export async function openRun(prep: PreparedRun, options: RunOptions): Promise<O
     ...(goodput ? [goodput] : []),
     ...outputs.sinks,
     ...(speed ? [speed] : []),
-    ...(db ? [db] : []),
     ...(cfg.debug ? [debugSink(outputs.log, (t) => redactor.text(t))] : []),
     ...(options.sinks ?? []),
   ];
   const counter = prep.tokenizer &&
     stack.use(await WorkerCounter.start(prep.tokenizer.dir, cfg.applyChatTemplate));
-  const pipeline = stack.use(new ResultPipeline(prep.api, sinks, { tokens: counter }));
+  const pipeline = stack.use(new ResultPipeline(sinks));
+  const needs = sinkNeeds(sinks);
+  const { url, headers } = prep.first.prepared;
   const threads = await startTransportThreads(prep.spec, {
     workers: cfg.workers,
     inFlight: Math.min(shardCount(cfg.parallel, cfg.shard), source.expected ?? Infinity),
+  }, {
+    target: { url, headers },
+    local: { api: prep.api, tokens: counter, rows: db, needs },
+    // The workers load the API plugin themselves when its name or path says which it is; the
+    // tokenizer stays out of their parameters (counting has its own worker).
+    plugin: loadableByName(cfg.api)
+      ? { spec: cfg.api, params: cfg, source: fetchedSource(cfg.api) }
+      : undefined,
+    onRecord: (f) => pipeline.push(f),
+    rows: db && (() => db.connect()),
+    count: counter && (() => counter.connect()),
   }, log);
   let closed: Promise<ClientCheck> | undefined;
-  const closeSending = () =>
-    closed ??= threads.close().then((check) => {
+  const closeSending = (load?: LoadStats) =>
+    closed ??= threads.close().then((report) => {
+      const check = clientCheck(report, load && concurrencyOf(load));
       // The run row keeps the client's self-check (event-loop lag, CPU, saturation).
       db?.setEnd({
         endedAt: Date.now() / 1000,

@@ -1,22 +1,29 @@
 /**
  * The result DB writer, in its own Web Worker so that pickling and SQLite never run on the
  * thread that times requests. It receives batches of rows and writes each in one transaction
- * (WAL mode), so a killed process leaves a DB that opens and holds every committed batch.
+ * (WAL mode), so a killed process leaves a DB that opens and holds every committed batch. Rows
+ * come from the threads that finished the requests: each transport worker posts its own on a
+ * `MessagePort` of its own (registered with a `port` message), the main thread on the worker's
+ * channel; the main thread never handles a worker's payloads. Closing waits for every port's
+ * `end` (or `lost`, for a thread that died), so the DB holds every row sent.
  *
  * A write that fails (a full disk, an I/O error) stops the writing: the worker says why at once,
  * in one unasked `failed` message naming SQLite's result code (`disk full (SQLITE_FULL)`), drops
  * later rows, and still tries to finish the `run` row and close the file, so what was committed
  * stays readable.
  *
- * Messages in: `open`, `rows`, `finish`, `close`. Messages out: `opened`, `closed`, `error`
- * (answers to `open` and `close`), `failed` (unasked, once).
+ * Messages in: `open`, `port`, `lost`, `rows`, `finish`, `close` (on a port: `rows`, `end`).
+ * Messages out: `opened`, `closed`, `error` (answers to `open` and `close`), `failed` (unasked,
+ * once).
  *
  * @module
  */
 import { DatabaseSync, type SQLInputValue } from "node:sqlite";
-import { pickleBase64 } from "./pickle.ts";
-import { splitPayloads } from "../workers/messages.ts";
+import type { Failure } from "../records/record.ts";
+import { type PayloadBlob, unpackPayloads } from "../records/payloads.ts";
+import { bytesToBase64, pickleBase64, pickleUtf8List } from "./pickle.ts";
 import { Redactor } from "../redact.ts";
+import type { RowsMessage } from "./rows.ts";
 import {
   createTable,
   type Encoding,
@@ -30,7 +37,11 @@ import {
 /** Messages the worker accepts. */
 export type DbWorkerIn =
   | { type: "open"; path: string; run: RunRow; secrets?: readonly string[] }
-  | { type: "rows"; rows: ResultValues[] }
+  /** Rows will come on `port` too (from a transport worker), until its `end`. */
+  | { type: "port"; id: number; port: MessagePort }
+  /** The thread that held port `id` is gone: its `end` will not come. */
+  | { type: "lost"; id: number }
+  | RowsMessage
   | {
     type: "finish";
     endedAt: number;
@@ -93,8 +104,9 @@ function post(m: DbWorkerOut): void {
 /** What the DB writer stores for a value, by the column's encoding (see `schema.ts`). */
 const ENCODE: Record<Encoding, (v: unknown) => SQLInputValue> = {
   "pickle-request": (v) => pickleBase64(requestValue(v)),
-  "pickle-payloads": (v) => pickleBase64(responseValue(v as string[] | string)),
-  "json": (v) => JSON.stringify(Array.from(v as ArrayLike<number>)),
+  "pickle-payloads": (v) => responseValue(v as PayloadBlob),
+  "json": (v) => (v === null ? null : JSON.stringify(Array.from(v as ArrayLike<number>))),
+  "failure": (v) => (v === null ? null : JSON.stringify(failureValue(v as Failure))),
   "true-false": (v) => (v ? "True" : "False"),
 };
 
@@ -149,13 +161,24 @@ function requestValue(request: unknown): unknown {
   return redactor.has(request) ? redactor.value(body) : body;
 }
 
-/** The response payloads to store: a secret the server echoed (a header, the key) replaced. */
-function responseValue(joined: string[] | string): string[] {
-  const payloads = splitPayloads(joined);
-  const found = typeof joined === "string"
-    ? redactor.has(joined)
-    : payloads.some((p) => redactor.has(p));
-  return found ? payloads.map((p) => redactor.scrub(p)) : payloads;
+const utf8 = new TextDecoder();
+
+/**
+ * The response payloads to store, pickled and base64-encoded: straight from their bytes, unless
+ * they hold a secret the server echoed (a header, the key), which is replaced first.
+ */
+function responseValue(blob: PayloadBlob): string {
+  if (redactor.secrets.length > 0 && redactor.has(utf8.decode(blob.utf8))) {
+    return pickleBase64(unpackPayloads(blob).map((p) => redactor.scrub(p)));
+  }
+  return bytesToBase64(pickleUtf8List(blob.utf8, blob.count));
+}
+
+/** A failure to store: its message and body excerpt with the secrets and URL credentials out. */
+function failureValue(f: Failure): Failure {
+  const out = { ...f, message: redactor.text(f.message) };
+  if (f.body !== undefined) out.body = redactor.text(f.body);
+  return out;
 }
 
 /** Keep the first failure, and say it at once in a `failed` message. */
@@ -174,9 +197,70 @@ function attempt(fn: () => void): void {
   }
 }
 
+/** Ports whose rows are still coming, by id. */
+const ports = new Map<number, MessagePort>();
+/** The run row's end, kept until every row is in. */
+let ending: Extract<DbWorkerIn, { type: "finish" }> | undefined;
+/** Whether the main thread asked to close (done once every port has ended). */
+let closing = false;
+
+function rows(batch: ResultValues[]): void {
+  if (failed !== undefined) return;
+  // A batch that does not fit is tried again row by row, so the file keeps all that fits.
+  try {
+    writeRows(batch);
+  } catch (e) {
+    if (batch.length === 1) fail(e);
+    for (const row of batch) {
+      if (failed !== undefined) break;
+      attempt(() => writeRows([row]));
+    }
+  }
+}
+
+function portEnded(id: number): void {
+  const port = ports.get(id);
+  if (port === undefined) return;
+  ports.delete(id);
+  port.close();
+  if (closing && ports.size === 0) closeNow();
+}
+
+function finishRun(m: Extract<DbWorkerIn, { type: "finish" }>): void {
+  // Not after a failure: a DB that lost rows keeps no end time, so it never reads as complete.
+  if (failed !== undefined) return;
+  const end: Partial<RunRow> = {
+    ended_at: m.endedAt,
+    interrupted: m.interrupted ? 1 : 0,
+    requests: written,
+    client: m.client,
+    load_started_at: m.loadStartedAt,
+  };
+  const sets = Object.keys(end).map((k) => `${k} = :${k}`).join(", ");
+  attempt(() => db && prepareNamed(`UPDATE run SET ${sets}`).run(named(end)));
+}
+
+function closeNow(): void {
+  if (ending !== undefined) finishRun(ending);
+  // A checkpoint that does not fit leaves the rows in the WAL file, which is read with the DB.
+  quietly(() => db?.exec("PRAGMA wal_checkpoint(TRUNCATE)"));
+  quietly(() => db?.close());
+  db = undefined;
+  if (failed !== undefined) post({ type: "error", message: failed, rows: written });
+  else post({ type: "closed", rows: written });
+}
+
 scope.onmessage = (ev: MessageEvent<DbWorkerIn>) => {
   const m = ev.data;
-  if (m.type === "open") {
+  if (m.type === "port") {
+    ports.set(m.id, m.port);
+    m.port.onmessage = (e: MessageEvent<RowsMessage>) => {
+      if (e.data.type === "rows") rows(e.data.rows);
+      else portEnded(m.id);
+    };
+  } else if (m.type === "lost") {
+    portEnded(m.id);
+  } else if (m.type === "open") {
     try {
       redactor = new Redactor(m.secrets ?? []);
       open(m.path, m.run);
@@ -185,38 +269,12 @@ scope.onmessage = (ev: MessageEvent<DbWorkerIn>) => {
       post({ type: "error", message: describeSqliteError(e), rows: 0 });
     }
   } else if (m.type === "rows") {
-    if (failed === undefined) {
-      // A batch that does not fit is tried again row by row, so the file keeps all that fits.
-      try {
-        writeRows(m.rows);
-      } catch (e) {
-        if (m.rows.length === 1) fail(e);
-        for (const row of m.rows) {
-          if (failed !== undefined) break;
-          attempt(() => writeRows([row]));
-        }
-      }
-    }
+    rows(m.rows);
   } else if (m.type === "finish") {
-    // Not after a failure: a DB that lost rows keeps no end time, so it never reads as complete.
-    if (failed === undefined) {
-      const end: Partial<RunRow> = {
-        ended_at: m.endedAt,
-        interrupted: m.interrupted ? 1 : 0,
-        requests: written,
-        client: m.client,
-        load_started_at: m.loadStartedAt,
-      };
-      const sets = Object.keys(end).map((k) => `${k} = :${k}`).join(", ");
-      attempt(() => db && prepareNamed(`UPDATE run SET ${sets}`).run(named(end)));
-    }
+    ending = m;
   } else if (m.type === "close") {
-    // A checkpoint that does not fit leaves the rows in the WAL file, which is read with the DB.
-    quietly(() => db?.exec("PRAGMA wal_checkpoint(TRUNCATE)"));
-    quietly(() => db?.close());
-    db = undefined;
-    if (failed !== undefined) post({ type: "error", message: failed, rows: written });
-    else post({ type: "closed", rows: written });
+    closing = true;
+    if (ports.size === 0) closeNow();
   }
 };
 

@@ -2,7 +2,8 @@
  * Python pickles of plain data, both ways, so the result DB holds what evalscope's holds
  * (`base64(pickle.dumps(x))`). The encoder writes protocol 2 for null, booleans, numbers,
  * strings, arrays and plain objects, byte for byte as CPython does for data without repeated
- * objects (memo `BINPUT` after each string, list and dict). The decoder accepts only the opcodes
+ * objects (memo `BINPUT` after each string, list and dict; batches of 1000 items as its C
+ * pickler writes them). The decoder accepts only the opcodes
  * of plain data (protocols 0–5) and refuses anything that would import or call — it never
  * executes anything.
  *
@@ -65,7 +66,10 @@ class ByteWriter {
   }
 }
 
-const BATCH = 1000; // CPython writes containers in batches of 1000 items
+// CPython (its C pickler) writes containers in batches of 1000 items, each between MARK and
+// APPENDS / SETITEMS, a last batch of one included; only a container of exactly one item gets
+// APPEND / SETITEM.
+const BATCH = 1000;
 
 /** Encode a plain value as a protocol-2 pickle. Throws for values pickles here cannot hold. */
 export function pickleEncode(value: unknown): Uint8Array {
@@ -120,7 +124,7 @@ export function pickleEncode(value: unknown): Uint8Array {
       put();
       for (let i = 0; i < v.length; i += BATCH) {
         const n = Math.min(BATCH, v.length - i);
-        if (n === 1) {
+        if (v.length === 1) {
           save(v[i]);
           w.byte(0x61); // APPEND
         } else {
@@ -142,7 +146,7 @@ export function pickleEncode(value: unknown): Uint8Array {
       put();
       for (let i = 0; i < entries.length; i += BATCH) {
         const n = Math.min(BATCH, entries.length - i);
-        if (n === 1) {
+        if (entries.length === 1) {
           save(entries[i][0]);
           save(entries[i][1]);
           w.byte(0x73); // SETITEM
@@ -166,6 +170,76 @@ export function pickleEncode(value: unknown): Uint8Array {
   save(value);
   w.byte(0x2e); // STOP
   return w.buf.slice(0, w.len);
+}
+
+/**
+ * The protocol-2 pickle of a list of `count` strings given as their UTF-8 bytes joined by the
+ * byte `separator` (a list of one string is all of `bytes`, separators included), byte for byte
+ * what {@link pickleEncode} writes for the list of those strings: `PROTO 2`, `EMPTY_LIST` and its
+ * memo, then in batches of 1000 `MARK`, one `BINUNICODE` and memo per string, `APPENDS` (a list
+ * of one string: the string and `APPEND`), then `STOP`. Assembled directly: no string is decoded
+ * or encoded again, one output buffer of the exact size.
+ *
+ * @example
+ * ```ts
+ * const utf8 = new TextEncoder().encode('{"a":1}\r{"b":2}');
+ * pickleUtf8List(utf8, 2); // the bytes of pickleEncode(['{"a":1}', '{"b":2}'])
+ * ```
+ */
+export function pickleUtf8List(bytes: Uint8Array, count: number, separator = 0x0d): Uint8Array {
+  // Where each string ends (exclusive), found with the native byte search.
+  const ends = new Uint32Array(count);
+  if (count === 1) ends[0] = bytes.length;
+  else if (count > 1) {
+    let from = 0;
+    for (let i = 0; i < count - 1; i++) {
+      const at = bytes.indexOf(separator, from);
+      if (at === -1) throw new RangeError(`${count} strings expected, ${i + 1} found`);
+      ends[i] = at;
+      from = at + 1;
+    }
+    ends[count - 1] = bytes.length;
+  }
+  const text = count === 0 ? 0 : bytes.length - (count - 1); // the strings' bytes, no separators
+  const batches = Math.ceil(count / BATCH);
+  const single = count === 1 ? 1 : 0; // a list of one: APPEND, no MARK
+  const bigMemos = Math.max(0, count - 255); // memo keys 256 and up: LONG_BINPUT
+  const size = 2 + 1 + 2 + text + count * (5 + 2) + bigMemos * 3 + (batches - single) * 2 +
+    single + 1;
+  const out = new Uint8Array(size);
+  const view = new DataView(out.buffer);
+  let o = 0;
+  out[o++] = 0x80; // PROTO
+  out[o++] = 2;
+  out[o++] = 0x5d; // EMPTY_LIST
+  out[o++] = 0x71; // BINPUT 0
+  out[o++] = 0;
+  let start = 0;
+  for (let i = 0; i < count; i++) {
+    const inBatch = i % BATCH;
+    const batch = Math.min(BATCH, count - (i - inBatch));
+    if (inBatch === 0 && count > 1) out[o++] = 0x28; // MARK
+    const end = ends[i];
+    out[o++] = 0x58; // BINUNICODE
+    view.setUint32(o, end - start, true);
+    o += 4;
+    out.set(bytes.subarray(start, end), o);
+    o += end - start;
+    const memo = i + 1;
+    if (memo < 256) {
+      out[o++] = 0x71; // BINPUT
+      out[o++] = memo;
+    } else {
+      out[o++] = 0x72; // LONG_BINPUT
+      view.setUint32(o, memo, true);
+      o += 4;
+    }
+    if (inBatch === batch - 1) out[o++] = count > 1 ? 0x65 : 0x61; // APPENDS : APPEND
+    start = end + 1;
+  }
+  out[o++] = 0x2e; // STOP
+  if (o !== size) throw new Error(`pickleUtf8List: wrote ${o} of ${size} bytes`);
+  return out;
 }
 
 /** Little-endian two's complement bytes of a big integer, as LONG1 wants them. */

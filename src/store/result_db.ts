@@ -1,14 +1,24 @@
 /**
- * The result DB as a sink of finished requests: rows are built on the main thread (cheap: plain
- * fields, see `schema.ts`) and handed in batches to the DB worker (`db_worker.ts`), which pickles
- * and writes them.
+ * The result DB: its writer thread (`db_worker.ts`, which pickles, redacts and writes) and the
+ * ways rows reach it. Rows are built where requests are finished (`schema.ts`'s
+ * `toResultRow`): a transport worker posts its rows on a port of its own ({@link ResultDb.connect}),
+ * the main thread (requests it finished itself: `--workers 0`, a plugin given as an object)
+ * through {@link ResultDb.add}. Either way in batches, with their buffers handed over.
  *
  * @module
  */
 import { RunError } from "../errors.ts";
-import type { FinishedRequest, ResultSink } from "../records/finished.ts";
 import type { DbWorkerIn, DbWorkerOut } from "./db_worker.ts";
-import { type RunRow, toResultRow } from "./schema.ts";
+import { RowQueue, type RowSink } from "./rows.ts";
+import type { ResultValues, RunRow } from "./schema.ts";
+
+/** A port that a transport worker posts its rows on, and what to do if that worker dies. */
+export interface RowChannel {
+  /** Transfer it to the worker, which posts `RowsMessage`s on it and `end` when done. */
+  port: MessagePort;
+  /** The worker died before its `end`: the writer stops waiting for it. */
+  lost(): void;
+}
 
 /** How a run ended, for the `run` table. */
 export interface RunEnd {
@@ -33,21 +43,21 @@ export interface ResultDbOptions {
 }
 
 /**
- * Writes finished requests to `benchmark_data.db` through the DB worker. A failed write never
- * throws into the run: it is reported once through {@link ResultDbOptions.onFailure} and kept
- * in {@link ResultDb.failure}.
+ * Writes the rows of finished requests to `benchmark_data.db` through the DB worker. A failed
+ * write never throws into the run: it is reported once through {@link ResultDbOptions.onFailure}
+ * and kept in {@link ResultDb.failure}.
  */
-export class ResultDb implements ResultSink, AsyncDisposable {
+export class ResultDb implements RowSink, AsyncDisposable {
   #worker: Worker;
   #replies: Array<(m: DbWorkerOut) => void> = [];
   #end: RunEnd | undefined;
   #loadStartedAt: number | null = null;
   #closed = false;
   #onFailure: ((message: string) => void) | undefined;
+  #queue: RowQueue;
+  #ports = 0;
   /** Path of the DB file. */
   readonly path: string;
-  /** Rows handed to the writer. */
-  sent = 0;
   /** Rows in the file once closed (those committed before any failure). */
   written = 0;
   /** Why writing failed, when it did: one line naming the cause and the file. */
@@ -57,6 +67,7 @@ export class ResultDb implements ResultSink, AsyncDisposable {
     this.path = path;
     this.#worker = worker;
     this.#onFailure = opts.onFailure;
+    this.#queue = new RowQueue((m, transfer) => worker.postMessage(m, transfer));
     worker.onmessage = (ev: MessageEvent<DbWorkerOut>) => {
       if (ev.data.type === "failed") this.#fail(ev.data.message);
       else this.#replies.shift()?.(ev.data);
@@ -94,11 +105,24 @@ export class ResultDb implements ResultSink, AsyncDisposable {
     });
   }
 
-  /** See {@link ResultSink.write}. */
-  write(batch: FinishedRequest[]): void {
+  /** Queue the row of a request finished on this thread (see {@link RowSink.add}). */
+  add(row: ResultValues): void {
     if (this.#closed || this.failure !== undefined) return;
-    this.#worker.postMessage({ type: "rows", rows: batch.map(toResultRow) } satisfies DbWorkerIn);
-    this.sent += batch.length;
+    this.#queue.add(row);
+  }
+
+  /**
+   * A port for another thread's rows (a transport worker's): the writer writes what comes on it
+   * and, when the DB closes, waits for its `end` (or {@link RowChannel.lost}).
+   */
+  connect(): RowChannel {
+    const id = this.#ports++;
+    const { port1, port2 } = new MessageChannel();
+    this.#worker.postMessage({ type: "port", id, port: port2 } satisfies DbWorkerIn, [port2]);
+    return {
+      port: port1,
+      lost: () => this.#worker.postMessage({ type: "lost", id } satisfies DbWorkerIn),
+    };
   }
 
   /** Say when the load began (epoch seconds); written to the `run` row when the DB closes. */
@@ -112,11 +136,13 @@ export class ResultDb implements ResultSink, AsyncDisposable {
   }
 
   /**
-   * Write everything sent, finish the `run` row, close the file. Resolves to the rows written;
+   * Write everything sent (the ports' rows included: their threads must have ended them, or
+   * been reported lost), finish the `run` row, close the file. Resolves to the rows written;
    * never rejects (a failure is in {@link ResultDb.failure}).
    */
   async close(): Promise<number> {
     if (this.#closed) return this.written;
+    this.#queue.flush();
     this.#closed = true;
     const end = this.#end ?? { endedAt: Date.now() / 1000, interrupted: false };
     this.#worker.postMessage(

@@ -10,8 +10,8 @@
  */
 import type { RequestMetrics } from "../metrics/request_metrics.ts";
 import type { FinishedRequest } from "../records/finished.ts";
+import type { PayloadBlob } from "../records/payloads.ts";
 import { epochSeconds } from "../records/record.ts";
-import { joinPayloads } from "../workers/messages.ts";
 
 /** The SQL types the tables use. */
 export type SqlType = "TEXT" | "REAL" | "INTEGER";
@@ -19,10 +19,12 @@ export type SqlType = "TEXT" | "REAL" | "INTEGER";
 /**
  * How the DB writer turns a row value into what it stores (in its own thread): `pickle` a request
  * body or the list of payloads (base64 of a Python pickle, as evalscope stores them; the run's
- * secrets replaced first), `json` a list of numbers, `true-false` a boolean as TEXT `'True'` /
- * `'False'` (evalscope's recipe selects `WHERE success='True'`). Without one: stored as it is.
+ * secrets replaced first), `json` a list of numbers (NULL stays NULL), `failure` a failure as
+ * JSON `{kind, message, body, status}` (its text redacted), `true-false` a boolean as TEXT
+ * `'True'` / `'False'` (evalscope's recipe selects `WHERE success='True'`). Without one: stored
+ * as it is.
  */
-export type Encoding = "pickle-request" | "pickle-payloads" | "json" | "true-false";
+export type Encoding = "pickle-request" | "pickle-payloads" | "json" | "failure" | "true-false";
 
 /** The metrics a `result` column keeps, which `llmperf report` reads back rather than derives. */
 export type StoredMetric = keyof Pick<
@@ -47,8 +49,11 @@ export interface ResultColumn<N extends string = string> {
   readonly type: SqlType;
   /** Whether evalscope's late-2024 table has it (those come first, in its order). */
   readonly evalscope: boolean;
-  /** The value of a finished request (on the main thread: plain data that crosses threads). */
-  readonly value: (f: FinishedRequest) => unknown;
+  /**
+   * The value of a finished request, in the thread that finished it (plain data that crosses to
+   * the writer; the row's request body and payloads are always there, see {@link RowRequest}).
+   */
+  readonly value: (f: RowRequest) => unknown;
   /** How the DB writer stores the value (default: as it is). */
   readonly encoding?: Encoding;
   /** The metric the column keeps. */
@@ -61,13 +66,16 @@ export interface ResultColumn<N extends string = string> {
   readonly nullMeans?: "unknown" | "none";
 }
 
+/** A finished request with what its row stores besides the metrics: the body and the payloads. */
+export type RowRequest = FinishedRequest & { bodyText: string; payloads: PayloadBlob };
+
 type ColumnOptions = Pick<ResultColumn, "encoding" | "metric" | "nullMeans">;
 
 function column<N extends string>(
   name: N,
   type: SqlType,
   evalscope: boolean,
-  value: (f: FinishedRequest) => unknown,
+  value: (f: RowRequest) => unknown,
   opts: ColumnOptions = {},
 ): ResultColumn<N> {
   return { name, type, evalscope, value, ...opts };
@@ -77,15 +85,13 @@ const EVALSCOPE = true;
 const EXTRA = false;
 
 /** A metric of successful requests; NULL for failures (as evalscope stores them). */
-function ok<V>(get: (m: RequestMetrics) => V): (f: FinishedRequest) => V | null {
+function ok<V>(get: (m: RequestMetrics) => V): (f: RowRequest) => V | null {
   return (f) => (f.record.success ? get(f.metrics) : null);
 }
 
 /** The `result` table's columns, in order: evalscope's first, then llmperf's. */
 export const RESULT_COLUMNS = [
-  column("request", "TEXT", EVALSCOPE, (f) => f.record.bodyText ?? f.record.body, {
-    encoding: "pickle-request",
-  }),
+  column("request", "TEXT", EVALSCOPE, (f) => f.bodyText, { encoding: "pickle-request" }),
   column("start_time", "REAL", EVALSCOPE, (f) => f.metrics.startEpochS, { metric: "startEpochS" }),
   column(
     "chunk_times",
@@ -95,9 +101,8 @@ export const RESULT_COLUMNS = [
     { encoding: "json" },
   ),
   column("success", "TEXT", EVALSCOPE, (f) => f.record.success, { encoding: "true-false" }),
-  // The payloads joined into one string when there are several (see `joinPayloads`: one string
-  // crosses threads several times faster than a list).
-  column("response_messages", "TEXT", EVALSCOPE, (f) => joinPayloads(f.record.payloads), {
+  // The payloads as one blob (`PayloadBlob`: one transferable buffer, pickled without decoding).
+  column("response_messages", "TEXT", EVALSCOPE, (f) => f.payloads, {
     encoding: "pickle-payloads",
   }),
   column("completed_time", "REAL", EVALSCOPE, (f) => f.metrics.completedEpochS, {
@@ -112,13 +117,13 @@ export const RESULT_COLUMNS = [
   column("prompt_tokens", "INTEGER", EVALSCOPE, ok((m) => m.promptTokens)),
   column("completion_tokens", "INTEGER", EVALSCOPE, ok((m) => m.completionTokens)),
   column("max_gpu_memory_cost", "REAL", EVALSCOPE, () => 0), // a remote server's: not known
-  // JSON `{kind, message, status, body}` for failures.
+  // JSON `{kind, message, body, status}` for failures.
   column(
     "error",
     "TEXT",
     EXTRA,
-    ({ record: r }) =>
-      r.failure ? JSON.stringify({ ...r.failure, status: r.status || undefined }) : null,
+    ({ record: r }) => r.failure ? { ...r.failure, status: r.status || undefined } : null,
+    { encoding: "failure" },
   ),
   column("status_code", "INTEGER", EXTRA, (f) => f.record.status), // 0: no response
   column("request_id", "INTEGER", EXTRA, (f) => f.record.index), // dispatch order
@@ -127,8 +132,10 @@ export const RESULT_COLUMNS = [
   column("time_per_output_token", "REAL", EXTRA, ok((m) => m.tpotS ?? null), {
     metric: "tpotS",
   }),
-  column("inter_token_latencies", "TEXT", EXTRA, ok((m) => JSON.stringify(m.itlS)), {
+  // A copy: the record's own gaps go to the main thread, these to the writer.
+  column("inter_token_latencies", "TEXT", EXTRA, ok((m) => Float64Array.from(m.itlS)), {
     metric: "itlS",
+    encoding: "json",
   }),
   // When the schedule wanted it sent (`--rate`), epoch seconds.
   column(
@@ -163,12 +170,27 @@ export const EXTRA_COLUMNS: readonly ResultColumnName[] = RESULT_COLUMNS
 export type ResultValues = unknown[];
 
 const VALUES = RESULT_COLUMNS.map((c) => c.value);
+const CHUNK_TIMES = RESULT_COLUMNS.findIndex((c) => c.name === "chunk_times");
+const RESPONSE = RESULT_COLUMNS.findIndex((c) => c.name === "response_messages");
+const GAPS = RESULT_COLUMNS.findIndex((c) => c.name === "inter_token_latencies");
 
 /** The `result` row of a finished request. */
-export function toResultRow(f: FinishedRequest): ResultValues {
+export function toResultRow(f: RowRequest): ResultValues {
   const row = new Array(VALUES.length);
   for (let i = 0; i < VALUES.length; i++) row[i] = VALUES[i](f);
   return row;
+}
+
+/**
+ * The buffers a row can hand over to the writer's thread instead of copying: its chunk times,
+ * its gaps and its payloads, each made for the row alone.
+ */
+export function rowTransfers(row: ResultValues, out: Transferable[]): void {
+  const times = row[CHUNK_TIMES] as Float64Array;
+  const payloads = row[RESPONSE] as PayloadBlob;
+  out.push(times.buffer as ArrayBuffer, payloads.utf8.buffer as ArrayBuffer);
+  const gaps = row[GAPS] as Float64Array | null;
+  if (gaps !== null) out.push(gaps.buffer as ArrayBuffer);
 }
 
 /** One column of the `run` table (one row per DB: what it measured). */

@@ -3,7 +3,8 @@
  * texts for batches of finished requests, so that encoding (a few microseconds per token) never
  * runs on the thread that reads responses and timestamps chunks.
  *
- * Messages in: `init`, `count`. Messages out: `ready`, `counted`, `error`.
+ * Messages in: `init`, `count`, `port` (a channel from another thread, a transport worker's, whose
+ * `count` messages are answered on it). Messages out: `ready`, `counted`, `error`.
  *
  * @module
  */
@@ -24,7 +25,8 @@ export interface CountItem {
 /** Messages the worker accepts. */
 export type CountWorkerIn =
   | { type: "init"; dir: string; applyChatTemplate: boolean }
-  | { type: "count"; id: number; items: CountItem[] };
+  | { type: "count"; id: number; items: CountItem[] }
+  | { type: "port"; port: MessagePort };
 
 /**
  * Messages the worker sends. `counts` holds prompt, completion, reasoning triples (reasoning 0
@@ -48,7 +50,7 @@ function post(m: CountWorkerOut, transfer: Transferable[] = []): void {
   scope.postMessage(m, transfer);
 }
 
-function count(id: number, items: CountItem[]): void {
+function count(id: number, items: CountItem[], reply = post): void {
   const t0 = performance.now();
   const counts = new Int32Array(items.length * 3).fill(-1);
   for (let i = 0; i < items.length; i++) {
@@ -61,7 +63,7 @@ function count(id: number, items: CountItem[]): void {
       counts[3 * i] = counts[3 * i + 1] = counts[3 * i + 2] = -1;
     }
   }
-  post({ type: "counted", id, counts, micros: (performance.now() - t0) * 1000 }, [counts.buffer]);
+  reply({ type: "counted", id, counts, micros: (performance.now() - t0) * 1000 }, [counts.buffer]);
 }
 
 scope.onmessage = async (ev: MessageEvent<CountWorkerIn>) => {
@@ -76,5 +78,12 @@ scope.onmessage = async (ev: MessageEvent<CountWorkerIn>) => {
     }
   } else if (m.type === "count") {
     count(m.id, m.items);
+  } else if (m.type === "port") {
+    const port = m.port;
+    const reply = (out: CountWorkerOut, transfer: Transferable[] = []) =>
+      port.postMessage(out, transfer);
+    port.onmessage = (ev: MessageEvent<CountWorkerIn>) => {
+      if (ev.data.type === "count") count(ev.data.id, ev.data.items, reply);
+    };
   }
 };

@@ -2,7 +2,9 @@
  * Token counters for finished requests whose response carried no `usage`. The run uses
  * {@link WorkerCounter}: the tokenizer lives in its own Web Worker and counts whole batches there,
  * so the thread that reads responses only copies the prompt and the generated texts into one
- * message per batch. {@link InlineCounter} counts on the calling thread (tests, small tools).
+ * message per batch. Each transport worker counts through a port of its own to that worker
+ * ({@link WorkerCounter.connect}, {@link ChannelCounter}): the texts never pass through the main
+ * thread. {@link InlineCounter} counts on the calling thread (tests, small tools).
  *
  * @module
  */
@@ -98,9 +100,20 @@ interface Waiting {
 
 const NO_PROMPT: PromptSpec = { none: true };
 
-/** Counts in a dedicated worker; requests made in the same tick go in one message. */
-export class WorkerCounter implements TokenCounter, AsyncDisposable {
-  #worker: Worker;
+/** One end of a channel to the counting worker (the `Worker` itself, or a `MessagePort`). */
+export interface CountEndpoint {
+  /** Post a message to the counting worker. */
+  postMessage(m: CountWorkerIn, transfer?: Transferable[]): void;
+  /** Receives its answers. */
+  onmessage: ((ev: MessageEvent<CountWorkerOut>) => void) | null;
+}
+
+/**
+ * Counts through a channel to the counting worker; requests made in the same tick go in one
+ * message.
+ */
+export class ChannelCounter implements TokenCounter {
+  #end: CountEndpoint;
   #items: CountItem[] = [];
   #waiting: Waiting[] = [];
   #pending = new Map<number, Waiting[]>();
@@ -109,37 +122,10 @@ export class WorkerCounter implements TokenCounter, AsyncDisposable {
   /** Counting cost so far (measured inside the worker). */
   readonly stats: CounterStats = { requests: 0, micros: 0 };
 
-  private constructor(worker: Worker) {
-    this.#worker = worker;
-  }
-
-  /**
-   * Start a worker that loads the tokenizer in `dir`. Resolves once it is ready; throws
-   * {@link UsageError} when the folder cannot be loaded.
-   */
-  static async start(dir: string, applyChatTemplate: boolean): Promise<WorkerCounter> {
-    const worker = new Worker(new URL("./count_worker.ts", import.meta.url).href, {
-      type: "module",
-    });
-    const counter = new WorkerCounter(worker);
-    const ready = await new Promise<CountWorkerOut>((resolve) => {
-      worker.onmessage = (ev: MessageEvent<CountWorkerOut>) => resolve(ev.data);
-      worker.onerror = (ev) => {
-        ev.preventDefault();
-        resolve({ type: "error", message: ev.message });
-      };
-      worker.postMessage({ type: "init", dir, applyChatTemplate } satisfies CountWorkerIn);
-    });
-    if (ready.type !== "ready") {
-      worker.terminate();
-      throw new UsageError(ready.type === "error" ? ready.message : "tokenizer worker failed");
-    }
-    worker.onmessage = (ev: MessageEvent<CountWorkerOut>) => counter.#receive(ev.data);
-    worker.onerror = (ev) => {
-      ev.preventDefault();
-      counter.#fail();
-    };
-    return counter;
+  /** @param end the channel (its `onmessage` is taken over) */
+  constructor(end: CountEndpoint) {
+    this.#end = end;
+    end.onmessage = (ev) => this.#receive(ev.data);
   }
 
   /** See {@link TokenCounter.count}. */
@@ -164,7 +150,7 @@ export class WorkerCounter implements TokenCounter, AsyncDisposable {
     const items = this.#items;
     this.#items = [];
     this.#waiting = [];
-    this.#worker.postMessage({ type: "count", id, items } satisfies CountWorkerIn);
+    this.#end.postMessage({ type: "count", id, items } satisfies CountWorkerIn);
   }
 
   #receive(m: CountWorkerOut): void {
@@ -183,20 +169,69 @@ export class WorkerCounter implements TokenCounter, AsyncDisposable {
     }
   }
 
-  #fail(): void {
+  /** Answer what is pending with `undefined`; count nothing more. */
+  close(): Promise<void> {
     this.#closed = true;
     for (const w of this.#pending.values()) for (const r of w) r.resolve(undefined);
     for (const r of this.#waiting) r.resolve(undefined);
     this.#pending.clear();
     this.#waiting = [];
     this.#items = [];
-    this.#worker.terminate();
+    return Promise.resolve();
+  }
+}
+
+/** The counting worker: it loads the tokenizer once and counts for every thread that asks. */
+export class WorkerCounter extends ChannelCounter implements AsyncDisposable {
+  #worker: Worker;
+
+  private constructor(worker: Worker) {
+    super(worker as unknown as CountEndpoint);
+    this.#worker = worker;
+  }
+
+  /**
+   * Start a worker that loads the tokenizer in `dir`. Resolves once it is ready; throws
+   * {@link UsageError} when the folder cannot be loaded.
+   */
+  static async start(dir: string, applyChatTemplate: boolean): Promise<WorkerCounter> {
+    const worker = new Worker(new URL("./count_worker.ts", import.meta.url).href, {
+      type: "module",
+    });
+    const ready = await new Promise<CountWorkerOut>((resolve) => {
+      worker.onmessage = (ev: MessageEvent<CountWorkerOut>) => resolve(ev.data);
+      worker.onerror = (ev) => {
+        ev.preventDefault();
+        resolve({ type: "error", message: ev.message });
+      };
+      worker.postMessage({ type: "init", dir, applyChatTemplate } satisfies CountWorkerIn);
+    });
+    if (ready.type !== "ready") {
+      worker.terminate();
+      throw new UsageError(ready.type === "error" ? ready.message : "tokenizer worker failed");
+    }
+    const counter = new WorkerCounter(worker);
+    worker.onerror = (ev) => {
+      ev.preventDefault();
+      void counter.close();
+    };
+    return counter;
+  }
+
+  /**
+   * A port for another thread (a transport worker) to count through ({@link ChannelCounter}
+   * over it): its messages go to the counting worker directly.
+   */
+  connect(): MessagePort {
+    const { port1, port2 } = new MessageChannel();
+    this.#worker.postMessage({ type: "port", port: port2 } satisfies CountWorkerIn, [port2]);
+    return port1;
   }
 
   /** Answer what is pending with `undefined` and end the worker. */
-  close(): Promise<void> {
-    if (!this.#closed) this.#fail();
-    return Promise.resolve();
+  override async close(): Promise<void> {
+    await super.close();
+    this.#worker.terminate();
   }
 
   /** See {@link WorkerCounter.close}. */

@@ -6,16 +6,18 @@
  * `usage` when it reports them, else the tokenizer counts the plugin's `reasoningTexts`, also
  * for a response whose usage gave only the totals.
  *
+ * It runs where the request is finished (a transport worker, or the main thread): the plugin
+ * reads the texts there, and only the texts go to the counting worker.
+ *
  * @module
  */
-import { requestMetrics } from "../metrics/request_metrics.ts";
-import type { ApiPluginLike, TokenCounts } from "../plugins/types.ts";
-import type { FinishedRequest } from "../records/finished.ts";
-import type { RequestRecord } from "../records/record.ts";
+import type { ApiPluginLike, RequestBody, TokenCounts } from "../plugins/types.ts";
 import type { TokenCounter } from "./token_counters.ts";
 
-/** Longest stretch of main-thread work (reading generated texts) before the event loop runs, ms. */
-const SLICE_MS = 2;
+/** Whether the tokenizer should count anything of a request the plugin reported `counts` for. */
+export function wantsCounting(api: ApiPluginLike, counts: TokenCounts): boolean {
+  return wantsTokenizer(counts) || wantsReasoningCount(api, counts);
+}
 
 /** Whether the tokenizer should count a request the plugin reported `counts` for. */
 export function wantsTokenizer(counts: TokenCounts): boolean {
@@ -57,12 +59,13 @@ function texts(
  */
 export async function fillCounts(
   api: ApiPluginLike,
-  rec: RequestRecord,
+  payloads: string[],
+  body: RequestBody,
   counts: TokenCounts,
   counter: TokenCounter,
 ): Promise<TokenCounts> {
   if (wantsReasoningCount(api, counts)) {
-    const reasoning = texts(api, "reasoningTexts", rec.payloads);
+    const reasoning = texts(api, "reasoningTexts", payloads);
     if (reasoning === undefined) return counts;
     if (reasoning.every((t) => t === "")) return { ...counts, reasoningTokens: 0 };
     const t = await counter.count(undefined, [], reasoning);
@@ -71,9 +74,9 @@ export async function fillCounts(
       : { ...counts, reasoningTokens: t.reasoningTokens };
   }
   if (!wantsTokenizer(counts)) return counts;
-  const generated = texts(api, "generatedTexts", rec.payloads);
-  const reasoning = generated && texts(api, "reasoningTexts", rec.payloads);
-  const t = await counter.count(rec.body, generated ?? [], reasoning);
+  const generated = texts(api, "generatedTexts", payloads);
+  const reasoning = generated && texts(api, "reasoningTexts", payloads);
+  const t = await counter.count(body, generated ?? [], reasoning);
   if (t === undefined) return counts;
   if (generated === undefined) {
     return counts.promptTokens === 0 ? { ...counts, promptTokens: t.promptTokens } : counts;
@@ -88,36 +91,4 @@ export async function fillCounts(
   if (t.reasoningTokens !== undefined) out.reasoningTokens = t.reasoningTokens;
   else if (out.reasoningTokens !== 0) delete out.reasoningTokens;
   return out;
-}
-
-/**
- * Count a processed batch with the tokenizer where `usage` is missing (or gave no reasoning
- * count): counts and metrics of those requests are replaced in place. The texts are read here
- * (the plugin's `generatedTexts` and `reasoningTexts`, in slices that let the event loop run);
- * the tokenizing happens in the counter's worker, the whole batch in one message.
- */
-export async function countTokens(
-  api: ApiPluginLike,
-  batch: FinishedRequest[],
-  counter: TokenCounter,
-): Promise<void> {
-  const pending: Promise<void>[] = [];
-  let slice = performance.now();
-  for (const f of batch) {
-    const counts = f.counts;
-    if (!f.record.success || counts === undefined) continue;
-    if (!wantsTokenizer(counts) && !wantsReasoningCount(api, counts)) continue;
-    pending.push(
-      fillCounts(api, f.record, counts, counter).then((c) => {
-        if (c === counts) return;
-        f.counts = c;
-        f.metrics = requestMetrics(f.record, c);
-      }),
-    );
-    if (performance.now() - slice > SLICE_MS) {
-      await new Promise((resolve) => setTimeout(resolve, 0));
-      slice = performance.now();
-    }
-  }
-  await Promise.all(pending);
 }

@@ -20,7 +20,7 @@
  */
 import type { FailureKind, RequestRecord } from "../records/record.ts";
 import { tlsHint } from "./hints.ts";
-import { basicAuthOf } from "./http1_request.ts";
+import { basicAuthOf, sameHeaders } from "./http1_request.ts";
 import { isEventStream } from "./media_type.ts";
 import { EventRecorder, httpFailure, recordWholeBody } from "./record_body.ts";
 import { SseLimitError } from "./sse.ts";
@@ -83,7 +83,7 @@ export class FetchTransport implements Transport {
   #client?: Deno.HttpClient;
   #streamEnd: StreamEndRule;
   #proxy?: string;
-  // One-entry memo: a run sends every request to one URL with one header set.
+  // One-entry memo, compared by value: a run sends every request to one URL with one header set.
   #url = "";
   #headers: Record<string, string> | undefined;
   #sendUrl = "";
@@ -100,14 +100,10 @@ export class FetchTransport implements Transport {
   /** See {@link Transport.send}. */
   async send(req: PreparedRequest, rec: RequestRecord, signal?: AbortSignal): Promise<void> {
     const ac = new AbortController();
-    const onAbort = () => ac.abort(new Expired("cancelled", "cancelled"));
-    if (signal) {
-      if (signal.aborted) onAbort();
-      else signal.addEventListener("abort", onAbort, { once: true });
-    }
     const w = new FetchWatch(ac);
     rec.startMs = w.started = w.last = performance.now();
     this.#watchdog.add(w);
+    if (signal !== undefined && this.#watchdog.cancelOn(signal)) w.expire("cancelled", "cancelled");
     try {
       this.#prepare(req);
       const res = await fetch(this.#sendUrl, {
@@ -148,13 +144,15 @@ export class FetchTransport implements Transport {
       rec.success = false;
     } finally {
       this.#watchdog.delete(w);
-      signal?.removeEventListener("abort", onAbort);
     }
   }
 
   /** The URL without credentials, and the headers with them as Basic auth (once per URL). */
   #prepare(req: PreparedRequest): void {
-    if (req.url === this.#url && req.headers === this.#headers) return;
+    if (
+      req.url === this.#url && this.#headers !== undefined &&
+      (req.headers === this.#headers || sameHeaders(req.headers, this.#headers))
+    ) return;
     this.#url = req.url;
     this.#headers = req.headers;
     this.#sendUrl = req.url;

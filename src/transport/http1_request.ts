@@ -1,7 +1,8 @@
 /**
  * HTTP/1.1 requests for the socket transport: where to connect (the {@link Target} of a URL) and
  * the bytes of a POST request. The header block is built and checked once per URL and header set
- * and cached; per request only the body is encoded and `Content-Length` filled in.
+ * and cached (compared by value, see {@link sameHeaders}); per request only the body is encoded
+ * and `Content-Length` filled in.
  *
  * Credentials in the URL (`http://user:pass@host/...`) are sent as `Authorization: Basic`, as
  * `fetch` does, unless the caller gives an `Authorization` header; they never appear in the
@@ -114,6 +115,21 @@ export function headBytes(head: string): Uint8Array {
   return out;
 }
 
+/** Whether two header sets hold the same names and values (in any order). */
+export function sameHeaders(
+  a: Record<string, string>,
+  b: Record<string, string> | undefined,
+): boolean {
+  if (b === undefined) return false;
+  let n = 0;
+  for (const k in a) {
+    if (a[k] !== b[k] || !Object.hasOwn(b, k)) return false;
+    n++;
+  }
+  for (const _ in b) n--;
+  return n === 0;
+}
+
 const encoder = new TextEncoder();
 
 /**
@@ -121,11 +137,30 @@ const encoder = new TextEncoder();
  * `Content-Length` and the UTF-8 body.
  */
 export function encodeRequest(head: Uint8Array, body: string): Uint8Array {
-  const bodyBytes = encoder.encode(body);
-  const length = encoder.encode(`content-length: ${bodyBytes.length}\r\n\r\n`);
-  const out = new Uint8Array(head.length + length.length + bodyBytes.length);
-  out.set(head, 0);
-  out.set(length, head.length);
-  out.set(bodyBytes, head.length + length.length);
-  return out;
+  return new RequestEncoder().encode(head, body);
+}
+
+/**
+ * {@link encodeRequest} with one allocation per request: the body is encoded into a scratch
+ * buffer kept between requests, then the head, `Content-Length` and body are copied into the
+ * request's own buffer (which must outlive the write, so it cannot be shared).
+ */
+export class RequestEncoder {
+  #scratch = new Uint8Array(4096);
+
+  /** The request's bytes. */
+  encode(head: Uint8Array, body: string): Uint8Array {
+    // UTF-8 takes at most 3 bytes per UTF-16 code unit.
+    if (this.#scratch.length < body.length * 3) {
+      this.#scratch = new Uint8Array(Math.max(body.length * 3, this.#scratch.length * 2));
+    }
+    const n = encoder.encodeInto(body, this.#scratch).written;
+    const length = `content-length: ${n}\r\n\r\n`;
+    const out = new Uint8Array(head.length + length.length + n);
+    out.set(head, 0);
+    let o = head.length;
+    for (let i = 0; i < length.length; i++) out[o++] = length.charCodeAt(i);
+    out.set(this.#scratch.subarray(0, n), o);
+    return out;
+  }
 }

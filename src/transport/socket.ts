@@ -35,7 +35,14 @@ import {
   HandshakeError,
   MAX_READ_BUFFER_BYTES,
 } from "./conn_pool.ts";
-import { encodeRequest, headBytes, requestHead, type Target, targetOf } from "./http1_request.ts";
+import {
+  headBytes,
+  RequestEncoder,
+  requestHead,
+  sameHeaders,
+  type Target,
+  targetOf,
+} from "./http1_request.ts";
 import {
   ChunkedDecoder,
   MAX_HEAD_BYTES,
@@ -134,11 +141,13 @@ class Exchange implements Watched {
 export class SocketTransport implements Transport {
   #watchdog: Watchdog;
   #pool: ConnectionPool;
-  // One-entry memo: a run sends every request to one URL with one header set.
+  // One-entry memo, compared by value: a run sends every request to one URL with one header set
+  // (in a worker, every request's headers are a fresh copy of the same values).
   #url = "";
   #headers: Record<string, string> | undefined;
   #target: Target | undefined;
   #head: Uint8Array = new Uint8Array(0);
+  #encoder = new RequestEncoder();
   #streamEnd: StreamEndRule;
   #staleMs: number;
   #heard = false;
@@ -159,18 +168,14 @@ export class SocketTransport implements Transport {
   /** See {@link Transport.send}. */
   async send(req: PreparedRequest, rec: RequestRecord, signal?: AbortSignal): Promise<void> {
     const x = new Exchange();
-    const onAbort = () => x.expire("cancelled", "cancelled");
     rec.startMs = x.started = x.last = performance.now();
-    if (signal) {
-      if (signal.aborted) onAbort();
-      else signal.addEventListener("abort", onAbort, { once: true });
-    }
     this.#watchdog.add(x);
+    if (signal !== undefined && this.#watchdog.cancelOn(signal)) x.expire("cancelled", "cancelled");
     x.heard = this.#heard;
     const pool = this.#pool;
     try {
       const target = this.#prepare(req);
-      const bytes = encodeRequest(this.#head, req.body);
+      const bytes = this.#encoder.encode(this.#head, req.body);
       for (;;) {
         if (x.stopped) throw x.stopped;
         // A re-send always gets a fresh connection: other idle ones may be stale too.
@@ -215,12 +220,15 @@ export class SocketTransport implements Transport {
       rec.retries = x.retries;
       if (x.headers) this.#heard = true;
       this.#watchdog.delete(x);
-      signal?.removeEventListener("abort", onAbort);
     }
   }
 
+  /** The target, and the request head in `#head`: built again only for another URL or header set. */
   #prepare(req: PreparedRequest): Target {
-    if (req.url !== this.#url || req.headers !== this.#headers || this.#target === undefined) {
+    if (
+      this.#target === undefined || req.url !== this.#url ||
+      (req.headers !== this.#headers && !sameHeaders(req.headers, this.#headers))
+    ) {
       const target = targetOf(req.url);
       this.#head = headBytes(requestHead(target, req.headers));
       this.#target = target;

@@ -10,6 +10,9 @@
  * complete (`[DONE]` came) whose body has not ended is given up after {@link DONE_TAIL_MS} of
  * silence the same way: no timer per request.
  *
+ * Cancelling: the run's abort signal gets one listener per watchdog ({@link Watchdog.cancelOn}),
+ * which expires every watched request as `cancelled`; a request never adds a listener of its own.
+ *
  * @module
  */
 import type { FailureKind } from "../records/record.ts";
@@ -40,6 +43,7 @@ export interface Watched {
 /** Shared timeout checker for one transport. */
 export class Watchdog {
   #active = new Set<Watched>();
+  #signals = new WeakSet<AbortSignal>();
   #timer: ReturnType<typeof setInterval> | undefined;
   #t: TransportTimeouts;
   #tickMs: number;
@@ -69,6 +73,30 @@ export class Watchdog {
   delete(w: Watched): void {
     this.#active.delete(w);
     if (this.#active.size === 0) this.stop();
+  }
+
+  /** Expire every watched request now (`kind`, `message`), and forget them. */
+  expireAll(kind: FailureKind, message: string): void {
+    const all = [...this.#active];
+    this.#active.clear();
+    this.stop();
+    for (const w of all) w.expire(kind, message);
+  }
+
+  /**
+   * Cancel every watched request when `signal` aborts: one listener per signal for the life of
+   * the watchdog, however many requests it watches. Returns whether `signal` has already aborted
+   * (then the caller cancels its request itself).
+   */
+  cancelOn(signal: AbortSignal): boolean {
+    if (signal.aborted) return true;
+    if (!this.#signals.has(signal)) {
+      this.#signals.add(signal);
+      signal.addEventListener("abort", () => this.expireAll("cancelled", "cancelled"), {
+        once: true,
+      });
+    }
+    return false;
   }
 
   /** Stop the shared timer. */

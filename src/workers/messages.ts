@@ -1,76 +1,120 @@
 /**
  * What the main thread and the transport workers say to each other. Everything is plain data
- * (structured clone): a worker gets only what goes on the wire, and sends back what it measured.
+ * (structured clone, typed arrays transferred): a worker is told once, at start, where to send
+ * (URL, headers), how to finish its requests (which API plugin, by the specifier that loads it,
+ * and the run's parameters) and where rows and texts go (ports to the result DB's writer and the
+ * counting worker); then each request costs one small message each way.
  *
  * @module
  */
-import type { Failure } from "../records/record.ts";
+import type { PerfConfig } from "../config.ts";
+import type { PluginSourceText } from "../plugins/import_module.ts";
+import type { FinishedRequest, SinkNeeds } from "../records/finished.ts";
+import type { PayloadBlob } from "../records/payloads.ts";
+import type { RequestRecord } from "../records/record.ts";
 import type { TransportSpec } from "../transport/create.ts";
 import type { ThreadLoad } from "./loop_monitor.ts";
 
+/** Where every request of a run goes: the same for all of them. */
+export interface SendTarget {
+  /** Absolute http(s) URL. */
+  url: string;
+  /** Header names to values. */
+  headers: Record<string, string>;
+}
+
+/** How a worker finishes its requests (plain data). */
+export interface FinishSpec {
+  /**
+   * The API plugin, loaded in the worker by the same specifier as on the main thread (a
+   * built-in name, a file path or an http(s) URL) with the run's parameters; absent when it
+   * cannot be (a plugin registered in-process by the library's caller): the worker then sends
+   * its records raw and the main thread finishes them. `source`: a URL plugin's text as the
+   * main thread fetched it (the worker imports that, and fetches nothing).
+   */
+  api?: { spec: string; params: PerfConfig; source?: PluginSourceText };
+  /** What the sinks need on each record. */
+  needs: SinkNeeds;
+}
+
+/** One request to send. */
+export interface SendOrder {
+  /** The pool's id of the request. */
+  id: number;
+  /** Dispatch order. */
+  index: number;
+  /** The JSON body text. */
+  body: string;
+  /** Whether a streamed response is expected. */
+  stream: boolean;
+  /** `--rate`: when the schedule wanted it sent, epoch ms. */
+  scheduledEpochMs?: number;
+  /** Closed loop: when the previous request of its slot ended, epoch ms. */
+  previousEndEpochMs?: number;
+}
+
 /** Main → worker. */
 export type ToWorker =
-  /** Build the transport; start the self-check. */
-  | { t: "init"; name: string; spec: TransportSpec }
-  /** Send one request. */
+  /** Build the transport and load the plugin; start the self-check. */
   | {
-    t: "send";
-    id: number;
-    url: string;
-    headers: Record<string, string>;
-    body: string;
-    stream: boolean;
+    t: "init";
+    name: string;
+    spec: TransportSpec;
+    target: SendTarget;
+    finish: FinishSpec;
+    /** Where the worker posts its result-DB rows. */
+    db?: MessagePort;
+    /** Its channel to the counting worker (`--tokenizer-path`). */
+    count?: MessagePort;
   }
+  /** Send one request. */
+  | ({ t: "send" } & SendOrder)
   /** The run was interrupted: stop every request (each is recorded as cancelled). */
   | { t: "cancel" }
-  /** Close the transport and report the self-check. */
+  /** Close the transport, finish what is pending, end the DB port, report the self-check. */
   | { t: "close" };
 
-/** The measured part of a record, in the worker's clock (`timeOriginMs` + `performance.now()`). */
-export interface MeasuredRecord {
-  /** The worker's `performance.timeOrigin`. */
-  timeOriginMs: number;
-  /** See `RequestRecord.startMs`. */
-  startMs: number;
-  /** See `RequestRecord.headersAtMs`. */
-  headersAtMs?: number;
-  /** See `RequestRecord.chunkTimesMs` (a typed array crosses threads faster than a list). */
-  chunkTimesMs: Float64Array;
-  /**
-   * See `RequestRecord.payloads`: the list itself when it has at most one payload, else the
-   * payloads joined by `\r` (an SSE payload never holds a CR), which crosses threads several
-   * times faster than a list of strings (see {@link joinPayloads}).
-   */
-  payloads: string[] | string;
-  /** See `RequestRecord.endMs`. */
-  endMs: number;
-  /** See `RequestRecord.status`. */
-  status: number;
-  /** See `RequestRecord.success`. */
-  success: boolean;
-  /** See `RequestRecord.failure`. */
-  failure?: Failure;
-  /** See `RequestRecord.retries`. */
-  retries?: number;
+/** A record the main thread finishes: the measurements, the payloads as one blob. */
+export type RawRecord = Omit<RequestRecord, "payloads"> & { payloads: PayloadBlob };
+
+/** When a request was sent and when it ended, epoch ms (what its slot needs to know). */
+export interface Span {
+  /** Sent. */
+  startEpochMs: number;
+  /** Ended. */
+  endEpochMs: number;
 }
 
 /** Worker → main. */
 export type FromWorker =
-  /** The transport is ready. */
+  /** The transport is ready (and the plugin loaded). */
   | { t: "ready" }
-  /** A request finished. */
-  | { t: "done"; id: number; rec: MeasuredRecord }
+  /** A request finished, its record complete. */
+  | { t: "done"; id: number; f: FinishedRequest }
+  /** A request finished; the main thread finishes its record. */
+  | { t: "raw"; id: number; rec: RawRecord }
+  /** A request ended, its slot is free; its record follows (it is being counted). */
+  | ({ t: "free"; id: number } & Span)
   /** The worker closed; its self-check. */
   | { t: "closed"; load: ThreadLoad }
   /** Something outside any one request failed. */
   | { t: "error"; message: string };
 
-/** Payloads in the form that crosses threads cheaply: one string when there are several. */
-export function joinPayloads(payloads: string[]): string[] | string {
-  return payloads.length > 1 ? payloads.join("\r") : payloads;
+/** A record's span, from its start and end in the measuring thread's clock. */
+export function spanOf(r: Pick<RequestRecord, "timeOriginMs" | "startMs" | "endMs">): Span {
+  return { startEpochMs: r.timeOriginMs + r.startMs, endEpochMs: r.timeOriginMs + r.endMs };
 }
 
-/** Undo {@link joinPayloads}. */
-export function splitPayloads(payloads: string[] | string): string[] {
-  return typeof payloads === "string" ? payloads.split("\r") : payloads;
+/** A request for the sending threads, as the main thread's load loop hands it over. */
+export interface Outgoing {
+  /** Dispatch order. */
+  index: number;
+  /** The JSON body text. */
+  body: string;
+  /** Whether a streamed response is expected. */
+  stream: boolean;
+  /** `--rate`: when the schedule wanted it sent, in this (the main) thread's `performance.now()`. */
+  scheduledMs?: number;
+  /** Closed loop: when the previous request of its slot ended, epoch ms. */
+  previousEndEpochMs?: number;
 }

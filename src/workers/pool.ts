@@ -1,31 +1,67 @@
 /**
- * Transport workers behind the {@link Transport} interface: the main thread keeps scheduling
- * (when to send) and the result pipeline; each request is handed to the worker with the fewest in
- * flight, which sends it on its own event loop and posts the measured record back.
+ * Transport workers: the main thread keeps scheduling (when to send) and the result pipeline;
+ * each request is handed to the worker with the fewest in flight, which sends it on its own
+ * event loop, finishes its record there and posts it back once ({@link FromWorker}). The URL, the
+ * headers, the plugin and the ports to the result DB and the counting worker are given to each
+ * worker once, at start; a request crosses as its body text and a few numbers.
  *
  * Clocks: every thread has its own `performance.timeOrigin`. A record keeps the measuring
- * worker's origin and times; the schedule time the main thread put in `rec.scheduledMs` is moved
- * into that worker's clock, so `start − scheduled` stays the true dispatch delay.
+ * worker's origin and times; the schedule time crosses as epoch time and is put in the worker's
+ * clock there, so `start − scheduled` stays the true dispatch delay.
  *
  * A worker that dies fails its in-flight requests (recorded, never lost); the rest carry on.
  *
  * @module
  */
-import type { RequestRecord } from "../records/record.ts";
+import { type Finishing, finishRequest } from "../records/finish_request.ts";
+import type { FinishedRequest } from "../records/finished.ts";
+import { unpackPayloads } from "../records/payloads.ts";
+import { newRecord, type RequestRecord } from "../records/record.ts";
+import type { RowChannel } from "../store/result_db.ts";
 import type { TransportSpec } from "../transport/create.ts";
-import type { PreparedRequest, Transport } from "../transport/types.ts";
 import type { ThreadLoad } from "./loop_monitor.ts";
-import { type FromWorker, type MeasuredRecord, splitPayloads, type ToWorker } from "./messages.ts";
+import {
+  type FinishSpec,
+  type FromWorker,
+  type Outgoing,
+  type SendTarget,
+  type Span,
+  spanOf,
+  type ToWorker,
+} from "./messages.ts";
 
 const WORKER_URL = new URL("./worker.ts", import.meta.url).href;
 
 /** How long {@link WorkerPool.close} waits for a worker's report before ending it, ms. */
 const CLOSE_WAIT_MS = 10_000;
 
+/** What the workers of a run share. */
+export interface PoolOptions {
+  /** Where every request goes. */
+  target: SendTarget;
+  /** How the workers finish their requests. */
+  finish: FinishSpec;
+  /** Receives every finished record, once (the main thread's pipeline). */
+  onRecord: (f: FinishedRequest) => void;
+  /**
+   * Finishes records on this thread: those the workers send raw (a plugin they cannot load), and
+   * the failures of requests lost with a worker.
+   */
+  local: Finishing;
+  /** A port for each worker's result-DB rows (with the DB on, and plugins in the workers). */
+  rows?: () => RowChannel;
+  /** A port for each worker to the counting worker (`--tokenizer-path`, plugins in the workers). */
+  count?: () => MessagePort;
+}
+
 interface Pending {
-  rec: RequestRecord;
   worker: number;
-  resolve: () => void;
+  index: number;
+  body: string;
+  stream: boolean;
+  /** The slot was freed before the record came (it is being counted). */
+  freed: boolean;
+  resolve: (span: Span) => void;
 }
 
 interface Slot {
@@ -33,28 +69,37 @@ interface Slot {
   name: string;
   inFlight: number;
   alive: boolean;
+  rows?: RowChannel;
   closed?: (load: ThreadLoad | undefined) => void;
 }
 
-/** N transport workers; a {@link Transport} whose `send` runs in one of them. */
-export class WorkerPool implements Transport {
+/** N transport workers, sending and finishing a run's requests. */
+export class WorkerPool {
   #slots: Slot[] = [];
   #pending = new Map<number, Pending>();
   #nextId = 0;
   #loads: ThreadLoad[] = [];
   #signals = new WeakSet<AbortSignal>();
+  #opts: PoolOptions;
+  /** Records being finished on this thread (counted), awaited by {@link close}. */
+  #local = new Set<Promise<void>>();
 
-  private constructor() {}
+  private constructor(opts: PoolOptions) {
+    this.#opts = opts;
+  }
 
   /** Start `n` workers that each build the transport `spec` describes; resolves when all are ready. */
-  static async start(n: number, spec: TransportSpec): Promise<WorkerPool> {
-    const pool = new WorkerPool();
+  static async start(n: number, spec: TransportSpec, opts: PoolOptions): Promise<WorkerPool> {
+    const pool = new WorkerPool(opts);
     const ready: Promise<void>[] = [];
     for (let i = 0; i < n; i++) ready.push(pool.#spawn(i, spec));
     try {
       await Promise.all(ready);
     } catch (e) {
-      for (const s of pool.#slots) s.worker.terminate();
+      for (const s of pool.#slots) {
+        s.worker.terminate();
+        s.rows?.lost();
+      }
       throw e;
     }
     return pool;
@@ -65,12 +110,28 @@ export class WorkerPool implements Transport {
     const worker = new Worker(WORKER_URL, { type: "module", name: `llmperf ${name}` });
     const slot: Slot = { worker, name, inFlight: 0, alive: true };
     this.#slots.push(slot);
+    const o = this.#opts;
+    const inWorker = o.finish.api !== undefined; // else records come raw: no rows, no counting
+    const transfer: Transferable[] = [];
+    let db: MessagePort | undefined;
+    let count: MessagePort | undefined;
+    if (inWorker && o.rows) {
+      slot.rows = o.rows();
+      transfer.push(db = slot.rows.port);
+    }
+    if (inWorker && o.count) transfer.push(count = o.count());
     return new Promise((resolve, reject) => {
       worker.onmessage = (e: MessageEvent<FromWorker>) => {
         const m = e.data;
         switch (m.t) {
           case "done":
-            this.#done(slot, m.id, m.rec);
+            this.#done(slot, m.id, m.f);
+            break;
+          case "free":
+            this.#free(slot, m.id, m);
+            break;
+          case "raw":
+            this.#raw(slot, m.id, { ...m.rec, payloads: unpackPayloads(m.rec.payloads) });
             break;
           case "ready":
             resolve();
@@ -88,63 +149,83 @@ export class WorkerPool implements Transport {
         reject(new Error(`${name}: ${e.message}`));
         this.#lost(slot, e.message);
       };
-      this.#post(slot, { t: "init", name, spec });
+      const init: ToWorker = {
+        t: "init",
+        name,
+        spec,
+        target: o.target,
+        finish: o.finish,
+        db,
+        count,
+      };
+      worker.postMessage(init, transfer);
     });
   }
 
-  #post(slot: Slot, m: ToWorker): void {
-    slot.worker.postMessage(m);
+  #free(slot: Slot, id: number, span: Span): void {
+    const p = this.#pending.get(id);
+    if (p === undefined || p.freed) return;
+    p.freed = true;
+    slot.inFlight--;
+    p.resolve(span);
   }
 
-  #done(slot: Slot, id: number, m: MeasuredRecord): void {
+  #done(slot: Slot, id: number, f: FinishedRequest): void {
+    const p = this.#pending.get(id);
+    if (p === undefined) return;
+    this.#pending.delete(id);
+    if (!p.freed) {
+      slot.inFlight--;
+      p.resolve(spanOf(f.record));
+    }
+    this.#opts.onRecord(f);
+  }
+
+  /** A record the worker could not finish: finished here. */
+  #raw(slot: Slot, id: number, rec: RequestRecord): void {
     const p = this.#pending.get(id);
     if (p === undefined) return;
     this.#pending.delete(id);
     slot.inFlight--;
-    const r = p.rec;
-    // The schedule time, moved from the main thread's clock into the worker's.
-    if (r.scheduledMs !== undefined) r.scheduledMs += performance.timeOrigin - m.timeOriginMs;
-    r.timeOriginMs = m.timeOriginMs;
-    r.startMs = m.startMs;
-    r.headersAtMs = m.headersAtMs;
-    r.chunkTimesMs = Array.from(m.chunkTimesMs);
-    r.payloads = splitPayloads(m.payloads);
-    r.endMs = m.endMs;
-    r.status = m.status;
-    r.success = m.success;
-    r.failure = m.failure;
-    r.retries = m.retries;
-    p.resolve();
+    p.resolve(spanOf(rec));
+    this.#finishHere(rec, p.body);
   }
 
-  /** A worker died: fail what it had in flight. */
+  #finishHere(rec: RequestRecord, body: string): void {
+    const f = finishRequest(this.#opts.local, rec, body);
+    if (!(f instanceof Promise)) return this.#opts.onRecord(f);
+    const p = f.then(this.#opts.onRecord);
+    this.#local.add(p);
+    p.finally(() => this.#local.delete(p));
+  }
+
+  /** A worker died: fail what it had in flight (or was still counting). */
   #lost(slot: Slot, message: string): void {
     if (!slot.alive) return;
     slot.alive = false;
+    slot.rows?.lost();
     const i = this.#slots.indexOf(slot);
     for (const [id, p] of this.#pending) {
       if (p.worker !== i) continue;
       this.#pending.delete(id);
-      this.#fail(p.rec, `${slot.name} stopped: ${message}`);
-      p.resolve();
+      const rec = failed(p.index, p.stream, `${slot.name} stopped: ${message}`);
+      if (!p.freed) p.resolve(spanOf(rec));
+      this.#finishHere(rec, p.body);
     }
     slot.inFlight = 0;
     slot.closed?.(undefined);
   }
 
-  #fail(rec: RequestRecord, message: string): void {
-    rec.startMs ||= performance.now();
-    rec.endMs = performance.now();
-    rec.success = false;
-    rec.failure = { kind: "network", message };
-  }
-
-  /** See {@link Transport.send}. */
-  send(req: PreparedRequest, rec: RequestRecord, signal?: AbortSignal): Promise<void> {
+  /**
+   * Send one request on the worker with the fewest in flight. Resolves when it has ended (its
+   * slot is free), with when it was sent and ended; its record goes to `onRecord`. Aborting
+   * `signal` cancels every request in every worker (one listener per signal).
+   */
+  send(req: Outgoing, signal?: AbortSignal): Promise<Span> {
     if (signal && !this.#signals.has(signal)) {
       this.#signals.add(signal);
       const cancelAll = () => {
-        for (const s of this.#slots) if (s.alive) this.#post(s, { t: "cancel" });
+        for (const s of this.#slots) if (s.alive) s.worker.postMessage({ t: "cancel" });
       };
       if (signal.aborted) cancelAll();
       else signal.addEventListener("abort", cancelAll, { once: true });
@@ -155,22 +236,34 @@ export class WorkerPool implements Transport {
       if (s.alive && (best === -1 || s.inFlight < this.#slots[best].inFlight)) best = i;
     }
     if (best === -1) {
-      this.#fail(rec, "no transport worker is running");
-      return Promise.resolve();
+      const rec = failed(req.index, req.stream, "no transport worker is running");
+      this.#finishHere(rec, req.body);
+      return Promise.resolve(spanOf(rec));
     }
     const slot = this.#slots[best];
     const id = this.#nextId++;
     slot.inFlight++;
     return new Promise((resolve) => {
-      this.#pending.set(id, { rec, worker: best, resolve });
-      this.#post(slot, {
-        t: "send",
-        id,
-        url: req.url,
-        headers: req.headers,
+      this.#pending.set(id, {
+        worker: best,
+        index: req.index,
         body: req.body,
         stream: req.stream,
+        freed: false,
+        resolve,
       });
+      const m: ToWorker = {
+        t: "send",
+        id,
+        index: req.index,
+        body: req.body,
+        stream: req.stream,
+        scheduledEpochMs: req.scheduledMs === undefined
+          ? undefined
+          : performance.timeOrigin + req.scheduledMs,
+        previousEndEpochMs: req.previousEndEpochMs,
+      };
+      slot.worker.postMessage(m);
     });
   }
 
@@ -179,21 +272,36 @@ export class WorkerPool implements Transport {
     return this.#loads;
   }
 
-  /** Close every worker's transport and collect its self-check. */
+  /**
+   * Close every worker (each finishes what it is counting, ends its DB port, reports its
+   * self-check) and finish what this thread is counting.
+   */
   async close(): Promise<void> {
     const reports = this.#slots.map((s) =>
       new Promise<ThreadLoad | undefined>((resolve) => {
         if (!s.alive) return resolve(undefined);
-        const timer = setTimeout(() => resolve(undefined), CLOSE_WAIT_MS);
+        const timer = setTimeout(() => {
+          this.#lost(s, "did not close in time");
+          resolve(undefined);
+        }, CLOSE_WAIT_MS);
         s.closed = (load) => {
           clearTimeout(timer);
           resolve(load);
         };
-        this.#post(s, { t: "close" });
+        s.worker.postMessage({ t: "close" } satisfies ToWorker);
       })
     );
     const loads = await Promise.all(reports);
     for (const s of this.#slots) s.worker.terminate();
+    await Promise.all(this.#local);
     this.#loads = loads.filter((l): l is ThreadLoad => l !== undefined);
   }
+}
+
+/** The record of a request that failed outside any transport (its worker is gone). */
+function failed(index: number, stream: boolean, message: string): RequestRecord {
+  const rec = newRecord(index, stream);
+  rec.startMs = rec.endMs = performance.now();
+  rec.failure = { kind: "network", message };
+  return rec;
 }

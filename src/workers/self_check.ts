@@ -1,36 +1,46 @@
 /**
  * The client's verdict on itself: from what each thread measured ({@link ThreadLoad}), could the
- * client's own delays have made its timings wrong by more than a millisecond? If so the run ends
- * with a warning, and the measurements go into the result (and the result DB's run metadata).
+ * client's own delays have made its timings wrong by more than a millisecond, or kept fewer
+ * requests in flight than asked? If so the run ends with a warning, and the measurements go into
+ * the result (and the result DB's run metadata).
  *
- * Which threads count: the ones that stamp responses (the workers, or the main thread when there
- * are none). With workers, the main thread only schedules and aggregates; its delays show in the
- * dispatch lag of `--rate` runs (scheduled time to send, measured per request), judged on its own.
+ * Which threads count: all of them. The ones that stamp responses (the workers, or the main
+ * thread when there are none) add their delays to every timing; the main thread, with workers,
+ * schedules, refills the closed loop's slots and aggregates, so its delays lower the concurrency
+ * actually reached and delay `--rate` dispatches. Both are judged on the same limits.
  *
  * Thresholds: a thread that used 90% of a core in any second was queueing work; a timer that
  * fired more than 1.5 ms late on average (Deno's timers alone are up to 1 ms late, about 0.5 ms
  * on average, when idle) or more than 10 ms late at the 99th percentile (over at least 5 s of
  * samples, so that start-up compilation alone does not count) means reads were stamped that late
  * too; a request sent more than 1 ms after its scheduled time on average, or 10 ms at the 99th
- * percentile, broke the arrival schedule.
+ * percentile, broke the arrival schedule; a closed loop whose time-weighted mean of requests in
+ * flight ({@link Concurrency}) was below 95% of `--parallel` refilled its slots late.
  *
  * @module
  */
-import type { TransportKind } from "../transport/create.ts";
-import type { LagSummary } from "./lag_histogram.ts";
 import type { ThreadLoad } from "./loop_monitor.ts";
+import type { SendingReport } from "./transport_threads.ts";
+
+/** How many requests a run kept in flight. */
+export interface Concurrency {
+  /** What it asked for: `--parallel` (a closed loop: its slots, at most the requests). */
+  target: number;
+  /**
+   * The time-weighted mean of requests in flight: for a closed loop, over each slot's life
+   * from its first send to its last end (ramp-up and tail left out), summed over the slots; for
+   * `--rate`, over the run.
+   */
+  achieved: number;
+  /** Whether the run was a closed loop (the only kind judged on it). */
+  closedLoop: boolean;
+}
 
 /** The client's self-check of one run. */
-export interface ClientCheck {
-  /** The transport used. */
-  transport: TransportKind;
-  /** Transport workers (0: requests were sent from the main thread). */
-  workers: number;
-  /** Each thread's measurements: the main thread first, then the workers. */
-  threads: ThreadLoad[];
-  /** `--rate` runs: how late requests were sent after their scheduled time. */
-  dispatchLag?: LagSummary;
-  /** Whether the client's own delays could exceed 1 ms. */
+export interface ClientCheck extends SendingReport {
+  /** The concurrency reached. */
+  concurrency?: Concurrency;
+  /** Whether the client's own delays could exceed 1 ms, or lowered the concurrency. */
   saturated: boolean;
   /** The warning printed at the end of a saturated run (with the threads at fault). */
   warning?: string;
@@ -50,6 +60,8 @@ export const SATURATION_LIMITS = {
   dispatchMeanMs: 1,
   /** 99th-percentile dispatch lag, ms. */
   dispatchP99Ms: 10,
+  /** Lowest share of `--parallel` a closed loop keeps in flight on average. */
+  concurrencyShare: 0.95,
 } as const;
 
 /** The first words of the saturation warning. */
@@ -71,18 +83,13 @@ export function saturation(t: ThreadLoad): string | undefined {
 }
 
 /**
- * Judge a run from its threads' measurements (`threads[0]` the main thread) and, for `--rate`
- * runs, its dispatch lag.
+ * Judge a run from what its threads measured (`threads[0]` the main thread), its dispatch and
+ * refill lag, and the concurrency it reached.
  */
-export function clientCheck(
-  transport: TransportKind,
-  workers: number,
-  threads: ThreadLoad[],
-  dispatchLag?: LagSummary,
-): ClientCheck {
-  const senders = workers > 0 ? threads.slice(1) : threads.slice(0, 1);
-  const faults = senders.map(saturation).filter((s): s is string => s !== undefined);
+export function clientCheck(report: SendingReport, concurrency?: Concurrency): ClientCheck {
+  const faults = report.threads.map(saturation).filter((s): s is string => s !== undefined);
   const L = SATURATION_LIMITS;
+  const dispatchLag = report.dispatchLag;
   if (
     dispatchLag && dispatchLag.count > 0 &&
     (dispatchLag.meanMs > L.dispatchMeanMs || dispatchLag.p99Ms > L.dispatchP99Ms)
@@ -92,8 +99,20 @@ export function clientCheck(
         `p99 ${dispatchLag.p99Ms.toFixed(1)} ms after their scheduled time`,
     );
   }
-  const check: ClientCheck = { transport, workers, threads, saturated: faults.length > 0 };
-  if (dispatchLag && dispatchLag.count > 0) check.dispatchLag = dispatchLag;
+  const c = concurrency;
+  if (c && c.closedLoop && c.target > 0 && c.achieved < L.concurrencyShare * c.target) {
+    const refill = report.refillLag;
+    faults.push(
+      `${c.achieved.toFixed(1)} requests in flight on average, ` +
+        `${Math.round((c.achieved / c.target) * 100)}% of --parallel ${c.target}` +
+        (refill && refill.count > 0
+          ? ` (slots refilled ${refill.meanMs.toFixed(1)} ms late on average, p99 ` +
+            `${refill.p99Ms.toFixed(1)} ms)`
+          : ""),
+    );
+  }
+  const check: ClientCheck = { ...report, saturated: faults.length > 0 };
+  if (c) check.concurrency = c;
   if (check.saturated) check.warning = `${SATURATION_WARNING} (${faults.join("; ")})`;
   return check;
 }

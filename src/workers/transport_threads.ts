@@ -1,14 +1,20 @@
 /**
  * The threads that send a run's requests, set up from the config: which transport, on how many
- * worker threads, trusting which CA, and the self-check that watches them all. A run sends
- * through {@link TransportThreads.transport} and gets the {@link ClientCheck} from
- * {@link TransportThreads.close}.
+ * worker threads, trusting which CA, where each request's record is finished (next to the socket,
+ * by the worker's own copy of the API plugin, whenever the plugin can be loaded there), and the
+ * self-check that watches them all. A run sends through {@link TransportThreads.send}, receives
+ * each finished record once through `onRecord`, and gets what the threads measured about
+ * themselves from {@link TransportThreads.close}.
  *
  * @module
  */
 import { readTextFileLimited } from "../util/text_file.ts";
 import { errorMessage, UsageError } from "../errors.ts";
 import type { Logger } from "../log.ts";
+import { type Finishing, finishRequest } from "../records/finish_request.ts";
+import type { FinishedRequest } from "../records/finished.ts";
+import { newRecord } from "../records/record.ts";
+import type { RowChannel } from "../store/result_db.ts";
 import {
   chooseTransport,
   createTransport,
@@ -17,9 +23,9 @@ import {
   type TransportSpec,
 } from "../transport/create.ts";
 import type { Transport, TransportTimeouts } from "../transport/types.ts";
-import { type ClientCheck, clientCheck } from "./self_check.ts";
-import { LagHistogram } from "./lag_histogram.ts";
-import { LoopMonitor } from "./loop_monitor.ts";
+import { LagHistogram, type LagSummary } from "./lag_histogram.ts";
+import { LoopMonitor, type ThreadLoad } from "./loop_monitor.ts";
+import { type FinishSpec, type Outgoing, type SendTarget, type Span, spanOf } from "./messages.ts";
 import { WorkerPool } from "./pool.ts";
 
 /** The transport settings of a run. */
@@ -40,16 +46,58 @@ export interface ThreadOptions {
   inFlight: number;
 }
 
+/** Where a run's requests go, and where their records are finished and go. */
+export interface SendingSetup {
+  /** The URL and headers of every request. */
+  target: SendTarget;
+  /**
+   * Finishing on the main thread (its plugin instance, counter and result DB): for `--workers 0`,
+   * for a plugin the workers cannot load, and for requests lost with a worker.
+   */
+  local: Finishing;
+  /**
+   * The API plugin's specifier (built-in name, file path or URL) and the run's parameters, when
+   * the workers can load it themselves; absent: records are finished on the main thread.
+   */
+  plugin?: FinishSpec["api"];
+  /** Receives every finished record, once. */
+  onRecord: (f: FinishedRequest) => void;
+  /** A port for a worker's result-DB rows (the result DB's `connect`). */
+  rows?: () => RowChannel;
+  /** A port for a worker to the counting worker (the counter's `connect`). */
+  count?: () => MessagePort;
+}
+
+/** What the sending threads measured about themselves (judged by `clientCheck`). */
+export interface SendingReport {
+  /** The transport used. */
+  transport: TransportKind;
+  /** Transport workers (0: the main thread sent). */
+  workers: number;
+  /** Each thread's measurements: the main thread first, then the workers. */
+  threads: ThreadLoad[];
+  /** `--rate` runs: how late requests were sent after their scheduled time. */
+  dispatchLag?: LagSummary;
+  /** Closed loop: how late each slot was refilled after its previous request ended. */
+  refillLag?: LagSummary;
+}
+
 /** The started sending threads. */
 export interface TransportThreads {
-  /** Sends requests (in a worker, when there are workers). */
-  transport: Transport;
+  /**
+   * Send one request; resolves when it has ended (its slot is free) with when it was sent and
+   * ended. Its record goes to `onRecord`. Aborting `signal` cancels every request in flight.
+   */
+  send(req: Outgoing, signal?: AbortSignal): Promise<Span>;
   /** The transport used. */
   kind: TransportKind;
   /** Transport workers (0: the main thread sends). */
   workers: number;
-  /** Close the transport and workers (once: later calls answer the same); the self-check. */
-  close(): Promise<ClientCheck>;
+  /**
+   * Close the transport and workers, once every record is in (later calls answer the same); what
+   * the threads measured.
+   */
+  close(): Promise<SendingReport>;
   /** See {@link TransportThreads.close}. */
   [Symbol.asyncDispose](): Promise<void>;
 }
@@ -96,45 +144,63 @@ export async function transportSpec(
 }
 
 /**
- * Start the sending threads of a run: the transport (in workers, or here) and the self-check. Workers that
- * cannot start (a runtime without them, a missing permission) leave the sending to the main
- * thread, said once in the log.
+ * Start the sending threads of a run: the transport (in workers, or here) and the self-check.
+ * Workers that cannot start (a runtime without them, a missing permission, a plugin that fails
+ * to load there) leave the sending to the main thread, said once in the log.
  */
 export async function startTransportThreads(
   spec: TransportSpec,
   o: ThreadOptions,
+  setup: SendingSetup,
   log: Logger = () => {},
 ): Promise<TransportThreads> {
   const kind = spec.kind;
+  const dispatch = new LagHistogram();
+  const refill = new LagHistogram();
+  const onRecord = (f: FinishedRequest) => {
+    const r = f.record;
+    // Both times are in the measuring thread's clock.
+    if (r.scheduledMs !== undefined) dispatch.record(r.startMs - r.scheduledMs);
+    if (r.refillLateMs !== undefined) refill.record(r.refillLateMs);
+    setup.onRecord(f);
+  };
   let workers = Math.min(o.workers ?? defaultWorkers(o.inFlight), Math.max(1, o.inFlight));
-  let pool: WorkerPool | undefined;
+  let sender: WorkerPool | MainSender | undefined;
   if (workers > 0) {
     try {
-      pool = await WorkerPool.start(workers, spec);
+      sender = await WorkerPool.start(workers, spec, {
+        target: setup.target,
+        finish: { api: setup.plugin, needs: setup.local.needs },
+        onRecord,
+        local: setup.local,
+        rows: setup.rows,
+        count: setup.count,
+      });
     } catch (e) {
       log(`transport workers could not start (${errorMessage(e)}): sending from the main thread`);
       workers = 0;
     }
   }
-  const inner: Transport = pool ?? createTransport(spec);
+  sender ??= new MainSender(createTransport(spec), setup.target, setup.local, onRecord);
+  const s = sender;
   const main = new LoopMonitor("main");
   main.start();
-  const dispatch = new LagHistogram();
-  let closed: Promise<ClientCheck> | undefined;
-  const close = async () => {
-    await inner.close();
-    const threads = [main.stop(), ...(pool?.loads ?? [])];
-    return clientCheck(kind, workers, threads, dispatch.summary());
+  let closed: Promise<SendingReport> | undefined;
+  const close = async (): Promise<SendingReport> => {
+    await s.close();
+    const report: SendingReport = {
+      transport: kind,
+      workers,
+      threads: [main.stop(), ...(s instanceof WorkerPool ? s.loads : [])],
+    };
+    const d = dispatch.summary();
+    if (d.count > 0) report.dispatchLag = d;
+    const r = refill.summary();
+    if (r.count > 0) report.refillLag = r;
+    return report;
   };
   return {
-    transport: {
-      async send(req, rec, signal) {
-        await inner.send(req, rec, signal);
-        // Both times are in the measuring thread's clock (the pool moves `scheduledMs` there).
-        if (rec.scheduledMs !== undefined) dispatch.record(rec.startMs - rec.scheduledMs);
-      },
-      close: () => inner.close(),
-    },
+    send: (req, signal) => s.send(req, signal),
     kind,
     workers,
     close: () => closed ??= close(),
@@ -142,4 +208,59 @@ export async function startTransportThreads(
       await (closed ??= close());
     },
   };
+}
+
+/** `--workers 0`: the main thread sends, and finishes each record itself. */
+class MainSender {
+  #transport: Transport;
+  #target: SendTarget;
+  #local: Finishing;
+  #onRecord: (f: FinishedRequest) => void;
+  #counting = new Set<Promise<void>>();
+
+  constructor(
+    transport: Transport,
+    target: SendTarget,
+    local: Finishing,
+    onRecord: (f: FinishedRequest) => void,
+  ) {
+    this.#transport = transport;
+    this.#target = target;
+    this.#local = local;
+    this.#onRecord = onRecord;
+  }
+
+  async send(req: Outgoing, signal?: AbortSignal): Promise<Span> {
+    const rec = newRecord(req.index, req.stream);
+    rec.scheduledMs = req.scheduledMs;
+    const t = this.#target;
+    try {
+      await this.#transport.send(
+        { url: t.url, headers: t.headers, body: req.body, stream: req.stream },
+        rec,
+        signal,
+      );
+    } catch (err) {
+      // Transports record failures rather than throw; a throw is a bug, still never a lost record.
+      rec.endMs = performance.now();
+      rec.success = false;
+      rec.failure = { kind: "network", message: errorMessage(err) };
+    }
+    if (req.previousEndEpochMs !== undefined) {
+      rec.refillLateMs = Math.max(0, rec.timeOriginMs + rec.startMs - req.previousEndEpochMs);
+    }
+    const span = spanOf(rec);
+    const f = finishRequest(this.#local, rec, req.body);
+    if (f instanceof Promise) {
+      const p = f.then(this.#onRecord);
+      this.#counting.add(p);
+      p.finally(() => this.#counting.delete(p));
+    } else this.#onRecord(f);
+    return span;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.#counting);
+    await this.#transport.close();
+  }
 }

@@ -1,40 +1,70 @@
 /**
- * A transport worker: its own thread, event loop and transport (its own keep-alive connections).
- * It sends what the main thread hands it, measures the response in its own clock, and posts the
- * measured record back; it also watches its own event loop and CPU ({@link LoopMonitor}).
+ * A transport worker: its own thread, event loop and transport (its own keep-alive connections),
+ * and its own copy of the API plugin. It sends what the main thread hands it, measures the
+ * response in its own clock and finishes it there (`finish_request.ts`): the plugin parses the
+ * payloads next to the socket, the result DB's row goes to the writer on this worker's own port,
+ * texts to count go to the counting worker on another, and only the compact record is posted to
+ * the main thread (its buffers transferred). With a plugin that cannot be loaded here, records
+ * go to the main thread raw, to be finished there. It also watches its own event loop and CPU
+ * ({@link LoopMonitor}).
  *
  * @module
  */
 import { errorMessage } from "../errors.ts";
+import { loadApiPlugin } from "../plugins/loader.ts";
+import { finishedTransfers, type Finishing, finishRequest } from "../records/finish_request.ts";
+import type { FinishedRequest } from "../records/finished.ts";
+import { packPayloads } from "../records/payloads.ts";
 import { newRecord } from "../records/record.ts";
+import { RowQueue } from "../store/rows.ts";
+import { ChannelCounter } from "../tokenizer/token_counters.ts";
 import { createTransport } from "../transport/create.ts";
 import type { Transport } from "../transport/types.ts";
 import { LoopMonitor } from "./loop_monitor.ts";
-import { type FromWorker, joinPayloads, type MeasuredRecord, type ToWorker } from "./messages.ts";
+import {
+  type FromWorker,
+  type RawRecord,
+  type SendOrder,
+  type SendTarget,
+  spanOf,
+  type ToWorker,
+} from "./messages.ts";
 
 /** The worker's global scope, typed here (a `lib` directive would not be allowed on JSR). */
 const scope = self as unknown as {
   onmessage: ((e: MessageEvent<ToWorker>) => void) | null;
-  postMessage(m: FromWorker): void;
+  postMessage(m: FromWorker, transfer?: Transferable[]): void;
   close(): void;
 };
 
 let transport: Transport | undefined;
+let target: SendTarget = { url: "", headers: {} };
 let monitor: LoopMonitor | undefined;
+let finishing: Finishing | undefined;
+let rows: RowQueue | undefined;
+let counter: ChannelCounter | undefined;
 const cancel = new AbortController();
+/** Records still being finished (counted) after their request ended. */
+const counting = new Set<Promise<void>>();
 let requests = 0;
 let events = 0;
-const NO_BODY = {};
 
-function post(m: FromWorker): void {
-  scope.postMessage(m);
+function post(m: FromWorker, transfer: Transferable[] = []): void {
+  scope.postMessage(m, transfer);
 }
 
-async function send(m: Extract<ToWorker, { t: "send" }>): Promise<void> {
-  const rec = newRecord(0, NO_BODY, m.stream);
+function done(id: number, f: FinishedRequest): void {
+  post({ t: "done", id, f }, finishedTransfers(f));
+}
+
+async function send(m: SendOrder): Promise<void> {
+  const rec = newRecord(m.index, m.stream);
+  if (m.scheduledEpochMs !== undefined) {
+    rec.scheduledMs = m.scheduledEpochMs - performance.timeOrigin; // into this thread's clock
+  }
   try {
     await transport!.send(
-      { url: m.url, headers: m.headers, body: m.body, stream: m.stream },
+      { url: target.url, headers: target.headers, body: m.body, stream: m.stream },
       rec,
       cancel.signal,
     );
@@ -44,21 +74,52 @@ async function send(m: Extract<ToWorker, { t: "send" }>): Promise<void> {
     rec.success = false;
     rec.failure = { kind: "network", message: errorMessage(err) };
   }
+  if (m.previousEndEpochMs !== undefined) {
+    rec.refillLateMs = Math.max(0, rec.timeOriginMs + rec.startMs - m.previousEndEpochMs);
+  }
   requests++;
   events += rec.payloads.length;
-  const out: MeasuredRecord = {
-    timeOriginMs: rec.timeOriginMs,
-    startMs: rec.startMs,
-    headersAtMs: rec.headersAtMs,
-    chunkTimesMs: Float64Array.from(rec.chunkTimesMs),
-    payloads: joinPayloads(rec.payloads),
-    endMs: rec.endMs,
-    status: rec.status,
-    success: rec.success,
-    failure: rec.failure,
-    retries: rec.retries,
-  };
-  post({ t: "done", id: m.id, rec: out });
+  if (finishing === undefined) {
+    const raw: RawRecord = { ...rec, payloads: packPayloads(rec.payloads) };
+    post({ t: "raw", id: m.id, rec: raw }, [raw.payloads.utf8.buffer as ArrayBuffer]);
+    return;
+  }
+  const f = finishRequest(finishing, rec, m.body);
+  if (!(f instanceof Promise)) return done(m.id, f);
+  // Counted in the counting worker: the slot is free now, the record follows.
+  post({ t: "free", id: m.id, ...spanOf(rec) });
+  const p = f.then((r) => done(m.id, r));
+  counting.add(p);
+  p.finally(() => counting.delete(p));
+}
+
+async function init(m: Extract<ToWorker, { t: "init" }>): Promise<void> {
+  transport = createTransport(m.spec);
+  target = m.target;
+  const db = m.db;
+  if (db !== undefined) rows = new RowQueue((msg, transfer) => db.postMessage(msg, transfer));
+  if (m.count !== undefined) counter = new ChannelCounter(m.count);
+  const api = m.finish.api;
+  if (api !== undefined) {
+    finishing = {
+      api: await loadApiPlugin(api.spec, api.params, api.source),
+      tokens: counter,
+      rows,
+      needs: m.finish.needs,
+    };
+  }
+  monitor = new LoopMonitor(m.name);
+  monitor.start();
+}
+
+async function close(): Promise<void> {
+  await transport?.close();
+  await Promise.all(counting);
+  rows?.end(); // every row posted, then the writer stops waiting for this worker
+  await counter?.close();
+  const load = { ...monitor!.stop(), requests, events };
+  post({ t: "closed", load });
+  scope.close();
 }
 
 scope.onmessage = async (e: MessageEvent<ToWorker>) => {
@@ -69,21 +130,15 @@ scope.onmessage = async (e: MessageEvent<ToWorker>) => {
         await send(m);
         break;
       case "init":
-        transport = createTransport(m.spec);
-        monitor = new LoopMonitor(m.name);
-        monitor.start();
+        await init(m);
         post({ t: "ready" });
         break;
       case "cancel":
         cancel.abort();
         break;
-      case "close": {
-        await transport?.close();
-        const load = { ...monitor!.stop(), requests, events };
-        post({ t: "closed", load });
-        scope.close();
+      case "close":
+        await close();
         break;
-      }
     }
   } catch (err) {
     post({ t: "error", message: errorMessage(err) });

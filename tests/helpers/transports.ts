@@ -43,7 +43,7 @@ export async function sendOne(
   opts: { stream?: boolean; headers?: Record<string, string> } = {},
 ): Promise<Sent> {
   const stream = opts.stream ?? true;
-  const rec = newRecord(0, {}, stream);
+  const rec = newRecord(0, stream);
   const t0 = performance.now();
   await t.send(
     { url, headers: opts.headers ?? { "content-type": "application/json" }, body: "{}", stream },

@@ -1,0 +1,185 @@
+/**
+ * Finishing a request where its bytes arrived: the thread that sent it (a transport worker, or
+ * the main thread with `--workers 0` or a plugin given as an object) turns its measured
+ * {@link RequestRecord} into the one {@link FinishedRequest} that every sink receives. In order:
+ * the API plugin's `errorInPayload` looks for an error sent inside a 200 response; its
+ * `parseResponses` reads the token counts; with `--tokenizer-path`, where the response had no
+ * usage, the plugin's texts are counted by the counting worker (`usage_or_tokenizer.ts`); the
+ * metrics are derived (`requestMetrics`, the one definition); the result-DB row is built and
+ * queued for the writer; and the payloads and body are put on the record only when a sink needs
+ * them.
+ *
+ * A request whose counting goes through the counting worker (or whose plugin answers with a
+ * promise) finishes later: {@link finishRequest} then returns a promise, and the caller can free
+ * the request's slot at once, before its record is done.
+ *
+ * @module
+ */
+import { errorMessage } from "../errors.ts";
+import { requestMetrics } from "../metrics/request_metrics.ts";
+import type { ApiPluginLike, RequestBody, TokenCounts } from "../plugins/types.ts";
+import type { RowSink } from "../store/rows.ts";
+import { toResultRow } from "../store/schema.ts";
+import type { TokenCounter } from "../tokenizer/token_counters.ts";
+import { fillCounts, wantsCounting } from "../tokenizer/usage_or_tokenizer.ts";
+import type { FinishedRequest, MeasuredRecord, SinkNeeds } from "./finished.ts";
+import { copyPayloads, packPayloads, type PayloadBlob } from "./payloads.ts";
+import type { RequestRecord } from "./record.ts";
+
+/** How a thread finishes its requests. */
+export interface Finishing {
+  /** Reads errors and token counts from the payloads. */
+  api: ApiPluginLike;
+  /** Counts tokens where a response had no usage (`--tokenizer-path`). */
+  tokens?: TokenCounter;
+  /** Where the result DB's rows go (absent without the DB). */
+  rows?: RowSink;
+  /** What the sinks need on each record beyond the measurements. */
+  needs: SinkNeeds;
+}
+
+/** Normalise a plugin's `parseResponses` result. */
+export function toCounts(v: TokenCounts | [number, number]): TokenCounts {
+  if (Array.isArray(v)) return { promptTokens: v[0] ?? 0, completionTokens: v[1] ?? 0 };
+  return v;
+}
+
+/**
+ * The request body for the plugin, parsed from its text only if the plugin reads it (most read
+ * one field, `stream`; some none): a stand-in object that parses on first use.
+ */
+export function lazyBody(text: string): RequestBody {
+  let body: RequestBody | undefined;
+  const get = (): RequestBody => body ??= JSON.parse(text);
+  return new Proxy({} as RequestBody, {
+    get: (_, k) => Reflect.get(get(), k),
+    set: (_, k, v) => Reflect.set(get(), k, v),
+    has: (_, k) => Reflect.has(get(), k),
+    deleteProperty: (_, k) => Reflect.deleteProperty(get(), k),
+    ownKeys: () => Reflect.ownKeys(get()),
+    getOwnPropertyDescriptor: (_, k) => Reflect.getOwnPropertyDescriptor(get(), k),
+    defineProperty: (_, k, d) => Reflect.defineProperty(get(), k, d),
+  });
+}
+
+function isPromise<T>(v: T | Promise<T>): v is Promise<T> {
+  return typeof (v as { then?: unknown })?.then === "function";
+}
+
+/**
+ * Finish one request (see the module doc). `bodyText` is the body as sent. Returns the record at
+ * once, or a promise of it when counting (or the plugin) is asynchronous. Never throws for a
+ * plugin's failure: an `errorInPayload` or `parseResponses` that throws makes the request a
+ * `protocol` failure.
+ */
+export function finishRequest(
+  f: Finishing,
+  rec: RequestRecord,
+  bodyText: string,
+): FinishedRequest | Promise<FinishedRequest> {
+  const api = f.api;
+  if (rec.success && api.errorInPayload) {
+    try {
+      for (const p of rec.payloads) {
+        const err = api.errorInPayload(p);
+        if (err !== undefined) {
+          rec.success = false;
+          rec.failure = {
+            kind: "server-error",
+            message: String(err).split("\n")[0],
+            body: p.slice(0, 500),
+          };
+          break;
+        }
+      }
+    } catch (e) {
+      rec.success = false;
+      rec.failure = { kind: "protocol", message: `errorInPayload failed: ${errorMessage(e)}` };
+    }
+  }
+  if (!rec.success) return complete(f, rec, bodyText, undefined);
+  const body = lazyBody(bodyText);
+  let parsed: TokenCounts | [number, number] | Promise<TokenCounts | [number, number]>;
+  try {
+    parsed = api.parseResponses(rec.payloads, body);
+  } catch (e) {
+    return complete(f, parseFailed(rec, e), bodyText, undefined);
+  }
+  if (isPromise(parsed)) {
+    return parsed.then(
+      (c) => counted(f, rec, bodyText, body, toCounts(c)),
+      (e) => complete(f, parseFailed(rec, e), bodyText, undefined),
+    );
+  }
+  return counted(f, rec, bodyText, body, toCounts(parsed));
+}
+
+function parseFailed(rec: RequestRecord, e: unknown): RequestRecord {
+  rec.success = false;
+  rec.failure = { kind: "protocol", message: `parseResponses failed: ${errorMessage(e)}` };
+  return rec;
+}
+
+/** With the plugin's counts: the tokenizer's turn where it has one, then the record. */
+function counted(
+  f: Finishing,
+  rec: RequestRecord,
+  bodyText: string,
+  body: RequestBody,
+  counts: TokenCounts,
+): FinishedRequest | Promise<FinishedRequest> {
+  if (f.tokens === undefined || !wantsCounting(f.api, counts)) {
+    return complete(f, rec, bodyText, counts);
+  }
+  return fillCounts(f.api, rec.payloads, body, counts, f.tokens).then(
+    (c) => complete(f, rec, bodyText, c),
+    () => complete(f, rec, bodyText, counts),
+  );
+}
+
+/** The record, its metrics, its DB row; the payloads and body only where a sink needs them. */
+function complete(
+  f: Finishing,
+  rec: RequestRecord,
+  bodyText: string,
+  counts: TokenCounts | undefined,
+): FinishedRequest {
+  const record: MeasuredRecord = {
+    index: rec.index,
+    stream: rec.stream,
+    timeOriginMs: rec.timeOriginMs,
+    scheduledMs: rec.scheduledMs,
+    startMs: rec.startMs,
+    headersAtMs: rec.headersAtMs,
+    chunkTimesMs: Float64Array.from(rec.chunkTimesMs),
+    endMs: rec.endMs,
+    status: rec.status,
+    success: rec.success,
+    failure: rec.failure,
+    retries: rec.retries,
+    refillLateMs: rec.refillLateMs,
+  };
+  const out: FinishedRequest = { record, metrics: requestMetrics(record, counts), counts };
+  let payloads: PayloadBlob | undefined;
+  if (f.rows !== undefined) {
+    payloads = packPayloads(rec.payloads);
+    // The row's buffers go to the writer's thread: a sink that needs the payloads gets a copy.
+    f.rows.add(toResultRow({ ...out, bodyText, payloads }));
+    if (f.needs.payloads) payloads = copyPayloads(payloads);
+  } else if (f.needs.payloads) payloads = packPayloads(rec.payloads);
+  if (f.needs.payloads) out.payloads = payloads;
+  if (f.needs.bodyText) out.bodyText = bodyText;
+  return out;
+}
+
+/**
+ * The buffers of a finished request that can be handed to another thread instead of copied (its
+ * chunk times, its gaps, its payloads): each was made for this record alone.
+ */
+export function finishedTransfers(r: FinishedRequest): Transferable[] {
+  const out: Transferable[] = [r.record.chunkTimesMs.buffer as ArrayBuffer];
+  const itl = r.metrics.itlS;
+  if (ArrayBuffer.isView(itl)) out.push(itl.buffer as ArrayBuffer);
+  if (r.payloads !== undefined) out.push(r.payloads.utf8.buffer as ArrayBuffer);
+  return out;
+}
