@@ -327,7 +327,10 @@ export function formatRows(rows: BenchRow[]): string {
   return table(head, lines);
 }
 
-/** The timing detail: the rest of the ground truth, memory per stream, the server's CPU share. */
+/**
+ * The timing detail: the rest of the ground truth, events per read (the floor counts its reads),
+ * memory per stream, the server's CPU share.
+ */
 export function formatDetail(rows: BenchRow[]): string {
   const head = [
     "scenario",
@@ -335,6 +338,7 @@ export function formatDetail(rows: BenchRow[]): string {
     "send delay mean/p99 ms",
     "1st-wave TTFT err ms",
     "event delay mean/p99 ms",
+    "events/read",
     "KB/stream",
     "server CPU %",
   ];
@@ -347,6 +351,7 @@ export function formatDetail(rows: BenchRow[]): string {
       `${f(t.sendDelay.mean, 2)} / ${f(t.sendDelay.p99, 2)}`,
       f(t.coldTtftError.mean, 1),
       `${f(t.eventDelay.mean, 2)} / ${f(t.eventDelay.p99, 2)}`,
+      c.reads === undefined ? "-" : f(t.events / c.reads, 2),
       f(((c.peakRssMb - c.rssBeforeMb) * 1024) / inFlight(r.scenario), 1),
       f((r.serverCpuSeconds / c.seconds) * 100, 0),
     ];
