@@ -54,10 +54,17 @@ export interface ClientReport {
   failures: Record<string, number>;
   /** The ground truth. */
   truth: TruthReport;
-  /** llmperf's self-check. */
-  client: ClientCheck;
+  /**
+   * What read the streams: llmperf's self-check (its transport, workers, whether it was
+   * saturated), or for the floor (`bench/floor_client.ts`) the read path as `floor-<reader>`.
+   */
+  client: Pick<ClientCheck, "workers" | "saturated"> & Partial<Omit<ClientCheck, "transport">> & {
+    transport: string;
+  };
   /** CPU seconds of each OS thread of the process over its life, user and system (Linux). */
   threads: Array<{ name: string; user: number; sys: number }>;
+  /** Reads (or `data` events) the floor took; llmperf does not count them. */
+  reads?: number;
 }
 
 /** User and system CPU seconds of every thread of this process, from `/proc/self/task`. */
@@ -76,7 +83,8 @@ export function processCpuSeconds(): number {
   return t === null ? NaN : t.user + t.sys;
 }
 
-function statusMb(field: string): number {
+/** A memory field of `/proc/self/status` (`VmRSS`, `VmHWM`), MB. */
+export function statusMb(field: string): number {
   const m = new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(
     Deno.readTextFileSync("/proc/self/status"),
   );

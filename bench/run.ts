@@ -1,14 +1,20 @@
 /**
  * `deno task bench`: llmperf's own cost and timing error, measured. Each scenario starts a server
  * in its own process (the mock with `--stamp-times`, or the near-free blast server) pinned to the
- * last core, warms it up, runs the client (`bench/client_process.ts`, i.e. `runPerfBenchmark`)
- * pinned to the first, and prints one row: requests/s, SSE events/s, client CPU per 100k events,
- * events per client CPU-second, peak memory, and the client's timing error against the mock's
- * stamps.
+ * last core, warms it up, runs the client (`bench/client_process.ts`, i.e. `runPerfBenchmark`,
+ * or for the `floor-*` rows a bare read loop, `bench/floor_client.ts`) pinned to the first, and
+ * prints one row: requests/s, SSE events/s, client CPU per event, events per client CPU-second,
+ * peak memory, the client's timing error against the mock's stamps, and the mock's own lateness
+ * and CPU per event. With `--repeat N` the scenarios run round by round (each once per round, in
+ * order), so that every round's rows shared the machine's state; each row printed last is the
+ * median run by client CPU per event. `--targets` runs the scenarios issue 13's targets need and
+ * prints, per target, its figure in each round (ratios within a round), the median and met / not
+ * met (`bench/targets.ts`).
  *
  * ```
  * deno task bench                      # every scenario (a few minutes)
- * deno task bench --quick              # a small subset, fewer requests (seconds)
+ * deno task bench --quick              # a small subset, fewer requests (under a minute)
+ * deno task bench --targets            # issue 13's targets, 3 rounds (a few minutes)
  * deno task bench --only paced-1024,c64 --transport fetch --workers 2 --json out.json
  * deno task bench --only blast --repeat 5    # median of 5 runs per row (noisy machines)
  * deno task bench --list
@@ -18,7 +24,16 @@
  */
 import { parseArgs } from "node:util";
 import type { ClientArgs, ClientReport } from "./client_process.ts";
+import type { FloorArgs } from "./floor_client.ts";
 import { inFlight, type Scenario, SCENARIOS } from "./scenarios.ts";
+import {
+  cpuPerEventUs,
+  evaluateTargets,
+  formatTargets,
+  type TargetResult,
+  TARGETS,
+  targetScenarios,
+} from "./targets.ts";
 import type { TransportChoice } from "../src/transport/create.ts";
 import { SocketTransport } from "../src/transport/socket.ts";
 import { procCpuTimes } from "../src/workers/loop_monitor.ts";
@@ -40,10 +55,15 @@ export interface BenchRow {
   wallSeconds: number;
 }
 
-/** Of several runs of one scenario, the one with the median events/s (noisy machines). */
-export function medianRow(runs: BenchRow[]): BenchRow {
-  const rate = (r: BenchRow) => r.client.truth.events / r.client.seconds;
-  const sorted = [...runs].sort((a, b) => rate(a) - rate(b));
+/**
+ * Of several runs of one scenario, the one with the median `key` (default: events/s; the table
+ * uses client CPU per event, the steadier figure on a noisy machine).
+ */
+export function medianRow(
+  runs: BenchRow[],
+  key: (r: BenchRow) => number = (r) => r.client.truth.events / r.client.seconds,
+): BenchRow {
+  const sorted = [...runs].sort((a, b) => key(a) - key(b));
   return sorted[(sorted.length - 1) >> 1];
 }
 
@@ -57,10 +77,20 @@ export function pinning(
   return { server: ["taskset", "-c", String(cores - 1)], client: ["taskset", "-c", "0"], all };
 }
 
-/** Select scenarios by comma-separated name fragments (all when empty). */
-export function selectScenarios(only: string | undefined, quick: boolean): Scenario[] {
+/**
+ * Select scenarios by comma-separated name fragments (all when empty); `exact` names match whole
+ * (the targets' list).
+ */
+export function selectScenarios(
+  only: string | undefined,
+  quick: boolean,
+  exact: readonly string[] = [],
+): Scenario[] {
   const parts = (only ?? "").split(",").map((s) => s.trim()).filter((s) => s !== "");
-  let list = SCENARIOS.filter((s) => parts.length === 0 || parts.some((p) => s.name.includes(p)));
+  let list = SCENARIOS.filter((s) =>
+    (parts.length === 0 && exact.length === 0) || parts.some((p) => s.name.includes(p)) ||
+    exact.includes(s.name)
+  );
   if (quick) {
     list = list.filter((s) => s.quick !== undefined).map((s) => ({ ...s, number: s.quick! }));
   }
@@ -157,14 +187,15 @@ async function warmUp(s: Scenario, url: string): Promise<void> {
 }
 
 async function runClient(
-  args: ClientArgs,
+  script: "client_process.ts" | "floor_client.ts",
+  args: ClientArgs | FloorArgs,
   pin: string[],
 ): Promise<{ report: ClientReport; wall: number }> {
   const deno = [
     Deno.execPath(),
     "run",
     "-A",
-    `${ROOT}/bench/client_process.ts`,
+    `${ROOT}/bench/${script}`,
     JSON.stringify(args),
   ];
   const argv = [...pin, ...deno];
@@ -184,6 +215,14 @@ async function runClient(
   return { report: JSON.parse(line) as ClientReport, wall };
 }
 
+/** What the floor sends: the body llmperf's `openai` plugin sends in the bench's runs. */
+const FLOOR_BODY = JSON.stringify({
+  messages: [{ role: "user", content: "Tell me about load testing." }],
+  model: "bench",
+  stream: true,
+  stream_options: { include_usage: true },
+});
+
 /** Run one scenario. */
 export async function runScenario(
   s: Scenario,
@@ -199,19 +238,28 @@ export async function runScenario(
     const path = "/v1/chat/completions";
     await warmUp(s, server.url + path);
     const cpu0 = pidCpuSeconds(server.pid);
-    const { report, wall } = await runClient({
-      url: server.url + path,
-      stream: s.stream,
-      parallel: s.parallel,
-      number: s.number,
-      rate: s.rate,
-      firstWave: inFlight(s),
-      transport: opts.transport ?? s.transport,
-      workers: opts.workers ?? s.workers,
-      api: s.api,
-      db: opts.db,
-      timing: s.timing,
-    }, s.clientAllCores ? opts.pin.all : opts.pin.client);
+    const pin = s.clientAllCores ? opts.pin.all : opts.pin.client;
+    const { report, wall } = s.floor !== undefined
+      ? await runClient("floor_client.ts", {
+        url: server.url + path,
+        parallel: s.parallel,
+        number: s.number,
+        reader: s.floor,
+        body: FLOOR_BODY,
+      }, pin)
+      : await runClient("client_process.ts", {
+        url: server.url + path,
+        stream: s.stream,
+        parallel: s.parallel,
+        number: s.number,
+        rate: s.rate,
+        firstWave: inFlight(s),
+        transport: opts.transport ?? s.transport,
+        workers: opts.workers ?? s.workers,
+        api: s.api,
+        db: opts.db,
+        timing: s.timing,
+      }, pin);
     return {
       scenario: s,
       requests: report.truth.requests,
@@ -226,26 +274,31 @@ export async function runScenario(
 
 const f = (v: number, d = 1) => Number.isFinite(v) ? v.toFixed(d) : "-";
 
-/** The table's header and one line per row. */
+function table(head: string[], lines: string[][]): string {
+  const widths = head.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
+  const row = (cells: string[]) =>
+    "| " + cells.map((c, i) => c.padEnd(widths[i])).join(" | ") + " |";
+  return [row(head), row(widths.map((w) => "-".repeat(w))), ...lines.map(row)].join("\n");
+}
+
+/**
+ * The main table: what each row cost the client and the server, and the timing error against the
+ * mock's stamps with the mock's own lateness beside it.
+ */
 export function formatRows(rows: BenchRow[]): string {
   const head = [
     "scenario",
-    "transport",
+    "client",
     "workers",
     "req/s",
     "events/s",
-    "CPU-s/100k ev",
-    "ev per CPU-s",
+    "client µs/event",
+    "events per client CPU-s",
     "peak RSS MB",
-    "KB/stream",
     "TTFT delay mean/p99 ms",
-    "TTFT err mean/p99 ms",
-    "send delay mean/p99 ms",
-    "1st-wave TTFT err ms",
     "ITL err mean ms",
-    "event delay mean/p99 ms",
     "mock late mean/p99 ms",
-    "server CPU %",
+    "server µs/event",
     "saturated",
     "failed",
   ];
@@ -260,26 +313,50 @@ export function formatRows(rows: BenchRow[]): string {
       String(c.client.workers),
       f(r.requests / c.seconds, 0),
       f(events / c.seconds, 0),
-      f((c.cpuSeconds / events) * 1e5, 2),
+      f(cpuPerEventUs(r), 2),
       f(events / c.cpuSeconds, 0),
       f(c.peakRssMb, 0),
-      f(((c.peakRssMb - c.rssBeforeMb) * 1024) / inFlight(r.scenario), 1),
       `${f(t.ttftDelay.mean, 2)} / ${f(t.ttftDelay.p99, 2)}`,
-      `${f(t.ttftError.mean, 2)} / ${f(t.ttftError.p99, 2)}`,
-      `${f(t.sendDelay.mean, 2)} / ${f(t.sendDelay.p99, 2)}`,
-      f(t.coldTtftError.mean, 1),
       f(t.itlError.mean, 3),
-      `${f(t.eventDelay.mean, 2)} / ${f(t.eventDelay.p99, 2)}`,
       `${f(t.mockLate.mean, 2)} / ${f(t.mockLate.p99, 2)}`,
-      f((r.serverCpuSeconds / c.seconds) * 100, 0),
+      f((r.serverCpuSeconds / events) * 1e6, 2),
       c.client.saturated ? "yes" : "no",
       String(failed),
     ];
   });
-  const widths = head.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
-  const row = (cells: string[]) =>
-    "| " + cells.map((c, i) => c.padEnd(widths[i])).join(" | ") + " |";
-  return [row(head), row(widths.map((w) => "-".repeat(w))), ...lines.map(row)].join("\n");
+  return table(head, lines);
+}
+
+/**
+ * The timing detail: the rest of the ground truth, events per read (the floor counts its reads),
+ * memory per stream, the server's CPU share.
+ */
+export function formatDetail(rows: BenchRow[]): string {
+  const head = [
+    "scenario",
+    "TTFT err mean/p99 ms",
+    "send delay mean/p99 ms",
+    "1st-wave TTFT err ms",
+    "event delay mean/p99 ms",
+    "events/read",
+    "KB/stream",
+    "server CPU %",
+  ];
+  const lines = rows.map((r) => {
+    const c = r.client;
+    const t = c.truth;
+    return [
+      r.scenario.name,
+      `${f(t.ttftError.mean, 2)} / ${f(t.ttftError.p99, 2)}`,
+      `${f(t.sendDelay.mean, 2)} / ${f(t.sendDelay.p99, 2)}`,
+      f(t.coldTtftError.mean, 1),
+      `${f(t.eventDelay.mean, 2)} / ${f(t.eventDelay.p99, 2)}`,
+      c.reads === undefined ? "-" : f(t.events / c.reads, 2),
+      f(((c.peakRssMb - c.rssBeforeMb) * 1024) / inFlight(r.scenario), 1),
+      f((r.serverCpuSeconds / c.seconds) * 100, 0),
+    ];
+  });
+  return table(head, lines);
 }
 
 async function hasTaskset(): Promise<boolean> {
@@ -297,52 +374,84 @@ if (import.meta.main) {
     options: {
       only: { type: "string" },
       quick: { type: "boolean", default: false },
+      targets: { type: "boolean", default: false },
       transport: { type: "string" },
       workers: { type: "string" },
       "no-db": { type: "boolean", default: false },
       json: { type: "string" },
       list: { type: "boolean", default: false },
-      repeat: { type: "string", default: "1" },
+      repeat: { type: "string" },
       help: { type: "boolean", short: "h", default: false },
     },
   });
   if (values.help) {
     console.log(
-      "deno task bench [--quick] [--only name,...] [--transport socket|fetch] [--workers N] " +
-        "[--no-db] [--repeat N] [--json file] [--list]",
+      "deno task bench [--quick] [--targets] [--only name,...] [--transport socket|fetch] " +
+        "[--workers N] [--no-db] [--repeat N] [--json file] [--list]",
     );
     Deno.exit(0);
   }
-  const scenarios = selectScenarios(values.only, values.quick);
+  const scenarios = selectScenarios(
+    values.only,
+    values.quick,
+    values.targets ? targetScenarios() : [],
+  );
   if (values.list || scenarios.length === 0) {
     for (const s of SCENARIOS) console.log(`${s.name.padEnd(24)} ${s.about}`);
     Deno.exit(scenarios.length === 0 && !values.list ? 2 : 0);
   }
   const cores = navigator.hardwareConcurrency || 1;
   const pin = pinning(cores, await hasTaskset());
+  const repeat = Math.max(1, Number(values.repeat ?? (values.targets ? 3 : 1)));
   console.error(
-    `bench: ${scenarios.length} scenario(s), ${cores} cores, ` +
+    `bench: ${scenarios.length} scenario(s) × ${repeat} round(s), ${cores} cores, ` +
       (pin.client.length > 0 ? "server on the last core, client on the first" : "no pinning") +
       `, result DB ${values["no-db"] ? "off" : "on"}`,
   );
-  const rows: BenchRow[] = [];
-  const repeat = Math.max(1, Number(values.repeat));
-  for (const s of scenarios) {
-    console.error(`bench: ${s.name}: ${s.about} (${s.number} requests)`);
-    const runs: BenchRow[] = [];
-    for (let i = 0; i < repeat; i++) {
+  const runs = new Map<string, BenchRow[]>(scenarios.map((s) => [s.name, []]));
+  const rounds: Array<Map<string, BenchRow>> = [];
+  for (let i = 0; i < repeat; i++) {
+    const round = new Map<string, BenchRow>();
+    for (const s of scenarios) {
+      console.error(`bench: round ${i + 1}: ${s.name}: ${s.about} (${s.number} requests)`);
       const row = await runScenario(s, {
         transport: values.transport as TransportChoice | undefined,
         workers: values.workers === undefined ? undefined : Number(values.workers),
         db: !values["no-db"],
         pin,
       });
-      runs.push(row);
+      runs.get(s.name)!.push(row);
+      round.set(s.name, row);
       console.error(formatRows([row]).split("\n").slice(2).join("\n"));
     }
-    rows.push(medianRow(runs));
+    rounds.push(round);
   }
-  if (repeat > 1) console.error(`bench: each row is the median of ${repeat} runs by events/s`);
+  const rows = scenarios.map((s) => medianRow(runs.get(s.name)!, cpuPerEventUs));
+  if (repeat > 1) {
+    console.error(`bench: each row is the median of ${repeat} runs by client CPU per event`);
+  }
   console.log(formatRows(rows));
-  if (values.json) await Deno.writeTextFile(values.json, JSON.stringify(rows, null, 2));
+  console.log();
+  console.log(formatDetail(rows));
+  let targets: TargetResult[] | undefined;
+  if (values.targets) {
+    targets = evaluateTargets(rounds, TARGETS);
+    console.log();
+    if (values["no-db"]) console.log("(the result DB was off: the targets are set with it on)");
+    console.log(formatTargets(targets));
+  }
+  if (values.json) {
+    const out = {
+      rows,
+      rounds: rounds.map((r) => Object.fromEntries(r)),
+      targets: targets?.map((t) => ({
+        what: t.target.what,
+        limit: t.target.limit,
+        rounds: t.rounds,
+        median: t.median,
+        met: t.met,
+      })),
+    };
+    await Deno.writeTextFile(values.json, JSON.stringify(out, null, 2));
+  }
 }

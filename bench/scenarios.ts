@@ -4,6 +4,8 @@
  * @module
  */
 
+import type { FloorReader } from "./floor_client.ts";
+
 /** The server's timing. */
 export interface ServerTiming {
   /** Time to first token, ms. */
@@ -42,6 +44,11 @@ export interface Scenario {
   clientAllCores?: boolean;
   /** Part of the quick subset (`--quick`), with this many requests. */
   quick?: number;
+  /**
+   * What reads the streams: llmperf (the default), or the floor (`bench/floor_client.ts`): a bare
+   * read loop over `Deno.connect` (`deno`) or `node:net` (`node`), with nothing else.
+   */
+  floor?: FloorReader;
 }
 
 /** Requests in flight: `parallel`, or for an open loop the average (rate × reply time). */
@@ -112,6 +119,28 @@ export const SCENARIOS: readonly Scenario[] = [
     stream: true,
     parallel: 1024,
     number: 2048,
+    quick: 1024,
+  },
+  {
+    name: "floor-1024",
+    about: "the floor: paced-1024's streams read by a bare Deno.connect + conn.read loop",
+    server: "mock",
+    timing: PACED,
+    stream: true,
+    parallel: 1024,
+    number: 2048,
+    quick: 1024,
+    floor: "deno",
+  },
+  {
+    name: "floor-1024-node",
+    about: "the same floor through node:net sockets (net.connect, on('data'))",
+    server: "mock",
+    timing: PACED,
+    stream: true,
+    parallel: 1024,
+    number: 2048,
+    floor: "node",
   },
   {
     name: "paced-4096",
@@ -151,6 +180,26 @@ export const SCENARIOS: readonly Scenario[] = [
     parallel: 64,
     number: 5000,
     quick: 500,
+  },
+  {
+    name: "floor-blast-c64",
+    about: "the floor unthrottled: the blast server read by a bare conn.read loop, 64 streams",
+    server: "blast",
+    timing: UNTHROTTLED,
+    stream: true,
+    parallel: 64,
+    number: 4000,
+    floor: "deno",
+  },
+  {
+    name: "floor-blast-c64-node",
+    about: "the same through node:net sockets",
+    server: "blast",
+    timing: UNTHROTTLED,
+    stream: true,
+    parallel: 64,
+    number: 4000,
+    floor: "node",
   },
   {
     name: "blast-w1",

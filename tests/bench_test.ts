@@ -1,13 +1,16 @@
 /**
  * The bench harness stays usable: the ground truth's arithmetic on known stamps, scenario
- * selection (the quick subset, the name filter), and one real client process against a mock
- * with `--stamp-times`, small enough for CI. The full bench never runs here.
+ * selection (the quick subset, the name filter, the targets' scenarios), the targets' verdicts
+ * from known rows, one real client process against a mock with `--stamp-times` and the floor's
+ * two read paths against the same mock, small enough for CI. The full bench never runs here.
  */
 import { assert, assertAlmostEquals, assertEquals } from "./assert.ts";
 import { ROOT_DIR } from "./helpers/cli.ts";
 import { GroundTruth, stat } from "../bench/ground_truth.ts";
 import { inFlight, SCENARIOS } from "../bench/scenarios.ts";
 import { type BenchRow, medianRow, pinning, selectScenarios } from "../bench/run.ts";
+import { evaluateTargets, median, TARGETS, targetScenarios } from "../bench/targets.ts";
+import type { FloorArgs } from "../bench/floor_client.ts";
 import type { ClientReport } from "../bench/client_process.ts";
 import type { FinishedRequest } from "../src/records/finished.ts";
 import { newRecord } from "../src/records/record.ts";
@@ -122,6 +125,96 @@ Deno.test("bench: one client process against a stamping mock reports cost and gr
     assert(report.cpuSeconds > 0 && report.peakRssMb > report.rssBeforeMb);
     assertEquals(report.client.transport, "socket");
     assert(report.threads.length > 0);
+  } finally {
+    await mock.close();
+  }
+});
+
+Deno.test("bench targets: the scenarios they need, figures per round, medians and verdicts", () => {
+  const names = targetScenarios();
+  for (const n of ["paced-1024", "floor-1024", "floor-1024-node", "blast-w1", "blast-w2"]) {
+    assert(names.includes(n), n);
+  }
+  for (const n of names) assert(SCENARIOS.some((s) => s.name === n), `${n} is a scenario`);
+  assertEquals(
+    selectScenarios(undefined, false, names).map((s) => s.name).sort(),
+    [...names].sort(),
+  );
+  // Known rows: llmperf 24–30 µs per paced event, the floors 20 and 13 µs.
+  const truth = (ttft: number, itl: number) => ({
+    ttftDelay: { n: 1, mean: ttft, p99: ttft * 4, max: ttft * 4 },
+    itlError: { n: 1, mean: itl, p99: itl, max: itl },
+    mockLate: { n: 1, mean: 0.5, p99: 3, max: 3 },
+  });
+  const mk = (events: number, seconds: number, cpu: number, rss = 100, t = truth(1, 0.5)) =>
+    ({
+      client: { truth: { events, ...t }, seconds, cpuSeconds: cpu, peakRssMb: rss },
+    }) as unknown as BenchRow;
+  const round = (pacedCpu: number) =>
+    new Map<string, BenchRow>([
+      ["paced-1024", mk(1e5, 5, pacedCpu, 119, truth(2.5, 0.2))],
+      ["floor-1024", mk(1e5, 5, 2)],
+      ["floor-1024-node", mk(1e5, 5, 1.3)],
+      ["blast-w1", mk(1e6, 2, 4)],
+      ["blast-w2", mk(1e6, 1.1, 4)],
+      ["unthrottled-c64", mk(1e5, 1, 1, 113)],
+    ]);
+  const results = evaluateTargets([round(2.5), round(3), round(2.4)]);
+  const by = (what: string) => results.find((r) => r.target.what.startsWith(what))!;
+  const ratio = by("client CPU per paced event ÷ the Deno floor");
+  assertEquals(ratio.rounds.map((v) => Math.round(v * 100) / 100), [1.25, 1.5, 1.2]);
+  assertAlmostEquals(ratio.median, 1.25, 1e-9);
+  assertEquals(ratio.met, true, "1.25 is within 1.3×");
+  assertEquals(by("unthrottled SSE events").median, 250_000);
+  assertEquals(by("unthrottled SSE events").met, true);
+  assertAlmostEquals(by("--workers 2").median, 2 / 1.1, 1e-9);
+  assertEquals(by("--workers 2").met, true);
+  assertEquals(by("TTFT delay mean").met, false, "2.5 ms is not under 2");
+  assertEquals(by("ITL error mean").met, true);
+  assertEquals(by("peak RSS, 64 unthrottled").met, false, "113 MB is over 1.5 × 75");
+  assertEquals(by("peak RSS, 1,024 paced").met, true, "119 MB is under 1.5 × 80");
+  assertEquals(by("  the same ÷ the node:net floor").met, undefined, "shown beside, no verdict");
+  // A round without a scenario gives NaN for its targets, and the median skips it.
+  const partial = evaluateTargets([new Map([["blast-w1", mk(1e6, 2, 4)]])], TARGETS);
+  assertEquals(partial.find((r) => r.target.what.startsWith("--workers"))!.met, undefined);
+  assertEquals(median([3, NaN, 1]), 2);
+});
+
+Deno.test("bench floor: both read paths read a stamping mock's streams and count its events", async () => {
+  const mock = startMockServer({
+    port: 0,
+    ttftMs: 10,
+    itlMs: 5,
+    outputTokens: 4,
+    stampTimes: true,
+  });
+  try {
+    for (const reader of ["deno", "node"] as const) {
+      const args: FloorArgs = {
+        url: `${mock.url}/v1/chat/completions`,
+        parallel: 3,
+        number: 7,
+        reader,
+        body: JSON.stringify({
+          messages: [{ role: "user", content: "q" }],
+          stream: true,
+          stream_options: { include_usage: true },
+        }),
+      };
+      const out = await new Deno.Command(Deno.execPath(), {
+        args: ["run", "-A", `${ROOT_DIR}/bench/floor_client.ts`, JSON.stringify(args)],
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      const dec = new TextDecoder();
+      assertEquals(out.code, 0, dec.decode(out.stderr));
+      const report = JSON.parse(dec.decode(out.stdout).trim().split("\n").pop()!) as ClientReport;
+      assertEquals(report.truth.requests, 7, reader);
+      assertEquals(report.truth.events, 7 * 6, `${reader}: role chunk, 4 tokens, usage chunk`);
+      assertEquals(report.client.transport, `floor-${reader}`);
+      assert(report.reads! >= 7 && report.cpuSeconds > 0, reader);
+    }
+    assertEquals(mock.stats.requests, 2 * (7 + 1), "7 requests and one to count events, each");
   } finally {
     await mock.close();
   }

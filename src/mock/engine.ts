@@ -1,24 +1,20 @@
 /**
  * The mock's one engine, for every protocol: read a request through the protocol's adapter, plan
  * the reply (same lengths, words and prompt token count for the same prompt and seed whatever the
- * protocol), and answer it whole or as a paced stream.
+ * protocol), and answer it whole or as a paced stream ({@link ReplyStream}, which the mock's
+ * HTTP/1.1 server writes straight to the socket and `Deno.serve` reads as a `ReadableStream`).
  *
  * The pacing is exact: token `k` of a reply (reasoning tokens included) is due at
- * `arrival + ttft + k · itl`. With `itl` > 0 the shared {@link Pacer} pushes each write when it
- * is due, and every token due by then goes out in that one write, so a late timer never pushes
- * the tokens after it back. With `itl` 0 every token is due at `arrival + ttft`, and they are
- * written one event per read, as fast as the client takes them. A whole reply is sent when its
- * last token is due. `max_tokens` 0 is a reply without tokens: no token event, usage 0.
- *
- * Per write the engine joins the adapter's event texts and encodes them into a shared slab (a
- * view per write, no buffer); everything else is made once per request.
+ * `arrival + ttft + k · itl` (`reply_stream.ts`). A whole reply is sent when its last token is
+ * due. `max_tokens` 0 is a reply without tokens: no token event, usage 0.
  *
  * @module
  */
 import { type LengthSettings, mockTokenCount, planReply } from "./generator.ts";
 import type { MockOptions } from "./options.ts";
 import { Pacer } from "./pacer.ts";
-import type { MockCall, MockReply, ProtocolAdapter } from "./protocol_adapter.ts";
+import type { MockCall, MockHeaders, MockReply, ProtocolAdapter } from "./protocol_adapter.ts";
+import { ReplyStream, streamBody, type StreamContext } from "./reply_stream.ts";
 import type { Exchange, MockStats } from "./stats.ts";
 
 /** The settings the engine reads. */
@@ -34,50 +30,69 @@ export type EngineSettings = Pick<
   | "reasoningField"
 >;
 
+/** A request as the engine reads it, from a `Request` or from the mock's own HTTP/1.1 server. */
+export interface MockRequest {
+  /** The method. */
+  method: string;
+  /** The path (without the query). */
+  path: string;
+  /** Its headers. */
+  headers: MockHeaders;
+  /** Its body as JSON (rejects when the body is not JSON). */
+  json(): Promise<unknown>;
+}
+
+/** A whole reply: status, headers and JSON text. */
+export interface WholeAnswer {
+  /** HTTP status. */
+  status: number;
+  /** Response headers (lower-case names). */
+  headers: Readonly<Record<string, string>>;
+  /** The body. */
+  body: string;
+}
+
+/** What the engine answers: a whole reply, or a stream to start. */
+export type MockAnswer = WholeAnswer | ReplyStream;
+
 /** Paces every stream of every mock server in this process on one timer. */
 const pacer = new Pacer();
 
-const encoder = new TextEncoder();
-const SLAB_BYTES = 1 << 16;
-let slab = new Uint8Array(SLAB_BYTES);
-let slabUsed = 0;
-
-/**
- * The UTF-8 bytes of `text`, as a view into a shared slab: bytes once written are never reused
- * (a full slab is dropped for a new one, and lives while a view does), so a write costs a view
- * rather than a buffer of its own.
- */
-function encode(text: string): Uint8Array {
-  const most = text.length * 3;
-  if (most > SLAB_BYTES >> 2) return encoder.encode(text);
-  if (SLAB_BYTES - slabUsed < most) {
-    slab = new Uint8Array(SLAB_BYTES);
-    slabUsed = 0;
-  }
-  const { written } = encoder.encodeInto(text, slab.subarray(slabUsed));
-  const out = slab.subarray(slabUsed, slabUsed + written);
-  slabUsed += written;
-  return out;
-}
-
 const JSON_HEADERS: Readonly<Record<string, string>> = { "content-type": "application/json" };
-const SSE_HEADERS: Readonly<Record<string, string>> = {
+/** The headers of a streamed reply. */
+export const SSE_HEADERS: Readonly<Record<string, string>> = {
   "content-type": "text/event-stream; charset=utf-8",
   "cache-control": "no-cache",
 };
 
-function json(status: number, value: unknown): Response {
-  return new Response(JSON.stringify(value), { status, headers: JSON_HEADERS });
+/** A whole JSON reply. */
+export function jsonAnswer(status: number, value: unknown): WholeAnswer {
+  return { status, headers: JSON_HEADERS, body: JSON.stringify(value) };
+}
+
+/** An answer as a `Response` (a stream's body read as a `ReadableStream`). */
+export function toResponse(a: MockAnswer): Response {
+  if (a instanceof ReplyStream) return new Response(streamBody(a), { headers: SSE_HEADERS });
+  return new Response(a.body, { status: a.status, headers: a.headers });
+}
+
+/** A `Request` as the engine reads it. */
+export function fromRequest(req: Request): MockRequest {
+  return {
+    method: req.method,
+    path: new URL(req.url).pathname,
+    headers: req.headers,
+    json: () => req.json(),
+  };
 }
 
 /** Answers the requests of one mock server in one protocol. */
 export class MockEngine {
   #p: ProtocolAdapter;
   #o: EngineSettings;
-  #stats: MockStats;
   #lengths: LengthSettings;
   #plainLengths: LengthSettings;
-  #streams = new Set<ReadableStreamDefaultController<Uint8Array>>();
+  #streams: StreamContext;
 
   /**
    * @param adapter the protocol (wrapped in `withStamps` for `--stamp-times`)
@@ -87,52 +102,56 @@ export class MockEngine {
   constructor(adapter: ProtocolAdapter, settings: EngineSettings, stats: MockStats) {
     this.#p = adapter;
     this.#o = settings;
-    this.#stats = stats;
     this.#lengths = settings;
     this.#plainLengths = { ...settings, reasoningTokens: 0 };
+    this.#streams = { adapter, stats, pacer, open: new Set() };
   }
 
   /** The answer to a request that is not a POST: 404 off the protocol's routes, else 405. */
-  refuse(req: Request): Response {
+  refuse(method: string, path: string): WholeAnswer {
     const p = this.#p;
-    const path = new URL(req.url).pathname;
     if (p.route(path) === undefined) {
-      return json(404, p.errorBody(404, `no route ${req.method} ${path}`));
+      return jsonAnswer(404, p.errorBody(404, `no route ${method} ${path}`));
     }
-    return json(405, p.errorBody(405, "use POST"));
+    return jsonAnswer(405, p.errorBody(405, "use POST"));
   }
 
-  /** Answer one POST request (`x`: its arrival and its hold on the in-flight count). */
-  async handle(req: Request, x: Exchange): Promise<Response> {
-    if (req.method !== "POST") return this.refuse(req);
+  /**
+   * Answer one request (`x`: its arrival and its hold on the in-flight count): a whole reply, or
+   * a {@link ReplyStream} that holds the request until it ends.
+   */
+  async answer(req: MockRequest, x: Exchange): Promise<MockAnswer> {
+    if (req.method !== "POST") return this.refuse(req.method, req.path);
     const p = this.#p;
-    const path = new URL(req.url).pathname;
+    const path = req.path;
     const route = p.route(path);
     if (route === undefined) {
-      return json(404, p.errorBody(404, `no route ${req.method} ${path}`));
+      return jsonAnswer(404, p.errorBody(404, `no route ${req.method} ${path}`));
     }
     let body: unknown;
     try {
       body = await req.json();
     } catch {
-      return json(400, p.errorBody(400, "the request body is not JSON"));
+      return jsonAnswer(400, p.errorBody(400, "the request body is not JSON"));
     }
     const call = p.parse(route, path, req.headers, body);
-    if ("status" in call) return json(call.status, p.errorBody(call.status, call.message));
+    if ("status" in call) return jsonAnswer(call.status, p.errorBody(call.status, call.message));
     const r = this.#reply(call, x);
-    if (call.stream) return this.#stream(r, x);
-    const done = x.arrival + this.#o.ttftMs + Math.max(0, r.plan.tokens - 1) * this.#o.itlMs;
+    const o = this.#o;
+    if (call.stream) return new ReplyStream(this.#streams, r, x, o.ttftMs, o.itlMs);
+    const done = x.arrival + o.ttftMs + Math.max(0, r.plan.tokens - 1) * o.itlMs;
     if (done > performance.now()) await pacer.until(done);
-    return json(200, p.full(r));
+    return jsonAnswer(200, p.full(r));
+  }
+
+  /** {@link answer} for a `Request`, as a `Response`. */
+  async handle(req: Request, x: Exchange): Promise<Response> {
+    return toResponse(await this.answer(fromRequest(req), x));
   }
 
   /** End every stream still being written (the server is closing). */
   close(): void {
-    for (const c of this.#streams) {
-      try {
-        c.close();
-      } catch { /* already closed */ }
-    }
+    for (const s of [...this.#streams.open]) s.abort();
   }
 
   #reply(call: MockCall, x: Exchange): MockReply {
@@ -152,76 +171,5 @@ export class MockEngine {
       reasoningText: "",
       memo: [],
     };
-  }
-
-  /** The paced stream of reply `r`: token k due at arrival + ttft + k · itl. */
-  #stream(r: MockReply, x: Exchange): Response {
-    const p = this.#p;
-    const stats = this.#stats;
-    const streams = this.#streams;
-    const itl = this.#o.itlMs;
-    const first = x.arrival + this.#o.ttftMs; // when token 0 is due
-    const tokens = r.plan.tokens;
-    let k = 0; // the next token
-    let begun = false;
-    let closed = false;
-    let ctl: ReadableStreamDefaultController<Uint8Array>;
-    const finish = () => {
-      if (closed) return;
-      closed = true;
-      stats.closeStream();
-      streams.delete(ctl);
-      x.release();
-    };
-    const end = (text: string) => {
-      try {
-        const last = text + p.tail(r);
-        if (last !== "") ctl.enqueue(encode(last)); // an empty chunk would end the body early
-        ctl.close();
-      } catch { /* the client went away, or the server is closing */ }
-      finish();
-    };
-    // Paced (itl > 0): pushed by the pacer when due, every token due by now in one write.
-    const emit = () => {
-      if (closed) return;
-      const now = performance.now();
-      let text = "";
-      while (k < tokens && first + k * itl <= now) text += p.event(r, k++);
-      if (k === tokens) return end(text);
-      try {
-        ctl.enqueue(encode(text));
-      } catch {
-        return finish();
-      }
-      pacer.at(first + k * itl, emit);
-    };
-    const stream = new ReadableStream<Uint8Array>({
-      start(c) {
-        ctl = c;
-        stats.openStream();
-        streams.add(c);
-        x.hold();
-        if (itl > 0) pacer.at(first, emit);
-      },
-      // Unpaced (itl 0): every token is due at `first`; one event per read.
-      async pull(c) {
-        if (closed || itl > 0) return;
-        if (!begun) {
-          begun = true;
-          if (first > performance.now()) await pacer.until(first);
-          if (closed) return;
-        }
-        if (k === tokens) return end("");
-        try {
-          c.enqueue(encode(p.event(r, k++)));
-        } catch {
-          finish();
-        }
-      },
-      cancel() {
-        finish();
-      },
-    }, { highWaterMark: 0 });
-    return new Response(stream, { headers: SSE_HEADERS });
   }
 }

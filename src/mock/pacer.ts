@@ -14,6 +14,7 @@ export class Pacer {
   #fns: Array<() => void> = [];
   #timer: ReturnType<typeof setTimeout> | undefined;
   #armedFor = Infinity;
+  #firing = false;
 
   /** Waits not yet released. */
   get size(): number {
@@ -36,7 +37,8 @@ export class Pacer {
     }
     d[i] = due;
     f[i] = fn;
-    if (due < this.#armedFor) this.#arm(due);
+    // While firing, the callbacks' new waits are armed for once, after the last callback.
+    if (due < this.#armedFor && !this.#firing) this.#arm(due);
   }
 
   /** A promise that resolves once `performance.now() >= due`. */
@@ -64,8 +66,13 @@ export class Pacer {
     this.#armedFor = Infinity;
     const now = performance.now();
     const d = this.#due;
-    while (d.length > 0 && d[0] <= now) this.#pop()();
-    if (d.length > 0) this.#arm(d[0]);
+    this.#firing = true;
+    try {
+      while (d.length > 0 && d[0] <= now) this.#pop()();
+    } finally {
+      this.#firing = false;
+      if (d.length > 0) this.#arm(d[0]);
+    }
   };
 
   #pop(): () => void {

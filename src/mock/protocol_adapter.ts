@@ -9,6 +9,12 @@
  */
 import type { ReplyPlan } from "./generator.ts";
 
+/** A request's headers, by case-insensitive name (a `Headers` is one). */
+export interface MockHeaders {
+  /** The value of header `name`, or null. */
+  get(name: string): string | null;
+}
+
 /** What the mock needs from a request, whatever its protocol. */
 export interface MockCall {
   /** The prompt text: it seeds the reply and gives the prompt token count. */
@@ -83,7 +89,7 @@ export interface ProtocolAdapter {
   /** The route `path` is (a name passed on to {@link parse}), or undefined when it is none. */
   route(path: string): string | undefined;
   /** Read a request: its route, path, headers and JSON body. */
-  parse(route: string, path: string, headers: Headers, body: unknown): MockCall | MockRefusal;
+  parse(route: string, path: string, headers: MockHeaders, body: unknown): MockCall | MockRefusal;
   /**
    * Optional: whether the reply to `call` can carry reasoning tokens in a field of their own;
    * without it, replies have no reasoning.

@@ -23,12 +23,23 @@ function nowMs(): number {
   return ms(performance.timeOrigin + performance.now());
 }
 
+/** Per reply, the stamps' text up to the sent time (`,"mock_received_ms":R,"mock_sent_ms":`). */
+const heads = new WeakMap<MockReply, string>();
+
+const END = "}\n\n";
+
 function stamp(text: string, r: MockReply): string {
   if (text === "") return text;
-  return text.replaceAll(
-    "}\n\n",
-    `,"mock_received_ms":${ms(r.receivedMs)},"mock_sent_ms":${nowMs()}}\n\n`,
-  );
+  let head = heads.get(r);
+  if (head === undefined) {
+    head = `,"mock_received_ms":${ms(r.receivedMs)},"mock_sent_ms":`;
+    heads.set(r, head);
+  }
+  const tail = head + nowMs() + END;
+  // Most texts are one event: its end is the text's end.
+  const first = text.indexOf(END);
+  if (first === text.length - END.length) return text.slice(0, first) + tail;
+  return text.replaceAll(END, tail);
 }
 
 /**

@@ -1,0 +1,222 @@
+/**
+ * Issue 13's targets, as `deno task bench --targets` measures them: each one a figure computed
+ * from the rows of one round (every scenario it needs, run one after the other), so that ratios
+ * pair runs that shared the machine's state; the verdict is on the median over the rounds.
+ *
+ * @module
+ */
+import type { BenchRow } from "./run.ts";
+
+/** One target. */
+export interface Target {
+  /** What is measured, in words. */
+  what: string;
+  /** The scenarios its figure needs. */
+  needs: readonly string[];
+  /** The figure from one round's rows (by scenario name). */
+  figure(rows: ReadonlyMap<string, BenchRow>): number;
+  /** The limit, and which side of it meets the target; none for a figure shown beside. */
+  limit?: { at: number; atMost: boolean };
+  /** How the figure prints. */
+  unit: string;
+  /** Decimals. */
+  digits: number;
+}
+
+/** CPU µs per event of a row (whole client process). */
+export function cpuPerEventUs(r: BenchRow): number {
+  return (r.client.cpuSeconds / r.client.truth.events) * 1e6;
+}
+
+function eventsPerSecond(r: BenchRow): number {
+  return r.client.truth.events / r.client.seconds;
+}
+
+const row = (rows: ReadonlyMap<string, BenchRow>, name: string): BenchRow => {
+  const r = rows.get(name);
+  if (r === undefined) throw new Error(`targets: scenario ${name} did not run`);
+  return r;
+};
+
+/**
+ * Peak RSS limits: 1.5× what vLLM's client used on the issue's runs (about 75 MB at 64
+ * unthrottled streams and 80 MB at 1,024 paced ones).
+ */
+const VLLM_RSS_MB = { unthrottled64: 75, paced1024: 80 } as const;
+
+/** The targets, in the order they print. */
+export const TARGETS: readonly Target[] = [
+  {
+    what: "client CPU per paced event ÷ the Deno floor (1,024 streams)",
+    needs: ["paced-1024", "floor-1024"],
+    figure: (rows) =>
+      cpuPerEventUs(row(rows, "paced-1024")) / cpuPerEventUs(row(rows, "floor-1024")),
+    limit: { at: 1.3, atMost: true },
+    unit: "×",
+    digits: 2,
+  },
+  {
+    what: "  the same ÷ the node:net floor (beside)",
+    needs: ["paced-1024", "floor-1024-node"],
+    figure: (rows) =>
+      cpuPerEventUs(row(rows, "paced-1024")) / cpuPerEventUs(row(rows, "floor-1024-node")),
+    unit: "×",
+    digits: 2,
+  },
+  {
+    what: "  client CPU per paced event (beside)",
+    needs: ["paced-1024"],
+    figure: (rows) => cpuPerEventUs(row(rows, "paced-1024")),
+    unit: "µs",
+    digits: 1,
+  },
+  {
+    what: "  floor: Deno conn.read / node:net, µs per paced event (beside)",
+    needs: ["floor-1024", "floor-1024-node"],
+    figure: (rows) =>
+      cpuPerEventUs(row(rows, "floor-1024")) / cpuPerEventUs(row(rows, "floor-1024-node")),
+    unit: "×",
+    digits: 2,
+  },
+  {
+    what: "unthrottled SSE events per client CPU-second (openai plugin, blast server, 1 worker)",
+    needs: ["blast-w1"],
+    figure: (rows) => {
+      const r = row(rows, "blast-w1");
+      return r.client.truth.events / r.client.cpuSeconds;
+    },
+    limit: { at: 250_000, atMost: false },
+    unit: "",
+    digits: 0,
+  },
+  {
+    what: "--workers 2 ÷ --workers 1, events/s against the blast server",
+    needs: ["blast-w1", "blast-w2"],
+    figure: (rows) =>
+      eventsPerSecond(row(rows, "blast-w2")) / eventsPerSecond(row(rows, "blast-w1")),
+    limit: { at: 1.7, atMost: false },
+    unit: "×",
+    digits: 2,
+  },
+  {
+    what: "TTFT delay mean, 1,024 paced streams (against the mock's stamps)",
+    needs: ["paced-1024"],
+    figure: (rows) => row(rows, "paced-1024").client.truth.ttftDelay.mean,
+    limit: { at: 2, atMost: true },
+    unit: "ms",
+    digits: 2,
+  },
+  {
+    what: "TTFT delay p99, 1,024 paced streams",
+    needs: ["paced-1024"],
+    figure: (rows) => row(rows, "paced-1024").client.truth.ttftDelay.p99,
+    limit: { at: 10, atMost: true },
+    unit: "ms",
+    digits: 2,
+  },
+  {
+    what: "ITL error mean, 1,024 paced streams",
+    needs: ["paced-1024"],
+    figure: (rows) => row(rows, "paced-1024").client.truth.itlError.mean,
+    limit: { at: 1, atMost: true },
+    unit: "ms",
+    digits: 3,
+  },
+  {
+    what: "  the mock's lateness mean in that run (beside)",
+    needs: ["paced-1024"],
+    figure: (rows) => row(rows, "paced-1024").client.truth.mockLate.mean,
+    unit: "ms",
+    digits: 2,
+  },
+  {
+    what: "  the mock's lateness p99 (beside)",
+    needs: ["paced-1024"],
+    figure: (rows) => row(rows, "paced-1024").client.truth.mockLate.p99,
+    unit: "ms",
+    digits: 2,
+  },
+  {
+    what: `peak RSS, 64 unthrottled streams (1.5 × vLLM's ~${VLLM_RSS_MB.unthrottled64} MB)`,
+    needs: ["unthrottled-c64"],
+    figure: (rows) => row(rows, "unthrottled-c64").client.peakRssMb,
+    limit: { at: 1.5 * VLLM_RSS_MB.unthrottled64, atMost: true },
+    unit: "MB",
+    digits: 0,
+  },
+  {
+    what: `peak RSS, 1,024 paced streams (1.5 × vLLM's ~${VLLM_RSS_MB.paced1024} MB)`,
+    needs: ["paced-1024"],
+    figure: (rows) => row(rows, "paced-1024").client.peakRssMb,
+    limit: { at: 1.5 * VLLM_RSS_MB.paced1024, atMost: true },
+    unit: "MB",
+    digits: 0,
+  },
+];
+
+/** The scenarios the targets need, in the order of {@link TARGETS}, each once. */
+export function targetScenarios(targets: readonly Target[] = TARGETS): string[] {
+  return [...new Set(targets.flatMap((t) => t.needs))];
+}
+
+/** A target's figure over the rounds. */
+export interface TargetResult {
+  /** The target. */
+  target: Target;
+  /** The figure of each round. */
+  rounds: number[];
+  /** Their median. */
+  median: number;
+  /** Whether the median meets the limit (undefined: a figure shown beside). */
+  met?: boolean;
+}
+
+/** Median of numbers (NaN for none). */
+export function median(xs: readonly number[]): number {
+  const s = xs.filter((x) => !Number.isNaN(x)).sort((a, b) => a - b);
+  const n = s.length;
+  if (n === 0) return NaN;
+  return n % 2 === 1 ? s[n >> 1] : (s[n / 2 - 1] + s[n / 2]) / 2;
+}
+
+/** Each target's figure in every round, the median, and the verdict. */
+export function evaluateTargets(
+  rounds: ReadonlyArray<ReadonlyMap<string, BenchRow>>,
+  targets: readonly Target[] = TARGETS,
+): TargetResult[] {
+  return targets.map((target) => {
+    const figures = rounds.map((rows) => {
+      try {
+        return target.figure(rows);
+      } catch {
+        return NaN; // a scenario of this target did not run in this round
+      }
+    });
+    const m = median(figures);
+    const l = target.limit;
+    const met = l === undefined || Number.isNaN(m) ? undefined : l.atMost ? m <= l.at : m >= l.at;
+    return { target, rounds: figures, median: m, met };
+  });
+}
+
+/** The targets' table: target, limit, median (and each round), verdict. */
+export function formatTargets(results: readonly TargetResult[]): string {
+  const num = (v: number, d: number) =>
+    Number.isFinite(v)
+      ? v.toLocaleString("en-US", { maximumFractionDigits: d, minimumFractionDigits: d })
+      : "-";
+  const head = ["target", "limit", "median", "rounds", "verdict"];
+  const lines = results.map(({ target: t, rounds, median, met }) => [
+    t.what,
+    t.limit === undefined
+      ? ""
+      : `${t.limit.atMost ? "≤" : "≥"} ${num(t.limit.at, t.digits)}${t.unit}`,
+    `${num(median, t.digits)}${t.unit}`,
+    rounds.map((v) => num(v, t.digits)).join(", "),
+    met === undefined ? "" : met ? "met" : "not met",
+  ]);
+  const widths = head.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
+  const fmt = (cells: string[]) =>
+    "| " + cells.map((c, i) => c.padEnd(widths[i])).join(" | ") + " |";
+  return [fmt(head), fmt(widths.map((w) => "-".repeat(w))), ...lines.map(fmt)].join("\n");
+}
