@@ -33,6 +33,8 @@ export interface KindValues {
   json: Record<string, unknown>;
   /** A JSON object, its JSON text, or `@path` of a JSON file (read when the run starts). */
   "json-source": string | Record<string, unknown>;
+  /** A fraction in [0, 1]: `0.05` or `5%` on the command line. */
+  fraction: number;
 }
 
 /** A kind of value. */
@@ -168,6 +170,20 @@ export function textToNumber(flag: string, s: string): number {
   return v;
 }
 
+/**
+ * `s` as a fraction: `0.05` or `5%` (a percentage is divided by 100), or a {@link UsageError}
+ * naming `flag`. The range is checked by the kind's `check`.
+ */
+export function textToFraction(flag: string, s: string): number {
+  const t = s.trim();
+  const percent = t.endsWith("%");
+  const v = Number(percent ? t.slice(0, -1) : t);
+  if (t === "" || t === "%" || !Number.isFinite(v)) {
+    throw new UsageError(`${flag}: expected a fraction (0.05) or a percentage (5%), got '${s}'`);
+  }
+  return percent ? v / 100 : v;
+}
+
 /** Parse `k=v` pairs (split at the first `=`). */
 export function parseKeyValues(flag: string, items: string[]): Record<string, string> {
   const out: Record<string, string> = {};
@@ -280,6 +296,16 @@ export const KINDS: { readonly [K in Kind]: KindRules } = {
     arg: "json",
     fromText: (flag, [s]) => jsonObjectValue(flag, s),
     check: (v, _def, flag) => ok(jsonObjectValue(flag, v)),
+  },
+  fraction: {
+    many: false,
+    switch: false,
+    arg: "x",
+    fromText: (flag, [s]) => textToFraction(flag, s),
+    check: (v) =>
+      typeof v === "number" && v >= 0 && v <= 1
+        ? ok(v)
+        : `expected a fraction from 0 to 1 (0.05) or a percentage (5%), got ${v}`,
   },
   "json-source": {
     many: false,

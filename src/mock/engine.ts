@@ -123,6 +123,7 @@ export class MockEngine {
     if (call.stream) return this.#stream(r, x);
     const done = x.arrival + this.#o.ttftMs + Math.max(0, r.plan.tokens - 1) * this.#o.itlMs;
     if (done > performance.now()) await pacer.until(done);
+    if (r.plan.tokens > 0) x.firstToken(x.arrival + this.#o.ttftMs); // generated then, sent now
     return json(200, p.full(r));
   }
 
@@ -138,12 +139,19 @@ export class MockEngine {
   #reply(call: MockCall, x: Exchange): MockReply {
     const o = this.#o;
     const reasons = (o.reasoningTokens ?? 0) > 0 && this.#p.reasons?.(call) === true;
+    const plan = planReply(
+      call.prompt,
+      call.maxTokens,
+      reasons ? this.#lengths : this.#plainLengths,
+    );
+    const promptTokens = mockTokenCount(call.prompt);
+    x.scheduled(call.prompt, promptTokens, plan.tokens);
     return {
       id: `mock-${x.seq}`,
       created: Math.floor(Date.now() / 1000),
       call,
-      plan: planReply(call.prompt, call.maxTokens, reasons ? this.#lengths : this.#plainLengths),
-      promptTokens: mockTokenCount(call.prompt),
+      plan,
+      promptTokens,
       usage: o.usage && call.usage,
       reasons,
       reasoningField: o.reasoningField ?? "reasoning",
@@ -187,6 +195,7 @@ export class MockEngine {
       const now = performance.now();
       let text = "";
       while (k < tokens && first + k * itl <= now) text += p.event(r, k++);
+      if (k > 0) x.firstToken(now);
       if (k === tokens) return end(text);
       try {
         ctl.enqueue(encode(text));
@@ -214,6 +223,7 @@ export class MockEngine {
         if (k === tokens) return end("");
         try {
           c.enqueue(encode(p.event(r, k++)));
+          if (k === 1) x.firstToken(performance.now());
         } catch {
           finish();
         }

@@ -49,7 +49,12 @@ const MODELS = JSON.stringify({
 });
 
 /** The server's own GET routes (every protocol), or undefined. */
-function serverRoute(path: string): Response | undefined {
+function serverRoute(path: string, stats: MockStats): Response | undefined {
+  if (path === "/metrics") {
+    return new Response(stats.server.text(stats.inFlight, 0), {
+      headers: { "content-type": "text/plain; version=0.0.4; charset=utf-8" },
+    });
+  }
   if (path === "/health" || path === "/v1/health") {
     return new Response("{}", { headers: { "content-type": "application/json" } });
   }
@@ -83,7 +88,7 @@ export function startMockServer(options: Partial<MockOptions> = {}): MockServer 
   const handle = async (req: Request): Promise<Response> => {
     const arrival = performance.now();
     if (req.method === "GET") {
-      const own = serverRoute(new URL(req.url).pathname);
+      const own = serverRoute(new URL(req.url).pathname, stats);
       if (own !== undefined) return own;
     }
     if (req.method !== "POST") return engine.refuse(req);

@@ -93,7 +93,12 @@ export async function writeResultFiles(r: RunResults): Promise<string[]> {
   const dir = r.outputDir;
   const errors: string[] = [];
   await writeEach(errors, [
-    () => writeJson(`${dir}/benchmark_summary.json`, { ...r.summary, ...r.requestSummary }),
+    () =>
+      writeJson(`${dir}/benchmark_summary.json`, {
+        ...r.summary,
+        ...r.requestSummary,
+        ...r.serverSummary,
+      }),
     () => writeJson(`${dir}/benchmark_percentile.json`, rows),
     ...(r.speedBenchmark ? [() => writeJson(`${dir}/speed_benchmark.json`, r.speedBenchmark)] : []),
   ]);

@@ -7,10 +7,11 @@
  *
  * @module
  */
-import { SUMMARY_KEYS } from "../metrics/collector.ts";
+import { MODERN_KEYS, REQUEST_COLUMNS, SUMMARY_KEYS } from "../metrics/collector.ts";
+import { serverSummary } from "../telemetry/server_summary.ts";
 import { countWarning } from "../report/count_warning.ts";
 import { writeResultFiles } from "../report/files.ts";
-import type { PerfResult, RunResults } from "../results/run.ts";
+import { type PerfResult, type RunResults, STOPPED_EARLY_KEY } from "../results/run.ts";
 import { evaluateSlo, GOODPUT_KEY } from "../slo/evaluate.ts";
 import type { Driven } from "./drive.ts";
 import type { OpenRun } from "./open.ts";
@@ -23,8 +24,11 @@ export async function finishRun(
   driven: Driven,
 ): Promise<PerfResult> {
   const { cfg, log } = prep;
+  // The telemetry's last reading is taken now, after the load, so the server's counts cover it.
+  const telemetry = run.telemetry?.stop();
   await run.pipeline.close(); // every record through every sink; a sink's error is thrown here
   run.outputs.stop();
+  const measured = await telemetry;
   const c = run.collector;
   const summary = c.summary({
     concurrency: cfg.parallel,
@@ -39,19 +43,40 @@ export async function finishRun(
     total: Number(summary[SUMMARY_KEYS.total] ?? 0),
     failed: Number(summary[SUMMARY_KEYS.failed] ?? 0),
   }, run.goodput?.good ?? 0);
+  const pct = (p: string) => {
+    const v = requestPercentiles.find((r) => r["Percentile"] === p)?.[REQUEST_COLUMNS.ttft];
+    return typeof v === "number" ? v : null;
+  };
+  const meanTtft = modern[MODERN_KEYS.meanTtft];
+  const server = measured?.server && serverSummary(measured.server, {
+    mean: typeof meanTtft === "number" ? meanTtft : null,
+    p50: pct("50%"),
+    p99: pct("99%"),
+  });
+  const stoppedEarly = run.stoppedEarly();
+  const requestSummary = {
+    ...(slo ? { ...modern, [GOODPUT_KEY]: slo.goodput } : modern),
+    ...(stoppedEarly ? { [STOPPED_EARLY_KEY]: stoppedEarly } : {}),
+  };
   const results: RunResults = {
     config: cfg,
     outputDir: run.outputDir,
     summary,
     percentiles: c.percentiles(),
-    requestSummary: slo ? { ...modern, [GOODPUT_KEY]: slo.goodput } : modern,
+    requestSummary,
     requestPercentiles,
     failures: Object.fromEntries(c.failureKinds),
     interrupted: prep.signal?.aborted ?? false,
     speedBenchmark: run.speed?.rows(),
     ...(slo ? { slo } : {}),
     client: driven.client,
+    ...(stoppedEarly ? { stoppedEarly } : {}),
+    ...(server ? { serverSummary: server } : {}),
+    ...(measured ? { telemetry: measured } : {}),
   };
+  if (measured?.dbFailure) {
+    log(`warning: the result DB's telemetry tables could not be written: ${measured.dbFailure}`);
+  }
   if (driven.client.warning) log(`warning: ${driven.client.warning}`);
   const counts = countWarning(c.estimatedCounts(), c.succeed, prep.tokenizer !== undefined);
   if (counts) log(`warning: ${counts}`);

@@ -13,7 +13,14 @@ import { Interrupted, UsageError } from "../errors.ts";
 import { stderrLogger } from "../log.ts";
 import { runPerfBenchmark } from "../perf.ts";
 import type { PerfResult } from "../results/run.ts";
-import { type SweepPoint, type SweepResult, type SweepRow, sweepRow } from "../results/sweep.ts";
+import {
+  repeatedSweepRow,
+  type SweepPoint,
+  type SweepResult,
+  type SweepRow,
+  sweepRow,
+} from "../results/sweep.ts";
+import { pause, runRepeats } from "./repeat.ts";
 import type { RunOptions } from "./options.ts";
 import { redactConfig } from "../redact.ts";
 import {
@@ -126,22 +133,43 @@ export async function runSweep(
       break;
     }
     const point = points[i];
+    if (i > 0) {
+      log(`waiting ${cfg.sleepInterval} s (--sleep-interval) before the next point`);
+      await pause(cfg.sleepInterval, options.signal);
+      if (options.signal?.aborted) {
+        interrupted = true;
+        break;
+      }
+    }
     log(`sweep point ${i + 1}/${points.length}: ${point.label.replaceAll("_", " ")}`);
+    const input = { ...withPoint(point), name: point.label, outputsDir: outputDir };
+    const opts = { ...options, group: options.group ?? name };
     let result: PerfResult;
     try {
-      result = await runPerfBenchmark(
-        { ...withPoint(point), name: point.label, outputsDir: outputDir },
-        { ...options, group: options.group ?? name },
-      );
+      if (cfg.repeat > 1) {
+        // Each point runs --repeat times in its own folder; its row holds the means and CIs.
+        const rr = await runRepeats(input, opts);
+        errors.push(...rr.errors); // every run's, and the repeat folder's own
+        if (rr.results.length === 0) {
+          interrupted = true;
+          break;
+        }
+        result = rr.results[rr.results.length - 1];
+        ran.push({ point, result, repeats: rr });
+        rows.push(repeatedSweepRow(point, rr));
+        if (rr.interrupted) result = { ...result, interrupted: true };
+      } else {
+        result = await runPerfBenchmark(input, opts);
+        ran.push({ point, result });
+        rows.push(sweepRow(point, result));
+        errors.push(...result.errors);
+      }
     } catch (e) {
       // Interrupted before this point sent anything: the points so far are the sweep.
       if (!(e instanceof Interrupted)) throw e;
       interrupted = true;
       break;
     }
-    ran.push({ point, result });
-    rows.push(sweepRow(point, result));
-    errors.push(...result.errors);
     if (errors.length === 0) await writeEach(errors, [() => writeJson(summaryPath, rows)]);
     if (errors.length > 0) break; // a full disk: later points could not be kept either
     if (result.interrupted) {

@@ -92,6 +92,20 @@ export interface PerfFlags {
   slo?: string;
   /** `--json`. */
   json?: boolean;
+  /** `--repeat`. */
+  repeat?: number;
+  /** `--sleep-interval` (s). */
+  sleepInterval?: number;
+  /** `--max-error-rate` (a fraction, or text such as `10%`). */
+  maxErrorRate?: number | string;
+  /** `--server-metrics` URL. */
+  serverMetrics?: string;
+  /** `--server-metrics-names`. */
+  serverMetricsNames?: readonly string[];
+  /** `--no-server-metrics`. */
+  noServerMetrics?: boolean;
+  /** `--no-gpu-telemetry`. */
+  noGpuTelemetry?: boolean;
 }
 
 /** What to run: the target, the flags, and how to start the process. */
