@@ -30,6 +30,7 @@ import { formatRepeatTable } from "../report/repeat_table.ts";
 import { resolveConfig } from "../config.ts";
 import { formatSweepTable } from "../report/sweep_table.ts";
 import { reportMain } from "./report_command.ts";
+import { exportMain } from "./export_command.ts";
 import { headerSecrets, isSecretHeader, Redactor, urlSecrets } from "../redact.ts";
 
 const USAGE = `llmperf ${VERSION}: load testing and benchmarking for LLM inference services
@@ -38,6 +39,7 @@ Usage:
   llmperf perf [url] --model NAME [options]   run a benchmark (flags as evalscope perf)
   llmperf mock [options]                      run the OpenAI-compatible mock server
   llmperf report <db file or run folder>      recompute the tables from a result DB
+  llmperf export <db file or run folder>      per-request records and summary as CSV/Parquet
   llmperf demo                                run a quick benchmark against a built-in mock
 
   llmperf <command> --help                    the command's options
@@ -246,6 +248,8 @@ export async function main(args: string[]): Promise<number> {
         return await demoMain(rest);
       case "report":
         return await reportMain(rest);
+      case "export":
+        return await exportMain(rest);
       case undefined:
       case "-h":
       case "--help":
@@ -257,7 +261,9 @@ export async function main(args: string[]): Promise<number> {
         console.log(VERSION);
         return EXIT_OK;
       default:
-        throw new UsageError(`unknown command '${command}' (commands: perf, mock, report, demo)`);
+        throw new UsageError(
+          `unknown command '${command}' (commands: perf, mock, report, export, demo)`,
+        );
     }
   } catch (e) {
     if (e instanceof HelpShown) return EXIT_OK;

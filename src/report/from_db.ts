@@ -9,7 +9,13 @@
  */
 import { DatabaseSync } from "node:sqlite";
 import { RunError } from "../errors.ts";
-import { MetricsCollector, type PercentileRow, type Summary } from "../metrics/collector.ts";
+import {
+  MetricsCollector,
+  MODERN_KEYS,
+  type PercentileRow,
+  REQUEST_COLUMNS,
+  type Summary,
+} from "../metrics/collector.ts";
 import {
   type MetricsInput,
   type RequestMetrics,
@@ -20,6 +26,9 @@ import { toCounts } from "../records/pipeline.ts";
 import type { Failure, FailureKind } from "../records/record.ts";
 import { PickleError, unpickleBase64 } from "../store/pickle.ts";
 import { RESULT_COLUMNS, type ResultColumnName } from "../store/schema.ts";
+import type { Sample } from "../telemetry/prometheus_text.ts";
+import { ServerScraper } from "../telemetry/server_scraper.ts";
+import { serverSummary } from "../telemetry/server_summary.ts";
 
 /** What a DB says, recomputed. */
 export interface DbReport {
@@ -47,6 +56,11 @@ export interface DbReport {
   interrupted?: boolean;
   /** One line saying why the tables may not cover the whole run, when they may not. */
   warning?: string;
+  /**
+   * The server's side from the DB's `server_metrics` table (as the run's summary has it), when
+   * the run scraped the server's `/metrics`.
+   */
+  serverSummary?: Summary;
 }
 
 /** How complete a DB's run is, from its `run` row (absent: an evalscope DB, which cannot say). */
@@ -237,6 +251,50 @@ export async function rowMetrics(
   return m;
 }
 
+/**
+ * The server rows of the summary from a DB's `server_metrics` table: its scrapes folded in
+ * order, as the run folded them live; undefined when the table is empty.
+ */
+function serverFromDb(
+  db: DatabaseSync,
+  requestSummary: Summary,
+  requestPercentiles: PercentileRow[],
+): Summary | undefined {
+  const scraper = new ServerScraper("its server_metrics table", {}, ["*"]);
+  let time: number | undefined;
+  let samples: Sample[] = [];
+  const flush = () => {
+    if (time !== undefined && samples.length > 0) scraper.foldSamples(time, samples);
+    samples = [];
+  };
+  const rows = db.prepare("SELECT time, name, labels, value FROM server_metrics ORDER BY rowid")
+    .iterate() as Iterable<Row>;
+  for (const r of rows) {
+    const t = num(r.time) ?? 0;
+    if (t !== time) {
+      flush();
+      time = t;
+    }
+    let labels: Record<string, string> = {};
+    try {
+      labels = JSON.parse(String(r.labels));
+    } catch { /* none */ }
+    samples.push({ name: String(r.name), labels, value: num(r.value) ?? NaN });
+  }
+  flush();
+  if (scraper.scrapes === 0) return undefined;
+  const pct = (p: string) => {
+    const v = requestPercentiles.find((x) => x["Percentile"] === p)?.[REQUEST_COLUMNS.ttft];
+    return typeof v === "number" ? v : null;
+  };
+  const mean = requestSummary[MODERN_KEYS.meanTtft];
+  return serverSummary(scraper.data(), {
+    mean: typeof mean === "number" ? mean : null,
+    p50: pct("50%"),
+    p99: pct("99%"),
+  });
+}
+
 async function readArgsBeside(dbPath: string): Promise<Record<string, unknown> | undefined> {
   const dir = dbPath.includes("/") ? dbPath.slice(0, dbPath.lastIndexOf("/")) : ".";
   try {
@@ -248,9 +306,14 @@ async function readArgsBeside(dbPath: string): Promise<Record<string, unknown> |
 
 /**
  * Recompute a run's tables from its result DB. `api` reads the pickled payloads of a DB that does
- * not keep llmperf's timing columns (evalscope's: `llmperf report` passes the `openai` plugin).
+ * not keep llmperf's timing columns (evalscope's: `llmperf report` passes the `openai` plugin);
+ * `each` gets every request's metrics, in the DB's order (`llmperf export`).
  */
-export async function reportFromDb(dbPath: string, api?: ApiPluginLike): Promise<DbReport> {
+export async function reportFromDb(
+  dbPath: string,
+  api?: ApiPluginLike,
+  each?: (m: RequestMetrics) => void,
+): Promise<DbReport> {
   let db: DatabaseSync;
   try {
     db = new DatabaseSync(dbPath, { readOnly: true });
@@ -282,9 +345,16 @@ export async function reportFromDb(dbPath: string, api?: ApiPluginLike): Promise
     for (
       const row of db.prepare("SELECT * FROM result ORDER BY rowid").iterate() as Iterable<Row>
     ) {
-      collector.add(await rowMetrics(row, n++, api));
+      const m = await rowMetrics(row, n++, api);
+      collector.add(m);
+      each?.(m);
     }
     const parallel = num(args?.parallel);
+    const requestSummary = collector.modernSummary();
+    const requestPercentiles = collector.requestPercentiles();
+    const server = tables.has("server_metrics")
+      ? serverFromDb(db, requestSummary, requestPercentiles)
+      : undefined;
     return {
       summary: collector.summary({
         concurrency: parallel ?? null,
@@ -292,12 +362,13 @@ export async function reportFromDb(dbPath: string, api?: ApiPluginLike): Promise
         dbPath,
       }),
       percentiles: collector.percentiles(),
-      requestSummary: collector.modernSummary(),
-      requestPercentiles: collector.requestPercentiles(),
+      requestSummary,
+      requestPercentiles,
       failures: Object.fromEntries(collector.failureKinds),
       run,
       rows: n,
       ...runCompletion(run, n),
+      ...(server ? { serverSummary: server } : {}),
     };
   } catch (e) {
     if (e instanceof RunError) throw e;

@@ -142,6 +142,14 @@ export class ServerScraper {
     if (samples.length === 0) {
       return this.#fail(bad > 0 ? "not Prometheus text" : "no metrics llmperf knows");
     }
+    return this.foldSamples(time, samples);
+  }
+
+  /**
+   * Fold the samples of one scrape taken at `time` (epoch seconds), already parsed (read back
+   * from a result DB's `server_metrics` table, say).
+   */
+  foldSamples(time: number, samples: readonly Sample[]): ScrapeOutcome {
     this.#scrapes++;
     const byName = new Map<string, number[]>();
     const rows: ServerMetricRow[] = [];
