@@ -46,6 +46,7 @@ Deno.test("export e2e: CSV and Parquet hold the DB's requests; the summary CSV i
   try {
     await using r = await perfRun({
       server: mock,
+      telemetry: true,
       flags: { number: 10, parallel: 2, stream: true, noGpuTelemetry: true },
     });
     assertEquals(r.code, 0, r.stderr);

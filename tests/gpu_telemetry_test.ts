@@ -87,6 +87,7 @@ Deno.test("gpu telemetry e2e: a stub nvidia-smi's recorded lines land in gpu_met
   try {
     await using r = await perfRun({
       server: mock,
+      telemetry: true,
       flags: { number: 8, parallel: 2, stream: true, noServerMetrics: true },
       env: { PATH: `${tool.path}:${Deno.env.get("PATH")}` },
     });
@@ -131,6 +132,7 @@ exit 9`,
   try {
     await using r = await perfRun({
       server: mock,
+      telemetry: true,
       flags: { number: 2, noServerMetrics: true },
       env: { PATH: `${broken.path}:${Deno.env.get("PATH")}` },
     });
@@ -146,6 +148,7 @@ exit 9`,
     );
     await using none = await perfRun({
       server: mock,
+      telemetry: true,
       flags: { number: 2, noServerMetrics: true },
       env: { PATH: "/usr/bin:/bin" },
     });
@@ -156,6 +159,7 @@ exit 9`,
     );
     await using off = await perfRun({
       server: mock,
+      telemetry: true,
       flags: { number: 2, noServerMetrics: true, noGpuTelemetry: true },
       env: { PATH: `${broken.path}:${Deno.env.get("PATH")}` },
     });

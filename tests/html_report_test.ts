@@ -186,6 +186,7 @@ Deno.test({
     try {
       await using r = await perfRun({
         server: mock,
+        telemetry: true,
         flags: {
           prompt: "tell me a story",
           stream: true,

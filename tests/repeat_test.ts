@@ -30,6 +30,7 @@ Deno.test("repeat e2e: 3 runs, 1 s apart, their spread computed from their own s
   try {
     await using r = await perfRun({
       server: mock,
+      telemetry: true,
       flags: {
         number: 12,
         parallel: 3,
@@ -87,6 +88,7 @@ Deno.test("repeat: a sweep with --repeat 2 averages each point and carries its C
   try {
     await using r = await perfRun({
       server: mock,
+      telemetry: true,
       flags: {
         number: [4, 8],
         parallel: [1, 2],

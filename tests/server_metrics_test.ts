@@ -20,6 +20,7 @@ Deno.test("server metrics e2e: TTFT, running peak and request count read from th
     // 160 requests, 8 at a time, ~135 ms each: ~2.7 s, so the scrapes at 1 s and 2 s land mid-load.
     await using r = await perfRun({
       server: mock,
+      telemetry: true,
       flags: { number: 160, parallel: 8, stream: true, noGpuTelemetry: true },
     });
     assertEquals(r.code, 0, r.stderr);
@@ -70,6 +71,7 @@ Deno.test("server metrics: a repeated prompt of whole blocks hits the prefix cac
     // 640 characters: 160 mock tokens, 10 blocks of 16; the start-up check cached them all.
     await using r = await perfRun({
       server: mock,
+      telemetry: true,
       flags: { number: 20, parallel: 2, prompt: "abcdefgh".repeat(80), noGpuTelemetry: true },
     });
     assertEquals(r.code, 0, r.stderr);
@@ -84,6 +86,7 @@ Deno.test("server metrics: a missing endpoint is one info line; --no-server-metr
   try {
     await using r = await perfRun({
       server: mock,
+      telemetry: true,
       flags: { number: 3, serverMetrics: `${mock.url}/nope`, noGpuTelemetry: true },
     });
     assertEquals(r.code, 0, r.stderr);
@@ -95,6 +98,7 @@ Deno.test("server metrics: a missing endpoint is one info line; --no-server-metr
 
     await using off = await perfRun({
       server: mock,
+      telemetry: true,
       flags: { number: 3, noServerMetrics: true, noGpuTelemetry: true },
     });
     assertEquals(off.code, 0, off.stderr);

@@ -42,8 +42,8 @@ export const GROUPS = {
   dataset: "Dataset:",
   model: "Model (copied into the request body when given):",
   storage: "Storage:",
-  results: "Results:",
   telemetry: "Repeats, error-rate stop, server metrics and GPU telemetry:",
+  results: "Results:",
 } as const;
 
 /** A help group. */
@@ -442,23 +442,6 @@ export const SETTINGS = {
     help: "folder for results",
   },
 
-  // ---- results
-  /**
-   * Service-level goals, e.g. `ttft_p99<500ms,error_rate<1%` (grammar in
-   * `src/config/slo_goals.ts`).
-   */
-  slo: {
-    kind: "string",
-    group: "results",
-    arg: "goals",
-    help: "service-level goals, e.g. 'ttft_p99<500ms,tpot_mean<50ms,error_rate<1%': pass/fail " +
-      "per goal, goodput in the summary, exit code 3 when a goal fails",
-    validate: (v: string): undefined => {
-      parseSlo(v); // throws a UsageError that names the goal
-      return undefined;
-    },
-  },
-
   // ---- telemetry (issue 16: repeats, --max-error-rate, server /metrics, GPU telemetry)
   /** Runs of the same point; 2 or more give each metric's mean, spread and 95% CI. */
   repeat: {
@@ -520,6 +503,23 @@ export const SETTINGS = {
     group: "telemetry",
     default: false,
     help: "do not record this host's GPUs (nvidia-smi, amd-smi or rocm-smi, when on PATH)",
+  },
+
+  // ---- results
+  /**
+   * Service-level goals, e.g. `ttft_p99<500ms,error_rate<1%` (grammar in
+   * `src/config/slo_goals.ts`).
+   */
+  slo: {
+    kind: "string",
+    group: "results",
+    arg: "goals",
+    help: "service-level goals, e.g. 'ttft_p99<500ms,tpot_mean<50ms,error_rate<1%': pass/fail " +
+      "per goal, goodput in the summary, exit code 3 when a goal fails",
+    validate: (v: string): undefined => {
+      parseSlo(v); // throws a UsageError that names the goal
+      return undefined;
+    },
   },
 } as const satisfies Readonly<Record<string, SettingDef & { group: GroupId }>>;
 
