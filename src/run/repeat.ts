@@ -25,9 +25,22 @@ import type { PerfResult } from "../results/run.ts";
 import { sleepUntil } from "../util/sleep.ts";
 import type { RunOptions } from "./options.ts";
 
-/** Wait `seconds` (`--sleep-interval`), or less when aborted. */
-export async function pause(seconds: number, signal?: AbortSignal): Promise<void> {
-  if (seconds > 0) await sleepUntil(performance.now() + seconds * 1000, signal);
+/**
+ * Before run `k` (from 0) of a sequence: after the first, say so and wait `seconds`
+ * (`--sleep-interval`), less when aborted. Resolves to whether to go on (not aborted).
+ */
+export async function beforeNext(
+  k: number,
+  what: string,
+  seconds: number,
+  log: (line: string) => void,
+  signal?: AbortSignal,
+): Promise<boolean> {
+  if (k > 0 && !signal?.aborted) {
+    log(`waiting ${seconds} s (--sleep-interval) before the next ${what}`);
+    if (seconds > 0) await sleepUntil(performance.now() + seconds * 1000, signal);
+  }
+  return !signal?.aborted;
 }
 
 /**
@@ -58,11 +71,7 @@ export async function runRepeats(
   const errors: string[] = [];
   let interrupted = false;
   for (let k = 1; k <= cfg.repeat; k++) {
-    if (k > 1) {
-      log(`waiting ${cfg.sleepInterval} s (--sleep-interval) before the next repeat`);
-      await pause(cfg.sleepInterval, options.signal);
-    }
-    if (options.signal?.aborted) {
+    if (!await beforeNext(k - 1, "repeat", cfg.sleepInterval, log, options.signal)) {
       interrupted = true;
       break;
     }

@@ -20,7 +20,7 @@ import {
   type SweepRow,
   sweepRow,
 } from "../results/sweep.ts";
-import { pause, runRepeats } from "./repeat.ts";
+import { beforeNext, runRepeats } from "./repeat.ts";
 import type { RunOptions } from "./options.ts";
 import { redactConfig } from "../redact.ts";
 import {
@@ -128,19 +128,11 @@ export async function runSweep(
   const errors: string[] = [];
   const summaryPath = `${outputDir}/sweep_summary.json`;
   for (let i = 0; i < points.length; i++) {
-    if (options.signal?.aborted) {
+    if (!await beforeNext(i, "point", cfg.sleepInterval, log, options.signal)) {
       interrupted = true;
       break;
     }
     const point = points[i];
-    if (i > 0) {
-      log(`waiting ${cfg.sleepInterval} s (--sleep-interval) before the next point`);
-      await pause(cfg.sleepInterval, options.signal);
-      if (options.signal?.aborted) {
-        interrupted = true;
-        break;
-      }
-    }
     log(`sweep point ${i + 1}/${points.length}: ${point.label.replaceAll("_", " ")}`);
     const input = { ...withPoint(point), name: point.label, outputsDir: outputDir };
     const opts = { ...options, group: options.group ?? name };
