@@ -310,6 +310,15 @@ export function renderSweepReport(r: SweepReportInput): string {
   } · ${r.rows.length} points · ${r.createdAt.toISOString()}</div>
 <h2>Comparison</h2>
 ${table(headers, rows)}
+${
+    r.rows.some((p) => p.repeats !== undefined)
+      ? `<p class="note">Each point ran ${
+        r.rows[0].repeats
+      } times (--repeat): the numbers are the runs' means; the charts' error bars are their 95%
+confidence intervals (Student t), in sweep_summary.json as <code>ci</code>; each point's report
+has its runs.</p>`
+      : ""
+  }
 <h2>Throughput versus latency</h2>
 <div class="grid">
 ${chart("chart-sweep-ttft", "TTFT against output throughput")}

@@ -200,8 +200,8 @@
           { label: "run" },
           { label: "value", stroke: BLUE, width: 0, points: { show: true, size: 8, fill: BLUE } },
           { label: "mean", stroke: GREEN, width: 1.5 },
-          { label: "95% CI", stroke: GREY, width: 1, dash: [4, 4] },
-          { label: "", stroke: GREY, width: 1, dash: [4, 4] },
+          { label: "95% CI low", stroke: GREY, width: 1, dash: [4, 4] },
+          { label: "95% CI high", stroke: GREY, width: 1, dash: [4, 4] },
         ],
       }, [x, c.values, flat(c.mean), flat(c.ciLow), flat(c.ciHigh)]);
     });
@@ -212,6 +212,9 @@
     return function (u) {
       const ctx = u.ctx;
       ctx.save();
+      ctx.beginPath();
+      ctx.rect(u.bbox.left, u.bbox.top, u.bbox.width, u.bbox.height);
+      ctx.clip(); // an interval wider than the axes (two runs: t = 12.7) stops at the edge
       ctx.strokeStyle = color;
       ctx.lineWidth = 1.5;
       for (let i = 0; i < xs.length; i++) {
