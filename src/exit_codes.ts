@@ -1,6 +1,7 @@
 /**
  * The process exit codes, in one place: 0 ok, 1 a run that could not go on or an output that
- * could not be written, 2 bad input, 3 an `--slo` goal missed, 128 + the signal's number when
+ * could not be written, 2 bad input, 3 an `--slo` goal missed or a run that `--max-error-rate`
+ * stopped, 128 + the signal's number when
  * interrupted (129 SIGHUP, 130 SIGINT, 143 SIGTERM), as a shell reports a process a signal ended.
  * The CLI exits with them, the error types carry them, and a W&B run is finished with the code
  * the run ends with.
@@ -17,7 +18,7 @@ export const EXIT_RUN_FAILED = 1;
 /** Bad input: a flag, a file, a plugin name. */
 export const EXIT_USAGE = 2;
 
-/** A run that missed an `--slo` goal. */
+/** A run that missed an `--slo` goal, or that `--max-error-rate` stopped early. */
 export const EXIT_SLO_FAILED = 3;
 
 /** An interrupted run when the signal is not known (128 + SIGINT). */
@@ -47,12 +48,14 @@ export interface RunOutcome {
   interrupted: boolean;
   /** Whether every `--slo` goal passed; undefined without `--slo`. */
   sloPassed?: boolean;
+  /** Why `--max-error-rate` stopped it, when it did. */
+  stoppedEarly?: string;
 }
 
 /**
  * The exit code of a finished run: {@link EXIT_RUN_FAILED} when an output could not be written,
  * else {@link EXIT_INTERRUPTED} when interrupted, else {@link EXIT_SLO_FAILED} when a goal was
- * missed, else {@link EXIT_OK}.
+ * missed or `--max-error-rate` stopped it, else {@link EXIT_OK}.
  *
  * @example
  * ```ts
@@ -62,5 +65,5 @@ export interface RunOutcome {
 export function runExitCode(o: RunOutcome): number {
   if (o.errors.length > 0) return EXIT_RUN_FAILED;
   if (o.interrupted) return EXIT_INTERRUPTED;
-  return o.sloPassed === false ? EXIT_SLO_FAILED : EXIT_OK;
+  return o.sloPassed === false || o.stoppedEarly !== undefined ? EXIT_SLO_FAILED : EXIT_OK;
 }

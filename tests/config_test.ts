@@ -64,6 +64,10 @@ for (
     [{ model: "m", readTimeout: 0 }, "--read-timeout: must be greater than 0"],
     [{ model: "m", bogus: 1 }, "unknown config key 'bogus'"],
     [{ model: "m", minPromptLength: 10, maxPromptLength: 5 }, "--min-prompt-length"],
+    [{ model: "m", repeat: 0 }, "--repeat: must be at least 1"],
+    [{ model: "m", sleepInterval: -1 }, "--sleep-interval: must be at least 0"],
+    [{ model: "m", maxErrorRate: 1.5 }, "--max-error-rate: expected a fraction from 0 to 1"],
+    [{ model: "m", serverMetrics: "ftp://x/metrics" }, "--server-metrics: must be an http://"],
   ] as const
 ) {
   Deno.test(`config: rejects ${JSON.stringify(input)}`, () => {
@@ -93,6 +97,10 @@ Deno.test("config: every value the defaults hold, as evalscope's reference and R
     seed: 42,
     stream: false,
     outputsDir: "./outputs",
+    repeat: 1,
+    sleepInterval: 5, // evalscope's default
+    noServerMetrics: false,
+    noGpuTelemetry: false,
   });
   // A default object is never shared between configs (nor frozen into them).
   const a = resolveConfig({ model: "m" });

@@ -35,7 +35,15 @@ Deno.test("help: llmperf --help lists each command with one line, and three exam
     assertEquals(line.length, 1, name);
     assert(line[0].trimEnd().endsWith(help), line[0]);
   }
-  assertEquals(COMMANDS.map(([n]) => n), ["perf", "doctor", "mock", "report", "merge", "demo"]);
+  assertEquals(COMMANDS.map(([n]) => n), [
+    "perf",
+    "doctor",
+    "mock",
+    "report",
+    "merge",
+    "export",
+    "demo",
+  ]);
   const ex = examples(r.stdout);
   assertEquals(ex.length, 3, ex.join("\n"));
   for (const e of ex) {

@@ -186,6 +186,7 @@ Deno.test({
     try {
       await using r = await perfRun({
         server: mock,
+        telemetry: true,
         flags: {
           prompt: "tell me a story",
           stream: true,
@@ -193,6 +194,7 @@ Deno.test({
           number: [10, 40],
           name: "html",
           slo: "ttft_p99<60s",
+          sleepInterval: 0,
         },
       });
       assertEquals(r.code, 0, r.stderr);
@@ -202,8 +204,9 @@ Deno.test({
       );
       assertEquals(run.errors, []);
       assertEquals(run.requests, [], "the page fetches nothing");
-      assertEquals(run.containers, 11);
-      assertEquals(run.charts.length, 11, "every chart container has a drawn chart");
+      // 11 of the client's, and 2 of the mock's /metrics (server requests, KV cache).
+      assertEquals(run.containers, 13);
+      assertEquals(run.charts.length, 13, "every chart container has a drawn chart");
       for (const c of run.charts) {
         assert(c.points > 0, `${c.id} has data`);
         assert(c.inked > 500, `${c.id} drew (${c.inked} pixels)`);
@@ -222,6 +225,58 @@ Deno.test({
         ["chart-sweep-rate", 2],
       ]);
       for (const c of sweep.charts) assert(c.inked > 500, `${c.id} drew (${c.inked} pixels)`);
+    } finally {
+      await mock.close();
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "report.html in headless Chromium: a sweep with --repeat draws error bars, each repeat report its runs",
+  ignore: !HAS_CHROMIUM && !Deno.env.get("CI"),
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const mock = startMockServer({ port: 0, ttftMs: 10, itlMs: 2, outputTokens: 6 });
+    const shots = `${ROOT_DIR}/outputs/test-screenshots`;
+    await Deno.mkdir(shots, { recursive: true });
+    try {
+      await using r = await perfRun({
+        server: mock,
+        flags: {
+          stream: true,
+          parallel: [1, 2],
+          number: [6, 12],
+          repeat: 2,
+          sleepInterval: 0,
+          name: "htmlrep",
+        },
+      });
+      assertEquals(r.code, 0, r.stderr);
+      const sweep = await openInChromium(
+        `${r.outputs}/htmlrep/report.html`,
+        `${shots}/sweep_repeat_report.png`,
+      );
+      assertEquals(sweep.errors, []);
+      assertEquals(sweep.charts.map((c) => [c.id, c.points]), [
+        ["chart-sweep-ttft", 2],
+        ["chart-sweep-tpot", 2],
+        ["chart-sweep-latency", 2],
+        ["chart-sweep-rate", 2],
+      ]);
+      const html = await Deno.readTextFile(`${r.outputs}/htmlrep/report.html`);
+      assert(html.includes('"ci":{"requestThroughput":['), "the points carry their CIs");
+      const rep = await openInChromium(
+        `${r.outputs}/htmlrep/parallel_2_number_12/report.html`,
+        `${shots}/repeat_report.png`,
+      );
+      assertEquals(rep.errors, []);
+      assert(rep.charts.length >= 10, `${rep.charts.length} run-by-run charts`);
+      for (const c of rep.charts) {
+        assertEquals(c.points, 2, c.id);
+        assert(c.inked > 300, `${c.id} drew (${c.inked} pixels)`);
+      }
     } finally {
       await mock.close();
     }

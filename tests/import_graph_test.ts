@@ -32,7 +32,7 @@ const RULES: ReadonlyArray<{ rule: string; from: RegExp; to: RegExp; unless?: Re
   },
   {
     rule: "outputs, results, records and the merge import results types, never the load or the run",
-    from: /^src\/(report|store|wandb|slo|metrics|results|records|merge)\//,
+    from: /^src\/(report|store|wandb|slo|metrics|results|records|merge|telemetry)\//,
     to: /^src\/(load|run|cli)\/|^src\/perf\.ts/,
   },
   {
@@ -194,6 +194,7 @@ const excepted = (from: string, to: string) =>
 Deno.test("import graph: every Web Worker's module is found and in the graph", () => {
   assertEquals(workers, [
     "src/store/db_worker.ts",
+    "src/telemetry/telemetry_worker.ts",
     "src/tokenizer/count_worker.ts",
     "src/workers/worker.ts",
   ]);

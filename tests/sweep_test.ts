@@ -39,7 +39,14 @@ Deno.test("sweep CLI: each point in its own subfolder, a comparison table and it
   try {
     await using r = await perfRun({
       server: mock,
-      flags: { stream: true, parallel: [1, 4], number: [3, 12], name: "sw", slo: "ttft_p99<60s" },
+      flags: {
+        stream: true,
+        parallel: [1, 4],
+        number: [3, 12],
+        name: "sw",
+        slo: "ttft_p99<60s",
+        sleepInterval: 0,
+      },
     });
     assertEquals(r.code, 0, r.stderr);
     assert(r.stderr.includes("sweep point 1/2: parallel 1 number 3"), r.stderr);
@@ -75,7 +82,13 @@ Deno.test("sweep CLI: --json prints the comparison; a failed SLO at any point ex
   try {
     await using r = await perfRun({
       server: mock,
-      flags: { rate: [200, 400], number: 6, slo: "latency_p99<0.001ms", json: true },
+      flags: {
+        rate: [200, 400],
+        number: 6,
+        slo: "latency_p99<0.001ms",
+        json: true,
+        sleepInterval: 0,
+      },
     });
     assertEquals(r.code, 3, r.stderr);
     const out = JSON.parse(r.stdout);
@@ -91,7 +104,7 @@ Deno.test("sweep CLI: --json prints the comparison; a failed SLO at any point ex
 Deno.test("sweep CLI: lists of different lengths are one line and exit 2", async () => {
   await using r = await perfRun({
     url: "http://127.0.0.1:9/v1/chat/completions",
-    flags: { prompt: null, parallel: [1, 2, 3], number: [5, 6] },
+    flags: { prompt: null, parallel: [1, 2, 3], number: [5, 6], sleepInterval: 0 },
   });
   assertEquals(r.code, 2);
   assertEquals(r.stderr.trim().split("\n").length, 1, r.stderr);
@@ -109,6 +122,7 @@ Deno.test("runSweep: the library sweeps too", async () => {
         prompt: "hi",
         stream: true,
         outputsDir: tmp.path,
+        sleepInterval: 0,
       },
       { parallel: [1, 2], number: [2, 4] },
       { log: silentLogger, progress: "off" },

@@ -19,6 +19,7 @@ export const COMPILE_INCLUDES: readonly string[] = [
   "src/tokenizer/count_worker.ts",
   "src/workers/worker.ts",
   "src/store/db_worker.ts",
+  "src/telemetry/telemetry_worker.ts",
 ];
 
 /** The platforms a release builds binaries for (`deno compile --target` values). */

@@ -15,6 +15,7 @@ export const COMMANDS: ReadonlyArray<readonly [name: string, args: string, help:
   ["mock", "[options]", "run the OpenAI-compatible mock server"],
   ["report", "<db file or run folder>", "recompute the tables from a result DB"],
   ["merge", "<shards...> --output DIR", "merge the shards of one run (--shard) into one"],
+  ["export", "<db file or run folder>", "per-request records and summary as CSV/Parquet"],
   ["demo", "", "benchmark a built-in mock server (no GPU needed)"],
 ];
 

@@ -28,9 +28,13 @@ import { perfArgs } from "./perf_args.ts";
 import { configText } from "./print_config.ts";
 import { printResult } from "./print.ts";
 import { isSweep, runSweep } from "../run/sweep.ts";
-import { printJson, runJson, sweepJson } from "../report/json_output.ts";
+import { printJson, repeatJson, runJson, sweepJson } from "../report/json_output.ts";
+import { runRepeats } from "../run/repeat.ts";
+import { formatRepeatTable } from "../report/repeat_table.ts";
+import { resolveConfig } from "../config.ts";
 import { formatSweepTable } from "../report/sweep_table.ts";
 import { reportMain } from "./report_command.ts";
+import { exportMain } from "./export_command.ts";
 import { mergeMain } from "./merge_command.ts";
 import { headerSecrets, isSecretHeader, Redactor, urlSecrets } from "../redact.ts";
 
@@ -55,7 +59,31 @@ async function perfMain(args: string[]): Promise<number> {
         writeStdout(`\n${formatSweepTable(s.rows)}\nResults and report.html: ${s.outputDir}\n`);
       }
       reportErrors(s.errors);
-      return runExitCode({ ...s, sloPassed: !s.rows.some((r) => r.sloPassed === false) });
+      return runExitCode({
+        ...s,
+        sloPassed: !s.rows.some((r) => r.sloPassed === false),
+        stoppedEarly: s.rows.find((r) => r.stoppedEarly)?.stoppedEarly ?? undefined,
+      });
+    });
+  }
+  if (resolveConfig(config).repeat > 1) {
+    return await withInterrupt(async (signal) => {
+      const rr = await runRepeats(config, { signal });
+      if (json) printJson(repeatJson(rr));
+      else {
+        const last = rr.results[rr.results.length - 1];
+        if (last) printResult(last);
+        writeStdout(
+          `\n${formatRepeatTable(rr.summary)}\nResults and report.html: ${rr.outputDir}\n`,
+        );
+      }
+      reportErrors(rr.errors);
+      return runExitCode({
+        errors: rr.errors,
+        interrupted: rr.interrupted,
+        sloPassed: !rr.results.some((r) => r.slo?.passed === false),
+        stoppedEarly: rr.results.find((r) => r.stoppedEarly)?.stoppedEarly,
+      });
     });
   }
   return await withInterrupt(async (signal) => {
@@ -221,6 +249,8 @@ export async function main(args: string[]): Promise<number> {
         return await doctorMain(rest);
       case "merge":
         return await mergeMain(rest);
+      case "export":
+        return await exportMain(rest);
       case undefined:
       case "-h":
       case "--help":

@@ -198,6 +198,8 @@ export function readFlags(
       out.values[key] = spelledNo ? raw === false : raw;
       continue;
     }
+    // `--x <v>` beside a `--no-x` setting share commander's attribute: `false` is the other's.
+    if (raw === false) continue;
     const texts = takesMany(def) ? (raw === true ? [] : raw as string[]) : [raw as string];
     const [least, most] = def.arity ?? [1, Infinity];
     if (texts.length < least || texts.length > most) {

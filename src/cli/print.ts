@@ -14,6 +14,7 @@ import {
   formatModernSummary,
   formatPercentiles,
   formatRequestPercentiles,
+  formatServerSummary,
   formatSummary,
 } from "../report/tables.ts";
 
@@ -25,6 +26,7 @@ export function formatResult(r: PerfResult | DbReport): string {
     formatModernSummary(r.requestSummary),
     formatRequestPercentiles(r.requestPercentiles),
   ];
+  if ("serverSummary" in r && r.serverSummary) parts.push(formatServerSummary(r.serverSummary));
   if ("speedBenchmark" in r && r.speedBenchmark) {
     parts.push(formatSpeedBenchmark(r.speedBenchmark));
   }
@@ -36,6 +38,7 @@ export function formatResult(r: PerfResult | DbReport): string {
   }
   if ("slo" in r && r.slo) parts.push(formatSlo(r.slo));
   if ("client" in r && r.client?.warning) parts.push(`Warning: ${r.client.warning}`);
+  if ("stoppedEarly" in r && r.stoppedEarly) parts.push(`Stopped early: ${r.stoppedEarly}`);
   return parts.join("\n\n") + "\n";
 }
 

@@ -36,6 +36,8 @@ export interface KindValues {
   "json-source": string | Record<string, unknown>;
   /** Shard I of N: `I/N`, or `auto/N` with I from `$JOB_COMPLETION_INDEX` (see `shard.ts`). */
   shard: Shard;
+  /** A fraction in [0, 1]: `0.05` or `5%` on the command line. */
+  fraction: number;
 }
 
 /** A kind of value. */
@@ -187,6 +189,20 @@ export function textToNumber(flag: string, s: string): number {
   return v;
 }
 
+/**
+ * `s` as a fraction: `0.05` or `5%` (a percentage is divided by 100), or a {@link UsageError}
+ * naming `flag`. The range is checked by the kind's `check`.
+ */
+export function textToFraction(flag: string, s: string): number {
+  const t = s.trim();
+  const percent = t.endsWith("%");
+  const v = Number(percent ? t.slice(0, -1) : t);
+  if (t === "" || t === "%" || !Number.isFinite(v)) {
+    throw new UsageError(`${flag}: expected a fraction (0.05) or a percentage (5%), got '${s}'`);
+  }
+  return percent ? v / 100 : v;
+}
+
 /** Parse `k=v` pairs (split at the first `=`). */
 export function parseKeyValues(flag: string, items: string[]): Record<string, string> {
   const out: Record<string, string> = {};
@@ -299,6 +315,16 @@ export const KINDS: { readonly [K in Kind]: KindRules } = {
     arg: "json",
     fromText: (flag, [s]) => jsonObjectValue(flag, s),
     check: (v, _def, flag) => ok(jsonObjectValue(flag, v)),
+  },
+  fraction: {
+    many: false,
+    switch: false,
+    arg: "x",
+    fromText: (flag, [s]) => textToFraction(flag, s),
+    check: (v) =>
+      typeof v === "number" && v >= 0 && v <= 1
+        ? ok(v)
+        : `expected a fraction from 0 to 1 (0.05) or a percentage (5%), got ${v}`,
   },
   "json-source": {
     many: false,

@@ -44,6 +44,7 @@ export const GROUPS = {
   dataset: "Dataset:",
   model: "Model (copied into the request body when given):",
   storage: "Storage:",
+  telemetry: "Repeats, error-rate stop, server metrics and GPU telemetry:",
   results: "Results:",
 } as const;
 
@@ -482,6 +483,69 @@ export const SETTINGS = {
     arg: "dir",
     default: "./outputs",
     help: "folder for results",
+  },
+
+  // ---- telemetry (issue 16: repeats, --max-error-rate, server /metrics, GPU telemetry)
+  /** Runs of the same point; 2 or more give each metric's mean, spread and 95% CI. */
+  repeat: {
+    kind: "int",
+    group: "telemetry",
+    min: 1,
+    default: 1,
+    help: "run the same point N times (fresh connections each time): per metric the mean, " +
+      "standard deviation, 95% confidence interval (Student t) and coefficient of variation",
+  },
+  /** Seconds between sweep points and between repeats (not after the last), as evalscope. */
+  sleepInterval: {
+    kind: "number",
+    group: "telemetry",
+    arg: "s",
+    min: 0,
+    default: 5,
+    help: "seconds to wait between sweep points and between repeats (not after the last)",
+  },
+  /**
+   * Stop the run when more than this fraction of the last 30 finished requests failed (exit
+   * code 3, the reason in the summary).
+   */
+  maxErrorRate: {
+    kind: "fraction",
+    group: "telemetry",
+    defaultHelp: "never stop",
+    help: "stop early when the failure rate of the last 30 finished requests exceeds this " +
+      "(0.1 or 10%): the reason in the summary, exit code 3",
+  },
+  /** The server's Prometheus endpoint; default: the URL's origin + `/metrics`. */
+  serverMetrics: {
+    kind: "string",
+    group: "telemetry",
+    arg: "url",
+    defaultHelp: "the URL's origin + /metrics",
+    help: "the server's Prometheus /metrics, scraped once a second into the result DB and " +
+      "report (vLLM, SGLang, TGI names known)",
+    validate: urlProblem,
+  },
+  /** Metric families to keep besides the known ones (`*` ends a prefix; `*` alone: all). */
+  serverMetricsNames: {
+    kind: "strings",
+    group: "telemetry",
+    arg: "name",
+    help: "more /metrics families to store besides the known ones: names, or prefixes " +
+      "ending in * ('*' alone: every family, at most 5,000 series)",
+  },
+  /** Do not scrape the server's metrics. */
+  noServerMetrics: {
+    kind: "bool",
+    group: "telemetry",
+    default: false,
+    help: "do not scrape the server's /metrics",
+  },
+  /** Do not record GPU telemetry (nvidia-smi, amd-smi or rocm-smi on PATH). */
+  noGpuTelemetry: {
+    kind: "bool",
+    group: "telemetry",
+    default: false,
+    help: "do not record this host's GPUs (nvidia-smi, amd-smi or rocm-smi, when on PATH)",
   },
 
   // ---- results

@@ -16,6 +16,7 @@
  *
  * @module
  */
+import { settingKey } from "../config.ts";
 import { UsageError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import { sleepUntil } from "../util/sleep.ts";
@@ -76,4 +77,19 @@ function isoTime(epochS: number): string {
   } catch {
     return "?";
   }
+}
+
+/**
+ * `input` without `--start-at` (in any of its spellings): a run after the first of a sweep or of
+ * `--repeat` starts when the one before has finished, not at the shared instant.
+ *
+ * @example
+ * ```ts
+ * withoutStartAt({ parallel: 4, "start-at": 1767225600 }); // { parallel: 4 }
+ * ```
+ */
+export function withoutStartAt<T extends Record<string, unknown>>(input: T): T {
+  const out = { ...input };
+  for (const k of Object.keys(out)) if (settingKey(k) === "startAt") delete out[k];
+  return out;
 }

@@ -141,6 +141,7 @@ export class MockEngine {
     if (call.stream) return new ReplyStream(this.#streams, r, x, o.ttftMs, o.itlMs);
     const done = x.arrival + o.ttftMs + Math.max(0, r.plan.tokens - 1) * o.itlMs;
     if (done > performance.now()) await pacer.until(done);
+    if (r.plan.tokens > 0) x.firstToken(x.arrival + o.ttftMs); // generated then, sent now
     return jsonAnswer(200, p.full(r));
   }
 
@@ -157,12 +158,19 @@ export class MockEngine {
   #reply(call: MockCall, x: Exchange): MockReply {
     const o = this.#o;
     const reasons = (o.reasoningTokens ?? 0) > 0 && this.#p.reasons?.(call) === true;
+    const plan = planReply(
+      call.prompt,
+      call.maxTokens,
+      reasons ? this.#lengths : this.#plainLengths,
+    );
+    const promptTokens = mockTokenCount(call.prompt);
+    x.scheduled(call.prompt, promptTokens, plan.tokens);
     return {
       id: `mock-${x.seq}`,
       created: Math.floor(Date.now() / 1000),
       call,
-      plan: planReply(call.prompt, call.maxTokens, reasons ? this.#lengths : this.#plainLengths),
-      promptTokens: mockTokenCount(call.prompt),
+      plan,
+      promptTokens,
       usage: o.usage && call.usage,
       reasons,
       reasoningField: o.reasoningField ?? "reasoning",

@@ -62,8 +62,20 @@ const REASONS: Readonly<Record<number, string>> = {
   503: "Service Unavailable",
 };
 
+/** The `date` header line (RFC 9110 §6.6.1: a server with a clock sends one), built once a second. */
+let dateSecond = -1;
+let dateText = "";
+function dateLine(): string {
+  const second = Math.floor(Date.now() / 1000);
+  if (second !== dateSecond) {
+    dateSecond = second;
+    dateText = `date: ${new Date(second * 1000).toUTCString()}\r\n`;
+  }
+  return dateText;
+}
+
 function statusLine(status: number): string {
-  return `HTTP/1.1 ${status} ${REASONS[status] ?? ""}\r\n`;
+  return `HTTP/1.1 ${status} ${REASONS[status] ?? ""}\r\n${dateLine()}`;
 }
 
 function sseHead(chunked: boolean, close: boolean): Uint8Array {
@@ -74,11 +86,19 @@ function sseHead(chunked: boolean, close: boolean): Uint8Array {
   return new TextEncoder().encode(h + "\r\n");
 }
 
-/** Pre-encoded heads of a streamed reply: [chunked][close]. */
-const SSE_HEADS = [
-  [sseHead(false, false), sseHead(false, true)],
-  [sseHead(true, false), sseHead(true, true)],
-];
+/** Pre-encoded heads of a streamed reply, [chunked][close], rebuilt when the date changes. */
+let sseHeadsDate = "";
+let sseHeadsCache: Uint8Array[][] = [];
+function sseHeads(): Uint8Array[][] {
+  if (sseHeadsDate !== dateLine()) {
+    sseHeadsDate = dateLine();
+    sseHeadsCache = [
+      [sseHead(false, false), sseHead(false, true)],
+      [sseHead(true, false), sseHead(true, true)],
+    ];
+  }
+  return sseHeadsCache;
+}
 const CONTINUE = new TextEncoder().encode("HTTP/1.1 100 Continue\r\n\r\n");
 
 const decoder = new TextDecoder();
@@ -371,13 +391,13 @@ class Connection {
   #startStream(s: ReplyStream): void {
     if (this.#headOnly) {
       s.cancel();
-      this.#write(SSE_HEADS[1][1]);
+      this.#write(sseHeads()[1][1]);
       this.#keepAlive = false;
       return this.#done();
     }
     if (!this.#chunked) this.#keepAlive = false; // HTTP/1.0: the body ends when we close
     this.#stream = s;
-    this.#write(SSE_HEADS[this.#chunked ? 1 : 0][this.#keepAlive ? 0 : 1]);
+    this.#write(sseHeads()[this.#chunked ? 1 : 0][this.#keepAlive ? 0 : 1]);
     s.start(this.#sink);
     if (!s.paced) this.#pumpUnpaced(s);
   }

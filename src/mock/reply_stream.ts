@@ -112,6 +112,7 @@ export class ReplyStream {
     const batch = this.#sink!.batchChars;
     let text = p.event(r, this.#k++);
     while (this.#k < tokens && text.length < batch) text += p.event(r, this.#k++);
+    this.#x.firstToken(performance.now()); // once: later calls return at once
     if (batch > 0 && this.#k === tokens) return this.#end(text);
     if (!this.#sink!.write(text)) this.#finish();
   }
@@ -141,6 +142,7 @@ export class ReplyStream {
     let text = "";
     while (k < tokens && first + k * itl <= now) text += p.event(r, k++);
     this.#k = k;
+    if (k > 0) this.#x.firstToken(now);
     if (k === tokens) return this.#end(text);
     if (!this.#sink!.write(text)) return this.#finish();
     this.#c.pacer.at(first + k * itl, this.#emit);

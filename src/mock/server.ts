@@ -56,7 +56,14 @@ const MODELS = JSON.stringify({
 const JSON_TYPE: Readonly<Record<string, string>> = { "content-type": "application/json" };
 
 /** The server's own GET routes (every protocol), or undefined. */
-function serverRoute(path: string): WholeAnswer | undefined {
+function serverRoute(path: string, stats: MockStats): WholeAnswer | undefined {
+  if (path === "/metrics") {
+    return {
+      status: 200,
+      headers: { "content-type": "text/plain; version=0.0.4; charset=utf-8" },
+      body: stats.server.text(stats.inFlight, 0),
+    };
+  }
   if (path === "/health" || path === "/v1/health") {
     return { status: 200, headers: JSON_TYPE, body: "{}" };
   }
@@ -94,7 +101,7 @@ export function startMockServer(options: Partial<MockOptions> = {}): MockServer 
       const arrival = performance.now();
       const path = new URL(req.url).pathname;
       if (req.method === "GET") {
-        const own = serverRoute(path);
+        const own = serverRoute(path, stats);
         if (own !== undefined) return toResponse(own);
       }
       if (req.method !== "POST") return toResponse(engine.refuse(req.method, path));
@@ -118,7 +125,7 @@ export function startMockServer(options: Partial<MockOptions> = {}): MockServer 
     // http: the mock's own HTTP/1.1 server; Request and Response objects only for the faults.
     const app = async (req: IncomingRequest): Promise<MockAnswer | Response> => {
       if (req.method === "GET" || req.method === "HEAD") {
-        const own = serverRoute(req.path);
+        const own = serverRoute(req.path, stats);
         if (own !== undefined) return own;
       }
       if (req.method !== "POST") return engine.refuse(req.method, req.path);

@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { MockServerMetrics } from "./server_metrics.ts";
 
 /** A read-only view of the counts. */
 export interface MockStatsView {
@@ -23,6 +24,8 @@ export interface MockStatsView {
 
 /** The mock's counters. */
 export class MockStats implements MockStatsView {
+  /** What `/metrics` says (vLLM's names): histograms, token counters, caches. */
+  readonly server = new MockServerMetrics();
   /** POST requests received. */
   requests = 0;
   /** Requests in flight now. */
@@ -64,6 +67,9 @@ export class Exchange {
   readonly seq: number;
   /** When it arrived (`performance.now()`). */
   readonly arrival: number;
+  /** KV-cache tokens it holds once scheduled (see {@link scheduled}). */
+  #held = 0;
+  #firstToken = false;
 
   /** Made by {@link MockStats.enter}. */
   constructor(stats: MockStats, seq: number, arrival: number) {
@@ -79,6 +85,23 @@ export class Exchange {
 
   /** Release one hold (once per {@link hold}, and once for the server's). */
   release(): void {
-    if (--this.#holds === 0) this.#stats.inFlight--;
+    if (--this.#holds !== 0) return;
+    this.#stats.inFlight--;
+    if (this.#held === 0) return; // never scheduled (refused, or answered by a fault)
+    const m = this.#stats.server;
+    m.release(this.#held);
+    m.e2e.observe((performance.now() - this.arrival) / 1000);
+  }
+
+  /** The engine scheduled it: `/metrics` counts its tokens and holds them in the KV cache. */
+  scheduled(prompt: string, promptTokens: number, replyTokens: number): void {
+    this.#held = this.#stats.server.schedule(prompt, promptTokens, replyTokens);
+  }
+
+  /** Its first token was written (or, for a whole reply, was due) at `at` (`performance.now()`). */
+  firstToken(at: number): void {
+    if (this.#firstToken) return;
+    this.#firstToken = true;
+    this.#stats.server.ttft.observe((at - this.arrival) / 1000);
   }
 }

@@ -102,13 +102,19 @@ export async function writeResultFiles(
     | "requestSummary"
     | "requestPercentiles"
     | "speedBenchmark"
+    | "serverSummary"
   >,
 ): Promise<string[]> {
   const rows = r.requestPercentiles.map((row, i) => ({ ...r.percentiles[i], ...row }));
   const dir = r.outputDir;
   const errors: string[] = [];
   await writeEach(errors, [
-    () => writeJson(`${dir}/benchmark_summary.json`, { ...r.summary, ...r.requestSummary }),
+    () =>
+      writeJson(`${dir}/benchmark_summary.json`, {
+        ...r.summary,
+        ...r.requestSummary,
+        ...r.serverSummary,
+      }),
     () => writeJson(`${dir}/benchmark_percentile.json`, rows),
     ...(r.speedBenchmark ? [() => writeJson(`${dir}/speed_benchmark.json`, r.speedBenchmark)] : []),
   ]);

@@ -11,7 +11,13 @@ import { DatabaseSync } from "node:sqlite";
 import { type Shard, shardCount } from "../config/shard.ts";
 import { RunError, UsageError } from "../errors.ts";
 import type { Measured, MetricsSink } from "../metrics/metrics_sink.ts";
-import { MetricsCollector, type PercentileRow, type Summary } from "../metrics/collector.ts";
+import {
+  MetricsCollector,
+  MODERN_KEYS,
+  type PercentileRow,
+  REQUEST_COLUMNS,
+  type Summary,
+} from "../metrics/collector.ts";
 import {
   type MetricsInput,
   type RequestMetrics,
@@ -24,6 +30,9 @@ import { PickleError, unpickleBase64 } from "../store/pickle.ts";
 import { DB_FILE } from "../store/run_meta.ts";
 import { RESULT_COLUMNS, type ResultColumnName } from "../store/schema.ts";
 import { sqlNumber } from "../util/sql_number.ts";
+import type { Sample } from "../telemetry/prometheus_text.ts";
+import { ServerScraper } from "../telemetry/server_scraper.ts";
+import { serverSummary } from "../telemetry/server_summary.ts";
 
 /** What a DB says, recomputed. */
 export interface DbReport {
@@ -51,6 +60,11 @@ export interface DbReport {
   interrupted?: boolean;
   /** One line saying why the tables may not cover the whole run, when they may not. */
   warning?: string;
+  /**
+   * The server's side from the DB's `server_metrics` table (as the run's summary has it), when
+   * the run scraped the server's `/metrics`.
+   */
+  serverSummary?: Summary;
 }
 
 /** The concurrency the run reached, as its self-check (the `run` row's `client`) recorded it. */
@@ -244,6 +258,50 @@ export async function rowMetrics(
   return m;
 }
 
+/**
+ * The server rows of the summary from a DB's `server_metrics` table: its scrapes folded in
+ * order, as the run folded them live; undefined when the table is empty.
+ */
+function serverFromDb(
+  db: DatabaseSync,
+  requestSummary: Summary,
+  requestPercentiles: PercentileRow[],
+): Summary | undefined {
+  const scraper = new ServerScraper("its server_metrics table", {}, ["*"]);
+  let time: number | undefined;
+  let samples: Sample[] = [];
+  const flush = () => {
+    if (time !== undefined && samples.length > 0) scraper.foldSamples(time, samples);
+    samples = [];
+  };
+  const rows = db.prepare("SELECT time, name, labels, value FROM server_metrics ORDER BY rowid")
+    .iterate() as Iterable<Row>;
+  for (const r of rows) {
+    const t = sqlNumber(r.time) ?? 0;
+    if (t !== time) {
+      flush();
+      time = t;
+    }
+    let labels: Record<string, string> = {};
+    try {
+      labels = JSON.parse(String(r.labels));
+    } catch { /* none */ }
+    samples.push({ name: String(r.name), labels, value: sqlNumber(r.value) ?? NaN });
+  }
+  flush();
+  if (scraper.scrapes === 0) return undefined;
+  const pct = (p: string) => {
+    const v = requestPercentiles.find((x) => x["Percentile"] === p)?.[REQUEST_COLUMNS.ttft];
+    return typeof v === "number" ? v : null;
+  };
+  const mean = requestSummary[MODERN_KEYS.meanTtft];
+  return serverSummary(scraper.data(), {
+    mean: typeof mean === "number" ? mean : null,
+    p50: pct("50%"),
+    p99: pct("99%"),
+  });
+}
+
 async function readArgsBeside(dbPath: string): Promise<Record<string, unknown> | undefined> {
   const dir = dbPath.includes("/") ? dbPath.slice(0, dbPath.lastIndexOf("/")) : ".";
   try {
@@ -283,9 +341,7 @@ export function openResultDb(dbPath: string): DatabaseSync {
     throw new RunError(`cannot open '${dbPath}': ${(e as Error).message}`);
   }
   try {
-    const tables = db.prepare("SELECT name FROM sqlite_master WHERE type='table' AND name='result'")
-      .all();
-    if (tables.length === 0) {
+    if (!hasTable(db, "result")) {
       throw new RunError(`'${dbPath}' has no 'result' table: not a result DB`);
     }
     return db;
@@ -296,6 +352,12 @@ export function openResultDb(dbPath: string): DatabaseSync {
   }
 }
 
+/** Whether the DB has table `name`. */
+function hasTable(db: DatabaseSync, name: string): boolean {
+  return db.prepare("SELECT name FROM sqlite_master WHERE type='table' AND name = ?").get(name) !==
+    undefined;
+}
+
 /**
  * A result DB's `run` row (absent in evalscope's DBs) and its settings: the row's `args`, else
  * the `benchmark_args.json` beside the DB.
@@ -304,8 +366,7 @@ export async function runMeta(
   db: DatabaseSync,
   dbPath: string,
 ): Promise<{ run?: Row; args?: Record<string, unknown> }> {
-  const hasRun = db.prepare("SELECT name FROM sqlite_master WHERE type='table' AND name='run'")
-    .all().length > 0;
+  const hasRun = hasTable(db, "run");
   const run = hasRun ? db.prepare("SELECT * FROM run LIMIT 1").get() as Row | undefined : undefined;
   let args: Record<string, unknown> | undefined;
   if (typeof run?.args === "string") {
@@ -352,6 +413,11 @@ export async function reportFromDb(
     if (batch.length > 0) flush();
     const parallel = sqlNumber(args?.parallel);
     const shard = args?.shard as Shard | undefined; // a shard ran its share of --parallel
+    const requestSummary = collector.modernSummary(storedConcurrency(run));
+    const requestPercentiles = collector.requestPercentiles();
+    const server = hasTable(db, "server_metrics")
+      ? serverFromDb(db, requestSummary, requestPercentiles)
+      : undefined;
     return {
       summary: collector.summary({
         concurrency: parallel === undefined ? null : shardCount(parallel, shard ?? undefined),
@@ -359,12 +425,13 @@ export async function reportFromDb(
         dbPath,
       }),
       percentiles: collector.percentiles(),
-      requestSummary: collector.modernSummary(storedConcurrency(run)),
-      requestPercentiles: collector.requestPercentiles(),
+      requestSummary,
+      requestPercentiles,
       failures: Object.fromEntries(collector.failureKinds),
       run,
       rows: n,
       ...runCompletion(run, n),
+      ...(server ? { serverSummary: server } : {}),
     };
   } catch (e) {
     if (e instanceof RunError) throw e;

@@ -6,6 +6,7 @@
  */
 import type { PerfResult } from "../results/run.ts";
 import type { SweepResult } from "../results/sweep.ts";
+import type { RepeatResult } from "../results/repeat.ts";
 
 /** A run's summary as plain JSON data. */
 export function runJson(r: PerfResult): Record<string, unknown> {
@@ -17,6 +18,8 @@ export function runJson(r: PerfResult): Record<string, unknown> {
     requestSummary: r.requestSummary,
     requestPercentiles: r.requestPercentiles,
     failures: r.failures,
+    ...(r.serverSummary ? { serverSummary: r.serverSummary } : {}),
+    ...(r.stoppedEarly ? { stoppedEarly: r.stoppedEarly } : {}),
     ...(r.slo ? { slo: r.slo } : {}),
     ...(r.speedBenchmark ? { speedBenchmark: r.speedBenchmark } : {}),
   };
@@ -25,6 +28,11 @@ export function runJson(r: PerfResult): Record<string, unknown> {
 /** A sweep's comparison as plain JSON data. */
 export function sweepJson(s: SweepResult): Record<string, unknown> {
   return { outputDir: s.outputDir, interrupted: s.interrupted, points: s.rows };
+}
+
+/** A repeated point's spread per metric as plain JSON data (`repeat_summary.json`'s content). */
+export function repeatJson(r: RepeatResult): Record<string, unknown> {
+  return { outputDir: r.outputDir, interrupted: r.interrupted, ...r.summary };
 }
 
 /** Write `value` as JSON and a newline on standard output (dropped if nobody reads it). */

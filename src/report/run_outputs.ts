@@ -139,6 +139,9 @@ export class RunOutputs implements Disposable {
         slo: result.slo,
         interrupted: result.interrupted,
         charts: this.#report.charts(),
+        serverSummary: result.serverSummary,
+        telemetry: result.telemetry,
+        stoppedEarly: result.stoppedEarly,
       });
       try {
         await writeTextOrNothing(`${result.outputDir}/report.html`, html);
@@ -155,6 +158,7 @@ export class RunOutputs implements Disposable {
       }
       // How the run itself ended: the outputs' own errors are not all known yet.
       const code = runExitCode({ ...result, errors: [], sloPassed: result.slo?.passed });
+      if (result.serverSummary) Object.assign(summary, result.serverSummary);
       await this.#wandb.finish(summary, code);
     }
     return errors;

@@ -52,3 +52,9 @@ export function formatRequestPercentiles(rows: PercentileRow[]): string {
   return "Per-request percentiles:\n" +
     gridTable(headers, rows.map((r) => headers.map((h, i) => i === 0 ? r[h] : cell(h, r[h]))));
 }
+
+/** The server's side (from its `/metrics`), when scraped: one Metric | Value grid. */
+export function formatServerSummary(summary: Summary): string {
+  const rows: Cell[][] = Object.entries(summary).map(([k, v]) => [k, cell(k, v)]);
+  return "Server metrics (/metrics, over the run):\n" + gridTable(["Metric", "Value"], rows);
+}

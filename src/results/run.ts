@@ -9,7 +9,11 @@ import type { PerfConfig } from "../config.ts";
 import type { PercentileRow, Summary } from "../metrics/collector.ts";
 import type { SpeedRow } from "../report/speed_benchmark.ts";
 import type { SloReport } from "../slo/evaluate.ts";
+import type { TelemetryData } from "../telemetry/types.ts";
 import type { ClientCheck } from "../workers/self_check.ts";
+
+/** The summary row that says why a run stopped early (`--max-error-rate`). */
+export const STOPPED_EARLY_KEY = "Stopped early";
 
 /** A run's results: everything {@link PerfResult} holds but the outputs that failed. */
 export interface RunResults {
@@ -38,6 +42,16 @@ export interface RunResults {
    * whether the client could have added more than 1 ms to its timings (`saturated`, `warning`).
    */
   client: ClientCheck;
+  /** Why the run stopped before sending everything (`--max-error-rate`), when it did. */
+  stoppedEarly?: string;
+  /**
+   * The server's side, from its `/metrics` over the run: its TTFT (mean, p50, p99) beside the
+   * client's and their difference, queue time, peak running and waiting requests, KV-cache use,
+   * prefix-cache hit rate (rows as `benchmark_summary.json` holds them; absent when not scraped).
+   */
+  serverSummary?: Summary;
+  /** The server's metrics and this host's GPUs over the run, for the report (when recorded). */
+  telemetry?: TelemetryData;
 }
 
 /** What a run returns. */

@@ -7,6 +7,7 @@
  */
 import { MODERN_KEYS, REQUEST_COLUMNS, SUMMARY_KEYS } from "../metrics/collector.ts";
 import { GOODPUT_KEY } from "../slo/evaluate.ts";
+import { percentileMetric, type RepeatResult } from "./repeat.ts";
 import type { PerfResult } from "./run.ts";
 
 /** One point of a sweep: the values it runs with, and its folder name. */
@@ -59,14 +60,48 @@ export interface SweepRow {
   sloPassed: boolean | null;
   /** Whether the point was interrupted. */
   interrupted: boolean;
+  /** Why the point (or one of its repeats) stopped early (`--max-error-rate`), else null. */
+  stoppedEarly?: string | null;
+  /** Runs of the point (`--repeat`); the numbers above are then their means. */
+  repeats?: number;
+  /** With repeats: the 95% confidence interval `[low, high]` of each averaged number. */
+  ci?: Partial<Record<SweepCiKey, [number, number]>>;
 }
+
+/** A sweep-row number that repeats average. */
+export type SweepCiKey =
+  | "requestThroughput"
+  | "outputThroughput"
+  | "ttftP50"
+  | "ttftP99"
+  | "tpotP50"
+  | "tpotP99"
+  | "latencyP50"
+  | "latencyP99"
+  | "goodput";
+
+/** The numbers of a sweep row that repeats average, with the repeat metric each comes from. */
+export const SWEEP_CI_METRICS: Readonly<Record<SweepCiKey, string>> = {
+  requestThroughput: MODERN_KEYS.requestThroughput,
+  outputThroughput: MODERN_KEYS.outputThroughput,
+  ttftP50: percentileMetric(REQUEST_COLUMNS.ttft, "50%"),
+  ttftP99: percentileMetric(REQUEST_COLUMNS.ttft, "99%"),
+  tpotP50: percentileMetric(REQUEST_COLUMNS.tpot, "50%"),
+  tpotP99: percentileMetric(REQUEST_COLUMNS.tpot, "99%"),
+  latencyP50: percentileMetric(REQUEST_COLUMNS.latency, "50%"),
+  latencyP99: percentileMetric(REQUEST_COLUMNS.latency, "99%"),
+  goodput: GOODPUT_KEY,
+};
 
 /** What a sweep returns. */
 export interface SweepResult {
   /** The sweep folder. */
   outputDir: string;
-  /** Each point that ran, in order, with its full result. */
-  points: Array<{ point: SweepPoint; result: PerfResult }>;
+  /**
+   * Each point that ran, in order, with its full result (with `--repeat`: its last run's, and
+   * all of them in `repeats`).
+   */
+  points: Array<{ point: SweepPoint; result: PerfResult; repeats?: RepeatResult }>;
   /** The comparison table. */
   rows: SweepRow[];
   /** Whether the sweep was interrupted (later points did not run). */
@@ -83,7 +118,13 @@ function num(v: unknown): number | null {
 export type SweepRowSource =
   & Pick<
     PerfResult,
-    "outputDir" | "summary" | "requestSummary" | "requestPercentiles" | "interrupted" | "slo"
+    | "outputDir"
+    | "summary"
+    | "requestSummary"
+    | "requestPercentiles"
+    | "interrupted"
+    | "slo"
+    | "stoppedEarly"
   >
   & { config: Pick<PerfResult["config"], "parallel" | "rate"> };
 
@@ -110,5 +151,33 @@ export function sweepRow(point: SweepPoint, r: SweepRowSource): SweepRow {
     goodput: num(r.requestSummary[GOODPUT_KEY]),
     sloPassed: r.slo ? r.slo.passed : null,
     interrupted: r.interrupted,
+    stoppedEarly: r.stoppedEarly ?? null,
   };
+}
+
+/**
+ * A repeated point's row (at least one run): the means of its runs, each with its 95%
+ * confidence interval; it passed its SLO only if every run did.
+ */
+export function repeatedSweepRow(point: SweepPoint, rr: RepeatResult): SweepRow {
+  const row = sweepRow(point, rr.results[0]);
+  row.folder = rr.outputDir.split("/").pop() ?? point.label;
+  row.repeats = rr.results.length;
+  const m = rr.summary.metrics;
+  const mean = (k: string) => m[k]?.mean ?? null;
+  row.number = mean(SUMMARY_KEYS.expected) ?? row.number;
+  row.succeeded = mean(SUMMARY_KEYS.succeed) ?? row.succeeded;
+  row.failed = mean(SUMMARY_KEYS.failed) ?? row.failed;
+  const ci: SweepRow["ci"] = {};
+  for (const [key, metric] of Object.entries(SWEEP_CI_METRICS) as Array<[SweepCiKey, string]>) {
+    const sp = m[metric];
+    row[key] = sp ? sp.mean : null;
+    if (sp && sp.ciLow !== null && sp.ciHigh !== null) ci[key] = [sp.ciLow, sp.ciHigh];
+  }
+  row.ci = ci;
+  const slo = rr.results.map((r) => r.slo?.passed);
+  row.sloPassed = slo.some((p) => p === undefined) ? null : slo.every((p) => p === true);
+  row.interrupted = rr.interrupted;
+  row.stoppedEarly = rr.results.find((r) => r.stoppedEarly)?.stoppedEarly ?? null;
+  return row;
 }

@@ -8,9 +8,11 @@
  * @module
  */
 import { shardCount } from "../config/shard.ts";
+import { MODERN_KEYS, REQUEST_COLUMNS } from "../metrics/collector.ts";
+import { serverSummary } from "../telemetry/server_summary.ts";
 import { countWarning } from "../report/count_warning.ts";
 import { writeResultFiles } from "../report/files.ts";
-import type { PerfResult, RunResults } from "../results/run.ts";
+import { type PerfResult, type RunResults, STOPPED_EARLY_KEY } from "../results/run.ts";
 import { checkRun } from "../slo/evaluate.ts";
 import type { Driven } from "./drive.ts";
 import type { OpenRun } from "./open.ts";
@@ -23,9 +25,12 @@ export async function finishRun(
   driven: Driven,
 ): Promise<PerfResult> {
   const { cfg, log } = prep;
+  // The telemetry's last reading is taken now, after the load, so the server's counts cover it.
+  const telemetry = run.telemetry?.stop();
   await run.pipeline.close(); // every record through every sink; a sink's error is thrown here
   await run.db?.close(); // every row in (the sending threads have ended their ports)
   run.outputs.stop();
+  const measured = await telemetry;
   const c = run.collector;
   const summary = c.summary({
     concurrency: shardCount(cfg.parallel, cfg.shard), // a shard's own share
@@ -41,19 +46,40 @@ export async function finishRun(
       run.goodput?.good ?? 0,
     );
   const slo = checked?.slo;
+  const pct = (p: string) => {
+    const v = requestPercentiles.find((r) => r["Percentile"] === p)?.[REQUEST_COLUMNS.ttft];
+    return typeof v === "number" ? v : null;
+  };
+  const meanTtft = modern[MODERN_KEYS.meanTtft];
+  const server = measured?.server && serverSummary(measured.server, {
+    mean: typeof meanTtft === "number" ? meanTtft : null,
+    p50: pct("50%"),
+    p99: pct("99%"),
+  });
+  const stoppedEarly = run.stoppedEarly();
+  const requestSummary = {
+    ...(checked?.requestSummary ?? modern),
+    ...(stoppedEarly ? { [STOPPED_EARLY_KEY]: stoppedEarly } : {}),
+  };
   const results: RunResults = {
     config: cfg,
     outputDir: run.outputDir,
     summary,
     percentiles: c.percentiles(),
-    requestSummary: checked?.requestSummary ?? modern,
+    requestSummary,
     requestPercentiles,
     failures: Object.fromEntries(c.failureKinds),
     interrupted: prep.signal?.aborted ?? false,
     speedBenchmark: run.speed?.rows(),
     ...(slo ? { slo } : {}),
     client: driven.client,
+    ...(stoppedEarly ? { stoppedEarly } : {}),
+    ...(server ? { serverSummary: server } : {}),
+    ...(measured ? { telemetry: measured } : {}),
   };
+  if (measured?.dbFailure) {
+    log(`warning: the result DB's telemetry tables could not be written: ${measured.dbFailure}`);
+  }
   if (driven.client.warning) log(`warning: ${driven.client.warning}`);
   const counts = countWarning(c.estimatedCounts(), c.succeed, prep.tokenizer !== undefined);
   if (counts) log(`warning: ${counts}`);

@@ -6,16 +6,21 @@
  * of the order they were opened, once, however the run ends:
  *
  * ```
- * open:     run folder → result DB → outputs → token counter → pipeline → sending threads
+ * open:     run folder → result DB → telemetry → outputs → token counter → pipeline → sending
+ *           threads
  * teardown: sending threads (every record finished; the DB's run row gets how the run ended) →
  *           pipeline (every record through every sink, the sinks closed) → token counter →
- *           outputs → result DB (every row in)
+ *           outputs → telemetry (its own connection to the DB) → result DB (every row in)
  * ```
  *
  * The result DB is not a sink of the pipeline: rows are written by the threads that finish the
  * requests (each transport worker through its own port), so the main thread never handles a
  * payload. The sinks say what else they need on each record (`SinkNeeds`: the payloads and body
  * for `--debug` or a caller's sink); nothing else leaves the sending threads.
+ *
+ * The telemetry thread (the server's `/metrics`, this host's GPUs) starts before the load and
+ * takes its last reading in `finish`, after it. `--max-error-rate` is a sink that stops sending
+ * through the same stop signal as a result DB that cannot be written.
  *
  * @module
  */
@@ -33,6 +38,9 @@ import { createRunDir, defaultRunName, writeJson } from "../report/files.ts";
 import { RunOutputs } from "../report/run_outputs.ts";
 import { isSpeedBenchmark, SpeedBenchmarkSink } from "../report/speed_benchmark.ts";
 import { GoodputCounter } from "../slo/evaluate.ts";
+import { ErrorRateGuard } from "../slo/error_rate.ts";
+import { requestHeaders } from "../load/requests.ts";
+import { defaultMetricsUrl, Telemetry } from "../telemetry/telemetry.ts";
 import { ResultDb } from "../store/result_db.ts";
 import { DB_FILE, runRow } from "../store/run_meta.ts";
 import { WorkerCounter } from "../tokenizer/token_counters.ts";
@@ -64,8 +72,15 @@ export interface OpenRun extends AsyncDisposable {
   readonly pipeline: ResultPipeline;
   /** The threads that send. */
   readonly threads: TransportThreads;
-  /** Aborted when the caller aborts, or when the result DB cannot be written: sending stops. */
+  /**
+   * Aborted when the caller aborts, when the result DB cannot be written, or when
+   * `--max-error-rate` is exceeded: sending stops.
+   */
   readonly signal: AbortSignal;
+  /** The telemetry thread (server `/metrics`, GPUs), when anything is read. */
+  readonly telemetry?: Telemetry;
+  /** Why the run stopped sending early (`--max-error-rate`), once it did. */
+  stoppedEarly(): string | undefined;
   /**
    * Close the sending threads (once: later calls answer the same) and give the result DB's run
    * row how the run ended; resolves to the client's self-check, which judges `load` (what the
@@ -120,6 +135,8 @@ export async function openRun(prep: PreparedRun, options: RunOptions): Promise<O
       },
     }),
   );
+  const telemetry = await openTelemetry(prep, db?.path);
+  if (telemetry) stack.use(telemetry);
   const outputs = stack.use(
     new RunOutputs({
       ...options,
@@ -136,12 +153,19 @@ export async function openRun(prep: PreparedRun, options: RunOptions): Promise<O
   const collector = new MetricsCollector();
   const goodput = prep.goals ? new GoodputCounter(prep.goals) : undefined;
   const speed = isSpeedBenchmark(cfg.dataset) ? new SpeedBenchmarkSink() : undefined;
+  const guard = cfg.maxErrorRate === undefined
+    ? undefined
+    : new ErrorRateGuard(cfg.maxErrorRate, (why) => {
+      say(`stopping: ${why}; no more requests are sent`);
+      stop.abort();
+    });
   const sinks: ResultSink[] = [
     // First: failure messages and bodies (a server may echo a header or the key) are redacted
     // before any sink sees them; bodies and payloads are redacted where they are written.
     { write: (batch: FinishedRequest[]) => redactFailures(batch, redactor) },
     { write: (batch: FinishedRequest[]) => batch.forEach((f) => collector.add(f.metrics)) },
     ...(goodput ? [goodput] : []),
+    ...(guard ? [guard] : []),
     ...outputs.sinks,
     ...(speed ? [speed] : []),
     ...(cfg.debug ? [debugSink(outputs.log, (t) => redactor.text(t))] : []),
@@ -195,7 +219,27 @@ export async function openRun(prep: PreparedRun, options: RunOptions): Promise<O
     pipeline,
     threads,
     signal,
+    telemetry,
+    stoppedEarly: () => guard?.reason,
     closeSending,
     [Symbol.asyncDispose]: () => teardown.disposeAsync(),
   };
+}
+
+/**
+ * Start the telemetry thread: the server's `/metrics` (`--server-metrics`, default the URL's
+ * origin + `/metrics`; the run's headers go with it only to the benchmark's own origin) and this
+ * host's GPUs, unless turned off. Undefined when nothing is read.
+ */
+async function openTelemetry(prep: PreparedRun, dbPath?: string): Promise<Telemetry | undefined> {
+  const { cfg } = prep;
+  let server;
+  if (!cfg.noServerMetrics) {
+    const url = cfg.serverMetrics ?? defaultMetricsUrl(cfg.url);
+    const same = new URL(url).origin === new URL(cfg.url).origin;
+    const headers = same ? requestHeaders(cfg, prep.api) : {};
+    delete headers["content-type"];
+    server = { url, headers, extra: cfg.serverMetricsNames ?? [] };
+  }
+  return await Telemetry.start({ server, gpu: !cfg.noGpuTelemetry, dbPath }, prep.log);
 }

@@ -8,12 +8,20 @@
  *
  * @module
  */
-import { type PerfConfigInput, resolveConfig, settingKey, toSnakeCase } from "../config.ts";
+import { type PerfConfigInput, resolveConfig, toSnakeCase } from "../config.ts";
+import { withoutStartAt } from "../load/start_at.ts";
 import { Interrupted, UsageError } from "../errors.ts";
 import { stderrLogger } from "../log.ts";
 import { runPerfBenchmark } from "../perf.ts";
 import type { PerfResult } from "../results/run.ts";
-import { type SweepPoint, type SweepResult, type SweepRow, sweepRow } from "../results/sweep.ts";
+import {
+  repeatedSweepRow,
+  type SweepPoint,
+  type SweepResult,
+  type SweepRow,
+  sweepRow,
+} from "../results/sweep.ts";
+import { beforeNext, runRepeats } from "./repeat.ts";
 import type { RunOptions } from "./options.ts";
 import { redactConfig } from "../redact.ts";
 import {
@@ -122,31 +130,41 @@ export async function runSweep(
   const errors: string[] = [];
   const summaryPath = `${outputDir}/sweep_summary.json`;
   for (let i = 0; i < points.length; i++) {
-    if (options.signal?.aborted) {
+    if (!await beforeNext(i, "point", cfg.sleepInterval, log, options.signal)) {
       interrupted = true;
       break;
     }
     const point = points[i];
     log(`sweep point ${i + 1}/${points.length}: ${point.label.replaceAll("_", " ")}`);
+    const at = { ...withPoint(point), name: point.label, outputsDir: outputDir };
+    const input = i > 0 ? withoutStartAt(at) : at; // later points start when the one before ends
+    const opts = { ...options, group: options.group ?? name };
     let result: PerfResult;
     try {
-      const input = withPoint(point);
-      if (i > 0) { // later points start when the one before has finished
-        for (const k of Object.keys(input)) if (settingKey(k) === "startAt") delete input[k];
+      if (cfg.repeat > 1) {
+        // Each point runs --repeat times in its own folder; its row holds the means and CIs.
+        const rr = await runRepeats(input, opts);
+        errors.push(...rr.errors); // every run's, and the repeat folder's own
+        if (rr.results.length === 0) {
+          interrupted = true;
+          break;
+        }
+        result = rr.results[rr.results.length - 1];
+        ran.push({ point, result, repeats: rr });
+        rows.push(repeatedSweepRow(point, rr));
+        if (rr.interrupted) result = { ...result, interrupted: true };
+      } else {
+        result = await runPerfBenchmark(input, opts);
+        ran.push({ point, result });
+        rows.push(sweepRow(point, result));
+        errors.push(...result.errors);
       }
-      result = await runPerfBenchmark(
-        { ...input, name: point.label, outputsDir: outputDir },
-        { ...options, group: options.group ?? name },
-      );
     } catch (e) {
       // Interrupted before this point sent anything: the points so far are the sweep.
       if (!(e instanceof Interrupted)) throw e;
       interrupted = true;
       break;
     }
-    ran.push({ point, result });
-    rows.push(sweepRow(point, result));
-    errors.push(...result.errors);
     if (errors.length === 0) await writeEach(errors, [() => writeJson(summaryPath, rows)]);
     if (errors.length > 0) break; // a full disk: later points could not be kept either
     if (result.interrupted) {

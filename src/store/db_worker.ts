@@ -279,7 +279,8 @@ scope.onmessage = (ev: MessageEvent<DbWorkerIn>) => {
 };
 
 function open(path: string, r: RunRow): void {
-  db = new DatabaseSync(path);
+  // The telemetry thread writes its tables through a second connection: wait for its lock.
+  db = new DatabaseSync(path, { timeout: 10_000 });
   db.exec("PRAGMA journal_mode=WAL");
   db.exec("PRAGMA synchronous=NORMAL");
   db.exec(createTable("result", RESULT_COLUMNS));

@@ -248,3 +248,39 @@ export function insertInto(table: string, columns: readonly { name: string }[]):
     names.map((n) => `:${n}`).join(", ")
   })`;
 }
+
+/** One column of a telemetry table (`server_metrics`, `gpu_metrics`): plain values. */
+export interface TelemetryColumn<N extends string = string> {
+  /** Column name. */
+  readonly name: N;
+  /** SQL type. */
+  readonly type: SqlType;
+}
+
+/**
+ * The `server_metrics` table: one row per sample of the server's `/metrics` per scrape (the
+ * known families and those asked for), written by the telemetry thread (`telemetry_db.ts`).
+ */
+export const SERVER_METRICS_COLUMNS = [
+  { name: "time", type: "REAL" }, // epoch seconds of the scrape
+  { name: "name", type: "TEXT" }, // the sample's name as exposed (`..._bucket`, `..._total`)
+  { name: "labels", type: "TEXT" }, // its labels, JSON, keys sorted
+  { name: "value", type: "REAL" },
+] as const satisfies readonly TelemetryColumn[];
+
+/** The `gpu_metrics` table: one row per GPU per sample of `nvidia-smi` (or the AMD tools). */
+export const GPU_METRICS_COLUMNS = [
+  { name: "time", type: "REAL" }, // epoch seconds
+  { name: "gpu", type: "INTEGER" }, // the tool's index
+  { name: "utilization_pct", type: "REAL" },
+  { name: "memory_used_mib", type: "REAL" },
+  { name: "memory_total_mib", type: "REAL" },
+  { name: "power_w", type: "REAL" },
+  { name: "sm_clock_mhz", type: "REAL" },
+  { name: "tool", type: "TEXT" }, // nvidia-smi, amd-smi, rocm-smi
+] as const satisfies readonly TelemetryColumn[];
+
+/** A row of a telemetry table, by column name. */
+export type TelemetryRow<C extends readonly TelemetryColumn[]> = {
+  [K in C[number] as K["name"]]: K["type"] extends "TEXT" ? string : number | null;
+};

@@ -15,15 +15,18 @@ export interface CaptureProxy {
   close(): Promise<void>;
 }
 
-/** Forward every POST to `target` (same path and headers), keeping a copy of its JSON body. */
+/** Forward every request to `target` (same method, path and headers), keeping a copy of each POST's JSON body. */
 export function captureProxy(target: string): CaptureProxy {
   const bodies: Record<string, unknown>[] = [];
   const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, async (req) => {
     const text = await req.text();
-    try {
-      bodies.push(JSON.parse(text));
-    } catch {
-      bodies.push({ unparsable: text });
+    // The request bodies: a GET (the run's /metrics scrape, a health check) has none.
+    if (req.method === "POST") {
+      try {
+        bodies.push(JSON.parse(text));
+      } catch {
+        bodies.push({ unparsable: text });
+      }
     }
     const u = new URL(req.url);
     const headers = new Headers(req.headers);
@@ -32,7 +35,7 @@ export function captureProxy(target: string): CaptureProxy {
     return await fetch(`${target}${u.pathname}${u.search}`, {
       method: req.method,
       headers,
-      body: text,
+      body: req.method === "GET" || req.method === "HEAD" ? undefined : text,
     });
   });
   return {

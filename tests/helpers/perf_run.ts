@@ -96,6 +96,20 @@ export interface PerfFlags {
   slo?: string;
   /** `--json`. */
   json?: boolean;
+  /** `--repeat`. */
+  repeat?: number;
+  /** `--sleep-interval` (s). */
+  sleepInterval?: number;
+  /** `--max-error-rate` (a fraction, or text such as `10%`). */
+  maxErrorRate?: number | string;
+  /** `--server-metrics` URL. */
+  serverMetrics?: string;
+  /** `--server-metrics-names`. */
+  serverMetricsNames?: readonly string[];
+  /** `--no-server-metrics`. */
+  noServerMetrics?: boolean;
+  /** `--no-gpu-telemetry`. */
+  noGpuTelemetry?: boolean;
 }
 
 /** What to run: the target, the flags, and how to start the process. */
@@ -111,6 +125,12 @@ export interface PerfRunOptions
   flags?: PerfFlags;
   /** More arguments, as they are, after the flags (the escape hatch). */
   args?: readonly string[];
+  /**
+   * Let the run read telemetry (the server's `/metrics` once a second, this host's GPU tool).
+   * Off by default (`--no-server-metrics --no-gpu-telemetry`): stubs count every request they
+   * get, and a scrape is one more. Tests of telemetry turn it on.
+   */
+  telemetry?: boolean;
 }
 
 /** The JSON of a run's summary file (`benchmark_summary.json`). */
@@ -145,7 +165,7 @@ function kebab(key: string): string {
 /**
  * The argv of `perf` after the executable and `main.ts`: `perf`, the URL, `--model` and
  * `--prompt` (defaults `m` and `hi`; no prompt when a dataset is given), the other flags in
- * order, then `args`. No `--outputs-dir`: {@link perfRun} adds a fresh one.
+ * order, telemetry off unless asked for, then `args`. No `--outputs-dir`: {@link perfRun} adds a fresh one.
  */
 export function perfArgs(o: PerfRunOptions): string[] {
   const flags: PerfFlags = {
@@ -162,6 +182,10 @@ export function perfArgs(o: PerfRunOptions): string[] {
     else if (Array.isArray(value)) argv.push(flag, ...value.map(String));
     else if (typeof value === "object") argv.push(flag, JSON.stringify(value));
     else argv.push(flag, String(value));
+  }
+  if (!o.telemetry) {
+    if (!argv.includes("--no-server-metrics")) argv.push("--no-server-metrics");
+    if (!argv.includes("--no-gpu-telemetry")) argv.push("--no-gpu-telemetry");
   }
   return [...argv, ...(o.args ?? [])];
 }

@@ -37,6 +37,8 @@ export interface RunCharts {
   series: TimeSeries;
   /** The per-request timeline. */
   timeline: Timeline;
+  /** Epoch seconds of time zero of the series and the timeline (when known). */
+  originEpochS?: number;
 }
 
 /** Limits of {@link ReportDataSink}. */
@@ -145,6 +147,7 @@ export class ReportDataSink implements MetricsSink {
       },
       series: this.#buckets.series(),
       timeline: this.#rows.timeline(),
+      ...(this.#origin !== undefined ? { originEpochS: this.#origin } : {}),
     };
   }
 }

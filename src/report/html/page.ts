@@ -9,6 +9,8 @@ import type { PercentileRow, Summary } from "../../metrics/collector.ts";
 import type { SloReport } from "../../slo/evaluate.ts";
 import type { SweepRow } from "../../results/sweep.ts";
 import type { RunCharts } from "./data.ts";
+import type { TelemetryData } from "../../telemetry/types.ts";
+import { telemetryCharts } from "./telemetry_charts.ts";
 import { UPLOT_CSS, UPLOT_JS } from "./uplot.ts";
 import pageScript from "./page_script.js" with { type: "text" };
 
@@ -34,6 +36,12 @@ export interface RunReportInput {
   interrupted: boolean;
   /** The charts' data. */
   charts: RunCharts;
+  /** The server's side from its `/metrics` (when scraped). */
+  serverSummary?: Summary;
+  /** The server's and the GPUs' series (when recorded). */
+  telemetry?: TelemetryData;
+  /** Why the run stopped early (`--max-error-rate`), when it did. */
+  stoppedEarly?: string;
 }
 
 /** What a sweep's report shows. */
@@ -53,7 +61,8 @@ export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
-function cell(v: unknown, digits = 3): string {
+/** A value as table-cell text: rounded numbers, escaped text, `n/a` for none. */
+export function cell(v: unknown, digits = 3): string {
   if (v === null || v === undefined) return "n/a";
   if (typeof v === "number") {
     return Number.isInteger(v) ? String(v) : String(Math.round(v * 10 ** digits) / 10 ** digits);
@@ -62,14 +71,16 @@ function cell(v: unknown, digits = 3): string {
   return escapeHtml(String(v));
 }
 
-function table(headers: string[], rows: unknown[][]): string {
+/** An HTML table of `rows` under `headers`. */
+export function table(headers: string[], rows: unknown[][]): string {
   const head = headers.map((h) => `<th>${escapeHtml(h)}</th>`).join("");
   const body = rows.map((r) => `<tr>${r.map((v) => `<td>${cell(v)}</td>`).join("")}</tr>`)
     .join("\n");
   return `<table><thead><tr>${head}</tr></thead><tbody>\n${body}\n</tbody></table>`;
 }
 
-function chart(id: string, title: string): string {
+/** A chart's figure: its title and the container the page script draws into. */
+export function chart(id: string, title: string): string {
   return `<figure><figcaption>${escapeHtml(title)}</figcaption>` +
     `<div class="chart" id="${id}"></div></figure>`;
 }
@@ -99,7 +110,8 @@ figure { margin: 0; } figcaption { font-weight: 600; margin-bottom: 4px; }
 details { margin: 8px 0; }
 `;
 
-function page(title: string, body: string, data: unknown): string {
+/** A whole self-contained page: styles, `body`, the data as JSON, uPlot and the page script. */
+export function page(title: string, body: string, data: unknown): string {
   return `<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -135,9 +147,43 @@ function sloSection(slo: SloReport | undefined): string {
     "met every per-request goal)</p>";
 }
 
-function settingsSection(settings: Record<string, unknown>): string {
+/** The settings, folded. */
+export function settingsSection(settings: Record<string, unknown>): string {
   const rows = Object.entries(settings).map(([k, v]) => [k, v]);
   return `<details><summary>Settings</summary>${table(["Setting", "Value"], rows)}</details>`;
+}
+
+/** The server's summary and charts, when its `/metrics` was scraped. */
+function serverSection(summary: Summary | undefined, charts: boolean): string {
+  if (!summary && !charts) return "";
+  const rows = Object.entries(summary ?? {}).map(([k, v]) => [k, v]);
+  return `<h2>Server metrics</h2>
+${rows.length > 0 ? table(["Metric", "Value"], rows) : ""}
+<p class="note">From the server's /metrics, scraped once a second: counts and histograms are the
+change from the first scrape (before the load) to the last (after it). The TTFT mean is exact
+(sum / count); its percentiles are interpolated inside the server's histogram buckets, as
+Prometheus' histogram_quantile does, and are only as fine as those buckets. The client's TTFT
+minus the server's is the network, HTTP and client time.</p>
+${
+    charts
+      ? `<div class="grid">
+${chart("chart-server-requests", "Server running and waiting requests, and the client's in flight")}
+${chart("chart-server-cache", "Server KV-cache use and prefix-cache hit rate (%)")}
+</div>`
+      : ""
+  }`;
+}
+
+/** This host's GPUs, when a GPU tool was read. */
+function gpuSection(gpu: { tool: string; gpus: unknown[] } | undefined): string {
+  if (!gpu) return "";
+  return `<h2>GPUs (${escapeHtml(gpu.tool)}, ${gpu.gpus.length} on this host)</h2>
+<div class="grid">
+${chart("chart-gpu-util", "GPU utilisation (%)")}
+${chart("chart-gpu-memory", "GPU memory used (GiB)")}
+${chart("chart-gpu-power", "GPU power (W)")}
+${chart("chart-gpu-clock", "SM clock (MHz)")}
+</div>`;
 }
 
 /** The run report's HTML. */
@@ -150,7 +196,9 @@ export function renderRunReport(r: RunReportInput): string {
     `${cell(r.summary["Total requests"])} requests`,
     r.createdAt.toISOString(),
     r.interrupted ? "<b>interrupted</b>" : "",
+    r.stoppedEarly ? `<b>stopped early: ${escapeHtml(r.stoppedEarly)}</b>` : "",
   ].filter((x) => x !== "").join(" · ");
+  const tc = telemetryCharts(r.telemetry, r.charts.originEpochS, r.charts.series);
   const summaryRows = Object.entries(r.requestSummary).map(([k, v]) => [k, v]);
   for (const k of ["Succeed requests", "Failed requests"]) summaryRows.push([k, r.summary[k]]);
   const pctHeaders = r.requestPercentiles.length > 0 ? Object.keys(r.requestPercentiles[0]) : [];
@@ -192,6 +240,8 @@ ${chart("chart-inflight", "Requests in flight")}
 </div>
 <p class="note">Buckets of ${cell(r.charts.series.bucketS)} s; each request's output tokens are
 spread evenly from its first token to its end.</p>
+${serverSection(r.serverSummary, tc.server !== undefined)}
+${gpuSection(tc.gpu)}
 <h2>Per-request timeline</h2>
 <div class="grid">
 <div class="wide">${
@@ -209,7 +259,7 @@ spread evenly from its first token to its end.</p>
   }</p>
 ${settingsSection(r.settings)}
 `;
-  return page(`llmperf: ${r.name}`, body, { kind: "run", charts: r.charts });
+  return page(`llmperf: ${r.name}`, body, { kind: "run", charts: r.charts, telemetry: tc });
 }
 
 /** The sweep report's HTML: the comparison table, curves across points, links to each point. */
@@ -260,6 +310,15 @@ export function renderSweepReport(r: SweepReportInput): string {
   } · ${r.rows.length} points · ${r.createdAt.toISOString()}</div>
 <h2>Comparison</h2>
 ${table(headers, rows)}
+${
+    r.rows.some((p) => p.repeats !== undefined)
+      ? `<p class="note">Each point ran ${
+        r.rows[0].repeats
+      } times (--repeat): the numbers are the runs' means; the charts' error bars are their 95%
+confidence intervals (Student t), in sweep_summary.json as <code>ci</code>; each point's report
+has its runs.</p>`
+      : ""
+  }
 <h2>Throughput versus latency</h2>
 <div class="grid">
 ${chart("chart-sweep-ttft", "TTFT against output throughput")}

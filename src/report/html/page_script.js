@@ -133,6 +133,113 @@
     }, [t.start, rank]);
   }
 
+  const PALETTE = [BLUE, ORANGE, GREEN, RED, "#7c3aed", "#0891b2", "#ca8a04", "#db2777"];
+
+  function telemetryCharts(tc) {
+    const s = tc && tc.server;
+    if (s && s.t.length > 0) {
+      make("chart-server-requests", {
+        scales: { x: { time: false } },
+        axes: [{ label: "seconds since start" }, { label: "requests" }],
+        series: [
+          { label: "t (s)" },
+          { label: "server running", stroke: BLUE, width: 2 },
+          { label: "server waiting", stroke: RED, width: 2 },
+          { label: "client in flight", stroke: ORANGE, width: 1.5, dash: [6, 4] },
+        ],
+      }, [s.t, s.running, s.waiting, s.clientInFlight]);
+      make("chart-server-cache", {
+        scales: { x: { time: false }, y: { range: [0, 100] } },
+        axes: [{ label: "seconds since start" }, { label: "%" }],
+        series: [
+          { label: "t (s)" },
+          { label: "KV-cache use", stroke: GREEN, width: 2 },
+          { label: "prefix-cache hit rate", stroke: BLUE, width: 1.5, spanGaps: true },
+        ],
+      }, [s.t, s.kvUsagePct, s.prefixHitPct]);
+    }
+    const g = tc && tc.gpu;
+    if (g && g.t.length > 0) {
+      const perGpu = function (id, key, label) {
+        make(
+          id,
+          {
+            scales: { x: { time: false } },
+            axes: [{ label: "seconds since start" }, { label: label }],
+            series: [{ label: "t (s)" }].concat(g.gpus.map(function (x, i) {
+              return { label: "GPU " + x.index, stroke: PALETTE[i % PALETTE.length], width: 1.5 };
+            })),
+          },
+          [g.t].concat(g.gpus.map(function (x) {
+            return x[key];
+          })),
+        );
+      };
+      perGpu("chart-gpu-util", "utilizationPct", "%");
+      perGpu("chart-gpu-memory", "memoryUsedGiB", "GiB");
+      perGpu("chart-gpu-power", "powerW", "W");
+      perGpu("chart-gpu-clock", "smClockMHz", "MHz");
+    }
+  }
+
+  // One metric run by run, with its mean and the ends of its 95% confidence interval.
+  function repeatCharts(charts) {
+    charts.forEach(function (c) {
+      const x = c.values.map(function (_, i) {
+        return i + 1;
+      });
+      const flat = function (v) {
+        return x.map(function () {
+          return v;
+        });
+      };
+      make(c.id, {
+        scales: { x: { time: false, range: [0.5, x.length + 0.5] } },
+        axes: [{ label: "run" }, { label: c.metric }],
+        series: [
+          { label: "run" },
+          { label: "value", stroke: BLUE, width: 0, points: { show: true, size: 8, fill: BLUE } },
+          { label: "mean", stroke: GREEN, width: 1.5 },
+          { label: "95% CI low", stroke: GREY, width: 1, dash: [4, 4] },
+          { label: "95% CI high", stroke: GREY, width: 1, dash: [4, 4] },
+        ],
+      }, [x, c.values, flat(c.mean), flat(c.ciLow), flat(c.ciHigh)]);
+    });
+  }
+
+  // Error bars (95% CI) of sweep points with repeats: whiskers drawn over a series' points.
+  function errorBars(xs, lo, hi, xLo, xHi, color) {
+    return function (u) {
+      const ctx = u.ctx;
+      ctx.save();
+      ctx.beginPath();
+      ctx.rect(u.bbox.left, u.bbox.top, u.bbox.width, u.bbox.height);
+      ctx.clip(); // an interval wider than the axes (two runs: t = 12.7) stops at the edge
+      ctx.strokeStyle = color;
+      ctx.lineWidth = 1.5;
+      for (let i = 0; i < xs.length; i++) {
+        if (lo[i] === null || hi[i] === null || xs[i] === null) continue;
+        const x = u.valToPos(xs[i], "x", true);
+        const y0 = u.valToPos(lo[i], "y", true);
+        const y1 = u.valToPos(hi[i], "y", true);
+        ctx.beginPath();
+        ctx.moveTo(x, y0);
+        ctx.lineTo(x, y1);
+        ctx.moveTo(x - 4, y0);
+        ctx.lineTo(x + 4, y0);
+        ctx.moveTo(x - 4, y1);
+        ctx.lineTo(x + 4, y1);
+        if (xLo && xLo[i] !== null && xHi[i] !== null) {
+          const y = u.valToPos((lo[i] + hi[i]) / 2, "y", true);
+          ctx.moveTo(u.valToPos(xLo[i], "x", true), y);
+          ctx.lineTo(u.valToPos(xHi[i], "x", true), y);
+        }
+        ctx.stroke();
+      }
+      ctx.restore();
+    };
+  }
+
   function sweepCharts(points) {
     const byThroughput = points.slice().sort(function (a, b) {
       return (a.outputThroughput || 0) - (b.outputThroughput || 0);
@@ -140,8 +247,39 @@
     const x = byThroughput.map(function (p) {
       return p.outputThroughput || 0;
     });
+    const ci = function (p, key, end) {
+      return p.ci && p.ci[key] ? p.ci[key][end] : null;
+    };
     const curve = function (id, key, unit) {
+      const bars = [];
+      if (
+        byThroughput.some(function (p) {
+          return p.ci;
+        })
+      ) {
+        const xLo = byThroughput.map(function (p) {
+          return ci(p, "outputThroughput", 0);
+        });
+        const xHi = byThroughput.map(function (p) {
+          return ci(p, "outputThroughput", 1);
+        });
+        [["P50", BLUE], ["P99", ORANGE]].forEach(function (q) {
+          bars.push(errorBars(
+            x,
+            byThroughput.map(function (p) {
+              return ci(p, key + q[0], 0);
+            }),
+            byThroughput.map(function (p) {
+              return ci(p, key + q[0], 1);
+            }),
+            xLo,
+            xHi,
+            q[1],
+          ));
+        });
+      }
       make(id, {
+        hooks: { draw: bars },
         scales: { x: { time: false } },
         axes: [{ label: "output tokens/s" }, { label: key + " (" + unit + ")" }],
         series: [
@@ -196,8 +334,11 @@
       cdfChart("chart-latency-cdf", d.latency, "latency (s)");
       seriesCharts(data.charts.series);
       timelineChart(data.charts.timeline);
+      telemetryCharts(data.telemetry);
     } else if (data.kind === "sweep") {
       sweepCharts(data.points);
+    } else if (data.kind === "repeat") {
+      repeatCharts(data.charts);
     }
   } finally {
     globalThis.llmperfCharts = drawn;
