@@ -20,7 +20,8 @@ export type FailureKind =
   | "network" // the connection broke
   | "protocol" // the response did not follow HTTP/SSE/JSON as expected
   | "server-error" // an error reported inside a 200 response
-  | "cancelled"; // the run was interrupted
+  | "cancelled" // the run was interrupted
+  | "client"; // llmperf could not finish the record (a bug, or a plugin that throws)
 
 /** A failure's reason, as recorded and reported. */
 export interface Failure {

@@ -15,7 +15,7 @@ import { loadApiPlugin } from "../plugins/loader.ts";
 import { finishedTransfers, type Finishing, finishRequest } from "../records/finish_request.ts";
 import type { FinishedRequest } from "../records/finished.ts";
 import { packPayloads } from "../records/payloads.ts";
-import { newRecord } from "../records/record.ts";
+import { newRecord, type RequestRecord } from "../records/record.ts";
 import { RowQueue } from "../store/rows.ts";
 import { ChannelCounter } from "../tokenizer/token_counters.ts";
 import { createTransport } from "../transport/create.ts";
@@ -79,18 +79,38 @@ async function send(m: SendOrder): Promise<void> {
   }
   requests++;
   events += rec.payloads.length;
-  if (finishing === undefined) {
-    const raw: RawRecord = { ...rec, payloads: packPayloads(rec.payloads) };
-    post({ t: "raw", id: m.id, rec: raw }, [raw.payloads.utf8.buffer as ArrayBuffer]);
-    return;
+  if (finishing === undefined) return raw(m.id, rec);
+  let f: FinishedRequest | Promise<FinishedRequest>;
+  try {
+    f = finishRequest(finishing, rec, m.body);
+    if (!(f instanceof Promise)) return done(m.id, f);
+  } catch (err) {
+    return unfinished(m.id, rec, err);
   }
-  const f = finishRequest(finishing, rec, m.body);
-  if (!(f instanceof Promise)) return done(m.id, f);
   // Counted in the counting worker: the slot is free now, the record follows.
   post({ t: "free", id: m.id, ...spanOf(rec) });
-  const p = f.then((r) => done(m.id, r));
+  const p = f.then((r) => done(m.id, r), (err) => unfinished(m.id, rec, err));
   counting.add(p);
   p.finally(() => counting.delete(p));
+}
+
+/** Hand the record to the main thread to finish. */
+function raw(id: number, rec: RequestRecord): void {
+  const r: RawRecord = { ...rec, payloads: packPayloads(rec.payloads) };
+  post({ t: "raw", id, rec: r }, [r.payloads.utf8.buffer as ArrayBuffer]);
+}
+
+/**
+ * Finishing the record here failed (a bug, or a plugin that throws): the request is still
+ * recorded, as failed with the reason, by the main thread, and its slot is freed. Never lost.
+ */
+function unfinished(id: number, rec: RequestRecord, err: unknown): void {
+  rec.success = false;
+  rec.failure = {
+    kind: "client",
+    message: `the record could not be finished: ${errorMessage(err)}`,
+  };
+  raw(id, rec);
 }
 
 async function init(m: Extract<ToWorker, { t: "init" }>): Promise<void> {
