@@ -257,9 +257,9 @@ export async function rowMetrics(
   }
   // TTFO is TTFT when the answer payloads are not known: the stored TTFT, when the row has one.
   if (input.success && !has(row, "ttfo") && counts?.answerChunks === undefined) m.ttfoS = m.ttftS;
-  // The client's queueing: unknown in a DB that does not store it and had no schedule (an
-  // evalscope DB, an older llmperf closed loop); the latency with it follows what is stored.
-  if (!has(row, "client_queue_time") && input.scheduledMs === undefined) {
+  // The client's queueing: unknown in a row that does not store it (a run always does) and had
+  // no schedule (an evalscope DB, an older llmperf closed loop, merged with newer shards or not).
+  if (sqlNumber(col(row, "client_queue_time")) === undefined && input.scheduledMs === undefined) {
     m.clientQueueS = undefined;
   }
   if (sqlNumber(col(row, "e2el_including_client_queue")) === undefined) {
