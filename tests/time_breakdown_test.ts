@@ -119,9 +119,9 @@ Deno.test("time breakdown: the collector's rows, with and without the client's q
   assertAlmostEquals(p99[REQUEST_COLUMNS.latency] as number, 0.1, 1e-9);
 });
 
-Deno.test("time breakdown [socket]: headers held 300 ms, first token 200 ms later; one connection", async () => {
+Deno.test("time breakdown [socket]: headers held 300 ms, first token 400 ms later; one connection", async () => {
   const HEADERS_MS = 300;
-  const FIRST_MS = 200;
+  const FIRST_MS = 400;
   const server = await rawServer(async (r) => {
     await r.pause(HEADERS_MS);
     await r.write(SSE_HEAD);
@@ -148,7 +148,9 @@ Deno.test("time breakdown [socket]: headers held 300 ms, first token 200 ms late
       // Generous bounds that still catch a wrong start or end.
       assert(row.time_to_headers! >= (HEADERS_MS - 20) / 1000, `${row.time_to_headers}`);
       assert(row.time_to_headers! < 3, `${row.time_to_headers}`);
-      assert(row.ttft - row.time_to_headers! >= (FIRST_MS - 20) / 1000, `${row.ttft}`);
+      assert(row.ttft >= (HEADERS_MS + FIRST_MS - 20) / 1000, `${row.ttft}`);
+      // Headers stamped when they came, not with the first token (a stalled loop may eat some).
+      assert(row.ttft - row.time_to_headers! >= 0.1, `${row.ttft} vs ${row.time_to_headers}`);
       assertEquals(row.tls_time, null, "http: no TLS");
     }
     assertEquals(server.connections, 1, "one kept-alive connection");
@@ -156,7 +158,7 @@ Deno.test("time breakdown [socket]: headers held 300 ms, first token 200 ms late
     // Closed loop: no schedule; the first request waited for nothing, the others for the refill.
     assertEquals(rows.map((x) => x.scheduled_time), [null, null, null]);
     assertEquals(rows[0].client_queue_time, 0);
-    for (const x of rows.slice(1)) assert(x.client_queue_time! < 1, `${x.client_queue_time}`);
+    for (const x of rows.slice(1)) assert(x.client_queue_time! < 5, `${x.client_queue_time}`);
     assertEquals(r.summary[MODERN_KEYS.connectionsOpened], 1);
   } finally {
     await server.close();
