@@ -1,6 +1,7 @@
 /**
  * Printing a run's results to standard output: evalscope's two tables, then the per-request
- * summary and percentile table, then the failure reasons when any request failed, and last the
+ * summary and percentile table, where the time went (queueing, connection set-up, headers),
+ * then the failure reasons when any request failed, and last the
  * client's warning when it was saturated (its timings may be off by more than 1 ms).
  *
  * @module
@@ -16,6 +17,7 @@ import {
   formatRequestPercentiles,
   formatServerSummary,
   formatSummary,
+  formatTimeBreakdown,
 } from "../report/tables.ts";
 
 /** The whole printed report of a run. */
@@ -25,6 +27,7 @@ export function formatResult(r: PerfResult | DbReport): string {
     formatPercentiles(r.percentiles),
     formatModernSummary(r.requestSummary),
     formatRequestPercentiles(r.requestPercentiles),
+    formatTimeBreakdown(r.requestPercentiles),
   ];
   if ("serverSummary" in r && r.serverSummary) parts.push(formatServerSummary(r.serverSummary));
   if ("speedBenchmark" in r && r.speedBenchmark) {

@@ -158,6 +158,8 @@ function complete(
     failure: rec.failure,
     retries: rec.retries,
     refillLateMs: rec.refillLateMs,
+    connectMs: rec.connectMs,
+    tlsMs: rec.tlsMs,
   };
   const out: FinishedRequest = { record, metrics: requestMetrics(record, counts), counts };
   let payloads: PayloadBlob | undefined;

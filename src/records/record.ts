@@ -70,6 +70,13 @@ export interface RequestRecord {
    * (the client's own refill delay); `undefined` for a slot's first request and for `--rate`.
    */
   refillLateMs?: number;
+  /**
+   * TCP connect time, ms, when this request opened the connection that carried its response
+   * (`undefined` when it reused a kept-alive one, and with `fetch`, which cannot tell).
+   */
+  connectMs?: number;
+  /** TLS handshake time, ms, when this request opened an https connection (as `connectMs`). */
+  tlsMs?: number;
 }
 
 /** A fresh record for a request about to be sent. */

@@ -57,6 +57,16 @@ export const EXPORT_COLUMNS: readonly ExportColumn[] = [
   { name: "reasoning_tokens", type: "INT64", value: (m) => ok(m, m.reasoningTokens ?? null) },
   { name: "token_source", type: "STRING", value: (m) => ok(m, m.tokenSource) },
   { name: "retries", type: "INT64", value: (m) => m.retries ?? null },
+  // Where the time went (see docs/metrics.md): null where the DB does not say, or none happened.
+  { name: "client_queue_ms", type: "DOUBLE", value: (m) => ms(m.clientQueueS) },
+  {
+    name: "latency_incl_queue_s",
+    type: "DOUBLE",
+    value: (m) => ok(m, m.latencyWithQueueS ?? null),
+  },
+  { name: "time_to_headers_ms", type: "DOUBLE", value: (m) => ms(m.headersS) },
+  { name: "connect_ms", type: "DOUBLE", value: (m) => ms(m.connectS) },
+  { name: "tls_ms", type: "DOUBLE", value: (m) => ms(m.tlsS) },
 ];
 
 /** One request's row of the export, in {@link EXPORT_COLUMNS} order. */

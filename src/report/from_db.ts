@@ -163,6 +163,7 @@ export function rowInput(row: Row, rowNo: number): MetricsInput {
   const end = sqlNumber(col(row, "completed_time")) ?? start;
   const chunks = jsonList(col(row, "chunk_times"));
   const isStream = col(row, "is_stream");
+  const scheduled = sqlNumber(col(row, "scheduled_time"));
   return {
     index: sqlNumber(col(row, "request_id")) ?? rowNo,
     stream: isStream !== undefined ? Boolean(sqlNumber(isStream)) : chunks.length > 1,
@@ -174,6 +175,7 @@ export function rowInput(row: Row, rowNo: number): MetricsInput {
     success,
     failure: success ? undefined : failureOf(row),
     retries: sqlNumber(col(row, "retries")),
+    scheduledMs: scheduled === undefined ? undefined : (scheduled - start) * 1000,
   };
 }
 
@@ -255,6 +257,14 @@ export async function rowMetrics(
   }
   // TTFO is TTFT when the answer payloads are not known: the stored TTFT, when the row has one.
   if (input.success && !has(row, "ttfo") && counts?.answerChunks === undefined) m.ttfoS = m.ttftS;
+  // The client's queueing: unknown in a row that does not store it (a run always does) and had
+  // no schedule (an evalscope DB, an older llmperf closed loop, merged with newer shards or not).
+  if (sqlNumber(col(row, "client_queue_time")) === undefined && input.scheduledMs === undefined) {
+    m.clientQueueS = undefined;
+  }
+  if (sqlNumber(col(row, "e2el_including_client_queue")) === undefined) {
+    m.latencyWithQueueS = m.clientQueueS === undefined ? undefined : m.latencyS + m.clientQueueS;
+  }
   return m;
 }
 

@@ -10,6 +10,7 @@ import {
   REQUEST_COLUMNS,
   type Summary,
   SUMMARY_KEYS,
+  TIME_COLUMNS,
 } from "../metrics/collector.ts";
 import { type Cell, gridTable } from "./grid_table.ts";
 
@@ -48,9 +49,35 @@ export function formatModernSummary(summary: Summary): string {
 /** The per-request percentile table. */
 export function formatRequestPercentiles(rows: PercentileRow[]): string {
   if (rows.length === 0) return "Per-request percentiles:\nNo successful requests";
-  const headers = ["Percentile", ...Object.values(REQUEST_COLUMNS)];
-  return "Per-request percentiles:\n" +
+  return percentileGrid("Per-request percentiles:", [
+    "Percentile",
+    ...Object.values(REQUEST_COLUMNS),
+  ], rows);
+}
+
+/** The percentile table's headers, and its rows as printed cells. */
+function percentileGrid(title: string, headers: string[], rows: PercentileRow[]): string {
+  return title + "\n" +
     gridTable(headers, rows.map((r) => headers.map((h, i) => i === 0 ? r[h] : cell(h, r[h]))));
+}
+
+/**
+ * "Where the time went": per-request percentiles of the client's queueing, the connection
+ * set-up (requests that opened one), the time to the response headers, TTFT, and the latency
+ * without and with the client's queueing (coordinated omission shows as the gap between the two).
+ */
+export function formatTimeBreakdown(rows: PercentileRow[]): string {
+  if (rows.length === 0) {
+    return "Where the time went (per-request percentiles):\nNo successful requests";
+  }
+  const C = REQUEST_COLUMNS;
+  return percentileGrid("Where the time went (per-request percentiles):", [
+    "Percentile",
+    ...Object.values(TIME_COLUMNS),
+    C.ttft,
+    C.latency,
+    C.latencyWithQueue,
+  ], rows);
 }
 
 /** The server's side (from its `/metrics`), when scraped: one Metric | Value grid. */

@@ -39,6 +39,11 @@ export type StoredMetric = keyof Pick<
   | "tpotS"
   | "itlS"
   | "ttfoS"
+  | "clientQueueS"
+  | "latencyWithQueueS"
+  | "connectS"
+  | "tlsS"
+  | "headersS"
 >;
 
 /** One column of the `result` table. */
@@ -149,6 +154,32 @@ export const RESULT_COLUMNS = [
   column("reasoning_tokens", "INTEGER", EXTRA, ok((m) => m.reasoningTokens ?? null)),
   // Times sent again on a fresh connection; NULL when unknown (`fetch`).
   column("retries", "INTEGER", EXTRA, (f) => f.record.retries ?? null),
+  // Where the time went (seconds; vLLM's names for the first two). The client's queueing before
+  // the send, failures included: `--rate`, start − scheduled; closed loop, the slot's wait.
+  column("client_queue_time", "REAL", EXTRA, (f) => f.metrics.clientQueueS ?? null, {
+    metric: "clientQueueS",
+  }),
+  column(
+    "e2el_including_client_queue",
+    "REAL",
+    EXTRA,
+    ok((m) => m.latencyWithQueueS ?? null),
+    { metric: "latencyWithQueueS" },
+  ),
+  // TCP connect and TLS handshake: NULL unless the request opened its connection (and with fetch).
+  column("connect_time", "REAL", EXTRA, (f) => f.metrics.connectS ?? null, {
+    metric: "connectS",
+    nullMeans: "none",
+  }),
+  column("tls_time", "REAL", EXTRA, (f) => f.metrics.tlsS ?? null, {
+    metric: "tlsS",
+    nullMeans: "none",
+  }),
+  // From the send to the response headers; NULL when none arrived.
+  column("time_to_headers", "REAL", EXTRA, (f) => f.metrics.headersS ?? null, {
+    metric: "headersS",
+    nullMeans: "none",
+  }),
 ] as const;
 
 /** A `result` column's name. */

@@ -10,6 +10,9 @@
  * the same SSE parser and record as with `fetch`. Every event completed by one read is stamped
  * with the `performance.now()` taken when that read returned.
  *
+ * A request that opens a connection records its TCP connect and TLS handshake times
+ * (`rec.connectMs`, `rec.tlsMs`, measured by the pool); one on a kept-alive connection has none.
+ *
  * Timeouts use the shared {@link Watchdog}; a socket knows when its connection is made, so the
  * connect timeout covers exactly the TCP connect and TLS handshake, and the read timeout starts
  * when the request has been handed to the connection.
@@ -190,6 +193,9 @@ export class SocketTransport implements Transport {
           } finally {
             x.connecting = undefined;
           }
+          // The connection that carries the response (a re-send's fresh one, when re-sent).
+          rec.connectMs = c.connectMs;
+          rec.tlsMs = c.tlsMs;
         }
         x.connected = true;
         x.conn = c;
