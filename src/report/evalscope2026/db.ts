@@ -44,6 +44,16 @@ export function pyJsonDumps(v: unknown): string {
   return JSON.stringify(v) ?? "null";
 }
 
+/** A list of seconds as Python writes a list of floats: `[0.0, 0.25]` (a whole one keeps `.0`). */
+export function pyFloatList(xs: ArrayLike<number>): string {
+  const out: string[] = [];
+  for (let i = 0; i < xs.length; i++) {
+    const x = xs[i];
+    out.push(Number.isInteger(x) ? `${x}.0` : pyJsonDumps(x));
+  }
+  return `[${out.join(", ")}]`;
+}
+
 /** The chunks evalscope 2026 keeps: parsed payloads with non-empty `choices` (streams). */
 function keptChunks(payloads: unknown, stream: boolean, success: boolean): unknown[] {
   if (!success || !Array.isArray(payloads)) return [];
@@ -77,7 +87,7 @@ function row2026(ours: Record<string, unknown>, m: RequestMetrics): Evalscope202
   return {
     request: body === undefined ? null : pyJsonDumps(body),
     start_time: m.startEpochS,
-    inter_token_latencies: ok && m.stream ? pyJsonDumps(Array.from(m.itlS)) : "[]",
+    inter_token_latencies: ok && m.stream ? pyFloatList(m.itlS) : "[]",
     success: ok ? 1 : 0,
     response_messages: pickleBase64(keptChunks(unpickled(ours.response_messages), m.stream, ok)),
     completed_time: ok ? m.completedEpochS : 0,

@@ -67,15 +67,39 @@ export function pointFolder2026(parallel: number, number: number): string {
   return `parallel_${parallel}_number_${number}`;
 }
 
-/** JSON as Python's `json.dump(indent=4, ensure_ascii=False)` writes it: NaN stays `NaN`. */
+/** The keys whose values evalscope writes as Python ints (every other number is a float). */
+const INT_KEYS = new Set([
+  "Concurrency",
+  "Total Requests",
+  "Success Requests",
+  "Failed Requests",
+  "Stream Requests",
+  "Non-Stream Requests",
+  "Input tokens",
+  "Output tokens",
+  "n_samples",
+  "cum_completion",
+  "cum_new_prompt",
+  "cum_cached_prompt",
+]);
+
+/**
+ * JSON as Python's `json.dump(indent=4, ensure_ascii=False)` writes evalscope's files: NaN stays
+ * a bare `NaN`, and a float that is whole keeps its `.0` (`-1.0`), except under
+ * {@link INT_KEYS}.
+ */
 export function jsonWithNaN(value: unknown): string {
-  const NAN = "\u0000NaN\u0000";
+  const mark = (s: string) => `\u0000${s}\u0000`;
   const text = JSON.stringify(
     value,
-    (_, v) => (typeof v === "number" && Number.isNaN(v) ? NAN : v),
+    (k, v) => {
+      if (typeof v !== "number") return v;
+      if (Number.isNaN(v)) return mark("NaN");
+      return Number.isInteger(v) && !INT_KEYS.has(k) ? mark(`${v}.0`) : v;
+    },
     4,
   );
-  return text.replaceAll(JSON.stringify(NAN), "NaN") + "\n";
+  return text.replace(/"\\u0000([^"\\]*)\\u0000"/g, "$1") + "\n";
 }
 
 /** The 2026 results of samples: summary, percentiles and their printed tables. */
