@@ -12,7 +12,7 @@
 import { DatabaseSync } from "node:sqlite";
 import type { CompatChoice } from "../config/settings.ts";
 import { type Sample as Sample2026, sampleOf } from "./evalscope2026/metrics.ts";
-import { type Evalscope2026Result, results2026 } from "./evalscope2026/outputs.ts";
+import { type Evalscope2026Result, results2026 } from "./evalscope2026/results.ts";
 import { type Shard, shardCount } from "../config/shard.ts";
 import { RunError, UsageError } from "../errors.ts";
 import type { Measured, MetricsSink } from "../metrics/metrics_sink.ts";

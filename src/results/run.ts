@@ -8,7 +8,7 @@
 import type { PerfConfig } from "../config.ts";
 import type { PercentileRow, Summary } from "../metrics/collector.ts";
 import type { SpeedRow } from "../report/speed_benchmark.ts";
-import type { Evalscope2026Result } from "../report/evalscope2026/outputs.ts";
+import type { Evalscope2026Result } from "../report/evalscope2026/results.ts";
 import type { SloReport } from "../slo/evaluate.ts";
 import type { TelemetryData } from "../telemetry/types.ts";
 import type { ClientCheck } from "../workers/self_check.ts";

@@ -12,34 +12,9 @@
  */
 import { safeName, timestamp, writeEach, writeTextOrNothing } from "../files.ts";
 import { writeDb2026 } from "./db.ts";
-import {
-  type PercentileRow2026,
-  percentiles2026,
-  type Sample,
-  type Summary2026,
-  summary2026,
-  throughput2026,
-  timeline2026,
-} from "./metrics.ts";
-import {
-  formatPercentiles2026,
-  formatPerformanceSummary,
-  formatSummary2026,
-  type SummaryInfo,
-  type SummaryPoint,
-} from "./tables.ts";
-
-/** What `--compat 2026` computed and printed for one run. */
-export interface Evalscope2026Result {
-  /** `benchmark_summary.json`. */
-  summary: Summary2026;
-  /** `benchmark_percentile.json`. */
-  percentiles: PercentileRow2026[];
-  /** The printed tables: `Benchmarking summary:` and `Percentile results:`. */
-  text: string;
-  /** `performance_summary.txt`, for a run on its own (a sweep writes its own). */
-  performanceSummary?: string;
-}
+import { type Sample, throughput2026, timeline2026 } from "./metrics.ts";
+import { type Evalscope2026Result, results2026 } from "./results.ts";
+import { formatPerformanceSummary, type SummaryInfo, type SummaryPoint } from "./tables.ts";
 
 /** Our own result DB's file name in a `--compat 2026` run folder (evalscope's name is its). */
 export const OWN_DB_FILE_2026 = "llmperf_data.db";
@@ -100,20 +75,6 @@ export function jsonWithNaN(value: unknown): string {
     4,
   );
   return text.replace(/"\\u0000([^"\\]*)\\u0000"/g, "$1") + "\n";
-}
-
-/** The 2026 results of samples: summary, percentiles and their printed tables. */
-export function results2026(
-  samples: readonly Sample[],
-  ctx: { parallel: number; rate: number },
-): Evalscope2026Result {
-  const summary = summary2026(samples, ctx);
-  const percentiles = percentiles2026(samples);
-  return {
-    summary,
-    percentiles,
-    text: formatSummary2026(summary) + "\n\n" + formatPercentiles2026(percentiles),
-  };
 }
 
 /**
