@@ -144,7 +144,8 @@ export function resolveConfig(input: PerfConfigInput): PerfConfig {
     : {};
   for (const key of SETTING_KEYS) {
     const def = TABLE[key];
-    let value = given[key] ?? freshDefault(compat[key] ?? def.default);
+    const fallback = Object.hasOwn(compat, key) ? compat[key] ?? undefined : def.default;
+    let value = given[key] ?? freshDefault(fallback);
     if (value === undefined && def.env !== undefined) value = envValue(key, def);
     if (value !== undefined) cfg[key] = value;
   }

@@ -36,6 +36,11 @@ Deno.test("--compat 2026: its defaults where a setting was not given, ours by de
     [true, 0, 1000, 100, 21600],
   );
   assertEquals([c.connectTimeout, c.readTimeout], [21600, 21600]);
+  // --seed: None in 2026 (no `seed` in the body unless given), 42 in late 2024.
+  assertEquals([c.seed, resolveConfig({ model: "m", compat: "2026", seed: 7 }).seed], [
+    undefined,
+    7,
+  ]);
   const given = resolveConfig({
     model: "m",
     compat: "2026",
@@ -157,6 +162,7 @@ Deno.test("--compat 2026: evalscope's readers (per the reference) read the run's
     // content concatenates to the reply.
     for (const b of r.bodies) {
       assertEquals([b.stream, b.temperature, b.stream_options], [true, 0, { include_usage: true }]);
+      assertEquals(b.seed, undefined);
     }
     assertEquals(r.texts.length, 17);
     for (const t of r.texts) assert(t.trim().length > 0);

@@ -59,7 +59,8 @@ export type CompatChoice = typeof COMPAT_CHOICES[number];
 
 /**
  * The defaults of `--compat 2026` where they differ from ours (evalscope at `fde259d2`,
- * `../shared/reference/evalscope-perf-2026.md` §1): a setting that was given keeps its value.
+ * `../shared/reference/evalscope-perf-2026.md` §1): a setting that was given keeps its value;
+ * `null` leaves it unset (`seed`: no `seed` in the body; the arrivals and `random` still use 42).
  * evalscope has no connect or read timeout by default, only `--total-timeout 21600`: the two are
  * 21600 s here too, so the total is the limit that acts.
  */
@@ -72,6 +73,7 @@ export const COMPAT_DEFAULTS: Readonly<Record<"2026", Readonly<Record<string, un
     connectTimeout: 21600,
     readTimeout: 21600,
     totalTimeout: 21600,
+    seed: null,
   },
 };
 
