@@ -11,7 +11,8 @@
  */
 import { DatabaseSync } from "node:sqlite";
 import type { CompatChoice } from "../config/settings.ts";
-import { type Sample as Sample2026, sampleOf } from "./evalscope2026/metrics.ts";
+import type { Sample as Sample2026 } from "./evalscope2026/metrics.ts";
+import { row2026, sampleOfRow2026 } from "./evalscope2026/row.ts";
 import { type Evalscope2026Result, results2026 } from "./evalscope2026/results.ts";
 import { type Shard, shardCount } from "../config/shard.ts";
 import { RunError, UsageError } from "../errors.ts";
@@ -97,26 +98,6 @@ export function dbLayout(db: DatabaseSync): DbLayout {
   );
   if (!cols.has("chunk_times") && cols.has("inter_token_latencies")) return "evalscope-2026";
   return hasTable(db, "run") ? "llmperf" : "evalscope-2024";
-}
-
-/**
- * A 2026-layout row (evalscope's, or `--compat 2026`'s) as evalscope 2026 reads it: TTFT is
- * `first_chunk_latency`, the gaps `inter_token_latencies`, a failure's `completed_time` 0.0.
- */
-export function sampleOfRow2026(row: Row): Sample2026 {
-  const ok = isSuccess(row.success);
-  return {
-    success: ok,
-    stream: Boolean(sqlNumber(row.is_stream)),
-    start: sqlNumber(row.start_time) ?? 0,
-    completed: ok ? sqlNumber(row.completed_time) ?? 0 : 0,
-    latency: ok ? sqlNumber(row.latency) ?? 0 : 0,
-    ttft: ok ? sqlNumber(row.first_chunk_latency) ?? 0 : 0,
-    tpot: ok ? sqlNumber(row.time_per_output_token) ?? 0 : 0,
-    itl: ok ? jsonList(row.inter_token_latencies) : [],
-    prompt: ok ? sqlNumber(row.prompt_tokens) ?? 0 : 0,
-    completion: ok ? sqlNumber(row.completion_tokens) ?? 0 : 0,
-  };
 }
 
 /**
@@ -511,7 +492,9 @@ export async function reportFromDb(
       const metrics = await rowMetrics(row, n++, api, layout);
       collector.add(metrics);
       if (opts.compat === "2026") {
-        samples.push(layout === "evalscope-2026" ? sampleOfRow2026(row) : sampleOf(metrics));
+        // evalscope 2026's definitions: as stored, or applied to the recorded payloads.
+        const r26 = layout === "evalscope-2026" ? row : row2026(row, metrics, n - 1);
+        samples.push(sampleOfRow2026(r26));
       }
       if (sinks.length === 0) continue;
       batch.push({ metrics });

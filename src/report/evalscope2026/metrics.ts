@@ -4,12 +4,11 @@
  * keys, rows and rounding (`utils/benchmark_util.py:230-393`), the nearest-rank percentile rows
  * of `benchmark_percentile.json` (`utils/db_util.py:141-259`), and `workload_throughput.json` /
  * `workload_timeline.json` (`utils/workload_timeline.py:81-232`). Pure functions of one
- * {@link Sample} per request: the run builds them from its metrics, `llmperf report` from any
- * result DB's rows.
+ * {@link Sample} per request, read from a row of evalscope 2026's `result` table (`row.ts`): the
+ * run's own 2026 DB, or any result DB's rows for `llmperf report --compat 2026`.
  *
  * @module
  */
-import type { RequestMetrics } from "../../metrics/request_metrics.ts";
 
 /** One request as evalscope 2026 reads it from its DB row (seconds, one clock). */
 export interface Sample {
@@ -33,23 +32,6 @@ export interface Sample {
   prompt: number;
   /** `completion_tokens`. */
   completion: number;
-}
-
-/** The sample of one of our requests (TTFT: our first token-carrying payload). */
-export function sampleOf(m: RequestMetrics): Sample {
-  const ok = m.success;
-  return {
-    success: ok,
-    stream: m.stream,
-    start: m.startEpochS,
-    completed: ok ? m.completedEpochS : 0,
-    latency: ok ? m.latencyS : 0,
-    ttft: ok ? m.ttftS : 0,
-    tpot: ok && m.completionTokens > 1 && m.stream ? m.tpotS ?? 0 : 0,
-    itl: ok && m.stream ? m.itlS : [],
-    prompt: ok ? m.promptTokens : 0,
-    completion: ok ? m.completionTokens : 0,
-  };
 }
 
 /**
