@@ -14,6 +14,9 @@ import { startMockServer } from "../src/mock/server.ts";
 import { resolveConfig } from "../src/config.ts";
 import { outOfBounds } from "../src/load/requests.ts";
 import { nearestRank, pyRound } from "../src/report/evalscope2026/metrics.ts";
+import { row2026 } from "../src/report/evalscope2026/row.ts";
+import type { RequestMetrics } from "../src/metrics/request_metrics.ts";
+import { pickleBase64, unpickleBase64 } from "../src/store/pickle.ts";
 
 function assertMatch(text: string, re: RegExp): void {
   assert(re.test(text), `${JSON.stringify(text)} does not match ${re}`);
@@ -298,4 +301,60 @@ Deno.test("report: the printed report names the layout it found", async () => {
   const bad = await runCli(["report", `${tmp.path}/es2026`, "--compat", "2025"]);
   assertEquals(bad.code, 2);
   assertMatch(bad.stderr, /--compat: expected one of 2024, 2026/);
+});
+
+Deno.test("--compat 2026: a request's row by evalscope 2026's definitions (default_api.py)", () => {
+  const start = 1000;
+  const chunk = (delta: Record<string, unknown>) =>
+    JSON.stringify({ choices: [{ index: 0, delta }] });
+  // A role-only first chunk at +10 ms, content at +50 and +60 ms, the usage-only chunk at +61.
+  const payloads = [
+    chunk({ role: "assistant", content: "" }),
+    chunk({ content: "a" }),
+    chunk({ content: "b" }),
+    JSON.stringify({ choices: [], usage: { prompt_tokens: 3, completion_tokens: 2 } }),
+  ];
+  const ours = {
+    request: pickleBase64({ model: "m", temperature: 0.5 }),
+    start_time: start,
+    chunk_times: JSON.stringify([0.010, 0.050, 0.060, 0.061].map((t) => start + t)),
+    response_messages: pickleBase64(payloads),
+  };
+  const m = {
+    success: true,
+    stream: true,
+    startEpochS: start,
+    completedEpochS: start + 0.0615,
+    latencyS: 0.0615, // ours ends at the stream's end, after the last payload
+    promptTokens: 3,
+    completionTokens: 2,
+  } as RequestMetrics;
+  const row = row2026(ours, m, 0);
+  // TTFT: the first event with a non-empty `choices`, the role-only one (:153-163); ITL: each
+  // later choices-bearing event since the event before it (:165-181); completed: the last data
+  // event (:183-186); TPOT (latency − TTFT)/(tokens − 1) (benchmark_util.py:108-111).
+  assertAlmostEquals(row.first_chunk_latency!, 0.010, 1e-9);
+  const itl = JSON.parse(row.inter_token_latencies!);
+  assertEquals(itl.length, 2);
+  assertAlmostEquals(itl[0], 0.040, 1e-9);
+  assertAlmostEquals(itl[1], 0.010, 1e-9);
+  assertAlmostEquals(row.latency!, 0.061, 1e-9);
+  assertAlmostEquals(row.completed_time!, start + 0.061, 1e-9);
+  assertAlmostEquals(row.time_per_output_token!, (0.061 - 0.010) / 1, 1e-9);
+  assertEquals([row.success, row.is_stream, row.prompt_tokens, row.completion_tokens], [
+    1,
+    1,
+    3,
+    2,
+  ]);
+  // The body as JSON text in Python's spacing; the usage-only chunk is not kept.
+  assertEquals(row.request, '{"model": "m", "temperature": 0.5}');
+  const kept = unpickleBase64(row.response_messages!) as unknown[];
+  assertEquals(kept.length, 3);
+  // A failure: completed_time 0.0, NULL metrics, no gaps.
+  const failed = row2026(ours, { ...m, success: false }, 0);
+  assertEquals(
+    [failed.success, failed.completed_time, failed.latency, failed.inter_token_latencies],
+    [0, 0, null, "[]"],
+  );
 });
