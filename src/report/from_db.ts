@@ -36,6 +36,7 @@ import { PickleError, unpickleBase64 } from "../store/pickle.ts";
 import { DB_FILE } from "../store/run_meta.ts";
 import { RESULT_COLUMNS, type ResultColumnName } from "../store/schema.ts";
 import { sqlNumber } from "../util/sql_number.ts";
+import { sqlNumberList, sqlSuccess } from "../util/sql_cells.ts";
 import type { Sample } from "../telemetry/prometheus_text.ts";
 import { ServerScraper } from "../telemetry/server_scraper.ts";
 import { serverSummary } from "../telemetry/server_summary.ts";
@@ -176,20 +177,6 @@ export function runCompletion(
 
 type Row = Record<string, unknown>;
 
-function isSuccess(v: unknown): boolean {
-  return v === "True" || v === "true" || v === 1 || v === "1" || v === 1n;
-}
-
-function jsonList(v: unknown): number[] {
-  if (typeof v !== "string" || v === "") return [];
-  try {
-    const x = JSON.parse(v);
-    return Array.isArray(x) ? x.filter((n) => typeof n === "number") : [];
-  } catch {
-    return [];
-  }
-}
-
 /** A row's column, by a name the schema declares. */
 function col(row: Row, name: ResultColumnName): unknown {
   return row[name];
@@ -220,10 +207,10 @@ function failureOf(row: Row): Failure {
  * the request was sent, the send time as the clock's origin (so no precision is lost).
  */
 export function rowInput(row: Row, rowNo: number): MetricsInput {
-  const success = isSuccess(col(row, "success"));
+  const success = sqlSuccess(col(row, "success"));
   const start = sqlNumber(col(row, "start_time")) ?? 0;
   const end = sqlNumber(col(row, "completed_time")) ?? start;
-  const chunks = jsonList(col(row, "chunk_times"));
+  const chunks = sqlNumberList(col(row, "chunk_times"));
   const isStream = col(row, "is_stream");
   return {
     index: sqlNumber(col(row, "request_id")) ?? rowNo,
@@ -293,7 +280,7 @@ function stored(
 ): number | number[] | null | undefined {
   const v = row[c.name];
   if (v === undefined || v === null) return v === null && c.nullMeans === "none" ? null : undefined;
-  return c.type === "TEXT" ? jsonList(v) : sqlNumber(v);
+  return c.type === "TEXT" ? sqlNumberList(v) : sqlNumber(v);
 }
 
 /**

@@ -10,26 +10,13 @@ import type { RequestMetrics } from "../../metrics/request_metrics.ts";
 import { pickleBase64, unpickleBase64 } from "../../store/pickle.ts";
 import type { Evalscope2026Row } from "../../store/schema.ts";
 import { sqlNumber } from "../../util/sql_number.ts";
+import { sqlNumberList, sqlSuccess } from "../../util/sql_cells.ts";
 import type { Sample } from "./metrics.ts";
-
-function isSuccess(v: unknown): boolean {
-  return v === "True" || v === "true" || v === 1 || v === "1" || v === 1n;
-}
-
-function jsonList(v: unknown): number[] {
-  if (typeof v !== "string" || v === "") return [];
-  try {
-    const x = JSON.parse(v);
-    return Array.isArray(x) ? x.filter((n) => typeof n === "number") : [];
-  } catch {
-    return [];
-  }
-}
 
 /** A row's payload arrival times (`chunk_times`), in ms after its `start_time`. */
 function chunkTimesMs(row: Record<string, unknown>): number[] {
   const start = sqlNumber(row.start_time) ?? 0;
-  return jsonList(row.chunk_times).map((t) => (t - start) * 1000);
+  return sqlNumberList(row.chunk_times).map((t) => (t - start) * 1000);
 }
 
 /**
@@ -162,7 +149,7 @@ export function row2026(
  * `first_chunk_latency`, the gaps `inter_token_latencies`, a failure's `completed_time` 0.0.
  */
 export function sampleOfRow2026(row: Record<string, unknown>): Sample {
-  const ok = isSuccess(row.success);
+  const ok = sqlSuccess(row.success);
   return {
     success: ok,
     stream: Boolean(sqlNumber(row.is_stream)),
@@ -171,7 +158,7 @@ export function sampleOfRow2026(row: Record<string, unknown>): Sample {
     latency: ok ? sqlNumber(row.latency) ?? 0 : 0,
     ttft: ok ? sqlNumber(row.first_chunk_latency) ?? 0 : 0,
     tpot: ok ? sqlNumber(row.time_per_output_token) ?? 0 : 0,
-    itl: ok ? jsonList(row.inter_token_latencies) : [],
+    itl: ok ? sqlNumberList(row.inter_token_latencies) : [],
     prompt: ok ? sqlNumber(row.prompt_tokens) ?? 0 : 0,
     completion: ok ? sqlNumber(row.completion_tokens) ?? 0 : 0,
   };
