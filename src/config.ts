@@ -14,11 +14,19 @@
 import { UsageError } from "./errors.ts";
 import { camelKey, flagName, snakeKey } from "./config/keys.ts";
 import { type InputOf, KINDS, type SettingDef } from "./config/schema.ts";
-import { type SettingKey, SETTINGS, type SettingsConfig } from "./config/settings.ts";
+import {
+  COMPAT_DEFAULTS,
+  type SettingKey,
+  SETTINGS,
+  type SettingsConfig,
+} from "./config/settings.ts";
 
 export { camelKey, flagName, snakeKey } from "./config/keys.ts";
 export {
   API_KEY_ENV,
+  COMPAT_CHOICES,
+  COMPAT_DEFAULTS,
+  type CompatChoice,
   GROUPS,
   MAX_WORKERS,
   MIN_RATE,
@@ -130,9 +138,14 @@ export function resolveConfig(input: PerfConfigInput): PerfConfig {
     given[key] = value;
   }
   const cfg: Record<string, unknown> = {};
+  // `--compat 2026`: its defaults for the settings that were not given.
+  const compat: Readonly<Record<string, unknown>> = given.compat === "2026"
+    ? COMPAT_DEFAULTS["2026"]
+    : {};
   for (const key of SETTING_KEYS) {
     const def = TABLE[key];
-    let value = given[key] ?? freshDefault(def.default);
+    const fallback = Object.hasOwn(compat, key) ? compat[key] ?? undefined : def.default;
+    let value = given[key] ?? freshDefault(fallback);
     if (value === undefined && def.env !== undefined) value = envValue(key, def);
     if (value !== undefined) cfg[key] = value;
   }

@@ -101,6 +101,7 @@ Deno.test("config: every value the defaults hold, as evalscope's reference and R
     sleepInterval: 5, // evalscope's default
     noServerMetrics: false,
     noGpuTelemetry: false,
+    compat: "2024", // --compat 2026 switches to today's evalscope (its own defaults)
   });
   // A default object is never shared between configs (nor frozen into them).
   const a = resolveConfig({ model: "m" });

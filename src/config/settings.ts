@@ -51,6 +51,32 @@ export const GROUPS = {
 /** A help group. */
 export type GroupId = keyof typeof GROUPS;
 
+/** What `--compat` accepts: the evalscope release to behave like. */
+export const COMPAT_CHOICES = ["2024", "2026"] as const;
+
+/** What `--compat` accepts. */
+export type CompatChoice = typeof COMPAT_CHOICES[number];
+
+/**
+ * The defaults of `--compat 2026` where they differ from ours (evalscope at `fde259d2`,
+ * `../shared/reference/evalscope-perf-2026.md` §1): a setting that was given keeps its value;
+ * `null` leaves it unset (`seed`: no `seed` in the body; the arrivals and `random` still use 42).
+ * evalscope has no connect or read timeout by default, only `--total-timeout 21600`: the two are
+ * 21600 s here too, so the total is the limit that acts.
+ */
+export const COMPAT_DEFAULTS: Readonly<Record<"2026", Readonly<Record<string, unknown>>>> = {
+  "2026": {
+    stream: true,
+    temperature: 0,
+    number: 1000,
+    logEveryNQuery: 100,
+    connectTimeout: 21600,
+    readTimeout: 21600,
+    totalTimeout: 21600,
+    seed: null,
+  },
+};
+
 /** What `--transport` accepts (the transport module builds them). */
 export const TRANSPORT_CHOICES = ["auto", "socket", "fetch"] as const;
 
@@ -563,6 +589,22 @@ export const SETTINGS = {
       parseSlo(v); // throws a UsageError that names the goal
       return undefined;
     },
+  },
+  // ---- issue 14 item 2: which evalscope to behave like (defaults in COMPAT_DEFAULTS below)
+  /**
+   * Which `evalscope perf` to behave like: `2024` (the default: the late-2024 release's tables,
+   * `benchmark_*` files and keys, its DB with `success='True'` and pickled requests) or `2026`
+   * (today's: its defaults where a flag was not given, its folder layout, DB schema, files and
+   * tables; `docs/evalscope.md`).
+   */
+  compat: {
+    kind: "choice",
+    group: "results",
+    arg: "year",
+    choices: COMPAT_CHOICES,
+    default: "2024",
+    help: "behave like evalscope of 2024 (its tables, files and DB) or 2026 (its defaults, " +
+      "folder layout, DB schema, JSON keys, percentiles and tables): see docs/evalscope.md",
   },
 } as const satisfies Readonly<Record<string, SettingDef & { group: GroupId }>>;
 

@@ -200,7 +200,7 @@ export class RequestSource {
       } catch (e) {
         throw new UsageError(`--dataset '${p.name}': cannot measure a prompt: ${errorMessage(e)}`);
       }
-      if (len <= this.#cfg.minPromptLength || len >= this.#cfg.maxPromptLength) {
+      if (outOfBounds(len, this.#cfg)) {
         if (this.#passes === 1) this.filtered++;
         continue;
       }
@@ -226,4 +226,17 @@ export class RequestSource {
     }
     throw new UsageError(`--dataset '${p.name}': buildMessages must return an iterable`);
   }
+}
+
+/**
+ * Whether a prompt of `len` is dropped by `--min-prompt-length` / `--max-prompt-length`: strict
+ * bounds as evalscope had them in 2024 (kept when `min < len < max`), inclusive with
+ * `--compat 2026` (kept when `min <= len <= max`, `plugin/datasets/base.py:355`).
+ */
+export function outOfBounds(
+  len: number,
+  cfg: Pick<PerfConfig, "minPromptLength" | "maxPromptLength" | "compat">,
+): boolean {
+  if (cfg.compat === "2026") return len < cfg.minPromptLength || len > cfg.maxPromptLength;
+  return len <= cfg.minPromptLength || len >= cfg.maxPromptLength;
 }

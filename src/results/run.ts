@@ -8,6 +8,7 @@
 import type { PerfConfig } from "../config.ts";
 import type { PercentileRow, Summary } from "../metrics/collector.ts";
 import type { SpeedRow } from "../report/speed_benchmark.ts";
+import type { Evalscope2026Result } from "../report/evalscope2026/results.ts";
 import type { SloReport } from "../slo/evaluate.ts";
 import type { TelemetryData } from "../telemetry/types.ts";
 import type { ClientCheck } from "../workers/self_check.ts";
@@ -52,6 +53,11 @@ export interface RunResults {
   serverSummary?: Summary;
   /** The server's metrics and this host's GPUs over the run, for the report (when recorded). */
   telemetry?: TelemetryData;
+  /**
+   * `--compat 2026`: the run's results as evalscope computes them today (its files hold them),
+   * what it prints, and `performance_summary.txt` for a run on its own.
+   */
+  evalscope2026?: Evalscope2026Result;
 }
 
 /** What a run returns. */

@@ -36,6 +36,11 @@ import type { Redactor } from "../redact.ts";
 import { debugSink } from "../report/debug.ts";
 import { createRunDir, defaultRunName, writeJson } from "../report/files.ts";
 import { RunOutputs } from "../report/run_outputs.ts";
+import {
+  OWN_DB_FILE_2026,
+  pointFolder2026,
+  runFolder2026,
+} from "../report/evalscope2026/outputs.ts";
 import { isSpeedBenchmark, SpeedBenchmarkSink } from "../report/speed_benchmark.ts";
 import { GoodputCounter } from "../slo/evaluate.ts";
 import { ErrorRateGuard } from "../slo/error_rate.ts";
@@ -56,6 +61,11 @@ export interface OpenRun extends AsyncDisposable {
   readonly name: string;
   /** The run folder. */
   readonly outputDir: string;
+  /**
+   * `--compat 2026`, a run on its own: the folder above the run folder, which gets
+   * `performance_summary.txt` (a sweep writes its own).
+   */
+  readonly compatTop?: string;
   /** The settings as written to `benchmark_args.json` (secrets redacted). */
   readonly settings: Record<string, unknown>;
   /** The result DB, unless turned off. */
@@ -116,7 +126,14 @@ function concurrencyOf(load: LoadStats) {
 export async function openRun(prep: PreparedRun, options: RunOptions): Promise<OpenRun> {
   const { cfg, log, redactor, source } = prep;
   const name = cfg.name ?? defaultRunName(cfg.model, new Date(), cfg.shard);
-  const outputDir = await createRunDir(cfg.outputsDir, name);
+  // `--compat 2026` on its own (not a sweep point or a repeat, whose folders are made above it):
+  // `<outputs>/<YYYYmmdd_HHMMSS>/<name>/parallel_P_number_N/`.
+  const compatTop = cfg.compat === "2026" && options.group === undefined
+    ? runFolder2026(cfg.outputsDir, cfg.name, cfg.model, new Date())
+    : undefined;
+  const outputDir = compatTop === undefined
+    ? await createRunDir(cfg.outputsDir, name)
+    : await createRunDir(compatTop, pointFolder2026(cfg.parallel, source.expected ?? 0));
   log(`saving results to ${outputDir}`);
   const settings = toSnakeCase(redactor.value({ ...cfg, name }));
   await writeJson(`${outputDir}/benchmark_args.json`, settings);
@@ -126,8 +143,10 @@ export async function openRun(prep: PreparedRun, options: RunOptions): Promise<O
   const stop = new AbortController();
   const signal = prep.signal ? AbortSignal.any([prep.signal, stop.signal]) : stop.signal;
   let say: Logger = log;
+  // With `--compat 2026` evalscope's name holds its 2026 layout, written from ours at the end.
+  const dbFile = cfg.compat === "2026" ? OWN_DB_FILE_2026 : DB_FILE;
   const db = options.resultDb === false ? undefined : stack.use(
-    await ResultDb.open(`${outputDir}/${DB_FILE}`, runRow(name, settings, cfg.shard), {
+    await ResultDb.open(`${outputDir}/${dbFile}`, runRow(name, settings, cfg.shard), {
       secrets: redactor.secrets,
       onFailure: (why) => {
         say(`error: ${why}; stopping: no more requests are sent`);
@@ -210,6 +229,7 @@ export async function openRun(prep: PreparedRun, options: RunOptions): Promise<O
   return {
     name,
     outputDir,
+    compatTop,
     settings,
     db,
     collector,

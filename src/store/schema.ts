@@ -224,6 +224,39 @@ export function rowTransfers(row: ResultValues, out: Transferable[]): void {
   if (gaps !== null) out.push(gaps.buffer as ArrayBuffer);
 }
 
+/**
+ * `--compat 2026`: the `result` table as evalscope writes it today (`utils/db_util.py:56-114` at
+ * `fde259d2`), in its order, beside llmperf's own (not built from {@link RESULT_COLUMNS}): a
+ * separate set, written by `report/evalscope2026/db.ts` from the run's own DB once the run ends,
+ * and read back by `llmperf report`. `request` is the body as JSON text, `success` 1 or 0,
+ * `start_time` / `completed_time` seconds (epoch here, `perf_counter` there; `completed_time` 0.0
+ * for failures), `inter_token_latencies` a JSON list of seconds, `response_messages`
+ * `base64(pickle(list))` of the choices-bearing chunks.
+ */
+export const EVALSCOPE_2026_COLUMNS = [
+  { name: "request", type: "TEXT" },
+  { name: "start_time", type: "REAL" },
+  { name: "inter_token_latencies", type: "TEXT" },
+  { name: "success", type: "INTEGER" },
+  { name: "response_messages", type: "TEXT" },
+  { name: "completed_time", type: "REAL" },
+  { name: "latency", type: "REAL" },
+  { name: "first_chunk_latency", type: "REAL" },
+  { name: "time_per_output_token", type: "REAL" },
+  { name: "prompt_tokens", type: "INTEGER" },
+  { name: "completion_tokens", type: "INTEGER" },
+  { name: "max_gpu_memory_cost", type: "REAL" },
+  { name: "request_id", type: "TEXT" },
+  { name: "is_stream", type: "INTEGER" },
+] as const satisfies readonly { name: string; type: SqlType }[];
+
+/** A row of evalscope 2026's `result` table, by column name. */
+export type Evalscope2026Row = {
+  [C in (typeof EVALSCOPE_2026_COLUMNS)[number] as C["name"]]:
+    | (C["type"] extends "TEXT" ? string : number)
+    | null;
+};
+
 /** One column of the `run` table (one row per DB: what it measured). */
 export interface RunColumn<N extends string = string> {
   /** Column name. */
