@@ -14,6 +14,7 @@ import { shardCount, shardText } from "../config/shard.ts";
 import { Interrupted } from "../errors.ts";
 import type { Job } from "../load/requests.ts";
 import { type LoadStats, runLoad } from "../load/runner.ts";
+import { arrivalShape, describeSchedule } from "../load/arrivals.ts";
 import { waitForStartAt } from "../load/start_at.ts";
 import type { ClientCheck } from "../workers/self_check.ts";
 import type { OpenRun } from "./open.ts";
@@ -72,6 +73,15 @@ export async function driveLoad(prep: PreparedRun, run: OpenRun): Promise<Driven
         ? `, ${source.expected} requests`
         : ", one pass over the dataset"),
   );
+  const shape = arrivalShape(cfg);
+  const timedJobs = source.timed;
+  if (!timedJobs && (cfg.rate !== -1 || shape?.rampUp)) {
+    // The schedule's own statistics, so that a shape can be checked before its results are read.
+    prep.log(describeSchedule(cfg.rate, cfg.seed ?? 42, Math.min(cfg.number ?? 1000, 1e6), {
+      burstiness: 1,
+      ...shape,
+    }));
+  }
   let load: LoadStats | undefined;
   try {
     const startMs = cfg.startAt === undefined
@@ -86,6 +96,8 @@ export async function driveLoad(prep: PreparedRun, run: OpenRun): Promise<Driven
       signal: run.signal,
       shard: cfg.shard,
       startMs,
+      shape,
+      timedJobs,
     });
   } finally {
     await run.closeSending(load);
