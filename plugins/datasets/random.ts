@@ -43,6 +43,13 @@ const WORDS = (
   "education"
 ).split(" ");
 
+/** `n` characters of random English words drawn with `rnd` (the character-length prompts' text). */
+export function randomWords(rnd: () => number, n: number): string {
+  let s = "";
+  while (s.length < n) s += WORDS[Math.floor(rnd() * WORDS.length)] + " ";
+  return s.slice(0, n);
+}
+
 /** A seeded uniform generator on [0, 1) (mulberry32): small, fast, reproducible. */
 export function seeded(seed: number): () => number {
   let a = seed >>> 0;
@@ -135,11 +142,7 @@ export function charPrompts(
 ): (group?: number) => string {
   const rnd = seeded(seed);
   const { lo, hi } = lengthRange(min, max, prefixLength, "characters");
-  const words = (n: number) => {
-    let s = "";
-    while (s.length < n) s += WORDS[Math.floor(rnd() * WORDS.length)] + " ";
-    return s.slice(0, n);
-  };
+  const words = (n: number) => randomWords(rnd, n);
   const prefixes = Array.from({ length: groups }, () => words(prefixLength));
   return (group = 0) => {
     const len = lo + Math.floor(rnd() * (hi - lo + 1));
@@ -196,7 +199,11 @@ export function tokenPrompts(
  * Text that encodes to exactly `n` tokens and neither starts nor ends with whitespace (chat
  * templates such as Llama 3's trim the content; a trimmed prefix could not stay `n` tokens).
  */
-function exactText(tok: PromptTokenizer, sample: (n: number) => number[], n: number): string {
+export function exactText(
+  tok: PromptTokenizer,
+  sample: (n: number) => number[],
+  n: number,
+): string {
   if (n === 0) return "";
   for (let start = 0; start < RESTARTS; start++) {
     let ids = sample(n);
@@ -215,7 +222,7 @@ function exactText(tok: PromptTokenizer, sample: (n: number) => number[], n: num
  * Draws random ids from the base vocabulary, leaving out added tokens and tokens that decode to
  * nothing or to an incomplete character (a lone byte of a multi-byte UTF-8 sequence).
  */
-function tokenSampler(tok: PromptTokenizer, rnd: () => number): (n: number) => number[] {
+export function tokenSampler(tok: PromptTokenizer, rnd: () => number): (n: number) => number[] {
   const state = new Uint8Array(tok.vocabSize); // 0 unknown, 1 usable, 2 not
   const usable = (id: number): boolean => {
     if (state[id] === 0) {

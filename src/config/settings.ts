@@ -432,8 +432,8 @@ export const SETTINGS = {
     group: "dataset",
     arg: "name",
     default: "openqa",
-    help: "openqa, longalpaca, line_by_line, custom, speed_benchmark, random, or a .ts/.js " +
-      "file or http(s) URL",
+    help: "openqa, longalpaca, line_by_line, custom, speed_benchmark, random, workload_trace, " +
+      "mooncake, or a .ts/.js file or http(s) URL",
   },
   /** The dataset's data file. */
   datasetPath: {
