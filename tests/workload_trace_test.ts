@@ -136,3 +136,39 @@ Deno.test("workload_trace: --number truncates the trace; bad --dataset-args is a
     await stub.close();
   }
 });
+
+Deno.test("workload_trace e2e: a shard sends its requests at their times in the whole trace", async () => {
+  await using dir = await tempDir();
+  const path = `${dir.path}/trace.jsonl`;
+  await Deno.writeTextFile(path, traceText());
+  const byTime = [...RECORDS].sort((a, b) => a.at - b.at);
+  const stub = chatStub();
+  try {
+    await using r = await perfRun({
+      server: stub,
+      flags: {
+        dataset: "workload_trace",
+        datasetPath: path,
+        parallel: 2,
+        noTestConnection: true,
+      },
+      args: ["--shard", "1/2"],
+    });
+    assertEquals(r.code, 0, r.stderr);
+    // Global requests 1 and 3 of the time-ordered trace: q1 (0.3 s) and q3 (0.9 s).
+    const rows = r.sql<{ id: number; due: number }>(
+      "SELECT request_id AS id, scheduled_time AS due FROM result ORDER BY request_id",
+    );
+    assertEquals(rows.map((x) => x.id), [1, 3]);
+    const gap = (byTime[3].at - byTime[1].at) * 1000;
+    assertAlmostEquals((rows[1].due - rows[0].due) * 1000, gap, 0.01);
+    const at = stub.requests.map((q) => q.at);
+    assertEquals(stub.requests.map((q) => (q.body.messages as { content: string }[])[0].content), [
+      "q1",
+      "q3",
+    ]);
+    assertAlmostEquals(at[1] - at[0], gap, 60);
+  } finally {
+    await stub.close();
+  }
+});
