@@ -6,7 +6,7 @@
  * is in the result DB (`start_time − scheduled_time`).
  */
 import { assert, assertAlmostEquals, assertEquals } from "./assert.ts";
-import { chatStub } from "./helpers/chat_stub.ts";
+import { type ChatStub, chatStub, type StubRequest } from "./helpers/chat_stub.ts";
 import { tempDir } from "./helpers/cli.ts";
 import { perfRun } from "./helpers/perf_run.ts";
 
@@ -37,13 +37,25 @@ function traceText(): string {
   ).join("\n") + "\n";
 }
 
-Deno.test("workload_trace e2e: the trace's bodies reach the server at its times / speed", async () => {
+/** Run `fn` with the trace written to a file and a fresh stub, stopped after. */
+async function withTrace(fn: (path: string, stub: ChatStub) => Promise<void>): Promise<void> {
   await using dir = await tempDir();
   const path = `${dir.path}/trace.jsonl`;
   await Deno.writeTextFile(path, traceText());
-  const byTime = [...RECORDS].sort((a, b) => a.at - b.at);
   const stub = chatStub();
   try {
+    await fn(path, stub);
+  } finally {
+    await stub.close();
+  }
+}
+
+/** The first message's text of a request the stub got. */
+const firstText = (q: StubRequest) => (q.body.messages as { content: string }[])[0].content;
+
+Deno.test("workload_trace e2e: the trace's bodies reach the server at its times / speed", async () => {
+  const byTime = [...RECORDS].sort((a, b) => a.at - b.at);
+  await withTrace(async (path, stub) => {
     const speed = 2;
     await using r = await perfRun({
       server: stub,
@@ -97,30 +109,18 @@ Deno.test("workload_trace e2e: the trace's bodies reach the server at its times 
       const late = row.start - row.due;
       assert(late >= 0 && late < 0.25, `request ${i} went out ${late} s late`);
     });
-  } finally {
-    await stub.close();
-  }
+  });
 });
 
 Deno.test("workload_trace: --number truncates the trace; bad --dataset-args is a usage error", async () => {
-  await using dir = await tempDir();
-  const path = `${dir.path}/trace.jsonl`;
-  await Deno.writeTextFile(path, traceText());
-  const stub = chatStub();
-  try {
+  await withTrace(async (path, stub) => {
     {
       await using r = await perfRun({
         server: stub,
         flags: { dataset: "workload_trace", datasetPath: path, number: 2, noTestConnection: true },
       });
       assertEquals(r.code, 0, r.stderr);
-      assertEquals(
-        stub.requests.map((q) => (q.body.messages as { content: string }[])[0].content),
-        [
-          "q0",
-          "q1",
-        ],
-      );
+      assertEquals(stub.requests.map(firstText), ["q0", "q1"]);
     }
     {
       await using r = await perfRun({
@@ -132,18 +132,12 @@ Deno.test("workload_trace: --number truncates the trace; bad --dataset-args is a
       assert(/workload_trace has no setting 'sped'/.test(r.stderr), r.stderr);
       assert(!/\n\s+at /.test(r.stderr), "no stack trace");
     }
-  } finally {
-    await stub.close();
-  }
+  });
 });
 
 Deno.test("workload_trace e2e: a shard sends its requests at their times in the whole trace", async () => {
-  await using dir = await tempDir();
-  const path = `${dir.path}/trace.jsonl`;
-  await Deno.writeTextFile(path, traceText());
   const byTime = [...RECORDS].sort((a, b) => a.at - b.at);
-  const stub = chatStub();
-  try {
+  await withTrace(async (path, stub) => {
     await using r = await perfRun({
       server: stub,
       flags: {
@@ -163,12 +157,7 @@ Deno.test("workload_trace e2e: a shard sends its requests at their times in the 
     const gap = (byTime[3].at - byTime[1].at) * 1000;
     assertAlmostEquals((rows[1].due - rows[0].due) * 1000, gap, 0.01);
     const at = stub.requests.map((q) => q.at);
-    assertEquals(stub.requests.map((q) => (q.body.messages as { content: string }[])[0].content), [
-      "q1",
-      "q3",
-    ]);
+    assertEquals(stub.requests.map(firstText), ["q1", "q3"]);
     assertAlmostEquals(at[1] - at[0], gap, 60);
-  } finally {
-    await stub.close();
-  }
+  });
 });
