@@ -38,6 +38,8 @@ export interface KindValues {
   shard: Shard;
   /** A fraction in [0, 1]: `0.05` or `5%` on the command line. */
   fraction: number;
+  /** A number, or `inf` (kept as the text `"inf"`, so that it survives JSON): `--burstiness`. */
+  "number-or-inf": number | "inf";
 }
 
 /** A kind of value. */
@@ -335,6 +337,17 @@ export const KINDS: { readonly [K in Kind]: KindRules } = {
       typeof v === "string" || (v !== null && typeof v === "object")
         ? ok(v)
         : `expected JSON text, @path of a JSON file, or an object, got ${v}`,
+  },
+  "number-or-inf": {
+    many: false,
+    switch: false,
+    arg: "x",
+    fromText: (flag, [s]) => /^\s*(inf|infinity)\s*$/i.test(s) ? "inf" : textToNumber(flag, s),
+    check: (v, def) => {
+      if (v === "inf" || v === Infinity) return ok("inf");
+      if (typeof v === "string" && /^(inf|infinity)$/i.test(v.trim())) return ok("inf");
+      return checked(numberProblem(v, def), v);
+    },
   },
   shard: {
     many: false,

@@ -274,6 +274,62 @@ export const SETTINGS = {
       v === -1 || v >= MIN_RATE ? undefined : "must be at least 1/3600 requests per second " +
         `(one an hour on average), or -1 for no pacing; got ${v}`,
   },
+  // -- arrival shapes (issue 15 item 2; see src/load/arrivals.ts)
+  /**
+   * Gamma shape of the gaps between `--rate` arrivals (vLLM's `--burstiness`): 1 Poisson, below 1
+   * burstier, above 1 more regular (the gaps' CV is 1/√B); `"inf"` constant gaps of 1/rate.
+   */
+  burstiness: {
+    kind: "number-or-inf",
+    group: "load",
+    arg: "B",
+    above: 0,
+    default: 1,
+    help: "shape of the gaps between --rate arrivals, gamma with the same mean: 1 Poisson, <1 " +
+      "burstier, >1 more regular (CV 1/sqrt(B)); inf: constant rate",
+  },
+  /** Ramp the arrival rate from `rampUpStartRps` to `rampUpEndRps` over the run's requests. */
+  rampUpStrategy: {
+    kind: "choice",
+    group: "load",
+    arg: "strategy",
+    choices: ["linear", "exponential"],
+    help: "linear or exponential: ramp the rate over the run's requests from " +
+      "--ramp-up-start-rps to --ramp-up-end-rps (instead of --rate); needs --number",
+    validate: (
+      v: string,
+      cfg: { rampUpStartRps?: number; rampUpEndRps?: number; number?: number },
+    ): string | undefined => {
+      if (cfg.rampUpStartRps === undefined || cfg.rampUpEndRps === undefined) {
+        return "needs --ramp-up-start-rps and --ramp-up-end-rps";
+      }
+      if (cfg.number === undefined) return "needs --number (the ramp spans the run's requests)";
+      if (v === "exponential" && cfg.rampUpStartRps <= 0) {
+        return "exponential needs --ramp-up-start-rps above 0";
+      }
+      return undefined;
+    },
+  },
+  /** The ramp's first rate, requests per second. */
+  rampUpStartRps: {
+    kind: "number",
+    group: "load",
+    arg: "r",
+    min: 0,
+    help: "the ramp's rate at the first request, req/s",
+    validate: (_v: number, cfg: { rampUpStrategy?: string }): string | undefined =>
+      cfg.rampUpStrategy === undefined ? "needs --ramp-up-strategy" : undefined,
+  },
+  /** The ramp's last rate, requests per second. */
+  rampUpEndRps: {
+    kind: "number",
+    group: "load",
+    arg: "r",
+    min: MIN_RATE,
+    help: "the ramp's rate at the last request, req/s",
+    validate: (_v: number, cfg: { rampUpStrategy?: string }): string | undefined =>
+      cfg.rampUpStrategy === undefined ? "needs --ramp-up-strategy" : undefined,
+  },
   /** Progress log period, in finished requests. */
   logEveryNQuery: {
     kind: "int",
@@ -402,8 +458,8 @@ export const SETTINGS = {
     group: "dataset",
     arg: "name",
     default: "openqa",
-    help: "openqa, longalpaca, line_by_line, custom, speed_benchmark, random, or a .ts/.js " +
-      "file or http(s) URL",
+    help: "openqa, longalpaca, line_by_line, custom, speed_benchmark, random, workload_trace, " +
+      "mooncake, or a .ts/.js file or http(s) URL",
   },
   /** The dataset's data file. */
   datasetPath: {
@@ -420,6 +476,31 @@ export const SETTINGS = {
     min: 0,
     default: 0,
     help: "random: length of the prefix all prompts share (tokens, or characters)",
+  },
+
+  // -- shared-prefix workloads and trace replay (issue 15 items 3, 4)
+  /**
+   * `random` dataset: the number of distinct `prefixLength` prefixes (SGLang's
+   * generated-shared-prefix groups, vLLM's `prefix_repetition` prefixes); each request takes one,
+   * so each group holds about `number / prefixGroups` questions.
+   */
+  prefixGroups: {
+    kind: "int",
+    group: "dataset",
+    min: 1,
+    default: 1,
+    help: "random: distinct shared prefixes of --prefix-length, the requests spread evenly " +
+      "over them (seeded order)",
+  },
+  /**
+   * The dataset's own settings, a JSON object: `workload_trace` `{speed, model_override,
+   * model_mapping, match_output_length}`, `mooncake` `{speed, block_size}`.
+   */
+  datasetArgs: {
+    kind: "json",
+    group: "dataset",
+    help: `dataset settings: workload_trace {"speed": 2, "model_override", "model_mapping", ` +
+      `"match_output_length"}, mooncake {"speed", "block_size": 512}`,
   },
 
   // ---- model

@@ -12,7 +12,14 @@ import type { PerfConfig } from "../config.ts";
 import { inShard, type Shard, shardCount } from "../config/shard.ts";
 import { errorMessage, RunError, UsageError } from "../errors.ts";
 import type { BodyBuilder } from "./template.ts";
-import type { ApiPluginLike, DatasetPluginLike, Message, RequestBody } from "../plugins/types.ts";
+import type {
+  ApiPluginLike,
+  DatasetItem,
+  DatasetPluginLike,
+  DatasetRequest,
+  Message,
+  RequestBody,
+} from "../plugins/types.ts";
 import type { PreparedRequest } from "../transport/types.ts";
 import { VERSION } from "../version.ts";
 
@@ -24,6 +31,8 @@ export interface Job {
   body: RequestBody;
   /** URL, headers and serialised body. */
   prepared: PreparedRequest;
+  /** Trace replay: when to send it, ms after the run's start (the dataset's own time). */
+  atMs?: number;
 }
 
 /** Where prompts come from: a dataset plugin, or one fixed message list. */
@@ -66,6 +75,18 @@ function datasetError(name: string, e: unknown): Error {
   return e instanceof RunError ? new RunError(message) : new UsageError(message);
 }
 
+/** The body keys that hold the prompt: a whole body's own are never joined by built ones. */
+const PROMPT_KEYS = ["messages", "prompt", "input"];
+
+function isDatasetRequest(x: unknown): x is DatasetRequest {
+  if (x === null || typeof x !== "object") return false;
+  const r = x as DatasetRequest;
+  const obj = (v: unknown) => v !== null && typeof v === "object" && !Array.isArray(v);
+  return (Array.isArray(r.messages) || obj(r.body)) &&
+    (r.fields === undefined || obj(r.fields)) &&
+    (r.atMs === undefined || (typeof r.atMs === "number" && Number.isFinite(r.atMs)));
+}
+
 /** Pulls prompts and yields {@link Job}s; `next()` is called by one caller at a time. */
 export class RequestSource {
   #cfg: PerfConfig;
@@ -77,7 +98,7 @@ export class RequestSource {
   #headers: Record<string, string>;
   #limit: number; // requests to dispatch; Infinity = one pass over the dataset
   #onePass: boolean;
-  #iter: AsyncIterator<Message[]> | Iterator<Message[]> | undefined;
+  #iter: AsyncIterator<DatasetItem> | Iterator<DatasetItem> | undefined;
   #passYield = 0; // usable prompts in the current pass
   #passes = 0;
   #shard: Shard | undefined;
@@ -111,7 +132,8 @@ export class RequestSource {
     this.#measure = measure && bounded ? measure : promptLength;
     this.#url = api.requestUrl?.(cfg.url, cfg) ?? cfg.url;
     this.#headers = requestHeaders(cfg, api);
-    this.#onePass = cfg.number === undefined && prompts.kind === "dataset";
+    this.#onePass = prompts.kind === "dataset" &&
+      (cfg.number === undefined || prompts.plugin.timed === true);
     this.#limit = cfg.number ?? (prompts.kind === "prompt" ? 1 : Infinity);
     this.#shard = cfg.shard;
   }
@@ -121,13 +143,18 @@ export class RequestSource {
     return Number.isFinite(this.#limit) ? shardCount(this.#limit, this.#shard) : undefined;
   }
 
+  /** Whether the dataset is a trace whose requests say when they go (`timed`). */
+  get timed(): boolean {
+    return this.#prompts.kind === "dataset" && this.#prompts.plugin.timed === true;
+  }
+
   /** The next job, or `undefined` when the run has dispatched all it should. */
   async next(): Promise<Job | undefined> {
     for (;;) {
       if (this.dispatched >= this.#limit) return undefined;
-      const messages = await this.#nextMessages();
-      if (messages === undefined) return undefined;
-      const body = await this.#build(messages);
+      const item = await this.#nextMessages();
+      if (item === undefined) return undefined;
+      const body = Array.isArray(item) ? await this.#build(item) : await this.#buildItem(item);
       if (body == null) continue;
       const index = this.dispatched++;
       if (!inShard(index, this.#shard)) continue; // another shard's request
@@ -136,8 +163,32 @@ export class RequestSource {
         index,
         body,
         prepared: { url: this.#url, headers: this.#headers, body: JSON.stringify(body), stream },
+        atMs: Array.isArray(item) ? undefined : item.atMs,
       };
     }
+  }
+
+  /**
+   * The body of a {@link DatasetRequest}: its messages built as any prompt's, or its whole body
+   * with the run's settings filling only the keys it lacks (the prompt's keys never: a body
+   * with `prompt` gets no `messages`); then its `fields` over it.
+   */
+  async #buildItem(item: DatasetRequest): Promise<RequestBody | null | undefined> {
+    let body: RequestBody | null | undefined;
+    if (item.body !== undefined) {
+      const given = item.body;
+      const messages = Array.isArray(given.messages) ? given.messages as Message[] : [];
+      const built = await this.#build(messages);
+      if (built == null) return built;
+      body = { ...given };
+      const hasPrompt = PROMPT_KEYS.some((k) => k in given);
+      for (const [k, v] of Object.entries(built)) {
+        if (!(k in body) && !(hasPrompt && PROMPT_KEYS.includes(k))) body[k] = v;
+      }
+    } else {
+      body = await this.#build(item.messages ?? []);
+    }
+    return body == null || item.fields === undefined ? body : { ...body, ...item.fields };
   }
 
   async #build(messages: Message[]): Promise<RequestBody | null | undefined> {
@@ -150,7 +201,7 @@ export class RequestSource {
     }
   }
 
-  async #nextMessages(): Promise<Message[] | undefined> {
+  async #nextMessages(): Promise<DatasetItem | undefined> {
     const p = this.#prompts;
     if (p.kind === "prompt") return p.messages;
     for (;;) {
@@ -176,7 +227,7 @@ export class RequestSource {
         this.#passes++;
         this.#passYield = 0;
       }
-      let r: IteratorResult<Message[]>;
+      let r: IteratorResult<DatasetItem>;
       try {
         r = await this.#iter.next();
       } catch (e) {
@@ -188,7 +239,14 @@ export class RequestSource {
       }
       const messages = r.value;
       if (!Array.isArray(messages)) {
-        throw new UsageError(`--dataset '${p.name}': buildMessages must yield message lists`);
+        if (!isDatasetRequest(messages)) {
+          throw new UsageError(
+            `--dataset '${p.name}': buildMessages must yield message lists (or {messages} / ` +
+              "{body} items)",
+          );
+        }
+        this.#passYield++;
+        return messages; // a trace's request: sent as the trace has it, never length-filtered
       }
       if (p.plugin.lengthFiltered === true) {
         this.#passYield++;
@@ -211,18 +269,18 @@ export class RequestSource {
 
   #open(
     p: { name: string; plugin: DatasetPluginLike },
-  ): AsyncIterator<Message[]> | Iterator<Message[]> {
-    let it: Iterable<Message[]> | AsyncIterable<Message[]>;
+  ): AsyncIterator<DatasetItem> | Iterator<DatasetItem> {
+    let it: Iterable<DatasetItem> | AsyncIterable<DatasetItem>;
     try {
       it = p.plugin.buildMessages();
     } catch (e) {
       throw datasetError(p.name, e);
     }
-    if (it && typeof (it as AsyncIterable<Message[]>)[Symbol.asyncIterator] === "function") {
-      return (it as AsyncIterable<Message[]>)[Symbol.asyncIterator]();
+    if (it && typeof (it as AsyncIterable<DatasetItem>)[Symbol.asyncIterator] === "function") {
+      return (it as AsyncIterable<DatasetItem>)[Symbol.asyncIterator]();
     }
-    if (it && typeof (it as Iterable<Message[]>)[Symbol.iterator] === "function") {
-      return (it as Iterable<Message[]>)[Symbol.iterator]();
+    if (it && typeof (it as Iterable<DatasetItem>)[Symbol.iterator] === "function") {
+      return (it as Iterable<DatasetItem>)[Symbol.iterator]();
     }
     throw new UsageError(`--dataset '${p.name}': buildMessages must return an iterable`);
   }

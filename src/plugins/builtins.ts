@@ -16,6 +16,8 @@ import OpenQaDataset from "../../plugins/datasets/openqa.ts";
 import LongAlpacaDataset from "../../plugins/datasets/longalpaca.ts";
 import LineByLineDataset from "../../plugins/datasets/line_by_line.ts";
 import RandomDataset from "../../plugins/datasets/random.ts";
+import WorkloadTraceDataset from "../../plugins/datasets/workload_trace.ts";
+import MooncakeDataset from "../../plugins/datasets/mooncake.ts";
 import { type PluginSource, registerApi, registerDataset } from "./registry.ts";
 import type { ApiPluginLike } from "./types.ts";
 
@@ -39,3 +41,5 @@ registerDataset("random", RandomDataset);
 registerDataset("custom", CustomDataset);
 registerDataset("speed_benchmark", SpeedBenchmarkDataset);
 registerDataset("speed_benchmark_long", SpeedBenchmarkLongDataset);
+registerDataset("workload_trace", WorkloadTraceDataset);
+registerDataset("mooncake", MooncakeDataset);
