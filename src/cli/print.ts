@@ -11,6 +11,7 @@ import { gridTable } from "../report/grid_table.ts";
 import { formatSpeedBenchmark } from "../report/speed_benchmark.ts";
 import { formatSlo } from "../slo/format.ts";
 import {
+  formatEndpoints,
   formatModernSummary,
   formatPercentiles,
   formatRequestPercentiles,
@@ -26,6 +27,7 @@ export function formatResult(r: PerfResult | DbReport): string {
     formatModernSummary(r.requestSummary),
     formatRequestPercentiles(r.requestPercentiles),
   ];
+  if (r.endpoints) parts.push(formatEndpoints(r.endpoints));
   if ("serverSummary" in r && r.serverSummary) parts.push(formatServerSummary(r.serverSummary));
   if ("speedBenchmark" in r && r.speedBenchmark) {
     parts.push(formatSpeedBenchmark(r.speedBenchmark));

@@ -158,6 +158,7 @@ function complete(
     failure: rec.failure,
     retries: rec.retries,
     refillLateMs: rec.refillLateMs,
+    endpoint: rec.endpoint,
   };
   const out: FinishedRequest = { record, metrics: requestMetrics(record, counts), counts };
   let payloads: PayloadBlob | undefined;

@@ -69,6 +69,11 @@ export interface RequestRecord {
    * (the client's own refill delay); `undefined` for a slot's first request and for `--rate`.
    */
   refillLateMs?: number;
+  /**
+   * The endpoint that served it, by name (its URL without credentials or query: `endpointName`
+   * in `redact.ts`); set by the thread that sent it.
+   */
+  endpoint?: string;
 }
 
 /** A fresh record for a request about to be sent. */

@@ -33,6 +33,8 @@ import { sqlNumber } from "../util/sql_number.ts";
 import type { Sample } from "../telemetry/prometheus_text.ts";
 import { ServerScraper } from "../telemetry/server_scraper.ts";
 import { serverSummary } from "../telemetry/server_summary.ts";
+import { EndpointBreakdown, type EndpointRow } from "../metrics/endpoint_breakdown.ts";
+import { endpointName } from "../redact.ts";
 
 /** What a DB says, recomputed. */
 export interface DbReport {
@@ -65,6 +67,8 @@ export interface DbReport {
    * the run scraped the server's `/metrics`.
    */
   serverSummary?: Summary;
+  /** The numbers per endpoint, from the `endpoint` column: only when several served requests. */
+  endpoints?: EndpointRow[];
 }
 
 /** The concurrency the run reached, as its self-check (the `run` row's `client`) recorded it. */
@@ -395,6 +399,8 @@ export async function reportFromDb(
   try {
     const { run, args } = await runMeta(db, dbPath);
     const collector = new MetricsCollector();
+    const urls = Array.isArray(args?.urls) ? args.urls.filter((u) => typeof u === "string") : [];
+    const endpoints = new EndpointBreakdown(urls.map(endpointName));
     let n = 0;
     let batch: Measured[] = [];
     const flush = () => {
@@ -406,6 +412,7 @@ export async function reportFromDb(
     ) {
       const metrics = await rowMetrics(row, n++, api);
       collector.add(metrics);
+      endpoints.add(typeof row.endpoint === "string" ? row.endpoint : undefined, metrics);
       if (sinks.length === 0) continue;
       batch.push({ metrics });
       if (batch.length === SINK_BATCH) flush();
@@ -432,6 +439,7 @@ export async function reportFromDb(
       rows: n,
       ...runCompletion(run, n),
       ...(server ? { serverSummary: server } : {}),
+      ...(endpoints.size > 1 ? { endpoints: endpoints.rows() } : {}),
     };
   } catch (e) {
     if (e instanceof RunError) throw e;

@@ -7,6 +7,7 @@
  */
 import type { PerfConfig } from "../config.ts";
 import type { PercentileRow, Summary } from "../metrics/collector.ts";
+import type { EndpointRow } from "../metrics/endpoint_breakdown.ts";
 import type { SpeedRow } from "../report/speed_benchmark.ts";
 import type { SloReport } from "../slo/evaluate.ts";
 import type { TelemetryData } from "../telemetry/types.ts";
@@ -52,6 +53,11 @@ export interface RunResults {
   serverSummary?: Summary;
   /** The server's metrics and this host's GPUs over the run, for the report (when recorded). */
   telemetry?: TelemetryData;
+  /**
+   * The numbers per endpoint (requests, failures, throughput, TTFT and latency), in `--url`
+   * order: only with several `--url`.
+   */
+  endpoints?: EndpointRow[];
 }
 
 /** What a run returns. */

@@ -149,6 +149,8 @@ export const RESULT_COLUMNS = [
   column("reasoning_tokens", "INTEGER", EXTRA, ok((m) => m.reasoningTokens ?? null)),
   // Times sent again on a fresh connection; NULL when unknown (`fetch`).
   column("retries", "INTEGER", EXTRA, (f) => f.record.retries ?? null),
+  // The endpoint that served it (its URL without credentials or query; several --url).
+  column("endpoint", "TEXT", EXTRA, (f) => f.record.endpoint ?? null),
 ] as const;
 
 /** A `result` column's name. */
