@@ -56,6 +56,30 @@ Deno.test("round-robin over three endpoints: request i goes to endpoint i mod 3,
   }
 });
 
+Deno.test("round-robin from the main thread (--workers 0) over fetch: the same exact split", async () => {
+  const mocks = [5, 15].map((ttftMs) =>
+    startMockServer({ port: 0, ttftMs, itlMs: 1, outputTokens: 3 })
+  );
+  try {
+    await using r = await perfRun({
+      args: urlArgs(mocks),
+      flags: { number: 10, parallel: 3, stream: true, workers: 0, transport: "fetch" },
+    });
+    assertEquals(r.code, 0, r.stderr);
+    const names = mocks.map((m) => `${m.url}${PATH}`);
+    const rows = r.sql<{ request_id: number; endpoint: string; success: string }>(
+      "SELECT request_id, endpoint, success FROM result",
+    );
+    assertEquals(rows.length, 10);
+    for (const row of rows) {
+      assertEquals([row.endpoint, row.success], [names[row.request_id % 2], "True"]);
+    }
+    assertEquals(mocks.map((m) => m.stats.requests), [6, 6]);
+  } finally {
+    await Promise.all(mocks.map((m) => m.close()));
+  }
+});
+
 Deno.test("least-in-flight sends more to the faster endpoint; each TTFT is its mock's", async () => {
   const [fast, slow] = [20, 400].map((ttftMs) =>
     startMockServer({ port: 0, ttftMs, itlMs: 2, outputTokens: 4 })
