@@ -63,6 +63,8 @@ export {
 } from "./src/mock/server.ts";
 export { MOCK_PROTOCOL_NAMES, type MockProtocolName } from "./src/mock/protocol_registry.ts";
 export type { SpeedRow } from "./src/report/speed_benchmark.ts";
+export { ENDPOINT_COLUMNS, type EndpointRow } from "./src/metrics/endpoint_breakdown.ts";
+export { URL_STRATEGIES, type UrlStrategy } from "./src/config.ts";
 export type { FinishedRequest, ResultSink } from "./src/records/finished.ts";
 export type { Failure, FailureKind, RequestRecord } from "./src/records/record.ts";
 export type { ClientCheck } from "./src/workers/self_check.ts";

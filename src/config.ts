@@ -34,6 +34,8 @@ export {
   SETTINGS,
   TRANSPORT_CHOICES,
   type TransportChoice,
+  URL_STRATEGIES,
+  type UrlStrategy,
 } from "./config/settings.ts";
 export type { SettingDef } from "./config/schema.ts";
 
@@ -137,6 +139,7 @@ export function resolveConfig(input: PerfConfigInput): PerfConfig {
     if (key === undefined) throw new UsageError(`unknown config key '${rawKey}'`);
     given[key] = value;
   }
+  spreadLists(given);
   const cfg: Record<string, unknown> = {};
   // `--compat 2026`: its defaults for the settings that were not given.
   const compat: Readonly<Record<string, unknown>> = given.compat === "2026"
@@ -151,6 +154,22 @@ export function resolveConfig(input: PerfConfigInput): PerfConfig {
   }
   validate(cfg);
   return cfg as unknown as PerfConfig;
+}
+
+/**
+ * A list given for a setting with `listInto` (`url: [A, B]`) goes to its list setting (`urls`),
+ * the first to itself; its list setting given alone sets it to the first.
+ */
+function spreadLists(given: Record<string, unknown>): void {
+  for (const key of SETTING_KEYS) {
+    const into = TABLE[key].listInto;
+    if (into === undefined) continue;
+    const v = given[key];
+    if (Array.isArray(v)) {
+      if (v.length > 1) given[into] = v;
+      given[key] = v[0];
+    } else if (v === undefined && Array.isArray(given[into])) given[key] = given[into][0];
+  }
 }
 
 /** A default as a fresh copy (objects and lists), so that no two configs share one. */

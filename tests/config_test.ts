@@ -278,3 +278,24 @@ Deno.test("config: sits at the bottom: it imports no feature, and no cycle runs 
     );
   for (const f of inside) assert(!reaches(f, f), `import cycle through ${f}`);
 });
+
+Deno.test("config: several URLs — a list for url, urls alone, and a urls that disagrees", () => {
+  const a = "http://a:8000/v1/chat/completions";
+  const b = "http://b:8000/v1/chat/completions";
+  const listed = resolveConfig({ model: "m", url: [a, b] } as never);
+  assertEquals([listed.url, listed.urls], [a, [a, b]]);
+  const alone = resolveConfig({ model: "m", urls: [a, b], urlStrategy: "least-in-flight" });
+  assertEquals([alone.url, alone.urls, alone.urlStrategy], [a, [a, b], "least-in-flight"]);
+  const one = resolveConfig({ model: "m", url: [a] } as never);
+  assertEquals([one.url, one.urls], [a, undefined]);
+  assertThrows(
+    () => resolveConfig({ model: "m", url: b, urls: [a, b] }),
+    UsageError,
+    `--urls: the first must be --url '${b}'`,
+  );
+  assertThrows(
+    () => resolveConfig({ model: "m", urls: [a, "x"] }),
+    UsageError,
+    "--url: not a valid URL: 'x'",
+  );
+});

@@ -14,6 +14,7 @@ import { gridTable } from "../report/grid_table.ts";
 import { formatSpeedBenchmark } from "../report/speed_benchmark.ts";
 import { formatSlo } from "../slo/format.ts";
 import {
+  formatEndpoints,
   formatModernSummary,
   formatPercentiles,
   formatRequestPercentiles,
@@ -39,6 +40,7 @@ export function formatResult(r: PerfResult | DbReport): string {
       formatRequestPercentiles(r.requestPercentiles),
       formatTimeBreakdown(r.requestPercentiles),
     ];
+  if (r.endpoints && !compat) parts.push(formatEndpoints(r.endpoints));
   if ("serverSummary" in r && r.serverSummary) parts.push(formatServerSummary(r.serverSummary));
   if ("speedBenchmark" in r && r.speedBenchmark) {
     parts.push(formatSpeedBenchmark(r.speedBenchmark));

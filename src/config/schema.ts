@@ -112,6 +112,12 @@ export interface SettingDef {
   above?: number;
   /** Checks beyond the kind (see {@link Validator}). */
   validate?: Validator;
+  /**
+   * A `string` setting that may be given several times (`--url A --url B`), or as a list in a
+   * file or the library: the key of the `strings` setting that then gets every value, in order,
+   * while this one gets the first. A value of the list setting alone sets this one to its first.
+   */
+  listInto?: string;
 }
 
 /** A table of settings: config key (camelCase) → declaration. */

@@ -83,6 +83,12 @@ export const TRANSPORT_CHOICES = ["auto", "socket", "fetch"] as const;
 /** What `--transport` accepts. */
 export type TransportChoice = typeof TRANSPORT_CHOICES[number];
 
+/** What `--url-strategy` accepts: how requests are spread over several `--url`. */
+export const URL_STRATEGIES = ["round-robin", "least-in-flight"] as const;
+
+/** How requests are spread over several endpoints. */
+export type UrlStrategy = typeof URL_STRATEGIES[number];
+
 /**
  * The lowest `--rate`: one request an hour on average. Slower is not a load test, and a gap of
  * years would leave the run waiting for ever.
@@ -120,14 +126,48 @@ export const SETTINGS = {
     required: true,
     help: "model name sent in the request body",
   },
-  /** Endpoint URL. Chat or plain completions is chosen from the path (see README). */
+  /**
+   * Endpoint URL. Chat or plain completions is chosen from the path (see README). Given several
+   * times (or as a list), the first; every one is in `urls`.
+   */
   url: {
     kind: "string",
     group: "basic",
     arg: "url",
     default: DEFAULT_URL,
-    help: "endpoint; may also be the first argument",
-    validate: urlProblem,
+    help: "endpoint; may also be the first argument; give it several times for several " +
+      "replicas without a load balancer (see --url-strategy)",
+    validate: (v: string, cfg: { urls?: string[] }): string | undefined =>
+      urlProblem(v) ?? cfg.urls?.map(urlProblem).find((p) => p !== undefined),
+    listInto: "urls",
+  },
+  /**
+   * Several endpoints (replicas behind no load balancer), in order: set by `--url` given several
+   * times; `url` is the first. Unset: one endpoint, `url`.
+   */
+  urls: {
+    kind: "strings",
+    group: "basic",
+    arg: "url",
+    help: "several endpoints at once, the same as --url given once for each",
+    validate: (v: string[], cfg: { url: string }): string | undefined => {
+      if (v.length === 0) return "expected at least one URL";
+      return v[0] === cfg.url ? undefined : `the first must be --url '${cfg.url}', got '${v[0]}'`;
+    },
+  },
+  /**
+   * How requests are spread over several endpoints: `round-robin` (in dispatch order) or
+   * `least-in-flight` (the endpoint with the fewest requests in flight, decided on the main
+   * thread). Unset: round-robin.
+   */
+  urlStrategy: {
+    kind: "choice",
+    group: "basic",
+    arg: "name",
+    choices: URL_STRATEGIES,
+    defaultHelp: "round-robin",
+    help: "with several --url: round-robin (in dispatch order) or least-in-flight (the one " +
+      "with the fewest requests in flight)",
   },
   /** Run name; names the result folder. Default `<model>_benchmark_<YYYYMMDD_HHMMSS>`. */
   name: {

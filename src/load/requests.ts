@@ -130,13 +130,20 @@ export class RequestSource {
     this.#log = log;
     const bounded = cfg.minPromptLength > 0 || cfg.maxPromptLength < Number.MAX_SAFE_INTEGER;
     this.#measure = measure && bounded ? measure : promptLength;
-    this.#url = api.requestUrl?.(cfg.url, cfg) ?? cfg.url;
+    this.urls = (cfg.urls ?? [cfg.url]).map((u) => api.requestUrl?.(u, cfg) ?? u);
+    this.#url = this.urls[0];
     this.#headers = requestHeaders(cfg, api);
     this.#onePass = prompts.kind === "dataset" &&
       (cfg.number === undefined || prompts.plugin.timed === true);
     this.#limit = cfg.number ?? (prompts.kind === "prompt" ? 1 : Infinity);
     this.#shard = cfg.shard;
   }
+
+  /**
+   * Every endpoint's URL, as the API plugin's `requestUrl` makes it, in `--url` order: the
+   * first is every job's `prepared.url`; the sending threads pick among them (`--url-strategy`).
+   */
+  readonly urls: readonly string[];
 
   /** The number of requests the run (this shard) will send, when known in advance. */
   get expected(): number | undefined {

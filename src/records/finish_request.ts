@@ -160,6 +160,7 @@ function complete(
     refillLateMs: rec.refillLateMs,
     connectMs: rec.connectMs,
     tlsMs: rec.tlsMs,
+    endpoint: rec.endpoint,
   };
   const out: FinishedRequest = { record, metrics: requestMetrics(record, counts), counts };
   let payloads: PayloadBlob | undefined;

@@ -77,6 +77,11 @@ export interface RequestRecord {
   connectMs?: number;
   /** TLS handshake time, ms, when this request opened an https connection (as `connectMs`). */
   tlsMs?: number;
+  /**
+   * The endpoint that served it, by name (its URL without credentials or query: `endpointName`
+   * in `redact.ts`); set by the thread that sent it.
+   */
+  endpoint?: string;
 }
 
 /** A fresh record for a request about to be sent. */

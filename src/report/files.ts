@@ -89,9 +89,12 @@ export async function writeEach(
   }
 }
 
+/** The per-endpoint table's file in the run folder (several `--url` only). */
+export const ENDPOINTS_FILE = "benchmark_endpoints.json";
+
 /**
- * Write `benchmark_summary.json` and `benchmark_percentile.json` (and `speed_benchmark.json`)
- * into the run folder, each on its own; resolves to the lines of those that could not be written.
+ * Write `benchmark_summary.json` and `benchmark_percentile.json` (and `speed_benchmark.json`, and
+ * {@link ENDPOINTS_FILE} with several endpoints) into the run folder, each on its own; resolves to the lines of those that could not be written.
  */
 export async function writeResultFiles(
   r: Pick<
@@ -103,6 +106,7 @@ export async function writeResultFiles(
     | "requestPercentiles"
     | "speedBenchmark"
     | "serverSummary"
+    | "endpoints"
   >,
 ): Promise<string[]> {
   const rows = r.requestPercentiles.map((row, i) => ({ ...r.percentiles[i], ...row }));
@@ -117,6 +121,7 @@ export async function writeResultFiles(
       }),
     () => writeJson(`${dir}/benchmark_percentile.json`, rows),
     ...(r.speedBenchmark ? [() => writeJson(`${dir}/speed_benchmark.json`, r.speedBenchmark)] : []),
+    ...(r.endpoints ? [() => writeJson(`${dir}/${ENDPOINTS_FILE}`, r.endpoints)] : []),
   ]);
   return errors;
 }

@@ -40,6 +40,8 @@ import { sqlNumberList, sqlSuccess } from "../util/sql_cells.ts";
 import type { Sample } from "../telemetry/prometheus_text.ts";
 import { ServerScraper } from "../telemetry/server_scraper.ts";
 import { serverSummary } from "../telemetry/server_summary.ts";
+import { EndpointBreakdown, type EndpointRow } from "../metrics/endpoint_breakdown.ts";
+import { endpointName } from "../redact.ts";
 
 /** What a DB says, recomputed. */
 export interface DbReport {
@@ -76,6 +78,8 @@ export interface DbReport {
   layout?: string;
   /** With `compat: "2026"`: evalscope 2026's summary and percentile rows of the DB's rows. */
   evalscope2026?: Evalscope2026Result;
+  /** The numbers per endpoint, from the `endpoint` column: only when several served requests. */
+  endpoints?: EndpointRow[];
 }
 
 /**
@@ -477,6 +481,8 @@ export async function reportFromDb(
     const layout = dbLayout(db);
     const samples: Sample2026[] = [];
     const collector = new MetricsCollector();
+    const urls = Array.isArray(args?.urls) ? args.urls.filter((u) => typeof u === "string") : [];
+    const endpoints = new EndpointBreakdown(urls.map(endpointName));
     let n = 0;
     let batch: Measured[] = [];
     const flush = () => {
@@ -493,6 +499,7 @@ export async function reportFromDb(
         const r26 = layout === "evalscope-2026" ? row : row2026(row, metrics, n - 1);
         samples.push(sampleOfRow2026(r26));
       }
+      endpoints.add(typeof row.endpoint === "string" ? row.endpoint : undefined, metrics);
       if (sinks.length === 0) continue;
       batch.push({ metrics });
       if (batch.length === SINK_BATCH) flush();
@@ -528,6 +535,7 @@ export async function reportFromDb(
           }),
         }
         : {}),
+      ...(endpoints.size > 1 ? { endpoints: endpoints.rows() } : {}),
     };
   } catch (e) {
     if (e instanceof RunError) throw e;

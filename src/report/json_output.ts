@@ -22,6 +22,7 @@ export function runJson(r: PerfResult): Record<string, unknown> {
     ...(r.stoppedEarly ? { stoppedEarly: r.stoppedEarly } : {}),
     ...(r.slo ? { slo: r.slo } : {}),
     ...(r.speedBenchmark ? { speedBenchmark: r.speedBenchmark } : {}),
+    ...(r.endpoints ? { endpoints: r.endpoints } : {}),
   };
 }
 

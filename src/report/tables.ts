@@ -12,6 +12,7 @@ import {
   SUMMARY_KEYS,
   TIME_COLUMNS,
 } from "../metrics/collector.ts";
+import { ENDPOINT_COLUMNS, type EndpointRow } from "../metrics/endpoint_breakdown.ts";
 import { type Cell, gridTable } from "./grid_table.ts";
 
 /** Round as evalscope prints: 3 decimals, 5 for the time per output token. */
@@ -84,4 +85,11 @@ export function formatTimeBreakdown(rows: PercentileRow[]): string {
 export function formatServerSummary(summary: Summary): string {
   const rows: Cell[][] = Object.entries(summary).map(([k, v]) => [k, cell(k, v)]);
   return "Server metrics (/metrics, over the run):\n" + gridTable(["Metric", "Value"], rows);
+}
+
+/** The per-endpoint table (several `--url`): one row per endpoint. */
+export function formatEndpoints(rows: readonly EndpointRow[]): string {
+  const headers: string[] = Object.values(ENDPOINT_COLUMNS);
+  return "Per-endpoint metrics:\n" +
+    gridTable(headers, rows.map((r) => headers.map((h, i) => i === 0 ? r[h] : cell(h, r[h]))));
 }

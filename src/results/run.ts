@@ -7,6 +7,7 @@
  */
 import type { PerfConfig } from "../config.ts";
 import type { PercentileRow, Summary } from "../metrics/collector.ts";
+import type { EndpointRow } from "../metrics/endpoint_breakdown.ts";
 import type { SpeedRow } from "../report/speed_benchmark.ts";
 import type { Evalscope2026Result } from "../report/evalscope2026/results.ts";
 import type { SloReport } from "../slo/evaluate.ts";
@@ -58,6 +59,11 @@ export interface RunResults {
    * what it prints, and `performance_summary.txt` for a run on its own.
    */
   evalscope2026?: Evalscope2026Result;
+  /**
+   * The numbers per endpoint (requests, failures, throughput, TTFT and latency), in `--url`
+   * order: only with several `--url`.
+   */
+  endpoints?: EndpointRow[];
 }
 
 /** What a run returns. */

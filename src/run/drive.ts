@@ -63,7 +63,8 @@ export async function driveLoad(prep: PreparedRun, run: OpenRun): Promise<Driven
   const shape = arrivalShape(cfg);
   const timedJobs = source.timed;
   prep.log(
-    `benchmarking ${cfg.url} (${cfg.model}): ` +
+    `benchmarking ${cfg.urls ? cfg.urls.join(", ") : cfg.url} (${cfg.model}): ` +
+      (cfg.urls ? `${cfg.urlStrategy ?? "round-robin"}, ` : "") +
       (cfg.shard
         ? `shard ${shardText(cfg.shard)} (requests i with i mod ${cfg.shard.count} = ` +
           `${cfg.shard.index}), `

@@ -77,6 +77,7 @@ export async function finishRun(
     ...(stoppedEarly ? { stoppedEarly } : {}),
     ...(server ? { serverSummary: server } : {}),
     ...(measured ? { telemetry: measured } : {}),
+    ...(run.endpoints ? { endpoints: run.endpoints.rows() } : {}),
   };
   if (measured?.dbFailure) {
     log(`warning: the result DB's telemetry tables could not be written: ${measured.dbFailure}`);

@@ -32,7 +32,8 @@ import { type FinishedRequest, type ResultSink, sinkNeeds } from "../records/fin
 import { ResultPipeline } from "../records/pipeline.ts";
 import { loadableByName } from "../plugins/loader.ts";
 import { fetchedSource } from "../plugins/import_module.ts";
-import type { Redactor } from "../redact.ts";
+import { endpointName, type Redactor } from "../redact.ts";
+import { EndpointBreakdown } from "../metrics/endpoint_breakdown.ts";
 import { debugSink } from "../report/debug.ts";
 import { createRunDir, defaultRunName, writeJson } from "../report/files.ts";
 import { RunOutputs } from "../report/run_outputs.ts";
@@ -76,6 +77,8 @@ export interface OpenRun extends AsyncDisposable {
   readonly goodput?: GoodputCounter;
   /** The `speed_benchmark` dataset's table (that dataset only). */
   readonly speed?: SpeedBenchmarkSink;
+  /** The numbers per endpoint (several `--url` only). */
+  readonly endpoints?: EndpointBreakdown;
   /** Progress, `report.html` and W&B. */
   readonly outputs: RunOutputs;
   /** Finished records to the sinks, in batches. */
@@ -172,6 +175,9 @@ export async function openRun(prep: PreparedRun, options: RunOptions): Promise<O
   const collector = new MetricsCollector();
   const goodput = prep.goals ? new GoodputCounter(prep.goals) : undefined;
   const speed = isSpeedBenchmark(cfg.dataset) ? new SpeedBenchmarkSink() : undefined;
+  const endpoints = cfg.urls && cfg.urls.length > 1
+    ? new EndpointBreakdown(cfg.urls.map(endpointName))
+    : undefined;
   const guard = cfg.maxErrorRate === undefined
     ? undefined
     : new ErrorRateGuard(cfg.maxErrorRate, (why) => {
@@ -187,6 +193,12 @@ export async function openRun(prep: PreparedRun, options: RunOptions): Promise<O
     ...(guard ? [guard] : []),
     ...outputs.sinks,
     ...(speed ? [speed] : []),
+    ...(endpoints
+      ? [{
+        write: (b: FinishedRequest[]) =>
+          b.forEach((f) => endpoints.add(f.record.endpoint, f.metrics)),
+      }]
+      : []),
     ...(cfg.debug ? [debugSink(outputs.log, (t) => redactor.text(t))] : []),
     ...(options.sinks ?? []),
   ];
@@ -195,11 +207,13 @@ export async function openRun(prep: PreparedRun, options: RunOptions): Promise<O
   const pipeline = stack.use(new ResultPipeline(sinks));
   const needs = sinkNeeds(sinks);
   const { url, headers } = prep.first.prepared;
+  const urls = source.urls;
   const threads = await startTransportThreads(prep.spec, {
     workers: cfg.workers,
     inFlight: Math.min(shardCount(cfg.parallel, cfg.shard), source.expected ?? Infinity),
   }, {
-    target: { url, headers },
+    target: { url, headers, ...(urls.length > 1 ? { urls } : {}) },
+    urlStrategy: cfg.urlStrategy,
     local: { api: prep.api, tokens: counter, rows: db, needs },
     // The workers load the API plugin themselves when its name or path says which it is; the
     // tokenizer stays out of their parameters (counting has its own worker).
@@ -235,6 +249,7 @@ export async function openRun(prep: PreparedRun, options: RunOptions): Promise<O
     collector,
     goodput,
     speed,
+    endpoints,
     outputs,
     pipeline,
     threads,

@@ -180,6 +180,8 @@ export const RESULT_COLUMNS = [
     metric: "headersS",
     nullMeans: "none",
   }),
+  // The endpoint that served it (its URL without credentials or query; several --url).
+  column("endpoint", "TEXT", EXTRA, (f) => f.record.endpoint ?? null),
 ] as const;
 
 /** A `result` column's name. */

@@ -140,15 +140,23 @@ class Exchange implements Watched {
   }
 }
 
+/** A URL's target and request head, as built for one header set. */
+interface Prepared {
+  headers: Record<string, string>;
+  target: Target;
+  head: Uint8Array;
+}
+
+/** URLs whose request heads are kept (a run has one, or a few endpoints). */
+const MEMO_URLS = 64;
+
 /** HTTP/1.1 over raw sockets. */
 export class SocketTransport implements Transport {
   #watchdog: Watchdog;
   #pool: ConnectionPool;
-  // One-entry memo, compared by value: a run sends every request to one URL with one header set
-  // (in a worker, every request's headers are a fresh copy of the same values).
-  #url = "";
-  #headers: Record<string, string> | undefined;
-  #target: Target | undefined;
+  // A memo per URL, headers compared by value: a run sends every request to one URL (or to each
+  // of a few, with several --url) with one header set.
+  #memo = new Map<string, Prepared>();
   #head: Uint8Array = new Uint8Array(0);
   #encoder = new RequestEncoder();
   #streamEnd: StreamEndRule;
@@ -231,17 +239,15 @@ export class SocketTransport implements Transport {
 
   /** The target, and the request head in `#head`: built again only for another URL or header set. */
   #prepare(req: PreparedRequest): Target {
-    if (
-      this.#target === undefined || req.url !== this.#url ||
-      (req.headers !== this.#headers && !sameHeaders(req.headers, this.#headers))
-    ) {
+    let p = this.#memo.get(req.url);
+    if (p === undefined || (req.headers !== p.headers && !sameHeaders(req.headers, p.headers))) {
       const target = targetOf(req.url);
-      this.#head = headBytes(requestHead(target, req.headers));
-      this.#target = target;
-      this.#url = req.url;
-      this.#headers = req.headers;
+      p = { headers: req.headers, target, head: headBytes(requestHead(target, req.headers)) };
+      if (this.#memo.size >= MEMO_URLS) this.#memo.clear();
+      this.#memo.set(req.url, p);
     }
-    return this.#target;
+    this.#head = p.head;
+    return p.target;
   }
 
   /** See {@link Transport.close}. */

@@ -13,14 +13,25 @@ import type { FinishedRequest, SinkNeeds } from "../records/finished.ts";
 import type { PayloadBlob } from "../records/payloads.ts";
 import type { RequestRecord } from "../records/record.ts";
 import type { TransportSpec } from "../transport/create.ts";
+import { endpointName } from "../redact.ts";
 import type { ThreadLoad } from "./loop_monitor.ts";
 
-/** Where every request of a run goes: the same for all of them. */
+/** Where the requests of a run go: one endpoint, or several (`--url` given more than once). */
 export interface SendTarget {
-  /** Absolute http(s) URL. */
+  /** Absolute http(s) URL (the first endpoint, when there are several). */
   url: string;
-  /** Header names to values. */
+  /** Header names to values (the same for every endpoint). */
   headers: Record<string, string>;
+  /**
+   * Several endpoints, in `--url` order: a request goes to the one its {@link SendOrder.endpoint}
+   * names. Absent: every request goes to `url`.
+   */
+  urls?: readonly string[];
+}
+
+/** Each endpoint of a target with its name in records ({@link endpointName}), by index. */
+export function targetEndpoints(t: SendTarget): { url: string; name: string }[] {
+  return (t.urls ?? [t.url]).map((url) => ({ url, name: endpointName(url) }));
 }
 
 /** How a worker finishes its requests (plain data). */
@@ -51,6 +62,8 @@ export interface SendOrder {
   scheduledEpochMs?: number;
   /** Closed loop: when the previous request of its slot ended, epoch ms. */
   previousEndEpochMs?: number;
+  /** The endpoint it goes to, by index in {@link SendTarget.urls} (absent: the first). */
+  endpoint?: number;
 }
 
 /** Main → worker. */
@@ -117,4 +130,9 @@ export interface Outgoing {
   scheduledMs?: number;
   /** Closed loop: when the previous request of its slot ended, epoch ms. */
   previousEndEpochMs?: number;
+  /**
+   * The endpoint it goes to, by index in {@link SendTarget.urls} (absent: the first); chosen on
+   * the main thread by the run's `--url-strategy`.
+   */
+  endpoint?: number;
 }

@@ -27,6 +27,7 @@ import {
   type SendOrder,
   type SendTarget,
   spanOf,
+  targetEndpoints,
   type ToWorker,
 } from "./messages.ts";
 
@@ -39,6 +40,8 @@ const scope = self as unknown as {
 
 let transport: Transport | undefined;
 let target: SendTarget = { url: "", headers: {} };
+/** Each endpoint's URL and name, by index (made once, so a request allocates none). */
+let endpoints: { url: string; name: string }[] = [];
 let monitor: LoopMonitor | undefined;
 let finishing: Finishing | undefined;
 let rows: RowQueue | undefined;
@@ -59,12 +62,14 @@ function done(id: number, f: FinishedRequest): void {
 
 async function send(m: SendOrder): Promise<void> {
   const rec = newRecord(m.index, m.stream);
+  const endpoint = endpoints[m.endpoint ?? 0];
+  rec.endpoint = endpoint.name;
   if (m.scheduledEpochMs !== undefined) {
     rec.scheduledMs = m.scheduledEpochMs - performance.timeOrigin; // into this thread's clock
   }
   try {
     await transport!.send(
-      { url: target.url, headers: target.headers, body: m.body, stream: m.stream },
+      { url: endpoint.url, headers: target.headers, body: m.body, stream: m.stream },
       rec,
       cancel.signal,
     );
@@ -116,6 +121,7 @@ function unfinished(id: number, rec: RequestRecord, err: unknown): void {
 async function init(m: Extract<ToWorker, { t: "init" }>): Promise<void> {
   transport = createTransport(m.spec);
   target = m.target;
+  endpoints = targetEndpoints(target);
   const db = m.db;
   if (db !== undefined) rows = new RowQueue((msg, transfer) => db.postMessage(msg, transfer));
   if (m.count !== undefined) counter = new ChannelCounter(m.count);
