@@ -101,6 +101,12 @@ Deno.test("config: every value the defaults hold, as evalscope's reference and R
     sleepInterval: 5, // evalscope's default
     noServerMetrics: false,
     noGpuTelemetry: false,
+    // SLA auto-tune: today's evalscope defaults (arguments.py:749-757 in the 2026 reference).
+    slaAutoTune: false,
+    slaVariable: "parallel",
+    slaNumRuns: 3,
+    slaUpperBound: 65536,
+    slaLowerBound: 1,
   });
   // A default object is never shared between configs (nor frozen into them).
   const a = resolveConfig({ model: "m" });

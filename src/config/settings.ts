@@ -31,6 +31,7 @@
  */
 import type { ConfigOf, SettingDef } from "./schema.ts";
 import { parseSlo } from "./slo_goals.ts";
+import { parseSlaParams } from "./sla_params.ts";
 import { headerProblem } from "../util/http_header.ts";
 import type { Shard } from "./shard.ts";
 
@@ -46,6 +47,7 @@ export const GROUPS = {
   storage: "Storage:",
   telemetry: "Repeats, error-rate stop, server metrics and GPU telemetry:",
   results: "Results:",
+  sla: "SLA auto-tune (the largest --parallel or --rate meeting the criteria, as evalscope):",
 } as const;
 
 /** A help group. */
@@ -563,6 +565,86 @@ export const SETTINGS = {
       parseSlo(v); // throws a UsageError that names the goal
       return undefined;
     },
+  },
+  // ---- sla (issue 14 item 4: SLA auto-tune, src/run/sla_tune.ts)
+  /** Search for the largest `--parallel` (or `--rate`) that meets `--sla-params` / `--slo`. */
+  slaAutoTune: {
+    kind: "bool",
+    group: "sla",
+    default: false,
+    help: "search for the largest --sla-variable value meeting --sla-params (or --slo): " +
+      "doubling, then binary search; each value --sla-num-runs runs, averaged",
+    validate: (v: boolean, cfg: { slaParams?: string; slo?: string }): string | undefined =>
+      v && cfg.slaParams === undefined && cfg.slo === undefined
+        ? "needs the criteria: --sla-params (or --slo)"
+        : undefined,
+  },
+  /** What the search varies: `parallel` (closed loop) or `rate` (at `--sla-fixed-parallel`). */
+  slaVariable: {
+    kind: "choice",
+    group: "sla",
+    arg: "var",
+    choices: ["parallel", "rate"],
+    default: "parallel",
+    help: "what the search varies: parallel, or rate (with --sla-fixed-parallel in flight)",
+  },
+  /**
+   * The criteria: a JSON object (its criteria ANDed) or a list of them (each searched on its
+   * own), e.g. `{"p99_ttft": "<=500", "avg_tpot": "<=50"}` or `{"tps": "max"}` (grammar in
+   * `src/results/sla.ts`).
+   */
+  slaParams: {
+    kind: "string",
+    group: "sla",
+    arg: "json",
+    help: `criteria: '{"p99_ttft": "<=500"}' (ms; latency in s), a list of such groups, or ` +
+      `'{"tps": "max"}'; metrics avg_/p50_/p90_/p99_ ttft, tpot, latency, rps, tps`,
+    validate: (v: string): undefined => {
+      parseSlaParams(v); // throws a UsageError that names the criterion
+      return undefined;
+    },
+  },
+  /** Runs per value tried; their results are averaged. */
+  slaNumRuns: {
+    kind: "int",
+    group: "sla",
+    min: 1,
+    default: 3,
+    help: "runs per value tried (averaged), --sleep-interval apart",
+  },
+  /** The largest value the search tries. */
+  slaUpperBound: {
+    kind: "int",
+    group: "sla",
+    min: 1,
+    default: 65536,
+    help: "the largest value tried",
+  },
+  /** The smallest value the search tries. */
+  slaLowerBound: {
+    kind: "int",
+    group: "sla",
+    min: 1,
+    default: 1,
+    help: "the smallest value tried",
+    validate: (v: number, cfg: { slaUpperBound: number }): string | undefined =>
+      v > cfg.slaUpperBound ? "must not be more than --sla-upper-bound" : undefined,
+  },
+  /** `--parallel` of every run when the search varies the rate; default the upper bound. */
+  slaFixedParallel: {
+    kind: "int",
+    group: "sla",
+    min: 1,
+    defaultHelp: "--sla-upper-bound",
+    help: "requests in flight at most while --sla-variable rate is searched",
+  },
+  /** Requests per run: `max(1, round(value × this))`. */
+  slaNumberMultiplier: {
+    kind: "number",
+    group: "sla",
+    above: 0,
+    defaultHelp: "2",
+    help: "requests per run: max(1, round(value × this))",
   },
 } as const satisfies Readonly<Record<string, SettingDef & { group: GroupId }>>;
 
