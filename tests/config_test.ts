@@ -209,7 +209,7 @@ Deno.test("config: the body fields and the secrets are the ones the table declar
     "temperature",
     "topP",
   ]);
-  assertEquals(SECRET_KEYS, ["apiKey", "wandbApiKey"]);
+  assertEquals(SECRET_KEYS, ["apiKey", "wandbApiKey", "swanlabApiKey"]);
   assertEquals(
     bodyFields({ maxTokens: 64, nChoices: 2, stop: [], stopTokenIds: [7], temperature: 0 }),
     { max_tokens: 64, n: 2, stop_token_ids: [7], temperature: 0 },

@@ -225,7 +225,8 @@ async function demoMain(args: string[]): Promise<number> {
 }
 
 /**
- * The secret values on a command line (`--api-key`, `--wandb-api-key`, credential `--headers`,
+ * The secret values on a command line (`--api-key`, `--wandb-api-key`, `--swanlab-api-key`,
+ * credential `--headers`,
  * URL credentials), for errors raised before there is a config (a bad flag that echoes a value).
  */
 export function argvRedactor(args: string[]): Redactor {
@@ -233,7 +234,7 @@ export function argvRedactor(args: string[]): Redactor {
   args.forEach((a, i) => {
     const eq = a.indexOf("=");
     const flag = a.startsWith("--") && eq > 0 ? a.slice(0, eq) : a;
-    if (flag === "--api-key" || flag === "--wandb-api-key") {
+    if (flag === "--api-key" || flag === "--wandb-api-key" || flag === "--swanlab-api-key") {
       const v = flag === a ? args[i + 1] : a.slice(eq + 1);
       if (v) out.push(v);
     }

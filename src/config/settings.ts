@@ -476,7 +476,40 @@ export const SETTINGS = {
     group: "storage",
     arg: "key",
     secret: true,
-    help: "log the run to Weights & Biases",
+    help: "log the run to Weights & Biases (deprecated: --visualizer wandb with $WANDB_API_KEY)",
+  },
+  // ---- visualizers (issue 14 item 5: src/visualizer/, as evalscope's --visualizer)
+  /**
+   * Log the run to an experiment tracker: `wandb` (key `--wandb-api-key` or `$WANDB_API_KEY`),
+   * `swanlab` (`--swanlab-api-key` or `$SWANLAB_API_KEY`), `clearml` (`$CLEARML_API_ACCESS_KEY`
+   * and `$CLEARML_API_SECRET_KEY`). Unset: the backend whose deprecated key flag is given.
+   */
+  visualizer: {
+    kind: "choice",
+    group: "storage",
+    arg: "name",
+    choices: ["wandb", "swanlab", "clearml"],
+    defaultHelp: "the one whose key flag is given",
+    help: "log the run to wandb, swanlab or clearml (keys: the flags below, or $WANDB_API_KEY, " +
+      "$SWANLAB_API_KEY, $CLEARML_API_ACCESS_KEY/$CLEARML_API_SECRET_KEY)",
+  },
+  /** SwanLab API key (deprecated in evalscope: prefer `$SWANLAB_API_KEY`). */
+  swanlabApiKey: {
+    kind: "string",
+    group: "storage",
+    arg: "key",
+    secret: true,
+    help: "log the run to SwanLab (deprecated: --visualizer swanlab with $SWANLAB_API_KEY)",
+  },
+  /** SwanLab host (web), for a self-hosted SwanLab; its API is `<host>/api`. */
+  swanlabHost: {
+    kind: "string",
+    group: "storage",
+    arg: "url",
+    env: ["SWANLAB_HOST"],
+    defaultHelp: "$SWANLAB_HOST, else https://swanlab.cn",
+    help: "SwanLab host (self-hosted: its API is <host>/api)",
+    validate: urlProblem,
   },
   /** Folder under which each run gets its own sub-folder. */
   outputsDir: {
