@@ -289,7 +289,13 @@ export async function runSlaAutoTune(
   let interrupted = false;
   let first = true;
   // Each run on its own: no W&B / visualizer and no report.html, as evalscope's SLA mode.
-  const runInput: PerfConfigInput = { ...base, slaAutoTune: false, wandbApiKey: undefined };
+  const runInput: PerfConfigInput = {
+    ...base,
+    slaAutoTune: false,
+    visualizer: undefined,
+    wandbApiKey: undefined,
+    swanlabApiKey: undefined,
+  };
   const evaluate: SlaEvaluate = async (v) => {
     tried.push(v);
     const number = slaNumber(v, cfg.slaNumberMultiplier);
