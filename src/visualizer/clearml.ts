@@ -17,7 +17,7 @@
 import {
   jsonCall,
   numericEntries,
-  type TrackedRun,
+  ScalarRun,
   type TrackedRunInit,
   TrackerError,
 } from "./tracked_run.ts";
@@ -59,7 +59,7 @@ interface Data {
 }
 
 /** A live ClearML task. */
-export class ClearmlRun implements TrackedRun {
+export class ClearmlRun extends ScalarRun {
   /** Link to the task (the API host's web app is not known: the task's API path). */
   readonly url: string;
   #s: ClearmlSettings;
@@ -67,9 +67,9 @@ export class ClearmlRun implements TrackedRun {
   #task: string;
   #events: string[] = [];
   #step = 0;
-  #summary: Record<string, unknown> = {};
 
   private constructor(s: ClearmlSettings, token: string, task: string, project: string) {
+    super();
     this.#s = s;
     this.#token = token;
     this.#task = task;
@@ -154,11 +154,6 @@ export class ClearmlRun implements TrackedRun {
     }
   }
 
-  /** Merge values into the summary, logged as one last iteration by {@link finish}. */
-  summarize(values: Record<string, unknown>): void {
-    Object.assign(this.#summary, values);
-  }
-
   /** Send the queued scalars (`events.add_batch`, one JSON event per line). */
   async flush(): Promise<void> {
     if (this.#events.length === 0) return;
@@ -169,9 +164,7 @@ export class ClearmlRun implements TrackedRun {
 
   /** Log the summary's numbers, flush, and mark the task completed (or failed). */
   async finish(exitcode: number): Promise<void> {
-    const last = Object.fromEntries(numericEntries(this.#summary));
-    if (Object.keys(last).length > 0) this.log(last);
-    await this.flush();
+    await this.flushWithSummary();
     if (exitcode === 0) await this.#call("tasks.completed", { task: this.#task, force: true });
     else {
       await this.#call("tasks.failed", {

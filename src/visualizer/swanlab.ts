@@ -18,7 +18,7 @@
 import {
   jsonCall,
   numericEntries,
-  type TrackedRun,
+  ScalarRun,
   type TrackedRunInit,
   TrackerError,
 } from "./tracked_run.ts";
@@ -69,7 +69,7 @@ function colors(): [string, string] {
 }
 
 /** A live SwanLab experiment. */
-export class SwanlabRun implements TrackedRun {
+export class SwanlabRun extends ScalarRun {
   /** Link to the experiment. */
   readonly url: string;
   #s: SwanlabSettings;
@@ -81,7 +81,6 @@ export class SwanlabRun implements TrackedRun {
   #rows: Array<{ key: string; index: number; data: number; create_time: string }> = [];
   #columns = new Set<string>();
   #step = 0;
-  #summary: Record<string, unknown> = {};
 
   private constructor(
     s: SwanlabSettings,
@@ -91,6 +90,7 @@ export class SwanlabRun implements TrackedRun {
     cuid: string,
     flagId: string | null,
   ) {
+    super();
     this.#s = s;
     this.#sid = sid;
     this.#space = space;
@@ -174,11 +174,6 @@ export class SwanlabRun implements TrackedRun {
     }
   }
 
-  /** Merge values into the summary, logged as one last row by {@link finish}. */
-  summarize(values: Record<string, unknown>): void {
-    Object.assign(this.#summary, values);
-  }
-
   /** Declare new metrics, then send the queued rows. */
   async flush(): Promise<void> {
     if (this.#rows.length === 0) return;
@@ -203,9 +198,7 @@ export class SwanlabRun implements TrackedRun {
 
   /** Log the summary's numbers as a last row, flush, and mark the experiment finished. */
   async finish(exitcode: number): Promise<void> {
-    const last = Object.fromEntries(numericEntries(this.#summary));
-    if (Object.keys(last).length > 0) this.log(last);
-    await this.flush();
+    await this.flushWithSummary();
     const p = `/project/${encodeURIComponent(this.#space)}/${encodeURIComponent(this.#s.project)}`;
     await this.#call(`${p}/runs/${this.#cuid}/state`, {
       state: exitcode === 0 ? "FINISHED" : "CRASHED",

@@ -102,3 +102,32 @@ export function numericEntries(values: Record<string, unknown>): Array<[string, 
     typeof e[1] === "number" && Number.isFinite(e[1])
   );
 }
+
+/**
+ * A run at a scalar-only service (SwanLab, ClearML): rows of numbers, and the summary's numbers
+ * logged as one last row when it finishes.
+ */
+export abstract class ScalarRun implements TrackedRun {
+  /** Where to see it. */
+  abstract readonly url: string;
+  #summary: Record<string, unknown> = {};
+
+  /** Queue one row of numbers. */
+  abstract log(row: Record<string, number | string | boolean | null>): void;
+  /** Send what is queued. */
+  abstract flush(): Promise<void>;
+  /** Flush, then mark the run finished. */
+  abstract finish(exitcode: number): Promise<void>;
+
+  /** Merge values into the summary, logged as one last row by {@link logSummary}. */
+  summarize(values: Record<string, unknown>): void {
+    Object.assign(this.#summary, values);
+  }
+
+  /** Queue the summary's numbers as one last row, and send everything queued. */
+  protected async flushWithSummary(): Promise<void> {
+    const last = Object.fromEntries(numericEntries(this.#summary));
+    if (Object.keys(last).length > 0) this.log(last);
+    await this.flush();
+  }
+}
