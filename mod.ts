@@ -31,6 +31,8 @@ export type { RunOptions } from "./src/run/options.ts";
 export { runSweep, sweepPoints, type SweepValues } from "./src/run/sweep.ts";
 export type { SweepPoint, SweepResult, SweepRow } from "./src/results/sweep.ts";
 export { runRepeats } from "./src/run/repeat.ts";
+export { runSlaAutoTune, searchSla, type SlaSearch } from "./src/run/sla_tune.ts";
+export type { SlaAverage, SlaResult, SlaRow, SlaVariable } from "./src/results/sla.ts";
 export type { RepeatResult, RepeatRun, RepeatSummary } from "./src/results/repeat.ts";
 export { type Spread, spread } from "./src/metrics/spread.ts";
 export { tCritical } from "./src/metrics/student_t.ts";

@@ -104,6 +104,12 @@ Deno.test("config: every value the defaults hold, as evalscope's reference and R
     noServerMetrics: false,
     noGpuTelemetry: false,
     compat: "2024", // --compat 2026 switches to today's evalscope (its own defaults)
+    // SLA auto-tune: today's evalscope defaults (arguments.py:749-757 in the 2026 reference).
+    slaAutoTune: false,
+    slaVariable: "parallel",
+    slaNumRuns: 3,
+    slaUpperBound: 65536,
+    slaLowerBound: 1,
   });
   // A default object is never shared between configs (nor frozen into them).
   const a = resolveConfig({ model: "m" });
@@ -206,7 +212,7 @@ Deno.test("config: the body fields and the secrets are the ones the table declar
     "temperature",
     "topP",
   ]);
-  assertEquals(SECRET_KEYS, ["apiKey", "wandbApiKey"]);
+  assertEquals(SECRET_KEYS, ["apiKey", "wandbApiKey", "swanlabApiKey"]);
   assertEquals(
     bodyFields({ maxTokens: 64, nChoices: 2, stop: [], stopTokenIds: [7], temperature: 0 }),
     { max_tokens: 64, n: 2, stop_token_ids: [7], temperature: 0 },

@@ -31,6 +31,7 @@
  */
 import type { ConfigOf, SettingDef } from "./schema.ts";
 import { parseSlo } from "./slo_goals.ts";
+import { parseSlaParams } from "./sla_params.ts";
 import { headerProblem } from "../util/http_header.ts";
 import type { Shard } from "./shard.ts";
 
@@ -46,6 +47,7 @@ export const GROUPS = {
   storage: "Storage:",
   telemetry: "Repeats, error-rate stop, server metrics and GPU telemetry:",
   results: "Results:",
+  sla: "SLA auto-tune (the largest --parallel or --rate meeting the criteria, as evalscope):",
 } as const;
 
 /** A help group. */
@@ -621,7 +623,40 @@ export const SETTINGS = {
     group: "storage",
     arg: "key",
     secret: true,
-    help: "log the run to Weights & Biases",
+    help: "log the run to Weights & Biases (deprecated: --visualizer wandb with $WANDB_API_KEY)",
+  },
+  // ---- visualizers (issue 14 item 5: src/visualizer/, as evalscope's --visualizer)
+  /**
+   * Log the run to an experiment tracker: `wandb` (key `--wandb-api-key` or `$WANDB_API_KEY`),
+   * `swanlab` (`--swanlab-api-key` or `$SWANLAB_API_KEY`), `clearml` (`$CLEARML_API_ACCESS_KEY`
+   * and `$CLEARML_API_SECRET_KEY`). Unset: the backend whose deprecated key flag is given.
+   */
+  visualizer: {
+    kind: "choice",
+    group: "storage",
+    arg: "name",
+    choices: ["wandb", "swanlab", "clearml"],
+    defaultHelp: "the one whose key flag is given",
+    help: "log the run to wandb, swanlab or clearml (keys: the flags below, or $WANDB_API_KEY, " +
+      "$SWANLAB_API_KEY, $CLEARML_API_ACCESS_KEY/$CLEARML_API_SECRET_KEY)",
+  },
+  /** SwanLab API key (deprecated in evalscope: prefer `$SWANLAB_API_KEY`). */
+  swanlabApiKey: {
+    kind: "string",
+    group: "storage",
+    arg: "key",
+    secret: true,
+    help: "log the run to SwanLab (deprecated: --visualizer swanlab with $SWANLAB_API_KEY)",
+  },
+  /** SwanLab host (web), for a self-hosted SwanLab; its API is `<host>/api`. */
+  swanlabHost: {
+    kind: "string",
+    group: "storage",
+    arg: "url",
+    env: ["SWANLAB_HOST"],
+    defaultHelp: "$SWANLAB_HOST, else https://swanlab.cn",
+    help: "SwanLab host (self-hosted: its API is <host>/api)",
+    validate: urlProblem,
   },
   /** Folder under which each run gets its own sub-folder. */
   outputsDir: {
@@ -726,6 +761,86 @@ export const SETTINGS = {
     default: "2024",
     help: "behave like evalscope of 2024 (its tables, files and DB) or 2026 (its defaults, " +
       "folder layout, DB schema, JSON keys, percentiles and tables): see docs/evalscope.md",
+  },
+  // ---- sla (issue 14 item 4: SLA auto-tune, src/run/sla_tune.ts)
+  /** Search for the largest `--parallel` (or `--rate`) that meets `--sla-params` / `--slo`. */
+  slaAutoTune: {
+    kind: "bool",
+    group: "sla",
+    default: false,
+    help: "search for the largest --sla-variable value meeting --sla-params (or --slo): " +
+      "doubling, then binary search; each value --sla-num-runs runs, averaged",
+    validate: (v: boolean, cfg: { slaParams?: string; slo?: string }): string | undefined =>
+      v && cfg.slaParams === undefined && cfg.slo === undefined
+        ? "needs the criteria: --sla-params (or --slo)"
+        : undefined,
+  },
+  /** What the search varies: `parallel` (closed loop) or `rate` (at `--sla-fixed-parallel`). */
+  slaVariable: {
+    kind: "choice",
+    group: "sla",
+    arg: "var",
+    choices: ["parallel", "rate"],
+    default: "parallel",
+    help: "what the search varies: parallel, or rate (with --sla-fixed-parallel in flight)",
+  },
+  /**
+   * The criteria: a JSON object (its criteria ANDed) or a list of them (each searched on its
+   * own), e.g. `{"p99_ttft": "<=500", "avg_tpot": "<=50"}` or `{"tps": "max"}` (grammar in
+   * `src/results/sla.ts`).
+   */
+  slaParams: {
+    kind: "string",
+    group: "sla",
+    arg: "json",
+    help: `criteria: '{"p99_ttft": "<=500"}' (ms; latency in s), a list of such groups, or ` +
+      `'{"tps": "max"}'; metrics avg_/p50_/p90_/p99_ ttft, tpot, latency, rps, tps`,
+    validate: (v: string): undefined => {
+      parseSlaParams(v); // throws a UsageError that names the criterion
+      return undefined;
+    },
+  },
+  /** Runs per value tried; their results are averaged. */
+  slaNumRuns: {
+    kind: "int",
+    group: "sla",
+    min: 1,
+    default: 3,
+    help: "runs per value tried (averaged), --sleep-interval apart",
+  },
+  /** The largest value the search tries. */
+  slaUpperBound: {
+    kind: "int",
+    group: "sla",
+    min: 1,
+    default: 65536,
+    help: "the largest value tried",
+  },
+  /** The smallest value the search tries. */
+  slaLowerBound: {
+    kind: "int",
+    group: "sla",
+    min: 1,
+    default: 1,
+    help: "the smallest value tried",
+    validate: (v: number, cfg: { slaUpperBound: number }): string | undefined =>
+      v > cfg.slaUpperBound ? "must not be more than --sla-upper-bound" : undefined,
+  },
+  /** `--parallel` of every run when the search varies the rate; default the upper bound. */
+  slaFixedParallel: {
+    kind: "int",
+    group: "sla",
+    min: 1,
+    defaultHelp: "--sla-upper-bound",
+    help: "requests in flight at most while --sla-variable rate is searched",
+  },
+  /** Requests per run: `max(1, round(value × this))`. */
+  slaNumberMultiplier: {
+    kind: "number",
+    group: "sla",
+    above: 0,
+    defaultHelp: "2",
+    help: "requests per run: max(1, round(value × this))",
   },
 } as const satisfies Readonly<Record<string, SettingDef & { group: GroupId }>>;
 

@@ -6,7 +6,9 @@
  *
  * The pacing is exact: token `k` of a reply (reasoning tokens included) is due at
  * `arrival + ttft + k · itl` (`reply_stream.ts`). A whole reply is sent when its last token is
- * due. `max_tokens` 0 is a reply without tokens: no token event, usage 0.
+ * due. With `latencyPerInflightMs` (load-dependent latency), `ttft` and `itl` of a request each
+ * grow by that much per other request in flight when it arrived: one multiplication per request,
+ * none per token. `max_tokens` 0 is a reply without tokens: no token event, usage 0.
  *
  * @module
  */
@@ -28,6 +30,7 @@ export type EngineSettings = Pick<
   | "seed"
   | "reasoningTokens"
   | "reasoningField"
+  | "latencyPerInflightMs"
 >;
 
 /** A request as the engine reads it, from a `Request` or from the mock's own HTTP/1.1 server. */
@@ -138,10 +141,14 @@ export class MockEngine {
     if ("status" in call) return jsonAnswer(call.status, p.errorBody(call.status, call.message));
     const r = this.#reply(call, x);
     const o = this.#o;
-    if (call.stream) return new ReplyStream(this.#streams, r, x, o.ttftMs, o.itlMs);
-    const done = x.arrival + o.ttftMs + Math.max(0, r.plan.tokens - 1) * o.itlMs;
+    // Load-dependent latency: the other requests in flight (this one has entered already).
+    const extra = (o.latencyPerInflightMs ?? 0) * Math.max(0, this.#streams.stats.inFlight - 1);
+    const ttft = o.ttftMs + extra;
+    const itl = o.itlMs + extra;
+    if (call.stream) return new ReplyStream(this.#streams, r, x, ttft, itl);
+    const done = x.arrival + ttft + Math.max(0, r.plan.tokens - 1) * itl;
     if (done > performance.now()) await pacer.until(done);
-    if (r.plan.tokens > 0) x.firstToken(x.arrival + o.ttftMs); // generated then, sent now
+    if (r.plan.tokens > 0) x.firstToken(x.arrival + ttft); // generated then, sent now
     return jsonAnswer(200, p.full(r));
   }
 
