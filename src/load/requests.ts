@@ -12,9 +12,41 @@ import type { PerfConfig } from "../config.ts";
 import { inShard, type Shard, shardCount } from "../config/shard.ts";
 import { errorMessage, RunError, UsageError } from "../errors.ts";
 import type { BodyBuilder } from "./template.ts";
-import type { ApiPluginLike, DatasetPluginLike, Message, RequestBody } from "../plugins/types.ts";
+import {
+  type ApiPluginLike,
+  type DatasetPluginLike,
+  type Message,
+  type Prompt,
+  type PromptKind,
+  promptKind,
+  type RequestBody,
+} from "../plugins/types.ts";
 import type { PreparedRequest } from "../transport/types.ts";
 import { VERSION } from "../version.ts";
+
+/** How a usage error names each prompt kind. */
+const KIND_NAMES: Readonly<Record<PromptKind, string>> = {
+  messages: "chat messages",
+  body: "whole request bodies",
+  texts: "texts to embed",
+  rerank: "rerank queries and documents",
+};
+
+/** Whether a dataset's item is a {@link PromptItem} (a kind and its fields). */
+function isPromptItem(v: unknown): boolean {
+  if (v === null || typeof v !== "object") return false;
+  const o = v as Record<string, unknown>;
+  switch (o.kind) {
+    case "body":
+      return o.body !== null && typeof o.body === "object" && !Array.isArray(o.body);
+    case "texts":
+      return Array.isArray(o.texts) && o.texts.every((t) => typeof t === "string");
+    case "rerank":
+      return typeof o.query === "string" && Array.isArray(o.documents);
+    default:
+      return false;
+  }
+}
 
 /** One request ready to dispatch. */
 export interface Job {
@@ -77,7 +109,9 @@ export class RequestSource {
   #headers: Record<string, string>;
   #limit: number; // requests to dispatch; Infinity = one pass over the dataset
   #onePass: boolean;
-  #iter: AsyncIterator<Message[]> | Iterator<Message[]> | undefined;
+  #iter: AsyncIterator<Prompt> | Iterator<Prompt> | undefined;
+  #accepts: readonly PromptKind[];
+  #checked = new Set<PromptKind>();
   #passYield = 0; // usable prompts in the current pass
   #passes = 0;
   #shard: Shard | undefined;
@@ -114,6 +148,7 @@ export class RequestSource {
     this.#onePass = cfg.number === undefined && prompts.kind === "dataset";
     this.#limit = cfg.number ?? (prompts.kind === "prompt" ? 1 : Infinity);
     this.#shard = cfg.shard;
+    this.#accepts = api.accepts ?? ["messages"];
   }
 
   /** The number of requests the run (this shard) will send, when known in advance. */
@@ -140,17 +175,32 @@ export class RequestSource {
     }
   }
 
-  async #build(messages: Message[]): Promise<RequestBody | null | undefined> {
+  async #build(messages: Prompt): Promise<RequestBody | null | undefined> {
+    // A plugin whose `accepts` lists an item kind receives such items in place of messages.
+    const m = messages as Message[];
     try {
       return await (this.bodyBuilder
-        ? this.bodyBuilder(messages, this.#cfg)
-        : this.#api.buildRequest(messages, this.#cfg));
+        ? this.bodyBuilder(m, this.#cfg)
+        : this.#api.buildRequest(m, this.#cfg));
     } catch (e) {
       throw new UsageError(`--api '${this.#cfg.api}': buildRequest failed: ${errorMessage(e)}`);
     }
   }
 
-  async #nextMessages(): Promise<Message[] | undefined> {
+  /** Refuse, once per kind, a prompt kind the API plugin does not take. */
+  #check(p: Prompt, dataset: string): void {
+    const kind = promptKind(p);
+    if (this.#checked.has(kind)) return;
+    if (!this.#accepts.includes(kind)) {
+      throw new UsageError(
+        `--dataset '${dataset}' yields ${KIND_NAMES[kind]}, which --api '${this.#cfg.api}' ` +
+          `does not take (it takes ${this.#accepts.map((k) => KIND_NAMES[k]).join(", ")})`,
+      );
+    }
+    this.#checked.add(kind);
+  }
+
+  async #nextMessages(): Promise<Prompt | undefined> {
     const p = this.#prompts;
     if (p.kind === "prompt") return p.messages;
     for (;;) {
@@ -176,7 +226,7 @@ export class RequestSource {
         this.#passes++;
         this.#passYield = 0;
       }
-      let r: IteratorResult<Message[]>;
+      let r: IteratorResult<Prompt>;
       try {
         r = await this.#iter.next();
       } catch (e) {
@@ -187,10 +237,14 @@ export class RequestSource {
         continue;
       }
       const messages = r.value;
-      if (!Array.isArray(messages)) {
-        throw new UsageError(`--dataset '${p.name}': buildMessages must yield message lists`);
+      if (!Array.isArray(messages) && !isPromptItem(messages)) {
+        throw new UsageError(
+          `--dataset '${p.name}': buildMessages must yield message lists (or prompt items)`,
+        );
       }
-      if (p.plugin.lengthFiltered === true) {
+      this.#check(messages, p.name);
+      // Items other than message lists are the dataset's to filter (texts to embed, say).
+      if (p.plugin.lengthFiltered === true || !Array.isArray(messages)) {
         this.#passYield++;
         return messages;
       }
@@ -211,18 +265,18 @@ export class RequestSource {
 
   #open(
     p: { name: string; plugin: DatasetPluginLike },
-  ): AsyncIterator<Message[]> | Iterator<Message[]> {
-    let it: Iterable<Message[]> | AsyncIterable<Message[]>;
+  ): AsyncIterator<Prompt> | Iterator<Prompt> {
+    let it: Iterable<Prompt> | AsyncIterable<Prompt>;
     try {
       it = p.plugin.buildMessages();
     } catch (e) {
       throw datasetError(p.name, e);
     }
-    if (it && typeof (it as AsyncIterable<Message[]>)[Symbol.asyncIterator] === "function") {
-      return (it as AsyncIterable<Message[]>)[Symbol.asyncIterator]();
+    if (it && typeof (it as AsyncIterable<Prompt>)[Symbol.asyncIterator] === "function") {
+      return (it as AsyncIterable<Prompt>)[Symbol.asyncIterator]();
     }
-    if (it && typeof (it as Iterable<Message[]>)[Symbol.iterator] === "function") {
-      return (it as Iterable<Message[]>)[Symbol.iterator]();
+    if (it && typeof (it as Iterable<Prompt>)[Symbol.iterator] === "function") {
+      return (it as Iterable<Prompt>)[Symbol.iterator]();
     }
     throw new UsageError(`--dataset '${p.name}': buildMessages must return an iterable`);
   }
