@@ -11,6 +11,7 @@ import { gridTable } from "../report/grid_table.ts";
 import { formatSpeedBenchmark } from "../report/speed_benchmark.ts";
 import { formatSlo } from "../slo/format.ts";
 import {
+  formatInputTable,
   formatModernSummary,
   formatPercentiles,
   formatRequestPercentiles,
@@ -26,6 +27,8 @@ export function formatResult(r: PerfResult | DbReport): string {
     formatModernSummary(r.requestSummary),
     formatRequestPercentiles(r.requestPercentiles),
   ];
+  const input = formatInputTable(r.summary, r.requestSummary, r.requestPercentiles);
+  if (input !== undefined) parts.push(input);
   if ("serverSummary" in r && r.serverSummary) parts.push(formatServerSummary(r.serverSummary));
   if ("speedBenchmark" in r && r.speedBenchmark) {
     parts.push(formatSpeedBenchmark(r.speedBenchmark));

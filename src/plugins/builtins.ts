@@ -8,6 +8,8 @@ import CompletionsApi from "../../plugins/api/completions.ts";
 import DashScopeApi from "../../plugins/api/dashscope.ts";
 import ZhipuApi from "../../plugins/api/zhipu.ts";
 import CustomApi from "../../plugins/api/custom.ts";
+import OpenAIResponsesApi from "../../plugins/api/openai_responses.ts";
+import OpenAIEmbeddingApi, { OpenAIRerankApi } from "../../plugins/api/openai_embedding.ts";
 import CustomDataset from "../../plugins/datasets/custom.ts";
 import SpeedBenchmarkDataset, {
   SpeedBenchmarkLongDataset,
@@ -16,6 +18,12 @@ import OpenQaDataset from "../../plugins/datasets/openqa.ts";
 import LongAlpacaDataset from "../../plugins/datasets/longalpaca.ts";
 import LineByLineDataset from "../../plugins/datasets/line_by_line.ts";
 import RandomDataset from "../../plugins/datasets/random.ts";
+import EmbeddingDataset, {
+  EmbeddingBatchDataset,
+  RandomEmbeddingBatchDataset,
+  RandomEmbeddingDataset,
+} from "../../plugins/datasets/embedding.ts";
+import RerankDataset, { RandomRerankDataset } from "../../plugins/datasets/rerank.ts";
 import { type PluginSource, registerApi, registerDataset } from "./registry.ts";
 import type { ApiPluginLike } from "./types.ts";
 
@@ -29,6 +37,13 @@ export const BUILTIN_APIS: ReadonlyMap<string, PluginSource<ApiPluginLike>> = ne
   ["dashscope", DashScopeApi],
   ["zhipu", ZhipuApi],
   ["custom", CustomApi],
+  ["openai_responses", OpenAIResponsesApi],
+  ["openai_response", OpenAIResponsesApi],
+  ["responses", OpenAIResponsesApi],
+  ["openai_embedding", OpenAIEmbeddingApi],
+  ["embedding", OpenAIEmbeddingApi],
+  ["openai_rerank", OpenAIRerankApi],
+  ["rerank", OpenAIRerankApi],
 ]);
 
 for (const [name, api] of BUILTIN_APIS) registerApi(name, api);
@@ -39,3 +54,10 @@ registerDataset("random", RandomDataset);
 registerDataset("custom", CustomDataset);
 registerDataset("speed_benchmark", SpeedBenchmarkDataset);
 registerDataset("speed_benchmark_long", SpeedBenchmarkLongDataset);
+registerDataset("embedding", EmbeddingDataset);
+registerDataset("embed", EmbeddingDataset);
+registerDataset("embedding_batch", EmbeddingBatchDataset);
+registerDataset("random_embedding", RandomEmbeddingDataset);
+registerDataset("random_embedding_batch", RandomEmbeddingBatchDataset);
+registerDataset("rerank", RerankDataset);
+registerDataset("random_rerank", RandomRerankDataset);
