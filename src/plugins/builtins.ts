@@ -23,6 +23,7 @@ import EmbeddingDataset, {
   RandomEmbeddingBatchDataset,
   RandomEmbeddingDataset,
 } from "../../plugins/datasets/embedding.ts";
+import ShareGptZhDataset, { ShareGptEnDataset } from "../../plugins/datasets/share_gpt.ts";
 import RerankDataset, { RandomRerankDataset } from "../../plugins/datasets/rerank.ts";
 import { type PluginSource, registerApi, registerDataset } from "./registry.ts";
 import type { ApiPluginLike } from "./types.ts";
@@ -54,6 +55,8 @@ registerDataset("random", RandomDataset);
 registerDataset("custom", CustomDataset);
 registerDataset("speed_benchmark", SpeedBenchmarkDataset);
 registerDataset("speed_benchmark_long", SpeedBenchmarkLongDataset);
+registerDataset("share_gpt_zh", ShareGptZhDataset);
+registerDataset("share_gpt_en", ShareGptEnDataset);
 registerDataset("embedding", EmbeddingDataset);
 registerDataset("embed", EmbeddingDataset);
 registerDataset("embedding_batch", EmbeddingBatchDataset);
