@@ -71,6 +71,15 @@ export {
 } from "./src/plugins/usage_or_estimate.ts";
 export { type MessageText, messageText } from "./src/plugins/message_text.ts";
 export { defaultProbeBody } from "./src/plugins/probe_body.ts";
+export {
+  base64,
+  imageDataUrl,
+  imageMime,
+  type ImageSize,
+  imageSize,
+  imageTokens,
+  imageUrls,
+} from "./src/plugins/images.ts";
 export { type PluginSource, registerApi, registerDataset } from "./src/plugins/registry.ts";
 export { type HubFileOptions, modelscopeDatasetFile } from "./src/datasets/modelscope.ts";
 export {

@@ -11,6 +11,7 @@
 import {
   ApiPlugin,
   bodyFields,
+  imageTokens,
   type Message,
   type MessageText,
   messageText,
@@ -96,10 +97,19 @@ export default class OpenAIApi extends ApiPlugin {
       throw new Error("the stream ended before any choice finished (no finish_reason)");
     }
     const streamed = request !== undefined ? !whole : out.chunked || responses.length > 1;
-    return tokenCounts(
+    const counts = tokenCounts(
       { ...out, text: streamed ? undefined : out.text },
       usageCounts(out.usage),
     );
+    if (out.usage === undefined && request !== undefined) {
+      // No usage: the prompt's images count as evalscope counts them (the text: --tokenizer-path).
+      const images = imageTokens(request.messages, this.params.imagePatchSize ?? 28);
+      if (images > 0) {
+        counts.imageTokens = images;
+        counts.promptTokens += images;
+      }
+    }
+    return counts;
   }
 
   /** An `{"error": ...}` object sent inside a 200 response. */

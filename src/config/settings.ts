@@ -57,6 +57,9 @@ export const TRANSPORT_CHOICES = ["auto", "socket", "fetch"] as const;
 /** What `--transport` accepts. */
 export type TransportChoice = typeof TRANSPORT_CHOICES[number];
 
+/** The colour modes `--image-format` accepts (PIL's names, as evalscope takes them). */
+export const IMAGE_MODES = ["RGB", "RGBA", "L", "LA"] as const;
+
 /**
  * The lowest `--rate`: one request an hour on average. Slower is not a load test, and a gap of
  * years would leave the run waiting for ever.
@@ -394,6 +397,48 @@ export const SETTINGS = {
     min: 0,
     default: 0,
     help: "random: length of the prefix all prompts share (tokens, or characters)",
+  },
+  // (issue 15: vision) random_vl images and the image tokens counted when there is no usage
+  /** `random_vl`: width of each synthetic image, pixels. */
+  imageWidth: {
+    kind: "int",
+    group: "dataset",
+    min: 1,
+    default: 224,
+    help: "random_vl: image width (pixels)",
+  },
+  /** `random_vl`: height of each synthetic image, pixels. */
+  imageHeight: {
+    kind: "int",
+    group: "dataset",
+    min: 1,
+    default: 224,
+    help: "random_vl: image height (pixels)",
+  },
+  /** `random_vl`: the image's colour mode, as PIL names it (`RGB`, `RGBA`, `L`, `LA`). */
+  imageFormat: {
+    kind: "choice",
+    group: "dataset",
+    arg: "mode",
+    default: "RGB",
+    choices: IMAGE_MODES,
+    help: "random_vl: colour mode of the PNG images (a PIL mode, as evalscope)",
+  },
+  /** `random_vl`: images per request. */
+  imageNum: {
+    kind: "int",
+    group: "dataset",
+    min: 0,
+    default: 1,
+    help: "random_vl: images per request",
+  },
+  /** Pixels per image token side, for counting image tokens when a response has no usage. */
+  imagePatchSize: {
+    kind: "int",
+    group: "dataset",
+    min: 1,
+    default: 28,
+    help: "an image counts ceil(h/p)·ceil(w/p) prompt tokens when a response has no usage",
   },
 
   // ---- model

@@ -24,6 +24,8 @@ import EmbeddingDataset, {
   RandomEmbeddingDataset,
 } from "../../plugins/datasets/embedding.ts";
 import ShareGptZhDataset, { ShareGptEnDataset } from "../../plugins/datasets/share_gpt.ts";
+import RandomVlDataset from "../../plugins/datasets/random_vl.ts";
+import ImagesDataset from "../../plugins/datasets/images.ts";
 import RerankDataset, { RandomRerankDataset } from "../../plugins/datasets/rerank.ts";
 import { type PluginSource, registerApi, registerDataset } from "./registry.ts";
 import type { ApiPluginLike } from "./types.ts";
@@ -55,6 +57,8 @@ registerDataset("random", RandomDataset);
 registerDataset("custom", CustomDataset);
 registerDataset("speed_benchmark", SpeedBenchmarkDataset);
 registerDataset("speed_benchmark_long", SpeedBenchmarkLongDataset);
+registerDataset("random_vl", RandomVlDataset);
+registerDataset("images", ImagesDataset);
 registerDataset("share_gpt_zh", ShareGptZhDataset);
 registerDataset("share_gpt_en", ShareGptEnDataset);
 registerDataset("embedding", EmbeddingDataset);

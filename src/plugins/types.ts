@@ -101,6 +101,12 @@ export interface TokenCounts {
    */
   answerChunks?: number[];
   /**
+   * Of `promptTokens`, the tokens of the prompt's images that the plugin counted itself because
+   * the response had no usage (`imageTokens`); `--tokenizer-path`, which counts the prompt's
+   * text, adds them to its count.
+   */
+  imageTokens?: number;
+  /**
    * Of `completionTokens`, how many were reasoning (thinking) tokens: from the server's usage
    * (`completion_tokens_details.reasoning_tokens`), else counted like `completionTokens`.
    * Absent when unknown (usage without it, and no tokenizer); 0 when the reply had none.
