@@ -120,8 +120,8 @@ export const SETTINGS = {
     group: "basic",
     arg: "api",
     default: "openai",
-    help: "API plugin: openai, completions, dashscope, zhipu, custom, or a .ts/.js file or " +
-      "http(s) URL",
+    help: "API plugin: openai, completions, openai_responses, openai_embedding, " +
+      "openai_rerank, dashscope, zhipu, custom, or a .ts/.js file or http(s) URL",
   },
   /**
    * Sent as `Authorization: Bearer <key>`. Unset: `$LLMPERF_API_KEY`, else `$OPENAI_API_KEY`
@@ -379,8 +379,9 @@ export const SETTINGS = {
     group: "dataset",
     arg: "name",
     default: "openqa",
-    help: "openqa, longalpaca, line_by_line, custom, speed_benchmark, random, or a .ts/.js " +
-      "file or http(s) URL",
+    help: "openqa, longalpaca, line_by_line, custom, speed_benchmark, random, random_vl, " +
+      "images, share_gpt_zh, share_gpt_en, embedding, embedding_batch, random_embedding, " +
+      "rerank, random_rerank, or a .ts/.js file or http(s) URL",
   },
   /** The dataset's data file. */
   datasetPath: {
