@@ -7,22 +7,7 @@
 import { assert, assertEquals } from "./assert.ts";
 import { tempDir } from "./helpers/cli.ts";
 import { perfRun } from "./helpers/perf_run.ts";
-import { type RawServer, rawServer } from "./helpers/raw_http.ts";
-
-const REPLY = JSON.stringify({
-  object: "chat.completion",
-  choices: [{ index: 0, message: { role: "assistant", content: "ok" }, finish_reason: "stop" }],
-  usage: { prompt_tokens: 3, completion_tokens: 1 },
-});
-
-async function stub(): Promise<RawServer> {
-  return await rawServer(async (r) => {
-    await r.write(
-      `HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: ${REPLY.length}` +
-        `\r\n\r\n${REPLY}`,
-    );
-  });
-}
+import { chatStub } from "./helpers/chat_stub.ts";
 
 const CONVERSATIONS = [
   {
@@ -41,7 +26,7 @@ Deno.test("share_gpt_zh / share_gpt_en: the whole history as one request, ending
   await using dir = await tempDir();
   const path = `${dir.path}/common_zh_70k.jsonl`;
   await Deno.writeTextFile(path, CONVERSATIONS.map((c) => JSON.stringify(c)).join("\n") + "\n");
-  const server = await stub();
+  const server = chatStub();
   try {
     for (const dataset of ["share_gpt_zh", "share_gpt_en"]) {
       server.requests.length = 0;
@@ -51,7 +36,7 @@ Deno.test("share_gpt_zh / share_gpt_en: the whole history as one request, ending
         flags: { dataset, datasetPath: path, maxPromptLength: 30, noTestConnection: true },
       });
       assertEquals(r.code, 0, r.stderr);
-      const sent = server.requests.map((q) => JSON.parse(q.body).messages);
+      const sent = server.requests.map((q) => q.body.messages);
       assertEquals(sent, [
         [
           { role: "user", content: "你好" },
@@ -86,7 +71,7 @@ Deno.test("line_by_line: text lines, JSON message lists and JSON whole bodies", 
       "[not json] but text",
     ].join("\n"),
   );
-  const server = await stub();
+  const server = chatStub();
   try {
     await using r = await perfRun({
       server,
@@ -99,7 +84,7 @@ Deno.test("line_by_line: text lines, JSON message lists and JSON whole bodies", 
       },
     });
     assertEquals(r.code, 0, r.stderr);
-    const sent = server.requests.map((q) => JSON.parse(q.body));
+    const sent = server.requests.map((q) => q.body as Record<string, unknown>);
     assertEquals(sent.length, 4);
     assertEquals(sent[0].messages, [{ role: "user", content: "a plain prompt" }]);
     assertEquals(sent[1].messages, messages);

@@ -10,25 +10,15 @@ import { decode } from "fast-png";
 import { assert, assertEquals } from "./assert.ts";
 import { tempDir } from "./helpers/cli.ts";
 import { perfRun } from "./helpers/perf_run.ts";
-import { type RawServer, rawServer } from "./helpers/raw_http.ts";
+import { chatStub } from "./helpers/chat_stub.ts";
 import { startMockServer } from "../src/mock/server.ts";
 import { imageSize, imageTokens } from "../src/plugins/images.ts";
 import { randomImageUrl } from "../plugins/datasets/random_vl.ts";
 
-const REPLY = JSON.stringify({
-  object: "chat.completion",
-  choices: [{ index: 0, message: { role: "assistant", content: "ok" }, finish_reason: "stop" }],
-  usage: { prompt_tokens: 3, completion_tokens: 1 },
-});
-
-async function stub(): Promise<RawServer> {
-  return await rawServer(async (r) => {
-    await r.write(
-      `HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: ${REPLY.length}` +
-        `\r\n\r\n${REPLY}`,
-    );
-  });
-}
+/** The messages of a body, as these tests read them. */
+type Chat = Array<
+  { role: string; content: Array<{ type: string; text: string; image_url: { url: string } }> }
+>;
 
 function pngOf(url: string) {
   const prefix = "data:image/png;base64,";
@@ -37,7 +27,7 @@ function pngOf(url: string) {
 }
 
 Deno.test("random_vl: text then --image-num PNG images of the asked size and mode", async () => {
-  const server = await stub();
+  const server = chatStub();
   try {
     await using r = await perfRun({
       server,
@@ -47,7 +37,7 @@ Deno.test("random_vl: text then --image-num PNG images of the asked size and mod
     assertEquals(r.code, 0, r.stderr);
     assertEquals(server.requests.length, 2);
     for (const q of server.requests) {
-      const [m] = JSON.parse(q.body).messages;
+      const [m] = q.body.messages as Chat;
       assertEquals(m.role, "user");
       assertEquals(m.content.length, 3);
       assertEquals(m.content[0].type, "text");
@@ -105,14 +95,14 @@ Deno.test("images: a folder and a JSON Lines file of local images and URLs", asy
     `${dir.path}/list.jsonl`,
     JSON.stringify({ images: ["pics/a.png", "https://example.com/x.jpg"], question: "Compare." }),
   );
-  const server = await stub();
+  const server = chatStub();
   try {
     await using f = await perfRun({
       server,
       flags: { dataset: "images", datasetPath: `${dir.path}/pics`, noTestConnection: true },
     });
     assertEquals(f.code, 0, f.stderr);
-    const sent = server.requests.map((q) => JSON.parse(q.body).messages[0].content);
+    const sent = server.requests.map((q) => (q.body.messages as Chat)[0].content);
     assertEquals(sent.map((c) => c[0].text), ["Describe the image.", "What colour is it?"]);
     assertEquals(imageSize(sent[0][1].image_url.url), { width: 30, height: 20 });
     assertEquals(imageSize(sent[1][1].image_url.url), { width: 10, height: 10 });
@@ -122,7 +112,7 @@ Deno.test("images: a folder and a JSON Lines file of local images and URLs", asy
       flags: { dataset: "images", datasetPath: `${dir.path}/list.jsonl`, noTestConnection: true },
     });
     assertEquals(j.code, 0, j.stderr);
-    const [content] = server.requests.map((q) => JSON.parse(q.body).messages[0].content);
+    const [content] = server.requests.map((q) => (q.body.messages as Chat)[0].content);
     assertEquals(content[0].text, "Compare.");
     assertEquals(imageSize(content[1].image_url.url), { width: 30, height: 20 });
     assertEquals(content[2].image_url.url, "https://example.com/x.jpg");

@@ -8,7 +8,7 @@
  *
  * - Embeddings: the body is `{"input": text | [texts], "model"}` (and `--extra-args`), from
  *   the `embedding`, `embedding_batch` and `random_embedding` datasets' texts, or from a chat
- *   dataset's messages (their text, one input).
+ *   dataset's messages (their text contents joined by newlines, one input).
  * - Rerank: `{"query", "documents", "model"}` from the `rerank` and `random_rerank` datasets.
  * - Token counts: the reply's `usage.prompt_tokens`, else `usage.total_tokens` (what rerank
  *   servers report); without usage, an estimate from the texts sent (`estimateTokens`; counted
@@ -28,30 +28,8 @@ import {
   type RequestBody,
   type TokenCounts,
 } from "../../plugin.ts";
-
-/** The text of a message list: its text contents joined by newlines. */
-export function messagesText(messages: Message[]): string {
-  const parts: string[] = [];
-  for (const m of messages) {
-    if (typeof m.content === "string") parts.push(m.content);
-    else if (Array.isArray(m.content)) {
-      for (const p of m.content as Array<{ type?: string; text?: unknown }>) {
-        if (typeof p?.text === "string") parts.push(p.text);
-      }
-    }
-  }
-  return parts.join("\n");
-}
-
-function parseJson(text: string | undefined): Record<string, unknown> | undefined {
-  if (text === undefined) return undefined;
-  try {
-    const v = JSON.parse(text);
-    return v && typeof v === "object" && !Array.isArray(v) ? v : undefined;
-  } catch {
-    return undefined;
-  }
-}
+import { promptText } from "./openai.ts";
+import { parseJsonObject } from "./openai_responses.ts";
 
 /** The texts a request sent, for an estimate when the reply has no usage. */
 function sentTexts(request: RequestBody | undefined): string[] {
@@ -75,7 +53,7 @@ export function inputCounts(
   request: RequestBody | undefined,
   field: "data" | "results",
 ): TokenCounts {
-  const js = parseJson(responses[responses.length - 1]);
+  const js = parseJsonObject(responses[responses.length - 1]);
   if (js === undefined) throw new Error("the reply is not a JSON object");
   const list = js[field] ?? (field === "results" ? js.data : undefined);
   if (!Array.isArray(list)) throw new Error(`the reply has no '${field}' list`);
@@ -90,22 +68,8 @@ export function inputCounts(
   return { promptTokens: estimate, completionTokens: 0, source: "text-length" };
 }
 
-/** OpenAI-style embeddings. */
-export default class OpenAIEmbeddingApi extends ApiPlugin {
-  /** Texts to embed, chat messages (their text) and whole bodies. */
-  readonly accepts: readonly PromptKind[] = ["texts", "messages", "body"];
-
-  /** `{"input", "model"}`; a whole body gets only its missing `model`. */
-  buildRequest(messages: Message[], params: PluginParams): RequestBody {
-    const p = messages as Prompt;
-    if (Array.isArray(p)) return { input: messagesText(p), model: params.model };
-    if (p.kind === "texts") {
-      return { input: p.texts.length === 1 ? p.texts[0] : p.texts, model: params.model };
-    }
-    if (p.kind === "body") return { model: params.model, ...p.body };
-    throw new Error(`openai_embedding takes texts to embed, not ${p.kind}`);
-  }
-
+/** What embeddings and rerank share: never streamed, probed as they are, errors in the body. */
+abstract class InputOnlyApi extends ApiPlugin {
   /** Never streamed. */
   isStreaming(): boolean {
     return false;
@@ -116,19 +80,36 @@ export default class OpenAIEmbeddingApi extends ApiPlugin {
     return { ...body };
   }
 
-  /** `usage.prompt_tokens` (else `total_tokens`, else an estimate); 0 completion tokens. */
-  parseResponses(responses: string[], request?: RequestBody): TokenCounts {
-    return inputCounts(responses, request, "data");
-  }
-
   /** An `{"error": ...}` body (or vLLM's `{"object": "error", "message"}`). */
   errorInPayload(payload: string): string | undefined {
     return errorOf(payload);
   }
 }
 
+/** OpenAI-style embeddings. */
+export default class OpenAIEmbeddingApi extends InputOnlyApi {
+  /** Texts to embed, chat messages (their text) and whole bodies. */
+  readonly accepts: readonly PromptKind[] = ["texts", "messages", "body"];
+
+  /** `{"input", "model"}`; a whole body gets only its missing `model`. */
+  buildRequest(messages: Message[], params: PluginParams): RequestBody {
+    const p = messages as Prompt;
+    if (Array.isArray(p)) return { input: promptText(p), model: params.model };
+    if (p.kind === "texts") {
+      return { input: p.texts.length === 1 ? p.texts[0] : p.texts, model: params.model };
+    }
+    if (p.kind === "body") return { model: params.model, ...p.body };
+    throw new Error(`openai_embedding takes texts to embed, not ${p.kind}`);
+  }
+
+  /** `usage.prompt_tokens` (else `total_tokens`, else an estimate); 0 completion tokens. */
+  parseResponses(responses: string[], request?: RequestBody): TokenCounts {
+    return inputCounts(responses, request, "data");
+  }
+}
+
 /** Rerank: a query and documents. */
-export class OpenAIRerankApi extends ApiPlugin {
+export class OpenAIRerankApi extends InputOnlyApi {
   /** Rerank pairs and whole bodies. */
   readonly accepts: readonly PromptKind[] = ["rerank", "body"];
 
@@ -142,30 +123,15 @@ export class OpenAIRerankApi extends ApiPlugin {
     throw new Error("openai_rerank takes a query and documents (--dataset rerank, random_rerank)");
   }
 
-  /** Never streamed. */
-  isStreaming(): boolean {
-    return false;
-  }
-
-  /** The start-up check: the first request as it is. */
-  probeBody(body: RequestBody): RequestBody {
-    return { ...body };
-  }
-
   /** `usage.total_tokens` (else `prompt_tokens`, else an estimate); 0 completion tokens. */
   parseResponses(responses: string[], request?: RequestBody): TokenCounts {
     return inputCounts(responses, request, "results");
-  }
-
-  /** An `{"error": ...}` body (or vLLM's `{"object": "error", "message"}`). */
-  errorInPayload(payload: string): string | undefined {
-    return errorOf(payload);
   }
 }
 
 function errorOf(payload: string): string | undefined {
   if (!payload.includes('"error"')) return undefined;
-  const js = parseJson(payload);
+  const js = parseJsonObject(payload);
   if (js === undefined) return undefined;
   const e = js.object === "error" ? js.message ?? "error" : js.error;
   if (e === undefined || e === null) return undefined;

@@ -56,7 +56,9 @@ export interface ResponsesUsage {
   output_tokens_details?: { reasoning_tokens?: number | null } | null;
 }
 
-function parseJson(text: string): Record<string, unknown> | undefined {
+/** A payload's JSON object, or undefined when it is not one. */
+export function parseJsonObject(text: string | undefined): Record<string, unknown> | undefined {
+  if (text === undefined) return undefined;
   try {
     const v = JSON.parse(text);
     return v && typeof v === "object" && !Array.isArray(v) ? v : undefined;
@@ -115,7 +117,7 @@ export function readResponses(responses: string[], streamed: boolean): Read {
     text: { answer: "", reasoning: "" },
   };
   for (let i = 0; i < responses.length; i++) {
-    const js = parseJson(responses[i]);
+    const js = parseJsonObject(responses[i]);
     if (js === undefined) {
       throw new Error(`payload ${i} is not a JSON object: ${responses[i].slice(0, 80)}`);
     }
@@ -210,7 +212,7 @@ export default class OpenAIResponsesApi extends ApiPlugin {
   /** `response.failed`, an `error` event, or a body whose `error` is set. */
   errorInPayload(payload: string): string | undefined {
     if (!payload.includes('"error"') && !payload.includes("response.failed")) return undefined;
-    const js = parseJson(payload);
+    const js = parseJsonObject(payload);
     if (js === undefined) return undefined;
     let e: unknown;
     if (js.type === "response.failed") {
@@ -236,5 +238,5 @@ export default class OpenAIResponsesApi extends ApiPlugin {
 }
 
 function isEvent(payload: string | undefined): boolean {
-  return payload !== undefined && typeof parseJson(payload)?.type === "string";
+  return payload !== undefined && typeof parseJsonObject(payload)?.type === "string";
 }

@@ -23,7 +23,7 @@ import {
   readJsonLines,
   readLines,
 } from "../../plugin.ts";
-import { charPrompts, tokenPrompts } from "./random.ts";
+import { promptMaker } from "./random.ts";
 
 /** Fields an object's text is read from, in order. */
 export const TEXT_FIELDS: readonly string[] = ["text", "input", "sentence", "content"];
@@ -112,13 +112,6 @@ export class EmbeddingBatchDataset extends EmbeddingDataset {
   }
 }
 
-/** A maker of random texts of lengths in the run's bounds (see `random`). */
-export function randomTexts(p: PluginParams): () => string {
-  return p.tokenizer
-    ? tokenPrompts(p.tokenizer, p.minPromptLength, p.maxPromptLength, 0, p.seed)
-    : charPrompts(p.minPromptLength, p.maxPromptLength, 0, p.seed);
-}
-
 /** `random_embedding`: `-n` random texts, one per request. */
 export class RandomEmbeddingDataset extends DatasetPlugin {
   /** Lengths are drawn inside the bounds. */
@@ -130,7 +123,7 @@ export class RandomEmbeddingDataset extends DatasetPlugin {
 
   /** Yield `-n` requests (1 without `-n`), all made before the first is sent. */
   *buildMessages(): Generator<Prompt> {
-    const make = randomTexts(this.params);
+    const make = promptMaker(this.params, 0);
     const size = this.batch();
     const out: Prompt[] = [];
     for (let i = 0; i < (this.params.number ?? 1); i++) {

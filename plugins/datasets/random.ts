@@ -17,7 +17,12 @@
  *
  * @module
  */
-import { DatasetPlugin, type Message, type PromptTokenizer } from "../../plugin.ts";
+import {
+  DatasetPlugin,
+  type Message,
+  type PluginParams,
+  type PromptTokenizer,
+} from "../../plugin.ts";
 
 /** The longest prompt when `--max-prompt-length` is not given. */
 export const DEFAULT_MAX_LENGTH = 1024;
@@ -83,14 +88,23 @@ export default class RandomDataset extends DatasetPlugin {
   *buildMessages(): Generator<Message[]> {
     const p = this.params;
     const count = p.number ?? 1;
-    const make = p.tokenizer
-      ? tokenPrompts(p.tokenizer, p.minPromptLength, p.maxPromptLength, p.prefixLength, p.seed)
-      : charPrompts(p.minPromptLength, p.maxPromptLength, p.prefixLength, p.seed);
+    const make = promptMaker(p, p.prefixLength);
     // All made up front: building a prompt takes milliseconds, which must not delay sending.
     const prompts: string[] = new Array(count);
     for (let i = 0; i < count; i++) prompts[i] = make();
     for (const content of prompts) yield [{ role: "user", content }];
   }
+}
+
+/**
+ * The maker of the run's random prompts (`random`'s, and the datasets built on it): lengths in
+ * `--min/--max-prompt-length`, tokens with `--tokenizer-path`, else characters; the first
+ * `prefixLength` the same in every prompt.
+ */
+export function promptMaker(p: PluginParams, prefixLength: number): () => string {
+  return p.tokenizer
+    ? tokenPrompts(p.tokenizer, p.minPromptLength, p.maxPromptLength, prefixLength, p.seed)
+    : charPrompts(p.minPromptLength, p.maxPromptLength, prefixLength, p.seed);
 }
 
 /** Prompts of exact character lengths made of random words. */

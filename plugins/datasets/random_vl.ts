@@ -15,7 +15,7 @@
  */
 import { encode } from "fast-png";
 import { DatasetPlugin, imageDataUrl, type Message } from "../../plugin.ts";
-import { charPrompts, seeded, tokenPrompts } from "./random.ts";
+import { promptMaker, seeded } from "./random.ts";
 
 /** Channels of each colour mode. */
 const CHANNELS: Readonly<Record<string, 1 | 2 | 3 | 4>> = { L: 1, LA: 2, RGB: 3, RGBA: 4 };
@@ -109,9 +109,7 @@ export default class RandomVlDataset extends DatasetPlugin {
   *buildMessages(): Generator<Message[]> {
     const p = this.params;
     const count = p.number ?? 1;
-    const text = p.tokenizer
-      ? tokenPrompts(p.tokenizer, p.minPromptLength, p.maxPromptLength, p.prefixLength, p.seed)
-      : charPrompts(p.minPromptLength, p.maxPromptLength, p.prefixLength, p.seed);
+    const text = promptMaker(p, p.prefixLength);
     const rnd = seeded((p.seed ?? 42) ^ 0x5eed);
     const width = p.imageWidth ?? 224, height = p.imageHeight ?? 224;
     const mode = p.imageFormat ?? "RGB";

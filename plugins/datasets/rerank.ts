@@ -13,8 +13,8 @@
  * @module
  */
 import { DatasetPlugin, type Prompt } from "../../plugin.ts";
-import { extraInt, fileItems, lengthFits, randomTexts } from "./embedding.ts";
-import { charPrompts, tokenPrompts } from "./random.ts";
+import { extraInt, fileItems, lengthFits } from "./embedding.ts";
+import { charPrompts, promptMaker, tokenPrompts } from "./random.ts";
 
 /** Fields the documents are read from, in order. */
 export const DOCUMENT_FIELDS: readonly string[] = ["documents", "passages", "texts"];
@@ -76,7 +76,7 @@ export class RandomRerankDataset extends DatasetPlugin {
     const p = this.params;
     const docs = extraInt(p, "num_documents", 10);
     const ratio = extraInt(p, "document_length_ratio", 5);
-    const query = randomTexts(p);
+    const query = promptMaker(p, 0);
     const makers = new Map<number, () => string>(); // document makers, by length
     const length = (text: string) => p.tokenizer ? p.tokenizer.encode(text).length : text.length;
     const out: Prompt[] = [];
