@@ -13,6 +13,8 @@ import { perfRun } from "./helpers/perf_run.ts";
 import { rawServer } from "./helpers/raw_http.ts";
 import { mockTokenCount } from "../src/mock/generator.ts";
 import { startMockServer } from "../src/mock/server.ts";
+import { fixtureTokenizerDir } from "./helpers/tokenizer_fixtures.ts";
+import { loadTokenizer } from "../src/tokenizer/load.ts";
 
 const TEXTS = ["the first text", "a second, longer text to embed", "third", "fourth one here"];
 
@@ -193,4 +195,39 @@ Deno.test("a dataset whose items the API does not take: one line, exit 2", async
     r.stderr,
   );
   assertEquals(r.stderr.includes("    at "), false, "no stack trace");
+});
+
+Deno.test("openai_embedding: no usage, --tokenizer-path counts the texts sent", async () => {
+  const dir = await fixtureTokenizerDir("qwen3");
+  const tok = await loadTokenizer(dir);
+  const body = JSON.stringify({ object: "list", data: [{ index: 0, embedding: [0.5] }] });
+  const server = await rawServer(async (r) => {
+    await r.write(
+      `HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: ${body.length}` +
+        `\r\n\r\n${body}`,
+    );
+  });
+  try {
+    await using r = await perfRun({
+      server,
+      path: "/v1/embeddings",
+      flags: {
+        api: "openai_embedding",
+        prompt: "Embeddings turn text into vectors.",
+        number: 2,
+        tokenizerPath: dir,
+        noTestConnection: true,
+      },
+    });
+    assertEquals(r.code, 0, r.stderr);
+    const rows = r.sql<{ prompt_tokens: number; completion_tokens: number; token_source: string }>(
+      "SELECT prompt_tokens, completion_tokens, token_source FROM result",
+    );
+    const want = tok.encodeWithSpecial("Embeddings turn text into vectors.").length;
+    for (const x of rows) {
+      assertEquals([x.prompt_tokens, x.completion_tokens, x.token_source], [want, 0, "tokenizer"]);
+    }
+  } finally {
+    await server.close();
+  }
 });

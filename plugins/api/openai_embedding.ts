@@ -84,6 +84,11 @@ abstract class InputOnlyApi extends ApiPlugin {
   errorInPayload(payload: string): string | undefined {
     return errorOf(payload);
   }
+
+  /** Nothing is generated (so `--tokenizer-path` counts the input, and 0 output tokens). */
+  generatedTexts(): string[] {
+    return [""];
+  }
 }
 
 /** OpenAI-style embeddings. */
