@@ -270,6 +270,99 @@ export const SETTINGS = {
         : undefined,
   },
 
+  // ---- issue 14: evalscope 2026 load flags
+  /**
+   * Requests sent before the benchmark, on top of `number`, and left out of every statistic and
+   * of the result DB: a count (≥1, floored), or a ratio of `number` (0 < x < 1: at least 1).
+   */
+  warmupNum: {
+    kind: "number",
+    group: "load",
+    min: 0,
+    default: 0,
+    help: "warmup requests before the benchmark, on top of --number, in no statistic and not in " +
+      "the DB: a count, or below 1 a ratio of --number (at least 1)",
+  },
+  /**
+   * Wall-clock budget of the benchmark, in seconds: a soft stop (no request is sent after it;
+   * requests in flight finish and are recorded). `number` still caps the run.
+   */
+  duration: {
+    kind: "number",
+    group: "load",
+    arg: "s",
+    above: 0,
+    defaultHelp: "no limit",
+    help: "stop sending after this many seconds of benchmark (warmup not counted); requests " +
+      "in flight finish and are recorded",
+  },
+  /**
+   * Open loop (evalscope 2026): `--rate` arrivals on an absolute schedule (exponential gaps
+   * rescaled so the last request is due at exactly number/rate s), with no cap on requests in
+   * flight (`parallel` is ignored). Needs `number` and a rate > 0.
+   */
+  openLoop: {
+    kind: "bool",
+    group: "load",
+    default: false,
+    help: "send on the --rate schedule (rescaled so request n is due at n/rate s) whatever is " +
+      "in flight: no --parallel cap; needs --number and --rate > 0",
+    validate: (v: boolean, cfg: { rate: number; number?: number }): string | undefined =>
+      !v ? undefined : cfg.rate <= 0
+        ? "needs --rate greater than 0 (the schedule is number/rate seconds long)"
+        : cfg.number === undefined
+        ? "needs --number (the schedule is rescaled to number/rate seconds)"
+        : undefined,
+  },
+  /**
+   * evalscope's result-queue size (`parallel × m`). Accepted for its scripts; nothing to tune
+   * here: records go straight from the sending threads to the sinks, with no bounded queue.
+   */
+  queueSizeMultiplier: {
+    kind: "int",
+    group: "load",
+    default: 5,
+    help: "accepted for evalscope scripts; no effect (no bounded result queue here)",
+  },
+  /**
+   * evalscope's cap on request tasks created ahead of the semaphore (`parallel × m`). Accepted;
+   * no effect: the closed loop here creates a request only when a slot is free.
+   */
+  inFlightTaskMultiplier: {
+    kind: "int",
+    group: "load",
+    default: 2,
+    help: "accepted for evalscope scripts; no effect (a request is built only when its slot " +
+      "is free)",
+  },
+  /**
+   * evalscope's process pool for building prompts (0 = auto). Accepted; prompts here are built
+   * lazily, one ahead of its send, so there is no up-front generation to parallelise.
+   */
+  numWorkers: {
+    kind: "int",
+    group: "load",
+    min: 0,
+    default: 0,
+    help: "accepted for evalscope scripts; no effect (prompts are built lazily, just before " +
+      "each is sent)",
+  },
+  /** Port of the server `--api local_vllm` starts (`vllm serve --port`). */
+  port: {
+    kind: "int",
+    group: "load",
+    min: 1,
+    default: 8877,
+    help: "--api local_vllm: the port of the vllm server it starts (the URL then points there)",
+  },
+  /** evalscope's `--api local` attention setting: accepted, `--api local` is not supported. */
+  attnImplementation: {
+    kind: "string",
+    group: "load",
+    arg: "name",
+    help: "accepted for evalscope scripts (--api local only, which is not supported here)",
+  },
+
   // ---- shard
   /**
    * Run shard I of N (`src/config/shard.ts`): global requests `i` with `i mod N = I` (of the
@@ -361,6 +454,7 @@ export const SETTINGS = {
     kind: "bool",
     group: "prompt",
     default: false,
+    negatable: "count prompts as text, without the chat template (the default)",
     help: "count prompts as the tokenizer's chat template renders them (what a chat server " +
       "tokenizes); needs --tokenizer-path",
     validate: (v: boolean, cfg: { tokenizerPath?: string }): string | undefined =>
@@ -396,6 +490,35 @@ export const SETTINGS = {
     help: "random: length of the prefix all prompts share (tokens, or characters)",
   },
 
+  // ---- issue 14: evalscope 2026 dataset flags
+  /** Where remote datasets come from: `modelscope` (default), `huggingface`, or `local`. */
+  dataSource: {
+    kind: "choice",
+    group: "dataset",
+    arg: "hub",
+    choices: ["modelscope", "huggingface", "local"],
+    defaultHelp: "modelscope",
+    help: "hub of downloaded datasets: modelscope, huggingface ($HF_ENDPOINT), local (no " +
+      "download); an existing --dataset-path is always local",
+  },
+  /**
+   * Shifts the `random` dataset's tokens (evalscope's token offset); grows by each sweep point's
+   * `number` after that point, so points do not resend the same prompts.
+   */
+  datasetOffset: {
+    kind: "int",
+    group: "dataset",
+    min: 0,
+    default: 0,
+    help: "random: shift of its token choice; grows by --number after each sweep point",
+  },
+  /** Dataset plugin arguments (a JSON object), handed to the dataset plugin as `datasetArgs`. */
+  datasetArgs: {
+    kind: "json",
+    group: "dataset",
+    help: "JSON object of dataset arguments, handed to the dataset plugin",
+  },
+
   // ---- model
   /** Local Hugging Face tokenizer folder. */
   tokenizerPath: {
@@ -414,14 +537,18 @@ export const SETTINGS = {
   },
   /** Copied into the body as `logprobs`. */
   logprobs: { kind: "bool", group: "model", body: "logprobs", help: "logprobs" },
-  /** Copied into the body as `max_tokens`. */
+  /**
+   * Copied into the body as `max_tokens`; `[min, max]` (`--max-tokens MIN MAX`, as evalscope
+   * 2026) draws each request's value uniformly from min to max, both included.
+   */
   maxTokens: {
-    kind: "int",
+    kind: "int-range",
     group: "model",
+    arity: [1, 2],
     min: 1,
     default: 2048,
     body: "max_tokens",
-    help: "max_tokens",
+    help: "max_tokens; --max-tokens MIN MAX draws each request's from MIN to MAX (inclusive)",
   },
   /** Copied into the body as `min_tokens`. */
   minTokens: { kind: "int", group: "model", min: 0, body: "min_tokens", help: "min_tokens" },
@@ -436,7 +563,13 @@ export const SETTINGS = {
     help: "seed, also of the arrival schedule",
   },
   /** Copied into the body as `stop`. */
-  stop: { kind: "strings", group: "model", body: "stop", help: "stop sequences: --stop a b" },
+  stop: {
+    kind: "strings",
+    group: "model",
+    body: "stop",
+    arity: [0, Infinity],
+    help: "stop sequences: --stop a b (--stop alone sends none)",
+  },
   /** Copied into the body as `stop_token_ids`. */
   stopTokenIds: {
     kind: "ints",
@@ -453,12 +586,37 @@ export const SETTINGS = {
     kind: "bool",
     group: "model",
     default: false,
+    negatable: "do not stream (the default here; evalscope 2026 streams by default)",
     help: "stream the response (SSE), with stream_options.include_usage",
   },
   /** Copied into the body as `temperature`. */
   temperature: { kind: "number", group: "model", body: "temperature", help: "temperature" },
   /** Copied into the body as `top_p`. */
   topP: { kind: "number", group: "model", body: "top_p", help: "top_p" },
+  // ---- issue 14: evalscope 2026 body flags
+  /** Copied into the body as `top_k`. */
+  topK: { kind: "int", group: "model", body: "top_k", help: "top_k" },
+  /** Copied into the body as `repetition_penalty`. */
+  repetitionPenalty: {
+    kind: "number",
+    group: "model",
+    body: "repetition_penalty",
+    help: "repetition_penalty",
+  },
+  /**
+   * Send the prompt as token ids to `/v1/completions` (`{"prompt": [ids]}`; chat messages through
+   * the tokenizer's chat template), as evalscope 2026's `--tokenize-prompt`. Needs
+   * `tokenizerPath`; a `.../chat/completions` URL becomes `.../completions`.
+   */
+  tokenizePrompt: {
+    kind: "bool",
+    group: "model",
+    default: false,
+    help: "send prompts as token ids to .../completions ({\"prompt\": [ids]}; messages through " +
+      "the chat template); needs --tokenizer-path",
+    validate: (v: boolean, cfg: { tokenizerPath?: string }): string | undefined =>
+      v && !cfg.tokenizerPath ? "needs --tokenizer-path (the token ids come from it)" : undefined,
+  },
   /** A JSON object (or its JSON text) merged into every request body, over everything else. */
   extraArgs: {
     kind: "json",
@@ -483,6 +641,30 @@ export const SETTINGS = {
     arg: "dir",
     default: "./outputs",
     help: "folder for results",
+  },
+
+  // ---- issue 14: evalscope 2026 output flags
+  /** Leave the timestamp out of the default run name (`<model>_benchmark`). */
+  noTimestamp: {
+    kind: "bool",
+    group: "storage",
+    default: false,
+    help: "leave the timestamp out of the result folder's name",
+  },
+  /** Write `<run folder>/progress.json` (status, counts, percent) as the run goes, at most 1/s. */
+  enableProgressTracker: {
+    kind: "bool",
+    group: "storage",
+    default: false,
+    help: "write progress.json in the result folder (status, processed_count, percent), at " +
+      "most once a second",
+  },
+  /** Result DB: rows per commit (the writer also commits at least once a second and at the end). */
+  dbCommitInterval: {
+    kind: "int",
+    group: "storage",
+    default: 1000,
+    help: "result DB: commit every this many rows (and at the end); below 1 means 1",
   },
 
   // ---- telemetry (issue 16: repeats, --max-error-rate, server /metrics, GPU telemetry)
