@@ -101,6 +101,18 @@ Deno.test("config: every value the defaults hold, as evalscope's reference and R
     sleepInterval: 5, // evalscope's default
     noServerMetrics: false,
     noGpuTelemetry: false,
+    // issue 14: evalscope 2026 flags with no late-2024 equivalent (its defaults)
+    warmupNum: 0,
+    openLoop: false,
+    queueSizeMultiplier: 5,
+    inFlightTaskMultiplier: 2,
+    numWorkers: 0,
+    port: 8877,
+    datasetOffset: 0,
+    tokenizePrompt: false,
+    noTimestamp: false,
+    enableProgressTracker: false,
+    dbCommitInterval: 1000,
   });
   // A default object is never shared between configs (nor frozen into them).
   const a = resolveConfig({ model: "m" });
@@ -202,6 +214,8 @@ Deno.test("config: the body fields and the secrets are the ones the table declar
     "stopTokenIds",
     "temperature",
     "topP",
+    "topK",
+    "repetitionPenalty",
   ]);
   assertEquals(SECRET_KEYS, ["apiKey", "wandbApiKey"]);
   assertEquals(

@@ -308,7 +308,9 @@ export const SETTINGS = {
     help: "send on the --rate schedule (rescaled so request n is due at n/rate s) whatever is " +
       "in flight: no --parallel cap; needs --number and --rate > 0",
     validate: (v: boolean, cfg: { rate: number; number?: number }): string | undefined =>
-      !v ? undefined : cfg.rate <= 0
+      !v
+        ? undefined
+        : cfg.rate <= 0
         ? "needs --rate greater than 0 (the schedule is number/rate seconds long)"
         : cfg.number === undefined
         ? "needs --number (the schedule is rescaled to number/rate seconds)"
@@ -612,8 +614,8 @@ export const SETTINGS = {
     kind: "bool",
     group: "model",
     default: false,
-    help: "send prompts as token ids to .../completions ({\"prompt\": [ids]}; messages through " +
-      "the chat template); needs --tokenizer-path",
+    help: "send prompts as token ids to .../completions (prompt: a list of ids; messages " +
+      "through the chat template); needs --tokenizer-path",
     validate: (v: boolean, cfg: { tokenizerPath?: string }): string | undefined =>
       v && !cfg.tokenizerPath ? "needs --tokenizer-path (the token ids come from it)" : undefined,
   },

@@ -24,6 +24,30 @@ export interface Job {
   body: RequestBody;
   /** URL, headers and serialised body. */
   prepared: PreparedRequest;
+  /** A warmup request (`--warmup-num`): sent before the benchmark, in no statistic or DB. */
+  warmup?: true;
+}
+
+/**
+ * The warmup requests of a run, as evalscope 2026 resolves `--warmup-num` (on top of
+ * `number`): 0 none; 1 or more that many (floored); between 0 and 1 a ratio of `number`, at
+ * least 1. A ratio without `number` is a {@link UsageError}.
+ *
+ * @example
+ * ```ts
+ * warmupCount(0.1, 40); // 4
+ * warmupCount(2.7, 40); // 2
+ * ```
+ */
+export function warmupCount(v: number, number: number | undefined): number {
+  if (v <= 0) return 0;
+  if (v >= 1) return Math.floor(v);
+  if (number === undefined) {
+    throw new UsageError(
+      `--warmup-num ${v}: a ratio (below 1) needs --number; give a count (1 or more) instead`,
+    );
+  }
+  return Math.max(1, Math.floor(v * number));
 }
 
 /** Where prompts come from: a dataset plugin, or one fixed message list. */
@@ -81,6 +105,8 @@ export class RequestSource {
   #passYield = 0; // usable prompts in the current pass
   #passes = 0;
   #shard: Shard | undefined;
+  /** Warmup requests, the first of the global list (`--warmup-num`). */
+  readonly warmup: number;
   /** Global requests passed so far (with `--shard`, the other shards' ones too). */
   dispatched = 0;
   /** Prompts dropped by the length filter (first pass). */
@@ -112,13 +138,19 @@ export class RequestSource {
     this.#url = api.requestUrl?.(cfg.url, cfg) ?? cfg.url;
     this.#headers = requestHeaders(cfg, api);
     this.#onePass = cfg.number === undefined && prompts.kind === "dataset";
-    this.#limit = cfg.number ?? (prompts.kind === "prompt" ? 1 : Infinity);
+    this.warmup = warmupCount(cfg.warmupNum ?? 0, cfg.number);
+    this.#limit = (cfg.number ?? (prompts.kind === "prompt" ? 1 : Infinity)) + this.warmup;
     this.#shard = cfg.shard;
   }
 
-  /** The number of requests the run (this shard) will send, when known in advance. */
+  /**
+   * The number of benchmark requests the run (this shard) will send, when known in advance
+   * (warmup not included).
+   */
   get expected(): number | undefined {
-    return Number.isFinite(this.#limit) ? shardCount(this.#limit, this.#shard) : undefined;
+    return Number.isFinite(this.#limit)
+      ? shardCount(this.#limit - this.warmup, this.#shard)
+      : undefined;
   }
 
   /** The next job, or `undefined` when the run has dispatched all it should. */
@@ -129,14 +161,18 @@ export class RequestSource {
       if (messages === undefined) return undefined;
       const body = await this.#build(messages);
       if (body == null) continue;
-      const index = this.dispatched++;
-      if (!inShard(index, this.#shard)) continue; // another shard's request
+      const global = this.dispatched++;
+      if (!inShard(global, this.#shard)) continue; // another shard's request
       const stream = this.#api.isStreaming?.(body, this.#cfg) ?? body.stream === true;
-      return {
-        index,
+      const warmup = global < this.warmup;
+      // Benchmark requests are numbered from 0 after the warmup ones.
+      const job: Job = {
+        index: warmup ? global : global - this.warmup,
         body,
         prepared: { url: this.#url, headers: this.#headers, body: JSON.stringify(body), stream },
       };
+      if (warmup) job.warmup = true;
+      return job;
     }
   }
 

@@ -10,7 +10,7 @@
  */
 import type { Shard } from "../config/shard.ts";
 import { sleepUntil } from "../util/sleep.ts";
-import { arrivalOffsets } from "./arrivals.ts";
+import { absoluteOffsets, arrivalOffsets } from "./arrivals.ts";
 
 /** How to pace the run. */
 export interface LoadPlan {
@@ -26,6 +26,16 @@ export interface LoadPlan {
   startMs?: number;
   /** Stops dispatching when aborted; requests already sent are left to `execute`. */
   signal?: AbortSignal;
+  /**
+   * `--duration`: stop dispatching this many ms after the load starts (a soft stop: requests in
+   * flight finish). Unset: no limit.
+   */
+  durationMs?: number;
+  /**
+   * `--open-loop`: the global number of requests; they go on the absolute schedule of
+   * `absoluteOffsets` (rescaled to `count / rate` s) with no cap on requests in flight.
+   */
+  openLoopCount?: number;
 }
 
 /** Pulls the next job; `undefined` when there are no more. Called by one caller at a time. */
@@ -72,8 +82,48 @@ export async function runLoad<J>(
   plan: LoadPlan,
 ): Promise<LoadStats> {
   const pull = serialize(next);
-  if (plan.rate === -1) return await closedLoop(pull, execute, plan);
-  return await openLoop(pull, execute, plan);
+  const t0 = plan.startMs ?? performance.now();
+  const timed = { ...plan, startMs: t0 };
+  const deadline = plan.durationMs === undefined
+    ? undefined
+    : deadlineSignal(t0 + plan.durationMs, plan.signal);
+  if (deadline) timed.signal = deadline.signal;
+  try {
+    if (plan.openLoopCount !== undefined && plan.rate > 0) {
+      const offsets = absoluteOffsets(plan.rate, plan.openLoopCount, plan.seed, plan.shard);
+      return await openLoop(pull, execute, { ...timed, parallel: Infinity }, offsets);
+    }
+    if (plan.rate === -1) return await closedLoop(pull, execute, timed);
+    return await openLoop(pull, execute, timed, arrivalOffsets(plan.rate, plan.seed, plan.shard));
+  } finally {
+    deadline?.dispose();
+  }
+}
+
+/**
+ * A signal that aborts at `deadline` (`performance.now()` ms) or with `outer`: the soft stop of
+ * `--duration`. The loops stop dispatching on it; what is in flight was sent with the run's own
+ * signal, so it finishes.
+ */
+function deadlineSignal(
+  deadline: number,
+  outer?: AbortSignal,
+): { signal: AbortSignal; dispose(): void } {
+  const ctl = new AbortController();
+  const timer = setTimeout(() => ctl.abort(), Math.max(0, deadline - performance.now()));
+  const stop = () => {
+    clearTimeout(timer);
+    ctl.abort();
+  };
+  if (outer?.aborted) stop();
+  else outer?.addEventListener("abort", stop, { once: true });
+  return {
+    signal: ctl.signal,
+    dispose: () => {
+      clearTimeout(timer);
+      outer?.removeEventListener("abort", stop);
+    },
+  };
 }
 
 /**
@@ -134,8 +184,8 @@ async function openLoop<J>(
   next: NextJob<J>,
   execute: Execute<J>,
   plan: LoadPlan,
+  offsets: Iterator<number>,
 ): Promise<LoadStats> {
-  const offsets = arrivalOffsets(plan.rate, plan.seed, plan.shard);
   const slots = new Slots(plan.parallel);
   const running = new Set<Promise<void>>();
   const t0 = plan.startMs ?? performance.now();
@@ -151,7 +201,9 @@ async function openLoop<J>(
   while (!plan.signal?.aborted) {
     const job = await next(); // built before it is due, so building never delays a send
     if (job === undefined) break;
-    const due = t0 + offsets.next().value!;
+    const at = offsets.next();
+    if (at.done) break; // --open-loop: the schedule holds --number requests
+    const due = t0 + at.value;
     await sleepUntil(due, plan.signal);
     await slots.acquire(plan.signal);
     if (plan.signal?.aborted) {

@@ -159,9 +159,10 @@ function complete(
     retries: rec.retries,
     refillLateMs: rec.refillLateMs,
   };
+  if (rec.warmup) record.warmup = true;
   const out: FinishedRequest = { record, metrics: requestMetrics(record, counts), counts };
   let payloads: PayloadBlob | undefined;
-  if (f.rows !== undefined) {
+  if (f.rows !== undefined && !rec.warmup) {
     payloads = packPayloads(rec.payloads);
     // The row's buffers go to the writer's thread: a sink that needs the payloads gets a copy.
     f.rows.add(toResultRow({ ...out, bodyText, payloads }));

@@ -69,6 +69,11 @@ export interface RequestRecord {
    * (the client's own refill delay); `undefined` for a slot's first request and for `--rate`.
    */
   refillLateMs?: number;
+  /**
+   * A warmup request (`--warmup-num`): its thread writes no result-DB row for it and no sink
+   * receives it.
+   */
+  warmup?: true;
 }
 
 /** A fresh record for a request about to be sent. */

@@ -15,6 +15,7 @@ import { Interrupted } from "../errors.ts";
 import type { Job } from "../load/requests.ts";
 import { type LoadStats, runLoad } from "../load/runner.ts";
 import { waitForStartAt } from "../load/start_at.ts";
+import type { Outgoing } from "../workers/messages.ts";
 import type { ClientCheck } from "../workers/self_check.ts";
 import type { OpenRun } from "./open.ts";
 import type { PreparedRun } from "./prepare.ts";
@@ -51,12 +52,24 @@ export async function driveLoad(prep: PreparedRun, run: OpenRun): Promise<Driven
   };
   let sent = 0;
   const execute = (job: Job, scheduled: number | undefined, previousEnd: number | undefined) => {
-    sent++;
+    if (!job.warmup) sent++;
     const { body, stream } = job.prepared;
-    return threads.send(
-      { index: job.index, body, stream, scheduledMs: scheduled, previousEndEpochMs: previousEnd },
-      run.signal,
-    );
+    const req: Outgoing = {
+      index: job.index,
+      body,
+      stream,
+      scheduledMs: scheduled,
+      previousEndEpochMs: previousEnd,
+    };
+    if (job.warmup) req.warmup = true;
+    return threads.send(req, run.signal);
+  };
+  // --warmup-num: the warmup jobs (the source's first) end where the first benchmark job comes.
+  const nextWarmup = async () => {
+    const job = await next();
+    if (job === undefined || job.warmup) return job;
+    pending = job;
+    return undefined;
   };
   const parallel = shardCount(cfg.parallel, cfg.shard);
   prep.log(
@@ -70,22 +83,37 @@ export async function driveLoad(prep: PreparedRun, run: OpenRun): Promise<Driven
         : `${cfg.rate} req/s${cfg.shard ? " in all" : ""}, at most ${parallel} in flight`) +
       (source.expected !== undefined
         ? `, ${source.expected} requests`
-        : ", one pass over the dataset"),
+        : ", one pass over the dataset") +
+      (source.warmup > 0 ? `, after ${source.warmup} warmup requests (not measured)` : "") +
+      (cfg.duration !== undefined ? `, for at most ${cfg.duration} s` : ""),
   );
+  const plan = {
+    parallel,
+    rate: cfg.rate,
+    seed: cfg.seed ?? 42,
+    signal: run.signal,
+    shard: cfg.shard,
+    openLoopCount: cfg.openLoop && cfg.number !== undefined ? cfg.number : undefined,
+  };
   let load: LoadStats | undefined;
   try {
-    const startMs = cfg.startAt === undefined
+    let startMs = cfg.startAt === undefined
       ? undefined
       : await waitForStartAt(cfg.startAt, prep.log, run.signal);
+    if (source.warmup > 0) {
+      // The same plan (parallel, rate), without --duration, run to completion first.
+      const openLoopCount = cfg.openLoop ? source.warmup : undefined;
+      await runLoad(nextWarmup, execute, { ...plan, startMs, openLoopCount });
+      startMs = undefined;
+      if (run.signal.aborted) return { sent, client: await run.closeSending(), load };
+      prep.log(`warmup done (${source.warmup} requests): benchmarking`);
+    }
     run.db?.setLoadStart((performance.timeOrigin + performance.now()) / 1000);
     await run.outputs.start();
     load = await runLoad(next, execute, {
-      parallel,
-      rate: cfg.rate,
-      seed: cfg.seed ?? 42,
-      signal: run.signal,
-      shard: cfg.shard,
+      ...plan,
       startMs,
+      durationMs: cfg.duration === undefined ? undefined : cfg.duration * 1000,
     });
   } finally {
     await run.closeSending(load);

@@ -51,6 +51,8 @@ export interface SendOrder {
   scheduledEpochMs?: number;
   /** Closed loop: when the previous request of its slot ended, epoch ms. */
   previousEndEpochMs?: number;
+  /** A warmup request (`--warmup-num`): no DB row, no record to the sinks. */
+  warmup?: true;
 }
 
 /** Main → worker. */
@@ -117,4 +119,6 @@ export interface Outgoing {
   scheduledMs?: number;
   /** Closed loop: when the previous request of its slot ended, epoch ms. */
   previousEndEpochMs?: number;
+  /** A warmup request (`--warmup-num`): no DB row, no record to the sinks. */
+  warmup?: true;
 }

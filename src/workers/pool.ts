@@ -263,6 +263,7 @@ export class WorkerPool {
           : performance.timeOrigin + req.scheduledMs,
         previousEndEpochMs: req.previousEndEpochMs,
       };
+      if (req.warmup) m.warmup = true;
       slot.worker.postMessage(m);
     });
   }

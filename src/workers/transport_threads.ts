@@ -159,6 +159,7 @@ export async function startTransportThreads(
   const refill = new LagHistogram();
   const onRecord = (f: FinishedRequest) => {
     const r = f.record;
+    if (r.warmup) return; // `--warmup-num`: in no statistic
     // Both times are in the measuring thread's clock.
     if (r.scheduledMs !== undefined) dispatch.record(r.startMs - r.scheduledMs);
     if (r.refillLateMs !== undefined) refill.record(r.refillLateMs);
@@ -233,6 +234,7 @@ class MainSender {
   async send(req: Outgoing, signal?: AbortSignal): Promise<Span> {
     const rec = newRecord(req.index, req.stream);
     rec.scheduledMs = req.scheduledMs;
+    if (req.warmup) rec.warmup = true;
     const t = this.#target;
     try {
       await this.#transport.send(

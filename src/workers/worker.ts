@@ -59,6 +59,7 @@ function done(id: number, f: FinishedRequest): void {
 
 async function send(m: SendOrder): Promise<void> {
   const rec = newRecord(m.index, m.stream);
+  if (m.warmup) rec.warmup = true;
   if (m.scheduledEpochMs !== undefined) {
     rec.scheduledMs = m.scheduledEpochMs - performance.timeOrigin; // into this thread's clock
   }
