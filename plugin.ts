@@ -59,6 +59,7 @@ export {
   type TokenSource,
 } from "./src/plugins/types.ts";
 export { type BodyField, bodyFields } from "./src/config.ts";
+export { warmupCount } from "./src/config/warmup.ts";
 export {
   estimateTokens,
   type OutputChunks,

@@ -9,8 +9,9 @@ import { assert, assertEquals, assertThrows } from "./assert.ts";
 import { perfRun } from "./helpers/perf_run.ts";
 import { startMockServer } from "../src/mock/server.ts";
 import { absoluteOffsets } from "../src/load/arrivals.ts";
-import { warmupCount } from "../src/load/requests.ts";
+import { warmupCount } from "../src/config/warmup.ts";
 import { UsageError } from "../src/errors.ts";
+import { chatStub } from "./helpers/chat_stub.ts";
 
 Deno.test("warmup count: 0 none, a count floored, a ratio of --number (at least 1)", () => {
   // The rule of the reference sheet (arguments.py:107-127), case by case.
@@ -119,4 +120,54 @@ Deno.test("--open-loop: needs --rate > 0 and --number (one-line errors, exit 2)"
   });
   assertEquals(r.code, 2, r.stderr);
   assert(r.stderr.includes("--open-loop: needs --rate greater than 0"), r.stderr);
+});
+
+Deno.test("--dataset-offset e2e: random starts that far into its stream; a sweep advances it", async () => {
+  const stub = chatStub();
+  const prompts = (from: number) =>
+    stub.requests.slice(from).map((q) => (q.body.messages as { content: string }[])[0].content);
+  const flags = {
+    prompt: null,
+    dataset: "random",
+    maxPromptLength: 40,
+    minPromptLength: 20,
+    noTestConnection: true,
+  };
+  try {
+    await using a = await perfRun({ server: stub, flags: { ...flags, number: 5 } });
+    assertEquals(a.code, 0, a.stderr);
+    const stream = prompts(0);
+    assertEquals(new Set(stream).size, 5, "five different prompts");
+    await using b = await perfRun({
+      server: stub,
+      flags: { ...flags, number: 2 },
+      args: ["--dataset-offset", "3"],
+    });
+    assertEquals(b.code, 0, b.stderr);
+    assertEquals(prompts(5), stream.slice(3, 5));
+    // A sweep: point 1 sends prompts 0-1, point 2 (offset 0 + 2) prompts 2-4.
+    await using c = await perfRun({
+      server: stub,
+      flags: { ...flags, number: [2, 3], parallel: [1, 1], sleepInterval: 0 },
+    });
+    assertEquals(c.code, 0, c.stderr);
+    assertEquals(prompts(7), stream);
+  } finally {
+    await stub.close();
+  }
+});
+
+Deno.test("--no-timestamp: the default run folder is <model>_benchmark", async () => {
+  const stub = chatStub();
+  try {
+    await using r = await perfRun({
+      server: stub,
+      flags: { model: "qwen", number: 1, noTestConnection: true },
+      args: ["--no-timestamp"],
+    });
+    assertEquals(r.code, 0, r.stderr);
+    assertEquals(r.entries, ["qwen_benchmark"]);
+  } finally {
+    await stub.close();
+  }
 });

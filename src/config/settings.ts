@@ -504,15 +504,17 @@ export const SETTINGS = {
       "download); an existing --dataset-path is always local",
   },
   /**
-   * Shifts the `random` dataset's tokens (evalscope's token offset); grows by each sweep point's
-   * `number` after that point, so points do not resend the same prompts.
+   * `random`: start at this position of its seeded prompt stream (evalscope shifts its token
+   * choice by it); grows by each sweep point's `number` after that point, so that points send
+   * new prompts (no prefix-cache hits from the point before).
    */
   datasetOffset: {
     kind: "int",
     group: "dataset",
     min: 0,
     default: 0,
-    help: "random: shift of its token choice; grows by --number after each sweep point",
+    help: "random: start this many prompts into its seeded stream; grows by --number after " +
+      "each sweep point",
   },
   /** Dataset plugin arguments (a JSON object), handed to the dataset plugin as `datasetArgs`. */
   datasetArgs: {

@@ -11,6 +11,7 @@
 import type { PerfConfig } from "../config.ts";
 import { inShard, type Shard, shardCount } from "../config/shard.ts";
 import { errorMessage, RunError, UsageError } from "../errors.ts";
+import { warmupCount } from "../config/warmup.ts";
 import type { BodyBuilder } from "./template.ts";
 import type { ApiPluginLike, DatasetPluginLike, Message, RequestBody } from "../plugins/types.ts";
 import type { PreparedRequest } from "../transport/types.ts";
@@ -26,28 +27,6 @@ export interface Job {
   prepared: PreparedRequest;
   /** A warmup request (`--warmup-num`): sent before the benchmark, in no statistic or DB. */
   warmup?: true;
-}
-
-/**
- * The warmup requests of a run, as evalscope 2026 resolves `--warmup-num` (on top of
- * `number`): 0 none; 1 or more that many (floored); between 0 and 1 a ratio of `number`, at
- * least 1. A ratio without `number` is a {@link UsageError}.
- *
- * @example
- * ```ts
- * warmupCount(0.1, 40); // 4
- * warmupCount(2.7, 40); // 2
- * ```
- */
-export function warmupCount(v: number, number: number | undefined): number {
-  if (v <= 0) return 0;
-  if (v >= 1) return Math.floor(v);
-  if (number === undefined) {
-    throw new UsageError(
-      `--warmup-num ${v}: a ratio (below 1) needs --number; give a count (1 or more) instead`,
-    );
-  }
-  return Math.max(1, Math.floor(v * number));
 }
 
 /** Where prompts come from: a dataset plugin, or one fixed message list. */

@@ -115,7 +115,7 @@ function concurrencyOf(load: LoadStats) {
  */
 export async function openRun(prep: PreparedRun, options: RunOptions): Promise<OpenRun> {
   const { cfg, log, redactor, source } = prep;
-  const name = cfg.name ?? defaultRunName(cfg.model, new Date(), cfg.shard);
+  const name = cfg.name ?? defaultRunName(cfg.model, new Date(), cfg.shard, !cfg.noTimestamp);
   const outputDir = await createRunDir(cfg.outputsDir, name);
   log(`saving results to ${outputDir}`);
   const settings = toSnakeCase(redactor.value({ ...cfg, name }));
