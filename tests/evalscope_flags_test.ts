@@ -16,6 +16,8 @@ import { DEFAULTS, resolveConfig, type SettingDef, settingKey, SETTINGS } from "
 import { UsageError } from "../src/errors.ts";
 import { perfRun } from "./helpers/perf_run.ts";
 import { chatStub } from "./helpers/chat_stub.ts";
+import { fixtureTokenizerDir } from "./helpers/tokenizer_fixtures.ts";
+import { loadTokenizer } from "../src/tokenizer/load.ts";
 
 const REF_DIR = "/work/shared/reference";
 const REF_2026 = await readOr(`${REF_DIR}/evalscope-perf-2026.md`);
@@ -246,6 +248,34 @@ Deno.test("evalscope 2026 body flags e2e: --top-k, --repetition-penalty, a --max
     }
     // 40 draws from 3 values: all three appear (a fixed value would fail; P(miss) < 1e-6).
     assertEquals(seen.size, 3, [...seen].join(","));
+  } finally {
+    await server.close();
+  }
+});
+
+Deno.test("--tokenize-prompt e2e: token ids of the chat template to .../completions", async () => {
+  const dir = await fixtureTokenizerDir("qwen3");
+  const server = chatStub();
+  try {
+    await using r = await perfRun({
+      server,
+      flags: { prompt: "hello there", number: 2, tokenizerPath: dir, noTestConnection: true },
+      args: ["--tokenize-prompt"],
+    });
+    assertEquals(r.code, 0, r.stderr);
+    assertEquals(server.requests.length, 2);
+    const tok = await loadTokenizer(dir);
+    for (const q of server.requests) {
+      assertEquals(q.path, "/v1/completions", "chat/completions rewritten to completions");
+      assertEquals(q.body.messages, undefined);
+      const ids = q.body.prompt as number[];
+      assert(Array.isArray(ids) && ids.length > 3 && ids.every(Number.isInteger), `${ids}`);
+      // Qwen3's template, rendered by the tokenizer and read back: the ChatML user turn.
+      assertEquals(
+        tok.decode(ids),
+        "<|im_start|>user\nhello there<|im_end|>\n<|im_start|>assistant\n",
+      );
+    }
   } finally {
     await server.close();
   }
