@@ -171,3 +171,31 @@ Deno.test("--no-timestamp: the default run folder is <model>_benchmark", async (
     await stub.close();
   }
 });
+
+Deno.test("--enable-progress-tracker e2e: progress.json says completed, every request counted", async () => {
+  const stub = chatStub();
+  try {
+    await using r = await perfRun({
+      server: stub,
+      flags: { number: 7, parallel: 2, noTestConnection: true },
+      args: ["--enable-progress-tracker", "--warmup-num", "2"],
+    });
+    assertEquals(r.code, 0, r.stderr);
+    const p = JSON.parse(await r.text("progress.json"));
+    assertEquals(
+      { ...p, updated_at: typeof p.updated_at },
+      {
+        status: "completed",
+        pipeline: "perf",
+        total_count: 7,
+        processed_count: 7, // warmup not counted
+        percent: 100,
+        updated_at: "string",
+      },
+    );
+    assertEquals(stub.requests.length, 9);
+    assert(!r.entries.includes("progress.json.tmp"));
+  } finally {
+    await stub.close();
+  }
+});
