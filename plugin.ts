@@ -70,6 +70,7 @@ export { type MessageText, messageText } from "./src/plugins/message_text.ts";
 export { defaultProbeBody } from "./src/plugins/probe_body.ts";
 export { type PluginSource, registerApi, registerDataset } from "./src/plugins/registry.ts";
 export { type HubFileOptions, modelscopeDatasetFile } from "./src/datasets/modelscope.ts";
+export { hubDatasetFile } from "./src/datasets/hub.ts";
 export {
   JsonArraySplitter,
   readJsonArray,

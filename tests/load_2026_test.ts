@@ -199,3 +199,20 @@ Deno.test("--enable-progress-tracker e2e: progress.json says completed, every re
     await stub.close();
   }
 });
+
+Deno.test("--db-commit-interval: small commits (0 means 1) keep every row", async () => {
+  const stub = chatStub();
+  try {
+    for (const every of ["0", "3"]) {
+      await using r = await perfRun({
+        server: stub,
+        flags: { number: 20, parallel: 4, noTestConnection: true },
+        args: ["--db-commit-interval", every],
+      });
+      assertEquals(r.code, 0, r.stderr);
+      assertEquals(r.sql<{ n: number }>("SELECT count(*) AS n FROM result")[0].n, 20);
+    }
+  } finally {
+    await stub.close();
+  }
+});

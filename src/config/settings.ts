@@ -480,7 +480,7 @@ export const SETTINGS = {
     kind: "string",
     group: "dataset",
     arg: "path",
-    help: "the dataset's data file; openqa, longalpaca: downloaded from ModelScope when " +
+    help: "the dataset's data file; openqa, longalpaca: downloaded from --data-source when " +
       "absent; custom: FILE or FILE#field",
   },
   /** `random` dataset: length of the prefix every prompt shares (tokens, or characters). */
@@ -663,12 +663,16 @@ export const SETTINGS = {
     help: "write progress.json in the result folder (status, processed_count, percent), at " +
       "most once a second",
   },
-  /** Result DB: rows per commit (the writer also commits at least once a second and at the end). */
+  /**
+   * Result DB: rows per transaction at most. The writer commits every batch of rows it receives
+   * (a few ms worth), so this only splits a bigger batch; below 1 means 1.
+   */
   dbCommitInterval: {
     kind: "int",
     group: "storage",
     default: 1000,
-    help: "result DB: commit every this many rows (and at the end); below 1 means 1",
+    help: "result DB: at most this many rows per commit (each batch of finished requests is " +
+      "committed as it arrives); below 1 means 1",
   },
 
   // ---- telemetry (issue 16: repeats, --max-error-rate, server /metrics, GPU telemetry)

@@ -129,6 +129,7 @@ export async function openRun(prep: PreparedRun, options: RunOptions): Promise<O
   const db = options.resultDb === false ? undefined : stack.use(
     await ResultDb.open(`${outputDir}/${DB_FILE}`, runRow(name, settings, cfg.shard), {
       secrets: redactor.secrets,
+      commitEvery: cfg.dbCommitInterval,
       onFailure: (why) => {
         say(`error: ${why}; stopping: no more requests are sent`);
         stop.abort();
