@@ -101,6 +101,7 @@ Deno.test("--open-loop e2e: every request on the schedule, none held back by --p
     });
     assertEquals(r.code, 0, r.stderr);
     assertEquals(r.summary["Total requests"], 12);
+    assertEquals(r.summary["Number of concurrency"], -1, "no cap, reported as evalscope does");
     assert(mock.stats.peakInFlight >= 10, `peak in flight ${mock.stats.peakInFlight}`);
     const starts = r.sql<{ s: number }>("SELECT start_time AS s FROM result ORDER BY s")
       .map((x) => x.s);

@@ -179,7 +179,10 @@ export async function openRun(prep: PreparedRun, options: RunOptions): Promise<O
   const { url, headers } = prep.first.prepared;
   const threads = await startTransportThreads(prep.spec, {
     workers: cfg.workers,
-    inFlight: Math.min(shardCount(cfg.parallel, cfg.shard), source.expected ?? Infinity),
+    // --open-loop has no cap: as many may be in flight as are sent.
+    inFlight: cfg.openLoop
+      ? source.expected ?? shardCount(cfg.parallel, cfg.shard)
+      : Math.min(shardCount(cfg.parallel, cfg.shard), source.expected ?? Infinity),
   }, {
     target: { url, headers },
     local: { api: prep.api, tokens: counter, rows: db, needs },
