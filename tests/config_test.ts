@@ -90,7 +90,6 @@ Deno.test("config: every value the defaults hold, as evalscope's reference and R
     logEveryNQuery: 10,
     maxPromptLength: Number.MAX_SAFE_INTEGER,
     minPromptLength: 0,
-    applyChatTemplate: false,
     dataset: "openqa",
     prefixLength: 0,
     maxTokens: 2048,
@@ -157,7 +156,6 @@ for (
     ["workers", 1025, "--workers: must be at most 1024"],
     ["apiKey", "k\ney", "--api-key: the key has a control character (U+000A)"],
     ["caCert", "", "--ca-cert: expected a file path"],
-    ["applyChatTemplate", true, "--apply-chat-template: needs --tokenizer-path"],
     ["slo", "ttft<5", "--slo: 'ttft<5': add a statistic"],
     ["model", "  ", "--model is required"],
   ] as const

@@ -280,3 +280,32 @@ Deno.test("--tokenize-prompt e2e: token ids of the chat template to .../completi
     await server.close();
   }
 });
+
+Deno.test("--[no-]apply-chat-template e2e: messages or a prompt string, unset by the URL", async () => {
+  const server = chatStub();
+  const sentAs = (b: Record<string, unknown>) =>
+    b.messages !== undefined ? "messages" : typeof b.prompt === "string" ? "prompt" : "?";
+  try {
+    for (
+      const [path, args, want] of [
+        ["/v1/chat/completions", [], "messages"],
+        ["/v1/completions", [], "prompt"],
+        ["/v1/chat/completions", ["--no-apply-chat-template"], "prompt"],
+        ["/v1/completions", ["--apply-chat-template"], "messages"],
+      ] as Array<[string, string[], string]>
+    ) {
+      const before = server.requests.length;
+      await using r = await perfRun({
+        server,
+        path,
+        flags: { number: 1, noTestConnection: true },
+        args,
+      });
+      assertEquals(r.code, 0, r.stderr);
+      const got = server.requests.slice(before).map((q) => sentAs(q.body));
+      assertEquals(got, [want], `${path} ${args.join(" ")}`);
+    }
+  } finally {
+    await server.close();
+  }
+});

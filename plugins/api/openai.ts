@@ -55,11 +55,14 @@ export default class OpenAIApi extends ApiPlugin {
   }
 
   /**
-   * Whether to speak plain completions: by default, when the URL's path says so; always with
-   * `--tokenize-prompt` (token ids go to `.../completions`).
+   * Whether to send a prompt rather than messages: always with `--tokenize-prompt` (token ids go
+   * to `.../completions`); else as `--[no-]apply-chat-template` says; unset, when the URL's path
+   * is plain completions (evalscope's rule).
    */
   usesCompletions(params: PluginParams): boolean {
-    return params.tokenizePrompt === true || isCompletionsUrl(params.url);
+    if (params.tokenizePrompt === true) return true;
+    if (params.applyChatTemplate !== undefined) return !params.applyChatTemplate;
+    return isCompletionsUrl(params.url);
   }
 
   /** `--tokenize-prompt`: a `.../chat/completions` URL becomes `.../completions`. */

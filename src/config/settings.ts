@@ -451,18 +451,19 @@ export const SETTINGS = {
     help: "JSON request body template, or @path of a JSON file; %m = model, %p = prompt; " +
       "given flags override its fields, its stream switches streaming",
   },
-  /** Count prompts as the tokenizer's chat template renders them (needs `tokenizerPath`). */
+  /**
+   * Chat or not, as evalscope 2026's tri-state `--[no-]apply-chat-template`: true sends chat
+   * messages (and, with `tokenizerPath`, counts prompts through its chat template); false sends a
+   * prompt string; unset decides by the URL (`.../chat/completions`: messages, `.../completions`:
+   * a prompt string), prompts counted as plain text.
+   */
   applyChatTemplate: {
     kind: "bool",
     group: "prompt",
-    default: false,
-    negatable: "count prompts as text, without the chat template (the default)",
-    help: "count prompts as the tokenizer's chat template renders them (what a chat server " +
-      "tokenizes); needs --tokenizer-path",
-    validate: (v: boolean, cfg: { tokenizerPath?: string }): string | undefined =>
-      v && !cfg.tokenizerPath
-        ? "needs --tokenizer-path (the chat template comes from it)"
-        : undefined,
+    defaultHelp: "by the URL",
+    negatable: "send a prompt string, not chat messages",
+    help: "send chat messages (with --tokenizer-path: count prompts through its chat " +
+      "template); unset: messages for .../chat/completions, a prompt string for .../completions",
   },
 
   // ---- dataset

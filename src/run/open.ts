@@ -48,7 +48,7 @@ import type { LoadStats } from "../load/runner.ts";
 import { type ClientCheck, clientCheck } from "../workers/self_check.ts";
 import { startTransportThreads, type TransportThreads } from "../workers/transport_threads.ts";
 import type { RunOptions } from "./options.ts";
-import type { PreparedRun } from "./prepare.ts";
+import { type PreparedRun, usesChatTemplate } from "./prepare.ts";
 
 /** An open run. Disposing it takes everything down, in the order the module doc gives. */
 export interface OpenRun extends AsyncDisposable {
@@ -173,7 +173,7 @@ export async function openRun(prep: PreparedRun, options: RunOptions): Promise<O
     ...(options.sinks ?? []),
   ];
   const counter = prep.tokenizer &&
-    stack.use(await WorkerCounter.start(prep.tokenizer.dir, cfg.applyChatTemplate));
+    stack.use(await WorkerCounter.start(prep.tokenizer.dir, usesChatTemplate(cfg)));
   const pipeline = stack.use(new ResultPipeline(sinks));
   const needs = sinkNeeds(sinks);
   const { url, headers } = prep.first.prepared;

@@ -169,6 +169,6 @@ export async function prepareRun(
 export function usesChatTemplate(
   cfg: Pick<PerfConfig, "applyChatTemplate" | "tokenizePrompt" | "url">,
 ): boolean {
-  return cfg.applyChatTemplate ||
+  return cfg.applyChatTemplate === true ||
     (cfg.tokenizePrompt && /\/chat\/completions\/?$/.test(cfg.url.replace(/[?#].*$/, "")));
 }
