@@ -9,6 +9,7 @@ import { assert, assertEquals, assertThrows } from "./assert.ts";
 import { perfRun } from "./helpers/perf_run.ts";
 import { startMockServer } from "../src/mock/server.ts";
 import { absoluteOffsets } from "../src/load/arrivals.ts";
+import { runLoad } from "../src/load/runner.ts";
 import { warmupCount } from "../src/config/warmup.ts";
 import { UsageError } from "../src/errors.ts";
 import { chatStub } from "./helpers/chat_stub.ts";
@@ -216,4 +217,49 @@ Deno.test("--db-commit-interval: small commits (0 means 1) keep every row", asyn
   } finally {
     await stub.close();
   }
+});
+
+/** `n` jobs. */
+function jobs(n: number): () => Promise<number | undefined> {
+  let i = 0;
+  return () => Promise.resolve(i < n ? i++ : undefined);
+}
+
+Deno.test("runner: the rescaled schedule, capped (2026 closed loop with a rate) or not (--open-loop)", async () => {
+  const schedule = [...absoluteOffsets(100, 20, 5)]; // 20 requests due over exactly 200 ms
+  for (const uncapped of [false, true]) {
+    let inFlight = 0, peak = 0;
+    const due: number[] = [];
+    const late: number[] = [];
+    await runLoad(jobs(20), async (_j, at) => {
+      due.push(at!);
+      late.push(performance.now() - at!);
+      peak = Math.max(peak, ++inFlight);
+      await new Promise((r) => setTimeout(r, 60));
+      inFlight--;
+    }, { parallel: 2, rate: 100, seed: 5, rescaledCount: 20, uncapped });
+    assertEquals(due.length, 20);
+    // Due times are the schedule's, whatever the cap does to the sends.
+    for (let i = 0; i < 20; i++) {
+      assert(Math.abs(due[i] - due[0] - (schedule[i] - schedule[0])) < 1e-6, `job ${i} due`);
+    }
+    assert(late.every((l) => l > -1), "never sent before it is due");
+    if (uncapped) assert(peak > 2, `--open-loop kept only ${peak} in flight`);
+    else assertEquals(peak, 2, "capped by --parallel");
+  }
+});
+
+Deno.test("runner: --duration's soft stop: no job starts after the deadline, started ones finish", async () => {
+  const started: number[] = [];
+  let finished = 0;
+  const t0 = performance.now();
+  await runLoad(jobs(1000), async () => {
+    started.push(performance.now() - t0);
+    await new Promise((r) => setTimeout(r, 40));
+    finished++;
+  }, { parallel: 3, rate: -1, seed: 1, durationMs: 300, startMs: t0 });
+  assert(started.length >= 3 && started.length < 1000, `${started.length} started`);
+  assertEquals(finished, started.length, "every started job finished");
+  // The last start is before the deadline (loose: a loaded machine fires timers late).
+  assert(Math.max(...started) < 300 + 100, `a job started at ${Math.max(...started)} ms`);
 });

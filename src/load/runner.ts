@@ -32,10 +32,14 @@ export interface LoadPlan {
    */
   durationMs?: number;
   /**
-   * `--open-loop`: the global number of requests; they go on the absolute schedule of
-   * `absoluteOffsets` (rescaled to `count / rate` s) with no cap on requests in flight.
+   * evalscope 2026's schedule for `rate`: the global number of requests, sent on the absolute
+   * schedule of `absoluteOffsets` (rescaled to `count / rate` s) instead of the Poisson stream.
+   * `--open-loop` sets it with {@link LoadPlan.uncapped}; alone it is 2026's closed loop with a
+   * rate (each request due on the schedule, then waiting for one of `parallel` slots).
    */
-  openLoopCount?: number;
+  rescaledCount?: number;
+  /** No cap on requests in flight (`--open-loop`): `parallel` is ignored. */
+  uncapped?: boolean;
 }
 
 /** Pulls the next job; `undefined` when there are no more. Called by one caller at a time. */
@@ -89,12 +93,16 @@ export async function runLoad<J>(
     : deadlineSignal(t0 + plan.durationMs, plan.signal);
   if (deadline) timed.signal = deadline.signal;
   try {
-    if (plan.openLoopCount !== undefined && plan.rate > 0) {
-      const offsets = absoluteOffsets(plan.rate, plan.openLoopCount, plan.seed, plan.shard);
-      return await openLoop(pull, execute, { ...timed, parallel: Infinity }, offsets);
-    }
     if (plan.rate === -1) return await closedLoop(pull, execute, timed);
-    return await openLoop(pull, execute, timed, arrivalOffsets(plan.rate, plan.seed, plan.shard));
+    const offsets = plan.rescaledCount === undefined
+      ? arrivalOffsets(plan.rate, plan.seed, plan.shard)
+      : absoluteOffsets(plan.rate, plan.rescaledCount, plan.seed, plan.shard);
+    return await openLoop(
+      pull,
+      execute,
+      plan.uncapped ? { ...timed, parallel: Infinity } : timed,
+      offsets,
+    );
   } finally {
     deadline?.dispose();
   }

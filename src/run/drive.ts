@@ -93,7 +93,9 @@ export async function driveLoad(prep: PreparedRun, run: OpenRun): Promise<Driven
     seed: cfg.seed ?? 42,
     signal: run.signal,
     shard: cfg.shard,
-    openLoopCount: cfg.openLoop && cfg.number !== undefined ? cfg.number : undefined,
+    // --open-loop: the absolute, rescaled schedule and no cap (the config requires a --rate).
+    rescaledCount: cfg.openLoop && cfg.number !== undefined ? cfg.number : undefined,
+    uncapped: cfg.openLoop,
   };
   let load: LoadStats | undefined;
   try {
@@ -102,8 +104,8 @@ export async function driveLoad(prep: PreparedRun, run: OpenRun): Promise<Driven
       : await waitForStartAt(cfg.startAt, prep.log, run.signal);
     if (source.warmup > 0) {
       // The same plan (parallel, rate), without --duration, run to completion first.
-      const openLoopCount = cfg.openLoop ? source.warmup : undefined;
-      await runLoad(nextWarmup, execute, { ...plan, startMs, openLoopCount });
+      const rescaledCount = plan.rescaledCount === undefined ? undefined : source.warmup;
+      await runLoad(nextWarmup, execute, { ...plan, startMs, rescaledCount });
       startMs = undefined;
       if (run.signal.aborted) return { sent, client: await run.closeSending(), load };
       prep.log(`warmup done (${source.warmup} requests): benchmarking`);
