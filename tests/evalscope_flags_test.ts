@@ -1,6 +1,6 @@
 /**
  * Every `evalscope perf` flag of today's release (issue 14 items 1 and 6), table-driven from the
- * reference sheet itself (`/work/shared/reference/evalscope-perf-2026.md`, §1 "Flags"): the flag
+ * reference sheet itself (`../shared/reference/evalscope-perf-2026.md`, §1 "Flags"): the flag
  * names, their value types and their defaults are parsed from its tables, so the expectations
  * come from the reference, not from our own table. Each flag must be accepted by the `perf`
  * command line with a value of its type; the defaults of the flags that are new in 2026 (no
@@ -15,13 +15,31 @@ import { parsePerfArgs } from "../src/cli/perf_flags.ts";
 import { DEFAULTS, resolveConfig, type SettingDef, settingKey, SETTINGS } from "../src/config.ts";
 import { UsageError } from "../src/errors.ts";
 import { perfRun } from "./helpers/perf_run.ts";
+import { ROOT_DIR } from "./helpers/cli.ts";
 import { chatStub } from "./helpers/chat_stub.ts";
 import { fixtureTokenizerDir } from "./helpers/tokenizer_fixtures.ts";
 import { loadTokenizer } from "../src/tokenizer/load.ts";
 
-const REF_DIR = "/work/shared/reference";
-const REF_2026 = await readOr(`${REF_DIR}/evalscope-perf-2026.md`);
-const REF_2024 = await readOr(`${REF_DIR}/evalscope-perf.md`);
+/**
+ * The reference folder: `$LLMPERF_REFERENCE_DIR`, else `shared/reference` beside the checkout
+ * (`../shared`, or `../../shared` from a worktree). Without it the reference tests are ignored.
+ */
+const REF_DIRS = [
+  Deno.env.get("LLMPERF_REFERENCE_DIR"),
+  `${ROOT_DIR}/../shared/reference`,
+  `${ROOT_DIR}/../../shared/reference`,
+].filter((d): d is string => d !== undefined);
+const REF_DIR = REF_DIRS.find((d) => {
+  try {
+    return Deno.statSync(`${d}/evalscope-perf-2026.md`).isFile;
+  } catch {
+    return false;
+  }
+});
+const REF_2026 = REF_DIR === undefined
+  ? undefined
+  : await readOr(`${REF_DIR}/evalscope-perf-2026.md`);
+const REF_2024 = REF_DIR === undefined ? undefined : await readOr(`${REF_DIR}/evalscope-perf.md`);
 
 async function readOr(path: string): Promise<string | undefined> {
   try {
