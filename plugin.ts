@@ -65,6 +65,7 @@ export {
   type TokenSource,
 } from "./src/plugins/types.ts";
 export { type BodyField, bodyFields } from "./src/config.ts";
+export { warmupCount } from "./src/config/warmup.ts";
 export {
   estimateTokens,
   type OutputChunks,
@@ -84,6 +85,7 @@ export {
 } from "./src/plugins/images.ts";
 export { type PluginSource, registerApi, registerDataset } from "./src/plugins/registry.ts";
 export { type HubFileOptions, modelscopeDatasetFile } from "./src/datasets/modelscope.ts";
+export { hubDatasetFile } from "./src/datasets/hub.ts";
 export {
   JsonArraySplitter,
   readJsonArray,

@@ -13,7 +13,7 @@
  */
 import { UsageError } from "./errors.ts";
 import { camelKey, flagName, snakeKey } from "./config/keys.ts";
-import { type InputOf, KINDS, type SettingDef } from "./config/schema.ts";
+import { drawIntRange, type InputOf, KINDS, type SettingDef } from "./config/schema.ts";
 import {
   COMPAT_DEFAULTS,
   type SettingKey,
@@ -238,7 +238,10 @@ export function bodyFields(
     if (key === undefined) continue; // a field no setting has (from a plain-JavaScript plugin)
     const v = params[key];
     if (v === undefined || (Array.isArray(v) && v.length === 0)) continue;
-    out[TABLE[key].body!] = v;
+    // A range (`--max-tokens 10 20`) is drawn anew for each body.
+    out[TABLE[key].body!] = TABLE[key].kind === "int-range"
+      ? drawIntRange(v as number | [number, number])
+      : v;
   }
   return out;
 }

@@ -91,7 +91,6 @@ Deno.test("config: every value the defaults hold, as evalscope's reference and R
     logEveryNQuery: 10,
     maxPromptLength: Number.MAX_SAFE_INTEGER,
     minPromptLength: 0,
-    applyChatTemplate: false,
     dataset: "openqa",
     prefixLength: 0,
     prefixGroups: 1,
@@ -116,6 +115,18 @@ Deno.test("config: every value the defaults hold, as evalscope's reference and R
     slaNumRuns: 3,
     slaUpperBound: 65536,
     slaLowerBound: 1,
+    // issue 14: evalscope 2026 flags with no late-2024 equivalent (its defaults)
+    warmupNum: 0,
+    openLoop: false,
+    queueSizeMultiplier: 5,
+    inFlightTaskMultiplier: 2,
+    numWorkers: 0,
+    port: 8877,
+    datasetOffset: 0,
+    tokenizePrompt: false,
+    noTimestamp: false,
+    enableProgressTracker: false,
+    dbCommitInterval: 1000,
   });
   // A default object is never shared between configs (nor frozen into them).
   const a = resolveConfig({ model: "m" });
@@ -160,7 +171,6 @@ for (
     ["workers", 1025, "--workers: must be at most 1024"],
     ["apiKey", "k\ney", "--api-key: the key has a control character (U+000A)"],
     ["caCert", "", "--ca-cert: expected a file path"],
-    ["applyChatTemplate", true, "--apply-chat-template: needs --tokenizer-path"],
     ["slo", "ttft<5", "--slo: 'ttft<5': add a statistic"],
     ["model", "  ", "--model is required"],
   ] as const
@@ -217,6 +227,8 @@ Deno.test("config: the body fields and the secrets are the ones the table declar
     "stopTokenIds",
     "temperature",
     "topP",
+    "topK",
+    "repetitionPenalty",
   ]);
   assertEquals(SECRET_KEYS, ["apiKey", "wandbApiKey", "swanlabApiKey"]);
   assertEquals(

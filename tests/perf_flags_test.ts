@@ -166,7 +166,14 @@ Deno.test("cli: perf --help prints every flag with its help and default, in tabl
     last = at;
   }
   // Defaults appear in brackets, taken from the table (not retyped in the help text).
-  for (const s of ["--max-tokens <n> max_tokens [2048]", "--rate <r...>", "[./outputs]"]) {
+  for (
+    const s of [
+      "--max-tokens <n...> max_tokens;",
+      "(inclusive) [2048]",
+      "--rate <r...>",
+      "[./outputs]",
+    ]
+  ) {
     assert(text.includes(s), s);
   }
   assert(text.includes("--model <name> model name sent in the request body (required)"));

@@ -30,6 +30,19 @@ export function isCompletionsUrl(url: string): boolean {
   return path.endsWith("/completions") && !path.endsWith("/chat/completions");
 }
 
+/**
+ * The URL `--tokenize-prompt` sends to, as evalscope 2026 rewrites it: a trailing
+ * `chat/completions` becomes `completions`; any other URL is kept.
+ *
+ * @example
+ * ```ts
+ * tokenizedPromptUrl("http://h/v1/chat/completions"); // "http://h/v1/completions"
+ * ```
+ */
+export function tokenizedPromptUrl(url: string): string {
+  return url.replace(/\/chat\/completions(\/?)$/, "/completions$1");
+}
+
 /** The prompt text of a message list, for the plain completions endpoint. */
 export function promptText(messages: Message[]): string {
   return messages.map((m) => typeof m.content === "string" ? m.content : "").join("\n");
@@ -48,17 +61,37 @@ export default class OpenAIApi extends ApiPlugin {
     this.completions = this.usesCompletions(params);
   }
 
-  /** Whether to speak plain completions: by default, when the URL's path says so. */
+  /**
+   * Whether to send a prompt rather than messages: always with `--tokenize-prompt` (token ids go
+   * to `.../completions`); else as `--[no-]apply-chat-template` says; unset, when the URL's path
+   * is plain completions (evalscope's rule).
+   */
   usesCompletions(params: PluginParams): boolean {
+    if (params.tokenizePrompt === true) return true;
+    if (params.applyChatTemplate !== undefined) return !params.applyChatTemplate;
     return isCompletionsUrl(params.url);
   }
 
-  /** Body from the messages plus every body setting that is set (`bodyFields`). */
+  /** `--tokenize-prompt`: a `.../chat/completions` URL becomes `.../completions`. */
+  requestUrl(url: string, params: PluginParams): string {
+    return params.tokenizePrompt === true ? tokenizedPromptUrl(url) : url;
+  }
+
+  /**
+   * Body from the messages plus every body setting that is set (`bodyFields`). With
+   * `--tokenize-prompt` the prompt is the tokenizer's ids (`promptIds`: through the chat
+   * template when it is in use).
+   */
   buildRequest(messages: Message[], params: PluginParams): RequestBody {
     const item = messages as Prompt;
     const whole = !Array.isArray(item) && item.kind === "body" ? item.body : undefined;
+    const ids = whole === undefined && params.tokenizePrompt === true
+      ? params.tokenizer?.promptIds?.(messages)
+      : undefined;
     const body: RequestBody = whole !== undefined
       ? {}
+      : ids !== undefined
+      ? { prompt: ids }
       : this.completions
       ? { prompt: promptText(messages) }
       : { messages };

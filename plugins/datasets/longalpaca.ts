@@ -1,12 +1,12 @@
 /**
  * Built-in dataset `longalpaca`: a JSON array whose items have an `instruction` field (the format
  * of LongAlpaca-12k). The array is streamed element by element, never loaded whole. Without
- * `--dataset-path`, `LongAlpaca-12k.json` of ModelScope's `AI-ModelScope/LongAlpaca-12k` is
- * downloaded once and cached.
+ * `--dataset-path`, `LongAlpaca-12k.json` of `AI-ModelScope/LongAlpaca-12k` is downloaded once
+ * from the hub `--data-source` names (ModelScope by default) and cached.
  *
  * @module
  */
-import { DatasetPlugin, type Message, modelscopeDatasetFile, readJsonArray } from "../../plugin.ts";
+import { DatasetPlugin, hubDatasetFile, type Message, readJsonArray } from "../../plugin.ts";
 
 /** The ModelScope dataset and file read when no `--dataset-path` is given. */
 export const LONGALPACA_DEFAULT = {
@@ -19,7 +19,11 @@ export default class LongAlpacaDataset extends DatasetPlugin {
   /** Yield one single-message prompt per item with a non-empty `instruction`. */
   async *buildMessages(): AsyncGenerator<Message[]> {
     const path = this.params.datasetPath ??
-      await modelscopeDatasetFile(LONGALPACA_DEFAULT.dataset, LONGALPACA_DEFAULT.file);
+      await hubDatasetFile(
+        this.params.dataSource,
+        LONGALPACA_DEFAULT.dataset,
+        LONGALPACA_DEFAULT.file,
+      );
     for await (const item of readJsonArray(path)) {
       const text = (item as { instruction?: unknown })?.instruction;
       if (typeof text === "string" && text.trim()) yield [{ role: "user", content: text.trim() }];

@@ -1,12 +1,12 @@
 /**
  * Built-in dataset `openqa`: a JSON Lines file whose items have a `question` field (the format
  * of `open_qa.jsonl` in ModelScope's HC3-Chinese). Each question, trimmed, is one user message.
- * Without `--dataset-path`, that file is downloaded from the ModelScope hub once and cached, as
- * evalscope does.
+ * Without `--dataset-path`, that file is downloaded once from the hub `--data-source` names
+ * (ModelScope by default) and cached, as evalscope does.
  *
  * @module
  */
-import { DatasetPlugin, type Message, modelscopeDatasetFile, readJsonLines } from "../../plugin.ts";
+import { DatasetPlugin, hubDatasetFile, type Message, readJsonLines } from "../../plugin.ts";
 
 /** The ModelScope dataset and file read when no `--dataset-path` is given. */
 export const OPENQA_DEFAULT = { dataset: "AI-ModelScope/HC3-Chinese", file: "open_qa.jsonl" };
@@ -16,7 +16,7 @@ export default class OpenQaDataset extends DatasetPlugin {
   /** Yield one single-message prompt per item with a non-empty `question`. */
   async *buildMessages(): AsyncGenerator<Message[]> {
     const path = this.params.datasetPath ??
-      await modelscopeDatasetFile(OPENQA_DEFAULT.dataset, OPENQA_DEFAULT.file);
+      await hubDatasetFile(this.params.dataSource, OPENQA_DEFAULT.dataset, OPENQA_DEFAULT.file);
     for await (const item of readJsonLines(path)) {
       const q = (item as { question?: unknown })?.question;
       if (typeof q === "string" && q.trim()) yield [{ role: "user", content: q.trim() }];

@@ -27,6 +27,7 @@ import {
   type Message,
   type PluginParams,
   type PromptTokenizer,
+  warmupCount,
 } from "../../plugin.ts";
 
 /** The longest prompt when `--max-prompt-length` is not given. */
@@ -96,14 +97,19 @@ export default class RandomDataset extends DatasetPlugin {
   /** The prompts already fit `--min/--max-prompt-length`: no filtering again. */
   readonly lengthFiltered = true;
 
-  /** Yield `-n` prompts (1 without `-n`). */
+  /**
+   * Yield `-n` prompts (1 without `-n`), plus the `--warmup-num` ones, from position
+   * `--dataset-offset` of the seeded stream (the ones before it are made and dropped).
+   */
   *buildMessages(): Generator<Message[]> {
     const p = this.params;
-    const count = p.number ?? 1;
+    const count = (p.number ?? 1) + warmupCount(p.warmupNum ?? 0, p.number);
+    const skip = p.datasetOffset ?? 0;
     const groups = p.prefixGroups ?? 1;
     const make = promptMaker(p, p.prefixLength, groups);
     const order = groupOrder(count, groups, p.seed ?? 42);
     // All made up front: building a prompt takes milliseconds, which must not delay sending.
+    for (let i = 0; i < skip; i++) make();
     const prompts: string[] = new Array(count);
     for (let i = 0; i < count; i++) prompts[i] = make(order[i]);
     for (const content of prompts) yield [{ role: "user", content }];

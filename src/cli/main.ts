@@ -24,7 +24,8 @@ import { mockMain } from "./mock_command.ts";
 import { doctorMain } from "./doctor_command.ts";
 import { COMMAND_NAMES, usageText } from "./help.ts";
 import { didYouMean } from "../util/closest.ts";
-import { perfArgs } from "./perf_args.ts";
+import { type PerfArgs, perfArgs } from "./perf_args.ts";
+import { startLocalServer } from "../run/local_server.ts";
 import { configText } from "./print_config.ts";
 import { printResult } from "./print.ts";
 import { isSweep, runSweep } from "../run/sweep.ts";
@@ -48,11 +49,22 @@ function reportErrors(errors: string[], command = "perf"): void {
 /** Run `perf` with parsed flags, print the tables; handles SIGINT, SIGTERM and SIGHUP. */
 async function perfMain(args: string[]): Promise<number> {
   const parsed = await perfArgs(args);
-  const { config, sweep, json } = parsed;
   if (parsed.printConfig) {
-    writeStdout(configText(parsed, json ? "json" : "yaml"));
+    writeStdout(configText(parsed, parsed.json ? "json" : "yaml"));
     return 0;
   }
+  // --api local_vllm: a vLLM server started for the run (and stopped after it).
+  const local = await startLocalServer(parsed.config, stderrLogger);
+  try {
+    return await perfRuns({ ...parsed, config: local.input });
+  } finally {
+    await local.server?.stop();
+  }
+}
+
+/** The runs of `perf`: a sweep, repeats, or one run. */
+async function perfRuns(parsed: PerfArgs): Promise<number> {
+  const { config, sweep, json } = parsed;
   if (resolveConfig(config).slaAutoTune) {
     return await withInterrupt(async (signal) => {
       const r = await runSlaAutoTune(config, { signal });

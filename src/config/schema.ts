@@ -40,6 +40,11 @@ export interface KindValues {
   fraction: number;
   /** A number, or `inf` (kept as the text `"inf"`, so that it survives JSON): `--burstiness`. */
   "number-or-inf": number | "inf";
+  /**
+   * A whole number, or a range `[min, max]` of them (`--max-tokens 10 20`): each use draws from
+   * it (see `drawIntRange`). `min` bounds both ends.
+   */
+  "int-range": number | [number, number];
 }
 
 /** A kind of value. */
@@ -211,6 +216,24 @@ export function textToFraction(flag: string, s: string): number {
   return percent ? v / 100 : v;
 }
 
+/**
+ * One value of an `int-range` setting: the number itself, or a uniform draw from `[min, max]`
+ * (both included) with `random` (default `Math.random`).
+ *
+ * @example
+ * ```ts
+ * drawIntRange(64); // 64
+ * drawIntRange([10, 20]); // 10, 11, ..., or 20
+ * ```
+ */
+export function drawIntRange(
+  v: number | readonly [number, number],
+  random: () => number = Math.random,
+): number {
+  if (typeof v === "number") return v;
+  return v[0] + Math.floor(random() * (v[1] - v[0] + 1));
+}
+
 /** Parse `k=v` pairs (split at the first `=`). */
 export function parseKeyValues(flag: string, items: string[]): Record<string, string> {
   const out: Record<string, string> = {};
@@ -333,6 +356,23 @@ export const KINDS: { readonly [K in Kind]: KindRules } = {
       typeof v === "number" && v >= 0 && v <= 1
         ? ok(v)
         : `expected a fraction from 0 to 1 (0.05) or a percentage (5%), got ${v}`,
+  },
+  "int-range": {
+    many: true,
+    switch: false,
+    arg: "n",
+    fromText: (flag, list) => {
+      const v = list.map((s) => textToInt(flag, s));
+      return v.length === 1 ? v[0] : v;
+    },
+    check: (v, def) => {
+      if (!Array.isArray(v)) return checked(intProblem(v, def), v);
+      if (v.length !== 2) return `expected one integer or two (MIN MAX), got ${v.length}`;
+      const problem = intProblem(v[0], def) ?? intProblem(v[1], def);
+      if (problem !== undefined) return problem;
+      if (v[0] > v[1]) return `MIN must not be more than MAX, got ${v[0]} ${v[1]}`;
+      return ok([v[0], v[1]]);
+    },
   },
   "json-source": {
     many: false,

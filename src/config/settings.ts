@@ -397,6 +397,101 @@ export const SETTINGS = {
         : undefined,
   },
 
+  // ---- issue 14: evalscope 2026 load flags
+  /**
+   * Requests sent before the benchmark, on top of `number`, and left out of every statistic and
+   * of the result DB: a count (≥1, floored), or a ratio of `number` (0 < x < 1: at least 1).
+   */
+  warmupNum: {
+    kind: "number",
+    group: "load",
+    min: 0,
+    default: 0,
+    help: "warmup requests before the benchmark, on top of --number, in no statistic and not in " +
+      "the DB: a count, or below 1 a ratio of --number (at least 1)",
+  },
+  /**
+   * Wall-clock budget of the benchmark, in seconds: a soft stop (no request is sent after it;
+   * requests in flight finish and are recorded). `number` still caps the run.
+   */
+  duration: {
+    kind: "number",
+    group: "load",
+    arg: "s",
+    above: 0,
+    defaultHelp: "no limit",
+    help: "stop sending after this many seconds of benchmark (warmup not counted); requests " +
+      "in flight finish and are recorded",
+  },
+  /**
+   * Open loop (evalscope 2026): `--rate` arrivals on an absolute schedule (exponential gaps
+   * rescaled so the last request is due at exactly number/rate s), with no cap on requests in
+   * flight (`parallel` is ignored). Needs `number` and a rate > 0.
+   */
+  openLoop: {
+    kind: "bool",
+    group: "load",
+    default: false,
+    help: "send on the --rate schedule (rescaled so request n is due at n/rate s) whatever is " +
+      "in flight: no --parallel cap; needs --number and --rate > 0",
+    validate: (v: boolean, cfg: { rate: number; number?: number }): string | undefined =>
+      !v
+        ? undefined
+        : cfg.rate <= 0
+        ? "needs --rate greater than 0 (the schedule is number/rate seconds long)"
+        : cfg.number === undefined
+        ? "needs --number (the schedule is rescaled to number/rate seconds)"
+        : undefined,
+  },
+  /**
+   * evalscope's result-queue size (`parallel × m`). Accepted for its scripts; nothing to tune
+   * here: records go straight from the sending threads to the sinks, with no bounded queue.
+   */
+  queueSizeMultiplier: {
+    kind: "int",
+    group: "load",
+    default: 5,
+    help: "accepted for evalscope scripts; no effect (no bounded result queue here)",
+  },
+  /**
+   * evalscope's cap on request tasks created ahead of the semaphore (`parallel × m`). Accepted;
+   * no effect: the closed loop here creates a request only when a slot is free.
+   */
+  inFlightTaskMultiplier: {
+    kind: "int",
+    group: "load",
+    default: 2,
+    help: "accepted for evalscope scripts; no effect (a request is built only when its slot " +
+      "is free)",
+  },
+  /**
+   * evalscope's process pool for building prompts (0 = auto). Accepted; prompts here are built
+   * lazily, one ahead of its send, so there is no up-front generation to parallelise.
+   */
+  numWorkers: {
+    kind: "int",
+    group: "load",
+    min: 0,
+    default: 0,
+    help: "accepted for evalscope scripts; no effect (prompts are built lazily, just before " +
+      "each is sent)",
+  },
+  /** Port of the server `--api local_vllm` starts (`vllm serve --port`). */
+  port: {
+    kind: "int",
+    group: "load",
+    min: 1,
+    default: 8877,
+    help: "--api local_vllm: the port of the vllm server it starts (the URL then points there)",
+  },
+  /** evalscope's `--api local` attention setting: accepted, `--api local` is not supported. */
+  attnImplementation: {
+    kind: "string",
+    group: "load",
+    arg: "name",
+    help: "accepted for evalscope scripts (--api local only, which is not supported here)",
+  },
+
   // ---- shard
   /**
    * Run shard I of N (`src/config/shard.ts`): global requests `i` with `i mod N = I` (of the
@@ -483,17 +578,19 @@ export const SETTINGS = {
     help: "JSON request body template, or @path of a JSON file; %m = model, %p = prompt; " +
       "given flags override its fields, its stream switches streaming",
   },
-  /** Count prompts as the tokenizer's chat template renders them (needs `tokenizerPath`). */
+  /**
+   * Chat or not, as evalscope 2026's tri-state `--[no-]apply-chat-template`: true sends chat
+   * messages (and, with `tokenizerPath`, counts prompts through its chat template); false sends a
+   * prompt string; unset decides by the URL (`.../chat/completions`: messages, `.../completions`:
+   * a prompt string), prompts counted as plain text.
+   */
   applyChatTemplate: {
     kind: "bool",
     group: "prompt",
-    default: false,
-    help: "count prompts as the tokenizer's chat template renders them (what a chat server " +
-      "tokenizes); needs --tokenizer-path",
-    validate: (v: boolean, cfg: { tokenizerPath?: string }): string | undefined =>
-      v && !cfg.tokenizerPath
-        ? "needs --tokenizer-path (the chat template comes from it)"
-        : undefined,
+    defaultHelp: "by the URL",
+    negatable: "send a prompt string, not chat messages",
+    help: "send chat messages (with --tokenizer-path: count prompts through its chat " +
+      "template); unset: messages for .../chat/completions, a prompt string for .../completions",
   },
 
   // ---- dataset
@@ -512,7 +609,7 @@ export const SETTINGS = {
     kind: "string",
     group: "dataset",
     arg: "path",
-    help: "the dataset's data file; openqa, longalpaca: downloaded from ModelScope when " +
+    help: "the dataset's data file; openqa, longalpaca: downloaded from --data-source when " +
       "absent; custom: FILE or FILE#field",
   },
   /** `random` dataset: length of the prefix every prompt shares (tokens, or characters). */
@@ -587,8 +684,34 @@ export const SETTINGS = {
   datasetArgs: {
     kind: "json",
     group: "dataset",
-    help: `dataset settings: workload_trace {"speed": 2, "model_override", "model_mapping", ` +
-      `"match_output_length"}, mooncake {"speed", "block_size": 512}`,
+    help: `JSON object of dataset arguments, handed to the dataset plugin: workload_trace ` +
+      `{"speed": 2, "model_override", "model_mapping", "match_output_length"}, mooncake ` +
+      `{"speed", "block_size": 512}`,
+  },
+
+  // ---- issue 14: evalscope 2026 dataset flags
+  /** Where remote datasets come from: `modelscope` (default), `huggingface`, or `local`. */
+  dataSource: {
+    kind: "choice",
+    group: "dataset",
+    arg: "hub",
+    choices: ["modelscope", "huggingface", "local"],
+    defaultHelp: "modelscope",
+    help: "hub of downloaded datasets: modelscope, huggingface ($HF_ENDPOINT), local (no " +
+      "download); an existing --dataset-path is always local",
+  },
+  /**
+   * `random`: start at this position of its seeded prompt stream (evalscope shifts its token
+   * choice by it); grows by each sweep point's `number` after that point, so that points send
+   * new prompts (no prefix-cache hits from the point before).
+   */
+  datasetOffset: {
+    kind: "int",
+    group: "dataset",
+    min: 0,
+    default: 0,
+    help: "random: start this many prompts into its seeded stream; grows by --number after " +
+      "each sweep point",
   },
 
   // ---- model
@@ -609,14 +732,18 @@ export const SETTINGS = {
   },
   /** Copied into the body as `logprobs`. */
   logprobs: { kind: "bool", group: "model", body: "logprobs", help: "logprobs" },
-  /** Copied into the body as `max_tokens`. */
+  /**
+   * Copied into the body as `max_tokens`; `[min, max]` (`--max-tokens MIN MAX`, as evalscope
+   * 2026) draws each request's value uniformly from min to max, both included.
+   */
   maxTokens: {
-    kind: "int",
+    kind: "int-range",
     group: "model",
+    arity: [1, 2],
     min: 1,
     default: 2048,
     body: "max_tokens",
-    help: "max_tokens",
+    help: "max_tokens; --max-tokens MIN MAX draws each request's from MIN to MAX (inclusive)",
   },
   /** Copied into the body as `min_tokens`. */
   minTokens: { kind: "int", group: "model", min: 0, body: "min_tokens", help: "min_tokens" },
@@ -631,7 +758,13 @@ export const SETTINGS = {
     help: "seed, also of the arrival schedule",
   },
   /** Copied into the body as `stop`. */
-  stop: { kind: "strings", group: "model", body: "stop", help: "stop sequences: --stop a b" },
+  stop: {
+    kind: "strings",
+    group: "model",
+    body: "stop",
+    arity: [0, Infinity],
+    help: "stop sequences: --stop a b (--stop alone sends none)",
+  },
   /** Copied into the body as `stop_token_ids`. */
   stopTokenIds: {
     kind: "ints",
@@ -648,12 +781,37 @@ export const SETTINGS = {
     kind: "bool",
     group: "model",
     default: false,
+    negatable: "do not stream (the default here; evalscope 2026 streams by default)",
     help: "stream the response (SSE), with stream_options.include_usage",
   },
   /** Copied into the body as `temperature`. */
   temperature: { kind: "number", group: "model", body: "temperature", help: "temperature" },
   /** Copied into the body as `top_p`. */
   topP: { kind: "number", group: "model", body: "top_p", help: "top_p" },
+  // ---- issue 14: evalscope 2026 body flags
+  /** Copied into the body as `top_k`. */
+  topK: { kind: "int", group: "model", body: "top_k", help: "top_k" },
+  /** Copied into the body as `repetition_penalty`. */
+  repetitionPenalty: {
+    kind: "number",
+    group: "model",
+    body: "repetition_penalty",
+    help: "repetition_penalty",
+  },
+  /**
+   * Send the prompt as token ids to `/v1/completions` (`{"prompt": [ids]}`; chat messages through
+   * the tokenizer's chat template), as evalscope 2026's `--tokenize-prompt`. Needs
+   * `tokenizerPath`; a `.../chat/completions` URL becomes `.../completions`.
+   */
+  tokenizePrompt: {
+    kind: "bool",
+    group: "model",
+    default: false,
+    help: "send prompts as token ids to .../completions (prompt: a list of ids; messages " +
+      "through the chat template); needs --tokenizer-path",
+    validate: (v: boolean, cfg: { tokenizerPath?: string }): string | undefined =>
+      v && !cfg.tokenizerPath ? "needs --tokenizer-path (the token ids come from it)" : undefined,
+  },
   /** A JSON object (or its JSON text) merged into every request body, over everything else. */
   extraArgs: {
     kind: "json",
@@ -711,6 +869,34 @@ export const SETTINGS = {
     arg: "dir",
     default: "./outputs",
     help: "folder for results",
+  },
+
+  // ---- issue 14: evalscope 2026 output flags
+  /** Leave the timestamp out of the default run name (`<model>_benchmark`). */
+  noTimestamp: {
+    kind: "bool",
+    group: "storage",
+    default: false,
+    help: "leave the timestamp out of the result folder's name",
+  },
+  /** Write `<run folder>/progress.json` (status, counts, percent) as the run goes, at most 1/s. */
+  enableProgressTracker: {
+    kind: "bool",
+    group: "storage",
+    default: false,
+    help: "write progress.json in the result folder (status, processed_count, percent), at " +
+      "most once a second",
+  },
+  /**
+   * Result DB: rows per transaction at most. The writer commits every batch of rows it receives
+   * (a few ms worth), so this only splits a bigger batch; below 1 means 1.
+   */
+  dbCommitInterval: {
+    kind: "int",
+    group: "storage",
+    default: 1000,
+    help: "result DB: at most this many rows per commit (each batch of finished requests is " +
+      "committed as it arrives); below 1 means 1",
   },
 
   // ---- telemetry (issue 16: repeats, --max-error-rate, server /metrics, GPU telemetry)

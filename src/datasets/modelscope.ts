@@ -110,14 +110,31 @@ export async function modelscopeDatasetFile(
   const revision = opts.revision ?? "master";
   const cache = opts.cacheDir ?? cacheDir();
   const local = join(cache, "datasets", ...dataset.split("/"), ...file.split("/"));
-  if (await exists(local)) return local;
   const url = modelscopeFileUrl(dataset, file, revision, opts.endpoint ?? modelscopeEndpoint());
+  return await cachedDownload(url, local, {
+    what: `${file} of the ModelScope dataset ${dataset}`,
+    hint: "set LLMPERF_MODELSCOPE_ENDPOINT to a mirror",
+    log: opts.log,
+  });
+}
+
+/**
+ * `url` downloaded to `local` (streamed to a temporary file, renamed when complete), unless
+ * `local` is already there; its path. Throws one {@link RunError} line naming `what`, with `hint`
+ * on what to do.
+ */
+export async function cachedDownload(
+  url: string,
+  local: string,
+  o: { what: string; hint: string; log?: (line: string) => void },
+): Promise<string> {
+  if (await exists(local)) return local;
   const failed = (why: string) =>
     new RunError(
-      `cannot download ${file} of the ModelScope dataset ${dataset} from ${url}: ${why} ` +
-        `(offline? give --dataset-path FILE, or set LLMPERF_MODELSCOPE_ENDPOINT to a mirror)`,
+      `cannot download ${o.what} from ${url}: ${why} ` +
+        `(offline? give --dataset-path FILE, or ${o.hint})`,
     );
-  (opts.log ?? stderrLogger)(`downloading ${file} of ${dataset} from ModelScope into ${local}`);
+  (o.log ?? stderrLogger)(`downloading ${o.what} into ${local}`);
   const ac = new AbortController();
   const timer = setTimeout(() => ac.abort(new Error("no answer")), HUB_CONNECT_TIMEOUT_MS);
   let res: Response;

@@ -69,6 +69,35 @@ function isPlainPoisson(shape: ArrivalShape | undefined): boolean {
   return shape === undefined || (shape.burstiness === 1 && shape.rampUp === undefined);
 }
 
+/**
+ * `--open-loop` (evalscope 2026): the offsets in ms of `count` requests on an absolute schedule.
+ * `count` exponential gaps (mean `1/rate`, seeded) are summed and the sums rescaled so that the
+ * last request is due at exactly `count / rate` seconds; the first is due at the first gap, not
+ * at 0. With `shard`, only the shard's requests' offsets on the global schedule.
+ *
+ * @example
+ * ```ts
+ * const t = [...absoluteOffsets(2, 4, 42)]; // 4 offsets, t[3] === 2000
+ * ```
+ */
+export function absoluteOffsets(
+  rate: number,
+  count: number,
+  seed: number,
+  shard?: Shard,
+): Generator<number> {
+  const random = seededRandom(seed);
+  const sums: number[] = [];
+  let t = 0;
+  for (let i = 0; i < count; i++) sums.push(t += exponential(random, rate));
+  const scale = t > 0 ? (count / rate) / t : 0;
+  const all = sums.map((s) => s * scale * 1000)[Symbol.iterator]();
+  const gen = (function* () {
+    yield* all;
+  })();
+  return shard === undefined ? gen : shardItems(gen, shard);
+}
+
 function* globalOffsets(rate: number, seed: number): Generator<number> {
   if (rate === -1) {
     for (;;) yield 0;

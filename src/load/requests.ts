@@ -11,6 +11,7 @@
 import type { PerfConfig } from "../config.ts";
 import { inShard, type Shard, shardCount } from "../config/shard.ts";
 import { errorMessage, RunError, UsageError } from "../errors.ts";
+import { warmupCount } from "../config/warmup.ts";
 import type { BodyBuilder } from "./template.ts";
 import {
   type ApiPluginLike,
@@ -60,6 +61,8 @@ export interface Job {
   prepared: PreparedRequest;
   /** Trace replay: when to send it, ms after the run's start (the dataset's own time). */
   atMs?: number;
+  /** A warmup request (`--warmup-num`): sent before the benchmark, in no statistic or DB. */
+  warmup?: true;
 }
 
 /** Where prompts come from: a dataset plugin, or one fixed message list. */
@@ -131,6 +134,8 @@ export class RequestSource {
   #passYield = 0; // usable prompts in the current pass
   #passes = 0;
   #shard: Shard | undefined;
+  /** Warmup requests, the first of the global list (`--warmup-num`). */
+  readonly warmup: number;
   /** Global requests passed so far (with `--shard`, the other shards' ones too). */
   dispatched = 0;
   /** Prompts dropped by the length filter (first pass). */
@@ -164,7 +169,8 @@ export class RequestSource {
     this.#headers = requestHeaders(cfg, api);
     this.#onePass = prompts.kind === "dataset" &&
       (cfg.number === undefined || prompts.plugin.timed === true);
-    this.#limit = cfg.number ?? (prompts.kind === "prompt" ? 1 : Infinity);
+    this.warmup = warmupCount(cfg.warmupNum ?? 0, cfg.number);
+    this.#limit = (cfg.number ?? (prompts.kind === "prompt" ? 1 : Infinity)) + this.warmup;
     this.#shard = cfg.shard;
     this.#accepts = api.accepts ?? ["messages"];
   }
@@ -175,9 +181,14 @@ export class RequestSource {
    */
   readonly urls: readonly string[];
 
-  /** The number of requests the run (this shard) will send, when known in advance. */
+  /**
+   * The number of benchmark requests the run (this shard) will send, when known in advance
+   * (warmup not included).
+   */
   get expected(): number | undefined {
-    return Number.isFinite(this.#limit) ? shardCount(this.#limit, this.#shard) : undefined;
+    return Number.isFinite(this.#limit)
+      ? shardCount(this.#limit - this.warmup, this.#shard)
+      : undefined;
   }
 
   /** Whether the dataset is a trace whose requests say when they go (`timed`). */
@@ -194,15 +205,19 @@ export class RequestSource {
       const request = isDatasetRequest(item) ? item : undefined;
       const body = request ? await this.#buildItem(request) : await this.#build(item as Prompt);
       if (body == null) continue;
-      const index = this.dispatched++;
-      if (!inShard(index, this.#shard)) continue; // another shard's request
+      const global = this.dispatched++;
+      if (!inShard(global, this.#shard)) continue; // another shard's request
       const stream = this.#api.isStreaming?.(body, this.#cfg) ?? body.stream === true;
-      return {
-        index,
+      const warmup = global < this.warmup;
+      // Benchmark requests are numbered from 0 after the warmup ones.
+      const job: Job = {
+        index: warmup ? global : global - this.warmup,
         body,
         prepared: { url: this.#url, headers: this.#headers, body: JSON.stringify(body), stream },
         atMs: request?.atMs,
       };
+      if (warmup) job.warmup = true;
+      return job;
     }
   }
 

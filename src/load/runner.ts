@@ -10,7 +10,7 @@
  */
 import type { Shard } from "../config/shard.ts";
 import { sleepUntil } from "../util/sleep.ts";
-import { arrivalOffsets, type ArrivalShape } from "./arrivals.ts";
+import { absoluteOffsets, arrivalOffsets, type ArrivalShape } from "./arrivals.ts";
 
 /** How to pace the run. */
 export interface LoadPlan {
@@ -36,6 +36,20 @@ export interface LoadPlan {
    * start, see {@link TimedJob}), instead of the `rate` schedule.
    */
   timedJobs?: boolean;
+  /**
+   * `--duration`: stop dispatching this many ms after the load starts (a soft stop: requests in
+   * flight finish). Unset: no limit.
+   */
+  durationMs?: number;
+  /**
+   * evalscope 2026's schedule for `rate`: the global number of requests, sent on the absolute
+   * schedule of `absoluteOffsets` (rescaled to `count / rate` s) instead of the Poisson stream.
+   * `--open-loop` sets it with {@link LoadPlan.uncapped}; alone it is 2026's closed loop with a
+   * rate (each request due on the schedule, then waiting for one of `parallel` slots).
+   */
+  rescaledCount?: number;
+  /** No cap on requests in flight (`--open-loop`): `parallel` is ignored. */
+  uncapped?: boolean;
 }
 
 /** A job that carries its own send time (trace replay): ms from the run's start. */
@@ -88,8 +102,44 @@ export async function runLoad<J>(
   plan: LoadPlan,
 ): Promise<LoadStats> {
   const pull = serialize(next);
-  if (plan.rate === -1 && !paced(plan)) return await closedLoop(pull, execute, plan);
-  return await openLoop(pull, execute, plan);
+  const t0 = plan.startMs ?? performance.now();
+  const timed = { ...plan, startMs: t0 };
+  const deadline = plan.durationMs === undefined
+    ? undefined
+    : deadlineSignal(t0 + plan.durationMs, plan.signal);
+  if (deadline) timed.signal = deadline.signal;
+  try {
+    if (plan.rate === -1 && !paced(plan)) return await closedLoop(pull, execute, timed);
+    return await openLoop(pull, execute, plan.uncapped ? { ...timed, parallel: Infinity } : timed);
+  } finally {
+    deadline?.dispose();
+  }
+}
+
+/**
+ * A signal that aborts at `deadline` (`performance.now()` ms) or with `outer`: the soft stop of
+ * `--duration`. The loops stop dispatching on it; what is in flight was sent with the run's own
+ * signal, so it finishes.
+ */
+function deadlineSignal(
+  deadline: number,
+  outer?: AbortSignal,
+): { signal: AbortSignal; dispose(): void } {
+  const ctl = new AbortController();
+  const timer = setTimeout(() => ctl.abort(), Math.max(0, deadline - performance.now()));
+  const stop = () => {
+    clearTimeout(timer);
+    ctl.abort();
+  };
+  if (outer?.aborted) stop();
+  else outer?.addEventListener("abort", stop, { once: true });
+  return {
+    signal: ctl.signal,
+    dispose: () => {
+      clearTimeout(timer);
+      outer?.removeEventListener("abort", stop);
+    },
+  };
 }
 
 /**
@@ -167,7 +217,9 @@ async function openLoop<J>(
   while (!plan.signal?.aborted) {
     const job = await next(); // built before it is due, so building never delays a send
     if (job === undefined) break;
-    const due = t0 + dueAt(job);
+    const at = dueAt(job);
+    if (at === undefined) break; // --open-loop: the schedule holds --number requests
+    const due = t0 + at;
     await sleepUntil(due, plan.signal);
     await slots.acquire(plan.signal);
     if (plan.signal?.aborted) {
@@ -195,12 +247,18 @@ function paced(plan: LoadPlan): boolean {
 
 /**
  * Each job's send time, ms from the schedule's time zero: its own (`timedJobs`, trace replay),
- * else the next offset of the shaped `rate` schedule.
+ * else the next offset of the shaped `rate` schedule (or of evalscope 2026's rescaled one:
+ * `undefined` once its `rescaledCount` requests are due).
  */
-function dueTimes<J>(plan: LoadPlan): (job: J) => number {
+function dueTimes<J>(plan: LoadPlan): (job: J) => number | undefined {
   if (plan.timedJobs) return (job) => (job as TimedJob).atMs ?? 0;
-  const offsets = arrivalOffsets(plan.rate, plan.seed, plan.shard, plan.shape);
-  return () => offsets.next().value!;
+  const offsets = plan.rescaledCount === undefined
+    ? arrivalOffsets(plan.rate, plan.seed, plan.shard, plan.shape)
+    : absoluteOffsets(plan.rate, plan.rescaledCount, plan.seed, plan.shard);
+  return () => {
+    const at = offsets.next();
+    return at.done ? undefined : at.value;
+  };
 }
 
 /** Wrap an async function so overlapping calls run one after another. */

@@ -34,6 +34,12 @@ export interface PromptTokenizer {
    * added special tokens.
    */
   promptLength(messages: Message[]): number;
+  /**
+   * The token ids {@link promptLength} counts (`--tokenize-prompt` sends them): of the rendered
+   * chat template when it is in use, else of the messages' text. Optional for a tokenizer of
+   * one's own; the run's tokenizer has it.
+   */
+  promptIds?(messages: Message[]): number[];
   /** Whether {@link promptLength} renders the chat template (`--apply-chat-template`). */
   readonly usesChatTemplate: boolean;
   /** Size of the base vocabulary: ids `0 … vocabSize − 1`, added tokens not included. */

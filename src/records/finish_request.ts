@@ -162,9 +162,10 @@ function complete(
     tlsMs: rec.tlsMs,
     endpoint: rec.endpoint,
   };
+  if (rec.warmup) record.warmup = true;
   const out: FinishedRequest = { record, metrics: requestMetrics(record, counts), counts };
   let payloads: PayloadBlob | undefined;
-  if (f.rows !== undefined) {
+  if (f.rows !== undefined && !rec.warmup) {
     const packed = packPayloads(rec.payloads);
     // The row's buffers go to the writer's thread (transferred, so detached here, as soon as its
     // batch is full: possibly inside `add`): a sink that needs the payloads gets a copy made first.

@@ -82,6 +82,11 @@ export interface RequestRecord {
    * in `redact.ts`); set by the thread that sent it.
    */
   endpoint?: string;
+  /**
+   * A warmup request (`--warmup-num`): its thread writes no result-DB row for it and no sink
+   * receives it.
+   */
+  warmup?: true;
 }
 
 /** A fresh record for a request about to be sent. */

@@ -23,11 +23,12 @@ export function timestamp(d: Date): string {
 
 /**
  * The default run name: `<model>_benchmark_<YYYYMMDD_HHMMSS>`, and `_shard_<I>_of_<N>` for a
- * shard (shards that share an outputs folder then never take each other's name).
+ * shard (shards that share an outputs folder then never take each other's name). `stamped`
+ * false (`--no-timestamp`) leaves the timestamp out: `<model>_benchmark`.
  */
-export function defaultRunName(model: string, now: Date, shard?: Shard): string {
+export function defaultRunName(model: string, now: Date, shard?: Shard, stamped = true): string {
   const suffix = shard ? `_shard_${shard.index}_of_${shard.count}` : "";
-  return `${safeName(model)}_benchmark_${timestamp(now)}${suffix}`;
+  return `${safeName(model)}_benchmark${stamped ? `_${timestamp(now)}` : ""}${suffix}`;
 }
 
 /** Create `<outputsDir>/<name>` (or the first free `<name>_N`) and return its path. */

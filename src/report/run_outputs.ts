@@ -18,6 +18,7 @@ import { visualizerOf } from "../visualizer/choose.ts";
 import { ReportDataSink } from "./html/data.ts";
 import { renderRunReport } from "./html/page.ts";
 import { writeTextOrNothing } from "./files.ts";
+import { ProgressFile } from "./progress_file.ts";
 import {
   autoProgressMode,
   ProgressDisplay,
@@ -66,6 +67,7 @@ export class RunOutputs implements Disposable {
   #display: ProgressDisplay;
   #report: ReportDataSink | undefined;
   #wandb: WandbLogger | undefined;
+  #progressFile: ProgressFile | undefined;
 
   /** @param init the run */
   constructor(init: RunOutputsInit) {
@@ -103,12 +105,17 @@ export class RunOutputs implements Disposable {
       });
       sinks.push(this.#wandb);
     }
+    if (cfg.enableProgressTracker) {
+      this.#progressFile = new ProgressFile(`${init.outputDir}/progress.json`, init.expected);
+      sinks.push(this.#progressFile);
+    }
     this.sinks = sinks;
   }
 
   /** Start the clocks, the live line and the W&B run: call just before the load starts. */
   async start(): Promise<void> {
     await this.#wandb?.start();
+    await this.#progressFile?.start();
     this.#tracker.start();
     this.#report?.start();
     this.#display.start();
@@ -133,6 +140,7 @@ export class RunOutputs implements Disposable {
   async finish(result: RunResults): Promise<string[]> {
     this.stop();
     const errors: string[] = [];
+    await this.#progressFile?.finish(result.interrupted);
     if (this.#report) {
       const html = renderRunReport({
         name: this.#init.name,

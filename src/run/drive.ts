@@ -16,6 +16,7 @@ import type { Job } from "../load/requests.ts";
 import { type LoadStats, runLoad } from "../load/runner.ts";
 import { arrivalShape, describeSchedule } from "../load/arrivals.ts";
 import { waitForStartAt } from "../load/start_at.ts";
+import type { Outgoing } from "../workers/messages.ts";
 import type { ClientCheck } from "../workers/self_check.ts";
 import type { OpenRun } from "./open.ts";
 import type { PreparedRun } from "./prepare.ts";
@@ -52,12 +53,24 @@ export async function driveLoad(prep: PreparedRun, run: OpenRun): Promise<Driven
   };
   let sent = 0;
   const execute = (job: Job, scheduled: number | undefined, previousEnd: number | undefined) => {
-    sent++;
+    if (!job.warmup) sent++;
     const { body, stream } = job.prepared;
-    return threads.send(
-      { index: job.index, body, stream, scheduledMs: scheduled, previousEndEpochMs: previousEnd },
-      run.signal,
-    );
+    const req: Outgoing = {
+      index: job.index,
+      body,
+      stream,
+      scheduledMs: scheduled,
+      previousEndEpochMs: previousEnd,
+    };
+    if (job.warmup) req.warmup = true;
+    return threads.send(req, run.signal);
+  };
+  // --warmup-num: the warmup jobs (the source's first) end where the first benchmark job comes.
+  const nextWarmup = async () => {
+    const job = await next();
+    if (job === undefined || job.warmup) return job;
+    pending = job;
+    return undefined;
   };
   const parallel = shardCount(cfg.parallel, cfg.shard);
   const shape = arrivalShape(cfg);
@@ -79,7 +92,9 @@ export async function driveLoad(prep: PreparedRun, run: OpenRun): Promise<Driven
         : `${cfg.rate} req/s${cfg.shard ? " in all" : ""}, at most ${parallel} in flight`) +
       (source.expected !== undefined
         ? `, ${source.expected} requests`
-        : ", one pass over the dataset"),
+        : ", one pass over the dataset") +
+      (source.warmup > 0 ? `, after ${source.warmup} warmup requests (not measured)` : "") +
+      (cfg.duration !== undefined ? `, for at most ${cfg.duration} s` : ""),
   );
   if (!timedJobs && (cfg.rate !== -1 || shape?.rampUp)) {
     // The schedule's own statistics, so that a shape can be checked before its results are read.
@@ -88,22 +103,37 @@ export async function driveLoad(prep: PreparedRun, run: OpenRun): Promise<Driven
       ...shape,
     }));
   }
+  const plan = {
+    parallel,
+    rate: cfg.rate,
+    seed: cfg.seed ?? 42,
+    signal: run.signal,
+    shard: cfg.shard,
+    // --open-loop: the absolute, rescaled schedule and no cap (the config requires a --rate).
+    rescaledCount: cfg.openLoop && cfg.number !== undefined ? cfg.number : undefined,
+    uncapped: cfg.openLoop,
+    shape,
+    timedJobs,
+  };
   let load: LoadStats | undefined;
   try {
-    const startMs = cfg.startAt === undefined
+    let startMs = cfg.startAt === undefined
       ? undefined
       : await waitForStartAt(cfg.startAt, prep.log, run.signal);
+    if (source.warmup > 0) {
+      // The same plan (parallel, rate), without --duration, run to completion first.
+      const rescaledCount = plan.rescaledCount === undefined ? undefined : source.warmup;
+      await runLoad(nextWarmup, execute, { ...plan, startMs, rescaledCount });
+      startMs = undefined;
+      if (run.signal.aborted) return { sent, client: await run.closeSending(), load };
+      prep.log(`warmup done (${source.warmup} requests): benchmarking`);
+    }
     run.db?.setLoadStart((performance.timeOrigin + performance.now()) / 1000);
     await run.outputs.start();
     load = await runLoad(next, execute, {
-      parallel,
-      rate: cfg.rate,
-      seed: cfg.seed ?? 42,
-      signal: run.signal,
-      shard: cfg.shard,
+      ...plan,
       startMs,
-      shape,
-      timedJobs,
+      durationMs: cfg.duration === undefined ? undefined : cfg.duration * 1000,
     });
   } finally {
     await run.closeSending(load);

@@ -34,7 +34,8 @@ export async function finishRun(
   const measured = await telemetry;
   const c = run.collector;
   const summary = c.summary({
-    concurrency: shardCount(cfg.parallel, cfg.shard), // a shard's own share
+    // A shard's own share; -1 with --open-loop (no cap), as evalscope 2026 reports it.
+    concurrency: cfg.openLoop ? -1 : shardCount(cfg.parallel, cfg.shard),
     expected: driven.sent,
     dbPath: run.db?.path ?? run.outputDir,
   });

@@ -54,7 +54,7 @@ import type { LoadStats } from "../load/runner.ts";
 import { type ClientCheck, clientCheck } from "../workers/self_check.ts";
 import { startTransportThreads, type TransportThreads } from "../workers/transport_threads.ts";
 import type { RunOptions } from "./options.ts";
-import type { PreparedRun } from "./prepare.ts";
+import { type PreparedRun, usesChatTemplate } from "./prepare.ts";
 
 /** An open run. Disposing it takes everything down, in the order the module doc gives. */
 export interface OpenRun extends AsyncDisposable {
@@ -128,7 +128,7 @@ function concurrencyOf(load: LoadStats) {
  */
 export async function openRun(prep: PreparedRun, options: RunOptions): Promise<OpenRun> {
   const { cfg, log, redactor, source } = prep;
-  const name = cfg.name ?? defaultRunName(cfg.model, new Date(), cfg.shard);
+  const name = cfg.name ?? defaultRunName(cfg.model, new Date(), cfg.shard, !cfg.noTimestamp);
   // `--compat 2026` on its own (not a sweep point or a repeat, whose folders are made above it):
   // `<outputs>/<YYYYmmdd_HHMMSS>/<name>/parallel_P_number_N/`.
   const compatTop = cfg.compat === "2026" && options.group === undefined
@@ -151,6 +151,7 @@ export async function openRun(prep: PreparedRun, options: RunOptions): Promise<O
   const db = options.resultDb === false ? undefined : stack.use(
     await ResultDb.open(`${outputDir}/${dbFile}`, runRow(name, settings, cfg.shard), {
       secrets: redactor.secrets,
+      commitEvery: cfg.dbCommitInterval,
       onFailure: (why) => {
         say(`error: ${why}; stopping: no more requests are sent`);
         stop.abort();
@@ -203,14 +204,17 @@ export async function openRun(prep: PreparedRun, options: RunOptions): Promise<O
     ...(options.sinks ?? []),
   ];
   const counter = prep.tokenizer &&
-    stack.use(await WorkerCounter.start(prep.tokenizer.dir, cfg.applyChatTemplate));
+    stack.use(await WorkerCounter.start(prep.tokenizer.dir, usesChatTemplate(cfg)));
   const pipeline = stack.use(new ResultPipeline(sinks));
   const needs = sinkNeeds(sinks);
   const { url, headers } = prep.first.prepared;
   const urls = source.urls;
   const threads = await startTransportThreads(prep.spec, {
     workers: cfg.workers,
-    inFlight: Math.min(shardCount(cfg.parallel, cfg.shard), source.expected ?? Infinity),
+    // --open-loop has no cap: as many may be in flight as are sent.
+    inFlight: cfg.openLoop
+      ? source.expected ?? shardCount(cfg.parallel, cfg.shard)
+      : Math.min(shardCount(cfg.parallel, cfg.shard), source.expected ?? Infinity),
   }, {
     target: { url, headers, ...(urls.length > 1 ? { urls } : {}) },
     urlStrategy: cfg.urlStrategy,

@@ -113,7 +113,7 @@ export async function prepareRun(
   // params.tokenizer; a second copy counts tokens in a worker (see the open stage).
   const tokenizer = cfg.tokenizerPath === undefined ? undefined : await stage(
     "loading the tokenizer",
-    loadTokenizer(cfg.tokenizerPath, { applyChatTemplate: cfg.applyChatTemplate }),
+    loadTokenizer(cfg.tokenizerPath, { applyChatTemplate: usesChatTemplate(cfg) }),
   );
   const params: PluginParams = tokenizer ? { ...cfg, tokenizer } : cfg;
   const api = await stage("loading the API plugin", loadApiPlugin(cfg.api, params));
@@ -170,4 +170,15 @@ export async function prepareRun(
     spec,
     goals,
   };
+}
+
+/**
+ * Whether prompts go through the tokenizer's chat template: `--apply-chat-template`, or
+ * `--tokenize-prompt` on a chat URL (evalscope 2026 renders chat messages to ids through it).
+ */
+export function usesChatTemplate(
+  cfg: Pick<PerfConfig, "applyChatTemplate" | "tokenizePrompt" | "url">,
+): boolean {
+  return cfg.applyChatTemplate === true ||
+    (cfg.tokenizePrompt && /\/chat\/completions\/?$/.test(cfg.url.replace(/[?#].*$/, "")));
 }

@@ -63,7 +63,7 @@ export async function runRepeats(
 ): Promise<RepeatResult> {
   const log = options.log ?? stderrLogger;
   const cfg = resolveConfig(input);
-  const name = cfg.name ?? defaultRunName(cfg.model, new Date());
+  const name = cfg.name ?? defaultRunName(cfg.model, new Date(), undefined, !cfg.noTimestamp);
   const outputDir = await createRunDir(cfg.outputsDir, name);
   log(`${cfg.repeat} repeats, saving results to ${outputDir}`);
   const settings = toSnakeCase(redactConfig({ ...cfg, name }));

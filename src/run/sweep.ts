@@ -118,7 +118,7 @@ export async function runSweep(
   };
   const configs = points.map((p) => resolveConfig(withPoint(p)));
   const cfg = configs[0];
-  const name = cfg.name ?? defaultRunName(cfg.model, new Date(), cfg.shard);
+  const name = cfg.name ?? defaultRunName(cfg.model, new Date(), cfg.shard, !cfg.noTimestamp);
   // `--compat 2026`: `<outputs>/<YYYYmmdd_HHMMSS>/<name>/` above the points' folders.
   const outputDir = cfg.compat === "2026"
     ? await createCompatDir(runFolder2026(cfg.outputsDir, cfg.name, cfg.model, new Date()))
@@ -133,6 +133,8 @@ export async function runSweep(
   let interrupted = false;
   const errors: string[] = [];
   const summaryPath = `${outputDir}/sweep_summary.json`;
+  // --dataset-offset grows by each point's --number (warmup not included), as evalscope 2026's.
+  let datasetOffset = cfg.datasetOffset;
   for (let i = 0; i < points.length; i++) {
     if (!await beforeNext(i, "point", cfg.sleepInterval, log, options.signal)) {
       interrupted = true;
@@ -140,7 +142,8 @@ export async function runSweep(
     }
     const point = points[i];
     log(`sweep point ${i + 1}/${points.length}: ${point.label.replaceAll("_", " ")}`);
-    const at = { ...withPoint(point), name: point.label, outputsDir: outputDir };
+    const at = { ...withPoint(point), name: point.label, outputsDir: outputDir, datasetOffset };
+    datasetOffset += configs[i].number ?? 0;
     const input = i > 0 ? withoutStartAt(at) : at; // later points start when the one before ends
     const opts = { ...options, group: options.group ?? name };
     let result: PerfResult;

@@ -36,7 +36,14 @@ import {
 
 /** Messages the worker accepts. */
 export type DbWorkerIn =
-  | { type: "open"; path: string; run: RunRow; secrets?: readonly string[] }
+  | {
+    type: "open";
+    path: string;
+    run: RunRow;
+    secrets?: readonly string[];
+    /** Rows per transaction at most (`--db-commit-interval`); default: a batch in one. */
+    commitEvery?: number;
+  }
   /** Rows will come on `port` too (from a transport worker), until its `end`. */
   | { type: "port"; id: number; port: MessagePort }
   /** The thread that held port `id` is gone: its `end` will not come. */
@@ -90,6 +97,7 @@ let written = 0;
 /** The run's secrets: replaced in request bodies and responses before they are written. */
 let redactor = new Redactor();
 let failed: string | undefined;
+let commitEvery = Infinity;
 
 /** The worker's global scope, typed without a `deno.worker` lib directive (JSR refuses those). */
 const scope = self as unknown as {
@@ -131,7 +139,15 @@ function named(row: Record<string, unknown>): Record<string, SQLInputValue> {
   return out;
 }
 
+/** A batch, in transactions of at most `commitEvery` rows (`--db-commit-interval`). */
 function writeRows(rows: ResultValues[]): void {
+  if (rows.length <= commitEvery) return writeTransaction(rows);
+  for (let i = 0; i < rows.length; i += commitEvery) {
+    writeTransaction(rows.slice(i, i + commitEvery));
+  }
+}
+
+function writeTransaction(rows: ResultValues[]): void {
   if (!db || !insert) return;
   db.exec("BEGIN");
   try {
@@ -263,6 +279,7 @@ scope.onmessage = (ev: MessageEvent<DbWorkerIn>) => {
   } else if (m.type === "open") {
     try {
       redactor = new Redactor(m.secrets ?? []);
+      commitEvery = Math.max(1, m.commitEvery ?? Infinity);
       open(m.path, m.run);
       post({ type: "opened" });
     } catch (e) {

@@ -40,6 +40,11 @@ export interface ResultDbOptions {
   onFailure?: (message: string) => void;
   /** The run's secret values: replaced in request bodies and responses before they are stored. */
   secrets?: readonly string[];
+  /**
+   * Rows per transaction at most (`--db-commit-interval`; below 1 means 1). The writer commits
+   * every batch it receives (a few ms of rows), so this only splits a bigger batch.
+   */
+  commitEvery?: number;
 }
 
 /**
@@ -90,7 +95,13 @@ export class ResultDb implements RowSink, AsyncDisposable {
   static async open(path: string, run: RunRow, opts: ResultDbOptions = {}): Promise<ResultDb> {
     const worker = new Worker(new URL("./db_worker.ts", import.meta.url).href, { type: "module" });
     const db = new ResultDb(path, worker, opts);
-    const reply = await db.#ask({ type: "open", path, run, secrets: opts.secrets });
+    const reply = await db.#ask({
+      type: "open",
+      path,
+      run,
+      secrets: opts.secrets,
+      commitEvery: opts.commitEvery,
+    });
     if (reply.type === "error") {
       worker.terminate();
       throw new RunError(`cannot create the result DB: ${reply.message} at ${path}`);

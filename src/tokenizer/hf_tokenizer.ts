@@ -103,7 +103,12 @@ export class HfTokenizer implements PromptTokenizer {
 
   /** See {@link PromptTokenizer.promptLength}. */
   promptLength(messages: Message[]): number {
-    if (this.#render !== undefined) return this.encode(this.#render(messages)).length;
-    return this.encode(messagesText(messages)).length;
+    return this.promptIds(messages).length;
+  }
+
+  /** See {@link PromptTokenizer.promptIds}. */
+  promptIds(messages: Message[]): number[] {
+    if (this.#render !== undefined) return this.encode(this.#render(messages));
+    return this.encode(messagesText(messages));
   }
 }

@@ -64,6 +64,8 @@ export interface SendOrder {
   previousEndEpochMs?: number;
   /** The endpoint it goes to, by index in {@link SendTarget.urls} (absent: the first). */
   endpoint?: number;
+  /** A warmup request (`--warmup-num`): no DB row, no record to the sinks. */
+  warmup?: true;
 }
 
 /** Main → worker. */
@@ -135,4 +137,6 @@ export interface Outgoing {
    * the main thread by the run's `--url-strategy`.
    */
   endpoint?: number;
+  /** A warmup request (`--warmup-num`): no DB row, no record to the sinks. */
+  warmup?: true;
 }

@@ -274,6 +274,7 @@ export class WorkerPool {
         previousEndEpochMs: req.previousEndEpochMs,
         endpoint: req.endpoint,
       };
+      if (req.warmup) m.warmup = true;
       slot.worker.postMessage(m);
     });
   }

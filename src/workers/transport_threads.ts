@@ -170,6 +170,7 @@ export async function startTransportThreads(
   const refill = new LagHistogram();
   const onRecord = (f: FinishedRequest) => {
     const r = f.record;
+    if (r.warmup) return; // `--warmup-num`: in no statistic
     // Both times are in the measuring thread's clock.
     if (r.scheduledMs !== undefined) dispatch.record(r.startMs - r.scheduledMs);
     if (r.refillLateMs !== undefined) refill.record(r.refillLateMs);
@@ -263,6 +264,7 @@ class MainSender {
     rec.scheduledMs = req.scheduledMs;
     const endpoint = this.#endpoints[req.endpoint ?? 0];
     rec.endpoint = endpoint.name;
+    if (req.warmup) rec.warmup = true;
     try {
       await this.#transport.send(
         { url: endpoint.url, headers: this.#target.headers, body: req.body, stream: req.stream },

@@ -64,6 +64,7 @@ async function send(m: SendOrder): Promise<void> {
   const rec = newRecord(m.index, m.stream);
   const endpoint = endpoints[m.endpoint ?? 0];
   rec.endpoint = endpoint.name;
+  if (m.warmup) rec.warmup = true;
   if (m.scheduledEpochMs !== undefined) {
     rec.scheduledMs = m.scheduledEpochMs - performance.timeOrigin; // into this thread's clock
   }

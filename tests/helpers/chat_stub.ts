@@ -15,6 +15,8 @@ export interface StubRequest {
   body: Record<string, unknown>;
   /** The request headers. */
   headers: Headers;
+  /** The request path (`/v1/chat/completions`). */
+  path: string;
 }
 
 /** A running stub. */
@@ -46,7 +48,7 @@ export function chatStub(): ChatStub {
   const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (req) => {
     const at = performance.timeOrigin + performance.now();
     const body = await req.json();
-    requests.push({ at, body, headers: req.headers });
+    requests.push({ at, body, headers: req.headers, path: new URL(req.url).pathname });
     return body.stream === true
       ? new Response(SSE, { headers: { "content-type": "text/event-stream" } })
       : new Response(WHOLE, { headers: { "content-type": "application/json" } });

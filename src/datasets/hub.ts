@@ -1,0 +1,83 @@
+/**
+ * `--data-source`: which hub a built-in dataset's default file comes from when no
+ * `--dataset-path` is given, as evalscope 2026 chooses: `modelscope` (the default; see
+ * `modelscope.ts`), `huggingface` (the same dataset id, from `$HF_ENDPOINT`, else
+ * `https://huggingface.co`, at `/datasets/{id}/resolve/{revision}/{file}`, the URL the
+ * `huggingface_hub` library downloads from), or `local` (nothing is downloaded: `--dataset-path`
+ * is needed). Files are cached in llmperf's cache folder, under `datasets/huggingface/` for the
+ * Hugging Face hub.
+ *
+ * @module
+ */
+import { join } from "node:path";
+import { UsageError } from "../errors.ts";
+import {
+  cachedDownload,
+  cacheDir,
+  type HubFileOptions,
+  modelscopeDatasetFile,
+} from "./modelscope.ts";
+
+/** The public Hugging Face hub. */
+export const HF_DEFAULT_ENDPOINT = "https://huggingface.co";
+
+/** The Hugging Face endpoint in force: `$HF_ENDPOINT` (a mirror, a test server), else the hub. */
+export function huggingfaceEndpoint(): string {
+  let v: string | undefined;
+  try {
+    v = Deno.env.get("HF_ENDPOINT")?.trim();
+  } catch {
+    v = undefined; // no --allow-env
+  }
+  return (v ? v : HF_DEFAULT_ENDPOINT).replace(/\/+$/, "");
+}
+
+/** The download URL of `file` in the Hugging Face dataset `dataset` (`namespace/name`). */
+export function huggingfaceFileUrl(
+  dataset: string,
+  file: string,
+  revision = "main",
+  endpoint = huggingfaceEndpoint(),
+): string {
+  const path = file.split("/").map(encodeURIComponent).join("/");
+  return `${endpoint}/datasets/${dataset}/resolve/${encodeURIComponent(revision)}/${path}`;
+}
+
+/**
+ * The local path of `file` of `dataset` from the hub `source` names (`--data-source`; unset:
+ * ModelScope), downloaded into the cache the first time. `local` is a {@link UsageError}: there
+ * is nothing to download from.
+ *
+ * @example
+ * ```ts
+ * const path = await hubDatasetFile("huggingface", "AI-ModelScope/HC3-Chinese", "open_qa.jsonl");
+ * ```
+ */
+export async function hubDatasetFile(
+  source: string | undefined,
+  dataset: string,
+  file: string,
+  opts: HubFileOptions = {},
+): Promise<string> {
+  if (source === undefined || source === "modelscope") {
+    return await modelscopeDatasetFile(dataset, file, opts);
+  }
+  if (source === "local") {
+    throw new UsageError(
+      `--data-source local: give --dataset-path FILE (the ${dataset} file ${file} is not downloaded)`,
+    );
+  }
+  const revision = opts.revision ?? "main";
+  const local = join(
+    opts.cacheDir ?? cacheDir(),
+    "datasets",
+    "huggingface",
+    ...dataset.split("/"),
+    ...file.split("/"),
+  );
+  return await cachedDownload(huggingfaceFileUrl(dataset, file, revision, opts.endpoint), local, {
+    what: `${file} of the Hugging Face dataset ${dataset}`,
+    hint: "set HF_ENDPOINT to a mirror",
+    log: opts.log,
+  });
+}

@@ -1,0 +1,158 @@
+/**
+ * evalscope's local APIs. `--api local_vllm` starts a vLLM OpenAI-compatible server for
+ * `--model` on `127.0.0.1:--port` (`vllm serve`, or `python3 -m vllm.entrypoints.openai.
+ * api_server` when there is no `vllm` command but Python has the package), waits until it answers
+ * `GET /v1/models`, points the run at it (`/v1/chat/completions`, or `/v1/completions` for the
+ * `speed_benchmark` datasets, as evalscope does) with the `openai` plugin, and stops it after the
+ * run. `--api local` (evalscope's in-process transformers server) is refused with what to do
+ * instead. Its log goes to stderr.
+ *
+ * @module
+ */
+import type { PerfConfigInput } from "../config.ts";
+import { RunError, UsageError } from "../errors.ts";
+import type { Logger } from "../log.ts";
+
+/** A started local server. */
+export interface LocalServer {
+  /** The endpoint the run uses. */
+  url: string;
+  /** Stop it (SIGTERM, then SIGKILL after 10 s). */
+  stop(): Promise<void>;
+}
+
+/** The longest wait for the server to answer (model loading can take minutes). */
+const READY_LIMIT_MS = 30 * 60_000;
+
+/** Whether `name` is an executable file in a `$PATH` folder; its path. */
+function onPath(name: string): string | undefined {
+  for (const dir of (Deno.env.get("PATH") ?? "").split(":")) {
+    if (dir === "") continue;
+    const path = `${dir}/${name}`;
+    try {
+      const st = Deno.statSync(path);
+      if (st.isFile && ((st.mode ?? 0o111) & 0o111) !== 0) return path;
+    } catch {
+      // not there
+    }
+  }
+  return undefined;
+}
+
+/** Whether `python3` can import vllm. */
+async function pythonHasVllm(): Promise<boolean> {
+  if (onPath("python3") === undefined) return false;
+  try {
+    const out = await new Deno.Command("python3", {
+      args: ["-c", "import vllm"],
+      stdout: "null",
+      stderr: "null",
+    }).output();
+    return out.success;
+  } catch {
+    return false;
+  }
+}
+
+/** The command that starts vLLM for `model` on `port`, or undefined when vLLM is not installed. */
+export async function vllmCommand(
+  model: string,
+  port: number,
+): Promise<[string, string[]] | undefined> {
+  const common = ["--host", "127.0.0.1", "--port", String(port)];
+  const vllm = onPath("vllm");
+  if (vllm !== undefined) return [vllm, ["serve", model, ...common]];
+  if (await pythonHasVllm()) {
+    return ["python3", ["-m", "vllm.entrypoints.openai.api_server", "--model", model, ...common]];
+  }
+  return undefined;
+}
+
+/**
+ * For `--api local` and `--api local_vllm`: refuse, or start the server and return the input
+ * pointed at it (with the server, to stop after the run). Any other `--api`: the input as it is.
+ */
+export async function startLocalServer(
+  input: PerfConfigInput,
+  log: Logger,
+): Promise<{ input: PerfConfigInput; server?: LocalServer }> {
+  const api = input.api;
+  if (api === "local") {
+    throw new UsageError(
+      "--api local (evalscope's in-process transformers server) is not supported: start a " +
+        "server yourself (vllm serve MODEL, sglang, TGI, ollama) and give its --url, or use " +
+        "--api local_vllm",
+    );
+  }
+  if (api !== "local_vllm") return { input };
+  const model = typeof input.model === "string" ? input.model : undefined;
+  if (model === undefined) throw new UsageError("--api local_vllm: needs --model (what to serve)");
+  const port = typeof input.port === "number" ? input.port : 8877;
+  const command = await vllmCommand(model, port);
+  if (command === undefined) {
+    throw new UsageError(
+      "--api local_vllm: vLLM is not installed (no vllm command, and python3 cannot import " +
+        "vllm): pip install vllm, or start a server yourself and give its --url",
+    );
+  }
+  const speed = typeof input.dataset === "string" && input.dataset.startsWith("speed_benchmark");
+  const base = `http://127.0.0.1:${port}`;
+  const url = `${base}/v1/${speed ? "completions" : "chat/completions"}`;
+  log(`--api local_vllm: starting ${command[0]} ${command[1].join(" ")}`);
+  const child = new Deno.Command(command[0], {
+    args: command[1],
+    stdin: "null",
+    stdout: "inherit",
+    stderr: "inherit",
+  }).spawn();
+  const server: LocalServer = {
+    url,
+    async stop() {
+      try {
+        child.kill("SIGTERM");
+      } catch {
+        return; // already gone
+      }
+      const timer = setTimeout(() => {
+        try {
+          child.kill("SIGKILL");
+        } catch {
+          // gone meanwhile
+        }
+      }, 10_000);
+      await child.status;
+      clearTimeout(timer);
+    },
+  };
+  try {
+    await waitUntilReady(`${base}/v1/models`, child.status);
+  } catch (e) {
+    await server.stop();
+    throw e;
+  }
+  log(`--api local_vllm: the server answers at ${base}`);
+  return { input: { ...input, api: "openai", url }, server };
+}
+
+/** Poll `url` until it answers 200, the process exits (an error), or the limit passes. */
+async function waitUntilReady(url: string, exited: Promise<Deno.CommandStatus>): Promise<void> {
+  let status: Deno.CommandStatus | undefined;
+  exited.then((s) => status = s);
+  const limit = performance.now() + READY_LIMIT_MS;
+  while (performance.now() < limit) {
+    if (status !== undefined) {
+      throw new RunError(
+        `--api local_vllm: the vLLM server exited (code ${status.code}) before answering`,
+      );
+    }
+    try {
+      const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
+      await res.body?.cancel();
+      if (res.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new RunError(`--api local_vllm: the vLLM server did not answer ${url} in 30 minutes`);
+}

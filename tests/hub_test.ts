@@ -1,0 +1,75 @@
+/**
+ * `--data-source`: the default dataset file of `openqa` from the Hugging Face hub (a local stub
+ * as `HF_ENDPOINT`, answering the `huggingface_hub` download path) or from ModelScope (a stub as
+ * its endpoint), and `local`, which downloads nothing.
+ */
+import { assert, assertEquals } from "./assert.ts";
+import { tempDir } from "./helpers/cli.ts";
+import { perfRun } from "./helpers/perf_run.ts";
+import { chatStub } from "./helpers/chat_stub.ts";
+import { huggingfaceFileUrl } from "../src/datasets/hub.ts";
+
+const QA = ['{"question": "hf one"}', '{"question": "hf two"}'].join("\n");
+
+/** A stub hub that serves `files` (path → text) and records the paths asked for. */
+function stubHub(files: Record<string, string>) {
+  const paths: string[] = [];
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, (req) => {
+    const u = new URL(req.url);
+    paths.push(u.pathname + u.search);
+    const body = files[u.pathname + u.search];
+    return body === undefined ? new Response("not found", { status: 404 }) : new Response(body);
+  });
+  return { url: `http://127.0.0.1:${server.addr.port}`, paths, close: () => server.shutdown() };
+}
+
+Deno.test("hub: the Hugging Face download URL of huggingface_hub", () => {
+  assertEquals(
+    huggingfaceFileUrl("AI-ModelScope/HC3-Chinese", "open_qa.jsonl", "main", "https://hf.co"),
+    "https://hf.co/datasets/AI-ModelScope/HC3-Chinese/resolve/main/open_qa.jsonl",
+  );
+});
+
+Deno.test("--data-source e2e: huggingface via HF_ENDPOINT, modelscope, local", async () => {
+  const hub = stubHub({
+    "/datasets/AI-ModelScope/HC3-Chinese/resolve/main/open_qa.jsonl": QA,
+    "/api/v1/datasets/AI-ModelScope/HC3-Chinese/repo?Revision=master&FilePath=open_qa.jsonl": QA
+      .replaceAll("hf", "ms"),
+  });
+  const stub = chatStub();
+  await using tmp = await tempDir();
+  const env = {
+    HF_ENDPOINT: hub.url,
+    LLMPERF_MODELSCOPE_ENDPOINT: hub.url,
+    LLMPERF_CACHE_DIR: `${tmp.path}/cache`,
+  };
+  const flags = { prompt: null, dataset: "openqa", noTestConnection: true };
+  const sent = () =>
+    stub.requests.map((q) => (q.body.messages as { content: string }[])[0].content);
+  try {
+    await using hf = await perfRun({
+      server: stub,
+      flags,
+      args: ["--data-source", "huggingface"],
+      env,
+    });
+    assertEquals(hf.code, 0, hf.stderr);
+    assertEquals(sent(), ["hf one", "hf two"]);
+    await using ms = await perfRun({ server: stub, flags, env });
+    assertEquals(ms.code, 0, ms.stderr);
+    assertEquals(sent().slice(2), ["ms one", "ms two"], "the default hub is ModelScope");
+    assertEquals(hub.paths.length, 2);
+    await using local = await perfRun({
+      server: stub,
+      flags,
+      args: ["--data-source", "local"],
+      env,
+    });
+    assertEquals(local.code, 2, local.stderr);
+    assert(local.stderr.includes("--data-source local: give --dataset-path FILE"), local.stderr);
+    assertEquals(hub.paths.length, 2, "local downloads nothing");
+  } finally {
+    await hub.close();
+    await stub.close();
+  }
+});

@@ -1,0 +1,265 @@
+/**
+ * evalscope 2026's load flags end to end against the mock (its own request count is the ground
+ * truth): `--warmup-num` requests are sent on top of `--number` and are in no count and not in
+ * the result DB; `--duration` stops sending (requests in flight finish and are recorded);
+ * `--open-loop` sends on the absolute, rescaled schedule with no cap on requests in flight.
+ * Also the pure parts: the warmup count rule and the open-loop schedule.
+ */
+import { assert, assertEquals, assertThrows } from "./assert.ts";
+import { perfRun } from "./helpers/perf_run.ts";
+import { startMockServer } from "../src/mock/server.ts";
+import { absoluteOffsets } from "../src/load/arrivals.ts";
+import { runLoad } from "../src/load/runner.ts";
+import { warmupCount } from "../src/config/warmup.ts";
+import { UsageError } from "../src/errors.ts";
+import { chatStub } from "./helpers/chat_stub.ts";
+
+Deno.test("warmup count: 0 none, a count floored, a ratio of --number (at least 1)", () => {
+  // The rule of the reference sheet (arguments.py:107-127), case by case.
+  assertEquals(warmupCount(0, 100), 0);
+  assertEquals(warmupCount(1, 100), 1);
+  assertEquals(warmupCount(2.9, 100), 2);
+  assertEquals(warmupCount(0.1, 40), 4);
+  assertEquals(warmupCount(0.01, 40), 1); // int(0.4) = 0, raised to 1
+  assertThrows(() => warmupCount(0.5, undefined), UsageError, "needs --number");
+});
+
+Deno.test("open-loop schedule: rescaled so request n is due at n/rate s; first at the first gap", () => {
+  const t = [...absoluteOffsets(4, 20, 7)];
+  assertEquals(t.length, 20);
+  assert(Math.abs(t[19] - 5000) < 1e-6, `last at ${t[19]} ms, not 20/4 s`);
+  assert(t[0] > 0, "the first request waits for the first gap");
+  for (let i = 1; i < t.length; i++) assert(t[i] >= t[i - 1], "offsets ascend");
+  // The same seed gives the same schedule; a shard gets every N-th offset of it.
+  assertEquals([...absoluteOffsets(4, 20, 7)], t);
+  assertEquals([...absoluteOffsets(4, 20, 7, { index: 1, count: 2 })], t.filter((_, i) => i % 2));
+});
+
+Deno.test("--warmup-num e2e: sent on top of --number, in no count and not in the DB", async () => {
+  const mock = startMockServer({ port: 0, ttftMs: 2, itlMs: 1, outputTokens: 4 });
+  try {
+    await using r = await perfRun({
+      server: mock,
+      flags: { number: 6, parallel: 2, noTestConnection: true },
+      args: ["--warmup-num", "3"],
+    });
+    assertEquals(r.code, 0, r.stderr);
+    assertEquals(mock.stats.requests, 9, "the mock saw warmup + number requests");
+    assertEquals(r.summary["Total requests"], 6);
+    assertEquals(r.summary["Succeed requests"], 6);
+    const rows = r.sql<{ n: number }>("SELECT count(*) AS n FROM result");
+    assertEquals(rows[0].n, 6);
+    assert(r.stderr.includes("after 3 warmup requests"), r.stderr);
+
+    // A ratio: 0.25 of --number 8 is 2 warmup requests.
+    const before = mock.stats.requests;
+    await using q = await perfRun({
+      server: mock,
+      flags: { number: 8, parallel: 4, noTestConnection: true },
+      args: ["--warmup-num", "0.25"],
+    });
+    assertEquals(q.code, 0, q.stderr);
+    assertEquals(mock.stats.requests - before, 10);
+    assertEquals(q.summary["Total requests"], 8);
+    assertEquals(q.sql<{ n: number }>("SELECT count(*) AS n FROM result")[0].n, 8);
+  } finally {
+    await mock.close();
+  }
+});
+
+Deno.test("--duration e2e: stops sending, requests in flight finish and are recorded", async () => {
+  // Each request takes ~300 ms (100 ms to the first token, 20 more at 10 ms); 2 in flight for
+  // 1 s is ~6-8 requests, far below --number 1000.
+  const mock = startMockServer({ port: 0, ttftMs: 100, itlMs: 10, outputTokens: 20 });
+  try {
+    await using r = await perfRun({
+      server: mock,
+      flags: { number: 1000, parallel: 2, stream: true, noTestConnection: true },
+      args: ["--duration", "1"],
+    });
+    assertEquals(r.code, 0, r.stderr);
+    const total = r.summary["Total requests"] as number;
+    assert(total >= 2 && total < 100, `duration 1 s sent ${total}`);
+    // Every request sent was recorded, and all of them succeeded: none was cut off.
+    assertEquals(mock.stats.requests, total);
+    assertEquals(r.summary["Succeed requests"], total);
+    assertEquals(r.sql<{ n: number }>("SELECT count(*) AS n FROM result")[0].n, total);
+    assert(r.seconds < 30, `took ${r.seconds} s`);
+  } finally {
+    await mock.close();
+  }
+});
+
+Deno.test("--open-loop e2e: every request on the schedule, none held back by --parallel", async () => {
+  // 12 requests at 20/s: the schedule ends at 0.6 s; each takes ~1 s, so all 12 are in flight
+  // at once, far over --parallel 1 (which --open-loop ignores).
+  const mock = startMockServer({ port: 0, ttftMs: 1000, itlMs: 1, outputTokens: 2 });
+  try {
+    await using r = await perfRun({
+      server: mock,
+      flags: { number: 12, parallel: 1, rate: 20, noTestConnection: true },
+      args: ["--open-loop"],
+    });
+    assertEquals(r.code, 0, r.stderr);
+    assertEquals(r.summary["Total requests"], 12);
+    assertEquals(r.summary["Number of concurrency"], -1, "no cap, reported as evalscope does");
+    assert(mock.stats.peakInFlight >= 10, `peak in flight ${mock.stats.peakInFlight}`);
+    const starts = r.sql<{ s: number }>("SELECT start_time AS s FROM result ORDER BY s")
+      .map((x) => x.s);
+    const span = starts[starts.length - 1] - starts[0];
+    // The last request is due at 0.6 s, the first at its first gap (> 0): the spread of sends
+    // is below 0.6 s and, with 12 draws, well above 0.
+    assert(span < 0.6 + 0.5 && span > 0.05, `sends spread over ${span} s`);
+  } finally {
+    await mock.close();
+  }
+});
+
+Deno.test("--open-loop: needs --rate > 0 and --number (one-line errors, exit 2)", async () => {
+  await using r = await perfRun({
+    url: "http://127.0.0.1:9/v1/chat/completions",
+    args: ["--open-loop", "-n", "3"],
+  });
+  assertEquals(r.code, 2, r.stderr);
+  assert(r.stderr.includes("--open-loop: needs --rate greater than 0"), r.stderr);
+});
+
+Deno.test("--dataset-offset e2e: random starts that far into its stream; a sweep advances it", async () => {
+  const stub = chatStub();
+  const prompts = (from: number) =>
+    stub.requests.slice(from).map((q) => (q.body.messages as { content: string }[])[0].content);
+  const flags = {
+    prompt: null,
+    dataset: "random",
+    maxPromptLength: 40,
+    minPromptLength: 20,
+    noTestConnection: true,
+  };
+  try {
+    await using a = await perfRun({ server: stub, flags: { ...flags, number: 5 } });
+    assertEquals(a.code, 0, a.stderr);
+    const stream = prompts(0);
+    assertEquals(new Set(stream).size, 5, "five different prompts");
+    await using b = await perfRun({
+      server: stub,
+      flags: { ...flags, number: 2 },
+      args: ["--dataset-offset", "3"],
+    });
+    assertEquals(b.code, 0, b.stderr);
+    assertEquals(prompts(5), stream.slice(3, 5));
+    // A sweep: point 1 sends prompts 0-1, point 2 (offset 0 + 2) prompts 2-4.
+    await using c = await perfRun({
+      server: stub,
+      flags: { ...flags, number: [2, 3], parallel: [1, 1], sleepInterval: 0 },
+    });
+    assertEquals(c.code, 0, c.stderr);
+    assertEquals(prompts(7), stream);
+  } finally {
+    await stub.close();
+  }
+});
+
+Deno.test("--no-timestamp: the default run folder is <model>_benchmark", async () => {
+  const stub = chatStub();
+  try {
+    await using r = await perfRun({
+      server: stub,
+      flags: { model: "qwen", number: 1, noTestConnection: true },
+      args: ["--no-timestamp"],
+    });
+    assertEquals(r.code, 0, r.stderr);
+    assertEquals(r.entries, ["qwen_benchmark"]);
+  } finally {
+    await stub.close();
+  }
+});
+
+Deno.test("--enable-progress-tracker e2e: progress.json says completed, every request counted", async () => {
+  const stub = chatStub();
+  try {
+    await using r = await perfRun({
+      server: stub,
+      flags: { number: 7, parallel: 2, noTestConnection: true },
+      args: ["--enable-progress-tracker", "--warmup-num", "2"],
+    });
+    assertEquals(r.code, 0, r.stderr);
+    const p = JSON.parse(await r.text("progress.json"));
+    assertEquals(
+      { ...p, updated_at: typeof p.updated_at },
+      {
+        status: "completed",
+        pipeline: "perf",
+        total_count: 7,
+        processed_count: 7, // warmup not counted
+        percent: 100,
+        updated_at: "string",
+      },
+    );
+    assertEquals(stub.requests.length, 9);
+    assert(!r.entries.includes("progress.json.tmp"));
+  } finally {
+    await stub.close();
+  }
+});
+
+Deno.test("--db-commit-interval: small commits (0 means 1) keep every row", async () => {
+  const stub = chatStub();
+  try {
+    for (const every of ["0", "3"]) {
+      await using r = await perfRun({
+        server: stub,
+        flags: { number: 20, parallel: 4, noTestConnection: true },
+        args: ["--db-commit-interval", every],
+      });
+      assertEquals(r.code, 0, r.stderr);
+      assertEquals(r.sql<{ n: number }>("SELECT count(*) AS n FROM result")[0].n, 20);
+    }
+  } finally {
+    await stub.close();
+  }
+});
+
+/** `n` jobs. */
+function jobs(n: number): () => Promise<number | undefined> {
+  let i = 0;
+  return () => Promise.resolve(i < n ? i++ : undefined);
+}
+
+Deno.test("runner: the rescaled schedule, capped (2026 closed loop with a rate) or not (--open-loop)", async () => {
+  const schedule = [...absoluteOffsets(100, 20, 5)]; // 20 requests due over exactly 200 ms
+  for (const uncapped of [false, true]) {
+    let inFlight = 0, peak = 0;
+    const due: number[] = [];
+    const late: number[] = [];
+    await runLoad(jobs(20), async (_j, at) => {
+      due.push(at!);
+      late.push(performance.now() - at!);
+      peak = Math.max(peak, ++inFlight);
+      await new Promise((r) => setTimeout(r, 60));
+      inFlight--;
+    }, { parallel: 2, rate: 100, seed: 5, rescaledCount: 20, uncapped });
+    assertEquals(due.length, 20);
+    // Due times are the schedule's, whatever the cap does to the sends.
+    for (let i = 0; i < 20; i++) {
+      assert(Math.abs(due[i] - due[0] - (schedule[i] - schedule[0])) < 1e-6, `job ${i} due`);
+    }
+    assert(late.every((l) => l > -1), "never sent before it is due");
+    if (uncapped) assert(peak > 2, `--open-loop kept only ${peak} in flight`);
+    else assertEquals(peak, 2, "capped by --parallel");
+  }
+});
+
+Deno.test("runner: --duration's soft stop: no job starts after the deadline, started ones finish", async () => {
+  const started: number[] = [];
+  let finished = 0;
+  const t0 = performance.now();
+  await runLoad(jobs(1000), async () => {
+    started.push(performance.now() - t0);
+    await new Promise((r) => setTimeout(r, 40));
+    finished++;
+  }, { parallel: 3, rate: -1, seed: 1, durationMs: 300, startMs: t0 });
+  assert(started.length >= 3 && started.length < 1000, `${started.length} started`);
+  assertEquals(finished, started.length, "every started job finished");
+  // The last start is before the deadline (loose: a loaded machine fires timers late).
+  assert(Math.max(...started) < 300 + 100, `a job started at ${Math.max(...started)} ms`);
+});
