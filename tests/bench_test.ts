@@ -212,7 +212,9 @@ Deno.test("bench floor: both read paths read a stamping mock's streams and count
       assertEquals(report.truth.requests, 7, reader);
       assertEquals(report.truth.events, 7 * 6, `${reader}: role chunk, 4 tokens, usage chunk`);
       assertEquals(report.client.transport, `floor-${reader}`);
-      assert(report.reads! >= 7 && report.cpuSeconds > 0, reader);
+      assert(report.reads! >= 7, `${reader}: ${report.reads} reads`);
+      // CPU time comes from /proc in 10 ms ticks: seven short requests may take less than one.
+      assert(report.cpuSeconds >= 0, `${reader}: ${report.cpuSeconds} CPU-s`);
     }
     assertEquals(mock.stats.requests, 2 * (7 + 1), "7 requests and one to count events, each");
   } finally {

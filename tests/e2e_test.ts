@@ -40,15 +40,16 @@ function checkTruth(s: Summary, n: number, stream: boolean) {
   assertEquals(s["Average input tokens per request"], mockTokenCount(PROMPT));
   assertEquals(s["Token counts from"], "usage");
   // Latency: the mock's exact schedule plus client and scheduling overhead. The bound above is
-  // loose (a loaded 2-core CI machine runs other tests beside this one); what it catches is a
-  // wrong definition — seconds vs milliseconds, a missing TTFT, an off-by-one token.
+  // loose (a loaded 2-core CI machine runs other tests beside this one: 64 fetch streams there
+  // were seen 0.4 s late); what it catches is a wrong definition — seconds vs milliseconds (the
+  // bound above) or a missing TTFT (the bound below); an off-token count shows in TPOT below.
   const avgLatency = s["Average latency"] as number;
   assert(avgLatency >= latency - 0.002, `latency ${avgLatency} below the mock's ${latency}`);
-  assert(avgLatency < latency + 0.15, `latency ${avgLatency} far above the mock's ${latency}`);
+  assert(avgLatency < latency + 1, `latency ${avgLatency} far above the mock's ${latency}`);
   if (stream) {
     const ttft = s["Mean TTFT (ms)"] as number;
     assert(ttft >= TTFT_MS - 2, `TTFT ${ttft} below the mock's ${TTFT_MS}`);
-    assert(ttft < TTFT_MS + 100, `TTFT ${ttft} far above the mock's ${TTFT_MS}`);
+    assert(ttft < TTFT_MS + 1000, `TTFT ${ttft} far above the mock's ${TTFT_MS}`);
     assertAlmostEquals(
       s["Average time to first token"] as number,
       ttft / 1000,
