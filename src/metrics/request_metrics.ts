@@ -57,6 +57,12 @@ export interface RequestMetrics {
   failure?: Failure;
   /** Times it was sent again (see `RequestRecord.retries`); undefined when unknown. */
   retries?: number;
+  /** Prompt tokens the server's prefix cache held (its usage says); undefined when not said. */
+  cachedTokens?: number;
+  /** `--multi-turn`: the conversation's number; undefined for single requests. */
+  conversation?: number;
+  /** `--multi-turn`: the turn's position in its conversation, from 0. */
+  turn?: number;
 }
 
 /**
@@ -76,6 +82,8 @@ export type MetricsInput =
     | "success"
     | "failure"
     | "retries"
+    | "conversation"
+    | "turn"
   >
   & {
     /** Arrival time of each payload, ms. */
@@ -158,5 +166,8 @@ export function requestMetrics(rec: MetricsInput, counts?: TokenCounts): Request
     status: rec.status,
     failure: rec.failure,
     retries: rec.retries,
+    cachedTokens: counts?.cachedTokens,
+    conversation: rec.conversation,
+    turn: rec.turn,
   };
 }

@@ -5,7 +5,8 @@
  * HTTP/1.1 server writes straight to the socket and `Deno.serve` reads as a `ReadableStream`).
  *
  * The pacing is exact: token `k` of a reply (reasoning tokens included) is due at
- * `arrival + ttft + k · itl` (`reply_stream.ts`). A whole reply is sent when its last token is
+ * `arrival + ttft + k · itl` (`reply_stream.ts`), where `ttft` is `ttftMs` plus
+ * `prefillMsPerToken` for each prompt token the prefix cache did not hold. A whole reply is sent when its last token is
  * due. `max_tokens` 0 is a reply without tokens: no token event, usage 0.
  *
  * @module
@@ -28,6 +29,8 @@ export type EngineSettings = Pick<
   | "seed"
   | "reasoningTokens"
   | "reasoningField"
+  | "prefillMsPerToken"
+  | "reportCachedTokens"
 >;
 
 /** A request as the engine reads it, from a `Request` or from the mock's own HTTP/1.1 server. */
@@ -138,10 +141,12 @@ export class MockEngine {
     if ("status" in call) return jsonAnswer(call.status, p.errorBody(call.status, call.message));
     const r = this.#reply(call, x);
     const o = this.#o;
-    if (call.stream) return new ReplyStream(this.#streams, r, x, o.ttftMs, o.itlMs);
-    const done = x.arrival + o.ttftMs + Math.max(0, r.plan.tokens - 1) * o.itlMs;
+    // The prompt's uncached part is computed before the first token.
+    const ttft = o.ttftMs + (o.prefillMsPerToken ?? 0) * (r.promptTokens - r.cachedTokens);
+    if (call.stream) return new ReplyStream(this.#streams, r, x, ttft, o.itlMs);
+    const done = x.arrival + ttft + Math.max(0, r.plan.tokens - 1) * o.itlMs;
     if (done > performance.now()) await pacer.until(done);
-    if (r.plan.tokens > 0) x.firstToken(x.arrival + o.ttftMs); // generated then, sent now
+    if (r.plan.tokens > 0) x.firstToken(x.arrival + ttft); // generated then, sent now
     return jsonAnswer(200, p.full(r));
   }
 
@@ -164,13 +169,15 @@ export class MockEngine {
       reasons ? this.#lengths : this.#plainLengths,
     );
     const promptTokens = mockTokenCount(call.prompt);
-    x.scheduled(call.prompt, promptTokens, plan.tokens);
+    const cachedTokens = x.scheduled(call.prompt, promptTokens, plan.tokens);
     return {
       id: `mock-${x.seq}`,
       created: Math.floor(Date.now() / 1000),
       call,
       plan,
       promptTokens,
+      cachedTokens,
+      reportCached: o.reportCachedTokens === true,
       usage: o.usage && call.usage,
       reasons,
       reasoningField: o.reasoningField ?? "reasoning",

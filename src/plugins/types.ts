@@ -84,6 +84,11 @@ export interface TokenCounts {
    * Absent when unknown (usage without it, and no tokenizer); 0 when the reply had none.
    */
   reasoningTokens?: number;
+  /**
+   * Of `promptTokens`, how many the server's prefix (KV) cache held: from the server's usage
+   * (`usage.prompt_tokens_details.cached_tokens`). Absent when the server does not say.
+   */
+  cachedTokens?: number;
 }
 
 /** Where a request's token counts came from (see {@link TokenCounts.source}). */

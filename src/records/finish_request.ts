@@ -159,6 +159,10 @@ function complete(
     retries: rec.retries,
     refillLateMs: rec.refillLateMs,
   };
+  if (rec.conversation !== undefined) {
+    record.conversation = rec.conversation;
+    record.turn = rec.turn;
+  }
   const out: FinishedRequest = { record, metrics: requestMetrics(record, counts), counts };
   let payloads: PayloadBlob | undefined;
   if (f.rows !== undefined) {

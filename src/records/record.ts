@@ -69,6 +69,10 @@ export interface RequestRecord {
    * (the client's own refill delay); `undefined` for a slot's first request and for `--rate`.
    */
   refillLateMs?: number;
+  /** `--multi-turn`: the conversation's number (from 0, in dispatch order). */
+  conversation?: number;
+  /** `--multi-turn`: the turn's position in its conversation (from 0). */
+  turn?: number;
 }
 
 /** A fresh record for a request about to be sent. */

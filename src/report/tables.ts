@@ -11,6 +11,7 @@ import {
   type Summary,
   SUMMARY_KEYS,
 } from "../metrics/collector.ts";
+import { CACHE_KEYS } from "../metrics/conversations.ts";
 import { type Cell, gridTable } from "./grid_table.ts";
 
 /** Round as evalscope prints: 3 decimals, 5 for the time per output token. */
@@ -42,6 +43,7 @@ export function formatPercentiles(rows: PercentileRow[]): string {
 /** The modern summary (throughputs and means). */
 export function formatModernSummary(summary: Summary): string {
   const rows: Cell[][] = Object.values(MODERN_KEYS).map((k) => [k, cell(k, summary[k])]);
+  for (const k of Object.values(CACHE_KEYS)) if (k in summary) rows.push([k, cell(k, summary[k])]);
   return "Per-request metrics summary:\n" + gridTable(["Metric", "Value"], rows);
 }
 

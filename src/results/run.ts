@@ -7,6 +7,7 @@
  */
 import type { PerfConfig } from "../config.ts";
 import type { PercentileRow, Summary } from "../metrics/collector.ts";
+import type { TraceSummary } from "../metrics/conversations.ts";
 import type { SpeedRow } from "../report/speed_benchmark.ts";
 import type { SloReport } from "../slo/evaluate.ts";
 import type { TelemetryData } from "../telemetry/types.ts";
@@ -33,6 +34,8 @@ export interface RunResults {
   failures: Record<string, number>;
   /** Whether the run was interrupted before it dispatched everything. */
   interrupted: boolean;
+  /** `--multi-turn`: the per-conversation metrics of `trace_summary.json`. */
+  traceSummary?: TraceSummary;
   /** The `speed_benchmark` dataset's per-prompt-length speeds (that dataset only). */
   speedBenchmark?: SpeedRow[];
   /** The `--slo` check: each goal's outcome and goodput (only with `slo`). */
