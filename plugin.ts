@@ -57,7 +57,9 @@ export {
   type RequestBody,
   type TokenCounts,
   type TokenSource,
+  type Turn,
 } from "./src/plugins/types.ts";
+export { splitTurns } from "./src/plugins/turns.ts";
 export { type BodyField, bodyFields } from "./src/config.ts";
 export {
   estimateTokens,

@@ -6,13 +6,28 @@
  * walks the whole global request list, so that each request keeps its global index, and hands
  * out only the shard's requests (`src/config/shard.ts`); the others are never serialised.
  *
+ * With `--multi-turn` each job is a conversation (`--number` counts them): its turns from the
+ * dataset's `buildConversations`, or its message lists split at assistant messages
+ * (`splitTurns`), cut at `--max-turns`; the API plugin builds the body of its first turn, whose
+ * `messages` the sending thread replaces by the history of each turn (`conversation.ts`). Turn `k`
+ * of a conversation whose first turn has index `i` has index `i + k`. The length filter does not
+ * apply to conversations.
+ *
  * @module
  */
 import type { PerfConfig } from "../config.ts";
 import { inShard, type Shard, shardCount } from "../config/shard.ts";
 import { errorMessage, RunError, UsageError } from "../errors.ts";
 import type { BodyBuilder } from "./template.ts";
-import type { ApiPluginLike, DatasetPluginLike, Message, RequestBody } from "../plugins/types.ts";
+import type {
+  ApiPluginLike,
+  DatasetPluginLike,
+  Message,
+  RequestBody,
+  Turn,
+} from "../plugins/types.ts";
+import { splitTurns } from "../plugins/turns.ts";
+import type { ConversationOrder } from "../workers/conversation.ts";
 import type { PreparedRequest } from "../transport/types.ts";
 import { VERSION } from "../version.ts";
 
@@ -24,6 +39,8 @@ export interface Job {
   body: RequestBody;
   /** URL, headers and serialised body. */
   prepared: PreparedRequest;
+  /** `--multi-turn`: the conversation (its first turn's body is `body`). */
+  conversation?: ConversationOrder;
 }
 
 /** Where prompts come from: a dataset plugin, or one fixed message list. */
@@ -87,6 +104,8 @@ export class RequestSource {
   filtered = 0;
   /** Builds bodies with `--query-template` / `--extra-args` applied (default: the plugin alone). */
   bodyBuilder?: BodyBuilder;
+  #turnIter: AsyncIterator<Turn[]> | Iterator<Turn[]> | undefined;
+  #turnIndex = 0; // request index of the next conversation's first turn
 
   /**
    * @param cfg the run's configuration
@@ -123,6 +142,7 @@ export class RequestSource {
 
   /** The next job, or `undefined` when the run has dispatched all it should. */
   async next(): Promise<Job | undefined> {
+    if (this.#cfg.multiTurn) return await this.#nextConversation();
     for (;;) {
       if (this.dispatched >= this.#limit) return undefined;
       const messages = await this.#nextMessages();
@@ -138,6 +158,110 @@ export class RequestSource {
         prepared: { url: this.#url, headers: this.#headers, body: JSON.stringify(body), stream },
       };
     }
+  }
+
+  async #nextConversation(): Promise<Job | undefined> {
+    const p = this.#prompts;
+    if (p.kind === "prompt") {
+      throw new UsageError("--multi-turn needs a dataset of conversations, not --prompt");
+    }
+    for (;;) {
+      if (this.dispatched >= this.#limit) return undefined;
+      let turns = await this.#nextTurns(p);
+      if (turns === undefined) return undefined;
+      const max = this.#cfg.maxTurns;
+      if (max !== undefined && turns.length > max) turns = turns.slice(0, max);
+      const body = await this.#build(turns[0].messages);
+      if (body == null) continue;
+      if (!Array.isArray(body.messages)) {
+        throw new UsageError(
+          `--multi-turn: --api '${this.#cfg.api}' builds bodies without a 'messages' list; ` +
+            "conversations need a chat API (openai)",
+        );
+      }
+      const id = this.dispatched++;
+      const firstIndex = this.#turnIndex;
+      this.#turnIndex += turns.length;
+      const text = JSON.stringify(body);
+      const stream = this.#api.isStreaming?.(body, this.#cfg) ?? body.stream === true;
+      return {
+        index: firstIndex,
+        body,
+        prepared: { url: this.#url, headers: this.#headers, body: text, stream },
+        conversation: { id, firstIndex, base: text, turns },
+      };
+    }
+  }
+
+  /** The next non-empty conversation, the dataset read again when `--number` wants more. */
+  async #nextTurns(p: { name: string; plugin: DatasetPluginLike }): Promise<Turn[] | undefined> {
+    for (;;) {
+      if (this.#turnIter === undefined) {
+        if (this.#passes > 0) {
+          if (this.#onePass) return undefined;
+          if (this.#passYield === 0) {
+            throw new UsageError(`--dataset '${p.name}': no conversations`);
+          }
+          if (this.#passes === 1) {
+            this.#log(
+              `dataset '${p.name}' has ${this.#passYield} conversations, fewer than ` +
+                `--number ${this.#limit}: cycling through it again`,
+            );
+          }
+        }
+        this.#turnIter = this.#openConversations(p);
+        this.#passes++;
+        this.#passYield = 0;
+      }
+      let r: IteratorResult<Turn[]>;
+      try {
+        r = await this.#turnIter.next();
+      } catch (e) {
+        throw datasetError(p.name, e);
+      }
+      if (r.done) {
+        this.#turnIter = undefined;
+        continue;
+      }
+      const turns = r.value;
+      if (!Array.isArray(turns) || turns.some((t) => !Array.isArray(t?.messages))) {
+        throw new UsageError(
+          `--dataset '${p.name}': buildConversations must yield lists of turns ({messages})`,
+        );
+      }
+      const kept = turns.filter((t) => t.messages.length > 0);
+      if (kept.length === 0) continue; // an empty conversation does not count
+      this.#passYield++;
+      return kept;
+    }
+  }
+
+  #openConversations(
+    p: { name: string; plugin: DatasetPluginLike },
+  ): AsyncIterator<Turn[]> | Iterator<Turn[]> {
+    const plugin = p.plugin;
+    if (typeof plugin.buildConversations !== "function") {
+      const lists = this.#open(p);
+      return {
+        async next(): Promise<IteratorResult<Turn[]>> {
+          const r = await lists.next();
+          return r.done ? r : { done: false, value: splitTurns(r.value) };
+        },
+      };
+    }
+    let it: Iterable<Turn[]> | AsyncIterable<Turn[]>;
+    try {
+      it = plugin.buildConversations();
+    } catch (e) {
+      throw datasetError(p.name, e);
+    }
+    if (it && typeof (it as AsyncIterable<Turn[]>)[Symbol.asyncIterator] === "function") {
+      return (it as AsyncIterable<Turn[]>)[Symbol.asyncIterator]();
+    }
+    if (it && typeof (it as Iterable<Turn[]>)[Symbol.iterator] === "function") {
+      return (it as Iterable<Turn[]>)[Symbol.iterator]();
+    }
+    throw new UsageError(`--dataset '${p.name}': buildConversations must return an iterable`);
   }
 
   async #build(messages: Message[]): Promise<RequestBody | null | undefined> {

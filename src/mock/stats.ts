@@ -20,6 +20,8 @@ export interface MockStatsView {
   readonly openStreams: number;
   /** The most streamed replies that were being written at once. */
   readonly peakOpenStreams: number;
+  /** The prefix cache's counts: prompt tokens looked up (`prefixQueries`) and found (`prefixHits`). */
+  readonly server: Readonly<Pick<MockServerMetrics, "prefixQueries" | "prefixHits">>;
 }
 
 /** The mock's counters. */

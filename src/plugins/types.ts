@@ -160,6 +160,20 @@ export interface ApiPluginLike {
 }
 
 /**
+ * One turn of a conversation (`--multi-turn`): the messages it adds to the history (user or
+ * tool-output text; the replies are appended by llmperf, never taken from the dataset), and what
+ * the dataset says of it.
+ */
+export interface Turn {
+  /** The messages this turn adds (not the whole history). */
+  messages: Message[];
+  /** This turn's `max_tokens` (its reply's length in an agentic trace); default `--max-tokens`. */
+  maxTokens?: number;
+  /** Wait this long before sending the turn, ms: the user's think time or a tool's latency. */
+  delayMs?: number;
+}
+
+/**
  * A dataset plugin: yields message lists, lazily.
  *
  * @example A plain object is a plugin too
@@ -185,6 +199,12 @@ export interface DatasetPluginLike {
    * them again. By default every prompt goes through the length filter.
    */
   readonly lengthFiltered?: boolean;
+  /**
+   * Optional: yield conversations for `--multi-turn`, one list of {@link Turn}s each. Without it,
+   * `--multi-turn` splits each message list of {@link buildMessages} into turns at its assistant
+   * messages (whose text is dropped: the server's replies take their place), as `splitTurns` does.
+   */
+  buildConversations?(): Iterable<Turn[]> | AsyncIterable<Turn[]>;
 }
 
 /**

@@ -51,10 +51,17 @@ export async function driveLoad(prep: PreparedRun, run: OpenRun): Promise<Driven
   };
   let sent = 0;
   const execute = (job: Job, scheduled: number | undefined, previousEnd: number | undefined) => {
-    sent++;
+    sent += job.conversation?.turns.length ?? 1; // a conversation: the turns it plans
     const { body, stream } = job.prepared;
     return threads.send(
-      { index: job.index, body, stream, scheduledMs: scheduled, previousEndEpochMs: previousEnd },
+      {
+        index: job.index,
+        body,
+        stream,
+        scheduledMs: scheduled,
+        previousEndEpochMs: previousEnd,
+        conversation: job.conversation,
+      },
       run.signal,
     );
   };
@@ -69,7 +76,7 @@ export async function driveLoad(prep: PreparedRun, run: OpenRun): Promise<Driven
         ? `${parallel} in flight`
         : `${cfg.rate} req/s${cfg.shard ? " in all" : ""}, at most ${parallel} in flight`) +
       (source.expected !== undefined
-        ? `, ${source.expected} requests`
+        ? `, ${source.expected} ${cfg.multiTurn ? "conversations" : "requests"}`
         : ", one pass over the dataset"),
   );
   let load: LoadStats | undefined;

@@ -179,6 +179,7 @@ export async function openRun(prep: PreparedRun, options: RunOptions): Promise<O
   const threads = await startTransportThreads(prep.spec, {
     workers: cfg.workers,
     inFlight: Math.min(shardCount(cfg.parallel, cfg.shard), source.expected ?? Infinity),
+    multiTurn: cfg.multiTurn,
   }, {
     target: { url, headers },
     local: { api: prep.api, tokens: counter, rows: db, needs },

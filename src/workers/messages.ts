@@ -14,6 +14,7 @@ import type { PayloadBlob } from "../records/payloads.ts";
 import type { RequestRecord } from "../records/record.ts";
 import type { TransportSpec } from "../transport/create.ts";
 import type { ThreadLoad } from "./loop_monitor.ts";
+import type { ConversationOrder } from "./conversation.ts";
 
 /** Where every request of a run goes: the same for all of them. */
 export interface SendTarget {
@@ -51,6 +52,8 @@ export interface SendOrder {
   scheduledEpochMs?: number;
   /** Closed loop: when the previous request of its slot ended, epoch ms. */
   previousEndEpochMs?: number;
+  /** `--multi-turn`: the conversation to run (`body` is then its first turn's, unused). */
+  conversation?: ConversationOrder;
 }
 
 /** Main → worker. */
@@ -91,6 +94,10 @@ export type FromWorker =
   | { t: "ready" }
   /** A request finished, its record complete. */
   | { t: "done"; id: number; f: FinishedRequest }
+  /** A turn of a conversation finished, its record complete (the conversation goes on). */
+  | { t: "turn"; id: number; f: FinishedRequest }
+  /** A conversation ended (its slot is free): when its first turn was sent and its last ended. */
+  | ({ t: "ended"; id: number } & Span)
   /** A request finished; the main thread finishes its record. */
   | { t: "raw"; id: number; rec: RawRecord }
   /** A request ended, its slot is free; its record follows (it is being counted). */
@@ -117,4 +124,6 @@ export interface Outgoing {
   scheduledMs?: number;
   /** Closed loop: when the previous request of its slot ended, epoch ms. */
   previousEndEpochMs?: number;
+  /** `--multi-turn`: the conversation to run. */
+  conversation?: ConversationOrder;
 }

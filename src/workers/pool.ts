@@ -127,6 +127,12 @@ export class WorkerPool {
           case "done":
             this.#done(slot, m.id, m.f);
             break;
+          case "turn":
+            if (this.#pending.has(m.id)) this.#opts.onRecord(m.f);
+            break;
+          case "ended":
+            this.#ended(slot, m.id, m);
+            break;
           case "free":
             this.#free(slot, m.id, m);
             break;
@@ -179,6 +185,15 @@ export class WorkerPool {
       p.resolve(spanOf(f.record));
     }
     this.#opts.onRecord(f);
+  }
+
+  /** A conversation ended: its turns' records have all come (`turn`); its slot is free. */
+  #ended(slot: Slot, id: number, span: Span): void {
+    const p = this.#pending.get(id);
+    if (p === undefined) return;
+    this.#pending.delete(id);
+    slot.inFlight--;
+    p.resolve(span);
   }
 
   /** A record the worker could not finish: finished here. */
@@ -262,6 +277,7 @@ export class WorkerPool {
           ? undefined
           : performance.timeOrigin + req.scheduledMs,
         previousEndEpochMs: req.previousEndEpochMs,
+        conversation: req.conversation,
       };
       slot.worker.postMessage(m);
     });

@@ -26,6 +26,7 @@ import type { Transport, TransportTimeouts } from "../transport/types.ts";
 import { LagHistogram, type LagSummary } from "./lag_histogram.ts";
 import { LoopMonitor, type ThreadLoad } from "./loop_monitor.ts";
 import { type FinishSpec, type Outgoing, type SendTarget, type Span, spanOf } from "./messages.ts";
+import { runConversation } from "./conversation.ts";
 import { WorkerPool } from "./pool.ts";
 
 /** The transport settings of a run. */
@@ -44,6 +45,8 @@ export interface ThreadOptions {
   workers?: number;
   /** The most requests the run can have in flight. */
   inFlight: number;
+  /** `--multi-turn`: conversations need the API plugin where they run (its reply text). */
+  multiTurn?: boolean;
 }
 
 /** Where a run's requests go, and where their records are finished and go. */
@@ -166,6 +169,13 @@ export async function startTransportThreads(
   };
   let workers = Math.min(o.workers ?? defaultWorkers(o.inFlight), Math.max(1, o.inFlight));
   let sender: WorkerPool | MainSender | undefined;
+  if (workers > 0 && o.multiTurn && setup.plugin === undefined) {
+    log(
+      "--multi-turn: the API plugin cannot be loaded in the transport workers: " +
+        "conversations run on the main thread",
+    );
+    workers = 0;
+  }
   if (workers > 0) {
     try {
       sender = await WorkerPool.start(workers, spec, {
@@ -230,13 +240,19 @@ class MainSender {
     this.#onRecord = onRecord;
   }
 
-  async send(req: Outgoing, signal?: AbortSignal): Promise<Span> {
-    const rec = newRecord(req.index, req.stream);
+  async #measure(
+    index: number,
+    body: string,
+    req: Outgoing,
+    previousEnd: number | undefined,
+    signal?: AbortSignal,
+  ) {
+    const rec = newRecord(index, req.stream);
     rec.scheduledMs = req.scheduledMs;
     const t = this.#target;
     try {
       await this.#transport.send(
-        { url: t.url, headers: t.headers, body: req.body, stream: req.stream },
+        { url: t.url, headers: t.headers, body, stream: req.stream },
         rec,
         signal,
       );
@@ -246,9 +262,24 @@ class MainSender {
       rec.success = false;
       rec.failure = { kind: "network", message: errorMessage(err) };
     }
-    if (req.previousEndEpochMs !== undefined) {
-      rec.refillLateMs = Math.max(0, rec.timeOriginMs + rec.startMs - req.previousEndEpochMs);
+    if (previousEnd !== undefined) {
+      rec.refillLateMs = Math.max(0, rec.timeOriginMs + rec.startMs - previousEnd);
     }
+    return rec;
+  }
+
+  async send(req: Outgoing, signal?: AbortSignal): Promise<Span> {
+    if (req.conversation !== undefined) {
+      return await runConversation(
+        req.conversation,
+        (index, body, first) =>
+          this.#measure(index, body, req, first ? req.previousEndEpochMs : undefined, signal),
+        this.#local,
+        this.#onRecord,
+        signal ?? new AbortController().signal,
+      );
+    }
+    const rec = await this.#measure(req.index, req.body, req, req.previousEndEpochMs, signal);
     const span = spanOf(rec);
     const f = finishRequest(this.#local, rec, req.body);
     if (f instanceof Promise) {

@@ -21,6 +21,7 @@ import { ChannelCounter } from "../tokenizer/token_counters.ts";
 import { createTransport } from "../transport/create.ts";
 import type { Transport } from "../transport/types.ts";
 import { LoopMonitor } from "./loop_monitor.ts";
+import { runConversation } from "./conversation.ts";
 import {
   type FromWorker,
   type RawRecord,
@@ -57,14 +58,21 @@ function done(id: number, f: FinishedRequest): void {
   post({ t: "done", id, f }, finishedTransfers(f));
 }
 
-async function send(m: SendOrder): Promise<void> {
-  const rec = newRecord(m.index, m.stream);
-  if (m.scheduledEpochMs !== undefined) {
-    rec.scheduledMs = m.scheduledEpochMs - performance.timeOrigin; // into this thread's clock
+/** Send one body and measure it (`previousEnd`: when its slot's previous request ended). */
+async function measure(
+  index: number,
+  body: string,
+  stream: boolean,
+  scheduledEpochMs?: number,
+  previousEndEpochMs?: number,
+) {
+  const rec = newRecord(index, stream);
+  if (scheduledEpochMs !== undefined) {
+    rec.scheduledMs = scheduledEpochMs - performance.timeOrigin; // into this thread's clock
   }
   try {
     await transport!.send(
-      { url: target.url, headers: target.headers, body: m.body, stream: m.stream },
+      { url: target.url, headers: target.headers, body, stream },
       rec,
       cancel.signal,
     );
@@ -74,11 +82,30 @@ async function send(m: SendOrder): Promise<void> {
     rec.success = false;
     rec.failure = { kind: "network", message: errorMessage(err) };
   }
-  if (m.previousEndEpochMs !== undefined) {
-    rec.refillLateMs = Math.max(0, rec.timeOriginMs + rec.startMs - m.previousEndEpochMs);
+  if (previousEndEpochMs !== undefined) {
+    rec.refillLateMs = Math.max(0, rec.timeOriginMs + rec.startMs - previousEndEpochMs);
   }
   requests++;
   events += rec.payloads.length;
+  return rec;
+}
+
+/** Run a conversation's turns here, each reply appended as it arrives (`conversation.ts`). */
+async function converse(m: SendOrder): Promise<void> {
+  const span = await runConversation(
+    m.conversation!,
+    (index, body, first) =>
+      measure(index, body, m.stream, undefined, first ? m.previousEndEpochMs : undefined),
+    finishing!, // the pool sends conversations only to workers that loaded the plugin
+    (f) => post({ t: "turn", id: m.id, f }, finishedTransfers(f)),
+    cancel.signal,
+  );
+  post({ t: "ended", id: m.id, ...span });
+}
+
+async function send(m: SendOrder): Promise<void> {
+  if (m.conversation !== undefined) return await converse(m);
+  const rec = await measure(m.index, m.body, m.stream, m.scheduledEpochMs, m.previousEndEpochMs);
   if (finishing === undefined) {
     const raw: RawRecord = { ...rec, payloads: packPayloads(rec.payloads) };
     post({ t: "raw", id: m.id, rec: raw }, [raw.payloads.utf8.buffer as ArrayBuffer]);
