@@ -335,3 +335,64 @@ Deno.test("single requests: the KV-cache hit rate from cached_tokens matches the
     await mock.close();
   }
 });
+
+Deno.test("share_gpt_en_multi_turn: one turn per human message, from a local file, on the main thread too", async () => {
+  await using tmp = await tempDir();
+  const mock = startMockServer({ port: 0, outputTokens: OUTPUT_TOKENS, seed: SEED });
+  const proxy = captureProxy(mock.url);
+  try {
+    const path = await writeLines(tmp.path, "sharegpt.jsonl", [
+      {
+        conversation: [{ human: "first?", assistant: "A1" }, { human: "second?", assistant: "A2" }],
+      },
+      { conversations: [{ from: "human", value: "hi" }, { from: "gpt", value: "B1" }] },
+    ]);
+    await using r = await perfRun({
+      server: proxy,
+      flags: {
+        dataset: "share_gpt_en_multi_turn",
+        datasetPath: path,
+        number: 2,
+        parallel: 1,
+        workers: 0,
+        noTestConnection: true,
+      },
+      args: ["--multi-turn"],
+    });
+    assertEquals(r.code, 0, r.stderr);
+    const bodies = proxy.bodies as Array<{ messages: unknown; max_tokens?: number }>;
+    const reply = fullText(planReply(messagesText(bodies[0].messages)!, bodies[0].max_tokens, {
+      outputTokens: OUTPUT_TOKENS,
+      seed: SEED,
+    }));
+    assertEquals(bodies.map((b) => b.messages), [
+      [{ role: "user", content: "first?" }],
+      [
+        { role: "user", content: "first?" },
+        { role: "assistant", content: reply },
+        { role: "user", content: "second?" },
+      ],
+      [{ role: "user", content: "hi" }],
+    ]);
+  } finally {
+    await proxy.close();
+    await mock.close();
+  }
+});
+
+Deno.test("multi-turn: flags that do not fit are one-line usage errors", async () => {
+  for (
+    const [args, message] of [
+      [["--rate", "5"], "--rate is not supported with --multi-turn"],
+      [["--min-turns", "4", "--max-turns", "2"], "must be at least --min-turns"],
+    ] as const
+  ) {
+    await using r = await perfRun({
+      url: "http://127.0.0.1:9/v1/chat/completions",
+      flags: { dataset: "random_multi_turn", noTestConnection: true },
+      args: ["--multi-turn", ...args],
+    });
+    assertEquals(r.code, 2, r.stderr);
+    assert(r.stderr.includes(message), r.stderr);
+  }
+});
