@@ -56,7 +56,9 @@ Deno.test("conversation metrics: hit rates, first vs later TTFT, per-conversatio
   assertAlmostEquals(row("TTFAT (s)").min!, 0.3, 1e-9); // last turn's start + TTFT − first start
   assertAlmostEquals(row("TTFAT (s)").max!, 2.1, 1e-9);
   assertEquals(row("Eligible Cache Hit Rate (%)").p50, 100 * 112 / 121);
-  assertAlmostEquals(row("Decode TPS").max!, 20 / 0.5, 1e-9);
+  // Mean over its turns of (completion − 1) / (latency − TTFT); one-token replies have none.
+  assertAlmostEquals(row("Decode TPS").max!, (20 / 0.5 + 10 / 0.9) / 2, 1e-9);
+  assertEquals(row("Decode TPS").min, row("Decode TPS").max, "conversation 1 has none");
 });
 
 Deno.test("conversation metrics: single requests add only the hit rate; none without cached_tokens", () => {
