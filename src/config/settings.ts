@@ -376,8 +376,9 @@ export const SETTINGS = {
     group: "dataset",
     arg: "name",
     default: "openqa",
-    help: "openqa, longalpaca, line_by_line, custom, speed_benchmark, random, or a .ts/.js " +
-      "file or http(s) URL",
+    help: "openqa, longalpaca, line_by_line, custom, speed_benchmark, random, " +
+      "--multi-turn: random_multi_turn, custom_multi_turn, share_gpt_zh/en_multi_turn, " +
+      "agentic_trace; or a .ts/.js file or http(s) URL",
   },
   /** The dataset's data file. */
   datasetPath: {
