@@ -94,7 +94,7 @@ export class RequestSource {
   #headers: Record<string, string>;
   #limit: number; // requests to dispatch; Infinity = one pass over the dataset
   #onePass: boolean;
-  #iter: AsyncIterator<Message[]> | Iterator<Message[]> | undefined;
+  #iter: AnyIterator<unknown> | undefined;
   #passYield = 0; // usable prompts in the current pass
   #passes = 0;
   #shard: Shard | undefined;
@@ -104,7 +104,6 @@ export class RequestSource {
   filtered = 0;
   /** Builds bodies with `--query-template` / `--extra-args` applied (default: the plugin alone). */
   bodyBuilder?: BodyBuilder;
-  #turnIter: AsyncIterator<Turn[]> | Iterator<Turn[]> | undefined;
   #turnIndex = 0; // request index of the next conversation's first turn
 
   /**
@@ -196,34 +195,12 @@ export class RequestSource {
   /** The next non-empty conversation, the dataset read again when `--number` wants more. */
   async #nextTurns(p: { name: string; plugin: DatasetPluginLike }): Promise<Turn[] | undefined> {
     for (;;) {
-      if (this.#turnIter === undefined) {
-        if (this.#passes > 0) {
-          if (this.#onePass) return undefined;
-          if (this.#passYield === 0) {
-            throw new UsageError(`--dataset '${p.name}': no conversations`);
-          }
-          if (this.#passes === 1) {
-            this.#log(
-              `dataset '${p.name}' has ${this.#passYield} conversations, fewer than ` +
-                `--number ${this.#limit}: cycling through it again`,
-            );
-          }
-        }
-        this.#turnIter = this.#openConversations(p);
-        this.#passes++;
-        this.#passYield = 0;
-      }
-      let r: IteratorResult<Turn[]>;
-      try {
-        r = await this.#turnIter.next();
-      } catch (e) {
-        throw datasetError(p.name, e);
-      }
-      if (r.done) {
-        this.#turnIter = undefined;
-        continue;
-      }
-      const turns = r.value;
+      const turns = await this.#nextItem(
+        () => this.#openConversations(p),
+        "conversations",
+        () => `--dataset '${p.name}': no conversations`,
+      );
+      if (turns === undefined) return undefined;
       if (!Array.isArray(turns) || turns.some((t) => !Array.isArray(t?.messages))) {
         throw new UsageError(
           `--dataset '${p.name}': buildConversations must yield lists of turns ({messages})`,
@@ -236,9 +213,7 @@ export class RequestSource {
     }
   }
 
-  #openConversations(
-    p: { name: string; plugin: DatasetPluginLike },
-  ): AsyncIterator<Turn[]> | Iterator<Turn[]> {
+  #openConversations(p: { name: string; plugin: DatasetPluginLike }): AnyIterator<Turn[]> {
     const plugin = p.plugin;
     if (typeof plugin.buildConversations !== "function") {
       const lists = this.#open(p);
@@ -249,19 +224,7 @@ export class RequestSource {
         },
       };
     }
-    let it: Iterable<Turn[]> | AsyncIterable<Turn[]>;
-    try {
-      it = plugin.buildConversations();
-    } catch (e) {
-      throw datasetError(p.name, e);
-    }
-    if (it && typeof (it as AsyncIterable<Turn[]>)[Symbol.asyncIterator] === "function") {
-      return (it as AsyncIterable<Turn[]>)[Symbol.asyncIterator]();
-    }
-    if (it && typeof (it as Iterable<Turn[]>)[Symbol.iterator] === "function") {
-      return (it as Iterable<Turn[]>)[Symbol.iterator]();
-    }
-    throw new UsageError(`--dataset '${p.name}': buildConversations must return an iterable`);
+    return iteratorOf(p.name, "buildConversations", () => plugin.buildConversations!());
   }
 
   async #build(messages: Message[]): Promise<RequestBody | null | undefined> {
@@ -278,39 +241,16 @@ export class RequestSource {
     const p = this.#prompts;
     if (p.kind === "prompt") return p.messages;
     for (;;) {
-      if (this.#iter === undefined) {
-        if (this.#passes > 0) {
-          if (this.#onePass) return undefined;
-          if (this.#passYield === 0) {
-            throw new UsageError(
-              `--dataset '${p.name}': no prompts` +
-                (this.filtered > 0
-                  ? ` (all ${this.filtered} were outside --min/--max-prompt-length)`
-                  : ""),
-            );
-          }
-          if (this.#passes === 1) {
-            this.#log(
-              `dataset '${p.name}' has ${this.#passYield} usable prompts, fewer than ` +
-                `--number ${this.#limit}: cycling through it again`,
-            );
-          }
-        }
-        this.#iter = this.#open(p);
-        this.#passes++;
-        this.#passYield = 0;
-      }
-      let r: IteratorResult<Message[]>;
-      try {
-        r = await this.#iter.next();
-      } catch (e) {
-        throw datasetError(p.name, e);
-      }
-      if (r.done) {
-        this.#iter = undefined;
-        continue;
-      }
-      const messages = r.value;
+      const messages = await this.#nextItem(
+        () => this.#open(p),
+        "usable prompts",
+        () =>
+          `--dataset '${p.name}': no prompts` +
+          (this.filtered > 0
+            ? ` (all ${this.filtered} were outside --min/--max-prompt-length)`
+            : ""),
+      );
+      if (messages === undefined) return undefined;
       if (!Array.isArray(messages)) {
         throw new UsageError(`--dataset '${p.name}': buildMessages must yield message lists`);
       }
@@ -333,21 +273,62 @@ export class RequestSource {
     }
   }
 
-  #open(
-    p: { name: string; plugin: DatasetPluginLike },
-  ): AsyncIterator<Message[]> | Iterator<Message[]> {
-    let it: Iterable<Message[]> | AsyncIterable<Message[]>;
-    try {
-      it = p.plugin.buildMessages();
-    } catch (e) {
-      throw datasetError(p.name, e);
-    }
-    if (it && typeof (it as AsyncIterable<Message[]>)[Symbol.asyncIterator] === "function") {
-      return (it as AsyncIterable<Message[]>)[Symbol.asyncIterator]();
-    }
-    if (it && typeof (it as Iterable<Message[]>)[Symbol.iterator] === "function") {
-      return (it as Iterable<Message[]>)[Symbol.iterator]();
-    }
-    throw new UsageError(`--dataset '${p.name}': buildMessages must return an iterable`);
+  #open(p: { name: string; plugin: DatasetPluginLike }): AnyIterator<Message[]> {
+    return iteratorOf(p.name, "buildMessages", () => p.plugin.buildMessages());
   }
+
+  /**
+   * The next item of the dataset's current pass, a new pass opened when one ends (said once in
+   * the log, `noun` naming what it holds): undefined when the run wants one pass and it ended.
+   * The caller counts the usable items of a pass in `#passYield`; a pass with none is `none()`.
+   */
+  async #nextItem<T>(
+    open: () => AnyIterator<T>,
+    noun: string,
+    none: () => string,
+  ): Promise<T | undefined> {
+    const name = (this.#prompts as { name: string }).name;
+    for (;;) {
+      if (this.#iter === undefined) {
+        if (this.#passes > 0) {
+          if (this.#onePass) return undefined;
+          if (this.#passYield === 0) throw new UsageError(none());
+          if (this.#passes === 1) {
+            this.#log(
+              `dataset '${name}' has ${this.#passYield} ${noun}, fewer than ` +
+                `--number ${this.#limit}: cycling through it again`,
+            );
+          }
+        }
+        this.#iter = open();
+        this.#passes++;
+        this.#passYield = 0;
+      }
+      let r: IteratorResult<unknown>;
+      try {
+        r = await this.#iter.next();
+      } catch (e) {
+        throw datasetError(name, e);
+      }
+      if (!r.done) return r.value as T;
+      this.#iter = undefined;
+    }
+  }
+}
+
+/** A sync or async iterator. */
+type AnyIterator<T> = AsyncIterator<T> | Iterator<T>;
+
+/** The iterator of what a dataset's `method` returns; a usage error naming it when not iterable. */
+function iteratorOf<T>(name: string, method: string, call: () => unknown): AnyIterator<T> {
+  let it: unknown;
+  try {
+    it = call();
+  } catch (e) {
+    throw datasetError(name, e);
+  }
+  const o = it as Partial<AsyncIterable<T> & Iterable<T>> | null | undefined;
+  if (o && typeof o[Symbol.asyncIterator] === "function") return o[Symbol.asyncIterator]!();
+  if (o && typeof o[Symbol.iterator] === "function") return o[Symbol.iterator]!();
+  throw new UsageError(`--dataset '${name}': ${method} must return an iterable`);
 }
