@@ -8,7 +8,7 @@
 import { assert, assertEquals } from "./assert.ts";
 import { tempDir } from "./helpers/cli.ts";
 import { captureProxy } from "./helpers/capture_proxy.ts";
-import { perfRun } from "./helpers/perf_run.ts";
+import { type PerfFlags, perfRun } from "./helpers/perf_run.ts";
 import { startMockServer } from "../src/mock/server.ts";
 import { planReply } from "../src/mock/generator.ts";
 import { fullText, messagesText } from "../src/mock/protocol_adapter.ts";
@@ -34,6 +34,19 @@ const ROWS = "SELECT request_id, conversation_id, turn_index, success, status_co
   "prompt_tokens, completion_tokens, cached_tokens, ttft, start_time, completed_time " +
   "FROM result ORDER BY conversation_id, turn_index";
 
+/** A `--multi-turn` run of the real CLI: streamed, without the start-up check (the cache cold). */
+function multiTurnRun(
+  server: { url: string },
+  flags: PerfFlags,
+  args: string[] = [],
+) {
+  return perfRun({
+    server,
+    flags: { stream: true, noTestConnection: true, ...flags },
+    args: ["--multi-turn", ...args],
+  });
+}
+
 async function writeLines(dir: string, name: string, items: unknown[]): Promise<string> {
   const path = `${dir}/${name}`;
   await Deno.writeTextFile(path, items.map((i) => JSON.stringify(i)).join("\n") + "\n");
@@ -57,17 +70,11 @@ Deno.test("multi-turn: each turn sends the whole history with the mock's replies
       [{ role: "user", content: "Hello" }, { role: "user", content: "there" }],
     ];
     const path = await writeLines(tmp.path, "chats.jsonl", conversations);
-    await using r = await perfRun({
-      server: proxy,
-      flags: {
-        dataset: "custom_multi_turn",
-        datasetPath: path,
-        number: 2,
-        parallel: 1,
-        stream: true,
-        noTestConnection: true,
-      },
-      args: ["--multi-turn"],
+    await using r = await multiTurnRun(proxy, {
+      dataset: "custom_multi_turn",
+      datasetPath: path,
+      number: 2,
+      parallel: 1,
     });
     assertEquals(r.code, 0, r.stderr);
     const bodies = proxy.bodies as Array<{ messages: Array<{ role: string; content: string }> }>;
@@ -114,19 +121,13 @@ Deno.test("multi-turn: later turns hit the mock's prefix cache; hit rates match 
     reportCachedTokens: true,
   });
   try {
-    await using r = await perfRun({
-      server: mock,
-      flags: {
-        dataset: "random_multi_turn",
-        number: 4,
-        parallel: 2,
-        minPromptLength: 300,
-        maxPromptLength: 400,
-        stream: true,
-        noTestConnection: true,
-      },
-      args: ["--multi-turn", "--min-turns", "3", "--max-turns", "3"],
-    });
+    await using r = await multiTurnRun(mock, {
+      dataset: "random_multi_turn",
+      number: 4,
+      parallel: 2,
+      minPromptLength: 300,
+      maxPromptLength: 400,
+    }, ["--min-turns", "3", "--max-turns", "3"]);
     assertEquals(r.code, 0, r.stderr);
     const m = mock.stats.server;
     assertEquals(mock.stats.requests, 12, "4 conversations of 3 turns");
@@ -181,17 +182,11 @@ Deno.test("multi-turn: later turns' TTFT is lower by the mock's known prefill co
       { role: "user", content: "and then?" },
     ]);
     const path = await writeLines(tmp.path, "long_first.jsonl", conversations);
-    await using r = await perfRun({
-      server: mock,
-      flags: {
-        dataset: "custom_multi_turn",
-        datasetPath: path,
-        number: 3,
-        parallel: 1,
-        stream: true,
-        noTestConnection: true,
-      },
-      args: ["--multi-turn"],
+    await using r = await multiTurnRun(mock, {
+      dataset: "custom_multi_turn",
+      datasetPath: path,
+      number: 3,
+      parallel: 1,
     });
     assertEquals(r.code, 0, r.stderr);
     const rows = r.sql<Row>(ROWS);
@@ -235,19 +230,13 @@ Deno.test("multi-turn: a failed turn ends its conversation and is recorded", asy
     faults: { faults: [{ mode: "http-500", amount: 1 }], skip: 1, seed: 1 },
   });
   try {
-    await using r = await perfRun({
-      server: mock,
-      flags: {
-        dataset: "random_multi_turn",
-        number: 2,
-        parallel: 1,
-        minPromptLength: 50,
-        maxPromptLength: 60,
-        stream: true,
-        noTestConnection: true,
-      },
-      args: ["--multi-turn", "--min-turns", "3", "--max-turns", "3"],
-    });
+    await using r = await multiTurnRun(mock, {
+      dataset: "random_multi_turn",
+      number: 2,
+      parallel: 1,
+      minPromptLength: 50,
+      maxPromptLength: 60,
+    }, ["--min-turns", "3", "--max-turns", "3"]);
     const rows = r.sql<Row>(ROWS);
     // 6 turns planned; the first conversation's third was never sent.
     assertEquals(mock.stats.requests, 5, "the turn after the failed one was not sent");
@@ -290,17 +279,11 @@ Deno.test("agentic_trace: each turn's reply length and delay are the trace's", a
         final_assistant_response_length: 6,
       },
     ]);
-    await using r = await perfRun({
-      server: mock,
-      flags: {
-        dataset: "agentic_trace",
-        datasetPath: path,
-        number: 2,
-        parallel: 2,
-        stream: true,
-        noTestConnection: true,
-      },
-      args: ["--multi-turn"],
+    await using r = await multiTurnRun(mock, {
+      dataset: "agentic_trace",
+      datasetPath: path,
+      number: 2,
+      parallel: 2,
     });
     assertEquals(r.code, 0, r.stderr);
     const rows = r.sql<Row>(ROWS);
@@ -336,7 +319,7 @@ Deno.test("single requests: the KV-cache hit rate from cached_tokens matches the
   }
 });
 
-Deno.test("share_gpt_en_multi_turn: one turn per human message, from a local file, on the main thread too", async () => {
+Deno.test("share_gpt_en_multi_turn: one turn per human message, from a local file, whole replies, on the main thread", async () => {
   await using tmp = await tempDir();
   const mock = startMockServer({ port: 0, outputTokens: OUTPUT_TOKENS, seed: SEED });
   const proxy = captureProxy(mock.url);
@@ -347,17 +330,13 @@ Deno.test("share_gpt_en_multi_turn: one turn per human message, from a local fil
       },
       { conversations: [{ from: "human", value: "hi" }, { from: "gpt", value: "B1" }] },
     ]);
-    await using r = await perfRun({
-      server: proxy,
-      flags: {
-        dataset: "share_gpt_en_multi_turn",
-        datasetPath: path,
-        number: 2,
-        parallel: 1,
-        workers: 0,
-        noTestConnection: true,
-      },
-      args: ["--multi-turn"],
+    await using r = await multiTurnRun(proxy, {
+      dataset: "share_gpt_en_multi_turn",
+      datasetPath: path,
+      number: 2,
+      parallel: 1,
+      workers: 0,
+      stream: false, // the reply read from a whole body
     });
     assertEquals(r.code, 0, r.stderr);
     const bodies = proxy.bodies as Array<{ messages: unknown; max_tokens?: number }>;
