@@ -50,6 +50,11 @@ export function turnBody(base: Record<string, unknown>, history: unknown[], turn
  * Run conversation `c`: see the module doc. `emit` receives each turn's finished record in
  * order; resolves to when its first turn was sent and its last ended. Stops after the turn in
  * flight when `signal` aborts.
+ *
+ * @example In a thread that sends (`send` measures one body on its transport)
+ * ```ts
+ * const span = await runConversation(order, send, finishing, (f) => records.push(f), signal);
+ * ```
  */
 export async function runConversation(
   c: ConversationOrder,
@@ -60,8 +65,9 @@ export async function runConversation(
 ): Promise<Span> {
   const base = JSON.parse(c.base) as Record<string, unknown>;
   const history: unknown[] = [];
-  let start = NaN;
-  let end = NaN;
+  // A conversation stopped before its first turn (an interrupted run) spans no time.
+  let start = performance.timeOrigin + performance.now();
+  let end = start;
   for (let k = 0; k < c.turns.length; k++) {
     const turn = c.turns[k];
     if (turn.delayMs !== undefined && turn.delayMs > 0) {

@@ -92,15 +92,20 @@ async function measure(
 
 /** Run a conversation's turns here, each reply appended as it arrives (`conversation.ts`). */
 async function converse(m: SendOrder): Promise<void> {
-  const span = await runConversation(
-    m.conversation!,
-    (index, body, first) =>
-      measure(index, body, m.stream, undefined, first ? m.previousEndEpochMs : undefined),
-    finishing!, // the pool sends conversations only to workers that loaded the plugin
-    (f) => post({ t: "turn", id: m.id, f }, finishedTransfers(f)),
-    cancel.signal,
-  );
-  post({ t: "ended", id: m.id, ...span });
+  const now = performance.timeOrigin + performance.now();
+  let span = { startEpochMs: now, endEpochMs: now };
+  try {
+    span = await runConversation(
+      m.conversation!,
+      (index, body, first) =>
+        measure(index, body, m.stream, undefined, first ? m.previousEndEpochMs : undefined),
+      finishing!, // the pool sends conversations only to workers that loaded the plugin
+      (f) => post({ t: "turn", id: m.id, f }, finishedTransfers(f)),
+      cancel.signal,
+    );
+  } finally {
+    post({ t: "ended", id: m.id, ...span }); // its slot is freed whatever happened
+  }
 }
 
 async function send(m: SendOrder): Promise<void> {
