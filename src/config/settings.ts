@@ -428,8 +428,9 @@ export const SETTINGS = {
     kind: "int",
     group: "dataset",
     min: 1,
+    defaultHelp: "no limit; random_multi_turn: 5",
     help: "--multi-turn: most turns per conversation (longer ones are cut; random_multi_turn " +
-      "draws its turns in [--min-turns, this], default 5)",
+      "draws its turn counts from --min-turns to this)",
     validate: (v: number, cfg: { minTurns: number }): string | undefined =>
       v < cfg.minTurns ? `must be at least --min-turns (${cfg.minTurns})` : undefined,
   },

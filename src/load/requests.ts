@@ -27,7 +27,7 @@ import type {
   Turn,
 } from "../plugins/types.ts";
 import { splitTurns } from "../plugins/turns.ts";
-import type { ConversationOrder } from "../workers/conversation.ts";
+import type { ConversationOrder } from "../workers/messages.ts";
 import type { PreparedRequest } from "../transport/types.ts";
 import { VERSION } from "../version.ts";
 

@@ -16,19 +16,7 @@ import { type Finishing, finishRequest } from "../records/finish_request.ts";
 import type { FinishedRequest } from "../records/finished.ts";
 import type { RequestRecord } from "../records/record.ts";
 import { sleepUntil } from "../util/sleep.ts";
-import type { Span } from "./messages.ts";
-
-/** A conversation to run (plain data: it crosses to a worker). */
-export interface ConversationOrder {
-  /** The conversation's number, from 0 in dispatch order. */
-  id: number;
-  /** The request index of its first turn; turn `k` is `firstIndex + k`. */
-  firstIndex: number;
-  /** The body's JSON text, built by the API plugin from the first turn: `messages` is replaced. */
-  base: string;
-  /** Its turns. */
-  turns: Turn[];
-}
+import type { ConversationOrder, Span } from "./messages.ts";
 
 /**
  * Sends one turn's body and returns its measured record (the caller's transport; a failure is

@@ -14,7 +14,7 @@ import type { PayloadBlob } from "../records/payloads.ts";
 import type { RequestRecord } from "../records/record.ts";
 import type { TransportSpec } from "../transport/create.ts";
 import type { ThreadLoad } from "./loop_monitor.ts";
-import type { ConversationOrder } from "./conversation.ts";
+import type { Turn } from "../plugins/types.ts";
 
 /** Where every request of a run goes: the same for all of them. */
 export interface SendTarget {
@@ -36,6 +36,18 @@ export interface FinishSpec {
   api?: { spec: string; params: PerfConfig; source?: PluginSourceText };
   /** What the sinks need on each record. */
   needs: SinkNeeds;
+}
+
+/** A conversation to run (plain data: it crosses to a worker). */
+export interface ConversationOrder {
+  /** The conversation's number, from 0 in dispatch order. */
+  id: number;
+  /** The request index of its first turn; turn `k` is `firstIndex + k`. */
+  firstIndex: number;
+  /** The body's JSON text, built by the API plugin from the first turn: `messages` is replaced. */
+  base: string;
+  /** Its turns. */
+  turns: Turn[];
 }
 
 /** One request to send. */
