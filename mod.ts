@@ -31,6 +31,8 @@ export type { RunOptions } from "./src/run/options.ts";
 export { runSweep, sweepPoints, type SweepValues } from "./src/run/sweep.ts";
 export type { SweepPoint, SweepResult, SweepRow } from "./src/results/sweep.ts";
 export { runRepeats } from "./src/run/repeat.ts";
+export { runSlaAutoTune, searchSla, type SlaSearch } from "./src/run/sla_tune.ts";
+export type { SlaAverage, SlaResult, SlaRow, SlaVariable } from "./src/results/sla.ts";
 export type { RepeatResult, RepeatRun, RepeatSummary } from "./src/results/repeat.ts";
 export { type Spread, spread } from "./src/metrics/spread.ts";
 export { tCritical } from "./src/metrics/student_t.ts";
@@ -63,6 +65,8 @@ export {
 } from "./src/mock/server.ts";
 export { MOCK_PROTOCOL_NAMES, type MockProtocolName } from "./src/mock/protocol_registry.ts";
 export type { SpeedRow } from "./src/report/speed_benchmark.ts";
+export { ENDPOINT_COLUMNS, type EndpointRow } from "./src/metrics/endpoint_breakdown.ts";
+export { URL_STRATEGIES, type UrlStrategy } from "./src/config.ts";
 export type { FinishedRequest, ResultSink } from "./src/records/finished.ts";
 export type { Failure, FailureKind, RequestRecord } from "./src/records/record.ts";
 export type { ClientCheck } from "./src/workers/self_check.ts";

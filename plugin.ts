@@ -49,8 +49,10 @@
 export {
   ApiPlugin,
   type ApiPluginLike,
+  type DatasetItem,
   DatasetPlugin,
   type DatasetPluginLike,
+  type DatasetRequest,
   type Message,
   type PluginParams,
   type PromptTokenizer,

@@ -14,11 +14,19 @@
 import { UsageError } from "./errors.ts";
 import { camelKey, flagName, snakeKey } from "./config/keys.ts";
 import { type InputOf, KINDS, type SettingDef } from "./config/schema.ts";
-import { type SettingKey, SETTINGS, type SettingsConfig } from "./config/settings.ts";
+import {
+  COMPAT_DEFAULTS,
+  type SettingKey,
+  SETTINGS,
+  type SettingsConfig,
+} from "./config/settings.ts";
 
 export { camelKey, flagName, snakeKey } from "./config/keys.ts";
 export {
   API_KEY_ENV,
+  COMPAT_CHOICES,
+  COMPAT_DEFAULTS,
+  type CompatChoice,
   GROUPS,
   MAX_WORKERS,
   MIN_RATE,
@@ -26,6 +34,8 @@ export {
   SETTINGS,
   TRANSPORT_CHOICES,
   type TransportChoice,
+  URL_STRATEGIES,
+  type UrlStrategy,
 } from "./config/settings.ts";
 export type { SettingDef } from "./config/schema.ts";
 
@@ -129,15 +139,37 @@ export function resolveConfig(input: PerfConfigInput): PerfConfig {
     if (key === undefined) throw new UsageError(`unknown config key '${rawKey}'`);
     given[key] = value;
   }
+  spreadLists(given);
   const cfg: Record<string, unknown> = {};
+  // `--compat 2026`: its defaults for the settings that were not given.
+  const compat: Readonly<Record<string, unknown>> = given.compat === "2026"
+    ? COMPAT_DEFAULTS["2026"]
+    : {};
   for (const key of SETTING_KEYS) {
     const def = TABLE[key];
-    let value = given[key] ?? freshDefault(def.default);
+    const fallback = Object.hasOwn(compat, key) ? compat[key] ?? undefined : def.default;
+    let value = given[key] ?? freshDefault(fallback);
     if (value === undefined && def.env !== undefined) value = envValue(key, def);
     if (value !== undefined) cfg[key] = value;
   }
   validate(cfg);
   return cfg as unknown as PerfConfig;
+}
+
+/**
+ * A list given for a setting with `listInto` (`url: [A, B]`) goes to its list setting (`urls`),
+ * the first to itself; its list setting given alone sets it to the first.
+ */
+function spreadLists(given: Record<string, unknown>): void {
+  for (const key of SETTING_KEYS) {
+    const into = TABLE[key].listInto;
+    if (into === undefined) continue;
+    const v = given[key];
+    if (Array.isArray(v)) {
+      if (v.length > 1) given[into] = v;
+      given[key] = v[0];
+    } else if (v === undefined && Array.isArray(given[into])) given[key] = given[into][0];
+  }
 }
 
 /** A default as a fresh copy (objects and lists), so that no two configs share one. */

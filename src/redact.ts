@@ -172,6 +172,8 @@ export interface SecretSources extends Partial<Pick<PerfConfig, SecretKey>> {
   headers?: Record<string, string>;
   /** The endpoint URL. */
   url?: string;
+  /** Every endpoint URL, when there are several. */
+  urls?: readonly string[];
   /** Other URLs the run reads (plugin, dataset). */
   api?: string;
   /** A dataset file, or an http(s) URL of one. */
@@ -198,8 +200,29 @@ export function runSecrets(
       if (isSecretHeader(k) && v) out.push(...headerSecrets(v));
     }
   }
-  for (const u of [cfg.url, cfg.api, cfg.datasetPath, cfg.dataset]) out.push(...urlSecrets(u));
+  for (const u of [cfg.url, cfg.api, cfg.datasetPath, cfg.dataset, ...cfg.urls ?? []]) {
+    out.push(...urlSecrets(u));
+  }
   return out;
+}
+
+/**
+ * The name an endpoint goes by in records, the result DB and the tables: its URL without the
+ * credentials, the query or the fragment (`https://user:key@host/v1?key=x` → `https://host/v1`).
+ * Text that is not a URL is returned as it is.
+ *
+ * @example
+ * ```ts
+ * endpointName("http://u:p@10.0.0.1:8000/v1/chat/completions?k=1"); // "http://10.0.0.1:8000/v1/chat/completions"
+ * ```
+ */
+export function endpointName(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.protocol}//${u.host}${u.pathname}`;
+  } catch {
+    return url;
+  }
 }
 
 /** The environment variables whose URLs may carry credentials (proxies, the dataset hub). */

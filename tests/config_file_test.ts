@@ -272,3 +272,10 @@ Deno.test("config file: the README's example reads, with its sweep and SLO", asy
   assertEquals(f.other, {});
   resolveConfig(f.settings); // and it resolves
 });
+
+Deno.test("config file: url as a list is several endpoints", () => {
+  const f = configFromData("run.yaml", { url: ["http://a/v1", "http://b/v1"] });
+  const cfg = resolveConfig({ model: "m", ...f.settings });
+  assertEquals([cfg.url, cfg.urls], ["http://a/v1", ["http://a/v1", "http://b/v1"]]);
+  assertThrows(() => configFromData("run.yaml", { url: ["http://a/v1", 3] }), UsageError, "url");
+});

@@ -87,6 +87,7 @@ Deno.test("config: every value the defaults hold, as evalscope's reference and R
     noTestConnection: false,
     parallel: 1,
     rate: -1,
+    burstiness: 1, // issue 15: Poisson unless shaped
     logEveryNQuery: 10,
     maxPromptLength: Number.MAX_SAFE_INTEGER,
     minPromptLength: 0,
@@ -95,6 +96,7 @@ Deno.test("config: every value the defaults hold, as evalscope's reference and R
     applyChatTemplate: false,
     dataset: "openqa",
     prefixLength: 0,
+    prefixGroups: 1,
     maxTokens: 2048,
     seed: 42,
     stream: false,
@@ -103,6 +105,13 @@ Deno.test("config: every value the defaults hold, as evalscope's reference and R
     sleepInterval: 5, // evalscope's default
     noServerMetrics: false,
     noGpuTelemetry: false,
+    compat: "2024", // --compat 2026 switches to today's evalscope (its own defaults)
+    // SLA auto-tune: today's evalscope defaults (arguments.py:749-757 in the 2026 reference).
+    slaAutoTune: false,
+    slaVariable: "parallel",
+    slaNumRuns: 3,
+    slaUpperBound: 65536,
+    slaLowerBound: 1,
   });
   // A default object is never shared between configs (nor frozen into them).
   const a = resolveConfig({ model: "m" });
@@ -205,7 +214,7 @@ Deno.test("config: the body fields and the secrets are the ones the table declar
     "temperature",
     "topP",
   ]);
-  assertEquals(SECRET_KEYS, ["apiKey", "wandbApiKey"]);
+  assertEquals(SECRET_KEYS, ["apiKey", "wandbApiKey", "swanlabApiKey"]);
   assertEquals(
     bodyFields({ maxTokens: 64, nChoices: 2, stop: [], stopTokenIds: [7], temperature: 0 }),
     { max_tokens: 64, n: 2, stop_token_ids: [7], temperature: 0 },
@@ -276,4 +285,25 @@ Deno.test("config: sits at the bottom: it imports no feature, and no cycle runs 
       d === to || (!seen.has(d) && (seen.add(d), reaches(d, to, seen)))
     );
   for (const f of inside) assert(!reaches(f, f), `import cycle through ${f}`);
+});
+
+Deno.test("config: several URLs — a list for url, urls alone, and a urls that disagrees", () => {
+  const a = "http://a:8000/v1/chat/completions";
+  const b = "http://b:8000/v1/chat/completions";
+  const listed = resolveConfig({ model: "m", url: [a, b] } as never);
+  assertEquals([listed.url, listed.urls], [a, [a, b]]);
+  const alone = resolveConfig({ model: "m", urls: [a, b], urlStrategy: "least-in-flight" });
+  assertEquals([alone.url, alone.urls, alone.urlStrategy], [a, [a, b], "least-in-flight"]);
+  const one = resolveConfig({ model: "m", url: [a] } as never);
+  assertEquals([one.url, one.urls], [a, undefined]);
+  assertThrows(
+    () => resolveConfig({ model: "m", url: b, urls: [a, b] }),
+    UsageError,
+    `--urls: the first must be --url '${b}'`,
+  );
+  assertThrows(
+    () => resolveConfig({ model: "m", urls: [a, "x"] }),
+    UsageError,
+    "--url: not a valid URL: 'x'",
+  );
 });

@@ -32,7 +32,7 @@ const RULES: ReadonlyArray<{ rule: string; from: RegExp; to: RegExp; unless?: Re
   },
   {
     rule: "outputs, results, records and the merge import results types, never the load or the run",
-    from: /^src\/(report|store|wandb|slo|metrics|results|records|merge|telemetry)\//,
+    from: /^src\/(report|store|wandb|visualizer|slo|metrics|results|records|merge|telemetry)\//,
     to: /^src\/(load|run|cli)\/|^src\/perf\.ts/,
   },
   {

@@ -12,6 +12,7 @@ import type { MockProtocolName } from "../src/mock/protocol_registry.ts";
 import { DASHSCOPE_PATH } from "../src/mock/dashscope.ts";
 import { ZHIPU_PATH } from "../src/mock/zhipu.ts";
 import { parseSseText } from "../src/transport/sse.ts";
+import { parseMockArgs } from "../src/cli/mock_command.ts";
 
 const PROMPT = "pace me";
 
@@ -366,4 +367,56 @@ Deno.test("mock engine: a streamed reply of 0 tokens still finishes every choice
   } finally {
     await m.close();
   }
+});
+
+Deno.test("mock engine: --latency-per-inflight-ms adds K per other request in flight at arrival", async () => {
+  // Requests sent one after another, each while the ones before it are still in flight: the
+  // n-th (from 0) finds n others, so its first token is due T0 + n·K after it arrived and its
+  // second (the gap) n·K later. The mock's own stamps are the ground truth.
+  const T0 = 50;
+  const K = 150;
+  const mock = startMockServer({
+    port: 0,
+    ttftMs: T0,
+    itlMs: 0,
+    outputTokens: 2,
+    latencyPerInflightMs: K,
+    stampTimes: true,
+  });
+  try {
+    const ask = ASK.openai(true);
+    const send = async () => {
+      const res = await fetch(mock.url + ask.path, {
+        method: "POST",
+        body: JSON.stringify(ask.body),
+      });
+      const tokens = parseSseText(await res.text()).filter((e) => e.data !== "[DONE]")
+        .map((e) => JSON.parse(e.data)).filter((c) => c.choices?.[0]?.delta?.content);
+      return tokens.map((c) => c.mock_sent_ms - c.mock_received_ms as number);
+    };
+    const out: Array<Promise<number[]>> = [];
+    for (let n = 0; n < 3; n++) {
+      out.push(send());
+      // Wait until the mock holds it, so the next one finds it in flight.
+      while (mock.stats.inFlight < n + 1) await new Promise((r) => setTimeout(r, 2));
+    }
+    const got = await Promise.all(out);
+    got.forEach((sent, n) => {
+      const due = [T0 + n * K, T0 + 2 * n * K];
+      assertEquals(sent.length, 2);
+      sent.forEach((t, k) => {
+        assert(
+          t >= due[k] - 0.5 && t < due[k] + K / 2,
+          `request ${n} token ${k}: ${t}, due ${due[k]}`,
+        );
+      });
+    });
+  } finally {
+    await mock.close();
+  }
+});
+
+Deno.test("mock CLI: --latency-per-inflight-ms is read in ms, 0 by default", () => {
+  assertEquals(parseMockArgs(["--latency-per-inflight-ms", "12.5"]).latencyPerInflightMs, 12.5);
+  assertEquals(parseMockArgs([]).latencyPerInflightMs, undefined);
 });

@@ -240,3 +240,25 @@ Deno.test("flags: negatable, optional-value, ranged, aliased, JSON and sweep for
   }
   assert(!help.includes("--top_k") && !help.includes("--num "), help);
 });
+
+Deno.test("perf flags: --url given several times is every endpoint, in order", () => {
+  const a = "http://a/v1/chat/completions";
+  const b = "http://b/v1/chat/completions";
+  const p = parsePerfArgs([
+    "--model",
+    "m",
+    "--url",
+    a,
+    "--url",
+    b,
+    "--url-strategy",
+    "least-in-flight",
+  ]);
+  assertEquals([p.config.url, p.config.urls, p.config.urlStrategy], [a, [a, b], "least-in-flight"]);
+  assertEquals(parsePerfArgs(["--model", "m", "--url", a]).config.urls, undefined);
+  assertThrows(
+    () => parsePerfArgs([a, "--model", "m", "--url", a, "--url", b]),
+    UsageError,
+    "given twice",
+  );
+});

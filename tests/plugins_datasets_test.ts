@@ -24,7 +24,7 @@ import type { DatasetPluginLike, Message } from "../src/plugins/types.ts";
 
 async function collect(d: DatasetPluginLike): Promise<Message[][]> {
   const out: Message[][] = [];
-  for await (const m of d.buildMessages()) out.push(m);
+  for await (const m of d.buildMessages()) out.push(m as Message[]); // these yield message lists
   return out;
 }
 

@@ -18,7 +18,7 @@ const cfg = resolveConfig({ model: "m" });
 
 async function collect(d: DatasetPluginLike): Promise<Message[][]> {
   const out: Message[][] = [];
-  for await (const m of d.buildMessages()) out.push(m);
+  for await (const m of d.buildMessages()) out.push(m as Message[]); // these yield message lists
   return out;
 }
 

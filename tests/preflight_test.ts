@@ -179,6 +179,11 @@ Deno.test("preflight: probeRequest shrinks the body with the plugin's probeBody,
     true,
   ]);
   assertEquals(defaultProbeBody({ model: "m" }), { model: "m" }, "no field is added");
+  // A trace's exact output length (min_tokens = max_tokens) must not make the check min > max.
+  assertEquals(
+    defaultProbeBody({ max_tokens: 40, min_tokens: 40, ignore_eos: true }),
+    { max_tokens: 1, min_tokens: 1, ignore_eos: true },
+  );
   const own = probeRequest(
     {
       ...plain,

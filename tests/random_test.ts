@@ -11,6 +11,8 @@ import { type PerfConfigInput, resolveConfig } from "../src/config.ts";
 import { loadDatasetPlugin } from "../src/plugins/loader.ts";
 import type { Message } from "../src/plugins/types.ts";
 import { RequestSource } from "../src/load/requests.ts";
+import { chatStub } from "./helpers/chat_stub.ts";
+import { perfRun } from "./helpers/perf_run.ts";
 import OpenAIApi from "../plugins/api/openai.ts";
 import RandomDataset, {
   charPrompts,
@@ -79,6 +81,42 @@ Deno.test("random: --prefix-length tokens are shared by every prompt", () => {
       assert(n >= 100 && n <= 400, `length ${n}`);
     }
   }
+});
+
+Deno.test("random: --prefix-groups G makes G shared prefixes, each of about n/G prompts", () => {
+  for (const tok of [tokenizers.qwen3, tokenizers["llama3 + chat template"]]) {
+    const got = prompts(
+      { number: 42, minPromptLength: 100, maxPromptLength: 200, prefixLength: 48, prefixGroups: 4 },
+      tok,
+    );
+    const byPrefix = new Map<string, number>();
+    for (const p of got) {
+      const key = tok.encode(p).slice(0, 48).join(",");
+      byPrefix.set(key, (byPrefix.get(key) ?? 0) + 1);
+      const n = tok.promptLength(user(p));
+      assert(n >= 100 && n <= 200, `length ${n}`);
+    }
+    // Four different 48-token prefixes; 42 prompts over 4 groups: 11, 11, 10, 10.
+    assertEquals(byPrefix.size, 4);
+    assertEquals([...byPrefix.values()].sort(), [10, 10, 11, 11]);
+    // The groups are interleaved in a seeded order, not one block after another.
+    const first = got.slice(0, 8).map((p) => tok.encode(p).slice(0, 48).join(","));
+    assert(new Set(first).size > 1, "the first 8 prompts all have one prefix");
+  }
+  // In characters, the same: the first 30 characters are one of 3 prefixes.
+  const chars = prompts({
+    number: 30,
+    minPromptLength: 60,
+    maxPromptLength: 90,
+    prefixLength: 30,
+    prefixGroups: 3,
+  });
+  const groups = new Map<string, number>();
+  for (const p of chars) groups.set(p.slice(0, 30), (groups.get(p.slice(0, 30)) ?? 0) + 1);
+  assertEquals([...groups.values()], [10, 10, 10]);
+  // One group is the plain --prefix-length run, prompt for prompt.
+  const one = { number: 6, minPromptLength: 40, maxPromptLength: 60, prefixLength: 20 };
+  assertEquals(prompts({ ...one, prefixGroups: 1 }), prompts(one));
 });
 
 Deno.test("random: deterministic under --seed", () => {
@@ -158,4 +196,31 @@ Deno.test("random: registered, and not filtered again by the request source", as
   assertEquals(src.filtered, 0);
   assert(lens.every((n) => n >= 20 && n <= 22));
   assert(lens.includes(20) && lens.includes(22), `bounds kept: ${lens}`);
+});
+
+Deno.test("random e2e: --prefix-groups reaches the server as G prefixes of n/G requests", async () => {
+  const stub = chatStub();
+  try {
+    await using r = await perfRun({
+      server: stub,
+      flags: {
+        dataset: "random",
+        number: 24,
+        parallel: 4,
+        minPromptLength: 80,
+        maxPromptLength: 120,
+        noTestConnection: true,
+      },
+      args: ["--prefix-length", "40", "--prefix-groups", "6"],
+    });
+    assertEquals(r.code, 0, r.stderr);
+    const texts = stub.requests.map((q) => ((q.body.messages as Message[])[0].content as string));
+    assertEquals(texts.length, 24);
+    const groups = new Map<string, number>();
+    for (const t of texts) groups.set(t.slice(0, 40), (groups.get(t.slice(0, 40)) ?? 0) + 1);
+    assertEquals([...groups.values()], [4, 4, 4, 4, 4, 4]);
+    assertEquals(new Set(texts).size, 24, "the questions differ");
+  } finally {
+    await stub.close();
+  }
 });

@@ -11,6 +11,11 @@
  *   every prompt.
  * - Without, lengths are characters: random English words cut to the drawn length.
  *
+ * Shared-prefix workloads (SGLang's generated-shared-prefix, vLLM's `prefix_repetition`):
+ * `--prefix-groups G` makes G different prefixes of `--prefix-length`, and spreads the requests
+ * over them evenly (request i's group is i mod G, the order then shuffled under `--seed`), so
+ * that each group's prefix is shared by about `-n / G` questions.
+ *
  * Defaults: without `--max-prompt-length` the longest prompt is 1024 (or `--min-prompt-length`
  * when that is more); the shortest is never below what the prefix and the chat template take,
  * nor below 1. `-n` prompts are generated (1 without `-n`), all before the first is sent.
@@ -37,6 +42,13 @@ const WORDS = (
   "history party result change morning reason research girl guy moment air teacher force " +
   "education"
 ).split(" ");
+
+/** `n` characters of random English words drawn with `rnd` (the character-length prompts' text). */
+export function randomWords(rnd: () => number, n: number): string {
+  let s = "";
+  while (s.length < n) s += WORDS[Math.floor(rnd() * WORDS.length)] + " ";
+  return s.slice(0, n);
+}
 
 /** A seeded uniform generator on [0, 1) (mulberry32): small, fast, reproducible. */
 export function seeded(seed: number): () => number {
@@ -83,53 +95,83 @@ export default class RandomDataset extends DatasetPlugin {
   *buildMessages(): Generator<Message[]> {
     const p = this.params;
     const count = p.number ?? 1;
+    const groups = p.prefixGroups ?? 1;
     const make = p.tokenizer
-      ? tokenPrompts(p.tokenizer, p.minPromptLength, p.maxPromptLength, p.prefixLength, p.seed)
-      : charPrompts(p.minPromptLength, p.maxPromptLength, p.prefixLength, p.seed);
+      ? tokenPrompts(
+        p.tokenizer,
+        p.minPromptLength,
+        p.maxPromptLength,
+        p.prefixLength,
+        p.seed,
+        groups,
+      )
+      : charPrompts(p.minPromptLength, p.maxPromptLength, p.prefixLength, p.seed, groups);
+    const order = groupOrder(count, groups, p.seed ?? 42);
     // All made up front: building a prompt takes milliseconds, which must not delay sending.
     const prompts: string[] = new Array(count);
-    for (let i = 0; i < count; i++) prompts[i] = make();
+    for (let i = 0; i < count; i++) prompts[i] = make(order[i]);
     for (const content of prompts) yield [{ role: "user", content }];
   }
 }
 
-/** Prompts of exact character lengths made of random words. */
+/**
+ * The prefix group of each of `count` requests: `i mod groups`, shuffled (Fisher–Yates) by a
+ * generator seeded from `seed`, so the groups' sizes differ by at most one.
+ */
+export function groupOrder(count: number, groups: number, seed: number): number[] {
+  const order = Array.from({ length: count }, (_, i) => i % groups);
+  if (groups <= 1) return order;
+  const rnd = seeded(seed ^ 0x5bd1e995);
+  for (let i = count - 1; i > 0; i--) {
+    const j = Math.floor(rnd() * (i + 1));
+    [order[i], order[j]] = [order[j], order[i]];
+  }
+  return order;
+}
+
+/**
+ * Prompts of exact character lengths made of random words; `make(g)` starts with group `g`'s
+ * prefix (of `groups` different ones).
+ */
 export function charPrompts(
   min: number,
   max: number,
   prefixLength: number,
   seed = 42,
-): () => string {
+  groups = 1,
+): (group?: number) => string {
   const rnd = seeded(seed);
   const { lo, hi } = lengthRange(min, max, prefixLength, "characters");
-  const words = (n: number) => {
-    let s = "";
-    while (s.length < n) s += WORDS[Math.floor(rnd() * WORDS.length)] + " ";
-    return s.slice(0, n);
-  };
-  const prefix = words(prefixLength);
-  return () => {
+  const words = (n: number) => randomWords(rnd, n);
+  const prefixes = Array.from({ length: groups }, () => words(prefixLength));
+  return (group = 0) => {
     const len = lo + Math.floor(rnd() * (hi - lo + 1));
-    return prefix + words(len - prefixLength);
+    return prefixes[group] + words(len - prefixLength);
   };
 }
 
-/** Prompts of exact token lengths, as `tok.promptLength` measures them. */
+/**
+ * Prompts of exact token lengths, as `tok.promptLength` measures them; `make(g)` starts with
+ * group `g`'s prefix (of `groups` different ones).
+ */
 export function tokenPrompts(
   tok: PromptTokenizer,
   min: number,
   max: number,
   prefixLength: number,
   seed = 42,
-): () => string {
+  groups = 1,
+): (group?: number) => string {
   const rnd = seeded(seed);
   const sample = tokenSampler(tok, rnd);
   const user = (content: string): Message[] => [{ role: "user", content }];
   const overhead = tok.promptLength(user(""));
   const { lo, hi } = lengthRange(min, max, overhead + prefixLength, "tokens");
-  const prefix = exactText(tok, sample, prefixLength);
-  const prefixIds = tok.encode(prefix);
-  return () => {
+  const prefixTexts = Array.from({ length: groups }, () => exactText(tok, sample, prefixLength));
+  const prefixIdLists = prefixTexts.map((t) => tok.encode(t));
+  return (group = 0) => {
+    const prefix = prefixTexts[group];
+    const prefixIds = prefixIdLists[group];
     const target = lo + Math.floor(rnd() * (hi - lo + 1));
     for (let start = 0; start < RESTARTS; start++) {
       // Content tokens wanted; corrected when the template joins differently around the content.
@@ -157,7 +199,11 @@ export function tokenPrompts(
  * Text that encodes to exactly `n` tokens and neither starts nor ends with whitespace (chat
  * templates such as Llama 3's trim the content; a trimmed prefix could not stay `n` tokens).
  */
-function exactText(tok: PromptTokenizer, sample: (n: number) => number[], n: number): string {
+export function exactText(
+  tok: PromptTokenizer,
+  sample: (n: number) => number[],
+  n: number,
+): string {
   if (n === 0) return "";
   for (let start = 0; start < RESTARTS; start++) {
     let ids = sample(n);
@@ -176,7 +222,7 @@ function exactText(tok: PromptTokenizer, sample: (n: number) => number[], n: num
  * Draws random ids from the base vocabulary, leaving out added tokens and tokens that decode to
  * nothing or to an incomplete character (a lone byte of a multi-byte UTF-8 sequence).
  */
-function tokenSampler(tok: PromptTokenizer, rnd: () => number): (n: number) => number[] {
+export function tokenSampler(tok: PromptTokenizer, rnd: () => number): (n: number) => number[] {
   const state = new Uint8Array(tok.vocabSize); // 0 unknown, 1 usable, 2 not
   const usable = (id: number): boolean => {
     if (state[id] === 0) {

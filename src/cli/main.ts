@@ -28,8 +28,10 @@ import { perfArgs } from "./perf_args.ts";
 import { configText } from "./print_config.ts";
 import { printResult } from "./print.ts";
 import { isSweep, runSweep } from "../run/sweep.ts";
-import { printJson, repeatJson, runJson, sweepJson } from "../report/json_output.ts";
+import { printJson, repeatJson, runJson, slaJson, sweepJson } from "../report/json_output.ts";
 import { runRepeats } from "../run/repeat.ts";
+import { runSlaAutoTune } from "../run/sla_tune.ts";
+import { formatSlaTable } from "../report/sla_table.ts";
 import { formatRepeatTable } from "../report/repeat_table.ts";
 import { resolveConfig } from "../config.ts";
 import { formatSweepTable } from "../report/sweep_table.ts";
@@ -50,6 +52,15 @@ async function perfMain(args: string[]): Promise<number> {
   if (parsed.printConfig) {
     writeStdout(configText(parsed, json ? "json" : "yaml"));
     return 0;
+  }
+  if (resolveConfig(config).slaAutoTune) {
+    return await withInterrupt(async (signal) => {
+      const r = await runSlaAutoTune(config, { signal });
+      if (json) printJson(slaJson(r));
+      else writeStdout(`\n${formatSlaTable(r.rows)}\nResults: ${r.outputDir}\n`);
+      reportErrors(r.errors);
+      return runExitCode({ errors: r.errors, interrupted: r.interrupted });
+    });
   }
   if (isSweep(sweep)) {
     return await withInterrupt(async (signal) => {
@@ -214,7 +225,8 @@ async function demoMain(args: string[]): Promise<number> {
 }
 
 /**
- * The secret values on a command line (`--api-key`, `--wandb-api-key`, credential `--headers`,
+ * The secret values on a command line (`--api-key`, `--wandb-api-key`, `--swanlab-api-key`,
+ * credential `--headers`,
  * URL credentials), for errors raised before there is a config (a bad flag that echoes a value).
  */
 export function argvRedactor(args: string[]): Redactor {
@@ -222,7 +234,7 @@ export function argvRedactor(args: string[]): Redactor {
   args.forEach((a, i) => {
     const eq = a.indexOf("=");
     const flag = a.startsWith("--") && eq > 0 ? a.slice(0, eq) : a;
-    if (flag === "--api-key" || flag === "--wandb-api-key") {
+    if (flag === "--api-key" || flag === "--wandb-api-key" || flag === "--swanlab-api-key") {
       const v = flag === a ? args[i + 1] : a.slice(eq + 1);
       if (v) out.push(v);
     }

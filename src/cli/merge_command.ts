@@ -63,6 +63,7 @@ export async function mergeMain(args: string[]): Promise<number> {
         requestPercentiles,
         failures,
         ...(r.slo ? { slo: r.slo } : {}),
+        ...(r.endpoints ? { endpoints: r.endpoints } : {}),
       });
     } else {
       printResult(r);

@@ -38,6 +38,11 @@ export function parseMockArgs(args: string[]): MockOptions {
     .option("--port <port>", `port, 0 for any free one [${d.port}]`)
     .option("--ttft-ms <ms>", `time to first token [${d.ttftMs}]`)
     .option("--itl-ms <ms>", `time between tokens [${d.itlMs}]`)
+    .option(
+      "--latency-per-inflight-ms <ms>",
+      "each other request in flight when one arrives adds this to its TTFT and to each gap " +
+        "between its tokens (latency that grows with load) [0]",
+    )
     .option("--output-tokens <n>", `tokens per reply (capped by max_tokens) [${d.outputTokens}]`)
     .option("--output-tokens-max <n>", "when given, lengths are uniform in [--output-tokens, this]")
     .option(
@@ -85,6 +90,13 @@ export function parseMockArgs(args: string[]): MockOptions {
   if (opts.port > 65535) throw new UsageError(`--port: must be at most 65535, got ${opts.port}`);
   if (o.ttftMs !== undefined) opts.ttftMs = nonNegative("--ttft-ms", o.ttftMs, false);
   if (o.itlMs !== undefined) opts.itlMs = nonNegative("--itl-ms", o.itlMs, false);
+  if (o.latencyPerInflightMs !== undefined) {
+    opts.latencyPerInflightMs = nonNegative(
+      "--latency-per-inflight-ms",
+      o.latencyPerInflightMs,
+      false,
+    );
+  }
   if (o.outputTokens !== undefined) {
     opts.outputTokens = nonNegative("--output-tokens", o.outputTokens, true);
   }

@@ -143,7 +143,12 @@ export const PERF_FLAGS: readonly FlagDef[] = flagDefs(HELP_TABLE);
 /** The commander options of one setting: its flag, its `--no-` form, its hidden long aliases. */
 function optionsOf(key: string, def: SettingDef): Option[] {
   const group = groupTitle(def);
-  const out = [new Option(flagSpec(key, def), helpLine(def)).helpGroup(group)];
+  const main = new Option(flagSpec(key, def), helpLine(def)).helpGroup(group);
+  // Given several times: every value, in order (see `listInto`).
+  if (def.listInto !== undefined) {
+    main.argParser((v: string, prev: unknown) => prev === undefined ? v : [prev, v].flat());
+  }
+  const out = [main];
   if (def.negatable !== undefined) {
     out.push(new Option(`--no-${flagOf(key, def).slice(2)}`, def.negatable).helpGroup(group));
   }
@@ -200,6 +205,11 @@ export function readFlags(
     }
     // `--x <v>` beside a `--no-x` setting share commander's attribute: `false` is the other's.
     if (raw === false) continue;
+    if (def.listInto !== undefined && Array.isArray(raw)) {
+      out.values[key] = raw[0];
+      out.values[def.listInto] = raw;
+      continue;
+    }
     const texts = takesMany(def) ? (raw === true ? [] : raw as string[]) : [raw as string];
     const [least, most] = def.arity ?? [1, Infinity];
     if (texts.length < least || texts.length > most) {
@@ -256,6 +266,9 @@ export function parsePerfArgs(args: string[]): ParsedPerfArgs {
   const cliValues = readFlags(cmd, CLI_FLAGS, cli).values;
   const [url] = cmd.args;
   if (url !== undefined) {
+    if (config.urls !== undefined) {
+      throw new UsageError(`the URL is given twice ('${url}' and --url given several times)`);
+    }
     if (config.url !== undefined && config.url !== url) {
       throw new UsageError(`the URL is given twice ('${url}' and --url '${config.url}')`);
     }

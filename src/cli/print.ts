@@ -1,6 +1,9 @@
 /**
  * Printing a run's results to standard output: evalscope's two tables, then the per-request
- * summary and percentile table, then the failure reasons when any request failed, and last the
+ * summary and percentile table, where the time went (queueing, connection set-up, headers)
+ * (with `--compat 2026`: evalscope 2026's tables instead, and `performance_summary.txt`;
+ * `llmperf report` first says which DB layout it read), then the failure reasons when any
+ * request failed, and last the
  * client's warning when it was saturated (its timings may be off by more than 1 ms).
  *
  * @module
@@ -11,21 +14,33 @@ import { gridTable } from "../report/grid_table.ts";
 import { formatSpeedBenchmark } from "../report/speed_benchmark.ts";
 import { formatSlo } from "../slo/format.ts";
 import {
+  formatEndpoints,
   formatModernSummary,
   formatPercentiles,
   formatRequestPercentiles,
   formatServerSummary,
   formatSummary,
+  formatTimeBreakdown,
 } from "../report/tables.ts";
 
 /** The whole printed report of a run. */
 export function formatResult(r: PerfResult | DbReport): string {
-  const parts = [
-    formatSummary(r.summary),
-    formatPercentiles(r.percentiles),
-    formatModernSummary(r.requestSummary),
-    formatRequestPercentiles(r.requestPercentiles),
-  ];
+  const compat = r.evalscope2026;
+  const parts = compat
+    ? [
+      ...("layout" in r && r.layout ? [`Layout: ${r.layout}`] : []),
+      compat.text,
+      ...(compat.performanceSummary ? [compat.performanceSummary.trimEnd()] : []),
+    ]
+    : [
+      ...("layout" in r && r.layout ? [`Layout: ${r.layout}`] : []),
+      formatSummary(r.summary),
+      formatPercentiles(r.percentiles),
+      formatModernSummary(r.requestSummary),
+      formatRequestPercentiles(r.requestPercentiles),
+      formatTimeBreakdown(r.requestPercentiles),
+    ];
+  if (r.endpoints && !compat) parts.push(formatEndpoints(r.endpoints));
   if ("serverSummary" in r && r.serverSummary) parts.push(formatServerSummary(r.serverSummary));
   if ("speedBenchmark" in r && r.speedBenchmark) {
     parts.push(formatSpeedBenchmark(r.speedBenchmark));

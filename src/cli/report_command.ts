@@ -1,12 +1,14 @@
 /**
  * `llmperf report <db file or run folder>`: recompute and print a run's tables from its result DB
- * alone (llmperf's or evalscope's). A run that did not finish (killed, crashed, its DB could not
+ * alone (llmperf's, or evalscope's of late 2024 or of 2026: it says which layout it found; with
+ * `--compat 2026`, evalscope 2026's summary and percentile rows). A run that did not finish (killed, crashed, its DB could not
  * be written) or was interrupted says so first, in a `Warning:` line (and in `--json`: `finished`,
  * `interrupted`, `warning`).
  *
  * @module
  */
-import { resolveConfig } from "../config.ts";
+import { COMPAT_CHOICES, type CompatChoice, resolveConfig } from "../config.ts";
+import { UsageError } from "../errors.ts";
 import { EXIT_OK } from "../exit_codes.ts";
 import { loadApiPlugin } from "../plugins/loader.ts";
 import { reportFromDb, resolveDbPath } from "../report/from_db.ts";
@@ -20,13 +22,21 @@ export async function reportMain(args: string[]): Promise<number> {
   const cmd = strictCommand("report", "Recompute and print a run's tables from its result DB")
     .argument("<target>", `a ${DB_FILE} file or the run folder that holds it`)
     .option("--json", "print the report as JSON on stdout")
-    .usage("<db file or run folder> [--json]");
+    .option(
+      "--compat <year>",
+      "2026: evalscope 2026's summary and nearest-rank percentile rows (default 2024: ours)",
+    )
+    .usage("<db file or run folder> [--json] [--compat 2024|2026]");
   parseStrict(cmd, args);
+  const compat = cmd.opts().compat ?? "2024";
+  if (!(COMPAT_CHOICES as readonly string[]).includes(compat)) {
+    throw new UsageError(`--compat: expected one of ${COMPAT_CHOICES.join(", ")}, got '${compat}'`);
+  }
   const path = await resolveDbPath(cmd.args[0]);
   // An evalscope DB keeps no timings of token-carrying payloads: they are read from its pickled
   // OpenAI payloads, with the built-in plugin.
   const openai = await loadApiPlugin("openai", resolveConfig({ model: "report" }));
-  const report = await reportFromDb(path, openai);
+  const report = await reportFromDb(path, openai, [], { compat: compat as CompatChoice });
   if (cmd.opts().json) {
     const { warning, finished, interrupted, rows, ...tables } = report;
     printJson({ db: path, finished, interrupted, warning, rows, ...tables });

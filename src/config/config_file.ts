@@ -94,6 +94,11 @@ function sloText(label: string, v: unknown): unknown {
 /** One value of a setting, checked against its kind; text is read as the command line reads it. */
 function settingValue(label: string, def: SettingDef, v: unknown): unknown {
   const rules = KINDS[def.kind];
+  // A list for a setting that takes several (`url: [A, B]`): each value checked, the config
+  // resolver spreads them (see `listInto`).
+  if (Array.isArray(v) && def.listInto !== undefined) {
+    return v.map((x) => settingValue(label, def, x));
+  }
   let value = v;
   if (typeof v === "string" && def.kind !== "string" && def.kind !== "choice") {
     if (def.kind !== "json" && def.kind !== "json-source") value = rules.fromText(label, [v]);

@@ -38,6 +38,8 @@ export interface KindValues {
   shard: Shard;
   /** A fraction in [0, 1]: `0.05` or `5%` on the command line. */
   fraction: number;
+  /** A number, or `inf` (kept as the text `"inf"`, so that it survives JSON): `--burstiness`. */
+  "number-or-inf": number | "inf";
 }
 
 /** A kind of value. */
@@ -110,6 +112,12 @@ export interface SettingDef {
   above?: number;
   /** Checks beyond the kind (see {@link Validator}). */
   validate?: Validator;
+  /**
+   * A `string` setting that may be given several times (`--url A --url B`), or as a list in a
+   * file or the library: the key of the `strings` setting that then gets every value, in order,
+   * while this one gets the first. A value of the list setting alone sets this one to its first.
+   */
+  listInto?: string;
 }
 
 /** A table of settings: config key (camelCase) → declaration. */
@@ -335,6 +343,17 @@ export const KINDS: { readonly [K in Kind]: KindRules } = {
       typeof v === "string" || (v !== null && typeof v === "object")
         ? ok(v)
         : `expected JSON text, @path of a JSON file, or an object, got ${v}`,
+  },
+  "number-or-inf": {
+    many: false,
+    switch: false,
+    arg: "x",
+    fromText: (flag, [s]) => /^\s*(inf|infinity)\s*$/i.test(s) ? "inf" : textToNumber(flag, s),
+    check: (v, def) => {
+      if (v === "inf" || v === Infinity) return ok("inf");
+      if (typeof v === "string" && /^(inf|infinity)$/i.test(v.trim())) return ok("inf");
+      return checked(numberProblem(v, def), v);
+    },
   },
   shard: {
     many: false,

@@ -31,6 +31,7 @@
  */
 import type { ConfigOf, SettingDef } from "./schema.ts";
 import { parseSlo } from "./slo_goals.ts";
+import { parseSlaParams } from "./sla_params.ts";
 import { headerProblem } from "../util/http_header.ts";
 import type { Shard } from "./shard.ts";
 
@@ -46,16 +47,49 @@ export const GROUPS = {
   storage: "Storage:",
   telemetry: "Repeats, error-rate stop, server metrics and GPU telemetry:",
   results: "Results:",
+  sla: "SLA auto-tune (the largest --parallel or --rate meeting the criteria, as evalscope):",
 } as const;
 
 /** A help group. */
 export type GroupId = keyof typeof GROUPS;
+
+/** What `--compat` accepts: the evalscope release to behave like. */
+export const COMPAT_CHOICES = ["2024", "2026"] as const;
+
+/** What `--compat` accepts. */
+export type CompatChoice = typeof COMPAT_CHOICES[number];
+
+/**
+ * The defaults of `--compat 2026` where they differ from ours (evalscope at `fde259d2`,
+ * `../shared/reference/evalscope-perf-2026.md` §1): a setting that was given keeps its value;
+ * `null` leaves it unset (`seed`: no `seed` in the body; the arrivals and `random` still use 42).
+ * evalscope has no connect or read timeout by default, only `--total-timeout 21600`: the two are
+ * 21600 s here too, so the total is the limit that acts.
+ */
+export const COMPAT_DEFAULTS: Readonly<Record<"2026", Readonly<Record<string, unknown>>>> = {
+  "2026": {
+    stream: true,
+    temperature: 0,
+    number: 1000,
+    logEveryNQuery: 100,
+    connectTimeout: 21600,
+    readTimeout: 21600,
+    totalTimeout: 21600,
+    seed: null,
+  },
+};
 
 /** What `--transport` accepts (the transport module builds them). */
 export const TRANSPORT_CHOICES = ["auto", "socket", "fetch"] as const;
 
 /** What `--transport` accepts. */
 export type TransportChoice = typeof TRANSPORT_CHOICES[number];
+
+/** What `--url-strategy` accepts: how requests are spread over several `--url`. */
+export const URL_STRATEGIES = ["round-robin", "least-in-flight"] as const;
+
+/** How requests are spread over several endpoints. */
+export type UrlStrategy = typeof URL_STRATEGIES[number];
 
 /**
  * The lowest `--rate`: one request an hour on average. Slower is not a load test, and a gap of
@@ -94,14 +128,48 @@ export const SETTINGS = {
     required: true,
     help: "model name sent in the request body",
   },
-  /** Endpoint URL. Chat or plain completions is chosen from the path (see README). */
+  /**
+   * Endpoint URL. Chat or plain completions is chosen from the path (see README). Given several
+   * times (or as a list), the first; every one is in `urls`.
+   */
   url: {
     kind: "string",
     group: "basic",
     arg: "url",
     default: DEFAULT_URL,
-    help: "endpoint; may also be the first argument",
-    validate: urlProblem,
+    help: "endpoint; may also be the first argument; give it several times for several " +
+      "replicas without a load balancer (see --url-strategy)",
+    validate: (v: string, cfg: { urls?: string[] }): string | undefined =>
+      urlProblem(v) ?? cfg.urls?.map(urlProblem).find((p) => p !== undefined),
+    listInto: "urls",
+  },
+  /**
+   * Several endpoints (replicas behind no load balancer), in order: set by `--url` given several
+   * times; `url` is the first. Unset: one endpoint, `url`.
+   */
+  urls: {
+    kind: "strings",
+    group: "basic",
+    arg: "url",
+    help: "several endpoints at once, the same as --url given once for each",
+    validate: (v: string[], cfg: { url: string }): string | undefined => {
+      if (v.length === 0) return "expected at least one URL";
+      return v[0] === cfg.url ? undefined : `the first must be --url '${cfg.url}', got '${v[0]}'`;
+    },
+  },
+  /**
+   * How requests are spread over several endpoints: `round-robin` (in dispatch order) or
+   * `least-in-flight` (the endpoint with the fewest requests in flight, decided on the main
+   * thread). Unset: round-robin.
+   */
+  urlStrategy: {
+    kind: "choice",
+    group: "basic",
+    arg: "name",
+    choices: URL_STRATEGIES,
+    defaultHelp: "round-robin",
+    help: "with several --url: round-robin (in dispatch order) or least-in-flight (the one " +
+      "with the fewest requests in flight)",
   },
   /** Run name; names the result folder. Default `<model>_benchmark_<YYYYMMDD_HHMMSS>`. */
   name: {
@@ -248,6 +316,62 @@ export const SETTINGS = {
       v === -1 || v >= MIN_RATE ? undefined : "must be at least 1/3600 requests per second " +
         `(one an hour on average), or -1 for no pacing; got ${v}`,
   },
+  // -- arrival shapes (issue 15 item 2; see src/load/arrivals.ts)
+  /**
+   * Gamma shape of the gaps between `--rate` arrivals (vLLM's `--burstiness`): 1 Poisson, below 1
+   * burstier, above 1 more regular (the gaps' CV is 1/√B); `"inf"` constant gaps of 1/rate.
+   */
+  burstiness: {
+    kind: "number-or-inf",
+    group: "load",
+    arg: "B",
+    above: 0,
+    default: 1,
+    help: "shape of the gaps between --rate arrivals, gamma with the same mean: 1 Poisson, <1 " +
+      "burstier, >1 more regular (CV 1/sqrt(B)); inf: constant rate",
+  },
+  /** Ramp the arrival rate from `rampUpStartRps` to `rampUpEndRps` over the run's requests. */
+  rampUpStrategy: {
+    kind: "choice",
+    group: "load",
+    arg: "strategy",
+    choices: ["linear", "exponential"],
+    help: "linear or exponential: ramp the rate over the run's requests from " +
+      "--ramp-up-start-rps to --ramp-up-end-rps (instead of --rate); needs --number",
+    validate: (
+      v: string,
+      cfg: { rampUpStartRps?: number; rampUpEndRps?: number; number?: number },
+    ): string | undefined => {
+      if (cfg.rampUpStartRps === undefined || cfg.rampUpEndRps === undefined) {
+        return "needs --ramp-up-start-rps and --ramp-up-end-rps";
+      }
+      if (cfg.number === undefined) return "needs --number (the ramp spans the run's requests)";
+      if (v === "exponential" && cfg.rampUpStartRps <= 0) {
+        return "exponential needs --ramp-up-start-rps above 0";
+      }
+      return undefined;
+    },
+  },
+  /** The ramp's first rate, requests per second. */
+  rampUpStartRps: {
+    kind: "number",
+    group: "load",
+    arg: "r",
+    min: 0,
+    help: "the ramp's rate at the first request, req/s",
+    validate: (_v: number, cfg: { rampUpStrategy?: string }): string | undefined =>
+      cfg.rampUpStrategy === undefined ? "needs --ramp-up-strategy" : undefined,
+  },
+  /** The ramp's last rate, requests per second. */
+  rampUpEndRps: {
+    kind: "number",
+    group: "load",
+    arg: "r",
+    min: MIN_RATE,
+    help: "the ramp's rate at the last request, req/s",
+    validate: (_v: number, cfg: { rampUpStrategy?: string }): string | undefined =>
+      cfg.rampUpStrategy === undefined ? "needs --ramp-up-strategy" : undefined,
+  },
   /** Progress log period, in finished requests. */
   logEveryNQuery: {
     kind: "int",
@@ -376,9 +500,9 @@ export const SETTINGS = {
     group: "dataset",
     arg: "name",
     default: "openqa",
-    help: "openqa, longalpaca, line_by_line, custom, speed_benchmark, random, " +
-      "--multi-turn: random_multi_turn, custom_multi_turn, share_gpt_zh/en_multi_turn, " +
-      "agentic_trace; or a .ts/.js file or http(s) URL",
+    help: "openqa, longalpaca, line_by_line, custom, speed_benchmark, random, workload_trace, " +
+      "mooncake, --multi-turn: random_multi_turn, custom_multi_turn, " +
+      "share_gpt_zh/en_multi_turn, agentic_trace; or a .ts/.js file or http(s) URL",
   },
   /** The dataset's data file. */
   datasetPath: {
@@ -433,6 +557,31 @@ export const SETTINGS = {
       "draws its turn counts from --min-turns to this)",
     validate: (v: number, cfg: { minTurns: number }): string | undefined =>
       v < cfg.minTurns ? `must be at least --min-turns (${cfg.minTurns})` : undefined,
+  },
+
+  // -- shared-prefix workloads and trace replay (issue 15 items 3, 4)
+  /**
+   * `random` dataset: the number of distinct `prefixLength` prefixes (SGLang's
+   * generated-shared-prefix groups, vLLM's `prefix_repetition` prefixes); each request takes one,
+   * so each group holds about `number / prefixGroups` questions.
+   */
+  prefixGroups: {
+    kind: "int",
+    group: "dataset",
+    min: 1,
+    default: 1,
+    help: "random: distinct shared prefixes of --prefix-length, the requests spread evenly " +
+      "over them (seeded order)",
+  },
+  /**
+   * The dataset's own settings, a JSON object: `workload_trace` `{speed, model_override,
+   * model_mapping, match_output_length}`, `mooncake` `{speed, block_size}`.
+   */
+  datasetArgs: {
+    kind: "json",
+    group: "dataset",
+    help: `dataset settings: workload_trace {"speed": 2, "model_override", "model_mapping", ` +
+      `"match_output_length"}, mooncake {"speed", "block_size": 512}`,
   },
 
   // ---- model
@@ -513,7 +662,40 @@ export const SETTINGS = {
     group: "storage",
     arg: "key",
     secret: true,
-    help: "log the run to Weights & Biases",
+    help: "log the run to Weights & Biases (deprecated: --visualizer wandb with $WANDB_API_KEY)",
+  },
+  // ---- visualizers (issue 14 item 5: src/visualizer/, as evalscope's --visualizer)
+  /**
+   * Log the run to an experiment tracker: `wandb` (key `--wandb-api-key` or `$WANDB_API_KEY`),
+   * `swanlab` (`--swanlab-api-key` or `$SWANLAB_API_KEY`), `clearml` (`$CLEARML_API_ACCESS_KEY`
+   * and `$CLEARML_API_SECRET_KEY`). Unset: the backend whose deprecated key flag is given.
+   */
+  visualizer: {
+    kind: "choice",
+    group: "storage",
+    arg: "name",
+    choices: ["wandb", "swanlab", "clearml"],
+    defaultHelp: "the one whose key flag is given",
+    help: "log the run to wandb, swanlab or clearml (keys: the flags below, or $WANDB_API_KEY, " +
+      "$SWANLAB_API_KEY, $CLEARML_API_ACCESS_KEY/$CLEARML_API_SECRET_KEY)",
+  },
+  /** SwanLab API key (deprecated in evalscope: prefer `$SWANLAB_API_KEY`). */
+  swanlabApiKey: {
+    kind: "string",
+    group: "storage",
+    arg: "key",
+    secret: true,
+    help: "log the run to SwanLab (deprecated: --visualizer swanlab with $SWANLAB_API_KEY)",
+  },
+  /** SwanLab host (web), for a self-hosted SwanLab; its API is `<host>/api`. */
+  swanlabHost: {
+    kind: "string",
+    group: "storage",
+    arg: "url",
+    env: ["SWANLAB_HOST"],
+    defaultHelp: "$SWANLAB_HOST, else https://swanlab.cn",
+    help: "SwanLab host (self-hosted: its API is <host>/api)",
+    validate: urlProblem,
   },
   /** Folder under which each run gets its own sub-folder. */
   outputsDir: {
@@ -602,6 +784,102 @@ export const SETTINGS = {
       parseSlo(v); // throws a UsageError that names the goal
       return undefined;
     },
+  },
+  // ---- issue 14 item 2: which evalscope to behave like (defaults in COMPAT_DEFAULTS below)
+  /**
+   * Which `evalscope perf` to behave like: `2024` (the default: the late-2024 release's tables,
+   * `benchmark_*` files and keys, its DB with `success='True'` and pickled requests) or `2026`
+   * (today's: its defaults where a flag was not given, its folder layout, DB schema, files and
+   * tables; `docs/evalscope.md`).
+   */
+  compat: {
+    kind: "choice",
+    group: "results",
+    arg: "year",
+    choices: COMPAT_CHOICES,
+    default: "2024",
+    help: "behave like evalscope of 2024 (its tables, files and DB) or 2026 (its defaults, " +
+      "folder layout, DB schema, JSON keys, percentiles and tables): see docs/evalscope.md",
+  },
+  // ---- sla (issue 14 item 4: SLA auto-tune, src/run/sla_tune.ts)
+  /** Search for the largest `--parallel` (or `--rate`) that meets `--sla-params` / `--slo`. */
+  slaAutoTune: {
+    kind: "bool",
+    group: "sla",
+    default: false,
+    help: "search for the largest --sla-variable value meeting --sla-params (or --slo): " +
+      "doubling, then binary search; each value --sla-num-runs runs, averaged",
+    validate: (v: boolean, cfg: { slaParams?: string; slo?: string }): string | undefined =>
+      v && cfg.slaParams === undefined && cfg.slo === undefined
+        ? "needs the criteria: --sla-params (or --slo)"
+        : undefined,
+  },
+  /** What the search varies: `parallel` (closed loop) or `rate` (at `--sla-fixed-parallel`). */
+  slaVariable: {
+    kind: "choice",
+    group: "sla",
+    arg: "var",
+    choices: ["parallel", "rate"],
+    default: "parallel",
+    help: "what the search varies: parallel, or rate (with --sla-fixed-parallel in flight)",
+  },
+  /**
+   * The criteria: a JSON object (its criteria ANDed) or a list of them (each searched on its
+   * own), e.g. `{"p99_ttft": "<=500", "avg_tpot": "<=50"}` or `{"tps": "max"}` (grammar in
+   * `src/results/sla.ts`).
+   */
+  slaParams: {
+    kind: "string",
+    group: "sla",
+    arg: "json",
+    help: `criteria: '{"p99_ttft": "<=500"}' (ms; latency in s), a list of such groups, or ` +
+      `'{"tps": "max"}'; metrics avg_/p50_/p90_/p99_ ttft, tpot, latency, rps, tps`,
+    validate: (v: string): undefined => {
+      parseSlaParams(v); // throws a UsageError that names the criterion
+      return undefined;
+    },
+  },
+  /** Runs per value tried; their results are averaged. */
+  slaNumRuns: {
+    kind: "int",
+    group: "sla",
+    min: 1,
+    default: 3,
+    help: "runs per value tried (averaged), --sleep-interval apart",
+  },
+  /** The largest value the search tries. */
+  slaUpperBound: {
+    kind: "int",
+    group: "sla",
+    min: 1,
+    default: 65536,
+    help: "the largest value tried",
+  },
+  /** The smallest value the search tries. */
+  slaLowerBound: {
+    kind: "int",
+    group: "sla",
+    min: 1,
+    default: 1,
+    help: "the smallest value tried",
+    validate: (v: number, cfg: { slaUpperBound: number }): string | undefined =>
+      v > cfg.slaUpperBound ? "must not be more than --sla-upper-bound" : undefined,
+  },
+  /** `--parallel` of every run when the search varies the rate; default the upper bound. */
+  slaFixedParallel: {
+    kind: "int",
+    group: "sla",
+    min: 1,
+    defaultHelp: "--sla-upper-bound",
+    help: "requests in flight at most while --sla-variable rate is searched",
+  },
+  /** Requests per run: `max(1, round(value × this))`. */
+  slaNumberMultiplier: {
+    kind: "number",
+    group: "sla",
+    above: 0,
+    defaultHelp: "2",
+    help: "requests per run: max(1, round(value × this))",
   },
 } as const satisfies Readonly<Record<string, SettingDef & { group: GroupId }>>;
 

@@ -21,7 +21,9 @@ import { errorMessage, RunError, UsageError } from "../errors.ts";
 import type { BodyBuilder } from "./template.ts";
 import type {
   ApiPluginLike,
+  DatasetItem,
   DatasetPluginLike,
+  DatasetRequest,
   Message,
   RequestBody,
   Turn,
@@ -41,6 +43,8 @@ export interface Job {
   prepared: PreparedRequest;
   /** `--multi-turn`: the conversation (its first turn's body is `body`). */
   conversation?: ConversationOrder;
+  /** Trace replay: when to send it, ms after the run's start (the dataset's own time). */
+  atMs?: number;
 }
 
 /** Where prompts come from: a dataset plugin, or one fixed message list. */
@@ -81,6 +85,18 @@ export function requestHeaders(cfg: PerfConfig, api: ApiPluginLike): Record<stri
 function datasetError(name: string, e: unknown): Error {
   const message = `--dataset '${name}': ${errorMessage(e)}`;
   return e instanceof RunError ? new RunError(message) : new UsageError(message);
+}
+
+/** The body keys that hold the prompt: a whole body's own are never joined by built ones. */
+const PROMPT_KEYS = ["messages", "prompt", "input"];
+
+function isDatasetRequest(x: unknown): x is DatasetRequest {
+  if (x === null || typeof x !== "object") return false;
+  const r = x as DatasetRequest;
+  const obj = (v: unknown) => v !== null && typeof v === "object" && !Array.isArray(v);
+  return (Array.isArray(r.messages) || obj(r.body)) &&
+    (r.fields === undefined || obj(r.fields)) &&
+    (r.atMs === undefined || (typeof r.atMs === "number" && Number.isFinite(r.atMs)));
 }
 
 /** Pulls prompts and yields {@link Job}s; `next()` is called by one caller at a time. */
@@ -127,16 +143,29 @@ export class RequestSource {
     this.#log = log;
     const bounded = cfg.minPromptLength > 0 || cfg.maxPromptLength < Number.MAX_SAFE_INTEGER;
     this.#measure = measure && bounded ? measure : promptLength;
-    this.#url = api.requestUrl?.(cfg.url, cfg) ?? cfg.url;
+    this.urls = (cfg.urls ?? [cfg.url]).map((u) => api.requestUrl?.(u, cfg) ?? u);
+    this.#url = this.urls[0];
     this.#headers = requestHeaders(cfg, api);
-    this.#onePass = cfg.number === undefined && prompts.kind === "dataset";
+    this.#onePass = prompts.kind === "dataset" &&
+      (cfg.number === undefined || prompts.plugin.timed === true);
     this.#limit = cfg.number ?? (prompts.kind === "prompt" ? 1 : Infinity);
     this.#shard = cfg.shard;
   }
 
+  /**
+   * Every endpoint's URL, as the API plugin's `requestUrl` makes it, in `--url` order: the
+   * first is every job's `prepared.url`; the sending threads pick among them (`--url-strategy`).
+   */
+  readonly urls: readonly string[];
+
   /** The number of requests the run (this shard) will send, when known in advance. */
   get expected(): number | undefined {
     return Number.isFinite(this.#limit) ? shardCount(this.#limit, this.#shard) : undefined;
+  }
+
+  /** Whether the dataset is a trace whose requests say when they go (`timed`). */
+  get timed(): boolean {
+    return this.#prompts.kind === "dataset" && this.#prompts.plugin.timed === true;
   }
 
   /** The next job, or `undefined` when the run has dispatched all it should. */
@@ -144,9 +173,9 @@ export class RequestSource {
     if (this.#cfg.multiTurn) return await this.#nextConversation();
     for (;;) {
       if (this.dispatched >= this.#limit) return undefined;
-      const messages = await this.#nextMessages();
-      if (messages === undefined) return undefined;
-      const body = await this.#build(messages);
+      const item = await this.#nextMessages();
+      if (item === undefined) return undefined;
+      const body = Array.isArray(item) ? await this.#build(item) : await this.#buildItem(item);
       if (body == null) continue;
       const index = this.dispatched++;
       if (!inShard(index, this.#shard)) continue; // another shard's request
@@ -155,6 +184,7 @@ export class RequestSource {
         index,
         body,
         prepared: { url: this.#url, headers: this.#headers, body: JSON.stringify(body), stream },
+        atMs: Array.isArray(item) ? undefined : item.atMs,
       };
     }
   }
@@ -220,11 +250,41 @@ export class RequestSource {
       return {
         async next(): Promise<IteratorResult<Turn[]>> {
           const r = await lists.next();
-          return r.done ? r : { done: false, value: splitTurns(r.value) };
+          if (r.done) return r;
+          if (!Array.isArray(r.value)) {
+            throw new UsageError(
+              `--dataset '${p.name}': --multi-turn needs message lists or buildConversations, ` +
+                "not request items ({messages} / {body})",
+            );
+          }
+          return { done: false, value: splitTurns(r.value) };
         },
       };
     }
     return iteratorOf(p.name, "buildConversations", () => plugin.buildConversations!());
+  }
+
+  /**
+   * The body of a {@link DatasetRequest}: its messages built as any prompt's, or its whole body
+   * with the run's settings filling only the keys it lacks (the prompt's keys never: a body
+   * with `prompt` gets no `messages`); then its `fields` over it.
+   */
+  async #buildItem(item: DatasetRequest): Promise<RequestBody | null | undefined> {
+    let body: RequestBody | null | undefined;
+    if (item.body !== undefined) {
+      const given = item.body;
+      const messages = Array.isArray(given.messages) ? given.messages as Message[] : [];
+      const built = await this.#build(messages);
+      if (built == null) return built;
+      body = { ...given };
+      const hasPrompt = PROMPT_KEYS.some((k) => k in given);
+      for (const [k, v] of Object.entries(built)) {
+        if (!(k in body) && !(hasPrompt && PROMPT_KEYS.includes(k))) body[k] = v;
+      }
+    } else {
+      body = await this.#build(item.messages ?? []);
+    }
+    return body == null || item.fields === undefined ? body : { ...body, ...item.fields };
   }
 
   async #build(messages: Message[]): Promise<RequestBody | null | undefined> {
@@ -237,7 +297,7 @@ export class RequestSource {
     }
   }
 
-  async #nextMessages(): Promise<Message[] | undefined> {
+  async #nextMessages(): Promise<DatasetItem | undefined> {
     const p = this.#prompts;
     if (p.kind === "prompt") return p.messages;
     for (;;) {
@@ -252,7 +312,14 @@ export class RequestSource {
       );
       if (messages === undefined) return undefined;
       if (!Array.isArray(messages)) {
-        throw new UsageError(`--dataset '${p.name}': buildMessages must yield message lists`);
+        if (!isDatasetRequest(messages)) {
+          throw new UsageError(
+            `--dataset '${p.name}': buildMessages must yield message lists (or {messages} / ` +
+              "{body} items)",
+          );
+        }
+        this.#passYield++;
+        return messages; // a trace's request: sent as the trace has it, never length-filtered
       }
       if (p.plugin.lengthFiltered === true) {
         this.#passYield++;
@@ -264,7 +331,7 @@ export class RequestSource {
       } catch (e) {
         throw new UsageError(`--dataset '${p.name}': cannot measure a prompt: ${errorMessage(e)}`);
       }
-      if (len <= this.#cfg.minPromptLength || len >= this.#cfg.maxPromptLength) {
+      if (outOfBounds(len, this.#cfg)) {
         if (this.#passes === 1) this.filtered++;
         continue;
       }
@@ -273,7 +340,7 @@ export class RequestSource {
     }
   }
 
-  #open(p: { name: string; plugin: DatasetPluginLike }): AnyIterator<Message[]> {
+  #open(p: { name: string; plugin: DatasetPluginLike }): AnyIterator<DatasetItem> {
     return iteratorOf(p.name, "buildMessages", () => p.plugin.buildMessages());
   }
 
@@ -331,4 +398,17 @@ function iteratorOf<T>(name: string, method: string, call: () => unknown): AnyIt
   if (o && typeof o[Symbol.asyncIterator] === "function") return o[Symbol.asyncIterator]!();
   if (o && typeof o[Symbol.iterator] === "function") return o[Symbol.iterator]!();
   throw new UsageError(`--dataset '${name}': ${method} must return an iterable`);
+}
+
+/**
+ * Whether a prompt of `len` is dropped by `--min-prompt-length` / `--max-prompt-length`: strict
+ * bounds as evalscope had them in 2024 (kept when `min < len < max`), inclusive with
+ * `--compat 2026` (kept when `min <= len <= max`, `plugin/datasets/base.py:355`).
+ */
+export function outOfBounds(
+  len: number,
+  cfg: Pick<PerfConfig, "minPromptLength" | "maxPromptLength" | "compat">,
+): boolean {
+  if (cfg.compat === "2026") return len < cfg.minPromptLength || len > cfg.maxPromptLength;
+  return len <= cfg.minPromptLength || len >= cfg.maxPromptLength;
 }

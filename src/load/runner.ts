@@ -10,7 +10,7 @@
  */
 import type { Shard } from "../config/shard.ts";
 import { sleepUntil } from "../util/sleep.ts";
-import { arrivalOffsets } from "./arrivals.ts";
+import { arrivalOffsets, type ArrivalShape } from "./arrivals.ts";
 
 /** How to pace the run. */
 export interface LoadPlan {
@@ -26,6 +26,22 @@ export interface LoadPlan {
   startMs?: number;
   /** Stops dispatching when aborted; requests already sent are left to `execute`. */
   signal?: AbortSignal;
+  /**
+   * The gaps' shape (`--burstiness`, `--ramp-up-*`; default Poisson). A ramp-up paces the run
+   * by its own rates, even with `rate` -1.
+   */
+  shape?: ArrivalShape;
+  /**
+   * Trace replay: `true` when each job says when it is due itself (its offset from the run's
+   * start, see {@link TimedJob}), instead of the `rate` schedule.
+   */
+  timedJobs?: boolean;
+}
+
+/** A job that carries its own send time (trace replay): ms from the run's start. */
+export interface TimedJob {
+  /** When to send it, ms after the schedule's time zero. */
+  atMs?: number;
 }
 
 /** Pulls the next job; `undefined` when there are no more. Called by one caller at a time. */
@@ -72,7 +88,7 @@ export async function runLoad<J>(
   plan: LoadPlan,
 ): Promise<LoadStats> {
   const pull = serialize(next);
-  if (plan.rate === -1) return await closedLoop(pull, execute, plan);
+  if (plan.rate === -1 && !paced(plan)) return await closedLoop(pull, execute, plan);
   return await openLoop(pull, execute, plan);
 }
 
@@ -135,7 +151,7 @@ async function openLoop<J>(
   execute: Execute<J>,
   plan: LoadPlan,
 ): Promise<LoadStats> {
-  const offsets = arrivalOffsets(plan.rate, plan.seed, plan.shard);
+  const dueAt = dueTimes(plan);
   const slots = new Slots(plan.parallel);
   const running = new Set<Promise<void>>();
   const t0 = plan.startMs ?? performance.now();
@@ -151,7 +167,7 @@ async function openLoop<J>(
   while (!plan.signal?.aborted) {
     const job = await next(); // built before it is due, so building never delays a send
     if (job === undefined) break;
-    const due = t0 + offsets.next().value!;
+    const due = t0 + dueAt(job);
     await sleepUntil(due, plan.signal);
     await slots.acquire(plan.signal);
     if (plan.signal?.aborted) {
@@ -170,6 +186,21 @@ async function openLoop<J>(
     slots: plan.parallel,
     meanInFlight: to > from ? busy / (to - from) : null,
   };
+}
+
+/** Whether the plan paces sends by its own times though `rate` is -1 (a ramp-up, a trace). */
+function paced(plan: LoadPlan): boolean {
+  return plan.shape?.rampUp !== undefined || plan.timedJobs === true;
+}
+
+/**
+ * Each job's send time, ms from the schedule's time zero: its own (`timedJobs`, trace replay),
+ * else the next offset of the shaped `rate` schedule.
+ */
+function dueTimes<J>(plan: LoadPlan): (job: J) => number {
+  if (plan.timedJobs) return (job) => (job as TimedJob).atMs ?? 0;
+  const offsets = arrivalOffsets(plan.rate, plan.seed, plan.shard, plan.shape);
+  return () => offsets.next().value!;
 }
 
 /** Wrap an async function so overlapping calls run one after another. */

@@ -206,6 +206,7 @@ export async function mergeRun(
       requestSummary,
       requestPercentiles,
       speedBenchmark,
+      endpoints: report.endpoints,
     }),
   );
   await writeEach(errors, [() =>

@@ -47,6 +47,12 @@ export const MODERN_KEYS = {
   meanTpot: "Mean TPOT (ms)",
   meanItl: "Mean ITL (ms)",
   meanLatency: "Mean E2E latency (s)",
+  meanLatencyWithQueue: "Mean E2E latency incl. client queue (s)",
+  meanQueue: "Mean client queue (ms)",
+  meanHeaders: "Mean time to headers (ms)",
+  connectionsOpened: "Connections opened",
+  meanConnect: "Mean TCP connect (ms)",
+  meanTls: "Mean TLS handshake (ms)",
   meanReasoning: "Mean reasoning tokens",
   tokenSource: "Token counts from",
   retried: "Retried requests",
@@ -60,10 +66,22 @@ export const REQUEST_COLUMNS = {
   tpot: "TPOT (ms)",
   itl: "ITL (ms)",
   latency: "Latency (s)",
+  latencyWithQueue: "Latency incl. queue (s)",
   outputRate: "Output (tok/s)",
   input: "Input tokens",
   output: "Output tokens",
   reasoning: "Reasoning tokens",
+} as const;
+
+/**
+ * Columns of the "where the time went" percentile table (the same percentile rows as
+ * {@link REQUEST_COLUMNS}; printed as their own table beside TTFT and the two latencies).
+ */
+export const TIME_COLUMNS = {
+  queue: "Client queue (ms)",
+  connect: "TCP connect (ms)",
+  tls: "TLS handshake (ms)",
+  headers: "Headers (ms)",
 } as const;
 
 /**
@@ -115,6 +133,11 @@ export class MetricsCollector {
   #output = new QuantileColumn();
   #reasoning = new QuantileColumn();
   #conversations = new ConversationMetrics();
+  #queue = new QuantileColumn();
+  #latencyWithQueue = new QuantileColumn();
+  #headers = new QuantileColumn();
+  #connect = new QuantileColumn();
+  #tls = new QuantileColumn();
 
   /** Add one finished request. */
   add(m: RequestMetrics): void {
@@ -149,6 +172,11 @@ export class MetricsCollector {
     this.#input.push(m.promptTokens);
     this.#output.push(m.completionTokens);
     if (m.reasoningTokens !== undefined) this.#reasoning.push(m.reasoningTokens);
+    if (m.clientQueueS !== undefined) this.#queue.push(m.clientQueueS * 1000);
+    if (m.latencyWithQueueS !== undefined) this.#latencyWithQueue.push(m.latencyWithQueueS);
+    if (m.headersS !== undefined) this.#headers.push(m.headersS * 1000);
+    if (m.connectS !== undefined) this.#connect.push(m.connectS * 1000);
+    if (m.tlsS !== undefined) this.#tls.push(m.tlsS * 1000);
   }
 
   /** Seconds from the first request's start to the last one's end. */
@@ -218,6 +246,14 @@ export class MetricsCollector {
       [K.meanTpot]: m(this.#tpot),
       [K.meanItl]: m(this.#itl),
       [K.meanLatency]: m(this.#latency),
+      // Where the time went: the client's queueing (with it, latency as a user waited for it),
+      // the response headers, and the set-up of the connections requests opened.
+      [K.meanLatencyWithQueue]: m(this.#latencyWithQueue),
+      [K.meanQueue]: m(this.#queue),
+      [K.meanHeaders]: m(this.#headers),
+      [K.connectionsOpened]: this.#connect.length,
+      [K.meanConnect]: m(this.#connect),
+      [K.meanTls]: m(this.#tls),
       [K.meanReasoning]: m(this.#reasoning),
       [K.tokenSource]: this.tokenSource(),
       // Re-sends on a fresh connection (the server may have received each); null when the
@@ -278,10 +314,15 @@ export class MetricsCollector {
       [C.tpot, this.#tpot],
       [C.itl, this.#itl],
       [C.latency, this.#latency],
+      [C.latencyWithQueue, this.#latencyWithQueue],
       [C.outputRate, this.#outputRate],
       [C.input, this.#input],
       [C.output, this.#output],
       [C.reasoning, this.#reasoning],
+      [TIME_COLUMNS.queue, this.#queue],
+      [TIME_COLUMNS.connect, this.#connect],
+      [TIME_COLUMNS.tls, this.#tls],
+      [TIME_COLUMNS.headers, this.#headers],
     ];
     return PERCENTILES.map((p) => {
       const row: PercentileRow = { "Percentile": `${p}%` };

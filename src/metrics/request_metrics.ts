@@ -1,7 +1,10 @@
 /**
  * Per-request metrics from a finished record and its token counts: evalscope's late-2024
  * definitions (latency, first-chunk latency, packages) and the per-request ones users now expect
- * (TTFT, TPOT, inter-token latency, time to first output token). Definitions in `docs/metrics.md`.
+ * (TTFT, TPOT, inter-token latency, time to first output token), and where the time went: the
+ * client's own queueing before the send, connection set-up, time to the response headers, and
+ * the latency with the client's queueing included (vLLM's `client_queue_time` and
+ * `e2el_including_client_queue`). Definitions in `docs/metrics.md`.
  *
  * @module
  */
@@ -63,6 +66,20 @@ export interface RequestMetrics {
   conversation?: number;
   /** `--multi-turn`: the turn's position in its conversation, from 0. */
   turn?: number;
+  /**
+   * The client's queueing before the send: `--rate`, `start − scheduled` (late sends and the
+   * wait for a free `--parallel` slot); closed loop, how long the slot waited after its previous
+   * request ended (0 for a slot's first request). Undefined when a result DB does not say.
+   */
+  clientQueueS?: number;
+  /** `latency + client queue` (undefined when the queue is). */
+  latencyWithQueueS?: number;
+  /** TCP connect time, when the request opened its connection (socket transport only). */
+  connectS?: number;
+  /** TLS handshake time, when the request opened an https connection (socket transport only). */
+  tlsS?: number;
+  /** Time from the send to the response headers (connection set-up included); undefined if none. */
+  headersS?: number;
 }
 
 /**
@@ -84,6 +101,11 @@ export type MetricsInput =
     | "retries"
     | "conversation"
     | "turn"
+    | "scheduledMs"
+    | "refillLateMs"
+    | "headersAtMs"
+    | "connectMs"
+    | "tlsMs"
   >
   & {
     /** Arrival time of each payload, ms. */
@@ -145,6 +167,10 @@ export function requestMetrics(rec: MetricsInput, counts?: TokenCounts): Request
       ttfoS = (times[answers[0]] - start) / 1000;
     } else ttfoS = undefined;
   }
+  const queueMs = rec.scheduledMs !== undefined
+    ? Math.max(0, start - rec.scheduledMs)
+    : rec.refillLateMs ?? 0;
+  const clientQueueS = queueMs / 1000;
   return {
     index: rec.index,
     success: rec.success,
@@ -169,5 +195,10 @@ export function requestMetrics(rec: MetricsInput, counts?: TokenCounts): Request
     cachedTokens: counts?.cachedTokens,
     conversation: rec.conversation,
     turn: rec.turn,
+    clientQueueS,
+    latencyWithQueueS: latencyS + clientQueueS,
+    connectS: rec.connectMs === undefined ? undefined : rec.connectMs / 1000,
+    tlsS: rec.tlsMs === undefined ? undefined : rec.tlsMs / 1000,
+    headersS: rec.headersAtMs === undefined ? undefined : (rec.headersAtMs - start) / 1000,
   };
 }

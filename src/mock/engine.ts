@@ -6,8 +6,11 @@
  *
  * The pacing is exact: token `k` of a reply (reasoning tokens included) is due at
  * `arrival + ttft + k · itl` (`reply_stream.ts`), where `ttft` is `ttftMs` plus
- * `prefillMsPerToken` for each prompt token the prefix cache did not hold. A whole reply is sent when its last token is
- * due. `max_tokens` 0 is a reply without tokens: no token event, usage 0.
+ * `prefillMsPerToken` for each prompt token the prefix cache did not hold. A whole reply is sent
+ * when its last token is due. With `latencyPerInflightMs` (load-dependent latency), `ttft` and
+ * `itl` of a request each grow by that much per other request in flight when it arrived: one
+ * multiplication per request, none per token. `max_tokens` 0 is a reply without tokens: no token
+ * event, usage 0.
  *
  * @module
  */
@@ -31,6 +34,7 @@ export type EngineSettings = Pick<
   | "reasoningField"
   | "prefillMsPerToken"
   | "reportCachedTokens"
+  | "latencyPerInflightMs"
 >;
 
 /** A request as the engine reads it, from a `Request` or from the mock's own HTTP/1.1 server. */
@@ -141,10 +145,13 @@ export class MockEngine {
     if ("status" in call) return jsonAnswer(call.status, p.errorBody(call.status, call.message));
     const r = this.#reply(call, x);
     const o = this.#o;
+    // Load-dependent latency: the other requests in flight (this one has entered already).
+    const extra = (o.latencyPerInflightMs ?? 0) * Math.max(0, this.#streams.stats.inFlight - 1);
     // The prompt's uncached part is computed before the first token.
-    const ttft = o.ttftMs + (o.prefillMsPerToken ?? 0) * (r.promptTokens - r.cachedTokens);
-    if (call.stream) return new ReplyStream(this.#streams, r, x, ttft, o.itlMs);
-    const done = x.arrival + ttft + Math.max(0, r.plan.tokens - 1) * o.itlMs;
+    const ttft = o.ttftMs + extra + (o.prefillMsPerToken ?? 0) * (r.promptTokens - r.cachedTokens);
+    const itl = o.itlMs + extra;
+    if (call.stream) return new ReplyStream(this.#streams, r, x, ttft, itl);
+    const done = x.arrival + ttft + Math.max(0, r.plan.tokens - 1) * itl;
     if (done > performance.now()) await pacer.until(done);
     if (r.plan.tokens > 0) x.firstToken(x.arrival + ttft); // generated then, sent now
     return jsonAnswer(200, p.full(r));

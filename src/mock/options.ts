@@ -41,6 +41,12 @@ export interface MockOptions {
    * their own.
    */
   reasoningField?: ReasoningField;
+  /**
+   * Latency that grows with load: each other request in flight when a request arrives adds this
+   * many ms to its time to first token and to each of its inter-token gaps (fixed at arrival).
+   * With `n` requests in flight, TTFT is `ttftMs + latencyPerInflightMs · (n − 1)`. Default 0.
+   */
+  latencyPerInflightMs?: number;
   /** Seeds reply lengths and words. */
   seed: number;
   /**

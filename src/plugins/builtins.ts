@@ -20,6 +20,8 @@ import RandomMultiTurnDataset from "../../plugins/datasets/random_multi_turn.ts"
 import CustomMultiTurnDataset from "../../plugins/datasets/custom_multi_turn.ts";
 import ShareGptMultiTurnDataset from "../../plugins/datasets/share_gpt_multi_turn.ts";
 import AgenticTraceDataset from "../../plugins/datasets/agentic_trace.ts";
+import WorkloadTraceDataset from "../../plugins/datasets/workload_trace.ts";
+import MooncakeDataset from "../../plugins/datasets/mooncake.ts";
 import { type PluginSource, registerApi, registerDataset } from "./registry.ts";
 import type { ApiPluginLike } from "./types.ts";
 
@@ -49,3 +51,5 @@ registerDataset("custom_multi_turn", CustomMultiTurnDataset);
 registerDataset("share_gpt_zh_multi_turn", ShareGptMultiTurnDataset);
 registerDataset("share_gpt_en_multi_turn", ShareGptMultiTurnDataset);
 registerDataset("agentic_trace", AgenticTraceDataset);
+registerDataset("workload_trace", WorkloadTraceDataset);
+registerDataset("mooncake", MooncakeDataset);

@@ -174,6 +174,36 @@ export interface Turn {
 }
 
 /**
+ * A dataset item that is more than a message list: a replayed trace's request (issue 15 item 3:
+ * `workload_trace`, `mooncake`). It gives the prompt as messages or as a whole body, fields to
+ * set over the body, and when to send it.
+ *
+ * @example A trace of two requests, half a second apart, each with its own output length
+ * ```ts
+ * export default {
+ *   timed: true,
+ *   *buildMessages() {
+ *     yield { atMs: 0, messages: [{ role: "user", content: "hi" }], fields: { max_tokens: 8 } };
+ *     yield { atMs: 500, body: { messages: [{ role: "user", content: "yo" }], max_tokens: 4 } };
+ *   },
+ * };
+ * ```
+ */
+export interface DatasetRequest {
+  /** The prompt, built into a body by the API plugin (`--query-template`, `--extra-args`). */
+  messages?: Message[];
+  /** A whole request body: the run's settings only fill the keys it lacks (evalscope's rule). */
+  body?: RequestBody;
+  /** Fields set over the body, last (a trace's `max_tokens`, `ignore_eos`). */
+  fields?: RequestBody;
+  /** When to send it, ms after the run's start (a {@link DatasetPluginLike.timed} dataset). */
+  atMs?: number;
+}
+
+/** What a dataset yields: a message list, or a {@link DatasetRequest}. */
+export type DatasetItem = Message[] | DatasetRequest;
+
+/**
  * A dataset plugin: yields message lists, lazily.
  *
  * @example A plain object is a plugin too
@@ -192,7 +222,13 @@ export interface DatasetPluginLike {
    * Yield the prompts, one message list each. Called again from the start when the run needs
    * more requests than the dataset holds.
    */
-  buildMessages(): Iterable<Message[]> | AsyncIterable<Message[]>;
+  buildMessages(): Iterable<DatasetItem> | AsyncIterable<DatasetItem>;
+  /**
+   * Optional: `true` when the items are a trace to replay: each a {@link DatasetRequest} with its
+   * own `atMs`, sent then instead of on the `--rate` schedule, and read once (`--number` only
+   * truncates it).
+   */
+  readonly timed?: boolean;
   /**
    * Optional: `true` when the dataset itself makes its prompts' lengths fit
    * `--min/--max-prompt-length` (as `random` does, bounds included), so llmperf does not filter
@@ -276,5 +312,5 @@ export abstract class DatasetPlugin implements DatasetPluginLike {
     this.params = params;
   }
   /** See {@link DatasetPluginLike.buildMessages}. */
-  abstract buildMessages(): Iterable<Message[]> | AsyncIterable<Message[]>;
+  abstract buildMessages(): Iterable<DatasetItem> | AsyncIterable<DatasetItem>;
 }

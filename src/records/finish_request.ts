@@ -158,6 +158,9 @@ function complete(
     failure: rec.failure,
     retries: rec.retries,
     refillLateMs: rec.refillLateMs,
+    connectMs: rec.connectMs,
+    tlsMs: rec.tlsMs,
+    endpoint: rec.endpoint,
   };
   if (rec.conversation !== undefined) {
     record.conversation = rec.conversation;
@@ -166,10 +169,11 @@ function complete(
   const out: FinishedRequest = { record, metrics: requestMetrics(record, counts), counts };
   let payloads: PayloadBlob | undefined;
   if (f.rows !== undefined) {
-    payloads = packPayloads(rec.payloads);
-    // The row's buffers go to the writer's thread: a sink that needs the payloads gets a copy.
-    f.rows.add(toResultRow({ ...out, bodyText, payloads }));
-    if (f.needs.payloads) payloads = copyPayloads(payloads);
+    const packed = packPayloads(rec.payloads);
+    // The row's buffers go to the writer's thread (transferred, so detached here, as soon as its
+    // batch is full: possibly inside `add`): a sink that needs the payloads gets a copy made first.
+    if (f.needs.payloads) payloads = copyPayloads(packed);
+    f.rows.add(toResultRow({ ...out, bodyText, payloads: packed }));
   } else if (f.needs.payloads) payloads = packPayloads(rec.payloads);
   if (f.needs.payloads) out.payloads = payloads;
   if (f.needs.bodyText) out.bodyText = bodyText;

@@ -20,7 +20,8 @@ export type FailureKind =
   | "network" // the connection broke
   | "protocol" // the response did not follow HTTP/SSE/JSON as expected
   | "server-error" // an error reported inside a 200 response
-  | "cancelled"; // the run was interrupted
+  | "cancelled" // the run was interrupted
+  | "client"; // llmperf could not finish the record (a bug, or a plugin that throws)
 
 /** A failure's reason, as recorded and reported. */
 export interface Failure {
@@ -73,6 +74,18 @@ export interface RequestRecord {
   conversation?: number;
   /** `--multi-turn`: the turn's position in its conversation (from 0). */
   turn?: number;
+  /**
+   * TCP connect time, ms, when this request opened the connection that carried its response
+   * (`undefined` when it reused a kept-alive one, and with `fetch`, which cannot tell).
+   */
+  connectMs?: number;
+  /** TLS handshake time, ms, when this request opened an https connection (as `connectMs`). */
+  tlsMs?: number;
+  /**
+   * The endpoint that served it, by name (its URL without credentials or query: `endpointName`
+   * in `redact.ts`); set by the thread that sent it.
+   */
+  endpoint?: string;
 }
 
 /** A fresh record for a request about to be sent. */

@@ -61,6 +61,16 @@ export const EXPORT_COLUMNS: readonly ExportColumn[] = [
   // --multi-turn: the conversation and the turn's position in it (from 0).
   { name: "conversation_id", type: "INT64", value: (m) => m.conversation ?? null },
   { name: "turn_index", type: "INT64", value: (m) => m.turn ?? null },
+  // Where the time went (see docs/metrics.md): null where the DB does not say, or none happened.
+  { name: "client_queue_ms", type: "DOUBLE", value: (m) => ms(m.clientQueueS) },
+  {
+    name: "latency_incl_queue_s",
+    type: "DOUBLE",
+    value: (m) => ok(m, m.latencyWithQueueS ?? null),
+  },
+  { name: "time_to_headers_ms", type: "DOUBLE", value: (m) => ms(m.headersS) },
+  { name: "connect_ms", type: "DOUBLE", value: (m) => ms(m.connectS) },
+  { name: "tls_ms", type: "DOUBLE", value: (m) => ms(m.tlsS) },
 ];
 
 /** One request's row of the export, in {@link EXPORT_COLUMNS} order. */

@@ -90,9 +90,12 @@ export async function writeEach(
   }
 }
 
+/** The per-endpoint table's file in the run folder (several `--url` only). */
+export const ENDPOINTS_FILE = "benchmark_endpoints.json";
+
 /**
- * Write `benchmark_summary.json` and `benchmark_percentile.json` (and `speed_benchmark.json`)
- * into the run folder, each on its own; resolves to the lines of those that could not be written.
+ * Write `benchmark_summary.json` and `benchmark_percentile.json` (and `speed_benchmark.json`, and
+ * {@link ENDPOINTS_FILE} with several endpoints) into the run folder, each on its own; resolves to the lines of those that could not be written.
  */
 export async function writeResultFiles(
   r: Pick<
@@ -105,6 +108,7 @@ export async function writeResultFiles(
     | "speedBenchmark"
     | "serverSummary"
     | "traceSummary"
+    | "endpoints"
   >,
 ): Promise<string[]> {
   const rows = r.requestPercentiles.map((row, i) => ({ ...r.percentiles[i], ...row }));
@@ -120,6 +124,7 @@ export async function writeResultFiles(
     () => writeJson(`${dir}/benchmark_percentile.json`, rows),
     ...(r.speedBenchmark ? [() => writeJson(`${dir}/speed_benchmark.json`, r.speedBenchmark)] : []),
     ...(r.traceSummary ? [() => writeJson(`${dir}/trace_summary.json`, r.traceSummary)] : []),
+    ...(r.endpoints ? [() => writeJson(`${dir}/${ENDPOINTS_FILE}`, r.endpoints)] : []),
   ]);
   return errors;
 }

@@ -1,6 +1,8 @@
 /**
- * Results recomputed from a result DB alone — llmperf's, or one written by evalscope in late
- * 2024 (same `result` columns, no extras, `start_time` from a monotonic clock). Each row is read
+ * Results recomputed from a result DB alone — llmperf's, one written by evalscope in late 2024
+ * (same `result` columns, no extras, `start_time` from a monotonic clock), or one in evalscope's
+ * 2026 layout (its own, or `--compat 2026`'s: no `chunk_times`, TTFT from `first_chunk_latency`,
+ * gaps from `inter_token_latencies`); {@link dbLayout} says which. Each row is read
  * back into the input of the live run's metrics and goes through the same derivation; the
  * metrics a row keeps are taken as stored. Pickles are read with the plain-data decoder, which
  * refuses anything that would execute code.
@@ -8,6 +10,10 @@
  * @module
  */
 import { DatabaseSync } from "node:sqlite";
+import type { CompatChoice } from "../config/settings.ts";
+import type { Sample as Sample2026 } from "./evalscope2026/metrics.ts";
+import { row2026, sampleOfRow2026 } from "./evalscope2026/row.ts";
+import { type Evalscope2026Result, results2026 } from "./evalscope2026/results.ts";
 import { type Shard, shardCount } from "../config/shard.ts";
 import { RunError, UsageError } from "../errors.ts";
 import type { Measured, MetricsSink } from "../metrics/metrics_sink.ts";
@@ -30,9 +36,12 @@ import { PickleError, unpickleBase64 } from "../store/pickle.ts";
 import { DB_FILE } from "../store/run_meta.ts";
 import { RESULT_COLUMNS, type ResultColumnName } from "../store/schema.ts";
 import { sqlNumber } from "../util/sql_number.ts";
+import { sqlNumberList, sqlSuccess } from "../util/sql_cells.ts";
 import type { Sample } from "../telemetry/prometheus_text.ts";
 import { ServerScraper } from "../telemetry/server_scraper.ts";
 import { serverSummary } from "../telemetry/server_summary.ts";
+import { EndpointBreakdown, type EndpointRow } from "../metrics/endpoint_breakdown.ts";
+import { endpointName } from "../redact.ts";
 
 /** What a DB says, recomputed. */
 export interface DbReport {
@@ -65,6 +74,64 @@ export interface DbReport {
    * the run scraped the server's `/metrics`.
    */
   serverSummary?: Summary;
+  /** Which layout the DB has, in words (see {@link dbLayout}). */
+  layout?: string;
+  /** With `compat: "2026"`: evalscope 2026's summary and percentile rows of the DB's rows. */
+  evalscope2026?: Evalscope2026Result;
+  /** The numbers per endpoint, from the `endpoint` column: only when several served requests. */
+  endpoints?: EndpointRow[];
+}
+
+/**
+ * A result DB's layout: `llmperf` (our `result` table and a `run` row), `evalscope-2024` (the
+ * late-2024 columns: `chunk_times`, `n_chunks`, `chunk_time`; no `run` table) or
+ * `evalscope-2026` (today's: `inter_token_latencies`, `is_stream`, no `chunk_times`).
+ */
+export type DbLayout = "llmperf" | "evalscope-2024" | "evalscope-2026";
+
+/** What each layout is called in `llmperf report`'s `Layout:` line. */
+export const LAYOUT_NAMES: Readonly<Record<DbLayout, string>> = {
+  "llmperf": "llmperf result DB",
+  "evalscope-2024": "evalscope late-2024 result DB (chunk_times, success 'True')",
+  "evalscope-2026": "evalscope 2026 result DB (inter_token_latencies, success 1, JSON requests)",
+};
+
+/** The layout of an open result DB, from its `result` columns and whether it has a `run` row. */
+export function dbLayout(db: DatabaseSync): DbLayout {
+  const cols = new Set(
+    (db.prepare("PRAGMA table_info(result)").all() as Row[]).map((c) => String(c.name)),
+  );
+  if (!cols.has("chunk_times") && cols.has("inter_token_latencies")) return "evalscope-2026";
+  return hasTable(db, "run") ? "llmperf" : "evalscope-2024";
+}
+
+/**
+ * A 2026-layout row read into the live run's input: its payload times rebuilt from what it keeps
+ * (the first chunk at `first_chunk_latency`, each later one an inter-token gap after the one
+ * before, then the last data event at `completed_time` when later), so the late-2024 package
+ * counts come from them; a failure ends where it began (its `completed_time` is 0.0).
+ */
+function rowInput2026(row: Row, rowNo: number): MetricsInput {
+  const s = sampleOfRow2026(row);
+  const chunks: number[] = [];
+  if (s.success && s.stream) {
+    let t = s.ttft * 1000;
+    chunks.push(t);
+    for (let i = 0; i < s.itl.length; i++) chunks.push(t += s.itl[i] * 1000);
+    const end = (s.completed - s.start) * 1000;
+    if (end > t) chunks.push(end);
+  }
+  return {
+    index: rowNo,
+    stream: s.stream,
+    timeOriginMs: s.start * 1000,
+    startMs: 0,
+    chunkTimesMs: chunks,
+    endMs: s.success ? (s.completed - s.start) * 1000 : 0,
+    status: 0,
+    success: s.success,
+    failure: s.success ? undefined : { kind: "unknown" as FailureKind, message: "failed" },
+  };
 }
 
 /** The concurrency the run reached, as its self-check (the `run` row's `client`) recorded it. */
@@ -114,20 +181,6 @@ export function runCompletion(
 
 type Row = Record<string, unknown>;
 
-function isSuccess(v: unknown): boolean {
-  return v === "True" || v === "true" || v === 1 || v === "1" || v === 1n;
-}
-
-function jsonList(v: unknown): number[] {
-  if (typeof v !== "string" || v === "") return [];
-  try {
-    const x = JSON.parse(v);
-    return Array.isArray(x) ? x.filter((n) => typeof n === "number") : [];
-  } catch {
-    return [];
-  }
-}
-
 /** A row's column, by a name the schema declares. */
 function col(row: Row, name: ResultColumnName): unknown {
   return row[name];
@@ -158,11 +211,12 @@ function failureOf(row: Row): Failure {
  * the request was sent, the send time as the clock's origin (so no precision is lost).
  */
 export function rowInput(row: Row, rowNo: number): MetricsInput {
-  const success = isSuccess(col(row, "success"));
+  const success = sqlSuccess(col(row, "success"));
   const start = sqlNumber(col(row, "start_time")) ?? 0;
   const end = sqlNumber(col(row, "completed_time")) ?? start;
-  const chunks = jsonList(col(row, "chunk_times"));
+  const chunks = sqlNumberList(col(row, "chunk_times"));
   const isStream = col(row, "is_stream");
+  const scheduled = sqlNumber(col(row, "scheduled_time"));
   return {
     index: sqlNumber(col(row, "request_id")) ?? rowNo,
     stream: isStream !== undefined ? Boolean(sqlNumber(isStream)) : chunks.length > 1,
@@ -174,6 +228,7 @@ export function rowInput(row: Row, rowNo: number): MetricsInput {
     success,
     failure: success ? undefined : failureOf(row),
     retries: sqlNumber(col(row, "retries")),
+    scheduledMs: scheduled === undefined ? undefined : (scheduled - start) * 1000,
   };
 }
 
@@ -231,7 +286,7 @@ function stored(
 ): number | number[] | null | undefined {
   const v = row[c.name];
   if (v === undefined || v === null) return v === null && c.nullMeans === "none" ? null : undefined;
-  return c.type === "TEXT" ? jsonList(v) : sqlNumber(v);
+  return c.type === "TEXT" ? sqlNumberList(v) : sqlNumber(v);
 }
 
 /**
@@ -244,7 +299,9 @@ export async function rowMetrics(
   row: Row,
   rowNo: number,
   api?: ApiPluginLike,
+  layout?: DbLayout,
 ): Promise<RequestMetrics> {
+  if (layout === "evalscope-2026") return rowMetrics2026(row, rowNo);
   const input = rowInput(row, rowNo);
   const counts = input.success ? await rowCounts(row, rowNo, input.stream, api) : undefined;
   const m = requestMetrics(input, counts);
@@ -255,6 +312,32 @@ export async function rowMetrics(
   }
   // TTFO is TTFT when the answer payloads are not known: the stored TTFT, when the row has one.
   if (input.success && !has(row, "ttfo") && counts?.answerChunks === undefined) m.ttfoS = m.ttftS;
+  // The client's queueing: unknown in a row that does not store it (a run always does) and had
+  // no schedule (an evalscope DB, an older llmperf closed loop, merged with newer shards or not).
+  if (sqlNumber(col(row, "client_queue_time")) === undefined && input.scheduledMs === undefined) {
+    m.clientQueueS = undefined;
+  }
+  if (sqlNumber(col(row, "e2el_including_client_queue")) === undefined) {
+    m.latencyWithQueueS = m.clientQueueS === undefined ? undefined : m.latencyS + m.clientQueueS;
+  }
+  return m;
+}
+
+/**
+ * Per-request metrics of a 2026-layout row: derived from its rebuilt payload times, then what it
+ * stores taken as stored. TTFT (and TTFO) is its `first_chunk_latency`: the row keeps no
+ * `chunk_times` to derive one from (reading the latency instead was a bug).
+ */
+function rowMetrics2026(row: Row, rowNo: number): RequestMetrics {
+  const s = sampleOfRow2026(row);
+  const counts = s.success ? { promptTokens: s.prompt, completionTokens: s.completion } : undefined;
+  const m = requestMetrics(rowInput2026(row, rowNo), counts);
+  if (!s.success) return m;
+  m.latencyS = s.latency;
+  m.ttftS = m.ttfoS = s.ttft;
+  m.firstChunkLatencyS = s.stream ? s.ttft : s.latency;
+  m.itlS = Float64Array.from(s.itl);
+  m.tpotS = s.stream && s.completion > 1 ? s.tpot : undefined;
   return m;
 }
 
@@ -390,11 +473,16 @@ export async function reportFromDb(
   dbPath: string,
   api?: ApiPluginLike,
   sinks: readonly MetricsSink[] = [],
+  opts: { compat?: CompatChoice } = {},
 ): Promise<DbReport> {
   const db = openResultDb(dbPath);
   try {
     const { run, args } = await runMeta(db, dbPath);
+    const layout = dbLayout(db);
+    const samples: Sample2026[] = [];
     const collector = new MetricsCollector();
+    const urls = Array.isArray(args?.urls) ? args.urls.filter((u) => typeof u === "string") : [];
+    const endpoints = new EndpointBreakdown(urls.map(endpointName));
     let n = 0;
     let batch: Measured[] = [];
     const flush = () => {
@@ -404,8 +492,14 @@ export async function reportFromDb(
     for (
       const row of db.prepare("SELECT * FROM result ORDER BY rowid").iterate() as Iterable<Row>
     ) {
-      const metrics = await rowMetrics(row, n++, api);
+      const metrics = await rowMetrics(row, n++, api, layout);
       collector.add(metrics);
+      if (opts.compat === "2026") {
+        // evalscope 2026's definitions: as stored, or applied to the recorded payloads.
+        const r26 = layout === "evalscope-2026" ? row : row2026(row, metrics, n - 1);
+        samples.push(sampleOfRow2026(r26));
+      }
+      endpoints.add(typeof row.endpoint === "string" ? row.endpoint : undefined, metrics);
       if (sinks.length === 0) continue;
       batch.push({ metrics });
       if (batch.length === SINK_BATCH) flush();
@@ -432,6 +526,16 @@ export async function reportFromDb(
       rows: n,
       ...runCompletion(run, n),
       ...(server ? { serverSummary: server } : {}),
+      layout: LAYOUT_NAMES[layout],
+      ...(opts.compat === "2026"
+        ? {
+          evalscope2026: results2026(samples, {
+            parallel: parallel ?? -1,
+            rate: sqlNumber(args?.rate) ?? -1,
+          }),
+        }
+        : {}),
+      ...(endpoints.size > 1 ? { endpoints: endpoints.rows() } : {}),
     };
   } catch (e) {
     if (e instanceof RunError) throw e;

@@ -24,8 +24,19 @@ function decimalAlign(cells: string[]): string[] {
   ) => (s === "" ? "" : " ".repeat(wi - intPart(s)) + s + " ".repeat(wf - fracPart(s))));
 }
 
+/**
+ * The rules of a grid: tabulate's `grid` (`+---+`, `+===+` under the header), or its
+ * `simple_grid` (box-drawing lines, as evalscope's SLA summary).
+ */
+export type GridStyle = "grid" | "simple_grid";
+
+const RULES = {
+  grid: { top: "+-+-+", head: "+=+=+", mid: "+-+-+", bottom: "+-+-+", bar: "|" },
+  simple_grid: { top: "┌─┬─┐", head: "├─┼─┤", mid: "├─┼─┤", bottom: "└─┴─┘", bar: "│" },
+} as const;
+
 /** Render `rows` under `headers` as a grid table. */
-export function gridTable(headers: string[], rows: Cell[][]): string {
+export function gridTable(headers: string[], rows: Cell[][], style: GridStyle = "grid"): string {
   const ncol = headers.length;
   const cols: string[][] = [];
   const align: Array<"left" | "right"> = [];
@@ -44,13 +55,16 @@ export function gridTable(headers: string[], rows: Cell[][]): string {
   const widths = headers.map((h, c) => Math.max(h.length + 2, ...cols[c].map((s) => s.length)));
   const pad = (s: string, c: number) =>
     align[c] === "right" ? s.padStart(widths[c]) : s.padEnd(widths[c]);
-  const rule = (ch: string) => "+" + widths.map((w) => ch.repeat(w + 2)).join("+") + "+";
-  const line = (cells: string[]) => "| " + cells.map((s, c) => pad(s, c)).join(" | ") + " |";
-  const out = [rule("-"), line(headers), rule("=")];
+  const g = RULES[style];
+  const rule = (r: string) => r[0] + widths.map((w) => r[1].repeat(w + 2)).join(r[2]) + r[4];
+  const bar = g.bar;
+  const line = (cells: string[]) =>
+    `${bar} ` + cells.map((s, c) => pad(s, c)).join(` ${bar} `) + ` ${bar}`;
+  const out = [rule(g.top), line(headers)];
   for (let r = 0; r < rows.length; r++) {
+    out.push(rule(r === 0 ? g.head : g.mid));
     out.push(line(cols.map((col) => col[r])));
-    out.push(rule("-"));
   }
-  if (rows.length === 0) out[2] = rule("-");
+  out.push(rule(g.bottom));
   return out.join("\n");
 }

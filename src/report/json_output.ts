@@ -7,6 +7,7 @@
 import type { PerfResult } from "../results/run.ts";
 import type { SweepResult } from "../results/sweep.ts";
 import type { RepeatResult } from "../results/repeat.ts";
+import type { SlaResult } from "../results/sla.ts";
 
 /** A run's summary as plain JSON data. */
 export function runJson(r: PerfResult): Record<string, unknown> {
@@ -22,6 +23,7 @@ export function runJson(r: PerfResult): Record<string, unknown> {
     ...(r.stoppedEarly ? { stoppedEarly: r.stoppedEarly } : {}),
     ...(r.slo ? { slo: r.slo } : {}),
     ...(r.speedBenchmark ? { speedBenchmark: r.speedBenchmark } : {}),
+    ...(r.endpoints ? { endpoints: r.endpoints } : {}),
   };
 }
 
@@ -33,6 +35,11 @@ export function sweepJson(s: SweepResult): Record<string, unknown> {
 /** A repeated point's spread per metric as plain JSON data (`repeat_summary.json`'s content). */
 export function repeatJson(r: RepeatResult): Record<string, unknown> {
   return { outputDir: r.outputDir, interrupted: r.interrupted, ...r.summary };
+}
+
+/** An SLA auto-tune as plain JSON data: its table rows and the values tried, in order. */
+export function slaJson(r: SlaResult): Record<string, unknown> {
+  return { outputDir: r.outputDir, interrupted: r.interrupted, rows: r.rows, tried: r.tried };
 }
 
 /** Write `value` as JSON and a newline on standard output (dropped if nobody reads it). */

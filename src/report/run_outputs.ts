@@ -14,6 +14,7 @@ import type { RunResults } from "../results/run.ts";
 import { SUMMARY_KEYS } from "../metrics/collector.ts";
 import { type WandbSettings, wandbSettings } from "../wandb/http_api.ts";
 import { WandbLogger } from "../wandb/logger.ts";
+import { visualizerOf } from "../visualizer/choose.ts";
 import { ReportDataSink } from "./html/data.ts";
 import { renderRunReport } from "./html/page.ts";
 import { writeTextOrNothing } from "./files.ts";
@@ -85,14 +86,19 @@ export class RunOutputs implements Disposable {
       this.#report = new ReportDataSink();
       sinks.push(this.#report);
     }
-    if (cfg.wandbApiKey) {
-      const settings = { ...wandbSettings(cfg.wandbApiKey), ...init.wandb };
+    const viz = visualizerOf(cfg, this.log);
+    if (viz) {
+      const wandb = viz.service === "wandb"
+        ? { ...wandbSettings(viz.wandbKey), ...init.wandb }
+        : undefined;
       this.#wandb = new WandbLogger(this.#tracker, {
-        settings,
+        settings: wandb,
+        tracker: viz.service === "wandb" ? undefined : viz,
         name: init.group ? `${init.group}/${init.name}` : init.name,
         group: init.group,
         config: init.settings,
-        every: cfg.logEveryNQuery,
+        // evalscope logs swanlab and clearml after every request: here after every batch.
+        every: viz.service === "wandb" ? cfg.logEveryNQuery : 1,
         log: this.log,
       });
       sinks.push(this.#wandb);

@@ -10,8 +10,10 @@ import {
   REQUEST_COLUMNS,
   type Summary,
   SUMMARY_KEYS,
+  TIME_COLUMNS,
 } from "../metrics/collector.ts";
 import { CACHE_KEYS } from "../metrics/conversations.ts";
+import { ENDPOINT_COLUMNS, type EndpointRow } from "../metrics/endpoint_breakdown.ts";
 import { type Cell, gridTable } from "./grid_table.ts";
 
 /** Round as evalscope prints: 3 decimals, 5 for the time per output token. */
@@ -50,13 +52,46 @@ export function formatModernSummary(summary: Summary): string {
 /** The per-request percentile table. */
 export function formatRequestPercentiles(rows: PercentileRow[]): string {
   if (rows.length === 0) return "Per-request percentiles:\nNo successful requests";
-  const headers = ["Percentile", ...Object.values(REQUEST_COLUMNS)];
-  return "Per-request percentiles:\n" +
+  return percentileGrid("Per-request percentiles:", [
+    "Percentile",
+    ...Object.values(REQUEST_COLUMNS),
+  ], rows);
+}
+
+/** The percentile table's headers, and its rows as printed cells. */
+function percentileGrid(title: string, headers: string[], rows: PercentileRow[]): string {
+  return title + "\n" +
     gridTable(headers, rows.map((r) => headers.map((h, i) => i === 0 ? r[h] : cell(h, r[h]))));
+}
+
+/**
+ * "Where the time went": per-request percentiles of the client's queueing, the connection
+ * set-up (requests that opened one), the time to the response headers, TTFT, and the latency
+ * without and with the client's queueing (coordinated omission shows as the gap between the two).
+ */
+export function formatTimeBreakdown(rows: PercentileRow[]): string {
+  if (rows.length === 0) {
+    return "Where the time went (per-request percentiles):\nNo successful requests";
+  }
+  const C = REQUEST_COLUMNS;
+  return percentileGrid("Where the time went (per-request percentiles):", [
+    "Percentile",
+    ...Object.values(TIME_COLUMNS),
+    C.ttft,
+    C.latency,
+    C.latencyWithQueue,
+  ], rows);
 }
 
 /** The server's side (from its `/metrics`), when scraped: one Metric | Value grid. */
 export function formatServerSummary(summary: Summary): string {
   const rows: Cell[][] = Object.entries(summary).map(([k, v]) => [k, cell(k, v)]);
   return "Server metrics (/metrics, over the run):\n" + gridTable(["Metric", "Value"], rows);
+}
+
+/** The per-endpoint table (several `--url`): one row per endpoint. */
+export function formatEndpoints(rows: readonly EndpointRow[]): string {
+  const headers: string[] = Object.values(ENDPOINT_COLUMNS);
+  return "Per-endpoint metrics:\n" +
+    gridTable(headers, rows.map((r) => headers.map((h, i) => i === 0 ? r[h] : cell(h, r[h]))));
 }

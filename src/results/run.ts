@@ -8,7 +8,9 @@
 import type { PerfConfig } from "../config.ts";
 import type { PercentileRow, Summary } from "../metrics/collector.ts";
 import type { TraceSummary } from "../metrics/conversations.ts";
+import type { EndpointRow } from "../metrics/endpoint_breakdown.ts";
 import type { SpeedRow } from "../report/speed_benchmark.ts";
+import type { Evalscope2026Result } from "../report/evalscope2026/results.ts";
 import type { SloReport } from "../slo/evaluate.ts";
 import type { TelemetryData } from "../telemetry/types.ts";
 import type { ClientCheck } from "../workers/self_check.ts";
@@ -55,6 +57,16 @@ export interface RunResults {
   serverSummary?: Summary;
   /** The server's metrics and this host's GPUs over the run, for the report (when recorded). */
   telemetry?: TelemetryData;
+  /**
+   * `--compat 2026`: the run's results as evalscope computes them today (its files hold them),
+   * what it prints, and `performance_summary.txt` for a run on its own.
+   */
+  evalscope2026?: Evalscope2026Result;
+  /**
+   * The numbers per endpoint (requests, failures, throughput, TTFT and latency), in `--url`
+   * order: only with several `--url`.
+   */
+  endpoints?: EndpointRow[];
 }
 
 /** What a run returns. */

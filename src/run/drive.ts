@@ -14,6 +14,7 @@ import { shardCount, shardText } from "../config/shard.ts";
 import { Interrupted } from "../errors.ts";
 import type { Job } from "../load/requests.ts";
 import { type LoadStats, runLoad } from "../load/runner.ts";
+import { arrivalShape, describeSchedule } from "../load/arrivals.ts";
 import { waitForStartAt } from "../load/start_at.ts";
 import type { ClientCheck } from "../workers/self_check.ts";
 import type { OpenRun } from "./open.ts";
@@ -66,19 +67,34 @@ export async function driveLoad(prep: PreparedRun, run: OpenRun): Promise<Driven
     );
   };
   const parallel = shardCount(cfg.parallel, cfg.shard);
+  const shape = arrivalShape(cfg);
+  const timedJobs = source.timed;
   prep.log(
-    `benchmarking ${cfg.url} (${cfg.model}): ` +
+    `benchmarking ${cfg.urls ? cfg.urls.join(", ") : cfg.url} (${cfg.model}): ` +
+      (cfg.urls ? `${cfg.urlStrategy ?? "round-robin"}, ` : "") +
       (cfg.shard
         ? `shard ${shardText(cfg.shard)} (requests i with i mod ${cfg.shard.count} = ` +
           `${cfg.shard.index}), `
         : "") +
-      (cfg.rate === -1
+      (timedJobs
+        ? `replaying the dataset's trace (each request at its own time), at most ${parallel} ` +
+          "in flight"
+        : shape?.rampUp
+        ? `a ${shape.rampUp.strategy} ramp, at most ${parallel} in flight`
+        : cfg.rate === -1
         ? `${parallel} in flight`
         : `${cfg.rate} req/s${cfg.shard ? " in all" : ""}, at most ${parallel} in flight`) +
       (source.expected !== undefined
         ? `, ${source.expected} ${cfg.multiTurn ? "conversations" : "requests"}`
         : ", one pass over the dataset"),
   );
+  if (!timedJobs && (cfg.rate !== -1 || shape?.rampUp)) {
+    // The schedule's own statistics, so that a shape can be checked before its results are read.
+    prep.log(describeSchedule(cfg.rate, cfg.seed ?? 42, Math.min(cfg.number ?? 1000, 1e6), {
+      burstiness: 1,
+      ...shape,
+    }));
+  }
   let load: LoadStats | undefined;
   try {
     const startMs = cfg.startAt === undefined
@@ -93,6 +109,8 @@ export async function driveLoad(prep: PreparedRun, run: OpenRun): Promise<Driven
       signal: run.signal,
       shard: cfg.shard,
       startMs,
+      shape,
+      timedJobs,
     });
   } finally {
     await run.closeSending(load);

@@ -12,6 +12,7 @@ import { MODERN_KEYS, REQUEST_COLUMNS } from "../metrics/collector.ts";
 import { serverSummary } from "../telemetry/server_summary.ts";
 import { countWarning } from "../report/count_warning.ts";
 import { writeResultFiles } from "../report/files.ts";
+import { writePerformanceSummary, writeRun2026 } from "../report/evalscope2026/outputs.ts";
 import { type PerfResult, type RunResults, STOPPED_EARLY_KEY } from "../results/run.ts";
 import { checkRun } from "../slo/evaluate.ts";
 import type { Driven } from "./drive.ts";
@@ -77,6 +78,7 @@ export async function finishRun(
     ...(stoppedEarly ? { stoppedEarly } : {}),
     ...(server ? { serverSummary: server } : {}),
     ...(measured ? { telemetry: measured } : {}),
+    ...(run.endpoints ? { endpoints: run.endpoints.rows() } : {}),
   };
   if (measured?.dbFailure) {
     log(`warning: the result DB's telemetry tables could not be written: ${measured.dbFailure}`);
@@ -91,6 +93,33 @@ export async function finishRun(
     );
   }
   errors.push(...await run.outputs.finish(results));
-  errors.push(...await writeResultFiles(results));
-  return { ...results, errors };
+  if (cfg.compat !== "2026") {
+    errors.push(...await writeResultFiles(results));
+    return { ...results, errors };
+  }
+  // `--compat 2026`: evalscope's 2026 files instead, from the run's own DB.
+  const compat = await writeCompat2026(prep, run, errors);
+  return { ...results, ...(compat ? { evalscope2026: compat } : {}), errors };
+}
+
+/** `--compat 2026`: the run's files in evalscope's 2026 layout (see `report/evalscope2026/`). */
+async function writeCompat2026(
+  prep: PreparedRun,
+  run: OpenRun,
+  errors: string[],
+): Promise<RunResults["evalscope2026"]> {
+  const { cfg } = prep;
+  if (run.db === undefined) return undefined;
+  const ctx = { parallel: shardCount(cfg.parallel, cfg.shard), rate: cfg.rate };
+  const written = await writeRun2026(run.db.path, run.outputDir, ctx);
+  errors.push(...written.errors);
+  if (written.result === undefined || run.compatTop === undefined) return written.result;
+  const info = { model: cfg.model, dataset: cfg.dataset, api: cfg.api, outputPath: run.compatTop };
+  try {
+    const text = await writePerformanceSummary(run.compatTop, info, [written.result]);
+    return { ...written.result, performanceSummary: text };
+  } catch (e) {
+    errors.push((e as Error).message);
+    return written.result;
+  }
 }

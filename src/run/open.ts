@@ -32,10 +32,16 @@ import { type FinishedRequest, type ResultSink, sinkNeeds } from "../records/fin
 import { ResultPipeline } from "../records/pipeline.ts";
 import { loadableByName } from "../plugins/loader.ts";
 import { fetchedSource } from "../plugins/import_module.ts";
-import type { Redactor } from "../redact.ts";
+import { endpointName, type Redactor } from "../redact.ts";
+import { EndpointBreakdown } from "../metrics/endpoint_breakdown.ts";
 import { debugSink } from "../report/debug.ts";
 import { createRunDir, defaultRunName, writeJson } from "../report/files.ts";
 import { RunOutputs } from "../report/run_outputs.ts";
+import {
+  OWN_DB_FILE_2026,
+  pointFolder2026,
+  runFolder2026,
+} from "../report/evalscope2026/outputs.ts";
 import { isSpeedBenchmark, SpeedBenchmarkSink } from "../report/speed_benchmark.ts";
 import { GoodputCounter } from "../slo/evaluate.ts";
 import { ErrorRateGuard } from "../slo/error_rate.ts";
@@ -56,6 +62,11 @@ export interface OpenRun extends AsyncDisposable {
   readonly name: string;
   /** The run folder. */
   readonly outputDir: string;
+  /**
+   * `--compat 2026`, a run on its own: the folder above the run folder, which gets
+   * `performance_summary.txt` (a sweep writes its own).
+   */
+  readonly compatTop?: string;
   /** The settings as written to `benchmark_args.json` (secrets redacted). */
   readonly settings: Record<string, unknown>;
   /** The result DB, unless turned off. */
@@ -66,6 +77,8 @@ export interface OpenRun extends AsyncDisposable {
   readonly goodput?: GoodputCounter;
   /** The `speed_benchmark` dataset's table (that dataset only). */
   readonly speed?: SpeedBenchmarkSink;
+  /** The numbers per endpoint (several `--url` only). */
+  readonly endpoints?: EndpointBreakdown;
   /** Progress, `report.html` and W&B. */
   readonly outputs: RunOutputs;
   /** Finished records to the sinks, in batches. */
@@ -116,7 +129,14 @@ function concurrencyOf(load: LoadStats) {
 export async function openRun(prep: PreparedRun, options: RunOptions): Promise<OpenRun> {
   const { cfg, log, redactor, source } = prep;
   const name = cfg.name ?? defaultRunName(cfg.model, new Date(), cfg.shard);
-  const outputDir = await createRunDir(cfg.outputsDir, name);
+  // `--compat 2026` on its own (not a sweep point or a repeat, whose folders are made above it):
+  // `<outputs>/<YYYYmmdd_HHMMSS>/<name>/parallel_P_number_N/`.
+  const compatTop = cfg.compat === "2026" && options.group === undefined
+    ? runFolder2026(cfg.outputsDir, cfg.name, cfg.model, new Date())
+    : undefined;
+  const outputDir = compatTop === undefined
+    ? await createRunDir(cfg.outputsDir, name)
+    : await createRunDir(compatTop, pointFolder2026(cfg.parallel, source.expected ?? 0));
   log(`saving results to ${outputDir}`);
   const settings = toSnakeCase(redactor.value({ ...cfg, name }));
   await writeJson(`${outputDir}/benchmark_args.json`, settings);
@@ -126,8 +146,10 @@ export async function openRun(prep: PreparedRun, options: RunOptions): Promise<O
   const stop = new AbortController();
   const signal = prep.signal ? AbortSignal.any([prep.signal, stop.signal]) : stop.signal;
   let say: Logger = log;
+  // With `--compat 2026` evalscope's name holds its 2026 layout, written from ours at the end.
+  const dbFile = cfg.compat === "2026" ? OWN_DB_FILE_2026 : DB_FILE;
   const db = options.resultDb === false ? undefined : stack.use(
-    await ResultDb.open(`${outputDir}/${DB_FILE}`, runRow(name, settings, cfg.shard), {
+    await ResultDb.open(`${outputDir}/${dbFile}`, runRow(name, settings, cfg.shard), {
       secrets: redactor.secrets,
       onFailure: (why) => {
         say(`error: ${why}; stopping: no more requests are sent`);
@@ -153,6 +175,9 @@ export async function openRun(prep: PreparedRun, options: RunOptions): Promise<O
   const collector = new MetricsCollector();
   const goodput = prep.goals ? new GoodputCounter(prep.goals) : undefined;
   const speed = isSpeedBenchmark(cfg.dataset) ? new SpeedBenchmarkSink() : undefined;
+  const endpoints = cfg.urls && cfg.urls.length > 1
+    ? new EndpointBreakdown(cfg.urls.map(endpointName))
+    : undefined;
   const guard = cfg.maxErrorRate === undefined
     ? undefined
     : new ErrorRateGuard(cfg.maxErrorRate, (why) => {
@@ -168,6 +193,12 @@ export async function openRun(prep: PreparedRun, options: RunOptions): Promise<O
     ...(guard ? [guard] : []),
     ...outputs.sinks,
     ...(speed ? [speed] : []),
+    ...(endpoints
+      ? [{
+        write: (b: FinishedRequest[]) =>
+          b.forEach((f) => endpoints.add(f.record.endpoint, f.metrics)),
+      }]
+      : []),
     ...(cfg.debug ? [debugSink(outputs.log, (t) => redactor.text(t))] : []),
     ...(options.sinks ?? []),
   ];
@@ -176,12 +207,14 @@ export async function openRun(prep: PreparedRun, options: RunOptions): Promise<O
   const pipeline = stack.use(new ResultPipeline(sinks));
   const needs = sinkNeeds(sinks);
   const { url, headers } = prep.first.prepared;
+  const urls = source.urls;
   const threads = await startTransportThreads(prep.spec, {
     workers: cfg.workers,
     inFlight: Math.min(shardCount(cfg.parallel, cfg.shard), source.expected ?? Infinity),
     multiTurn: cfg.multiTurn,
   }, {
-    target: { url, headers },
+    target: { url, headers, ...(urls.length > 1 ? { urls } : {}) },
+    urlStrategy: cfg.urlStrategy,
     local: { api: prep.api, tokens: counter, rows: db, needs },
     // The workers load the API plugin themselves when its name or path says which it is; the
     // tokenizer stays out of their parameters (counting has its own worker).
@@ -211,11 +244,13 @@ export async function openRun(prep: PreparedRun, options: RunOptions): Promise<O
   return {
     name,
     outputDir,
+    compatTop,
     settings,
     db,
     collector,
     goodput,
     speed,
+    endpoints,
     outputs,
     pipeline,
     threads,

@@ -137,11 +137,21 @@ export async function prepareRun(
     const timeouts = { connectMs: limitMs, readMs: limitMs, totalMs: limitMs };
     const probe = createTransport({ ...spec, timeouts });
     try {
-      log(`checking the endpoint ${cfg.url} with one small request (skip: --no-test-connection)`);
-      await stage(
-        "checking the endpoint",
-        checkEndpoint(probe, probeRequest(api, first, params), cfg.connectTimeout, signal),
+      const urls = source.urls;
+      log(
+        urls.length === 1
+          ? `checking the endpoint ${cfg.url} with one small request (skip: --no-test-connection)`
+          : `checking the ${urls.length} endpoints with one small request each ` +
+            "(skip: --no-test-connection)",
       );
+      const req = probeRequest(api, first, params);
+      // Every endpoint: a dead replica is one line naming it, before the run.
+      for (const url of urls) {
+        await stage(
+          "checking the endpoint",
+          checkEndpoint(probe, { ...req, url }, cfg.connectTimeout, signal),
+        );
+      }
     } finally {
       await probe.close();
     }

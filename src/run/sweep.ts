@@ -10,7 +10,8 @@
  */
 import { type PerfConfigInput, resolveConfig, toSnakeCase } from "../config.ts";
 import { withoutStartAt } from "../load/start_at.ts";
-import { Interrupted, UsageError } from "../errors.ts";
+import { Interrupted, RunError, UsageError } from "../errors.ts";
+import { runFolder2026, writePerformanceSummary } from "../report/evalscope2026/outputs.ts";
 import { stderrLogger } from "../log.ts";
 import { runPerfBenchmark } from "../perf.ts";
 import type { PerfResult } from "../results/run.ts";
@@ -118,7 +119,10 @@ export async function runSweep(
   const configs = points.map((p) => resolveConfig(withPoint(p)));
   const cfg = configs[0];
   const name = cfg.name ?? defaultRunName(cfg.model, new Date(), cfg.shard);
-  const outputDir = await createRunDir(cfg.outputsDir, name);
+  // `--compat 2026`: `<outputs>/<YYYYmmdd_HHMMSS>/<name>/` above the points' folders.
+  const outputDir = cfg.compat === "2026"
+    ? await createCompatDir(runFolder2026(cfg.outputsDir, cfg.name, cfg.model, new Date()))
+    : await createRunDir(cfg.outputsDir, name);
   log(`sweep of ${points.length} points, saving results to ${outputDir}`);
   const settings = toSnakeCase(redactConfig({ ...cfg, name }));
   for (const f of FLAGS) if (values[f]) settings[f] = values[f];
@@ -172,7 +176,17 @@ export async function runSweep(
       break;
     }
   }
+  const compatPoints = ran.flatMap((p) => p.result.evalscope2026 ? [p.result.evalscope2026] : []);
   await writeEach(errors, [
+    ...(cfg.compat === "2026" && compatPoints.length > 0
+      ? [() =>
+        writePerformanceSummary(outputDir, {
+          model: cfg.model,
+          dataset: cfg.dataset,
+          api: cfg.api,
+          outputPath: outputDir,
+        }, compatPoints).then((text) => log(`\n${text}`))]
+      : []),
     () => writeJson(summaryPath, rows),
     () =>
       writeTextOrNothing(
@@ -181,4 +195,14 @@ export async function runSweep(
       ),
   ]);
   return { outputDir, points: ran, rows, interrupted, errors };
+}
+
+/** Create a `--compat 2026` sweep folder (with its parents); a {@link RunError} if it cannot be. */
+async function createCompatDir(path: string): Promise<string> {
+  try {
+    await Deno.mkdir(path, { recursive: true });
+    return path;
+  } catch (e) {
+    throw new RunError(`cannot create the run folder '${path}' (${(e as Error).message})`);
+  }
 }

@@ -42,6 +42,11 @@ export type StoredMetric = keyof Pick<
   | "cachedTokens"
   | "conversation"
   | "turn"
+  | "clientQueueS"
+  | "latencyWithQueueS"
+  | "connectS"
+  | "tlsS"
+  | "headersS"
 >;
 
 /** One column of the `result` table. */
@@ -161,6 +166,34 @@ export const RESULT_COLUMNS = [
     metric: "conversation",
   }),
   column("turn_index", "INTEGER", EXTRA, (f) => f.record.turn ?? null, { metric: "turn" }),
+  // Where the time went (seconds; vLLM's names for the first two). The client's queueing before
+  // the send, failures included: `--rate`, start − scheduled; closed loop, the slot's wait.
+  column("client_queue_time", "REAL", EXTRA, (f) => f.metrics.clientQueueS ?? null, {
+    metric: "clientQueueS",
+  }),
+  column(
+    "e2el_including_client_queue",
+    "REAL",
+    EXTRA,
+    ok((m) => m.latencyWithQueueS ?? null),
+    { metric: "latencyWithQueueS" },
+  ),
+  // TCP connect and TLS handshake: NULL unless the request opened its connection (and with fetch).
+  column("connect_time", "REAL", EXTRA, (f) => f.metrics.connectS ?? null, {
+    metric: "connectS",
+    nullMeans: "none",
+  }),
+  column("tls_time", "REAL", EXTRA, (f) => f.metrics.tlsS ?? null, {
+    metric: "tlsS",
+    nullMeans: "none",
+  }),
+  // From the send to the response headers; NULL when none arrived.
+  column("time_to_headers", "REAL", EXTRA, (f) => f.metrics.headersS ?? null, {
+    metric: "headersS",
+    nullMeans: "none",
+  }),
+  // The endpoint that served it (its URL without credentials or query; several --url).
+  column("endpoint", "TEXT", EXTRA, (f) => f.record.endpoint ?? null),
 ] as const;
 
 /** A `result` column's name. */
@@ -204,6 +237,39 @@ export function rowTransfers(row: ResultValues, out: Transferable[]): void {
   const gaps = row[GAPS] as Float64Array | null;
   if (gaps !== null) out.push(gaps.buffer as ArrayBuffer);
 }
+
+/**
+ * `--compat 2026`: the `result` table as evalscope writes it today (`utils/db_util.py:56-114` at
+ * `fde259d2`), in its order, beside llmperf's own (not built from {@link RESULT_COLUMNS}): a
+ * separate set, written by `report/evalscope2026/db.ts` from the run's own DB once the run ends,
+ * and read back by `llmperf report`. `request` is the body as JSON text, `success` 1 or 0,
+ * `start_time` / `completed_time` seconds (epoch here, `perf_counter` there; `completed_time` 0.0
+ * for failures), `inter_token_latencies` a JSON list of seconds, `response_messages`
+ * `base64(pickle(list))` of the choices-bearing chunks.
+ */
+export const EVALSCOPE_2026_COLUMNS = [
+  { name: "request", type: "TEXT" },
+  { name: "start_time", type: "REAL" },
+  { name: "inter_token_latencies", type: "TEXT" },
+  { name: "success", type: "INTEGER" },
+  { name: "response_messages", type: "TEXT" },
+  { name: "completed_time", type: "REAL" },
+  { name: "latency", type: "REAL" },
+  { name: "first_chunk_latency", type: "REAL" },
+  { name: "time_per_output_token", type: "REAL" },
+  { name: "prompt_tokens", type: "INTEGER" },
+  { name: "completion_tokens", type: "INTEGER" },
+  { name: "max_gpu_memory_cost", type: "REAL" },
+  { name: "request_id", type: "TEXT" },
+  { name: "is_stream", type: "INTEGER" },
+] as const satisfies readonly { name: string; type: SqlType }[];
+
+/** A row of evalscope 2026's `result` table, by column name. */
+export type Evalscope2026Row = {
+  [C in (typeof EVALSCOPE_2026_COLUMNS)[number] as C["name"]]:
+    | (C["type"] extends "TEXT" ? string : number)
+    | null;
+};
 
 /** One column of the `run` table (one row per DB: what it measured). */
 export interface RunColumn<N extends string = string> {

@@ -41,6 +41,10 @@ export interface Connection {
   watch: Promise<number | null> | undefined;
   /** Ends the connection if its watch ends while it is idle (one per connection). */
   watched: () => void;
+  /** How long the TCP connect took, ms. */
+  connectMs: number;
+  /** How long the TLS handshake took, ms (`undefined` for http). */
+  tlsMs: number | undefined;
 }
 
 /** The TCP connection was made, but the TLS handshake on it failed (message: the reason). */
@@ -92,11 +96,15 @@ export class ConnectionPool {
   }
 
   /**
-   * Connect to `t` (TCP, then the TLS handshake for https). `signal` aborts the attempt: the
+   * Connect to `t` (TCP, then the TLS handshake for https), timing each phase (one
+   * `performance.now()` per phase, kept on the connection). `signal` aborts the attempt: the
    * promise then rejects and nothing is left open. A failed handshake is a {@link HandshakeError}.
    */
   async open(t: Target, signal: AbortSignal): Promise<Connection> {
+    const t0 = performance.now();
     const tcp = await Deno.connect({ hostname: t.hostname, port: t.port, signal });
+    const t1 = performance.now();
+    let tlsMs: number | undefined;
     let conn: Deno.Conn = tcp;
     const onAbort = () => {
       try {
@@ -117,6 +125,7 @@ export class ConnectionPool {
         conn = tls;
         if (signal.aborted) throw signal.reason;
         await tls.handshake();
+        tlsMs = performance.now() - t1;
       }
     } catch (e) {
       onAbort();
@@ -136,6 +145,8 @@ export class ConnectionPool {
       watched: () => {
         if (c.idle) this.discard(c);
       },
+      connectMs: t1 - t0,
+      tlsMs,
     };
     this.#open.add(c);
     return c;

@@ -77,17 +77,26 @@ class FetchWatch implements Watched {
 /** The abort reason that ends the body of a complete stream. */
 const SETTLED = new Error("the stream is complete");
 
+/** What is sent for one URL and header set: the URL without credentials, the headers with them. */
+interface FetchPrepared {
+  /** The headers as given. */
+  given: Record<string, string>;
+  url: string;
+  headers: Record<string, string>;
+}
+
+/** URLs whose prepared form is kept (a run has one, or a few endpoints). */
+const MEMO_URLS = 64;
+
 /** HTTP over the runtime's `fetch`. */
 export class FetchTransport implements Transport {
   #watchdog: Watchdog;
   #client?: Deno.HttpClient;
   #streamEnd: StreamEndRule;
   #proxy?: string;
-  // One-entry memo, compared by value: a run sends every request to one URL with one header set.
-  #url = "";
-  #headers: Record<string, string> | undefined;
-  #sendUrl = "";
-  #sendHeaders: Record<string, string> = {};
+  // A memo per URL, headers compared by value: a run sends every request to one URL (or to each
+  // of a few, with several --url) with one header set.
+  #memo = new Map<string, FetchPrepared>();
 
   /** @param opts timeouts, an optional HTTP client, the end-of-stream rule, the proxy */
   constructor(opts: FetchTransportOptions) {
@@ -105,10 +114,10 @@ export class FetchTransport implements Transport {
     this.#watchdog.add(w);
     if (signal !== undefined && this.#watchdog.cancelOn(signal)) w.expire("cancelled", "cancelled");
     try {
-      this.#prepare(req);
-      const res = await fetch(this.#sendUrl, {
+      const sending = this.#prepare(req);
+      const res = await fetch(sending.url, {
         method: "POST",
-        headers: this.#sendHeaders,
+        headers: sending.headers,
         body: req.body,
         signal: ac.signal,
         client: this.#client,
@@ -148,23 +157,24 @@ export class FetchTransport implements Transport {
   }
 
   /** The URL without credentials, and the headers with them as Basic auth (once per URL). */
-  #prepare(req: PreparedRequest): void {
+  #prepare(req: PreparedRequest): FetchPrepared {
+    const known = this.#memo.get(req.url);
     if (
-      req.url === this.#url && this.#headers !== undefined &&
-      (req.headers === this.#headers || sameHeaders(req.headers, this.#headers))
-    ) return;
-    this.#url = req.url;
-    this.#headers = req.headers;
-    this.#sendUrl = req.url;
-    this.#sendHeaders = req.headers;
+      known !== undefined &&
+      (req.headers === known.given || sameHeaders(req.headers, known.given))
+    ) return known;
+    const p: FetchPrepared = { given: req.headers, url: req.url, headers: req.headers };
+    if (this.#memo.size >= MEMO_URLS) this.#memo.clear();
+    this.#memo.set(req.url, p);
     const u = new URL(req.url);
     const auth = basicAuthOf(u);
-    if (auth === undefined) return;
+    if (auth === undefined) return p;
     u.username = "";
     u.password = "";
-    this.#sendUrl = u.href;
+    p.url = u.href;
     const given = Object.keys(req.headers).some((k) => k.toLowerCase() === "authorization");
-    if (!given) this.#sendHeaders = { ...req.headers, authorization: auth };
+    if (!given) p.headers = { ...req.headers, authorization: auth };
+    return p;
   }
 
   /** See {@link Transport.close}. */

@@ -10,6 +10,9 @@
  * the same SSE parser and record as with `fetch`. Every event completed by one read is stamped
  * with the `performance.now()` taken when that read returned.
  *
+ * A request that opens a connection records its TCP connect and TLS handshake times
+ * (`rec.connectMs`, `rec.tlsMs`, measured by the pool); one on a kept-alive connection has none.
+ *
  * Timeouts use the shared {@link Watchdog}; a socket knows when its connection is made, so the
  * connect timeout covers exactly the TCP connect and TLS handshake, and the read timeout starts
  * when the request has been handed to the connection.
@@ -137,15 +140,23 @@ class Exchange implements Watched {
   }
 }
 
+/** A URL's target and request head, as built for one header set. */
+interface Prepared {
+  headers: Record<string, string>;
+  target: Target;
+  head: Uint8Array;
+}
+
+/** URLs whose request heads are kept (a run has one, or a few endpoints). */
+const MEMO_URLS = 64;
+
 /** HTTP/1.1 over raw sockets. */
 export class SocketTransport implements Transport {
   #watchdog: Watchdog;
   #pool: ConnectionPool;
-  // One-entry memo, compared by value: a run sends every request to one URL with one header set
-  // (in a worker, every request's headers are a fresh copy of the same values).
-  #url = "";
-  #headers: Record<string, string> | undefined;
-  #target: Target | undefined;
+  // A memo per URL, headers compared by value: a run sends every request to one URL (or to each
+  // of a few, with several --url) with one header set.
+  #memo = new Map<string, Prepared>();
   #head: Uint8Array = new Uint8Array(0);
   #encoder = new RequestEncoder();
   #streamEnd: StreamEndRule;
@@ -190,6 +201,9 @@ export class SocketTransport implements Transport {
           } finally {
             x.connecting = undefined;
           }
+          // The connection that carries the response (a re-send's fresh one, when re-sent).
+          rec.connectMs = c.connectMs;
+          rec.tlsMs = c.tlsMs;
         }
         x.connected = true;
         x.conn = c;
@@ -225,17 +239,15 @@ export class SocketTransport implements Transport {
 
   /** The target, and the request head in `#head`: built again only for another URL or header set. */
   #prepare(req: PreparedRequest): Target {
-    if (
-      this.#target === undefined || req.url !== this.#url ||
-      (req.headers !== this.#headers && !sameHeaders(req.headers, this.#headers))
-    ) {
+    let p = this.#memo.get(req.url);
+    if (p === undefined || (req.headers !== p.headers && !sameHeaders(req.headers, p.headers))) {
       const target = targetOf(req.url);
-      this.#head = headBytes(requestHead(target, req.headers));
-      this.#target = target;
-      this.#url = req.url;
-      this.#headers = req.headers;
+      p = { headers: req.headers, target, head: headBytes(requestHead(target, req.headers)) };
+      if (this.#memo.size >= MEMO_URLS) this.#memo.clear();
+      this.#memo.set(req.url, p);
     }
-    return this.#target;
+    this.#head = p.head;
+    return p.target;
   }
 
   /** See {@link Transport.close}. */

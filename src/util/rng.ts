@@ -48,3 +48,35 @@ export function hash32(text: string, seed = 0): number {
   }
   return h >>> 0;
 }
+
+/** A standard normal sample (Box–Muller, one of the pair: stateless, so the stream stays simple). */
+export function normal(random: Random): number {
+  const u = 1 - random(); // (0, 1]: the logarithm stays finite
+  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * random());
+}
+
+/**
+ * A gamma-distributed sample of `shape` and scale 1 (mean `shape`, variance `shape`), by
+ * Marsaglia and Tsang's method ("A simple method for generating gamma variables", ACM TOMS 2000):
+ * a cubed, shifted normal accepted by a squeeze and a log test; for `shape < 1` a sample of
+ * `shape + 1` times `U^(1/shape)`. Hand-written (a dozen lines) so that it draws from the run's
+ * seeded generator: npm's gamma samplers come with their own generators or large dependency trees.
+ */
+export function gamma(random: Random, shape: number): number {
+  if (shape < 1) return gamma(random, shape + 1) * Math.pow(1 - random(), 1 / shape);
+  const d = shape - 1 / 3;
+  const c = 1 / Math.sqrt(9 * d);
+  for (;;) {
+    let x: number;
+    let v: number;
+    do {
+      x = normal(random);
+      v = 1 + c * x;
+    } while (v <= 0);
+    v = v * v * v;
+    const u = 1 - random();
+    const x2 = x * x;
+    if (u < 1 - 0.0331 * x2 * x2) return d * v;
+    if (Math.log(u) < 0.5 * x2 + d * (1 - v + Math.log(v))) return d * v;
+  }
+}

@@ -1,6 +1,6 @@
 /**
- * `--wandb-api-key`: a run's settings and running metrics logged to a Weights & Biases run. A
- * pipeline sink placed after the {@link ProgressTracker}: every `--log-every-n-query` finished
+ * `--wandb-api-key` (and `--visualizer`): a run's settings and running metrics logged to a
+ * Weights & Biases run, or to another tracker's (`src/visualizer/`). A pipeline sink placed after the {@link ProgressTracker}: every `--log-every-n-query` finished
  * requests it queues a history row (requests done and failed, rate, mean TTFT, output tokens/s),
  * and a timer sends the queued rows every few seconds. At the end the run's summary tables and SLO
  * outcome become the W&B run summary. W&B being unreachable never fails the benchmark: one warning
@@ -12,12 +12,18 @@ import { errorMessage } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import type { ResultSink } from "../records/finished.ts";
 import type { ProgressSnapshot, ProgressTracker } from "../report/progress.ts";
+import type { TrackedRun } from "../visualizer/tracked_run.ts";
 import { WandbRun, type WandbRunInit, type WandbSettings } from "./http_api.ts";
 
 /** Options of {@link WandbLogger}. */
 export interface WandbLoggerOptions extends WandbRunInit {
-  /** Where and as whom to log. */
-  settings: WandbSettings;
+  /** Where and as whom to log (W&B). */
+  settings?: WandbSettings;
+  /**
+   * Another service's run instead of W&B's (`--visualizer swanlab|clearml`): how to open it,
+   * and its name in warnings.
+   */
+  tracker?: { service: string; open: (init: WandbRunInit) => Promise<TrackedRun> };
   /** A history row every this many finished requests. */
   every: number;
   /** Warnings and the run's link go here. */
@@ -42,7 +48,7 @@ export function historyRow(p: ProgressSnapshot): Record<string, number | null> {
 export class WandbLogger implements ResultSink {
   #tracker: ProgressTracker;
   #opts: WandbLoggerOptions;
-  #run: WandbRun | undefined;
+  #run: TrackedRun | undefined;
   #next: number;
   #timer: ReturnType<typeof setInterval> | undefined;
   #sending: Promise<void> = Promise.resolve();
@@ -58,8 +64,8 @@ export class WandbLogger implements ResultSink {
     this.#next = opts.every;
   }
 
-  /** The W&B run, once started. */
-  get run(): WandbRun | undefined {
+  /** The run, once started. */
+  get run(): TrackedRun | undefined {
     return this.#run;
   }
 
@@ -68,14 +74,19 @@ export class WandbLogger implements ResultSink {
     this.#failed = true;
     this.#run = undefined;
     if (this.#timer !== undefined) clearInterval(this.#timer);
-    this.#opts.log(`warning: wandb: ${errorMessage(e)}; not logging to W&B any more`);
+    const service = this.#opts.tracker?.service ?? "wandb";
+    const name = this.#opts.tracker ? service : "W&B";
+    this.#opts.log(`warning: ${service}: ${errorMessage(e)}; not logging to ${name} any more`);
   }
 
   /** Create the W&B run and start the send timer. */
   async start(): Promise<void> {
     try {
-      this.#run = await WandbRun.start(this.#opts.settings, this.#opts);
-      this.#opts.log(`wandb: logging to ${this.#run.url}`);
+      const t = this.#opts.tracker;
+      this.#run = t
+        ? await t.open(this.#opts)
+        : await WandbRun.start(this.#opts.settings!, this.#opts);
+      this.#opts.log(`${t?.service ?? "wandb"}: logging to ${this.#run.url}`);
     } catch (e) {
       this.#fail(e);
       return;

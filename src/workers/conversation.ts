@@ -37,7 +37,8 @@ export function turnBody(base: Record<string, unknown>, history: unknown[], turn
 /**
  * Run conversation `c`: see the module doc. `emit` receives each turn's finished record in
  * order; resolves to when its first turn was sent and its last ended. Stops after the turn in
- * flight when `signal` aborts.
+ * flight when `signal` aborts. A turn whose record cannot be finished goes to `unfinished` (to be
+ * recorded as failed, never lost) and ends the conversation; without it, the error is thrown.
  *
  * @example In a thread that sends (`send` measures one body on its transport)
  * ```ts
@@ -50,6 +51,7 @@ export async function runConversation(
   finishing: Finishing,
   emit: (f: FinishedRequest) => void,
   signal: AbortSignal,
+  unfinished?: (rec: RequestRecord, body: string, err: unknown) => void,
 ): Promise<Span> {
   const base = JSON.parse(c.base) as Record<string, unknown>;
   const history: unknown[] = [];
@@ -69,7 +71,14 @@ export async function runConversation(
     rec.turn = k;
     if (k === 0) start = rec.timeOriginMs + rec.startMs;
     end = rec.timeOriginMs + rec.endMs;
-    const f = await finishRequest(finishing, rec, body);
+    let f: FinishedRequest;
+    try {
+      f = await finishRequest(finishing, rec, body);
+    } catch (err) {
+      if (unfinished === undefined) throw err;
+      unfinished(rec, body, err); // recorded as failed elsewhere; the conversation ends
+      break;
+    }
     emit(f);
     if (!f.record.success || signal.aborted) break;
     let reply = "";

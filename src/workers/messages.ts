@@ -13,15 +13,26 @@ import type { FinishedRequest, SinkNeeds } from "../records/finished.ts";
 import type { PayloadBlob } from "../records/payloads.ts";
 import type { RequestRecord } from "../records/record.ts";
 import type { TransportSpec } from "../transport/create.ts";
+import { endpointName } from "../redact.ts";
 import type { ThreadLoad } from "./loop_monitor.ts";
 import type { Turn } from "../plugins/types.ts";
 
-/** Where every request of a run goes: the same for all of them. */
+/** Where the requests of a run go: one endpoint, or several (`--url` given more than once). */
 export interface SendTarget {
-  /** Absolute http(s) URL. */
+  /** Absolute http(s) URL (the first endpoint, when there are several). */
   url: string;
-  /** Header names to values. */
+  /** Header names to values (the same for every endpoint). */
   headers: Record<string, string>;
+  /**
+   * Several endpoints, in `--url` order: a request goes to the one its {@link SendOrder.endpoint}
+   * names. Absent: every request goes to `url`.
+   */
+  urls?: readonly string[];
+}
+
+/** Each endpoint of a target with its name in records ({@link endpointName}), by index. */
+export function targetEndpoints(t: SendTarget): { url: string; name: string }[] {
+  return (t.urls ?? [t.url]).map((url) => ({ url, name: endpointName(url) }));
 }
 
 /** How a worker finishes its requests (plain data). */
@@ -66,6 +77,8 @@ export interface SendOrder {
   previousEndEpochMs?: number;
   /** `--multi-turn`: the conversation to run (`body` is then its first turn's, unused). */
   conversation?: ConversationOrder;
+  /** The endpoint it goes to, by index in {@link SendTarget.urls} (absent: the first). */
+  endpoint?: number;
 }
 
 /** Main → worker. */
@@ -112,6 +125,8 @@ export type FromWorker =
   | ({ t: "ended"; id: number } & Span)
   /** A request finished; the main thread finishes its record. */
   | { t: "raw"; id: number; rec: RawRecord }
+  /** A conversation's turn the worker could not finish; the main thread finishes it (`body`). */
+  | { t: "rawTurn"; id: number; rec: RawRecord; body: string }
   /** A request ended, its slot is free; its record follows (it is being counted). */
   | ({ t: "free"; id: number } & Span)
   /** The worker closed; its self-check. */
@@ -138,4 +153,9 @@ export interface Outgoing {
   previousEndEpochMs?: number;
   /** `--multi-turn`: the conversation to run. */
   conversation?: ConversationOrder;
+  /**
+   * The endpoint it goes to, by index in {@link SendTarget.urls} (absent: the first); chosen on
+   * the main thread by the run's `--url-strategy`.
+   */
+  endpoint?: number;
 }

@@ -27,6 +27,7 @@ import {
   type SendTarget,
   type Span,
   spanOf,
+  targetEndpoints,
   type ToWorker,
 } from "./messages.ts";
 
@@ -57,6 +58,8 @@ export interface PoolOptions {
 interface Pending {
   worker: number;
   index: number;
+  /** Its endpoint, by index. */
+  endpoint: number;
   body: string;
   stream: boolean;
   /** The slot was freed before the record came (it is being counted). */
@@ -84,8 +87,12 @@ export class WorkerPool {
   /** Records being finished on this thread (counted), awaited by {@link close}. */
   #local = new Set<Promise<void>>();
 
+  /** Each endpoint's name, by index (for the records of requests failed here). */
+  #names: string[];
+
   private constructor(opts: PoolOptions) {
     this.#opts = opts;
+    this.#names = targetEndpoints(opts.target).map((e) => e.name);
   }
 
   /** Start `n` workers that each build the transport `spec` describes; resolves when all are ready. */
@@ -135,6 +142,11 @@ export class WorkerPool {
             break;
           case "free":
             this.#free(slot, m.id, m);
+            break;
+          case "rawTurn":
+            if (this.#pending.has(m.id)) {
+              this.#finishHere({ ...m.rec, payloads: unpackPayloads(m.rec.payloads) }, m.body);
+            }
             break;
           case "raw":
             this.#raw(slot, m.id, { ...m.rec, payloads: unpackPayloads(m.rec.payloads) });
@@ -224,6 +236,7 @@ export class WorkerPool {
       if (p.worker !== i) continue;
       this.#pending.delete(id);
       const rec = failed(p.index, p.stream, `${slot.name} stopped: ${message}`);
+      rec.endpoint = this.#names[p.endpoint];
       if (!p.freed) p.resolve(spanOf(rec));
       this.#finishHere(rec, p.body);
     }
@@ -252,6 +265,7 @@ export class WorkerPool {
     }
     if (best === -1) {
       const rec = failed(req.index, req.stream, "no transport worker is running");
+      rec.endpoint = this.#names[req.endpoint ?? 0];
       this.#finishHere(rec, req.body);
       return Promise.resolve(spanOf(rec));
     }
@@ -262,6 +276,7 @@ export class WorkerPool {
       this.#pending.set(id, {
         worker: best,
         index: req.index,
+        endpoint: req.endpoint ?? 0,
         body: req.body,
         stream: req.stream,
         freed: false,
@@ -278,6 +293,7 @@ export class WorkerPool {
           : performance.timeOrigin + req.scheduledMs,
         previousEndEpochMs: req.previousEndEpochMs,
         conversation: req.conversation,
+        endpoint: req.endpoint,
       };
       slot.worker.postMessage(m);
     });

@@ -9,6 +9,7 @@
  * @module
  */
 import { readTextFileLimited } from "../util/text_file.ts";
+import type { UrlStrategy } from "../config.ts";
 import { errorMessage, UsageError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import { type Finishing, finishRequest } from "../records/finish_request.ts";
@@ -25,7 +26,15 @@ import {
 import type { Transport, TransportTimeouts } from "../transport/types.ts";
 import { LagHistogram, type LagSummary } from "./lag_histogram.ts";
 import { LoopMonitor, type ThreadLoad } from "./loop_monitor.ts";
-import { type FinishSpec, type Outgoing, type SendTarget, type Span, spanOf } from "./messages.ts";
+import {
+  type FinishSpec,
+  type Outgoing,
+  type SendTarget,
+  type Span,
+  spanOf,
+  targetEndpoints,
+} from "./messages.ts";
+import { EndpointPicker } from "./endpoint_picker.ts";
 import { runConversation } from "./conversation.ts";
 import { WorkerPool } from "./pool.ts";
 
@@ -51,8 +60,10 @@ export interface ThreadOptions {
 
 /** Where a run's requests go, and where their records are finished and go. */
 export interface SendingSetup {
-  /** The URL and headers of every request. */
+  /** The URL (or URLs) and headers of every request. */
   target: SendTarget;
+  /** With several endpoints: how requests are spread over them (default round-robin). */
+  urlStrategy?: UrlStrategy;
   /**
    * Finishing on the main thread (its plugin instance, counter and result DB): for `--workers 0`,
    * for a plugin the workers cannot load, and for requests lost with a worker.
@@ -209,8 +220,23 @@ export async function startTransportThreads(
     if (r.count > 0) report.refillLag = r;
     return report;
   };
+  const count = setup.target.urls?.length ?? 1;
+  let send = (req: Outgoing, signal?: AbortSignal) => s.send(req, signal);
+  if (count > 1) {
+    // Decided here, on the main thread, which sees every endpoint's requests in flight.
+    const picker = new EndpointPicker(count, setup.urlStrategy);
+    send = async (req, signal) => {
+      const endpoint = picker.pick();
+      req.endpoint = endpoint;
+      try {
+        return await s.send(req, signal);
+      } finally {
+        picker.done(endpoint);
+      }
+    };
+  }
   return {
-    send: (req, signal) => s.send(req, signal),
+    send,
     kind,
     workers,
     close: () => closed ??= close(),
@@ -224,6 +250,7 @@ export async function startTransportThreads(
 class MainSender {
   #transport: Transport;
   #target: SendTarget;
+  #endpoints: { url: string; name: string }[];
   #local: Finishing;
   #onRecord: (f: FinishedRequest) => void;
   #counting = new Set<Promise<void>>();
@@ -236,6 +263,7 @@ class MainSender {
   ) {
     this.#transport = transport;
     this.#target = target;
+    this.#endpoints = targetEndpoints(target);
     this.#local = local;
     this.#onRecord = onRecord;
   }
@@ -249,10 +277,11 @@ class MainSender {
   ) {
     const rec = newRecord(index, req.stream);
     rec.scheduledMs = req.scheduledMs;
-    const t = this.#target;
+    const endpoint = this.#endpoints[req.endpoint ?? 0];
+    rec.endpoint = endpoint.name;
     try {
       await this.#transport.send(
-        { url: t.url, headers: t.headers, body, stream: req.stream },
+        { url: endpoint.url, headers: this.#target.headers, body, stream: req.stream },
         rec,
         signal,
       );

@@ -15,7 +15,7 @@ import { loadApiPlugin } from "../plugins/loader.ts";
 import { finishedTransfers, type Finishing, finishRequest } from "../records/finish_request.ts";
 import type { FinishedRequest } from "../records/finished.ts";
 import { packPayloads } from "../records/payloads.ts";
-import { newRecord } from "../records/record.ts";
+import { newRecord, type RequestRecord } from "../records/record.ts";
 import { RowQueue } from "../store/rows.ts";
 import { ChannelCounter } from "../tokenizer/token_counters.ts";
 import { createTransport } from "../transport/create.ts";
@@ -28,6 +28,7 @@ import {
   type SendOrder,
   type SendTarget,
   spanOf,
+  targetEndpoints,
   type ToWorker,
 } from "./messages.ts";
 
@@ -40,6 +41,8 @@ const scope = self as unknown as {
 
 let transport: Transport | undefined;
 let target: SendTarget = { url: "", headers: {} };
+/** Each endpoint's URL and name, by index (made once, so a request allocates none). */
+let endpoints: { url: string; name: string }[] = [];
 let monitor: LoopMonitor | undefined;
 let finishing: Finishing | undefined;
 let rows: RowQueue | undefined;
@@ -58,21 +61,27 @@ function done(id: number, f: FinishedRequest): void {
   post({ t: "done", id, f }, finishedTransfers(f));
 }
 
-/** Send one body and measure it (`previousEnd`: when its slot's previous request ended). */
+/**
+ * Send one body to endpoint `endpointIndex` and measure it (`previousEnd`: when its slot's
+ * previous request ended).
+ */
 async function measure(
   index: number,
   body: string,
   stream: boolean,
+  endpointIndex: number | undefined,
   scheduledEpochMs?: number,
   previousEndEpochMs?: number,
-) {
+): Promise<RequestRecord> {
   const rec = newRecord(index, stream);
+  const endpoint = endpoints[endpointIndex ?? 0];
+  rec.endpoint = endpoint.name;
   if (scheduledEpochMs !== undefined) {
     rec.scheduledMs = scheduledEpochMs - performance.timeOrigin; // into this thread's clock
   }
   try {
     await transport!.send(
-      { url: target.url, headers: target.headers, body, stream },
+      { url: endpoint.url, headers: target.headers, body, stream },
       rec,
       cancel.signal,
     );
@@ -98,10 +107,18 @@ async function converse(m: SendOrder): Promise<void> {
     span = await runConversation(
       m.conversation!,
       (index, body, first) =>
-        measure(index, body, m.stream, undefined, first ? m.previousEndEpochMs : undefined),
+        measure(
+          index,
+          body,
+          m.stream,
+          m.endpoint,
+          undefined,
+          first ? m.previousEndEpochMs : undefined,
+        ),
       finishing!, // the pool sends conversations only to workers that loaded the plugin
       (f) => post({ t: "turn", id: m.id, f }, finishedTransfers(f)),
       cancel.signal,
+      (rec, body, err) => unfinishedTurn(m.id, rec, body, err),
     );
   } finally {
     post({ t: "ended", id: m.id, ...span }); // its slot is freed whatever happened
@@ -110,24 +127,67 @@ async function converse(m: SendOrder): Promise<void> {
 
 async function send(m: SendOrder): Promise<void> {
   if (m.conversation !== undefined) return await converse(m);
-  const rec = await measure(m.index, m.body, m.stream, m.scheduledEpochMs, m.previousEndEpochMs);
-  if (finishing === undefined) {
-    const raw: RawRecord = { ...rec, payloads: packPayloads(rec.payloads) };
-    post({ t: "raw", id: m.id, rec: raw }, [raw.payloads.utf8.buffer as ArrayBuffer]);
-    return;
+  const rec = await measure(
+    m.index,
+    m.body,
+    m.stream,
+    m.endpoint,
+    m.scheduledEpochMs,
+    m.previousEndEpochMs,
+  );
+  if (finishing === undefined) return raw(m.id, rec);
+  let f: FinishedRequest | Promise<FinishedRequest>;
+  try {
+    f = finishRequest(finishing, rec, m.body);
+    if (!(f instanceof Promise)) return done(m.id, f);
+  } catch (err) {
+    return unfinished(m.id, rec, err);
   }
-  const f = finishRequest(finishing, rec, m.body);
-  if (!(f instanceof Promise)) return done(m.id, f);
   // Counted in the counting worker: the slot is free now, the record follows.
   post({ t: "free", id: m.id, ...spanOf(rec) });
-  const p = f.then((r) => done(m.id, r));
+  const p = f.then((r) => done(m.id, r), (err) => unfinished(m.id, rec, err));
   counting.add(p);
   p.finally(() => counting.delete(p));
+}
+
+/** Hand the record to the main thread to finish. */
+function raw(id: number, rec: RequestRecord): void {
+  const r: RawRecord = { ...rec, payloads: packPayloads(rec.payloads) };
+  post({ t: "raw", id, rec: r }, [r.payloads.utf8.buffer as ArrayBuffer]);
+}
+
+/**
+ * Finishing the record here failed (a bug, or a plugin that throws): the request is still
+ * recorded, as failed with the reason, by the main thread, and its slot is freed. Never lost.
+ */
+function unfinished(id: number, rec: RequestRecord, err: unknown): void {
+  failUnfinished(rec, err);
+  raw(id, rec);
+}
+
+/** Mark a record that could not be finished as a client failure, with the reason. */
+function failUnfinished(rec: RequestRecord, err: unknown): void {
+  rec.success = false;
+  rec.failure = {
+    kind: "client",
+    message: `the record could not be finished: ${errorMessage(err)}`,
+  };
+}
+
+/**
+ * As {@link unfinished}, for a turn of a conversation: the main thread finishes its record with
+ * the turn's own body; the conversation's slot stays held until it ends.
+ */
+function unfinishedTurn(id: number, rec: RequestRecord, body: string, err: unknown): void {
+  failUnfinished(rec, err);
+  const r: RawRecord = { ...rec, payloads: packPayloads(rec.payloads) };
+  post({ t: "rawTurn", id, rec: r, body }, [r.payloads.utf8.buffer as ArrayBuffer]);
 }
 
 async function init(m: Extract<ToWorker, { t: "init" }>): Promise<void> {
   transport = createTransport(m.spec);
   target = m.target;
+  endpoints = targetEndpoints(target);
   const db = m.db;
   if (db !== undefined) rows = new RowQueue((msg, transfer) => db.postMessage(msg, transfer));
   if (m.count !== undefined) counter = new ChannelCounter(m.count);

@@ -1,0 +1,100 @@
+/**
+ * Built-in dataset `workload_trace`: evalscope's trace replay. `--dataset-path` is a JSON Lines
+ * file of `{body, timestamp, headers?, request_id?, completion_tokens?}` records:
+ *
+ * - `body`: the whole request body, an object or its JSON text. The run's settings only fill
+ *   the keys it lacks (`model`, `stream`, `max_tokens`...); its prompt is never joined by one.
+ * - `timestamp`: epoch seconds (a number) or an ISO-8601 time. Records are sent in time order,
+ *   each `(timestamp − first timestamp) / speed` after the run's start.
+ * - `completion_tokens`: with `match_output_length`, the reply is asked to be exactly that
+ *   long (`max_tokens` and `ignore_eos`), except for bodies that constrain decoding
+ *   (`response_format`, `guided_*`, `structured_outputs`), as evalscope does.
+ * - `headers`, `request_id`: read, not sent (llmperf sends the run's headers on every request).
+ *
+ * `--dataset-args` takes `speed` (> 0, default 1: 2 replays twice as fast), `model_override`
+ * (a model name for every body), `model_mapping` (`{"trace-model": "served-model"}`) and
+ * `match_output_length` (a boolean). `--number` truncates the trace. Each request's due time is
+ * its `scheduled_time` in the result DB, so how late it went out is `start_time −
+ * scheduled_time`.
+ *
+ * @module
+ */
+import { DatasetPlugin, type DatasetRequest, type RequestBody } from "../../plugin.ts";
+import { type ArgCheck, datasetArgs, positive, readTrace } from "./trace_records.ts";
+
+const CONSTRAINED = ["response_format", "guided_json", "guided_regex", "guided_choice"];
+
+const ARGS: Record<string, ArgCheck> = {
+  speed: positive,
+  model_override: (v) => typeof v === "string" && v !== "" ? undefined : "must be a model name",
+  model_mapping: (v) =>
+    v !== null && typeof v === "object" && !Array.isArray(v) &&
+      Object.values(v).every((x) => typeof x === "string")
+      ? undefined
+      : "must be an object of model names to model names",
+  match_output_length: (v) => typeof v === "boolean" ? undefined : "must be true or false",
+};
+
+/** A record's time in ms: epoch seconds, or an ISO-8601 text. */
+export function timestampMs(v: unknown): number | undefined {
+  if (typeof v === "number") return v * 1000;
+  if (typeof v === "string") {
+    const t = Date.parse(v);
+    return Number.isNaN(t) ? undefined : t;
+  }
+  return undefined;
+}
+
+function bodyOf(v: unknown, where: string): RequestBody {
+  let body = v;
+  if (typeof v === "string") {
+    try {
+      body = JSON.parse(v);
+    } catch {
+      throw new Error(`${where}: body is not valid JSON text`);
+    }
+  }
+  if (body === null || typeof body !== "object" || Array.isArray(body)) {
+    throw new Error(`${where}: body must be a JSON object (or its JSON text)`);
+  }
+  return body as RequestBody;
+}
+
+/** Replays a trace of whole request bodies at their timestamps; see the module doc. */
+export default class WorkloadTraceDataset extends DatasetPlugin {
+  /** Each request carries its send time. */
+  readonly timed = true;
+  /** The trace's prompts are sent as they are. */
+  readonly lengthFiltered = true;
+
+  /** Yield the trace's requests in time order. */
+  async *buildMessages(): AsyncGenerator<DatasetRequest> {
+    const p = this.params;
+    const args = datasetArgs(p, "workload_trace", ARGS);
+    const speed = (args.speed as number | undefined) ?? 1;
+    const override = args.model_override as string | undefined;
+    const mapping = args.model_mapping as Record<string, string> | undefined;
+    const match = args.match_output_length === true;
+    const trace = await readTrace(
+      "workload_trace",
+      p.datasetPath,
+      (r) => timestampMs(r.timestamp),
+    );
+    const t0 = trace[0]?.timeMs ?? 0;
+    for (const { line, record, timeMs } of trace) {
+      const where = `${p.datasetPath}: record ${line}`;
+      const body = bodyOf(record.body, where);
+      if (override !== undefined) body.model = override;
+      else if (mapping && typeof body.model === "string" && body.model in mapping) {
+        body.model = mapping[body.model];
+      }
+      const item: DatasetRequest = { body, atMs: (timeMs - t0) / speed };
+      const n = record.completion_tokens;
+      if (match && Number.isSafeInteger(n) && (n as number) > 0) {
+        const constrained = CONSTRAINED.some((k) => k in body) || "structured_outputs" in body;
+        if (!constrained) item.fields = { max_tokens: n, ignore_eos: true };
+      }
+      yield item;
+    }
+  }
+}
