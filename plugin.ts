@@ -55,6 +55,10 @@ export {
   type DatasetRequest,
   type Message,
   type PluginParams,
+  type Prompt,
+  type PromptItem,
+  type PromptKind,
+  promptKind,
   type PromptTokenizer,
   type RequestBody,
   type TokenCounts,
@@ -71,6 +75,15 @@ export {
 } from "./src/plugins/usage_or_estimate.ts";
 export { type MessageText, messageText } from "./src/plugins/message_text.ts";
 export { defaultProbeBody } from "./src/plugins/probe_body.ts";
+export {
+  base64,
+  imageDataUrl,
+  imageMime,
+  type ImageSize,
+  imageSize,
+  imageTokens,
+  imageUrls,
+} from "./src/plugins/images.ts";
 export { type PluginSource, registerApi, registerDataset } from "./src/plugins/registry.ts";
 export { type HubFileOptions, modelscopeDatasetFile } from "./src/datasets/modelscope.ts";
 export {

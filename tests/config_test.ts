@@ -97,6 +97,12 @@ Deno.test("config: every value the defaults hold, as evalscope's reference and R
     dataset: "openqa",
     prefixLength: 0,
     prefixGroups: 1,
+    // evalscope's random_vl defaults (issue 15)
+    imageWidth: 224,
+    imageHeight: 224,
+    imageFormat: "RGB",
+    imageNum: 1,
+    imagePatchSize: 28,
     maxTokens: 2048,
     seed: 42,
     stream: false,

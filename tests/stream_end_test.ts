@@ -201,3 +201,33 @@ for (const [api, body] of [["openai", OPENAI + DONE], ["dashscope", DASHSCOPE]] 
     assert(s < 60, `took ${s} s`);
   });
 }
+
+// --- the Responses API: response.completed is the last event ---
+
+const RESPONSES = [
+  ["response.created", { response: { status: "in_progress" } }],
+  ["response.output_text.delta", { delta: "Hi" }],
+  ["response.completed", { response: { status: "completed", usage: { output_tokens: 1 } } }],
+] as const;
+
+Deno.test("stream end: a Responses stream without event lines is complete at response.completed", () => {
+  const payloads = RESPONSES.map(([type, data]) => JSON.stringify({ type, ...data }));
+  assert(!finished(payloads.slice(0, 2)), "created and a delta: not complete");
+  assert(finished(payloads), "response.completed: complete");
+});
+
+for (const kind of TRANSPORT_KINDS) {
+  Deno.test(`stream end [${kind}]: event: response.completed ends the stream, the connection open`, async () => {
+    const body = RESPONSES.map(([type, data]) =>
+      chunk(`event: ${type}\ndata: ${JSON.stringify({ type, ...data })}\n\n`)
+    ).join("") + chunk(`event: response.output_text.delta\ndata: {"delta":"after"}\n\n`);
+    await withStub(kind, reply(body, "open"), async (url, t) => {
+      const { rec, ms } = await sendOne(t, url);
+      assert(rec.success, JSON.stringify(rec.failure));
+      assertEquals(rec.payloads.length, 3, "response.completed is kept; nothing after it counts");
+      assertEquals(rec.endMs, rec.chunkTimesMs[2]);
+      // At the event itself: without the rule the event after it would be a payload too.
+      assert(ms < 10_000, `took ${ms} ms (the read timeout is 30 s)`);
+    });
+  });
+}

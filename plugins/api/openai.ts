@@ -1,18 +1,23 @@
 /**
  * Built-in API plugin `openai`: OpenAI-compatible chat completions (vLLM, SGLang, TGI, Ollama,
  * OpenAI), and plain completions when the URL's path ends in `/completions` but not
- * `/chat/completions` (as evalscope decides). Written exactly as a user's plugin would be: it
- * imports only the public plugin module.
+ * `/chat/completions` (as evalscope decides). A dataset item that is a whole body (a
+ * `line_by_line` line that is a JSON object) is sent as it is, with only the fields it lacks
+ * filled in from the flags (as evalscope's `setdefault`). Written exactly as a user's plugin
+ * would be: it imports only the public plugin module.
  *
  * @module
  */
 import {
   ApiPlugin,
   bodyFields,
+  imageTokens,
   type Message,
   type MessageText,
   messageText,
   type PluginParams,
+  type Prompt,
+  type PromptKind,
   type RequestBody,
   type TokenCounts,
   tokenCounts,
@@ -34,6 +39,8 @@ export function promptText(messages: Message[]): string {
 export default class OpenAIApi extends ApiPlugin {
   /** Whether bodies use `prompt` (plain completions) rather than `messages`. */
   readonly completions: boolean;
+  /** Chat messages, and whole bodies. */
+  readonly accepts: readonly PromptKind[] = ["messages", "body"];
 
   /** @param params the run's parameters */
   constructor(params: PluginParams) {
@@ -48,14 +55,23 @@ export default class OpenAIApi extends ApiPlugin {
 
   /** Body from the messages plus every body setting that is set (`bodyFields`). */
   buildRequest(messages: Message[], params: PluginParams): RequestBody {
-    const body: RequestBody = this.completions ? { prompt: promptText(messages) } : { messages };
+    const item = messages as Prompt;
+    const whole = !Array.isArray(item) && item.kind === "body" ? item.body : undefined;
+    const body: RequestBody = whole !== undefined
+      ? {}
+      : this.completions
+      ? { prompt: promptText(messages) }
+      : { messages };
     body.model = params.model;
     Object.assign(body, bodyFields(params));
     if (params.stream) {
       body.stream = true;
       body.stream_options = { include_usage: true };
     }
-    return body;
+    if (whole === undefined) return body;
+    const out: RequestBody = { ...body, ...whole }; // the item's own fields win
+    if (whole.stream === false) delete out.stream_options;
+    return out;
   }
 
   /**
@@ -81,10 +97,19 @@ export default class OpenAIApi extends ApiPlugin {
       throw new Error("the stream ended before any choice finished (no finish_reason)");
     }
     const streamed = request !== undefined ? !whole : out.chunked || responses.length > 1;
-    return tokenCounts(
+    const counts = tokenCounts(
       { ...out, text: streamed ? undefined : out.text },
       usageCounts(out.usage),
     );
+    if (out.usage === undefined && request !== undefined) {
+      // No usage: the prompt's images count as evalscope counts them (the text: --tokenizer-path).
+      const images = imageTokens(request.messages, this.params.imagePatchSize ?? 28);
+      if (images > 0) {
+        counts.imageTokens = images;
+        counts.promptTokens += images;
+      }
+    }
+    return counts;
   }
 
   /** An `{"error": ...}` object sent inside a 200 response. */

@@ -1,21 +1,51 @@
 /**
- * Built-in dataset `line_by_line`: each non-blank line of a text file, trimmed, is one prompt.
+ * Built-in dataset `line_by_line`: each non-blank line of a text file, trimmed, is one request,
+ * read as today's evalscope reads it:
+ *
+ * - a JSON array is a message list, sent as it is (`[{"role": "system", ...}, {"role": "user",
+ *   ...}]`);
+ * - a JSON object is a whole request body: sent as it is, the flags filling in only the fields it
+ *   lacks (`model`, `max_tokens`, `stream`...), and left out of the `--min/--max-prompt-length`
+ *   filter;
+ * - any other line (including one that only looks like JSON) is the text of one user message.
  *
  * @module
  */
-import { DatasetPlugin, type Message, readLines } from "../../plugin.ts";
+import { DatasetPlugin, type Message, type Prompt, readLines } from "../../plugin.ts";
 
-/** One prompt per line of a text file. */
+function isMessage(v: unknown): v is Message {
+  return v !== null && typeof v === "object" && typeof (v as Message).role === "string";
+}
+
+/** What one trimmed, non-blank line is (see the module documentation). */
+export function linePrompt(text: string): Prompt {
+  const c = text[0];
+  if (c === "[" || c === "{") {
+    let v: unknown;
+    try {
+      v = JSON.parse(text);
+    } catch {
+      v = undefined; // not JSON: a prompt that starts with a bracket
+    }
+    if (Array.isArray(v) && v.length > 0 && v.every(isMessage)) return v;
+    if (v !== null && typeof v === "object" && !Array.isArray(v)) {
+      return { kind: "body", body: v as Record<string, unknown> };
+    }
+  }
+  return [{ role: "user", content: text }];
+}
+
+/** One request per line of a text file. */
 export default class LineByLineDataset extends DatasetPlugin {
-  /** Yield one single-message prompt per non-blank line. */
-  async *buildMessages(): AsyncGenerator<Message[]> {
+  /** Yield one request per non-blank line. */
+  async *buildMessages(): AsyncGenerator<Prompt> {
     const path = this.params.datasetPath;
     if (!path) {
       throw new Error("line_by_line needs --dataset-path (a text file, one prompt a line)");
     }
     for await (const line of readLines(path)) {
       const text = line.trim();
-      if (text) yield [{ role: "user", content: text }];
+      if (text) yield linePrompt(text);
     }
   }
 }

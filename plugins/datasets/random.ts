@@ -22,7 +22,12 @@
  *
  * @module
  */
-import { DatasetPlugin, type Message, type PromptTokenizer } from "../../plugin.ts";
+import {
+  DatasetPlugin,
+  type Message,
+  type PluginParams,
+  type PromptTokenizer,
+} from "../../plugin.ts";
 
 /** The longest prompt when `--max-prompt-length` is not given. */
 export const DEFAULT_MAX_LENGTH = 1024;
@@ -96,16 +101,7 @@ export default class RandomDataset extends DatasetPlugin {
     const p = this.params;
     const count = p.number ?? 1;
     const groups = p.prefixGroups ?? 1;
-    const make = p.tokenizer
-      ? tokenPrompts(
-        p.tokenizer,
-        p.minPromptLength,
-        p.maxPromptLength,
-        p.prefixLength,
-        p.seed,
-        groups,
-      )
-      : charPrompts(p.minPromptLength, p.maxPromptLength, p.prefixLength, p.seed, groups);
+    const make = promptMaker(p, p.prefixLength, groups);
     const order = groupOrder(count, groups, p.seed ?? 42);
     // All made up front: building a prompt takes milliseconds, which must not delay sending.
     const prompts: string[] = new Array(count);
@@ -127,6 +123,22 @@ export function groupOrder(count: number, groups: number, seed: number): number[
     [order[i], order[j]] = [order[j], order[i]];
   }
   return order;
+}
+
+/**
+ * The maker of the run's random prompts (`random`'s, and the datasets built on it): lengths in
+ * `--min/--max-prompt-length`, tokens with `--tokenizer-path`, else characters; the first
+ * `prefixLength` the same in every prompt of a group (`make(g)`: group `g` of `groups`).
+ */
+export function promptMaker(
+  p: PluginParams,
+  prefixLength: number,
+  groups = 1,
+): (group?: number) => string {
+  const make = p.tokenizer
+    ? tokenPrompts(p.tokenizer, p.minPromptLength, p.maxPromptLength, prefixLength, p.seed, groups)
+    : charPrompts(p.minPromptLength, p.maxPromptLength, prefixLength, p.seed, groups);
+  return (g = 0) => make(g);
 }
 
 /**

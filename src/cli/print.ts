@@ -15,6 +15,7 @@ import { formatSpeedBenchmark } from "../report/speed_benchmark.ts";
 import { formatSlo } from "../slo/format.ts";
 import {
   formatEndpoints,
+  formatInputTable,
   formatModernSummary,
   formatPercentiles,
   formatRequestPercentiles,
@@ -41,6 +42,8 @@ export function formatResult(r: PerfResult | DbReport): string {
       formatTimeBreakdown(r.requestPercentiles),
     ];
   if (r.endpoints && !compat) parts.push(formatEndpoints(r.endpoints));
+  const input = formatInputTable(r.summary, r.requestSummary, r.requestPercentiles);
+  if (input !== undefined && !compat) parts.push(input);
   if ("serverSummary" in r && r.serverSummary) parts.push(formatServerSummary(r.serverSummary));
   if ("speedBenchmark" in r && r.speedBenchmark) {
     parts.push(formatSpeedBenchmark(r.speedBenchmark));

@@ -91,6 +91,9 @@ export const URL_STRATEGIES = ["round-robin", "least-in-flight"] as const;
 /** How requests are spread over several endpoints. */
 export type UrlStrategy = typeof URL_STRATEGIES[number];
 
+/** The colour modes `--image-format` accepts (PIL's names, as evalscope takes them). */
+export const IMAGE_MODES = ["RGB", "RGBA", "L", "LA"] as const;
+
 /**
  * The lowest `--rate`: one request an hour on average. Slower is not a load test, and a gap of
  * years would leave the run waiting for ever.
@@ -185,8 +188,8 @@ export const SETTINGS = {
     group: "basic",
     arg: "api",
     default: "openai",
-    help: "API plugin: openai, completions, dashscope, zhipu, custom, or a .ts/.js file or " +
-      "http(s) URL",
+    help: "API plugin: openai, completions, openai_responses, openai_embedding, " +
+      "openai_rerank, dashscope, zhipu, custom, or a .ts/.js file or http(s) URL",
   },
   /**
    * Sent as `Authorization: Bearer <key>`. Unset: `$LLMPERF_API_KEY`, else `$OPENAI_API_KEY`
@@ -501,8 +504,10 @@ export const SETTINGS = {
     arg: "name",
     default: "openqa",
     help: "openqa, longalpaca, line_by_line, custom, speed_benchmark, random, workload_trace, " +
-      "mooncake, --multi-turn: random_multi_turn, custom_multi_turn, " +
-      "share_gpt_zh/en_multi_turn, agentic_trace; or a .ts/.js file or http(s) URL",
+      "mooncake, random_vl, images, share_gpt_zh, share_gpt_en, embedding, embedding_batch, " +
+      "random_embedding, rerank, random_rerank, --multi-turn: random_multi_turn, " +
+      "custom_multi_turn, share_gpt_zh/en_multi_turn, agentic_trace; or a .ts/.js file or " +
+      "http(s) URL",
   },
   /** The dataset's data file. */
   datasetPath: {
@@ -557,6 +562,48 @@ export const SETTINGS = {
       "draws its turn counts from --min-turns to this)",
     validate: (v: number, cfg: { minTurns: number }): string | undefined =>
       v < cfg.minTurns ? `must be at least --min-turns (${cfg.minTurns})` : undefined,
+  },
+  // (issue 15: vision) random_vl images and the image tokens counted when there is no usage
+  /** `random_vl`: width of each synthetic image, pixels. */
+  imageWidth: {
+    kind: "int",
+    group: "dataset",
+    min: 1,
+    default: 224,
+    help: "random_vl: image width (pixels)",
+  },
+  /** `random_vl`: height of each synthetic image, pixels. */
+  imageHeight: {
+    kind: "int",
+    group: "dataset",
+    min: 1,
+    default: 224,
+    help: "random_vl: image height (pixels)",
+  },
+  /** `random_vl`: the image's colour mode, as PIL names it (`RGB`, `RGBA`, `L`, `LA`). */
+  imageFormat: {
+    kind: "choice",
+    group: "dataset",
+    arg: "mode",
+    default: "RGB",
+    choices: IMAGE_MODES,
+    help: "random_vl: colour mode of the PNG images (a PIL mode, as evalscope)",
+  },
+  /** `random_vl`: images per request. */
+  imageNum: {
+    kind: "int",
+    group: "dataset",
+    min: 0,
+    default: 1,
+    help: "random_vl: images per request",
+  },
+  /** Pixels per image token side, for counting image tokens when a response has no usage. */
+  imagePatchSize: {
+    kind: "int",
+    group: "dataset",
+    min: 1,
+    default: 28,
+    help: "an image counts ceil(h/p)·ceil(w/p) prompt tokens when a response has no usage",
   },
 
   // -- shared-prefix workloads and trace replay (issue 15 items 3, 4)

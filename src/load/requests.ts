@@ -19,19 +19,46 @@ import type { PerfConfig } from "../config.ts";
 import { inShard, type Shard, shardCount } from "../config/shard.ts";
 import { errorMessage, RunError, UsageError } from "../errors.ts";
 import type { BodyBuilder } from "./template.ts";
-import type {
-  ApiPluginLike,
-  DatasetItem,
-  DatasetPluginLike,
-  DatasetRequest,
-  Message,
-  RequestBody,
-  Turn,
+import {
+  type ApiPluginLike,
+  type DatasetItem,
+  type DatasetPluginLike,
+  type DatasetRequest,
+  type Message,
+  type Prompt,
+  type PromptKind,
+  promptKind,
+  type RequestBody,
+  type Turn,
 } from "../plugins/types.ts";
 import { splitTurns } from "../plugins/turns.ts";
 import type { ConversationOrder } from "../workers/messages.ts";
 import type { PreparedRequest } from "../transport/types.ts";
 import { VERSION } from "../version.ts";
+
+/** How a usage error names each prompt kind. */
+const KIND_NAMES: Readonly<Record<PromptKind, string>> = {
+  messages: "chat messages",
+  body: "whole request bodies",
+  texts: "texts to embed",
+  rerank: "rerank queries and documents",
+};
+
+/** Whether a dataset's item is a {@link PromptItem} (a kind and its fields). */
+function isPromptItem(v: unknown): boolean {
+  if (v === null || typeof v !== "object") return false;
+  const o = v as Record<string, unknown>;
+  switch (o.kind) {
+    case "body":
+      return o.body !== null && typeof o.body === "object" && !Array.isArray(o.body);
+    case "texts":
+      return Array.isArray(o.texts) && o.texts.every((t) => typeof t === "string");
+    case "rerank":
+      return typeof o.query === "string" && Array.isArray(o.documents);
+    default:
+      return false;
+  }
+}
 
 /** One request ready to dispatch. */
 export interface Job {
@@ -111,6 +138,8 @@ export class RequestSource {
   #limit: number; // requests to dispatch; Infinity = one pass over the dataset
   #onePass: boolean;
   #iter: AnyIterator<unknown> | undefined;
+  #accepts: readonly PromptKind[];
+  #checked = new Set<PromptKind>();
   #passYield = 0; // usable prompts in the current pass
   #passes = 0;
   #shard: Shard | undefined;
@@ -150,6 +179,7 @@ export class RequestSource {
       (cfg.number === undefined || prompts.plugin.timed === true);
     this.#limit = cfg.number ?? (prompts.kind === "prompt" ? 1 : Infinity);
     this.#shard = cfg.shard;
+    this.#accepts = api.accepts ?? ["messages"];
   }
 
   /**
@@ -175,7 +205,8 @@ export class RequestSource {
       if (this.dispatched >= this.#limit) return undefined;
       const item = await this.#nextMessages();
       if (item === undefined) return undefined;
-      const body = Array.isArray(item) ? await this.#build(item) : await this.#buildItem(item);
+      const request = isDatasetRequest(item) ? item : undefined;
+      const body = request ? await this.#buildItem(request) : await this.#build(item as Prompt);
       if (body == null) continue;
       const index = this.dispatched++;
       if (!inShard(index, this.#shard)) continue; // another shard's request
@@ -184,7 +215,7 @@ export class RequestSource {
         index,
         body,
         prepared: { url: this.#url, headers: this.#headers, body: JSON.stringify(body), stream },
-        atMs: Array.isArray(item) ? undefined : item.atMs,
+        atMs: request?.atMs,
       };
     }
   }
@@ -287,14 +318,29 @@ export class RequestSource {
     return body == null || item.fields === undefined ? body : { ...body, ...item.fields };
   }
 
-  async #build(messages: Message[]): Promise<RequestBody | null | undefined> {
+  async #build(messages: Prompt): Promise<RequestBody | null | undefined> {
+    // A plugin whose `accepts` lists an item kind receives such items in place of messages.
+    const m = messages as Message[];
     try {
       return await (this.bodyBuilder
-        ? this.bodyBuilder(messages, this.#cfg)
-        : this.#api.buildRequest(messages, this.#cfg));
+        ? this.bodyBuilder(m, this.#cfg)
+        : this.#api.buildRequest(m, this.#cfg));
     } catch (e) {
       throw new UsageError(`--api '${this.#cfg.api}': buildRequest failed: ${errorMessage(e)}`);
     }
+  }
+
+  /** Refuse, once per kind, a prompt kind the API plugin does not take. */
+  #check(p: Prompt, dataset: string): void {
+    const kind = promptKind(p);
+    if (this.#checked.has(kind)) return;
+    if (!this.#accepts.includes(kind)) {
+      throw new UsageError(
+        `--dataset '${dataset}' yields ${KIND_NAMES[kind]}, which --api '${this.#cfg.api}' ` +
+          `does not take (it takes ${this.#accepts.map((k) => KIND_NAMES[k]).join(", ")})`,
+      );
+    }
+    this.#checked.add(kind);
   }
 
   async #nextMessages(): Promise<DatasetItem | undefined> {
@@ -311,17 +357,19 @@ export class RequestSource {
             : ""),
       );
       if (messages === undefined) return undefined;
-      if (!Array.isArray(messages)) {
+      if (!Array.isArray(messages) && !isPromptItem(messages)) {
         if (!isDatasetRequest(messages)) {
           throw new UsageError(
-            `--dataset '${p.name}': buildMessages must yield message lists (or {messages} / ` +
-              "{body} items)",
+            `--dataset '${p.name}': buildMessages must yield message lists (or prompt items, or ` +
+              "{messages} / {body} items)",
           );
         }
         this.#passYield++;
         return messages; // a trace's request: sent as the trace has it, never length-filtered
       }
-      if (p.plugin.lengthFiltered === true) {
+      this.#check(messages as Prompt, p.name);
+      // Items other than message lists are the dataset's to filter (texts to embed, say).
+      if (p.plugin.lengthFiltered === true || !Array.isArray(messages)) {
         this.#passYield++;
         return messages;
       }

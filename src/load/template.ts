@@ -20,7 +20,7 @@ import { readTextFileLimited } from "../util/text_file.ts";
 import { BODY_KEYS, type PerfConfig } from "../config.ts";
 import { isJsonObject, jsonKind, type JsonObject, parseJsonObject } from "../config/json_object.ts";
 import { errorMessage, UsageError } from "../errors.ts";
-import type { ApiPluginLike, Message, RequestBody } from "../plugins/types.ts";
+import type { ApiPluginLike, Message, PromptItem, RequestBody } from "../plugins/types.ts";
 
 export type { JsonObject } from "../config/json_object.ts";
 
@@ -60,6 +60,7 @@ export function withTemplateStream(
 
 /** The text `%p` stands for: the last user message's text (the last message's, if no user's). */
 export function promptOf(messages: Message[]): string {
+  if (!Array.isArray(messages)) return promptItemText(messages);
   const m = messages.findLast((x) => x.role === "user") ?? messages[messages.length - 1];
   if (m === undefined) return "";
   if (typeof m.content === "string") return m.content;
@@ -68,6 +69,13 @@ export function promptOf(messages: Message[]): string {
     if (part?.type === "text" && typeof part.text === "string") text += part.text;
   }
   return text;
+}
+
+/** `%p` of a prompt item: the texts to embed (joined by newlines), or the rerank query. */
+function promptItemText(item: PromptItem): string {
+  if (item.kind === "texts") return item.texts.join("\n");
+  if (item.kind === "rerank") return item.query;
+  return "";
 }
 
 /** A deep copy of a JSON value with `%m` and `%p` replaced in every string. */
@@ -89,6 +97,7 @@ export function substitute(value: unknown, model: string, prompt: string): unkno
 /** The template for one request: `%m`/`%p` substituted, the messages in the template's place. */
 export function fillTemplate(template: JsonObject, model: string, messages: Message[]): JsonObject {
   const out = substitute(template, model, promptOf(messages)) as JsonObject;
+  if (!Array.isArray(messages)) return out; // a prompt item: the plugin puts it in the body
   if (Array.isArray(out.messages)) out.messages = messages;
   if (isJsonObject(out.input) && Array.isArray(out.input.messages)) out.input.messages = messages;
   return out;

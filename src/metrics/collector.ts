@@ -59,6 +59,22 @@ export const MODERN_KEYS = {
   achievedConcurrency: "Achieved concurrency (mean in flight)",
 } as const;
 
+/**
+ * The input rows of runs that generate nothing (embeddings, rerank: no successful request had
+ * completion tokens, and some had prompt tokens), added to the modern summary.
+ */
+export const INPUT_KEYS = {
+  /** Σ input tokens / duration: the server's input throughput. */
+  inputThroughput: "Input token throughput (tok/s)",
+  /** Σ input tokens / Σ latency: evalscope's `Input Throughput (tok/s)`. */
+  inputRate: "Per-request input rate (tok/s)",
+  /** Mean input tokens per request. */
+  meanInput: "Mean input tokens",
+} as const;
+
+/** The percentile column of such runs: each request's input tokens / latency. */
+export const INPUT_RATE_COLUMN = "Input (tok/s)";
+
 /** Column names of the modern percentile table (units in the names). */
 export const REQUEST_COLUMNS = {
   ttft: "TTFT (ms)",
@@ -129,6 +145,7 @@ export class MetricsCollector {
   #tpot = new QuantileColumn();
   #itl = new QuantileColumn(2_000_000); // one value per token: up to 16 MB exact
   #outputRate = new QuantileColumn();
+  #inputRate = new QuantileColumn();
   #input = new QuantileColumn();
   #output = new QuantileColumn();
   #reasoning = new QuantileColumn();
@@ -168,7 +185,10 @@ export class MetricsCollector {
     if (m.ttfoS !== undefined) this.#ttfo.push(m.ttfoS * 1000);
     if (m.tpotS !== undefined) this.#tpot.push(m.tpotS * 1000);
     for (const g of m.itlS) this.#itl.push(g * 1000);
-    if (m.latencyS > 0) this.#outputRate.push(m.completionTokens / m.latencyS);
+    if (m.latencyS > 0) {
+      this.#outputRate.push(m.completionTokens / m.latencyS);
+      this.#inputRate.push(m.promptTokens / m.latencyS);
+    }
     this.#input.push(m.promptTokens);
     this.#output.push(m.completionTokens);
     if (m.reasoningTokens !== undefined) this.#reasoning.push(m.reasoningTokens);
@@ -177,6 +197,14 @@ export class MetricsCollector {
     if (m.headersS !== undefined) this.#headers.push(m.headersS * 1000);
     if (m.connectS !== undefined) this.#connect.push(m.connectS * 1000);
     if (m.tlsS !== undefined) this.#tls.push(m.tlsS * 1000);
+  }
+
+  /**
+   * Whether the run only read input (embeddings, rerank): requests succeeded, none generated a
+   * token, and some had input tokens. Its summary then has the {@link INPUT_KEYS} rows.
+   */
+  get inputOnly(): boolean {
+    return this.succeed > 0 && this.#sumCompletion === 0 && this.#sumPrompt > 0;
   }
 
   /** Seconds from the first request's start to the last one's end. */
@@ -236,6 +264,11 @@ export class MetricsCollector {
     const t = this.duration;
     const rate = (x: number) => (t > 0 ? x / t : null);
     const m = (c: QuantileColumn) => (c.length > 0 ? c.mean() : null);
+    const input: Summary = !this.inputOnly ? {} : {
+      [INPUT_KEYS.inputThroughput]: rate(this.#sumPrompt),
+      [INPUT_KEYS.inputRate]: this.#sumLatency > 0 ? this.#sumPrompt / this.#sumLatency : null,
+      [INPUT_KEYS.meanInput]: this.#sumPrompt / this.succeed,
+    };
     return {
       [K.duration]: t,
       [K.requestThroughput]: rate(this.succeed),
@@ -263,6 +296,7 @@ export class MetricsCollector {
       [K.achievedConcurrency]: achievedConcurrency,
       // Prefix cache (servers that report cached_tokens) and --multi-turn rows, when present.
       ...this.#conversations.summary(),
+      ...input,
     };
   }
 
@@ -324,6 +358,7 @@ export class MetricsCollector {
       [TIME_COLUMNS.tls, this.#tls],
       [TIME_COLUMNS.headers, this.#headers],
     ];
+    if (this.inputOnly) cols.push([INPUT_RATE_COLUMN, this.#inputRate]);
     return PERCENTILES.map((p) => {
       const row: PercentileRow = { "Percentile": `${p}%` };
       for (const [name, col] of cols) {

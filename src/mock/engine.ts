@@ -175,7 +175,7 @@ export class MockEngine {
       call.maxTokens,
       reasons ? this.#lengths : this.#plainLengths,
     );
-    const promptTokens = mockTokenCount(call.prompt);
+    const promptTokens = call.promptTokens ?? mockTokenCount(call.prompt);
     const cachedTokens = x.scheduled(call.prompt, promptTokens, plan.tokens);
     return {
       id: `mock-${x.seq}`,

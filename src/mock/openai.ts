@@ -1,6 +1,7 @@
 /**
  * The mock's OpenAI protocol (the default): chat completions (`/v1/chat/completions`) and plain
- * completions (`/v1/completions`), as vLLM and SGLang serve them. A streamed chat reply is a role
+ * completions (`/v1/completions`), as vLLM and SGLang serve them; also the Responses API
+ * (`/v1/responses`, `openai_responses.ts`), embeddings and rerank (`openai_embeddings.ts`). A streamed chat reply is a role
  * chunk, one chunk per token (reasoning tokens in `delta.reasoning` or `delta.reasoning_content`,
  * then `delta.content`), the last carrying `finish_reason`, a usage chunk with empty `choices`
  * when `stream_options.include_usage` asks for it, and `data: [DONE]`; with `n` > 1 every token
@@ -21,6 +22,13 @@ import {
   type ProtocolAdapter,
   reasoningText,
 } from "./protocol_adapter.ts";
+import { inputFull, parseInputCall } from "./openai_embeddings.ts";
+import {
+  parseResponsesCall,
+  responsesEvent,
+  responsesFull,
+  responsesTail,
+} from "./openai_responses.ts";
 
 /** Replies always run to their planned length, as with `ignore_eos`. */
 const FINISH = "length";
@@ -30,6 +38,14 @@ const ROUTES: Readonly<Record<string, string>> = {
   "/chat/completions": "chat",
   "/v1/completions": "completions",
   "/completions": "completions",
+  "/v1/responses": "responses",
+  "/responses": "responses",
+  "/v1/embeddings": "embeddings",
+  "/embeddings": "embeddings",
+  "/v1/rerank": "rerank",
+  "/v1/reranks": "rerank",
+  "/rerank": "rerank",
+  "/reranks": "rerank",
 };
 
 // memo slots of a reply
@@ -91,9 +107,14 @@ export const openaiProtocol: ProtocolAdapter = {
   endpoints: [
     "chat:        /v1/chat/completions",
     "completions: /v1/completions",
+    "responses:   /v1/responses",
+    "embeddings:  /v1/embeddings",
+    "rerank:      /v1/rerank",
   ],
   route: (path) => ROUTES[path],
   parse(route, _path, _headers, body) {
+    if (route === "responses") return parseResponsesCall(route, body);
+    if (route === "embeddings" || route === "rerank") return parseInputCall(route, body);
     const b = asObject(body);
     const prompt = route === "chat"
       ? messagesText(b?.messages)
@@ -120,7 +141,7 @@ export const openaiProtocol: ProtocolAdapter = {
     };
   },
   // Plain completions have no reasoning field: reasoning models put their thinking in the text.
-  reasons: (call) => call.route === "chat",
+  reasons: (call) => call.route === "chat" || call.route === "responses",
   errorBody: (status, message) => ({
     object: "error",
     message,
@@ -128,6 +149,8 @@ export const openaiProtocol: ProtocolAdapter = {
     code: status,
   }),
   full(r) {
+    if (r.call.route === "responses") return responsesFull(r);
+    if (r.call.route === "embeddings" || r.call.route === "rerank") return inputFull(r);
     const chat = r.call.route === "chat";
     const choices = [];
     for (let c = 0; c < r.call.n; c++) {
@@ -151,6 +174,7 @@ export const openaiProtocol: ProtocolAdapter = {
     return out;
   },
   event(r, i) {
+    if (r.call.route === "responses") return responsesEvent(r, i);
     const m = memo(r);
     const chat = r.call.route === "chat";
     const last = i === r.plan.tokens - 1;
@@ -164,6 +188,7 @@ export const openaiProtocol: ProtocolAdapter = {
     return out;
   },
   tail(r) {
+    if (r.call.route === "responses") return responsesTail(r);
     let out = r.plan.tokens === 0 ? finishOnly(r) : "";
     if (r.usage) {
       out += `data: ${

@@ -19,6 +19,11 @@ export interface MockHeaders {
 export interface MockCall {
   /** The prompt text: it seeds the reply and gives the prompt token count. */
   prompt: string;
+  /**
+   * The prompt's token count when the protocol counts it itself (an embeddings batch: the sum
+   * over its inputs); else the mock's count of {@link prompt}.
+   */
+  promptTokens?: number;
   /** The request's cap on generated tokens (0 is a reply without tokens). */
   maxTokens?: number;
   /** Choices to generate (OpenAI's `n`); 1 for protocols without it. */
@@ -105,8 +110,9 @@ export interface ProtocolAdapter {
   full(r: MockReply): unknown;
   /**
    * The SSE text that carries token `i` of every choice (called in order, from 0, only for
-   * `i < plan.tokens`). Each event is one `data:` line holding one JSON object, ended by a
-   * blank line (what `--stamp-times` and the faults rely on).
+   * `i < plan.tokens`). Each event is one `data:` line holding one JSON object (after an
+   * `event:` line where the protocol types its events), ended by a blank line (what
+   * `--stamp-times` and the faults rely on).
    */
   event(r: MockReply, i: number): string;
   /**

@@ -8,6 +8,8 @@ import CompletionsApi from "../../plugins/api/completions.ts";
 import DashScopeApi from "../../plugins/api/dashscope.ts";
 import ZhipuApi from "../../plugins/api/zhipu.ts";
 import CustomApi from "../../plugins/api/custom.ts";
+import OpenAIResponsesApi from "../../plugins/api/openai_responses.ts";
+import OpenAIEmbeddingApi, { OpenAIRerankApi } from "../../plugins/api/openai_embedding.ts";
 import CustomDataset from "../../plugins/datasets/custom.ts";
 import SpeedBenchmarkDataset, {
   SpeedBenchmarkLongDataset,
@@ -22,6 +24,15 @@ import ShareGptMultiTurnDataset from "../../plugins/datasets/share_gpt_multi_tur
 import AgenticTraceDataset from "../../plugins/datasets/agentic_trace.ts";
 import WorkloadTraceDataset from "../../plugins/datasets/workload_trace.ts";
 import MooncakeDataset from "../../plugins/datasets/mooncake.ts";
+import EmbeddingDataset, {
+  EmbeddingBatchDataset,
+  RandomEmbeddingBatchDataset,
+  RandomEmbeddingDataset,
+} from "../../plugins/datasets/embedding.ts";
+import ShareGptZhDataset, { ShareGptEnDataset } from "../../plugins/datasets/share_gpt.ts";
+import RandomVlDataset from "../../plugins/datasets/random_vl.ts";
+import ImagesDataset from "../../plugins/datasets/images.ts";
+import RerankDataset, { RandomRerankDataset } from "../../plugins/datasets/rerank.ts";
 import { type PluginSource, registerApi, registerDataset } from "./registry.ts";
 import type { ApiPluginLike } from "./types.ts";
 
@@ -35,6 +46,13 @@ export const BUILTIN_APIS: ReadonlyMap<string, PluginSource<ApiPluginLike>> = ne
   ["dashscope", DashScopeApi],
   ["zhipu", ZhipuApi],
   ["custom", CustomApi],
+  ["openai_responses", OpenAIResponsesApi],
+  ["openai_response", OpenAIResponsesApi],
+  ["responses", OpenAIResponsesApi],
+  ["openai_embedding", OpenAIEmbeddingApi],
+  ["embedding", OpenAIEmbeddingApi],
+  ["openai_rerank", OpenAIRerankApi],
+  ["rerank", OpenAIRerankApi],
 ]);
 
 for (const [name, api] of BUILTIN_APIS) registerApi(name, api);
@@ -53,3 +71,14 @@ registerDataset("share_gpt_en_multi_turn", ShareGptMultiTurnDataset);
 registerDataset("agentic_trace", AgenticTraceDataset);
 registerDataset("workload_trace", WorkloadTraceDataset);
 registerDataset("mooncake", MooncakeDataset);
+registerDataset("random_vl", RandomVlDataset);
+registerDataset("images", ImagesDataset);
+registerDataset("share_gpt_zh", ShareGptZhDataset);
+registerDataset("share_gpt_en", ShareGptEnDataset);
+registerDataset("embedding", EmbeddingDataset);
+registerDataset("embed", EmbeddingDataset);
+registerDataset("embedding_batch", EmbeddingBatchDataset);
+registerDataset("random_embedding", RandomEmbeddingDataset);
+registerDataset("random_embedding_batch", RandomEmbeddingBatchDataset);
+registerDataset("rerank", RerankDataset);
+registerDataset("random_rerank", RandomRerankDataset);

@@ -52,6 +52,28 @@ export type PluginParams = PerfConfig & { tokenizer?: PromptTokenizer };
 /** A JSON request body. */
 export type RequestBody = Record<string, unknown>;
 
+/**
+ * A dataset item that is not a chat: `body`, a whole request body (a `line_by_line` line that is
+ * a JSON object: the API plugin fills in only the fields it lacks); `texts`, texts to embed (one,
+ * or a batch); `rerank`, a query and the documents to rank against it. An API plugin says which
+ * kinds it takes in {@link ApiPluginLike.accepts}.
+ */
+export type PromptItem =
+  | { kind: "body"; body: RequestBody }
+  | { kind: "texts"; texts: string[] }
+  | { kind: "rerank"; query: string; documents: string[] };
+
+/** What a dataset yields: a message list (a chat), or a {@link PromptItem}. */
+export type Prompt = Message[] | PromptItem;
+
+/** The kinds of {@link Prompt}: `messages` (a message list) and each {@link PromptItem} kind. */
+export type PromptKind = "messages" | PromptItem["kind"];
+
+/** The kind of a prompt. */
+export function promptKind(p: Prompt): PromptKind {
+  return Array.isArray(p) ? "messages" : p.kind;
+}
+
 /** Token counts of one finished request, as an API plugin reports them. */
 export interface TokenCounts {
   /** Tokens of the prompt as the server saw it. */
@@ -78,6 +100,12 @@ export interface TokenCounts {
    * When absent, every content chunk is an answer chunk (TTFO = TTFT).
    */
   answerChunks?: number[];
+  /**
+   * Of `promptTokens`, the tokens of the prompt's images that the plugin counted itself because
+   * the response had no usage (`imageTokens`); `--tokenizer-path`, which counts the prompt's
+   * text, adds them to its count.
+   */
+  imageTokens?: number;
   /**
    * Of `completionTokens`, how many were reasoning (thinking) tokens: from the server's usage
    * (`completion_tokens_details.reasoning_tokens`), else counted like `completionTokens`.
@@ -112,13 +140,20 @@ export type TokenSource = "usage" | "chunks" | "text-length" | "tokenizer" | "no
  */
 export interface ApiPluginLike {
   /**
-   * Build the request body for one message list. Return `null`/`undefined` to skip it.
-   * `params.stream` says whether a streamed response is wanted.
+   * Build the request body for one message list (or, for a plugin whose {@link accepts} lists
+   * them, one {@link PromptItem}). Return `null`/`undefined` to skip it. `params.stream` says
+   * whether a streamed response is wanted.
    */
   buildRequest(
     messages: Message[],
     params: PluginParams,
   ): RequestBody | null | undefined | Promise<RequestBody | null | undefined>;
+  /**
+   * Optional: the kinds of prompt {@link buildRequest} takes (default `["messages"]`): a dataset
+   * that yields another kind (texts to embed, rerank pairs, whole bodies) is refused with one
+   * line before anything is sent.
+   */
+  readonly accepts?: readonly PromptKind[];
   /**
    * Token counts from the raw payloads of one successful response: every SSE `data:` payload
    * (without `[DONE]`) when streamed, else the one body. May return a `[prompt, completion]` pair,
@@ -200,11 +235,15 @@ export interface DatasetRequest {
   atMs?: number;
 }
 
-/** What a dataset yields: a message list, or a {@link DatasetRequest}. */
-export type DatasetItem = Message[] | DatasetRequest;
+/**
+ * What a dataset yields: a message list, a {@link PromptItem} (texts to embed, rerank pairs, a
+ * whole body), or a {@link DatasetRequest} (a replayed trace's request).
+ */
+export type DatasetItem = Prompt | DatasetRequest;
 
 /**
- * A dataset plugin: yields message lists, lazily.
+ * A dataset plugin: yields message lists (or other {@link DatasetItem}s: texts to embed, rerank
+ * pairs, whole bodies, a trace's timed requests), lazily.
  *
  * @example A plain object is a plugin too
  * ```ts

@@ -5,6 +5,8 @@
  * @module
  */
 import {
+  INPUT_KEYS,
+  INPUT_RATE_COLUMN,
   MODERN_KEYS,
   type PercentileRow,
   REQUEST_COLUMNS,
@@ -42,20 +44,21 @@ export function formatPercentiles(rows: PercentileRow[]): string {
     gridTable(headers, rows.map((r) => headers.map((h, i) => i === 0 ? r[h] : cell(h, r[h]))));
 }
 
-/** The modern summary (throughputs and means). */
+/** The modern summary (throughputs and means; the input rows when the run has them). */
 export function formatModernSummary(summary: Summary): string {
-  const rows: Cell[][] = Object.values(MODERN_KEYS).map((k) => [k, cell(k, summary[k])]);
-  for (const k of Object.values(CACHE_KEYS)) if (k in summary) rows.push([k, cell(k, summary[k])]);
+  const keys: string[] = Object.values(MODERN_KEYS);
+  for (const k of Object.values(INPUT_KEYS)) if (k in summary) keys.push(k);
+  for (const k of Object.values(CACHE_KEYS)) if (k in summary) keys.push(k);
+  const rows: Cell[][] = keys.map((k) => [k, cell(k, summary[k])]);
   return "Per-request metrics summary:\n" + gridTable(["Metric", "Value"], rows);
 }
 
 /** The per-request percentile table. */
 export function formatRequestPercentiles(rows: PercentileRow[]): string {
   if (rows.length === 0) return "Per-request percentiles:\nNo successful requests";
-  return percentileGrid("Per-request percentiles:", [
-    "Percentile",
-    ...Object.values(REQUEST_COLUMNS),
-  ], rows);
+  const headers: string[] = ["Percentile", ...Object.values(REQUEST_COLUMNS)];
+  if (INPUT_RATE_COLUMN in rows[0]) headers.push(INPUT_RATE_COLUMN);
+  return percentileGrid("Per-request percentiles:", headers, rows);
 }
 
 /** The percentile table's headers, and its rows as printed cells. */
@@ -81,6 +84,43 @@ export function formatTimeBreakdown(rows: PercentileRow[]): string {
     C.latency,
     C.latencyWithQueue,
   ], rows);
+}
+
+/**
+ * evalscope's table for runs that only read input (embeddings, rerank: its "Detailed
+ * Performance Metrics"), or undefined for other runs: concurrency, requests per second, mean and
+ * p99 latency, mean and p99 per-request input rate, mean input tokens, success rate.
+ */
+export function formatInputTable(
+  summary: Summary,
+  modern: Summary,
+  percentiles: PercentileRow[],
+): string | undefined {
+  if (!(INPUT_KEYS.inputRate in modern)) return undefined;
+  const p99 = percentiles.find((r) => r["Percentile"] === "99%");
+  const total = Number(summary[SUMMARY_KEYS.total] ?? 0);
+  const ok = Number(summary[SUMMARY_KEYS.succeed] ?? 0);
+  const headers = [
+    "Conc.",
+    "RPS",
+    "Avg Lat.(s)",
+    "P99 Lat.(s)",
+    "Avg Inp.TPS",
+    "P99 Inp.TPS",
+    "Avg Inp.Tok",
+    "Success Rate",
+  ];
+  const row: Cell[] = [
+    cell("", summary[SUMMARY_KEYS.concurrency] ?? null),
+    cell("", modern[MODERN_KEYS.requestThroughput]),
+    cell("", modern[MODERN_KEYS.meanLatency]),
+    cell("", p99?.[REQUEST_COLUMNS.latency]),
+    cell("", modern[INPUT_KEYS.inputRate]),
+    cell("", p99?.[INPUT_RATE_COLUMN]),
+    cell("", modern[INPUT_KEYS.meanInput]),
+    total > 0 ? `${Math.round((ok / total) * 1000) / 10}%` : "n/a",
+  ];
+  return "Embedding/rerank summary:\n" + gridTable(headers, [row]);
 }
 
 /** The server's side (from its `/metrics`), when scraped: one Metric | Value grid. */

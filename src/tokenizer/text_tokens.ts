@@ -16,8 +16,9 @@ export type PromptSpec =
 
 /**
  * Find the prompt in a request body: `messages` (chat) or `prompt` (plain completions), at the top
- * level or under `input` (as DashScope's native API has them). A list of prompts counts as one
- * prompt joined by newlines.
+ * level or under `input` (as DashScope's native API has them); else `input` itself (the Responses
+ * API's messages or text, embeddings' texts) or rerank's `query` with each of its `documents`. A
+ * list of prompts counts as one prompt joined by newlines.
  */
 export function promptOf(body: RequestBody): PromptSpec {
   for (const o of [body, body.input]) {
@@ -28,6 +29,18 @@ export function promptOf(body: RequestBody): PromptSpec {
     if (Array.isArray(r.prompt) && r.prompt.every((p) => typeof p === "string")) {
       return { prompt: (r.prompt as string[]).join("\n") };
     }
+  }
+  // The Responses API's `input` (a message list or a text), embeddings' `input` (texts), rerank's
+  // query with each document (a cross-encoder reads every pair).
+  const input = body.input;
+  if (typeof input === "string") return { prompt: input };
+  if (Array.isArray(input) && input.length > 0) {
+    if (input.every((m) => typeof m?.role === "string")) return { messages: input as Message[] };
+    if (input.every((t) => typeof t === "string")) return { prompt: input.join("\n") };
+  }
+  if (typeof body.query === "string" && Array.isArray(body.documents)) {
+    const docs = body.documents.map((d) => typeof d === "string" ? d : String(d?.text ?? ""));
+    return { prompt: docs.map((d) => `${body.query}\n${d}`).join("\n") };
   }
   return { none: true };
 }

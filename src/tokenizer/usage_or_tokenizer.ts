@@ -78,12 +78,15 @@ export async function fillCounts(
   const reasoning = generated && texts(api, "reasoningTexts", payloads);
   const t = await counter.count(body, generated ?? [], reasoning);
   if (t === undefined) return counts;
+  const images = counts.imageTokens ?? 0; // the tokenizer counts the prompt's text only
   if (generated === undefined) {
-    return counts.promptTokens === 0 ? { ...counts, promptTokens: t.promptTokens } : counts;
+    return counts.promptTokens === images
+      ? { ...counts, promptTokens: t.promptTokens + images }
+      : counts;
   }
   const out: TokenCounts = {
     ...counts,
-    promptTokens: t.promptTokens,
+    promptTokens: t.promptTokens + images,
     completionTokens: t.completionTokens,
     source: "tokenizer",
   };

@@ -2,8 +2,9 @@
  * What every transport does with a response once it has its bytes: the same record, whichever
  * way the bytes came. An SSE body is split into events with {@link SseParser}: each `data:`
  * payload goes into `rec.payloads` with its arrival time; `[DONE]` (the {@link StreamEndRule}'s
- * `done` data) is not a payload but completes the response (its time is `rec.endMs`); nothing
- * after it counts; an `event: error` marks the request failed (the payload is still kept). A
+ * `done` data) is not a payload but completes the response (its time is `rec.endMs`); a `last`
+ * event type (`response.completed`) is a payload and completes it too; nothing after either
+ * counts; an `event: error` marks the request failed (the payload is still kept). A
  * non-200 status is an `http` failure with a body excerpt; any other body is one payload.
  *
  * @module
@@ -37,6 +38,7 @@ export class EventRecorder {
     const payloads = rec.payloads;
     const times = rec.chunkTimesMs;
     const done = rule.done.length === 1 ? rule.done[0] : undefined;
+    const last = rule.last ?? [];
     this.#parser = new SseParser((data, type, time) => {
       if (this.#done) return; // nothing counts after [DONE]
       if (done !== undefined ? data === done : rule.done.includes(data)) {
@@ -50,6 +52,11 @@ export class EventRecorder {
       }
       payloads.push(data);
       times.push(time);
+      if (type !== "" && last.length > 0 && last.includes(type)) {
+        rec.endMs = time; // the stream's last event (kept: it carries the usage)
+        this.#done = true;
+        if (flag !== undefined) flag.complete = true;
+      }
     });
   }
 

@@ -5,6 +5,9 @@
  * - A `done` event (`data: [DONE]`) completes the stream at once: the transport stops reading
  *   the body, waits a short bounded time for its framing to end (so the connection can be reused),
  *   and never fails the request for what the connection does after it.
+ * - A `last` event type (`event: response.completed`: the OpenAI Responses API ends its streams
+ *   so, with no `[DONE]`) completes the stream just as `done` does, but its payload is kept (it
+ *   carries the usage): the response ends at that event.
  * - Streams without `[DONE]` (DashScope, Triton, a server that leaves it out) are complete when
  *   every choice they streamed has finished: a `finish` path of some payload holds a value other
  *   than `null`, `""` or `"null"` (DashScope's placeholder). The check is lazy: it runs only
@@ -21,22 +24,34 @@ export interface StreamEndRule {
   /** Event data that completes the stream at once. */
   done: string[];
   /**
+   * SSE event types (`event:` field) whose event is the stream's last: kept as a payload, then
+   * the stream is complete (the Responses API's `response.completed`).
+   */
+  last?: string[];
+  /**
    * Dotted paths to the field that says a choice finished. `*` steps into each element of a
    * list: the elements are choices, keyed by their numeric `index` field or else their position;
-   * a path without `*` speaks for choice 0.
+   * a path without `*` speaks for choice 0. `path=value` finishes only when the field holds that
+   * string, and otherwise says nothing (`type=response.completed`).
    */
   finish: string[];
 }
 
 /**
- * The rule of every built-in protocol: `[DONE]` (OpenAI, Zhipu); OpenAI's
+ * The rule of every built-in protocol: `[DONE]` (OpenAI, Zhipu); the Responses API's last events
+ * (`response.completed`, `response.incomplete`, `response.failed`), or a `type` field saying so
+ * when a server sends no `event:` lines; OpenAI's
  * `choices[].finish_reason`; DashScope's `output.finish_reason` (text format) and
  * `output.choices[].finish_reason` (message format); TGI's `details.finish_reason`. Triton's
  * `generate_stream` has no end marker: only the end of its body completes it.
  */
 export const DEFAULT_STREAM_END: StreamEndRule = {
   done: ["[DONE]"],
+  last: ["response.completed", "response.incomplete", "response.failed"],
   finish: [
+    "type=response.completed",
+    "type=response.incomplete",
+    "type=response.failed",
     "choices.*.finish_reason",
     "output.finish_reason",
     "output.choices.*.finish_reason",
@@ -60,7 +75,11 @@ export const SETTLE_MS = 1000;
  */
 export const DONE_TAIL_MS = 200;
 
-type Path = string[];
+/** A parsed `finish` entry: the path, and the value it must hold (any set value if none). */
+interface Path {
+  steps: string[];
+  value?: string;
+}
 
 function isSet(v: unknown): boolean {
   return v !== undefined && v !== null && v !== "" && v !== "null" && v !== false;
@@ -79,7 +98,12 @@ export class FinishTracker {
 
   /** @param rule the rule whose `finish` paths to read */
   constructor(rule: StreamEndRule) {
-    this.#paths = rule.finish.map((p) => p.split("."));
+    this.#paths = rule.finish.map((p) => {
+      const eq = p.indexOf("=");
+      return eq === -1
+        ? { steps: p.split(".") }
+        : { steps: p.slice(0, eq).split("."), value: p.slice(eq + 1) };
+    });
   }
 
   /** Whether every choice seen in `payloads` (the stream so far) has finished. */
@@ -98,14 +122,18 @@ export class FinishTracker {
   }
 
   #walk(v: unknown, path: Path, at: number, key: number): void {
-    if (at === path.length) {
+    if (at === path.steps.length) {
       if (v === undefined) return; // no such field: it says nothing
+      if (path.value !== undefined) {
+        if (v === path.value) this.#finish(key);
+        return;
+      }
       if (isSet(v)) this.#finish(key);
       else this.#see(key);
       return;
     }
     if (v === null || typeof v !== "object") return;
-    const step = path[at];
+    const step = path.steps[at];
     if (step !== "*") {
       this.#walk((v as Record<string, unknown>)[step], path, at + 1, key);
       return;
