@@ -63,7 +63,9 @@ export {
   type RequestBody,
   type TokenCounts,
   type TokenSource,
+  type Turn,
 } from "./src/plugins/types.ts";
+export { splitTurns } from "./src/plugins/turns.ts";
 export { type BodyField, bodyFields } from "./src/config.ts";
 export { warmupCount } from "./src/config/warmup.ts";
 export {

@@ -91,6 +91,8 @@ Deno.test("config: every value the defaults hold, as evalscope's reference and R
     logEveryNQuery: 10,
     maxPromptLength: Number.MAX_SAFE_INTEGER,
     minPromptLength: 0,
+    minTurns: 1,
+    multiTurn: false,
     dataset: "openqa",
     prefixLength: 0,
     prefixGroups: 1,

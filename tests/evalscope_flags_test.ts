@@ -123,6 +123,7 @@ const VALUE_HINTS: Readonly<Record<string, string[]>> = {
   "--sla-fixed-parallel": ["4"],
   "--sla-number-multiplier": ["2"],
   "--image-format": ["RGBA"],
+  "--max-turns": ["3"],
 };
 
 /** A value of the row's type, as a user would type it; [] for a switch. */
@@ -164,7 +165,7 @@ function referenceDefault(r: RefFlag): unknown {
     : r.typeDefault.trim();
   const v = m.replaceAll("`", "").replaceAll("*", "").split(/[ ,]/)[0];
   if (v === "" || v === "None" || v === "{}") return undefined;
-  if (v === "False") return false;
+  if (v === "False" || v === "off") return false;
   if (v === "True") return true;
   if (/^-?[0-9.]+$/.test(v)) return Number(v);
   return v;

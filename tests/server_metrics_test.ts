@@ -65,17 +65,20 @@ Deno.test("server metrics e2e: TTFT, running peak and request count read from th
   }
 });
 
-Deno.test("server metrics: a repeated prompt of whole blocks hits the prefix cache 100%", async () => {
+Deno.test("server metrics: a repeated prompt of whole blocks hits all its blocks but the last", async () => {
   const mock = startMockServer({ port: 0, ttftMs: 5, itlMs: 0, outputTokens: 4 });
   try {
-    // 640 characters: 160 mock tokens, 10 blocks of 16; the start-up check cached them all.
+    // 640 characters: 160 mock tokens, 10 blocks of 16; the start-up check cached them all, and
+    // every request of the run finds 9 of them: the last block holds the prompt's last token, which
+    // the server always computes (as vLLM's cache: at most prompt − 1 tokens, in whole blocks).
     await using r = await perfRun({
       server: mock,
       telemetry: true,
       flags: { number: 20, parallel: 2, prompt: "abcdefgh".repeat(80), noGpuTelemetry: true },
     });
     assertEquals(r.code, 0, r.stderr);
-    assertEquals(r.summary["Server prefix-cache hit rate (%)"], 100);
+    // Over the run (the start-up check is before it): 144 of 160 tokens, every request.
+    assertEquals(r.summary["Server prefix-cache hit rate (%)"], 90);
   } finally {
     await mock.close();
   }

@@ -251,6 +251,7 @@ export function usageCounts(u: Usage | undefined): UsageCounts | undefined {
     prompt: u.prompt_tokens,
     completion: u.completion_tokens,
     reasoning: u.completion_tokens_details?.reasoning_tokens ?? undefined,
+    cached: u.prompt_tokens_details?.cached_tokens ?? undefined,
   };
 }
 
@@ -262,6 +263,8 @@ export interface Usage {
   completion_tokens?: number;
   /** OpenAI, DeepSeek, OpenRouter: `reasoning_tokens` among them. */
   completion_tokens_details?: { reasoning_tokens?: number | null } | null;
+  /** vLLM, SGLang, OpenAI: the prompt tokens the prefix cache held. */
+  prompt_tokens_details?: { cached_tokens?: number | null } | null;
 }
 
 interface Choice {

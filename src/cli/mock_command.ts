@@ -54,6 +54,15 @@ export function parseMockArgs(args: string[]): MockOptions {
       `the delta/message field reasoning comes in: ${REASONING_FIELDS.join(", ")} [reasoning]`,
     )
     .option("--no-usage", "never send usage")
+    .option(
+      "--prefill-ms-per-token <ms>",
+      "prefill time per prompt token the prefix cache did not hold, added to --ttft-ms [0]",
+    )
+    .option(
+      "--report-cached-tokens",
+      "report the prefix cache's hits in usage.prompt_tokens_details.cached_tokens",
+    )
+    .option("--prefix-cache-blocks <n>", "prefix-cache size in blocks of 16 tokens (LRU) [1048576]")
     .option("--seed <n>", `seeds reply lengths and words [${d.seed}]`)
     .option("--protocol <name>", `wire protocol: ${MOCK_PROTOCOL_NAMES.join(", ")} [openai]`)
     .option(
@@ -112,6 +121,14 @@ export function parseMockArgs(args: string[]): MockOptions {
     opts.reasoningField = o.reasoningField as ReasoningField;
   }
   if (o.stampTimes === true) opts.stampTimes = true;
+  if (o.prefillMsPerToken !== undefined) {
+    opts.prefillMsPerToken = nonNegative("--prefill-ms-per-token", o.prefillMsPerToken, false);
+  }
+  if (o.reportCachedTokens === true) opts.reportCachedTokens = true;
+  if (o.prefixCacheBlocks !== undefined) {
+    opts.prefixCacheBlocks = nonNegative("--prefix-cache-blocks", o.prefixCacheBlocks, true);
+    if (opts.prefixCacheBlocks < 1) throw new UsageError("--prefix-cache-blocks: must be >= 1");
+  }
   if ((o.tlsCert === undefined) !== (o.tlsKey === undefined)) {
     throw new UsageError("--tls-cert and --tls-key go together");
   }

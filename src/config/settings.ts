@@ -602,7 +602,9 @@ export const SETTINGS = {
     default: "openqa",
     help: "openqa, longalpaca, line_by_line, custom, speed_benchmark, random, workload_trace, " +
       "mooncake, random_vl, images, share_gpt_zh, share_gpt_en, embedding, embedding_batch, " +
-      "random_embedding, rerank, random_rerank, or a .ts/.js file or http(s) URL",
+      "random_embedding, rerank, random_rerank, --multi-turn: random_multi_turn, " +
+      "custom_multi_turn, share_gpt_zh/en_multi_turn, agentic_trace; or a .ts/.js file or " +
+      "http(s) URL",
   },
   /** The dataset's data file. */
   datasetPath: {
@@ -619,6 +621,44 @@ export const SETTINGS = {
     min: 0,
     default: 0,
     help: "random: length of the prefix all prompts share (tokens, or characters)",
+  },
+  /**
+   * Multi-turn conversations: `number` counts conversations, `parallel` the conversations in
+   * flight; each turn sends the whole history, the previous replies appended as assistant
+   * messages.
+   */
+  multiTurn: {
+    kind: "bool",
+    group: "dataset",
+    default: false,
+    help: "multi-turn conversations (datasets random_multi_turn, custom_multi_turn, " +
+      "share_gpt_zh/en_multi_turn, agentic_trace): -n counts conversations, --parallel the " +
+      "conversations in flight; each turn sends the whole history with the replies",
+    validate: (v: boolean, cfg: { rate: number; shard?: Shard }): string | undefined =>
+      v && cfg.rate !== -1
+        ? "--rate is not supported with --multi-turn (conversations run closed loop)"
+        : v && cfg.shard !== undefined
+        ? "--shard is not supported with --multi-turn"
+        : undefined,
+  },
+  /** `multiTurn`: the fewest turns a generated conversation has (`random_multi_turn`). */
+  minTurns: {
+    kind: "int",
+    group: "dataset",
+    min: 1,
+    default: 1,
+    help: "--multi-turn: fewest turns of a random_multi_turn conversation",
+  },
+  /** `multiTurn`: the most turns a conversation has (longer ones are cut). */
+  maxTurns: {
+    kind: "int",
+    group: "dataset",
+    min: 1,
+    defaultHelp: "no limit; random_multi_turn: 5",
+    help: "--multi-turn: most turns per conversation (longer ones are cut; random_multi_turn " +
+      "draws its turn counts from --min-turns to this)",
+    validate: (v: number, cfg: { minTurns: number }): string | undefined =>
+      v < cfg.minTurns ? `must be at least --min-turns (${cfg.minTurns})` : undefined,
   },
   // (issue 15: vision) random_vl images and the image tokens counted when there is no usage
   /** `random_vl`: width of each synthetic image, pixels. */

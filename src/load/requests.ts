@@ -6,6 +6,13 @@
  * walks the whole global request list, so that each request keeps its global index, and hands
  * out only the shard's requests (`src/config/shard.ts`); the others are never serialised.
  *
+ * With `--multi-turn` each job is a conversation (`--number` counts them): its turns from the
+ * dataset's `buildConversations`, or its message lists split at assistant messages
+ * (`splitTurns`), cut at `--max-turns`; the API plugin builds the body of its first turn, whose
+ * `messages` the sending thread replaces by the history of each turn (`conversation.ts`). Turn `k`
+ * of a conversation whose first turn has index `i` has index `i + k`. The length filter does not
+ * apply to conversations.
+ *
  * @module
  */
 import type { PerfConfig } from "../config.ts";
@@ -23,7 +30,10 @@ import {
   type PromptKind,
   promptKind,
   type RequestBody,
+  type Turn,
 } from "../plugins/types.ts";
+import { splitTurns } from "../plugins/turns.ts";
+import type { ConversationOrder } from "../workers/messages.ts";
 import type { PreparedRequest } from "../transport/types.ts";
 import { VERSION } from "../version.ts";
 
@@ -59,6 +69,8 @@ export interface Job {
   body: RequestBody;
   /** URL, headers and serialised body. */
   prepared: PreparedRequest;
+  /** `--multi-turn`: the conversation (its first turn's body is `body`). */
+  conversation?: ConversationOrder;
   /** Trace replay: when to send it, ms after the run's start (the dataset's own time). */
   atMs?: number;
   /** A warmup request (`--warmup-num`): sent before the benchmark, in no statistic or DB. */
@@ -128,7 +140,7 @@ export class RequestSource {
   #headers: Record<string, string>;
   #limit: number; // requests to dispatch; Infinity = one pass over the dataset
   #onePass: boolean;
-  #iter: AsyncIterator<DatasetItem> | Iterator<DatasetItem> | undefined;
+  #iter: AnyIterator<unknown> | undefined;
   #accepts: readonly PromptKind[];
   #checked = new Set<PromptKind>();
   #passYield = 0; // usable prompts in the current pass
@@ -142,6 +154,7 @@ export class RequestSource {
   filtered = 0;
   /** Builds bodies with `--query-template` / `--extra-args` applied (default: the plugin alone). */
   bodyBuilder?: BodyBuilder;
+  #turnIndex = 0; // request index of the next conversation's first turn
 
   /**
    * @param cfg the run's configuration
@@ -198,6 +211,7 @@ export class RequestSource {
 
   /** The next job, or `undefined` when the run has dispatched all it should. */
   async next(): Promise<Job | undefined> {
+    if (this.#cfg.multiTurn) return await this.#nextConversation();
     for (;;) {
       if (this.dispatched >= this.#limit) return undefined;
       const item = await this.#nextMessages();
@@ -219,6 +233,81 @@ export class RequestSource {
       if (warmup) job.warmup = true;
       return job;
     }
+  }
+
+  async #nextConversation(): Promise<Job | undefined> {
+    const p = this.#prompts;
+    if (p.kind === "prompt") {
+      throw new UsageError("--multi-turn needs a dataset of conversations, not --prompt");
+    }
+    for (;;) {
+      if (this.dispatched >= this.#limit) return undefined;
+      let turns = await this.#nextTurns(p);
+      if (turns === undefined) return undefined;
+      const max = this.#cfg.maxTurns;
+      if (max !== undefined && turns.length > max) turns = turns.slice(0, max);
+      const body = await this.#build(turns[0].messages);
+      if (body == null) continue;
+      if (!Array.isArray(body.messages)) {
+        throw new UsageError(
+          `--multi-turn: --api '${this.#cfg.api}' builds bodies without a 'messages' list; ` +
+            "conversations need a chat API (openai)",
+        );
+      }
+      const id = this.dispatched++;
+      const firstIndex = this.#turnIndex;
+      this.#turnIndex += turns.length;
+      const text = JSON.stringify(body);
+      const stream = this.#api.isStreaming?.(body, this.#cfg) ?? body.stream === true;
+      return {
+        index: firstIndex,
+        body,
+        prepared: { url: this.#url, headers: this.#headers, body: text, stream },
+        conversation: { id, firstIndex, base: text, turns },
+      };
+    }
+  }
+
+  /** The next non-empty conversation, the dataset read again when `--number` wants more. */
+  async #nextTurns(p: { name: string; plugin: DatasetPluginLike }): Promise<Turn[] | undefined> {
+    for (;;) {
+      const turns = await this.#nextItem(
+        () => this.#openConversations(p),
+        "conversations",
+        () => `--dataset '${p.name}': no conversations`,
+      );
+      if (turns === undefined) return undefined;
+      if (!Array.isArray(turns) || turns.some((t) => !Array.isArray(t?.messages))) {
+        throw new UsageError(
+          `--dataset '${p.name}': buildConversations must yield lists of turns ({messages})`,
+        );
+      }
+      const kept = turns.filter((t) => t.messages.length > 0);
+      if (kept.length === 0) continue; // an empty conversation does not count
+      this.#passYield++;
+      return kept;
+    }
+  }
+
+  #openConversations(p: { name: string; plugin: DatasetPluginLike }): AnyIterator<Turn[]> {
+    const plugin = p.plugin;
+    if (typeof plugin.buildConversations !== "function") {
+      const lists = this.#open(p);
+      return {
+        async next(): Promise<IteratorResult<Turn[]>> {
+          const r = await lists.next();
+          if (r.done) return r;
+          if (!Array.isArray(r.value)) {
+            throw new UsageError(
+              `--dataset '${p.name}': --multi-turn needs message lists or buildConversations, ` +
+                "not request items ({messages} / {body})",
+            );
+          }
+          return { done: false, value: splitTurns(r.value) };
+        },
+      };
+    }
+    return iteratorOf(p.name, "buildConversations", () => plugin.buildConversations!());
   }
 
   /**
@@ -273,39 +362,16 @@ export class RequestSource {
     const p = this.#prompts;
     if (p.kind === "prompt") return p.messages;
     for (;;) {
-      if (this.#iter === undefined) {
-        if (this.#passes > 0) {
-          if (this.#onePass) return undefined;
-          if (this.#passYield === 0) {
-            throw new UsageError(
-              `--dataset '${p.name}': no prompts` +
-                (this.filtered > 0
-                  ? ` (all ${this.filtered} were outside --min/--max-prompt-length)`
-                  : ""),
-            );
-          }
-          if (this.#passes === 1) {
-            this.#log(
-              `dataset '${p.name}' has ${this.#passYield} usable prompts, fewer than ` +
-                `--number ${this.#limit}: cycling through it again`,
-            );
-          }
-        }
-        this.#iter = this.#open(p);
-        this.#passes++;
-        this.#passYield = 0;
-      }
-      let r: IteratorResult<DatasetItem>;
-      try {
-        r = await this.#iter.next();
-      } catch (e) {
-        throw datasetError(p.name, e);
-      }
-      if (r.done) {
-        this.#iter = undefined;
-        continue;
-      }
-      const messages = r.value;
+      const messages = await this.#nextItem(
+        () => this.#open(p),
+        "usable prompts",
+        () =>
+          `--dataset '${p.name}': no prompts` +
+          (this.filtered > 0
+            ? ` (all ${this.filtered} were outside --min/--max-prompt-length)`
+            : ""),
+      );
+      if (messages === undefined) return undefined;
       if (!Array.isArray(messages) && !isPromptItem(messages)) {
         if (!isDatasetRequest(messages)) {
           throw new UsageError(
@@ -337,23 +403,64 @@ export class RequestSource {
     }
   }
 
-  #open(
-    p: { name: string; plugin: DatasetPluginLike },
-  ): AsyncIterator<DatasetItem> | Iterator<DatasetItem> {
-    let it: Iterable<DatasetItem> | AsyncIterable<DatasetItem>;
-    try {
-      it = p.plugin.buildMessages();
-    } catch (e) {
-      throw datasetError(p.name, e);
-    }
-    if (it && typeof (it as AsyncIterable<DatasetItem>)[Symbol.asyncIterator] === "function") {
-      return (it as AsyncIterable<DatasetItem>)[Symbol.asyncIterator]();
-    }
-    if (it && typeof (it as Iterable<DatasetItem>)[Symbol.iterator] === "function") {
-      return (it as Iterable<DatasetItem>)[Symbol.iterator]();
-    }
-    throw new UsageError(`--dataset '${p.name}': buildMessages must return an iterable`);
+  #open(p: { name: string; plugin: DatasetPluginLike }): AnyIterator<DatasetItem> {
+    return iteratorOf(p.name, "buildMessages", () => p.plugin.buildMessages());
   }
+
+  /**
+   * The next item of the dataset's current pass, a new pass opened when one ends (said once in
+   * the log, `noun` naming what it holds): undefined when the run wants one pass and it ended.
+   * The caller counts the usable items of a pass in `#passYield`; a pass with none is `none()`.
+   */
+  async #nextItem<T>(
+    open: () => AnyIterator<T>,
+    noun: string,
+    none: () => string,
+  ): Promise<T | undefined> {
+    const name = (this.#prompts as { name: string }).name;
+    for (;;) {
+      if (this.#iter === undefined) {
+        if (this.#passes > 0) {
+          if (this.#onePass) return undefined;
+          if (this.#passYield === 0) throw new UsageError(none());
+          if (this.#passes === 1) {
+            this.#log(
+              `dataset '${name}' has ${this.#passYield} ${noun}, fewer than ` +
+                `--number ${this.#limit}: cycling through it again`,
+            );
+          }
+        }
+        this.#iter = open();
+        this.#passes++;
+        this.#passYield = 0;
+      }
+      let r: IteratorResult<unknown>;
+      try {
+        r = await this.#iter.next();
+      } catch (e) {
+        throw datasetError(name, e);
+      }
+      if (!r.done) return r.value as T;
+      this.#iter = undefined;
+    }
+  }
+}
+
+/** A sync or async iterator. */
+type AnyIterator<T> = AsyncIterator<T> | Iterator<T>;
+
+/** The iterator of what a dataset's `method` returns; a usage error naming it when not iterable. */
+function iteratorOf<T>(name: string, method: string, call: () => unknown): AnyIterator<T> {
+  let it: unknown;
+  try {
+    it = call();
+  } catch (e) {
+    throw datasetError(name, e);
+  }
+  const o = it as Partial<AsyncIterable<T> & Iterable<T>> | null | undefined;
+  if (o && typeof o[Symbol.asyncIterator] === "function") return o[Symbol.asyncIterator]!();
+  if (o && typeof o[Symbol.iterator] === "function") return o[Symbol.iterator]!();
+  throw new UsageError(`--dataset '${name}': ${method} must return an iterable`);
 }
 
 /**

@@ -8,6 +8,7 @@
 import type { RequestMetrics } from "./request_metrics.ts";
 import { PERCENTILES } from "./percentiles.ts";
 import { QuantileColumn } from "./quantile_column.ts";
+import { ConversationMetrics, type TraceSummary } from "./conversations.ts";
 
 /** Summary values keyed by the printed row names (numbers, or null when there is no data). */
 export type Summary = Record<string, number | string | null>;
@@ -148,6 +149,7 @@ export class MetricsCollector {
   #input = new QuantileColumn();
   #output = new QuantileColumn();
   #reasoning = new QuantileColumn();
+  #conversations = new ConversationMetrics();
   #queue = new QuantileColumn();
   #latencyWithQueue = new QuantileColumn();
   #headers = new QuantileColumn();
@@ -157,6 +159,7 @@ export class MetricsCollector {
   /** Add one finished request. */
   add(m: RequestMetrics): void {
     this.total++;
+    this.#conversations.add(m);
     if (m.startEpochS < this.#firstStart) this.#firstStart = m.startEpochS;
     if (m.completedEpochS > this.#lastEnd) this.#lastEnd = m.completedEpochS;
     if (m.retries !== undefined) {
@@ -291,8 +294,15 @@ export class MetricsCollector {
       [K.retried]: this.#retriesKnown || this.total === 0 ? this.#retries : null,
       // Beside --parallel ("Number of concurrency"): how many requests were really in flight.
       [K.achievedConcurrency]: achievedConcurrency,
+      // Prefix cache (servers that report cached_tokens) and --multi-turn rows, when present.
+      ...this.#conversations.summary(),
       ...input,
     };
+  }
+
+  /** `trace_summary.json` (per-conversation metrics), or undefined without `--multi-turn`. */
+  traceSummary(): TraceSummary | undefined {
+    return this.#conversations.traceSummary();
   }
 
   /**

@@ -60,6 +60,12 @@ export interface RequestMetrics {
   failure?: Failure;
   /** Times it was sent again (see `RequestRecord.retries`); undefined when unknown. */
   retries?: number;
+  /** Prompt tokens the server's prefix cache held (its usage says); undefined when not said. */
+  cachedTokens?: number;
+  /** `--multi-turn`: the conversation's number; undefined for single requests. */
+  conversation?: number;
+  /** `--multi-turn`: the turn's position in its conversation, from 0. */
+  turn?: number;
   /**
    * The client's queueing before the send: `--rate`, `start − scheduled` (late sends and the
    * wait for a free `--parallel` slot); closed loop, how long the slot waited after its previous
@@ -93,6 +99,8 @@ export type MetricsInput =
     | "success"
     | "failure"
     | "retries"
+    | "conversation"
+    | "turn"
     | "scheduledMs"
     | "refillLateMs"
     | "headersAtMs"
@@ -184,6 +192,9 @@ export function requestMetrics(rec: MetricsInput, counts?: TokenCounts): Request
     status: rec.status,
     failure: rec.failure,
     retries: rec.retries,
+    cachedTokens: counts?.cachedTokens,
+    conversation: rec.conversation,
+    turn: rec.turn,
     clientQueueS,
     latencyWithQueueS: latencyS + clientQueueS,
     connectS: rec.connectMs === undefined ? undefined : rec.connectMs / 1000,

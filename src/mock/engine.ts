@@ -5,10 +5,12 @@
  * HTTP/1.1 server writes straight to the socket and `Deno.serve` reads as a `ReadableStream`).
  *
  * The pacing is exact: token `k` of a reply (reasoning tokens included) is due at
- * `arrival + ttft + k · itl` (`reply_stream.ts`). A whole reply is sent when its last token is
- * due. With `latencyPerInflightMs` (load-dependent latency), `ttft` and `itl` of a request each
- * grow by that much per other request in flight when it arrived: one multiplication per request,
- * none per token. `max_tokens` 0 is a reply without tokens: no token event, usage 0.
+ * `arrival + ttft + k · itl` (`reply_stream.ts`), where `ttft` is `ttftMs` plus
+ * `prefillMsPerToken` for each prompt token the prefix cache did not hold. A whole reply is sent
+ * when its last token is due. With `latencyPerInflightMs` (load-dependent latency), `ttft` and
+ * `itl` of a request each grow by that much per other request in flight when it arrived: one
+ * multiplication per request, none per token. `max_tokens` 0 is a reply without tokens: no token
+ * event, usage 0.
  *
  * @module
  */
@@ -30,6 +32,8 @@ export type EngineSettings = Pick<
   | "seed"
   | "reasoningTokens"
   | "reasoningField"
+  | "prefillMsPerToken"
+  | "reportCachedTokens"
   | "latencyPerInflightMs"
 >;
 
@@ -143,7 +147,8 @@ export class MockEngine {
     const o = this.#o;
     // Load-dependent latency: the other requests in flight (this one has entered already).
     const extra = (o.latencyPerInflightMs ?? 0) * Math.max(0, this.#streams.stats.inFlight - 1);
-    const ttft = o.ttftMs + extra;
+    // The prompt's uncached part is computed before the first token.
+    const ttft = o.ttftMs + extra + (o.prefillMsPerToken ?? 0) * (r.promptTokens - r.cachedTokens);
     const itl = o.itlMs + extra;
     if (call.stream) return new ReplyStream(this.#streams, r, x, ttft, itl);
     const done = x.arrival + ttft + Math.max(0, r.plan.tokens - 1) * itl;
@@ -171,13 +176,15 @@ export class MockEngine {
       reasons ? this.#lengths : this.#plainLengths,
     );
     const promptTokens = call.promptTokens ?? mockTokenCount(call.prompt);
-    x.scheduled(call.prompt, promptTokens, plan.tokens);
+    const cachedTokens = x.scheduled(call.prompt, promptTokens, plan.tokens);
     return {
       id: `mock-${x.seq}`,
       created: Math.floor(Date.now() / 1000),
       call,
       plan,
       promptTokens,
+      cachedTokens,
+      reportCached: o.reportCachedTokens === true,
       usage: o.usage && call.usage,
       reasons,
       reasoningField: o.reasoningField ?? "reasoning",

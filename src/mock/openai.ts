@@ -71,6 +71,7 @@ function usageOf(r: MockReply) {
     completion_tokens: completion,
     total_tokens: r.promptTokens + completion,
   };
+  if (r.reportCached) usage.prompt_tokens_details = { cached_tokens: r.cachedTokens };
   if (r.reasons) {
     usage.completion_tokens_details = { reasoning_tokens: r.plan.reasoning * r.call.n };
   }

@@ -65,6 +65,22 @@ export interface MockOptions {
   tls?: { cert: string; key: string };
   /** Faults to inject (see `faults.ts`). */
   faults?: FaultOptions;
+  /**
+   * Prefill time per prompt token that the prefix cache did not hold, ms: a reply's first token
+   * is due at `arrival + ttftMs + prefillMsPerToken × (prompt tokens − cached tokens)`, so a turn
+   * whose history is cached starts sooner by the known amount. Default 0.
+   */
+  prefillMsPerToken?: number;
+  /**
+   * Report the prefix cache's hit in `usage.prompt_tokens_details.cached_tokens` (as vLLM with
+   * `--enable-prompt-tokens-details`, SGLang and OpenAI do). Off by default.
+   */
+  reportCachedTokens?: boolean;
+  /**
+   * Blocks (of 16 mock tokens) the prefix cache keeps, least recently used evicted first.
+   * Default 1 048 576.
+   */
+  prefixCacheBlocks?: number;
 }
 
 /** Defaults of `llmperf mock`. */

@@ -63,6 +63,10 @@ export interface MockReply {
   plan: ReplyPlan;
   /** The mock's token count of the prompt. */
   promptTokens: number;
+  /** Of those, the tokens its prefix cache held. */
+  cachedTokens: number;
+  /** Whether usage reports {@link cachedTokens} (`prompt_tokens_details.cached_tokens`). */
+  reportCached: boolean;
   /** Whether to report token usage (the server's `usage` option and the call's wish). */
   usage: boolean;
   /**

@@ -85,7 +85,7 @@ function serverRoute(path: string, stats: MockStats): WholeAnswer | undefined {
  */
 export function startMockServer(options: Partial<MockOptions> = {}): MockServer {
   const o: MockOptions = { ...MOCK_DEFAULTS, ...options };
-  const stats = new MockStats();
+  const stats = new MockStats(o.prefixCacheBlocks);
   const adapter = MOCK_PROTOCOLS[o.protocol ?? "openai"];
   const engine = new MockEngine(o.stampTimes ? withStamps(adapter) : adapter, o, stats);
   const picker = new FaultPicker(o.faults ?? { faults: [] });

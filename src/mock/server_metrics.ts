@@ -67,8 +67,16 @@ export const KV_CACHE_TOKENS = 262_144;
 /** Tokens per prefix-cache block, as vLLM's default. */
 export const BLOCK_TOKENS = 16;
 
-/** Block hashes kept before the prefix cache is emptied (its eviction). */
-const MAX_BLOCKS = 1 << 20;
+/** Block hashes the prefix cache keeps by default (least recently used evicted first). */
+export const PREFIX_CACHE_BLOCKS = 1 << 20;
+
+/** What scheduling a request did: the KV-cache tokens it holds, the prompt tokens it found cached. */
+export interface Scheduled {
+  /** KV-cache tokens held until it ends. */
+  held: number;
+  /** Prompt tokens the prefix cache held: leading blocks seen before. */
+  cached: number;
+}
 
 /** A cumulative histogram over fixed buckets. */
 class Histogram {
@@ -137,32 +145,46 @@ export class MockServerMetrics {
   kvTokens = 0;
   /** The most KV-cache tokens held at once. */
   peakKvTokens = 0;
-  #blocks = new Set<number>();
+  /** The prefix cache: chained block hashes, in least-recently-used-first order. */
+  #blocks = new Map<number, true>();
+  #capacity: number;
+
+  /** @param capacity blocks the prefix cache keeps (default {@link PREFIX_CACHE_BLOCKS}) */
+  constructor(capacity: number = PREFIX_CACHE_BLOCKS) {
+    this.#capacity = Math.max(1, capacity);
+  }
 
   /**
    * A request was scheduled with `promptTokens` prompt tokens and a reply of `replyTokens`:
-   * look its prompt up in the prefix cache and hold its tokens in the KV cache. Returns the
-   * tokens held (to give back with {@link release}).
+   * look its prompt up in the prefix cache (the leading full blocks of 16 tokens seen before are
+   * cached, as vLLM's are; never the prompt's last token, which the server always computes),
+   * store its blocks, and hold its tokens in the KV cache. Returns the tokens held (to give back
+   * with {@link release}) and the prompt tokens found cached.
    */
-  schedule(prompt: string, promptTokens: number, replyTokens: number): number {
+  schedule(prompt: string, promptTokens: number, replyTokens: number): Scheduled {
     this.promptTokens += promptTokens;
     this.generationTokens += replyTokens;
     this.prefixQueries += promptTokens;
     const chars = BLOCK_TOKENS * 4;
+    const hittable = (promptTokens - 1) * 4; // chars of all the prompt's tokens but the last
+    const blocks = this.#blocks;
     let h = 0;
     let leading = true;
+    let cached = 0;
     for (let end = chars; end <= prompt.length; end += chars) {
       h = blockHash(prompt, end - chars, end, h);
-      if (leading && this.#blocks.has(h)) this.prefixHits += BLOCK_TOKENS;
+      const seen = blocks.delete(h); // re-inserted below: now the most recently used
+      if (leading && seen && end <= hittable) cached += BLOCK_TOKENS;
       else leading = false;
-      if (this.#blocks.size >= MAX_BLOCKS) this.#blocks.clear();
-      this.#blocks.add(h);
+      if (blocks.size >= this.#capacity) blocks.delete(blocks.keys().next().value!);
+      blocks.set(h, true);
     }
+    this.prefixHits += cached;
     const held = promptTokens + replyTokens;
     this.kvTokens += held;
     if (this.kvTokens > this.peakKvTokens) this.peakKvTokens = this.kvTokens;
     this.queue.observe(0);
-    return held;
+    return { held, cached };
   }
 
   /** A request ended: give back the KV-cache tokens it held. */

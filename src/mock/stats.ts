@@ -20,12 +20,14 @@ export interface MockStatsView {
   readonly openStreams: number;
   /** The most streamed replies that were being written at once. */
   readonly peakOpenStreams: number;
+  /** The prefix cache's counts: prompt tokens looked up (`prefixQueries`) and found (`prefixHits`). */
+  readonly server: Readonly<Pick<MockServerMetrics, "prefixQueries" | "prefixHits">>;
 }
 
 /** The mock's counters. */
 export class MockStats implements MockStatsView {
   /** What `/metrics` says (vLLM's names): histograms, token counters, caches. */
-  readonly server = new MockServerMetrics();
+  readonly server: MockServerMetrics;
   /** POST requests received. */
   requests = 0;
   /** Requests in flight now. */
@@ -36,6 +38,11 @@ export class MockStats implements MockStatsView {
   openStreams = 0;
   /** Peak of {@link openStreams}. */
   peakOpenStreams = 0;
+
+  /** @param prefixCacheBlocks the prefix cache's size in blocks (see `MockOptions`) */
+  constructor(prefixCacheBlocks?: number) {
+    this.server = new MockServerMetrics(prefixCacheBlocks);
+  }
 
   /** A request arrived (at `arrival`, `performance.now()`): count it, and hold it in flight. */
   enter(arrival: number): Exchange {
@@ -93,9 +100,14 @@ export class Exchange {
     m.e2e.observe((performance.now() - this.arrival) / 1000);
   }
 
-  /** The engine scheduled it: `/metrics` counts its tokens and holds them in the KV cache. */
-  scheduled(prompt: string, promptTokens: number, replyTokens: number): void {
-    this.#held = this.#stats.server.schedule(prompt, promptTokens, replyTokens);
+  /**
+   * The engine scheduled it: `/metrics` counts its tokens and holds them in the KV cache.
+   * Returns the prompt tokens the prefix cache held.
+   */
+  scheduled(prompt: string, promptTokens: number, replyTokens: number): number {
+    const s = this.#stats.server.schedule(prompt, promptTokens, replyTokens);
+    this.#held = s.held;
+    return s.cached;
   }
 
   /** Its first token was written (or, for a whole reply, was due) at `at` (`performance.now()`). */

@@ -18,6 +18,10 @@ import OpenQaDataset from "../../plugins/datasets/openqa.ts";
 import LongAlpacaDataset from "../../plugins/datasets/longalpaca.ts";
 import LineByLineDataset from "../../plugins/datasets/line_by_line.ts";
 import RandomDataset from "../../plugins/datasets/random.ts";
+import RandomMultiTurnDataset from "../../plugins/datasets/random_multi_turn.ts";
+import CustomMultiTurnDataset from "../../plugins/datasets/custom_multi_turn.ts";
+import ShareGptMultiTurnDataset from "../../plugins/datasets/share_gpt_multi_turn.ts";
+import AgenticTraceDataset from "../../plugins/datasets/agentic_trace.ts";
 import WorkloadTraceDataset from "../../plugins/datasets/workload_trace.ts";
 import MooncakeDataset from "../../plugins/datasets/mooncake.ts";
 import EmbeddingDataset, {
@@ -59,6 +63,12 @@ registerDataset("random", RandomDataset);
 registerDataset("custom", CustomDataset);
 registerDataset("speed_benchmark", SpeedBenchmarkDataset);
 registerDataset("speed_benchmark_long", SpeedBenchmarkLongDataset);
+// --multi-turn conversations (issue 15)
+registerDataset("random_multi_turn", RandomMultiTurnDataset);
+registerDataset("custom_multi_turn", CustomMultiTurnDataset);
+registerDataset("share_gpt_zh_multi_turn", ShareGptMultiTurnDataset);
+registerDataset("share_gpt_en_multi_turn", ShareGptMultiTurnDataset);
+registerDataset("agentic_trace", AgenticTraceDataset);
 registerDataset("workload_trace", WorkloadTraceDataset);
 registerDataset("mooncake", MooncakeDataset);
 registerDataset("random_vl", RandomVlDataset);

@@ -118,6 +118,11 @@ export interface TokenCounts {
    * Absent when unknown (usage without it, and no tokenizer); 0 when the reply had none.
    */
   reasoningTokens?: number;
+  /**
+   * Of `promptTokens`, how many the server's prefix (KV) cache held: from the server's usage
+   * (`usage.prompt_tokens_details.cached_tokens`). Absent when the server does not say.
+   */
+  cachedTokens?: number;
 }
 
 /** Where a request's token counts came from (see {@link TokenCounts.source}). */
@@ -196,6 +201,20 @@ export interface ApiPluginLike {
 }
 
 /**
+ * One turn of a conversation (`--multi-turn`): the messages it adds to the history (user or
+ * tool-output text; the replies are appended by llmperf, never taken from the dataset), and what
+ * the dataset says of it.
+ */
+export interface Turn {
+  /** The messages this turn adds (not the whole history). */
+  messages: Message[];
+  /** This turn's `max_tokens` (its reply's length in an agentic trace); default `--max-tokens`. */
+  maxTokens?: number;
+  /** Wait this long before sending the turn, ms: the user's think time or a tool's latency. */
+  delayMs?: number;
+}
+
+/**
  * A dataset item that is more than a message list: a replayed trace's request (issue 15 item 3:
  * `workload_trace`, `mooncake`). It gives the prompt as messages or as a whole body, fields to
  * set over the body, and when to send it.
@@ -261,6 +280,12 @@ export interface DatasetPluginLike {
    * them again. By default every prompt goes through the length filter.
    */
   readonly lengthFiltered?: boolean;
+  /**
+   * Optional: yield conversations for `--multi-turn`, one list of {@link Turn}s each. Without it,
+   * `--multi-turn` splits each message list of {@link buildMessages} into turns at its assistant
+   * messages (whose text is dropped: the server's replies take their place), as `splitTurns` does.
+   */
+  buildConversations?(): Iterable<Turn[]> | AsyncIterable<Turn[]>;
 }
 
 /**

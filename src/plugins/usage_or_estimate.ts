@@ -30,6 +30,8 @@ export interface UsageCounts {
   completion?: number;
   /** Reasoning tokens, when the server reports them. */
   reasoning?: number;
+  /** Prompt tokens the server's prefix cache held, when it reports them. */
+  cached?: number;
 }
 
 function isWide(code: number): boolean {
@@ -99,6 +101,7 @@ export function tokenCounts(
     };
     const seen = (o.reasoningChunks?.length ?? 0) > 0 || reasoningText.length > 0;
     reasoning = usage.reasoning ?? (kinds && !seen ? 0 : undefined);
+    if (typeof usage.cached === "number") out.cachedTokens = usage.cached;
   } else if (o.text) {
     const r = estimateTokens(reasoningText);
     out = {

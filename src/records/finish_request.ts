@@ -163,6 +163,10 @@ function complete(
     endpoint: rec.endpoint,
   };
   if (rec.warmup) record.warmup = true;
+  if (rec.conversation !== undefined) {
+    record.conversation = rec.conversation;
+    record.turn = rec.turn;
+  }
   const out: FinishedRequest = { record, metrics: requestMetrics(record, counts), counts };
   let payloads: PayloadBlob | undefined;
   if (f.rows !== undefined && !rec.warmup) {

@@ -70,6 +70,10 @@ export interface RequestRecord {
    * (the client's own refill delay); `undefined` for a slot's first request and for `--rate`.
    */
   refillLateMs?: number;
+  /** `--multi-turn`: the conversation's number (from 0, in dispatch order). */
+  conversation?: number;
+  /** `--multi-turn`: the turn's position in its conversation (from 0). */
+  turn?: number;
   /**
    * TCP connect time, ms, when this request opened the connection that carried its response
    * (`undefined` when it reused a kept-alive one, and with `fetch`, which cannot tell).

@@ -57,6 +57,10 @@ export const EXPORT_COLUMNS: readonly ExportColumn[] = [
   { name: "reasoning_tokens", type: "INT64", value: (m) => ok(m, m.reasoningTokens ?? null) },
   { name: "token_source", type: "STRING", value: (m) => ok(m, m.tokenSource) },
   { name: "retries", type: "INT64", value: (m) => m.retries ?? null },
+  { name: "cached_tokens", type: "INT64", value: (m) => ok(m, m.cachedTokens ?? null) },
+  // --multi-turn: the conversation and the turn's position in it (from 0).
+  { name: "conversation_id", type: "INT64", value: (m) => m.conversation ?? null },
+  { name: "turn_index", type: "INT64", value: (m) => m.turn ?? null },
   // Where the time went (see docs/metrics.md): null where the DB does not say, or none happened.
   { name: "client_queue_ms", type: "DOUBLE", value: (m) => ms(m.clientQueueS) },
   {

@@ -1,6 +1,7 @@
 /**
  * The run folder and its JSON files: `<outputs-dir>/<name>/` with `benchmark_args.json`,
- * `benchmark_summary.json` and `benchmark_percentile.json`. A folder that exists is never
+ * `benchmark_summary.json`, `benchmark_percentile.json` (and `trace_summary.json` with
+ * `--multi-turn`). A folder that exists is never
  * overwritten: the name gets a `_2`, `_3`, ... suffix instead.
  *
  * @module
@@ -107,6 +108,7 @@ export async function writeResultFiles(
     | "requestPercentiles"
     | "speedBenchmark"
     | "serverSummary"
+    | "traceSummary"
     | "endpoints"
   >,
 ): Promise<string[]> {
@@ -122,6 +124,7 @@ export async function writeResultFiles(
       }),
     () => writeJson(`${dir}/benchmark_percentile.json`, rows),
     ...(r.speedBenchmark ? [() => writeJson(`${dir}/speed_benchmark.json`, r.speedBenchmark)] : []),
+    ...(r.traceSummary ? [() => writeJson(`${dir}/trace_summary.json`, r.traceSummary)] : []),
     ...(r.endpoints ? [() => writeJson(`${dir}/${ENDPOINTS_FILE}`, r.endpoints)] : []),
   ]);
   return errors;

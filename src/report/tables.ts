@@ -14,6 +14,7 @@ import {
   SUMMARY_KEYS,
   TIME_COLUMNS,
 } from "../metrics/collector.ts";
+import { CACHE_KEYS } from "../metrics/conversations.ts";
 import { ENDPOINT_COLUMNS, type EndpointRow } from "../metrics/endpoint_breakdown.ts";
 import { type Cell, gridTable } from "./grid_table.ts";
 
@@ -47,6 +48,7 @@ export function formatPercentiles(rows: PercentileRow[]): string {
 export function formatModernSummary(summary: Summary): string {
   const keys: string[] = Object.values(MODERN_KEYS);
   for (const k of Object.values(INPUT_KEYS)) if (k in summary) keys.push(k);
+  for (const k of Object.values(CACHE_KEYS)) if (k in summary) keys.push(k);
   const rows: Cell[][] = keys.map((k) => [k, cell(k, summary[k])]);
   return "Per-request metrics summary:\n" + gridTable(["Metric", "Value"], rows);
 }

@@ -7,6 +7,7 @@
  */
 import type { PerfConfig } from "../config.ts";
 import type { PercentileRow, Summary } from "../metrics/collector.ts";
+import type { TraceSummary } from "../metrics/conversations.ts";
 import type { EndpointRow } from "../metrics/endpoint_breakdown.ts";
 import type { SpeedRow } from "../report/speed_benchmark.ts";
 import type { Evalscope2026Result } from "../report/evalscope2026/results.ts";
@@ -35,6 +36,8 @@ export interface RunResults {
   failures: Record<string, number>;
   /** Whether the run was interrupted before it dispatched everything. */
   interrupted: boolean;
+  /** `--multi-turn`: the per-conversation metrics of `trace_summary.json`. */
+  traceSummary?: TraceSummary;
   /** The `speed_benchmark` dataset's per-prompt-length speeds (that dataset only). */
   speedBenchmark?: SpeedRow[];
   /** The `--slo` check: each goal's outcome and goodput (only with `slo`). */

@@ -53,7 +53,7 @@ export async function driveLoad(prep: PreparedRun, run: OpenRun): Promise<Driven
   };
   let sent = 0;
   const execute = (job: Job, scheduled: number | undefined, previousEnd: number | undefined) => {
-    if (!job.warmup) sent++;
+    if (!job.warmup) sent += job.conversation?.turns.length ?? 1; // a conversation: its turns
     const { body, stream } = job.prepared;
     const req: Outgoing = {
       index: job.index,
@@ -61,6 +61,7 @@ export async function driveLoad(prep: PreparedRun, run: OpenRun): Promise<Driven
       stream,
       scheduledMs: scheduled,
       previousEndEpochMs: previousEnd,
+      conversation: job.conversation,
     };
     if (job.warmup) req.warmup = true;
     return threads.send(req, run.signal);
@@ -91,7 +92,7 @@ export async function driveLoad(prep: PreparedRun, run: OpenRun): Promise<Driven
         ? `${parallel} in flight`
         : `${cfg.rate} req/s${cfg.shard ? " in all" : ""}, at most ${parallel} in flight`) +
       (source.expected !== undefined
-        ? `, ${source.expected} requests`
+        ? `, ${source.expected} ${cfg.multiTurn ? "conversations" : "requests"}`
         : ", one pass over the dataset") +
       (source.warmup > 0 ? `, after ${source.warmup} warmup requests (not measured)` : "") +
       (cfg.duration !== undefined ? `, for at most ${cfg.duration} s` : ""),

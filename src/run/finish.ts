@@ -73,6 +73,7 @@ export async function finishRun(
     failures: Object.fromEntries(c.failureKinds),
     interrupted: prep.signal?.aborted ?? false,
     speedBenchmark: run.speed?.rows(),
+    traceSummary: c.traceSummary(),
     ...(slo ? { slo } : {}),
     client: driven.client,
     ...(stoppedEarly ? { stoppedEarly } : {}),

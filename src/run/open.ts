@@ -215,6 +215,7 @@ export async function openRun(prep: PreparedRun, options: RunOptions): Promise<O
     inFlight: cfg.openLoop
       ? source.expected ?? shardCount(cfg.parallel, cfg.shard)
       : Math.min(shardCount(cfg.parallel, cfg.shard), source.expected ?? Infinity),
+    multiTurn: cfg.multiTurn,
   }, {
     target: { url, headers, ...(urls.length > 1 ? { urls } : {}) },
     urlStrategy: cfg.urlStrategy,

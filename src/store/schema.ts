@@ -39,6 +39,9 @@ export type StoredMetric = keyof Pick<
   | "tpotS"
   | "itlS"
   | "ttfoS"
+  | "cachedTokens"
+  | "conversation"
+  | "turn"
   | "clientQueueS"
   | "latencyWithQueueS"
   | "connectS"
@@ -154,6 +157,15 @@ export const RESULT_COLUMNS = [
   column("reasoning_tokens", "INTEGER", EXTRA, ok((m) => m.reasoningTokens ?? null)),
   // Times sent again on a fresh connection; NULL when unknown (`fetch`).
   column("retries", "INTEGER", EXTRA, (f) => f.record.retries ?? null),
+  // Prompt tokens the server's prefix cache held (usage.prompt_tokens_details.cached_tokens).
+  column("cached_tokens", "INTEGER", EXTRA, ok((m) => m.cachedTokens ?? null), {
+    metric: "cachedTokens",
+  }),
+  // --multi-turn: the conversation's number and the turn's position in it (NULL otherwise).
+  column("conversation_id", "INTEGER", EXTRA, (f) => f.record.conversation ?? null, {
+    metric: "conversation",
+  }),
+  column("turn_index", "INTEGER", EXTRA, (f) => f.record.turn ?? null, { metric: "turn" }),
   // Where the time went (seconds; vLLM's names for the first two). The client's queueing before
   // the send, failures included: `--rate`, start − scheduled; closed loop, the slot's wait.
   column("client_queue_time", "REAL", EXTRA, (f) => f.metrics.clientQueueS ?? null, {

@@ -15,6 +15,7 @@ import type { RequestRecord } from "../records/record.ts";
 import type { TransportSpec } from "../transport/create.ts";
 import { endpointName } from "../redact.ts";
 import type { ThreadLoad } from "./loop_monitor.ts";
+import type { Turn } from "../plugins/types.ts";
 
 /** Where the requests of a run go: one endpoint, or several (`--url` given more than once). */
 export interface SendTarget {
@@ -48,6 +49,18 @@ export interface FinishSpec {
   needs: SinkNeeds;
 }
 
+/** A conversation to run (plain data: it crosses to a worker). */
+export interface ConversationOrder {
+  /** The conversation's number, from 0 in dispatch order. */
+  id: number;
+  /** The request index of its first turn; turn `k` is `firstIndex + k`. */
+  firstIndex: number;
+  /** The body's JSON text, built by the API plugin from the first turn: `messages` is replaced. */
+  base: string;
+  /** Its turns. */
+  turns: Turn[];
+}
+
 /** One request to send. */
 export interface SendOrder {
   /** The pool's id of the request. */
@@ -62,6 +75,8 @@ export interface SendOrder {
   scheduledEpochMs?: number;
   /** Closed loop: when the previous request of its slot ended, epoch ms. */
   previousEndEpochMs?: number;
+  /** `--multi-turn`: the conversation to run (`body` is then its first turn's, unused). */
+  conversation?: ConversationOrder;
   /** The endpoint it goes to, by index in {@link SendTarget.urls} (absent: the first). */
   endpoint?: number;
   /** A warmup request (`--warmup-num`): no DB row, no record to the sinks. */
@@ -106,8 +121,14 @@ export type FromWorker =
   | { t: "ready" }
   /** A request finished, its record complete. */
   | { t: "done"; id: number; f: FinishedRequest }
+  /** A turn of a conversation finished, its record complete (the conversation goes on). */
+  | { t: "turn"; id: number; f: FinishedRequest }
+  /** A conversation ended (its slot is free): when its first turn was sent and its last ended. */
+  | ({ t: "ended"; id: number } & Span)
   /** A request finished; the main thread finishes its record. */
   | { t: "raw"; id: number; rec: RawRecord }
+  /** A conversation's turn the worker could not finish; the main thread finishes it (`body`). */
+  | { t: "rawTurn"; id: number; rec: RawRecord; body: string }
   /** A request ended, its slot is free; its record follows (it is being counted). */
   | ({ t: "free"; id: number } & Span)
   /** The worker closed; its self-check. */
@@ -132,6 +153,8 @@ export interface Outgoing {
   scheduledMs?: number;
   /** Closed loop: when the previous request of its slot ended, epoch ms. */
   previousEndEpochMs?: number;
+  /** `--multi-turn`: the conversation to run. */
+  conversation?: ConversationOrder;
   /**
    * The endpoint it goes to, by index in {@link SendTarget.urls} (absent: the first); chosen on
    * the main thread by the run's `--url-strategy`.

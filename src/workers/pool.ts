@@ -134,8 +134,19 @@ export class WorkerPool {
           case "done":
             this.#done(slot, m.id, m.f);
             break;
+          case "turn":
+            if (this.#pending.has(m.id)) this.#opts.onRecord(m.f);
+            break;
+          case "ended":
+            this.#ended(slot, m.id, m);
+            break;
           case "free":
             this.#free(slot, m.id, m);
+            break;
+          case "rawTurn":
+            if (this.#pending.has(m.id)) {
+              this.#finishHere({ ...m.rec, payloads: unpackPayloads(m.rec.payloads) }, m.body);
+            }
             break;
           case "raw":
             this.#raw(slot, m.id, { ...m.rec, payloads: unpackPayloads(m.rec.payloads) });
@@ -186,6 +197,15 @@ export class WorkerPool {
       p.resolve(spanOf(f.record));
     }
     this.#opts.onRecord(f);
+  }
+
+  /** A conversation ended: its turns' records have all come (`turn`); its slot is free. */
+  #ended(slot: Slot, id: number, span: Span): void {
+    const p = this.#pending.get(id);
+    if (p === undefined) return;
+    this.#pending.delete(id);
+    slot.inFlight--;
+    p.resolve(span);
   }
 
   /** A record the worker could not finish: finished here. */
@@ -272,6 +292,7 @@ export class WorkerPool {
           ? undefined
           : performance.timeOrigin + req.scheduledMs,
         previousEndEpochMs: req.previousEndEpochMs,
+        conversation: req.conversation,
         endpoint: req.endpoint,
       };
       if (req.warmup) m.warmup = true;

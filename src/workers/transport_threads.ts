@@ -35,6 +35,7 @@ import {
   targetEndpoints,
 } from "./messages.ts";
 import { EndpointPicker } from "./endpoint_picker.ts";
+import { runConversation } from "./conversation.ts";
 import { WorkerPool } from "./pool.ts";
 
 /** The transport settings of a run. */
@@ -53,6 +54,8 @@ export interface ThreadOptions {
   workers?: number;
   /** The most requests the run can have in flight. */
   inFlight: number;
+  /** `--multi-turn`: conversations need the API plugin where they run (its reply text). */
+  multiTurn?: boolean;
 }
 
 /** Where a run's requests go, and where their records are finished and go. */
@@ -178,6 +181,13 @@ export async function startTransportThreads(
   };
   let workers = Math.min(o.workers ?? defaultWorkers(o.inFlight), Math.max(1, o.inFlight));
   let sender: WorkerPool | MainSender | undefined;
+  if (workers > 0 && o.multiTurn && setup.plugin === undefined) {
+    log(
+      "--multi-turn: the API plugin cannot be loaded in the transport workers: " +
+        "conversations run on the main thread",
+    );
+    workers = 0;
+  }
   if (workers > 0) {
     try {
       sender = await WorkerPool.start(workers, spec, {
@@ -259,15 +269,21 @@ class MainSender {
     this.#onRecord = onRecord;
   }
 
-  async send(req: Outgoing, signal?: AbortSignal): Promise<Span> {
-    const rec = newRecord(req.index, req.stream);
+  async #measure(
+    index: number,
+    body: string,
+    req: Outgoing,
+    previousEnd: number | undefined,
+    signal?: AbortSignal,
+  ) {
+    const rec = newRecord(index, req.stream);
     rec.scheduledMs = req.scheduledMs;
     const endpoint = this.#endpoints[req.endpoint ?? 0];
     rec.endpoint = endpoint.name;
     if (req.warmup) rec.warmup = true;
     try {
       await this.#transport.send(
-        { url: endpoint.url, headers: this.#target.headers, body: req.body, stream: req.stream },
+        { url: endpoint.url, headers: this.#target.headers, body, stream: req.stream },
         rec,
         signal,
       );
@@ -277,9 +293,24 @@ class MainSender {
       rec.success = false;
       rec.failure = { kind: "network", message: errorMessage(err) };
     }
-    if (req.previousEndEpochMs !== undefined) {
-      rec.refillLateMs = Math.max(0, rec.timeOriginMs + rec.startMs - req.previousEndEpochMs);
+    if (previousEnd !== undefined) {
+      rec.refillLateMs = Math.max(0, rec.timeOriginMs + rec.startMs - previousEnd);
     }
+    return rec;
+  }
+
+  async send(req: Outgoing, signal?: AbortSignal): Promise<Span> {
+    if (req.conversation !== undefined) {
+      return await runConversation(
+        req.conversation,
+        (index, body, first) =>
+          this.#measure(index, body, req, first ? req.previousEndEpochMs : undefined, signal),
+        this.#local,
+        this.#onRecord,
+        signal ?? new AbortController().signal,
+      );
+    }
+    const rec = await this.#measure(req.index, req.body, req, req.previousEndEpochMs, signal);
     const span = spanOf(rec);
     const f = finishRequest(this.#local, rec, req.body);
     if (f instanceof Promise) {

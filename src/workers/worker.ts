@@ -21,6 +21,7 @@ import { ChannelCounter } from "../tokenizer/token_counters.ts";
 import { createTransport } from "../transport/create.ts";
 import type { Transport } from "../transport/types.ts";
 import { LoopMonitor } from "./loop_monitor.ts";
+import { runConversation } from "./conversation.ts";
 import {
   type FromWorker,
   type RawRecord,
@@ -60,17 +61,27 @@ function done(id: number, f: FinishedRequest): void {
   post({ t: "done", id, f }, finishedTransfers(f));
 }
 
-async function send(m: SendOrder): Promise<void> {
-  const rec = newRecord(m.index, m.stream);
-  const endpoint = endpoints[m.endpoint ?? 0];
+/**
+ * Send one body to endpoint `endpointIndex` and measure it (`previousEnd`: when its slot's
+ * previous request ended).
+ */
+async function measure(
+  index: number,
+  body: string,
+  stream: boolean,
+  endpointIndex: number | undefined,
+  scheduledEpochMs?: number,
+  previousEndEpochMs?: number,
+): Promise<RequestRecord> {
+  const rec = newRecord(index, stream);
+  const endpoint = endpoints[endpointIndex ?? 0];
   rec.endpoint = endpoint.name;
-  if (m.warmup) rec.warmup = true;
-  if (m.scheduledEpochMs !== undefined) {
-    rec.scheduledMs = m.scheduledEpochMs - performance.timeOrigin; // into this thread's clock
+  if (scheduledEpochMs !== undefined) {
+    rec.scheduledMs = scheduledEpochMs - performance.timeOrigin; // into this thread's clock
   }
   try {
     await transport!.send(
-      { url: endpoint.url, headers: target.headers, body: m.body, stream: m.stream },
+      { url: endpoint.url, headers: target.headers, body, stream },
       rec,
       cancel.signal,
     );
@@ -80,11 +91,51 @@ async function send(m: SendOrder): Promise<void> {
     rec.success = false;
     rec.failure = { kind: "network", message: errorMessage(err) };
   }
-  if (m.previousEndEpochMs !== undefined) {
-    rec.refillLateMs = Math.max(0, rec.timeOriginMs + rec.startMs - m.previousEndEpochMs);
+  if (previousEndEpochMs !== undefined) {
+    rec.refillLateMs = Math.max(0, rec.timeOriginMs + rec.startMs - previousEndEpochMs);
   }
   requests++;
   events += rec.payloads.length;
+  return rec;
+}
+
+/** Run a conversation's turns here, each reply appended as it arrives (`conversation.ts`). */
+async function converse(m: SendOrder): Promise<void> {
+  const now = performance.timeOrigin + performance.now();
+  let span = { startEpochMs: now, endEpochMs: now };
+  try {
+    span = await runConversation(
+      m.conversation!,
+      (index, body, first) =>
+        measure(
+          index,
+          body,
+          m.stream,
+          m.endpoint,
+          undefined,
+          first ? m.previousEndEpochMs : undefined,
+        ),
+      finishing!, // the pool sends conversations only to workers that loaded the plugin
+      (f) => post({ t: "turn", id: m.id, f }, finishedTransfers(f)),
+      cancel.signal,
+      (rec, body, err) => unfinishedTurn(m.id, rec, body, err),
+    );
+  } finally {
+    post({ t: "ended", id: m.id, ...span }); // its slot is freed whatever happened
+  }
+}
+
+async function send(m: SendOrder): Promise<void> {
+  if (m.conversation !== undefined) return await converse(m);
+  const rec = await measure(
+    m.index,
+    m.body,
+    m.stream,
+    m.endpoint,
+    m.scheduledEpochMs,
+    m.previousEndEpochMs,
+  );
+  if (m.warmup) rec.warmup = true; // no DB row, no sink (--warmup-num)
   if (finishing === undefined) return raw(m.id, rec);
   let f: FinishedRequest | Promise<FinishedRequest>;
   try {
@@ -111,12 +162,27 @@ function raw(id: number, rec: RequestRecord): void {
  * recorded, as failed with the reason, by the main thread, and its slot is freed. Never lost.
  */
 function unfinished(id: number, rec: RequestRecord, err: unknown): void {
+  failUnfinished(rec, err);
+  raw(id, rec);
+}
+
+/** Mark a record that could not be finished as a client failure, with the reason. */
+function failUnfinished(rec: RequestRecord, err: unknown): void {
   rec.success = false;
   rec.failure = {
     kind: "client",
     message: `the record could not be finished: ${errorMessage(err)}`,
   };
-  raw(id, rec);
+}
+
+/**
+ * As {@link unfinished}, for a turn of a conversation: the main thread finishes its record with
+ * the turn's own body; the conversation's slot stays held until it ends.
+ */
+function unfinishedTurn(id: number, rec: RequestRecord, body: string, err: unknown): void {
+  failUnfinished(rec, err);
+  const r: RawRecord = { ...rec, payloads: packPayloads(rec.payloads) };
+  post({ t: "rawTurn", id, rec: r, body }, [r.payloads.utf8.buffer as ArrayBuffer]);
 }
 
 async function init(m: Extract<ToWorker, { t: "init" }>): Promise<void> {

@@ -1,0 +1,55 @@
+/**
+ * Built-in dataset `random_multi_turn` (`--multi-turn`): synthetic conversations, as evalscope's.
+ * Each conversation has a number of turns drawn uniformly from `[--min-turns, --max-turns]`
+ * (both included; `--max-turns` defaults to 5), and each turn is one random user message whose
+ * length is drawn from `[--min-prompt-length, --max-prompt-length]` as the `random` dataset
+ * draws it (tokens with `--tokenizer-path`, else characters). `-n` conversations are made (1
+ * without `-n`), all before the first is sent, reproducible under `--seed`.
+ *
+ * Without `--multi-turn` each conversation is one request holding its user messages.
+ *
+ * @module
+ */
+import { DatasetPlugin, type Message, type Turn } from "../../plugin.ts";
+import { charPrompts, seeded, tokenPrompts } from "./random.ts";
+
+/** Turns per conversation when `--max-turns` is not given. */
+export const DEFAULT_MAX_TURNS = 5;
+
+/** Random conversations; see the module documentation. */
+export default class RandomMultiTurnDataset extends DatasetPlugin {
+  /** The turns already fit `--min/--max-prompt-length`. */
+  readonly lengthFiltered = true;
+  #made: Turn[][] | undefined;
+
+  /** The conversations, made once. */
+  #conversations(): Turn[][] {
+    if (this.#made) return this.#made;
+    const p = this.params;
+    const count = p.number ?? 1;
+    const lo = p.minTurns;
+    const hi = Math.max(lo, p.maxTurns ?? DEFAULT_MAX_TURNS);
+    const make = p.tokenizer
+      ? tokenPrompts(p.tokenizer, p.minPromptLength, p.maxPromptLength, 0, p.seed)
+      : charPrompts(p.minPromptLength, p.maxPromptLength, 0, p.seed);
+    const rnd = seeded((p.seed ?? 42) ^ 0x9e3779b9);
+    const out: Turn[][] = new Array(count);
+    for (let i = 0; i < count; i++) {
+      const n = lo + Math.floor(rnd() * (hi - lo + 1));
+      out[i] = Array.from({ length: n }, () => ({
+        messages: [{ role: "user", content: make() }],
+      }));
+    }
+    return this.#made = out;
+  }
+
+  /** `--multi-turn`: yield the conversations. */
+  *buildConversations(): Generator<Turn[]> {
+    yield* this.#conversations();
+  }
+
+  /** Without `--multi-turn`: each conversation's user messages as one request. */
+  *buildMessages(): Generator<Message[]> {
+    for (const c of this.#conversations()) yield c.flatMap((t) => t.messages);
+  }
+}
