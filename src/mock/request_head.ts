@@ -7,6 +7,7 @@
  * @module
  */
 import type { MockHeaders } from "./protocol_adapter.ts";
+import { headEnd as findHeadEnd } from "../util/head_end.ts";
 
 /** The request is not HTTP/1.x as the mock reads it: answered with `status`, then closed. */
 export class BadRequest extends Error {
@@ -77,21 +78,7 @@ export function parseRequestHead(
   end: number,
 ): RequestHead | undefined {
   while (start < end && (buf[start] === CR || buf[start] === LF)) start++;
-  let i = start;
-  let headEnd = -1;
-  for (;;) {
-    const lf = buf.indexOf(LF, i);
-    if (lf === -1 || lf >= end) break;
-    if (lf + 1 < end && buf[lf + 1] === LF) {
-      headEnd = lf + 2;
-      break;
-    }
-    if (lf + 2 < end && buf[lf + 1] === CR && buf[lf + 2] === LF) {
-      headEnd = lf + 3;
-      break;
-    }
-    i = lf + 1;
-  }
+  const headEnd = findHeadEnd(buf, start, end);
   if (headEnd === -1) {
     if (end - start > MAX_REQUEST_HEAD_BYTES) {
       throw new BadRequest(431, "request head too long");

@@ -9,6 +9,7 @@
  *
  * @module
  */
+import { headEnd as findHeadEnd } from "../util/head_end.ts";
 
 /** The response broke HTTP/1.1; the request is recorded as a `protocol` failure. */
 export class ProtocolError extends Error {
@@ -56,21 +57,7 @@ export function parseResponseHead(
   start: number,
   end: number,
 ): { head: ResponseHead; bodyStart: number } | undefined {
-  let i = start;
-  let headEnd = -1;
-  for (;;) {
-    const lf = buf.indexOf(LF, i);
-    if (lf === -1 || lf >= end) break;
-    if (lf + 1 < end && buf[lf + 1] === LF) {
-      headEnd = lf + 2;
-      break;
-    }
-    if (lf + 2 < end && buf[lf + 1] === CR && buf[lf + 2] === LF) {
-      headEnd = lf + 3;
-      break;
-    }
-    i = lf + 1;
-  }
+  const headEnd = findHeadEnd(buf, start, end);
   if (headEnd === -1) {
     if (end - start > MAX_HEAD_BYTES) {
       throw new ProtocolError(`response head longer than ${MAX_HEAD_BYTES} bytes`);
