@@ -16,8 +16,10 @@ import {
   type MockCall,
   type MockRefusal,
   type MockReply,
+  modelOf,
   numberField,
   reasoningText,
+  singleCall,
 } from "./protocol_adapter.ts";
 
 /** The text of a Responses `input`: a string, or a list of messages and input items. */
@@ -41,16 +43,13 @@ export function parseResponsesCall(route: string, body: unknown): MockCall | Moc
   const b = asObject(body);
   const prompt = responsesInputText(b?.input);
   if (prompt === undefined) return { status: 400, message: "'input' is required" };
-  return {
+  return singleCall({
     prompt,
     maxTokens: numberField(b, "max_output_tokens"),
-    n: 1,
     stream: b?.stream === true,
-    usage: true,
-    model: typeof b?.model === "string" ? b.model : "mock",
+    model: modelOf(b),
     route,
-    flags: {},
-  };
+  });
 }
 
 // memo slots of a reply

@@ -122,6 +122,21 @@ export interface ProtocolAdapter {
   tail(r: MockReply): string;
 }
 
+/**
+ * The call of a protocol with one choice, usage always reported and no switches of its own
+ * (ZhipuAI, Triton, the Responses API): the fields that differ, the rest filled in.
+ */
+export function singleCall(
+  c: Pick<MockCall, "prompt" | "maxTokens" | "stream" | "model" | "route">,
+): MockCall {
+  return { ...c, n: 1, usage: true, flags: {} };
+}
+
+/** The body's `model` when it names one, else `mock`. */
+export function modelOf(b: Record<string, unknown> | undefined): string {
+  return typeof b?.model === "string" ? b.model : "mock";
+}
+
 /** The text of a chat message list (string contents and text parts, concatenated). */
 export function messagesText(messages: unknown): string | undefined {
   if (!Array.isArray(messages)) return undefined;

@@ -15,6 +15,7 @@ import {
   type MockReply,
   numberField,
   type ProtocolAdapter,
+  singleCall,
 } from "./protocol_adapter.ts";
 
 const ROUTE = /^\/v2\/models\/([^/]+)(?:\/versions\/[^/]+)?\/(generate|generate_stream)$/;
@@ -43,16 +44,13 @@ export const tritonProtocol: ProtocolAdapter = {
     if (typeof b?.text_input !== "string") {
       return { status: 400, message: "input 'text_input' is required" };
     }
-    return {
+    return singleCall({
       prompt: b.text_input,
       maxTokens: numberField(b, "max_tokens") ?? numberField(asObject(b.parameters), "max_tokens"),
-      n: 1,
       stream: route === "generate_stream",
-      usage: true,
       model: decodeURIComponent(ROUTE.exec(path)![1]),
       route,
-      flags: {},
-    };
+    });
   },
   errorBody: (_status, message) => ({ error: message }),
   full: (r) => payload(r, fullText(r.plan)),

@@ -13,9 +13,11 @@ import {
   fullText,
   messagesText,
   type MockReply,
+  modelOf,
   numberField,
   type ProtocolAdapter,
   reasoningText,
+  singleCall,
 } from "./protocol_adapter.ts";
 
 /** The chat endpoint's path. */
@@ -54,16 +56,13 @@ export const zhipuProtocol: ProtocolAdapter = {
     const b = asObject(body);
     const prompt = messagesText(b?.messages);
     if (prompt === undefined) return { status: 400, message: "messages is required" };
-    return {
+    return singleCall({
       prompt,
       maxTokens: numberField(b, "max_tokens"),
-      n: 1,
       stream: b?.stream === true,
-      usage: true,
-      model: typeof b?.model === "string" ? b.model : "mock",
+      model: modelOf(b),
       route,
-      flags: {},
-    };
+    });
   },
   reasons: () => true,
   errorBody: (_status, message) => ({ error: { code: "1214", message } }),
