@@ -13,6 +13,7 @@ import { tempDir } from "./helpers/cli.ts";
 import { poissonOffsetsMs } from "./helpers/poisson.ts";
 import { silentLogger } from "../src/log.ts";
 import { runPerfBenchmark } from "../src/perf.ts";
+import { startMockServer } from "../src/mock/server.ts";
 import type { FinishedRequest, MeasuredRecord } from "../src/records/finished.ts";
 
 const RATE = 40;
@@ -90,3 +91,45 @@ for (const workers of [0, 1, 2]) {
     }
   });
 }
+
+Deno.test("schedule: --rate waiting for a --parallel slot is the load's queue, not client lateness", async () => {
+  // 200 requests/s due, but one slot and 40 ms per request: each request waits for the one
+  // before it, so by the end they are sent hundreds of ms after they were due. That wait is the
+  // load's own queue (the record's client queue), not the client sending late: the self-check's
+  // dispatch lag counts only from when a request could go (due, and its slot free).
+  const mock = startMockServer({ port: 0, ttftMs: 40, itlMs: 0, outputTokens: 2 });
+  await using tmp = await tempDir();
+  try {
+    const recs: MeasuredRecord[] = [];
+    const n = 30;
+    const result = await runPerfBenchmark({
+      url: `${mock.url}/v1/chat/completions`,
+      model: "m",
+      prompt: "hi",
+      number: n,
+      parallel: 1,
+      rate: 200,
+      seed: SEED,
+      stream: true,
+      workers: 1,
+      noTestConnection: true,
+      outputsDir: tmp.path,
+    }, {
+      log: silentLogger,
+      resultDb: false,
+      sinks: [{ write: (b: FinishedRequest[]) => void b.forEach((f) => recs.push(f.record)) }],
+    });
+    assertEquals(recs.length, n);
+    const queued = recs.map((r) => r.startMs - r.scheduledMs!);
+    // 30 × 40 ms of service against ~150 ms of arrivals: the last waits ~1 s in the queue, and
+    // the mean wait is ~500 ms. Counted as lateness (as before), the dispatch lag's mean would
+    // be that; counted from when each slot came free, it is the client's ~1 ms turnover.
+    const meanQueued = queued.reduce((a, b) => a + b, 0) / n;
+    assert(meanQueued > 200, `the mean queue wait was ${meanQueued} ms`);
+    const lag = result.client.dispatchLag!;
+    assertEquals(lag.count, n);
+    assert(lag.meanMs < 50, `dispatch lag mean ${lag.meanMs} ms counts the slot wait`);
+  } finally {
+    await mock.close();
+  }
+});

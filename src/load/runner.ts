@@ -72,12 +72,16 @@ export interface Span {
 /**
  * Runs one job to completion (its slot is free when it resolves): `scheduled` is the
  * `performance.now()` time it was due (`--rate`), `previousEnd` when the previous request of its
- * closed-loop slot ended (epoch ms). Resolves to when it was sent and ended, when known.
+ * closed-loop slot ended (epoch ms), `ready` (`--rate`) when it could first be sent: due, and
+ * one of `--parallel` slots free (`performance.now()`; later than `scheduled` when it waited for
+ * a slot, which is the load's queue, not the client's lateness). Resolves to when it was sent
+ * and ended, when known.
  */
 export type Execute<J> = (
   job: J,
   scheduled: number | undefined,
   previousEnd: number | undefined,
+  ready?: number,
 ) => Promise<Span | void>;
 
 /** What the load kept up. */
@@ -221,14 +225,20 @@ async function openLoop<J>(
     if (at === undefined) break; // --open-loop: the schedule holds --number requests
     const due = t0 + at;
     await sleepUntil(due, plan.signal);
-    await slots.acquire(plan.signal);
+    const freed = await slots.acquire(plan.signal);
     if (plan.signal?.aborted) {
       slots.release();
       break;
     }
-    const p: Promise<void> = execute(job, due, undefined).then(timed).finally(() => {
+    // A slot taken from a request that ended after this one was due: ready when that one ended.
+    const ready = freed === undefined ? due : Math.max(due, freed - performance.timeOrigin);
+    let ended: number | undefined;
+    const p: Promise<void> = execute(job, due, undefined, ready).then((span) => {
+      timed(span);
+      if (span) ended = span.endEpochMs;
+    }).finally(() => {
       running.delete(p);
-      slots.release();
+      slots.release(ended);
     });
     running.add(p);
   }
@@ -271,36 +281,40 @@ function serialize<T>(fn: () => Promise<T>): () => Promise<T> {
   };
 }
 
-/** A counting semaphore for in-flight requests. */
+/**
+ * A counting semaphore for in-flight requests. `acquire` resolves to when the slot it got was
+ * freed (epoch ms, as `release` said), or `undefined` when one was free at once.
+ */
 class Slots {
   #free: number;
-  #waiters: Array<() => void> = [];
+  #waiters: Array<(freedAt: number) => void> = [];
   constructor(n: number) {
     this.#free = n;
   }
-  acquire(signal?: AbortSignal): Promise<void> {
+  acquire(signal?: AbortSignal): Promise<number | undefined> {
     if (this.#free > 0) {
       this.#free--;
-      return Promise.resolve();
+      return Promise.resolve(undefined);
     }
     return new Promise((resolve) => {
-      const grant = () => {
+      const grant = (freedAt: number) => {
         signal?.removeEventListener("abort", cancel);
-        resolve();
+        resolve(freedAt);
       };
       const cancel = () => {
         const i = this.#waiters.indexOf(grant);
         if (i !== -1) this.#waiters.splice(i, 1);
         this.#free--; // the caller releases after seeing the abort
-        resolve();
+        resolve(undefined);
       };
       this.#waiters.push(grant);
       signal?.addEventListener("abort", cancel, { once: true });
     });
   }
-  release(): void {
+  /** Free a slot; `freedAt`: when the request that held it ended (epoch ms; default now). */
+  release(freedAt?: number): void {
     const w = this.#waiters.shift();
-    if (w) w();
+    if (w) w(freedAt ?? performance.timeOrigin + performance.now());
     else this.#free++;
   }
 }

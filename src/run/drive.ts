@@ -52,7 +52,12 @@ export async function driveLoad(prep: PreparedRun, run: OpenRun): Promise<Driven
     }
   };
   let sent = 0;
-  const execute = (job: Job, scheduled: number | undefined, previousEnd: number | undefined) => {
+  const execute = (
+    job: Job,
+    scheduled: number | undefined,
+    previousEnd: number | undefined,
+    ready?: number,
+  ) => {
     if (!job.warmup) sent += job.conversation?.turns.length ?? 1; // a conversation: its turns
     const { body, stream } = job.prepared;
     const req: Outgoing = {
@@ -63,6 +68,7 @@ export async function driveLoad(prep: PreparedRun, run: OpenRun): Promise<Driven
       previousEndEpochMs: previousEnd,
       conversation: job.conversation,
     };
+    if (ready !== undefined) req.readyMs = ready;
     if (job.warmup) req.warmup = true;
     return threads.send(req, run.signal);
   };

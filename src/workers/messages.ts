@@ -151,6 +151,12 @@ export interface Outgoing {
   stream: boolean;
   /** `--rate`: when the schedule wanted it sent, in this (the main) thread's `performance.now()`. */
   scheduledMs?: number;
+  /**
+   * `--rate`: when it could first be sent, in this thread's `performance.now()`: due, and a slot
+   * free under `--parallel`. The client's lateness (the self-check's dispatch lag) counts from
+   * here; the wait for a slot before it is the load's own queue (the record's client queue).
+   */
+  readyMs?: number;
   /** Closed loop: when the previous request of its slot ended, epoch ms. */
   previousEndEpochMs?: number;
   /** `--multi-turn`: the conversation to run. */

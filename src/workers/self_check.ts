@@ -96,7 +96,7 @@ export function clientCheck(report: SendingReport, concurrency?: Concurrency): C
   ) {
     faults.push(
       `requests sent late: mean ${dispatchLag.meanMs.toFixed(1)} ms, ` +
-        `p99 ${dispatchLag.p99Ms.toFixed(1)} ms after their scheduled time`,
+        `p99 ${dispatchLag.p99Ms.toFixed(1)} ms after they could go (due, and a slot free)`,
     );
   }
   const c = concurrency;

@@ -90,7 +90,10 @@ export interface SendingReport {
   workers: number;
   /** Each thread's measurements: the main thread first, then the workers. */
   threads: ThreadLoad[];
-  /** `--rate` runs: how late requests were sent after their scheduled time. */
+  /**
+   * `--rate` runs: how late requests were sent after they could be: due, and (under
+   * `--parallel`) a slot free.
+   */
   dispatchLag?: LagSummary;
   /** Closed loop: how late each slot was refilled after its previous request ended. */
   refillLag?: LagSummary;
@@ -174,8 +177,6 @@ export async function startTransportThreads(
   const onRecord = (f: FinishedRequest) => {
     const r = f.record;
     if (r.warmup) return; // `--warmup-num`: in no statistic
-    // Both times are in the measuring thread's clock.
-    if (r.scheduledMs !== undefined) dispatch.record(r.startMs - r.scheduledMs);
     if (r.refillLateMs !== undefined) refill.record(r.refillLateMs);
     setup.onRecord(f);
   };
@@ -222,7 +223,17 @@ export async function startTransportThreads(
     return report;
   };
   const count = setup.target.urls?.length ?? 1;
-  let send = (req: Outgoing, signal?: AbortSignal) => s.send(req, signal);
+  // `--rate`: how late each request went out after it could (due, and a slot free): the span's
+  // start is epoch time of the measuring thread, `readyMs` this thread's clock.
+  const timedSend = async (req: Outgoing, signal?: AbortSignal): Promise<Span> => {
+    const span = await s.send(req, signal);
+    const ready = req.readyMs ?? req.scheduledMs;
+    if (ready !== undefined && !req.warmup) {
+      dispatch.record(span.startEpochMs - (performance.timeOrigin + ready));
+    }
+    return span;
+  };
+  let send = timedSend;
   if (count > 1) {
     // Decided here, on the main thread, which sees every endpoint's requests in flight.
     const picker = new EndpointPicker(count, setup.urlStrategy);
@@ -230,7 +241,7 @@ export async function startTransportThreads(
       const endpoint = picker.pick();
       req.endpoint = endpoint;
       try {
-        return await s.send(req, signal);
+        return await timedSend(req, signal);
       } finally {
         picker.done(endpoint);
       }
