@@ -36,6 +36,8 @@ import { splitTurns } from "../plugins/turns.ts";
 import type { ConversationOrder } from "../workers/messages.ts";
 import type { PreparedRequest } from "../transport/types.ts";
 import { VERSION } from "../version.ts";
+import { headerProblem } from "../util/http_header.ts";
+import { headerSecrets, isSecretHeader } from "../redact.ts";
 
 /** How a usage error names each prompt kind. */
 const KIND_NAMES: Readonly<Record<PromptKind, string>> = {
@@ -75,6 +77,11 @@ export interface Job {
   atMs?: number;
   /** A warmup request (`--warmup-num`): sent before the benchmark, in no statistic or DB. */
   warmup?: true;
+  /**
+   * A trace's request with headers of its own: the whole header set it is sent with (the run's,
+   * overridden by its own of the same name). Absent: the run's (`prepared.headers`).
+   */
+  headers?: Record<string, string>;
 }
 
 /** Where prompts come from: a dataset plugin, or one fixed message list. */
@@ -109,6 +116,29 @@ export function requestHeaders(cfg: PerfConfig, api: ApiPluginLike): Record<stri
 }
 
 /**
+ * `base` with `own` over it, header names compared case-insensitively (an own header replaces
+ * the run's of the same name, whatever its case); own names are sent lower-cased.
+ *
+ * @example
+ * ```ts
+ * withHeaders({ "x-a": "1", Authorization: "Bearer k" }, { authorization: "Bearer t" });
+ * // { "x-a": "1", authorization: "Bearer t" }
+ * ```
+ */
+export function withHeaders(
+  base: Record<string, string>,
+  own: Record<string, string>,
+): Record<string, string> {
+  const out = { ...base };
+  for (const [name, value] of Object.entries(own)) {
+    const lower = name.toLowerCase();
+    for (const k in out) if (k.toLowerCase() === lower) delete out[k];
+    out[lower] = value;
+  }
+  return out;
+}
+
+/**
  * A dataset's failure as one line naming it: a usage error, unless the cause was outside the
  * command line (a {@link RunError}, such as an unreachable dataset hub), which stays one.
  */
@@ -126,7 +156,9 @@ function isDatasetRequest(x: unknown): x is DatasetRequest {
   const obj = (v: unknown) => v !== null && typeof v === "object" && !Array.isArray(v);
   return (Array.isArray(r.messages) || obj(r.body)) &&
     (r.fields === undefined || obj(r.fields)) &&
-    (r.atMs === undefined || (typeof r.atMs === "number" && Number.isFinite(r.atMs)));
+    (r.atMs === undefined || (typeof r.atMs === "number" && Number.isFinite(r.atMs))) &&
+    (r.headers === undefined ||
+      (obj(r.headers) && Object.values(r.headers).every((v) => typeof v === "string")));
 }
 
 /** Pulls prompts and yields {@link Job}s; `next()` is called by one caller at a time. */
@@ -154,6 +186,13 @@ export class RequestSource {
   filtered = 0;
   /** Builds bodies with `--query-template` / `--extra-args` applied (default: the plugin alone). */
   bodyBuilder?: BodyBuilder;
+  /**
+   * Receives the credentials in a trace request's own headers (each value once, before the
+   * request is sent), so that they are kept out of files and logs as the run's are.
+   */
+  onSecrets?: (values: string[]) => void;
+  #secretSeen = new Set<string>();
+  #scanned = false;
   #turnIndex = 0; // request index of the next conversation's first turn
 
   /**
@@ -212,6 +251,7 @@ export class RequestSource {
   /** The next job, or `undefined` when the run has dispatched all it should. */
   async next(): Promise<Job | undefined> {
     if (this.#cfg.multiTurn) return await this.#nextConversation();
+    if (!this.#scanned) await this.#scanHeaders();
     for (;;) {
       if (this.dispatched >= this.#limit) return undefined;
       const item = await this.#nextMessages();
@@ -231,8 +271,49 @@ export class RequestSource {
         atMs: request?.atMs,
       };
       if (warmup) job.warmup = true;
+      if (request?.headers !== undefined) job.headers = this.#ownHeaders(request.headers);
       return job;
     }
+  }
+
+  /** A dataset's own request headers, all read once ahead for their credentials. */
+  async #scanHeaders(): Promise<void> {
+    this.#scanned = true;
+    const p = this.#prompts;
+    if (p.kind !== "dataset" || typeof p.plugin.requestHeaders !== "function") return;
+    let sets;
+    try {
+      sets = await p.plugin.requestHeaders();
+    } catch (e) {
+      throw datasetError(p.name, e);
+    }
+    for await (const h of sets) this.#checkHeaders(h);
+  }
+
+  /** The header set of a request with headers of its own: checked, its credentials reported. */
+  #ownHeaders(own: Record<string, string>): Record<string, string> {
+    this.#checkHeaders(own);
+    return withHeaders(this.#headers, own);
+  }
+
+  /** Refuse headers that cannot be sent; report the credentials not reported yet. */
+  #checkHeaders(own: Record<string, string>): void {
+    const secrets: string[] = [];
+    for (const [name, value] of Object.entries(own)) {
+      const problem = headerProblem(name, value);
+      if (problem !== undefined) {
+        throw new UsageError(`--dataset '${this.#datasetName}': a request's headers: ${problem}`);
+      }
+      if (isSecretHeader(name) && !this.#secretSeen.has(value)) {
+        this.#secretSeen.add(value);
+        secrets.push(...headerSecrets(value));
+      }
+    }
+    if (secrets.length > 0) this.onSecrets?.(secrets);
+  }
+
+  get #datasetName(): string {
+    return this.#prompts.kind === "dataset" ? this.#prompts.name : "--prompt";
   }
 
   async #nextConversation(): Promise<Job | undefined> {

@@ -64,6 +64,7 @@ export async function driveLoad(prep: PreparedRun, run: OpenRun): Promise<Driven
       conversation: job.conversation,
     };
     if (job.warmup) req.warmup = true;
+    if (job.headers) req.headers = job.headers;
     return threads.send(req, run.signal);
   };
   // --warmup-num: the warmup jobs (the source's first) end where the first benchmark job comes.
