@@ -11,7 +11,10 @@
  * (`splitTurns`), cut at `--max-turns`; the API plugin builds the body of its first turn, whose
  * `messages` the sending thread replaces by the history of each turn (`conversation.ts`). Turn `k`
  * of a conversation whose first turn has index `i` has index `i + k`. The length filter does not
- * apply to conversations.
+ * apply to conversations. With `--rate R` every turn (the first too) waits a fresh exponential
+ * gap of mean `1/R` s before it is sent, after its own delay (think time, tool latency), as
+ * evalscope 2026 paces turns: relative pacing, the gap drawn from `--seed` and the conversation's
+ * number. With `--shard I/N` a shard runs conversations `i` with `i mod N = I`.
  *
  * @module
  */
@@ -37,6 +40,7 @@ import type { ConversationOrder } from "../workers/messages.ts";
 import type { PreparedRequest } from "../transport/types.ts";
 import { VERSION } from "../version.ts";
 import { headerProblem } from "../util/http_header.ts";
+import { exponential, seededRandom } from "../util/rng.ts";
 import { headerSecrets, isSecretHeader } from "../redact.ts";
 
 /** How a usage error names each prompt kind. */
@@ -338,6 +342,10 @@ export class RequestSource {
       const id = this.dispatched++;
       const firstIndex = this.#turnIndex;
       this.#turnIndex += turns.length;
+      if (!inShard(id, this.#shard)) continue; // another shard's conversation
+      if (this.#cfg.rate !== -1) {
+        turns = pacedTurns(turns, this.#cfg.rate, this.#cfg.seed ?? 42, id);
+      }
       const text = JSON.stringify(body);
       const stream = this.#api.isStreaming?.(body, this.#cfg) ?? body.stream === true;
       return {
@@ -525,6 +533,20 @@ export class RequestSource {
       this.#iter = undefined;
     }
   }
+}
+
+/**
+ * `turns` with `--rate`'s gap added to each turn's delay: an exponential gap of mean `1/rate` s,
+ * drawn from `seed` and conversation `id` alone (the same on every shard and worker).
+ *
+ * @example
+ * ```ts
+ * pacedTurns([{ messages: [] }], 10, 42, 0)[0].delayMs; // about 100 on average
+ * ```
+ */
+export function pacedTurns(turns: Turn[], rate: number, seed: number, id: number): Turn[] {
+  const random = seededRandom((seed ^ Math.imul(id + 1, 0x9e3779b9)) >>> 0);
+  return turns.map((t) => ({ ...t, delayMs: (t.delayMs ?? 0) + exponential(random, rate) * 1000 }));
 }
 
 /** A sync or async iterator. */

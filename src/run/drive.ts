@@ -89,6 +89,8 @@ export async function driveLoad(prep: PreparedRun, run: OpenRun): Promise<Driven
           "in flight"
         : shape?.rampUp
         ? `a ${shape.rampUp.strategy} ramp, at most ${parallel} in flight`
+        : cfg.multiTurn && cfg.rate !== -1
+        ? `${parallel} in flight, each turn after an exponential gap of mean ${1 / cfg.rate} s`
         : cfg.rate === -1
         ? `${parallel} in flight`
         : `${cfg.rate} req/s${cfg.shard ? " in all" : ""}, at most ${parallel} in flight`) +
@@ -98,7 +100,7 @@ export async function driveLoad(prep: PreparedRun, run: OpenRun): Promise<Driven
       (source.warmup > 0 ? `, after ${source.warmup} warmup requests (not measured)` : "") +
       (cfg.duration !== undefined ? `, for at most ${cfg.duration} s` : ""),
   );
-  if (!timedJobs && (cfg.rate !== -1 || shape?.rampUp)) {
+  if (!timedJobs && !cfg.multiTurn && (cfg.rate !== -1 || shape?.rampUp)) {
     // The schedule's own statistics, so that a shape can be checked before its results are read.
     prep.log(describeSchedule(cfg.rate, cfg.seed ?? 42, Math.min(cfg.number ?? 1000, 1e6), {
       burstiness: 1,
@@ -107,7 +109,8 @@ export async function driveLoad(prep: PreparedRun, run: OpenRun): Promise<Driven
   }
   const plan = {
     parallel,
-    rate: cfg.rate,
+    // --multi-turn: conversations run closed loop; --rate paces their turns (the request source).
+    rate: cfg.multiTurn ? -1 : cfg.rate,
     seed: cfg.seed ?? 42,
     signal: run.signal,
     shard: cfg.shard,
