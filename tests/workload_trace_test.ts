@@ -317,3 +317,58 @@ Deno.test("workload_trace: a record's header that HTTP cannot carry is a usage e
     assert(!/\n\s+at /.test(r.stderr), "no stack trace");
   }
 });
+
+Deno.test("workload_trace e2e: --warmup-num takes the trace's first records, sent on its clock, in no DB row or statistic", async () => {
+  await using dir = await tempDir();
+  const path = `${dir.path}/trace.jsonl`;
+  // Two warmup records, then the benchmark's: seconds after the trace's first.
+  const AT = [0, 0.6, 1.0, 1.2, 1.4, 2.4];
+  await Deno.writeTextFile(
+    path,
+    AT.map((at, i) =>
+      JSON.stringify({
+        body: { messages: [{ role: "user", content: `q${i}` }] },
+        timestamp: T0 + at,
+      })
+    ).join("\n") + "\n",
+  );
+  const stub = chatStub();
+  try {
+    for (const duration of [undefined, 0.8]) {
+      stub.requests.length = 0;
+      await using r = await perfRun({
+        server: stub,
+        flags: {
+          dataset: "workload_trace",
+          datasetPath: path,
+          parallel: 4,
+          noTestConnection: true,
+        },
+        args: [
+          "--warmup-num",
+          "2",
+          ...(duration === undefined ? [] : ["--duration", `${duration}`]),
+        ],
+      });
+      assertEquals(r.code, 0, r.stderr);
+      // --duration 0.8 counts from the first benchmark record (1.0 s): 1.0, 1.2, 1.4 go, 2.4 not.
+      // (Counted from the run's start, none would; from the warmup's end, 2.4 would too.)
+      const sent = duration === undefined ? 6 : 5;
+      assertEquals(stub.requests.map(firstText), AT.slice(0, sent).map((_, i) => `q${i}`));
+      const arrivals = stub.requests.map((q) => q.at - stub.requests[0].at);
+      arrivals.forEach((t, i) =>
+        assert(Math.abs(t - AT[i] * 1000) < 300, `q${i} at ${t} ms, due ${AT[i] * 1000}`)
+      );
+      // The warmup records are in no row and no count; the benchmark's are numbered from 0.
+      const rows = r.sql<{ id: number; due: number }>(
+        "SELECT request_id AS id, scheduled_time AS due FROM result ORDER BY request_id",
+      );
+      assertEquals(rows.map((x) => x.id), [...Array(sent - 2).keys()]);
+      assertAlmostEquals((rows[1].due - rows[0].due) * 1000, (AT[3] - AT[2]) * 1000, 0.01);
+      assertEquals(r.summary["Total requests"], sent - 2);
+      assertEquals(r.summary["Succeed requests"], sent - 2);
+    }
+  } finally {
+    await stub.close();
+  }
+});

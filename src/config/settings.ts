@@ -408,7 +408,8 @@ export const SETTINGS = {
     min: 0,
     default: 0,
     help: "warmup requests before the benchmark, on top of --number, in no statistic and not in " +
-      "the DB: a count, or below 1 a ratio of --number (at least 1)",
+      "the DB: a count, or below 1 a ratio of --number (at least 1); a trace's (workload_trace, " +
+      "mooncake): its first records",
   },
   /**
    * Wall-clock budget of the benchmark, in seconds: a soft stop (no request is sent after it;

@@ -182,7 +182,10 @@ export class RequestSource {
   #passYield = 0; // usable prompts in the current pass
   #passes = 0;
   #shard: Shard | undefined;
-  /** Warmup requests, the first of the global list (`--warmup-num`). */
+  /**
+   * Warmup requests, the first of the global list (`--warmup-num`): on top of `--number`, or, for
+   * a trace (`timed`), its own first records.
+   */
   readonly warmup: number;
   /** Global requests passed so far (with `--shard`, the other shards' ones too). */
   dispatched = 0;
@@ -225,8 +228,13 @@ export class RequestSource {
     this.#headers = requestHeaders(cfg, api);
     this.#onePass = prompts.kind === "dataset" &&
       (cfg.number === undefined || prompts.plugin.timed === true);
-    this.warmup = warmupCount(cfg.warmupNum ?? 0, cfg.number);
-    this.#limit = (cfg.number ?? (prompts.kind === "prompt" ? 1 : Infinity)) + this.warmup;
+    const warmup = warmupCount(cfg.warmupNum ?? 0, cfg.number);
+    const number = cfg.number ?? (prompts.kind === "prompt" ? 1 : Infinity);
+    // A trace's warmup is its own first records, within --number (evalscope's workload_trace);
+    // other datasets send theirs on top of --number.
+    const carved = prompts.kind === "dataset" && prompts.plugin.timed === true;
+    this.warmup = carved ? Math.min(warmup, number) : warmup;
+    this.#limit = carved ? number : number + warmup;
     this.#shard = cfg.shard;
     this.#accepts = api.accepts ?? ["messages"];
   }

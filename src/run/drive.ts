@@ -32,6 +32,34 @@ export interface Driven {
   load?: LoadStats;
 }
 
+/**
+ * `--duration` for a trace with warmup records: the deadline is `durationMs` after the first
+ * benchmark job's due time (`t0 + atMs`, taken when the load pulls it, before it is due), as
+ * evalscope takes it at the first non-warmup dispatch. `signal` stops dispatching at the deadline
+ * or with `outer`; what is in flight finishes.
+ */
+function deadlineAtFirstBenchmark(
+  next: () => Promise<Job | undefined>,
+  t0: number,
+  durationMs: number,
+  outer: AbortSignal,
+): { next: () => Promise<Job | undefined>; signal: AbortSignal; [Symbol.dispose](): void } {
+  const stop = new AbortController();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  return {
+    next: async () => {
+      const job = await next();
+      if (job !== undefined && !job.warmup && timer === undefined) {
+        const deadline = t0 + (job.atMs ?? 0) + durationMs;
+        timer = setTimeout(() => stop.abort(), Math.max(0, deadline - performance.now()));
+      }
+      return job;
+    },
+    signal: AbortSignal.any([outer, stop.signal]),
+    [Symbol.dispose]: () => clearTimeout(timer),
+  };
+}
+
 /** Send the run's requests; see the module doc. */
 export async function driveLoad(prep: PreparedRun, run: OpenRun): Promise<Driven> {
   const { cfg, source } = prep;
@@ -97,7 +125,11 @@ export async function driveLoad(prep: PreparedRun, run: OpenRun): Promise<Driven
       (source.expected !== undefined
         ? `, ${source.expected} ${cfg.multiTurn ? "conversations" : "requests"}`
         : ", one pass over the dataset") +
-      (source.warmup > 0 ? `, after ${source.warmup} warmup requests (not measured)` : "") +
+      (source.warmup > 0
+        ? timedJobs
+          ? `, the trace's first ${source.warmup} requests as warmup (not measured)`
+          : `, after ${source.warmup} warmup requests (not measured)`
+        : "") +
       (cfg.duration !== undefined ? `, for at most ${cfg.duration} s` : ""),
   );
   if (!timedJobs && !cfg.multiTurn && (cfg.rate !== -1 || shape?.rampUp)) {
@@ -125,7 +157,10 @@ export async function driveLoad(prep: PreparedRun, run: OpenRun): Promise<Driven
     let startMs = cfg.startAt === undefined
       ? undefined
       : await waitForStartAt(cfg.startAt, prep.log, run.signal);
-    if (source.warmup > 0) {
+    // A trace's warmup is its first records, sent on its own clock with the rest (evalscope's
+    // workload_trace): no phase of its own; --duration counts from the first benchmark record.
+    const traceWarmup = timedJobs && source.warmup > 0;
+    if (source.warmup > 0 && !traceWarmup) {
       // The same plan (parallel, rate), without --duration, run to completion first.
       const rescaledCount = plan.rescaledCount === undefined ? undefined : source.warmup;
       await runLoad(nextWarmup, execute, { ...plan, startMs, rescaledCount });
@@ -135,11 +170,12 @@ export async function driveLoad(prep: PreparedRun, run: OpenRun): Promise<Driven
     }
     run.db?.setLoadStart((performance.timeOrigin + performance.now()) / 1000);
     await run.outputs.start();
-    load = await runLoad(next, execute, {
-      ...plan,
-      startMs,
-      durationMs: cfg.duration === undefined ? undefined : cfg.duration * 1000,
-    });
+    const durationMs = cfg.duration === undefined ? undefined : cfg.duration * 1000;
+    if (traceWarmup && durationMs !== undefined) {
+      startMs ??= performance.now();
+      using stop = deadlineAtFirstBenchmark(next, startMs, durationMs, run.signal);
+      load = await runLoad(stop.next, execute, { ...plan, startMs, signal: stop.signal });
+    } else load = await runLoad(next, execute, { ...plan, startMs, durationMs });
   } finally {
     await run.closeSending(load);
   }
