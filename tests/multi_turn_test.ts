@@ -6,7 +6,7 @@
  * Ground truth: the mock's counters and its deterministic replies (`planReply`).
  */
 import { assert, assertEquals } from "./assert.ts";
-import { tempDir } from "./helpers/cli.ts";
+import { runCli, tempDir } from "./helpers/cli.ts";
 import { captureProxy } from "./helpers/capture_proxy.ts";
 import { type PerfFlags, perfRun } from "./helpers/perf_run.ts";
 import { startMockServer } from "../src/mock/server.ts";
@@ -464,3 +464,54 @@ Deno.test("multi-turn --shard I/N: shard I runs conversations i with i mod N = I
     await mock.close();
   }
 });
+
+Deno.test("multi-turn: llmperf report writes the same trace_summary.json as the run from its DB", async () => {
+  const mock = startMockServer({
+    port: 0,
+    outputTokens: OUTPUT_TOKENS,
+    reportCachedTokens: true,
+    itlMs: 1,
+  });
+  try {
+    for (const compat of [[], ["--compat", "2026"]]) {
+      await using r = await multiTurnRun(mock, {
+        dataset: "random_multi_turn",
+        number: 5,
+        parallel: 2,
+        minPromptLength: 100,
+        maxPromptLength: 300,
+      }, ["--min-turns", "2", "--max-turns", "4", ...compat]);
+      assertEquals(r.code, 0, r.stderr);
+      // The folder that holds the run's files (a --compat 2026 run's is a level down).
+      let dir = r.dir;
+      while (!(await exists(`${dir}/trace_summary.json`))) {
+        const sub = [...Deno.readDirSync(dir)].filter((e) => e.isDirectory);
+        assertEquals(sub.length, 1, `one folder in ${dir}`);
+        dir = `${dir}/${sub[0].name}`;
+      }
+      const written = await Deno.readTextFile(`${dir}/trace_summary.json`);
+      const live = JSON.parse(written);
+      assertEquals(live.n_traces, 5);
+      assert(live.rows.every((x: { mean: unknown }) => typeof x.mean === "number"), written);
+      await Deno.remove(`${dir}/trace_summary.json`);
+      // A --compat 2026 folder's evalscope DB keeps no conversations: ours beside it does.
+      const db = compat.length > 0 ? `${dir}/llmperf_data.db` : dir;
+      const rep = await runCli(["report", db]);
+      assertEquals(rep.code, 0, rep.stderr);
+      assertEquals(await Deno.readTextFile(`${dir}/trace_summary.json`), written, compat.join(" "));
+      const json = await runCli(["report", db, "--json"]);
+      assertEquals(JSON.parse(json.stdout).traceSummary, live);
+    }
+  } finally {
+    await mock.close();
+  }
+});
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
