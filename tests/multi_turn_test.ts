@@ -515,3 +515,41 @@ async function exists(path: string): Promise<boolean> {
     return false;
   }
 }
+
+Deno.test("multi-turn --warmup-num: the first conversations are warmup, sent in full, in no row or count", async () => {
+  await using tmp = await tempDir();
+  const mock = startMockServer({ port: 0, outputTokens: 2, seed: SEED });
+  const proxy = captureProxy(mock.url);
+  try {
+    const path = await writeLines(tmp.path, "chats.jsonl", chats(5, 2));
+    for (const workers of [1, 0]) {
+      proxy.bodies.length = 0;
+      await using r = await multiTurnRun(proxy, {
+        dataset: "custom_multi_turn",
+        datasetPath: path,
+        number: 3,
+        parallel: 2,
+        workers,
+      }, ["--warmup-num", "2"]);
+      assertEquals(r.code, 0, r.stderr);
+      const bodies = proxy.bodies as Array<{ messages: Array<{ content: string }> }>;
+      // All 5 conversations sent, each in full (2 turns); the warmup ones before the others.
+      assertEquals(bodies.length, 10, `--workers ${workers}`);
+      const firsts = bodies.filter((b) => b.messages.length === 1).map((b) =>
+        b.messages[0].content
+      );
+      assertEquals(firsts.slice(0, 2).sort(), ["c0 turn 0", "c1 turn 0"]);
+      // The benchmark's 3 conversations alone, numbered from 0.
+      const rows = r.sql<Row>(ROWS);
+      assertEquals(
+        rows.map((x) => [x.conversation_id, x.turn_index, x.request_id]),
+        [0, 1, 2].flatMap((i) => [[i, 0, 2 * i], [i, 1, 2 * i + 1]]),
+      );
+      assertEquals(r.summary["Conversations"], 3);
+      assertEquals(r.summary["Total requests"], 6);
+    }
+  } finally {
+    await proxy.close();
+    await mock.close();
+  }
+});

@@ -347,21 +347,27 @@ export class RequestSource {
             "conversations need a chat API (openai)",
         );
       }
-      const id = this.dispatched++;
+      const global = this.dispatched++;
+      // --warmup-num: the first conversations; the benchmark's are numbered from 0 after them.
+      const warmup = global < this.warmup;
+      if (global === this.warmup) this.#turnIndex = 0;
+      const id = warmup ? global : global - this.warmup;
       const firstIndex = this.#turnIndex;
       this.#turnIndex += turns.length;
-      if (!inShard(id, this.#shard)) continue; // another shard's conversation
+      if (!inShard(global, this.#shard)) continue; // another shard's conversation
       if (this.#cfg.rate !== -1) {
-        turns = pacedTurns(turns, this.#cfg.rate, this.#cfg.seed ?? 42, id);
+        turns = pacedTurns(turns, this.#cfg.rate, this.#cfg.seed ?? 42, global);
       }
       const text = JSON.stringify(body);
       const stream = this.#api.isStreaming?.(body, this.#cfg) ?? body.stream === true;
-      return {
+      const job: Job = {
         index: firstIndex,
         body,
         prepared: { url: this.#url, headers: this.#headers, body: text, stream },
         conversation: { id, firstIndex, base: text, turns },
       };
+      if (warmup) job.warmup = true;
+      return job;
     }
   }
 

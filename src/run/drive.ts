@@ -105,6 +105,7 @@ export async function driveLoad(prep: PreparedRun, run: OpenRun): Promise<Driven
   const parallel = shardCount(cfg.parallel, cfg.shard);
   const shape = arrivalShape(cfg);
   const timedJobs = source.timed;
+  const unit = cfg.multiTurn ? "conversations" : "requests";
   prep.log(
     `benchmarking ${cfg.urls ? cfg.urls.join(", ") : cfg.url} (${cfg.model}): ` +
       (cfg.urls ? `${cfg.urlStrategy ?? "round-robin"}, ` : "") +
@@ -123,12 +124,12 @@ export async function driveLoad(prep: PreparedRun, run: OpenRun): Promise<Driven
         ? `${parallel} in flight`
         : `${cfg.rate} req/s${cfg.shard ? " in all" : ""}, at most ${parallel} in flight`) +
       (source.expected !== undefined
-        ? `, ${source.expected} ${cfg.multiTurn ? "conversations" : "requests"}`
+        ? `, ${source.expected} ${unit}`
         : ", one pass over the dataset") +
       (source.warmup > 0
         ? timedJobs
           ? `, the trace's first ${source.warmup} requests as warmup (not measured)`
-          : `, after ${source.warmup} warmup requests (not measured)`
+          : `, after ${source.warmup} warmup ${unit} (not measured)`
         : "") +
       (cfg.duration !== undefined ? `, for at most ${cfg.duration} s` : ""),
   );
@@ -166,7 +167,7 @@ export async function driveLoad(prep: PreparedRun, run: OpenRun): Promise<Driven
       await runLoad(nextWarmup, execute, { ...plan, startMs, rescaledCount });
       startMs = undefined;
       if (run.signal.aborted) return { sent, client: await run.closeSending(), load };
-      prep.log(`warmup done (${source.warmup} requests): benchmarking`);
+      prep.log(`warmup done (${source.warmup} ${unit}): benchmarking`);
     }
     run.db?.setLoadStart((performance.timeOrigin + performance.now()) / 1000);
     await run.outputs.start();

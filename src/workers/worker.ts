@@ -107,15 +107,18 @@ async function converse(m: SendOrder): Promise<void> {
   try {
     span = await runConversation(
       m.conversation!,
-      (index, body, first) =>
-        measure(
+      async (index, body, first) => {
+        const rec = await measure(
           index,
           body,
           m.stream,
           m.endpoint,
           undefined,
           first ? m.previousEndEpochMs : undefined,
-        ),
+        );
+        if (m.warmup) rec.warmup = true; // a warmup conversation's turns: no DB row, no sink
+        return rec;
+      },
       finishing!, // the pool sends conversations only to workers that loaded the plugin
       (f) => post({ t: "turn", id: m.id, f }, finishedTransfers(f)),
       cancel.signal,
