@@ -1,11 +1,15 @@
 /**
  * The multi-turn datasets' readers and the turn bodies: splitting at assistant messages,
- * ShareGPT's two layouts, an agentic trace's two layouts, and each turn's body.
+ * ShareGPT's two layouts, an agentic trace's two layouts (and its turns' token lengths with a
+ * real tokenizer), and each turn's body.
  */
-import { assertEquals, assertThrows } from "./assert.ts";
+import { assert, assertEquals, assertThrows } from "./assert.ts";
 import { splitTurns } from "../src/plugins/turns.ts";
 import { humanMessages } from "../plugins/datasets/share_gpt_multi_turn.ts";
-import { traceTurns } from "../plugins/datasets/agentic_trace.ts";
+import AgenticTraceDataset, { traceTurns } from "../plugins/datasets/agentic_trace.ts";
+import { fixtureTokenizerDir } from "./helpers/tokenizer_fixtures.ts";
+import { loadTokenizer } from "../src/tokenizer/load.ts";
+import type { Turn } from "../src/plugins/types.ts";
 import { lineMessages } from "../plugins/datasets/custom_multi_turn.ts";
 import RandomMultiTurnDataset from "../plugins/datasets/random_multi_turn.ts";
 import { turnBody } from "../src/workers/conversation.ts";
@@ -104,4 +108,45 @@ Deno.test("turnBody: the base with the whole history and the turn's max_tokens",
   const o1 = { model: "m", messages: [], max_completion_tokens: 100 };
   const b = JSON.parse(turnBody(o1, h, { messages: [], maxTokens: 7 }));
   assertEquals([b.max_completion_tokens, b.max_tokens], [7, undefined]);
+});
+
+Deno.test("agentic_trace: with a tokenizer, each turn's text is the trace's input length in its tokens", async () => {
+  const tokenizer = await loadTokenizer(await fixtureTokenizerDir("qwen3"));
+  const dir = await Deno.makeTempDir();
+  try {
+    const path = `${dir}/trace.jsonl`;
+    const traces = [
+      { turns: [{ input_tokens: 2000 }, { input_tokens: 150 }, { input_tokens: 37 }] },
+      {
+        input_prompt_length: 800,
+        num_turns: 1,
+        tool_call_output_length: [5],
+        tool_call_latency: [0],
+      },
+    ];
+    await Deno.writeTextFile(path, traces.map((t) => JSON.stringify(t)).join("\n") + "\n");
+    const want = [[2000, 150, 37], [800, 5]];
+    const cfg = resolveConfig({ model: "m", dataset: "agentic_trace", datasetPath: path });
+    const make = async (seed: number) => {
+      const out: Turn[][] = [];
+      const plugin = new AgenticTraceDataset({ ...cfg, seed, tokenizer });
+      for await (const c of plugin.buildConversations()) out.push(c);
+      return out;
+    };
+    const got = await make(7);
+    const tokens = got.map((c) => c.map((t) => tokenizer.encode(t.messages[0].content as string)));
+    // The tokenizer's own count of each turn's text (the chat template's tokens come on top).
+    assertEquals(tokens.map((c) => c.map((ids) => ids.length)), want);
+    // Seeded: the same texts again; another seed, other texts.
+    assertEquals(await make(7), got);
+    assert((await make(8))[0][0].messages[0].content !== got[0][0].messages[0].content);
+    // Without a tokenizer: 4 characters a token, as before.
+    const plain = new AgenticTraceDataset({ ...cfg, seed: 7 });
+    for await (const c of plain.buildConversations()) {
+      assertEquals((c[0].messages[0].content as string).length, 4 * want[0][0]);
+      break;
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

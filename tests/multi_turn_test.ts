@@ -6,7 +6,7 @@
  * Ground truth: the mock's counters and its deterministic replies (`planReply`).
  */
 import { assert, assertEquals } from "./assert.ts";
-import { tempDir } from "./helpers/cli.ts";
+import { runCli, tempDir } from "./helpers/cli.ts";
 import { captureProxy } from "./helpers/capture_proxy.ts";
 import { type PerfFlags, perfRun } from "./helpers/perf_run.ts";
 import { startMockServer } from "../src/mock/server.ts";
@@ -362,7 +362,8 @@ Deno.test("share_gpt_en_multi_turn: one turn per human message, from a local fil
 Deno.test("multi-turn: flags that do not fit are one-line usage errors", async () => {
   for (
     const [args, message] of [
-      [["--rate", "5"], "--rate is not supported with --multi-turn"],
+      [["--rate", "5", "--open-loop", "-n", "4"], "--open-loop is not supported with --multi-turn"],
+      [["--rate", "5", "--burstiness", "4"], "--burstiness is not supported with --multi-turn"],
       [["--min-turns", "4", "--max-turns", "2"], "must be at least --min-turns"],
     ] as const
   ) {
@@ -373,5 +374,182 @@ Deno.test("multi-turn: flags that do not fit are one-line usage errors", async (
     });
     assertEquals(r.code, 2, r.stderr);
     assert(r.stderr.includes(message), r.stderr);
+  }
+});
+
+/** `n` conversations of `turns` user turns each, the dataset's replies between them. */
+function chats(n: number, turns: number): unknown[] {
+  return Array.from({ length: n }, (_, c) =>
+    Array.from({ length: turns }, (_, k) => [
+      { role: "user", content: `c${c} turn ${k}` },
+      ...(k < turns - 1 ? [{ role: "assistant", content: "dataset reply" }] : []),
+    ]).flat());
+}
+
+Deno.test("multi-turn --rate: every turn waits an exponential gap of mean 1/rate after the previous reply", async () => {
+  await using tmp = await tempDir();
+  const mock = startMockServer({ port: 0, outputTokens: 2, seed: SEED });
+  try {
+    const path = await writeLines(tmp.path, "chats.jsonl", chats(6, 10));
+    const gaps = async (rate?: number) => {
+      await using r = await multiTurnRun(mock, {
+        dataset: "custom_multi_turn",
+        datasetPath: path,
+        number: 6,
+        parallel: 3,
+        rate,
+      });
+      assertEquals(r.code, 0, r.stderr);
+      const rows = r.sql<Row>(ROWS);
+      assertEquals(rows.length, 60);
+      // Between the turns of one conversation: the next send after the previous reply ended.
+      const out: number[] = [];
+      for (let i = 1; i < rows.length; i++) {
+        if (rows[i].conversation_id !== rows[i - 1].conversation_id) continue;
+        out.push((rows[i].start_time - rows[i - 1].completed_time) * 1000);
+      }
+      assertEquals(out.length, 54);
+      return out;
+    };
+    const rate = 20; // mean gap 50 ms
+    const paced = await gaps(rate);
+    const mean = paced.reduce((a, b) => a + b, 0) / paced.length;
+    const sd = Math.sqrt(paced.reduce((a, b) => a + (b - mean) ** 2, 0) / (paced.length - 1));
+    // 54 exponential gaps: the mean's standard error is 1/(rate·√54) ≈ 6.8 ms; the bounds are
+    // generous (client overhead only adds), and the CV of an exponential is 1 (a constant gap
+    // would give 0).
+    assert(mean > 0.6 * 1000 / rate && mean < 1.8 * 1000 / rate, `mean gap ${mean} ms`);
+    assert(sd / mean > 0.5 && sd / mean < 1.6, `CV of the gaps ${sd / mean}`);
+    const free = await gaps();
+    const freeMean = free.reduce((a, b) => a + b, 0) / free.length;
+    assert(freeMean < mean / 2, `without --rate the turns follow at once (${freeMean} ms)`);
+  } finally {
+    await mock.close();
+  }
+});
+
+Deno.test("multi-turn --shard I/N: shard I runs conversations i with i mod N = I, with their global numbers", async () => {
+  await using tmp = await tempDir();
+  const mock = startMockServer({ port: 0, outputTokens: 2, seed: SEED });
+  const proxy = captureProxy(mock.url);
+  try {
+    const path = await writeLines(tmp.path, "chats.jsonl", chats(5, 2));
+    const seen: Record<string, string[]> = {};
+    for (const shard of ["0/2", "1/2"]) {
+      proxy.bodies.length = 0;
+      await using r = await multiTurnRun(proxy, {
+        dataset: "custom_multi_turn",
+        datasetPath: path,
+        number: 5,
+        parallel: 2,
+        shard,
+      });
+      assertEquals(r.code, 0, r.stderr);
+      const bodies = proxy.bodies as Array<{ messages: Array<{ content: string }> }>;
+      seen[shard] = bodies.filter((b) => b.messages.length === 1).map((b) => b.messages[0].content)
+        .sort();
+      const rows = r.sql<Row>(ROWS);
+      const mine = shard === "0/2" ? [0, 2, 4] : [1, 3];
+      // Global conversation numbers; turn k of conversation i is request 2i + k (2 turns each).
+      assertEquals(
+        rows.map((x) => [x.conversation_id, x.turn_index, x.request_id]),
+        mine.flatMap((i) => [[i, 0, 2 * i], [i, 1, 2 * i + 1]]),
+      );
+      assertEquals(r.summary["Conversations"], mine.length);
+    }
+    assertEquals(seen["0/2"], ["c0 turn 0", "c2 turn 0", "c4 turn 0"]);
+    assertEquals(seen["1/2"], ["c1 turn 0", "c3 turn 0"]);
+  } finally {
+    await proxy.close();
+    await mock.close();
+  }
+});
+
+Deno.test("multi-turn: llmperf report writes the same trace_summary.json as the run from its DB", async () => {
+  const mock = startMockServer({
+    port: 0,
+    outputTokens: OUTPUT_TOKENS,
+    reportCachedTokens: true,
+    itlMs: 1,
+  });
+  try {
+    for (const compat of [[], ["--compat", "2026"]]) {
+      await using r = await multiTurnRun(mock, {
+        dataset: "random_multi_turn",
+        number: 5,
+        parallel: 2,
+        minPromptLength: 100,
+        maxPromptLength: 300,
+      }, ["--min-turns", "2", "--max-turns", "4", ...compat]);
+      assertEquals(r.code, 0, r.stderr);
+      // The folder that holds the run's files (a --compat 2026 run's is a level down).
+      let dir = r.dir;
+      while (!(await exists(`${dir}/trace_summary.json`))) {
+        const sub = [...Deno.readDirSync(dir)].filter((e) => e.isDirectory);
+        assertEquals(sub.length, 1, `one folder in ${dir}`);
+        dir = `${dir}/${sub[0].name}`;
+      }
+      const written = await Deno.readTextFile(`${dir}/trace_summary.json`);
+      const live = JSON.parse(written);
+      assertEquals(live.n_traces, 5);
+      assert(live.rows.every((x: { mean: unknown }) => typeof x.mean === "number"), written);
+      await Deno.remove(`${dir}/trace_summary.json`);
+      // A --compat 2026 folder's evalscope DB keeps no conversations: ours beside it does.
+      const db = compat.length > 0 ? `${dir}/llmperf_data.db` : dir;
+      const rep = await runCli(["report", db]);
+      assertEquals(rep.code, 0, rep.stderr);
+      assertEquals(await Deno.readTextFile(`${dir}/trace_summary.json`), written, compat.join(" "));
+      const json = await runCli(["report", db, "--json"]);
+      assertEquals(JSON.parse(json.stdout).traceSummary, live);
+    }
+  } finally {
+    await mock.close();
+  }
+});
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+Deno.test("multi-turn --warmup-num: the first conversations are warmup, sent in full, in no row or count", async () => {
+  await using tmp = await tempDir();
+  const mock = startMockServer({ port: 0, outputTokens: 2, seed: SEED });
+  const proxy = captureProxy(mock.url);
+  try {
+    const path = await writeLines(tmp.path, "chats.jsonl", chats(5, 2));
+    for (const workers of [1, 0]) {
+      proxy.bodies.length = 0;
+      await using r = await multiTurnRun(proxy, {
+        dataset: "custom_multi_turn",
+        datasetPath: path,
+        number: 3,
+        parallel: 2,
+        workers,
+      }, ["--warmup-num", "2"]);
+      assertEquals(r.code, 0, r.stderr);
+      const bodies = proxy.bodies as Array<{ messages: Array<{ content: string }> }>;
+      // All 5 conversations sent, each in full (2 turns); the warmup ones before the others.
+      assertEquals(bodies.length, 10, `--workers ${workers}`);
+      const firsts = bodies.filter((b) => b.messages.length === 1).map((b) =>
+        b.messages[0].content
+      );
+      assertEquals(firsts.slice(0, 2).sort(), ["c0 turn 0", "c1 turn 0"]);
+      // The benchmark's 3 conversations alone, numbered from 0.
+      const rows = r.sql<Row>(ROWS);
+      assertEquals(
+        rows.map((x) => [x.conversation_id, x.turn_index, x.request_id]),
+        [0, 1, 2].flatMap((i) => [[i, 0, 2 * i], [i, 1, 2 * i + 1]]),
+      );
+      assertEquals(r.summary["Conversations"], 3);
+      assertEquals(r.summary["Total requests"], 6);
+    }
+  } finally {
+    await proxy.close();
+    await mock.close();
   }
 });

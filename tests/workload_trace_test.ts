@@ -159,3 +159,216 @@ Deno.test("workload_trace e2e: a shard sends its requests at their times in the 
     assertOnSchedule(stub.requests.map((q) => q.at), rows.map((row) => row.due));
   });
 });
+
+/** The headers one request arrived with, as a plain object, without those the transport adds. */
+function ownHeaders(h: Headers): Record<string, string> {
+  const TRANSPORT = new Set([
+    "host",
+    "content-length",
+    "accept",
+    "accept-encoding",
+    "accept-language",
+    "connection",
+  ]);
+  const out: Record<string, string> = {};
+  h.forEach((v, k) => {
+    if (!TRANSPORT.has(k)) out[k] = v;
+  });
+  return out;
+}
+
+/**
+ * A stub that keeps each request's headers (by its prompt text) and answers one token, except
+ * to `Authorization: Bearer <reject>`: a 401 that echoes the header, as some gateways do.
+ */
+function headerStub(reject: string) {
+  const seen: { q: string; headers: Record<string, string> }[] = [];
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (req) => {
+    const body = await req.json();
+    const q = (body.messages as { content: string }[])[0].content;
+    seen.push({ q, headers: ownHeaders(req.headers) });
+    const auth = req.headers.get("authorization") ?? "";
+    if (auth === `Bearer ${reject}`) {
+      return new Response(JSON.stringify({ error: `bad key: ${auth}` }), { status: 401 });
+    }
+    return new Response(
+      JSON.stringify({
+        choices: [{ index: 0, message: { role: "assistant", content: "ok" } }],
+        usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 },
+      }),
+      { headers: { "content-type": "application/json" } },
+    );
+  });
+  return { url: `http://127.0.0.1:${server.addr.port}`, seen, close: () => server.shutdown() };
+}
+
+/** Every file under `dir` as text (the run's outputs: DB, logs, JSON). */
+async function allText(dir: string): Promise<string> {
+  let out = "";
+  for await (const e of Deno.readDir(dir)) {
+    const p = `${dir}/${e.name}`;
+    out += e.isDirectory ? await allText(p) : new TextDecoder().decode(await Deno.readFile(p));
+  }
+  return out;
+}
+
+Deno.test("workload_trace e2e: each record's headers go with its request only, over the run's", async () => {
+  const REJECT = "trace-key-rejected-9876";
+  // The headers of each record (none on some), in time order; the run sets x-run, x-tenant and
+  // an API key. A record's header replaces the run's of the same name whatever its case.
+  const OWN: (Record<string, string> | undefined)[] = [
+    undefined,
+    { "X-Tenant": "t1", "x-extra": "e1" },
+    undefined,
+    { authorization: "Bearer trace-key-accepted-1234" },
+    { Authorization: `Bearer ${REJECT}`, "x-tenant": "t4" },
+    undefined,
+  ];
+  const stub = headerStub(REJECT);
+  try {
+    for (const transport of ["socket", "fetch"] as const) {
+      for (const workers of [1, 0]) {
+        stub.seen.length = 0;
+        await using dir = await tempDir();
+        const path = `${dir.path}/trace.jsonl`;
+        await Deno.writeTextFile(
+          path,
+          OWN.map((headers, i) =>
+            JSON.stringify({
+              body: { messages: [{ role: "user", content: `q${i}` }] },
+              timestamp: T0 + i * 0.02,
+              ...(headers ? { headers } : {}),
+            })
+          ).join("\n") + "\n",
+        );
+        await using r = await perfRun({
+          server: stub,
+          flags: {
+            dataset: "workload_trace",
+            datasetPath: path,
+            apiKey: "sk-run-key-5678",
+            headers: ["X-Run=r", "x-tenant=run"],
+            transport,
+            workers,
+            parallel: 1,
+            debug: true,
+          },
+        });
+        const what = `${transport}, --workers ${workers}`;
+        assertEquals(r.code, 0, r.stderr);
+        const run: Record<string, string> = {
+          "content-type": "application/json",
+          "user-agent": stub.seen[0].headers["user-agent"],
+          "x-run": "r",
+          "x-tenant": "run",
+          authorization: "Bearer sk-run-key-5678",
+        };
+        const want = (own: Record<string, string> | undefined) => {
+          const h = { ...run };
+          for (const [k, v] of Object.entries(own ?? {})) h[k.toLowerCase()] = v;
+          return h;
+        };
+        assert(/^llmperf\//.test(run["user-agent"]), run["user-agent"]);
+        // The start-up check first (the first record's, with its headers), then each record.
+        assertEquals(stub.seen.map((s) => s.q), ["q0", ...OWN.map((_, i) => `q${i}`)], what);
+        stub.seen.slice(1).forEach((s, i) =>
+          assertEquals(s.headers, want(OWN[i]), `${what}: q${i}`)
+        );
+        // The rejected key failed its request; neither trace key is in any file the run left.
+        const rows = r.sql<{ ok: string }>("SELECT success AS ok FROM result ORDER BY request_id");
+        assertEquals(rows.map((x) => x.ok).join(), "True,True,True,True,False,True", what);
+        const files = await allText(r.outputs);
+        for (const secret of [REJECT, "trace-key-accepted-1234", "sk-run-key-5678"]) {
+          assert(!files.includes(secret), `${what}: ${secret} written to disk`);
+          assert(
+            !r.stderr.includes(secret) && !r.stdout.includes(secret),
+            `${what}: ${secret} logged`,
+          );
+        }
+      }
+    }
+  } finally {
+    await stub.close();
+  }
+});
+
+Deno.test("workload_trace: a record's header that HTTP cannot carry is a usage error", async () => {
+  await using dir = await tempDir();
+  const path = `${dir.path}/trace.jsonl`;
+  const record = (headers: unknown) =>
+    JSON.stringify({
+      body: { messages: [{ role: "user", content: "q" }] },
+      timestamp: T0,
+      headers,
+    });
+  for (
+    const [headers, why] of [
+      [{ "x-a": "1\n2" }, /a request's headers: the value of header 'x-a' has a control character/],
+      [{ "x-a": 1 }, /record 2: headers must be an object of header names to text values/],
+    ] as const
+  ) {
+    await Deno.writeTextFile(path, record({ "x-ok": "1" }) + "\n" + record(headers) + "\n");
+    await using r = await perfRun({
+      url: "http://127.0.0.1:9/v1/chat/completions",
+      flags: { dataset: "workload_trace", datasetPath: path, noTestConnection: true },
+    });
+    assertEquals(r.code, 2, r.stderr);
+    assert(why.test(r.stderr), r.stderr);
+    assert(!/\n\s+at /.test(r.stderr), "no stack trace");
+  }
+});
+
+Deno.test("workload_trace e2e: --warmup-num takes the trace's first records, sent on its clock, in no DB row or statistic", async () => {
+  await using dir = await tempDir();
+  const path = `${dir.path}/trace.jsonl`;
+  // Two warmup records, then the benchmark's: seconds after the trace's first.
+  const AT = [0, 0.6, 1.0, 1.2, 1.4, 2.4];
+  await Deno.writeTextFile(
+    path,
+    AT.map((at, i) =>
+      JSON.stringify({
+        body: { messages: [{ role: "user", content: `q${i}` }] },
+        timestamp: T0 + at,
+      })
+    ).join("\n") + "\n",
+  );
+  const stub = chatStub();
+  try {
+    for (const duration of [undefined, 0.8]) {
+      stub.requests.length = 0;
+      await using r = await perfRun({
+        server: stub,
+        flags: {
+          dataset: "workload_trace",
+          datasetPath: path,
+          parallel: 4,
+          noTestConnection: true,
+        },
+        args: [
+          "--warmup-num",
+          "2",
+          ...(duration === undefined ? [] : ["--duration", `${duration}`]),
+        ],
+      });
+      assertEquals(r.code, 0, r.stderr);
+      // --duration 0.8 counts from the first benchmark record (1.0 s): 1.0, 1.2, 1.4 go, 2.4 not.
+      // (Counted from the run's start, none would; from the warmup's end, 2.4 would too.)
+      const sent = duration === undefined ? 6 : 5;
+      assertEquals(stub.requests.map(firstText), AT.slice(0, sent).map((_, i) => `q${i}`));
+      const arrivals = stub.requests.map((q) => q.at - stub.requests[0].at);
+      arrivals.forEach((t, i) =>
+        assert(Math.abs(t - AT[i] * 1000) < 300, `q${i} at ${t} ms, due ${AT[i] * 1000}`)
+      );
+      // The warmup records are in no row and no count; the benchmark's are numbered from 0.
+      const rows = r.sql<{ id: number; due: number }>(
+        "SELECT request_id AS id, scheduled_time AS due FROM result ORDER BY request_id",
+      );
+      assertEquals(rows.map((x) => x.id), [...Array(sent - 2).keys()]);
+      assertAlmostEquals((rows[1].due - rows[0].due) * 1000, (AT[3] - AT[2]) * 1000, 0.01);
+      assertEquals(r.summary["Total requests"], sent - 2);
+      assertEquals(r.summary["Succeed requests"], sent - 2);
+    }
+  } finally {
+    await stub.close();
+  }
+});

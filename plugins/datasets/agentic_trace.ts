@@ -1,8 +1,11 @@
 /**
  * Built-in dataset `agentic_trace` (`--multi-turn`): replays recorded agent conversations whose
  * turns are given by their lengths and delays, not their text, from a JSON Lines file
- * (`--dataset-path`). Each turn's input is synthetic text of the given length (4 characters per
- * token, the rate the mock counts at; random words, seeded by `--seed`), its reply is capped at
+ * (`--dataset-path`). Each turn's input is synthetic text of the given length: with
+ * `--tokenizer-path`, random vocabulary tokens that encode to exactly that many tokens (as the
+ * `random` dataset makes its prompts; the chat template's own tokens come on top); without one,
+ * 4 characters per token (the rate the mock counts at; random words). Seeded by `--seed`. Its
+ * reply is capped at
  * the given output length (`max_tokens`), and it is sent after the given delay (the user's think
  * time or the tool's latency), so that a run reproduces the trace's history growth and its
  * pauses. Two layouts are read, one conversation a line:
@@ -18,8 +21,14 @@
  *
  * @module
  */
-import { DatasetPlugin, type Message, readJsonLines, type Turn } from "../../plugin.ts";
-import { charPrompts } from "./random.ts";
+import {
+  DatasetPlugin,
+  type Message,
+  type PromptTokenizer,
+  readJsonLines,
+  type Turn,
+} from "../../plugin.ts";
+import { charPrompts, seededExactText } from "./random.ts";
 
 /** Characters of synthetic text per token of a trace's lengths (the mock's rate). */
 export const CHARS_PER_TOKEN = 4;
@@ -80,6 +89,21 @@ export function traceTurns(item: unknown): TraceTurn[] {
   throw new Error("expected 'turns' or evalscope's trie fields (input_prompt_length, num_turns)");
 }
 
+/**
+ * Makes the text of a turn of `tokens` tokens (at least 1) from `seed`: exactly that many of
+ * `tok`'s when given, else {@link CHARS_PER_TOKEN} characters a token.
+ */
+function textOfTokens(tok: PromptTokenizer | undefined): (tokens: number, seed: number) => string {
+  if (tok === undefined) {
+    return (tokens, seed) => {
+      const chars = Math.max(1, Math.round(tokens * CHARS_PER_TOKEN));
+      return charPrompts(chars, chars, 0, seed)();
+    };
+  }
+  const make = seededExactText(tok);
+  return (tokens, seed) => make(Math.max(1, Math.round(tokens)), seed);
+}
+
 /** Conversations replayed from their lengths and delays; see the module documentation. */
 export default class AgenticTraceDataset extends DatasetPlugin {
   async *#traces(): AsyncGenerator<TraceTurn[]> {
@@ -99,10 +123,10 @@ export default class AgenticTraceDataset extends DatasetPlugin {
   /** `--multi-turn`: each trace's turns, with text of their lengths. */
   async *buildConversations(): AsyncGenerator<Turn[]> {
     let seed = this.params.seed ?? 42;
+    const make = textOfTokens(this.params.tokenizer);
     for await (const trace of this.#traces()) {
       yield trace.map((t) => {
-        const chars = Math.max(1, Math.round(t.inputTokens * CHARS_PER_TOKEN));
-        const text = charPrompts(chars, chars, 0, seed++)();
+        const text = make(t.inputTokens, seed++);
         const turn: Turn = { messages: [{ role: "user", content: text }] };
         if (t.outputTokens !== undefined) turn.maxTokens = t.outputTokens;
         if (t.delayMs !== undefined) turn.delayMs = t.delayMs;

@@ -27,7 +27,7 @@ import {
   type PromptTokenizer,
   type RequestBody,
 } from "../../plugin.ts";
-import { exactText, randomWords, seeded, tokenSampler } from "./random.ts";
+import { randomWords, seeded, seededExactText } from "./random.ts";
 import { type ArgCheck, datasetArgs, positive, positiveInt, readTrace } from "./trace_records.ts";
 
 /** Tokens per hash id block (Mooncake's traces, SGLang's and AIPerf's readers). */
@@ -61,15 +61,13 @@ function charBlocks(blockSize: number): BlockText {
 const CACHED_BLOCKS = 8192;
 
 function tokenBlocks(tok: PromptTokenizer): BlockText {
-  let rnd = seeded(0);
-  const sample = tokenSampler(tok, () => rnd()); // one sampler: its vocabulary cache is shared
+  const make = seededExactText(tok);
   const cache = new Map<string, string>();
   return (seed, n) => {
     const key = `${seed}:${n}`;
     let text = cache.get(key);
     if (text === undefined) {
-      rnd = seeded(seed);
-      text = exactText(tok, sample, n); // encodes to exactly n tokens on its own
+      text = make(n, seed); // encodes to exactly n tokens on its own
       if (cache.size >= CACHED_BLOCKS) cache.clear();
       cache.set(key, text);
     }

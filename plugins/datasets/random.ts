@@ -237,6 +237,25 @@ export function exactText(
 }
 
 /**
+ * Makes text of exactly `n` of `tok`'s tokens ({@link exactText}) from `seed` alone: equal seeds
+ * and lengths give equal text. One sampler serves every call (its vocabulary cache is shared).
+ *
+ * @example
+ * ```ts
+ * const make = seededExactText(tokenizer);
+ * tokenizer.encode(make(100, 7)).length; // 100
+ * ```
+ */
+export function seededExactText(tok: PromptTokenizer): (n: number, seed: number) => string {
+  let rnd = seeded(0);
+  const sample = tokenSampler(tok, () => rnd());
+  return (n, seed) => {
+    rnd = seeded(seed);
+    return exactText(tok, sample, n);
+  };
+}
+
+/**
  * Draws random ids from the base vocabulary, leaving out added tokens and tokens that decode to
  * nothing or to an incomplete character (a lone byte of a multi-byte UTF-8 sequence).
  */

@@ -9,7 +9,10 @@
  * - `completion_tokens`: with `match_output_length`, the reply is asked to be exactly that
  *   long (`max_tokens` and `ignore_eos`), except for bodies that constrain decoding
  *   (`response_format`, `guided_*`, `structured_outputs`), as evalscope does.
- * - `headers`, `request_id`: read, not sent (llmperf sends the run's headers on every request).
+ * - `headers`: an object of header names to text values, sent with that request only, over the
+ *   run's headers of the same name (`--headers`, `--api-key`'s `Authorization`; names compared
+ *   case-insensitively). Credentials among them are kept out of files and logs, as the run's.
+ * - `request_id`: read, not used (the result DB numbers requests itself).
  *
  * `--dataset-args` takes `speed` (> 0, default 1: 2 replays twice as fast), `model_override`
  * (a model name for every body), `model_mapping` (`{"trace-model": "served-model"}`) and
@@ -20,7 +23,13 @@
  * @module
  */
 import { DatasetPlugin, type DatasetRequest, type RequestBody } from "../../plugin.ts";
-import { type ArgCheck, datasetArgs, positive, readTrace } from "./trace_records.ts";
+import {
+  type ArgCheck,
+  datasetArgs,
+  positive,
+  readTrace,
+  type TraceLine,
+} from "./trace_records.ts";
 
 const CONSTRAINED = ["response_format", "guided_json", "guided_regex", "guided_choice"];
 
@@ -45,6 +54,18 @@ export function timestampMs(v: unknown): number | undefined {
   return undefined;
 }
 
+function headersOf(v: unknown, where: string): Record<string, string> | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (
+    typeof v !== "object" || Array.isArray(v) ||
+    !Object.values(v).every((x) => typeof x === "string")
+  ) {
+    throw new Error(`${where}: headers must be an object of header names to text values`);
+  }
+  const headers = v as Record<string, string>;
+  return Object.keys(headers).length > 0 ? headers : undefined;
+}
+
 function bodyOf(v: unknown, where: string): RequestBody {
   let body = v;
   if (typeof v === "string") {
@@ -67,6 +88,27 @@ export default class WorkloadTraceDataset extends DatasetPlugin {
   /** The trace's prompts are sent as they are. */
   readonly lengthFiltered = true;
 
+  #trace?: Promise<TraceLine[]>;
+
+  /** The trace, read once. */
+  #read(): Promise<TraceLine[]> {
+    return this.#trace ??= readTrace(
+      "workload_trace",
+      this.params.datasetPath,
+      (r) => timestampMs(r.timestamp),
+    );
+  }
+
+  /** Every record's own headers (the run reads them ahead for their credentials). */
+  async requestHeaders(): Promise<Record<string, string>[]> {
+    const out: Record<string, string>[] = [];
+    for (const { line, record } of await this.#read()) {
+      const h = headersOf(record.headers, `${this.params.datasetPath}: record ${line}`);
+      if (h !== undefined) out.push(h);
+    }
+    return out;
+  }
+
   /** Yield the trace's requests in time order. */
   async *buildMessages(): AsyncGenerator<DatasetRequest> {
     const p = this.params;
@@ -75,11 +117,7 @@ export default class WorkloadTraceDataset extends DatasetPlugin {
     const override = args.model_override as string | undefined;
     const mapping = args.model_mapping as Record<string, string> | undefined;
     const match = args.match_output_length === true;
-    const trace = await readTrace(
-      "workload_trace",
-      p.datasetPath,
-      (r) => timestampMs(r.timestamp),
-    );
+    const trace = await this.#read();
     const t0 = trace[0]?.timeMs ?? 0;
     for (const { line, record, timeMs } of trace) {
       const where = `${p.datasetPath}: record ${line}`;
@@ -89,6 +127,8 @@ export default class WorkloadTraceDataset extends DatasetPlugin {
         body.model = mapping[body.model];
       }
       const item: DatasetRequest = { body, atMs: (timeMs - t0) / speed };
+      const headers = headersOf(record.headers, where);
+      if (headers !== undefined) item.headers = headers;
       const n = record.completion_tokens;
       if (match && Number.isSafeInteger(n) && (n as number) > 0) {
         const constrained = CONSTRAINED.some((k) => k in body) || "structured_outputs" in body;

@@ -3,7 +3,8 @@
  * alone (llmperf's, or evalscope's of late 2024 or of 2026: it says which layout it found; with
  * `--compat 2026`, evalscope 2026's summary and percentile rows). A run that did not finish (killed, crashed, its DB could not
  * be written) or was interrupted says so first, in a `Warning:` line (and in `--json`: `finished`,
- * `interrupted`, `warning`).
+ * `interrupted`, `warning`). For a `--multi-turn` run it writes `trace_summary.json` beside the DB
+ * again, recomputed from the DB (the same as the run wrote).
  *
  * @module
  */
@@ -14,6 +15,8 @@ import { loadApiPlugin } from "../plugins/loader.ts";
 import { reportFromDb, resolveDbPath } from "../report/from_db.ts";
 import { printJson } from "../report/json_output.ts";
 import { DB_FILE } from "../store/run_meta.ts";
+import { TRACE_SUMMARY_FILE, writeJson } from "../report/files.ts";
+import { dirname } from "node:path";
 import { parseStrict, strictCommand } from "./commander.ts";
 import { printResult } from "./print.ts";
 
@@ -37,6 +40,10 @@ export async function reportMain(args: string[]): Promise<number> {
   // OpenAI payloads, with the built-in plugin.
   const openai = await loadApiPlugin("openai", resolveConfig({ model: "report" }));
   const report = await reportFromDb(path, openai, [], { compat: compat as CompatChoice });
+  if (report.traceSummary) {
+    // A --multi-turn run's per-conversation table, beside the DB, as the run wrote it.
+    await writeJson(`${dirname(path)}/${TRACE_SUMMARY_FILE}`, report.traceSummary);
+  }
   if (cmd.opts().json) {
     const { warning, finished, interrupted, rows, ...tables } = report;
     printJson({ db: path, finished, interrupted, warning, rows, ...tables });

@@ -408,7 +408,8 @@ export const SETTINGS = {
     min: 0,
     default: 0,
     help: "warmup requests before the benchmark, on top of --number, in no statistic and not in " +
-      "the DB: a count, or below 1 a ratio of --number (at least 1)",
+      "the DB: a count, or below 1 a ratio of --number (at least 1); a trace's (workload_trace, " +
+      "mooncake): its first records",
   },
   /**
    * Wall-clock budget of the benchmark, in seconds: a soft stop (no request is sent after it;
@@ -633,12 +634,22 @@ export const SETTINGS = {
     default: false,
     help: "multi-turn conversations (datasets random_multi_turn, custom_multi_turn, " +
       "share_gpt_zh/en_multi_turn, agentic_trace): -n counts conversations, --parallel the " +
-      "conversations in flight; each turn sends the whole history with the replies",
-    validate: (v: boolean, cfg: { rate: number; shard?: Shard }): string | undefined =>
-      v && cfg.rate !== -1
-        ? "--rate is not supported with --multi-turn (conversations run closed loop)"
-        : v && cfg.shard !== undefined
-        ? "--shard is not supported with --multi-turn"
+      "conversations in flight; each turn sends the whole history with the replies; --rate R " +
+      "waits an exponential gap (mean 1/R s) before every turn",
+    // A turn needs the previous reply: conversations run closed loop, --rate paces their turns.
+    validate: (
+      v: boolean,
+      cfg: { openLoop?: boolean; rampUpStrategy?: string; burstiness?: number },
+    ): string | undefined =>
+      !v
+        ? undefined
+        : cfg.openLoop
+        ? "--open-loop is not supported with --multi-turn (a turn waits for the previous reply; " +
+          "--rate paces the turns)"
+        : cfg.rampUpStrategy !== undefined
+        ? "--ramp-up-strategy is not supported with --multi-turn (--rate paces each turn)"
+        : cfg.burstiness !== undefined && cfg.burstiness !== 1
+        ? "--burstiness is not supported with --multi-turn (each turn waits an exponential gap)"
         : undefined,
   },
   /** `multiTurn`: the fewest turns a generated conversation has (`random_multi_turn`). */

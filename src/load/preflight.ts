@@ -114,7 +114,12 @@ export function probeRequest(api: ApiPluginLike, job: Job, params: PluginParams)
   } catch (e) {
     throw new UsageError(`--api '${params.api}': probeBody failed: ${errorMessage(e)}`);
   }
-  return { ...job.prepared, body: JSON.stringify(body) };
+  // A trace's request goes with its own headers (a tenant's key the run does not have).
+  return {
+    ...job.prepared,
+    headers: job.headers ?? job.prepared.headers,
+    body: JSON.stringify(body),
+  };
 }
 
 /**

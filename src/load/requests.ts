@@ -11,7 +11,10 @@
  * (`splitTurns`), cut at `--max-turns`; the API plugin builds the body of its first turn, whose
  * `messages` the sending thread replaces by the history of each turn (`conversation.ts`). Turn `k`
  * of a conversation whose first turn has index `i` has index `i + k`. The length filter does not
- * apply to conversations.
+ * apply to conversations. With `--rate R` every turn (the first too) waits a fresh exponential
+ * gap of mean `1/R` s before it is sent, after its own delay (think time, tool latency), as
+ * evalscope 2026 paces turns: relative pacing, the gap drawn from `--seed` and the conversation's
+ * number. With `--shard I/N` a shard runs conversations `i` with `i mod N = I`.
  *
  * @module
  */
@@ -36,6 +39,9 @@ import { splitTurns } from "../plugins/turns.ts";
 import type { ConversationOrder } from "../workers/messages.ts";
 import type { PreparedRequest } from "../transport/types.ts";
 import { VERSION } from "../version.ts";
+import { headerProblem } from "../util/http_header.ts";
+import { exponential, seededRandom } from "../util/rng.ts";
+import { headerSecrets, isSecretHeader } from "../redact.ts";
 
 /** How a usage error names each prompt kind. */
 const KIND_NAMES: Readonly<Record<PromptKind, string>> = {
@@ -75,6 +81,11 @@ export interface Job {
   atMs?: number;
   /** A warmup request (`--warmup-num`): sent before the benchmark, in no statistic or DB. */
   warmup?: true;
+  /**
+   * A trace's request with headers of its own: the whole header set it is sent with (the run's,
+   * overridden by its own of the same name). Absent: the run's (`prepared.headers`).
+   */
+  headers?: Record<string, string>;
 }
 
 /** Where prompts come from: a dataset plugin, or one fixed message list. */
@@ -109,6 +120,29 @@ export function requestHeaders(cfg: PerfConfig, api: ApiPluginLike): Record<stri
 }
 
 /**
+ * `base` with `own` over it, header names compared case-insensitively (an own header replaces
+ * the run's of the same name, whatever its case); own names are sent lower-cased.
+ *
+ * @example
+ * ```ts
+ * withHeaders({ "x-a": "1", Authorization: "Bearer k" }, { authorization: "Bearer t" });
+ * // { "x-a": "1", authorization: "Bearer t" }
+ * ```
+ */
+export function withHeaders(
+  base: Record<string, string>,
+  own: Record<string, string>,
+): Record<string, string> {
+  const out = { ...base };
+  for (const [name, value] of Object.entries(own)) {
+    const lower = name.toLowerCase();
+    for (const k in out) if (k.toLowerCase() === lower) delete out[k];
+    out[lower] = value;
+  }
+  return out;
+}
+
+/**
  * A dataset's failure as one line naming it: a usage error, unless the cause was outside the
  * command line (a {@link RunError}, such as an unreachable dataset hub), which stays one.
  */
@@ -126,7 +160,9 @@ function isDatasetRequest(x: unknown): x is DatasetRequest {
   const obj = (v: unknown) => v !== null && typeof v === "object" && !Array.isArray(v);
   return (Array.isArray(r.messages) || obj(r.body)) &&
     (r.fields === undefined || obj(r.fields)) &&
-    (r.atMs === undefined || (typeof r.atMs === "number" && Number.isFinite(r.atMs)));
+    (r.atMs === undefined || (typeof r.atMs === "number" && Number.isFinite(r.atMs))) &&
+    (r.headers === undefined ||
+      (obj(r.headers) && Object.values(r.headers).every((v) => typeof v === "string")));
 }
 
 /** Pulls prompts and yields {@link Job}s; `next()` is called by one caller at a time. */
@@ -146,7 +182,10 @@ export class RequestSource {
   #passYield = 0; // usable prompts in the current pass
   #passes = 0;
   #shard: Shard | undefined;
-  /** Warmup requests, the first of the global list (`--warmup-num`). */
+  /**
+   * Warmup requests, the first of the global list (`--warmup-num`): on top of `--number`, or, for
+   * a trace (`timed`), its own first records.
+   */
   readonly warmup: number;
   /** Global requests passed so far (with `--shard`, the other shards' ones too). */
   dispatched = 0;
@@ -154,6 +193,13 @@ export class RequestSource {
   filtered = 0;
   /** Builds bodies with `--query-template` / `--extra-args` applied (default: the plugin alone). */
   bodyBuilder?: BodyBuilder;
+  /**
+   * Receives the credentials in a trace request's own headers (each value once, before the
+   * request is sent), so that they are kept out of files and logs as the run's are.
+   */
+  onSecrets?: (values: string[]) => void;
+  #secretSeen = new Set<string>();
+  #scanned = false;
   #turnIndex = 0; // request index of the next conversation's first turn
 
   /**
@@ -182,8 +228,13 @@ export class RequestSource {
     this.#headers = requestHeaders(cfg, api);
     this.#onePass = prompts.kind === "dataset" &&
       (cfg.number === undefined || prompts.plugin.timed === true);
-    this.warmup = warmupCount(cfg.warmupNum ?? 0, cfg.number);
-    this.#limit = (cfg.number ?? (prompts.kind === "prompt" ? 1 : Infinity)) + this.warmup;
+    const warmup = warmupCount(cfg.warmupNum ?? 0, cfg.number);
+    const number = cfg.number ?? (prompts.kind === "prompt" ? 1 : Infinity);
+    // A trace's warmup is its own first records, within --number (evalscope's workload_trace);
+    // other datasets send theirs on top of --number.
+    const carved = prompts.kind === "dataset" && prompts.plugin.timed === true;
+    this.warmup = carved ? Math.min(warmup, number) : warmup;
+    this.#limit = carved ? number : number + warmup;
     this.#shard = cfg.shard;
     this.#accepts = api.accepts ?? ["messages"];
   }
@@ -212,6 +263,7 @@ export class RequestSource {
   /** The next job, or `undefined` when the run has dispatched all it should. */
   async next(): Promise<Job | undefined> {
     if (this.#cfg.multiTurn) return await this.#nextConversation();
+    if (!this.#scanned) await this.#scanHeaders();
     for (;;) {
       if (this.dispatched >= this.#limit) return undefined;
       const item = await this.#nextMessages();
@@ -231,8 +283,49 @@ export class RequestSource {
         atMs: request?.atMs,
       };
       if (warmup) job.warmup = true;
+      if (request?.headers !== undefined) job.headers = this.#ownHeaders(request.headers);
       return job;
     }
+  }
+
+  /** A dataset's own request headers, all read once ahead for their credentials. */
+  async #scanHeaders(): Promise<void> {
+    this.#scanned = true;
+    const p = this.#prompts;
+    if (p.kind !== "dataset" || typeof p.plugin.requestHeaders !== "function") return;
+    let sets;
+    try {
+      sets = await p.plugin.requestHeaders();
+    } catch (e) {
+      throw datasetError(p.name, e);
+    }
+    for await (const h of sets) this.#checkHeaders(h);
+  }
+
+  /** The header set of a request with headers of its own: checked, its credentials reported. */
+  #ownHeaders(own: Record<string, string>): Record<string, string> {
+    this.#checkHeaders(own);
+    return withHeaders(this.#headers, own);
+  }
+
+  /** Refuse headers that cannot be sent; report the credentials not reported yet. */
+  #checkHeaders(own: Record<string, string>): void {
+    const secrets: string[] = [];
+    for (const [name, value] of Object.entries(own)) {
+      const problem = headerProblem(name, value);
+      if (problem !== undefined) {
+        throw new UsageError(`--dataset '${this.#datasetName}': a request's headers: ${problem}`);
+      }
+      if (isSecretHeader(name) && !this.#secretSeen.has(value)) {
+        this.#secretSeen.add(value);
+        secrets.push(...headerSecrets(value));
+      }
+    }
+    if (secrets.length > 0) this.onSecrets?.(secrets);
+  }
+
+  get #datasetName(): string {
+    return this.#prompts.kind === "dataset" ? this.#prompts.name : "--prompt";
   }
 
   async #nextConversation(): Promise<Job | undefined> {
@@ -254,17 +347,27 @@ export class RequestSource {
             "conversations need a chat API (openai)",
         );
       }
-      const id = this.dispatched++;
+      const global = this.dispatched++;
+      // --warmup-num: the first conversations; the benchmark's are numbered from 0 after them.
+      const warmup = global < this.warmup;
+      if (global === this.warmup) this.#turnIndex = 0;
+      const id = warmup ? global : global - this.warmup;
       const firstIndex = this.#turnIndex;
       this.#turnIndex += turns.length;
+      if (!inShard(global, this.#shard)) continue; // another shard's conversation
+      if (this.#cfg.rate !== -1) {
+        turns = pacedTurns(turns, this.#cfg.rate, this.#cfg.seed ?? 42, global);
+      }
       const text = JSON.stringify(body);
       const stream = this.#api.isStreaming?.(body, this.#cfg) ?? body.stream === true;
-      return {
+      const job: Job = {
         index: firstIndex,
         body,
         prepared: { url: this.#url, headers: this.#headers, body: text, stream },
         conversation: { id, firstIndex, base: text, turns },
       };
+      if (warmup) job.warmup = true;
+      return job;
     }
   }
 
@@ -444,6 +547,20 @@ export class RequestSource {
       this.#iter = undefined;
     }
   }
+}
+
+/**
+ * `turns` with `--rate`'s gap added to each turn's delay: an exponential gap of mean `1/rate` s,
+ * drawn from `seed` and conversation `id` alone (the same on every shard and worker).
+ *
+ * @example
+ * ```ts
+ * pacedTurns([{ messages: [] }], 10, 42, 0)[0].delayMs; // about 100 on average
+ * ```
+ */
+export function pacedTurns(turns: Turn[], rate: number, seed: number, id: number): Turn[] {
+  const random = seededRandom((seed ^ Math.imul(id + 1, 0x9e3779b9)) >>> 0);
+  return turns.map((t) => ({ ...t, delayMs: (t.delayMs ?? 0) + exponential(random, rate) * 1000 }));
 }
 
 /** A sync or async iterator. */

@@ -239,6 +239,12 @@ export interface DatasetRequest {
   fields?: RequestBody;
   /** When to send it, ms after the run's start (a {@link DatasetPluginLike.timed} dataset). */
   atMs?: number;
+  /**
+   * Headers sent with this request only (a trace's), over the run's headers of the same name
+   * (names compared case-insensitively). Values that carry a credential are kept out of every
+   * file and log line, as the run's own are.
+   */
+  headers?: Record<string, string>;
 }
 
 /**
@@ -286,6 +292,16 @@ export interface DatasetPluginLike {
    * messages (whose text is dropped: the server's replies take their place), as `splitTurns` does.
    */
   buildConversations?(): Iterable<Turn[]> | AsyncIterable<Turn[]>;
+  /**
+   * Optional, for a dataset whose requests carry headers of their own
+   * ({@link DatasetRequest.headers}): all of them, before the first request is built, so that
+   * the run knows every credential among them before it writes anything (a server's error that
+   * echoes one is stored redacted).
+   */
+  requestHeaders?():
+    | Iterable<Record<string, string>>
+    | AsyncIterable<Record<string, string>>
+    | Promise<Iterable<Record<string, string>>>;
 }
 
 /**

@@ -91,6 +91,9 @@ export async function writeEach(
   }
 }
 
+/** The per-conversation table's file in the run folder (`--multi-turn` only). */
+export const TRACE_SUMMARY_FILE = "trace_summary.json";
+
 /** The per-endpoint table's file in the run folder (several `--url` only). */
 export const ENDPOINTS_FILE = "benchmark_endpoints.json";
 
@@ -124,7 +127,7 @@ export async function writeResultFiles(
       }),
     () => writeJson(`${dir}/benchmark_percentile.json`, rows),
     ...(r.speedBenchmark ? [() => writeJson(`${dir}/speed_benchmark.json`, r.speedBenchmark)] : []),
-    ...(r.traceSummary ? [() => writeJson(`${dir}/trace_summary.json`, r.traceSummary)] : []),
+    ...(r.traceSummary ? [() => writeJson(`${dir}/${TRACE_SUMMARY_FILE}`, r.traceSummary)] : []),
     ...(r.endpoints ? [() => writeJson(`${dir}/${ENDPOINTS_FILE}`, r.endpoints)] : []),
   ]);
   return errors;

@@ -24,6 +24,7 @@ import {
   REQUEST_COLUMNS,
   type Summary,
 } from "../metrics/collector.ts";
+import type { TraceSummary } from "../metrics/conversations.ts";
 import {
   type MetricsInput,
   type RequestMetrics,
@@ -80,6 +81,11 @@ export interface DbReport {
   evalscope2026?: Evalscope2026Result;
   /** The numbers per endpoint, from the `endpoint` column: only when several served requests. */
   endpoints?: EndpointRow[];
+  /**
+   * `trace_summary.json`'s content (per-conversation metrics), when the DB holds a
+   * `--multi-turn` run: the same as the run wrote.
+   */
+  traceSummary?: TraceSummary;
 }
 
 /**
@@ -509,6 +515,7 @@ export async function reportFromDb(
     const shard = args?.shard as Shard | undefined; // a shard ran its share of --parallel
     const requestSummary = collector.modernSummary(storedConcurrency(run));
     const requestPercentiles = collector.requestPercentiles();
+    const traceSummary = collector.traceSummary();
     const server = hasTable(db, "server_metrics")
       ? serverFromDb(db, requestSummary, requestPercentiles)
       : undefined;
@@ -536,6 +543,7 @@ export async function reportFromDb(
         }
         : {}),
       ...(endpoints.size > 1 ? { endpoints: endpoints.rows() } : {}),
+      ...(traceSummary ? { traceSummary } : {}),
     };
   } catch (e) {
     if (e instanceof RunError) throw e;

@@ -32,6 +32,34 @@ export interface Driven {
   load?: LoadStats;
 }
 
+/**
+ * `--duration` for a trace with warmup records: the deadline is `durationMs` after the first
+ * benchmark job's due time (`t0 + atMs`, taken when the load pulls it, before it is due), as
+ * evalscope takes it at the first non-warmup dispatch. `signal` stops dispatching at the deadline
+ * or with `outer`; what is in flight finishes.
+ */
+function deadlineAtFirstBenchmark(
+  next: () => Promise<Job | undefined>,
+  t0: number,
+  durationMs: number,
+  outer: AbortSignal,
+): { next: () => Promise<Job | undefined>; signal: AbortSignal; [Symbol.dispose](): void } {
+  const stop = new AbortController();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  return {
+    next: async () => {
+      const job = await next();
+      if (job !== undefined && !job.warmup && timer === undefined) {
+        const deadline = t0 + (job.atMs ?? 0) + durationMs;
+        timer = setTimeout(() => stop.abort(), Math.max(0, deadline - performance.now()));
+      }
+      return job;
+    },
+    signal: AbortSignal.any([outer, stop.signal]),
+    [Symbol.dispose]: () => clearTimeout(timer),
+  };
+}
+
 /** Send the run's requests; see the module doc. */
 export async function driveLoad(prep: PreparedRun, run: OpenRun): Promise<Driven> {
   const { cfg, source } = prep;
@@ -70,6 +98,7 @@ export async function driveLoad(prep: PreparedRun, run: OpenRun): Promise<Driven
     };
     if (ready !== undefined) req.readyMs = ready;
     if (job.warmup) req.warmup = true;
+    if (job.headers) req.headers = job.headers;
     return threads.send(req, run.signal);
   };
   // --warmup-num: the warmup jobs (the source's first) end where the first benchmark job comes.
@@ -82,6 +111,7 @@ export async function driveLoad(prep: PreparedRun, run: OpenRun): Promise<Driven
   const parallel = shardCount(cfg.parallel, cfg.shard);
   const shape = arrivalShape(cfg);
   const timedJobs = source.timed;
+  const unit = cfg.multiTurn ? "conversations" : "requests";
   prep.log(
     `benchmarking ${cfg.urls ? cfg.urls.join(", ") : cfg.url} (${cfg.model}): ` +
       (cfg.urls ? `${cfg.urlStrategy ?? "round-robin"}, ` : "") +
@@ -94,16 +124,22 @@ export async function driveLoad(prep: PreparedRun, run: OpenRun): Promise<Driven
           "in flight"
         : shape?.rampUp
         ? `a ${shape.rampUp.strategy} ramp, at most ${parallel} in flight`
+        : cfg.multiTurn && cfg.rate !== -1
+        ? `${parallel} in flight, each turn after an exponential gap of mean ${1 / cfg.rate} s`
         : cfg.rate === -1
         ? `${parallel} in flight`
         : `${cfg.rate} req/s${cfg.shard ? " in all" : ""}, at most ${parallel} in flight`) +
       (source.expected !== undefined
-        ? `, ${source.expected} ${cfg.multiTurn ? "conversations" : "requests"}`
+        ? `, ${source.expected} ${unit}`
         : ", one pass over the dataset") +
-      (source.warmup > 0 ? `, after ${source.warmup} warmup requests (not measured)` : "") +
+      (source.warmup > 0
+        ? timedJobs
+          ? `, the trace's first ${source.warmup} requests as warmup (not measured)`
+          : `, after ${source.warmup} warmup ${unit} (not measured)`
+        : "") +
       (cfg.duration !== undefined ? `, for at most ${cfg.duration} s` : ""),
   );
-  if (!timedJobs && (cfg.rate !== -1 || shape?.rampUp)) {
+  if (!timedJobs && !cfg.multiTurn && (cfg.rate !== -1 || shape?.rampUp)) {
     // The schedule's own statistics, so that a shape can be checked before its results are read.
     prep.log(describeSchedule(cfg.rate, cfg.seed ?? 42, Math.min(cfg.number ?? 1000, 1e6), {
       burstiness: 1,
@@ -112,7 +148,8 @@ export async function driveLoad(prep: PreparedRun, run: OpenRun): Promise<Driven
   }
   const plan = {
     parallel,
-    rate: cfg.rate,
+    // --multi-turn: conversations run closed loop; --rate paces their turns (the request source).
+    rate: cfg.multiTurn ? -1 : cfg.rate,
     seed: cfg.seed ?? 42,
     signal: run.signal,
     shard: cfg.shard,
@@ -127,21 +164,25 @@ export async function driveLoad(prep: PreparedRun, run: OpenRun): Promise<Driven
     let startMs = cfg.startAt === undefined
       ? undefined
       : await waitForStartAt(cfg.startAt, prep.log, run.signal);
-    if (source.warmup > 0) {
+    // A trace's warmup is its first records, sent on its own clock with the rest (evalscope's
+    // workload_trace): no phase of its own; --duration counts from the first benchmark record.
+    const traceWarmup = timedJobs && source.warmup > 0;
+    if (source.warmup > 0 && !traceWarmup) {
       // The same plan (parallel, rate), without --duration, run to completion first.
       const rescaledCount = plan.rescaledCount === undefined ? undefined : source.warmup;
       await runLoad(nextWarmup, execute, { ...plan, startMs, rescaledCount });
       startMs = undefined;
       if (run.signal.aborted) return { sent, client: await run.closeSending(), load };
-      prep.log(`warmup done (${source.warmup} requests): benchmarking`);
+      prep.log(`warmup done (${source.warmup} ${unit}): benchmarking`);
     }
     run.db?.setLoadStart((performance.timeOrigin + performance.now()) / 1000);
     await run.outputs.start();
-    load = await runLoad(next, execute, {
-      ...plan,
-      startMs,
-      durationMs: cfg.duration === undefined ? undefined : cfg.duration * 1000,
-    });
+    const durationMs = cfg.duration === undefined ? undefined : cfg.duration * 1000;
+    if (traceWarmup && durationMs !== undefined) {
+      startMs ??= performance.now();
+      using stop = deadlineAtFirstBenchmark(next, startMs, durationMs, run.signal);
+      load = await runLoad(stop.next, execute, { ...plan, startMs, signal: stop.signal });
+    } else load = await runLoad(next, execute, { ...plan, startMs, durationMs });
   } finally {
     await run.closeSending(load);
   }

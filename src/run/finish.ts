@@ -11,7 +11,7 @@ import { shardCount } from "../config/shard.ts";
 import { MODERN_KEYS, REQUEST_COLUMNS } from "../metrics/collector.ts";
 import { serverSummary } from "../telemetry/server_summary.ts";
 import { countWarning } from "../report/count_warning.ts";
-import { writeResultFiles } from "../report/files.ts";
+import { TRACE_SUMMARY_FILE, writeEach, writeJson, writeResultFiles } from "../report/files.ts";
 import { writePerformanceSummary, writeRun2026 } from "../report/evalscope2026/outputs.ts";
 import { type PerfResult, type RunResults, STOPPED_EARLY_KEY } from "../results/run.ts";
 import { checkRun } from "../slo/evaluate.ts";
@@ -100,6 +100,10 @@ export async function finishRun(
   }
   // `--compat 2026`: evalscope's 2026 files instead, from the run's own DB.
   const compat = await writeCompat2026(prep, run, errors);
+  const trace = results.traceSummary; // --multi-turn: evalscope writes it in the run folder too
+  if (trace) {
+    await writeEach(errors, [() => writeJson(`${run.outputDir}/${TRACE_SUMMARY_FILE}`, trace)]);
+  }
   return { ...results, ...(compat ? { evalscope2026: compat } : {}), errors };
 }
 

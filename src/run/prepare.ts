@@ -122,6 +122,7 @@ export async function prepareRun(
   const prompts = await stage("loading the dataset", promptSource(params));
   const source = new RequestSource(params, api, prompts, log, measure);
   source.bodyBuilder = bodyBuilder(api, { template, extraArgs: cfg.extraArgs, given });
+  source.onSecrets = (values) => redactor.add(values); // a trace's own credential headers
   const first = await stage("reading the dataset", source.next());
   if (first === undefined) {
     throw new UsageError(

@@ -81,6 +81,8 @@ export interface SendOrder {
   endpoint?: number;
   /** A warmup request (`--warmup-num`): no DB row, no record to the sinks. */
   warmup?: true;
+  /** A trace's request with headers of its own: all it is sent with (absent: the target's). */
+  headers?: Record<string, string>;
 }
 
 /** Main → worker. */
@@ -168,4 +170,6 @@ export interface Outgoing {
   endpoint?: number;
   /** A warmup request (`--warmup-num`): no DB row, no record to the sinks. */
   warmup?: true;
+  /** A trace's request with headers of its own: all it is sent with (absent: the target's). */
+  headers?: Record<string, string>;
 }

@@ -296,6 +296,7 @@ export class WorkerPool {
         endpoint: req.endpoint,
       };
       if (req.warmup) m.warmup = true;
+      if (req.headers) m.headers = req.headers;
       slot.worker.postMessage(m);
     });
   }

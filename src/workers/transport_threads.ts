@@ -294,7 +294,12 @@ class MainSender {
     if (req.warmup) rec.warmup = true;
     try {
       await this.#transport.send(
-        { url: endpoint.url, headers: this.#target.headers, body, stream: req.stream },
+        {
+          url: endpoint.url,
+          headers: req.headers ?? this.#target.headers,
+          body,
+          stream: req.stream,
+        },
         rec,
         signal,
       );

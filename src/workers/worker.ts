@@ -72,6 +72,7 @@ async function measure(
   endpointIndex: number | undefined,
   scheduledEpochMs?: number,
   previousEndEpochMs?: number,
+  headers: Record<string, string> = target.headers,
 ): Promise<RequestRecord> {
   const rec = newRecord(index, stream);
   const endpoint = endpoints[endpointIndex ?? 0];
@@ -81,7 +82,7 @@ async function measure(
   }
   try {
     await transport!.send(
-      { url: endpoint.url, headers: target.headers, body, stream },
+      { url: endpoint.url, headers, body, stream },
       rec,
       cancel.signal,
     );
@@ -106,15 +107,18 @@ async function converse(m: SendOrder): Promise<void> {
   try {
     span = await runConversation(
       m.conversation!,
-      (index, body, first) =>
-        measure(
+      async (index, body, first) => {
+        const rec = await measure(
           index,
           body,
           m.stream,
           m.endpoint,
           undefined,
           first ? m.previousEndEpochMs : undefined,
-        ),
+        );
+        if (m.warmup) rec.warmup = true; // a warmup conversation's turns: no DB row, no sink
+        return rec;
+      },
       finishing!, // the pool sends conversations only to workers that loaded the plugin
       (f) => post({ t: "turn", id: m.id, f }, finishedTransfers(f)),
       cancel.signal,
@@ -134,6 +138,7 @@ async function send(m: SendOrder): Promise<void> {
     m.endpoint,
     m.scheduledEpochMs,
     m.previousEndEpochMs,
+    m.headers,
   );
   if (m.warmup) rec.warmup = true; // no DB row, no sink (--warmup-num)
   if (finishing === undefined) return raw(m.id, rec);
