@@ -19,6 +19,7 @@ import type { PerfConfig } from "../config.ts";
 import { inShard, type Shard, shardCount } from "../config/shard.ts";
 import { errorMessage, RunError, UsageError } from "../errors.ts";
 import { warmupCount } from "../config/warmup.ts";
+import { drawIntRangeAt } from "../config/schema.ts";
 import type { BodyBuilder } from "./template.ts";
 import {
   type ApiPluginLike,
@@ -337,12 +338,26 @@ export class RequestSource {
     // A plugin whose `accepts` lists an item kind receives such items in place of messages.
     const m = messages as Message[];
     try {
+      const params = this.#params();
       return await (this.bodyBuilder
-        ? this.bodyBuilder(m, this.#cfg)
-        : this.#api.buildRequest(m, this.#cfg));
+        ? this.bodyBuilder(m, params)
+        : this.#api.buildRequest(m, params));
     } catch (e) {
       throw new UsageError(`--api '${this.#cfg.api}': buildRequest failed: ${errorMessage(e)}`);
     }
+  }
+
+  /**
+   * The settings the next body is built with: a `--max-tokens MIN MAX` range drawn for the
+   * request that body becomes (its global index), from `--seed` (42 when unset).
+   */
+  #params(): PerfConfig {
+    const range = this.#cfg.maxTokens;
+    if (!Array.isArray(range)) return this.#cfg;
+    return {
+      ...this.#cfg,
+      maxTokens: drawIntRangeAt(range, this.#cfg.seed ?? 42, this.dispatched),
+    };
   }
 
   /** Refuse, once per kind, a prompt kind the API plugin does not take. */

@@ -50,6 +50,16 @@ export interface LoadPlan {
   rescaledCount?: number;
   /** No cap on requests in flight (`--open-loop`): `parallel` is ignored. */
   uncapped?: boolean;
+  /**
+   * evalscope 2026's closed loop with a rate (with {@link LoadPlan.rescaledCount}): a job is
+   * *created* when it is due, at most this many created and unfinished at once
+   * (`parallel × --in-flight-task-multiplier`), and a created job waits for one of `parallel`
+   * slots, then is sent whatever `--duration`'s deadline says (only the caller's abort stops it):
+   * at most `taskCap − parallel` are sent after the deadline. The job whose wait for its time the
+   * deadline cut short is still created when the cap has room, as evalscope's `closed_loop.py`. Send times are those of the plain capped schedule (the slots are
+   * first come, first served); what the cap changes is what `--duration` still sends.
+   */
+  taskCap?: number;
 }
 
 /** A job that carries its own send time (trace replay): ms from the run's start. */
@@ -110,7 +120,8 @@ export async function runLoad<J>(
   if (deadline) timed.signal = deadline.signal;
   try {
     if (plan.rate === -1 && !paced(plan)) return await closedLoop(pull, execute, timed);
-    return await openLoop(pull, execute, plan.uncapped ? { ...timed, parallel: Infinity } : timed);
+    const open = plan.uncapped ? { ...timed, parallel: Infinity, taskCap: undefined } : timed;
+    return await openLoop(pull, execute, open, plan.signal);
   } finally {
     deadline?.dispose();
   }
@@ -196,13 +207,20 @@ async function closedLoop<J>(
   };
 }
 
+/**
+ * The paced loop: each job at its due time, then (capped) for a free slot. `plan.signal` stops
+ * dispatching (the deadline or the caller); `outer` is the caller's alone (see
+ * {@link LoadPlan.taskCap}).
+ */
 async function openLoop<J>(
   next: NextJob<J>,
   execute: Execute<J>,
   plan: LoadPlan,
+  outer: AbortSignal | undefined,
 ): Promise<LoadStats> {
   const dueAt = dueTimes(plan);
   const slots = new Slots(plan.parallel);
+  const tasks = plan.taskCap === undefined ? undefined : new Slots(plan.taskCap);
   const running = new Set<Promise<void>>();
   const t0 = plan.startMs ?? performance.now();
   let busy = 0;
@@ -221,6 +239,24 @@ async function openLoop<J>(
     if (at === undefined) break; // --open-loop: the schedule holds --number requests
     const due = t0 + at;
     await sleepUntil(due, plan.signal);
+    if (tasks) {
+      // Created now, if fewer than the cap are (even when the deadline cut the sleep short);
+      // the deadline ends a wait for the cap, so at most cap − parallel are sent after it.
+      const created = await tasks.acquire(plan.signal);
+      if (!created || outer?.aborted) {
+        tasks.release();
+        break;
+      }
+      const p: Promise<void> = slots.acquire(outer)
+        .then((ok) => ok ? execute(job, due, undefined).then(timed) : undefined)
+        .finally(() => {
+          running.delete(p);
+          slots.release();
+          tasks.release();
+        });
+      running.add(p);
+      continue;
+    }
     await slots.acquire(plan.signal);
     if (plan.signal?.aborted) {
       slots.release();
@@ -278,21 +314,29 @@ class Slots {
   constructor(n: number) {
     this.#free = n;
   }
-  acquire(signal?: AbortSignal): Promise<void> {
+  /**
+   * Take a slot: `true` once granted (at once when one is free, aborted or not), `false` when
+   * `signal` aborted first. Either way the caller releases it.
+   */
+  acquire(signal?: AbortSignal): Promise<boolean> {
     if (this.#free > 0) {
       this.#free--;
-      return Promise.resolve();
+      return Promise.resolve(true);
+    }
+    if (signal?.aborted) {
+      this.#free--; // the caller releases after seeing the abort
+      return Promise.resolve(false);
     }
     return new Promise((resolve) => {
       const grant = () => {
         signal?.removeEventListener("abort", cancel);
-        resolve();
+        resolve(true);
       };
       const cancel = () => {
         const i = this.#waiters.indexOf(grant);
         if (i !== -1) this.#waiters.splice(i, 1);
         this.#free--; // the caller releases after seeing the abort
-        resolve();
+        resolve(false);
       };
       this.#waiters.push(grant);
       signal?.addEventListener("abort", cancel, { once: true });
