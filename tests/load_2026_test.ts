@@ -13,6 +13,7 @@ import { runLoad } from "../src/load/runner.ts";
 import { warmupCount } from "../src/config/warmup.ts";
 import { UsageError } from "../src/errors.ts";
 import { chatStub } from "./helpers/chat_stub.ts";
+import { seededRandom } from "../src/util/rng.ts";
 
 Deno.test("warmup count: 0 none, a count floored, a ratio of --number (at least 1)", () => {
   // The rule of the reference sheet (arguments.py:107-127), case by case.
@@ -262,4 +263,138 @@ Deno.test("runner: --duration's soft stop: no job starts after the deadline, sta
   assertEquals(finished, started.length, "every started job finished");
   // The last start is before the deadline (loose: a loaded machine fires timers late).
   assert(Math.max(...started) < 300 + 100, `a job started at ${Math.max(...started)} ms`);
+});
+
+Deno.test("runner: 2026's task cap: what was created before --duration's deadline is still sent", async () => {
+  // --parallel 1, 3 created at most (m = 3), each job 300 ms, one due every ~10 ms: at the
+  // deadline one is in flight and two wait for the slot; those two are sent after it, the one
+  // waiting for the cap is not created. Without the cap nothing starts after the deadline.
+  for (const taskCap of [3, undefined]) {
+    const t0 = performance.now();
+    const started: number[] = [];
+    let finished = 0;
+    await runLoad(jobs(100), async () => {
+      started.push(performance.now() - t0);
+      await new Promise((r) => setTimeout(r, 300));
+      finished++;
+    }, {
+      parallel: 1,
+      rate: 100,
+      seed: 3,
+      rescaledCount: 100,
+      taskCap,
+      durationMs: 450,
+      startMs: t0,
+    });
+    assertEquals(finished, started.length, "every started job finished");
+    const after = started.filter((t) => t > 450).length;
+    if (taskCap === undefined) assertEquals(after, 0, `started at ${started}`);
+    else {
+      // At most cap − parallel after the deadline (2); at least one (a loaded machine may have
+      // freed the slot just before it).
+      assert(after >= 1 && after <= 2, `started at ${started.map(Math.round)}`);
+    }
+  }
+});
+
+/** evalscope 2026's schedule of `n` requests at `rate` for `seed`, in ms, from its definition. */
+function rescaled(n: number, rate: number, seed: number): number[] {
+  const random = seededRandom(seed); // the run's uniforms (tests/arrivals_test.ts checks them)
+  const sums: number[] = [];
+  let t = 0;
+  for (let i = 0; i < n; i++) sums.push(t += -Math.log(1 - random()) / rate);
+  return sums.map((s) => (s * (n / rate) / t) * 1000); // the last at exactly n/rate s
+}
+
+/** The late-2024 Poisson schedule of `n` requests: the first at 0, then the same gaps unscaled. */
+function poisson(n: number, rate: number, seed: number): number[] {
+  const random = seededRandom(seed);
+  const out: number[] = [];
+  let t = 0;
+  for (let i = 0; i < n; i++) {
+    out.push(t * 1000);
+    t += -Math.log(1 - random()) / rate;
+  }
+  return out;
+}
+
+/**
+ * How far the send times `at` (ms) are from a schedule, once the unknown time zero is taken
+ * out (the median difference): the largest and the mean residual.
+ */
+function fit(at: number[], schedule: number[]): { max: number; mean: number } {
+  const d = at.map((a, i) => a - schedule[i]).sort((x, y) => x - y);
+  const zero = d[Math.floor(d.length / 2)];
+  const r = at.map((a, i) => Math.abs(a - schedule[i] - zero));
+  return { max: Math.max(...r), mean: r.reduce((x, y) => x + y, 0) / r.length };
+}
+
+Deno.test("--compat 2026 e2e: a closed loop with --rate sends on the rescaled schedule; 2024 on Poisson", async () => {
+  // 16 requests at 8/s (seed 42, as 2026 leaves --seed unset): the rescaled schedule and the
+  // Poisson one differ by up to ~220 ms here. The stub answers at once, so --parallel 2 never
+  // holds a request back: each is sent when it is due.
+  const n = 16, rate = 8;
+  const stub = chatStub();
+  try {
+    for (const compat of ["2026", "2024"]) {
+      const from = stub.requests.length;
+      await using r = await perfRun({
+        server: stub,
+        flags: { number: n, parallel: 2, rate, noTestConnection: true },
+        args: ["--compat", compat],
+      });
+      assertEquals(r.code, 0, r.stderr);
+      const at = stub.requests.slice(from).map((q) => q.at);
+      assertEquals(at.length, n);
+      const want = compat === "2026" ? rescaled(n, rate, 42) : poisson(n, rate, 42);
+      const other = compat === "2026" ? poisson(n, rate, 42) : rescaled(n, rate, 42);
+      const good = fit(at, want), bad = fit(at, other);
+      assert(good.max < 150, `${compat}: ${JSON.stringify(good)} from its schedule`);
+      assert(
+        good.mean < bad.mean,
+        `${compat}: nearer the other schedule (${good.mean}, ${bad.mean})`,
+      );
+      if (compat === "2026") {
+        assert(r.stderr.includes("rescaled so the last request is due at 2 s"), r.stderr);
+        // The first request waits for its first gap; the last is due at exactly n/rate.
+        assert(Math.abs(want[n - 1] - 2000) < 1e-6);
+      }
+    }
+  } finally {
+    await stub.close();
+  }
+});
+
+Deno.test("--compat 2026 e2e: a closed-loop sweep uses the first --rate at every point; 2024 pairs them", async () => {
+  const stub = chatStub();
+  try {
+    for (const compat of ["2026", "2024"]) {
+      const from = stub.requests.length;
+      await using r = await perfRun({
+        server: stub,
+        flags: { number: [6, 6], parallel: [1, 2], rate: [4, 100], noTestConnection: true },
+        args: ["--compat", compat, "--sleep-interval", "0"],
+      });
+      assertEquals(r.code, 0, r.stderr);
+      const sweep = compat === "2026" ? `${r.dir}/${[...Deno.readDirSync(r.dir)][0].name}` : r.dir;
+      const rates = ["parallel_1_number_6", "parallel_2_number_6"].map((p, i) => {
+        const folder = compat === "2026"
+          ? p
+          : (i === 0 ? "parallel_1_number_6_rate_4" : "parallel_2_number_6_rate_100");
+        return JSON.parse(Deno.readTextFileSync(`${sweep}/${folder}/benchmark_args.json`)).rate;
+      });
+      assertEquals(rates, compat === "2026" ? [4, 4] : [4, 100]);
+      // At 4/s the 6 requests of a point spread over 1.5 s less the first gap (seed 42);
+      // at 100/s they would take under 60 ms.
+      const at = stub.requests.slice(from).map((q) => q.at);
+      const span = (xs: number[]) => xs[xs.length - 1] - xs[0];
+      const want = rescaled(6, 4, 42);
+      assert(span(at.slice(0, 6)) > span(want) - 200, `point 1 took ${span(at.slice(0, 6))} ms`);
+      if (compat === "2026") {
+        assert(span(at.slice(6)) > span(want) - 200, `point 2 took ${span(at.slice(6))} ms`);
+      } else assert(span(at.slice(6)) < 600, `point 2 took ${span(at.slice(6))} ms`);
+    }
+  } finally {
+    await stub.close();
+  }
 });
