@@ -9,7 +9,6 @@
  * @module
  */
 import { UsageError } from "../errors.ts";
-import { hash32, seededRandom } from "../util/rng.ts";
 import { isJsonObject, jsonObjectValue } from "./json_object.ts";
 import { parseShard, type Shard, shardProblem } from "./shard.ts";
 
@@ -233,25 +232,6 @@ export function drawIntRange(
 ): number {
   if (typeof v === "number") return v;
   return v[0] + Math.floor(random() * (v[1] - v[0] + 1));
-}
-
-/**
- * Request `index`'s value of an `int-range` setting in a run seeded by `seed`: a range is drawn
- * from a generator of its own for that request (seeded by `seed` and `index`), so the same seed
- * gives every request the same value whatever the `--workers` and `--shard`, and whatever was
- * drawn before it.
- *
- * @example
- * ```ts
- * drawIntRangeAt([10, 20], 42, 7) === drawIntRangeAt([10, 20], 42, 7); // true
- * ```
- */
-export function drawIntRangeAt(
-  v: number | readonly [number, number],
-  seed: number,
-  index: number,
-): number {
-  return drawIntRange(v, seededRandom(hash32(`request ${index}`, seed)));
 }
 
 /** Parse `k=v` pairs (split at the first `=`). */

@@ -794,8 +794,8 @@ export const SETTINGS = {
     min: 1,
     default: 2048,
     body: "max_tokens",
-    help: "max_tokens; --max-tokens MIN MAX draws each request's from MIN to MAX (inclusive, " +
-      "seeded by --seed and the request's index)",
+    help: "max_tokens; --max-tokens MIN MAX draws each request's from MIN to MAX (seeded by " +
+      "--seed and the request's index; inclusive)",
   },
   /** Copied into the body as `min_tokens`. */
   minTokens: { kind: "int", group: "model", min: 0, body: "min_tokens", help: "min_tokens" },

@@ -19,7 +19,8 @@ import type { PerfConfig } from "../config.ts";
 import { inShard, type Shard, shardCount } from "../config/shard.ts";
 import { errorMessage, RunError, UsageError } from "../errors.ts";
 import { warmupCount } from "../config/warmup.ts";
-import { drawIntRangeAt } from "../config/schema.ts";
+import { drawIntRange } from "../config/schema.ts";
+import { hash32, seededRandom } from "../util/rng.ts";
 import type { BodyBuilder } from "./template.ts";
 import {
   type ApiPluginLike,
@@ -354,10 +355,10 @@ export class RequestSource {
   #params(): PerfConfig {
     const range = this.#cfg.maxTokens;
     if (!Array.isArray(range)) return this.#cfg;
-    return {
-      ...this.#cfg,
-      maxTokens: drawIntRangeAt(range, this.#cfg.seed ?? 42, this.dispatched),
-    };
+    // A generator of the request's own, so its value does not depend on what was drawn before it
+    // (nor on --workers, nor on the shard: every shard walks the global list).
+    const random = seededRandom(hash32(`request ${this.dispatched}`, this.#cfg.seed ?? 42));
+    return { ...this.#cfg, maxTokens: drawIntRange(range, random) };
   }
 
   /** Refuse, once per kind, a prompt kind the API plugin does not take. */
