@@ -105,7 +105,10 @@ export async function driveLoad(prep: PreparedRun, run: OpenRun): Promise<Driven
     prep.log(
       `arrival schedule: evalscope 2026's (${cfg.number} exponential gaps, rescaled so the last ` +
         `request is due at ${cfg.number! / cfg.rate} s)` +
-        (cfg.openLoop ? "" : `, at most ${parallel * taskMultiplier(cfg)} created ahead`),
+        (cfg.openLoop
+          ? ""
+          : `; at most ${parallel * taskMultiplier(cfg)} created and unfinished at once ` +
+            "(--parallel × --in-flight-task-multiplier)"),
     );
   } else if (!timedJobs && (cfg.rate !== -1 || shape?.rampUp)) {
     // The schedule's own statistics, so that a shape can be checked before its results are read.
