@@ -13,6 +13,8 @@ import { runLoad } from "../src/load/runner.ts";
 import { warmupCount } from "../src/config/warmup.ts";
 import { UsageError } from "../src/errors.ts";
 import { chatStub } from "./helpers/chat_stub.ts";
+import { seededRandom } from "../src/util/rng.ts";
+import { DatabaseSync } from "node:sqlite";
 
 Deno.test("warmup count: 0 none, a count floored, a ratio of --number (at least 1)", () => {
   // The rule of the reference sheet (arguments.py:107-127), case by case.
@@ -262,4 +264,161 @@ Deno.test("runner: --duration's soft stop: no job starts after the deadline, sta
   assertEquals(finished, started.length, "every started job finished");
   // The last start is before the deadline (loose: a loaded machine fires timers late).
   assert(Math.max(...started) < 300 + 100, `a job started at ${Math.max(...started)} ms`);
+});
+
+Deno.test("runner: 2026's task cap: what was created before --duration's deadline is still sent", async () => {
+  // --parallel 1, 3 created at most (m = 3), each job 300 ms, jobs 0-5 due by 65 ms: at the
+  // deadline one is in flight and two wait for the slot; those two are sent after it, the one
+  // waiting for the cap is not created. Without the cap nothing starts after the deadline.
+  for (const taskCap of [3, undefined]) {
+    const t0 = performance.now();
+    const started: number[] = [];
+    let finished = 0;
+    await runLoad(jobs(100), async () => {
+      started.push(performance.now() - t0);
+      await new Promise((r) => setTimeout(r, 300));
+      finished++;
+    }, {
+      parallel: 1,
+      rate: 100,
+      seed: 3,
+      rescaledCount: 100,
+      taskCap,
+      durationMs: 450,
+      startMs: t0,
+    });
+    assertEquals(finished, started.length, "every started job finished");
+    // Without the cap: job 0, then job 1 when the slot frees (~310 ms); the deadline ends the
+    // wait of job 2. With it: jobs 2 and 3 were created, so they are sent after the deadline.
+    assertEquals(started.length, taskCap === undefined ? 2 : 4, `started at ${started}`);
+    if (taskCap !== undefined) {
+      const after = started.filter((t) => t > 450).length;
+      assert(after >= 1, `started at ${started.map(Math.round)}`);
+    }
+  }
+});
+
+/** evalscope 2026's schedule of `n` requests at `rate` for `seed`, in ms, from its definition. */
+function rescaled(n: number, rate: number, seed: number): number[] {
+  const random = seededRandom(seed); // the run's uniforms (tests/arrivals_test.ts checks them)
+  const sums: number[] = [];
+  let t = 0;
+  for (let i = 0; i < n; i++) sums.push(t += -Math.log(1 - random()) / rate);
+  return sums.map((s) => (s * (n / rate) / t) * 1000); // the last at exactly n/rate s
+}
+
+/** The late-2024 Poisson schedule of `n` requests: the first at 0, then the same gaps unscaled. */
+function poisson(n: number, rate: number, seed: number): number[] {
+  const random = seededRandom(seed);
+  const out: number[] = [];
+  let t = 0;
+  for (let i = 0; i < n; i++) {
+    out.push(t * 1000);
+    t += -Math.log(1 - random()) / rate;
+  }
+  return out;
+}
+
+/** Our own result DB under `dir` (`llmperf_data.db` in a 2026 run folder, else ours). */
+function ownDb(dir: string): string | undefined {
+  for (const e of Deno.readDirSync(dir)) {
+    const path = `${dir}/${e.name}`;
+    if (e.isFile && e.name === "llmperf_data.db") return path;
+    if (e.isDirectory) {
+      const inside = ownDb(path);
+      if (inside !== undefined) return inside;
+    }
+  }
+  try {
+    return Deno.statSync(`${dir}/benchmark_data.db`).isFile
+      ? `${dir}/benchmark_data.db`
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+Deno.test("--compat 2026 e2e: a closed loop with --rate sends on the rescaled schedule; 2024 on Poisson", async () => {
+  // 16 requests at 8/s (seed 42, as 2026 leaves --seed unset): the rescaled schedule and the
+  // Poisson one differ by up to ~220 ms between requests here. The DB keeps when each request
+  // was due (`scheduled_time`, on the schedule's own clock: exact whatever the load) and when it
+  // was sent; the stub answers at once, so --parallel 2 holds none back.
+  const n = 16, rate = 8;
+  const stub = chatStub();
+  try {
+    for (const compat of ["2026", "2024"]) {
+      await using r = await perfRun({
+        server: stub,
+        flags: { number: n, parallel: 2, rate, noTestConnection: true },
+        args: ["--compat", compat],
+      });
+      assertEquals(r.code, 0, r.stderr);
+      const db = new DatabaseSync(ownDb(r.dir)!, { readOnly: true });
+      const rows = db.prepare(
+        "SELECT scheduled_time AS due, start_time AS sent FROM result ORDER BY request_id",
+      ).all() as { due: number; sent: number }[];
+      db.close();
+      assertEquals(rows.length, n);
+      const want = compat === "2026" ? rescaled(n, rate, 42) : poisson(n, rate, 42);
+      const other = compat === "2026" ? poisson(n, rate, 42) : rescaled(n, rate, 42);
+      // Due times from the first request's, against the schedule's (epoch seconds keep ~µs).
+      const due = rows.map((x) => (x.due - rows[0].due) * 1000);
+      const off = (s: number[]) => Math.max(...due.map((d, i) => Math.abs(d - (s[i] - s[0]))));
+      assert(off(want) < 1, `${compat}: due ${due.map(Math.round)}, want ${want.map(Math.round)}`);
+      assert(off(other) > 50, `${compat}: the other schedule fits as well`);
+      // Never sent before it was due; on a loaded machine late, but not by seconds.
+      const late = rows.map((x) => (x.sent - x.due) * 1000).sort((a, b) => a - b);
+      assert(late[0] > -5, `sent ${late[0]} ms before it was due`);
+      const median = late[Math.floor(n / 2)];
+      assert(median < 500, `the median send was ${median} ms late`);
+      if (compat === "2026") {
+        assert(r.stderr.includes("rescaled so the last request is due at 2 s"), r.stderr);
+        // The first request waits for its first gap; the last is due at exactly n/rate.
+        assert(want[0] > 0 && Math.abs(want[n - 1] - 2000) < 1e-6);
+      }
+    }
+  } finally {
+    await stub.close();
+  }
+});
+
+Deno.test("--compat 2026 e2e: a closed-loop sweep uses the first --rate at every point; 2024 pairs them", async () => {
+  const stub = chatStub();
+  try {
+    for (const compat of ["2026", "2024"]) {
+      await using r = await perfRun({
+        server: stub,
+        flags: { number: [6, 6], parallel: [1, 2], rate: [4, 100], noTestConnection: true },
+        args: ["--compat", compat, "--sleep-interval", "0"],
+      });
+      assertEquals(r.code, 0, r.stderr);
+      const sweep = compat === "2026" ? `${r.dir}/${[...Deno.readDirSync(r.dir)][0].name}` : r.dir;
+      const folders = compat === "2026"
+        ? ["parallel_1_number_6", "parallel_2_number_6"]
+        : ["parallel_1_number_6_rate_4", "parallel_2_number_6_rate_100"];
+      const rates = folders.map((f) =>
+        JSON.parse(Deno.readTextFileSync(`${sweep}/${f}/benchmark_args.json`)).rate
+      );
+      assertEquals(rates, compat === "2026" ? [4, 4] : [4, 100]);
+      // Each point's requests were due over its schedule's span (the DB's scheduled_time): at
+      // 4/s, 1.5 s less the first gap (2026) or five Poisson gaps (2024); at 100/s a few ms.
+      const spans = folders.map((f) => {
+        const db = new DatabaseSync(ownDb(`${sweep}/${f}`)!, { readOnly: true });
+        const t = db.prepare("SELECT scheduled_time AS t FROM result ORDER BY t").all()
+          .map((x) => (x as { t: number }).t);
+        db.close();
+        return (t[t.length - 1] - t[0]) * 1000;
+      });
+      const span = (s: number[]) => s[s.length - 1] - s[0];
+      const want = compat === "2026"
+        ? [span(rescaled(6, 4, 42)), span(rescaled(6, 4, 42))]
+        : [span(poisson(6, 4, 42)), span(poisson(6, 100, 42))];
+      for (let i = 0; i < 2; i++) {
+        assert(Math.abs(spans[i] - want[i]) < 1, `${compat} point ${i + 1}: ${spans} vs ${want}`);
+      }
+      assert(want[0] > 500 && (compat === "2024" ? want[1] < 100 : true));
+    }
+  } finally {
+    await stub.close();
+  }
 });

@@ -169,7 +169,7 @@ Deno.test("cli: perf --help prints every flag with its help and default, in tabl
   for (
     const s of [
       "--max-tokens <n...> max_tokens;",
-      "(inclusive) [2048]",
+      "inclusive) [2048]",
       "--rate <r...>",
       "[./outputs]",
     ]

@@ -306,7 +306,12 @@ export const SETTINGS = {
     help: "requests in flight (closed loop), or their cap with --rate; several values run a " +
       "sweep (--parallel 1 8 32 --number 10 80 320)",
   },
-  /** Requests per second on a Poisson process; -1 sends every request at once. */
+  /**
+   * Requests per second on a Poisson process; -1 sends every request at once. With
+   * `--compat 2026` (or `--open-loop`) evalscope 2026's schedule: the `number` gaps rescaled so
+   * the last request is due at exactly number/rate s, and in closed loop a sweep uses the first
+   * rate at every point.
+   */
   rate: {
     kind: "number",
     group: "load",
@@ -314,7 +319,8 @@ export const SETTINGS = {
     sweep: true,
     default: -1,
     help: "requests per second, Poisson arrivals (seeded by --seed), at least 1/3600; -1 sends " +
-      "all at once; several values run a sweep",
+      "all at once; several values run a sweep (--compat 2026: the schedule rescaled to " +
+      "number/rate s; a closed loop uses the first value at every point)",
     validate: (v: number): string | undefined =>
       v === -1 || v >= MIN_RATE ? undefined : "must be at least 1/3600 requests per second " +
         `(one an hour on average), or -1 for no pacing; got ${v}`,
@@ -455,15 +461,18 @@ export const SETTINGS = {
     help: "accepted for evalscope scripts; no effect (no bounded result queue here)",
   },
   /**
-   * evalscope's cap on request tasks created ahead of the semaphore (`parallel × m`). Accepted;
-   * no effect: the closed loop here creates a request only when a slot is free.
+   * evalscope's cap on request tasks created ahead of the semaphore (`parallel × m`, 0 or less
+   * raised to 1). It acts where evalscope's does: `--compat 2026` with a `--rate` in closed loop
+   * (a request is created when it is due, at most `parallel × m` created and unfinished; what
+   * was created before `--duration`'s deadline is still sent). Otherwise no effect: a request is
+   * built only when its slot is free.
    */
   inFlightTaskMultiplier: {
     kind: "int",
     group: "load",
     default: 2,
-    help: "accepted for evalscope scripts; no effect (a request is built only when its slot " +
-      "is free)",
+    help: "--compat 2026 with --rate, closed loop: at most parallel × N requests created ahead " +
+      "of their slot (with --duration, those created are still sent); else no effect",
   },
   /**
    * evalscope's process pool for building prompts (0 = auto). Accepted; prompts here are built
@@ -785,7 +794,9 @@ export const SETTINGS = {
   logprobs: { kind: "bool", group: "model", body: "logprobs", help: "logprobs" },
   /**
    * Copied into the body as `max_tokens`; `[min, max]` (`--max-tokens MIN MAX`, as evalscope
-   * 2026) draws each request's value uniformly from min to max, both included.
+   * 2026) draws each request's value uniformly from min to max, both included, from `seed` and
+   * the request's index (the same values in every run with the same seed, on any `--workers`
+   * or `--shard`).
    */
   maxTokens: {
     kind: "int-range",
@@ -794,7 +805,8 @@ export const SETTINGS = {
     min: 1,
     default: 2048,
     body: "max_tokens",
-    help: "max_tokens; --max-tokens MIN MAX draws each request's from MIN to MAX (inclusive)",
+    help: "max_tokens; --max-tokens MIN MAX draws each request's from MIN to MAX (seeded by " +
+      "--seed and the request's index; inclusive)",
   },
   /** Copied into the body as `min_tokens`. */
   minTokens: { kind: "int", group: "model", min: 0, body: "min_tokens", help: "min_tokens" },
@@ -923,12 +935,18 @@ export const SETTINGS = {
   },
 
   // ---- issue 14: evalscope 2026 output flags
-  /** Leave the timestamp out of the default run name (`<model>_benchmark`). */
+  /**
+   * Leave the timestamp out of the default run name (`<model>_benchmark`; a folder that exists
+   * gets `_2`, ...). With `--compat 2026`, the `<YYYYmmdd_HHMMSS>/` level is dropped and the run
+   * folder reused, unless it already holds a run's result DB: then the run is refused before
+   * anything is sent, as evalscope's.
+   */
   noTimestamp: {
     kind: "bool",
     group: "storage",
     default: false,
-    help: "leave the timestamp out of the result folder's name",
+    help: "leave the timestamp out of the result folder's name (--compat 2026: no " +
+      "<YYYYmmdd_HHMMSS>/ level; a run folder that holds a result DB is refused)",
   },
   /** Write `<run folder>/progress.json` (status, counts, percent) as the run goes, at most 1/s. */
   enableProgressTracker: {

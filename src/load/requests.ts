@@ -22,6 +22,8 @@ import type { PerfConfig } from "../config.ts";
 import { inShard, type Shard, shardCount } from "../config/shard.ts";
 import { errorMessage, RunError, UsageError } from "../errors.ts";
 import { warmupCount } from "../config/warmup.ts";
+import { drawIntRange } from "../config/schema.ts";
+import { hash32, seededRandom } from "../util/rng.ts";
 import type { BodyBuilder } from "./template.ts";
 import {
   type ApiPluginLike,
@@ -440,12 +442,26 @@ export class RequestSource {
     // A plugin whose `accepts` lists an item kind receives such items in place of messages.
     const m = messages as Message[];
     try {
+      const params = this.#params();
       return await (this.bodyBuilder
-        ? this.bodyBuilder(m, this.#cfg)
-        : this.#api.buildRequest(m, this.#cfg));
+        ? this.bodyBuilder(m, params)
+        : this.#api.buildRequest(m, params));
     } catch (e) {
       throw new UsageError(`--api '${this.#cfg.api}': buildRequest failed: ${errorMessage(e)}`);
     }
+  }
+
+  /**
+   * The settings the next body is built with: a `--max-tokens MIN MAX` range drawn for the
+   * request that body becomes (its global index), from `--seed` (42 when unset).
+   */
+  #params(): PerfConfig {
+    const range = this.#cfg.maxTokens;
+    if (!Array.isArray(range)) return this.#cfg;
+    // A generator of the request's own, so its value does not depend on what was drawn before it
+    // (nor on --workers, nor on the shard: every shard walks the global list).
+    const random = seededRandom(hash32(`request ${this.dispatched}`, this.#cfg.seed ?? 42));
+    return { ...this.#cfg, maxTokens: drawIntRange(range, random) };
   }
 
   /** Refuse, once per kind, a prompt kind the API plugin does not take. */

@@ -50,6 +50,16 @@ export interface LoadPlan {
   rescaledCount?: number;
   /** No cap on requests in flight (`--open-loop`): `parallel` is ignored. */
   uncapped?: boolean;
+  /**
+   * evalscope 2026's closed loop with a rate (with {@link LoadPlan.rescaledCount}): a job is
+   * *created* when it is due, at most this many created and unfinished at once
+   * (`parallel × --in-flight-task-multiplier`), and a created job waits for one of `parallel`
+   * slots, then is sent whatever `--duration`'s deadline says (only the caller's abort stops it):
+   * at most `taskCap − parallel` are sent after the deadline. The job whose wait for its time the
+   * deadline cut short is still created when the cap has room, as evalscope's `closed_loop.py`. Send times are those of the plain capped schedule (the slots are
+   * first come, first served); what the cap changes is what `--duration` still sends.
+   */
+  taskCap?: number;
 }
 
 /** A job that carries its own send time (trace replay): ms from the run's start. */
@@ -114,7 +124,8 @@ export async function runLoad<J>(
   if (deadline) timed.signal = deadline.signal;
   try {
     if (plan.rate === -1 && !paced(plan)) return await closedLoop(pull, execute, timed);
-    return await openLoop(pull, execute, plan.uncapped ? { ...timed, parallel: Infinity } : timed);
+    const open = plan.uncapped ? { ...timed, parallel: Infinity, taskCap: undefined } : timed;
+    return await openLoop(pull, execute, open, plan.signal);
   } finally {
     deadline?.dispose();
   }
@@ -200,13 +211,20 @@ async function closedLoop<J>(
   };
 }
 
+/**
+ * The paced loop: each job at its due time, then (capped) for a free slot. `plan.signal` stops
+ * dispatching (the deadline or the caller); `outer` is the caller's alone (see
+ * {@link LoadPlan.taskCap}).
+ */
 async function openLoop<J>(
   next: NextJob<J>,
   execute: Execute<J>,
   plan: LoadPlan,
+  outer: AbortSignal | undefined,
 ): Promise<LoadStats> {
   const dueAt = dueTimes(plan);
   const slots = new Slots(plan.parallel);
+  const tasks = plan.taskCap === undefined ? undefined : new Slots(plan.taskCap);
   const running = new Set<Promise<void>>();
   const t0 = plan.startMs ?? performance.now();
   let busy = 0;
@@ -225,15 +243,40 @@ async function openLoop<J>(
     if (at === undefined) break; // --open-loop: the schedule holds --number requests
     const due = t0 + at;
     await sleepUntil(due, plan.signal);
+    if (tasks) {
+      // Created now, if fewer than the cap are (even when the deadline cut the sleep short);
+      // the deadline ends a wait for the cap, so at most cap − parallel are sent after it.
+      const created = await tasks.acquire(plan.signal);
+      if (created === false || outer?.aborted) {
+        tasks.release();
+        break;
+      }
+      const createdAt = readyAt(due, created); // a wait for the cap is the load's queue too
+      let ended: number | undefined;
+      const p: Promise<void> = slots.acquire(outer)
+        .then((freed) =>
+          freed === false
+            ? undefined
+            : execute(job, due, undefined, readyAt(createdAt, freed)).then((span) => {
+              timed(span);
+              if (span) ended = span.endEpochMs;
+            })
+        )
+        .finally(() => {
+          running.delete(p);
+          slots.release(ended);
+          tasks.release(ended);
+        });
+      running.add(p);
+      continue;
+    }
     const freed = await slots.acquire(plan.signal);
     if (plan.signal?.aborted) {
       slots.release();
       break;
     }
-    // A slot taken from a request that ended after this one was due: ready when that one ended.
-    const ready = freed === undefined ? due : Math.max(due, freed - performance.timeOrigin);
     let ended: number | undefined;
-    const p: Promise<void> = execute(job, due, undefined, ready).then((span) => {
+    const p: Promise<void> = execute(job, due, undefined, readyAt(due, freed)).then((span) => {
       timed(span);
       if (span) ended = span.endEpochMs;
     }).finally(() => {
@@ -282,19 +325,33 @@ function serialize<T>(fn: () => Promise<T>): () => Promise<T> {
 }
 
 /**
- * A counting semaphore for in-flight requests. `acquire` resolves to when the slot it got was
- * freed (epoch ms, as `release` said), or `undefined` when one was free at once.
+ * When a request due at `due` (`performance.now()`) could first be sent: then, or when the slot
+ * it waited for was freed (`freed`, epoch ms), whichever is later.
  */
+function readyAt(due: number, freed: number | undefined): number {
+  return freed === undefined ? due : Math.max(due, freed - performance.timeOrigin);
+}
+
+/** A counting semaphore for in-flight requests (see `acquire`). */
 class Slots {
   #free: number;
   #waiters: Array<(freedAt: number) => void> = [];
   constructor(n: number) {
     this.#free = n;
   }
-  acquire(signal?: AbortSignal): Promise<number | undefined> {
+  /**
+   * Take a slot: once granted, when the slot it got was freed (epoch ms, as `release` said), or
+   * `undefined` when one was free at once (aborted or not); `false` when `signal` aborted
+   * first. Either way the caller releases it.
+   */
+  acquire(signal?: AbortSignal): Promise<number | undefined | false> {
     if (this.#free > 0) {
       this.#free--;
       return Promise.resolve(undefined);
+    }
+    if (signal?.aborted) {
+      this.#free--; // the caller releases after seeing the abort
+      return Promise.resolve(false);
     }
     return new Promise((resolve) => {
       const grant = (freedAt: number) => {
@@ -305,7 +362,7 @@ class Slots {
         const i = this.#waiters.indexOf(grant);
         if (i !== -1) this.#waiters.splice(i, 1);
         this.#free--; // the caller releases after seeing the abort
-        resolve(undefined);
+        resolve(false);
       };
       this.#waiters.push(grant);
       signal?.addEventListener("abort", cancel, { once: true });

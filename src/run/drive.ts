@@ -139,7 +139,21 @@ export async function driveLoad(prep: PreparedRun, run: OpenRun): Promise<Driven
         : "") +
       (cfg.duration !== undefined ? `, for at most ${cfg.duration} s` : ""),
   );
-  if (!timedJobs && !cfg.multiTurn && (cfg.rate !== -1 || shape?.rampUp)) {
+  // evalscope 2026's schedule for a rate: --open-loop (the config requires a --rate), or a closed
+  // loop under --compat 2026 (not a trace, nor one of our own shapes, which keep theirs; a
+  // conversation's turns are paced one by one).
+  const rescaled = cfg.number !== undefined && cfg.rate > 0 && !timedJobs && !cfg.multiTurn &&
+    (cfg.openLoop || (cfg.compat === "2026" && shape === undefined));
+  if (rescaled) {
+    prep.log(
+      `arrival schedule: evalscope 2026's (${cfg.number} exponential gaps, rescaled so the last ` +
+        `request is due at ${cfg.number! / cfg.rate} s)` +
+        (cfg.openLoop
+          ? ""
+          : `; at most ${parallel * taskMultiplier(cfg)} created and unfinished at once ` +
+            "(--parallel × --in-flight-task-multiplier)"),
+    );
+  } else if (!timedJobs && !cfg.multiTurn && (cfg.rate !== -1 || shape?.rampUp)) {
     // The schedule's own statistics, so that a shape can be checked before its results are read.
     prep.log(describeSchedule(cfg.rate, cfg.seed ?? 42, Math.min(cfg.number ?? 1000, 1e6), {
       burstiness: 1,
@@ -153,9 +167,10 @@ export async function driveLoad(prep: PreparedRun, run: OpenRun): Promise<Driven
     seed: cfg.seed ?? 42,
     signal: run.signal,
     shard: cfg.shard,
-    // --open-loop: the absolute, rescaled schedule and no cap (the config requires a --rate).
-    rescaledCount: cfg.openLoop && cfg.number !== undefined ? cfg.number : undefined,
+    rescaledCount: rescaled ? cfg.number : undefined,
     uncapped: cfg.openLoop,
+    // The closed loop's cap on requests created ahead of their slot (--in-flight-task-multiplier).
+    taskCap: rescaled && !cfg.openLoop ? parallel * taskMultiplier(cfg) : undefined,
     shape,
     timedJobs,
   };
@@ -187,4 +202,9 @@ export async function driveLoad(prep: PreparedRun, run: OpenRun): Promise<Driven
     await run.closeSending(load);
   }
   return { sent, client: await run.closeSending(), load };
+}
+
+/** `--in-flight-task-multiplier`, a value of 0 or less raised to 1 (as evalscope's). */
+function taskMultiplier(cfg: { inFlightTaskMultiplier: number }): number {
+  return Math.max(1, cfg.inFlightTaskMultiplier);
 }

@@ -28,6 +28,7 @@ import { toSnakeCase } from "../config.ts";
 import { shardCount } from "../config/shard.ts";
 import { MetricsCollector } from "../metrics/collector.ts";
 import type { Logger } from "../log.ts";
+import { RunError } from "../errors.ts";
 import { type FinishedRequest, type ResultSink, sinkNeeds } from "../records/finished.ts";
 import { ResultPipeline } from "../records/pipeline.ts";
 import { loadableByName } from "../plugins/loader.ts";
@@ -35,12 +36,13 @@ import { fetchedSource } from "../plugins/import_module.ts";
 import { endpointName, type Redactor } from "../redact.ts";
 import { EndpointBreakdown } from "../metrics/endpoint_breakdown.ts";
 import { debugSink } from "../report/debug.ts";
-import { createRunDir, defaultRunName, writeJson } from "../report/files.ts";
+import { createRunDir, defaultRunName, safeName, writeJson } from "../report/files.ts";
 import { RunOutputs } from "../report/run_outputs.ts";
 import {
+  checkReusedFolder2026,
+  folders2026,
   OWN_DB_FILE_2026,
-  pointFolder2026,
-  runFolder2026,
+  pointName2026,
 } from "../report/evalscope2026/outputs.ts";
 import { isSpeedBenchmark, SpeedBenchmarkSink } from "../report/speed_benchmark.ts";
 import { GoodputCounter } from "../slo/evaluate.ts";
@@ -102,6 +104,20 @@ export interface OpenRun extends AsyncDisposable {
   closeSending(load?: LoadStats): Promise<ClientCheck>;
 }
 
+/**
+ * `--compat 2026 --no-timestamp`: the run folder `path`, made with its parents or used as it is,
+ * unless it holds a run's result DB (a {@link UsageError}, as evalscope refuses it).
+ */
+async function reuseRunDir(path: string): Promise<string> {
+  await checkReusedFolder2026(path);
+  try {
+    await Deno.mkdir(path, { recursive: true });
+  } catch (e) {
+    throw new RunError(`cannot create the run folder '${path}' (${(e as Error).message})`);
+  }
+  return path;
+}
+
 /** Redact the failure text of finished requests, in place. */
 function redactFailures(batch: FinishedRequest[], redactor: Redactor): void {
   for (const { record, metrics } of batch) {
@@ -131,12 +147,17 @@ export async function openRun(prep: PreparedRun, options: RunOptions): Promise<O
   const name = cfg.name ?? defaultRunName(cfg.model, new Date(), cfg.shard, !cfg.noTimestamp);
   // `--compat 2026` on its own (not a sweep point or a repeat, whose folders are made above it):
   // `<outputs>/<YYYYmmdd_HHMMSS>/<name>/parallel_P_number_N/`.
-  const compatTop = cfg.compat === "2026" && options.group === undefined
-    ? runFolder2026(cfg.outputsDir, cfg.name, cfg.model, new Date())
+  // With --no-timestamp the run folder is reused, unless it holds a run's DB (checked in
+  // prepare, before the endpoint check; again here for a sweep's point).
+  const own = cfg.compat === "2026" && options.group === undefined
+    ? folders2026(cfg, source.expected ?? 0, new Date())
     : undefined;
-  const outputDir = compatTop === undefined
+  const compatTop = own?.top;
+  const outputDir = cfg.compat === "2026" && cfg.noTimestamp
+    ? await reuseRunDir(own?.run ?? `${cfg.outputsDir.replace(/\/+$/, "")}/${safeName(name)}`)
+    : own === undefined
     ? await createRunDir(cfg.outputsDir, name)
-    : await createRunDir(compatTop, pointFolder2026(cfg.parallel, source.expected ?? 0));
+    : await createRunDir(own.top, pointName2026(cfg, source.expected ?? 0));
   log(`saving results to ${outputDir}`);
   const settings = toSnakeCase(redactor.value({ ...cfg, name }));
   await writeJson(`${outputDir}/benchmark_args.json`, settings);

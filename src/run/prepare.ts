@@ -27,6 +27,7 @@ import { abortable } from "../util/abortable.ts";
 import { readTextFileLimited } from "../util/text_file.ts";
 import { transportSpec } from "../workers/transport_threads.ts";
 import type { RunOptions } from "./options.ts";
+import { checkReusedFolder2026, folders2026 } from "../report/evalscope2026/outputs.ts";
 
 /** What the later stages start from. Nothing in it is changed after this stage. */
 export interface PreparedRun {
@@ -131,6 +132,10 @@ export async function prepareRun(
           "this shard none"
         : `--dataset '${cfg.dataset}': no prompts`,
     );
+  }
+  // --compat 2026 --no-timestamp into a folder that holds a run: refused before anything is sent.
+  if (cfg.compat === "2026" && cfg.noTimestamp && options.group === undefined) {
+    await checkReusedFolder2026(folders2026(cfg, source.expected ?? 0, new Date()).run);
   }
   const spec = await stage("starting", transportSpec(cfg, timeoutsOf(cfg), log));
   if (!cfg.noTestConnection) {

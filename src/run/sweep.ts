@@ -4,14 +4,22 @@
  * it at every point; lists of different lengths (other than one) are an error. Each point is a
  * full {@link runPerfBenchmark} run in its own subfolder of the sweep folder
  * (`<outputs-dir>/<name>/parallel_8_number_80/`), run one after another; at the end the sweep
- * folder gets `sweep_summary.json` (the comparison table) and `report.html`.
+ * folder gets `sweep_summary.json` (the comparison table) and `report.html`. With `--compat 2026`
+ * the folders are evalscope's (`<outputs>/<YYYYmmdd_HHMMSS>/<name>/`, each point's
+ * `parallel_P_number_N/` or, `--open-loop`, `rate_R_number_N/`), and a closed loop sends every
+ * point at the first `--rate` (evalscope 2026 sweeps the rate in open loop only).
  *
  * @module
  */
 import { type PerfConfigInput, resolveConfig, toSnakeCase } from "../config.ts";
 import { withoutStartAt } from "../load/start_at.ts";
 import { Interrupted, RunError, UsageError } from "../errors.ts";
-import { runFolder2026, writePerformanceSummary } from "../report/evalscope2026/outputs.ts";
+import {
+  checkReusedFolder2026,
+  pointName2026,
+  runFolder2026,
+  writePerformanceSummary,
+} from "../report/evalscope2026/outputs.ts";
 import { stderrLogger } from "../log.ts";
 import { runPerfBenchmark } from "../perf.ts";
 import type { PerfResult } from "../results/run.ts";
@@ -110,18 +118,37 @@ export async function runSweep(
   options: RunOptions = {},
 ): Promise<SweepResult> {
   const log = options.log ?? stderrLogger;
-  const points = sweepPoints(values);
   const withPoint = (p: SweepPoint): PerfConfigInput => {
     const input: PerfConfigInput = { ...base };
     for (const f of FLAGS) if (p[f] !== undefined) input[f] = p[f];
     return input;
   };
-  const configs = points.map((p) => resolveConfig(withPoint(p)));
+  let points = sweepPoints(values);
+  let configs = points.map((p) => resolveConfig(withPoint(p)));
+  if (configs[0].compat === "2026") {
+    // evalscope 2026 sweeps --rate in open loop only: a closed loop uses rate[0] at every point.
+    if (!configs[0].openLoop && values.rate && values.rate.length > 1) {
+      points = sweepPoints({ ...values, rate: values.rate.slice(0, 1) });
+      configs = points.map((p) => resolveConfig(withPoint(p)));
+    }
+    // Each point's folder is named as evalscope names it: parallel_P_number_N, rate_R_number_N.
+    points = points.map((p, i) => ({
+      ...p,
+      label: pointName2026(configs[i], configs[i].number ?? 0),
+    }));
+  }
   const cfg = configs[0];
   const name = cfg.name ?? defaultRunName(cfg.model, new Date(), cfg.shard, !cfg.noTimestamp);
-  // `--compat 2026`: `<outputs>/<YYYYmmdd_HHMMSS>/<name>/` above the points' folders.
-  const outputDir = cfg.compat === "2026"
-    ? await createCompatDir(runFolder2026(cfg.outputsDir, cfg.name, cfg.model, new Date()))
+  // `--compat 2026`: `<outputs>/<YYYYmmdd_HHMMSS>/<name>/` above the points' folders (no
+  // timestamp level with --no-timestamp: then no point's folder may hold a run's DB yet).
+  const top2026 = cfg.compat === "2026"
+    ? runFolder2026(cfg.outputsDir, cfg.name, cfg.model, new Date(), !cfg.noTimestamp)
+    : undefined;
+  if (top2026 !== undefined && cfg.noTimestamp) {
+    for (const p of points) await checkReusedFolder2026(`${top2026}/${p.label}`);
+  }
+  const outputDir = top2026 !== undefined
+    ? await createCompatDir(top2026)
     : await createRunDir(cfg.outputsDir, name);
   log(`sweep of ${points.length} points, saving results to ${outputDir}`);
   const settings = toSnakeCase(redactConfig({ ...cfg, name }));

@@ -6,10 +6,14 @@
  * `workload_throughput.json` and `workload_timeline.json` (with at least one success), and the
  * printed tables. `performance_summary.txt` is written beside the run folders by
  * {@link writePerformanceSummary}. Also where the run folder goes:
- * `<outputs>/<YYYYmmdd_HHMMSS>/<name>/parallel_P_number_N/` ({@link runFolder2026}).
+ * `<outputs>/<YYYYmmdd_HHMMSS>/<name>/parallel_P_number_N/` (`rate_R_number_N/` with
+ * `--open-loop`; no timestamp level with `--no-timestamp`: {@link runFolder2026},
+ * {@link pointFolder2026}).
  *
  * @module
  */
+import { UsageError } from "../../errors.ts";
+import { pythonFloat } from "../../util/python_float.ts";
 import { safeName, timestamp, writeEach, writeTextOrNothing } from "../files.ts";
 import { writeDb2026 } from "./db.ts";
 import { type Sample, throughput2026, timeline2026 } from "./metrics.ts";
@@ -23,23 +27,90 @@ export const OWN_DB_FILE_2026 = "llmperf_data.db";
 export const PERFORMANCE_SUMMARY_FILE = "performance_summary.txt";
 
 /**
- * The folders of a `--compat 2026` run: `<outputs>/<YYYYmmdd_HHMMSS>/<name>` (`name`: the run's
- * name, else the model's last path part, made safe) and the run's own
- * `parallel_<P>_number_<N>` (`rate_<R>_number_<N>` when `rate` is set without a cap).
+ * The folder above a `--compat 2026` run's own: `<outputs>/<YYYYmmdd_HHMMSS>/<name>` (`name`: the
+ * run's name, else the model's last path part, made safe); `stamped` false (`--no-timestamp`)
+ * drops the timestamp level: `<outputs>/<name>`.
  */
 export function runFolder2026(
   outputsDir: string,
   name: string | undefined,
   model: string,
   now: Date,
+  stamped = true,
 ): string {
   const base = name ?? model.split("/").filter((p) => p !== "").pop() ?? model;
-  return `${outputsDir.replace(/\/+$/, "")}/${timestamp(now)}/${safeName(base)}`;
+  const top = outputsDir.replace(/\/+$/, "");
+  return stamped ? `${top}/${timestamp(now)}/${safeName(base)}` : `${top}/${safeName(base)}`;
 }
 
-/** The run's own folder name inside {@link runFolder2026}. */
-export function pointFolder2026(parallel: number, number: number): string {
-  return `parallel_${parallel}_number_${number}`;
+/**
+ * The run's own folder name inside {@link runFolder2026}: `parallel_<P>_number_<N>`, or with
+ * `openLoopRate` (`--open-loop`) `rate_<R>_number_<N>`, R printed as Python prints a float
+ * (`rate_5.0_number_100`, `rate_2.5_number_10`).
+ */
+export function pointFolder2026(parallel: number, number: number, openLoopRate?: number): string {
+  return openLoopRate === undefined
+    ? `parallel_${parallel}_number_${number}`
+    : `rate_${pythonFloat(openLoopRate)}_number_${number}`;
+}
+
+/** The settings that place a `--compat 2026` run's folders (a subset of `PerfConfig`). */
+export interface Placement2026 {
+  /** `--outputs-dir`. */
+  outputsDir: string;
+  /** `--name`. */
+  name?: string;
+  /** `--model`. */
+  model: string;
+  /** `--no-timestamp`. */
+  noTimestamp: boolean;
+  /** `--parallel`. */
+  parallel: number;
+  /** `--rate`. */
+  rate: number;
+  /** `--open-loop`. */
+  openLoop: boolean;
+}
+
+/**
+ * A `--compat 2026` run's folders for `number` requests: `top` ({@link runFolder2026}) and `run`
+ * inside it ({@link pointFolder2026}).
+ */
+export function folders2026(
+  cfg: Placement2026,
+  number: number,
+  now: Date,
+): { top: string; run: string } {
+  const top = runFolder2026(cfg.outputsDir, cfg.name, cfg.model, now, !cfg.noTimestamp);
+  return { top, run: `${top}/${pointName2026(cfg, number)}` };
+}
+
+/** {@link pointFolder2026} of a run's settings. */
+export function pointName2026(
+  cfg: Pick<Placement2026, "parallel" | "rate" | "openLoop">,
+  number: number,
+): string {
+  return pointFolder2026(cfg.parallel, number, cfg.openLoop ? cfg.rate : undefined);
+}
+
+/**
+ * `--no-timestamp` reuses the run folder: as evalscope (`utils/db_util.py:131-138`), a run whose
+ * folder already holds a result DB is refused, with a {@link UsageError}, before anything is
+ * sent. A folder without one is used as it is.
+ */
+export async function checkReusedFolder2026(dir: string): Promise<void> {
+  for (const file of ["benchmark_data.db", OWN_DB_FILE_2026]) {
+    try {
+      await Deno.lstat(`${dir}/${file}`);
+    } catch (e) {
+      if (e instanceof Deno.errors.NotFound) continue;
+      throw e;
+    }
+    throw new UsageError(
+      `--no-timestamp: '${dir}' already holds the results of a run (${file}); remove it, or ` +
+        "give another --name or --outputs-dir",
+    );
+  }
 }
 
 /** The keys whose values evalscope writes as Python ints (every other number is a float). */
