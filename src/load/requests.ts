@@ -42,7 +42,7 @@ import type { ConversationOrder } from "../workers/messages.ts";
 import type { PreparedRequest } from "../transport/types.ts";
 import { VERSION } from "../version.ts";
 import { headerProblem } from "../util/http_header.ts";
-import { exponential, seededRandom } from "../util/rng.ts";
+import { exponential } from "../util/rng.ts";
 import { headerSecrets, isSecretHeader } from "../redact.ts";
 
 /** How a usage error names each prompt kind. */

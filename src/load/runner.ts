@@ -271,7 +271,7 @@ async function openLoop<J>(
       continue;
     }
     const freed = await slots.acquire(plan.signal);
-    if (plan.signal?.aborted) {
+    if (freed === false || plan.signal?.aborted) {
       slots.release();
       break;
     }
