@@ -742,8 +742,8 @@ export const SETTINGS = {
   },
   /**
    * `random`: start at this position of its seeded prompt stream (evalscope shifts its token
-   * choice by it); grows by each sweep point's `number` after that point, so that points send
-   * new prompts (no prefix-cache hits from the point before).
+   * choice by it); grows by each sweep point's `number` after that point (and by each SLA
+   * auto-tune run's), so that points send new prompts (no prefix-cache hits from the one before).
    */
   datasetOffset: {
     kind: "int",
@@ -751,7 +751,7 @@ export const SETTINGS = {
     min: 0,
     default: 0,
     help: "random: start this many prompts into its seeded stream; grows by --number after " +
-      "each sweep point",
+      "each sweep point (and SLA auto-tune run)",
   },
 
   // ---- model
