@@ -7,10 +7,12 @@
  * tokens, the 2026 schema's columns and encodings as the reference lists them.
  */
 import { DatabaseSync } from "node:sqlite";
-import { assert, assertEquals } from "./assert.ts";
+import { assert, assertEquals, assertRejects } from "./assert.ts";
 import { readJson, runCli, tempDir } from "./helpers/cli.ts";
 import { perfRun, type PerfRunResult } from "./helpers/perf_run.ts";
 import { startMockServer } from "../src/mock/server.ts";
+import { UsageError } from "../src/errors.ts";
+import { findRuns } from "../src/report/run_folders.ts";
 
 /** Reply lengths drawn from 3 to 30 tokens: a wrong row set shows in the sum. */
 const MOCK = { ttftMs: 2, itlMs: 1, outputTokens: 3, outputTokensMax: 30 };
@@ -251,4 +253,46 @@ Deno.test("merge --compat 2026 sweep shards point by point; export reads llmperf
   } finally {
     await mock.close();
   }
+});
+
+Deno.test("findRuns: parallel_* and rate_* point folders, in the sweep's order, else by number", async () => {
+  await using tmp = await tempDir();
+  const top = `${tmp.path}/20261201_081906/s`;
+  const names = ["rate_5.0_number_100", "parallel_8_number_80", "parallel_1_number_4", "other"];
+  for (const n of names) {
+    await Deno.mkdir(`${top}/${n}`, { recursive: true });
+    await Deno.writeTextFile(`${top}/${n}/benchmark_data.db`, "");
+    await Deno.writeTextFile(`${top}/${n}/llmperf_data.db`, "");
+  }
+  const found = await findRuns(top);
+  assertEquals(found.runs.map((r) => r.point), [
+    "parallel_1_number_4",
+    "parallel_8_number_80",
+    "rate_5.0_number_100",
+  ]);
+  assert(found.layout2026);
+  assertEquals(found.runs[0].dbPath, `${top}/parallel_1_number_4/llmperf_data.db`);
+  assertEquals(found.runs[0].evalscopeDb, `${top}/parallel_1_number_4/benchmark_data.db`);
+  // A sweep's summary gives the order.
+  await Deno.writeTextFile(
+    `${top}/sweep_summary.json`,
+    JSON.stringify(["rate_5.0_number_100", "parallel_1_number_4"].map((folder) => ({ folder }))),
+  );
+  assertEquals((await findRuns(top)).runs.map((r) => r.point), [
+    "rate_5.0_number_100",
+    "parallel_1_number_4",
+    "parallel_8_number_80",
+  ]);
+  // evalscope's DB given: ours beside it is the one read.
+  const given = await findRuns(`${top}/rate_5.0_number_100/benchmark_data.db`);
+  assertEquals(given.runs[0].dbPath, `${top}/rate_5.0_number_100/llmperf_data.db`);
+  // Without ours: evalscope's own point folder, read as it is, not called --compat 2026.
+  await Deno.remove(`${top}/parallel_8_number_80/llmperf_data.db`);
+  const own = await findRuns(`${top}/parallel_8_number_80`);
+  assertEquals([own.layout2026, own.runs[0].dbPath], [
+    false,
+    `${top}/parallel_8_number_80/benchmark_data.db`,
+  ]);
+  await assertRejects(() => findRuns(`${top}/other/..x`), UsageError);
+  await assertRejects(() => findRuns(tmp.path), UsageError);
 });
