@@ -724,9 +724,9 @@ export const SETTINGS = {
   datasetArgs: {
     kind: "json",
     group: "dataset",
-    help: `JSON object of dataset arguments, handed to the dataset plugin: workload_trace ` +
-      `{"speed": 2, "model_override", "model_mapping", "match_output_length"}, mooncake ` +
-      `{"speed", "block_size": 512}`,
+    help: `JSON object of dataset arguments, checked against the keys the dataset takes: ` +
+      `workload_trace {"speed": 2, "model_override", "model_mapping", "match_output_length"}, ` +
+      `mooncake {"speed", "block_size": 512}`,
   },
 
   // ---- issue 14: evalscope 2026 dataset flags
