@@ -9,6 +9,7 @@
 import { DatabaseSync } from "node:sqlite";
 import { assert, assertEquals, assertRejects } from "./assert.ts";
 import { readJson, runCli, tempDir } from "./helpers/cli.ts";
+import { REF_DB_COLUMNS_2026 } from "./helpers/reference.ts";
 import { perfRun, type PerfRunResult } from "./helpers/perf_run.ts";
 import { startMockServer } from "../src/mock/server.ts";
 import { UsageError } from "../src/errors.ts";
@@ -16,24 +17,6 @@ import { findRuns } from "../src/report/run_folders.ts";
 
 /** Reply lengths drawn from 3 to 30 tokens: a wrong row set shows in the sum. */
 const MOCK = { ttftMs: 2, itlMs: 1, outputTokens: 3, outputTokensMax: 30 };
-
-/** The reference's 2026 `result` columns, in order (§4 "SQLite benchmark_data.db"). */
-const COLUMNS_2026 = [
-  "request",
-  "start_time",
-  "inter_token_latencies",
-  "success",
-  "response_messages",
-  "completed_time",
-  "latency",
-  "first_chunk_latency",
-  "time_per_output_token",
-  "prompt_tokens",
-  "completion_tokens",
-  "max_gpu_memory_cost",
-  "request_id",
-  "is_stream",
-];
 
 type Stats = { n: number; out: number; ok: number };
 
@@ -120,7 +103,7 @@ Deno.test("merge --compat 2026 shards: a run folder, a point folder or the DB; r
     assertEquals(stats(`${point}/llmperf_data.db`), truth);
     assertEquals(stats(`${point}/benchmark_data.db`), truth);
     const cols = sql<{ name: string }>(`${point}/benchmark_data.db`, "PRAGMA table_info(result)");
-    assertEquals(cols.map((c) => c.name), COLUMNS_2026);
+    assertEquals(cols.map((c) => c.name), REF_DB_COLUMNS_2026);
     const enc = sql<{ s: string; r: string }>(
       `${point}/benchmark_data.db`,
       "SELECT DISTINCT typeof(success) AS s, substr(request, 1, 1) AS r FROM result",

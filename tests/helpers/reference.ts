@@ -39,3 +39,24 @@ export const REF_2026: string | undefined = REF_DIR === undefined
 export const REF_2024: string | undefined = REF_DIR === undefined
   ? undefined
   : await readOr(`${REF_DIR}/evalscope-perf.md`);
+
+/**
+ * The `result` columns of evalscope 2026's `benchmark_data.db`, in order, as the 2026 sheet's §4
+ * table lists them (written out here, so that tests run without the sheet too).
+ */
+export const REF_DB_COLUMNS_2026: readonly string[] = [
+  "request",
+  "start_time",
+  "inter_token_latencies",
+  "success",
+  "response_messages",
+  "completed_time",
+  "latency",
+  "first_chunk_latency",
+  "time_per_output_token",
+  "prompt_tokens",
+  "completion_tokens",
+  "max_gpu_memory_cost",
+  "request_id",
+  "is_stream",
+];
