@@ -49,6 +49,9 @@
 export {
   ApiPlugin,
   type ApiPluginLike,
+  type DatasetArgSpec,
+  type DatasetArgsSchema,
+  type DatasetArgType,
   type DatasetItem,
   DatasetPlugin,
   type DatasetPluginLike,
@@ -66,6 +69,7 @@ export {
   type Turn,
 } from "./src/plugins/types.ts";
 export { splitTurns } from "./src/plugins/turns.ts";
+export { checkDatasetArgs } from "./src/plugins/dataset_args.ts";
 export { type BodyField, bodyFields } from "./src/config.ts";
 export { warmupCount } from "./src/config/warmup.ts";
 export {

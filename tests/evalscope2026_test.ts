@@ -7,6 +7,7 @@
  * (`helpers/make_evalscope_dbs.py`) writes DBs in evalscope's 2026 and late-2024 layouts for
  * `llmperf report`.
  */
+import { REF_DB_COLUMNS_2026 } from "./helpers/reference.ts";
 import { assert, assertAlmostEquals, assertEquals } from "./assert.ts";
 import { ROOT_DIR, runCli, tempDir } from "./helpers/cli.ts";
 import { perfRun } from "./helpers/perf_run.ts";
@@ -118,22 +119,7 @@ Deno.test("--compat 2026: evalscope's readers (per the reference) read the run's
     const r = read.runs[0];
     assertMatch(r.folder.slice(run.outputs.length), /^\/\d{8}_\d{6}\/qwen\/parallel_4_number_20$/);
     // The DB schema of §4, in order; success an INTEGER 1 or 0.
-    assertEquals(r.columns, [
-      "request",
-      "start_time",
-      "inter_token_latencies",
-      "success",
-      "response_messages",
-      "completed_time",
-      "latency",
-      "first_chunk_latency",
-      "time_per_output_token",
-      "prompt_tokens",
-      "completion_tokens",
-      "max_gpu_memory_cost",
-      "request_id",
-      "is_stream",
-    ]);
+    assertEquals(r.columns, REF_DB_COLUMNS_2026);
     assertEquals([r.success_types, r.success_values], [["int"], [0, 1]]);
     // The summary model: the 18 keys, in order; the values the DB's rows give.
     assert(r.summary_keys_ok, JSON.stringify(Object.keys(r.written_summary)));

@@ -15,39 +15,10 @@ import { parsePerfArgs } from "../src/cli/perf_flags.ts";
 import { DEFAULTS, resolveConfig, type SettingDef, settingKey, SETTINGS } from "../src/config.ts";
 import { UsageError } from "../src/errors.ts";
 import { perfRun } from "./helpers/perf_run.ts";
-import { ROOT_DIR } from "./helpers/cli.ts";
 import { chatStub } from "./helpers/chat_stub.ts";
 import { fixtureTokenizerDir } from "./helpers/tokenizer_fixtures.ts";
 import { loadTokenizer } from "../src/tokenizer/load.ts";
-
-/**
- * The reference folder: `$LLMPERF_REFERENCE_DIR`, else `shared/reference` beside the checkout
- * (`../shared`, or `../../shared` from a worktree). Without it the reference tests are ignored.
- */
-const REF_DIRS = [
-  Deno.env.get("LLMPERF_REFERENCE_DIR"),
-  `${ROOT_DIR}/../shared/reference`,
-  `${ROOT_DIR}/../../shared/reference`,
-].filter((d): d is string => d !== undefined);
-const REF_DIR = REF_DIRS.find((d) => {
-  try {
-    return Deno.statSync(`${d}/evalscope-perf-2026.md`).isFile;
-  } catch {
-    return false;
-  }
-});
-const REF_2026 = REF_DIR === undefined
-  ? undefined
-  : await readOr(`${REF_DIR}/evalscope-perf-2026.md`);
-const REF_2024 = REF_DIR === undefined ? undefined : await readOr(`${REF_DIR}/evalscope-perf.md`);
-
-async function readOr(path: string): Promise<string | undefined> {
-  try {
-    return await Deno.readTextFile(path);
-  } catch {
-    return undefined;
-  }
-}
+import { REF_2024, REF_2026 } from "./helpers/reference.ts";
 
 /** One flag row of the reference: the flag, and the type and default cells of its row. */
 interface RefFlag {

@@ -7,6 +7,7 @@
 import { assert, assertEquals } from "./assert.ts";
 import { ROOT_DIR, tempDir } from "./helpers/cli.ts";
 import { perfRun } from "./helpers/perf_run.ts";
+import { nvidiaSmiGpuCount, visibleDeviceCount } from "../src/run/local_server.ts";
 
 function freePort(): number {
   const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
@@ -67,15 +68,35 @@ exec "${Deno.execPath()}" run -A "${ROOT_DIR}/main.ts" mock --port "$port" --ttf
     url: undefined,
     flags: { model: "org/tiny", api: "local_vllm", number: 3, parallel: 1 },
     args: ["--port", String(port)],
-    env: { PATH: `${bin.path}:${Deno.env.get("PATH") ?? ""}` },
+    // Two GPUs visible: evalscope's tensor parallel size is torch's device count.
+    env: { PATH: `${bin.path}:${Deno.env.get("PATH") ?? ""}`, CUDA_VISIBLE_DEVICES: "0,1" },
     killAfterMs: 120_000,
   });
   assertEquals(r.code, 0, r.stderr);
   assertEquals(r.summary["Succeed requests"], 3);
+  // evalscope's arguments (utils/local_server.py; the reference: tp = GPU count, max-model-len
+  // 32768), the model also its served name, on the --port given.
   assertEquals(
     (await Deno.readTextFile(log)).trim(),
-    `serve org/tiny --host 127.0.0.1 --port ${port}`,
+    `serve org/tiny --served-model-name org/tiny --tensor-parallel-size 2 --max-model-len 32768 ` +
+      `--gpu-memory-utilization 0.9 --host 127.0.0.1 --port ${port}`,
   );
   assert(r.stderr.includes(`the server answers at http://127.0.0.1:${port}`), r.stderr);
   assert(!await answers(port), "the server was stopped after the run");
+});
+
+Deno.test("--api local_vllm: the GPU count as torch sees it (CUDA_VISIBLE_DEVICES, nvidia-smi -L)", () => {
+  assertEquals(visibleDeviceCount("0,1,2"), 3);
+  assertEquals(visibleDeviceCount("3"), 1);
+  assertEquals(visibleDeviceCount(""), 0);
+  assertEquals(visibleDeviceCount("-1"), 0);
+  assertEquals(visibleDeviceCount("0,-1,2"), 1); // torch stops at the first invalid entry
+  assertEquals(
+    nvidiaSmiGpuCount(
+      "GPU 0: NVIDIA H200 (UUID: GPU-1b2c)\nGPU 1: NVIDIA H200 (UUID: GPU-3d4e)\n" +
+        "  MIG 1g.18gb Device 0: (UUID: MIG-5f6a)\n",
+    ),
+    2,
+  );
+  assertEquals(nvidiaSmiGpuCount(""), 0);
 });

@@ -8,6 +8,7 @@
 import { assert, assertEquals, assertThrows } from "./assert.ts";
 import { readJson } from "./helpers/cli.ts";
 import { perfRun } from "./helpers/perf_run.ts";
+import { chatStub } from "./helpers/chat_stub.ts";
 import { UsageError } from "../src/errors.ts";
 import { parseSlaParams } from "../src/config/sla_params.ts";
 import { MODERN_KEYS, SUMMARY_KEYS } from "../src/metrics/collector.ts";
@@ -286,5 +287,54 @@ Deno.test("sla CLI: --slo goals are the criteria when --sla-params is absent; ba
     assert(bad2.stderr.includes("avg_ttft: '5'"), bad2.stderr);
   } finally {
     await mock.close();
+  }
+});
+
+Deno.test("sla CLI: --dataset-offset grows by each run's number, so every run sends new prompts", async () => {
+  const stub = chatStub();
+  const flags = {
+    prompt: null,
+    dataset: "random",
+    maxPromptLength: 40,
+    minPromptLength: 20,
+    noTestConnection: true,
+    sleepInterval: 0,
+  };
+  const sent = (from: number, to?: number) =>
+    stub.requests.slice(from, to).map((q) => (q.body.messages as { content: string }[])[0].content)
+      .sort();
+  try {
+    // The stream itself: 12 prompts from offset 0.
+    await using plain = await perfRun({ server: stub, flags: { ...flags, number: 12 } });
+    assertEquals(plain.code, 0, plain.stderr);
+    const stream = stub.requests.map((q) => (q.body.messages as { content: string }[])[0].content);
+    assertEquals(new Set(stream).size, 12);
+    // Tried 1 then 2 (the upper bound), 2 runs each of 2·v requests: offsets 0, 2, 4, 8.
+    await using r = await perfRun({
+      server: stub,
+      flags: { ...flags, json: true },
+      args: [
+        "--sla-auto-tune",
+        "--sla-params",
+        '{"avg_latency": "<=100"}',
+        "--sla-num-runs",
+        "2",
+        "--sla-upper-bound",
+        "2",
+      ],
+      killAfterMs: 120_000,
+    });
+    assertEquals(r.code, 0, r.stderr);
+    assertEquals(JSON.parse(r.stdout).tried, [1, 2]);
+    const runs = [["1_run_0", 0, 2], ["1_run_1", 2, 4], ["2_run_0", 4, 8], ["2_run_1", 8, 12]];
+    for (const [run, from, to] of runs as Array<[string, number, number]>) {
+      const a = await readJson(`${r.dir}/sla_tuning/sla_parallel_${run}/benchmark_args.json`);
+      assertEquals(a.dataset_offset, from, run);
+      // The stub got each run's prompts in turn (a run's own may arrive in any order).
+      assertEquals(sent(12 + from, 12 + to), stream.slice(from, to).sort(), run);
+    }
+    assertEquals(stub.requests.length, 24);
+  } finally {
+    await stub.close();
   }
 });

@@ -12,6 +12,7 @@
  * @module
  */
 import { DatasetPlugin, type Message, type Prompt, readLines } from "../../plugin.ts";
+import { TEXT_DATASET_ARGS } from "./dataset_args.ts";
 
 function isMessage(v: unknown): v is Message {
   return v !== null && typeof v === "object" && typeof (v as Message).role === "string";
@@ -37,6 +38,8 @@ export function linePrompt(text: string): Prompt {
 
 /** One request per line of a text file. */
 export default class LineByLineDataset extends DatasetPlugin {
+  /** evalscope's `--dataset-args` keys of this dataset (`dataset_args.ts`). */
+  readonly argsSchema = TEXT_DATASET_ARGS;
   /** Yield one request per non-blank line. */
   async *buildMessages(): AsyncGenerator<Prompt> {
     const path = this.params.datasetPath;

@@ -7,6 +7,7 @@
  * @module
  */
 import { DatasetPlugin, hubDatasetFile, type Message, readJsonArray } from "../../plugin.ts";
+import { TEXT_DATASET_ARGS } from "./dataset_args.ts";
 
 /** The ModelScope dataset and file read when no `--dataset-path` is given. */
 export const LONGALPACA_DEFAULT = {
@@ -16,6 +17,8 @@ export const LONGALPACA_DEFAULT = {
 
 /** Long instructions from a JSON array file. */
 export default class LongAlpacaDataset extends DatasetPlugin {
+  /** evalscope's `--dataset-args` keys of this dataset (`dataset_args.ts`). */
+  readonly argsSchema = TEXT_DATASET_ARGS;
   /** Yield one single-message prompt per item with a non-empty `instruction`. */
   async *buildMessages(): AsyncGenerator<Message[]> {
     const path = this.params.datasetPath ??

@@ -22,13 +22,14 @@
  * @module
  */
 import {
+  type DatasetArgsSchema,
   DatasetPlugin,
   type DatasetRequest,
   type PromptTokenizer,
   type RequestBody,
 } from "../../plugin.ts";
 import { randomWords, seeded, seededExactText } from "./random.ts";
-import { type ArgCheck, datasetArgs, positive, positiveInt, readTrace } from "./trace_records.ts";
+import { datasetArgs, readTrace } from "./trace_records.ts";
 
 /** Tokens per hash id block (Mooncake's traces, SGLang's and AIPerf's readers). */
 export const MOONCAKE_BLOCK_SIZE = 512;
@@ -36,7 +37,10 @@ export const MOONCAKE_BLOCK_SIZE = 512;
 /** Characters per token without a tokenizer. */
 export const CHARS_PER_TOKEN = 4;
 
-const ARGS: Record<string, ArgCheck> = { speed: positive, block_size: positiveInt };
+const ARGS: DatasetArgsSchema = {
+  speed: { type: "positive" },
+  block_size: { type: "positive-int" },
+};
 
 /** The seed of a block's text: its hash id mixed with the run's seed. */
 export function blockSeed(hashId: number, seed: number): number {
@@ -77,6 +81,8 @@ function tokenBlocks(tok: PromptTokenizer): BlockText {
 
 /** Replays a Mooncake trace; see the module doc. */
 export default class MooncakeDataset extends DatasetPlugin {
+  /** Its `--dataset-args` keys, checked before anything is sent. */
+  readonly argsSchema = ARGS;
   /** Each request carries its send time. */
   readonly timed = true;
   /** The trace sets the prompts' lengths. */

@@ -7,12 +7,15 @@
  * @module
  */
 import { DatasetPlugin, hubDatasetFile, type Message, readJsonLines } from "../../plugin.ts";
+import { TEXT_DATASET_ARGS } from "./dataset_args.ts";
 
 /** The ModelScope dataset and file read when no `--dataset-path` is given. */
 export const OPENQA_DEFAULT = { dataset: "AI-ModelScope/HC3-Chinese", file: "open_qa.jsonl" };
 
 /** Questions from a JSON Lines file. */
 export default class OpenQaDataset extends DatasetPlugin {
+  /** evalscope's `--dataset-args` keys of this dataset (`dataset_args.ts`). */
+  readonly argsSchema = TEXT_DATASET_ARGS;
   /** Yield one single-message prompt per item with a non-empty `question`. */
   async *buildMessages(): AsyncGenerator<Message[]> {
     const path = this.params.datasetPath ??

@@ -11,6 +11,7 @@
  * @module
  */
 import { DatasetPlugin, type Message, type Turn } from "../../plugin.ts";
+import { MULTI_TURN_DATASET_ARGS } from "./dataset_args.ts";
 import { charPrompts, seeded, tokenPrompts } from "./random.ts";
 
 /** Turns per conversation when `--max-turns` is not given. */
@@ -18,6 +19,8 @@ export const DEFAULT_MAX_TURNS = 5;
 
 /** Random conversations; see the module documentation. */
 export default class RandomMultiTurnDataset extends DatasetPlugin {
+  /** evalscope's `--dataset-args` keys of this dataset (`dataset_args.ts`). */
+  readonly argsSchema = MULTI_TURN_DATASET_ARGS;
   /** The turns already fit `--min/--max-prompt-length`. */
   readonly lengthFiltered = true;
   #made: Turn[][] | undefined;

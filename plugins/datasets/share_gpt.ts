@@ -20,6 +20,7 @@ import {
   type PluginParams,
   readJsonLines,
 } from "../../plugin.ts";
+import { TEXT_DATASET_ARGS } from "./dataset_args.ts";
 
 /** The ModelScope dataset the files come from. */
 export const SHARE_GPT_DATASET = "swift/sharegpt";
@@ -66,6 +67,8 @@ function lastUserFits(params: PluginParams, m: Message): boolean {
 
 /** ShareGPT conversations (Chinese file by default), one request each. */
 export default class ShareGptZhDataset extends DatasetPlugin {
+  /** evalscope's `--dataset-args` keys of this dataset (`dataset_args.ts`). */
+  readonly argsSchema = TEXT_DATASET_ARGS;
   /** The last user message is filtered here. */
   readonly lengthFiltered = true;
 

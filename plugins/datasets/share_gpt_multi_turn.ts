@@ -9,6 +9,7 @@
  * @module
  */
 import { DatasetPlugin, type Message, readJsonLines, type Turn } from "../../plugin.ts";
+import { MULTI_TURN_DATASET_ARGS } from "./dataset_args.ts";
 
 /** The human messages of one ShareGPT record, in order (empty ones left out). */
 export function humanMessages(item: unknown): string[] {
@@ -34,6 +35,8 @@ export function humanMessages(item: unknown): string[] {
 
 /** ShareGPT conversations, one turn per human message; see the module documentation. */
 export default class ShareGptMultiTurnDataset extends DatasetPlugin {
+  /** evalscope's `--dataset-args` keys of this dataset (`dataset_args.ts`). */
+  readonly argsSchema = MULTI_TURN_DATASET_ARGS;
   async *#records(): AsyncGenerator<string[]> {
     const path = this.params.datasetPath;
     if (!path) {

@@ -6,7 +6,12 @@
  *
  * @module
  */
-import { type PluginParams, readJsonLines } from "../../plugin.ts";
+import {
+  checkDatasetArgs,
+  type DatasetArgsSchema,
+  type PluginParams,
+  readJsonLines,
+} from "../../plugin.ts";
 
 /** One record of a trace file, with its line number and its time in ms from the trace's zero. */
 export interface TraceLine {
@@ -18,42 +23,17 @@ export interface TraceLine {
   timeMs: number;
 }
 
-/** A check of one `--dataset-args` key: why its value is wrong, or undefined. */
-export type ArgCheck = (value: unknown) => string | undefined;
-
-/** `--dataset-args` of `dataset`, checked against `allowed`; throws on an unknown key. */
+/**
+ * `--dataset-args` of `dataset`, checked against `schema` (unknown keys refused, as evalscope's
+ * schemas do; the loader has checked them already against the plugin's `argsSchema`).
+ */
 export function datasetArgs(
   params: PluginParams,
   dataset: string,
-  allowed: Record<string, ArgCheck>,
-): Record<string, unknown> {
-  const args = (params.datasetArgs ?? {}) as Record<string, unknown>;
-  for (const [k, v] of Object.entries(args)) {
-    const check = allowed[k];
-    if (check === undefined) {
-      throw new Error(
-        `--dataset-args: ${dataset} has no setting '${k}' (it takes ${
-          Object.keys(allowed).join(", ")
-        })`,
-      );
-    }
-    const problem = check(v);
-    if (problem !== undefined) throw new Error(`--dataset-args: ${k} ${problem}`);
-  }
-  return args;
+  schema: DatasetArgsSchema,
+): Readonly<Record<string, unknown>> {
+  return checkDatasetArgs(dataset, schema, params.datasetArgs as Record<string, unknown>);
 }
-
-/** A positive number (`speed`, `block_size`). */
-export const positive: ArgCheck = (v) =>
-  typeof v === "number" && Number.isFinite(v) && v > 0
-    ? undefined
-    : `must be a number above 0, got ${JSON.stringify(v)}`;
-
-/** A positive integer. */
-export const positiveInt: ArgCheck = (v) =>
-  Number.isSafeInteger(v) && (v as number) > 0
-    ? undefined
-    : `must be a whole number above 0, got ${JSON.stringify(v)}`;
 
 /**
  * Read a JSON Lines trace whole, each record's time from `timeOf` (ms), sorted by time. Throws

@@ -22,26 +22,22 @@
  *
  * @module
  */
-import { DatasetPlugin, type DatasetRequest, type RequestBody } from "../../plugin.ts";
 import {
-  type ArgCheck,
-  datasetArgs,
-  positive,
-  readTrace,
-  type TraceLine,
-} from "./trace_records.ts";
+  type DatasetArgsSchema,
+  DatasetPlugin,
+  type DatasetRequest,
+  type RequestBody,
+} from "../../plugin.ts";
+import { datasetArgs, readTrace, type TraceLine } from "./trace_records.ts";
 
 const CONSTRAINED = ["response_format", "guided_json", "guided_regex", "guided_choice"];
 
-const ARGS: Record<string, ArgCheck> = {
-  speed: positive,
-  model_override: (v) => typeof v === "string" && v !== "" ? undefined : "must be a model name",
-  model_mapping: (v) =>
-    v !== null && typeof v === "object" && !Array.isArray(v) &&
-      Object.values(v).every((x) => typeof x === "string")
-      ? undefined
-      : "must be an object of model names to model names",
-  match_output_length: (v) => typeof v === "boolean" ? undefined : "must be true or false",
+/** evalscope's `WorkloadTraceArgs` (`workload_trace.py:35-49`). */
+const ARGS: DatasetArgsSchema = {
+  speed: { type: "positive" },
+  model_override: { type: "string" },
+  model_mapping: { type: "string-map" },
+  match_output_length: { type: "boolean" },
 };
 
 /** A record's time in ms: epoch seconds, or an ISO-8601 text. */
@@ -83,6 +79,8 @@ function bodyOf(v: unknown, where: string): RequestBody {
 
 /** Replays a trace of whole request bodies at their timestamps; see the module doc. */
 export default class WorkloadTraceDataset extends DatasetPlugin {
+  /** Its `--dataset-args` keys, checked before anything is sent. */
+  readonly argsSchema = ARGS;
   /** Each request carries its send time. */
   readonly timed = true;
   /** The trace's prompts are sent as they are. */

@@ -27,7 +27,8 @@ export async function mergeMain(args: string[]): Promise<number> {
   )
     .argument(
       "<inputs...>",
-      "run folders or result DBs (or sweep folders), or a folder holding them",
+      "run folders or result DBs (or sweep folders; --compat 2026 run or point folders), or a " +
+        "folder holding them",
     )
     .requiredOption("--output <folder>", "the merged run folder (must not exist)")
     .option("--force", "merge runs whose settings differ, or an incomplete set of shards")
@@ -54,6 +55,7 @@ export async function mergeMain(args: string[]): Promise<number> {
       const { outputDir, summary, percentiles, requestSummary, requestPercentiles, failures } = r;
       printJson({
         outputDir,
+        ...(r.layout ? { layout: r.layout } : {}),
         rows: r.rows,
         shards: r.inputs.length,
         warnings,
@@ -73,8 +75,20 @@ export async function mergeMain(args: string[]): Promise<number> {
     return runExitCode({ errors: r.errors, interrupted: false, sloPassed: r.slo?.passed });
   }
   const s = merged.sweep;
-  if (o.json) printJson({ outputDir: s.outputDir, warnings, points: s.rows });
-  else write(`\n${formatSweepTable(s.rows)}\nMerged sweep and report.html: ${s.outputDir}\n`);
+  if (o.json) {
+    printJson({
+      outputDir: s.outputDir,
+      ...(s.layout ? { layout: s.layout } : {}),
+      warnings,
+      points: s.rows,
+    });
+  } else {
+    const compat = s.performanceSummary ? `\n${s.performanceSummary.trimEnd()}\n` : "";
+    write(
+      `${s.layout ? `\nLayout: ${s.layout}\n` : ""}${compat}\n${formatSweepTable(s.rows)}\n` +
+        `Merged sweep and report.html: ${s.outputDir}\n`,
+    );
+  }
   for (const e of s.errors) stderrLogger(`error: ${e}`);
   return runExitCode({
     errors: s.errors,

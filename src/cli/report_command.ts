@@ -12,7 +12,8 @@ import { COMPAT_CHOICES, type CompatChoice, resolveConfig } from "../config.ts";
 import { UsageError } from "../errors.ts";
 import { EXIT_OK } from "../exit_codes.ts";
 import { loadApiPlugin } from "../plugins/loader.ts";
-import { reportFromDb, resolveDbPath } from "../report/from_db.ts";
+import { reportFromDb } from "../report/from_db.ts";
+import { findRuns } from "../report/run_folders.ts";
 import { printJson } from "../report/json_output.ts";
 import { DB_FILE } from "../store/run_meta.ts";
 import { TRACE_SUMMARY_FILE, writeJson } from "../report/files.ts";
@@ -23,7 +24,11 @@ import { printResult } from "./print.ts";
 /** Run `report`. */
 export async function reportMain(args: string[]): Promise<number> {
   const cmd = strictCommand("report", "Recompute and print a run's tables from its result DB")
-    .argument("<target>", `a ${DB_FILE} file or the run folder that holds it`)
+    .argument(
+      "<target>",
+      `a ${DB_FILE} file or the run folder that holds it (a --compat 2026 point folder, or its ` +
+        "run folder with one point)",
+    )
     .option("--json", "print the report as JSON on stdout")
     .option(
       "--compat <year>",
@@ -35,7 +40,14 @@ export async function reportMain(args: string[]): Promise<number> {
   if (!(COMPAT_CHOICES as readonly string[]).includes(compat)) {
     throw new UsageError(`--compat: expected one of ${COMPAT_CHOICES.join(", ")}, got '${compat}'`);
   }
-  const path = await resolveDbPath(cmd.args[0]);
+  // A --compat 2026 run folder of one point stands for it; evalscope's DB is read there.
+  const found = await findRuns(cmd.args[0]);
+  if (found.runs.length > 1) {
+    throw new UsageError(
+      `'${cmd.args[0]}' is a ${found.layout}: give one of its point folders`,
+    );
+  }
+  const path = found.runs[0].evalscopeDb ?? found.runs[0].dbPath;
   // An evalscope DB keeps no timings of token-carrying payloads: they are read from its pickled
   // OpenAI payloads, with the built-in plugin.
   const openai = await loadApiPlugin("openai", resolveConfig({ model: "report" }));

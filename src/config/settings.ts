@@ -744,9 +744,9 @@ export const SETTINGS = {
   datasetArgs: {
     kind: "json",
     group: "dataset",
-    help: `JSON object of dataset arguments, handed to the dataset plugin: workload_trace ` +
-      `{"speed": 2, "model_override", "model_mapping", "match_output_length"}, mooncake ` +
-      `{"speed", "block_size": 512}`,
+    help: `JSON object of dataset arguments, checked against the keys the dataset takes: ` +
+      `workload_trace {"speed": 2, "model_override", "model_mapping", "match_output_length"}, ` +
+      `mooncake {"speed", "block_size": 512}`,
   },
 
   // ---- issue 14: evalscope 2026 dataset flags
@@ -762,8 +762,8 @@ export const SETTINGS = {
   },
   /**
    * `random`: start at this position of its seeded prompt stream (evalscope shifts its token
-   * choice by it); grows by each sweep point's `number` after that point, so that points send
-   * new prompts (no prefix-cache hits from the point before).
+   * choice by it); grows by each sweep point's `number` after that point (and by each SLA
+   * auto-tune run's), so that points send new prompts (no prefix-cache hits from the one before).
    */
   datasetOffset: {
     kind: "int",
@@ -771,7 +771,7 @@ export const SETTINGS = {
     min: 0,
     default: 0,
     help: "random: start this many prompts into its seeded stream; grows by --number after " +
-      "each sweep point",
+      "each sweep point (and SLA auto-tune run)",
   },
 
   // ---- model

@@ -9,25 +9,35 @@
  */
 import type { Shard } from "../config/shard.ts";
 import { RunError, UsageError } from "../errors.ts";
-import { openResultDb, resolveDbPath, runMeta } from "../report/from_db.ts";
+import { dbLayout, openResultDb, runMeta } from "../report/from_db.ts";
+import { findRuns, isRunFolder2026, SWEEP_SUMMARY_FILE } from "../report/run_folders.ts";
+import { OWN_DB_FILE_2026 } from "../report/evalscope2026/outputs.ts";
 import { DB_FILE } from "../store/run_meta.ts";
 import { sqlNumber } from "../util/sql_number.ts";
 
 /** The sweep folder's settings file (its points are sub-folders). */
 export const SWEEP_ARGS_FILE = "sweep_args.json";
 
-/** The sweep folder's comparison table: which points ran, and their folders. */
-export const SWEEP_SUMMARY_FILE = "sweep_summary.json";
+export { SWEEP_SUMMARY_FILE };
 
 /** A merge input that is not ready yet (a shard missing or still running): `--wait` retries. */
 export class NotReady extends UsageError {}
 
-/** One run to merge: a shard's run folder, or a result DB. */
+/** One run to merge: a shard's run folder (or `--compat 2026` point folder), or a result DB. */
 export interface RunInput {
   /** The path as given (messages name it). */
   readonly label: string;
-  /** The result DB. */
+  /** The result DB read: ours (`llmperf_data.db` in a `--compat 2026` point folder). */
   readonly dbPath: string;
+  /** The layout it was found in, in words (`report/run_folders.ts`). */
+  readonly layout?: string;
+  /**
+   * Whether it is a point folder of evalscope 2026's layout (`--compat 2026`): the merged run is
+   * written in that layout too. Absent: llmperf's layout.
+   */
+  readonly layout2026?: boolean;
+  /** Its point folder's name there (`parallel_2_number_3`). */
+  readonly point?: string;
   /** The run's settings (snake_case, as in `benchmark_args.json`; `{}` when unknown). */
   readonly args: Record<string, unknown>;
   /** The `run` row (absent for a DB without one: evalscope's). */
@@ -75,7 +85,11 @@ async function readJsonFile(path: string): Promise<Record<string, unknown> | und
   }
 }
 
-/** What a path is: a run (folder or DB file), a sweep folder, or a folder of those. */
+/**
+ * What a path is: a run (folder or DB file; a `--compat 2026` point folder, or its run folder
+ * with one point), a sweep folder (ours, or a 2026 run folder of several points), or a folder of
+ * those.
+ */
 async function kindOf(path: string): Promise<"run" | "sweep" | "folder" | "none"> {
   let st: Deno.FileInfo;
   try {
@@ -84,8 +98,13 @@ async function kindOf(path: string): Promise<"run" | "sweep" | "folder" | "none"
     return "none";
   }
   if (!st.isDirectory) return "run";
-  if (await isFile(`${path}/${DB_FILE}`)) return "run";
+  if (await isFile(`${path}/${DB_FILE}`) || await isFile(`${path}/${OWN_DB_FILE_2026}`)) {
+    return "run";
+  }
   if (await isFile(`${path}/${SWEEP_ARGS_FILE}`)) return "sweep";
+  if (await isRunFolder2026(path)) {
+    return (await findRuns(path)).runs.length === 1 ? "run" : "sweep";
+  }
   return "folder";
 }
 
@@ -119,11 +138,27 @@ export async function expandPaths(paths: readonly string[]): Promise<string[]> {
   return out;
 }
 
-/** Read one run (a run folder or a result DB). */
+/**
+ * Read one run (a run folder, a `--compat 2026` run or point folder, or a result DB: ours is read
+ * where evalscope 2026's sits beside it). evalscope 2026's own DB (no `llmperf_data.db`) is a
+ * {@link UsageError}: no shard wrote it, its clock is its process's own, and its columns are not
+ * ours.
+ */
 export async function readRunInput(path: string, label = path): Promise<RunInput> {
-  const dbPath = await resolveDbPath(path);
+  const found = await findRuns(path);
+  if (found.runs.length !== 1) {
+    throw new UsageError(`'${label}' holds ${found.runs.length} runs (${found.layout})`);
+  }
+  const { dbPath, point } = found.runs[0];
   const db = openResultDb(dbPath);
   try {
+    if (dbLayout(db) === "evalscope-2026") {
+      throw new UsageError(
+        `'${label}' is evalscope 2026's own result DB (no ${OWN_DB_FILE_2026} beside it): merge ` +
+          "combines the shards of an llmperf run (--shard), and evalscope's times (perf_counter) " +
+          "cannot be lined up with another process's",
+      );
+    }
     const meta = await runMeta(db, dbPath);
     const run = meta.run;
     const args = meta.args ?? {};
@@ -140,6 +175,9 @@ export async function readRunInput(path: string, label = path): Promise<RunInput
     return {
       label,
       dbPath,
+      layout: found.layout,
+      layout2026: found.layout2026,
+      ...(point ? { point } : {}),
       args,
       run,
       shard,
@@ -157,7 +195,10 @@ export async function readRunInput(path: string, label = path): Promise<RunInput
 /** Read one sweep folder; {@link NotReady} when no point has finished yet. */
 export async function readSweepInput(dir: string, label = dir): Promise<SweepInput> {
   const args = await readJsonFile(`${dir}/${SWEEP_ARGS_FILE}`);
-  if (args === undefined) throw new UsageError(`'${label}': cannot read ${SWEEP_ARGS_FILE}`);
+  if (args === undefined) {
+    const own = await isRunFolder2026(dir) ? " (evalscope 2026's own sweep has none)" : "";
+    throw new UsageError(`'${label}': cannot read ${SWEEP_ARGS_FILE}${own}`);
+  }
   let rows: unknown;
   try {
     rows = JSON.parse(await Deno.readTextFile(`${dir}/${SWEEP_SUMMARY_FILE}`));

@@ -10,6 +10,13 @@
  * goodput and the `--slo` check from the same rows. "Number of concurrency" is the run's
  * `--parallel` (the shards' shares added up).
  *
+ * Shards run with `--compat 2026` (point folders of evalscope 2026's layout) merge into that
+ * layout: the output folder is the run folder (`<name>/`, with `performance_summary.txt`), the
+ * merged run its point folder `parallel_<P>_number_<N>/` (`rate_<R>_...` as the shards' name it,
+ * N the whole run's requests) holding our DB as `llmperf_data.db` and, written from it as a
+ * `--compat 2026` run writes them, evalscope 2026's `benchmark_data.db`,
+ * `benchmark_summary.json`, `benchmark_percentile.json` and workload files.
+ *
  * @module
  */
 import { parseSlo } from "../config/slo_goals.ts";
@@ -25,6 +32,12 @@ import { renderRunReport } from "../report/html/page.ts";
 import { isSpeedBenchmark, SpeedBenchmarkSink, type SpeedRow } from "../report/speed_benchmark.ts";
 import { checkRun, GoodputCounter, type SloReport } from "../slo/evaluate.ts";
 import { DB_FILE } from "../store/run_meta.ts";
+import {
+  OWN_DB_FILE_2026,
+  writePerformanceSummary,
+  writeRun2026,
+} from "../report/evalscope2026/outputs.ts";
+import type { Evalscope2026Result } from "../report/evalscope2026/results.ts";
 import type { RunRow } from "../store/schema.ts";
 import { VERSION } from "../version.ts";
 import { clockWarning, type StartOffsets, startOffsets } from "./clock.ts";
@@ -32,6 +45,10 @@ import { checkMergeable } from "./compatible.ts";
 import type { RunInput } from "./inputs.ts";
 import { writeMergedDb } from "./merged_db.ts";
 import { sqlNumber } from "../util/sql_number.ts";
+
+/** What the merge says of shards in evalscope 2026's layout (`Layout:`). */
+export const LAYOUT_2026 = "evalscope 2026 folders (--compat 2026): each shard's " +
+  `${OWN_DB_FILE_2026} merged, evalscope 2026's benchmark_data.db and JSON files written from it`;
 
 /** How to merge. */
 export interface MergeRunOptions {
@@ -165,7 +182,8 @@ export async function createOutputDir(dir: string): Promise<void> {
 
 /**
  * Merge the shards `inputs` into the run folder `outputDir` (created here; it must not exist).
- * Rules the inputs break are errors, or warnings with `force` (`compatible.ts`).
+ * Rules the inputs break are errors, or warnings with `force` (`compatible.ts`). Shards in
+ * evalscope 2026's layout merge into it (see the module doc).
  */
 export async function mergeRun(
   inputs: RunInput[],
@@ -173,11 +191,82 @@ export async function mergeRun(
   opts: MergeRunOptions = {},
 ): Promise<MergedRun> {
   const warnings = [...(opts.checked ?? checkRunInputs(inputs, opts.force))];
-  const offsets = startOffsets(inputs);
+  if (!inputs[0].layout2026) return await mergeRunFolder(inputs, outputDir, opts, warnings);
   await createOutputDir(outputDir);
-  const settings = mergedSettings(inputs[0].args, outputDir);
-  await writeJson(`${outputDir}/benchmark_args.json`, settings);
-  const dbPath = `${outputDir}/${DB_FILE}`;
+  const runDir = `${outputDir}/${mergedPointFolder(inputs)}`;
+  await createOutputDir(runDir);
+  const run = await mergeInto(inputs, runDir, outputDir, opts, warnings);
+  if (run.evalscope2026 === undefined) return run;
+  const text = await writeSummary2026(outputDir, run.settings, [run.evalscope2026], run.errors);
+  return { ...run, evalscope2026: { ...run.evalscope2026, performanceSummary: text } };
+}
+
+/**
+ * Merge the checked `inputs` into the run folder `runDir` itself (created here; it must not
+ * exist), in either layout: a sweep's point, or a run of llmperf's layout.
+ */
+export async function mergeRunFolder(
+  inputs: RunInput[],
+  runDir: string,
+  opts: MergeRunOptions,
+  warnings: string[],
+): Promise<MergedRun> {
+  await createOutputDir(runDir);
+  return await mergeInto(inputs, runDir, runDir, opts, warnings);
+}
+
+/**
+ * The merged run's point folder in evalscope 2026's layout: the shards' own name with the whole
+ * run's requests as N (`parallel_4_number_3` of each of 2 shards: `parallel_4_number_6`).
+ */
+export function mergedPointFolder(inputs: readonly RunInput[]): string {
+  const args = inputs[0].args;
+  const number = sqlNumber(args.number) ?? inputs.reduce((n, i) => n + i.rows, 0);
+  const prefix = inputs[0].point?.replace(/_number_\d+$/, "") ??
+    `parallel_${sqlNumber(args.parallel) ?? 1}`;
+  return `${prefix}_number_${number}`;
+}
+
+/**
+ * Write `performance_summary.txt` for merged 2026 points into the run folder `dir`; resolves to
+ * its text (undefined, with a line in `errors`, when it cannot be written).
+ */
+export async function writeSummary2026(
+  dir: string,
+  settings: Record<string, unknown>,
+  points: Evalscope2026Result[],
+  errors: string[],
+): Promise<string | undefined> {
+  const info = {
+    model: String(settings.model ?? ""),
+    dataset: String(settings.dataset ?? ""),
+    api: String(settings.api ?? ""),
+    outputPath: dir,
+  };
+  try {
+    return await writePerformanceSummary(dir, info, points);
+  } catch (e) {
+    errors.push((e as Error).message);
+    return undefined;
+  }
+}
+
+/**
+ * Merge `inputs` into `runDir` (which exists), named after `nameDir` (the run folder: itself,
+ * or the 2026 run folder above the point folder).
+ */
+async function mergeInto(
+  inputs: RunInput[],
+  runDir: string,
+  nameDir: string,
+  opts: MergeRunOptions,
+  warnings: string[],
+): Promise<MergedRun> {
+  const offsets = startOffsets(inputs);
+  const layout2026 = inputs[0].layout2026;
+  const settings = mergedSettings(inputs[0].args, nameDir);
+  await writeJson(`${runDir}/benchmark_args.json`, settings);
+  const dbPath = `${runDir}/${layout2026 ? OWN_DB_FILE_2026 : DB_FILE}`;
   const run = mergedRunRow(inputs, settings, offsets);
   writeMergedDb(dbPath, inputs, run);
 
@@ -198,20 +287,32 @@ export async function mergeRun(
   const interrupted = run.interrupted === 1;
   const speedBenchmark = speed?.rows();
   const errors: string[] = [];
-  errors.push(
-    ...await writeResultFiles({
-      outputDir,
-      summary: report.summary,
-      percentiles: report.percentiles,
-      requestSummary,
-      requestPercentiles,
-      speedBenchmark,
-      endpoints: report.endpoints,
-    }),
-  );
+  let evalscope2026: Evalscope2026Result | undefined;
+  if (layout2026) {
+    // evalscope 2026's files instead of ours, from the merged DB, as a --compat 2026 run's.
+    const parallel = sqlNumber(settings.parallel) ?? 1;
+    const written = await writeRun2026(dbPath, runDir, {
+      parallel: settings.open_loop === true ? -1 : parallel,
+      rate: sqlNumber(settings.rate) ?? -1,
+    });
+    errors.push(...written.errors);
+    evalscope2026 = written.result;
+  } else {
+    errors.push(
+      ...await writeResultFiles({
+        outputDir: runDir,
+        summary: report.summary,
+        percentiles: report.percentiles,
+        requestSummary,
+        requestPercentiles,
+        speedBenchmark,
+        endpoints: report.endpoints,
+      }),
+    );
+  }
   await writeEach(errors, [() =>
     writeTextOrNothing(
-      `${outputDir}/report.html`,
+      `${runDir}/report.html`,
       renderRunReport({
         name: String(settings.name),
         createdAt: new Date(),
@@ -228,11 +329,13 @@ export async function mergeRun(
   return {
     ...report,
     requestSummary,
-    outputDir,
+    outputDir: runDir,
     settings,
     inputs,
     offsets,
     interrupted,
+    ...(layout2026 ? { layout: LAYOUT_2026 } : {}),
+    ...(evalscope2026 ? { evalscope2026 } : {}),
     ...(checked ? { slo: checked.slo } : {}),
     ...(speedBenchmark ? { speedBenchmark } : {}),
     warnings,

@@ -2,7 +2,9 @@
  * Merging the shards of one sweep, point by point: each point's shard folders are merged like a
  * run (`merge_run.ts`) into the point's folder of the merged sweep folder, and the sweep folder
  * gets what a sweep leaves: `sweep_args.json`, `sweep_summary.json` (a row per point, from the
- * merged numbers) and `report.html`. Every point is checked before anything is written.
+ * merged numbers) and `report.html` (and, for `--compat 2026` shards, each point in evalscope
+ * 2026's layout and `performance_summary.txt` over all of them). Every point is checked before
+ * anything is written.
  *
  * @module
  */
@@ -21,10 +23,12 @@ import {
 import {
   checkRunInputs,
   createOutputDir,
+  LAYOUT_2026,
   type MergedRun,
   mergedSettings,
-  mergeRun,
+  mergeRunFolder,
   type MergeRunOptions,
+  writeSummary2026,
 } from "./merge_run.ts";
 import { sqlNumber } from "../util/sql_number.ts";
 
@@ -60,6 +64,10 @@ export interface MergedSweep {
   warnings: string[];
   /** Files that could not be written. */
   errors: string[];
+  /** The inputs' layout, in words, when it is evalscope 2026's (`--compat 2026`). */
+  layout?: string;
+  /** `performance_summary.txt` (shards in evalscope 2026's layout). */
+  performanceSummary?: string;
 }
 
 /**
@@ -115,7 +123,7 @@ export async function mergeSweep(
   const rows: SweepRow[] = [];
   const errors: string[] = [];
   for (const p of plan.points) {
-    const run = await mergeRun(p.runs, `${outputDir}/${p.folder}`, { ...opts, checked: [] });
+    const run = await mergeRunFolder(p.runs, `${outputDir}/${p.folder}`, opts, []);
     const s = run.settings;
     const point: SweepPoint = {
       label: p.point,
@@ -130,6 +138,11 @@ export async function mergeSweep(
     }));
     errors.push(...run.errors);
   }
+  // Shards in evalscope 2026's layout: its performance_summary.txt over every point, too.
+  const compat = points.flatMap((p) => p.run.evalscope2026 ? [p.run.evalscope2026] : []);
+  const performanceSummary = compat.length > 0
+    ? await writeSummary2026(outputDir, settings, compat, errors)
+    : undefined;
   await writeEach(errors, [
     () => writeJson(`${outputDir}/${SWEEP_SUMMARY_FILE}`, rows),
     () =>
@@ -138,5 +151,13 @@ export async function mergeSweep(
         renderSweepReport({ name: String(settings.name), createdAt: new Date(), settings, rows }),
       ),
   ]);
-  return { outputDir, points, rows, warnings: plan.warnings, errors };
+  return {
+    outputDir,
+    points,
+    rows,
+    warnings: plan.warnings,
+    errors,
+    ...(compat.length > 0 ? { layout: LAYOUT_2026 } : {}),
+    ...(performanceSummary ? { performanceSummary } : {}),
+  };
 }

@@ -33,8 +33,14 @@ import ShareGptZhDataset, { ShareGptEnDataset } from "../../plugins/datasets/sha
 import RandomVlDataset from "../../plugins/datasets/random_vl.ts";
 import ImagesDataset from "../../plugins/datasets/images.ts";
 import RerankDataset, { RandomRerankDataset } from "../../plugins/datasets/rerank.ts";
-import { type PluginSource, registerApi, registerDataset } from "./registry.ts";
-import type { ApiPluginLike } from "./types.ts";
+import {
+  datasetNames,
+  type PluginSource,
+  registerApi,
+  registerDataset,
+  registeredDataset,
+} from "./registry.ts";
+import type { ApiPluginLike, DatasetPluginLike } from "./types.ts";
 
 /** The built-in API plugins by name, as every thread's registry starts with them. */
 export const BUILTIN_APIS: ReadonlyMap<string, PluginSource<ApiPluginLike>> = new Map<
@@ -82,3 +88,11 @@ registerDataset("random_embedding", RandomEmbeddingDataset);
 registerDataset("random_embedding_batch", RandomEmbeddingBatchDataset);
 registerDataset("rerank", RerankDataset);
 registerDataset("random_rerank", RandomRerankDataset);
+
+/**
+ * The built-in dataset plugins by name, as registered above (a built-in that declares no
+ * `argsSchema` takes no `--dataset-args`, as evalscope's other plugins).
+ */
+export const BUILTIN_DATASETS: ReadonlyMap<string, PluginSource<DatasetPluginLike>> = new Map(
+  datasetNames().map((n) => [n, registeredDataset(n)!]),
+);

@@ -8,7 +8,8 @@
  *
  * @module
  */
-import { BUILTIN_APIS } from "./builtins.ts";
+import { BUILTIN_APIS, BUILTIN_DATASETS } from "./builtins.ts";
+import { checkDatasetArgs } from "./dataset_args.ts";
 import { errorMessage, UsageError } from "../errors.ts";
 import {
   apiNames,
@@ -17,7 +18,7 @@ import {
   registeredApi,
   registeredDataset,
 } from "./registry.ts";
-import type { ApiPluginLike, DatasetPluginLike, PluginParams } from "./types.ts";
+import type { ApiPluginLike, DatasetArgsSchema, DatasetPluginLike, PluginParams } from "./types.ts";
 import {
   importPluginModule,
   locatePlugin,
@@ -44,12 +45,22 @@ export async function loadApiPlugin(
   return await load("api", spec, params, source) as ApiPluginLike;
 }
 
-/** Load the dataset plugin named by `spec` for a run with `params`. */
+/**
+ * Load the dataset plugin named by `spec` for a run with `params`, and check `--dataset-args`
+ * against the keys it declares (a built-in that declares none takes none; a user's plugin that
+ * declares none gets them unchecked). Throws a {@link UsageError} line.
+ */
 export async function loadDatasetPlugin(
   spec: string,
   params: PluginParams,
 ): Promise<DatasetPluginLike> {
-  return await load("dataset", spec, params) as DatasetPluginLike;
+  const plugin = await load("dataset", spec, params) as DatasetPluginLike;
+  const builtin = BUILTIN_DATASETS.has(spec) &&
+    registeredDataset(spec) === BUILTIN_DATASETS.get(spec);
+  const declared = (plugin as { argsSchema?: DatasetArgsSchema }).argsSchema;
+  const schema = declared ?? (builtin ? {} : undefined);
+  if (schema !== undefined) checkDatasetArgs(spec, schema, params.datasetArgs);
+  return plugin;
 }
 
 function lookup(kind: Kind, name: string): PluginSource<unknown> | undefined {

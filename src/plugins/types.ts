@@ -270,6 +270,12 @@ export type DatasetItem = Prompt | DatasetRequest;
  */
 export interface DatasetPluginLike {
   /**
+   * Optional: the `--dataset-args` keys it takes and each one's type (as evalscope's
+   * `args_schema`). When declared, another key or a value of the wrong type is a one-line error
+   * (exit 2) before anything is sent; undeclared, the plugin gets `datasetArgs` unchecked.
+   */
+  readonly argsSchema?: DatasetArgsSchema;
+  /**
    * Yield the prompts, one message list each. Called again from the start when the run needs
    * more requests than the dataset holds.
    */
@@ -303,6 +309,45 @@ export interface DatasetPluginLike {
     | AsyncIterable<Record<string, string>>
     | Promise<Iterable<Record<string, string>>>;
 }
+
+/**
+ * The type of a `--dataset-args` value: `number` (finite), `positive` (a number above 0),
+ * `positive-int`, `non-negative-int`, `string`, `boolean`, `string-map` (an object of strings),
+ * `length` (a positive whole number, or `[min, max]` of them with min ≤ max), or a list of the
+ * strings it may be.
+ */
+export type DatasetArgType =
+  | "number"
+  | "positive"
+  | "positive-int"
+  | "non-negative-int"
+  | "string"
+  | "boolean"
+  | "string-map"
+  | "length"
+  | readonly string[];
+
+/** One `--dataset-args` key a dataset takes. */
+export interface DatasetArgSpec {
+  /** Its value's type. */
+  readonly type: DatasetArgType;
+  /**
+   * Set when the key is evalscope's but the plugin does not implement it (yet): giving it is an
+   * error that says so, rather than a run that silently differs from evalscope's.
+   */
+  readonly unsupported?: boolean;
+}
+
+/**
+ * The `--dataset-args` keys a dataset takes (`{}`: none).
+ *
+ * @example
+ * ```ts
+ * import type { DatasetArgsSchema } from "@llmperf/llmperf/plugin";
+ * const schema: DatasetArgsSchema = { speed: { type: "positive" }, mode: { type: ["a", "b"] } };
+ * ```
+ */
+export type DatasetArgsSchema = Readonly<Record<string, DatasetArgSpec>>;
 
 /**
  * Base class for API plugins (optional: any object with the methods of {@link ApiPluginLike}

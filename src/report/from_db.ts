@@ -15,7 +15,7 @@ import type { Sample as Sample2026 } from "./evalscope2026/metrics.ts";
 import { row2026, sampleOfRow2026 } from "./evalscope2026/row.ts";
 import { type Evalscope2026Result, results2026 } from "./evalscope2026/results.ts";
 import { type Shard, shardCount } from "../config/shard.ts";
-import { RunError, UsageError } from "../errors.ts";
+import { RunError } from "../errors.ts";
 import type { Measured, MetricsSink } from "../metrics/metrics_sink.ts";
 import {
   MetricsCollector,
@@ -34,7 +34,6 @@ import type { ApiPluginLike, TokenCounts } from "../plugins/types.ts";
 import { toCounts } from "../records/finish_request.ts";
 import type { Failure, FailureKind } from "../records/record.ts";
 import { PickleError, unpickleBase64 } from "../store/pickle.ts";
-import { DB_FILE } from "../store/run_meta.ts";
 import { RESULT_COLUMNS, type ResultColumnName } from "../store/schema.ts";
 import { sqlNumber } from "../util/sql_number.ts";
 import { sqlNumberList, sqlSuccess } from "../util/sql_cells.ts";
@@ -398,24 +397,6 @@ async function readArgsBeside(dbPath: string): Promise<Record<string, unknown> |
   } catch {
     return undefined;
   }
-}
-
-/** Resolve a DB file or a run folder to the DB file's path; a {@link UsageError} if neither. */
-export async function resolveDbPath(target: string): Promise<string> {
-  let st: Deno.FileInfo;
-  try {
-    st = await Deno.stat(target);
-  } catch {
-    throw new UsageError(`'${target}': no such file or folder`);
-  }
-  if (!st.isDirectory) return target;
-  const path = `${target.replace(/\/+$/, "")}/${DB_FILE}`;
-  try {
-    await Deno.stat(path);
-  } catch {
-    throw new UsageError(`'${target}': the folder has no ${DB_FILE}`);
-  }
-  return path;
 }
 
 /**

@@ -1,7 +1,8 @@
 /**
  * evalscope's local APIs. `--api local_vllm` starts a vLLM OpenAI-compatible server for
  * `--model` on `127.0.0.1:--port` (`vllm serve`, or `python3 -m vllm.entrypoints.openai.
- * api_server` when there is no `vllm` command but Python has the package), waits until it answers
+ * api_server` when there is no `vllm` command but Python has the package) with evalscope's
+ * arguments (tensor parallel over every visible GPU, a 32768-token context), waits until it answers
  * `GET /v1/models`, points the run at it (`/v1/chat/completions`, or `/v1/completions` for the
  * `speed_benchmark` datasets, as evalscope does) with the `openai` plugin, and stops it after the
  * run. `--api local` (evalscope's in-process transformers server) is refused with what to do
@@ -54,12 +55,70 @@ async function pythonHasVllm(): Promise<boolean> {
   }
 }
 
-/** The command that starts vLLM for `model` on `port`, or undefined when vLLM is not installed. */
+/**
+ * The GPUs a `CUDA_VISIBLE_DEVICES` value makes visible, as torch counts them: its entries up to
+ * the first that is not a device (`-1`, or empty), so `""` and `"-1"` hide every GPU.
+ */
+export function visibleDeviceCount(value: string): number {
+  let n = 0;
+  for (const entry of value.split(",")) {
+    const e = entry.trim();
+    if (e === "" || e.startsWith("-")) break;
+    n++;
+  }
+  return n;
+}
+
+/** The GPUs `nvidia-smi -L` lists (`GPU 0: NVIDIA H100 ... (UUID: ...)`, one a line). */
+export function nvidiaSmiGpuCount(listing: string): number {
+  return listing.split("\n").filter((l) => /^GPU \d+:/.test(l.trim())).length;
+}
+
+/**
+ * This host's GPU count, as evalscope's `torch.cuda.device_count()` sees it:
+ * `CUDA_VISIBLE_DEVICES` when set, else the GPUs `nvidia-smi -L` lists, else 0.
+ */
+export async function gpuCount(): Promise<number> {
+  const visible = Deno.env.get("CUDA_VISIBLE_DEVICES");
+  if (visible !== undefined) return visibleDeviceCount(visible);
+  if (onPath("nvidia-smi") === undefined) return 0;
+  try {
+    const out = await new Deno.Command("nvidia-smi", { args: ["-L"], stderr: "null" }).output();
+    return out.success ? nvidiaSmiGpuCount(new TextDecoder().decode(out.stdout)) : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** The context length evalscope gives the vLLM server it starts (`--max-model-len`). */
+export const LOCAL_VLLM_MAX_MODEL_LEN = 32768;
+
+/**
+ * The command that starts vLLM for `model` on `port` across `gpus` GPUs, or undefined when vLLM
+ * is not installed. The arguments are evalscope's (`utils/local_server.py`): the model (also as
+ * its served name, the `model` every request sends), `--tensor-parallel-size` the GPU count (at
+ * least 1: vLLM refuses 0), `--max-model-len 32768`, `--gpu-memory-utilization 0.9` and the
+ * port; it listens on 127.0.0.1 only (evalscope: every interface).
+ */
 export async function vllmCommand(
   model: string,
   port: number,
+  gpus = 1,
 ): Promise<[string, string[]] | undefined> {
-  const common = ["--host", "127.0.0.1", "--port", String(port)];
+  const common = [
+    "--served-model-name",
+    model,
+    "--tensor-parallel-size",
+    String(Math.max(1, gpus)),
+    "--max-model-len",
+    String(LOCAL_VLLM_MAX_MODEL_LEN),
+    "--gpu-memory-utilization",
+    "0.9",
+    "--host",
+    "127.0.0.1",
+    "--port",
+    String(port),
+  ];
   const vllm = onPath("vllm");
   if (vllm !== undefined) return [vllm, ["serve", model, ...common]];
   if (await pythonHasVllm()) {
@@ -88,7 +147,7 @@ export async function startLocalServer(
   const model = typeof input.model === "string" ? input.model : undefined;
   if (model === undefined) throw new UsageError("--api local_vllm: needs --model (what to serve)");
   const port = typeof input.port === "number" ? input.port : 8877;
-  const command = await vllmCommand(model, port);
+  const command = await vllmCommand(model, port, await gpuCount());
   if (command === undefined) {
     throw new UsageError(
       "--api local_vllm: vLLM is not installed (no vllm command, and python3 cannot import " +

@@ -15,7 +15,8 @@
  *   strictly improves, then binary-search `(lower, upper)` with `mid = ⌊(l + r) / 2⌋`, moving up
  *   when `mid` beats the best so far.
  *
- * Every value is run once (cached). At the end the folder gets `sla_summary.json` (`"<var>_<v>"`
+ * Every value is run once (cached). `--dataset-offset` grows by each run's requests after that
+ * run, so that every run starts where the one before it stopped in the prompt stream. At the end the folder gets `sla_summary.json` (`"<var>_<v>"`
  * → the averaged `metrics` and `percentiles`) and the `SLA Auto-tune Summary` table is printed.
  *
  * @module
@@ -288,6 +289,9 @@ export async function runSlaAutoTune(
   const evaluated: Record<string, SlaAverage> = {};
   let interrupted = false;
   let first = true;
+  // --dataset-offset grows by each run's number (cached values are not run again), as evalscope
+  // 2026's `sla_run.py`: every run sends prompts the runs before it did not.
+  let datasetOffset = cfg.datasetOffset;
   // Each run on its own: no W&B / visualizer and no report.html, as evalscope's SLA mode.
   const runInput: PerfConfigInput = {
     ...base,
@@ -311,7 +315,9 @@ export async function runSlaAutoTune(
           : { rate: v, parallel: cfg.slaFixedParallel ?? upper }),
         name: `sla_${variable}_${v}_run_${i}`,
         outputsDir: `${outputDir}/sla_tuning`,
+        datasetOffset,
       };
+      datasetOffset += number;
       let r: PerfResult;
       try {
         r = await runPerfBenchmark(first ? at : withoutStartAt(at), {
