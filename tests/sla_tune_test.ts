@@ -222,10 +222,10 @@ Deno.test("sla CLI: finds the largest --parallel meeting p99_ttft on a mock whos
       const p = summary[k].percentiles;
       return p["TTFT (ms)"][(p["Percentile"] as string[]).indexOf("99%")] as number;
     };
-    // Ground truth from the knob: T0 + K·(P − 1), plus a little client overhead.
+    // Ground truth from the knob: T0 + K·(P − 1), plus client overhead (a loaded CI machine adds 100 ms): below the next level.
     for (const [k, p] of [["parallel_3", 3], ["parallel_4", 4]] as const) {
       const want = T0 + K * (p - 1);
-      assert(p99(k) >= want - 1 && p99(k) < want + K / 2, `${k}: ${p99(k)} (want ${want})`);
+      assert(p99(k) >= want - 1 && p99(k) < want + K, `${k}: ${p99(k)} (want ${want})`);
     }
     // Each value: two runs of 2 × v requests, every one succeeded.
     assertEquals(summary["parallel_4"].metrics[SUMMARY_KEYS.total], 8);

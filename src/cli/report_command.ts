@@ -40,14 +40,16 @@ export async function reportMain(args: string[]): Promise<number> {
   if (!(COMPAT_CHOICES as readonly string[]).includes(compat)) {
     throw new UsageError(`--compat: expected one of ${COMPAT_CHOICES.join(", ")}, got '${compat}'`);
   }
-  // A --compat 2026 run folder of one point stands for it; evalscope's DB is read there.
+  // A --compat 2026 run folder of one point stands for it.
   const found = await findRuns(cmd.args[0]);
   if (found.runs.length > 1) {
     throw new UsageError(
       `'${cmd.args[0]}' is a ${found.layout}: give one of its point folders`,
     );
   }
-  const path = found.runs[0].evalscopeDb ?? found.runs[0].dbPath;
+  // The DB named; in a folder, evalscope's where there is one (its layout is what is reported).
+  const named = !(await Deno.stat(cmd.args[0])).isDirectory;
+  const path = named ? cmd.args[0] : found.runs[0].evalscopeDb ?? found.runs[0].dbPath;
   // An evalscope DB keeps no timings of token-carrying payloads: they are read from its pickled
   // OpenAI payloads, with the built-in plugin.
   const openai = await loadApiPlugin("openai", resolveConfig({ model: "report" }));
