@@ -35,6 +35,18 @@ export function imageMime(path: string): string | undefined {
   }
 }
 
+/**
+ * The MIME type of image bytes, by their signature (PNG, JPEG, GIF, WebP); undefined when none
+ * matches. For images that come without a file name (a Parquet column's bytes).
+ */
+export function sniffImageMime(b: Uint8Array): string | undefined {
+  if (b[0] === 0x89 && b[1] === 0x50 && b[2] === 0x4e && b[3] === 0x47) return "image/png";
+  if (b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff) return "image/jpeg";
+  if (b[0] === 0x47 && b[1] === 0x49 && b[2] === 0x46 && b[3] === 0x38) return "image/gif";
+  const riff = String.fromCharCode(...b.subarray(0, 4), ...b.subarray(8, 12));
+  return riff === "RIFFWEBP" ? "image/webp" : undefined;
+}
+
 /** Base64 of bytes (standard alphabet, padded). */
 export function base64(bytes: Uint8Array): string {
   let s = "";
