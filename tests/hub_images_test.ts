@@ -277,3 +277,30 @@ Deno.test("kontext_bench e2e: --dataset-path Parquet (the datasets Image struct)
     await stub.close();
   }
 });
+
+Deno.test("hub image datasets: a file that is no shard, a file_name outside the folder: exit 2", async () => {
+  await using tmp = await tempDir();
+  await Deno.writeTextFile(`${tmp.path}/notes.tar`, "not a tar archive\n");
+  await Deno.writeTextFile(
+    `${tmp.path}/metadata.jsonl`,
+    JSON.stringify({ file_name: "../secret.jpg", instruction: "x" }),
+  );
+  const stub = chatStub();
+  try {
+    const cases = [
+      ["flickr8k", `${tmp.path}/notes.tar`, "no WebDataset samples with a .jpg"],
+      ["kontext_bench", `${tmp.path}/metadata.jsonl`, "leaves the dataset's folder"],
+    ];
+    for (const [dataset, datasetPath, says] of cases) {
+      await using r = await perfRun({
+        server: stub,
+        flags: { dataset, datasetPath, noTestConnection: true },
+      });
+      assertEquals(r.code, 2, r.stderr);
+      assert(r.stderr.includes(says) && !r.stderr.includes("    at "), r.stderr);
+    }
+    assertEquals(stub.requests.length, 0);
+  } finally {
+    await stub.close();
+  }
+});

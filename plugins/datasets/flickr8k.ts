@@ -92,14 +92,22 @@ export default class Flickr8kDataset extends DatasetPlugin {
   /** Yield one caption-and-image request per sample that has an image. */
   async *buildMessages(): AsyncGenerator<Message[]> {
     const utf8 = new TextDecoder();
+    const read: string[] = [];
+    let yielded = 0;
     for await (const shard of this.shards()) {
+      read.push(shard);
       for await (const sample of readWebDataset(shard)) {
         const image = IMAGE_FIELDS.find(([field]) => sample.files[field] !== undefined);
         if (image === undefined) continue;
         const txt = sample.files.txt;
         const text = txt === undefined ? FLICKR8K_DEFAULT_TEXT : utf8.decode(txt);
+        yielded++;
         yield imageMessage(text, [imageDataUrl(sample.files[image[0]], image[1])]);
       }
+    }
+    if (yielded === 0) {
+      const names = read.length > 2 ? `${read[0]} … ${read.at(-1)}` : read.join(", ");
+      throw new Error(`${names}: no WebDataset samples with a .jpg, .png or .webp image`);
     }
   }
 }
