@@ -15,31 +15,13 @@ import { tempDir } from "./helpers/cli.ts";
 import { perfRun } from "./helpers/perf_run.ts";
 import { chatStub } from "./helpers/chat_stub.ts";
 import { jpegOf, tarOf } from "./helpers/fixture_files.ts";
+import { hfPath, hubEnv, msPath, stubHub } from "./helpers/stub_hub.ts";
 import { startMockServer } from "../src/mock/server.ts";
 
 const enc = new TextEncoder();
 
 /** The user content of a body, as these tests read it. */
 type Content = Array<{ type: string; text?: string; image_url?: { url: string } }>;
-
-/** A stub hub serving `files` (path and query → bytes); it records the paths asked for. */
-function stubHub(files: Record<string, Uint8Array<ArrayBuffer> | string>) {
-  const paths: string[] = [];
-  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, (req) => {
-    const u = new URL(req.url);
-    paths.push(u.pathname + u.search);
-    const body = files[u.pathname + u.search];
-    return body === undefined ? new Response("not found", { status: 404 }) : new Response(body);
-  });
-  return { url: `http://127.0.0.1:${server.addr.port}`, paths, close: () => server.shutdown() };
-}
-
-const hfPath = (dataset: string, file: string) => `/datasets/${dataset}/resolve/main/${file}`;
-const msPath = (dataset: string, file: string) => {
-  const [ns, name] = dataset.split("/");
-  const q = new URLSearchParams({ Revision: "master", FilePath: file });
-  return `/api/v1/datasets/${ns}/${name}/repo?${q}`;
-};
 
 /** Each request's text and image bytes (from a `data:` URL of `mime`), in arrival order. */
 function sent(stub: { requests: { body: Record<string, unknown> }[] }, mime: string) {
@@ -77,11 +59,7 @@ Deno.test("flickr8k e2e: hub shards read as needed, captions and exact JPEG byte
   const hub = stubHub(files);
   const stub = chatStub();
   await using tmp = await tempDir();
-  const env = {
-    HF_ENDPOINT: hub.url,
-    LLMPERF_MODELSCOPE_ENDPOINT: hub.url,
-    LLMPERF_CACHE_DIR: `${tmp.path}/cache`,
-  };
+  const env = hubEnv(hub, `${tmp.path}/cache`);
   try {
     // --number 3: the first shard holds them all; the second is never downloaded.
     await using hf = await perfRun({
