@@ -87,7 +87,11 @@ export {
   sniffImageMime,
 } from "./src/plugins/images.ts";
 export { type PluginSource, registerApi, registerDataset } from "./src/plugins/registry.ts";
-export { type HubFileOptions, modelscopeDatasetFile } from "./src/datasets/modelscope.ts";
+export {
+  HubDownloadError,
+  type HubFileOptions,
+  modelscopeDatasetFile,
+} from "./src/datasets/modelscope.ts";
 export { hubDatasetFile, hubDatasetFiles } from "./src/datasets/hub.ts";
 export {
   readWebDataset,

@@ -97,6 +97,32 @@ Deno.test("flickr8k e2e: hub shards read as needed, captions and exact JPEG byte
   }
 });
 
+Deno.test("flickr8k e2e: a hub without test/nshards.txt is read until a shard is missing", async () => {
+  const hub = stubHub({
+    [hfPath(FLICKR, "test/0.tar")]: SHARDS[0],
+    [hfPath(FLICKR, "test/1.tar")]: SHARDS[1],
+  });
+  const stub = chatStub();
+  await using tmp = await tempDir();
+  try {
+    await using r = await perfRun({
+      server: stub,
+      flags: { dataset: "flickr8k", noTestConnection: true },
+      args: ["--data-source", "huggingface"],
+      env: hubEnv(hub, tmp.path),
+    });
+    assertEquals(r.code, 0, r.stderr);
+    assertEquals(
+      hub.paths,
+      ["nshards.txt", "0.tar", "1.tar", "2.tar"].map((f) => hfPath(FLICKR, `test/${f}`)),
+    );
+    assertEquals(sent(stub, "image/jpeg").map((x) => x.bytes), SAMPLES.map((s) => s.jpg));
+  } finally {
+    await hub.close();
+    await stub.close();
+  }
+});
+
 Deno.test("flickr8k e2e: --dataset-path shards, no usage: image tokens from the JPEG headers", async () => {
   await using tmp = await tempDir();
   await Deno.mkdir(`${tmp.path}/wds/test`, { recursive: true });

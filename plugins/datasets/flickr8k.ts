@@ -10,7 +10,8 @@
  *
  * Without `--dataset-path` the shards come from the hub `--data-source` names (ModelScope by
  * default, or Hugging Face), in the layout `clip_benchmark` writes and reads: `test/nshards.txt`
- * holds the number of shards N, and the shards are `test/0.tar` … `test/{N-1}.tar`. Each shard
+ * holds the number of shards N, and the shards are `test/0.tar` … `test/{N-1}.tar` (a hub that
+ * has no `test/nshards.txt`, 404, is read from `test/0.tar` on until a shard is 404). Each shard
  * is downloaded into the cache only when the run reaches it, so `--number` limits what is
  * downloaded (a shard reached mid-run is downloaded then, once). `--dataset-path` is a shard
  * (`.tar`), or a folder of them (a `test/` folder inside it is used when there is one: a copy of
@@ -21,6 +22,7 @@
 import {
   DatasetPlugin,
   hubDatasetFile,
+  HubDownloadError,
   imageDataUrl,
   type Message,
   readWebDataset,
@@ -53,6 +55,11 @@ async function isDirectory(path: string): Promise<boolean> {
   }
 }
 
+/** Whether a download failed because the hub has no such file. */
+function missing(e: unknown): boolean {
+  return e instanceof HubDownloadError && e.status === 404;
+}
+
 /** The `.tar` files of a folder, by the number in their names (`2.tar` before `10.tar`). */
 async function folderShards(dir: string): Promise<string[]> {
   const names: string[] = [];
@@ -80,7 +87,23 @@ export default class Flickr8kDataset extends DatasetPlugin {
       return;
     }
     const { dataset, shardCount, shard } = FLICKR8K_HUB;
-    const countFile = await hubDatasetFile(p.dataSource, dataset, shardCount);
+    let countFile: string | undefined;
+    try {
+      countFile = await hubDatasetFile(p.dataSource, dataset, shardCount);
+    } catch (e) {
+      if (!missing(e)) throw e;
+    }
+    if (countFile === undefined) {
+      // No count on this hub: the shards are read in order until the first that is not there.
+      for (let i = 0;; i++) {
+        try {
+          yield await hubDatasetFile(p.dataSource, dataset, shard(i));
+        } catch (e) {
+          if (i === 0 || !missing(e)) throw e;
+          return;
+        }
+      }
+    }
     const text = (await Deno.readTextFile(countFile)).trim();
     const n = Number(text);
     if (!Number.isInteger(n) || n < 1) {
