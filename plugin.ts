@@ -88,10 +88,21 @@ export {
   imageSize,
   imageTokens,
   imageUrls,
+  sniffImageMime,
 } from "./src/plugins/images.ts";
 export { type PluginSource, registerApi, registerDataset } from "./src/plugins/registry.ts";
-export { type HubFileOptions, modelscopeDatasetFile } from "./src/datasets/modelscope.ts";
-export { hubDatasetFile } from "./src/datasets/hub.ts";
+export {
+  HubDownloadError,
+  type HubFileOptions,
+  modelscopeDatasetFile,
+} from "./src/datasets/modelscope.ts";
+export { hubDatasetFile, hubDatasetFiles } from "./src/datasets/hub.ts";
+export {
+  readWebDataset,
+  webDatasetKey,
+  type WebDatasetSample,
+  webDatasetSamples,
+} from "./src/plugins/webdataset.ts";
 export {
   JsonArraySplitter,
   readJsonArray,

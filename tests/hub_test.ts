@@ -7,21 +7,10 @@ import { assert, assertEquals } from "./assert.ts";
 import { tempDir } from "./helpers/cli.ts";
 import { perfRun } from "./helpers/perf_run.ts";
 import { chatStub } from "./helpers/chat_stub.ts";
+import { hubEnv, stubHub } from "./helpers/stub_hub.ts";
 import { huggingfaceFileUrl } from "../src/datasets/hub.ts";
 
 const QA = ['{"question": "hf one"}', '{"question": "hf two"}'].join("\n");
-
-/** A stub hub that serves `files` (path → text) and records the paths asked for. */
-function stubHub(files: Record<string, string>) {
-  const paths: string[] = [];
-  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, (req) => {
-    const u = new URL(req.url);
-    paths.push(u.pathname + u.search);
-    const body = files[u.pathname + u.search];
-    return body === undefined ? new Response("not found", { status: 404 }) : new Response(body);
-  });
-  return { url: `http://127.0.0.1:${server.addr.port}`, paths, close: () => server.shutdown() };
-}
 
 Deno.test("hub: the Hugging Face download URL of huggingface_hub", () => {
   assertEquals(
@@ -38,11 +27,7 @@ Deno.test("--data-source e2e: huggingface via HF_ENDPOINT, modelscope, local", a
   });
   const stub = chatStub();
   await using tmp = await tempDir();
-  const env = {
-    HF_ENDPOINT: hub.url,
-    LLMPERF_MODELSCOPE_ENDPOINT: hub.url,
-    LLMPERF_CACHE_DIR: `${tmp.path}/cache`,
-  };
+  const env = hubEnv(hub, `${tmp.path}/cache`);
   const flags = { prompt: null, dataset: "openqa", noTestConnection: true };
   const sent = () =>
     stub.requests.map((q) => (q.body.messages as { content: string }[])[0].content);

@@ -12,7 +12,7 @@ import { tempDir } from "./helpers/cli.ts";
 import { perfRun } from "./helpers/perf_run.ts";
 import { chatStub } from "./helpers/chat_stub.ts";
 import { startMockServer } from "../src/mock/server.ts";
-import { imageSize, imageTokens } from "../src/plugins/images.ts";
+import { base64, imageSize, imageTokens, sniffImageMime } from "../src/plugins/images.ts";
 import { randomImageUrl } from "../plugins/datasets/random_vl.ts";
 
 /** The messages of a body, as these tests read them. */
@@ -150,4 +150,27 @@ Deno.test("imageSize reads PNG, JPEG and GIF headers; imageTokens sums the image
     }],
   }];
   assertEquals(imageTokens(messages, 28), 8 * 8 + Math.ceil(300 / 28) * Math.ceil(500 / 28));
+});
+
+Deno.test("base64 matches btoa of the bytes; sniffImageMime knows the four signatures", () => {
+  assertEquals(base64(new Uint8Array([137, 80, 78, 71])), "iVBORw==");
+  let seed = 7;
+  const bytes = new Uint8Array(100_003).map(() =>
+    (seed = (seed * 1103515245 + 12345) >>> 0) >>> 24
+  );
+  for (const n of [0, 1, 2, 3, 4, 5, 0x8000 + 1, bytes.length]) {
+    const part = bytes.subarray(0, n);
+    let bin = "";
+    for (const b of part) bin += String.fromCharCode(b);
+    assertEquals(base64(part), btoa(bin), `${n} bytes`);
+  }
+  const sig = (...b: number[]) => sniffImageMime(Uint8Array.from([...b, ...new Array(12).fill(0)]));
+  assertEquals(sig(0x89, 0x50, 0x4e, 0x47), "image/png");
+  assertEquals(sig(0xff, 0xd8, 0xff), "image/jpeg");
+  assertEquals(sig(0x47, 0x49, 0x46, 0x38), "image/gif");
+  assertEquals(
+    sniffImageMime(new TextEncoder().encode("RIFF\0\0\0\0WEBPVP8 ")),
+    "image/webp",
+  );
+  assertEquals(sig(0x42, 0x4d), undefined, "BMP is not one llmperf sends");
 });

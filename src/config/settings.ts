@@ -611,7 +611,8 @@ export const SETTINGS = {
     arg: "name",
     default: "openqa",
     help: "openqa, longalpaca, line_by_line, custom, speed_benchmark, random, workload_trace, " +
-      "mooncake, random_vl, images, share_gpt_zh, share_gpt_en, embedding, embedding_batch, " +
+      "mooncake, random_vl, images, flickr8k, kontext_bench, share_gpt_zh, share_gpt_en, " +
+      "embedding, embedding_batch, " +
       "random_embedding, rerank, random_rerank, --multi-turn: random_multi_turn, " +
       "custom_multi_turn, share_gpt_zh/en_multi_turn, agentic_trace; or a .ts/.js file or " +
       "http(s) URL",
@@ -621,8 +622,9 @@ export const SETTINGS = {
     kind: "string",
     group: "dataset",
     arg: "path",
-    help: "the dataset's data file; openqa, longalpaca: downloaded from --data-source when " +
-      "absent; custom: FILE or FILE#field",
+    help: "the dataset's data file; openqa, longalpaca, flickr8k, kontext_bench: downloaded " +
+      "from --data-source when absent (flickr8k: a .tar shard or a folder of them; " +
+      "kontext_bench: a .parquet or metadata.jsonl file, or a folder); custom: FILE or FILE#field",
   },
   /** `random` dataset: length of the prefix every prompt shares (tokens, or characters). */
   prefixLength: {

@@ -11,6 +11,7 @@
  */
 import { join } from "node:path";
 import { UsageError } from "../errors.ts";
+import { stderrLogger } from "../log.ts";
 import {
   cachedDownload,
   cacheDir,
@@ -80,4 +81,49 @@ export async function hubDatasetFile(
     hint: "set HF_ENDPOINT to a mirror",
     log: opts.log,
   });
+}
+
+/** How many files {@link hubDatasetFiles} downloads at once. */
+export const HUB_PARALLEL_DOWNLOADS = 8;
+
+/**
+ * The local paths of several files of one dataset (a folder of images beside its metadata), in
+ * the order of `files`, as {@link hubDatasetFile} has each (cached files are not fetched again),
+ * {@link HUB_PARALLEL_DOWNLOADS} at a time. One line is logged when the first download starts,
+ * not one per file.
+ *
+ * @example
+ * ```ts
+ * const [a, b] = await hubDatasetFiles("huggingface", "ns/name", ["images/0.jpg", "images/1.jpg"]);
+ * ```
+ */
+export async function hubDatasetFiles(
+  source: string | undefined,
+  dataset: string,
+  files: readonly string[],
+  opts: HubFileOptions = {},
+): Promise<string[]> {
+  const log = opts.log ?? stderrLogger;
+  let said = false;
+  const once = (line: string) => {
+    if (said) return;
+    said = true;
+    log(files.length === 1 ? line : `${line} (and the rest of ${files.length} files not cached)`);
+  };
+  const out: string[] = new Array(files.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < files.length) {
+      const i = next++;
+      try {
+        out[i] = await hubDatasetFile(source, dataset, files[i], { ...opts, log: once });
+      } catch (e) {
+        next = files.length; // the others stop after their current file
+        throw e;
+      }
+    }
+  };
+  const n = Math.min(HUB_PARALLEL_DOWNLOADS, files.length);
+  await Promise.all(Array.from({ length: n }, worker));
+  return out;
 }

@@ -119,9 +119,27 @@ export async function modelscopeDatasetFile(
 }
 
 /**
+ * A hub download that failed: one line (a {@link RunError}), with the HTTP status when the hub
+ * answered one, so that a caller can tell a missing file (404) from a failed download.
+ */
+export class HubDownloadError extends RunError {
+  /** The hub's HTTP status, when it answered (404: no such file). */
+  readonly status?: number;
+  /**
+   * @param message one line saying what failed
+   * @param status the hub's HTTP status, when it answered
+   */
+  constructor(message: string, status?: number) {
+    super(message);
+    this.name = "HubDownloadError";
+    this.status = status;
+  }
+}
+
+/**
  * `url` downloaded to `local` (streamed to a temporary file, renamed when complete), unless
- * `local` is already there; its path. Throws one {@link RunError} line naming `what`, with `hint`
- * on what to do.
+ * `local` is already there; its path. Throws one {@link HubDownloadError} line naming `what`,
+ * with `hint` on what to do.
  */
 export async function cachedDownload(
   url: string,
@@ -129,10 +147,11 @@ export async function cachedDownload(
   o: { what: string; hint: string; log?: (line: string) => void },
 ): Promise<string> {
   if (await exists(local)) return local;
-  const failed = (why: string) =>
-    new RunError(
+  const failed = (why: string, status?: number) =>
+    new HubDownloadError(
       `cannot download ${o.what} from ${url}: ${why} ` +
         `(offline? give --dataset-path FILE, or ${o.hint})`,
+      status,
     );
   (o.log ?? stderrLogger)(`downloading ${o.what} into ${local}`);
   const ac = new AbortController();
@@ -149,7 +168,7 @@ export async function cachedDownload(
   }
   if (res.status !== 200 || res.body === null) {
     await res.body?.cancel();
-    throw failed(`HTTP ${res.status}${res.statusText ? " " + res.statusText : ""}`);
+    throw failed(`HTTP ${res.status}${res.statusText ? " " + res.statusText : ""}`, res.status);
   }
   await Deno.mkdir(dirname(local), { recursive: true });
   const part = `${local}.${Deno.pid}.${Date.now()}.part`;

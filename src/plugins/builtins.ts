@@ -32,6 +32,8 @@ import EmbeddingDataset, {
 import ShareGptZhDataset, { ShareGptEnDataset } from "../../plugins/datasets/share_gpt.ts";
 import RandomVlDataset from "../../plugins/datasets/random_vl.ts";
 import ImagesDataset from "../../plugins/datasets/images.ts";
+import Flickr8kDataset from "../../plugins/datasets/flickr8k.ts";
+import KontextBenchDataset from "../../plugins/datasets/kontext_bench.ts";
 import RerankDataset, { RandomRerankDataset } from "../../plugins/datasets/rerank.ts";
 import {
   datasetNames,
@@ -79,6 +81,8 @@ registerDataset("workload_trace", WorkloadTraceDataset);
 registerDataset("mooncake", MooncakeDataset);
 registerDataset("random_vl", RandomVlDataset);
 registerDataset("images", ImagesDataset);
+registerDataset("flickr8k", Flickr8kDataset);
+registerDataset("kontext_bench", KontextBenchDataset);
 registerDataset("share_gpt_zh", ShareGptZhDataset);
 registerDataset("share_gpt_en", ShareGptEnDataset);
 registerDataset("embedding", EmbeddingDataset);

@@ -35,8 +35,27 @@ export function imageMime(path: string): string | undefined {
   }
 }
 
-/** Base64 of bytes (standard alphabet, padded). */
+/**
+ * The MIME type of image bytes, by their signature (PNG, JPEG, GIF, WebP); undefined when none
+ * matches. For images that come without a file name (a Parquet column's bytes).
+ */
+export function sniffImageMime(b: Uint8Array): string | undefined {
+  if (b[0] === 0x89 && b[1] === 0x50 && b[2] === 0x4e && b[3] === 0x47) return "image/png";
+  if (b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff) return "image/jpeg";
+  if (b[0] === 0x47 && b[1] === 0x49 && b[2] === 0x46 && b[3] === 0x38) return "image/gif";
+  const riff = String.fromCharCode(...b.subarray(0, 4), ...b.subarray(8, 12));
+  return riff === "RIFFWEBP" ? "image/webp" : undefined;
+}
+
+/** `Uint8Array.prototype.toBase64` (ES2026) where the runtime has it (Deno 2.5 and later). */
+const toBase64 = (Uint8Array.prototype as { toBase64?: (this: Uint8Array) => string }).toBase64;
+
+/**
+ * Base64 of bytes (standard alphabet, padded): the runtime's own `toBase64` where there is one
+ * (0.1 ms for 100 KB, a JPEG of Flickr8k), else through a binary string and `btoa` (7 ms).
+ */
 export function base64(bytes: Uint8Array): string {
+  if (toBase64 !== undefined) return toBase64.call(bytes);
   let s = "";
   for (let i = 0; i < bytes.length; i += 0x8000) {
     s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
