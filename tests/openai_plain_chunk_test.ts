@@ -79,7 +79,11 @@ const PLAIN = [
   // OpenAI
   `{"id":"chatcmpl-x","object":"chat.completion.chunk","created":1,"model":"gpt",` +
   `"system_fingerprint":"fp_1","choices":[{"index":0,"delta":{"content":"Hi"},` +
-  `"logprobs":null,"finish_reason":null}]}`,
+  `"logprobs":null,"finish_reason":null}],"service_tier":"default","obfuscation":"ab"}`,
+  // the mock with --stamp-times
+  `{"id":"mock-1","object":"chat.completion.chunk","created":1796142793,"model":"m","choices":` +
+  `[{"index":0,"delta":{"content":"server"},"logprobs":null,"finish_reason":null}],` +
+  `"mock_received_ms":1796142793854.708,"mock_sent_ms":1.79614279385535e12}`,
 ];
 const OTHERS = [
   chunk(`{"reasoning_content":"think"}`),
@@ -94,7 +98,12 @@ const OTHERS = [
   `{"id":"x","object":"text_completion","created":1,"model":"m","choices":[{"index":0,` +
   `"text":" hi","logprobs":null,"finish_reason":null}]}`,
   `{"id":"x","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,` +
-  `"delta":{"content":"Hi"},"logprobs":null,"finish_reason":null}],"obfuscation":"ab"}`,
+  `"delta":{"content":"Hi"},"logprobs":null,"finish_reason":null}],"extra":{"a":1}}`,
+  // a repeated key of interest after the choices: JSON.parse keeps the last
+  `{"id":"x","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,` +
+  `"delta":{"content":"Hi"},"logprobs":null,"finish_reason":null}],"choices":null}`,
+  `{"id":"x","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,` +
+  `"delta":{"content":"Hi"},"logprobs":null,"finish_reason":null}],"object":"x"}`,
   `{"error":{"message":"overloaded"}}`,
 ];
 

@@ -188,15 +188,23 @@ const JSON_STRING = String.raw`"(?:[^"\\\u0000-\u001f]|\\["\\/bfnrt]|\\u[0-9a-fA
 /** A JSON non-negative integer (no leading zeros). */
 const JSON_UINT = String.raw`(?:0|[1-9]\d*)`;
 
+/** A JSON number, exactly as JSON's grammar has it. */
+const JSON_NUMBER = String.raw`-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?`;
+/** A JSON scalar: a string, a number, `true`, `false` or `null`. */
+const JSON_SCALAR = String.raw`(?:${JSON_STRING}|${JSON_NUMBER}|true|false|null)`;
+
 /**
  * The chat chunk nearly every token of vLLM, SGLang and OpenAI-compatible servers arrives in,
- * matched whole: one choice whose delta has a `content` string (or `null`), optionally a role and
- * `null` reasoning/tool fields, `"logprobs":null`, and a `finish_reason` (SGLang's `matched_stop`
- * or vLLM's `stop_reason` after it); `"usage":null` or none. Group 1 is the content literal,
- * group 2 the finish reason. A payload it matches is valid JSON whose keys do not repeat, so what
- * {@link readChoices} reads from it (a `.chunk` object; finished when the reason is a non-empty
- * string; answer tokens when the content is) is what `JSON.parse` would give, at a sixth of the
- * cost and without building objects. Anything else is parsed.
+ * matched whole: `id`, `object` (`chat.completion.chunk`), `created`, `model`, an optional
+ * `system_fingerprint`, then one choice whose delta has a `content` string (or `null`),
+ * optionally a role and `null` reasoning/tool fields, `"logprobs":null`, and a `finish_reason`
+ * (SGLang's `matched_stop` or vLLM's `stop_reason` after it); then `"usage":null` or other scalar
+ * fields (OpenAI's `obfuscation`, `service_tier`; a stamping proxy's times), none named `usage`,
+ * `object` or `choices`. Group 1 is the content literal, group 2 the finish reason. A payload it
+ * matches is valid JSON whose keys of interest do not repeat, so what {@link readChoices} reads
+ * from it (a `.chunk` object; finished when the reason is a non-empty string; answer tokens when
+ * the content is) is what `JSON.parse` would give, at a sixth of the cost and without building
+ * objects. Anything else is parsed.
  */
 export const PLAIN_CHUNK: RegExp = new RegExp(
   String.raw`^\{"id":${JSON_STRING},"object":"chat\.completion\.chunk","created":${JSON_UINT},` +
@@ -206,7 +214,8 @@ export const PLAIN_CHUNK: RegExp = new RegExp(
     String.raw`(?:,"(?:reasoning_content|reasoning|tool_calls|refusal)":null)*\},` +
     String.raw`"logprobs":null,"finish_reason":(null|${JSON_STRING})` +
     String.raw`(?:,"(?:matched_stop|stop_reason)":(?:null|${JSON_STRING}|${JSON_UINT}))?\}\]` +
-    String.raw`(?:,"usage":null)?\}$`,
+    String.raw`(?:,(?:"usage":null|"(?!(?:usage|object|choices)")[A-Za-z_][A-Za-z0-9_]*":` +
+    String.raw`${JSON_SCALAR}))*\}$`,
 );
 
 /** A JSON string literal with at least one character (not `""`, not `null`). */
