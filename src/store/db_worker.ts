@@ -18,6 +18,7 @@
  *
  * @module
  */
+import { jsonNumbers } from "../util/json_numbers.ts";
 import { DatabaseSync, type SQLInputValue } from "node:sqlite";
 import type { Failure } from "../records/record.ts";
 import { type PayloadBlob, unpackPayloads } from "../records/payloads.ts";
@@ -113,7 +114,7 @@ function post(m: DbWorkerOut): void {
 const ENCODE: Record<Encoding, (v: unknown) => SQLInputValue> = {
   "pickle-request": (v) => pickleBase64(requestValue(v)),
   "pickle-payloads": (v) => responseValue(v as PayloadBlob),
-  "json": (v) => (v === null ? null : JSON.stringify(Array.from(v as ArrayLike<number>))),
+  "json": (v) => (v === null ? null : jsonNumbers(v as ArrayLike<number>)),
   "failure": (v) => (v === null ? null : JSON.stringify(failureValue(v as Failure))),
   "true-false": (v) => (v ? "True" : "False"),
 };
