@@ -143,3 +143,21 @@ Deno.test("mooncake: with a tokenizer, blocks are block_size tokens and equal id
   const d = items[3].messages![0].content as string; // hash id 5 only
   assert(!d.startsWith(a.slice(0, 20)));
 });
+
+Deno.test("mooncake e2e: --open-loop needs no --rate (the trace's times are the schedule)", async () => {
+  // As evalscope exempts workload_trace (its own arrival schedule) from --open-loop's rate > 0.
+  await using dir = await tempDir();
+  const path = await writeTrace(dir.path);
+  const stub = chatStub();
+  try {
+    await using r = await perfRun({
+      server: stub,
+      flags: { dataset: "mooncake", datasetPath: path, noTestConnection: true },
+      args: ["--open-loop"],
+    });
+    assertEquals(r.code, 0, r.stderr);
+    assertEquals(stub.requests.length, TRACE.length);
+  } finally {
+    await stub.close();
+  }
+});

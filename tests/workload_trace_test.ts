@@ -372,3 +372,31 @@ Deno.test("workload_trace e2e: --warmup-num takes the trace's first records, sen
     await stub.close();
   }
 });
+
+Deno.test("workload_trace e2e: --open-loop needs no --rate, and no --model is needed", async () => {
+  // The reference sheet: every --rate must be > 0 "unless the dataset provides its own arrival
+  // schedule (workload_trace)" (arguments.py:643-647), and --model is mandatory unless the
+  // dataset sets requires_model=False, only workload_trace, model_id then being the dataset's
+  // name (arguments.py:495-501), which names the run folder (<outputs>/<ts>/<model_id>/).
+  await withTrace(async (path, stub) => {
+    await using r = await perfRun({
+      server: stub,
+      flags: { model: null, dataset: "workload_trace", datasetPath: path, noTestConnection: true },
+      args: ["--compat", "2026", "--open-loop"],
+    });
+    assertEquals(r.code, 0, r.stderr);
+    assertEquals(stub.requests.length, RECORDS.length, "every record sent");
+    assertEquals([...Deno.readDirSync(r.dir)].map((e) => e.name), ["workload_trace"]);
+    const body = (q: string) => stub.requests.find((x) => JSON.stringify(x.body).includes(q))!;
+    assertEquals(body('"q0"').body.model, "trace-a", "a body's own model is sent as it is");
+    assertEquals(body('"q4"').body.model, "other");
+  });
+  // A dataset without a schedule of its own still needs a --rate with --open-loop.
+  await using r = await perfRun({
+    url: "http://127.0.0.1:9/v1/chat/completions",
+    flags: { dataset: "openqa", number: 3 },
+    args: ["--open-loop"],
+  });
+  assertEquals(r.code, 2, r.stderr);
+  assert(r.stderr.includes("--open-loop: needs --rate greater than 0"), r.stderr);
+});
