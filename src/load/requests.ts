@@ -88,6 +88,8 @@ export interface Job {
    * overridden by its own of the same name). Absent: the run's (`prepared.headers`).
    */
   headers?: Record<string, string>;
+  /** The dataset's own id of the request (a trace record's `request_id`), when it has one. */
+  requestId?: string;
 }
 
 /** Where prompts come from: a dataset plugin, or one fixed message list. */
@@ -164,7 +166,8 @@ function isDatasetRequest(x: unknown): x is DatasetRequest {
     (r.fields === undefined || obj(r.fields)) &&
     (r.atMs === undefined || (typeof r.atMs === "number" && Number.isFinite(r.atMs))) &&
     (r.headers === undefined ||
-      (obj(r.headers) && Object.values(r.headers).every((v) => typeof v === "string")));
+      (obj(r.headers) && Object.values(r.headers).every((v) => typeof v === "string"))) &&
+    (r.requestId === undefined || typeof r.requestId === "string");
 }
 
 /** Pulls prompts and yields {@link Job}s; `next()` is called by one caller at a time. */
@@ -286,6 +289,7 @@ export class RequestSource {
       };
       if (warmup) job.warmup = true;
       if (request?.headers !== undefined) job.headers = this.#ownHeaders(request.headers);
+      if (request?.requestId !== undefined) job.requestId = request.requestId;
       return job;
     }
   }
