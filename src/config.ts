@@ -16,6 +16,7 @@ import { camelKey, flagName, snakeKey } from "./config/keys.ts";
 import { drawIntRange, type InputOf, KINDS, type SettingDef } from "./config/schema.ts";
 import {
   COMPAT_DEFAULTS,
+  MODEL_OPTIONAL_DATASETS,
   type SettingKey,
   SETTINGS,
   type SettingsConfig,
@@ -151,6 +152,10 @@ export function resolveConfig(input: PerfConfigInput): PerfConfig {
     let value = given[key] ?? freshDefault(fallback);
     if (value === undefined && def.env !== undefined) value = envValue(key, def);
     if (value !== undefined) cfg[key] = value;
+  }
+  // evalscope's model_id without --model: the dataset's name (only where the model is optional).
+  if (cfg.model === undefined && MODEL_OPTIONAL_DATASETS.includes(cfg.dataset as string)) {
+    cfg.model = cfg.dataset;
   }
   validate(cfg);
   return cfg as unknown as PerfConfig;

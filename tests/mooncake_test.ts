@@ -84,6 +84,15 @@ Deno.test("mooncake e2e: prompts share text where hash ids are equal, sent at th
     // The text past the last block of #5 (800 tokens, one block) is its own.
     const last = (got[5].body.messages as { content: string }[])[0].content.slice(CHARS);
     assert(!heads.some((h) => last.startsWith(h)), "the filler repeats a block");
+    // --open-loop needs no --rate: the trace's times are the schedule (as evalscope exempts
+    // workload_trace, whose dataset "provides its own arrival schedule").
+    await using open = await perfRun({
+      server: stub,
+      flags: { dataset: "mooncake", datasetPath: path, noTestConnection: true },
+      args: ["--open-loop"],
+    });
+    assertEquals(open.code, 0, open.stderr);
+    assertEquals(stub.requests.length, 2 * TRACE.length);
   } finally {
     await stub.close();
   }

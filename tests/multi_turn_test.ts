@@ -12,6 +12,7 @@ import { type PerfFlags, perfRun } from "./helpers/perf_run.ts";
 import { startMockServer } from "../src/mock/server.ts";
 import { planReply } from "../src/mock/generator.ts";
 import { fullText, messagesText } from "../src/mock/protocol_adapter.ts";
+import { maxTokensDraw } from "../src/load/requests.ts";
 
 const OUTPUT_TOKENS = 12;
 const SEED = 42;
@@ -547,6 +548,40 @@ Deno.test("multi-turn --warmup-num: the first conversations are warmup, sent in 
       );
       assertEquals(r.summary["Conversations"], 3);
       assertEquals(r.summary["Total requests"], 6);
+    }
+  } finally {
+    await proxy.close();
+    await mock.close();
+  }
+});
+
+Deno.test("multi-turn --max-tokens MIN MAX: every turn's body carries its own seeded draw", async () => {
+  // The reference: "each request samples random.randint(min,max), inclusive, when its body is
+  // built, so every multi-turn turn re-samples". Ours: the draw of the turn's request index
+  // (turn k of a conversation is request firstIndex + k), seeded by --seed.
+  await using tmp = await tempDir();
+  const mock = startMockServer({ port: 0, outputTokens: 2, seed: SEED });
+  const proxy = captureProxy(mock.url);
+  try {
+    const [min, max, seed] = [1, 1000, 7];
+    const path = await writeLines(tmp.path, "chats.jsonl", chats(3, 4));
+    for (const workers of [1, 0]) {
+      proxy.bodies.length = 0;
+      await using r = await multiTurnRun(
+        proxy,
+        { dataset: "custom_multi_turn", datasetPath: path, number: 3, parallel: 1, seed, workers },
+        ["--max-tokens", String(min), String(max)],
+      );
+      assertEquals(r.code, 0, r.stderr);
+      // One conversation at a time: the bodies arrive in request order (3 conversations × 4).
+      const got = (proxy.bodies as Array<{ max_tokens: number }>).map((b) => b.max_tokens);
+      assertEquals(got.length, 12);
+      assertEquals(got, got.map((_, i) => maxTokensDraw([min, max], seed, i)));
+      assert(got.every((n) => Number.isInteger(n) && n >= min && n <= max), String(got));
+      for (let c = 0; c < 3; c++) {
+        const turns = got.slice(4 * c, 4 * c + 4);
+        assert(new Set(turns).size > 1, `conversation ${c}: one draw for every turn: ${turns}`);
+      }
     }
   } finally {
     await proxy.close();

@@ -116,3 +116,53 @@ Deno.test("repeat: a sweep with --repeat 2 averages each point and carries its C
     await mock.close();
   }
 });
+
+Deno.test("repeat --compat 2026 e2e: each repeat is an evalscope 2026 run folder its readers load", async () => {
+  // evalscope has no --repeat; its layout (the reference's §4) is <outputs>/<ts>/<name>/
+  // parallel_P_number_N/ per run. Each repeat is the run an evalscope named <name>_repeat_<k>
+  // would write at that timestamp; the reader written from the reference finds every one.
+  const mock = startMockServer({ port: 0, ttftMs: 2, itlMs: 1, outputTokens: 4 });
+  try {
+    await using r = await perfRun({
+      server: mock,
+      flags: { number: 4, parallel: 2, repeat: 2, sleepInterval: 0, name: "rep" },
+      args: ["--compat", "2026"],
+    });
+    assertEquals(r.code, 0, r.stderr);
+    const ts = r.dir; // <outputs>/<YYYYmmdd_HHMMSS>
+    assert(/\/\d{8}_\d{6}$/.test(ts), ts);
+    const names = [...Deno.readDirSync(ts)].map((e) => e.name).sort();
+    assertEquals(names, ["rep", "rep_repeat_1", "rep_repeat_2"]);
+    for (const k of [1, 2]) {
+      const run = [...Deno.readDirSync(`${ts}/rep_repeat_${k}`)].map((e) => e.name).sort();
+      assertEquals(run, ["parallel_2_number_4", "performance_summary.txt"]);
+    }
+    const py = await new Deno.Command("python3", {
+      args: [new URL("./helpers/evalscope2026_reader.py", import.meta.url).pathname, r.outputs],
+      stdout: "piped",
+    }).output();
+    const read = JSON.parse(new TextDecoder().decode(py.stdout).replaceAll(/\bNaN\b/g, "null"));
+    assertEquals(
+      read.runs.map((x: { folder: string }) => x.folder),
+      [1, 2].map((k) => `${ts}/rep_repeat_${k}/parallel_2_number_4`),
+    );
+    for (const run of read.runs) {
+      assertEquals(run.summary["Total Requests"], 4);
+      assertEquals(run.written_summary["Total Requests"], 4);
+    }
+    // The repeat folder beside them: its summary names each run's folder, relative to it.
+    const summary = await readJson<RepeatSummary>(`${ts}/rep/repeat_summary.json`);
+    assertEquals(summary.repeats, 2);
+    assertEquals(
+      summary.runs.map((x) => x.folder),
+      [1, 2].map((k) => `../rep_repeat_${k}/parallel_2_number_4`),
+    );
+    assertEquals([...Deno.readDirSync(`${ts}/rep`)].map((e) => e.name).sort(), [
+      "repeat_args.json",
+      "repeat_summary.json",
+      "report.html",
+    ]);
+  } finally {
+    await mock.close();
+  }
+});

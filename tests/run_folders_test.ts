@@ -279,3 +279,32 @@ Deno.test("findRuns: parallel_* and rate_* point folders, in the sweep's order, 
   await assertRejects(() => findRuns(`${top}/other/..x`), UsageError);
   await assertRejects(() => findRuns(tmp.path), UsageError);
 });
+
+Deno.test("--compat 2026 --open-loop: Concurrency is -1 in a run's, each shard's and the merged summary", async () => {
+  // The reference's summary keys: `Concurrency` is "parallel (−1 in open loop)"; its
+  // `--parallel` row: "Open loop: forced to [-1]". `Request Rate (req/s)` is the configured rate.
+  const mock = startMockServer(MOCK);
+  await using out = await tempDir();
+  try {
+    const loop = ["--open-loop", "--rate", "50", "--parallel", "3"];
+    const summaryOf = (top: string) => {
+      const [p] = points(top);
+      return readJson(`${top}/${p}/benchmark_summary.json`);
+    };
+    await using one = await run2026(mock, [...loop, "--number", "4"]);
+    await using s0 = await run2026(mock, [...loop, "--number", "6", "--shard", "0/2"]);
+    await using s1 = await run2026(mock, [...loop, "--number", "6", "--shard", "1/2"]);
+    for (const r of [one, s0, s1]) {
+      const s = await summaryOf(r.top);
+      assertEquals([s["Concurrency"], s["Request Rate (req/s)"]], [-1, 50], r.top);
+    }
+    const merged = `${out.path}/ol`;
+    const m = await runCli(["merge", s0.top, s1.top, "--output", merged]);
+    assertEquals(m.code, 0, m.stderr);
+    assertEquals(points(merged), ["rate_50.0_number_6"]);
+    const s = await summaryOf(merged);
+    assertEquals([s["Total Requests"], s["Concurrency"], s["Request Rate (req/s)"]], [6, -1, 50]);
+  } finally {
+    await mock.close();
+  }
+});

@@ -10,6 +10,7 @@ import { type ChatStub, chatStub, type StubRequest } from "./helpers/chat_stub.t
 import { tempDir } from "./helpers/cli.ts";
 import { perfRun } from "./helpers/perf_run.ts";
 import { assertOnSchedule } from "./helpers/on_schedule.ts";
+import { DatabaseSync } from "node:sqlite";
 
 const T0 = 1_760_000_000; // epoch seconds
 /** The trace, out of time order in the file on purpose; `at` is seconds after T0. */
@@ -367,6 +368,98 @@ Deno.test("workload_trace e2e: --warmup-num takes the trace's first records, sen
       assertAlmostEquals((rows[1].due - rows[0].due) * 1000, (AT[3] - AT[2]) * 1000, 0.01);
       assertEquals(r.summary["Total requests"], sent - 2);
       assertEquals(r.summary["Succeed requests"], sent - 2);
+    }
+  } finally {
+    await stub.close();
+  }
+});
+
+Deno.test("workload_trace e2e: --open-loop needs no --rate, and no --model is needed", async () => {
+  // The reference sheet: every --rate must be > 0 "unless the dataset provides its own arrival
+  // schedule (workload_trace)" (arguments.py:643-647), and --model is mandatory unless the
+  // dataset sets requires_model=False, only workload_trace, model_id then being the dataset's
+  // name (arguments.py:495-501), which names the run folder (<outputs>/<ts>/<model_id>/).
+  await withTrace(async (path, stub) => {
+    await using r = await perfRun({
+      server: stub,
+      flags: { model: null, dataset: "workload_trace", datasetPath: path, noTestConnection: true },
+      args: ["--compat", "2026", "--open-loop"],
+    });
+    assertEquals(r.code, 0, r.stderr);
+    assertEquals(stub.requests.length, RECORDS.length, "every record sent");
+    assertEquals([...Deno.readDirSync(r.dir)].map((e) => e.name), ["workload_trace"]);
+    const body = (q: string) => stub.requests.find((x) => JSON.stringify(x.body).includes(q))!;
+    assertEquals(body('"q0"').body.model, "trace-a", "a body's own model is sent as it is");
+    assertEquals(body('"q4"').body.model, "other");
+  });
+  // A dataset without a schedule of its own still needs a --rate with --open-loop.
+  await using r = await perfRun({
+    url: "http://127.0.0.1:9/v1/chat/completions",
+    flags: { dataset: "openqa", number: 3 },
+    args: ["--open-loop"],
+  });
+  assertEquals(r.code, 2, r.stderr);
+  assert(r.stderr.includes("--open-loop: needs --rate greater than 0"), r.stderr);
+});
+
+Deno.test("workload_trace e2e: each record's request_id is its row's request_id in the 2026 DB", async () => {
+  // The reference's DB schema: `request_id` TEXT, "from workload_trace, else NULL"; a record
+  // without one (or an unreplayed dataset) leaves it NULL. Ours keeps it as trace_request_id.
+  await using dir = await tempDir();
+  const path = `${dir.path}/trace.jsonl`;
+  const ids: Record<string, string | number | undefined> = { a: "req-a", b: 42, c: undefined };
+  await Deno.writeTextFile(
+    path,
+    Object.entries(ids).map(([q, id], i) =>
+      JSON.stringify({
+        body: { messages: [{ role: "user", content: q }] },
+        timestamp: T0 + i * 0.05,
+        ...(id === undefined ? {} : { request_id: id }),
+      })
+    ).join("\n") + "\n",
+  );
+  const stub = chatStub();
+  try {
+    // Sent from a transport worker, and from the main thread (--workers 0).
+    for (const workers of [1, 0]) {
+      await using r = await perfRun({
+        server: stub,
+        flags: { dataset: "workload_trace", datasetPath: path, workers, noTestConnection: true },
+        args: ["--compat", "2026", "--open-loop"],
+      });
+      assertEquals(r.code, 0, r.stderr);
+      const [point] = [...Deno.readDirSync(`${r.dir}/m`)].filter((e) => e.isDirectory);
+      const read = (db: string, q: string) => {
+        const d = new DatabaseSync(`${r.dir}/m/${point.name}/${db}`, { readOnly: true });
+        try {
+          return d.prepare(q).all() as { request: string; id: string | null }[];
+        } finally {
+          d.close();
+        }
+      };
+      const rows = read("benchmark_data.db", "SELECT request, request_id AS id FROM result");
+      const byPrompt = Object.fromEntries(
+        rows.map((x) => [JSON.parse(x.request).messages[0].content, x.id]),
+      );
+      // TEXT: a number in the trace reads back as its text, as SQLite's TEXT affinity stores it.
+      assertEquals(byPrompt, { a: "req-a", b: "42", c: null });
+      const ours = read("llmperf_data.db", "SELECT trace_request_id AS id FROM result ORDER BY id");
+      assertEquals(ours.map((x) => x.id), [null, "42", "req-a"]);
+    }
+    // A run of a dataset that is no trace: NULL on every row.
+    await using plain = await perfRun({
+      server: stub,
+      flags: { number: 2, noTestConnection: true },
+      args: ["--compat", "2026"],
+    });
+    assertEquals(plain.code, 0, plain.stderr);
+    const run = `${plain.dir}/m/parallel_1_number_2/benchmark_data.db`;
+    const d = new DatabaseSync(run, { readOnly: true });
+    try {
+      const ids = d.prepare("SELECT request_id AS id FROM result").all().map((x) => x.id);
+      assertEquals(ids, [null, null]);
+    } finally {
+      d.close();
     }
   } finally {
     await stub.close();

@@ -12,7 +12,9 @@
  * - `headers`: an object of header names to text values, sent with that request only, over the
  *   run's headers of the same name (`--headers`, `--api-key`'s `Authorization`; names compared
  *   case-insensitively). Credentials among them are kept out of files and logs, as the run's.
- * - `request_id`: read, not used (the result DB numbers requests itself).
+ * - `request_id`: kept with its request's record: the result DB's `trace_request_id` (and the
+ *   `request_id` of `--compat 2026`'s `benchmark_data.db`, as evalscope writes it). A number is
+ *   kept as its text.
  *
  * `--dataset-args` takes `speed` (> 0, default 1: 2 replays twice as fast), `model_override`
  * (a model name for every body), `model_mapping` (`{"trace-model": "served-model"}`) and
@@ -127,6 +129,8 @@ export default class WorkloadTraceDataset extends DatasetPlugin {
       const item: DatasetRequest = { body, atMs: (timeMs - t0) / speed };
       const headers = headersOf(record.headers, where);
       if (headers !== undefined) item.headers = headers;
+      const id = record.request_id;
+      if (typeof id === "string" || typeof id === "number") item.requestId = String(id);
       const n = record.completion_tokens;
       if (match && Number.isSafeInteger(n) && (n as number) > 0) {
         const constrained = CONSTRAINED.some((k) => k in body) || "structured_outputs" in body;

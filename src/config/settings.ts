@@ -120,16 +120,34 @@ function urlProblem(v: string): string | undefined {
     : `must be an http:// or https:// URL, got '${v}'`;
 }
 
+/**
+ * Built-in datasets that carry their own arrival schedule (each request says when it goes):
+ * `--open-loop` with them needs no `--rate` and no `--number` (evalscope's `workload_trace`;
+ * `mooncake` is ours, evalscope has none).
+ */
+export const SCHEDULED_DATASETS: readonly string[] = ["workload_trace", "mooncake"];
+
+/**
+ * Built-in datasets that need no `--model` (evalscope's `requires_model=False`, only
+ * `workload_trace`: its bodies name their model): without one, the run's model is the dataset's
+ * name (evalscope's `model_id`), which names the result folder.
+ */
+export const MODEL_OPTIONAL_DATASETS: readonly string[] = ["workload_trace"];
+
 /** Every setting, grouped and ordered as `--help` lists them. */
 export const SETTINGS = {
   // ---- basic
-  /** Model name sent in the request body (required). */
+  /**
+   * Model name sent in the request body. Required, except with `workload_trace` (see
+   * {@link MODEL_OPTIONAL_DATASETS}).
+   */
   model: {
     kind: "string",
     group: "basic",
     arg: "name",
     required: true,
-    help: "model name sent in the request body",
+    help: "model name sent in the request body; workload_trace: optional (its bodies' own; " +
+      "unset, the run is named for the dataset, as evalscope's model_id)",
   },
   /**
    * Endpoint URL. Chat or plain completions is chosen from the path (see README). Given several
@@ -433,16 +451,21 @@ export const SETTINGS = {
   /**
    * Open loop (evalscope 2026): `--rate` arrivals on an absolute schedule (exponential gaps
    * rescaled so the last request is due at exactly number/rate s), with no cap on requests in
-   * flight (`parallel` is ignored). Needs `number` and a rate > 0.
+   * flight (`parallel` is ignored). Needs `number` and a rate > 0, unless the dataset carries
+   * its own schedule ({@link SCHEDULED_DATASETS}).
    */
   openLoop: {
     kind: "bool",
     group: "load",
     default: false,
     help: "send on the --rate schedule (rescaled so request n is due at n/rate s) whatever is " +
-      "in flight: no --parallel cap; needs --number and --rate > 0",
-    validate: (v: boolean, cfg: { rate: number; number?: number }): string | undefined =>
-      !v
+      "in flight: no --parallel cap; needs --number and --rate > 0 (workload_trace, mooncake: " +
+      "neither, the trace's times)",
+    validate: (
+      v: boolean,
+      cfg: { rate: number; number?: number; dataset: string },
+    ): string | undefined =>
+      !v || SCHEDULED_DATASETS.includes(cfg.dataset)
         ? undefined
         : cfg.rate <= 0
         ? "needs --rate greater than 0 (the schedule is number/rate seconds long)"

@@ -88,6 +88,8 @@ export interface Job {
    * overridden by its own of the same name). Absent: the run's (`prepared.headers`).
    */
   headers?: Record<string, string>;
+  /** The dataset's own id of the request (a trace record's `request_id`), when it has one. */
+  requestId?: string;
 }
 
 /** Where prompts come from: a dataset plugin, or one fixed message list. */
@@ -164,7 +166,27 @@ function isDatasetRequest(x: unknown): x is DatasetRequest {
     (r.fields === undefined || obj(r.fields)) &&
     (r.atMs === undefined || (typeof r.atMs === "number" && Number.isFinite(r.atMs))) &&
     (r.headers === undefined ||
-      (obj(r.headers) && Object.values(r.headers).every((v) => typeof v === "string")));
+      (obj(r.headers) && Object.values(r.headers).every((v) => typeof v === "string"))) &&
+    (r.requestId === undefined || typeof r.requestId === "string");
+}
+
+/**
+ * A `--max-tokens MIN MAX` draw for the request at `position` in the run's global list (warmup
+ * first; `--multi-turn`: the list of turns): from a generator of its own, seeded by `seed` and
+ * the position, so that it depends neither on what was drawn before it, nor on `--workers`, nor
+ * on the shard (every shard walks the global list).
+ *
+ * @example
+ * ```ts
+ * const n = maxTokensDraw([10, 20], 42, 7); // the same 10..20 on every run with --seed 42
+ * ```
+ */
+export function maxTokensDraw(
+  range: readonly [number, number],
+  seed: number,
+  position: number,
+): number {
+  return drawIntRange(range, seededRandom(hash32(`request ${position}`, seed)));
 }
 
 /** Pulls prompts and yields {@link Job}s; `next()` is called by one caller at a time. */
@@ -203,6 +225,7 @@ export class RequestSource {
   #secretSeen = new Set<string>();
   #scanned = false;
   #turnIndex = 0; // request index of the next conversation's first turn
+  #turnPosition = 0; // the next first turn's place in the global list of turns (warmup's first)
 
   /**
    * @param cfg the run's configuration
@@ -286,6 +309,7 @@ export class RequestSource {
       };
       if (warmup) job.warmup = true;
       if (request?.headers !== undefined) job.headers = this.#ownHeaders(request.headers);
+      if (request?.requestId !== undefined) job.requestId = request.requestId;
       return job;
     }
   }
@@ -355,8 +379,21 @@ export class RequestSource {
       if (global === this.warmup) this.#turnIndex = 0;
       const id = warmup ? global : global - this.warmup;
       const firstIndex = this.#turnIndex;
+      const position = this.#turnPosition;
       this.#turnIndex += turns.length;
+      this.#turnPosition += turns.length;
       if (!inShard(global, this.#shard)) continue; // another shard's conversation
+      // --max-tokens MIN MAX: each turn its own draw, as each of evalscope's turn bodies (a turn's
+      // own max_tokens, from the dataset, is kept).
+      const range = this.#cfg.maxTokens;
+      if (Array.isArray(range)) {
+        const seed = this.#cfg.seed ?? 42;
+        turns = turns.map((t, k) =>
+          t.maxTokens !== undefined
+            ? t
+            : { ...t, maxTokens: maxTokensDraw(range, seed, position + k) }
+        );
+      }
       if (this.#cfg.rate !== -1) {
         turns = pacedTurns(turns, this.#cfg.rate, this.#cfg.seed ?? 42, global);
       }
@@ -458,10 +495,7 @@ export class RequestSource {
   #params(): PerfConfig {
     const range = this.#cfg.maxTokens;
     if (!Array.isArray(range)) return this.#cfg;
-    // A generator of the request's own, so its value does not depend on what was drawn before it
-    // (nor on --workers, nor on the shard: every shard walks the global list).
-    const random = seededRandom(hash32(`request ${this.dispatched}`, this.#cfg.seed ?? 42));
-    return { ...this.#cfg, maxTokens: drawIntRange(range, random) };
+    return { ...this.#cfg, maxTokens: maxTokensDraw(range, this.#cfg.seed ?? 42, this.dispatched) };
   }
 
   /** Refuse, once per kind, a prompt kind the API plugin does not take. */

@@ -245,6 +245,11 @@ export interface DatasetRequest {
    * file and log line, as the run's own are.
    */
   headers?: Record<string, string>;
+  /**
+   * The dataset's own id of the request (a trace record's `request_id`): kept with its record,
+   * in the result DBs' `trace_request_id` column (evalscope 2026's `request_id`).
+   */
+  requestId?: string;
 }
 
 /**

@@ -163,6 +163,7 @@ function complete(
     endpoint: rec.endpoint,
   };
   if (rec.warmup) record.warmup = true;
+  if (rec.requestId !== undefined) record.requestId = rec.requestId;
   if (rec.conversation !== undefined) {
     record.conversation = rec.conversation;
     record.turn = rec.turn;

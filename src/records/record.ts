@@ -91,6 +91,8 @@ export interface RequestRecord {
    * receives it.
    */
   warmup?: true;
+  /** The dataset's own id of the request (a trace record's `request_id`), when it has one. */
+  requestId?: string;
 }
 
 /** A fresh record for a request about to be sent. */

@@ -53,6 +53,19 @@ export async function createRunDir(outputsDir: string, name: string): Promise<st
 }
 
 /**
+ * Create a `--compat 2026` run folder (`<outputs>/<ts>/<name>`, a sweep's or a repeat's) with its
+ * parents, or use it as it is when it exists; a {@link RunError} if it cannot be made.
+ */
+export async function createCompatDir(path: string): Promise<string> {
+  try {
+    await Deno.mkdir(path, { recursive: true });
+    return path;
+  } catch (e) {
+    throw new RunError(`cannot create the run folder '${path}' (${(e as Error).message})`);
+  }
+}
+
+/**
  * Write `value` as indented JSON (4 spaces, as evalscope writes it). A failed write (a full disk)
  * leaves no partial file and throws a {@link RunError} naming the file.
  */

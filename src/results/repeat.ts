@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { relative } from "node:path";
 import { MODERN_KEYS, REQUEST_COLUMNS, type Summary, SUMMARY_KEYS } from "../metrics/collector.ts";
 import { CONFIDENCE, type Spread, spread } from "../metrics/spread.ts";
 import type { PerfResult } from "./run.ts";
@@ -16,7 +17,10 @@ export const REPEAT_PERCENTILES = ["50%", "90%", "99%"] as const;
 
 /** One run of a repeated point, as the repeat summary lists it. */
 export interface RepeatRun {
-  /** Its folder, relative to the repeat folder (`repeat_1`). */
+  /**
+   * Its folder, relative to the repeat folder (`repeat_1`; `--compat 2026`:
+   * `../<name>_repeat_1/parallel_P_number_N`).
+   */
   folder: string;
   /** Whether it was interrupted. */
   interrupted: boolean;
@@ -79,8 +83,11 @@ export function runMetrics(r: PerfResult): Record<string, number> {
   return out;
 }
 
-/** The spread of every metric over `results` (in run order), with their folders. */
-export function repeatSummary(results: readonly PerfResult[]): RepeatSummary {
+/**
+ * The spread of every metric over `results` (in run order), with their folders: relative to
+ * `repeatDir` when given, else each folder's own name.
+ */
+export function repeatSummary(results: readonly PerfResult[], repeatDir?: string): RepeatSummary {
   const per = results.map(runMetrics);
   const names: string[] = [];
   const seen = new Set<string>();
@@ -101,7 +108,9 @@ export function repeatSummary(results: readonly PerfResult[]): RepeatSummary {
     repeats: results.length,
     confidence: CONFIDENCE,
     runs: results.map((r) => ({
-      folder: r.outputDir.split("/").pop() ?? "",
+      folder: repeatDir === undefined
+        ? r.outputDir.split("/").pop() ?? ""
+        : relative(repeatDir, r.outputDir),
       interrupted: r.interrupted,
       stoppedEarly: r.stoppedEarly ?? null,
       sloPassed: r.slo ? r.slo.passed : null,

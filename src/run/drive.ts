@@ -99,6 +99,7 @@ export async function driveLoad(prep: PreparedRun, run: OpenRun): Promise<Driven
     if (ready !== undefined) req.readyMs = ready;
     if (job.warmup) req.warmup = true;
     if (job.headers) req.headers = job.headers;
+    if (job.requestId !== undefined) req.requestId = job.requestId;
     return threads.send(req, run.signal);
   };
   // --warmup-num: the warmup jobs (the source's first) end where the first benchmark job comes.

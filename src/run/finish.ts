@@ -115,7 +115,8 @@ async function writeCompat2026(
 ): Promise<RunResults["evalscope2026"]> {
   const { cfg } = prep;
   if (run.db === undefined) return undefined;
-  const ctx = { parallel: shardCount(cfg.parallel, cfg.shard), rate: cfg.rate };
+  // -1 with --open-loop (no cap), as evalscope 2026 forces `parallel` to [-1] there.
+  const ctx = { parallel: cfg.openLoop ? -1 : shardCount(cfg.parallel, cfg.shard), rate: cfg.rate };
   const written = await writeRun2026(run.db.path, run.outputDir, ctx);
   errors.push(...written.errors);
   if (written.result === undefined || run.compatTop === undefined) return written.result;

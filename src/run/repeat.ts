@@ -5,9 +5,17 @@
  * (per metric: mean, standard deviation, 95% confidence interval, coefficient of variation) and
  * `report.html`.
  *
+ * `--compat 2026` (evalscope has no `--repeat`): each repeat is a whole evalscope 2026 run folder,
+ * as an evalscope run named `<name>_repeat_<k>` at the same timestamp would be:
+ * `<outputs>/<YYYYmmdd_HHMMSS>/<name>_repeat_<k>/parallel_P_number_N/` (with its
+ * `performance_summary.txt`), so evalscope's readers load every repeat; the repeat folder is
+ * `<outputs>/<YYYYmmdd_HHMMSS>/<name>/`, beside them (no timestamp level with `--no-timestamp`).
+ * Within a sweep, a point's repeats stay in the point's folder (`repeat_<k>/`).
+ *
  * @module
  */
 import { type PerfConfigInput, resolveConfig, toSnakeCase } from "../config.ts";
+import { basename, dirname } from "node:path";
 import { Interrupted } from "../errors.ts";
 import { withoutStartAt } from "../load/start_at.ts";
 import { stderrLogger } from "../log.ts";
@@ -15,6 +23,7 @@ import { runPerfBenchmark } from "../perf.ts";
 import { redactConfig } from "../redact.ts";
 import { renderRepeatReport } from "../report/html/repeat_page.ts";
 import {
+  createCompatDir,
   createRunDir,
   defaultRunName,
   writeEach,
@@ -22,6 +31,7 @@ import {
   writeTextOrNothing,
 } from "../report/files.ts";
 import { type RepeatResult, repeatSummary } from "../results/repeat.ts";
+import { runFolder2026 } from "../report/evalscope2026/outputs.ts";
 import type { PerfResult } from "../results/run.ts";
 import { sleepUntil } from "../util/sleep.ts";
 import type { RunOptions } from "./options.ts";
@@ -64,7 +74,13 @@ export async function runRepeats(
   const log = options.log ?? stderrLogger;
   const cfg = resolveConfig(input);
   const name = cfg.name ?? defaultRunName(cfg.model, new Date(), undefined, !cfg.noTimestamp);
-  const outputDir = await createRunDir(cfg.outputsDir, name);
+  // --compat 2026 on its own: the repeat folder <outputs>/<ts>/<name>, each repeat beside it.
+  const top2026 = cfg.compat === "2026" && options.group === undefined
+    ? runFolder2026(cfg.outputsDir, cfg.name, cfg.model, new Date(), !cfg.noTimestamp)
+    : undefined;
+  const outputDir = top2026 !== undefined
+    ? await createCompatDir(top2026)
+    : await createRunDir(cfg.outputsDir, name);
   log(`${cfg.repeat} repeats, saving results to ${outputDir}`);
   const settings = toSnakeCase(redactConfig({ ...cfg, name }));
   await writeJson(`${outputDir}/repeat_args.json`, settings);
@@ -79,9 +95,18 @@ export async function runRepeats(
     log(`repeat ${k}/${cfg.repeat}`);
     let result: PerfResult;
     try {
+      const from = k > 1 ? withoutStartAt(input) : input;
       result = await runPerfBenchmark(
-        { ...(k > 1 ? withoutStartAt(input) : input), name: `repeat_${k}`, outputsDir: outputDir },
-        { ...options, group: options.group ?? name },
+        top2026 === undefined
+          ? { ...from, name: `repeat_${k}`, outputsDir: outputDir }
+          // An evalscope 2026 run of its own, in the repeat folder's parent (its timestamp's).
+          : {
+            ...from,
+            name: `${basename(top2026)}_repeat_${k}`,
+            outputsDir: dirname(top2026),
+            noTimestamp: true,
+          },
+        top2026 === undefined ? { ...options, group: options.group ?? name } : options,
       );
     } catch (e) {
       if (!(e instanceof Interrupted)) throw e;
@@ -96,7 +121,7 @@ export async function runRepeats(
       break;
     }
   }
-  const summary = repeatSummary(results);
+  const summary = repeatSummary(results, top2026);
   await writeEach(errors, [
     () => writeJson(`${outputDir}/repeat_summary.json`, summary),
     () =>

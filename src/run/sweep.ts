@@ -13,7 +13,7 @@
  */
 import { type PerfConfigInput, resolveConfig, toSnakeCase } from "../config.ts";
 import { withoutStartAt } from "../load/start_at.ts";
-import { Interrupted, RunError, UsageError } from "../errors.ts";
+import { Interrupted, UsageError } from "../errors.ts";
 import {
   checkReusedFolder2026,
   pointName2026,
@@ -34,6 +34,7 @@ import { beforeNext, runRepeats } from "./repeat.ts";
 import type { RunOptions } from "./options.ts";
 import { redactConfig } from "../redact.ts";
 import {
+  createCompatDir,
   createRunDir,
   defaultRunName,
   writeEach,
@@ -225,14 +226,4 @@ export async function runSweep(
       ),
   ]);
   return { outputDir, points: ran, rows, interrupted, errors };
-}
-
-/** Create a `--compat 2026` sweep folder (with its parents); a {@link RunError} if it cannot be. */
-async function createCompatDir(path: string): Promise<string> {
-  try {
-    await Deno.mkdir(path, { recursive: true });
-    return path;
-  } catch (e) {
-    throw new RunError(`cannot create the run folder '${path}' (${(e as Error).message})`);
-  }
 }

@@ -205,6 +205,8 @@ export const RESULT_COLUMNS = [
   }),
   // The endpoint that served it (its URL without credentials or query; several --url).
   column("endpoint", "TEXT", EXTRA, (f) => f.record.endpoint ?? null),
+  // The dataset's own id of the request (a workload_trace record's request_id); NULL otherwise.
+  column("trace_request_id", "TEXT", EXTRA, (f) => f.record.requestId ?? null),
 ] as const;
 
 /** A `result` column's name. */

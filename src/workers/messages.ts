@@ -83,6 +83,8 @@ export interface SendOrder {
   warmup?: true;
   /** A trace's request with headers of its own: all it is sent with (absent: the target's). */
   headers?: Record<string, string>;
+  /** The dataset's own id of the request (a trace record's `request_id`), for its record. */
+  requestId?: string;
 }
 
 /** Main → worker. */
@@ -172,4 +174,6 @@ export interface Outgoing {
   warmup?: true;
   /** A trace's request with headers of its own: all it is sent with (absent: the target's). */
   headers?: Record<string, string>;
+  /** The dataset's own id of the request (a trace record's `request_id`), for its record. */
+  requestId?: string;
 }

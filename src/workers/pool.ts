@@ -297,6 +297,7 @@ export class WorkerPool {
       };
       if (req.warmup) m.warmup = true;
       if (req.headers) m.headers = req.headers;
+      if (req.requestId !== undefined) m.requestId = req.requestId;
       slot.worker.postMessage(m);
     });
   }

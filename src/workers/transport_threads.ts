@@ -292,6 +292,7 @@ class MainSender {
     const endpoint = this.#endpoints[req.endpoint ?? 0];
     rec.endpoint = endpoint.name;
     if (req.warmup) rec.warmup = true;
+    if (req.requestId !== undefined) rec.requestId = req.requestId;
     try {
       await this.#transport.send(
         {

@@ -141,6 +141,7 @@ async function send(m: SendOrder): Promise<void> {
     m.headers,
   );
   if (m.warmup) rec.warmup = true; // no DB row, no sink (--warmup-num)
+  if (m.requestId !== undefined) rec.requestId = m.requestId;
   if (finishing === undefined) return raw(m.id, rec);
   let f: FinishedRequest | Promise<FinishedRequest>;
   try {

@@ -105,7 +105,8 @@ export function row2026(
     prompt_tokens: null,
     completion_tokens: null,
     max_gpu_memory_cost: null,
-    request_id: null,
+    // A trace record's own id (ours: trace_request_id; `request_id` is our dispatch order).
+    request_id: typeof ours.trace_request_id === "string" ? ours.trace_request_id : null,
     is_stream: m.stream ? 1 : 0,
   };
   if (!m.success) return failed;
