@@ -748,6 +748,17 @@ export const SETTINGS = {
       `workload_trace {"speed": 2, "model_override", "model_mapping", "match_output_length"}, ` +
       `mooncake {"speed", "block_size": 512}`,
   },
+  /**
+   * evalscope's deprecated `--multi-turn-args`: a JSON object of `MultiTurnDatasetArgs` keys,
+   * merged into {@link datasetArgs} as evalscope merges it (`setdefault`: `datasetArgs` wins
+   * where both give a key).
+   */
+  multiTurnArgs: {
+    kind: "json",
+    group: "dataset",
+    help: "deprecated (as in evalscope): JSON object merged into --dataset-args, which wins " +
+      "where both give a key: --multi-turn-args '{\"first_turn_length\": 2000}'",
+  },
 
   // ---- issue 14: evalscope 2026 dataset flags
   /** Where remote datasets come from: `modelscope` (default), `huggingface`, or `local`. */
