@@ -18,7 +18,7 @@
  */
 import { DatasetPlugin, type Message, type Prompt, readLines } from "../../plugin.ts";
 import { TEXT_DATASET_ARGS } from "./dataset_args.ts";
-import { fitAll, fitsLength } from "./text_length.ts";
+import { fitAll, fitsLength, textLength } from "./text_length.ts";
 
 function isMessage(v: unknown): v is Message {
   return v !== null && typeof v === "object" && typeof (v as Message).role === "string";
@@ -52,7 +52,8 @@ export default class LineByLineDataset extends DatasetPlugin {
   }
   /** Yield one request per non-blank line. */
   async *buildMessages(): AsyncGenerator<Prompt> {
-    if (!fitsLength(this.params)) {
+    const fit = await textLength(this.params, "line_by_line");
+    if (fit === undefined) {
       for await (const p of this.#prompts()) yield p.prompt;
       return;
     }
@@ -68,7 +69,7 @@ export default class LineByLineDataset extends DatasetPlugin {
         );
       }
     }
-    yield* fitAll(this.params, "line_by_line", this.#texts());
+    yield* fitAll(fit, this.#texts());
   }
 
   async *#texts(): AsyncGenerator<Message[]> {

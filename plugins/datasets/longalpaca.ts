@@ -10,7 +10,7 @@
  */
 import { DatasetPlugin, hubDatasetFile, type Message, readJsonArray } from "../../plugin.ts";
 import { TEXT_DATASET_ARGS } from "./dataset_args.ts";
-import { fitAll, fitsLength } from "./text_length.ts";
+import { fitAll, fitsLength, textLength } from "./text_length.ts";
 
 /** The ModelScope dataset and file read when no `--dataset-path` is given. */
 export const LONGALPACA_DEFAULT = {
@@ -27,8 +27,8 @@ export default class LongAlpacaDataset extends DatasetPlugin {
     return fitsLength(this.params);
   }
   /** Yield one single-message prompt per item with a non-empty `instruction`. */
-  buildMessages(): AsyncGenerator<Message[]> {
-    return fitAll(this.params, "longalpaca", this.#instructions());
+  async *buildMessages(): AsyncGenerator<Message[]> {
+    yield* fitAll(await textLength(this.params, "longalpaca"), this.#instructions());
   }
   async *#instructions(): AsyncGenerator<Message[]> {
     const path = this.params.datasetPath ??

@@ -9,7 +9,7 @@
  */
 import { DatasetPlugin, hubDatasetFile, type Message, readJsonLines } from "../../plugin.ts";
 import { TEXT_DATASET_ARGS } from "./dataset_args.ts";
-import { fitAll, fitsLength } from "./text_length.ts";
+import { fitAll, fitsLength, textLength } from "./text_length.ts";
 
 /** The ModelScope dataset and file read when no `--dataset-path` is given. */
 export const OPENQA_DEFAULT = { dataset: "AI-ModelScope/HC3-Chinese", file: "open_qa.jsonl" };
@@ -23,8 +23,8 @@ export default class OpenQaDataset extends DatasetPlugin {
     return fitsLength(this.params);
   }
   /** Yield one single-message prompt per item with a non-empty `question`. */
-  buildMessages(): AsyncGenerator<Message[]> {
-    return fitAll(this.params, "openqa", this.#questions());
+  async *buildMessages(): AsyncGenerator<Message[]> {
+    yield* fitAll(await textLength(this.params, "openqa"), this.#questions());
   }
   async *#questions(): AsyncGenerator<Message[]> {
     const path = this.params.datasetPath ??

@@ -25,7 +25,7 @@ import {
   readJsonLines,
 } from "../../plugin.ts";
 import { TEXT_DATASET_ARGS } from "./dataset_args.ts";
-import { fitAll, fitsLength } from "./text_length.ts";
+import { fitAll, fitsLength, textLength } from "./text_length.ts";
 
 /** The ModelScope dataset the files come from. */
 export const SHARE_GPT_DATASET = "swift/sharegpt";
@@ -83,8 +83,8 @@ export default class ShareGptZhDataset extends DatasetPlugin {
   }
 
   /** Yield one request per conversation. */
-  buildMessages(): AsyncGenerator<Message[]> {
-    return fitAll(this.params, this.name(), this.#conversations(), true);
+  async *buildMessages(): AsyncGenerator<Message[]> {
+    yield* fitAll(await textLength(this.params, this.name(), true), this.#conversations(), true);
   }
 
   /** The dataset's name (in errors). */

@@ -15,11 +15,14 @@
  *   once, tiled and cut to fill the `target − prompt` tokens left, so that every prompt is exactly
  *   the target. `prefix_role` `system` (the default) sends it as a system message before the
  *   others; `user`, or any role without the chat template (a plain prompt string is sent), puts it
- *   at the start of the first message's text, as evalscope falls back.
+ *   at the start of the first message's text, as evalscope falls back (where the prefix's last
+ *   token and the text's first always join into fewer or more tokens than apart, a newline or a
+ *   space goes between them, so that the total stays exact).
  *
  * @module
  */
 import type { Message, PluginParams, PromptTokenizer } from "../../plugin.ts";
+import { isCompletionsUrl } from "../api/openai.ts";
 import { exactText } from "./random.ts";
 
 /** The length control of one run, resolved (see the module documentation). */
@@ -30,7 +33,7 @@ export interface TextLength {
   readonly mode: "cap" | "drop";
   /** The prefix file's token ids (absent without `prefix_file`). */
   readonly prefixIds?: readonly number[];
-  /** Whether the prefix is a message of its own (`prefix_role` `system` with the chat template). */
+  /** Whether the prefix is a message of its own (`prefix_role` `system`, messages sent). */
   readonly systemPrefix: boolean;
   /** The run's tokenizer. */
   readonly tok: PromptTokenizer;
@@ -96,7 +99,10 @@ export async function textLength(
     prefixIds = tok.encode(text);
     if (prefixIds.length === 0) throw new Error(`--dataset-args prefix_file '${file}' is empty`);
   }
-  const systemPrefix = (args.prefix_role ?? "system") === "system" && tok.usesChatTemplate;
+  // The chat template on (evalscope's rule: as --[no-]apply-chat-template says, else by the URL):
+  // messages are sent, so a system message can be; off, one prompt string is.
+  const chat = params.applyChatTemplate ?? !isCompletionsUrl(params.url);
+  const systemPrefix = (args.prefix_role ?? "system") === "system" && chat;
   return { target, mode, prefixIds, systemPrefix, tok };
 }
 
@@ -120,6 +126,33 @@ function firstTokens(tok: PromptTokenizer, ids: readonly number[], n: number): s
   } catch {
     return tok.decode(ids.slice(0, n)); // a tokenizer that never round-trips: as close as it gets
   }
+}
+
+/**
+ * `text` with the tiled prefix before it, `want` tokens in all: about `budget` of the prefix's,
+ * since its last tokens and the text's first may join differently. The prefix's length is searched
+ * near `budget`, nearest first; where every length jumps over `want` (a join that always merges),
+ * a newline, then a space, goes between them. A cut inside a character (`\uFFFD`) is passed over.
+ */
+function prefixed(
+  tok: PromptTokenizer,
+  prefixIds: readonly number[],
+  text: string,
+  budget: number,
+  want: number,
+): string {
+  for (const sep of ["", "\n", " "]) {
+    for (let d = 0; d <= 8; d++) {
+      for (const k of d === 0 ? [budget] : [budget - d, budget + d]) {
+        if (k <= 0) continue;
+        const prefix = firstTokens(tok, prefixIds, k);
+        if (prefix.endsWith("\uFFFD")) continue;
+        const content = prefix + sep + text;
+        if (tok.encode(content).length === want) return content;
+      }
+    }
+  }
+  return firstTokens(tok, prefixIds, budget) + text; // as close as this tokenizer allows
 }
 
 const tokens = (tok: PromptTokenizer, m: Message) =>
@@ -155,33 +188,21 @@ export function fitMessages(
   if (t.systemPrefix) {
     return [{ role: "system", content: firstTokens(tok, t.prefixIds, budget) }, ...messages];
   }
-  // In the first message's text: its tokens must grow by exactly `budget`, though the prefix's
-  // last token and the text's first may join differently.
   const first = messages[0];
   const text = typeof first.content === "string" ? first.content : "";
-  const want = lengths[0] + budget;
-  let n = budget;
-  let content = firstTokens(tok, t.prefixIds, n) + text;
-  for (let round = 0; round < 8; round++) {
-    const got = tok.encode(content).length;
-    if (got === want || n + want - got <= 0) break;
-    n += want - got;
-    content = firstTokens(tok, t.prefixIds, n) + text;
-  }
+  const content = prefixed(tok, t.prefixIds, text, budget, lengths[0] + budget);
   return [{ ...first, content }, ...messages.slice(1)];
 }
 
 /**
- * The prompts of `prompts`, fit as `--dataset-args` asks ({@link textLength}, then
- * {@link fitMessages}), or all of them as they are without `target_input_len`.
+ * The prompts of `prompts`, fit by `fit` ({@link fitMessages}; `conversation`: never cut), or all
+ * of them as they are without it.
  */
 export async function* fitAll(
-  params: PluginParams,
-  dataset: string,
+  fit: TextLength | undefined,
   prompts: AsyncIterable<Message[]>,
   conversation = false,
 ): AsyncGenerator<Message[]> {
-  const fit = await textLength(params, dataset, conversation);
   for await (const m of prompts) {
     const out = fit === undefined ? m : fitMessages(fit, m, !conversation);
     if (out !== undefined) yield out;
