@@ -88,22 +88,32 @@ export async function textLength(
         "skipped (use 'cap', with prefix_file to fill up to the target)",
     );
   }
-  let prefixIds: number[] | undefined;
-  if (file !== undefined) {
-    let text: string;
-    try {
-      text = await Deno.readTextFile(file);
-    } catch (e) {
-      throw new Error(`--dataset-args prefix_file '${file}': cannot read it (${e})`);
-    }
-    prefixIds = tok.encode(text);
-    if (prefixIds.length === 0) throw new Error(`--dataset-args prefix_file '${file}' is empty`);
-  }
+  const prefixIds = file === undefined ? undefined : await prefixTokens(tok, file);
   // The chat template on (evalscope's rule: as --[no-]apply-chat-template says, else by the URL):
   // messages are sent, so a system message can be; off, one prompt string is.
   const chat = params.applyChatTemplate ?? !isCompletionsUrl(params.url);
   const systemPrefix = (args.prefix_role ?? "system") === "system" && chat;
   return { target, mode, prefixIds, systemPrefix, tok };
+}
+
+// Each prefix file's tokens, tokenised once per tokenizer (a dataset's passes share them).
+const prefixes = new WeakMap<PromptTokenizer, Map<string, readonly number[]>>();
+
+async function prefixTokens(tok: PromptTokenizer, file: string): Promise<readonly number[]> {
+  let byFile = prefixes.get(tok);
+  if (byFile === undefined) prefixes.set(tok, byFile = new Map());
+  const known = byFile.get(file);
+  if (known !== undefined) return known;
+  let text: string;
+  try {
+    text = await Deno.readTextFile(file);
+  } catch (e) {
+    throw new Error(`--dataset-args prefix_file '${file}': cannot read it (${e})`);
+  }
+  const ids = tok.encode(text);
+  if (ids.length === 0) throw new Error(`--dataset-args prefix_file '${file}' is empty`);
+  byFile.set(file, ids);
+  return ids;
 }
 
 /** Hands out `ids` in order, from the start again when they run out (the prefix's tiling). */
