@@ -158,7 +158,18 @@ export function resolveConfig(input: PerfConfigInput): PerfConfig {
     cfg.model = cfg.dataset;
   }
   validate(cfg);
+  foldMultiTurnArgs(cfg);
   return cfg as unknown as PerfConfig;
+}
+
+/**
+ * `--multi-turn-args` (deprecated) merged into `--dataset-args` as evalscope merges it
+ * (`setdefault`, `arguments.py:546-577`): on a key both give, `--dataset-args` wins.
+ */
+function foldMultiTurnArgs(cfg: Record<string, unknown>): void {
+  const old = cfg.multiTurnArgs as Record<string, unknown> | undefined;
+  if (old === undefined) return;
+  cfg.datasetArgs = { ...old, ...(cfg.datasetArgs as Record<string, unknown> | undefined) };
 }
 
 /**

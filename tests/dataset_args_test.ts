@@ -174,6 +174,14 @@ Deno.test("--dataset-args: values of each declared type; a wrong one names the k
   }
   const none = assertThrows(() => checkDatasetArgs("random", {}, { x: 1 }), UsageError);
   assertEquals(none.message, "--dataset-args: random has no setting 'x' (it takes none)");
+  // A key declared but marked not implemented (no built-in has one now) is refused by name.
+  const later = { a: { type: "number", unsupported: true }, b: { type: "number" } } as const;
+  const u = assertThrows(() => checkDatasetArgs("d", later, { a: 1 }), UsageError);
+  assertEquals(
+    u.message,
+    "--dataset-args: d 'a' is evalscope's, but llmperf does not implement it (it takes a, b; " +
+      "not implemented yet: a)",
+  );
 });
 
 Deno.test("--dataset-args CLI: unknown keys and wrong types exit 2 in one line, nothing sent", async () => {
@@ -217,9 +225,17 @@ Deno.test("--dataset-args CLI: unknown keys and wrong types exit 2 in one line, 
     [
       "line_by_line",
       ["--dataset-path", lines],
-      { target_input_len: 64 },
-      `--dataset-args: line_by_line 'target_input_len' is evalscope's, but llmperf does not ` +
-      `implement it (${TEXT}; none of them implemented yet)`,
+      { target_input_len: 0 },
+      `--dataset-args: line_by_line 'target_input_len' must be a whole number above 0, got 0 ` +
+      `(${TEXT})`,
+    ],
+    [
+      "random_multi_turn",
+      [],
+      { first_turn_length: [9, 3] },
+      `--dataset-args: random_multi_turn 'first_turn_length' must be a whole number above 0, ` +
+      `or [min, max] of them, got [9,3] (it takes first_turn_length, subsequent_turn_length, ` +
+      `chars_per_token, num_workers)`,
     ],
     [
       "random",

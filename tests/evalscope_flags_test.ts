@@ -95,6 +95,7 @@ const VALUE_HINTS: Readonly<Record<string, string[]>> = {
   "--sla-number-multiplier": ["2"],
   "--image-format": ["RGBA"],
   "--max-turns": ["3"],
+  "--multi-turn-args": ['{"first_turn_length": 100}'], // "JSON, deprecated; see ..."
 };
 
 /** A value of the row's type, as a user would type it; [] for a switch. */

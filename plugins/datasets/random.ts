@@ -214,13 +214,16 @@ export function tokenPrompts(
 }
 
 /**
- * Text that encodes to exactly `n` tokens and neither starts nor ends with whitespace (chat
- * templates such as Llama 3's trim the content; a trimmed prefix could not stay `n` tokens).
+ * Text that encodes to exactly `n` tokens, from the ids `sample` gives (the first `n`, then as
+ * many more as a decode/re-encode round comes up short). With `trimmed` (the default) it neither
+ * starts nor ends with whitespace (chat templates such as Llama 3's trim the content; a trimmed
+ * prefix could not stay `n` tokens); without, real text cut at any token keeps its whitespace.
  */
 export function exactText(
   tok: PromptTokenizer,
   sample: (n: number) => number[],
   n: number,
+  trimmed = true,
 ): string {
   if (n === 0) return "";
   for (let start = 0; start < RESTARTS; start++) {
@@ -228,12 +231,12 @@ export function exactText(
     for (let round = 0; round < ROUNDS; round++) {
       const text = tok.decode(ids);
       const again = tok.encode(text);
-      if (again.length === n && text.trim() === text) return text;
+      if (again.length === n && (!trimmed || text.trim() === text)) return text;
       if (again.length === n) break; // whitespace at an end: start again
       ids = again.length > n ? again.slice(0, n) : again.concat(sample(n - again.length));
     }
   }
-  throw new Error(`random: could not make a prefix of exactly ${n} tokens`);
+  throw new Error(`could not make text of exactly ${n} tokens`);
 }
 
 /**

@@ -11,6 +11,10 @@
  * with `--tokenizer-path`, as the run measures a prompt), as evalscope filters. Without
  * `--dataset-path` the file is downloaded from the ModelScope hub once and cached.
  *
+ * `--dataset-args` `target_input_len` replaces that filter, measured over the whole conversation
+ * (`text_length.ts`): a conversation longer than the target is skipped (never cut), a shorter one
+ * kept and, with `prefix_file`, filled up to the target; `input_len_mode` `drop` is refused.
+ *
  * @module
  */
 import {
@@ -21,6 +25,7 @@ import {
   readJsonLines,
 } from "../../plugin.ts";
 import { TEXT_DATASET_ARGS } from "./dataset_args.ts";
+import { fitAll, fitsLength, textLength } from "./text_length.ts";
 
 /** The ModelScope dataset the files come from. */
 export const SHARE_GPT_DATASET = "swift/sharegpt";
@@ -79,12 +84,22 @@ export default class ShareGptZhDataset extends DatasetPlugin {
 
   /** Yield one request per conversation. */
   async *buildMessages(): AsyncGenerator<Message[]> {
+    yield* fitAll(await textLength(this.params, this.name(), true), this.#conversations(), true);
+  }
+
+  /** The dataset's name (in errors). */
+  name(): string {
+    return "share_gpt_zh";
+  }
+
+  async *#conversations(): AsyncGenerator<Message[]> {
     const path = this.params.datasetPath ??
       await modelscopeDatasetFile(SHARE_GPT_DATASET, this.defaultFile());
+    const filter = !fitsLength(this.params);
     for await (const item of readJsonLines(path)) {
       const messages = conversationMessages(item);
       if (messages.length === 0) continue;
-      if (!lastUserFits(this.params, messages[messages.length - 1])) continue;
+      if (filter && !lastUserFits(this.params, messages[messages.length - 1])) continue;
       yield messages;
     }
   }
@@ -95,5 +110,9 @@ export class ShareGptEnDataset extends ShareGptZhDataset {
   /** The English file. */
   override defaultFile(): string {
     return "common_en_70k.jsonl";
+  }
+  /** `share_gpt_en`. */
+  override name(): string {
+    return "share_gpt_en";
   }
 }

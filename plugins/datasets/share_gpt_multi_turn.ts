@@ -6,10 +6,14 @@
  * Both layouts are read: `{"conversation": [{"human", "assistant"}, ...]}` (swift) and
  * `{"conversations": [{"from": "human" | "gpt", "value"}, ...]}` (the original ShareGPT dumps).
  *
+ * `--dataset-args` takes evalscope's `MultiTurnDatasetArgs` keys, which, as in evalscope, change
+ * nothing here (the turns are the file's text): a log line says so (`multi_turn_args.ts`).
+ *
  * @module
  */
 import { DatasetPlugin, type Message, readJsonLines, type Turn } from "../../plugin.ts";
 import { MULTI_TURN_DATASET_ARGS } from "./dataset_args.ts";
+import { multiTurnArgs } from "./multi_turn_args.ts";
 
 /** The human messages of one ShareGPT record, in order (empty ones left out). */
 export function humanMessages(item: unknown): string[] {
@@ -37,7 +41,10 @@ export function humanMessages(item: unknown): string[] {
 export default class ShareGptMultiTurnDataset extends DatasetPlugin {
   /** evalscope's `--dataset-args` keys of this dataset (`dataset_args.ts`). */
   readonly argsSchema = MULTI_TURN_DATASET_ARGS;
+  #noted = false;
   async *#records(): AsyncGenerator<string[]> {
+    if (!this.#noted) multiTurnArgs(this.params, this.params.dataset, false);
+    this.#noted = true;
     const path = this.params.datasetPath;
     if (!path) {
       throw new Error(

@@ -764,14 +764,28 @@ export const SETTINGS = {
   },
   /**
    * The dataset's own settings, a JSON object: `workload_trace` `{speed, model_override,
-   * model_mapping, match_output_length}`, `mooncake` `{speed, block_size}`.
+   * model_mapping, match_output_length}`, `mooncake` `{speed, block_size}`; evalscope's
+   * `TextDatasetArgs` (openqa, longalpaca, share_gpt_zh/en, line_by_line) and
+   * `MultiTurnDatasetArgs` (random_multi_turn, share_gpt_*_multi_turn).
    */
   datasetArgs: {
     kind: "json",
     group: "dataset",
     help: `JSON object of dataset arguments, checked against the keys the dataset takes: ` +
-      `workload_trace {"speed": 2, "model_override", "model_mapping", "match_output_length"}, ` +
-      `mooncake {"speed", "block_size": 512}`,
+      `openqa, longalpaca, share_gpt_zh/en, line_by_line {"target_input_len": 1024, ` +
+      `"input_len_mode", "prefix_file", "prefix_role"}, random_multi_turn ` +
+      `{"first_turn_length": 900, "subsequent_turn_length"}, workload_trace {"speed": 2}, ...`,
+  },
+  /**
+   * evalscope's deprecated `--multi-turn-args`: a JSON object of `MultiTurnDatasetArgs` keys,
+   * merged into {@link datasetArgs} as evalscope merges it (`setdefault`: `datasetArgs` wins
+   * where both give a key).
+   */
+  multiTurnArgs: {
+    kind: "json",
+    group: "dataset",
+    help: "deprecated (as in evalscope): JSON object merged into --dataset-args, which wins " +
+      "where both give a key: --multi-turn-args '{\"first_turn_length\": 2000}'",
   },
 
   // ---- issue 14: evalscope 2026 dataset flags

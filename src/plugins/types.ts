@@ -51,9 +51,13 @@ export interface PromptTokenizer {
 /**
  * The run's parameters as plugins see them: the whole resolved configuration, plus the run's
  * tokenizer when `--tokenizer-path` is given (`tokenizer`, see {@link PromptTokenizer}: how the
- * `random` dataset builds prompts of exact token lengths).
+ * `random` dataset builds prompts of exact token lengths), and the run's log (`log`: one line a
+ * call, absent where the caller gives none).
  */
-export type PluginParams = PerfConfig & { tokenizer?: PromptTokenizer };
+export type PluginParams = PerfConfig & {
+  tokenizer?: PromptTokenizer;
+  log?: (line: string) => void;
+};
 
 /** A JSON request body. */
 export type RequestBody = Record<string, unknown>;

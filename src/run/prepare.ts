@@ -116,7 +116,7 @@ export async function prepareRun(
     "loading the tokenizer",
     loadTokenizer(cfg.tokenizerPath, { applyChatTemplate: usesChatTemplate(cfg) }),
   );
-  const params: PluginParams = tokenizer ? { ...cfg, tokenizer } : cfg;
+  const params: PluginParams = tokenizer ? { ...cfg, tokenizer, log } : { ...cfg, log };
   const api = await stage("loading the API plugin", loadApiPlugin(cfg.api, params));
   redactor.add(runSecrets({}, requestHeaders(cfg, api))); // a plugin's own credential headers
   const measure = tokenizer && ((m: Message[]) => tokenizer.promptLength(m));
