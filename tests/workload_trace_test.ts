@@ -465,3 +465,45 @@ Deno.test("workload_trace e2e: each record's request_id is its row's request_id 
     await stub.close();
   }
 });
+
+Deno.test("a user's dataset whose requests carry credential headers it never lists ahead: no key reaches a file", async () => {
+  // The plugin yields its requests' own headers only as it goes (no `requestHeaders()`), so the
+  // result DB is open before the run sees the keys: each is handed to its writer before the
+  // request that carries it is sent. The stub's 401 echoes the rejected key into the response.
+  const REJECT = "user-plugin-key-rejected-4321";
+  const stub = headerStub(REJECT);
+  await using dir = await tempDir();
+  const plugin = `${dir.path}/keyed.ts`;
+  await Deno.writeTextFile(
+    plugin,
+    `export default {
+      async *buildMessages() {
+        yield { messages: [{ role: "user", content: "q0" }] };
+        yield { messages: [{ role: "user", content: "q1" }],
+          headers: { Authorization: "Bearer user-plugin-key-accepted-8765" } };
+        yield { messages: [{ role: "user", content: "q2" }],
+          headers: { authorization: "Bearer ${REJECT}" } };
+      },
+    };\n`,
+  );
+  try {
+    await using r = await perfRun({
+      server: stub,
+      flags: { dataset: plugin, number: 3, parallel: 1, debug: true },
+    });
+    assertEquals(r.code, 0, r.stderr);
+    assertEquals(stub.seen.slice(-2).map((s) => s.headers.authorization), [
+      "Bearer user-plugin-key-accepted-8765",
+      `Bearer ${REJECT}`,
+    ]);
+    const rows = r.sql<{ ok: string }>("SELECT success AS ok FROM result ORDER BY request_id");
+    assertEquals(rows.map((x) => x.ok).join(), "True,True,False");
+    const files = await allText(r.outputs);
+    for (const secret of [REJECT, "user-plugin-key-accepted-8765"]) {
+      assert(!files.includes(secret), `${secret} written to disk`);
+      assert(!r.stderr.includes(secret) && !r.stdout.includes(secret), `${secret} logged`);
+    }
+  } finally {
+    await stub.close();
+  }
+});

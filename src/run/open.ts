@@ -179,6 +179,14 @@ export async function openRun(prep: PreparedRun, options: RunOptions): Promise<O
       },
     }),
   );
+  if (db) {
+    // A request's own credential headers found from now on are kept out of the DB's rows too.
+    const onSecrets = source.onSecrets;
+    source.onSecrets = (values) => {
+      onSecrets?.(values);
+      db.addSecrets(values);
+    };
+  }
   const telemetry = await openTelemetry(prep, db?.path);
   if (telemetry) stack.use(telemetry);
   const outputs = stack.use(

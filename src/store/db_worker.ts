@@ -49,6 +49,8 @@ export type DbWorkerIn =
   | { type: "port"; id: number; port: MessagePort }
   /** The thread that held port `id` is gone: its `end` will not come. */
   | { type: "lost"; id: number }
+  /** More values to keep out of the rows (found after the DB opened: a request's own headers). */
+  | { type: "secrets"; secrets: readonly string[] }
   | RowsMessage
   | {
     type: "finish";
@@ -277,6 +279,8 @@ scope.onmessage = (ev: MessageEvent<DbWorkerIn>) => {
     };
   } else if (m.type === "lost") {
     portEnded(m.id);
+  } else if (m.type === "secrets") {
+    redactor.add(m.secrets);
   } else if (m.type === "open") {
     try {
       redactor = new Redactor(m.secrets ?? []);

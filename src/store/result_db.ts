@@ -136,6 +136,16 @@ export class ResultDb implements RowSink, AsyncDisposable {
     };
   }
 
+  /**
+   * More values to keep out of every row written from now on: credentials found after the DB
+   * opened (a dataset's request with headers of its own). Posted before that request is sent,
+   * so they reach the writer before its row can.
+   */
+  addSecrets(secrets: readonly string[]): void {
+    if (this.#closed) return;
+    this.#worker.postMessage({ type: "secrets", secrets } satisfies DbWorkerIn);
+  }
+
   /** Say when the load began (epoch seconds); written to the `run` row when the DB closes. */
   setLoadStart(epochS: number): void {
     this.#loadStartedAt = epochS;
