@@ -52,6 +52,9 @@ Deno.test("--compat 2026 --open-loop e2e: the run folder is rate_5.0_number_3; r
     const run = `${r.dir}/qwen/rate_5.0_number_3`;
     const summary = pyJson(await Deno.readTextFile(`${run}/benchmark_summary.json`));
     assertEquals(summary["Total Requests"], 3);
+    // An open loop's parallel is forced to -1 in what evalscope writes (arguments.py:648-650).
+    const args = JSON.parse(await Deno.readTextFile(`${run}/benchmark_args.json`));
+    assertEquals([args.parallel, args.rate, args.number], [-1, 5, 3]);
     // The reader written from the reference (its run loader globs rate_*_number_* too) and
     // `llmperf report` read the folder.
     const py = await new Deno.Command("python3", {

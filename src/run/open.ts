@@ -160,7 +160,9 @@ export async function openRun(prep: PreparedRun, options: RunOptions): Promise<O
     : await createRunDir(own.top, pointName2026(cfg, source.expected ?? 0));
   log(`saving results to ${outputDir}`);
   const settings = toSnakeCase(redactor.value({ ...cfg, name }));
-  await writeJson(`${outputDir}/benchmark_args.json`, settings);
+  // evalscope 2026 forces an open loop's `parallel` to -1 (unbounded) in what it writes.
+  const args = cfg.compat === "2026" && cfg.openLoop ? { ...settings, parallel: -1 } : settings;
+  await writeJson(`${outputDir}/benchmark_args.json`, args);
   await using stack = new AsyncDisposableStack();
   // Sending stops when the caller aborts, or when the result DB cannot be written (a full disk):
   // the run then ends early, with every request that finished in its tables.
