@@ -33,7 +33,7 @@ const tokenizers: Record<string, HfTokenizer> = {
 function prompts(input: PerfConfigInput, tokenizer?: HfTokenizer): string[] {
   const cfg = resolveConfig({ model: "m", dataset: "random", ...input });
   const ds = new RandomDataset(tokenizer ? { ...cfg, tokenizer } : cfg);
-  return [...ds.buildMessages()].map((m) => {
+  return [...(ds.buildMessages() as Iterable<Message[]>)].map((m) => {
     assertEquals(m.length, 1);
     assertEquals(m[0].role, "user");
     return m[0].content as string;
