@@ -165,11 +165,14 @@ export default class RandomDataset extends DatasetPlugin {
 const SLOW_SECONDS = 2;
 
 /**
- * Expected prompt tokens (mean length × count) from which `--num-workers 0` (auto) makes
- * token-exact prompts on workers. Measured: about 50 µs a token on one thread (Qwen3), and a
- * worker's start (loading the tokenizer) about 0.5 s, so below this the workers save little.
+ * Expected prompt tokens (mean length × count) per worker under `--num-workers 0` (auto), which
+ * makes token-exact prompts on `min(cpus, count, 32, tokens // this)` workers, at least 1.
+ * Measured (Qwen3, 1,024-token prompts, 2 cores): about 35 µs a token on one thread (200 prompts
+ * in 6.8 s) and about 1.3 s for a worker to start (module and tokenizer load), so a worker's share
+ * of this many tokens (about 5 s of work) is worth its start. At 1,024-token prompts this is
+ * evalscope's `count // 128`.
  */
-export const AUTO_PARALLEL_TOKENS = 128 * 1024;
+export const AUTO_TOKENS_PER_WORKER = 128 * 1024;
 
 /**
  * The indices of the prompts a run yields: `[--dataset-offset, offset + count)`, the count being
@@ -182,22 +185,25 @@ export function indexRange(p: PluginParams): { start: number; end: number } {
 }
 
 /**
- * How many workers make `total` prompts: `--num-workers` resolved as evalscope does
- * ({@link resolveNumWorkers}); at 0 (auto) only with a tokenizer and at least
- * {@link AUTO_PARALLEL_TOKENS} expected tokens (evalscope: a mean length of 8192 and 4 Mi tokens,
- * for its own per-prompt cost), else 1.
+ * How many workers make `total` prompts: `--num-workers` 1 or more resolved as evalscope does
+ * ({@link resolveNumWorkers}); 0 (auto) only with a tokenizer, on one worker per
+ * {@link AUTO_TOKENS_PER_WORKER} expected tokens (at most `cpus`, `total` and 32), else 1.
+ * evalscope's auto goes parallel from a mean length of 8192 and 4 Mi tokens, with one worker per
+ * 128 prompts: its per-prompt cost is not ours.
  */
-export function randomWorkers(p: PluginParams, total: number): number {
+export function randomWorkers(
+  p: PluginParams,
+  total: number,
+  cpus: number = navigator.hardwareConcurrency,
+): number {
   const requested = p.numWorkers ?? 0;
-  if (requested === 0) {
-    if (!p.tokenizer) return 1;
-    const hi = p.maxPromptLength >= Number.MAX_SAFE_INTEGER
-      ? Math.max(DEFAULT_MAX_LENGTH, p.minPromptLength)
-      : p.maxPromptLength;
-    const mean = Math.floor((p.minPromptLength + hi) / 2);
-    if (mean * total < AUTO_PARALLEL_TOKENS) return 1;
-  }
-  return resolveNumWorkers(requested, total);
+  if (requested !== 0) return resolveNumWorkers(requested, total);
+  if (!p.tokenizer) return 1;
+  const hi = p.maxPromptLength >= Number.MAX_SAFE_INTEGER
+    ? Math.max(DEFAULT_MAX_LENGTH, p.minPromptLength)
+    : p.maxPromptLength;
+  const tokens = Math.floor((p.minPromptLength + hi) / 2) * total;
+  return Math.max(1, Math.min(cpus, total, 32, Math.floor(tokens / AUTO_TOKENS_PER_WORKER)));
 }
 
 /**
