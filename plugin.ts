@@ -73,6 +73,11 @@ export { checkDatasetArgs } from "./src/plugins/dataset_args.ts";
 export { type BodyField, bodyFields } from "./src/config.ts";
 export { warmupCount } from "./src/config/warmup.ts";
 export {
+  makeOnWorkers,
+  resolveNumWorkers,
+  type WorkerItems,
+} from "./src/plugins/parallel_items.ts";
+export {
   estimateTokens,
   type OutputChunks,
   tokenCounts,

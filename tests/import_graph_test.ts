@@ -193,6 +193,7 @@ const excepted = (from: string, to: string) =>
 
 Deno.test("import graph: every Web Worker's module is found and in the graph", () => {
   assertEquals(workers, [
+    "src/plugins/items_worker.ts",
     "src/store/db_worker.ts",
     "src/telemetry/telemetry_worker.ts",
     "src/tokenizer/count_worker.ts",

@@ -18,6 +18,7 @@ import RandomDataset, {
   charPrompts,
   DEFAULT_MAX_LENGTH,
   lengthRange,
+  randomWorkers,
 } from "../plugins/datasets/random.ts";
 
 const qwenDir = await fixtureTokenizerDir("qwen3");
@@ -33,7 +34,7 @@ const tokenizers: Record<string, HfTokenizer> = {
 function prompts(input: PerfConfigInput, tokenizer?: HfTokenizer): string[] {
   const cfg = resolveConfig({ model: "m", dataset: "random", ...input });
   const ds = new RandomDataset(tokenizer ? { ...cfg, tokenizer } : cfg);
-  return [...ds.buildMessages()].map((m) => {
+  return [...(ds.buildMessages() as Iterable<Message[]>)].map((m) => {
     assertEquals(m.length, 1);
     assertEquals(m[0].role, "user");
     return m[0].content as string;
@@ -220,6 +221,150 @@ Deno.test("random e2e: --prefix-groups reaches the server as G prefixes of n/G r
     for (const t of texts) groups.set(t.slice(0, 40), (groups.get(t.slice(0, 40)) ?? 0) + 1);
     assertEquals([...groups.values()], [4, 4, 4, 4, 4, 4]);
     assertEquals(new Set(texts).size, 24, "the questions differ");
+  } finally {
+    await stub.close();
+  }
+});
+
+/** The prompts `random` yields, on whatever `--num-workers` gives, and its log lines. */
+async function promptsOn(
+  input: PerfConfigInput,
+  tokenizer?: HfTokenizer,
+): Promise<{ texts: string[]; logs: string[] }> {
+  const cfg = resolveConfig({ model: "m", dataset: "random", ...input });
+  const logs: string[] = [];
+  const log = (line: string) => logs.push(line);
+  const ds = new RandomDataset(tokenizer ? { ...cfg, tokenizer, log } : { ...cfg, log });
+  const texts: string[] = [];
+  for await (const m of ds.buildMessages()) texts.push(m[0].content as string);
+  return { texts, logs };
+}
+
+Deno.test("random --num-workers: 1 and 3 workers make the same token-exact prompts (Qwen3)", async () => {
+  for (const chat of [false, true]) {
+    const tok = chat ? tokenizers["qwen3 + chat template"] : tokenizers.qwen3;
+    const base = {
+      number: 10,
+      minPromptLength: 30,
+      maxPromptLength: 70,
+      prefixLength: 8,
+      prefixGroups: 2,
+      seed: 11,
+      tokenizerPath: qwenDir,
+      applyChatTemplate: chat,
+    };
+    const one = await promptsOn({ ...base, numWorkers: 1 }, tok);
+    const three = await promptsOn({ ...base, numWorkers: 3 }, tok);
+    assertEquals(three.texts, one.texts, `chat template ${chat}`);
+    assertEquals(new Set(one.texts).size, 10);
+    for (const p of three.texts) {
+      const len = chat ? tok.encode(tok.renderChat(user(p))).length : tok.encode(p).length;
+      assert(len >= 30 && len <= 70, `length ${len} of ${JSON.stringify(p)}`);
+    }
+    assertEquals(one.logs, [], "serial and quick: no line");
+    assertEquals(three.logs.length, 1, three.logs.join("\n"));
+    assert(/^random: 3 workers made 10 prompts in \d+\.\d s$/.test(three.logs[0]), three.logs[0]);
+  }
+  // Exact lengths on workers: every prompt the drawn length, here a single one.
+  const tok = tokenizers.qwen3;
+  const exact = await promptsOn(
+    {
+      number: 6,
+      minPromptLength: 200,
+      maxPromptLength: 200,
+      tokenizerPath: qwenDir,
+      numWorkers: 2,
+    },
+    tok,
+  );
+  assertEquals(exact.texts.map((p) => tok.encode(p).length), [200, 200, 200, 200, 200, 200]);
+});
+
+Deno.test("random --num-workers: character prompts the same on 1 and 4 workers", async () => {
+  const base = { number: 9, minPromptLength: 20, maxPromptLength: 60, prefixLength: 5, seed: 3 };
+  const one = await promptsOn({ ...base, numWorkers: 1 });
+  const four = await promptsOn({ ...base, numWorkers: 4 });
+  assertEquals(four.texts, one.texts);
+  assertEquals(four.logs.length, 1);
+  assert(four.logs[0].startsWith("random: 4 workers made 9 prompts in "), four.logs[0]);
+});
+
+Deno.test("random --dataset-offset K: the prompts of indices K.. of the run without it", async () => {
+  const tok = tokenizers.qwen3;
+  for (const tokenizer of [undefined, tok]) {
+    for (const groups of [1, 3]) {
+      const base = {
+        minPromptLength: 30,
+        maxPromptLength: 50,
+        prefixLength: 6,
+        prefixGroups: groups,
+        seed: 9,
+        tokenizerPath: tokenizer ? qwenDir : undefined,
+      };
+      const all = await promptsOn({ ...base, number: 8 }, tokenizer);
+      const from5 = await promptsOn({ ...base, number: 3, datasetOffset: 5 }, tokenizer);
+      assertEquals(from5.texts, all.texts.slice(5), `tokenizer ${!!tokenizer}, groups ${groups}`);
+      const onWorkers = await promptsOn(
+        { ...base, number: 3, datasetOffset: 5, numWorkers: 2 },
+        tokenizer,
+      );
+      assertEquals(onWorkers.texts, all.texts.slice(5));
+    }
+  }
+  // Prompt i does not depend on the prompts before it: a run of 3 is the first 3 of a run of 8.
+  const first = await promptsOn({ number: 3, minPromptLength: 10, maxPromptLength: 90, seed: 9 });
+  const more = await promptsOn({ number: 8, minPromptLength: 10, maxPromptLength: 90, seed: 9 });
+  assertEquals(first.texts, more.texts.slice(0, 3));
+});
+
+Deno.test("random --num-workers 0 (auto): workers only with a tokenizer and many tokens", () => {
+  const tok = tokenizers.qwen3;
+  const params = (input: PerfConfigInput, tokenizer?: HfTokenizer) => {
+    const cfg = resolveConfig({ model: "m", dataset: "random", ...input });
+    return tokenizer ? { ...cfg, tokenizer } : cfg;
+  };
+  const len = { minPromptLength: 1024, maxPromptLength: 1024 };
+  // Characters are cheap: one thread, however many.
+  assertEquals(randomWorkers(params({ ...len, number: 100_000 }), 100_000, 16), 1);
+  // Tokens: one worker per 128 Ki expected tokens (131,072), at most the CPUs, the count, 32.
+  assertEquals(randomWorkers(params({ ...len, number: 127 }, tok), 127, 16), 1);
+  assertEquals(randomWorkers(params({ ...len, number: 300 }, tok), 300, 16), 2);
+  assertEquals(randomWorkers(params({ ...len, number: 5000 }, tok), 5000, 16), 16);
+  assertEquals(randomWorkers(params({ ...len, number: 5000 }, tok), 5000, 64), 32);
+  const long = { minPromptLength: 131_072, maxPromptLength: 393_216, number: 10 };
+  assertEquals(randomWorkers(params(long, tok), 10, 16), 10); // 2.5 Mi tokens: 20, capped at 10
+  // Given: evalscope's rule, tokenizer or not.
+  assertEquals(randomWorkers(params({ ...len, number: 20, numWorkers: 3 }), 20, 16), 3);
+  assertEquals(randomWorkers(params({ ...len, number: 2, numWorkers: 3 }), 2, 16), 2);
+  assertEquals(randomWorkers(params({ ...len, number: 5000, numWorkers: 1 }, tok), 5000, 16), 1);
+});
+
+Deno.test("random e2e: --num-workers 2 sends the prompts one thread makes, and says so", async () => {
+  const stub = chatStub();
+  const flags = {
+    dataset: "random",
+    number: 6,
+    parallel: 2,
+    minPromptLength: 40,
+    maxPromptLength: 60,
+    noTestConnection: true,
+  };
+  try {
+    await using r = await perfRun({
+      server: stub,
+      flags,
+      args: ["--tokenizer-path", qwenDir, "--num-workers", "2", "--seed", "4"],
+    });
+    assertEquals(r.code, 0, r.stderr);
+    const sent = stub.requests.map((q) => (q.body.messages as Message[])[0].content as string);
+    const want = await promptsOn(
+      { ...flags, seed: 4, tokenizerPath: qwenDir, numWorkers: 1 },
+      tokenizers.qwen3,
+    );
+    assertEquals(sent.toSorted(), want.texts.toSorted());
+    const lines = r.stderr.split("\n").filter((l) => l.includes("workers made"));
+    assertEquals(lines.length, 1, r.stderr);
+    assert(/random: 2 workers made 6 prompts in \d+\.\d s/.test(lines[0]), lines[0]);
   } finally {
     await stub.close();
   }

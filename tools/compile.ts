@@ -20,6 +20,7 @@ export const COMPILE_INCLUDES: readonly string[] = [
   "src/workers/worker.ts",
   "src/store/db_worker.ts",
   "src/telemetry/telemetry_worker.ts",
+  "src/plugins/items_worker.ts",
 ];
 
 /** The platforms a release builds binaries for (`deno compile --target` values). */

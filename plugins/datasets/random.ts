@@ -20,13 +20,20 @@
  * when that is more); the shortest is never below what the prefix and the chat template take,
  * nor below 1. `-n` prompts are generated (1 without `-n`), all before the first is sent.
  *
+ * Prompt i depends only on `--seed` and i (its own generator), so `--dataset-offset K` yields
+ * the prompts of indices K on of the same run without it, and `--num-workers N` makes them on N
+ * workers (each loads `--tokenizer-path` itself and makes the indices i ≡ k mod N) with the same
+ * result as one thread.
+ *
  * @module
  */
 import {
   DatasetPlugin,
+  makeOnWorkers,
   type Message,
   type PluginParams,
   type PromptTokenizer,
+  resolveNumWorkers,
   warmupCount,
 } from "../../plugin.ts";
 
@@ -68,6 +75,17 @@ export function seeded(seed: number): () => number {
   };
 }
 
+/**
+ * The seed of prompt `index`'s own generator under the run's `seed` (a splitmix32 round over
+ * both): prompt i depends on `seed` and i alone, not on the draws of the prompts before it.
+ */
+export function indexSeed(seed: number, index: number): number {
+  let z = (seed ^ Math.imul(index + 1, 0x9e3779b9)) >>> 0;
+  z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
+  z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
+  return (z ^ (z >>> 16)) >>> 0;
+}
+
 /** The range lengths are drawn from, after the defaults and the floor are applied. */
 export interface LengthRange {
   /** Shortest prompt. */
@@ -98,22 +116,106 @@ export default class RandomDataset extends DatasetPlugin {
   readonly lengthFiltered = true;
 
   /**
-   * Yield `-n` prompts (1 without `-n`), plus the `--warmup-num` ones, from position
-   * `--dataset-offset` of the seeded stream (the ones before it are made and dropped).
+   * Yield `-n` prompts (1 without `-n`), plus the `--warmup-num` ones: those of indices
+   * `--dataset-offset` on (prompt i depends only on `--seed` and i). Made on `--num-workers`
+   * workers ({@link randomWorkers}) when that resolves to more than one: then the prompts come
+   * from an async generator, else from a plain one.
    */
-  *buildMessages(): Generator<Message[]> {
+  buildMessages(): Iterable<Message[]> | AsyncIterable<Message[]> {
     const p = this.params;
-    const count = (p.number ?? 1) + warmupCount(p.warmupNum ?? 0, p.number);
-    const skip = p.datasetOffset ?? 0;
-    const groups = p.prefixGroups ?? 1;
-    const make = promptMaker(p, p.prefixLength, groups);
-    const order = groupOrder(count, groups, p.seed ?? 42);
+    const { start, end } = indexRange(p);
+    const workers = randomWorkers(p, end - start);
+    if (workers > 1) return this.#parallel(start, end, workers);
+    return this.#serial(start, end);
+  }
+
+  *#serial(start: number, end: number): Generator<Message[]> {
+    const t0 = performance.now();
+    const make = randomPromptAt(this.params);
     // All made up front: building a prompt takes milliseconds, which must not delay sending.
-    for (let i = 0; i < skip; i++) make();
-    const prompts: string[] = new Array(count);
-    for (let i = 0; i < count; i++) prompts[i] = make(order[i]);
+    const prompts: string[] = new Array(end - start);
+    for (let i = start; i < end; i++) prompts[i - start] = make(i);
+    const s = (performance.now() - t0) / 1000;
+    if (s >= SLOW_SECONDS) {
+      this.params.log?.(
+        `random: 1 worker (this thread) made ${prompts.length} prompts in ${s.toFixed(1)} s ` +
+          "(--num-workers N makes them on N workers)",
+      );
+    }
     for (const content of prompts) yield [{ role: "user", content }];
   }
+
+  async *#parallel(start: number, end: number, workers: number): AsyncGenerator<Message[]> {
+    const t0 = performance.now();
+    const prompts = await makeOnWorkers<string>({
+      module: import.meta.url,
+      name: "randomPromptAt",
+      params: this.params,
+      start,
+      end,
+      workers,
+    });
+    const s = ((performance.now() - t0) / 1000).toFixed(1);
+    this.params.log?.(`random: ${workers} workers made ${prompts.length} prompts in ${s} s`);
+    for (const content of prompts) yield [{ role: "user", content }];
+  }
+}
+
+/** Serial generation that took this long says so in a log line. */
+const SLOW_SECONDS = 2;
+
+/**
+ * Expected prompt tokens (mean length × count) per worker under `--num-workers 0` (auto), which
+ * makes token-exact prompts on `min(cpus, count, 32, tokens // this)` workers, at least 1.
+ * Measured (Qwen3, 1,024-token prompts, 2 cores): about 35 µs a token on one thread (200 prompts
+ * in 6.8 s) and about 1.3 s for a worker to start (module and tokenizer load), so a worker's share
+ * of this many tokens (about 5 s of work) is worth its start. At 1,024-token prompts this is
+ * evalscope's `count // 128`.
+ */
+export const AUTO_TOKENS_PER_WORKER = 128 * 1024;
+
+/**
+ * The indices of the prompts a run yields: `[--dataset-offset, offset + count)`, the count being
+ * `-n` (1 without it) plus the `--warmup-num` ones.
+ */
+export function indexRange(p: PluginParams): { start: number; end: number } {
+  const count = (p.number ?? 1) + warmupCount(p.warmupNum ?? 0, p.number);
+  const start = p.datasetOffset ?? 0;
+  return { start, end: start + count };
+}
+
+/**
+ * How many workers make `total` prompts: `--num-workers` 1 or more resolved as evalscope does
+ * ({@link resolveNumWorkers}); 0 (auto) only with a tokenizer, on one worker per
+ * {@link AUTO_TOKENS_PER_WORKER} expected tokens (at most `cpus`, `total` and 32), else 1.
+ * evalscope's auto goes parallel from a mean length of 8192 and 4 Mi tokens, with one worker per
+ * 128 prompts: its per-prompt cost is not ours.
+ */
+export function randomWorkers(
+  p: PluginParams,
+  total: number,
+  cpus: number = navigator.hardwareConcurrency,
+): number {
+  const requested = p.numWorkers ?? 0;
+  if (requested !== 0) return resolveNumWorkers(requested, total);
+  if (!p.tokenizer) return 1;
+  const hi = p.maxPromptLength >= Number.MAX_SAFE_INTEGER
+    ? Math.max(DEFAULT_MAX_LENGTH, p.minPromptLength)
+    : p.maxPromptLength;
+  const tokens = Math.floor((p.minPromptLength + hi) / 2) * total;
+  return Math.max(1, Math.min(cpus, total, 32, Math.floor(tokens / AUTO_TOKENS_PER_WORKER)));
+}
+
+/**
+ * The maker of `random`'s prompt of each index (the one {@link makeOnWorkers} calls on each
+ * worker): `make(i)` depends only on the run's settings and `i`, its prefix group's place in
+ * {@link groupOrder} taken over indices `0 … offset + count`.
+ */
+export function randomPromptAt(p: PluginParams): (index: number) => string {
+  const groups = p.prefixGroups ?? 1;
+  const order = groupOrder(indexRange(p).end, groups, p.seed ?? 42);
+  const make = promptMaker(p, p.prefixLength, groups);
+  return (i) => make(order[i], i);
 }
 
 /**
@@ -132,19 +234,21 @@ export function groupOrder(count: number, groups: number, seed: number): number[
 }
 
 /**
+ * A maker of prompts: `make(g, i)` is prompt `i` (the next index after the last one made when
+ * omitted, from 0), starting with group `g`'s prefix. Prompt i depends only on the maker's
+ * settings, its seed and i ({@link indexSeed}); the prefixes only on the settings and the seed.
+ */
+export type PromptMaker = (group?: number, index?: number) => string;
+
+/**
  * The maker of the run's random prompts (`random`'s, and the datasets built on it): lengths in
  * `--min/--max-prompt-length`, tokens with `--tokenizer-path`, else characters; the first
  * `prefixLength` the same in every prompt of a group (`make(g)`: group `g` of `groups`).
  */
-export function promptMaker(
-  p: PluginParams,
-  prefixLength: number,
-  groups = 1,
-): (group?: number) => string {
-  const make = p.tokenizer
+export function promptMaker(p: PluginParams, prefixLength: number, groups = 1): PromptMaker {
+  return p.tokenizer
     ? tokenPrompts(p.tokenizer, p.minPromptLength, p.maxPromptLength, prefixLength, p.seed, groups)
     : charPrompts(p.minPromptLength, p.maxPromptLength, prefixLength, p.seed, groups);
-  return (g = 0) => make(g);
 }
 
 /**
@@ -157,14 +261,16 @@ export function charPrompts(
   prefixLength: number,
   seed = 42,
   groups = 1,
-): (group?: number) => string {
-  const rnd = seeded(seed);
+): PromptMaker {
   const { lo, hi } = lengthRange(min, max, prefixLength, "characters");
-  const words = (n: number) => randomWords(rnd, n);
-  const prefixes = Array.from({ length: groups }, () => words(prefixLength));
-  return (group = 0) => {
+  const prefixRnd = seeded(seed);
+  const prefixes = Array.from({ length: groups }, () => randomWords(prefixRnd, prefixLength));
+  let next = 0;
+  return (group = 0, index = next) => {
+    next = index + 1;
+    const rnd = seeded(indexSeed(seed, index));
     const len = lo + Math.floor(rnd() * (hi - lo + 1));
-    return prefixes[group] + words(len - prefixLength);
+    return prefixes[group] + randomWords(rnd, len - prefixLength);
   };
 }
 
@@ -179,15 +285,18 @@ export function tokenPrompts(
   prefixLength: number,
   seed = 42,
   groups = 1,
-): (group?: number) => string {
-  const rnd = seeded(seed);
-  const sample = tokenSampler(tok, rnd);
+): PromptMaker {
+  let rnd = seeded(seed); // the prefixes' stream; then each prompt's own
+  const sample = tokenSampler(tok, () => rnd());
   const user = (content: string): Message[] => [{ role: "user", content }];
   const overhead = tok.promptLength(user(""));
   const { lo, hi } = lengthRange(min, max, overhead + prefixLength, "tokens");
   const prefixTexts = Array.from({ length: groups }, () => exactText(tok, sample, prefixLength));
   const prefixIdLists = prefixTexts.map((t) => tok.encode(t));
-  return (group = 0) => {
+  let next = 0;
+  return (group = 0, index = next) => {
+    next = index + 1;
+    rnd = seeded(indexSeed(seed, index));
     const prefix = prefixTexts[group];
     const prefixIds = prefixIdLists[group];
     const target = lo + Math.floor(rnd() * (hi - lo + 1));

@@ -498,16 +498,18 @@ export const SETTINGS = {
       "of their slot (with --duration, those created are still sent); else no effect",
   },
   /**
-   * evalscope's process pool for building prompts (0 = auto). Accepted; prompts here are built
-   * lazily, one ahead of its send, so there is no up-front generation to parallelise.
+   * Workers that make `random`'s prompts up front (evalscope's process pool, 0 = auto): 1 serial,
+   * N > 1 `min(N, count)`, 0 auto (with a tokenizer, one per 128 Ki expected tokens). Other
+   * datasets build their prompts lazily and are not affected.
    */
   numWorkers: {
     kind: "int",
     group: "load",
     min: 0,
     default: 0,
-    help: "accepted for evalscope scripts; no effect (prompts are built lazily, just before " +
-      "each is sent)",
+    help: "random: make the prompts on N workers (1 = this thread; 0 = auto: with " +
+      "--tokenizer-path, one worker per 128 Ki expected tokens, at most the CPUs and 32; " +
+      "without, one); same prompts whatever N; other datasets: no effect",
   },
   /** Port of the server `--api local_vllm` starts (`vllm serve --port`). */
   port: {
@@ -809,8 +811,8 @@ export const SETTINGS = {
     group: "dataset",
     min: 0,
     default: 0,
-    help: "random: start this many prompts into its seeded stream; grows by --number after " +
-      "each sweep point (and SLA auto-tune run)",
+    help: "random: start at prompt index N (prompt i depends only on --seed and i); grows by " +
+      "--number after each sweep point (and SLA auto-tune run)",
   },
 
   // ---- model
