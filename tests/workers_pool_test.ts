@@ -167,3 +167,49 @@ Deno.test("workers: payloads cross as one blob and come back exactly", () => {
   assertEquals(unpackPayloads(packPayloads([])), []);
   assertEquals(unpackPayloads(packPayloads([""])), [""]);
 });
+
+Deno.test("workers: requests lost with a worker that died keep their warmup mark and request id", async () => {
+  // The plugin's first parse crashes its worker (an uncaught error a tick later); the two
+  // requests still in flight then are failed on the main thread, as warmup requests with their
+  // dataset ids: a warmup request lost so stays out of every statistic.
+  const mock = startMockServer({ port: 0, ttftMs: 300, itlMs: 0, outputTokens: 2 });
+  const dir = await Deno.makeTempDir();
+  const plugin = `${dir}/crash.ts`;
+  await Deno.writeTextFile(
+    plugin,
+    `export default {
+      buildRequest: () => ({}),
+      parseResponses() {
+        setTimeout(() => { throw new Error("the plugin crashed its worker"); }, 0);
+        return { promptTokens: 0, completionTokens: 1 };
+      },
+    };\n`,
+  );
+  const cfg = resolveConfig({ model: "m", url: `${mock.url}/v1/chat/completions` });
+  const records: FinishedRequest[] = [];
+  const p = await WorkerPool.start(1, SPEC, {
+    target: { url: cfg.url, headers: { "content-type": "application/json" } },
+    finish: { api: { spec: plugin, params: cfg }, needs: {} },
+    onRecord: (f) => records.push(f),
+    local: { api: new OpenAIApi(cfg), needs: {} },
+  });
+  try {
+    const first = p.send({ index: 0, body: body(true), stream: true });
+    await new Promise((r) => setTimeout(r, 100));
+    const lost = [1, 2].map((i) =>
+      p.send({ index: i, body: body(true), stream: true, warmup: true, requestId: `r${i}` })
+    );
+    await Promise.all([first, ...lost]);
+    await p.close();
+    const byIndex = new Map(records.map((f) => [f.record.index, f.record]));
+    for (const i of [1, 2]) {
+      const rec = byIndex.get(i)!;
+      assertEquals(rec.success, false);
+      assert(/worker 1 stopped/.test(rec.failure?.message ?? ""), rec.failure?.message);
+      assertEquals([rec.warmup, rec.requestId], [true, `r${i}`]);
+    }
+  } finally {
+    await mock.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});

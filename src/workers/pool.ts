@@ -64,6 +64,10 @@ interface Pending {
   stream: boolean;
   /** The slot was freed before the record came (it is being counted). */
   freed: boolean;
+  /** A warmup request: its record, if made here, is kept out of every statistic too. */
+  warmup?: true;
+  /** The dataset's own id of the request, for a record made here. */
+  requestId?: string;
   resolve: (span: Span) => void;
 }
 
@@ -237,6 +241,8 @@ export class WorkerPool {
       this.#pending.delete(id);
       const rec = failed(p.index, p.stream, `${slot.name} stopped: ${message}`);
       rec.endpoint = this.#names[p.endpoint];
+      if (p.warmup) rec.warmup = true;
+      if (p.requestId !== undefined) rec.requestId = p.requestId;
       if (!p.freed) p.resolve(spanOf(rec));
       this.#finishHere(rec, p.body);
     }
@@ -266,6 +272,8 @@ export class WorkerPool {
     if (best === -1) {
       const rec = failed(req.index, req.stream, "no transport worker is running");
       rec.endpoint = this.#names[req.endpoint ?? 0];
+      if (req.warmup) rec.warmup = true;
+      if (req.requestId !== undefined) rec.requestId = req.requestId;
       this.#finishHere(rec, req.body);
       return Promise.resolve(spanOf(rec));
     }
@@ -273,7 +281,7 @@ export class WorkerPool {
     const id = this.#nextId++;
     slot.inFlight++;
     return new Promise((resolve) => {
-      this.#pending.set(id, {
+      const p: Pending = {
         worker: best,
         index: req.index,
         endpoint: req.endpoint ?? 0,
@@ -281,7 +289,10 @@ export class WorkerPool {
         stream: req.stream,
         freed: false,
         resolve,
-      });
+      };
+      if (req.warmup) p.warmup = true;
+      if (req.requestId !== undefined) p.requestId = req.requestId;
+      this.#pending.set(id, p);
       const m: ToWorker = {
         t: "send",
         id,
