@@ -218,6 +218,32 @@ Deno.test("transports [socket]: the request head follows the header values, comp
   }
 });
 
+Deno.test("transports [socket]: requests with headers of their own between the run's each get theirs", async () => {
+  // A trace's requests carry their own header sets between requests with the run's one object:
+  // the run's head is kept (by its object) while theirs are built, and nothing leaks across.
+  const server = await rawServer(async (r) => {
+    await r.write(
+      "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 2\r\n\r\n{}",
+    );
+  });
+  const t = createTransport({ kind: "socket", timeouts: TIMEOUTS });
+  try {
+    const url = `${server.url}/v1/chat/completions`;
+    const run = { "content-type": "application/json", "x-run": "r" };
+    const own = (v: string) => ({ ...run, "x-own": v });
+    const send = (headers: Record<string, string>) =>
+      t.send({ url, headers, body: "{}", stream: false }, newRecord(0, false));
+    for (const h of [run, own("1"), run, own("2"), own("2"), run]) await send(h);
+    const seen = server.requests.map((r) =>
+      `${/\r\nx-run: (\w)/.exec(r.head)?.[1] ?? "-"}${/\r\nx-own: (\w)/.exec(r.head)?.[1] ?? "-"}`
+    );
+    assertEquals(seen, ["r-", "r1", "r-", "r2", "r2", "r-"]);
+  } finally {
+    await t.close();
+    await server.close();
+  }
+});
+
 Deno.test("transports: sameHeaders compares names and values, not order or identity", () => {
   assert(sameHeaders({ a: "1", b: "2" }, { b: "2", a: "1" }));
   assert(!sameHeaders({ a: "1" }, { a: "1", b: "2" }));

@@ -142,6 +142,7 @@ class Exchange implements Watched {
 
 /** A URL's target and request head, as built for one header set. */
 interface Prepared {
+  url: string;
   headers: Record<string, string>;
   target: Target;
   head: Uint8Array;
@@ -157,6 +158,9 @@ export class SocketTransport implements Transport {
   // A memo per URL, headers compared by value: a run sends every request to one URL (or to each
   // of a few, with several --url) with one header set.
   #memo = new Map<string, Prepared>();
+  // And by the header object itself: the run's one object (shared by every request without
+  // headers of its own) keeps its head while requests with their own (a trace's) come between.
+  #byObject = new WeakMap<Record<string, string>, Prepared>();
   #head: Uint8Array = new Uint8Array(0);
   #encoder = new RequestEncoder();
   #streamEnd: StreamEndRule;
@@ -239,12 +243,17 @@ export class SocketTransport implements Transport {
 
   /** The target, and the request head in `#head`: built again only for another URL or header set. */
   #prepare(req: PreparedRequest): Target {
-    let p = this.#memo.get(req.url);
-    if (p === undefined || (req.headers !== p.headers && !sameHeaders(req.headers, p.headers))) {
-      const target = targetOf(req.url);
-      p = { headers: req.headers, target, head: headBytes(requestHead(target, req.headers)) };
-      if (this.#memo.size >= MEMO_URLS) this.#memo.clear();
-      this.#memo.set(req.url, p);
+    let p = this.#byObject.get(req.headers);
+    if (p === undefined || p.url !== req.url) {
+      p = this.#memo.get(req.url);
+      if (p === undefined || (req.headers !== p.headers && !sameHeaders(req.headers, p.headers))) {
+        const target = targetOf(req.url);
+        const head = headBytes(requestHead(target, req.headers));
+        p = { url: req.url, headers: req.headers, target, head };
+        if (this.#memo.size >= MEMO_URLS) this.#memo.clear();
+        this.#memo.set(req.url, p);
+      }
+      this.#byObject.set(req.headers, p);
     }
     this.#head = p.head;
     return p.target;
