@@ -133,3 +133,55 @@ Deno.test("schedule: --rate waiting for a --parallel slot is the load's queue, n
     await mock.close();
   }
 });
+
+Deno.test("schedule: requests lost with a dead worker count in no dispatch lag", async () => {
+  // The plugin crashes its worker after its first parse there; the requests still in flight are
+  // failed on the main thread with the loss's time as their start, which says nothing of when
+  // they were sent: counted, they made 8 on-time requests ~840 ms late on average.
+  const mock = startMockServer({ port: 0, ttftMs: 1000, itlMs: 0, outputTokens: 2 });
+  await using tmp = await tempDir();
+  const plugin = `${tmp.path}/crash.ts`;
+  const openai = new URL("../plugins/api/openai.ts", import.meta.url).href;
+  await Deno.writeTextFile(
+    plugin,
+    `import OpenAIApi from ${JSON.stringify(openai)};
+    let crashed = false;
+    export default class Crash extends OpenAIApi {
+      parseResponses(...a) {
+        if ("WorkerGlobalScope" in globalThis && !crashed) {
+          crashed = true;
+          setTimeout(() => { throw new Error("the plugin crashed its worker"); }, 0);
+        }
+        return super.parseResponses(...a);
+      }
+    }\n`,
+  );
+  try {
+    const recs: MeasuredRecord[] = [];
+    const result = await runPerfBenchmark({
+      url: `${mock.url}/v1/chat/completions`,
+      model: "m",
+      prompt: "hi",
+      number: 8,
+      parallel: 8,
+      rate: 100,
+      stream: true,
+      workers: 1,
+      api: plugin,
+      noTestConnection: true,
+      outputsDir: tmp.path,
+    }, {
+      log: silentLogger,
+      resultDb: false,
+      sinks: [{ write: (b: FinishedRequest[]) => void b.forEach((f) => recs.push(f.record)) }],
+    });
+    assertEquals(recs.length, 8);
+    const lost = recs.filter((r) => /stopped/.test(r.failure?.message ?? "")).length;
+    assert(lost > 0, "no request was lost with the worker");
+    const lag = result.client.dispatchLag!;
+    assertEquals(lag.count, 8 - lost);
+    assert(lag.meanMs < 100, `dispatch lag mean ${lag.meanMs} ms counts the lost requests`);
+  } finally {
+    await mock.close();
+  }
+});

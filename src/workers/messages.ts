@@ -117,6 +117,11 @@ export interface Span {
   startEpochMs: number;
   /** Ended. */
   endEpochMs: number;
+  /**
+   * Failed on the main thread without a send of its own (its worker died with it in flight, or
+   * none was running): both times are the failure's, so it says nothing of dispatch lateness.
+   */
+  lost?: true;
 }
 
 /** Worker → main. */

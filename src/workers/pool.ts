@@ -243,7 +243,7 @@ export class WorkerPool {
       rec.endpoint = this.#names[p.endpoint];
       if (p.warmup) rec.warmup = true;
       if (p.requestId !== undefined) rec.requestId = p.requestId;
-      if (!p.freed) p.resolve(spanOf(rec));
+      if (!p.freed) p.resolve({ ...spanOf(rec), lost: true });
       this.#finishHere(rec, p.body);
     }
     slot.inFlight = 0;
@@ -275,7 +275,7 @@ export class WorkerPool {
       if (req.warmup) rec.warmup = true;
       if (req.requestId !== undefined) rec.requestId = req.requestId;
       this.#finishHere(rec, req.body);
-      return Promise.resolve(spanOf(rec));
+      return Promise.resolve({ ...spanOf(rec), lost: true });
     }
     const slot = this.#slots[best];
     const id = this.#nextId++;

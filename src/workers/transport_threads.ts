@@ -228,7 +228,7 @@ export async function startTransportThreads(
   const timedSend = async (req: Outgoing, signal?: AbortSignal): Promise<Span> => {
     const span = await s.send(req, signal);
     const ready = req.readyMs ?? req.scheduledMs;
-    if (ready !== undefined && !req.warmup) {
+    if (ready !== undefined && !req.warmup && !span.lost) {
       dispatch.record(span.startEpochMs - (performance.timeOrigin + ready));
     }
     return span;
