@@ -194,15 +194,20 @@ for (const kind of KINDS) {
   });
 }
 
-Deno.test("transports [socket]: the request head follows the header values, compared by value", async () => {
+/** A raw server answering every request with `{}`, and a socket transport to its chat URL. */
+async function emptyJsonServer() {
   const server = await rawServer(async (r) => {
     await r.write(
       "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 2\r\n\r\n{}",
     );
   });
   const t = createTransport({ kind: "socket", timeouts: TIMEOUTS });
+  return { server, t, url: `${server.url}/v1/chat/completions` };
+}
+
+Deno.test("transports [socket]: the request head follows the header values, compared by value", async () => {
+  const { server, t, url } = await emptyJsonServer();
   try {
-    const url = `${server.url}/v1/chat/completions`;
     const send = (headers: Record<string, string>) =>
       t.send({ url, headers, body: "{}", stream: false }, newRecord(0, false));
     await send({ "x-run": "a", "content-type": "application/json" });
@@ -221,14 +226,8 @@ Deno.test("transports [socket]: the request head follows the header values, comp
 Deno.test("transports [socket]: requests with headers of their own between the run's each get theirs", async () => {
   // A trace's requests carry their own header sets between requests with the run's one object:
   // the run's head is kept (by its object) while theirs are built, and nothing leaks across.
-  const server = await rawServer(async (r) => {
-    await r.write(
-      "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 2\r\n\r\n{}",
-    );
-  });
-  const t = createTransport({ kind: "socket", timeouts: TIMEOUTS });
+  const { server, t, url } = await emptyJsonServer();
   try {
-    const url = `${server.url}/v1/chat/completions`;
     const run = { "content-type": "application/json", "x-run": "r" };
     const own = (v: string) => ({ ...run, "x-own": v });
     const send = (headers: Record<string, string>) =>

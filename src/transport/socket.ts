@@ -142,7 +142,6 @@ class Exchange implements Watched {
 
 /** A URL's target and request head, as built for one header set. */
 interface Prepared {
-  url: string;
   headers: Record<string, string>;
   target: Target;
   head: Uint8Array;
@@ -158,9 +157,10 @@ export class SocketTransport implements Transport {
   // A memo per URL, headers compared by value: a run sends every request to one URL (or to each
   // of a few, with several --url) with one header set.
   #memo = new Map<string, Prepared>();
-  // And by the header object itself: the run's one object (shared by every request without
-  // headers of its own) keeps its head while requests with their own (a trace's) come between.
-  #byObject = new WeakMap<Record<string, string>, Prepared>();
+  // And by the header object itself, then URL: the run's one object (shared by every request
+  // without headers of its own) keeps its heads while requests with their own (a trace's) come
+  // between.
+  #byObject = new WeakMap<Record<string, string>, Map<string, Prepared>>();
   #head: Uint8Array = new Uint8Array(0);
   #encoder = new RequestEncoder();
   #streamEnd: StreamEndRule;
@@ -243,17 +243,19 @@ export class SocketTransport implements Transport {
 
   /** The target, and the request head in `#head`: built again only for another URL or header set. */
   #prepare(req: PreparedRequest): Target {
-    let p = this.#byObject.get(req.headers);
-    if (p === undefined || p.url !== req.url) {
+    let byUrl = this.#byObject.get(req.headers);
+    let p = byUrl?.get(req.url);
+    if (p === undefined) {
       p = this.#memo.get(req.url);
-      if (p === undefined || (req.headers !== p.headers && !sameHeaders(req.headers, p.headers))) {
+      if (p === undefined || !sameHeaders(req.headers, p.headers)) {
         const target = targetOf(req.url);
-        const head = headBytes(requestHead(target, req.headers));
-        p = { url: req.url, headers: req.headers, target, head };
+        p = { headers: req.headers, target, head: headBytes(requestHead(target, req.headers)) };
         if (this.#memo.size >= MEMO_URLS) this.#memo.clear();
         this.#memo.set(req.url, p);
       }
-      this.#byObject.set(req.headers, p);
+      if (byUrl === undefined) this.#byObject.set(req.headers, byUrl = new Map());
+      if (byUrl.size >= MEMO_URLS) byUrl.clear();
+      byUrl.set(req.url, p);
     }
     this.#head = p.head;
     return p.target;

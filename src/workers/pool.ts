@@ -230,6 +230,21 @@ export class WorkerPool {
     p.finally(() => this.#local.delete(p));
   }
 
+  /**
+   * The record of a request failed here, outside any transport: with its endpoint, its warmup
+   * mark (so that it stays out of every statistic) and its dataset id.
+   */
+  #failed(
+    r: Pick<Pending, "index" | "stream" | "warmup" | "requestId"> & { endpoint?: number },
+    message: string,
+  ): RequestRecord {
+    const rec = failed(r.index, r.stream, message);
+    rec.endpoint = this.#names[r.endpoint ?? 0];
+    if (r.warmup) rec.warmup = true;
+    if (r.requestId !== undefined) rec.requestId = r.requestId;
+    return rec;
+  }
+
   /** A worker died: fail what it had in flight (or was still counting). */
   #lost(slot: Slot, message: string): void {
     if (!slot.alive) return;
@@ -239,10 +254,7 @@ export class WorkerPool {
     for (const [id, p] of this.#pending) {
       if (p.worker !== i) continue;
       this.#pending.delete(id);
-      const rec = failed(p.index, p.stream, `${slot.name} stopped: ${message}`);
-      rec.endpoint = this.#names[p.endpoint];
-      if (p.warmup) rec.warmup = true;
-      if (p.requestId !== undefined) rec.requestId = p.requestId;
+      const rec = this.#failed(p, `${slot.name} stopped: ${message}`);
       if (!p.freed) p.resolve({ ...spanOf(rec), lost: true });
       this.#finishHere(rec, p.body);
     }
@@ -270,10 +282,7 @@ export class WorkerPool {
       if (s.alive && (best === -1 || s.inFlight < this.#slots[best].inFlight)) best = i;
     }
     if (best === -1) {
-      const rec = failed(req.index, req.stream, "no transport worker is running");
-      rec.endpoint = this.#names[req.endpoint ?? 0];
-      if (req.warmup) rec.warmup = true;
-      if (req.requestId !== undefined) rec.requestId = req.requestId;
+      const rec = this.#failed(req, "no transport worker is running");
       this.#finishHere(rec, req.body);
       return Promise.resolve({ ...spanOf(rec), lost: true });
     }

@@ -225,13 +225,14 @@ export async function startTransportThreads(
   const count = setup.target.urls?.length ?? 1;
   // `--rate`: how late each request went out after it could (due, and a slot free): the span's
   // start is epoch time of the measuring thread, `readyMs` this thread's clock.
-  const timedSend = async (req: Outgoing, signal?: AbortSignal): Promise<Span> => {
-    const span = await s.send(req, signal);
+  const timedSend = (req: Outgoing, signal?: AbortSignal): Promise<Span> => {
     const ready = req.readyMs ?? req.scheduledMs;
-    if (ready !== undefined && !req.warmup && !span.lost) {
-      dispatch.record(span.startEpochMs - (performance.timeOrigin + ready));
-    }
-    return span;
+    const sent = s.send(req, signal);
+    if (ready === undefined || req.warmup) return sent; // nothing to time: no extra step
+    return sent.then((span) => {
+      if (!span.lost) dispatch.record(span.startEpochMs - (performance.timeOrigin + ready));
+      return span;
+    });
   };
   let send = timedSend;
   if (count > 1) {
