@@ -131,16 +131,17 @@ export function imageSize(url: string): ImageSize | undefined {
   const head = bytesOf(url, url.startsWith("data:image/jpeg") ? 256 * 1024 : 64);
   if (head === undefined || head.length < 24) return undefined;
   const b = head;
-  if (b[0] === 0x89 && b[1] === 0x50 && b[2] === 0x4e && b[3] === 0x47) {
-    const dv = new DataView(b.buffer, b.byteOffset);
-    return { width: dv.getUint32(16), height: dv.getUint32(20) };
-  }
-  if (b[0] === 0xff && b[1] === 0xd8) return jpegSize(b);
-  if (b[0] === 0x47 && b[1] === 0x49 && b[2] === 0x46) {
-    return { width: b[6] | (b[7] << 8), height: b[8] | (b[9] << 8) };
-  }
-  if (String.fromCharCode(b[0], b[1], b[2], b[3], b[8], b[9], b[10], b[11]) === "RIFFWEBP") {
-    return b.length >= 30 ? webpSize(b) : undefined;
+  switch (sniffImageMime(b)) {
+    case "image/png": {
+      const dv = new DataView(b.buffer, b.byteOffset);
+      return { width: dv.getUint32(16), height: dv.getUint32(20) };
+    }
+    case "image/jpeg":
+      return jpegSize(b);
+    case "image/gif":
+      return { width: b[6] | (b[7] << 8), height: b[8] | (b[9] << 8) };
+    case "image/webp":
+      return b.length >= 30 ? webpSize(b) : undefined;
   }
   return undefined;
 }
