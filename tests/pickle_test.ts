@@ -1,5 +1,6 @@
 import { assertEquals, assertThrows } from "./assert.ts";
 import {
+  base64PickleUtf8List,
   pickleBase64,
   pickleDecode,
   pickleEncode,
@@ -138,4 +139,22 @@ Deno.test("pickle: the direct assembly is byte for byte CPython's pickle.dumps(l
   lists.forEach((list, i) => {
     assertEquals(hex(pickleUtf8List(enc.encode(list.join("\r")), list.length)), out[i]);
   });
+});
+
+Deno.test("base64PickleUtf8List equals the base64 of pickleUtf8List, reusing its buffer across sizes", () => {
+  const enc = new TextEncoder();
+  // A long list first (the kept buffer grows), then shorter ones (it is reused, never read past
+  // the current pickle's end), then a longer one again.
+  const lists = [
+    Array.from({ length: 1500 }, (_, i) => `{"i":${i},"t":"é${"x".repeat(i % 7)}"}`),
+    ["one"],
+    [],
+    ["a", "", "日本語", "b"],
+    Array.from({ length: 3000 }, (_, i) => `p${i}`),
+  ];
+  for (const list of lists) {
+    const joined = enc.encode(list.join("\r"));
+    const expected = btoa(String.fromCharCode(...pickleEncode(list)));
+    assertEquals(base64PickleUtf8List(joined, list.length), expected);
+  }
 });

@@ -187,6 +187,39 @@ export function pickleEncode(value: unknown): Uint8Array {
  * ```
  */
 export function pickleUtf8List(bytes: Uint8Array, count: number, separator = 0x0d): Uint8Array {
+  return pickleUtf8ListInto(undefined, bytes, count, separator);
+}
+
+/** A buffer kept for {@link base64PickleUtf8List}: one allocation for every row, not one each. */
+let scratch = new Uint8Array(0);
+
+/**
+ * `base64(pickleUtf8List(bytes, count))`, pickled into a buffer this module keeps and reuses (the
+ * result is a string): the result DB's writer stores one per row, and a fresh 50 KB buffer per row
+ * costs more than the pickling (the runtime's allocation of large buffers, and the collections
+ * their external memory provokes: 47 µs against 25 µs for the pickling of a 256-token reply).
+ *
+ * @example
+ * ```ts
+ * const utf8 = new TextEncoder().encode('{"a":1}\r{"b":2}');
+ * base64PickleUtf8List(utf8, 2) === bytesToBase64(pickleUtf8List(utf8, 2)); // true
+ * ```
+ */
+export function base64PickleUtf8List(bytes: Uint8Array, count: number, separator = 0x0d): string {
+  return bytesToBase64(pickleUtf8ListInto(grow, bytes, count, separator));
+}
+
+function grow(size: number): Uint8Array {
+  if (scratch.length < size) scratch = new Uint8Array(Math.max(size, scratch.length * 2));
+  return scratch.subarray(0, size);
+}
+
+function pickleUtf8ListInto(
+  into: ((size: number) => Uint8Array) | undefined,
+  bytes: Uint8Array,
+  count: number,
+  separator: number,
+): Uint8Array {
   // Where each string ends (exclusive), found with the native byte search.
   const ends = new Uint32Array(count);
   if (count === 1) ends[0] = bytes.length;
@@ -206,8 +239,8 @@ export function pickleUtf8List(bytes: Uint8Array, count: number, separator = 0x0
   const bigMemos = Math.max(0, count - 255); // memo keys 256 and up: LONG_BINPUT
   const size = 2 + 1 + 2 + text + count * (5 + 2) + bigMemos * 3 + (batches - single) * 2 +
     single + 1;
-  const out = new Uint8Array(size);
-  const view = new DataView(out.buffer);
+  const out = into ? into(size) : new Uint8Array(size);
+  const view = new DataView(out.buffer, out.byteOffset, size);
   let o = 0;
   out[o++] = 0x80; // PROTO
   out[o++] = 2;
