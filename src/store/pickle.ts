@@ -220,59 +220,59 @@ function pickleUtf8ListInto(
   count: number,
   separator: number,
 ): Uint8Array {
-  // Where each string ends (exclusive), found with the native byte search.
-  const ends = new Uint32Array(count);
-  if (count === 1) ends[0] = bytes.length;
-  else if (count > 1) {
-    let from = 0;
-    for (let i = 0; i < count - 1; i++) {
-      const at = bytes.indexOf(separator, from);
-      if (at === -1) throw new RangeError(`${count} strings expected, ${i + 1} found`);
-      ends[i] = at;
-      from = at + 1;
-    }
-    ends[count - 1] = bytes.length;
-  }
-  const text = count === 0 ? 0 : bytes.length - (count - 1); // the strings' bytes, no separators
+  const n = bytes.length;
+  const text = count === 0 ? 0 : n - (count - 1); // the strings' bytes, no separators
   const batches = Math.ceil(count / BATCH);
   const single = count === 1 ? 1 : 0; // a list of one: APPEND, no MARK
   const bigMemos = Math.max(0, count - 255); // memo keys 256 and up: LONG_BINPUT
   const size = 2 + 1 + 2 + text + count * (5 + 2) + bigMemos * 3 + (batches - single) * 2 +
     single + 1;
-  const out = into ? into(size) : new Uint8Array(size);
-  const view = new DataView(out.buffer, out.byteOffset, size);
+  // The input goes after the pickle in one buffer: each string then moves with `copyWithin` (a
+  // memmove) and each separator is found with the native byte search, no view made per string.
+  const out = into ? into(size + n) : new Uint8Array(size + n);
+  out.set(bytes, size);
   let o = 0;
   out[o++] = 0x80; // PROTO
   out[o++] = 2;
   out[o++] = 0x5d; // EMPTY_LIST
   out[o++] = 0x71; // BINPUT 0
   out[o++] = 0;
-  let start = 0;
+  let start = size;
   for (let i = 0; i < count; i++) {
     const inBatch = i % BATCH;
     const batch = Math.min(BATCH, count - (i - inBatch));
     if (inBatch === 0 && count > 1) out[o++] = 0x28; // MARK
-    const end = ends[i];
-    out[o++] = 0x58; // BINUNICODE
-    view.setUint32(o, end - start, true);
-    o += 4;
-    out.set(bytes.subarray(start, end), o);
-    o += end - start;
+    let end = size + n;
+    if (i < count - 1) {
+      end = out.indexOf(separator, start);
+      if (end === -1) throw new RangeError(`${count} strings expected, ${i + 1} found`);
+    }
+    const len = end - start;
+    out[o++] = 0x58; // BINUNICODE, then the length as 4 bytes, little-endian
+    out[o++] = len & 0xff;
+    out[o++] = (len >>> 8) & 0xff;
+    out[o++] = (len >>> 16) & 0xff;
+    out[o++] = len >>> 24;
+    out.copyWithin(o, start, end);
+    o += len;
     const memo = i + 1;
     if (memo < 256) {
       out[o++] = 0x71; // BINPUT
       out[o++] = memo;
     } else {
       out[o++] = 0x72; // LONG_BINPUT
-      view.setUint32(o, memo, true);
-      o += 4;
+      out[o++] = memo & 0xff;
+      out[o++] = (memo >>> 8) & 0xff;
+      out[o++] = (memo >>> 16) & 0xff;
+      out[o++] = memo >>> 24;
     }
     if (inBatch === batch - 1) out[o++] = count > 1 ? 0x65 : 0x61; // APPENDS : APPEND
     start = end + 1;
   }
   out[o++] = 0x2e; // STOP
   if (o !== size) throw new Error(`pickleUtf8List: wrote ${o} of ${size} bytes`);
-  return out;
+  // Into the kept buffer: a view of it; else a buffer of the pickle alone.
+  return into ? out.subarray(0, size) : out.slice(0, size);
 }
 
 /** Little-endian two's complement bytes of a big integer, as LONG1 wants them. */
