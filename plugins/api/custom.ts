@@ -103,6 +103,9 @@ export default class CustomApi extends ApiPlugin {
     });
   }
 
+  /** Every payload {@link errorInPayload} flags holds this (so most responses are searched once). */
+  readonly errorMarker: string = '"error"';
+
   /** `{"error": "..."}`. */
   errorInPayload(payload: string): string | undefined {
     if (!payload.includes('"error"')) return undefined;

@@ -139,6 +139,9 @@ export default class DashScopeApi extends ApiPlugin {
     );
   }
 
+  /** Every payload {@link errorInPayload} flags holds this (so most responses are searched once). */
+  readonly errorMarker: string = '"code"';
+
   /** `{"code": "...", "message": "..."}` without an `output`. */
   errorInPayload(payload: string): string | undefined {
     if (!payload.includes('"code"')) return undefined;

@@ -145,6 +145,9 @@ export default class OpenAIApi extends ApiPlugin {
     return counts;
   }
 
+  /** Every payload {@link errorInPayload} flags holds this (so most responses are searched once). */
+  readonly errorMarker: string = '"error"';
+
   /** An `{"error": ...}` object sent inside a 200 response. */
   errorInPayload(payload: string): string | undefined {
     if (!payload.includes('"error"')) return undefined;

@@ -58,6 +58,9 @@ export default class ZhipuApi extends ApiPlugin {
     );
   }
 
+  /** Every payload {@link errorInPayload} flags holds this (so most responses are searched once). */
+  readonly errorMarker: string = '"error"';
+
   /** An `{"error": ...}` payload. */
   errorInPayload(payload: string): string | undefined {
     if (!payload.includes('"error"')) return undefined;

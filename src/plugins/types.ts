@@ -193,6 +193,13 @@ export interface ApiPluginLike {
    */
   errorInPayload?(payload: string): string | undefined;
   /**
+   * Optional, with {@link ApiPluginLike.errorInPayload}: a text that every payload it flags
+   * contains (`openai`'s is `"error"`). A response none of whose payloads contains it is searched
+   * once, whole, instead of payload by payload (one search of the joined text costs a fraction of
+   * hundreds of short ones).
+   */
+  readonly errorMarker?: string;
+  /**
    * Optional: the generated text of each choice, for tokenizers and reports: everything the
    * model generated (reasoning, answer, tool-call names and arguments).
    */

@@ -23,7 +23,13 @@ import { toResultRow } from "../store/schema.ts";
 import type { TokenCounter } from "../tokenizer/token_counters.ts";
 import { fillCounts, wantsCounting } from "../tokenizer/usage_or_tokenizer.ts";
 import type { FinishedRequest, MeasuredRecord, SinkNeeds } from "./finished.ts";
-import { copyPayloads, packPayloads, type PayloadBlob } from "./payloads.ts";
+import {
+  copyPayloads,
+  joinPayloads,
+  packJoined,
+  packPayloads,
+  type PayloadBlob,
+} from "./payloads.ts";
 import type { RequestRecord } from "./record.ts";
 
 /** How a thread finishes its requests. */
@@ -78,9 +84,17 @@ export function finishRequest(
   bodyText: string,
 ): FinishedRequest | Promise<FinishedRequest> {
   const api = f.api;
-  if (rec.success && api.errorInPayload) {
+  const payloads = rec.payloads;
+  // The payloads joined as the result DB's blob holds them, made once when needed.
+  const joined = f.rows !== undefined || api.errorMarker !== undefined
+    ? joinPayloads(payloads)
+    : undefined;
+  if (
+    rec.success && api.errorInPayload &&
+    (api.errorMarker === undefined || joined!.includes(api.errorMarker))
+  ) {
     try {
-      for (const p of rec.payloads) {
+      for (const p of payloads) {
         const err = api.errorInPayload(p);
         if (err !== undefined) {
           rec.success = false;
@@ -97,21 +111,21 @@ export function finishRequest(
       rec.failure = { kind: "protocol", message: `errorInPayload failed: ${errorMessage(e)}` };
     }
   }
-  if (!rec.success) return complete(f, rec, bodyText, undefined);
+  if (!rec.success) return complete(f, rec, bodyText, undefined, joined);
   const body = lazyBody(bodyText);
   let parsed: TokenCounts | [number, number] | Promise<TokenCounts | [number, number]>;
   try {
     parsed = api.parseResponses(rec.payloads, body);
   } catch (e) {
-    return complete(f, parseFailed(rec, e), bodyText, undefined);
+    return complete(f, parseFailed(rec, e), bodyText, undefined, joined);
   }
   if (isPromise(parsed)) {
     return parsed.then(
-      (c) => counted(f, rec, bodyText, body, toCounts(c)),
-      (e) => complete(f, parseFailed(rec, e), bodyText, undefined),
+      (c) => counted(f, rec, bodyText, body, toCounts(c), joined),
+      (e) => complete(f, parseFailed(rec, e), bodyText, undefined, joined),
     );
   }
-  return counted(f, rec, bodyText, body, toCounts(parsed));
+  return counted(f, rec, bodyText, body, toCounts(parsed), joined);
 }
 
 function parseFailed(rec: RequestRecord, e: unknown): RequestRecord {
@@ -127,13 +141,14 @@ function counted(
   bodyText: string,
   body: RequestBody,
   counts: TokenCounts,
+  joined: string | undefined,
 ): FinishedRequest | Promise<FinishedRequest> {
   if (f.tokens === undefined || !wantsCounting(f.api, counts)) {
-    return complete(f, rec, bodyText, counts);
+    return complete(f, rec, bodyText, counts, joined);
   }
   return fillCounts(f.api, rec.payloads, body, counts, f.tokens).then(
-    (c) => complete(f, rec, bodyText, c),
-    () => complete(f, rec, bodyText, counts),
+    (c) => complete(f, rec, bodyText, c, joined),
+    () => complete(f, rec, bodyText, counts, joined),
   );
 }
 
@@ -143,6 +158,7 @@ function complete(
   rec: RequestRecord,
   bodyText: string,
   counts: TokenCounts | undefined,
+  joined: string | undefined,
 ): FinishedRequest {
   const record: MeasuredRecord = {
     index: rec.index,
@@ -171,7 +187,7 @@ function complete(
   const out: FinishedRequest = { record, metrics: requestMetrics(record, counts), counts };
   let payloads: PayloadBlob | undefined;
   if (f.rows !== undefined && !rec.warmup) {
-    const packed = packPayloads(rec.payloads);
+    const packed = packJoined(joined ?? joinPayloads(rec.payloads), rec.payloads.length);
     // The row's buffers go to the writer's thread (transferred, so detached here, as soon as its
     // batch is full: possibly inside `add`): a sink that needs the payloads gets a copy made first.
     if (f.needs.payloads) payloads = copyPayloads(packed);

@@ -21,9 +21,18 @@ const dec = new TextDecoder();
 
 /** Pack payloads into one blob. */
 export function packPayloads(payloads: readonly string[]): PayloadBlob {
+  return packJoined(joinPayloads(payloads), payloads.length);
+}
+
+/** The payloads' text as a blob holds it (joined by CR). */
+export function joinPayloads(payloads: readonly string[]): string {
   const n = payloads.length;
-  const text = n === 0 ? "" : n === 1 ? payloads[0] : payloads.join("\r");
-  return { count: n, utf8: enc.encode(text) };
+  return n === 0 ? "" : n === 1 ? payloads[0] : payloads.join("\r");
+}
+
+/** The blob of `count` payloads whose {@link joinPayloads} text is `joined`. */
+export function packJoined(joined: string, count: number): PayloadBlob {
+  return { count, utf8: enc.encode(joined) };
 }
 
 /** The payloads of a blob, as strings. */
