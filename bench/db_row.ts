@@ -2,9 +2,9 @@
  * What one result-DB row costs SQLite, by the writer's settings: CPU µs per row (process CPU,
  * the file closed and checkpointed included) for rows shaped as llmperf writes them (the
  * `result` table's columns; `response_messages` as long as a reply's base64 pickle), inserted in
- * transactions of 64 as the writer does. Compares the writer's settings (64 KiB pages, WAL without
+ * transactions of 64 as the writer does. Compares the writer's settings (16 KiB pages, WAL without
  * syncs, values bound by position) with the ones before 2026-12-01 (4 KiB pages, WAL with
- * `synchronous=NORMAL`, values bound by `:name`) and the steps between.
+ * `synchronous=NORMAL`, values bound by `:name`) and the steps between and beside.
  *
  *   deno run -A bench/db_row.ts [--rows 4096] [--kb 11,80] [--rounds 2]
  *
@@ -48,8 +48,18 @@ const SETTINGS: Settings[] = [
     positional: false,
   },
   {
-    name: "now: 64 KiB pages, WAL OFF, by position",
+    name: "64 KiB pages, WAL OFF, by position",
     pragmas: ["PRAGMA page_size=65536", "PRAGMA journal_mode=WAL", "PRAGMA synchronous=OFF"],
+    positional: true,
+  },
+  {
+    name: "4 KiB pages, WAL OFF, by position",
+    pragmas: ["PRAGMA journal_mode=WAL", "PRAGMA synchronous=OFF"],
+    positional: true,
+  },
+  {
+    name: "now: 16 KiB pages, WAL OFF, by position",
+    pragmas: ["PRAGMA page_size=16384", "PRAGMA journal_mode=WAL", "PRAGMA synchronous=OFF"],
     positional: true,
   },
 ];

@@ -92,8 +92,7 @@ Deno.test({
   name: "full disk: the cause is named, sending stops, the summary prints, the DB keeps what fit",
   ignore: why !== undefined,
   async fn() {
-    // Each streamed request's row is ~15 KB, on the DB's 64 KiB pages (a new DB takes three of
-    // them and their WAL frames): a 2 MiB tmpfs fills after some dozens of rows.
+    // Each streamed request's row is several KB: a 384 KiB tmpfs fills after some dozens.
     const mock = startMockServer({ port: 0, ttftMs: 1, itlMs: 0, outputTokens: 60 });
     await using out = await tempDir();
     try {
@@ -103,7 +102,7 @@ Deno.test({
           flags: { prompt: "hello", number: 3000, parallel: 8, stream: true },
         }),
         out.path,
-        "2m",
+        "384k",
       );
       assertEquals(r.code, 1, r.stderr);
       assert(!r.stderr.includes("cannot rollback"), r.stderr);

@@ -303,12 +303,13 @@ scope.onmessage = (ev: MessageEvent<DbWorkerIn>) => {
 function open(path: string, r: RunRow): void {
   // The telemetry thread writes its tables through a second connection: wait for its lock.
   db = new DatabaseSync(path, { timeout: 10_000 });
-  // 64 KiB pages: a row holds every payload of its response (12 KB of base64 at 32 tokens, 80 KB
-  // at 256), which on 4 KiB pages spills into a chain of overflow pages, each its own WAL frame;
-  // a new file only (an existing DB keeps its page size). WAL without syncs: a commit is safe once
-  // the OS has it (a crashed or killed llmperf loses nothing committed; only an OS crash or power
-  // loss can). Measured per 80 KB row: 422 µs of CPU with 4 KiB pages and NORMAL, 129 µs so.
-  db.exec("PRAGMA page_size=65536");
+  // 16 KiB pages: a row holds every payload of its response (11 KB of base64 at 32 tokens, 80 KB
+  // at 256), which on 4 KiB pages is a chain of overflow pages, each its own WAL frame; larger
+  // pages cost disk (a 30 KB row takes a whole 64 KiB overflow page: 64 KB per row). A new file
+  // only (an existing DB keeps its page size). WAL without syncs: a commit is safe once the OS
+  // has it (a crashed or killed llmperf loses nothing committed; only an OS crash or power loss
+  // can). CPU per 80 KB row (`bench/db_row.ts`): ~440 µs with 4 KiB pages and NORMAL, ~190 so.
+  db.exec("PRAGMA page_size=16384");
   db.exec("PRAGMA journal_mode=WAL");
   db.exec("PRAGMA synchronous=OFF");
   db.exec(createTable("result", RESULT_COLUMNS));
