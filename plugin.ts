@@ -69,6 +69,7 @@ export {
   type Turn,
 } from "./src/plugins/types.ts";
 export { splitTurns } from "./src/plugins/turns.ts";
+export { declareErrorMarker, type ErrorInPayload } from "./src/plugins/error_marker.ts";
 export { checkDatasetArgs } from "./src/plugins/dataset_args.ts";
 export { type BodyField, bodyFields } from "./src/config.ts";
 export { warmupCount } from "./src/config/warmup.ts";

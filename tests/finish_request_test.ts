@@ -3,7 +3,7 @@
  * the writer with its buffers transferred, and a sink that needs the payloads gets its own copy —
  * also for the record whose row fills the batch, so that the transfer happens inside `add`.
  */
-import { assertEquals } from "./assert.ts";
+import { assertEquals, assertThrows } from "./assert.ts";
 import { resolveConfig } from "../src/config.ts";
 import { loadApiPlugin } from "../src/plugins/loader.ts";
 import { finishRequest } from "../src/records/finish_request.ts";
@@ -11,6 +11,23 @@ import type { FinishedRequest } from "../src/records/finished.ts";
 import { unpackPayloads } from "../src/records/payloads.ts";
 import { newRecord } from "../src/records/record.ts";
 import { RowQueue } from "../src/store/rows.ts";
+import { RESULT_COLUMNS, type ResultValues } from "../src/store/schema.ts";
+import { base64PickleUtf8List, pickleEncode } from "../src/store/pickle.ts";
+import { declareErrorMarker, errorMarkerOf } from "../src/plugins/error_marker.ts";
+import CustomApi from "../plugins/api/custom.ts";
+import type { PayloadBlob } from "../src/records/payloads.ts";
+
+const chunk = (text: string) => `{"choices":[{"index":0,"delta":{"content":"${text}"}}]}`;
+const LAST = `{"choices":[{"index":0,"delta":{},"finish_reason":"stop"}],` +
+  `"usage":{"prompt_tokens":3,"completion_tokens":2}}`;
+const ERROR = `{"error":{"message":"overloaded","type":"server_error"}}`;
+/** A successful streamed record with these payloads. */
+function record(payloads: string[]) {
+  const rec = newRecord(0, true);
+  Object.assign(rec, { status: 200, success: true, startMs: 1, endMs: 5, payloads });
+  rec.chunkTimesMs = payloads.map((_, i) => 2 + i);
+  return rec;
+}
 
 Deno.test("finish request: the payloads a sink needs survive the row's transfer when its batch fills", async () => {
   const cfg = resolveConfig({ url: "http://127.0.0.1:1/v1/chat/completions", model: "m" });
@@ -50,42 +67,87 @@ Deno.test("finish request: the payloads a sink needs survive the row's transfer 
   out.forEach((f, i) => assertEquals(unpackPayloads(f.payloads!), want[i], `record ${i}`));
 });
 
-Deno.test("finish request: a plugin's errorMarker spares the per-payload search only where no payload holds it", async () => {
+Deno.test("finish request: a declared error marker spares the per-payload search only where no payload holds it", async () => {
   const cfg = resolveConfig({ url: "http://127.0.0.1:1/v1/chat/completions", model: "m" });
   const openai = await loadApiPlugin("openai", cfg);
   let calls = 0;
-  // The openai plugin with its marker, counting the payloads its errorInPayload is asked about.
-  const api = Object.assign(Object.create(openai), {
-    errorInPayload(p: string) {
-      calls++;
-      return openai.errorInPayload!(p);
-    },
-  });
-  const chunk = (text: string) => `{"choices":[{"index":0,"delta":{"content":"${text}"}}]}`;
-  const last = `{"choices":[{"index":0,"delta":{},"finish_reason":"stop"}],` +
-    `"usage":{"prompt_tokens":3,"completion_tokens":2}}`;
-  const record = (payloads: string[]) => {
-    const rec = newRecord(0, true);
-    Object.assign(rec, { status: 200, success: true, startMs: 1, endMs: 5, payloads });
-    rec.chunkTimesMs = payloads.map((_, i) => 2 + i);
-    return rec;
-  };
+  // The openai plugin's test, counting the payloads it is asked about, with the same marker.
+  const errorInPayload = declareErrorMarker((p: string) => {
+    calls++;
+    return openai.errorInPayload!(p);
+  }, '"error"');
+  const api = Object.assign(Object.create(openai), { errorInPayload });
   const rows = new RowQueue(() => {});
   for (const finishing of [{ api, needs: {} }, { api, rows, needs: {} }]) {
     calls = 0;
-    const ok = await finishRequest(finishing, record([chunk("a"), chunk("b"), last]), "{}");
+    const ok = await finishRequest(finishing, record([chunk("a"), chunk("b"), LAST]), "{}");
     assertEquals([ok.record.success, calls], [true, 0]); // no payload holds "error": one search
     // A payload that holds the marker but is no error: each payload is asked, none flagged.
     const nullError = `{"choices":[{"index":0,"delta":{"content":"a"}}],"error":null}`;
-    const near = await finishRequest(finishing, record([nullError, last]), "{}");
+    const near = await finishRequest(finishing, record([nullError, LAST]), "{}");
     assertEquals([near.record.success, calls], [true, 2]);
     calls = 0;
-    const err = `{"error":{"message":"overloaded","type":"server_error"}}`;
-    const bad = await finishRequest(finishing, record([chunk("a"), err, last]), "{}");
+    const bad = await finishRequest(finishing, record([chunk("a"), ERROR, LAST]), "{}");
     assertEquals(bad.record.success, false);
     assertEquals(bad.record.failure?.kind, "server-error");
     assertEquals(bad.record.failure?.message, "overloaded");
     assertEquals(calls, 2); // asked in order, up to the error
   }
-  assertEquals(openai.errorMarker, '"error"');
+});
+
+Deno.test("finish request: a marker belongs to its function: an errorInPayload of one's own has none until declared", async () => {
+  const cfg = resolveConfig({ url: "http://127.0.0.1:1/v1/chat/completions", model: "m" });
+  // The built-ins declare theirs; a subclass that keeps the method keeps its marker.
+  const openai = await loadApiPlugin("openai", cfg);
+  assertEquals(errorMarkerOf(openai.errorInPayload), '"error"');
+  assertEquals(errorMarkerOf((await loadApiPlugin("dashscope", cfg)).errorInPayload), '"code"');
+  class Kept extends CustomApi {}
+  assertEquals(errorMarkerOf(new Kept(cfg).errorInPayload), '"error"');
+  // A copy of the custom plugin with a test of its own (an error without the word "error"):
+  // it inherits no marker, so every payload is still asked and the error is found.
+  class Own extends CustomApi {
+    override errorInPayload(p: string): string | undefined {
+      return p.includes('"detail"') ? JSON.parse(p).detail : undefined;
+    }
+  }
+  assertEquals(errorMarkerOf(new Own(cfg).errorInPayload), undefined);
+  const rec = newRecord(0, true);
+  Object.assign(rec, { status: 200, success: true, startMs: 1, endMs: 5 });
+  rec.payloads = ['{"text_output":"a"}', '{"detail":"rate limited"}'];
+  rec.chunkTimesMs = [2, 3];
+  const f = await finishRequest({ api: new Own(cfg), needs: {} }, rec, "{}");
+  assertEquals([f.record.success, f.record.failure?.message], [false, "rate limited"]);
+  assertThrows(() => declareErrorMarker(() => undefined, ""), TypeError);
+  assertThrows(() => declareErrorMarker(() => undefined, /error/ as unknown as string), TypeError);
+});
+
+Deno.test("finish request: the DB row holds the payloads as they arrived, whatever the plugin does to its array", async () => {
+  const cfg = resolveConfig({ url: "http://127.0.0.1:1/v1/chat/completions", model: "m" });
+  const openai = await loadApiPlugin("openai", cfg);
+  for (const change of [(r: string[]) => r.push("x"), (r: string[]) => r.pop()]) {
+    const api = Object.assign(Object.create(openai), {
+      parseResponses(r: string[], b: unknown) {
+        const counts = openai.parseResponses([...r], b as never);
+        change(r);
+        return counts;
+      },
+    });
+    const got: ResultValues[] = [];
+    const sent = [chunk("a"), LAST];
+    const f = await finishRequest(
+      { api, rows: { add: (row) => got.push(row) }, needs: { payloads: true } },
+      record([...sent]),
+      "{}",
+    );
+    const blob = got[0][
+      RESULT_COLUMNS.findIndex((c) => c.name === "response_messages")
+    ] as PayloadBlob;
+    assertEquals(unpackPayloads(blob), sent);
+    assertEquals(unpackPayloads(f.payloads!), sent);
+    // The writer's pickle of it holds the same strings.
+    assertEquals(
+      base64PickleUtf8List(blob.utf8, blob.count),
+      btoa(String.fromCharCode(...pickleEncode(sent))),
+    );
+  }
 });

@@ -31,6 +31,7 @@
 import {
   ApiPlugin,
   bodyFields,
+  declareErrorMarker,
   type Message,
   type PluginParams,
   type RequestBody,
@@ -103,9 +104,6 @@ export default class CustomApi extends ApiPlugin {
     });
   }
 
-  /** Every payload {@link errorInPayload} flags holds this (so most responses are searched once). */
-  readonly errorMarker: string = '"error"';
-
   /** `{"error": "..."}`. */
   errorInPayload(payload: string): string | undefined {
     if (!payload.includes('"error"')) return undefined;
@@ -124,3 +122,6 @@ export default class CustomApi extends ApiPlugin {
     return [text];
   }
 }
+
+// Every payload its errorInPayload flags holds "error": most responses are searched once, whole.
+declareErrorMarker(CustomApi.prototype.errorInPayload, '"error"');

@@ -19,6 +19,7 @@ import {
   ApiPlugin,
   type BodyField,
   bodyFields,
+  declareErrorMarker,
   type Message,
   type MessageText,
   messageText,
@@ -139,9 +140,6 @@ export default class DashScopeApi extends ApiPlugin {
     );
   }
 
-  /** Every payload {@link errorInPayload} flags holds this (so most responses are searched once). */
-  readonly errorMarker: string = '"code"';
-
   /** `{"code": "...", "message": "..."}` without an `output`. */
   errorInPayload(payload: string): string | undefined {
     if (!payload.includes('"code"')) return undefined;
@@ -171,3 +169,6 @@ export default class DashScopeApi extends ApiPlugin {
     return text;
   }
 }
+
+// Every payload its errorInPayload flags holds "code": most responses are searched once, whole.
+declareErrorMarker(DashScopeApi.prototype.errorInPayload, '"code"');

@@ -11,6 +11,7 @@
 import {
   ApiPlugin,
   bodyFields,
+  declareErrorMarker,
   imageTokens,
   type Message,
   type MessageText,
@@ -145,9 +146,6 @@ export default class OpenAIApi extends ApiPlugin {
     return counts;
   }
 
-  /** Every payload {@link errorInPayload} flags holds this (so most responses are searched once). */
-  readonly errorMarker: string = '"error"';
-
   /** An `{"error": ...}` object sent inside a 200 response. */
   errorInPayload(payload: string): string | undefined {
     if (!payload.includes('"error"')) return undefined;
@@ -167,6 +165,9 @@ export default class OpenAIApi extends ApiPlugin {
     return choiceTexts(responses, (t) => t.reasoning);
   }
 }
+
+// Every payload its errorInPayload flags holds "error": most responses are searched once, whole.
+declareErrorMarker(OpenAIApi.prototype.errorInPayload, '"error"');
 
 /** What the payloads of an OpenAI-style response carried (see {@link readChoices}). */
 export interface ChoicesRead {

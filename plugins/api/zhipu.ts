@@ -15,6 +15,7 @@
 import {
   ApiPlugin,
   bodyFields,
+  declareErrorMarker,
   type Message,
   type PluginParams,
   type RequestBody,
@@ -58,9 +59,6 @@ export default class ZhipuApi extends ApiPlugin {
     );
   }
 
-  /** Every payload {@link errorInPayload} flags holds this (so most responses are searched once). */
-  readonly errorMarker: string = '"error"';
-
   /** An `{"error": ...}` payload. */
   errorInPayload(payload: string): string | undefined {
     if (!payload.includes('"error"')) return undefined;
@@ -80,3 +78,6 @@ export default class ZhipuApi extends ApiPlugin {
     return choiceTexts(responses, (t) => t.reasoning);
   }
 }
+
+// Every payload its errorInPayload flags holds "error": most responses are searched once, whole.
+declareErrorMarker(ZhipuApi.prototype.errorInPayload, '"error"');

@@ -189,16 +189,10 @@ export interface ApiPluginLike {
   probeBody?(body: RequestBody, params: PluginParams): RequestBody;
   /**
    * Optional: recognise an error reported inside a 200 response (an SSE event or JSON body).
-   * Return the error text, or `undefined` when the payload is not an error.
+   * Return the error text, or `undefined` when the payload is not an error. With
+   * `declareErrorMarker` (plugin.ts) it may say which text every payload it flags contains.
    */
   errorInPayload?(payload: string): string | undefined;
-  /**
-   * Optional, with {@link ApiPluginLike.errorInPayload}: a text that every payload it flags
-   * contains (`openai`'s is `"error"`). A response none of whose payloads contains it is searched
-   * once, whole, instead of payload by payload (one search of the joined text costs a fraction of
-   * hundreds of short ones).
-   */
-  readonly errorMarker?: string;
   /**
    * Optional: the generated text of each choice, for tokenizers and reports: everything the
    * model generated (reasoning, answer, tool-call names and arguments).

@@ -17,6 +17,7 @@
  */
 import { errorMessage } from "../errors.ts";
 import { requestMetrics } from "../metrics/request_metrics.ts";
+import { errorMarkerOf } from "../plugins/error_marker.ts";
 import type { ApiPluginLike, RequestBody, TokenCounts } from "../plugins/types.ts";
 import type { RowSink } from "../store/rows.ts";
 import { toResultRow } from "../store/schema.ts";
@@ -85,14 +86,13 @@ export function finishRequest(
 ): FinishedRequest | Promise<FinishedRequest> {
   const api = f.api;
   const payloads = rec.payloads;
-  // The payloads joined as the result DB's blob holds them, made once when needed.
-  const joined = f.rows !== undefined || api.errorMarker !== undefined
+  const count = payloads.length; // as they arrived: a plugin may change its array
+  const marker = rec.success ? errorMarkerOf(api.errorInPayload) : undefined;
+  // The payloads joined as the result DB's blob holds them, made once, where something reads it.
+  const joined = (f.rows !== undefined && !rec.warmup) || marker !== undefined
     ? joinPayloads(payloads)
     : undefined;
-  if (
-    rec.success && api.errorInPayload &&
-    (api.errorMarker === undefined || joined!.includes(api.errorMarker))
-  ) {
+  if (rec.success && api.errorInPayload && (marker === undefined || joined!.includes(marker))) {
     try {
       for (const p of payloads) {
         const err = api.errorInPayload(p);
@@ -111,21 +111,21 @@ export function finishRequest(
       rec.failure = { kind: "protocol", message: `errorInPayload failed: ${errorMessage(e)}` };
     }
   }
-  if (!rec.success) return complete(f, rec, bodyText, undefined, joined);
+  if (!rec.success) return complete(f, rec, bodyText, undefined, joined, count);
   const body = lazyBody(bodyText);
   let parsed: TokenCounts | [number, number] | Promise<TokenCounts | [number, number]>;
   try {
     parsed = api.parseResponses(rec.payloads, body);
   } catch (e) {
-    return complete(f, parseFailed(rec, e), bodyText, undefined, joined);
+    return complete(f, parseFailed(rec, e), bodyText, undefined, joined, count);
   }
   if (isPromise(parsed)) {
     return parsed.then(
-      (c) => counted(f, rec, bodyText, body, toCounts(c), joined),
-      (e) => complete(f, parseFailed(rec, e), bodyText, undefined, joined),
+      (c) => counted(f, rec, bodyText, body, toCounts(c), joined, count),
+      (e) => complete(f, parseFailed(rec, e), bodyText, undefined, joined, count),
     );
   }
-  return counted(f, rec, bodyText, body, toCounts(parsed), joined);
+  return counted(f, rec, bodyText, body, toCounts(parsed), joined, count);
 }
 
 function parseFailed(rec: RequestRecord, e: unknown): RequestRecord {
@@ -142,13 +142,14 @@ function counted(
   body: RequestBody,
   counts: TokenCounts,
   joined: string | undefined,
+  count: number,
 ): FinishedRequest | Promise<FinishedRequest> {
   if (f.tokens === undefined || !wantsCounting(f.api, counts)) {
-    return complete(f, rec, bodyText, counts, joined);
+    return complete(f, rec, bodyText, counts, joined, count);
   }
   return fillCounts(f.api, rec.payloads, body, counts, f.tokens).then(
-    (c) => complete(f, rec, bodyText, c, joined),
-    () => complete(f, rec, bodyText, counts, joined),
+    (c) => complete(f, rec, bodyText, c, joined, count),
+    () => complete(f, rec, bodyText, counts, joined, count),
   );
 }
 
@@ -159,6 +160,7 @@ function complete(
   bodyText: string,
   counts: TokenCounts | undefined,
   joined: string | undefined,
+  count: number,
 ): FinishedRequest {
   const record: MeasuredRecord = {
     index: rec.index,
@@ -187,7 +189,8 @@ function complete(
   const out: FinishedRequest = { record, metrics: requestMetrics(record, counts), counts };
   let payloads: PayloadBlob | undefined;
   if (f.rows !== undefined && !rec.warmup) {
-    const packed = packJoined(joined ?? joinPayloads(rec.payloads), rec.payloads.length);
+    // What arrived (joined and counted before the plugin ran), whatever the plugin did to its array.
+    const packed = packJoined(joined ?? joinPayloads(rec.payloads), count);
     // The row's buffers go to the writer's thread (transferred, so detached here, as soon as its
     // batch is full: possibly inside `add`): a sink that needs the payloads gets a copy made first.
     if (f.needs.payloads) payloads = copyPayloads(packed);

@@ -209,8 +209,14 @@ export function base64PickleUtf8List(bytes: Uint8Array, count: number, separator
   return bytesToBase64(pickleUtf8ListInto(grow, bytes, count, separator));
 }
 
+/** Past this size a pickle gets a buffer of its own: one huge row must not hold memory all run. */
+const SCRATCH_KEEP_BYTES = 8 * 1024 * 1024;
+
 function grow(size: number): Uint8Array {
-  if (scratch.length < size) scratch = new Uint8Array(Math.max(size, scratch.length * 2));
+  if (size > SCRATCH_KEEP_BYTES) return new Uint8Array(size);
+  if (scratch.length < size) {
+    scratch = new Uint8Array(Math.min(SCRATCH_KEEP_BYTES, Math.max(size, scratch.length * 2)));
+  }
   return scratch.subarray(0, size);
 }
 
