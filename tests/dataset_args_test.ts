@@ -10,7 +10,7 @@
 import { assert, assertEquals, assertThrows } from "./assert.ts";
 import { REF_2026 } from "./helpers/reference.ts";
 import { ROOT_DIR, tempDir } from "./helpers/cli.ts";
-import { chatStub } from "./helpers/chat_stub.ts";
+import { chatStub, firstContent } from "./helpers/chat_stub.ts";
 import { perfRun } from "./helpers/perf_run.ts";
 import { resolveConfig } from "../src/config.ts";
 import { UsageError } from "../src/errors.ts";
@@ -273,7 +273,7 @@ export default class Mine extends DatasetPlugin {
       args: ["--dataset-args", '{"anything": 7}'],
     });
     assertEquals(ok.code, 0, ok.stderr);
-    assertEquals(stub.requests.map((q) => (q.body.messages as { content: string }[])[0].content), [
+    assertEquals(stub.requests.map(firstContent), [
       "n=7",
     ]);
   } finally {

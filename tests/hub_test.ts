@@ -6,7 +6,7 @@
 import { assert, assertEquals } from "./assert.ts";
 import { tempDir } from "./helpers/cli.ts";
 import { perfRun } from "./helpers/perf_run.ts";
-import { chatStub } from "./helpers/chat_stub.ts";
+import { chatStub, firstContent } from "./helpers/chat_stub.ts";
 import { hubEnv, stubHub } from "./helpers/stub_hub.ts";
 import { huggingfaceFileUrl } from "../src/datasets/hub.ts";
 
@@ -29,8 +29,7 @@ Deno.test("--data-source e2e: huggingface via HF_ENDPOINT, modelscope, local", a
   await using tmp = await tempDir();
   const env = hubEnv(hub, `${tmp.path}/cache`);
   const flags = { prompt: null, dataset: "openqa", noTestConnection: true };
-  const sent = () =>
-    stub.requests.map((q) => (q.body.messages as { content: string }[])[0].content);
+  const sent = () => stub.requests.map(firstContent);
   try {
     await using hf = await perfRun({
       server: stub,

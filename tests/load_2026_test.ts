@@ -12,7 +12,7 @@ import { absoluteOffsets } from "../src/load/arrivals.ts";
 import { runLoad } from "../src/load/runner.ts";
 import { warmupCount } from "../src/config/warmup.ts";
 import { UsageError } from "../src/errors.ts";
-import { chatStub } from "./helpers/chat_stub.ts";
+import { chatStub, firstContent } from "./helpers/chat_stub.ts";
 import { seededRandom } from "../src/util/rng.ts";
 import { DatabaseSync } from "node:sqlite";
 
@@ -128,8 +128,7 @@ Deno.test("--open-loop: needs --rate > 0 and --number (one-line errors, exit 2)"
 
 Deno.test("--dataset-offset e2e: random starts that far into its stream; a sweep advances it", async () => {
   const stub = chatStub();
-  const prompts = (from: number) =>
-    stub.requests.slice(from).map((q) => (q.body.messages as { content: string }[])[0].content);
+  const prompts = (from: number) => stub.requests.slice(from).map(firstContent);
   const flags = {
     prompt: null,
     dataset: "random",

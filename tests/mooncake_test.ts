@@ -6,7 +6,7 @@
  * (`max_tokens` = `min_tokens` = output_length, `ignore_eos`), which the mock then generates.
  */
 import { assert, assertAlmostEquals, assertEquals } from "./assert.ts";
-import { chatStub } from "./helpers/chat_stub.ts";
+import { chatStub, firstContent } from "./helpers/chat_stub.ts";
 import { tempDir } from "./helpers/cli.ts";
 import { perfRun } from "./helpers/perf_run.ts";
 import { assertOnSchedule } from "./helpers/on_schedule.ts";
@@ -46,8 +46,7 @@ Deno.test("mooncake e2e: prompts share text where hash ids are equal, sent at th
     assertEquals(r.code, 0, r.stderr);
     // The stub's requests in the trace's order (by their lengths, which differ), and the due
     // times: the trace's (ms) to 0.01 ms, and the arrivals on them.
-    const textOf = (q: { body: Record<string, unknown> }) =>
-      (q.body.messages as { content: string }[])[0].content;
+    const textOf = (q: { body: Record<string, unknown> }) => firstContent(q);
     const got = TRACE.map((rec) =>
       stub.requests.find((q) => textOf(q).length === 4 * rec.input_length)!
     );
@@ -63,7 +62,7 @@ Deno.test("mooncake e2e: prompts share text where hash ids are equal, sent at th
     const blocks = new Map<number, string>(); // hash id → its full block's text
     got.forEach((q, i) => {
       const rec = TRACE[i];
-      const text = (q.body.messages as { content: string }[])[0].content;
+      const text = firstContent(q);
       assertEquals(text.length, 4 * rec.input_length, `#${i} length`);
       assertEquals(
         [q.body.max_tokens, q.body.min_tokens, q.body.ignore_eos],
@@ -82,7 +81,7 @@ Deno.test("mooncake e2e: prompts share text where hash ids are equal, sent at th
     const heads = [...blocks.values()].map((t) => t.slice(0, 200));
     assertEquals(new Set(heads).size, blocks.size);
     // The text past the last block of #5 (800 tokens, one block) is its own.
-    const last = (got[5].body.messages as { content: string }[])[0].content.slice(CHARS);
+    const last = firstContent(got[5]).slice(CHARS);
     assert(!heads.some((h) => last.startsWith(h)), "the filler repeats a block");
     // --open-loop needs no --rate: the trace's times are the schedule (as evalscope exempts
     // workload_trace, whose dataset "provides its own arrival schedule").

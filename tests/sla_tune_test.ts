@@ -8,7 +8,7 @@
 import { assert, assertEquals, assertThrows } from "./assert.ts";
 import { readJson } from "./helpers/cli.ts";
 import { perfRun } from "./helpers/perf_run.ts";
-import { chatStub } from "./helpers/chat_stub.ts";
+import { chatStub, firstContent } from "./helpers/chat_stub.ts";
 import { UsageError } from "../src/errors.ts";
 import { parseSlaParams } from "../src/config/sla_params.ts";
 import { MODERN_KEYS, SUMMARY_KEYS } from "../src/metrics/collector.ts";
@@ -301,13 +301,13 @@ Deno.test("sla CLI: --dataset-offset grows by each run's number, so every run se
     sleepInterval: 0,
   };
   const sent = (from: number, to?: number) =>
-    stub.requests.slice(from, to).map((q) => (q.body.messages as { content: string }[])[0].content)
+    stub.requests.slice(from, to).map(firstContent)
       .sort();
   try {
     // The stream itself: 12 prompts from offset 0.
     await using plain = await perfRun({ server: stub, flags: { ...flags, number: 12 } });
     assertEquals(plain.code, 0, plain.stderr);
-    const stream = stub.requests.map((q) => (q.body.messages as { content: string }[])[0].content);
+    const stream = stub.requests.map(firstContent);
     assertEquals(new Set(stream).size, 12);
     // Tried 1 then 2 (the upper bound), 2 runs each of 2·v requests: offsets 0, 2, 4, 8.
     await using r = await perfRun({

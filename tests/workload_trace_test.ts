@@ -6,7 +6,7 @@
  * is in the result DB (`start_time − scheduled_time`).
  */
 import { assert, assertAlmostEquals, assertEquals } from "./assert.ts";
-import { type ChatStub, chatStub, type StubRequest } from "./helpers/chat_stub.ts";
+import { type ChatStub, chatStub, firstContent, type StubRequest } from "./helpers/chat_stub.ts";
 import { tempDir } from "./helpers/cli.ts";
 import { perfRun } from "./helpers/perf_run.ts";
 import { assertOnSchedule } from "./helpers/on_schedule.ts";
@@ -53,7 +53,6 @@ async function withTrace(fn: (path: string, stub: ChatStub) => Promise<void>): P
 }
 
 /** The first message's text of a request the stub got. */
-const firstText = (q: StubRequest) => (q.body.messages as { content: string }[])[0].content;
 
 Deno.test("workload_trace e2e: the trace's bodies reach the server at its times / speed", async () => {
   const byTime = [...RECORDS].sort((a, b) => a.at - b.at);
@@ -120,7 +119,7 @@ Deno.test("workload_trace: --number truncates the trace; bad --dataset-args is a
         flags: { dataset: "workload_trace", datasetPath: path, number: 2, noTestConnection: true },
       });
       assertEquals(r.code, 0, r.stderr);
-      assertEquals(stub.requests.map(firstText), ["q0", "q1"]);
+      assertEquals(stub.requests.map(firstContent), ["q0", "q1"]);
     }
     {
       await using r = await perfRun({
@@ -156,7 +155,7 @@ Deno.test("workload_trace e2e: a shard sends its requests at their times in the 
     assertEquals(rows.map((x) => x.id), [1, 3]);
     const gap = (byTime[3].at - byTime[1].at) * 1000;
     assertAlmostEquals((rows[1].due - rows[0].due) * 1000, gap, 0.01);
-    assertEquals(stub.requests.map(firstText), ["q1", "q3"]);
+    assertEquals(stub.requests.map(firstContent), ["q1", "q3"]);
     assertOnSchedule(stub.requests.map((q) => q.at), rows.map((row) => row.due));
   });
 });
@@ -186,7 +185,7 @@ function headerStub(reject: string) {
   const seen: { q: string; headers: Record<string, string> }[] = [];
   const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (req) => {
     const body = await req.json();
-    const q = (body.messages as { content: string }[])[0].content;
+    const q = firstContent({ body });
     seen.push({ q, headers: ownHeaders(req.headers) });
     const auth = req.headers.get("authorization") ?? "";
     if (auth === `Bearer ${reject}`) {
@@ -355,7 +354,7 @@ Deno.test("workload_trace e2e: --warmup-num takes the trace's first records, sen
       // --duration 0.8 counts from the first benchmark record (1.0 s): 1.0, 1.2, 1.4 go, 2.4 not.
       // (Counted from the run's start, none would; from the warmup's end, 2.4 would too.)
       const sent = duration === undefined ? 6 : 5;
-      assertEquals(stub.requests.map(firstText), AT.slice(0, sent).map((_, i) => `q${i}`));
+      assertEquals(stub.requests.map(firstContent), AT.slice(0, sent).map((_, i) => `q${i}`));
       const arrivals = stub.requests.map((q) => q.at - stub.requests[0].at);
       arrivals.forEach((t, i) =>
         assert(Math.abs(t - AT[i] * 1000) < 300, `q${i} at ${t} ms, due ${AT[i] * 1000}`)

@@ -86,12 +86,12 @@ export function finishRequest(
 ): FinishedRequest | Promise<FinishedRequest> {
   const api = f.api;
   const payloads = rec.payloads;
-  const count = payloads.length; // as they arrived: a plugin may change its array
   const marker = rec.success ? errorMarkerOf(api.errorInPayload) : undefined;
-  // The payloads joined as the result DB's blob holds them, made once, where something reads it.
-  const joined = (f.rows !== undefined && !rec.warmup) || marker !== undefined
-    ? joinPayloads(payloads)
-    : undefined;
+  const wantsRow = f.rows !== undefined && !rec.warmup;
+  // The payloads joined once, for the error search and the DB row's blob, which holds them as
+  // they arrived, before the plugin may change its array.
+  const joined = wantsRow || marker !== undefined ? joinPayloads(payloads) : undefined;
+  const packed = wantsRow ? packJoined(joined!, payloads.length) : undefined;
   if (rec.success && api.errorInPayload && (marker === undefined || joined!.includes(marker))) {
     try {
       for (const p of payloads) {
@@ -111,21 +111,21 @@ export function finishRequest(
       rec.failure = { kind: "protocol", message: `errorInPayload failed: ${errorMessage(e)}` };
     }
   }
-  if (!rec.success) return complete(f, rec, bodyText, undefined, joined, count);
+  if (!rec.success) return complete(f, rec, bodyText, undefined, packed);
   const body = lazyBody(bodyText);
   let parsed: TokenCounts | [number, number] | Promise<TokenCounts | [number, number]>;
   try {
     parsed = api.parseResponses(rec.payloads, body);
   } catch (e) {
-    return complete(f, parseFailed(rec, e), bodyText, undefined, joined, count);
+    return complete(f, parseFailed(rec, e), bodyText, undefined, packed);
   }
   if (isPromise(parsed)) {
     return parsed.then(
-      (c) => counted(f, rec, bodyText, body, toCounts(c), joined, count),
-      (e) => complete(f, parseFailed(rec, e), bodyText, undefined, joined, count),
+      (c) => counted(f, rec, bodyText, body, toCounts(c), packed),
+      (e) => complete(f, parseFailed(rec, e), bodyText, undefined, packed),
     );
   }
-  return counted(f, rec, bodyText, body, toCounts(parsed), joined, count);
+  return counted(f, rec, bodyText, body, toCounts(parsed), packed);
 }
 
 function parseFailed(rec: RequestRecord, e: unknown): RequestRecord {
@@ -141,15 +141,14 @@ function counted(
   bodyText: string,
   body: RequestBody,
   counts: TokenCounts,
-  joined: string | undefined,
-  count: number,
+  packed: PayloadBlob | undefined,
 ): FinishedRequest | Promise<FinishedRequest> {
   if (f.tokens === undefined || !wantsCounting(f.api, counts)) {
-    return complete(f, rec, bodyText, counts, joined, count);
+    return complete(f, rec, bodyText, counts, packed);
   }
   return fillCounts(f.api, rec.payloads, body, counts, f.tokens).then(
-    (c) => complete(f, rec, bodyText, c, joined, count),
-    () => complete(f, rec, bodyText, counts, joined, count),
+    (c) => complete(f, rec, bodyText, c, packed),
+    () => complete(f, rec, bodyText, counts, packed),
   );
 }
 
@@ -159,8 +158,7 @@ function complete(
   rec: RequestRecord,
   bodyText: string,
   counts: TokenCounts | undefined,
-  joined: string | undefined,
-  count: number,
+  packed: PayloadBlob | undefined,
 ): FinishedRequest {
   const record: MeasuredRecord = {
     index: rec.index,
@@ -188,9 +186,7 @@ function complete(
   }
   const out: FinishedRequest = { record, metrics: requestMetrics(record, counts), counts };
   let payloads: PayloadBlob | undefined;
-  if (f.rows !== undefined && !rec.warmup) {
-    // What arrived (joined and counted before the plugin ran), whatever the plugin did to its array.
-    const packed = packJoined(joined ?? joinPayloads(rec.payloads), count);
+  if (f.rows !== undefined && packed !== undefined) {
     // The row's buffers go to the writer's thread (transferred, so detached here, as soon as its
     // batch is full: possibly inside `add`): a sink that needs the payloads gets a copy made first.
     if (f.needs.payloads) payloads = copyPayloads(packed);

@@ -19,6 +19,11 @@ export interface StubRequest {
   path: string;
 }
 
+/** The text of a request's first message (what a dataset or a trace made its prompt). */
+export function firstContent(q: Pick<StubRequest, "body">): string {
+  return (q.body.messages as { content: string }[])[0].content;
+}
+
 /** A running stub. */
 export interface ChatStub {
   /** `http://127.0.0.1:<port>`. */
