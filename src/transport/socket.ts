@@ -5,8 +5,8 @@
  * Why by hand: `fetch` hands a streamed body to JavaScript one HTTP chunk at a time through a
  * `ReadableStream`, a promise round trip per token (about 20 µs of CPU each on these machines). A
  * raw read returns whatever has arrived, often many events, into a buffer this transport owns:
- * chunked framing is removed in place, the bytes are decoded to text once (a streaming
- * `TextDecoder`, so a multi-byte character split across reads is joined), and the text goes to
+ * chunked framing is removed in place, the bytes are decoded to text once ({@link Utf8Chunks}:
+ * a multi-byte character split across reads is joined), and the text goes to
  * the same SSE parser and record as with `fetch`. Every event completed by one read is stamped
  * with the `performance.now()` taken when that read returned.
  *
@@ -59,6 +59,7 @@ import { EventRecorder, httpFailure, recordWholeBody } from "./record_body.ts";
 import { SseLimitError } from "./sse.ts";
 import { DEFAULT_STREAM_END, type StreamEndRule } from "./stream_end.ts";
 import type { PreparedRequest, Transport, TransportTimeouts } from "./types.ts";
+import { Utf8Chunks } from "./utf8_chunks.ts";
 import { Watchdog, type Watched } from "./watchdog.ts";
 
 /** Options of {@link SocketTransport}. */
@@ -424,20 +425,18 @@ interface BodySink {
   cut(time: number): boolean;
 }
 
-const STREAM: TextDecodeOptions = { stream: true };
-
 /** SSE: decode to text (multi-byte characters may straddle reads) and record the events. */
 class SseSink implements BodySink {
-  #decoder = new TextDecoder();
+  #decoder = new Utf8Chunks();
   #events: EventRecorder;
   constructor(events: EventRecorder) {
     this.#events = events;
   }
   data(bytes: Uint8Array, time: number): void {
-    this.#events.push(this.#decoder.decode(bytes, STREAM), time);
+    this.#events.push(this.#decoder.decode(bytes), time);
   }
   end(time: number): void {
-    const rest = this.#decoder.decode();
+    const rest = this.#decoder.end();
     if (rest.length > 0) this.#events.push(rest, time);
     this.#events.end(time);
   }
