@@ -16,7 +16,7 @@ import { resolveConfig } from "../src/config.ts";
 import { UsageError } from "../src/errors.ts";
 import { BUILTIN_DATASETS } from "../src/plugins/builtins.ts";
 import { checkDatasetArgs } from "../src/plugins/dataset_args.ts";
-import { loadDatasetPlugin } from "../src/plugins/loader.ts";
+import { loadDatasetPlugin } from "../src/plugins/dataset_loader.ts";
 import type { DatasetArgsSchema } from "../src/plugins/types.ts";
 
 /** One schema of the reference: its keys in order, the choices it lists, who uses it. */

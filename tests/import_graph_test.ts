@@ -48,10 +48,10 @@ const RULES: ReadonlyArray<{ rule: string; from: RegExp; to: RegExp; unless?: Re
     unless: /^(plugin\.ts|plugins\/)/,
   },
   {
-    rule: "only the registry of built-ins imports a built-in plugin",
+    rule: "only the registries of built-ins (APIs, datasets) import a built-in plugin",
     from: /^src\//,
     to: /^plugins\//,
-    unless: /^src\/plugins\/builtins\.ts$/,
+    unless: /^src\/plugins\/(builtins|builtin_apis)\.ts$/,
   },
   {
     rule: "the mock is not the client: it imports only itself and src/util",

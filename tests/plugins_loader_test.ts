@@ -6,7 +6,8 @@
 import { assert, assertEquals, assertRejects } from "./assert.ts";
 import { ROOT_DIR, tempDir } from "./helpers/cli.ts";
 import { servePlugins } from "./helpers/plugin_server.ts";
-import { loadApiPlugin, loadDatasetPlugin } from "../src/plugins/loader.ts";
+import { loadApiPlugin } from "../src/plugins/loader.ts";
+import { loadDatasetPlugin } from "../src/plugins/dataset_loader.ts";
 import { importPluginModule, locatePlugin } from "../src/plugins/import_module.ts";
 import { registeredApi } from "../src/plugins/registry.ts";
 import { resolveConfig } from "../src/config.ts";

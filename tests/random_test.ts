@@ -8,7 +8,7 @@ import { fixtureTokenizerDir } from "./helpers/tokenizer_fixtures.ts";
 import { loadTokenizer } from "../src/tokenizer/load.ts";
 import type { HfTokenizer } from "../src/tokenizer/hf_tokenizer.ts";
 import { type PerfConfigInput, resolveConfig } from "../src/config.ts";
-import { loadDatasetPlugin } from "../src/plugins/loader.ts";
+import { loadDatasetPlugin } from "../src/plugins/dataset_loader.ts";
 import type { Message } from "../src/plugins/types.ts";
 import { RequestSource } from "../src/load/requests.ts";
 import { chatStub } from "./helpers/chat_stub.ts";

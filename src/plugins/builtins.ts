@@ -1,15 +1,13 @@
 /**
- * Registers the built-in plugins of `plugins/` under their names. Imported once by the loader.
+ * Registers the built-in dataset plugins of `plugins/` under their names (and, through
+ * `builtin_apis.ts`, the API plugins). Imported by the dataset loader, so by every command that
+ * builds requests; never by a transport worker, which needs only the API plugin: the datasets
+ * bring npm packages (PNG, Parquet, tar) that would cost each worker ~100 ms of CPU and ~10 MB to
+ * load.
  *
  * @module
  */
-import OpenAIApi from "../../plugins/api/openai.ts";
-import CompletionsApi from "../../plugins/api/completions.ts";
-import DashScopeApi from "../../plugins/api/dashscope.ts";
-import ZhipuApi from "../../plugins/api/zhipu.ts";
-import CustomApi from "../../plugins/api/custom.ts";
-import OpenAIResponsesApi from "../../plugins/api/openai_responses.ts";
-import OpenAIEmbeddingApi, { OpenAIRerankApi } from "../../plugins/api/openai_embedding.ts";
+export { BUILTIN_APIS } from "./builtin_apis.ts";
 import CustomDataset from "../../plugins/datasets/custom.ts";
 import SpeedBenchmarkDataset, {
   SpeedBenchmarkLongDataset,
@@ -35,35 +33,9 @@ import ImagesDataset from "../../plugins/datasets/images.ts";
 import Flickr8kDataset from "../../plugins/datasets/flickr8k.ts";
 import KontextBenchDataset from "../../plugins/datasets/kontext_bench.ts";
 import RerankDataset, { RandomRerankDataset } from "../../plugins/datasets/rerank.ts";
-import {
-  datasetNames,
-  type PluginSource,
-  registerApi,
-  registerDataset,
-  registeredDataset,
-} from "./registry.ts";
-import type { ApiPluginLike, DatasetPluginLike } from "./types.ts";
+import { datasetNames, type PluginSource, registerDataset, registeredDataset } from "./registry.ts";
+import type { DatasetPluginLike } from "./types.ts";
 
-/** The built-in API plugins by name, as every thread's registry starts with them. */
-export const BUILTIN_APIS: ReadonlyMap<string, PluginSource<ApiPluginLike>> = new Map<
-  string,
-  PluginSource<ApiPluginLike>
->([
-  ["openai", OpenAIApi],
-  ["completions", CompletionsApi],
-  ["dashscope", DashScopeApi],
-  ["zhipu", ZhipuApi],
-  ["custom", CustomApi],
-  ["openai_responses", OpenAIResponsesApi],
-  ["openai_response", OpenAIResponsesApi],
-  ["responses", OpenAIResponsesApi],
-  ["openai_embedding", OpenAIEmbeddingApi],
-  ["embedding", OpenAIEmbeddingApi],
-  ["openai_rerank", OpenAIRerankApi],
-  ["rerank", OpenAIRerankApi],
-]);
-
-for (const [name, api] of BUILTIN_APIS) registerApi(name, api);
 registerDataset("openqa", OpenQaDataset);
 registerDataset("longalpaca", LongAlpacaDataset);
 registerDataset("line_by_line", LineByLineDataset);

@@ -24,7 +24,6 @@
  *
  * @module
  */
-import { stripTypeScriptTypes } from "node:module";
 import { extname, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { errorMessage, UsageError } from "../errors.ts";
@@ -202,6 +201,8 @@ async function importSource(
 ): Promise<Record<string, unknown>> {
   let js = source;
   if (typescript) {
+    // Imported when needed: only a URL plugin (or one passed as text) is stripped here.
+    const { stripTypeScriptTypes } = await import("node:module");
     try {
       js = stripTypeScriptTypes(source, { mode: "transform" });
     } catch (e) {

@@ -6,10 +6,12 @@
  * plugin itself (its exports are the methods). Every failure is one {@link UsageError} line naming
  * the plugin and the cause.
  *
+ * This module knows the built-in API plugins only (all a transport worker loads); the dataset
+ * loader (`dataset_loader.ts`) registers the built-in datasets.
+ *
  * @module
  */
-import { BUILTIN_APIS, BUILTIN_DATASETS } from "./builtins.ts";
-import { checkDatasetArgs } from "./dataset_args.ts";
+import { BUILTIN_APIS } from "./builtin_apis.ts";
 import { errorMessage, UsageError } from "../errors.ts";
 import {
   apiNames,
@@ -18,7 +20,7 @@ import {
   registeredApi,
   registeredDataset,
 } from "./registry.ts";
-import type { ApiPluginLike, DatasetArgsSchema, DatasetPluginLike, PluginParams } from "./types.ts";
+import type { ApiPluginLike, PluginParams } from "./types.ts";
 import {
   importPluginModule,
   locatePlugin,
@@ -26,7 +28,9 @@ import {
   type PluginSourceText,
 } from "./import_module.ts";
 
-type Kind = "api" | "dataset";
+/** What a plugin is for. */
+export type PluginKind = "api" | "dataset";
+type Kind = PluginKind;
 
 const REQUIRED: Record<Kind, string[]> = {
   api: ["buildRequest", "parseResponses"],
@@ -42,25 +46,7 @@ export async function loadApiPlugin(
   params: PluginParams,
   source?: PluginSourceText,
 ): Promise<ApiPluginLike> {
-  return await load("api", spec, params, source) as ApiPluginLike;
-}
-
-/**
- * Load the dataset plugin named by `spec` for a run with `params`, and check `--dataset-args`
- * against the keys it declares (a built-in that declares none takes none; a user's plugin that
- * declares none gets them unchecked). Throws a {@link UsageError} line.
- */
-export async function loadDatasetPlugin(
-  spec: string,
-  params: PluginParams,
-): Promise<DatasetPluginLike> {
-  const plugin = await load("dataset", spec, params) as DatasetPluginLike;
-  const builtin = BUILTIN_DATASETS.has(spec) &&
-    registeredDataset(spec) === BUILTIN_DATASETS.get(spec);
-  const declared = (plugin as { argsSchema?: DatasetArgsSchema }).argsSchema;
-  const schema = declared ?? (builtin ? {} : undefined);
-  if (schema !== undefined) checkDatasetArgs(spec, schema, params.datasetArgs);
-  return plugin;
+  return await loadPlugin("api", spec, params, source) as ApiPluginLike;
 }
 
 function lookup(kind: Kind, name: string): PluginSource<unknown> | undefined {
@@ -88,7 +74,12 @@ export function isModuleSpec(spec: string): boolean {
     spec.includes("\\");
 }
 
-async function load(
+/**
+ * Load a plugin of `kind` from `spec` (a registered name, a module path or URL; `text`: a URL
+ * module's source fetched before) and check it has the methods its kind requires. Throws a
+ * {@link UsageError} line.
+ */
+export async function loadPlugin(
   kind: Kind,
   spec: string,
   params: PluginParams,

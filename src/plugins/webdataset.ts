@@ -9,7 +9,6 @@
  *
  * @module
  */
-import { createTarDecoder } from "modern-tar";
 
 /** One sample of a shard: its key and its fields' bytes by extension (`jpg`, `txt`, `cls`). */
 export interface WebDatasetSample {
@@ -40,6 +39,9 @@ export function webDatasetKey(name: string): { key: string; field: string } | un
 export async function* webDatasetSamples(
   tar: ReadableStream<Uint8Array>,
 ): AsyncGenerator<WebDatasetSample> {
+  // Imported here, not at the top: `plugin.ts` re-exports this module, and every thread that
+  // loads a plugin (each transport worker) would otherwise load the tar reader too.
+  const { createTarDecoder } = await import("modern-tar");
   let current: WebDatasetSample | undefined;
   for await (const entry of tar.pipeThrough(createTarDecoder())) {
     const type = entry.header.type ?? "file";

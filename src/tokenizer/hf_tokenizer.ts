@@ -8,6 +8,8 @@
 import { Tokenizer } from "@huggingface/tokenizers";
 import type { Message, PromptTokenizer } from "../plugins/types.ts";
 import { type ChatRenderer, chatTemplateSource, compileChatTemplate } from "./chat_template.ts";
+import { messagesText } from "./messages_text.ts";
+export { messagesText };
 
 /** The parsed contents of a tokenizer folder. */
 export interface TokenizerFiles {
@@ -19,20 +21,6 @@ export interface TokenizerFiles {
   config: Record<string, unknown>;
   /** `chat_template.jinja`, when the folder has one. */
   chatTemplate?: string;
-}
-
-/** The text of a message list: text content (string or text parts), joined by newlines. */
-export function messagesText(messages: Message[]): string {
-  const parts: string[] = [];
-  for (const m of messages) {
-    if (typeof m.content === "string") parts.push(m.content);
-    else if (Array.isArray(m.content)) {
-      for (const p of m.content as Array<{ type?: string; text?: unknown }>) {
-        if (p?.type === "text" && typeof p.text === "string") parts.push(p.text);
-      }
-    }
-  }
-  return parts.join("\n");
 }
 
 /** A loaded tokenizer. Build it with `loadTokenizer` (src/tokenizer/load.ts). */

@@ -6,7 +6,8 @@
  * @module
  */
 import type { Message, RequestBody } from "../plugins/types.ts";
-import { type HfTokenizer, messagesText } from "./hf_tokenizer.ts";
+import type { HfTokenizer } from "./hf_tokenizer.ts";
+import { messagesText } from "./messages_text.ts";
 
 /** The prompt of a request: chat messages, or a plain completions prompt. */
 export type PromptSpec =
