@@ -7,6 +7,7 @@
  * rule, each with its owner; an exception that is no longer in the graph fails the test, so the
  * list only shrinks.
  */
+import { loadedAtStart } from "./helpers/module_graph.ts";
 import { assert, assertEquals } from "./assert.ts";
 import { ROOT_DIR } from "./helpers/cli.ts";
 
@@ -231,4 +232,15 @@ Deno.test("import graph: every exception is still needed (remove the ones that a
   const stale = EXCEPTIONS.filter(({ edge: [from, to] }) => !graph.get(from)?.has(to))
     .map(({ edge, owner }) => `${edge.join(" -> ")} (${owner})`);
   assertEquals(stale, [], `no longer imported, remove from EXCEPTIONS:\n${stale.join("\n")}`);
+});
+
+Deno.test("import graph: the CLI starts without the packages only some commands or datasets need", async () => {
+  // Each is imported where it is used: a tokenizer (--tokenizer-path), PNG (random_vl), Parquet
+  // (kontext_bench, export --format parquet), tar (WebDataset shards). Loaded at start they cost
+  // every command ~8 MB of memory (docs/performance.md, "Hot path v5").
+  const loaded = await loadedAtStart("main.ts");
+  const lazy =
+    /^npm:(@huggingface\/(tokenizers|jinja)|fast-png|hyparquet|hyparquet-writer|modern-tar)@/;
+  assertEquals(loaded.filter((m) => lazy.test(m)), []);
+  assert(loaded.includes("plugins/datasets/random_vl.ts"), "the datasets are still registered");
 });

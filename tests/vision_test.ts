@@ -84,11 +84,14 @@ Deno.test("random_vl: with no usage, images count ceil(h/p)·ceil(w/p) prompt to
 Deno.test("images: a folder and a JSON Lines file of local images and URLs", async () => {
   await using dir = await tempDir();
   const rnd = () => 0.5;
-  const png = (w: number, h: number) =>
-    Uint8Array.from(atob(randomImageUrl(w, h, "RGBA", rnd).split(",")[1]), (c) => c.charCodeAt(0));
+  const png = async (w: number, h: number) =>
+    Uint8Array.from(
+      atob((await randomImageUrl(w, h, "RGBA", rnd)).split(",")[1]),
+      (c) => c.charCodeAt(0),
+    );
   await Deno.mkdir(`${dir.path}/pics`);
-  await Deno.writeFile(`${dir.path}/pics/a.png`, png(30, 20));
-  await Deno.writeFile(`${dir.path}/pics/b.png`, png(10, 10));
+  await Deno.writeFile(`${dir.path}/pics/a.png`, await png(30, 20));
+  await Deno.writeFile(`${dir.path}/pics/b.png`, await png(10, 10));
   await Deno.writeTextFile(`${dir.path}/pics/b.txt`, "What colour is it?\n");
   await Deno.writeTextFile(`${dir.path}/pics/notes.md`, "not an image");
   await Deno.writeTextFile(
@@ -121,7 +124,7 @@ Deno.test("images: a folder and a JSON Lines file of local images and URLs", asy
   }
 });
 
-Deno.test("imageSize reads PNG, JPEG and GIF headers; imageTokens sums the images", () => {
+Deno.test("imageSize reads PNG, JPEG and GIF headers; imageTokens sums the images", async () => {
   const data = (bytes: number[]) => `data:image/x;base64,${btoa(String.fromCharCode(...bytes))}`;
   // JPEG: SOI, an APP0 segment of 16 bytes, then SOF0 with height 300 and width 500.
   const jpeg = [0xff, 0xd8, 0xff, 0xe0, 0, 16, ...new Array(14).fill(0)];
@@ -141,7 +144,7 @@ Deno.test("imageSize reads PNG, JPEG and GIF headers; imageTokens sums the image
   const gif = [0x47, 0x49, 0x46, 0x38, 0x39, 0x61, 40, 0, 20, 0, ...new Array(20).fill(0)];
   assertEquals(imageSize(data(gif)), { width: 40, height: 20 });
   assertEquals(imageSize("https://example.com/a.png"), undefined);
-  const png = randomImageUrl(224, 224, "RGB", () => 0.25);
+  const png = await randomImageUrl(224, 224, "RGB", () => 0.25);
   const messages = [{
     role: "user",
     content: [{ type: "text", text: "x" }, { type: "image_url", image_url: { url: png } }, {

@@ -21,7 +21,6 @@
  *
  * @module
  */
-import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects } from "hyparquet";
 import {
   DatasetPlugin,
   hubDatasetFile,
@@ -100,6 +99,10 @@ function cellBytes(v: unknown): Uint8Array | undefined {
 
 /** The requests of Parquet files, one row group in memory at a time. */
 async function* parquetMessages(paths: string[]): AsyncGenerator<Message[]> {
+  // Imported here, not at the top: every command registers this dataset, few read Parquet.
+  const { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects } = await import(
+    "hyparquet"
+  );
   for (const path of paths) {
     const file = await asyncBufferFromFile(path);
     const metadata = await parquetMetadataAsync(file);

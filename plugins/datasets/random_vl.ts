@@ -13,7 +13,6 @@
  *
  * @module
  */
-import { encode } from "fast-png";
 import { DatasetPlugin, imageDataUrl, type Message } from "../../plugin.ts";
 import { promptMaker, seeded } from "./random.ts";
 
@@ -82,13 +81,18 @@ export function drawImage(
   return px;
 }
 
+/** The PNG encoder, imported on first use (every command registers this dataset, few draw). */
+let png: typeof import("fast-png") | undefined;
+
 /** One synthetic image as a PNG `data:` URL. */
-export function randomImageUrl(
+export async function randomImageUrl(
   width: number,
   height: number,
   mode: string,
   rnd: () => number,
-): string {
+): Promise<string> {
+  png ??= await import("fast-png");
+  const { encode } = png;
   const channels = CHANNELS[mode];
   if (channels === undefined) {
     throw new Error(`--image-format '${mode}': one of ${Object.keys(CHANNELS).join(", ")}`);
@@ -106,7 +110,7 @@ export default class RandomVlDataset extends DatasetPlugin {
   readonly lengthFiltered = true;
 
   /** Yield `-n` requests (1 without `-n`). */
-  *buildMessages(): Generator<Message[]> {
+  async *buildMessages(): AsyncGenerator<Message[]> {
     const p = this.params;
     const count = p.number ?? 1;
     const text = promptMaker(p, p.prefixLength);
@@ -120,7 +124,7 @@ export default class RandomVlDataset extends DatasetPlugin {
       for (let k = 0; k < images; k++) {
         content.push({
           type: "image_url",
-          image_url: { url: randomImageUrl(width, height, mode, rnd) },
+          image_url: { url: await randomImageUrl(width, height, mode, rnd) },
         });
       }
       out.push([{ role: "user", content }]);

@@ -108,7 +108,7 @@ async function exportRun(
   }
   if (o.parquet) {
     const path = output ?? `${dir}/requests.parquet`;
-    await writeBytes(path, requestsParquet(data));
+    await writeBytes(path, await requestsParquet(data));
     written.push(path);
   }
   const summary = output === undefined ? `${dir}/summary.csv` : summaryBeside(output);

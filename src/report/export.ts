@@ -6,7 +6,6 @@
  *
  * @module
  */
-import { parquetWriteBuffer } from "hyparquet-writer";
 import type { ApiPluginLike } from "../plugins/types.ts";
 import { csvText } from "./csv.ts";
 import { EXPORT_COLUMNS, exportRow } from "./export_table.ts";
@@ -44,7 +43,9 @@ export function summaryCsv(data: ExportData, run: string): string {
 }
 
 /** The per-request rows as a Parquet file (nullable columns; whole numbers as INT64). */
-export function requestsParquet(data: ExportData): Uint8Array {
+export async function requestsParquet(data: ExportData): Promise<Uint8Array> {
+  // Imported here: only `export --format parquet` needs the writer.
+  const { parquetWriteBuffer } = await import("hyparquet-writer");
   const columnData = EXPORT_COLUMNS.map((c, i) => ({
     name: c.name,
     type: c.type,

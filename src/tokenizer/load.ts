@@ -7,7 +7,7 @@
  * @module
  */
 import { UsageError } from "../errors.ts";
-import { HfTokenizer, type TokenizerFiles } from "./hf_tokenizer.ts";
+import type { HfTokenizer, TokenizerFiles } from "./hf_tokenizer.ts";
 
 /** Options of {@link loadTokenizer}. */
 export interface LoadOptions {
@@ -74,7 +74,12 @@ export async function readTokenizerFiles(dir: string): Promise<TokenizerFiles> {
  * Build a tokenizer from parsed files. Throws {@link UsageError} when the library rejects them or
  * when a chat template is asked for and missing or invalid.
  */
-export function tokenizerFromFiles(files: TokenizerFiles, opts: LoadOptions = {}): HfTokenizer {
+export async function tokenizerFromFiles(
+  files: TokenizerFiles,
+  opts: LoadOptions = {},
+): Promise<HfTokenizer> {
+  // Imported here: the tokenizer package and the template engine load only for --tokenizer-path.
+  const { HfTokenizer } = await import("./hf_tokenizer.ts");
   let tok: HfTokenizer;
   try {
     tok = new HfTokenizer(files);
@@ -94,5 +99,5 @@ export function tokenizerFromFiles(files: TokenizerFiles, opts: LoadOptions = {}
 
 /** Load the tokenizer in `dir` (see the module doc). Throws {@link UsageError} on any problem. */
 export async function loadTokenizer(dir: string, opts: LoadOptions = {}): Promise<HfTokenizer> {
-  return tokenizerFromFiles(await readTokenizerFiles(dir), opts);
+  return await tokenizerFromFiles(await readTokenizerFiles(dir), opts);
 }
