@@ -6,8 +6,9 @@ const enc = new TextEncoder();
 /**
  * The reference, read by read: a streaming TextDecoder that keeps every byte-order mark, and the
  * WHATWG rule applied to its output (a mark is dropped only as the text's first character).
- * Deno's own streaming decoder with the default `ignoreBOM: false` drops the first mark that
- * begins any read, even in the middle of the text (Node's keeps it, as the standard says).
+ * Deno's own streaming decoder (2.9.6, default `ignoreBOM: false`) drops a mark that begins the
+ * first read holding a byte beyond ASCII when every read before it was ASCII, even in the middle
+ * of the text (Node's keeps it, as the standard says).
  */
 function reference(reads: Uint8Array[]): string[] {
   const d = new TextDecoder("utf-8", { ignoreBOM: true });

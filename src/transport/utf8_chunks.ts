@@ -7,9 +7,11 @@
  * read to its end. A byte-order mark is dropped only at the very start of the text, as the
  * streaming decoder drops it.
  *
- * Why by hand: the socket transport decodes every read of every stream, and a streaming decode
- * costs ~0.5 µs of CPU per call here against ~0.3 µs one-shot (`bench` numbers in
- * docs/performance.md).
+ * Why by hand: the transports decode every read of every stream, and a streaming decode costs
+ * ~1.5 µs of CPU per read of a paced reply here against ~0.5 µs one-shot
+ * (`bench/worker_work.ts`, docs/performance.md "Hot path v5"). Deno's streaming decoder also
+ * drops a mark that begins the first read with a byte beyond ASCII after reads that had none
+ * (Deno 2.9.6); the standard, and this class, keep it: it is text there.
  *
  * @example
  * ```ts
