@@ -12,7 +12,7 @@ import { runPerfBenchmark } from "../src/perf.ts";
 import { GroundTruth, type MockTiming, type TruthReport } from "./ground_truth.ts";
 import type { ClientCheck } from "../src/workers/self_check.ts";
 import type { TransportChoice } from "../src/transport/create.ts";
-import { procCpuTimes } from "../src/workers/loop_monitor.ts";
+import { processCpuSeconds, statusMb, threadTimes } from "./process_stats.ts";
 
 /** What the client is asked to do. */
 export interface ClientArgs {
@@ -65,30 +65,6 @@ export interface ClientReport {
   threads: Array<{ name: string; user: number; sys: number }>;
   /** Reads (or `data` events) the floor took; llmperf does not count them. */
   reads?: number;
-}
-
-/** User and system CPU seconds of every thread of this process, from `/proc/self/task`. */
-export function threadTimes(): Array<{ name: string; user: number; sys: number }> {
-  const out: Array<{ name: string; user: number; sys: number }> = [];
-  for (const e of Deno.readDirSync("/proc/self/task")) {
-    const t = procCpuTimes(`/proc/self/task/${e.name}/stat`); // null: the thread ended
-    if (t !== null && t.user + t.sys > 0) out.push({ ...t, name: `${t.name} ${e.name}` });
-  }
-  return out;
-}
-
-/** CPU seconds of this process so far (all threads), from `/proc/self/stat`. */
-export function processCpuSeconds(): number {
-  const t = procCpuTimes("/proc/self/stat");
-  return t === null ? NaN : t.user + t.sys;
-}
-
-/** A memory field of `/proc/self/status` (`VmRSS`, `VmHWM`), MB. */
-export function statusMb(field: string): number {
-  const m = new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(
-    Deno.readTextFileSync("/proc/self/status"),
-  );
-  return m ? Number(m[1]) / 1024 : NaN;
 }
 
 if (import.meta.main) {

@@ -20,7 +20,8 @@
  */
 import net from "node:net";
 import { stat } from "./ground_truth.ts";
-import { type ClientReport, processCpuSeconds, statusMb, threadTimes } from "./client_process.ts";
+import type { ClientReport } from "./client_process.ts";
+import { processCpuSeconds, statusMb, threadTimes } from "./process_stats.ts";
 
 /** What the floor is asked to do. */
 export interface FloorArgs {
