@@ -1,5 +1,7 @@
 import { assertEquals } from "./assert.ts";
 import { endsInsideCharacter, Utf8Chunks } from "../src/transport/utf8_chunks.ts";
+// A seeded generator, so that a failure can be replayed.
+import { seeded as rng } from "../plugins/datasets/random.ts";
 
 const enc = new TextEncoder();
 
@@ -21,18 +23,6 @@ function reference(reads: Uint8Array[]): string[] {
 function decoded(reads: Uint8Array[]): string[] {
   const d = new Utf8Chunks();
   return [...reads.map((r) => d.decode(r)), d.end()];
-}
-
-/** A seeded generator (mulberry32), so that a failure can be replayed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** Split `b` at random points (empty reads included). */
