@@ -16,7 +16,7 @@ import { UsageError } from "../src/errors.ts";
 import { findRuns } from "../src/report/run_folders.ts";
 
 /** Reply lengths drawn from 3 to 30 tokens: a wrong row set shows in the sum. */
-const MOCK = { ttftMs: 2, itlMs: 1, outputTokens: 3, outputTokensMax: 30 };
+const MOCK = { port: 0, ttftMs: 2, itlMs: 1, outputTokens: 3, outputTokensMax: 30 };
 
 type Stats = { n: number; out: number; ok: number };
 
