@@ -149,5 +149,8 @@ Deno.test("finish request: the DB row holds the payloads as they arrived, whatev
       base64PickleUtf8List(blob.utf8, blob.count),
       btoa(String.fromCharCode(...pickleEncode(sent))),
     );
+    // Without the DB, a sink that needs the payloads gets them as they arrived too.
+    const alone = await finishRequest({ api, needs: { payloads: true } }, record([...sent]), "{}");
+    assertEquals(unpackPayloads(alone.payloads!), sent);
   }
 });

@@ -81,9 +81,6 @@ export function drawImage(
   return px;
 }
 
-/** The PNG encoder, imported on first use (every command registers this dataset, few draw). */
-let png: typeof import("fast-png") | undefined;
-
 /** One synthetic image as a PNG `data:` URL. */
 export async function randomImageUrl(
   width: number,
@@ -91,8 +88,9 @@ export async function randomImageUrl(
   mode: string,
   rnd: () => number,
 ): Promise<string> {
-  png ??= await import("fast-png");
-  const { encode } = png;
+  // Imported here (once; the module system keeps it): every command registers this dataset, few
+  // draw images.
+  const { encode } = await import("fast-png");
   const channels = CHANNELS[mode];
   if (channels === undefined) {
     throw new Error(`--image-format '${mode}': one of ${Object.keys(CHANNELS).join(", ")}`);

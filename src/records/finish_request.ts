@@ -24,13 +24,7 @@ import { toResultRow } from "../store/schema.ts";
 import type { TokenCounter } from "../tokenizer/token_counters.ts";
 import { fillCounts, wantsCounting } from "../tokenizer/usage_or_tokenizer.ts";
 import type { FinishedRequest, MeasuredRecord, SinkNeeds } from "./finished.ts";
-import {
-  copyPayloads,
-  joinPayloads,
-  packJoined,
-  packPayloads,
-  type PayloadBlob,
-} from "./payloads.ts";
+import { copyPayloads, joinPayloads, packJoined, type PayloadBlob } from "./payloads.ts";
 import type { RequestRecord } from "./record.ts";
 
 /** How a thread finishes its requests. */
@@ -87,11 +81,11 @@ export function finishRequest(
   const api = f.api;
   const payloads = rec.payloads;
   const marker = rec.success ? errorMarkerOf(api.errorInPayload) : undefined;
-  const wantsRow = f.rows !== undefined && !rec.warmup;
-  // The payloads joined once, for the error search and the DB row's blob, which holds them as
-  // they arrived, before the plugin may change its array.
-  const joined = wantsRow || marker !== undefined ? joinPayloads(payloads) : undefined;
-  const packed = wantsRow ? packJoined(joined!, payloads.length) : undefined;
+  // The payloads as one blob, for the DB row and for a sink that needs them: packed once, as they
+  // arrived (before the plugin may change its array), from the join the error search uses too.
+  const wantsBlob = (f.rows !== undefined && !rec.warmup) || f.needs.payloads === true;
+  const joined = wantsBlob || marker !== undefined ? joinPayloads(payloads) : undefined;
+  const packed = wantsBlob ? packJoined(joined!, payloads.length) : undefined;
   if (rec.success && api.errorInPayload && (marker === undefined || joined!.includes(marker))) {
     try {
       for (const p of payloads) {
@@ -185,14 +179,12 @@ function complete(
     record.turn = rec.turn;
   }
   const out: FinishedRequest = { record, metrics: requestMetrics(record, counts), counts };
-  let payloads: PayloadBlob | undefined;
-  if (f.rows !== undefined && packed !== undefined) {
+  if (packed !== undefined && f.rows !== undefined && !rec.warmup) {
     // The row's buffers go to the writer's thread (transferred, so detached here, as soon as its
     // batch is full: possibly inside `add`): a sink that needs the payloads gets a copy made first.
-    if (f.needs.payloads) payloads = copyPayloads(packed);
+    if (f.needs.payloads) out.payloads = copyPayloads(packed);
     f.rows.add(toResultRow({ ...out, bodyText, payloads: packed }));
-  } else if (f.needs.payloads) payloads = packPayloads(rec.payloads);
-  if (f.needs.payloads) out.payloads = payloads;
+  } else if (f.needs.payloads) out.payloads = packed;
   if (f.needs.bodyText) out.bodyText = bodyText;
   return out;
 }

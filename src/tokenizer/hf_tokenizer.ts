@@ -9,7 +9,6 @@ import { Tokenizer } from "@huggingface/tokenizers";
 import type { Message, PromptTokenizer } from "../plugins/types.ts";
 import { type ChatRenderer, chatTemplateSource, compileChatTemplate } from "./chat_template.ts";
 import { messagesText } from "./messages_text.ts";
-export { messagesText };
 
 /** The parsed contents of a tokenizer folder. */
 export interface TokenizerFiles {
