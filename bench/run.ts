@@ -17,6 +17,7 @@
  * deno task bench --targets            # issue 13's targets, 3 rounds (a few minutes)
  * deno task bench --only paced-1024,c64 --transport fetch --workers 2 --json out.json
  * deno task bench --only blast --repeat 5    # median of 5 runs per row (noisy machines)
+ * deno task bench --only paced-1024 --v8-flags=--max-semi-space-size=4   # llmperf's client only
  * deno task bench --list
  * ```
  *
@@ -190,15 +191,9 @@ async function runClient(
   script: "client_process.ts" | "floor_client.ts",
   args: ClientArgs | FloorArgs,
   pin: string[],
+  v8Flags = "",
 ): Promise<{ report: ClientReport; wall: number }> {
-  const deno = [
-    Deno.execPath(),
-    "run",
-    "-A",
-    `${ROOT}/bench/${script}`,
-    JSON.stringify(args),
-  ];
-  const argv = [...pin, ...deno];
+  const argv = clientArgv(script, args, pin, v8Flags);
   const t0 = performance.now();
   const out = await new Deno.Command(argv[0], {
     args: argv.slice(1),
@@ -213,6 +208,28 @@ async function runClient(
   }
   const line = dec.decode(out.stdout).trim().split("\n").pop()!;
   return { report: JSON.parse(line) as ClientReport, wall };
+}
+
+/**
+ * The command line of a client process: pinned by `pin` (a `taskset` prefix, or none), with V8
+ * flags when given (`--v8-flags`: a comma-separated list, as `deno run --v8-flags=` takes it).
+ */
+export function clientArgv(
+  script: "client_process.ts" | "floor_client.ts",
+  args: ClientArgs | FloorArgs,
+  pin: readonly string[],
+  v8Flags = "",
+): string[] {
+  const flags = v8Flags === "" ? [] : [`--v8-flags=${v8Flags}`];
+  return [
+    ...pin,
+    Deno.execPath(),
+    "run",
+    "-A",
+    ...flags,
+    `${ROOT}/bench/${script}`,
+    JSON.stringify(args),
+  ];
 }
 
 /** What the floor sends: the body llmperf's `openai` plugin sends in the bench's runs. */
@@ -231,6 +248,8 @@ export async function runScenario(
     workers?: number;
     db: boolean;
     pin: ReturnType<typeof pinning>;
+    /** V8 flags for llmperf's client process (not the floor's, not the server's). */
+    v8Flags?: string;
   },
 ): Promise<BenchRow> {
   const server = await startServer(s, s.clientAllCores ? [] : opts.pin.server);
@@ -247,19 +266,24 @@ export async function runScenario(
         reader: s.floor,
         body: FLOOR_BODY,
       }, pin)
-      : await runClient("client_process.ts", {
-        url: server.url + path,
-        stream: s.stream,
-        parallel: s.parallel,
-        number: s.number,
-        rate: s.rate,
-        firstWave: inFlight(s),
-        transport: opts.transport ?? s.transport,
-        workers: opts.workers ?? s.workers,
-        api: s.api,
-        db: opts.db,
-        timing: s.timing,
-      }, pin);
+      : await runClient(
+        "client_process.ts",
+        {
+          url: server.url + path,
+          stream: s.stream,
+          parallel: s.parallel,
+          number: s.number,
+          rate: s.rate,
+          firstWave: inFlight(s),
+          transport: opts.transport ?? s.transport,
+          workers: opts.workers ?? s.workers,
+          api: s.api,
+          db: opts.db,
+          timing: s.timing,
+        },
+        pin,
+        opts.v8Flags,
+      );
     return {
       scenario: s,
       requests: report.truth.requests,
@@ -381,13 +405,14 @@ if (import.meta.main) {
       json: { type: "string" },
       list: { type: "boolean", default: false },
       repeat: { type: "string" },
+      "v8-flags": { type: "string" },
       help: { type: "boolean", short: "h", default: false },
     },
   });
   if (values.help) {
     console.log(
       "deno task bench [--quick] [--targets] [--only name,...] [--transport socket|fetch] " +
-        "[--workers N] [--no-db] [--repeat N] [--json file] [--list]",
+        "[--workers N] [--no-db] [--v8-flags LIST] [--repeat N] [--json file] [--list]",
     );
     Deno.exit(0);
   }
@@ -418,6 +443,7 @@ if (import.meta.main) {
         transport: values.transport as TransportChoice | undefined,
         workers: values.workers === undefined ? undefined : Number(values.workers),
         db: !values["no-db"],
+        v8Flags: values["v8-flags"],
         pin,
       });
       runs.get(s.name)!.push(row);

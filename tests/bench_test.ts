@@ -8,7 +8,7 @@ import { assert, assertAlmostEquals, assertEquals } from "./assert.ts";
 import { ROOT_DIR } from "./helpers/cli.ts";
 import { GroundTruth, stat } from "../bench/ground_truth.ts";
 import { inFlight, SCENARIOS } from "../bench/scenarios.ts";
-import { type BenchRow, medianRow, pinning, selectScenarios } from "../bench/run.ts";
+import { type BenchRow, clientArgv, medianRow, pinning, selectScenarios } from "../bench/run.ts";
 import { evaluateTargets, median, TARGETS, targetScenarios } from "../bench/targets.ts";
 import type { FloorArgs } from "../bench/floor_client.ts";
 import type { ClientReport } from "../bench/client_process.ts";
@@ -88,6 +88,27 @@ Deno.test("bench: scenario selection, the quick subset, averages in flight, medi
   assertEquals(pinning(2, true).server, ["taskset", "-c", "1"]);
   assertEquals(pinning(1, true).client, []);
   assertEquals(pinning(8, false).server, []);
+});
+
+Deno.test("bench: --v8-flags reach the client's deno run, before its script, and nothing else", () => {
+  const args: FloorArgs = { url: "http://x/", parallel: 1, number: 1, reader: "deno", body: "" };
+  const plain = clientArgv("floor_client.ts", args, ["taskset", "-c", "0"]);
+  assertEquals(plain.slice(0, 3), ["taskset", "-c", "0"]);
+  assertEquals(plain.slice(3), [
+    Deno.execPath(),
+    "run",
+    "-A",
+    `${ROOT_DIR}/bench/floor_client.ts`,
+    JSON.stringify(args),
+  ]);
+  const flagged = clientArgv("client_process.ts", args, [], "--max-semi-space-size=4,--trace-gc");
+  assertEquals(flagged.slice(0, 4), [
+    Deno.execPath(),
+    "run",
+    "-A",
+    "--v8-flags=--max-semi-space-size=4,--trace-gc",
+  ]);
+  assert(flagged[4].endsWith("/bench/client_process.ts"));
 });
 
 Deno.test("bench: one client process against a stamping mock reports cost and ground truth", async () => {
