@@ -7,7 +7,7 @@
  * rule, each with its owner; an exception that is no longer in the graph fails the test, so the
  * list only shrinks.
  */
-import { loadedAtStart } from "./helpers/module_graph.ts";
+import { loadedAtStart, loadedWithDynamic } from "./helpers/module_graph.ts";
 import { assert, assertEquals } from "./assert.ts";
 import { ROOT_DIR } from "./helpers/cli.ts";
 
@@ -243,4 +243,16 @@ Deno.test("import graph: the CLI starts without the packages only some commands 
     /^npm:(@huggingface\/(tokenizers|jinja)|fast-png|hyparquet|hyparquet-writer|modern-tar)@/;
   assertEquals(loaded.filter((m) => lazy.test(m)), []);
   assert(loaded.includes("plugins/datasets/random_vl.ts"), "the datasets are still registered");
+});
+
+Deno.test("import graph: the CLI loads each command but perf when it is run", async () => {
+  const loaded = await loadedAtStart("main.ts");
+  const commands = /^src\/cli\/(mock|report|doctor|merge|export)_command\.ts$/;
+  assertEquals(loaded.filter((m) => commands.test(m) || m === "src/mock/server.ts"), []);
+  assert(loaded.includes("src/cli/perf_args.ts"), "perf's own modules are loaded at start");
+  // Each command is still reachable, through its dynamic import.
+  const all = await loadedWithDynamic("main.ts");
+  for (const c of ["mock", "report", "doctor", "merge", "export"]) {
+    assert(all.includes(`src/cli/${c}_command.ts`), `${c} is in the module graph`);
+  }
 });

@@ -11,7 +11,16 @@ interface InfoModule {
  * What a module loads when it is evaluated: its static value imports, followed (type-only imports
  * and dynamic `import()`s left out), from `deno info --json`.
  */
-export async function loadedAtStart(entry: string): Promise<string[]> {
+export function loadedAtStart(entry: string): Promise<string[]> {
+  return modulesOf(entry, false);
+}
+
+/** What a module can ever load: {@link loadedAtStart} with its dynamic `import()`s followed too. */
+export function loadedWithDynamic(entry: string): Promise<string[]> {
+  return modulesOf(entry, true);
+}
+
+async function modulesOf(entry: string, dynamic: boolean): Promise<string[]> {
   const out = await new Deno.Command(Deno.execPath(), {
     args: ["info", "--json", new URL(entry, ROOT).href],
     stdout: "piped",
@@ -28,7 +37,7 @@ export async function loadedAtStart(entry: string): Promise<string[]> {
     if (seen.has(s)) return;
     seen.add(s);
     for (const d of modules.get(s)?.dependencies ?? []) {
-      if (d.code !== undefined && d.isDynamic !== true) visit(d.code.specifier);
+      if (d.code !== undefined && (dynamic || d.isDynamic !== true)) visit(d.code.specifier);
     }
   };
   visit(new URL(entry, ROOT).href);
