@@ -213,3 +213,49 @@ Deno.test("workers: requests lost with a worker that died keep their warmup mark
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("workers: requests dispatched in one turn cross in one message; records that end together come back together", async () => {
+  // Count the messages each way by wrapping the Worker class the pool uses.
+  const Original = globalThis.Worker;
+  const toWorker: Array<{ t: string; orders?: unknown[] }> = [];
+  const fromWorker: Array<{ t: string; ids?: number[] }> = [];
+  globalThis.Worker = class extends Original {
+    constructor(url: string | URL, opts?: WorkerOptions) {
+      super(url, opts);
+      this.addEventListener("message", (e) => fromWorker.push((e as MessageEvent).data));
+    }
+    override postMessage(m: unknown, t?: Transferable[] | StructuredSerializeOptions): void {
+      toWorker.push(m as { t: string });
+      super.postMessage(m, t as Transferable[]);
+    }
+  } as typeof Worker;
+  // One token after 40 ms each: the 32 responses end within a few ms of each other.
+  const mock = startMockServer({ port: 0, ttftMs: 40, itlMs: 0, outputTokens: 1 });
+  try {
+    const { pool: p, records } = await pool(1, mock.url);
+    await Promise.all(
+      Array.from({ length: 32 }, (_, i) => p.send({ index: i, body: body(true), stream: true })),
+    );
+    await p.close();
+    const sends = toWorker.filter((m) => m.t === "send");
+    assertEquals(
+      sends.map((m) => m.orders!.length),
+      [32],
+      "one message for the 32 dispatched together",
+    );
+    const done = fromWorker.filter((m) => m.t === "done");
+    const ids = done.flatMap((m) => m.ids!);
+    assertEquals(ids.length, 32);
+    assertEquals(new Set(ids).size, 32, "each record once");
+    assertEquals(records.map((f) => f.record.index).sort((a, b) => a - b), [...Array(32).keys()]);
+    assert(
+      Math.max(...done.map((m) => m.ids!.length)) >= 2,
+      `records that ended in one turn came in one message (batches: ${
+        done.map((m) => m.ids!.length)
+      })`,
+    );
+  } finally {
+    globalThis.Worker = Original;
+    await mock.close();
+  }
+});

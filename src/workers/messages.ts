@@ -101,8 +101,8 @@ export type ToWorker =
     /** Its channel to the counting worker (`--tokenizer-path`). */
     count?: MessagePort;
   }
-  /** Send one request. */
-  | ({ t: "send" } & SendOrder)
+  /** Send these requests: those dispatched in one turn of the main thread's loop, in order. */
+  | { t: "send"; orders: SendOrder[] }
   /** The run was interrupted: stop every request (each is recorded as cancelled). */
   | { t: "cancel" }
   /** Close the transport, finish what is pending, end the DB port, report the self-check. */
@@ -128,8 +128,11 @@ export interface Span {
 export type FromWorker =
   /** The transport is ready (and the plugin loaded). */
   | { t: "ready" }
-  /** A request finished, its record complete. */
-  | { t: "done"; id: number; f: FinishedRequest }
+  /**
+   * Requests finished, their records complete: those that ended in one turn of the worker's loop,
+   * in order (`ids[i]` is `fs[i]`'s).
+   */
+  | { t: "done"; ids: number[]; fs: FinishedRequest[] }
   /** A turn of a conversation finished, its record complete (the conversation goes on). */
   | { t: "turn"; id: number; f: FinishedRequest }
   /** A conversation ended (its slot is free): when its first turn was sent and its last ended. */

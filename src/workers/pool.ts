@@ -24,12 +24,14 @@ import {
   type FinishSpec,
   type FromWorker,
   type Outgoing,
+  type SendOrder,
   type SendTarget,
   type Span,
   spanOf,
   targetEndpoints,
   type ToWorker,
 } from "./messages.ts";
+import { TurnBatch } from "./turn_batch.ts";
 
 const WORKER_URL = new URL("./worker.ts", import.meta.url).href;
 
@@ -78,6 +80,8 @@ interface Slot {
   alive: boolean;
   rows?: RowChannel;
   closed?: (load: ThreadLoad | undefined) => void;
+  /** Its requests dispatched in this turn of the loop, posted together at the turn's end. */
+  sends: TurnBatch<SendOrder>;
 }
 
 /** N transport workers, sending and finishing a run's requests. */
@@ -119,7 +123,15 @@ export class WorkerPool {
   #spawn(i: number, spec: TransportSpec): Promise<void> {
     const name = `worker ${i + 1}`;
     const worker = new Worker(WORKER_URL, { type: "module", name: `llmperf ${name}` });
-    const slot: Slot = { worker, name, inFlight: 0, alive: true };
+    const slot: Slot = {
+      worker,
+      name,
+      inFlight: 0,
+      alive: true,
+      sends: new TurnBatch<SendOrder>((orders) => {
+        if (slot.alive) worker.postMessage({ t: "send", orders } satisfies ToWorker);
+      }),
+    };
     this.#slots.push(slot);
     const o = this.#opts;
     const inWorker = o.finish.api !== undefined; // else records come raw: no rows, no counting
@@ -136,7 +148,7 @@ export class WorkerPool {
         const m = e.data;
         switch (m.t) {
           case "done":
-            this.#done(slot, m.id, m.f);
+            for (let k = 0; k < m.ids.length; k++) this.#done(slot, m.ids[k], m.fs[k]);
             break;
           case "turn":
             if (this.#pending.has(m.id)) this.#opts.onRecord(m.f);
@@ -271,7 +283,11 @@ export class WorkerPool {
     if (signal && !this.#signals.has(signal)) {
       this.#signals.add(signal);
       const cancelAll = () => {
-        for (const s of this.#slots) if (s.alive) s.worker.postMessage({ t: "cancel" });
+        for (const s of this.#slots) {
+          if (!s.alive) continue;
+          s.sends.flush(); // what was dispatched goes first (and is recorded as cancelled)
+          s.worker.postMessage({ t: "cancel" });
+        }
       };
       if (signal.aborted) cancelAll();
       else signal.addEventListener("abort", cancelAll, { once: true });
@@ -302,8 +318,7 @@ export class WorkerPool {
       if (req.warmup) p.warmup = true;
       if (req.requestId !== undefined) p.requestId = req.requestId;
       this.#pending.set(id, p);
-      const m: ToWorker = {
-        t: "send",
+      const m: SendOrder = {
         id,
         index: req.index,
         body: req.body,
@@ -318,7 +333,7 @@ export class WorkerPool {
       if (req.warmup) m.warmup = true;
       if (req.headers) m.headers = req.headers;
       if (req.requestId !== undefined) m.requestId = req.requestId;
-      slot.worker.postMessage(m);
+      slot.sends.add(m);
     });
   }
 
@@ -343,6 +358,7 @@ export class WorkerPool {
           clearTimeout(timer);
           resolve(load);
         };
+        s.sends.flush();
         s.worker.postMessage({ t: "close" } satisfies ToWorker);
       })
     );

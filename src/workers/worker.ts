@@ -21,6 +21,7 @@ import { ChannelCounter } from "../tokenizer/token_counters.ts";
 import { createTransport } from "../transport/create.ts";
 import type { Transport } from "../transport/types.ts";
 import { LoopMonitor } from "./loop_monitor.ts";
+import { TurnBatch } from "./turn_batch.ts";
 import { runConversation } from "./conversation.ts";
 import {
   type FromWorker,
@@ -53,12 +54,21 @@ const counting = new Set<Promise<void>>();
 let requests = 0;
 let events = 0;
 
+/** Finished records, posted together at the end of the loop's turn (`turn_batch.ts`). */
+const finished = new TurnBatch<[number, FinishedRequest]>((items, transfer) => {
+  const ids = new Array<number>(items.length);
+  const fs = new Array<FinishedRequest>(items.length);
+  for (let i = 0; i < items.length; i++) [ids[i], fs[i]] = items[i];
+  scope.postMessage({ t: "done", ids, fs }, transfer);
+});
+
 function post(m: FromWorker, transfer: Transferable[] = []): void {
+  finished.flush(); // what finished before goes first
   scope.postMessage(m, transfer);
 }
 
 function done(id: number, f: FinishedRequest): void {
-  post({ t: "done", id, f }, finishedTransfers(f));
+  finished.add([id, f], finishedTransfers(f));
 }
 
 /**
@@ -226,7 +236,11 @@ scope.onmessage = async (e: MessageEvent<ToWorker>) => {
   try {
     switch (m.t) {
       case "send":
-        await send(m);
+        // Each runs on its own; a failure outside any request is reported (never a lost record:
+        // the transports record failures rather than throw).
+        for (const o of m.orders) {
+          send(o).catch((err) => post({ t: "error", message: errorMessage(err) }));
+        }
         break;
       case "init":
         await init(m);
