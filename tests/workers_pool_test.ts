@@ -231,11 +231,14 @@ Deno.test("workers: requests dispatched in one turn cross in one message; record
   } as typeof Worker;
   // One token after 40 ms each: the 32 responses end within a few ms of each other.
   const mock = startMockServer({ port: 0, ttftMs: 40, itlMs: 0, outputTokens: 1 });
+  let opened: WorkerPool | undefined;
   try {
     const { pool: p, records } = await pool(1, mock.url);
+    opened = p;
     await Promise.all(
       Array.from({ length: 32 }, (_, i) => p.send({ index: i, body: body(true), stream: true })),
     );
+    opened = undefined;
     await p.close();
     const sends = toWorker.filter((m) => m.t === "send");
     assertEquals(
@@ -256,6 +259,75 @@ Deno.test("workers: requests dispatched in one turn cross in one message; record
     );
   } finally {
     globalThis.Worker = Original;
+    await opened?.close();
+    await mock.close();
+  }
+});
+
+Deno.test("workers: a record that cannot be posted fails alone; its batch's others arrive whole", async () => {
+  const dir = await Deno.makeTempDir();
+  const plugin = `${dir}/uncloneable.ts`;
+  // Counts that hold a function for the request whose prompt is "bad": they cannot be cloned.
+  await Deno.writeTextFile(
+    plugin,
+    `export default {
+  buildRequest: () => ({}),
+  parseResponses(_payloads, body) {
+    const c = { promptTokens: 0, completionTokens: 1 };
+    if (body.messages[0].content === "bad") c.oops = () => 1;
+    return c;
+  },
+};
+`,
+  );
+  const mock = startMockServer({ port: 0, ttftMs: 40, itlMs: 0, outputTokens: 1 });
+  const cfg = resolveConfig({ model: "m", url: `${mock.url}/v1/chat/completions` });
+  const records: FinishedRequest[] = [];
+  const p = await WorkerPool.start(1, SPEC, {
+    target: { url: cfg.url, headers: { "content-type": "application/json" } },
+    finish: { api: { spec: plugin, params: cfg }, needs: {} },
+    onRecord: (f) => records.push(f),
+    local: { api: new OpenAIApi(cfg), needs: {} },
+  });
+  const ask = (content: string) =>
+    JSON.stringify({ model: "m", messages: [{ role: "user", content }], stream: true });
+  try {
+    await Promise.all(
+      Array.from(
+        { length: 8 },
+        (_, i) => p.send({ index: i, body: ask(i === 3 ? "bad" : "ok"), stream: true }),
+      ),
+    );
+    await p.close();
+    const byIndex = new Map(records.map((f) => [f.record.index, f.record]));
+    assertEquals(byIndex.size, 8);
+    const bad = byIndex.get(3)!;
+    assertEquals(bad.success, false);
+    assertEquals(bad.failure?.kind, "client");
+    assert(bad.failure!.message.startsWith("the record could not be posted"), bad.failure!.message);
+    for (const [i, r] of byIndex) {
+      if (i === 3) continue;
+      assert(r.success, `${i}: ${JSON.stringify(r.failure)}`);
+      assertEquals(r.chunkTimesMs.length, 2); // role chunk, one token: whole, not detached
+    }
+    assertEquals(p.loads.map((l) => l.requests), [8], "the worker lived to the end");
+  } finally {
+    await mock.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("workers: an order that fails outside its transport is still recorded, its slot freed", async () => {
+  const mock = startMockServer({ port: 0, ttftMs: 5, itlMs: 1, outputTokens: 2 });
+  const { pool: p, records } = await pool(1, mock.url);
+  try {
+    // Endpoint 5 of a target with one: a bug in the caller, thrown before any request is sent.
+    await p.send({ index: 0, body: body(true), stream: true, endpoint: 5 });
+    await p.send({ index: 1, body: body(true), stream: true });
+    await p.close();
+    assertEquals(records.map((f) => [f.record.index, f.record.success]), [[0, false], [1, true]]);
+    assertEquals(records[0].record.failure?.kind, "client");
+  } finally {
     await mock.close();
   }
 });

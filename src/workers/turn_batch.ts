@@ -1,7 +1,8 @@
 /**
- * Messages of one kind grouped by turn of the event loop: what is added during one task (its
- * microtasks included) goes out as one message when the microtasks queued so far have run, so
- * nothing waits for a timer or for the next task. A burst of records that end together (a paced
+ * Messages of one kind grouped by turn of the event loop: the first item added schedules a
+ * microtask, and everything added until it runs (the rest of that task, and the microtasks queued
+ * before it) goes out with it as one message; an item added later schedules the next. Nothing
+ * waits for a timer or for the next task. A burst of records that end together (a paced
  * server ends its streams in waves; a saturated thread finishes dozens per turn) crosses to the
  * other thread as one message instead of dozens: each message costs ~12–17 µs of CPU on the two
  * threads together beyond its contents (docs/performance.md, "Hot path v6").
@@ -16,20 +17,19 @@
  * const batch = new TurnBatch<number>((items) => sent.push(items));
  * batch.add(1);
  * batch.add(2);
- * await Promise.resolve(); // the turn's microtasks run out
- * // sent: [[1, 2]]
+ * await Promise.resolve(); // the batch's microtask has run
+ * console.assert(JSON.stringify(sent) === "[[1,2]]");
  * ```
  *
  * @module
  */
 
-/** Posts the items of one turn, with the buffers they hand over. */
-export type FlushBatch<T> = (items: T[], transfer: Transferable[]) => void;
+/** Posts the items of one turn (it should not throw: the items are gone from the batch). */
+export type FlushBatch<T> = (items: T[]) => void;
 
 /** Items gathered during one turn of the event loop, posted together (see the module doc). */
 export class TurnBatch<T> {
   #items: T[] = [];
-  #transfer: Transferable[] = [];
   #post: FlushBatch<T>;
   #scheduled = false;
   #run = (): void => {
@@ -42,10 +42,9 @@ export class TurnBatch<T> {
     this.#post = post;
   }
 
-  /** Add one item (and the buffers it hands over); it goes out at the turn's end. */
-  add(item: T, transfer?: readonly Transferable[]): void {
+  /** Add one item; it goes out at the turn's end. */
+  add(item: T): void {
     this.#items.push(item);
-    if (transfer !== undefined) { for (const t of transfer) this.#transfer.push(t); }
     if (!this.#scheduled) {
       this.#scheduled = true;
       queueMicrotask(this.#run);
@@ -56,9 +55,7 @@ export class TurnBatch<T> {
   flush(): void {
     if (this.#items.length === 0) return;
     const items = this.#items;
-    const transfer = this.#transfer;
     this.#items = [];
-    this.#transfer = [];
-    this.#post(items, transfer);
+    this.#post(items);
   }
 }

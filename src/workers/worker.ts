@@ -54,13 +54,40 @@ const counting = new Set<Promise<void>>();
 let requests = 0;
 let events = 0;
 
-/** Finished records, posted together at the end of the loop's turn (`turn_batch.ts`). */
-const finished = new TurnBatch<[number, FinishedRequest]>((items, transfer) => {
+/**
+ * Finished records, posted together at the end of the loop's turn (`turn_batch.ts`). Their arrays
+ * are copied, not transferred (as cheap for a record's few hundred bytes: 36–38 against 40–46 µs
+ * per record, docs/performance.md "Hot path v6"), so that a record that cannot be cloned (a
+ * plugin's counts holding a function) fails its batch without detaching the others' buffers: each
+ * is then posted alone, and one that still fails is recorded as a failure ({@link unpostable}).
+ */
+const finished = new TurnBatch<[number, FinishedRequest]>((items) => {
   const ids = new Array<number>(items.length);
   const fs = new Array<FinishedRequest>(items.length);
   for (let i = 0; i < items.length; i++) [ids[i], fs[i]] = items[i];
-  scope.postMessage({ t: "done", ids, fs }, transfer);
+  try {
+    scope.postMessage({ t: "done", ids, fs });
+  } catch {
+    for (const [id, f] of items) {
+      try {
+        scope.postMessage({ t: "done", ids: [id], fs: [f] });
+      } catch (err) {
+        scope.postMessage({ t: "raw", id, rec: unpostable(f, err) });
+      }
+    }
+  }
 });
+
+/** A finished record that could not be posted, as a failed one the main thread finishes. */
+function unpostable(f: FinishedRequest, err: unknown): RawRecord {
+  return {
+    ...f.record,
+    chunkTimesMs: Array.from(f.record.chunkTimesMs),
+    payloads: packPayloads([]),
+    success: false,
+    failure: { kind: "client", message: `the record could not be posted: ${errorMessage(err)}` },
+  };
+}
 
 function post(m: FromWorker, transfer: Transferable[] = []): void {
   finished.flush(); // what finished before goes first
@@ -68,7 +95,7 @@ function post(m: FromWorker, transfer: Transferable[] = []): void {
 }
 
 function done(id: number, f: FinishedRequest): void {
-  finished.add([id, f], finishedTransfers(f));
+  finished.add([id, f]);
 }
 
 /**
@@ -167,6 +194,20 @@ async function send(m: SendOrder): Promise<void> {
   p.finally(() => counting.delete(p));
 }
 
+/**
+ * Sending an order failed outside its transport (a bug): its request is still recorded, as a
+ * client failure, and its slot freed. A conversation has freed its own (`ended`, whatever
+ * happened); a record posted twice is taken once (the main thread keeps only pending ids).
+ */
+function sendFailed(o: SendOrder, err: unknown): void {
+  if (o.conversation !== undefined) return;
+  const rec = newRecord(o.index, o.stream);
+  rec.startMs = rec.endMs = performance.now();
+  if (o.warmup) rec.warmup = true;
+  if (o.requestId !== undefined) rec.requestId = o.requestId;
+  unfinished(o.id, rec, err);
+}
+
 /** Hand the record to the main thread to finish. */
 function raw(id: number, rec: RequestRecord): void {
   const r: RawRecord = { ...rec, payloads: packPayloads(rec.payloads) };
@@ -236,11 +277,7 @@ scope.onmessage = async (e: MessageEvent<ToWorker>) => {
   try {
     switch (m.t) {
       case "send":
-        // Each runs on its own; a failure outside any request is reported (never a lost record:
-        // the transports record failures rather than throw).
-        for (const o of m.orders) {
-          send(o).catch((err) => post({ t: "error", message: errorMessage(err) }));
-        }
+        for (const o of m.orders) send(o).catch((err) => sendFailed(o, err));
         break;
       case "init":
         await init(m);
