@@ -27,13 +27,16 @@ function body(stream: boolean) {
   });
 }
 
-/** A pool of `n` workers sending to the mock at `url`, its records collected in `records`. */
-async function pool(n: number, url: string, needs: SinkNeeds = {}) {
+/**
+ * A pool of `n` workers sending to the mock at `url`, its records collected in `records`; the
+ * workers' API plugin is `api` (a built-in name or a file).
+ */
+async function pool(n: number, url: string, needs: SinkNeeds = {}, api = "openai") {
   const cfg = resolveConfig({ model: "m", url: `${url}/v1/chat/completions` });
   const records: FinishedRequest[] = [];
   const p = await WorkerPool.start(n, SPEC, {
     target: { url: cfg.url, headers: { "content-type": "application/json" } },
-    finish: { api: { spec: "openai", params: cfg }, needs },
+    finish: { api: { spec: api, params: cfg }, needs },
     onRecord: (f) => records.push(f),
     local: { api: new OpenAIApi(cfg), needs },
   });
@@ -185,14 +188,7 @@ Deno.test("workers: requests lost with a worker that died keep their warmup mark
       },
     };\n`,
   );
-  const cfg = resolveConfig({ model: "m", url: `${mock.url}/v1/chat/completions` });
-  const records: FinishedRequest[] = [];
-  const p = await WorkerPool.start(1, SPEC, {
-    target: { url: cfg.url, headers: { "content-type": "application/json" } },
-    finish: { api: { spec: plugin, params: cfg }, needs: {} },
-    onRecord: (f) => records.push(f),
-    local: { api: new OpenAIApi(cfg), needs: {} },
-  });
+  const { pool: p, records } = await pool(1, mock.url, {}, plugin);
   try {
     const first = p.send({ index: 0, body: body(true), stream: true });
     await new Promise((r) => setTimeout(r, 100));
@@ -281,14 +277,7 @@ Deno.test("workers: a record that cannot be posted fails alone; its batch's othe
 `,
   );
   const mock = startMockServer({ port: 0, ttftMs: 40, itlMs: 0, outputTokens: 1 });
-  const cfg = resolveConfig({ model: "m", url: `${mock.url}/v1/chat/completions` });
-  const records: FinishedRequest[] = [];
-  const p = await WorkerPool.start(1, SPEC, {
-    target: { url: cfg.url, headers: { "content-type": "application/json" } },
-    finish: { api: { spec: plugin, params: cfg }, needs: {} },
-    onRecord: (f) => records.push(f),
-    local: { api: new OpenAIApi(cfg), needs: {} },
-  });
+  const { pool: p, records } = await pool(1, mock.url, {}, plugin);
   const ask = (content: string) =>
     JSON.stringify({ model: "m", messages: [{ role: "user", content }], stream: true });
   try {
