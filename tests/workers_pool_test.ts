@@ -316,6 +316,7 @@ Deno.test("workers: an order that fails outside its transport is still recorded,
     await p.close();
     assertEquals(records.map((f) => [f.record.index, f.record.success]), [[0, false], [1, true]]);
     assertEquals(records[0].record.failure?.kind, "client");
+    assertEquals(records[0].record.endpoint, undefined, "no endpoint 5 to name");
   } finally {
     await mock.close();
   }

@@ -64,7 +64,11 @@ let events = 0;
 const finished = new TurnBatch<[number, FinishedRequest]>((items) => {
   const ids = new Array<number>(items.length);
   const fs = new Array<FinishedRequest>(items.length);
-  for (let i = 0; i < items.length; i++) [ids[i], fs[i]] = items[i];
+  for (let i = 0; i < items.length; i++) {
+    const item = items[i];
+    ids[i] = item[0];
+    fs[i] = item[1];
+  }
   try {
     scope.postMessage({ t: "done", ids, fs });
   } catch {
@@ -203,6 +207,7 @@ function sendFailed(o: SendOrder, err: unknown): void {
   if (o.conversation !== undefined) return;
   const rec = newRecord(o.index, o.stream);
   rec.startMs = rec.endMs = performance.now();
+  rec.endpoint = endpoints[o.endpoint ?? 0]?.name; // (the index itself may be what failed)
   if (o.warmup) rec.warmup = true;
   if (o.requestId !== undefined) rec.requestId = o.requestId;
   unfinished(o.id, rec, err);
