@@ -10,8 +10,8 @@
  * 4. `finish`: + `finishRequest` with the `openai` plugin and the result DB's row (queued and
  *    posted in batches of 64 on a `MessageChannel`, as to the writer);
  * 5. `post`: + the finished record posted on a `MessageChannel`, as to the main thread (one
- *    record per message, its arrays copied: the worker groups those that end in one turn of its
- *    loop, `src/workers/turn_batch.ts`, so this is the dearest case).
+ *    record per message: the worker groups those that end in one turn of its loop,
+ *    `src/workers/turn_batch.ts`, so this is the dearest case).
  *
  * It prints CPU µs per request and per event for each step (this thread's CPU; the ports'
  * receiving ends run on this thread too, so `finish` and `post` include what the other side
@@ -26,7 +26,7 @@
 import { resolveConfig } from "../src/config.ts";
 import { startMockServer } from "../src/mock/server.ts";
 import { loadApiPlugin } from "../src/plugins/loader.ts";
-import { finishRequest } from "../src/records/finish_request.ts";
+import { finishedTransfers, finishRequest } from "../src/records/finish_request.ts";
 import type { FinishedRequest } from "../src/records/finished.ts";
 import { newRecord } from "../src/records/record.ts";
 import { RowQueue } from "../src/store/rows.ts";
@@ -114,7 +114,7 @@ function one(i: number, upTo: number): void {
   rec.success = true;
   rec.headersAtMs = rec.startMs;
   const f = finishRequest(finishing, rec, BODY) as FinishedRequest;
-  if (upTo >= 4) toMain.port1.postMessage({ t: "done", ids: [i], fs: [f] });
+  if (upTo >= 4) toMain.port1.postMessage({ t: "done", ids: [i], fs: [f] }, finishedTransfers(f));
 }
 
 /** CPU µs per request of the steps up to `upTo` (a turn of the event loop every 64 requests). */

@@ -260,26 +260,32 @@ Deno.test("workers: requests dispatched in one turn cross in one message; record
   }
 });
 
-Deno.test("workers: a record that cannot be posted fails alone; its batch's others arrive whole", async () => {
-  const dir = await Deno.makeTempDir();
-  const plugin = `${dir}/uncloneable.ts`;
-  // Counts that hold a function for the request whose prompt is "bad": they cannot be cloned.
+/** A plugin file whose counts, for a prompt "bad", also hold `extra` (JavaScript source). */
+async function pluginWith(dir: string, extra: string): Promise<string> {
+  const plugin = `${dir}/plugin.ts`;
   await Deno.writeTextFile(
     plugin,
     `export default {
   buildRequest: () => ({}),
   parseResponses(_payloads, body) {
     const c = { promptTokens: 0, completionTokens: 1 };
-    if (body.messages[0].content === "bad") c.oops = () => 1;
+    if (body.messages[0].content === "bad") ${extra};
     return c;
   },
 };
 `,
   );
+  return plugin;
+}
+
+const ask = (content: string) =>
+  JSON.stringify({ model: "m", messages: [{ role: "user", content }], stream: true });
+
+Deno.test("workers: what a plugin puts beside the counts' fields (a function) reaches no record; all arrive whole", async () => {
+  const dir = await Deno.makeTempDir();
   const mock = startMockServer({ port: 0, ttftMs: 40, itlMs: 0, outputTokens: 1 });
+  const plugin = await pluginWith(dir, "c.oops = () => 1");
   const { pool: p, records } = await pool(1, mock.url, {}, plugin);
-  const ask = (content: string) =>
-    JSON.stringify({ model: "m", messages: [{ role: "user", content }], stream: true });
   try {
     await Promise.all(
       Array.from(
@@ -288,18 +294,50 @@ Deno.test("workers: a record that cannot be posted fails alone; its batch's othe
       ),
     );
     await p.close();
-    const byIndex = new Map(records.map((f) => [f.record.index, f.record]));
+    const byIndex = new Map(records.map((f) => [f.record.index, f]));
     assertEquals(byIndex.size, 8);
+    for (const [i, f] of byIndex) {
+      assert(f.record.success, `${i}: ${JSON.stringify(f.record.failure)}`);
+      assertEquals(f.record.chunkTimesMs.length, 2); // the role chunk and one token: whole
+      assertEquals(f.counts, { promptTokens: 0, completionTokens: 1 });
+    }
+    assertEquals(p.loads.map((l) => l.requests), [8], "the worker lived to the end");
+  } finally {
+    await mock.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("workers: records that cannot be posted are recorded as failures, never lost; the worker goes on", async () => {
+  const dir = await Deno.makeTempDir();
+  const mock = startMockServer({ port: 0, ttftMs: 40, itlMs: 0, outputTokens: 1 });
+  // A function in a field llmperf keeps: the record cannot be cloned.
+  const plugin = await pluginWith(dir, "c.contentChunks = [() => 1]");
+  const { pool: p, records } = await pool(1, mock.url, {}, plugin);
+  try {
+    await Promise.all(
+      Array.from(
+        { length: 8 },
+        (_, i) => p.send({ index: i, body: ask(i === 3 ? "bad" : "ok"), stream: true }),
+      ),
+    );
+    await p.send({ index: 8, body: ask("ok"), stream: true }); // after: the worker still sends
+    await p.close();
+    const byIndex = new Map(records.map((f) => [f.record.index, f.record]));
+    assertEquals(byIndex.size, 9, "every request recorded once");
     const bad = byIndex.get(3)!;
     assertEquals(bad.success, false);
     assertEquals(bad.failure?.kind, "client");
     assert(bad.failure!.message.startsWith("the record could not be posted"), bad.failure!.message);
     for (const [i, r] of byIndex) {
-      if (i === 3) continue;
-      assert(r.success, `${i}: ${JSON.stringify(r.failure)}`);
-      assertEquals(r.chunkTimesMs.length, 2); // role chunk, one token: whole, not detached
+      // Its batch's others share its failed post: recorded as failures too, never lost.
+      assert(
+        r.success || r.failure?.message.startsWith("the record could not be posted"),
+        `${i}: ${JSON.stringify(r.failure)}`,
+      );
     }
-    assertEquals(p.loads.map((l) => l.requests), [8], "the worker lived to the end");
+    assert(byIndex.get(8)!.success, "a later request succeeds");
+    assertEquals(p.loads.map((l) => l.requests), [9], "the worker lived to the end");
   } finally {
     await mock.close();
     await Deno.remove(dir, { recursive: true });

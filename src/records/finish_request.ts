@@ -39,10 +39,28 @@ export interface Finishing {
   needs: SinkNeeds;
 }
 
-/** Normalise a plugin's `parseResponses` result. */
+/** The fields of {@link TokenCounts}, all that a record keeps of a plugin's counts. */
+const COUNT_FIELDS = [
+  "source",
+  "contentChunks",
+  "answerChunks",
+  "imageTokens",
+  "reasoningTokens",
+  "cachedTokens",
+] as const satisfies readonly (keyof TokenCounts)[];
+
+/**
+ * Normalise a plugin's `parseResponses` result: a fresh object with {@link TokenCounts}' fields
+ * only, so that whatever else a plugin put beside them (a function, a class instance) never
+ * reaches a record, which must cross threads as plain data.
+ */
 export function toCounts(v: TokenCounts | [number, number]): TokenCounts {
   if (Array.isArray(v)) return { promptTokens: v[0] ?? 0, completionTokens: v[1] ?? 0 };
-  return v;
+  const out: TokenCounts = { promptTokens: v.promptTokens, completionTokens: v.completionTokens };
+  for (const k of COUNT_FIELDS) {
+    if (v[k] !== undefined) (out as unknown as Record<string, unknown>)[k] = v[k];
+  }
+  return out;
 }
 
 /**

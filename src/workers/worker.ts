@@ -55,30 +55,26 @@ let requests = 0;
 let events = 0;
 
 /**
- * Finished records, posted together at the end of the loop's turn (`turn_batch.ts`). Their arrays
- * are copied, not transferred (as cheap for a record's few hundred bytes: 36–38 against 40–46 µs
- * per record, docs/performance.md "Hot path v6"), so that a record that cannot be cloned (a
- * plugin's counts holding a function) fails its batch without detaching the others' buffers: each
- * is then posted alone, and one that still fails is recorded as a failure ({@link unpostable}).
+ * Finished records, posted together at the end of the loop's turn (`turn_batch.ts`), their buffers
+ * transferred. A record holds plain data only (the plugin's counts are copied field by field,
+ * `toCounts`), so a batch that cannot be posted is a bug in a plugin's known fields or in llmperf:
+ * its buffers are then detached, and each of its requests is recorded as a `client` failure
+ * ({@link unpostable}) rather than lost, the worker going on.
  */
 const finished = new TurnBatch<[number, FinishedRequest]>((items) => {
   const ids = new Array<number>(items.length);
   const fs = new Array<FinishedRequest>(items.length);
+  const transfer: Transferable[] = [];
   for (let i = 0; i < items.length; i++) {
     const item = items[i];
     ids[i] = item[0];
     fs[i] = item[1];
+    for (const t of finishedTransfers(item[1])) transfer.push(t);
   }
   try {
-    scope.postMessage({ t: "done", ids, fs });
-  } catch {
-    for (const [id, f] of items) {
-      try {
-        scope.postMessage({ t: "done", ids: [id], fs: [f] });
-      } catch (err) {
-        scope.postMessage({ t: "raw", id, rec: unpostable(f, err) });
-      }
-    }
+    scope.postMessage({ t: "done", ids, fs }, transfer);
+  } catch (err) {
+    for (const [id, f] of items) scope.postMessage({ t: "raw", id, rec: unpostable(f, err) });
   }
 });
 
@@ -86,7 +82,7 @@ const finished = new TurnBatch<[number, FinishedRequest]>((items) => {
 function unpostable(f: FinishedRequest, err: unknown): RawRecord {
   return {
     ...f.record,
-    chunkTimesMs: Array.from(f.record.chunkTimesMs),
+    chunkTimesMs: [], // detached by the failed post
     payloads: packPayloads([]),
     success: false,
     failure: { kind: "client", message: `the record could not be posted: ${errorMessage(err)}` },
