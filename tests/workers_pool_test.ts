@@ -281,18 +281,23 @@ async function pluginWith(dir: string, extra: string): Promise<string> {
 const ask = (content: string) =>
   JSON.stringify({ model: "m", messages: [{ role: "user", content }], stream: true });
 
+/** Eight requests at once, the fourth (index 3) with the prompt "bad". */
+function sendEight(p: WorkerPool) {
+  return Promise.all(
+    Array.from(
+      { length: 8 },
+      (_, i) => p.send({ index: i, body: ask(i === 3 ? "bad" : "ok"), stream: true }),
+    ),
+  );
+}
+
 Deno.test("workers: what a plugin puts beside the counts' fields (a function) reaches no record; all arrive whole", async () => {
   const dir = await Deno.makeTempDir();
   const mock = startMockServer({ port: 0, ttftMs: 40, itlMs: 0, outputTokens: 1 });
   const plugin = await pluginWith(dir, "c.oops = () => 1");
   const { pool: p, records } = await pool(1, mock.url, {}, plugin);
   try {
-    await Promise.all(
-      Array.from(
-        { length: 8 },
-        (_, i) => p.send({ index: i, body: ask(i === 3 ? "bad" : "ok"), stream: true }),
-      ),
-    );
+    await sendEight(p);
     await p.close();
     const byIndex = new Map(records.map((f) => [f.record.index, f]));
     assertEquals(byIndex.size, 8);
@@ -315,12 +320,7 @@ Deno.test("workers: records that cannot be posted are recorded as failures, neve
   const plugin = await pluginWith(dir, "c.contentChunks = [() => 1]");
   const { pool: p, records } = await pool(1, mock.url, {}, plugin);
   try {
-    await Promise.all(
-      Array.from(
-        { length: 8 },
-        (_, i) => p.send({ index: i, body: ask(i === 3 ? "bad" : "ok"), stream: true }),
-      ),
-    );
+    await sendEight(p);
     await p.send({ index: 8, body: ask("ok"), stream: true }); // after: the worker still sends
     await p.close();
     const byIndex = new Map(records.map((f) => [f.record.index, f.record]));
