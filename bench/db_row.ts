@@ -2,9 +2,10 @@
  * What one result-DB row costs SQLite, by the writer's settings: CPU µs per row (process CPU,
  * the file closed and checkpointed included) for rows shaped as llmperf writes them (the
  * `result` table's columns; `response_messages` as long as a reply's base64 pickle), inserted in
- * transactions of 64 as the writer does. Compares the writer's settings (16 KiB pages, WAL without
- * syncs, values bound by position) with the ones before 2026-12-01 (4 KiB pages, WAL with
- * `synchronous=NORMAL`, values bound by `:name`) and the steps between and beside.
+ * transactions of 64 as the writer does. Compares the writer's settings (16 KiB pages, a rollback
+ * journal without syncs, values bound by position) with the ones before (4 KiB pages, WAL with
+ * `synchronous=NORMAL`, values bound by `:name` until 2026-12-01; 16 KiB pages, WAL without syncs
+ * until 2026-12-02) and the steps between and beside.
  *
  *   deno run -A bench/db_row.ts [--rows 4096] [--kb 11,80] [--rounds 2]
  *
@@ -14,7 +15,13 @@
  */
 import { parseArgs } from "node:util";
 import { DatabaseSync, type SQLInputValue } from "node:sqlite";
-import { createTable, insertInOrder, insertInto, RESULT_COLUMNS } from "../src/store/schema.ts";
+import {
+  createTable,
+  insertInOrder,
+  insertInto,
+  JOURNAL_PRAGMAS,
+  RESULT_COLUMNS,
+} from "../src/store/schema.ts";
 import { procCpuTimes } from "../src/workers/loop_monitor.ts";
 
 const { values } = parseArgs({
@@ -58,8 +65,18 @@ const SETTINGS: Settings[] = [
     positional: true,
   },
   {
-    name: "now: 16 KiB pages, WAL OFF, by position",
+    name: "16 KiB pages, WAL OFF, by position (until 2026-12-02)",
     pragmas: ["PRAGMA page_size=16384", "PRAGMA journal_mode=WAL", "PRAGMA synchronous=OFF"],
+    positional: true,
+  },
+  {
+    name: "16 KiB pages, rollback journal kept (PERSIST), OFF, by position",
+    pragmas: ["PRAGMA page_size=16384", "PRAGMA journal_mode=PERSIST", "PRAGMA synchronous=OFF"],
+    positional: true,
+  },
+  {
+    name: "now: 16 KiB pages, rollback journal (TRUNCATE), OFF, by position",
+    pragmas: ["PRAGMA page_size=16384", ...JOURNAL_PRAGMAS],
     positional: true,
   },
 ];

@@ -10,6 +10,7 @@ import { assert, assertEquals } from "./assert.ts";
 import { onlyRunDir, ROOT_DIR, runCli, tempDir } from "./helpers/cli.ts";
 import { startMockServer } from "../src/mock/server.ts";
 import { DatabaseSync } from "node:sqlite";
+import { openForReading } from "../src/store/open_read.ts";
 import { LONG_RUN_MOCK, longRunArgs, spawnLongRun, waitForRows } from "./helpers/long_run.ts";
 import { perfArgs } from "./helpers/perf_run.ts";
 
@@ -81,9 +82,8 @@ Deno.test("interrupt: a second SIGINT exits at once; the DB opens and keeps the 
     child.kill("SIGINT");
     const out = await child.output();
     assertEquals(out.code, 130);
-    const db = new DatabaseSync(`${await onlyRunDir(tmp.path)}/benchmark_data.db`, {
-      readOnly: true,
-    });
+    // It may have exited inside a transaction: read as `llmperf report` does (rolled back first).
+    const db = openForReading(`${await onlyRunDir(tmp.path)}/benchmark_data.db`);
     assert(count(db) >= 4);
     assertEquals(count(db, "success='True'") >= 4, true);
     db.close();

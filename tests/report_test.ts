@@ -6,7 +6,7 @@ import { assert, assertAlmostEquals, assertEquals } from "./assert.ts";
 import { block, onlyRunDir, runCli, tempDir } from "./helpers/cli.ts";
 import { perfRun } from "./helpers/perf_run.ts";
 import { LONG_RUN_MOCK, spawnLongRun, waitForRows } from "./helpers/long_run.ts";
-import { DatabaseSync } from "node:sqlite";
+import { openForReading } from "../src/store/open_read.ts";
 import { startMockServer } from "../src/mock/server.ts";
 import { reportFromDb, rowMetrics } from "../src/report/from_db.ts";
 import { resolveConfig } from "../src/config.ts";
@@ -253,7 +253,8 @@ Deno.test("report: after a kill -9 the DB opens and the report says the run did 
     child.kill("SIGKILL");
     assertEquals((await child.output()).signal, "SIGKILL");
     const dir = await onlyRunDir(tmp.path);
-    const db = new DatabaseSync(`${dir}/benchmark_data.db`, { readOnly: true });
+    // Killed maybe inside a transaction: read as `llmperf report` does (rolled back first).
+    const db = openForReading(`${dir}/benchmark_data.db`);
     const kept = (db.prepare("SELECT COUNT(*) AS c FROM result").get() as { c: number }).c;
     const run = db.prepare("SELECT ended_at FROM run").get() as { ended_at: unknown };
     db.close();

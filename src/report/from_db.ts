@@ -9,7 +9,7 @@
  *
  * @module
  */
-import { DatabaseSync } from "node:sqlite";
+import type { DatabaseSync } from "node:sqlite";
 import type { CompatChoice } from "../config/settings.ts";
 import type { Sample as Sample2026 } from "./evalscope2026/metrics.ts";
 import { row2026, sampleOfRow2026 } from "./evalscope2026/row.ts";
@@ -33,6 +33,7 @@ import {
 import type { ApiPluginLike, TokenCounts } from "../plugins/types.ts";
 import { toCounts } from "../records/finish_request.ts";
 import type { Failure, FailureKind } from "../records/record.ts";
+import { openForReading } from "../store/open_read.ts";
 import { PickleError, unpickleBase64 } from "../store/pickle.ts";
 import { RESULT_COLUMNS, type ResultColumnName } from "../store/schema.ts";
 import { sqlNumber } from "../util/sql_number.ts";
@@ -400,13 +401,13 @@ async function readArgsBeside(dbPath: string): Promise<Record<string, unknown> |
 }
 
 /**
- * Open a result DB read-only. Throws a {@link RunError} when it cannot be opened or has no
- * `result` table.
+ * Open a result DB read-only (a transaction a killed writer left is rolled back first: see
+ * `openForReading`). Throws a {@link RunError} when it cannot be opened or has no `result` table.
  */
 export function openResultDb(dbPath: string): DatabaseSync {
   let db: DatabaseSync;
   try {
-    db = new DatabaseSync(dbPath, { readOnly: true });
+    db = openForReading(dbPath);
   } catch (e) {
     throw new RunError(`cannot open '${dbPath}': ${(e as Error).message}`);
   }

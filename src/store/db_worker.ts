@@ -1,7 +1,8 @@
 /**
  * The result DB writer, in its own Web Worker so that pickling and SQLite never run on the
  * thread that times requests. It receives batches of rows and writes each in one transaction
- * (WAL mode), so a killed process leaves a DB that opens and holds every committed batch. Rows
+ * (a rollback journal, no syncs), so a killed process leaves a DB that opens and holds every
+ * committed batch. Rows
  * come from the threads that finished the requests: each transport worker posts its own on a
  * `MessagePort` of its own (registered with a `port` message), the main thread on the worker's
  * channel; the main thread never handles a worker's payloads. Closing waits for every port's
@@ -30,10 +31,12 @@ import {
   type Encoding,
   insertInOrder,
   insertInto,
+  JOURNAL_PRAGMAS,
   RESULT_COLUMNS,
   type ResultValues,
   RUN_COLUMNS,
   type RunRow,
+  WRITE_TIMEOUT_MS,
 } from "./schema.ts";
 
 /** Messages the worker accepts. */
@@ -261,8 +264,6 @@ function finishRun(m: Extract<DbWorkerIn, { type: "finish" }>): void {
 
 function closeNow(): void {
   if (ending !== undefined) finishRun(ending);
-  // A checkpoint that does not fit leaves the rows in the WAL file, which is read with the DB.
-  quietly(() => db?.exec("PRAGMA wal_checkpoint(TRUNCATE)"));
   quietly(() => db?.close());
   db = undefined;
   if (failed !== undefined) post({ type: "error", message: failed, rows: written });
@@ -301,18 +302,15 @@ scope.onmessage = (ev: MessageEvent<DbWorkerIn>) => {
 };
 
 function open(path: string, r: RunRow): void {
-  // The telemetry thread writes its tables through a second connection: wait for its lock.
-  db = new DatabaseSync(path, { timeout: 10_000 });
+  // The telemetry thread writes its tables through a second connection, and a reader of the live
+  // file holds off commits: wait for their locks.
+  db = new DatabaseSync(path, { timeout: WRITE_TIMEOUT_MS });
   // 16 KiB pages: a row holds every payload of its response (11 KB of base64 at 32 tokens, 80 KB
-  // at 256), which on 4 KiB pages is a chain of overflow pages, each its own WAL frame; larger
-  // pages cost disk (a 30 KB row takes a whole 64 KiB overflow page: 64 KB per row). A new file
-  // only (an existing DB keeps its page size). WAL without syncs: a commit is safe once the OS
-  // has it (a crashed or killed llmperf loses nothing committed); an OS crash or a power loss can
-  // lose the last batches and may corrupt the file, for 30% less CPU than `synchronous=NORMAL`.
-  // CPU per 80 KB row (`bench/db_row.ts`): ~440 µs with 4 KiB pages and NORMAL, ~150 so.
+  // at 256), which on 4 KiB pages is a chain of overflow pages; larger pages cost disk (a 30 KB
+  // row takes a whole 64 KiB overflow page: 64 KB per row). A new file only (an existing DB keeps
+  // its page size). Then the journal: see `JOURNAL_PRAGMAS`.
   db.exec("PRAGMA page_size=16384");
-  db.exec("PRAGMA journal_mode=WAL");
-  db.exec("PRAGMA synchronous=OFF");
+  for (const p of JOURNAL_PRAGMAS) db.exec(p);
   db.exec(createTable("result", RESULT_COLUMNS));
   db.exec(createTable("run", RUN_COLUMNS));
   insert = db.prepare(insertInOrder("result", RESULT_COLUMNS));

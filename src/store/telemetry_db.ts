@@ -1,9 +1,9 @@
 /**
  * The writer of the result DB's telemetry tables (`server_metrics`, `gpu_metrics`, declared in
  * `schema.ts`), used from the telemetry thread. It opens its own connection to the run's DB file
- * (WAL mode lets two connections share it; each waits for the other's write lock rather than
- * failing) and writes each batch in one transaction. A failed write stops these tables only:
- * the requests' table is the DB writer's, and a full disk there stops the run on its own.
+ * (each connection waits for the other's write lock rather than failing; both keep the journal of
+ * `JOURNAL_PRAGMAS`) and writes each batch in one transaction. A failed write stops these tables
+ * only: the requests' table is the DB writer's, and a full disk there stops the run on its own.
  *
  * @module
  */
@@ -12,8 +12,10 @@ import {
   createTable,
   GPU_METRICS_COLUMNS,
   insertInto,
+  JOURNAL_PRAGMAS,
   SERVER_METRICS_COLUMNS,
   type TelemetryRow,
+  WRITE_TIMEOUT_MS,
 } from "./schema.ts";
 
 /** A `server_metrics` row. */
@@ -21,9 +23,6 @@ export type ServerMetricRow = TelemetryRow<typeof SERVER_METRICS_COLUMNS>;
 
 /** A `gpu_metrics` row. */
 export type GpuMetricRow = TelemetryRow<typeof GPU_METRICS_COLUMNS>;
-
-/** How long a write waits for the other connection's lock, ms. */
-const BUSY_TIMEOUT_MS = 10_000;
 
 function named(row: Record<string, unknown>): Record<string, SQLInputValue> {
   const out: Record<string, SQLInputValue> = {};
@@ -43,7 +42,8 @@ export class TelemetryDb {
 
   /** Open the DB at `path` (the DB writer made it) and create the telemetry tables. */
   constructor(path: string) {
-    this.#db = new DatabaseSync(path, { timeout: BUSY_TIMEOUT_MS });
+    this.#db = new DatabaseSync(path, { timeout: WRITE_TIMEOUT_MS });
+    for (const p of JOURNAL_PRAGMAS) this.#db.exec(p);
     this.#db.exec(createTable("server_metrics", SERVER_METRICS_COLUMNS));
     this.#db.exec(createTable("gpu_metrics", GPU_METRICS_COLUMNS));
     this.#server = this.#db.prepare(insertInto("server_metrics", SERVER_METRICS_COLUMNS));

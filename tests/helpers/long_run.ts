@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { DatabaseSync } from "node:sqlite";
+import { openForReading } from "../../src/store/open_read.ts";
 import { onlyRunDir, ROOT_DIR } from "./cli.ts";
 import { perfArgs } from "./perf_run.ts";
 
@@ -41,7 +41,7 @@ export function spawnLongRun(mockUrl: string, outputs: string): Deno.ChildProces
 
 /** Rows in the `result` table of a DB file (opened read-only, as another process writes it). */
 export function countRows(path: string, where = "1=1"): number {
-  const db = new DatabaseSync(path, { readOnly: true });
+  const db = openForReading(path);
   try {
     return (db.prepare(`SELECT COUNT(*) AS c FROM result WHERE ${where}`).get() as { c: number })
       .c;

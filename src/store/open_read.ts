@@ -1,0 +1,58 @@
+/**
+ * Opening a result DB to read it, whatever state its writer left it in. The writer keeps a
+ * rollback journal (`JOURNAL_PRAGMAS` in `schema.ts`): a process killed inside a transaction
+ * leaves a "hot" journal beside the file, which the next connection that can write must roll
+ * back before anyone reads. A read-only connection cannot, and SQLite refuses it
+ * (`SQLITE_READONLY_ROLLBACK`); so {@link openForReading} rolls the journal back once through a
+ * read-write connection, then opens the file read-only. While a run is writing the file, a
+ * reader waits for the writer's commit (`timeoutMs`) rather than failing with "database is
+ * locked".
+ *
+ * @example
+ * ```ts
+ * import { openForReading } from "./open_read.ts";
+ * const path = await Deno.makeTempFile({ suffix: ".db" });
+ * const db = openForReading(path);
+ * db.close();
+ * ```
+ *
+ * @module
+ */
+import { DatabaseSync } from "node:sqlite";
+
+/** SQLite's extended result code for "a hot journal needs rolling back, and this is read-only". */
+export const SQLITE_READONLY_ROLLBACK = 776;
+
+/** How long a reader waits for a writer's lock by default, ms. */
+export const READ_TIMEOUT_MS = 10_000;
+
+/**
+ * Open `path` read-only, first rolling back a transaction its writer left unfinished (a killed
+ * process). Throws SQLite's error when the file cannot be opened or read, or when its journal
+ * needs rolling back and the file cannot be written here (the error then says so).
+ */
+export function openForReading(path: string, timeoutMs = READ_TIMEOUT_MS): DatabaseSync {
+  const db = new DatabaseSync(path, { readOnly: true, timeout: timeoutMs });
+  try {
+    db.prepare("SELECT 1 FROM sqlite_master LIMIT 1").get(); // the first read meets the journal
+    return db;
+  } catch (e) {
+    db.close();
+    if ((e as { errcode?: unknown }).errcode !== SQLITE_READONLY_ROLLBACK) throw e;
+  }
+  try {
+    const rw = new DatabaseSync(path, { timeout: timeoutMs });
+    try {
+      rw.prepare("SELECT 1 FROM sqlite_master LIMIT 1").get(); // rolls the journal back
+    } finally {
+      rw.close();
+    }
+  } catch (e) {
+    throw new Error(
+      `its writer stopped inside a transaction and the file cannot be written here to roll it back (${
+        (e as Error).message
+      }): open it once with write access`,
+    );
+  }
+  return new DatabaseSync(path, { readOnly: true, timeout: timeoutMs });
+}
