@@ -9,7 +9,7 @@
  *
  * @module
  */
-import { percentileIndexed, percentileLinear } from "./percentiles.ts";
+import { RankSelector } from "./rank_select.ts";
 
 /** Smallest value the histogram tells from zero (1 ns in seconds, 1 µs in ms). */
 const MIN = 1e-9;
@@ -51,7 +51,8 @@ class LogHistogram {
 export class QuantileColumn {
   #limit: number;
   #exact: Float64Array | undefined = new Float64Array(64);
-  #sorted: Float64Array | undefined;
+  /** Ranks of the exact values, found on demand (none until a percentile is asked). */
+  #ranks: RankSelector | undefined;
   #hist: LogHistogram | undefined;
   #n = 0;
   #sum = 0;
@@ -85,7 +86,7 @@ export class QuantileColumn {
       h.add(v);
       this.#hist = h;
       this.#exact = undefined;
-      this.#sorted = undefined;
+      this.#ranks = undefined;
       return;
     }
     if (i === a.length) {
@@ -94,7 +95,7 @@ export class QuantileColumn {
       this.#exact = a = b;
     }
     a[i] = v;
-    this.#sorted = undefined;
+    this.#ranks = undefined;
   }
 
   /** The mean (exact), NaN when empty. */
@@ -102,23 +103,24 @@ export class QuantileColumn {
     return this.#n === 0 ? NaN : this.#sum / this.#n;
   }
 
-  #sortedValues(): Float64Array {
-    if (!this.#sorted) {
-      this.#sorted = this.#exact!.slice(0, this.#n);
-      this.#sorted.sort();
-    }
-    return this.#sorted;
+  /** The value of rank `k` (0-based, ascending): exact by selection, else the histogram's. */
+  #at(k: number): number {
+    if (this.#hist) return this.#hist.valueAtRank(k);
+    this.#ranks ??= new RankSelector(this.#exact!.slice(0, this.#n));
+    return this.#ranks.at(k);
   }
 
-  /** Linear interpolation between closest ranks (numpy's default); NaN when empty. */
+  /**
+   * Linear interpolation between closest ranks (numpy's default, as `percentileLinear` of
+   * `percentiles.ts` on the sorted values); NaN when empty.
+   */
   percentileLinear(p: number): number {
     const n = this.#n;
     if (n === 0) return NaN;
-    if (!this.#hist) return percentileLinear(this.#sortedValues(), p);
     const rank = ((n - 1) * p) / 100;
     const lo = Math.floor(rank);
-    const a = this.#hist.valueAtRank(lo);
-    const b = this.#hist.valueAtRank(Math.min(n - 1, lo + 1));
+    const a = this.#at(lo);
+    const b = this.#at(Math.min(n - 1, lo + 1));
     return a + (b - a) * (rank - lo);
   }
 
@@ -126,7 +128,6 @@ export class QuantileColumn {
   percentileIndexed(p: number): number {
     const n = this.#n;
     if (n === 0) return NaN;
-    if (!this.#hist) return percentileIndexed(this.#sortedValues(), p);
-    return this.#hist.valueAtRank(Math.min(n - 1, Math.floor((n * p) / 100)));
+    return this.#at(Math.min(n - 1, Math.floor((n * p) / 100)));
   }
 }
