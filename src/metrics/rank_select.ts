@@ -124,9 +124,3 @@ function select(a: Float64Array, lo: number, hi: number, k: number): [number, nu
   }
   return [lo, hi];
 }
-
-function swap(a: Float64Array, i: number, j: number): void {
-  const t = a[i];
-  a[i] = a[j];
-  a[j] = t;
-}
