@@ -84,6 +84,11 @@ export interface MockTiming {
   tokens: number;
   /** Requests of the first wave (the closed loop's `parallel`): they open new connections. */
   firstWave: number;
+  /**
+   * Whether the server stamps its payloads (the mock's `--stamp-times`; default true). The blast
+   * server does not: the payloads then stay off the main thread, as in a user's run.
+   */
+  stamps?: boolean;
 }
 
 /** A result sink that checks every finished request against the mock's stamps. */
@@ -102,13 +107,17 @@ export class GroundTruth implements ResultSink {
   #mockLate: number[] = [];
   #sinkMs = 0;
 
+  /**
+   * The mock's stamps are in the payloads: this sink needs them on the main thread (a user's run
+   * sends them there only with `--debug`), unless the server stamps none.
+   */
+  readonly needs: { payloads: boolean };
+
   /** @param timing the mock's settings */
   constructor(timing: MockTiming) {
     this.#timing = timing;
+    this.needs = { payloads: timing.stamps !== false };
   }
-
-  /** The mock's stamps are in the payloads: this sink needs them on the main thread. */
-  readonly needs = { payloads: true };
 
   /** See {@link ResultSink.write}. */
   write(batch: FinishedRequest[]): void {

@@ -279,7 +279,7 @@ export async function runScenario(
           workers: opts.workers ?? s.workers,
           api: s.api,
           db: opts.db,
-          timing: s.timing,
+          timing: { ...s.timing, stamps: s.server === "mock" },
         },
         pin,
         opts.v8Flags,
