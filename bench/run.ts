@@ -392,23 +392,35 @@ async function hasTaskset(): Promise<boolean> {
   }
 }
 
+/** `parseArgs`, with a bad command line said in one line (exit 2) instead of a stack trace. */
+function parseOrExit<T>(parse: () => T): T {
+  try {
+    return parse();
+  } catch (e) {
+    console.error(`error: ${(e as Error).message.replace(/\s*\n\s*/g, " ")}`);
+    Deno.exit(2);
+  }
+}
+
 if (import.meta.main) {
-  const { values } = parseArgs({
-    args: Deno.args,
-    options: {
-      only: { type: "string" },
-      quick: { type: "boolean", default: false },
-      targets: { type: "boolean", default: false },
-      transport: { type: "string" },
-      workers: { type: "string" },
-      "no-db": { type: "boolean", default: false },
-      json: { type: "string" },
-      list: { type: "boolean", default: false },
-      repeat: { type: "string" },
-      "v8-flags": { type: "string" },
-      help: { type: "boolean", short: "h", default: false },
-    },
-  });
+  const { values } = parseOrExit(() =>
+    parseArgs({
+      args: Deno.args,
+      options: {
+        only: { type: "string" },
+        quick: { type: "boolean", default: false },
+        targets: { type: "boolean", default: false },
+        transport: { type: "string" },
+        workers: { type: "string" },
+        "no-db": { type: "boolean", default: false },
+        json: { type: "string" },
+        list: { type: "boolean", default: false },
+        repeat: { type: "string" },
+        "v8-flags": { type: "string" },
+        help: { type: "boolean", short: "h", default: false },
+      },
+    })
+  );
   if (values.help) {
     console.log(
       "deno task bench [--quick] [--targets] [--only name,...] [--transport socket|fetch] " +
