@@ -29,9 +29,10 @@ export async function finishRun(
   // The telemetry's last reading is taken now, after the load, so the server's counts cover it.
   const telemetry = run.telemetry?.stop();
   await run.pipeline.close(); // every record through every sink; a sink's error is thrown here
+  // Before the DB closes: the telemetry service runs on the DB writer's thread.
+  const measured = await telemetry;
   await run.db?.close(); // every row in (the sending threads have ended their ports)
   run.outputs.stop();
-  const measured = await telemetry;
   const c = run.collector;
   const summary = c.summary({
     // A shard's own share; -1 with --open-loop (no cap), as evalscope 2026 reports it.

@@ -18,7 +18,7 @@
  * payload. The sinks say what else they need on each record (`SinkNeeds`: the payloads and body
  * for `--debug` or a caller's sink); nothing else leaves the sending threads.
  *
- * The telemetry thread (the server's `/metrics`, this host's GPUs) starts before the load and
+ * The telemetry service (the server's `/metrics`, this host's GPUs) starts before the load and
  * takes its last reading in `finish`, after it. `--max-error-rate` is a sink that stops sending
  * through the same stop signal as a result DB that cannot be written.
  *
@@ -189,7 +189,7 @@ export async function openRun(prep: PreparedRun, options: RunOptions): Promise<O
       db.addSecrets(values);
     };
   }
-  const telemetry = await openTelemetry(prep, db?.path);
+  const telemetry = await openTelemetry(prep, db);
   if (telemetry) stack.use(telemetry);
   const outputs = stack.use(
     new RunOutputs({
@@ -298,11 +298,12 @@ export async function openRun(prep: PreparedRun, options: RunOptions): Promise<O
 }
 
 /**
- * Start the telemetry thread: the server's `/metrics` (`--server-metrics`, default the URL's
+ * Start the telemetry service: the server's `/metrics` (`--server-metrics`, default the URL's
  * origin + `/metrics`; the run's headers go with it only to the benchmark's own origin) and this
- * host's GPUs, unless turned off. Undefined when nothing is read.
+ * host's GPUs, unless turned off; on the result DB's writer thread when there is a DB, else on a
+ * thread of its own. Undefined when nothing is read.
  */
-async function openTelemetry(prep: PreparedRun, dbPath?: string): Promise<Telemetry | undefined> {
+async function openTelemetry(prep: PreparedRun, db?: ResultDb): Promise<Telemetry | undefined> {
   const { cfg } = prep;
   let server;
   if (!cfg.noServerMetrics) {
@@ -312,5 +313,11 @@ async function openTelemetry(prep: PreparedRun, dbPath?: string): Promise<Teleme
     delete headers["content-type"];
     server = { url, headers, extra: cfg.serverMetricsNames ?? [] };
   }
-  return await Telemetry.start({ server, gpu: !cfg.noGpuTelemetry, dbPath }, prep.log);
+  // With a result DB the service runs on its writer's thread: no thread of its own.
+  return await Telemetry.start({
+    server,
+    gpu: !cfg.noGpuTelemetry,
+    dbPath: db?.path,
+    host: db && (() => db.hostTelemetry()),
+  }, prep.log);
 }

@@ -51,6 +51,8 @@ export type DbWorkerIn =
   }
   /** Rows will come on `port` too (from a transport worker), until its `end`. */
   | { type: "port"; id: number; port: MessagePort }
+  /** Host the run's telemetry service on `port` (`telemetry/telemetry_service.ts`). */
+  | { type: "telemetry"; port: MessagePort }
   /** The thread that held port `id` is gone: its `end` will not come. */
   | { type: "lost"; id: number }
   /** More values to keep out of the rows (found after the DB opened: a request's own headers). */
@@ -278,6 +280,8 @@ scope.onmessage = (ev: MessageEvent<DbWorkerIn>) => {
       if (e.data.type === "rows") rows(e.data.rows);
       else portEnded(m.id);
     };
+  } else if (m.type === "telemetry") {
+    hostTelemetry(m.port);
   } else if (m.type === "lost") {
     portEnded(m.id);
   } else if (m.type === "secrets") {
@@ -300,6 +304,25 @@ scope.onmessage = (ev: MessageEvent<DbWorkerIn>) => {
     if (ports.size === 0) closeNow();
   }
 };
+
+/**
+ * Serve the run's telemetry on `port`, loaded only when asked (a run without telemetry never
+ * compiles it). Should it not load, the service answers that nothing is read.
+ */
+function hostTelemetry(port: MessagePort): void {
+  import("../telemetry/telemetry_service.ts").then(
+    ({ serveTelemetry }) => serveTelemetry(port),
+    (e) => {
+      const why = `telemetry: the service could not start: ${e instanceof Error ? e.message : e}`;
+      port.onmessage = (ev: MessageEvent<{ type: string }>) =>
+        port.postMessage(
+          ev.data.type === "start"
+            ? { type: "started", lines: [why], server: false, gpu: false }
+            : { type: "stopped", data: { rows: { server: 0, gpu: 0 } } },
+        );
+    },
+  );
+}
 
 function open(path: string, r: RunRow): void {
   // The telemetry thread writes its tables through a second connection, and a reader of the live

@@ -61,6 +61,8 @@ export class ResultDb implements RowSink, AsyncDisposable {
   #onFailure: ((message: string) => void) | undefined;
   #queue: RowQueue;
   #ports = 0;
+  /** Told if the writer's thread dies (the telemetry service it hosts). */
+  #lostHandlers: Array<(why: string) => void> = [];
   /** Path of the DB file. */
   readonly path: string;
   /** Rows in the file once closed (those committed before any failure). */
@@ -82,6 +84,7 @@ export class ResultDb implements RowSink, AsyncDisposable {
       const msg: DbWorkerOut = { type: "error", message: ev.message, rows: 0 };
       this.#fail(ev.message);
       for (const r of this.#replies.splice(0)) r(msg);
+      for (const lost of this.#lostHandlers.splice(0)) lost(ev.message);
     };
   }
 
@@ -137,6 +140,17 @@ export class ResultDb implements RowSink, AsyncDisposable {
   }
 
   /**
+   * A port on the writer's thread for the run's telemetry service (`telemetry_service.ts`), so
+   * that it needs no thread (and isolate) of its own: it shares the writer's, which never times a
+   * request. `onLost` is told if the writer's thread dies. Stop the service before closing the DB.
+   */
+  hostTelemetry(): { port: MessagePort; onLost(fn: (why: string) => void): void } {
+    const { port1, port2 } = new MessageChannel();
+    this.#worker.postMessage({ type: "telemetry", port: port2 } satisfies DbWorkerIn, [port2]);
+    return { port: port1, onLost: (fn) => this.#lostHandlers.push(fn) };
+  }
+
+  /**
    * More values to keep out of every row written from now on: credentials found after the DB
    * opened (a dataset's request with headers of its own). Posted before that request is sent,
    * so they reach the writer before its row can.
@@ -177,6 +191,8 @@ export class ResultDb implements RowSink, AsyncDisposable {
     );
     const reply = await this.#ask({ type: "close" });
     this.#worker.terminate();
+    // A telemetry service still on the thread (it should have been stopped first) is gone too.
+    for (const lost of this.#lostHandlers.splice(0)) lost("the result DB's thread closed");
     if (reply.type === "error") this.#fail(reply.message);
     this.written = reply.type === "closed" || reply.type === "error" ? reply.rows : 0;
     return this.written;

@@ -1,13 +1,14 @@
 /**
- * The run's handle on the telemetry thread (`telemetry_worker.ts`): starts it once the result DB
- * exists, says in one line per source what it reads (or why not), and at the end of the load
- * takes a last scrape and returns what was measured ({@link TelemetryData}). Disposing it stops
- * the thread whatever happened.
+ * The run's handle on the telemetry service (`telemetry_service.ts`): starts it once the result DB
+ * exists — on the DB's writer thread when there is one ({@link TelemetryHost}), else on a worker of
+ * its own (`telemetry_worker.ts`) — says in one line per source what it reads (or why not), and at
+ * the end of the load takes a last scrape and returns what was measured ({@link TelemetryData}).
+ * Disposing it stops the service whatever happened.
  *
  * @module
  */
 import type { Logger } from "../log.ts";
-import type { TelemetryIn, TelemetryOut, TelemetryStart } from "./telemetry_worker.ts";
+import type { TelemetryIn, TelemetryOut, TelemetryStart } from "./telemetry_service.ts";
 import type { TelemetryData } from "./types.ts";
 
 /** What to read. */
@@ -20,6 +21,16 @@ export interface TelemetryOptions {
   dbPath?: string;
   /** Time between readings, ms (default 1000). */
   intervalMs?: number;
+  /** A thread to run the service on (the result DB's writer); none: a worker of its own. */
+  host?: () => TelemetryHost;
+}
+
+/** A thread that hosts the telemetry service on a port of its own (the result DB's writer). */
+export interface TelemetryHost {
+  /** The port the service answers on. */
+  port: MessagePort;
+  /** Calls `fn` with the reason if the hosting thread dies. */
+  onLost(fn: (why: string) => void): void;
 }
 
 /** The `/metrics` URL a benchmark URL implies: its origin + `/metrics`. */
@@ -27,27 +38,48 @@ export function defaultMetricsUrl(url: string): string {
   return `${new URL(url).origin}/metrics`;
 }
 
-/** The telemetry thread of one run. */
+/** The telemetry service of one run. */
 export class Telemetry implements AsyncDisposable {
-  #worker: Worker;
+  #post: (m: TelemetryIn) => void;
+  #end: () => void;
   #replies: Array<(m: TelemetryOut) => void> = [];
   #data: Promise<TelemetryData> | undefined;
+  /** The answer to every question once the thread has died. */
+  #dead: TelemetryOut | undefined;
 
-  private constructor(worker: Worker) {
-    this.#worker = worker;
-    worker.onmessage = (ev: MessageEvent<TelemetryOut>) => this.#replies.shift()?.(ev.data);
-    worker.onerror = (ev) => {
-      ev.preventDefault();
-      for (const r of this.#replies.splice(0)) {
-        r({ type: "stopped", data: { rows: { server: 0, gpu: 0 }, dbFailure: ev.message } });
-      }
-    };
+  private constructor(opts: TelemetryOptions) {
+    const reply = (ev: MessageEvent<TelemetryOut>) => this.#replies.shift()?.(ev.data);
+    if (opts.host) {
+      const { port, onLost } = opts.host();
+      port.onmessage = reply;
+      onLost((why) => this.#lost(why));
+      this.#post = (m) => port.postMessage(m);
+      this.#end = () => port.close();
+    } else {
+      const worker = new Worker(new URL("./telemetry_worker.ts", import.meta.url).href, {
+        type: "module",
+      });
+      worker.onmessage = reply;
+      worker.onerror = (ev) => {
+        ev.preventDefault();
+        this.#lost(ev.message);
+      };
+      this.#post = (m) => worker.postMessage(m);
+      this.#end = () => worker.terminate();
+    }
+  }
+
+  /** The thread died: every question, waiting or to come, is answered with nothing measured. */
+  #lost(why: string): void {
+    this.#dead = { type: "stopped", data: { rows: { server: 0, gpu: 0 }, dbFailure: why } };
+    for (const r of this.#replies.splice(0)) r(this.#dead);
   }
 
   #ask(m: TelemetryIn): Promise<TelemetryOut> {
+    if (this.#dead) return Promise.resolve(this.#dead);
     return new Promise((resolve) => {
       this.#replies.push(resolve);
-      this.#worker.postMessage(m);
+      this.#post(m);
     });
   }
 
@@ -57,10 +89,7 @@ export class Telemetry implements AsyncDisposable {
    */
   static async start(opts: TelemetryOptions, log: Logger): Promise<Telemetry | undefined> {
     if (!opts.server && !opts.gpu) return undefined;
-    const worker = new Worker(new URL("./telemetry_worker.ts", import.meta.url).href, {
-      type: "module",
-    });
-    const t = new Telemetry(worker);
+    const t = new Telemetry(opts);
     const started = await t.#ask({
       type: "start",
       start: {
@@ -81,7 +110,7 @@ export class Telemetry implements AsyncDisposable {
   /** Take a last scrape, stop every reader, and return what was measured (once). */
   stop(): Promise<TelemetryData> {
     return this.#data ??= this.#ask({ type: "stop" }).then((m) => {
-      this.#worker.terminate();
+      this.#end();
       return m.type === "stopped" ? m.data : { rows: { server: 0, gpu: 0 } };
     });
   }
