@@ -11,7 +11,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { DatabaseSync } from "node:sqlite";
+import { openForReading } from "../src/store/open_read.ts";
 
 const { values } = parseArgs({
   options: {
@@ -128,7 +128,7 @@ const ok = Number(/\| Succeed requests +\| (\d+)/.exec(stdout)?.[1]);
 const failed = Number(/\| Failed requests +\| (\d+)/.exec(stdout)?.[1]);
 let rows = NaN, rowsFailedWithReason = NaN;
 for (const e of Deno.readDirSync(outputs)) {
-  const db = new DatabaseSync(`${outputs}/${e.name}/benchmark_data.db`, { readOnly: true });
+  const db = openForReading(`${outputs}/${e.name}/benchmark_data.db`);
   rows = (db.prepare("SELECT COUNT(*) AS c FROM result").get() as { c: number }).c;
   rowsFailedWithReason = (db.prepare(
     "SELECT COUNT(*) AS c FROM result WHERE success='False' AND json_extract(error, '$.kind') IS NOT NULL",

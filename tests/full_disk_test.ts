@@ -12,7 +12,8 @@ import { onlyRunDir, ROOT_DIR, tempDir } from "./helpers/cli.ts";
 import { chatStub } from "./helpers/chat_stub.ts";
 import { perfArgs } from "./helpers/perf_run.ts";
 import { startMockServer } from "../src/mock/server.ts";
-import { DatabaseSync } from "node:sqlite";
+import type { DatabaseSync } from "node:sqlite";
+import { openForReading } from "../src/store/open_read.ts";
 
 const isRoot = Deno.uid() === 0;
 const UNSHARE = ["unshare", ...(isRoot ? ["-m"] : ["-r", "-m"])];
@@ -122,7 +123,8 @@ Deno.test({
       assert(got <= total && got >= total - 8, `server got ${got}, sent ${total}`);
       // The DB opens and holds exactly the rows it says; no end time: it reads as unfinished.
       const run = await onlyRunDir(out.path);
-      const db = new DatabaseSync(`${run}/benchmark_data.db`, { readOnly: true });
+      // As `llmperf report` reads it (a journal the failed write left is rolled back first).
+      const db = openForReading(`${run}/benchmark_data.db`);
       const rows = count(db);
       const ended = (db.prepare("SELECT ended_at FROM run").get() as { ended_at: unknown })
         .ended_at;

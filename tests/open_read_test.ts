@@ -7,7 +7,7 @@
 import { assert, assertEquals, assertThrows } from "./assert.ts";
 import { tempDir } from "./helpers/cli.ts";
 import { DatabaseSync } from "node:sqlite";
-import { openForReading, SQLITE_READONLY_ROLLBACK } from "../src/store/open_read.ts";
+import { openForReading, resultRows, SQLITE_READONLY_ROLLBACK } from "../src/store/open_read.ts";
 import { openResultDb } from "../src/report/from_db.ts";
 
 const SCHEMA = new URL("../src/store/schema.ts", import.meta.url).href;
@@ -65,7 +65,7 @@ function latencies(db: DatabaseSync): number[] {
 Deno.test("openForReading: a writer killed inside a transaction leaves exactly the committed rows", async () => {
   await using tmp = await tempDir();
   const path = `${tmp.path}/benchmark_data.db`;
-  await killWhenReady(writerScript(path, 5, 40));
+  await killWhenReady(writerScript(path, 5, 300)); // 9 MB: past the page cache, into the file
   // The kill left a hot journal: a plain read-only connection cannot read the file.
   assert((await Deno.stat(`${path}-journal`)).size > 0, "no journal left by the killed writer");
   const plain = new DatabaseSync(path, { readOnly: true });
@@ -75,7 +75,7 @@ Deno.test("openForReading: a writer killed inside a transaction leaves exactly t
 
   const db = openForReading(path);
   try {
-    // The 40 uncommitted rows are gone and the uncommitted update undone.
+    // The 300 uncommitted rows are gone (written to the file, then rolled back) and the update undone.
     assertEquals(latencies(db), [0, 1, 2, 3, 4]);
   } finally {
     db.close();
@@ -92,6 +92,22 @@ Deno.test("openResultDb (report, merge): reads a DB whose writer was killed insi
     assertEquals(latencies(db), [0, 1, 2]);
   } finally {
     db.close();
+  }
+});
+
+Deno.test("openForReading: the reader's timeout is its own, not SQLite's default 5 s", () => {
+  const path = Deno.makeTempFileSync({ suffix: ".db" });
+  try {
+    const setup = new DatabaseSync(path);
+    setup.exec("CREATE TABLE result(latency REAL)");
+    setup.close();
+    for (const ms of [200, 20_000]) {
+      const db = openForReading(path, ms);
+      assertEquals((db.prepare("PRAGMA busy_timeout").get() as { timeout: number }).timeout, ms);
+      db.close();
+    }
+  } finally {
+    Deno.removeSync(path);
   }
 });
 
@@ -126,5 +142,41 @@ Deno.test("openForReading: while a writer holds its lock, the reader waits for t
     db.close();
     await reader.cancel();
     await child.status;
+  }
+});
+
+Deno.test("resultRows: every row in rowid order, a chunk per query; between chunks a writer commits", async () => {
+  await using tmp = await tempDir();
+  const path = `${tmp.path}/t.db`;
+  const setup = new DatabaseSync(path);
+  setup.exec("CREATE TABLE result(latency REAL, note TEXT)");
+  const ins = setup.prepare("INSERT INTO result VALUES (?, ?)");
+  setup.exec("BEGIN");
+  for (let i = 0; i < 1300; i++) ins.run(i, `row ${i}`);
+  setup.exec("COMMIT");
+  setup.exec("DELETE FROM result WHERE latency % 7 = 3"); // gaps in the rowids
+  const expected = setup.prepare("SELECT * FROM result ORDER BY rowid").all();
+  setup.close();
+
+  const db = openForReading(path);
+  const writer = new DatabaseSync(path, { timeout: 0 }); // no waiting: fails if a read is held
+  try {
+    const got: unknown[] = [];
+    let chunks = 0;
+    for (const row of resultRows(db, 100)) {
+      got.push(row);
+      if (got.length % 100 === 0) {
+        chunks++;
+        // Between two chunks no read is open: a commit goes through at once. The row it adds
+        // (rowid past the last) is read too, as a report on a live file reads what came meanwhile.
+        if (chunks === 3) writer.exec("INSERT INTO result VALUES (-1, 'late')");
+      }
+    }
+    assertEquals(got.slice(0, expected.length), expected);
+    assertEquals(got.length, expected.length + 1);
+    assertEquals((got.at(-1) as { note: string }).note, "late");
+  } finally {
+    writer.close();
+    db.close();
   }
 });

@@ -4,6 +4,9 @@
  */
 import { assert, assertEquals } from "./assert.ts";
 import { perfRun } from "./helpers/perf_run.ts";
+import { onlyRunDir, tempDir } from "./helpers/cli.ts";
+import { countRows, LONG_RUN_MOCK, longRunArgs, waitForRows } from "./helpers/long_run.ts";
+import { openForReading } from "../src/store/open_read.ts";
 import { startMockServer } from "../src/mock/server.ts";
 import { planReply } from "../src/mock/generator.ts";
 import { DatabaseSync } from "node:sqlite";
@@ -156,4 +159,40 @@ Deno.test("result DB schema: evalscope's 13 columns in its order, then llmperf's
   for (const c of info) assert(insert.includes(`:${c.name}`), `${c.name} is bound by name`);
   assertEquals(insert.match(/\?/g), null, "no positional parameter");
   db.close();
+});
+
+Deno.test("result DB: a reader holding the live file holds commits off; the rows wait, then all are written", async () => {
+  const mock = startMockServer({ port: 0, ...LONG_RUN_MOCK });
+  await using tmp = await tempDir();
+  try {
+    // 12 requests of 1.05 s, 4 in flight: about 3 s.
+    const child = new Deno.Command(Deno.execPath(), {
+      args: longRunArgs(mock.url, tmp.path, 12),
+      env: { NO_COLOR: "1" },
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    await waitForRows(tmp.path, 1);
+    const path = `${await onlyRunDir(tmp.path)}/benchmark_data.db`;
+    const reader = openForReading(path);
+    reader.exec("BEGIN");
+    const held = (reader.prepare("SELECT COUNT(*) AS c FROM result").get() as { c: number }).c;
+    await new Promise((r) => setTimeout(r, 2500)); // the run's later batches wait for this read
+    reader.exec("COMMIT");
+    reader.close();
+    const out = await child.output();
+    const stderr = new TextDecoder().decode(out.stderr);
+    assertEquals(out.code, 0, stderr);
+    assert(!stderr.includes("could not be written"), stderr);
+    assert(held >= 1 && held < 12, `held ${held}`);
+    assertEquals(countRows(path), 12);
+    // The run folder holds the DB file alone: no journal, log or shared-memory file beside it.
+    const dir = path.slice(0, path.lastIndexOf("/"));
+    const beside = [...Deno.readDirSync(dir)].map((f) => f.name).filter((n) =>
+      /\.db-(journal|wal|shm)$/.test(n)
+    );
+    assertEquals(beside, []);
+  } finally {
+    await mock.close();
+  }
 });

@@ -33,7 +33,7 @@ import {
 import type { ApiPluginLike, TokenCounts } from "../plugins/types.ts";
 import { toCounts } from "../records/finish_request.ts";
 import type { Failure, FailureKind } from "../records/record.ts";
-import { openForReading } from "../store/open_read.ts";
+import { openForReading, resultRows } from "../store/open_read.ts";
 import { PickleError, unpickleBase64 } from "../store/pickle.ts";
 import { RESULT_COLUMNS, type ResultColumnName } from "../store/schema.ts";
 import { sqlNumber } from "../util/sql_number.ts";
@@ -477,9 +477,9 @@ export async function reportFromDb(
       for (const s of sinks) s.write(batch);
       batch = [];
     };
-    for (
-      const row of db.prepare("SELECT * FROM result ORDER BY rowid").iterate() as Iterable<Row>
-    ) {
+    // In chunks, each its own short read: a report on a live run's file holds its writer off
+    // only as long as one chunk's query.
+    for (const row of resultRows(db) as Iterable<Row>) {
       const metrics = await rowMetrics(row, n++, api, layout);
       collector.add(metrics);
       if (opts.compat === "2026") {

@@ -179,6 +179,7 @@ export async function openRun(prep: PreparedRun, options: RunOptions): Promise<O
         say(`error: ${why}; stopping: no more requests are sent`);
         stop.abort();
       },
+      onWarning: (why) => say(`warning: ${why}`),
     }),
   );
   if (db) {

@@ -14,8 +14,8 @@
  * stays readable.
  *
  * Messages in: `open`, `port`, `lost`, `rows`, `finish`, `close` (on a port: `rows`, `end`).
- * Messages out: `opened`, `closed`, `error` (answers to `open` and `close`), `failed` (unasked,
- * once).
+ * Messages out: `opened`, `closed`, `error` (answers to `open` and `close`), `failed` and
+ * `waiting` (unasked, once each: writing stopped; rows wait for a reader's lock).
  *
  * @module
  */
@@ -70,6 +70,8 @@ export type DbWorkerIn =
 /** Messages the worker sends. */
 export type DbWorkerOut =
   | { type: "opened" }
+  /** Unasked, once: rows are waiting for another connection's lock (a reader of the file). */
+  | { type: "waiting"; message: string }
   | { type: "closed"; rows: number }
   | { type: "error"; message: string; rows: number }
   | { type: "failed"; message: string };
@@ -155,7 +157,41 @@ function writeRows(rows: ResultValues[]): void {
   }
 }
 
+/**
+ * Times one transaction waits out another connection's lock (each wait `WRITE_TIMEOUT_MS`, a
+ * minute) before the write counts as failed: a reader of the live file holds commits off for as
+ * long as it reads (a rollback journal's rule), and its rows wait in memory meanwhile.
+ */
+const LOCKED_WAITS = 10;
+
+/** Whether `e` is SQLite's "database is locked" (`SQLITE_BUSY`). */
+function isLocked(e: unknown): boolean {
+  const code = (e as { errcode?: unknown })?.errcode;
+  if (typeof code === "number") return (code & 0xff) === 5;
+  return e instanceof Error && e.message.startsWith("database is locked");
+}
+
+let saidLocked = false;
+
 function writeTransaction(rows: ResultValues[]): void {
+  for (let wait = 1;; wait++) {
+    try {
+      return writeOnce(rows);
+    } catch (e) {
+      if (!isLocked(e) || wait >= LOCKED_WAITS) throw e;
+      if (!saidLocked) {
+        saidLocked = true;
+        post({
+          type: "waiting",
+          message: "the result DB is locked by another connection (a reader of the live file?): " +
+            `its rows wait in memory; writing stops after ${LOCKED_WAITS} minutes of it`,
+        });
+      }
+    }
+  }
+}
+
+function writeOnce(rows: ResultValues[]): void {
   if (!db || !insert) return;
   db.exec("BEGIN");
   try {
@@ -234,7 +270,8 @@ function rows(batch: ResultValues[]): void {
   try {
     writeRows(batch);
   } catch (e) {
-    if (batch.length === 1) fail(e);
+    // Locked for ten minutes: the rows one by one would wait as long each.
+    if (batch.length === 1 || isLocked(e)) return fail(e);
     for (const row of batch) {
       if (failed !== undefined) break;
       attempt(() => writeRows([row]));
@@ -266,6 +303,8 @@ function finishRun(m: Extract<DbWorkerIn, { type: "finish" }>): void {
 
 function closeNow(): void {
   if (ending !== undefined) finishRun(ending);
+  // Out of TRUNCATE, SQLite deletes the (empty) journal: a run folder holds the DB file alone.
+  quietly(() => db?.exec("PRAGMA journal_mode=DELETE"));
   quietly(() => db?.close());
   db = undefined;
   if (failed !== undefined) post({ type: "error", message: failed, rows: written });

@@ -32,7 +32,7 @@ export const READ_TIMEOUT_MS = 10_000;
  * needs rolling back and the file cannot be written here (the error then says so).
  */
 export function openForReading(path: string, timeoutMs = READ_TIMEOUT_MS): DatabaseSync {
-  const db = new DatabaseSync(path, { readOnly: true, timeout: timeoutMs });
+  const db = readOnly(path, timeoutMs);
   try {
     db.prepare("SELECT 1 FROM sqlite_master LIMIT 1").get(); // the first read meets the journal
     return db;
@@ -48,11 +48,47 @@ export function openForReading(path: string, timeoutMs = READ_TIMEOUT_MS): Datab
       rw.close();
     }
   } catch (e) {
+    const code = (e as { errcode?: unknown }).errcode;
+    if (typeof code !== "number" || !CANNOT_WRITE.includes(code & 0xff)) throw e;
     throw new Error(
-      `its writer stopped inside a transaction and the file cannot be written here to roll it back (${
-        (e as Error).message
-      }): open it once with write access`,
+      `its writer stopped inside a transaction and the file cannot be written here to roll it ` +
+        `back (${(e as Error).message}): open it once with write access, or copy it together ` +
+        "with its -journal file somewhere writable",
     );
   }
-  return new DatabaseSync(path, { readOnly: true, timeout: timeoutMs });
+  return readOnly(path, timeoutMs);
+}
+
+/** SQLite's result codes for "this file cannot be written here": READONLY, PERM, CANTOPEN. */
+const CANNOT_WRITE = [8, 3, 14];
+
+/**
+ * A read-only connection that waits `timeoutMs` for a writer's lock: node:sqlite does not apply
+ * its `timeout` option to a read-only connection (it keeps SQLite's 5 s), so the pragma sets it.
+ */
+function readOnly(path: string, timeoutMs: number): DatabaseSync {
+  const db = new DatabaseSync(path, { readOnly: true, timeout: timeoutMs });
+  db.exec(`PRAGMA busy_timeout=${Math.max(0, Math.floor(timeoutMs))}`);
+  return db;
+}
+
+/**
+ * The `result` table's rows in order, read `chunk` rows per query: each query is a short read
+ * of its own, so a caller that takes its time over each row (a report on a live run's file)
+ * never holds the writer's commits off for longer than one chunk's read.
+ */
+export function* resultRows(
+  db: DatabaseSync,
+  chunk = 512,
+): Generator<Record<string, unknown>> {
+  const ids = db.prepare("SELECT rowid AS id FROM result WHERE rowid > ? ORDER BY rowid LIMIT ?");
+  const rows = db.prepare("SELECT * FROM result WHERE rowid BETWEEN ? AND ? ORDER BY rowid");
+  let after = Number.MIN_SAFE_INTEGER;
+  for (;;) {
+    const got = ids.all(after, chunk) as { id: number }[];
+    if (got.length === 0) return;
+    const last = got[got.length - 1].id;
+    yield* rows.all(got[0].id, last) as Record<string, unknown>[];
+    after = last;
+  }
 }

@@ -38,6 +38,11 @@ export interface ResultDbOptions {
    * rows are dropped; what was committed stays readable.
    */
   onFailure?: (message: string) => void;
+  /**
+   * Called once if rows wait for another connection's lock (a reader of the live file holds
+   * commits off while it reads), with one line saying so; writing goes on when the lock is free.
+   */
+  onWarning?: (message: string) => void;
   /** The run's secret values: replaced in request bodies and responses before they are stored. */
   secrets?: readonly string[];
   /**
@@ -77,6 +82,7 @@ export class ResultDb implements RowSink, AsyncDisposable {
     this.#queue = new RowQueue((m, transfer) => worker.postMessage(m, transfer));
     worker.onmessage = (ev: MessageEvent<DbWorkerOut>) => {
       if (ev.data.type === "failed") this.#fail(ev.data.message);
+      else if (ev.data.type === "waiting") opts.onWarning?.(`${ev.data.message} (${path})`);
       else this.#replies.shift()?.(ev.data);
     };
     worker.onerror = (ev) => {

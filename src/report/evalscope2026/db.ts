@@ -29,7 +29,8 @@ import { row2026, sampleOfRow2026 } from "./row.ts";
  */
 export async function writeDb2026(ourPath: string, outPath: string): Promise<Sample[]> {
   const rows: Array<{ row: Evalscope2026Row; order: number }> = [];
-  // Read-write, so that closing it leaves no -wal / -shm files beside it (it is in WAL mode).
+  // Read-write: a journal a killed writer left is rolled back, and a DB of an older llmperf (WAL
+  // mode) leaves no -wal / -shm files beside it once closed.
   const ours = new DatabaseSync(ourPath);
   try {
     let n = 0;
