@@ -193,6 +193,8 @@ function writeTransaction(rows: ResultValues[]): void {
 
 function writeOnce(rows: ResultValues[]): void {
   if (!db || !insert) return;
+  // Its first statement writes (so does the telemetry's): a transaction that read first and
+  // wrote after could be refused at once, without the busy wait, by the other writer's lock.
   db.exec("BEGIN");
   try {
     for (const r of rows) insert.run(...bindings(r));
