@@ -108,15 +108,34 @@ export function pickleEncode(value: unknown): Uint8Array {
     if (v === false) return w.byte(0x89); // NEWFALSE
     if (typeof v === "bigint") return int(v);
     if (typeof v === "number") {
-      if (Number.isSafeInteger(v) && !Object.is(v, -0)) return int(BigInt(v));
+      if (Number.isSafeInteger(v) && !Object.is(v, -0)) {
+        // The usual ints straight from the number (no BigInt per value); the rest as `int` does.
+        if (v >= 0 && v <= 0xff) {
+          w.byte(0x4b); // BININT1
+          return w.byte(v);
+        }
+        if (v >= 0 && v <= 0xffff) {
+          w.byte(0x4d); // BININT2
+          return w.u16(v);
+        }
+        if (v >= -0x80000000 && v <= 0x7fffffff) {
+          w.byte(0x4a); // BININT
+          return w.i32(v);
+        }
+        return int(BigInt(v));
+      }
       w.byte(0x47); // BINFLOAT
       return w.f64be(v);
     }
     if (typeof v === "string") {
-      const b = enc.encode(v);
-      w.byte(0x58); // BINUNICODE
-      w.u32(b.length);
-      w.bytes(b);
+      // UTF-8 written in place (at most 3 bytes per UTF-16 unit), its length after.
+      w.ensure(5 + 3 * v.length);
+      const at = w.len;
+      w.buf[at] = 0x58; // BINUNICODE
+      const n = enc.encodeInto(v, w.buf.subarray(at + 5)).written;
+      w.len = at + 1;
+      w.u32(n);
+      w.len += n;
       return put();
     }
     if (Array.isArray(v)) {
