@@ -7,6 +7,9 @@ import { perfRun } from "./helpers/perf_run.ts";
 import { onlyRunDir, tempDir } from "./helpers/cli.ts";
 import { countRows, LONG_RUN_MOCK, longRunArgs, waitForRows } from "./helpers/long_run.ts";
 import { openForReading } from "../src/store/open_read.ts";
+import { ResultDb } from "../src/store/result_db.ts";
+import { runRow } from "../src/store/run_meta.ts";
+import { Telemetry } from "../src/telemetry/telemetry.ts";
 import { startMockServer } from "../src/mock/server.ts";
 import { planReply } from "../src/mock/generator.ts";
 import { DatabaseSync } from "node:sqlite";
@@ -195,4 +198,78 @@ Deno.test("result DB: a reader holding the live file holds commits off; the rows
   } finally {
     await mock.close();
   }
+});
+
+/** A `result` row for ResultDb.add: request body `body`, one payload, `start_time` = `i`. */
+function plainRow(i: number, body: string): unknown[] {
+  return RESULT_COLUMNS.map((c) => {
+    switch (c.encoding) {
+      case "pickle-request":
+        return body;
+      case "pickle-payloads":
+        return { utf8: new TextEncoder().encode(`{"i":${i}}`), count: 1 };
+      case "json":
+        return c.name === "chunk_times" ? new Float64Array([1]) : null;
+      case "true-false":
+        return true;
+      case "failure":
+        return null;
+      default:
+        return c.name === "start_time" ? i : null;
+    }
+  });
+}
+
+Deno.test("result DB: a transaction that fails after others of its batch committed adds no row twice", async () => {
+  await using tmp = await tempDir();
+  const path = `${tmp.path}/benchmark_data.db`;
+  let failure = "";
+  // --db-commit-interval 2: the batch of 4 goes in two transactions; the second fails (row 2's
+  // body cannot be read), after the first (rows 0 and 1) is in the file.
+  const db = await ResultDb.open(path, runRow("t", {}), {
+    commitEvery: 2,
+    onFailure: (m) => failure = m,
+  });
+  for (let i = 0; i < 4; i++) db.add(plainRow(i, i === 2 ? "{not json" : `{"i":${i}}`));
+  await db.close();
+  assert(failure.startsWith("the result DB could not be written"), failure);
+  const read = openForReading(path);
+  try {
+    const starts = read.prepare("SELECT start_time FROM result ORDER BY rowid").all()
+      .map((r) => (r as { start_time: number }).start_time);
+    assertEquals(starts, [0, 1]); // before the fix: 0, 1, 0, 1
+  } finally {
+    read.close();
+  }
+});
+
+Deno.test("result DB: after its writer thread died, close and the telemetry's start still answer", async () => {
+  await using tmp = await tempDir();
+  const Original = globalThis.Worker;
+  const started: Worker[] = [];
+  globalThis.Worker = class extends Original {
+    constructor(url: string | URL, opts?: WorkerOptions) {
+      super(url, opts);
+      started.push(this);
+    }
+  };
+  let db: ResultDb;
+  try {
+    db = await ResultDb.open(`${tmp.path}/benchmark_data.db`, runRow("t", {}), {
+      onFailure: () => {},
+    });
+  } finally {
+    globalThis.Worker = Original;
+  }
+  started[0].postMessage({ type: "port", id: 1 }); // no port in it: the writer's handler throws
+  await new Promise((r) => setTimeout(r, 300));
+  assert(db.failure !== undefined, "the writer's death was not noticed");
+  const t = await Telemetry.start({
+    server: { url: "http://127.0.0.1:1/metrics", headers: {}, extra: [] },
+    gpu: false,
+    dbPath: db.path,
+    host: () => db.hostTelemetry(),
+  }, () => {});
+  assertEquals(t, undefined); // nothing read: the host is gone
+  assertEquals(await db.close(), 0);
 });

@@ -149,12 +149,24 @@ function named(row: Record<string, unknown>): Record<string, SQLInputValue> {
   return out;
 }
 
-/** A batch, in transactions of at most `commitEvery` rows (`--db-commit-interval`). */
+/**
+ * A batch, in transactions of at most `commitEvery` rows (`--db-commit-interval`). When one of a
+ * split batch's transactions fails it throws {@link ChunkError}, saying how many rows are in.
+ */
 function writeRows(rows: ResultValues[]): void {
   if (rows.length <= commitEvery) return writeTransaction(rows);
   for (let i = 0; i < rows.length; i += commitEvery) {
-    writeTransaction(rows.slice(i, i + commitEvery));
+    try {
+      writeTransaction(rows.slice(i, i + commitEvery));
+    } catch (e) {
+      throw new ChunkError(e, i);
+    }
   }
+}
+
+/** A transaction of a split batch failed after `committed` rows of it were in the file. */
+class ChunkError {
+  constructor(readonly cause: unknown, readonly committed: number) {}
 }
 
 /**
@@ -287,12 +299,16 @@ function rows(batch: ResultValues[]): void {
   // A batch that does not fit is tried again row by row, so the file keeps all that fits.
   try {
     writeRows(batch);
-  } catch (e) {
+  } catch (thrown) {
+    // Only the rows not yet committed are tried again (a split batch's first transactions may be
+    // in the file already).
+    const from = thrown instanceof ChunkError ? thrown.committed : 0;
+    const e = thrown instanceof ChunkError ? thrown.cause : thrown;
     // Locked for ten minutes: the rows one by one would wait as long each.
-    if (batch.length === 1 || isLocked(e)) return fail(e);
-    for (const row of batch) {
+    if (batch.length - from === 1 || isLocked(e)) return fail(e);
+    for (let i = from; i < batch.length; i++) {
       if (failed !== undefined) break;
-      attempt(() => writeRows([row]));
+      attempt(() => writeTransaction([batch[i]]));
     }
   }
 }

@@ -66,6 +66,8 @@ export class ResultDb implements RowSink, AsyncDisposable {
   #onFailure: ((message: string) => void) | undefined;
   #queue: RowQueue;
   #ports = 0;
+  /** The answer to every question once the writer's thread has died. */
+  #dead: Extract<DbWorkerOut, { type: "error" }> | undefined;
   /** Told if the writer's thread dies (the telemetry service it hosts). */
   #lostHandlers: Array<(why: string) => void> = [];
   /** Path of the DB file. */
@@ -87,9 +89,9 @@ export class ResultDb implements RowSink, AsyncDisposable {
     };
     worker.onerror = (ev) => {
       ev.preventDefault();
-      const msg: DbWorkerOut = { type: "error", message: ev.message, rows: 0 };
+      this.#dead = { type: "error", message: ev.message, rows: 0 };
       this.#fail(ev.message);
-      for (const r of this.#replies.splice(0)) r(msg);
+      for (const r of this.#replies.splice(0)) r(this.#dead);
       for (const lost of this.#lostHandlers.splice(0)) lost(ev.message);
     };
   }
@@ -119,6 +121,7 @@ export class ResultDb implements RowSink, AsyncDisposable {
   }
 
   #ask(m: DbWorkerIn): Promise<DbWorkerOut> {
+    if (this.#dead) return Promise.resolve(this.#dead); // nobody left to answer
     return new Promise((resolve) => {
       this.#replies.push(resolve);
       this.#worker.postMessage(m);
@@ -153,7 +156,10 @@ export class ResultDb implements RowSink, AsyncDisposable {
   hostTelemetry(): { port: MessagePort; onLost(fn: (why: string) => void): void } {
     const { port1, port2 } = new MessageChannel();
     this.#worker.postMessage({ type: "telemetry", port: port2 } satisfies DbWorkerIn, [port2]);
-    return { port: port1, onLost: (fn) => this.#lostHandlers.push(fn) };
+    return {
+      port: port1,
+      onLost: (fn) => this.#dead ? fn(this.#dead.message) : this.#lostHandlers.push(fn),
+    };
   }
 
   /**

@@ -77,7 +77,9 @@ export function serveTelemetry(port: TelemetryPort): void {
     const next = origin + Math.ceil((now - origin + 1) / intervalMs) * intervalMs;
     timer = setTimeout(() => {
       if (stopping) return;
-      inFlight = scrapeAndStore().finally(() => {
+      // Never rejects: the service shares a thread (the result DB's writer) that an unhandled
+      // rejection would end. A scrape that throws counts as one that failed.
+      inFlight = scrapeAndStore().catch(() => {}).finally(() => {
         if (!stopping) schedule(intervalMs, origin);
       });
     }, next - now);
@@ -164,6 +166,14 @@ export function serveTelemetry(port: TelemetryPort): void {
   port.onmessage = (ev: MessageEvent<TelemetryIn>) => {
     const m = ev.data;
     const reply = m.type === "start" ? start(m.start) : stop();
-    reply.then((out) => port.postMessage(out));
+    // An answer whatever happens (nothing read, the reason said), and no unhandled rejection.
+    reply.then((out) => port.postMessage(out), (e) => {
+      const why = `telemetry: ${e instanceof Error ? e.message : String(e)}`;
+      port.postMessage(
+        m.type === "start"
+          ? { type: "started", lines: [why], server: false, gpu: false }
+          : { type: "stopped", data: { rows: { server: 0, gpu: 0 }, dbFailure: why } },
+      );
+    });
   };
 }
