@@ -12,6 +12,11 @@ import type { FinishedRequest, SinkNeeds } from "../src/records/finished.ts";
 import { packPayloads, unpackPayloads } from "../src/records/payloads.ts";
 import type { TransportSpec } from "../src/transport/create.ts";
 import { WorkerPool } from "../src/workers/pool.ts";
+import type { RowsMessage } from "../src/store/rows.ts";
+import { RESULT_COLUMNS } from "../src/store/schema.ts";
+
+/** Where a row holds its request body. */
+const REQUEST_COLUMN = RESULT_COLUMNS.findIndex((c) => c.name === "request");
 
 const SPEC: TransportSpec = {
   kind: "socket",
@@ -358,4 +363,39 @@ Deno.test("workers: an order that fails outside its transport is still recorded,
   } finally {
     await mock.close();
   }
+});
+
+Deno.test("workers: secrets added between two requests reach a worker's row port after the first's row and before the second's", async () => {
+  const mock = startMockServer({ port: 0, ttftMs: 5, itlMs: 0, outputTokens: 2 });
+  const cfg = resolveConfig({ model: "m", url: `${mock.url}/v1/chat/completions` });
+  const { port1, port2 } = new MessageChannel();
+  // What the DB writer would receive on this worker's port, in order.
+  const seen: string[] = [];
+  port2.onmessage = (e: MessageEvent<RowsMessage>) => {
+    const m = e.data;
+    if (m.type === "rows") {
+      for (const row of m.rows) {
+        seen.push(`row ${JSON.parse(String(row[REQUEST_COLUMN])).messages[0].content}`);
+      }
+    } else if (m.type === "secrets") seen.push(`secrets ${m.secrets.join(",")}`);
+    else seen.push("end");
+  };
+  const p = await WorkerPool.start(1, SPEC, {
+    target: { url: cfg.url, headers: { "content-type": "application/json" } },
+    finish: { api: { spec: "openai", params: cfg }, needs: {} },
+    onRecord: () => {},
+    local: { api: new OpenAIApi(cfg), needs: {} },
+    rows: () => ({ port: port1, lost: () => {} }),
+  });
+  try {
+    await p.send({ index: 0, body: ask("first"), stream: true });
+    p.addSecrets(["sk-late"]); // as a request with its own credential header is pulled
+    await p.send({ index: 1, body: ask("second"), stream: true });
+  } finally {
+    await p.close();
+  }
+  await new Promise((r) => setTimeout(r, 50)); // the port's last messages
+  port2.close();
+  await mock.close();
+  assertEquals(seen, ["row first", "secrets sk-late", "row second", "end"]);
 });

@@ -182,12 +182,16 @@ export async function openRun(prep: PreparedRun, options: RunOptions): Promise<O
       onWarning: (why) => say(`warning: ${why}`),
     }),
   );
+  let sending: TransportThreads | undefined;
   if (db) {
     // A request's own credential headers found from now on are kept out of the DB's rows too.
     const onSecrets = source.onSecrets;
     source.onSecrets = (values) => {
       onSecrets?.(values);
-      db.addSecrets(values);
+      db.addSecrets(values); // for the rows this thread writes (on the writer's own channel)
+      // and on each worker's row port, ahead of the rows of requests sent from now on (ports
+      // keep no order between them: the channel's message alone could come after such a row).
+      sending?.addSecrets(values);
     };
   }
   const telemetry = await openTelemetry(prep, db);
@@ -241,7 +245,7 @@ export async function openRun(prep: PreparedRun, options: RunOptions): Promise<O
   const needs = sinkNeeds(sinks);
   const { url, headers } = prep.first.prepared;
   const urls = source.urls;
-  const threads = await startTransportThreads(prep.spec, {
+  const threads = sending = await startTransportThreads(prep.spec, {
     workers: cfg.workers,
     // --open-loop has no cap: as many may be in flight as are sent.
     inFlight: cfg.openLoop

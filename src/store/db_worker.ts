@@ -313,6 +313,12 @@ function rows(batch: ResultValues[]): void {
   }
 }
 
+/** Keep `secrets` out of every row written from now on. */
+function addSecrets(secrets: readonly string[]): void {
+  redactor.add(secrets);
+  lastRequest = undefined; // its pickle may hold one of them
+}
+
 function portEnded(id: number): void {
   const port = ports.get(id);
   if (port === undefined) return;
@@ -351,6 +357,7 @@ scope.onmessage = (ev: MessageEvent<DbWorkerIn>) => {
     ports.set(m.id, m.port);
     m.port.onmessage = (e: MessageEvent<RowsMessage>) => {
       if (e.data.type === "rows") rows(e.data.rows);
+      else if (e.data.type === "secrets") addSecrets(e.data.secrets);
       else portEnded(m.id);
     };
   } else if (m.type === "telemetry") {
@@ -358,8 +365,7 @@ scope.onmessage = (ev: MessageEvent<DbWorkerIn>) => {
   } else if (m.type === "lost") {
     portEnded(m.id);
   } else if (m.type === "secrets") {
-    redactor.add(m.secrets);
-    lastRequest = undefined; // its pickle may hold one of them
+    addSecrets(m.secrets);
   } else if (m.type === "open") {
     try {
       redactor = new Redactor(m.secrets ?? []);

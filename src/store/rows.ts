@@ -13,7 +13,12 @@ export type RowsMessage =
   /** A batch of rows. */
   | { type: "rows"; rows: ResultValues[] }
   /** This port sends no more rows. */
-  | { type: "end" };
+  | { type: "end" }
+  /**
+   * More values to keep out of this port's later rows (credentials of a request found after the
+   * DB opened): on the same port as the rows, so the writer has them before any row after.
+   */
+  | { type: "secrets"; secrets: readonly string[] };
 
 /** Takes the rows of finished requests. */
 export interface RowSink {
@@ -56,6 +61,12 @@ export class RowQueue implements RowSink {
     this.#rows = [];
     this.#transfer = [];
     this.#post({ type: "rows", rows }, transfer);
+  }
+
+  /** Post what is queued, then `secrets`: every row queued later is written without them. */
+  secrets(secrets: readonly string[]): void {
+    this.flush();
+    this.#post({ type: "secrets", secrets }, []);
   }
 
   /** Post what is queued, then say that no more rows come. */

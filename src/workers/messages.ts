@@ -105,6 +105,11 @@ export type ToWorker =
   | { t: "send"; orders: SendOrder[] }
   /** The run was interrupted: stop every request (each is recorded as cancelled). */
   | { t: "cancel" }
+  /**
+   * Credentials found after the DB opened: passed on on this worker's own row port before any
+   * row of a request sent after them (the order of messages on one port is kept).
+   */
+  | { t: "secrets"; secrets: readonly string[] }
   /** Close the transport, finish what is pending, end the DB port, report the self-check. */
   | { t: "close" };
 

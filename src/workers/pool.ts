@@ -337,6 +337,18 @@ export class WorkerPool {
     });
   }
 
+  /**
+   * More credentials to keep out of the rows the workers write: posted to each worker after the
+   * orders already dispatched and before any later one, and passed on on its row port.
+   */
+  addSecrets(secrets: readonly string[]): void {
+    for (const s of this.#slots) {
+      if (!s.alive) continue;
+      s.sends.flush();
+      s.worker.postMessage({ t: "secrets", secrets } satisfies ToWorker);
+    }
+  }
+
   /** The workers' self-checks, in worker order (after {@link close}). */
   get loads(): ThreadLoad[] {
     return this.#loads;

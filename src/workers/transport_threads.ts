@@ -106,6 +106,12 @@ export interface TransportThreads {
    * ended. Its record goes to `onRecord`. Aborting `signal` cancels every request in flight.
    */
   send(req: Outgoing, signal?: AbortSignal): Promise<Span>;
+  /**
+   * More credentials (a request's own headers, found after the DB opened) to keep out of the
+   * rows that the sending threads write, from the next request sent on: they reach the DB writer
+   * on each worker's own row port, ahead of those rows.
+   */
+  addSecrets(secrets: readonly string[]): void;
   /** The transport used. */
   kind: TransportKind;
   /** Transport workers (0: the main thread sends). */
@@ -250,6 +256,11 @@ export async function startTransportThreads(
   }
   return {
     send,
+    // The main thread's own rows go to the writer on its channel, where `ResultDb.addSecrets`
+    // puts them in order: only the workers need telling.
+    addSecrets: (secrets) => {
+      if (s instanceof WorkerPool) s.addSecrets(secrets);
+    },
     kind,
     workers,
     close: () => closed ??= close(),

@@ -287,6 +287,9 @@ scope.onmessage = async (e: MessageEvent<ToWorker>) => {
       case "cancel":
         cancel.abort();
         break;
+      case "secrets":
+        rows?.secrets(m.secrets);
+        break;
       case "close":
         await close();
         break;
