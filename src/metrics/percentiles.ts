@@ -19,20 +19,31 @@ export function sorted(values: ArrayLike<number>): Float64Array {
 
 /** evalscope's rule on sorted data: `data[floor(n * p / 100)]`, clamped to the last element. */
 export function percentileIndexed(sortedData: ArrayLike<number>, p: number): number {
-  const n = sortedData.length;
-  if (n === 0) return NaN;
-  return sortedData[Math.min(n - 1, Math.floor((n * p) / 100))];
+  return indexedAt(sortedData.length, p, (k) => sortedData[k]);
 }
 
 /** Linear interpolation between closest ranks (numpy `linear`) on sorted data. */
 export function percentileLinear(sortedData: ArrayLike<number>, p: number): number {
-  const n = sortedData.length;
+  return linearAt(sortedData.length, p, (k) => sortedData[k]);
+}
+
+/**
+ * {@link percentileIndexed} of `n` values that `at(k)` gives by rank (0-based, ascending), for
+ * values kept otherwise than sorted (a histogram, a selection); NaN for none.
+ */
+export function indexedAt(n: number, p: number, at: (k: number) => number): number {
+  if (n === 0) return NaN;
+  return at(Math.min(n - 1, Math.floor((n * p) / 100)));
+}
+
+/** {@link percentileLinear} of `n` values that `at(k)` gives by rank; NaN for none. */
+export function linearAt(n: number, p: number, at: (k: number) => number): number {
   if (n === 0) return NaN;
   const rank = ((n - 1) * p) / 100;
   const lo = Math.floor(rank);
   const hi = Math.min(n - 1, lo + 1);
-  const frac = rank - lo;
-  return sortedData[lo] + (sortedData[hi] - sortedData[lo]) * frac;
+  const a = at(lo);
+  return a + (at(hi) - a) * (rank - lo);
 }
 
 /** Arithmetic mean; NaN for no data. */

@@ -9,6 +9,7 @@
  *
  * @module
  */
+import { indexedAt, linearAt } from "./percentiles.ts";
 import { RankSelector } from "./rank_select.ts";
 
 /** Smallest value the histogram tells from zero (1 ns in seconds, 1 µs in ms). */
@@ -104,30 +105,19 @@ export class QuantileColumn {
   }
 
   /** The value of rank `k` (0-based, ascending): exact by selection, else the histogram's. */
-  #at(k: number): number {
+  #at = (k: number): number => {
     if (this.#hist) return this.#hist.valueAtRank(k);
     this.#ranks ??= new RankSelector(this.#exact!.slice(0, this.#n));
     return this.#ranks.at(k);
-  }
+  };
 
-  /**
-   * Linear interpolation between closest ranks (numpy's default, as `percentileLinear` of
-   * `percentiles.ts` on the sorted values); NaN when empty.
-   */
+  /** Linear interpolation between closest ranks (numpy's default); NaN when empty. */
   percentileLinear(p: number): number {
-    const n = this.#n;
-    if (n === 0) return NaN;
-    const rank = ((n - 1) * p) / 100;
-    const lo = Math.floor(rank);
-    const a = this.#at(lo);
-    const b = this.#at(Math.min(n - 1, lo + 1));
-    return a + (b - a) * (rank - lo);
+    return linearAt(this.#n, p, this.#at);
   }
 
   /** evalscope's rule: the value at index `floor(n * p / 100)` of the sorted values. */
   percentileIndexed(p: number): number {
-    const n = this.#n;
-    if (n === 0) return NaN;
-    return this.#at(Math.min(n - 1, Math.floor((n * p) / 100)));
+    return indexedAt(this.#n, p, this.#at);
   }
 }

@@ -209,10 +209,11 @@ function complete(
 
 /**
  * The buffers of a finished request that can be handed to another thread instead of copied (its
- * chunk times, its gaps, its payloads): each was made for this record alone.
+ * chunk times, its gaps, its payloads): each was made for this record alone. Added to `out` (a
+ * batch's transfer list) when given.
  */
-export function finishedTransfers(r: FinishedRequest): Transferable[] {
-  const out: Transferable[] = [r.record.chunkTimesMs.buffer as ArrayBuffer];
+export function finishedTransfers(r: FinishedRequest, out: Transferable[] = []): Transferable[] {
+  out.push(r.record.chunkTimesMs.buffer as ArrayBuffer);
   const itl = r.metrics.itlS;
   if (ArrayBuffer.isView(itl)) out.push(itl.buffer as ArrayBuffer);
   if (r.payloads !== undefined) out.push(r.payloads.utf8.buffer as ArrayBuffer);

@@ -182,18 +182,6 @@ export async function openRun(prep: PreparedRun, options: RunOptions): Promise<O
       onWarning: (why) => say(`warning: ${why}`),
     }),
   );
-  let sending: TransportThreads | undefined;
-  if (db) {
-    // A request's own credential headers found from now on are kept out of the DB's rows too.
-    const onSecrets = source.onSecrets;
-    source.onSecrets = (values) => {
-      onSecrets?.(values);
-      db.addSecrets(values); // for the rows this thread writes (on the writer's own channel)
-      // and on each worker's row port, ahead of the rows of requests sent from now on (ports
-      // keep no order between them: the channel's message alone could come after such a row).
-      sending?.addSecrets(values);
-    };
-  }
   const telemetry = await openTelemetry(prep, db);
   if (telemetry) stack.use(telemetry);
   const outputs = stack.use(
@@ -245,7 +233,7 @@ export async function openRun(prep: PreparedRun, options: RunOptions): Promise<O
   const needs = sinkNeeds(sinks);
   const { url, headers } = prep.first.prepared;
   const urls = source.urls;
-  const threads = sending = await startTransportThreads(prep.spec, {
+  const threads = await startTransportThreads(prep.spec, {
     workers: cfg.workers,
     // --open-loop has no cap: as many may be in flight as are sent.
     inFlight: cfg.openLoop
@@ -265,6 +253,18 @@ export async function openRun(prep: PreparedRun, options: RunOptions): Promise<O
     rows: db && (() => db.connect()),
     count: counter && (() => counter.connect()),
   }, log);
+  if (db) {
+    // A request's own credential headers found from now on (the source is read only once the
+    // load starts) are kept out of the DB's rows too: on the writer's own channel for the rows
+    // this thread writes, and on each worker's row port ahead of the rows of the requests it is
+    // sent from now on (ports keep no order between them).
+    const onSecrets = source.onSecrets;
+    source.onSecrets = (values) => {
+      onSecrets?.(values);
+      db.addSecrets(values);
+      threads.addSecrets(values);
+    };
+  }
   let closed: Promise<ClientCheck> | undefined;
   const closeSending = (load?: LoadStats) =>
     closed ??= threads.close().then((report) => {

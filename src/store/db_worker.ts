@@ -2,18 +2,19 @@
  * The result DB writer, in its own Web Worker so that pickling and SQLite never run on the
  * thread that times requests. It receives batches of rows and writes each in one transaction
  * (a rollback journal, no syncs), so a killed process leaves a DB that opens and holds every
- * committed batch. Rows
- * come from the threads that finished the requests: each transport worker posts its own on a
- * `MessagePort` of its own (registered with a `port` message), the main thread on the worker's
- * channel; the main thread never handles a worker's payloads. Closing waits for every port's
- * `end` (or `lost`, for a thread that died), so the DB holds every row sent.
+ * committed batch. Rows come from the threads that finished the requests: each transport worker
+ * posts its own on a `MessagePort` of its own (registered with a `port` message), the main thread
+ * on the worker's channel; the main thread never handles a worker's payloads. It also hosts the
+ * run's telemetry service on a port of its own (`telemetry` message). Closing waits for every
+ * port's `end` (or `lost`, for a thread that died), so the DB holds every row sent.
  *
  * A write that fails (a full disk, an I/O error) stops the writing: the worker says why at once,
  * in one unasked `failed` message naming SQLite's result code (`disk full (SQLITE_FULL)`), drops
  * later rows, and still tries to finish the `run` row and close the file, so what was committed
  * stays readable.
  *
- * Messages in: `open`, `port`, `lost`, `rows`, `finish`, `close` (on a port: `rows`, `end`).
+ * Messages in: `open`, `port`, `telemetry`, `lost`, `secrets`, `rows`, `finish`, `close` (on a
+ * port: `rows`, `secrets`, `end`).
  * Messages out: `opened`, `closed`, `error` (answers to `open` and `close`), `failed` and
  * `waiting` (unasked, once each: writing stopped; rows wait for a reader's lock).
  *
@@ -24,6 +25,7 @@ import { DatabaseSync, type SQLInputValue } from "node:sqlite";
 import type { Failure } from "../records/record.ts";
 import { type PayloadBlob, unpackPayloads } from "../records/payloads.ts";
 import { base64PickleUtf8List, pickleBase64 } from "./pickle.ts";
+import { describeSqliteError, primaryCode, SQLITE } from "./sqlite_errors.ts";
 import { Redactor } from "../redact.ts";
 import type { RowsMessage } from "./rows.ts";
 import {
@@ -75,32 +77,6 @@ export type DbWorkerOut =
   | { type: "closed"; rows: number }
   | { type: "error"; message: string; rows: number }
   | { type: "failed"; message: string };
-
-/**
- * SQLite's primary result codes that a write can meet: number, name, what it means, and
- * SQLite's own text for it (errors from `exec` carry only the text).
- */
-const SQLITE_CODES: ReadonlyArray<[number, string, string, string]> = [
-  [3, "SQLITE_PERM", "permission denied", "access permission denied"],
-  [5, "SQLITE_BUSY", "the file is locked", "database is locked"],
-  [8, "SQLITE_READONLY", "read-only", "attempt to write a readonly database"],
-  [10, "SQLITE_IOERR", "I/O error", "disk I/O error"],
-  [11, "SQLITE_CORRUPT", "the file is corrupt", "database disk image is malformed"],
-  [13, "SQLITE_FULL", "disk full", "database or disk is full"],
-  [14, "SQLITE_CANTOPEN", "cannot open the file", "unable to open database file"],
-  [26, "SQLITE_NOTADB", "not a database", "file is not a database"],
-];
-
-/** A SQLite error in words with its result code: `disk full (SQLITE_FULL)`. */
-function describeSqliteError(e: unknown): string {
-  const code = (e as { errcode?: unknown })?.errcode;
-  const message = e instanceof Error ? e.message : String(e);
-  const known = SQLITE_CODES.find(([n, , , text]) =>
-    typeof code === "number" ? (code & 0xff) === n : message.startsWith(text)
-  );
-  if (known) return `${known[2]} (${known[1]})`;
-  return typeof code === "number" ? `${message} (SQLite code ${code})` : message;
-}
 
 let db: DatabaseSync | undefined;
 let insert: ReturnType<DatabaseSync["prepare"]> | undefined;
@@ -178,9 +154,7 @@ const LOCKED_WAITS = 10;
 
 /** Whether `e` is SQLite's "database is locked" (`SQLITE_BUSY`). */
 function isLocked(e: unknown): boolean {
-  const code = (e as { errcode?: unknown })?.errcode;
-  if (typeof code === "number") return (code & 0xff) === 5;
-  return e instanceof Error && e.message.startsWith("database is locked");
+  return primaryCode(e) === SQLITE.BUSY;
 }
 
 let saidLocked = false;

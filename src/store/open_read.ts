@@ -19,6 +19,7 @@
  * @module
  */
 import { DatabaseSync } from "node:sqlite";
+import { primaryCode, SQLITE } from "./sqlite_errors.ts";
 
 /** SQLite's extended result code for "a hot journal needs rolling back, and this is read-only". */
 export const SQLITE_READONLY_ROLLBACK = 776;
@@ -48,8 +49,8 @@ export function openForReading(path: string, timeoutMs = READ_TIMEOUT_MS): Datab
       rw.close();
     }
   } catch (e) {
-    const code = (e as { errcode?: unknown }).errcode;
-    if (typeof code !== "number" || !CANNOT_WRITE.includes(code & 0xff)) throw e;
+    const code = primaryCode(e);
+    if (code !== SQLITE.READONLY && code !== SQLITE.PERM && code !== SQLITE.CANTOPEN) throw e;
     throw new Error(
       `its writer stopped inside a transaction and the file cannot be written here to roll it ` +
         `back (${(e as Error).message}): open it once with write access, or copy it together ` +
@@ -58,9 +59,6 @@ export function openForReading(path: string, timeoutMs = READ_TIMEOUT_MS): Datab
   }
   return readOnly(path, timeoutMs);
 }
-
-/** SQLite's result codes for "this file cannot be written here": READONLY, PERM, CANTOPEN. */
-const CANNOT_WRITE = [8, 3, 14];
 
 /**
  * A read-only connection that waits `timeoutMs` for a writer's lock: node:sqlite does not apply

@@ -282,13 +282,8 @@ export class WorkerPool {
   send(req: Outgoing, signal?: AbortSignal): Promise<Span> {
     if (signal && !this.#signals.has(signal)) {
       this.#signals.add(signal);
-      const cancelAll = () => {
-        for (const s of this.#slots) {
-          if (!s.alive) continue;
-          s.sends.flush(); // what was dispatched goes first (and is recorded as cancelled)
-          s.worker.postMessage({ t: "cancel" });
-        }
-      };
+      // What was dispatched goes first (and is recorded as cancelled).
+      const cancelAll = () => this.#broadcast({ t: "cancel" });
       if (signal.aborted) cancelAll();
       else signal.addEventListener("abort", cancelAll, { once: true });
     }
@@ -342,10 +337,15 @@ export class WorkerPool {
    * orders already dispatched and before any later one, and passed on on its row port.
    */
   addSecrets(secrets: readonly string[]): void {
+    this.#broadcast({ t: "secrets", secrets });
+  }
+
+  /** Post `m` to every live worker, after the orders it was already given (in order). */
+  #broadcast(m: ToWorker): void {
     for (const s of this.#slots) {
       if (!s.alive) continue;
       s.sends.flush();
-      s.worker.postMessage({ t: "secrets", secrets } satisfies ToWorker);
+      s.worker.postMessage(m);
     }
   }
 

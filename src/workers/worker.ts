@@ -69,7 +69,7 @@ const finished = new TurnBatch<[number, FinishedRequest]>((items) => {
     const item = items[i];
     ids[i] = item[0];
     fs[i] = item[1];
-    for (const t of finishedTransfers(item[1])) transfer.push(t);
+    finishedTransfers(item[1], transfer);
   }
   try {
     scope.postMessage({ t: "done", ids, fs }, transfer);
