@@ -106,6 +106,11 @@ function stringLists(): string[][] {
   for (const n of [2, 255, 256, 257, 999, 1000, 1001, 1002, 2000, 2001, 2501]) {
     lists.push(Array.from({ length: n }, (_, i) => `{"i":${i},"t":"é${"x".repeat(i % 7)}"}`));
   }
+  // All ASCII: the separators are then found in the decoded text, not in the bytes.
+  lists.push(["", "a", "", ""], ["ab", "cd"]);
+  for (const n of [255, 256, 1001]) {
+    lists.push(Array.from({ length: n }, (_, i) => `{"i":${i},"t":"${"x".repeat(i % 7)}"}`));
+  }
   return lists;
 }
 
@@ -118,6 +123,33 @@ Deno.test("pickle: a list of strings assembled from joined UTF-8 bytes is pickle
     assertEquals(pickleDecode(fast), list);
   }
   assertThrows(() => pickleUtf8List(enc.encode("a\rb"), 3), RangeError);
+});
+
+Deno.test("pickle: the direct assembly copies bytes that are not UTF-8 as they are, split at each CR", () => {
+  // Lone bad bytes (each read as one U+FFFD: the text's offsets are still the bytes'), then a cut
+  // sequence (two bytes read as one U+FFFD: the offsets differ, the bytes are searched instead).
+  const cases: [number[], number, string][] = [
+    [
+      [0x61, 0x80, 0x0d, 0xff, 0x62, 0x0d, 0x0d, 0x63],
+      4,
+      "80025d7100" + "28" + "580200000061807101" + "5802000000ff627102" + "58000000007103" +
+      "5801000000637104" + "652e",
+    ],
+    [
+      [0xe2, 0x82, 0x0d, 0x61],
+      2,
+      "80025d7100" + "28" + "5802000000e2827101" + "5801000000617102" + "652e",
+    ],
+    // A byte-order mark: the decoder drops it, so the text is shorter than the bytes.
+    [
+      [0xef, 0xbb, 0xbf, 0x0d, 0x61],
+      2,
+      "80025d7100" + "28" + "5803000000efbbbf7101" + "5801000000617102" + "652e",
+    ],
+  ];
+  for (const [bytes, count, expected] of cases) {
+    assertEquals(hex(pickleUtf8List(Uint8Array.from(bytes), count)), expected);
+  }
 });
 
 Deno.test("pickle: the direct assembly is byte for byte CPython's pickle.dumps(list, 2)", async () => {
