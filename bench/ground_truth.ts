@@ -131,13 +131,18 @@ export class GroundTruth implements ResultSink {
     this.#requests++;
     if (!rec.success) return;
     this.#succeeded++;
+    if (f.payloads === undefined) {
+      // No stamps to read (the blast server): count the events, as a user's run has no such sink.
+      this.#events += rec.chunkTimesMs.length;
+      return;
+    }
     const origin = rec.timeOriginMs;
     const { ttftMs, itlMs, tokens } = this.#timing;
     const content = f.counts?.contentChunks;
     let next = 0; // position in `content` of the next token chunk
     let prevArrival = NaN;
     let prevSent = NaN;
-    const payloads = f.payloads ? unpackPayloads(f.payloads) : [];
+    const payloads = unpackPayloads(f.payloads);
     for (let i = 0; i < rec.chunkTimesMs.length; i++) {
       this.#events++;
       let k = -1; // token index of this payload, -1 when it carries no token
