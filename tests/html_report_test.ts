@@ -34,6 +34,30 @@ Deno.test("distributions: histogram bins, CDF points, reservoir bounded and exac
   assert(mean > 30_000 && mean < 70_000, `a uniform sample (mean ${mean})`);
 });
 
+Deno.test("distributions: the reservoir's sample is uniform over the stream, and reproducible", () => {
+  // 2,000 of 1,000,000 values: each tenth of the stream should hold a tenth of the sample (200,
+  // binomial sd ~13); over 20 seeds, each tenth's total is 4,000 with sd ~60.
+  const totals = new Array(10).fill(0);
+  for (let seed = 1; seed <= 20; seed++) {
+    const r = new Reservoir(2_000, seed);
+    for (let i = 0; i < 1_000_000; i++) r.add(i);
+    const tenths = new Array(10).fill(0);
+    for (const v of r.values()) tenths[Math.floor(v / 100_000)]++;
+    for (const [i, n] of tenths.entries()) {
+      assert(n > 130 && n < 270, `seed ${seed}: tenth ${i} holds ${n} of 2,000`);
+      totals[i] += n;
+    }
+    assertEquals(new Set(r.values()).size, 2_000, "no value kept twice");
+  }
+  for (const t of totals) assert(t > 3_750 && t < 4_250, `a tenth holds ${t} of 40,000`);
+  const again = (seed: number) => {
+    const r = new Reservoir(50, seed);
+    for (let i = 0; i < 10_000; i++) r.add(i);
+    return [...r.values()];
+  };
+  assertEquals(again(7), again(7));
+});
+
 Deno.test("time buckets: throughput and in-flight sums are exact; width doubles when outgrown", () => {
   const b = new TimeBuckets(8, 1);
   b.add(0, 1, 2, 100, true); // 100 tokens over [1, 2]
