@@ -17,7 +17,7 @@
  */
 import { errorMessage } from "../errors.ts";
 import { requestMetrics } from "../metrics/request_metrics.ts";
-import { errorMarkerOf } from "../plugins/error_marker.ts";
+import { errorMarkerOf, holdsMarker } from "../plugins/error_marker.ts";
 import type { ApiPluginLike, RequestBody, TokenCounts } from "../plugins/types.ts";
 import type { RowSink } from "../store/rows.ts";
 import { toResultRow } from "../store/schema.ts";
@@ -104,7 +104,7 @@ export function finishRequest(
   const wantsBlob = (f.rows !== undefined && !rec.warmup) || f.needs.payloads === true;
   const joined = wantsBlob || marker !== undefined ? joinPayloads(payloads) : undefined;
   const packed = wantsBlob ? packJoined(joined!, payloads.length) : undefined;
-  if (rec.success && api.errorInPayload && (marker === undefined || joined!.includes(marker))) {
+  if (rec.success && api.errorInPayload && (marker === undefined || holdsMarker(joined!, marker))) {
     try {
       for (const p of payloads) {
         const err = api.errorInPayload(p);
