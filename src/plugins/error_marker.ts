@@ -48,10 +48,12 @@ export function errorMarkerOf(fn: ErrorInPayload | undefined): string | undefine
 }
 
 /**
- * Whether `text` contains `marker`: `text.includes(marker)`, quicker for a marker that starts
- * with a quote, as JSON markers do. V8 steps through the text from each occurrence of the
- * pattern's first character, and JSON has a quote every few characters: `"error"` in a 256-token
- * reply's 42 KB takes 26–31 µs, its tail `error"` (then a look at the character before) 4–10.
+ * Whether `text` contains `marker`: `text.includes(marker)`, quicker for markers that start with
+ * JSON's commonest characters. V8 steps through the text from each occurrence of the pattern's
+ * first character, and JSON has a quote every few characters: so the search starts at the
+ * marker's first character that is not among the commonest (`"error"` from `rror"`, `"code"` from
+ * `de"`), and each hit checks the characters before it. In a 256-token reply's 42 KB: `"error"`
+ * 26–31 µs, `rror"` 6–8; `"code"` 54–59, `de"` 10–16.
  *
  * @example
  * ```ts
@@ -60,12 +62,17 @@ export function errorMarkerOf(fn: ErrorInPayload | undefined): string | undefine
  * ```
  */
 export function holdsMarker(text: string, marker: string): boolean {
-  if (marker.length < 2 || marker.charCodeAt(0) !== QUOTE) return text.includes(marker);
-  const tail = marker.slice(1);
-  for (let at = text.indexOf(tail, 1); at !== -1; at = text.indexOf(tail, at + 1)) {
-    if (text.charCodeAt(at - 1) === QUOTE) return true;
+  let k = 0; // where the search starts in the marker
+  while (k < marker.length - 1 && COMMON.includes(marker[k])) k++;
+  if (k === 0) return text.includes(marker);
+  const tail = marker.slice(k);
+  for (let at = text.indexOf(tail, k); at !== -1; at = text.indexOf(tail, at + 1)) {
+    let i = 0;
+    while (i < k && text.charCodeAt(at - k + i) === marker.charCodeAt(i)) i++;
+    if (i === k) return true;
   }
   return false;
 }
 
-const QUOTE = 34;
+/** The characters JSON payloads are most made of (quotes, the letters of common keys). */
+const COMMON = '"eoctainls';
