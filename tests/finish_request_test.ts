@@ -154,3 +154,29 @@ Deno.test("finish request: the DB row holds the payloads as they arrived, whatev
     assertEquals(unpackPayloads(alone.payloads!), sent);
   }
 });
+
+Deno.test("finish request: the plugin's per-payload lists come with the payloads only", async () => {
+  const cfg = resolveConfig({ url: "http://127.0.0.1:1/v1/chat/completions", model: "m" });
+  const api = await loadApiPlugin("openai", cfg);
+  const payloads = [
+    `{"object":"chat.completion.chunk","choices":[{"index":0,"delta":{"role":"assistant"}}]}`,
+    `{"object":"chat.completion.chunk","choices":[{"index":0,"delta":{"content":"a"}}]}`,
+    `{"object":"chat.completion.chunk","choices":[{"index":0,"delta":{"content":"b"},` +
+    `"finish_reason":"stop"}],"usage":{"prompt_tokens":3,"completion_tokens":2}}`,
+  ];
+  const bare = await finishRequest({ api, needs: {} }, record([...payloads]), "{}");
+  const withPayloads = await finishRequest(
+    { api, needs: { payloads: true } },
+    record([...payloads]),
+    "{}",
+  );
+  assertEquals([bare.counts?.contentChunks, bare.counts?.answerChunks], [undefined, undefined]);
+  assertEquals(withPayloads.counts?.contentChunks, [1, 2]);
+  assertEquals(withPayloads.counts?.answerChunks, [1, 2]);
+  for (const f of [bare, withPayloads]) {
+    // Payloads at 2, 3, 4 ms from a start at 1: the first token (payload 1) at 3 ms.
+    assertEquals([f.counts?.promptTokens, f.counts?.completionTokens], [3, 2]);
+    assertEquals(f.metrics.ttftS, 0.002);
+    assertEquals(Array.from(f.metrics.itlS), [0.001]);
+  }
+});

@@ -181,7 +181,10 @@ Deno.test("tokenizer: usage wins; the tokenizer replaces chunk counts", async ()
   assertEquals(noUsage.counts?.promptTokens, 2);
   assertEquals(noUsage.counts?.completionTokens, qwen.encode("Hello world, again").length);
   assertEquals(noUsage.metrics.tokenSource, "tokenizer");
-  assertEquals(noUsage.counts?.contentChunks, [0, 1, 2]);
+  // The plugin's content chunks, measured: three token payloads one ms apart (the lists
+  // themselves stay with the payloads, which no sink asked for here).
+  assertEquals(Array.from(noUsage.metrics.itlS), [0.001, 0.001]);
+  assertEquals(noUsage.counts?.contentChunks, undefined);
 
   assertEquals(noUsage.metrics.completionTokens, noUsage.counts?.completionTokens);
   assertEquals(usage.counts?.source, "usage");

@@ -63,6 +63,13 @@ export function toCounts(v: TokenCounts | [number, number]): TokenCounts {
   return out;
 }
 
+/** `counts` without its per-payload lists (`contentChunks`, `answerChunks`). */
+function withoutLists(counts: TokenCounts): TokenCounts {
+  if (counts.contentChunks === undefined && counts.answerChunks === undefined) return counts;
+  const { contentChunks: _c, answerChunks: _a, ...rest } = counts;
+  return rest;
+}
+
 /**
  * The request body for the plugin, parsed from its text only if the plugin reads it (most read
  * one field, `stream`; some none): a stand-in object that parses on first use.
@@ -196,7 +203,14 @@ function complete(
     record.conversation = rec.conversation;
     record.turn = rec.turn;
   }
-  const out: FinishedRequest = { record, metrics: requestMetrics(record, counts), counts };
+  const out: FinishedRequest = {
+    record,
+    metrics: requestMetrics(record, counts),
+    // The per-payload lists index the payloads: kept only where a sink has those (the metrics
+    // hold what they measure). Two lists of 257 numbers cost a 256-token record ~8 us to post
+    // and as much to receive, a quarter of its crossing.
+    counts: counts !== undefined && f.needs.payloads !== true ? withoutLists(counts) : counts,
+  };
   if (packed !== undefined && f.rows !== undefined && !rec.warmup) {
     // The row's buffers go to the writer's thread (transferred, so detached here, as soon as its
     // batch is full: possibly inside `add`): a sink that needs the payloads gets a copy made first.

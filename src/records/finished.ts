@@ -29,7 +29,11 @@ export interface FinishedRequest {
   record: MeasuredRecord;
   /** Its metrics. */
   metrics: RequestMetrics;
-  /** Its token counts (successful requests only). */
+  /**
+   * Its token counts (successful requests only). The plugin's per-payload lists
+   * (`contentChunks`, `answerChunks`), which the metrics already measured, come only with the
+   * payloads ({@link SinkNeeds.payloads}), which they index.
+   */
   counts?: TokenCounts;
   /** The request body's JSON text as sent: only when a sink asked for it. */
   bodyText?: string;
