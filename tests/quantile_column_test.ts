@@ -60,3 +60,30 @@ Deno.test("quantile column: empty is NaN", () => {
       Number.isNaN(c.percentileIndexed(50)),
   );
 });
+
+Deno.test("quantile column: pushAll is push value by value, across the exact limit too", () => {
+  const random = seededRandom(11);
+  for (const limit of [10, 100, 1_000]) {
+    const one = new QuantileColumn(limit);
+    const all = new QuantileColumn(limit);
+    let sum = 0;
+    let count = 0;
+    for (let r = 0; r < 60; r++) {
+      const values = Float64Array.from({ length: Math.floor(random() * 40) }, () => random() * 50);
+      for (const v of values) {
+        one.push(v * 1000);
+        sum += v * 1000;
+        count++;
+      }
+      all.pushAll(values, 1000);
+      assertEquals(all.length, count);
+      assertEquals(all.exact, one.exact);
+      assertEquals(all.mean(), one.mean());
+      assertEquals(all.mean(), sum / count);
+      for (const p of [0, 10, 50, 90, 99, 100]) {
+        assertEquals(all.percentileLinear(p), one.percentileLinear(p), `limit ${limit}, p${p}`);
+        assertEquals(all.percentileIndexed(p), one.percentileIndexed(p));
+      }
+    }
+  }
+});

@@ -184,7 +184,7 @@ export class MetricsCollector {
     this.#ttft.push(m.ttftS * 1000);
     if (m.ttfoS !== undefined) this.#ttfo.push(m.ttfoS * 1000);
     if (m.tpotS !== undefined) this.#tpot.push(m.tpotS * 1000);
-    for (const g of m.itlS) this.#itl.push(g * 1000);
+    this.#itl.pushAll(m.itlS, 1000);
     if (m.latencyS > 0) {
       this.#outputRate.push(m.completionTokens / m.latencyS);
       this.#inputRate.push(m.promptTokens / m.latencyS);

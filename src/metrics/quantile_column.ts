@@ -99,6 +99,34 @@ export class QuantileColumn {
     this.#ranks = undefined;
   }
 
+  /**
+   * Add each of `values` times `scale`, as {@link push} would one by one (the same sums, in the
+   * same order), in one pass while they fit the exact values: a request's inter-token gaps.
+   */
+  pushAll(values: ArrayLike<number>, scale = 1): void {
+    const m = values.length;
+    const n = this.#n;
+    if (this.#hist !== undefined || n + m > this.#limit) {
+      for (let k = 0; k < m; k++) this.push(values[k] * scale);
+      return;
+    }
+    let a = this.#exact!;
+    if (n + m > a.length) {
+      const b = new Float64Array(Math.min(this.#limit, Math.max(n + m, a.length * 2)));
+      b.set(a.subarray(0, n));
+      this.#exact = a = b;
+    }
+    let sum = this.#sum;
+    for (let k = 0; k < m; k++) {
+      const v = values[k] * scale;
+      a[n + k] = v;
+      sum += v;
+    }
+    this.#sum = sum;
+    this.#n = n + m;
+    this.#ranks = undefined;
+  }
+
   /** The mean (exact), NaN when empty. */
   mean(): number {
     return this.#n === 0 ? NaN : this.#sum / this.#n;
