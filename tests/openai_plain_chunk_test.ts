@@ -7,7 +7,7 @@
  * them (a mutant that is not JSON must still be refused, one that is must read the same).
  */
 import { assert, assertEquals, assertThrows } from "./assert.ts";
-import { PLAIN_CHUNK, readChoices } from "../plugins/api/openai.ts";
+import { PLAIN_CHUNK, PLAIN_TOKEN, readChoices } from "../plugins/api/openai.ts";
 import { messageText } from "../plugin.ts";
 
 /** What the reference reads from one payload; `"throws"` when `JSON.parse` refuses it. */
@@ -163,6 +163,7 @@ Deno.test("openai chunk: mutated chunks read as JSON.parse reads them, or are re
   ];
   let mutants = 0;
   let matched = 0;
+  let tokens = 0;
   for (const base of [...PLAIN, ...OTHERS]) {
     for (let k = 0; k < 400; k++) {
       let p = base;
@@ -178,11 +179,17 @@ Deno.test("openai chunk: mutated chunks read as JSON.parse reads them, or are re
       }
       mutants++;
       if (PLAIN_CHUNK.test(p)) matched++;
+      // The capture-free test of a mid-stream token matches only such plain chunks, and all.
+      const m = PLAIN_CHUNK.exec(p);
+      const token = m !== null && m[1].length > 2 && m[1].charCodeAt(0) === 34 && m[2] === "null";
+      assertEquals(PLAIN_TOKEN.test(p), token, `PLAIN_TOKEN on ${p}`);
+      if (token) tokens++;
       assertEquals(read(p), reference(p), `mutant of ${base}:\n${p}`);
     }
   }
   // The mutations reach both paths: some stay plain chunks, most do not.
   assert(matched > 100 && matched < mutants / 2, `${matched} of ${mutants} mutants matched`);
+  assert(tokens > 50 && tokens < matched, `${tokens} of the ${matched} matched are tokens`);
 });
 
 Deno.test("openai chunk: a stream of plain chunks counts as before (usage, content chunks)", () => {
