@@ -11,6 +11,7 @@ import {
   ProtocolError,
 } from "../src/transport/http1_response.ts";
 import { encodeRequest, headBytes, requestHead, targetOf } from "../src/transport/http1_request.ts";
+import { seededRandom } from "../src/util/rng.ts";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -231,4 +232,55 @@ Deno.test("request: target of a URL, head with the caller's headers, content-len
     threw = e instanceof TypeError;
   }
   assert(threw, "a header value with CR/LF must be refused");
+});
+
+/**
+ * Everything a decoder does with `wire` fed in reads of `size` bytes (each in its own buffer):
+ * the body's bytes, the rest after the body, or the error and how far the data had decoded.
+ */
+function decodeAll(wire: Uint8Array, size: number): string {
+  const d = new ChunkedDecoder();
+  const body: number[] = [];
+  for (let pos = 0; pos < wire.length; pos += size) {
+    const piece = wire.slice(pos, pos + size);
+    try {
+      const w = d.decode(piece, 0, piece.length);
+      body.push(...piece.subarray(0, w));
+    } catch (e) {
+      body.push(...piece.subarray(0, d.partial));
+      return `error '${(e as Error).message}' after ${JSON.stringify(body)}`;
+    }
+    if (d.done) return `done ${JSON.stringify(body)} rest at ${pos + d.rest}`;
+  }
+  return `unfinished ${JSON.stringify(body)}`;
+}
+
+Deno.test("chunked: whole chunks in one read decode as byte by byte does, malformed ones too", () => {
+  // One read holds whole chunks (the decoder's fast path); reads of one byte never do.
+  const random = seededRandom(3);
+  const int = (n: number) => Math.floor(random() * n);
+  const pieces = ["\r\n", "\r", "\n", "0", "a", "F", "g", ";x", " ", "0\r\n\r\n"];
+  for (let round = 0; round < 3000; round++) {
+    let wire = "";
+    for (let k = 1 + int(4); k > 0; k--) {
+      const data = "x".repeat(int(20));
+      wire += `${data.length.toString(16)}\r\n${data}\r\n`;
+    }
+    wire += "0\r\n\r\n";
+    for (let k = int(3); k > 0; k--) { // mutations: most rounds malformed, some not
+      const at = int(wire.length);
+      const piece = pieces[int(pieces.length)];
+      wire = int(2) === 0
+        ? wire.slice(0, at) + piece + wire.slice(at)
+        : wire.slice(0, at) + piece + wire.slice(at + 1);
+    }
+    const bytes = enc.encode(wire + "tail");
+    const whole = decodeAll(bytes, bytes.length);
+    assertEquals(whole, decodeAll(bytes, 1), JSON.stringify(wire));
+    assertEquals(decodeAll(bytes, 7), whole, JSON.stringify(wire));
+  }
+  // A size past the limit is refused either way.
+  const big = enc.encode(`${"f".repeat(12)}\r\nx\r\n`);
+  assertEquals(decodeAll(big, big.length), decodeAll(big, 1));
+  assert(decodeAll(big, big.length).startsWith("error 'chunk size too large'"));
 });
