@@ -125,6 +125,27 @@ Deno.test("pickle: a list of strings assembled from joined UTF-8 bytes is pickle
   assertThrows(() => pickleUtf8List(enc.encode("a\rb"), 3), RangeError);
 });
 
+Deno.test("pickle: the strings' byte lengths, when given, cut the bytes as the search would", () => {
+  const enc = new TextEncoder();
+  for (const list of stringLists()) {
+    const joined = enc.encode(list.join("\r"));
+    const lengths = Uint32Array.from(list, (s) => enc.encode(s).length);
+    const expected = hex(pickleEncode(list));
+    assertEquals(hex(pickleUtf8List(joined, list.length, lengths)), expected);
+    assertEquals(
+      base64PickleUtf8List(joined, list.length, lengths),
+      bytesToBase64(pickleEncode(list)),
+    );
+    if (list.length < 2) continue;
+    // Lengths that do not fit the bytes (a separator missed, the wrong sum or count) are not used.
+    const off = lengths.slice();
+    off[0] += 1;
+    off[1] = Math.max(0, off[1] - 1);
+    assertEquals(hex(pickleUtf8List(joined, list.length, off)), expected, `${list.length} strings`);
+    assertEquals(hex(pickleUtf8List(joined, list.length, lengths.subarray(1))), expected);
+  }
+});
+
 Deno.test("pickle: the direct assembly copies bytes that are not UTF-8 as they are, split at each CR", () => {
   // Lone bad bytes (each read as one U+FFFD: the text's offsets are still the bytes'), then a cut
   // sequence (two bytes read as one U+FFFD: the offsets differ, the bytes are searched instead).

@@ -110,7 +110,7 @@ export function finishRequest(
   // arrived (before the plugin may change its array), from the join the error search uses too.
   const wantsBlob = (f.rows !== undefined && !rec.warmup) || f.needs.payloads === true;
   const joined = wantsBlob || marker !== undefined ? joinPayloads(payloads) : undefined;
-  const packed = wantsBlob ? packJoined(joined!, payloads.length) : undefined;
+  const packed = wantsBlob ? packJoined(joined!, payloads) : undefined;
   if (rec.success && api.errorInPayload && (marker === undefined || holdsMarker(joined!, marker))) {
     try {
       for (const p of payloads) {

@@ -235,7 +235,7 @@ function responseValue(blob: PayloadBlob): string {
   if (redactor.secrets.length > 0 && redactor.has(utf8.decode(blob.utf8))) {
     return pickleBase64(unpackPayloads(blob).map((p) => redactor.scrub(p)));
   }
-  return base64PickleUtf8List(blob.utf8, blob.count);
+  return base64PickleUtf8List(blob.utf8, blob.count, blob.lengths);
 }
 
 /** A failure to store: its message and body excerpt with the secrets and URL credentials out. */
