@@ -11,13 +11,10 @@
 
 const enc = new TextEncoder();
 
-/** The bytes of one chunked SSE response of `tokens` chat chunks. */
-export function blastResponse(tokens: number): Uint8Array {
-  let body = "";
-  const event = (obj: unknown) => {
-    const text = `data: ${JSON.stringify(obj)}\n\n`;
-    body += `${enc.encode(text).length.toString(16)}\r\n${text}\r\n`;
-  };
+/** The SSE events of one reply of `tokens` chat chunks, a usage chunk and `[DONE]`, in order. */
+export function blastEvents(tokens: number): string[] {
+  const out: string[] = [];
+  const event = (obj: unknown) => out.push(`data: ${JSON.stringify(obj)}\n\n`);
   const base = { id: "blast", object: "chat.completion.chunk", created: 1, model: "blast" };
   event({ ...base, choices: [{ index: 0, delta: { role: "assistant", content: "" } }] });
   for (let i = 0; i < tokens; i++) {
@@ -32,10 +29,17 @@ export function blastResponse(tokens: number): Uint8Array {
     });
   }
   event({ ...base, choices: [], usage: { prompt_tokens: 8, completion_tokens: tokens } });
-  body += `${"data: [DONE]\n\n".length.toString(16)}\r\ndata: [DONE]\n\n\r\n0\r\n\r\n`;
+  out.push("data: [DONE]\n\n");
+  return out;
+}
+
+/** The bytes of one chunked SSE response of `tokens` chat chunks: one HTTP chunk per event. */
+export function blastResponse(tokens: number): Uint8Array {
+  const body = blastEvents(tokens)
+    .map((text) => `${enc.encode(text).length.toString(16)}\r\n${text}\r\n`).join("");
   return enc.encode(
     "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n" +
-      body,
+      body + "0\r\n\r\n",
   );
 }
 

@@ -19,6 +19,7 @@
 import { parseArgs } from "node:util";
 import { newRecord } from "../src/records/record.ts";
 import { EventRecorder } from "../src/transport/record_body.ts";
+import { blastEvents } from "./blast_server.ts";
 
 const { values } = parseArgs({
   options: {
@@ -30,30 +31,9 @@ const { values } = parseArgs({
 const replies = Number(values.replies);
 const rounds = Number(values.rounds);
 
-/** The SSE text of the blast server's reply of `tokens` chat chunks (no HTTP framing). */
-function blastText(tokens: number): string {
-  const base = { id: "blast", object: "chat.completion.chunk", created: 1, model: "blast" };
-  const events: unknown[] = [{
-    ...base,
-    choices: [{ index: 0, delta: { role: "assistant", content: "" } }],
-  }];
-  for (let i = 0; i < tokens; i++) {
-    events.push({
-      ...base,
-      choices: [{
-        index: 0,
-        delta: { content: ` w${i}` },
-        logprobs: null,
-        finish_reason: i === tokens - 1 ? "length" : null,
-      }],
-    });
-  }
-  return events.map((e) => `data: ${JSON.stringify(e)}\n\n`).join("") + "data: [DONE]\n\n";
-}
-
 const enc = new TextEncoder();
 const dec = new TextDecoder();
-const text = blastText(256);
+const text = blastEvents(256).join("");
 const bytes = enc.encode(text);
 
 for (const size of values.reads.split(",").map(Number)) {
