@@ -324,7 +324,11 @@ function pickleUtf8ListInto(
   return into ? out.subarray(0, size) : out.slice(0, size);
 }
 
-/** Whether `lengths` cut `bytes` into `count` strings, each but the last followed by `separator`. */
+/**
+ * Whether `lengths` cut `bytes` into `count` strings, each but the last followed by `separator`.
+ * Given lengths that fit are the strings' own: a string may then hold the separator's byte (the
+ * search would cut it there; SSE payloads never hold a CR).
+ */
 function lengthsFit(
   bytes: Uint8Array,
   count: number,

@@ -50,8 +50,10 @@ export class Reservoir {
   #skip(): void {
     const k = this.#data.length;
     this.#w *= Math.exp(Math.log(1 - this.#random()) / k);
-    const skip = Math.floor(Math.log(1 - this.#random()) / Math.log(1 - this.#w));
-    this.#next = this.#seen + (Number.isFinite(skip) ? skip : 0) + 1;
+    // log1p keeps a W below 2^-53 from reading as 1 - W = 1; a W of exactly 0 (underflow after
+    // ~1e16 values per one kept) keeps nothing more.
+    const skip = Math.floor(Math.log(1 - this.#random()) / Math.log1p(-this.#w));
+    this.#next = this.#seen + (Number.isNaN(skip) ? Infinity : skip) + 1;
   }
 
   /** Values offered so far. */
