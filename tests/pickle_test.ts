@@ -147,8 +147,7 @@ Deno.test("pickle: the strings' byte lengths, when given, cut the bytes as the s
 });
 
 Deno.test("pickle: the direct assembly copies bytes that are not UTF-8 as they are, split at each CR", () => {
-  // Lone bad bytes (each read as one U+FFFD: the text's offsets are still the bytes'), then a cut
-  // sequence (two bytes read as one U+FFFD: the offsets differ, the bytes are searched instead).
+  // Lone bad bytes, then a cut sequence: copied byte for byte, cut only at the CRs.
   const cases: [number[], number, string][] = [
     [
       [0x61, 0x80, 0x0d, 0xff, 0x62, 0x0d, 0x0d, 0x63],

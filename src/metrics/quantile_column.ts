@@ -90,11 +90,7 @@ export class QuantileColumn {
       this.#ranks = undefined;
       return;
     }
-    if (i === a.length) {
-      const b = new Float64Array(Math.min(this.#limit, a.length * 2));
-      b.set(a);
-      this.#exact = a = b;
-    }
+    if (i === a.length) a = this.#grow(i + 1);
     a[i] = v;
     this.#ranks = undefined;
   }
@@ -111,11 +107,7 @@ export class QuantileColumn {
       return;
     }
     let a = this.#exact!;
-    if (n + m > a.length) {
-      const b = new Float64Array(Math.min(this.#limit, Math.max(n + m, a.length * 2)));
-      b.set(a.subarray(0, n));
-      this.#exact = a = b;
-    }
+    if (n + m > a.length) a = this.#grow(n + m);
     let sum = this.#sum;
     for (let k = 0; k < m; k++) {
       const v = values[k] * scale;
@@ -125,6 +117,14 @@ export class QuantileColumn {
     this.#sum = sum;
     this.#n = n + m;
     this.#ranks = undefined;
+  }
+
+  /** The exact values' array grown to hold `need` (at least doubled, at most the limit). */
+  #grow(need: number): Float64Array {
+    const a = this.#exact!;
+    const b = new Float64Array(Math.min(this.#limit, Math.max(need, a.length * 2)));
+    b.set(a.subarray(0, this.#n));
+    return this.#exact = b;
   }
 
   /** The mean (exact), NaN when empty. */
