@@ -256,3 +256,14 @@ Deno.test("import graph: the CLI loads each command but perf when it is run", as
     assert(all.includes(`src/cli/${c}_command.ts`), `${c} is in the module graph`);
   }
 });
+
+Deno.test("import graph: a transport worker running a built-in plugin starts no node: module", async () => {
+  // Any `node:` import starts Deno's Node compatibility layer in the isolate: ~12 ms of CPU and
+  // ~2.5 MB per worker (docs/performance.md, "Hot path v9"). A file or URL plugin, or a dataset
+  // download, imports what it needs when it runs.
+  const loaded = await loadedAtStart("src/workers/worker.ts");
+  assertEquals(loaded.filter((m) => m.startsWith("node:")), []);
+  assert(loaded.includes("plugins/api/openai.ts"), "the built-in API plugins are loaded");
+  const all = await loadedWithDynamic("src/workers/worker.ts");
+  assert(all.includes("src/plugins/import_module.ts"), "file and URL plugins still load");
+});

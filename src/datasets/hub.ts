@@ -9,9 +9,9 @@
  *
  * @module
  */
-import { join } from "node:path";
 import { UsageError } from "../errors.ts";
 import { stderrLogger } from "../log.ts";
+import { nodePath } from "../util/node_path.ts";
 import {
   cachedDownload,
   cacheDir,
@@ -69,8 +69,9 @@ export async function hubDatasetFile(
     );
   }
   const revision = opts.revision ?? "main";
+  const { join } = await nodePath();
   const local = join(
-    opts.cacheDir ?? cacheDir(),
+    opts.cacheDir ?? await cacheDir(),
     "datasets",
     "huggingface",
     ...dataset.split("/"),

@@ -15,10 +15,10 @@
  *
  * @module
  */
-import { dirname, join } from "node:path";
 import { errorMessage, RunError } from "../errors.ts";
 import { stderrLogger } from "../log.ts";
 import { fetchErrorText } from "../util/fetch_error.ts";
+import { nodePath } from "../util/node_path.ts";
 
 /** The public ModelScope hub. */
 export const MODELSCOPE_DEFAULT_ENDPOINT = "https://www.modelscope.cn";
@@ -59,9 +59,10 @@ export function modelscopeFileUrl(
 }
 
 /** llmperf's cache folder (see the module documentation). */
-export function cacheDir(): string {
+export async function cacheDir(): Promise<string> {
   const own = env("LLMPERF_CACHE_DIR");
   if (own !== undefined) return own;
+  const { join } = await nodePath();
   const xdg = env("XDG_CACHE_HOME");
   if (xdg !== undefined) return join(xdg, "llmperf");
   if (Deno.build.os === "windows") {
@@ -108,7 +109,8 @@ export async function modelscopeDatasetFile(
   opts: HubFileOptions = {},
 ): Promise<string> {
   const revision = opts.revision ?? "master";
-  const cache = opts.cacheDir ?? cacheDir();
+  const cache = opts.cacheDir ?? await cacheDir();
+  const { join } = await nodePath();
   const local = join(cache, "datasets", ...dataset.split("/"), ...file.split("/"));
   const url = modelscopeFileUrl(dataset, file, revision, opts.endpoint ?? modelscopeEndpoint());
   return await cachedDownload(url, local, {
@@ -170,7 +172,7 @@ export async function cachedDownload(
     await res.body?.cancel();
     throw failed(`HTTP ${res.status}${res.statusText ? " " + res.statusText : ""}`, res.status);
   }
-  await Deno.mkdir(dirname(local), { recursive: true });
+  await Deno.mkdir((await nodePath()).dirname(local), { recursive: true });
   const part = `${local}.${Deno.pid}.${Date.now()}.part`;
   try {
     const out = await Deno.open(part, { write: true, createNew: true });

@@ -21,12 +21,10 @@ import {
   registeredDataset,
 } from "./registry.ts";
 import type { ApiPluginLike, PluginParams } from "./types.ts";
-import {
-  importPluginModule,
-  locatePlugin,
-  locationKey,
-  type PluginSourceText,
-} from "./import_module.ts";
+// Only the type: the module itself (and the `node:path` and `node:url` it imports, which start
+// Deno's Node compatibility layer in the isolate) is imported when a plugin is a file or a URL, so
+// a transport worker that runs a built-in plugin never loads it.
+import type { PluginSourceText } from "./import_module.ts";
 
 /** What a plugin is for. */
 export type PluginKind = "api" | "dataset";
@@ -141,6 +139,7 @@ async function importPlugin(
   text?: PluginSourceText,
 ): Promise<PluginSource<unknown>> {
   const flag = `--${kind}`;
+  const { importPluginModule, locatePlugin, locationKey } = await import("./import_module.ts");
   let loc;
   try {
     loc = locatePlugin(spec);
