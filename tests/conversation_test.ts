@@ -79,3 +79,36 @@ Deno.test("conversation: without an unfinished callback the finishing error is t
     runConversation(ORDER, sent([]), FINISHING, () => {}, new AbortController().signal)
   );
 });
+
+Deno.test("conversation: each reply goes into the history before its record's payloads are released", async () => {
+  const bodies: string[] = [];
+  const records: RequestRecord[] = [];
+  const send = sent(bodies);
+  const streamed = async (index: number, body: string) => {
+    const rec = await send(index, body);
+    rec.payloads.push(`{"text":"reply ${index}"}`);
+    rec.chunkTimesMs.push(rec.startMs + 0.5);
+    records.push(rec);
+    return rec;
+  };
+  const api = {
+    ...API,
+    generatedTexts: (payloads: string[]) => [payloads.map((p) => JSON.parse(p).text).join("")],
+  } as unknown as ApiPluginLike;
+  const emitted: FinishedRequest[] = [];
+  await runConversation(
+    ORDER,
+    streamed,
+    { api, needs: {} },
+    (f) => emitted.push(f),
+    new AbortController().signal,
+  );
+  assertEquals(JSON.parse(bodies[1]).messages, [
+    { role: "user", content: "one" },
+    { role: "assistant", content: "reply 10" },
+    { role: "user", content: "two" },
+  ]);
+  // Emptied once read (record.ts, releaseRecord); the emitted records kept their own copies.
+  assertEquals(records.map((r) => [r.payloads.length, r.chunkTimesMs.length]), [[0, 0], [0, 0]]);
+  assertEquals(emitted.map((f) => f.record.chunkTimesMs.length), [1, 1]);
+});

@@ -14,7 +14,7 @@
 import type { Turn } from "../plugins/types.ts";
 import { type Finishing, finishRequest } from "../records/finish_request.ts";
 import type { FinishedRequest } from "../records/finished.ts";
-import type { RequestRecord } from "../records/record.ts";
+import { releaseRecord, type RequestRecord } from "../records/record.ts";
 import { sleepUntil } from "../util/sleep.ts";
 import type { ConversationOrder, Span } from "./messages.ts";
 
@@ -80,13 +80,17 @@ export async function runConversation(
       break;
     }
     emit(f);
-    if (!f.record.success || signal.aborted) break;
+    if (!f.record.success || signal.aborted) {
+      releaseRecord(rec);
+      break;
+    }
     let reply = "";
     try {
       reply = finishing.api.generatedTexts?.(rec.payloads)[0] ?? "";
     } catch {
       // A plugin that cannot read its own reply: the history goes on with an empty one.
     }
+    releaseRecord(rec);
     history.push({ role: "assistant", content: reply });
   }
   return { startEpochMs: start, endEpochMs: end };

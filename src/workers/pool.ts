@@ -16,7 +16,7 @@
 import { type Finishing, finishRequest } from "../records/finish_request.ts";
 import type { FinishedRequest } from "../records/finished.ts";
 import { unpackPayloads } from "../records/payloads.ts";
-import { newRecord, type RequestRecord } from "../records/record.ts";
+import { newRecord, releaseRecord, type RequestRecord } from "../records/record.ts";
 import type { RowChannel } from "../store/result_db.ts";
 import type { TransportSpec } from "../transport/create.ts";
 import type { ThreadLoad } from "./loop_monitor.ts";
@@ -236,8 +236,14 @@ export class WorkerPool {
 
   #finishHere(rec: RequestRecord, body: string): void {
     const f = finishRequest(this.#opts.local, rec, body);
-    if (!(f instanceof Promise)) return this.#opts.onRecord(f);
-    const p = f.then(this.#opts.onRecord);
+    if (!(f instanceof Promise)) {
+      this.#opts.onRecord(f);
+      return releaseRecord(rec);
+    }
+    const p = f.then((r) => {
+      this.#opts.onRecord(r);
+      releaseRecord(rec);
+    });
     this.#local.add(p);
     p.finally(() => this.#local.delete(p));
   }

@@ -14,7 +14,7 @@ import { errorMessage, UsageError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import { type Finishing, finishRequest } from "../records/finish_request.ts";
 import type { FinishedRequest } from "../records/finished.ts";
-import { newRecord } from "../records/record.ts";
+import { newRecord, releaseRecord } from "../records/record.ts";
 import type { RowChannel } from "../store/result_db.ts";
 import {
   chooseTransport,
@@ -343,10 +343,16 @@ class MainSender {
     const span = spanOf(rec);
     const f = finishRequest(this.#local, rec, req.body);
     if (f instanceof Promise) {
-      const p = f.then(this.#onRecord);
+      const p = f.then((r) => {
+        this.#onRecord(r);
+        releaseRecord(rec);
+      });
       this.#counting.add(p);
       p.finally(() => this.#counting.delete(p));
-    } else this.#onRecord(f);
+    } else {
+      this.#onRecord(f);
+      releaseRecord(rec);
+    }
     return span;
   }
 

@@ -15,7 +15,7 @@ import { loadApiPlugin } from "../plugins/loader.ts";
 import { finishedTransfers, type Finishing, finishRequest } from "../records/finish_request.ts";
 import type { FinishedRequest } from "../records/finished.ts";
 import { packPayloads } from "../records/payloads.ts";
-import { newRecord, type RequestRecord } from "../records/record.ts";
+import { newRecord, releaseRecord, type RequestRecord } from "../records/record.ts";
 import { RowQueue } from "../store/rows.ts";
 import { ChannelCounter } from "../tokenizer/token_counters.ts";
 import { createTransport } from "../transport/create.ts";
@@ -183,13 +183,19 @@ async function send(m: SendOrder): Promise<void> {
   let f: FinishedRequest | Promise<FinishedRequest>;
   try {
     f = finishRequest(finishing, rec, m.body);
-    if (!(f instanceof Promise)) return done(m.id, f);
+    if (!(f instanceof Promise)) {
+      done(m.id, f);
+      return releaseRecord(rec);
+    }
   } catch (err) {
     return unfinished(m.id, rec, err);
   }
   // Counted in the counting worker: the slot is free now, the record follows.
   post({ t: "free", id: m.id, ...spanOf(rec) });
-  const p = f.then((r) => done(m.id, r), (err) => unfinished(m.id, rec, err));
+  const p = f.then((r) => {
+    done(m.id, r);
+    releaseRecord(rec);
+  }, (err) => unfinished(m.id, rec, err));
   counting.add(p);
   p.finally(() => counting.delete(p));
 }
@@ -213,6 +219,7 @@ function sendFailed(o: SendOrder, err: unknown): void {
 function raw(id: number, rec: RequestRecord): void {
   const r: RawRecord = { ...rec, payloads: packPayloads(rec.payloads) };
   post({ t: "raw", id, rec: r }, [r.payloads.utf8.buffer as ArrayBuffer]);
+  releaseRecord(rec); // copied by the post
 }
 
 /**
