@@ -9,7 +9,7 @@ import { loadApiPlugin } from "../src/plugins/loader.ts";
 import { finishRequest } from "../src/records/finish_request.ts";
 import type { FinishedRequest } from "../src/records/finished.ts";
 import { unpackPayloads } from "../src/records/payloads.ts";
-import { newRecord } from "../src/records/record.ts";
+import { newRecord, releaseRecord } from "../src/records/record.ts";
 import { RowQueue } from "../src/store/rows.ts";
 import { RESULT_COLUMNS, type ResultValues } from "../src/store/schema.ts";
 import { base64PickleUtf8List, pickleEncode } from "../src/store/pickle.ts";
@@ -179,4 +179,33 @@ Deno.test("finish request: the plugin's per-payload lists come with the payloads
     assertEquals(f.metrics.ttftS, 0.002);
     assertEquals(Array.from(f.metrics.itlS), [0.001]);
   }
+});
+
+Deno.test("finish request: an asynchronous plugin's record keeps its payloads and times once the request's arrays are released", async () => {
+  // A thenable that is not a native promise (a library's): finishRequest still returns a native
+  // one, which is how the worker tells a record to wait for from a record to release at once.
+  type Thenable = { then(ok: (v: unknown) => unknown): Thenable };
+  const thenable = (v: unknown): Thenable => ({ then: (ok) => thenable(ok(v)) });
+  const api = {
+    buildRequest: () => ({}),
+    parseResponses: (responses: string[]) =>
+      thenable({ promptTokens: 3, completionTokens: responses.length - 1 }),
+  } as unknown as Parameters<typeof finishRequest>[0]["api"];
+  const payloads = [chunk("a"), chunk("b"), LAST];
+  const rec = record([...payloads]);
+  const f = finishRequest({ api, needs: { payloads: true } }, rec, "{}");
+  assertEquals(f instanceof Promise, true);
+  const out = await f;
+  releaseRecord(rec);
+  assertEquals([rec.payloads.length, rec.chunkTimesMs.length], [0, 0]);
+  assertEquals(unpackPayloads(out.payloads!), payloads);
+  assertEquals([...out.record.chunkTimesMs], [2, 3, 4]);
+  assertEquals(out.counts?.completionTokens, 2);
+});
+
+Deno.test("finish request: a record whose payloads a plugin froze is released without an error", () => {
+  const rec = record([chunk("a"), LAST]);
+  Object.freeze(rec.payloads);
+  releaseRecord(rec);
+  assertEquals(rec.payloads.length, 2);
 });

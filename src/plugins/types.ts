@@ -167,7 +167,8 @@ export interface ApiPluginLike {
   /**
    * Token counts from the raw payloads of one successful response: every SSE `data:` payload
    * (without `[DONE]`) when streamed, else the one body. May return a `[prompt, completion]` pair,
-   * as evalscope plugins do.
+   * as evalscope plugins do. `responses` is lent for the call (until the promise it returns
+   * settles): llmperf empties the array once the request is finished, so copy what you keep.
    */
   parseResponses(
     responses: string[],

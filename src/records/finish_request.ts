@@ -139,7 +139,9 @@ export function finishRequest(
     return complete(f, parseFailed(rec, e), bodyText, undefined, packed);
   }
   if (isPromise(parsed)) {
-    return parsed.then(
+    // A native promise whatever the plugin's is: its callers tell a record from a promise of one
+    // by `instanceof Promise`, and release the record's arrays at once when it is not.
+    return Promise.resolve(parsed).then(
       (c) => counted(f, rec, bodyText, body, toCounts(c), packed),
       (e) => complete(f, parseFailed(rec, e), bodyText, undefined, packed),
     );
@@ -186,6 +188,8 @@ function complete(
     scheduledMs: rec.scheduledMs,
     startMs: rec.startMs,
     headersAtMs: rec.headersAtMs,
+    // A copy, as everything here: the record's own arrays are emptied once it is finished
+    // (`releaseRecord`), possibly before this record is posted.
     chunkTimesMs: Float64Array.from(rec.chunkTimesMs),
     endMs: rec.endMs,
     status: rec.status,

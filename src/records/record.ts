@@ -111,8 +111,10 @@ export function newRecord(index: number, stream: boolean): RequestRecord {
 }
 
 /**
- * Empty a record's payloads and chunk times once nothing reads them any more (it is finished, and
- * posted or handed to its sink). Its owner calls this; the record stays valid for its other fields.
+ * Empty a record's payloads and chunk times once nothing reads them any more: it is finished
+ * (`finishRequest`'s output holds copies of both) and, in a conversation, its reply has been read.
+ * Its owner calls this; the record stays valid for its other fields. A plugin that froze the
+ * payloads array keeps it as it is.
  *
  * Why: a full collection moves every live young object to the old generation, so the records of
  * the requests in flight then are old for the rest of their lives, and each payload string they
@@ -133,8 +135,12 @@ export function newRecord(index: number, stream: boolean): RequestRecord {
  * ```
  */
 export function releaseRecord(rec: RequestRecord): void {
-  rec.payloads.length = 0;
-  rec.chunkTimesMs.length = 0;
+  try {
+    rec.payloads.length = 0;
+    rec.chunkTimesMs.length = 0;
+  } catch {
+    // frozen by a plugin: nothing to release
+  }
 }
 
 /** Epoch seconds of a `performance.now()` value (ms) measured in the record's thread. */

@@ -219,7 +219,7 @@ function sendFailed(o: SendOrder, err: unknown): void {
 function raw(id: number, rec: RequestRecord): void {
   const r: RawRecord = { ...rec, payloads: packPayloads(rec.payloads) };
   post({ t: "raw", id, rec: r }, [r.payloads.utf8.buffer as ArrayBuffer]);
-  releaseRecord(rec); // copied by the post
+  releaseRecord(rec); // after the post, which copies `r` (its chunkTimesMs is rec's own array)
 }
 
 /**
