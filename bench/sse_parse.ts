@@ -33,13 +33,13 @@ const rounds = Number(values.rounds);
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
-const text = blastEvents(256).join("");
-const bytes = enc.encode(text);
+const reply = blastEvents(256);
+const bytes = enc.encode(reply.join(""));
 
 for (const size of values.reads.split(",").map(Number)) {
   const reads: Uint8Array[] = [];
   if (size === 0) {
-    for (const event of text.split(/(?<=\n\n)/)) reads.push(enc.encode(event));
+    for (const event of reply) reads.push(enc.encode(event));
   } else {
     for (let i = 0; i < bytes.length; i += size) reads.push(bytes.subarray(i, i + size));
   }

@@ -2,9 +2,10 @@
  * Error markers: an API plugin may declare, for its `errorInPayload`, a text that every payload
  * that function flags contains (`openai`'s `"error"`). A response none of whose payloads holds the
  * text is then searched once, joined, instead of payload by payload (one search of a 44 KB text
- * costs 26 µs, 6.5 by {@link holdsMarker}, where 258 short ones cost 65). The marker belongs to the function, not to the
- * plugin: a subclass, a copy or a wrapper that brings its own `errorInPayload` has none until it
- * declares one, so it can never inherit a marker its own test does not keep.
+ * costs 26 µs, 6.5 by {@link holdsMarker}, where 258 short ones cost 65). The marker belongs to
+ * the function, not to the plugin: a subclass, a copy or a wrapper that brings its own
+ * `errorInPayload` has none until it declares one, so it can never inherit a marker its own test
+ * does not keep.
  *
  * @example
  * ```ts

@@ -25,7 +25,7 @@ import type { TokenCounter } from "../tokenizer/token_counters.ts";
 import { fillCounts, wantsCounting } from "../tokenizer/usage_or_tokenizer.ts";
 import type { FinishedRequest, MeasuredRecord, SinkNeeds } from "./finished.ts";
 import { copyPayloads, joinPayloads, packJoined, type PayloadBlob } from "./payloads.ts";
-import type { RequestRecord } from "./record.ts";
+import { releaseRecord, type RequestRecord } from "./record.ts";
 
 /** How a thread finishes its requests. */
 export interface Finishing {
@@ -90,6 +90,30 @@ export function lazyBody(text: string): RequestBody {
 
 function isPromise<T>(v: T | Promise<T>): v is Promise<T> {
   return typeof (v as { then?: unknown })?.then === "function";
+}
+
+/**
+ * Finish one request and hand its record to `use`, then release the request's own arrays
+ * (`releaseRecord`): what every sender does with a request that is not a conversation's turn.
+ * Returns `undefined` when that was done at once, else a promise of when it is (rejected only
+ * where {@link finishRequest} or `use` fails: the arrays are then kept for the failure's record).
+ */
+export function finishAndHand(
+  f: Finishing,
+  rec: RequestRecord,
+  bodyText: string,
+  use: (r: FinishedRequest) => void,
+): Promise<void> | undefined {
+  const out = finishRequest(f, rec, bodyText);
+  if (!(out instanceof Promise)) {
+    use(out);
+    releaseRecord(rec);
+    return undefined;
+  }
+  return out.then((r) => {
+    use(r);
+    releaseRecord(rec);
+  });
 }
 
 /**

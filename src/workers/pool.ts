@@ -13,10 +13,10 @@
  *
  * @module
  */
-import { type Finishing, finishRequest } from "../records/finish_request.ts";
+import { finishAndHand, type Finishing } from "../records/finish_request.ts";
 import type { FinishedRequest } from "../records/finished.ts";
 import { unpackPayloads } from "../records/payloads.ts";
-import { newRecord, releaseRecord, type RequestRecord } from "../records/record.ts";
+import { newRecord, type RequestRecord } from "../records/record.ts";
 import type { RowChannel } from "../store/result_db.ts";
 import type { TransportSpec } from "../transport/create.ts";
 import type { ThreadLoad } from "./loop_monitor.ts";
@@ -235,15 +235,8 @@ export class WorkerPool {
   }
 
   #finishHere(rec: RequestRecord, body: string): void {
-    const f = finishRequest(this.#opts.local, rec, body);
-    if (!(f instanceof Promise)) {
-      this.#opts.onRecord(f);
-      return releaseRecord(rec);
-    }
-    const p = f.then((r) => {
-      this.#opts.onRecord(r);
-      releaseRecord(rec);
-    });
+    const p = finishAndHand(this.#opts.local, rec, body, this.#opts.onRecord);
+    if (p === undefined) return;
     this.#local.add(p);
     p.finally(() => this.#local.delete(p));
   }

@@ -12,9 +12,9 @@ import { readTextFileLimited } from "../util/text_file.ts";
 import type { UrlStrategy } from "../config.ts";
 import { errorMessage, UsageError } from "../errors.ts";
 import type { Logger } from "../log.ts";
-import { type Finishing, finishRequest } from "../records/finish_request.ts";
+import { finishAndHand, type Finishing } from "../records/finish_request.ts";
 import type { FinishedRequest } from "../records/finished.ts";
-import { newRecord, releaseRecord } from "../records/record.ts";
+import { newRecord } from "../records/record.ts";
 import type { RowChannel } from "../store/result_db.ts";
 import {
   chooseTransport,
@@ -341,17 +341,10 @@ class MainSender {
     }
     const rec = await this.#measure(req.index, req.body, req, req.previousEndEpochMs, signal);
     const span = spanOf(rec);
-    const f = finishRequest(this.#local, rec, req.body);
-    if (f instanceof Promise) {
-      const p = f.then((r) => {
-        this.#onRecord(r);
-        releaseRecord(rec);
-      });
+    const p = finishAndHand(this.#local, rec, req.body, this.#onRecord);
+    if (p !== undefined) {
       this.#counting.add(p);
       p.finally(() => this.#counting.delete(p));
-    } else {
-      this.#onRecord(f);
-      releaseRecord(rec);
     }
     return span;
   }

@@ -12,7 +12,7 @@
  */
 import { errorMessage } from "../errors.ts";
 import { loadApiPlugin } from "../plugins/loader.ts";
-import { finishedTransfers, type Finishing, finishRequest } from "../records/finish_request.ts";
+import { finishAndHand, finishedTransfers, type Finishing } from "../records/finish_request.ts";
 import type { FinishedRequest } from "../records/finished.ts";
 import { packPayloads } from "../records/payloads.ts";
 import { newRecord, releaseRecord, type RequestRecord } from "../records/record.ts";
@@ -180,22 +180,16 @@ async function send(m: SendOrder): Promise<void> {
   if (m.warmup) rec.warmup = true; // no DB row, no sink (--warmup-num)
   if (m.requestId !== undefined) rec.requestId = m.requestId;
   if (finishing === undefined) return raw(m.id, rec);
-  let f: FinishedRequest | Promise<FinishedRequest>;
+  let later: Promise<void> | undefined;
   try {
-    f = finishRequest(finishing, rec, m.body);
-    if (!(f instanceof Promise)) {
-      done(m.id, f);
-      return releaseRecord(rec);
-    }
+    later = finishAndHand(finishing, rec, m.body, (r) => done(m.id, r));
+    if (later === undefined) return;
   } catch (err) {
     return unfinished(m.id, rec, err);
   }
   // Counted in the counting worker: the slot is free now, the record follows.
   post({ t: "free", id: m.id, ...spanOf(rec) });
-  const p = f.then((r) => {
-    done(m.id, r);
-    releaseRecord(rec);
-  }, (err) => unfinished(m.id, rec, err));
+  const p = later.catch((err) => unfinished(m.id, rec, err));
   counting.add(p);
   p.finally(() => counting.delete(p));
 }
