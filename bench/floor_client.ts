@@ -3,11 +3,13 @@
  * llmperf reads. Each lane of a closed loop (`parallel` lanes, `number` requests) opens one
  * connection, writes a hand-written HTTP/1.1 request, and reads until the response's last chunk,
  * taking one `performance.now()` per read and doing nothing else (no parsing, no record); then
- * sends its next request on the same connection. Two ways to read:
+ * sends its next request on the same connection. Three ways to read:
  *
  * - `deno`: `Deno.connect` and a `conn.read` loop into a buffer the lane owns (4 KB, growing ×4
  *   to 64 KB when a read fills it, as llmperf's socket transport does);
- * - `node`: `node:net` inside Deno: `net.connect` and `socket.on("data")`.
+ * - `node`: `node:net` inside Deno: `net.connect` and `socket.on("data")`;
+ * - `epoll`: the same loop as `deno` over {@link EpollConn} (`bench/epoll_conn.ts`): epoll and
+ *   `read(2)` through FFI, the thread blocked in `epoll_wait` while nothing is readable (Linux).
  *
  * CPU and memory are measured as `bench/client_process.ts` measures llmperf (the whole process,
  * every thread, from before the first connection to the last byte), so that llmperf's CPU per
@@ -20,6 +22,7 @@
  */
 import net from "node:net";
 import { stat } from "./ground_truth.ts";
+import { EpollConn, isIpLiteral } from "./epoll_conn.ts";
 import type { ClientReport } from "./client_process.ts";
 import { processCpuSeconds, statusMb, threadTimes } from "./process_stats.ts";
 
@@ -38,7 +41,7 @@ export interface FloorArgs {
 }
 
 /** The floor's read paths. */
-export type FloorReader = "deno" | "node";
+export type FloorReader = "deno" | "node" | "epoll";
 
 /** The last bytes of a chunked body. */
 const END = new TextEncoder().encode("0\r\n\r\n");
@@ -98,6 +101,46 @@ async function denoLanes(u: URL, a: FloorArgs, request: Uint8Array): Promise<num
         for (;;) {
           const n = await conn.read(buf);
           stamps += performance.now();
+          reads++;
+          if (n === null) throw new Error("the server closed the connection");
+          if (end.push(buf, n)) break;
+          if (n === buf.length && buf.length < MAX_BUFFER) buf = new Uint8Array(buf.length * 4);
+        }
+        done++;
+      }
+    } finally {
+      conn?.close();
+    }
+  };
+  await Promise.all(Array.from({ length: a.parallel }, lane));
+  return done;
+}
+
+async function epollLanes(u: URL, a: FloorArgs, request: Uint8Array): Promise<number> {
+  let left = a.number;
+  let done = 0;
+  // A name is resolved once, as the system resolves it: through one Deno.connect.
+  let ip = u.hostname.replace(/^\[|\]$/g, "");
+  if (!isIpLiteral(ip)) {
+    const probe = await Deno.connect({ hostname: ip, port: Number(u.port) });
+    ip = (probe.remoteAddr as Deno.NetAddr).hostname;
+    probe.close();
+  }
+  const lane = async () => {
+    let conn: EpollConn | undefined;
+    let buf = new Uint8Array(4096);
+    const end = new EndWatch();
+    try {
+      while (left > 0) {
+        left--;
+        if (conn === undefined) {
+          conn = await EpollConn.connect(ip, Number(u.port));
+          conn.setNoDelay(true);
+        }
+        await conn.write(request);
+        for (;;) {
+          const n = await conn.read(buf);
+          stamps += conn.readAt;
           reads++;
           if (n === null) throw new Error("the server closed the connection");
           if (end.push(buf, n)) break;
@@ -178,6 +221,8 @@ if (import.meta.main) {
   const t0 = performance.now();
   const done = a.reader === "node"
     ? await nodeLanes(u, a, request)
+    : a.reader === "epoll"
+    ? await epollLanes(u, a, request)
     : await denoLanes(u, a, request);
   const seconds = (performance.now() - t0) / 1000;
   const cpuSeconds = processCpuSeconds() - cpu0;

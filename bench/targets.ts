@@ -64,6 +64,33 @@ export const TARGETS: readonly Target[] = [
     digits: 2,
   },
   {
+    what: "  the same ÷ the FFI epoll floor (beside)",
+    needs: ["paced-1024", "floor-1024-epoll"],
+    figure: (rows) =>
+      cpuPerEventUs(row(rows, "paced-1024")) / cpuPerEventUs(row(rows, "floor-1024-epoll")),
+    unit: "×",
+    digits: 2,
+  },
+  {
+    what: "  the same less a one-request run's CPU (start, finish) ÷ the Deno floor (beside)",
+    needs: ["paced-1024", "paced-1", "floor-1024"],
+    figure: (rows) => {
+      const r = row(rows, "paced-1024");
+      const fixed = row(rows, "paced-1").client.cpuSeconds;
+      const steady = ((r.client.cpuSeconds - fixed) / r.client.truth.events) * 1e6;
+      return steady / cpuPerEventUs(row(rows, "floor-1024"));
+    },
+    unit: "×",
+    digits: 2,
+  },
+  {
+    what: "  one-request run's CPU-s: llmperf's start and finish (beside)",
+    needs: ["paced-1"],
+    figure: (rows) => row(rows, "paced-1").client.cpuSeconds,
+    unit: "s",
+    digits: 3,
+  },
+  {
     what: "  client CPU per paced event (beside)",
     needs: ["paced-1024"],
     figure: (rows) => cpuPerEventUs(row(rows, "paced-1024")),
@@ -75,6 +102,14 @@ export const TARGETS: readonly Target[] = [
     needs: ["floor-1024", "floor-1024-node"],
     figure: (rows) =>
       cpuPerEventUs(row(rows, "floor-1024")) / cpuPerEventUs(row(rows, "floor-1024-node")),
+    unit: "×",
+    digits: 2,
+  },
+  {
+    what: "  floor: Deno conn.read ÷ FFI epoll, µs per paced event (beside)",
+    needs: ["floor-1024", "floor-1024-epoll"],
+    figure: (rows) =>
+      cpuPerEventUs(row(rows, "floor-1024")) / cpuPerEventUs(row(rows, "floor-1024-epoll")),
     unit: "×",
     digits: 2,
   },

@@ -153,7 +153,16 @@ Deno.test("bench: one client process against a stamping mock reports cost and gr
 
 Deno.test("bench targets: the scenarios they need, figures per round, medians and verdicts", () => {
   const names = targetScenarios();
-  for (const n of ["paced-1024", "floor-1024", "floor-1024-node", "blast-w1", "blast-w2"]) {
+  const needed = [
+    "paced-1024",
+    "paced-1",
+    "floor-1024",
+    "floor-1024-node",
+    "floor-1024-epoll",
+    "blast-w1",
+    "blast-w2",
+  ];
+  for (const n of needed) {
     assert(names.includes(n), n);
   }
   for (const n of names) assert(SCENARIOS.some((s) => s.name === n), `${n} is a scenario`);
@@ -176,6 +185,8 @@ Deno.test("bench targets: the scenarios they need, figures per round, medians an
       ["paced-1024", mk(1e5, 5, pacedCpu, 119, truth(2.5, 0.2))],
       ["floor-1024", mk(1e5, 5, 2)],
       ["floor-1024-node", mk(1e5, 5, 1.3)],
+      ["floor-1024-epoll", mk(1e5, 5, 1.6)],
+      ["paced-1", mk(34, 2, 0.4)],
       ["blast-w1", mk(1e6, 2, 4)],
       ["blast-w2", mk(1e6, 1.1, 4)],
       ["unthrottled-c64", mk(1e5, 1, 1, 113)],
@@ -195,13 +206,19 @@ Deno.test("bench targets: the scenarios they need, figures per round, medians an
   assertEquals(by("peak RSS, 64 unthrottled").met, false, "113 MB is over 1.5 × 75");
   assertEquals(by("peak RSS, 1,024 paced").met, true, "119 MB is under 1.5 × 80");
   assertEquals(by("  the same ÷ the node:net floor").met, undefined, "shown beside, no verdict");
+  // Less the one-request run's 0.4 CPU-s: (2.5 − 0.4) / 1e5 events = 21 µs against the floor's 20.
+  assertEquals(
+    by("  the same less a one-request run").rounds.map((v) => Math.round(v * 1000) / 1000),
+    [1.05, 1.3, 1],
+  );
+  assertAlmostEquals(by("  the same ÷ the FFI epoll floor").median, 2.5 / 1.6, 1e-9);
   // A round without a scenario gives NaN for its targets, and the median skips it.
   const partial = evaluateTargets([new Map([["blast-w1", mk(1e6, 2, 4)]])], TARGETS);
   assertEquals(partial.find((r) => r.target.what.startsWith("--workers"))!.met, undefined);
   assertEquals(median([3, NaN, 1]), 2);
 });
 
-Deno.test("bench floor: both read paths read a stamping mock's streams and count its events", async () => {
+Deno.test("bench floor: every read path reads a stamping mock's streams and counts its events", async () => {
   const mock = startMockServer({
     port: 0,
     ttftMs: 10,
@@ -210,7 +227,11 @@ Deno.test("bench floor: both read paths read a stamping mock's streams and count
     stampTimes: true,
   });
   try {
-    for (const reader of ["deno", "node"] as const) {
+    // The epoll reader is Linux's alone (epoll, libc through FFI).
+    const readers = Deno.build.os === "linux"
+      ? ["deno", "node", "epoll"] as const
+      : ["deno", "node"] as const;
+    for (const reader of readers) {
       const args: FloorArgs = {
         url: `${mock.url}/v1/chat/completions`,
         parallel: 3,
@@ -237,7 +258,11 @@ Deno.test("bench floor: both read paths read a stamping mock's streams and count
       // CPU time comes from /proc in 10 ms ticks: seven short requests may take less than one.
       assert(report.cpuSeconds >= 0, `${reader}: ${report.cpuSeconds} CPU-s`);
     }
-    assertEquals(mock.stats.requests, 2 * (7 + 1), "7 requests and one to count events, each");
+    assertEquals(
+      mock.stats.requests,
+      readers.length * (7 + 1),
+      "7 requests and one to count events, each",
+    );
   } finally {
     await mock.close();
   }
