@@ -8,8 +8,8 @@
  * - `deno`: `Deno.connect` and a `conn.read` loop into a buffer the lane owns (4 KB, growing ×4
  *   to 64 KB when a read fills it, as llmperf's socket transport does);
  * - `node`: `node:net` inside Deno: `net.connect` and `socket.on("data")`;
- * - `epoll`: the same loop as `deno` over {@link EpollConn} (`bench/epoll_conn.ts`): epoll and
- *   `read(2)` through FFI, the thread blocked in `epoll_wait` while nothing is readable (Linux).
+ * - `epoll`: the same loop as `deno` over {@link EpollConn} (`src/transport/epoll.ts`): epoll and
+ *   `recvmsg(2)` through FFI, the thread blocked in `epoll_wait` while nothing is readable (Linux).
  *
  * CPU and memory are measured as `bench/client_process.ts` measures llmperf (the whole process,
  * every thread, from before the first connection to the last byte), so that llmperf's CPU per
@@ -22,7 +22,7 @@
  */
 import net from "node:net";
 import { stat } from "./ground_truth.ts";
-import { EpollConn, isIpLiteral } from "./epoll_conn.ts";
+import { EpollConn, resolveAddress, useBlockingWaits } from "../src/transport/epoll.ts";
 import type { ClientReport } from "./client_process.ts";
 import { processCpuSeconds, statusMb, threadTimes } from "./process_stats.ts";
 
@@ -119,13 +119,8 @@ async function denoLanes(u: URL, a: FloorArgs, request: Uint8Array): Promise<num
 async function epollLanes(u: URL, a: FloorArgs, request: Uint8Array): Promise<number> {
   let left = a.number;
   let done = 0;
-  // A name is resolved once, as the system resolves it: through one Deno.connect.
-  let ip = u.hostname.replace(/^\[|\]$/g, "");
-  if (!isIpLiteral(ip)) {
-    const probe = await Deno.connect({ hostname: ip, port: Number(u.port) });
-    ip = (probe.remoteAddr as Deno.NetAddr).hostname;
-    probe.close();
-  }
+  useBlockingWaits(); // the floor does nothing else: its thread may block in epoll_wait
+  const ip = await resolveAddress(u.hostname, Number(u.port));
   const lane = async () => {
     let conn: EpollConn | undefined;
     let buf = new Uint8Array(4096);

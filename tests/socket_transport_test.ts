@@ -311,3 +311,45 @@ Deno.test("socket: https with a given CA; unknown CA refused; a stalled handshak
     await server.shutdown();
   }
 });
+
+Deno.test({
+  name: "socket: events are stamped when they arrived, though the thread was busy when they did",
+  ignore: Deno.build.os !== "linux", // kernel receive stamps: epoll sockets, Linux only
+  async fn() {
+    for (const kernelStamps of [true, false]) {
+      const written: Array<[number, number]> = [];
+      const server = await rawServer(async (r) => {
+        await r.write(SSE_HEAD);
+        for (let i = 0; i < 3; i++) {
+          const before = performance.now();
+          await r.write(chunk(`data: {"i":${i}}\n\n`));
+          written.push([before, performance.now()]);
+          // The event waits in the socket while this thread (the client's too) is busy.
+          const t = performance.now();
+          while (performance.now() - t < 40) { /* busy */ }
+          await r.pause(5);
+        }
+        await r.write(chunk("data: [DONE]\n\n") + "0\r\n\r\n");
+      });
+      const t = new SocketTransport({ timeouts: TIMEOUTS, kernelStamps });
+      try {
+        const rec = await send(t, server.url);
+        assert(rec.success, JSON.stringify(rec.failure));
+        assertEquals(rec.chunkTimesMs.length, 3);
+        for (let i = 0; i < 3; i++) {
+          const [before, after] = written[i];
+          const at = rec.chunkTimesMs[i];
+          if (kernelStamps) {
+            // Loopback delivers during the write; a millisecond of slack for the clock's sampling.
+            assert(at >= before - 1 && at <= after + 1, `event ${i}: ${at - after} ms after`);
+          } else {
+            assert(at >= after + 39, `event ${i}: read ${at - after} ms after it was written`);
+          }
+        }
+      } finally {
+        await t.close();
+        await server.close();
+      }
+    }
+  },
+});

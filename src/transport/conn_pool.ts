@@ -11,6 +11,22 @@
  * @module
  */
 import type { Target } from "./http1_request.ts";
+import { epollAvailable, EpollConn, resolveAddress } from "./epoll.ts";
+
+/**
+ * What the socket transport needs of a connection: a `Deno.Conn`, or an {@link EpollConn} (which
+ * also says when each read's bytes arrived, `readAt`).
+ */
+export interface ByteConn {
+  /** Read into the buffer: bytes read, `null` at the end. */
+  read(buf: Uint8Array): Promise<number | null>;
+  /** Write some of the bytes: how many. */
+  write(bytes: Uint8Array): Promise<number>;
+  /** Close (throws when already closed). */
+  close(): void;
+  /** When the last read's bytes arrived (kernel stamp, `performance.now()`'s clock), if known. */
+  readonly readAt?: number;
+}
 
 /**
  * Bytes of a new connection's read buffer. A paced stream's read holds one event (a few hundred
@@ -24,8 +40,8 @@ export const MAX_READ_BUFFER_BYTES = 64 * 1024;
 
 /** One open connection. */
 export interface Connection {
-  /** The socket (a `Deno.TlsConn` for https). */
-  conn: Deno.Conn;
+  /** The socket (a `Deno.TlsConn` for https; an {@link EpollConn} for http where it can be). */
+  conn: ByteConn;
   /** Its read buffer (replaced by a larger one when reads fill it, or a head does not fit). */
   buf: Uint8Array;
   /** The origin it is connected to. */
@@ -60,6 +76,11 @@ export class HandshakeError extends Error {
 export interface PoolOptions {
   /** PEM certificates trusted in addition to the default roots (https). */
   caCerts?: string[];
+  /**
+   * Plain-http connections through {@link EpollConn} (each read stamped by the kernel) where
+   * this process can ({@link epollAvailable}); `false`: always `Deno.connect`. Default true.
+   */
+  kernelStamps?: boolean;
 }
 
 /** Idle keep-alive connections by origin. */
@@ -67,10 +88,17 @@ export class ConnectionPool {
   #idle = new Map<string, Connection[]>();
   #open = new Set<Connection>();
   #caCerts?: string[];
+  #epoll: boolean;
 
-  /** @param opts extra CA certificates */
+  /** @param opts extra CA certificates, whether plain http may use epoll sockets */
   constructor(opts: PoolOptions = {}) {
     this.#caCerts = opts.caCerts;
+    this.#epoll = opts.kernelStamps !== false;
+  }
+
+  /** Whether this pool's plain-http connections are {@link EpollConn}s. */
+  get kernelStamps(): boolean {
+    return this.#epoll && epollAvailable();
   }
 
   /** Open connections, idle or in use. */
@@ -102,6 +130,13 @@ export class ConnectionPool {
    */
   async open(t: Target, signal: AbortSignal): Promise<Connection> {
     const t0 = performance.now();
+    if (!t.tls && this.kernelStamps) {
+      const ip = await resolveAddress(t.hostname, t.port);
+      if (signal.aborted) throw signal.reason;
+      const conn = await EpollConn.connect(ip, t.port, signal);
+      conn.setNoDelay(true);
+      return this.#made(conn, t, performance.now() - t0, undefined);
+    }
     const tcp = await Deno.connect({ hostname: t.hostname, port: t.port, signal });
     const t1 = performance.now();
     let tlsMs: number | undefined;
@@ -133,6 +168,10 @@ export class ConnectionPool {
     } finally {
       signal.removeEventListener("abort", onAbort);
     }
+    return this.#made(conn, t, t1 - t0, tlsMs);
+  }
+
+  #made(conn: ByteConn, t: Target, connectMs: number, tlsMs: number | undefined): Connection {
     const c: Connection = {
       conn,
       buf: new Uint8Array(READ_BUFFER_BYTES),
@@ -145,7 +184,7 @@ export class ConnectionPool {
       watched: () => {
         if (c.idle) this.discard(c);
       },
-      connectMs: t1 - t0,
+      connectMs,
       tlsMs,
     };
     this.#open.add(c);

@@ -8,7 +8,10 @@
  * chunked framing is removed in place, the bytes are decoded to text once ({@link Utf8Chunks}:
  * a multi-byte character split across reads is joined), and the text goes to
  * the same SSE parser and record as with `fetch`. Every event completed by one read is stamped
- * with the `performance.now()` taken when that read returned.
+ * with the time that read's bytes arrived: on Linux, for http, where the process may use FFI, the
+ * kernel's receive stamp of the last packet read (`EpollConn`, `src/transport/epoll.ts`), so
+ * that time the client spends elsewhere is not added to TTFT and inter-token gaps; otherwise the
+ * `performance.now()` taken when the read returned.
  *
  * A request that opens a connection records its TCP connect and TLS handshake times
  * (`rec.connectMs`, `rec.tlsMs`, measured by the pool); one on a kept-alive connection has none.
@@ -33,6 +36,7 @@
 import type { FailureKind, RequestRecord } from "../records/record.ts";
 import { errorMessage } from "../errors.ts";
 import {
+  type ByteConn,
   type Connection,
   ConnectionPool,
   HandshakeError,
@@ -72,6 +76,8 @@ export interface SocketTransportOptions {
   streamEnd?: StreamEndRule;
   /** See {@link STALE_CLOSE_MS} (the default). */
   staleCloseMs?: number;
+  /** `false`: plain http through `Deno.connect`, stamped when reads return (see the module). */
+  kernelStamps?: boolean;
 }
 
 /**
@@ -171,7 +177,7 @@ export class SocketTransport implements Transport {
   /** @param opts timeouts, extra CA certificates, the end-of-stream rule */
   constructor(opts: SocketTransportOptions) {
     this.#watchdog = new Watchdog(opts.timeouts, true);
-    this.#pool = new ConnectionPool({ caCerts: opts.caCerts });
+    this.#pool = new ConnectionPool({ caCerts: opts.caCerts, kernelStamps: opts.kernelStamps });
     this.#streamEnd = opts.streamEnd ?? DEFAULT_STREAM_END;
     this.#staleMs = opts.staleCloseMs ?? STALE_CLOSE_MS;
   }
@@ -285,7 +291,7 @@ function classify(e: unknown): [FailureKind, string] {
   return ["network", errorMessage(e)];
 }
 
-async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
+async function writeAll(conn: ByteConn, bytes: Uint8Array): Promise<void> {
   let off = 0;
   while (off < bytes.length) off += await conn.write(off === 0 ? bytes : bytes.subarray(off));
 }
@@ -347,7 +353,7 @@ async function exchange(
       if (reused && performance.now() - sentAt <= staleMs) return RETRY;
       throw noResponse(c, e, sentAt, x);
     }
-    t = performance.now();
+    t = conn.readAt ?? performance.now();
     x.last = t;
     if (n === null) {
       if (filled > 0) {
@@ -532,7 +538,7 @@ async function readBody(
       if (x.stopped || !sink.cut(performance.now())) throw err;
       return null;
     }
-    t = x.last = performance.now();
+    t = x.last = conn.readAt ?? performance.now();
     return n;
   };
   switch (head.framing) {

@@ -1,0 +1,671 @@
+/**
+ * TCP sockets read through Linux `epoll` and `recvmsg(2)` (libc through Deno's FFI), each read
+ * stamped with the time the kernel received its bytes: the socket transport's plain-http
+ * connections where this process may use FFI.
+ *
+ * Why: a client stamps an event when its code gets to the read, so every microsecond the client
+ * spends elsewhere (another stream's events, finishing a request, a collection) is added to the
+ * TTFT and inter-token gaps it reports; at 1,024 paced streams on one core that was tens of
+ * milliseconds (docs/performance.md). With `SO_TIMESTAMPNS` the kernel stamps each packet as it
+ * arrives, and `recvmsg` returns the stamp of the last packet it read: the event's arrival on this
+ * machine, whatever the client was doing. {@link EpollConn.readAt} holds it, on
+ * `performance.now()`'s clock; {@link EpollConn.readLagMs} how much later the read ran.
+ *
+ * One {@link Reactor} per isolate owns an epoll set. A read first tries its socket (one
+ * non-blocking `recvmsg`, a fast FFI call); only an empty socket waits. Waiting is one
+ * `epoll_wait` for every socket of the isolate: up to {@link SYNC_ROUNDS} synchronous polls in a
+ * row while events keep coming (each followed by the reads' continuations), then the same call
+ * with a timeout on Deno's blocking thread pool (`nonblocking: true`), during which the event loop
+ * runs its timers and messages. That costs what a `Deno.Conn` read costs; the floor of the bench
+ * may instead block its thread in `epoll_wait` ({@link useBlockingWaits}), which only a thread
+ * that does nothing else can afford.
+ *
+ * Sockets are registered edge-triggered. A read that returns less than it asked for drained the
+ * socket (a stream socket returns everything queued), so the socket is marked empty and the next
+ * edge says when more arrived; a read that fills its buffer leaves it marked readable, and so
+ * does the peer's close (its edge may come with the last bytes: the read after them returns the
+ * end at once).
+ *
+ * {@link EpollConn} has the part of `Deno.Conn` the socket transport uses (`read`, `write`,
+ * `close`, `setNoDelay`), so its HTTP/1.1 code is the same over both. Linux on x86-64 or arm64,
+ * with the FFI permission ({@link epollAvailable}); names are resolved as `Deno.connect` resolves
+ * them ({@link resolveAddress}).
+ *
+ * @example
+ * ```ts ignore
+ * import { EpollConn, epollAvailable } from "./epoll.ts";
+ * if (epollAvailable()) {
+ *   const c = await EpollConn.connect("127.0.0.1", 8000);
+ *   await c.write(new TextEncoder().encode("GET / HTTP/1.1\r\nhost: x\r\n\r\n"));
+ *   const buf = new Uint8Array(4096);
+ *   const n = await c.read(buf); // c.readAt: when the kernel had the bytes
+ *   c.close();
+ * }
+ * ```
+ *
+ * @module
+ */
+
+const EAGAIN = 11;
+const EINTR = 4;
+const EINPROGRESS = 115;
+
+const EPOLLIN = 0x001;
+const EPOLLOUT = 0x004;
+const EPOLLERR = 0x008;
+const EPOLLHUP = 0x010;
+const EPOLLRDHUP = 0x2000;
+const EPOLLET = 1 << 31;
+const EPOLL_CTL_ADD = 1;
+const EPOLL_CTL_DEL = 2;
+const EPOLL_CTL_MOD = 3;
+const READ_EVENTS = EPOLLIN | EPOLLRDHUP | EPOLLET;
+const WRITE_EVENTS = READ_EVENTS | EPOLLOUT;
+
+const AF_INET = 2;
+const AF_INET6 = 10;
+const SOCK_STREAM = 1;
+const SOCK_NONBLOCK = 0o4000;
+const SOCK_CLOEXEC = 0o2000000;
+const IPPROTO_TCP = 6;
+const TCP_NODELAY = 1;
+const SOL_SOCKET = 1;
+const SO_ERROR = 4;
+const SO_TIMESTAMPNS = 35;
+const CLOCK_REALTIME = 0;
+const EFD_NONBLOCK = 0o4000;
+const EFD_CLOEXEC = 0o2000000;
+
+/** Events one `epoll_wait` returns at most. */
+const MAX_EVENTS = 1024;
+/** Synchronous polls in a row, at most, before a wait on the thread pool lets the loop run. */
+export const SYNC_ROUNDS = 8;
+/** Longest one wait on the thread pool lasts (ms); a wake (eventfd) ends it sooner. */
+const WAIT_MS = 1000;
+/** Bytes one read takes at most (the socket transport's largest read buffer). */
+const READ_BYTES = 64 * 1024;
+/** Bytes of the control buffer (one `SCM_TIMESTAMPNS`: 16 of header, 16 of timespec). */
+const CONTROL_BYTES = 64;
+
+const SYMBOLS = {
+  socket: { parameters: ["i32", "i32", "i32"], result: "i32" },
+  connect: { parameters: ["i32", "buffer", "u32"], result: "i32" },
+  recvmsg: { parameters: ["i32", "pointer", "i32"], result: "isize" },
+  read: { parameters: ["i32", "buffer", "usize"], result: "isize" },
+  write: { parameters: ["i32", "buffer", "usize"], result: "isize" },
+  close: { parameters: ["i32"], result: "i32" },
+  setsockopt: { parameters: ["i32", "i32", "i32", "buffer", "u32"], result: "i32" },
+  getsockopt: { parameters: ["i32", "i32", "i32", "buffer", "buffer"], result: "i32" },
+  epoll_create1: { parameters: ["i32"], result: "i32" },
+  epoll_ctl: { parameters: ["i32", "i32", "i32", "buffer"], result: "i32" },
+  epoll_wait: { parameters: ["i32", "buffer", "i32", "i32"], result: "i32" },
+  epoll_wait_pooled: {
+    name: "epoll_wait",
+    parameters: ["i32", "buffer", "i32", "i32"],
+    result: "i32",
+    nonblocking: true,
+  },
+  eventfd: { parameters: ["u32", "i32"], result: "i32" },
+  clock_gettime: { parameters: ["i32", "buffer"], result: "i32" },
+  __errno_location: { parameters: [], result: "pointer" },
+  strerror: { parameters: ["i32"], result: "pointer" },
+} as const;
+
+type Libc = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
+
+let libc: Libc | undefined;
+let errnoView: Deno.UnsafePointerView | undefined;
+let available: boolean | undefined;
+
+/**
+ * Whether this process can read sockets through epoll: Linux on x86-64 or arm64, the FFI
+ * permission granted (asked without a prompt), and libc loaded. Answers the same from then on.
+ */
+export function epollAvailable(): boolean {
+  if (available !== undefined) return available;
+  available = false;
+  if (Deno.build.os !== "linux") return false;
+  if (Deno.build.arch !== "x86_64" && Deno.build.arch !== "aarch64") return false;
+  try {
+    if (Deno.permissions.querySync({ name: "ffi" }).state !== "granted") return false;
+    const lib = Deno.dlopen("libc.so.6", SYMBOLS).symbols;
+    const errnoAt = lib.__errno_location();
+    if (errnoAt === null) return false;
+    libc = lib;
+    errnoView = new Deno.UnsafePointerView(errnoAt);
+    available = true;
+  } catch {
+    available = false;
+  }
+  return available;
+}
+
+function lib(): Libc {
+  if (libc === undefined && !epollAvailable()) {
+    throw new Error("epoll sockets need Linux and the FFI permission (--allow-ffi)");
+  }
+  return libc!;
+}
+
+/** The calling thread's `errno`, just after a failed call. */
+function errno(): number {
+  return errnoView!.getInt32();
+}
+
+/** A failed system call on a socket (`code`: its errno), worded as `strerror` words it. */
+export class SocketError extends Error {
+  /** The errno value. */
+  readonly code: number;
+  /**
+   * @param call the system call that failed
+   * @param code its errno
+   */
+  constructor(call: string, code: number) {
+    const p = libc?.strerror(code) ?? null;
+    super(`${call}: ${p === null ? `errno ${code}` : Deno.UnsafePointerView.getCString(p)}`);
+    this.name = "SocketError";
+    this.code = code;
+  }
+}
+
+// x86-64 packs `struct epoll_event` (u32 events, u64 data) into 12 bytes; arm64 aligns it to 16.
+const EVENT_BYTES = Deno.build.arch === "x86_64" ? 12 : 16;
+const DATA_OFFSET = Deno.build.arch === "x86_64" ? 4 : 8;
+
+/** An operation waiting for its socket. */
+interface Pending<T> {
+  resolve: (v: T) => void;
+  reject: (e: unknown) => void;
+}
+
+let blocking = false;
+
+/**
+ * Make this isolate's reactor block its thread in `epoll_wait` instead of waiting on the thread
+ * pool: the cheapest wait, for a thread that does nothing but read (the bench's floor). Timers
+ * and messages then wait for the reads; llmperf's transport never calls this.
+ */
+export function useBlockingWaits(): void {
+  blocking = true;
+}
+
+/**
+ * The epoll set of one isolate, the loop that waits on it, and the buffers every read of the
+ * isolate shares (reads run one at a time on its thread).
+ */
+class Reactor {
+  #c: Libc;
+  #ep: number;
+  #wake: number;
+  #conns = new Map<number, EpollConn>();
+  #waiting = 0;
+  #running = false;
+  #pooled = false;
+  #events = new Uint8Array(MAX_EVENTS * EVENT_BYTES);
+  #view = new DataView(this.#events.buffer);
+  #poolEvents = new Uint8Array(MAX_EVENTS * EVENT_BYTES);
+  #poolView = new DataView(this.#poolEvents.buffer);
+  #ev = new Uint8Array(EVENT_BYTES);
+  #evView = new DataView(this.#ev.buffer);
+  #eight = new Uint8Array(8);
+  // recvmsg's buffers, in one ArrayBuffer of its own (off the heap, so they never move): the
+  // bytes read, the control message, the iovec, the msghdr, a timespec.
+  #mem = new ArrayBuffer(READ_BYTES + CONTROL_BYTES + 16 + 56 + 16);
+  /** Where each read lands (then copied into the caller's buffer). */
+  data = new Uint8Array(this.#mem, 0, READ_BYTES);
+  #control = new DataView(this.#mem, READ_BYTES, CONTROL_BYTES);
+  #iov = new DataView(this.#mem, READ_BYTES + CONTROL_BYTES, 16);
+  #msg = new DataView(this.#mem, READ_BYTES + CONTROL_BYTES + 16, 56);
+  #msgPtr: Deno.PointerValue;
+  #clock = new Uint8Array(this.#mem, READ_BYTES + CONTROL_BYTES + 16 + 56, 16);
+  #clockView = new DataView(this.#mem, READ_BYTES + CONTROL_BYTES + 16 + 56, 16);
+  /** Epoch second that kernel stamps are counted from (keeps the milliseconds exact). */
+  #epochS = 0;
+  /** Realtime ms since `#epochS` minus `performance.now()`, as last sampled. */
+  #offsetMs = 0;
+  #offsetAt = -Infinity;
+
+  constructor(c: Libc) {
+    this.#c = c;
+    this.#ep = c.epoll_create1(SOCK_CLOEXEC);
+    if (this.#ep < 0) throw new SocketError("epoll_create1", errno());
+    this.#wake = c.eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (this.#wake < 0) throw new SocketError("eventfd", errno());
+    this.#ctl(EPOLL_CTL_ADD, this.#wake, EPOLLIN | EPOLLET);
+    const at = (v: ArrayBufferView) =>
+      BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(v as Uint8Array)));
+    // iovec { base: data, len } (len set per read); msghdr { name 0, namelen 0, iov, iovlen 1,
+    // control, controllen (set per read), flags }.
+    this.#iov.setBigUint64(0, at(this.data), true);
+    this.#msg.setBigUint64(16, at(this.#iov), true);
+    this.#msg.setBigUint64(24, 1n, true);
+    this.#msg.setBigUint64(32, at(this.#control), true);
+    this.#msgPtr = Deno.UnsafePointer.of(this.#msg as unknown as Uint8Array);
+    this.#clockNow();
+    this.#epochS = Number(this.#clockView.getBigInt64(0, true));
+  }
+
+  #ctl(op: number, fd: number, events: number): void {
+    const v = this.#evView;
+    v.setUint32(0, events >>> 0, true);
+    v.setUint32(DATA_OFFSET, fd, true);
+    v.setUint32(DATA_OFFSET + 4, 0, true);
+    if (this.#c.epoll_ctl(this.#ep, op, fd, this.#ev) < 0) {
+      throw new SocketError("epoll_ctl", errno());
+    }
+  }
+
+  add(conn: EpollConn, events: number): void {
+    this.#ctl(EPOLL_CTL_ADD, conn.fd, events);
+    this.#conns.set(conn.fd, conn);
+  }
+
+  modify(conn: EpollConn, events: number): void {
+    this.#ctl(EPOLL_CTL_MOD, conn.fd, events);
+  }
+
+  remove(conn: EpollConn): void {
+    if (this.#conns.get(conn.fd) !== conn) return;
+    this.#conns.delete(conn.fd);
+    try {
+      this.#ctl(EPOLL_CTL_DEL, conn.fd, 0);
+    } catch { /* closing anyway */ }
+  }
+
+  /** One more operation waits for an event: make sure the loop runs. */
+  wait(): void {
+    this.#waiting++;
+    if (!this.#running) {
+      this.#running = true;
+      this.#loop();
+    }
+  }
+
+  /** An operation's wait ended. With none left, a wait on the thread pool is woken to end. */
+  done(): void {
+    if (--this.#waiting === 0 && this.#pooled) {
+      const e = this.#eight;
+      e[0] = 1;
+      this.#c.write(this.#wake, e, 8n);
+    }
+  }
+
+  /**
+   * One `recvmsg` of at most `len` bytes into {@link Reactor.data}: the count (0 at the end, -1
+   * with `errno` set), and the kernel's stamp in `conn.readAt`.
+   */
+  recv(conn: EpollConn, len: number): number {
+    this.#iov.setBigUint64(8, BigInt(len), true);
+    this.#msg.setBigUint64(40, BigInt(CONTROL_BYTES), true);
+    const n = Number(this.#c.recvmsg(conn.fd, this.#msgPtr, 0));
+    const now = performance.now();
+    conn.readAt = now;
+    conn.readLagMs = 0;
+    if (n <= 0) return n;
+    const c = this.#control;
+    if (
+      Number(this.#msg.getBigUint64(40, true)) >= 32 && c.getInt32(8, true) === SOL_SOCKET &&
+      c.getInt32(12, true) === SO_TIMESTAMPNS
+    ) {
+      if (now - this.#offsetAt > 100) this.#sampleOffset(now);
+      const ms = (Number(c.getBigInt64(16, true)) - this.#epochS) * 1000 +
+        Number(c.getBigInt64(24, true)) / 1e6;
+      const at = ms - this.#offsetMs;
+      // A stamp from before the last clock sample by more than a second, or after now, is a
+      // clock step, not an arrival: the read's own time stands.
+      if (at <= now && now - at < 60_000) {
+        conn.readAt = at;
+        conn.readLagMs = now - at;
+      }
+    }
+    return n;
+  }
+
+  #clockNow(): void {
+    this.#c.clock_gettime(CLOCK_REALTIME, this.#clock);
+  }
+
+  /** Realtime against `performance.now()`, sampled at most every 100 ms (NTP may slew it). */
+  #sampleOffset(now: number): void {
+    this.#clockNow();
+    const v = this.#clockView;
+    const ms = (Number(v.getBigInt64(0, true)) - this.#epochS) * 1000 +
+      Number(v.getBigInt64(8, true)) / 1e6;
+    this.#offsetMs = ms - now;
+    this.#offsetAt = now;
+  }
+
+  #dispatch(view: DataView, n: number): void {
+    for (let i = 0; i < n; i++) {
+      const at = i * EVENT_BYTES;
+      const fd = view.getUint32(at + DATA_OFFSET, true);
+      if (fd === this.#wake) {
+        this.#c.read(this.#wake, this.#eight, 8n);
+        continue;
+      }
+      this.#conns.get(fd)?.ready(view.getUint32(at, true));
+    }
+  }
+
+  async #loop(): Promise<void> {
+    const c = this.#c;
+    let rounds = 0;
+    try {
+      while (this.#waiting > 0) {
+        if (blocking || rounds < SYNC_ROUNDS) {
+          const n = c.epoll_wait(this.#ep, this.#events, MAX_EVENTS, blocking ? WAIT_MS : 0);
+          if (n < 0 && errno() !== EINTR) throw new SocketError("epoll_wait", errno());
+          if (n > 0 || blocking) {
+            if (n > 0) this.#dispatch(this.#view, n);
+            rounds++;
+            await null; // the reads' continuations run before the next poll
+            continue;
+          }
+        }
+        rounds = 0;
+        this.#pooled = true;
+        let m: number;
+        try {
+          m = await c.epoll_wait_pooled(this.#ep, this.#poolEvents, MAX_EVENTS, WAIT_MS);
+        } finally {
+          this.#pooled = false;
+        }
+        if (m > 0) this.#dispatch(this.#poolView, m);
+      }
+    } catch (e) {
+      // epoll itself failed: every socket's operation fails with it.
+      for (const conn of [...this.#conns.values()]) conn.fail(e);
+    } finally {
+      this.#running = false;
+    }
+  }
+}
+
+let reactor: Reactor | undefined;
+function theReactor(): Reactor {
+  return reactor ??= new Reactor(lib());
+}
+
+/** The bytes of a `sockaddr_in` / `sockaddr_in6` for an IP address literal and port. */
+function sockaddr(ip: string, port: number): Uint8Array {
+  if (ip.includes(":")) {
+    const a = new Uint8Array(28);
+    const v = new DataView(a.buffer);
+    v.setUint16(0, AF_INET6, true);
+    v.setUint16(2, port, false);
+    const groups = expand6(ip);
+    for (let i = 0; i < 8; i++) v.setUint16(8 + i * 2, groups[i], false);
+    return a;
+  }
+  const a = new Uint8Array(16);
+  const v = new DataView(a.buffer);
+  v.setUint16(0, AF_INET, true);
+  v.setUint16(2, port, false);
+  const parts = ip.split(".").map(Number);
+  for (let i = 0; i < 4; i++) a[4 + i] = parts[i];
+  return a;
+}
+
+/** The eight 16-bit groups of an IPv6 address (`::` expanded, an IPv4 tail converted). */
+export function expand6(ip: string): number[] {
+  let s = ip.replace(/^\[|\]$/g, "");
+  const v4 = s.match(/(\d+)\.(\d+)\.(\d+)\.(\d+)$/);
+  if (v4) {
+    const [a, b, c, d] = v4.slice(1).map(Number);
+    s = s.slice(0, v4.index) + `${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
+  }
+  const [l, r] = s.split("::");
+  const left = l === "" ? [] : l.split(":");
+  const right = r === undefined || r === "" ? [] : r.split(":");
+  const zeros = r === undefined ? 0 : 8 - left.length - right.length;
+  return [...left, ...Array(zeros).fill("0"), ...right].map((g) => parseInt(g, 16));
+}
+
+/** Whether `host` is an IPv4 literal, or an IPv6 one (bracketed or not) without a zone. */
+export function isIpLiteral(host: string): boolean {
+  return /^\d+\.\d+\.\d+\.\d+$/.test(host) || (host.includes(":") && !host.includes("%"));
+}
+
+const resolved = new Map<string, Promise<string>>();
+
+/**
+ * The IP address `host` connects to, as the system resolves it: an IP literal as it is, a name
+ * through one `Deno.connect` to `host:port` (closed at once), remembered for the isolate.
+ */
+export function resolveAddress(host: string, port: number): Promise<string> {
+  const bare = host.replace(/^\[|\]$/g, "");
+  if (isIpLiteral(bare)) return Promise.resolve(bare);
+  const key = `${bare}:${port}`;
+  let p = resolved.get(key);
+  if (p === undefined) {
+    p = Deno.connect({ hostname: bare, port }).then((probe) => {
+      const ip = (probe.remoteAddr as Deno.NetAddr).hostname;
+      probe.close();
+      return ip;
+    });
+    p.catch(() => resolved.delete(key));
+    resolved.set(key, p);
+  }
+  return p;
+}
+
+/** A TCP connection read and written through the isolate's epoll set. */
+export class EpollConn {
+  /** The socket's file descriptor (-1 once closed). */
+  fd: number;
+  /**
+   * When the bytes of the last read arrived, on `performance.now()`'s clock: the kernel's stamp
+   * of the last packet read, or the read's own time when there was none.
+   */
+  readAt = 0;
+  /** How long after that arrival the last read ran, ms (0 without a kernel stamp). */
+  readLagMs = 0;
+  #r: Reactor;
+  #readable = false;
+  /** The peer closed its side (or the socket broke): reads never wait again. */
+  #ended = false;
+  #closed = false;
+  #read: (Pending<number | null> & { buf: Uint8Array }) | undefined;
+  #connect: Pending<void> | undefined;
+  #write: Pending<void> | undefined;
+
+  private constructor(fd: number, r: Reactor) {
+    this.fd = fd;
+    this.#r = r;
+  }
+
+  /**
+   * Connect to `ip:port` (an IP literal: {@link resolveAddress} names first), with kernel receive
+   * stamps on. `signal` aborts the attempt: the promise rejects with its reason and the socket
+   * is closed.
+   */
+  static connect(ip: string, port: number, signal?: AbortSignal): Promise<EpollConn> {
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    const c = lib();
+    const r = theReactor();
+    const addr = sockaddr(ip, port);
+    const family = addr.length === 16 ? AF_INET : AF_INET6;
+    const fd = c.socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) return Promise.reject(new SocketError("socket", errno()));
+    const on = new Uint8Array(4);
+    on[0] = 1;
+    c.setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, on, 4);
+    const conn = new EpollConn(fd, r);
+    if (c.connect(fd, addr, addr.length) === 0) {
+      r.add(conn, READ_EVENTS);
+      return Promise.resolve(conn);
+    }
+    const code = errno();
+    if (code !== EINPROGRESS) {
+      c.close(fd);
+      return Promise.reject(new SocketError("connect", code));
+    }
+    try {
+      r.add(conn, WRITE_EVENTS);
+    } catch (e) {
+      c.close(fd);
+      return Promise.reject(e);
+    }
+    return new Promise<EpollConn>((resolve, reject) => {
+      const onAbort = () => {
+        if (conn.#connect === undefined) return;
+        conn.#connect = undefined;
+        r.done();
+        conn.close();
+        reject(signal!.reason);
+      };
+      conn.#connect = {
+        resolve: () => {
+          signal?.removeEventListener("abort", onAbort);
+          resolve(conn);
+        },
+        reject: (e) => {
+          signal?.removeEventListener("abort", onAbort);
+          if (!conn.#closed) conn.close();
+          reject(e);
+        },
+      };
+      r.wait();
+      signal?.addEventListener("abort", onAbort, { once: true });
+    });
+  }
+
+  /** Set `TCP_NODELAY`. */
+  setNoDelay(on = true): void {
+    const v = new Uint8Array(4);
+    v[0] = on ? 1 : 0;
+    libc!.setsockopt(this.fd, IPPROTO_TCP, TCP_NODELAY, v, 4);
+  }
+
+  /** epoll says something happened on the socket (its event bits). */
+  ready(events: number): void {
+    const broken = (events & (EPOLLERR | EPOLLHUP)) !== 0;
+    const connecting = this.#connect;
+    if (connecting !== undefined && ((events & EPOLLOUT) !== 0 || broken)) {
+      this.#connect = undefined;
+      this.#r.done();
+      const err = new Uint8Array(4);
+      const len = new Uint8Array(4);
+      len[0] = 4;
+      libc!.getsockopt(this.fd, SOL_SOCKET, SO_ERROR, err, len);
+      const code = new DataView(err.buffer).getInt32(0, true);
+      if (code !== 0) return connecting.reject(new SocketError("connect", code));
+      try {
+        this.#r.modify(this, READ_EVENTS);
+      } catch (e) {
+        return connecting.reject(e);
+      }
+      connecting.resolve();
+    }
+    const writing = this.#write;
+    if (writing !== undefined && ((events & EPOLLOUT) !== 0 || broken)) {
+      this.#write = undefined;
+      this.#r.done();
+      writing.resolve(); // the write is tried again, and fails there if the socket broke
+    }
+    if ((events & EPOLLRDHUP) !== 0 || broken) this.#ended = true;
+    if ((events & (EPOLLIN | EPOLLRDHUP)) !== 0 || broken) {
+      this.#readable = true;
+      const p = this.#read;
+      if (p !== undefined) {
+        const n = this.#tryRead(p.buf);
+        if (n === undefined) return; // still empty
+        this.#read = undefined;
+        this.#r.done();
+        if (n instanceof Error) p.reject(n);
+        else p.resolve(n);
+      }
+    }
+  }
+
+  /** epoll itself failed: fail what waits. */
+  fail(e: unknown): void {
+    for (const p of [this.#read, this.#write, this.#connect]) {
+      if (p === undefined) continue;
+      this.#r.done();
+      p.reject(e);
+    }
+    this.#read = this.#write = this.#connect = undefined;
+  }
+
+  /** One `recvmsg`: bytes (copied into `buf`), `null` at the end, an error, or `undefined` when empty. */
+  #tryRead(buf: Uint8Array): number | null | Error | undefined {
+    const r = this.#r;
+    const len = Math.min(buf.length, READ_BYTES);
+    for (;;) {
+      const n = r.recv(this, len);
+      if (n > 0) {
+        buf.set(n === READ_BYTES ? r.data : r.data.subarray(0, n));
+        // A short read emptied the socket, and the next edge says when more arrives; but the
+        // peer's close came with an edge already seen, so after it the socket stays readable.
+        if (n < len && !this.#ended) this.#readable = false;
+        return n;
+      }
+      if (n === 0) return null;
+      const code = errno();
+      if (code === EINTR) continue;
+      if (code === EAGAIN) {
+        this.#readable = false;
+        return undefined;
+      }
+      return new SocketError("recvmsg", code);
+    }
+  }
+
+  /**
+   * Read into `buf`: the number of bytes, or `null` when the peer closed the connection. One read
+   * at a time; a read pending when the connection is closed rejects.
+   */
+  read(buf: Uint8Array): Promise<number | null> {
+    if (this.#closed) {
+      return Promise.reject(new Deno.errors.BadResource("the connection is closed"));
+    }
+    if (this.#read !== undefined) return Promise.reject(new Deno.errors.Busy("a read is pending"));
+    if (this.#readable) {
+      const n = this.#tryRead(buf);
+      if (n instanceof Error) return Promise.reject(n);
+      if (n !== undefined) return Promise.resolve(n);
+    }
+    return new Promise((resolve, reject) => {
+      this.#read = { buf, resolve, reject };
+      this.#r.wait();
+    });
+  }
+
+  /** Write all of `bytes`, waiting for room when the socket's send buffer is full. */
+  async write(bytes: Uint8Array): Promise<number> {
+    let off = 0;
+    while (off < bytes.length) {
+      if (this.#closed) throw new Deno.errors.BadResource("the connection is closed");
+      const part = off === 0 ? bytes : bytes.subarray(off);
+      const n = Number(libc!.write(this.fd, part, BigInt(part.length)));
+      if (n >= 0) {
+        off += n;
+        continue;
+      }
+      const code = errno();
+      if (code === EINTR) continue;
+      if (code !== EAGAIN) throw new SocketError("write", code);
+      this.#r.modify(this, WRITE_EVENTS);
+      try {
+        await new Promise<void>((resolve, reject) => {
+          this.#write = { resolve, reject };
+          this.#r.wait();
+        });
+      } finally {
+        if (!this.#closed) this.#r.modify(this, READ_EVENTS);
+      }
+    }
+    return bytes.length;
+  }
+
+  /** Close the socket; what is pending rejects. Closing twice throws, as `Deno.Conn`'s does. */
+  close(): void {
+    if (this.#closed) throw new Deno.errors.BadResource("the connection is already closed");
+    this.#closed = true;
+    this.#r.remove(this);
+    libc!.close(this.fd);
+    this.fd = -1;
+    this.fail(new Deno.errors.Interrupted("the connection was closed"));
+  }
+}

@@ -1,0 +1,197 @@
+/**
+ * `src/transport/epoll.ts`: sockets through epoll and `recvmsg` over FFI (Linux), each read
+ * stamped with the kernel's arrival time. Against `Deno.listen` servers in this process.
+ */
+import { assert, assertEquals, assertRejects } from "./assert.ts";
+import {
+  epollAvailable,
+  EpollConn,
+  expand6,
+  isIpLiteral,
+  resolveAddress,
+  SocketError,
+} from "../src/transport/epoll.ts";
+
+const linux = Deno.build.os === "linux";
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+
+/** A listener on 127.0.0.1 and a client connected to it: the client's and the server's ends. */
+async function pair(): Promise<{ client: EpollConn; server: Deno.TcpConn; close(): void }> {
+  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const accepted = l.accept();
+  const client = await EpollConn.connect("127.0.0.1", l.addr.port);
+  const server = await accepted;
+  return {
+    client,
+    server,
+    close() {
+      for (const c of [client, server, l]) {
+        try {
+          c.close();
+        } catch { /* closed */ }
+      }
+    },
+  };
+}
+
+function busy(ms: number): void {
+  const t = performance.now();
+  while (performance.now() - t < ms) { /* the thread does something else */ }
+}
+
+Deno.test("epoll: IP literals and IPv6 groups", () => {
+  assert(isIpLiteral("127.0.0.1"));
+  assert(isIpLiteral("::1"));
+  assert(isIpLiteral("2001:db8::1"));
+  assert(!isIpLiteral("localhost"));
+  assert(!isIpLiteral("fe80::1%eth0"), "a zone needs the system's resolver");
+  assertEquals(expand6("::1"), [0, 0, 0, 0, 0, 0, 0, 1]);
+  assertEquals(expand6("[2001:db8::ff00:42:8329]"), [
+    0x2001,
+    0xdb8,
+    0,
+    0,
+    0,
+    0xff00,
+    0x42,
+    0x8329,
+  ]);
+  assertEquals(expand6("::ffff:192.0.2.128"), [0, 0, 0, 0, 0, 0xffff, 0xc000, 0x0280]);
+  assertEquals(expand6("1:2:3:4:5:6:7:8"), [1, 2, 3, 4, 5, 6, 7, 8]);
+});
+
+Deno.test({
+  name: "epoll: a read is stamped when its bytes arrived, not when the busy thread read them",
+  ignore: !linux,
+  async fn() {
+    assert(epollAvailable(), "tests run with -A on Linux");
+    const p = await pair();
+    try {
+      const buf = new Uint8Array(4096);
+      for (let i = 0; i < 3; i++) {
+        const before = performance.now();
+        await p.server.write(enc.encode(`event ${i}`));
+        const wrote = performance.now();
+        busy(40); // the bytes wait in the socket
+        const n = await p.client.read(buf);
+        const read = performance.now();
+        assertEquals(dec.decode(buf.subarray(0, n!)), `event ${i}`);
+        // Loopback delivers during the write: the stamp lies between its start and end (a
+        // millisecond of slack for the clocks' sampling), 40 ms before the read.
+        assert(p.client.readAt >= before - 1, `${p.client.readAt} < ${before}`);
+        assert(p.client.readAt <= wrote + 1, `${p.client.readAt - wrote} ms after the write`);
+        assert(
+          read - p.client.readAt >= 39,
+          `stamped ${read - p.client.readAt} ms before the read`,
+        );
+        assert(p.client.readLagMs >= 39, `lag ${p.client.readLagMs}`);
+      }
+    } finally {
+      p.close();
+    }
+  },
+});
+
+Deno.test({
+  name: "epoll: the last bytes and the peer's close in one edge: the data, then the end",
+  ignore: !linux,
+  async fn() {
+    for (const waitFirst of [true, false]) {
+      const p = await pair();
+      try {
+        const buf = new Uint8Array(4096);
+        // A read pending before anything arrives, or none until both are queued.
+        const pending = waitFirst ? p.client.read(buf) : undefined;
+        await p.server.write(enc.encode("last"));
+        p.server.close();
+        await new Promise((r) => setTimeout(r, 20));
+        const n = await (pending ?? p.client.read(buf));
+        assertEquals(dec.decode(buf.subarray(0, n!)), "last");
+        assertEquals(await p.client.read(buf), null, "the end, at once (no new edge comes)");
+        assertEquals(await p.client.read(buf), null);
+      } finally {
+        p.close();
+      }
+    }
+  },
+});
+
+Deno.test({
+  name: "epoll: a write larger than the socket's buffers waits for room and arrives whole",
+  ignore: !linux,
+  async fn() {
+    const p = await pair();
+    try {
+      const big = new Uint8Array(8 * 1024 * 1024);
+      for (let i = 0; i < big.length; i++) big[i] = i % 251;
+      const writing = p.client.write(big);
+      let got = 0;
+      let sum = 0;
+      const buf = new Uint8Array(65536);
+      while (got < big.length) {
+        const n = await p.server.read(buf);
+        assert(n !== null);
+        for (let i = 0; i < n; i++) sum = (sum + buf[i] * ((got + i) % 7 + 1)) % 1_000_000_007;
+        got += n;
+      }
+      assertEquals(await writing, big.length);
+      let want = 0;
+      for (let i = 0; i < big.length; i++) want = (want + big[i] * (i % 7 + 1)) % 1_000_000_007;
+      assertEquals(sum, want, "every byte, in order");
+    } finally {
+      p.close();
+    }
+  },
+});
+
+Deno.test({
+  name: "epoll: refused, aborted, closed: each rejects, and nothing is left waiting",
+  ignore: !linux,
+  async fn() {
+    const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    const port = l.addr.port;
+    l.close();
+    const refused = await assertRejects(() => EpollConn.connect("127.0.0.1", port), SocketError);
+    assert(refused.message.startsWith("connect: "), refused.message);
+    const ac = new AbortController();
+    ac.abort(new Error("stop"));
+    await assertRejects(() => EpollConn.connect("127.0.0.1", port, ac.signal), Error, "stop");
+
+    const p = await pair();
+    const pending = p.client.read(new Uint8Array(16));
+    p.client.close();
+    await assertRejects(() => pending, Deno.errors.Interrupted);
+    await assertRejects(() => p.client.read(new Uint8Array(16)), Deno.errors.BadResource);
+    p.close();
+    // The test's sanitizers check that no op (the reactor's wait) outlives the test.
+  },
+});
+
+Deno.test({
+  name: "epoll: names resolve as Deno.connect resolves them, once per isolate",
+  ignore: !linux,
+  async fn() {
+    const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    let accepted = 0;
+    const counting = (async () => {
+      for await (const c of l) {
+        accepted++;
+        c.close();
+      }
+    })();
+    try {
+      assertEquals(await resolveAddress("127.0.0.1", l.addr.port), "127.0.0.1", "a literal as is");
+      assertEquals(await resolveAddress("[::1]", l.addr.port), "::1");
+      assertEquals(accepted, 0);
+      const ip = await resolveAddress("localhost", l.addr.port);
+      assert(ip === "127.0.0.1" || ip === "::1", ip);
+      assertEquals(await resolveAddress("localhost", l.addr.port), ip);
+      await new Promise((r) => setTimeout(r, 20));
+      assert(accepted <= 1, `one probe connection at most, got ${accepted}`);
+    } finally {
+      l.close();
+      await counting.catch(() => {});
+    }
+  },
+});
