@@ -11,6 +11,9 @@
  * machine, whatever the client was doing. {@link EpollConn.readAt} holds it, on
  * `performance.now()`'s clock; {@link EpollConn.readLagMs} how much later the read ran.
  *
+ * The kernel turns stamping on a moment after the first socket on the machine asks for it: reads
+ * of a process's first packets may come without a stamp, and keep the time they ran.
+ *
  * One {@link Reactor} per isolate owns an epoll set. A read first tries its socket (one
  * non-blocking `recvmsg`, a fast FFI call); only an empty socket waits. Waiting is one
  * `epoll_wait` for every socket of the isolate: up to {@link SYNC_ROUNDS} synchronous polls in a
@@ -45,6 +48,8 @@
  *
  * @module
  */
+
+import { LagHistogram, type LagSummary } from "../util/lag_histogram.ts";
 
 const EAGAIN = 11;
 const EINTR = 4;
@@ -219,6 +224,8 @@ class Reactor {
   #msgPtr: Deno.PointerValue;
   #clock = new Uint8Array(this.#mem, READ_BYTES + CONTROL_BYTES + 16 + 56, 16);
   #clockView = new DataView(this.#mem, READ_BYTES + CONTROL_BYTES + 16 + 56, 16);
+  /** How long after their bytes arrived (kernel stamp) the reads ran. */
+  lag = new LagHistogram();
   /** Epoch second that kernel stamps are counted from (keeps the milliseconds exact). */
   #epochS = 0;
   /** Realtime ms since `#epochS` minus `performance.now()`, as last sampled. */
@@ -316,6 +323,7 @@ class Reactor {
       if (at <= now && now - at < 60_000) {
         conn.readAt = at;
         conn.readLagMs = now - at;
+        this.lag.record(now - at);
       }
     }
     return n;
@@ -384,6 +392,16 @@ class Reactor {
 let reactor: Reactor | undefined;
 function theReactor(): Reactor {
   return reactor ??= new Reactor(lib());
+}
+
+/**
+ * How long after their bytes arrived this thread's epoll sockets were read (from the kernel's
+ * stamps): the client's own lateness, which the stamps keep out of the timings except where it
+ * made events queue up together. `undefined` when this thread read none.
+ */
+export function readLag(): LagSummary | undefined {
+  const s = reactor?.lag.summary();
+  return s === undefined || s.count === 0 ? undefined : s;
 }
 
 /** The bytes of a `sockaddr_in` / `sockaddr_in6` for an IP address literal and port. */

@@ -13,7 +13,8 @@
  *
  * @module
  */
-import { LagHistogram } from "./lag_histogram.ts";
+import { LagHistogram, type LagSummary } from "../util/lag_histogram.ts";
+import { readLag } from "../transport/epoll.ts";
 
 /** What one thread measured about itself. Plain data: it crosses from workers to the main thread. */
 export interface ThreadLoad {
@@ -37,6 +38,12 @@ export interface ThreadLoad {
   requests?: number;
   /** Payloads (SSE events or bodies) it received (transport workers). */
   events?: number;
+  /**
+   * How long after their arrival (the kernel's receive stamps) this thread read its sockets'
+   * bytes, when it read epoll sockets (`src/transport/epoll.ts`): its own lateness, kept out of
+   * the timings but for events that queued up together behind it.
+   */
+  readLag?: LagSummary;
 }
 
 /** Period of the lag timer, ms. */
@@ -148,6 +155,7 @@ export class LoopMonitor {
       if (this.#peak === null) this.#peak = cpuBusy;
     }
     const lag = this.#lag.summary();
+    const reads = readLag();
     return {
       thread: this.#thread,
       seconds,
@@ -157,6 +165,7 @@ export class LoopMonitor {
       lagMaxMs: lag.maxMs,
       cpuBusy,
       cpuBusyPeak: cpuBusy === null ? null : this.#peak,
+      ...(reads === undefined ? {} : { readLag: reads }),
     };
   }
 }

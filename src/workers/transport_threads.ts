@@ -24,7 +24,7 @@ import {
   type TransportSpec,
 } from "../transport/create.ts";
 import type { Transport, TransportTimeouts } from "../transport/types.ts";
-import { LagHistogram, type LagSummary } from "./lag_histogram.ts";
+import { LagHistogram, type LagSummary } from "../util/lag_histogram.ts";
 import { LoopMonitor, type ThreadLoad } from "./loop_monitor.ts";
 import {
   type FinishSpec,
