@@ -71,7 +71,7 @@ export type { FinishedRequest, ResultSink } from "./src/records/finished.ts";
 export type { Failure, FailureKind, RequestRecord } from "./src/records/record.ts";
 export type { ClientCheck } from "./src/workers/self_check.ts";
 export type { ThreadLoad } from "./src/workers/loop_monitor.ts";
-export type { LagSummary } from "./src/workers/lag_histogram.ts";
+export type { LagSummary } from "./src/util/lag_histogram.ts";
 export type { TransportChoice, TransportKind } from "./src/transport/create.ts";
 export { VERSION } from "./src/version.ts";
 export * from "./plugin.ts";
