@@ -82,25 +82,38 @@ function requestBytes(u: URL, body: string): Uint8Array {
 let stamps = 0;
 let reads = 0;
 
-async function denoLanes(u: URL, a: FloorArgs, request: Uint8Array): Promise<number> {
+/** A connection the read loop lanes use: `Deno.TcpConn`, or {@link EpollConn}. */
+interface LaneConn {
+  read(buf: Uint8Array): Promise<number | null>;
+  write(bytes: Uint8Array): Promise<number>;
+  close(): void;
+}
+
+/**
+ * The closed loop of `conn.read` lanes: `open` makes a lane's connection, `stamp` is the time
+ * taken per read (kept, so that it is really taken).
+ */
+async function readLoopLanes<C extends LaneConn>(
+  a: FloorArgs,
+  request: Uint8Array,
+  open: () => Promise<C>,
+  stamp: (c: C) => number,
+): Promise<number> {
   let left = a.number;
   let done = 0;
   const lane = async () => {
-    let conn: Deno.TcpConn | undefined;
+    let conn: C | undefined;
     let buf = new Uint8Array(4096);
     const end = new EndWatch();
     try {
       while (left > 0) {
         left--;
-        if (conn === undefined) {
-          conn = await Deno.connect({ hostname: u.hostname, port: Number(u.port) });
-          conn.setNoDelay(true);
-        }
+        conn ??= await open();
         let off = 0;
         while (off < request.length) off += await conn.write(request.subarray(off));
         for (;;) {
           const n = await conn.read(buf);
-          stamps += performance.now();
+          stamps += stamp(conn);
           reads++;
           if (n === null) throw new Error("the server closed the connection");
           if (end.push(buf, n)) break;
@@ -116,39 +129,22 @@ async function denoLanes(u: URL, a: FloorArgs, request: Uint8Array): Promise<num
   return done;
 }
 
+function denoLanes(u: URL, a: FloorArgs, request: Uint8Array): Promise<number> {
+  return readLoopLanes(a, request, async () => {
+    const conn = await Deno.connect({ hostname: u.hostname, port: Number(u.port) });
+    conn.setNoDelay(true);
+    return conn;
+  }, () => performance.now());
+}
+
 async function epollLanes(u: URL, a: FloorArgs, request: Uint8Array): Promise<number> {
-  let left = a.number;
-  let done = 0;
   useBlockingWaits(); // the floor does nothing else: its thread may block in epoll_wait
   const ip = await resolveAddress(u.hostname, Number(u.port));
-  const lane = async () => {
-    let conn: EpollConn | undefined;
-    let buf = new Uint8Array(4096);
-    const end = new EndWatch();
-    try {
-      while (left > 0) {
-        left--;
-        if (conn === undefined) {
-          conn = await EpollConn.connect(ip, Number(u.port));
-          conn.setNoDelay(true);
-        }
-        await conn.write(request);
-        for (;;) {
-          const n = await conn.read(buf);
-          stamps += conn.readAt;
-          reads++;
-          if (n === null) throw new Error("the server closed the connection");
-          if (end.push(buf, n)) break;
-          if (n === buf.length && buf.length < MAX_BUFFER) buf = new Uint8Array(buf.length * 4);
-        }
-        done++;
-      }
-    } finally {
-      conn?.close();
-    }
-  };
-  await Promise.all(Array.from({ length: a.parallel }, lane));
-  return done;
+  return readLoopLanes(a, request, async () => {
+    const conn = await EpollConn.connect(ip, Number(u.port));
+    conn.setNoDelay(true);
+    return conn;
+  }, (c) => c.readAt);
 }
 
 async function nodeLanes(u: URL, a: FloorArgs, request: Uint8Array): Promise<number> {
