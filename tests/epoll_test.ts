@@ -12,6 +12,8 @@ import {
   resolveAddress,
   SocketError,
 } from "../src/transport/epoll.ts";
+import { SocketTransport } from "../src/transport/socket.ts";
+import { newRecord } from "../src/records/record.ts";
 
 const linux = Deno.build.os === "linux";
 const enc = new TextEncoder();
@@ -201,6 +203,50 @@ Deno.test({
     } finally {
       l.close();
       await counting.catch(() => {});
+    }
+  },
+});
+
+Deno.test({
+  name: "epoll: a caller's signal ends its wait for a name's probe; the probe goes on for others",
+  ignore: !linux,
+  // The probe that never connects outlives the test (it gives up after 30 s).
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    // A listener that never accepts, its backlog full: connections to it hang.
+    const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    const fill: Deno.Conn[] = [];
+    try {
+      for (let i = 0; i < 4096; i++) {
+        try {
+          fill.push(
+            await Deno.connect({
+              hostname: "127.0.0.1",
+              port: l.addr.port,
+              signal: AbortSignal.timeout(200),
+            }),
+          );
+        } catch {
+          break; // full
+        }
+      }
+      const t0 = performance.now();
+      await assertRejects(() => resolveAddress("localhost", l.addr.port, AbortSignal.timeout(150)));
+      const waited = performance.now() - t0;
+      assert(waited < 2000, `the caller waited ${waited} ms for a probe that hangs`);
+      // The transport's connect timeout holds for a name too.
+      const t = new SocketTransport({ timeouts: { connectMs: 200, readMs: 1000, totalMs: 5000 } });
+      const rec = newRecord(0, true);
+      await t.send(
+        { url: `http://localhost:${l.addr.port}/`, headers: {}, body: "{}", stream: true },
+        rec,
+      );
+      await t.close();
+      assertEquals(rec.failure?.kind, "connect-timeout", JSON.stringify(rec.failure));
+    } finally {
+      for (const c of fill) c.close();
+      l.close();
     }
   },
 });

@@ -362,3 +362,47 @@ Deno.test({
     l.close();
   },
 });
+
+Deno.test({
+  name: "socket: bytes stamped before the request was written are not its response: sent again",
+  ignore: Deno.build.os !== "linux", // kernel receive stamps: epoll sockets, Linux only
+  async fn() {
+    // A server in its own process: 200 to the first request, then a 408 on the idle connection
+    // 10 ms later (before closing it), while this thread is busy and has not seen it.
+    const py = `
+import socket, time
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", 0)); s.listen(16)
+print(s.getsockname()[1], flush=True)
+while True:
+    c, _ = s.accept()
+    c.recv(65536)
+    c.sendall(b"HTTP/1.1 200 OK\\r\\ncontent-type: application/json\\r\\ncontent-length: 2\\r\\n\\r\\n{}")
+    time.sleep(0.01)
+    c.sendall(b"HTTP/1.1 408 Request Timeout\\r\\nconnection: close\\r\\ncontent-length: 0\\r\\n\\r\\n")
+    time.sleep(0.2)
+    c.close()
+`;
+    const server = new Deno.Command("python3", { args: ["-c", py], stdout: "piped" }).spawn();
+    const reader = server.stdout.getReader();
+    const port = Number(new TextDecoder().decode((await reader.read()).value).trim());
+    const t = new SocketTransport({ timeouts: TIMEOUTS });
+    try {
+      const url = `http://127.0.0.1:${port}/`;
+      const first = await send(t, url, { stream: false });
+      assertEquals(first.status, 200);
+      const b = performance.now();
+      while (performance.now() - b < 60) { /* busy: the 408 arrives meanwhile */ }
+      const second = await send(t, url, { stream: false });
+      assertEquals(second.status, 200, JSON.stringify(second.failure));
+      assertEquals(second.retries, 1, "sent again once, on a fresh connection");
+      assert(second.headersAtMs! >= second.startMs, "no time before the request");
+    } finally {
+      await t.close();
+      reader.releaseLock();
+      server.kill();
+      await server.status;
+      await server.stdout.cancel().catch(() => {});
+    }
+  },
+});

@@ -11,7 +11,7 @@
  * @module
  */
 import type { Target } from "./http1_request.ts";
-import { epollAvailable, EpollConn, resolveAddress } from "./epoll.ts";
+import { epollAvailable, EpollConn, forgetAddress, resolveAddress, SocketError } from "./epoll.ts";
 
 /**
  * What the socket transport needs of a connection: a `Deno.Conn`, or an {@link EpollConn} (which
@@ -131,11 +131,18 @@ export class ConnectionPool {
   async open(t: Target, signal: AbortSignal): Promise<Connection> {
     const t0 = performance.now();
     if (!t.tls && this.kernelStamps) {
-      const ip = await resolveAddress(t.hostname, t.port);
-      if (signal.aborted) throw signal.reason;
-      const conn = await EpollConn.connect(ip, t.port, signal);
+      // The name is resolved once per thread (a probe connection), not timed as the connect.
+      const ip = await resolveAddress(t.hostname, t.port, signal);
+      const t1 = performance.now();
+      let conn: EpollConn;
+      try {
+        conn = await EpollConn.connect(ip, t.port, signal);
+      } catch (e) {
+        if (e instanceof SocketError) forgetAddress(t.hostname, t.port);
+        throw e;
+      }
       conn.setNoDelay(true);
-      return this.#made(conn, t, performance.now() - t0, undefined);
+      return this.#made(conn, t, performance.now() - t1, undefined);
     }
     const tcp = await Deno.connect({ hostname: t.hostname, port: t.port, signal });
     const t1 = performance.now();

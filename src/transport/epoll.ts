@@ -203,6 +203,9 @@ class Reactor {
   #ep: number;
   #wake: number;
   #conns = new Map<number, EpollConn>();
+  #ids = 0;
+  /** `errno` of the last `recvmsg` that failed, taken right after it. */
+  recvErrno = 0;
   #waiting = 0;
   #running = false;
   #pooled = false;
@@ -252,23 +255,30 @@ class Reactor {
     this.#epochS = Number(this.#clockView.getBigInt64(0, true));
   }
 
-  #ctl(op: number, fd: number, events: number): void {
+  /** `id`: the connection's number, so that a stale event for a reused fd is told apart. */
+  #ctl(op: number, fd: number, events: number, id = 0): void {
     const v = this.#evView;
     v.setUint32(0, events >>> 0, true);
     v.setUint32(DATA_OFFSET, fd, true);
-    v.setUint32(DATA_OFFSET + 4, 0, true);
+    v.setUint32(DATA_OFFSET + 4, id, true);
     if (this.#c.epoll_ctl(this.#ep, op, fd, this.#ev) < 0) {
       throw new SocketError("epoll_ctl", errno());
     }
   }
 
+  /** A number for a new connection (never 0: the eventfd's). */
+  nextId(): number {
+    this.#ids = (this.#ids % 0xffff_fffe) + 1;
+    return this.#ids;
+  }
+
   add(conn: EpollConn, events: number): void {
-    this.#ctl(EPOLL_CTL_ADD, conn.fd, events);
+    this.#ctl(EPOLL_CTL_ADD, conn.fd, events, conn.id);
     this.#conns.set(conn.fd, conn);
   }
 
   modify(conn: EpollConn, events: number): void {
-    this.#ctl(EPOLL_CTL_MOD, conn.fd, events);
+    this.#ctl(EPOLL_CTL_MOD, conn.fd, events, conn.id);
   }
 
   remove(conn: EpollConn): void {
@@ -305,10 +315,13 @@ class Reactor {
     this.#iov.setBigUint64(8, BigInt(len), true);
     this.#msg.setBigUint64(40, BigInt(CONTROL_BYTES), true);
     const n = Number(this.#c.recvmsg(conn.fd, this.#msgPtr, 0));
+    if (n < 0) this.recvErrno = errno();
     const now = performance.now();
-    conn.readAt = now;
     conn.readLagMs = 0;
-    if (n <= 0) return n;
+    if (n <= 0) {
+      conn.readAt = now;
+      return n;
+    }
     const c = this.#control;
     if (
       Number(this.#msg.getBigUint64(40, true)) >= 32 && c.getInt32(8, true) === SOL_SOCKET &&
@@ -317,16 +330,26 @@ class Reactor {
       if (now - this.#offsetAt > 100) this.#sampleOffset(now);
       const ms = (Number(c.getBigInt64(16, true)) - this.#epochS) * 1000 +
         Number(c.getBigInt64(24, true)) / 1e6;
-      const at = ms - this.#offsetMs;
-      // A stamp from before the last clock sample by more than a second, or after now, is a
-      // clock step, not an arrival: the read's own time stands.
+      // Not before the connection's previous read, nor before the socket was last seen empty:
+      // a segment that waited in the out-of-order queue for a retransmission keeps the stamp of
+      // its own arrival, though it became readable only with the retransmission.
+      const at = Math.max(ms - this.#offsetMs, conn.readAt, conn.emptyAt);
+      // Later than now, or more than a minute old, is a step of the realtime clock between two
+      // samples, not an arrival: the read's own time stands.
       if (at <= now && now - at < 60_000) {
         conn.readAt = at;
         conn.readLagMs = now - at;
         this.lag.record(now - at);
+        return n;
       }
     }
+    conn.readAt = Math.max(now, conn.readAt);
     return n;
+  }
+
+  /** Forget the read lags so far (a thread's measurement starts after its warm-up). */
+  resetLag(): void {
+    this.lag = new LagHistogram();
   }
 
   #clockNow(): void {
@@ -351,7 +374,11 @@ class Reactor {
         this.#c.read(this.#wake, this.#eight, 8n);
         continue;
       }
-      this.#conns.get(fd)?.ready(view.getUint32(at, true));
+      // An event harvested before its connection closed and the fd went to a new one is stale.
+      const conn = this.#conns.get(fd);
+      if (conn !== undefined && conn.id === view.getUint32(at + DATA_OFFSET + 4, true)) {
+        conn.ready(view.getUint32(at, true));
+      }
     }
   }
 
@@ -404,6 +431,11 @@ export function readLag(): LagSummary | undefined {
   return s === undefined || s.count === 0 ? undefined : s;
 }
 
+/** Start {@link readLag} afresh (a thread's self-check measures after its warm-up). */
+export function resetReadLag(): void {
+  reactor?.resetLag();
+}
+
 /** The bytes of a `sockaddr_in` / `sockaddr_in6` for an IP address literal and port. */
 function sockaddr(ip: string, port: number): Uint8Array {
   if (ip.includes(":")) {
@@ -446,25 +478,47 @@ export function isIpLiteral(host: string): boolean {
 
 const resolved = new Map<string, Promise<string>>();
 
+/** How long a name's probe connection may take before it fails (and is tried again). */
+const PROBE_MS = 30_000;
+
 /**
  * The IP address `host` connects to, as the system resolves it: an IP literal as it is, a name
- * through one `Deno.connect` to `host:port` (closed at once), remembered for the isolate.
+ * through one `Deno.connect` to `host:port` (closed at once), remembered for the isolate until
+ * {@link forgetAddress}. One probe serves every caller; `signal` ends this caller's wait (with its
+ * reason) without ending the probe.
  */
-export function resolveAddress(host: string, port: number): Promise<string> {
+export function resolveAddress(host: string, port: number, signal?: AbortSignal): Promise<string> {
   const bare = host.replace(/^\[|\]$/g, "");
   if (isIpLiteral(bare)) return Promise.resolve(bare);
   const key = `${bare}:${port}`;
   let p = resolved.get(key);
   if (p === undefined) {
-    p = Deno.connect({ hostname: bare, port }).then((probe) => {
-      const ip = (probe.remoteAddr as Deno.NetAddr).hostname;
-      probe.close();
-      return ip;
-    });
+    p = Deno.connect({ hostname: bare, port, signal: AbortSignal.timeout(PROBE_MS) }).then(
+      (probe) => {
+        const ip = (probe.remoteAddr as Deno.NetAddr).hostname;
+        probe.close();
+        return ip;
+      },
+    );
     p.catch(() => resolved.delete(key));
     resolved.set(key, p);
   }
-  return p;
+  if (signal === undefined) return p;
+  const probe = p;
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason);
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
+    probe.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
+  });
+}
+
+/**
+ * Resolve `host` again at its next connection (one to the address remembered failed: the name may
+ * point elsewhere now).
+ */
+export function forgetAddress(host: string, port: number): void {
+  resolved.delete(`${host.replace(/^\[|\]$/g, "")}:${port}`);
 }
 
 /** A TCP connection read and written through the isolate's epoll set. */
@@ -478,6 +532,10 @@ export class EpollConn {
   readAt = 0;
   /** How long after that arrival the last read ran, ms (0 without a kernel stamp). */
   readLagMs = 0;
+  /** When a read last found the socket empty (what is read later arrived after it). */
+  emptyAt = 0;
+  /** This connection's number in its reactor's epoll set. */
+  readonly id: number;
   #r: Reactor;
   #readable = false;
   /** The peer closed its side (or the socket broke): reads never wait again. */
@@ -490,6 +548,7 @@ export class EpollConn {
   private constructor(fd: number, r: Reactor) {
     this.fd = fd;
     this.#r = r;
+    this.id = r.nextId();
   }
 
   /**
@@ -510,7 +569,12 @@ export class EpollConn {
     c.setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, on, 4);
     const conn = new EpollConn(fd, r);
     if (c.connect(fd, addr, addr.length) === 0) {
-      r.add(conn, READ_EVENTS);
+      try {
+        r.add(conn, READ_EVENTS);
+      } catch (e) {
+        c.close(fd);
+        return Promise.reject(e);
+      }
       return Promise.resolve(conn);
     }
     const code = errno();
@@ -543,8 +607,8 @@ export class EpollConn {
           reject(e);
         },
       };
-      r.wait();
       signal?.addEventListener("abort", onAbort, { once: true });
+      r.wait();
     });
   }
 
@@ -598,12 +662,14 @@ export class EpollConn {
 
   /** epoll itself failed: fail what waits. */
   fail(e: unknown): void {
-    for (const p of [this.#read, this.#write, this.#connect]) {
+    // Cleared first: a rejection's own handler may close the connection, which fails it again.
+    const pending = [this.#read, this.#write, this.#connect];
+    this.#read = this.#write = this.#connect = undefined;
+    for (const p of pending) {
       if (p === undefined) continue;
       this.#r.done();
       p.reject(e);
     }
-    this.#read = this.#write = this.#connect = undefined;
   }
 
   /** One `recvmsg`: bytes (copied into `buf`), `null` at the end, an error, or `undefined` when empty. */
@@ -620,10 +686,11 @@ export class EpollConn {
         return n;
       }
       if (n === 0) return null;
-      const code = errno();
+      const code = r.recvErrno;
       if (code === EINTR) continue;
       if (code === EAGAIN) {
         this.#readable = false;
+        this.emptyAt = this.readAt;
         return undefined;
       }
       return new SocketError("recvmsg", code);

@@ -324,6 +324,7 @@ async function exchange(
 ): Promise<number> {
   const conn = c.conn;
   const reused = c.uses > 0;
+  const writeAt = performance.now();
   try {
     await writeAll(conn, bytes);
   } catch (e) {
@@ -354,6 +355,14 @@ async function exchange(
       throw noResponse(c, e, sentAt, x);
     }
     t = conn.readAt ?? performance.now();
+    if (t < writeAt) {
+      // Kernel-stamped bytes that arrived before the request was written are not its response:
+      // on a kept-alive connection, the server spoke while it was idle (a 408 before closing),
+      // so the request goes again on a fresh one. A millisecond of slack for the clocks: a
+      // re-send must never be a second request the server had.
+      if (reused && filled === 0 && n !== null && t < writeAt - 1) return RETRY;
+      t = writeAt;
+    }
     x.last = t;
     if (n === null) {
       if (filled > 0) {

@@ -14,7 +14,7 @@
  * @module
  */
 import { LagHistogram, type LagSummary } from "../util/lag_histogram.ts";
-import { readLag } from "../transport/epoll.ts";
+import { readLag, resetReadLag } from "../transport/epoll.ts";
 
 /** What one thread measured about itself. Plain data: it crosses from workers to the main thread. */
 export interface ThreadLoad {
@@ -40,8 +40,9 @@ export interface ThreadLoad {
   events?: number;
   /**
    * How long after their arrival (the kernel's receive stamps) this thread read its sockets'
-   * bytes, when it read epoll sockets (`src/transport/epoll.ts`): its own lateness, kept out of
-   * the timings but for events that queued up together behind it.
+   * bytes, when it read epoll sockets (`src/transport/epoll.ts`), after its warm-up (the whole
+   * run when shorter): its own lateness, kept out of the timings but for events that queued up
+   * together behind it.
    */
   readLag?: LagSummary;
 }
@@ -108,6 +109,7 @@ export class LoopMonitor {
 
   /** Start watching (measurements begin after {@link WARMUP_MS}). */
   start(): void {
+    resetReadLag();
     this.#started = performance.now();
     this.#arm(this.#started);
   }
@@ -122,6 +124,7 @@ export class LoopMonitor {
     if (!this.#warm) {
       if (now - this.#started >= WARMUP_MS) {
         this.#warm = true;
+        resetReadLag(); // like the loop's lag, measured after the warm-up
         this.#measuring = this.#windowStart = now;
         this.#cpu0 = this.#windowCpu = threadCpuSeconds();
       }
