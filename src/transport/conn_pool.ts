@@ -5,8 +5,9 @@
  *
  * An idle connection keeps one read pending (its {@link Connection.watch}): when the server
  * closes it (a keep-alive timeout) or writes to it unasked (a `408` before closing), the read
- * ends and the connection is dropped, so no request is sent on it. The next request that takes
- * the connection uses that read as the first read of its response.
+ * ends and the connection is dropped, so no request is sent on it (an epoll socket's read is
+ * tried again when it is taken, in case what ended it is not dispatched yet). The next request
+ * that takes the connection uses that read as the first read of its response.
  *
  * @module
  */
@@ -115,11 +116,16 @@ export class ConnectionPool {
     if (stack === undefined) return undefined;
     for (;;) {
       const c = stack.pop();
-      if (c === undefined || c.idle) {
-        if (c !== undefined) c.idle = false;
-        return c;
+      if (c === undefined) return undefined;
+      if (!c.idle) continue; // dropped while idle (already closed): skip it
+      // An epoll socket's watch is tried at once: bytes or the end that arrived while it was
+      // idle (a 408 before closing) but are not dispatched yet drop it now, before a request.
+      if (c.conn instanceof EpollConn && c.conn.probe()) {
+        this.discard(c);
+        continue;
       }
-      // dropped while idle (already closed): skip it
+      c.idle = false;
+      return c;
     }
   }
 

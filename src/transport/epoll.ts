@@ -314,8 +314,9 @@ class Reactor {
    * with `errno` set), and the kernel's stamp in `conn.readAt`.
    */
   recv(conn: EpollConn, len: number): number {
-    this.#iov.setBigUint64(8, BigInt(len), true);
-    this.#msg.setBigUint64(40, BigInt(CONTROL_BYTES), true);
+    // iov_len and msg_controllen are 64-bit; their high halves stay 0 (both are small).
+    this.#iov.setUint32(8, len, true);
+    this.#msg.setUint32(40, CONTROL_BYTES, true);
     const n = Number(this.#c.recvmsg(conn.fd, this.#msgPtr, 0));
     if (n < 0) this.recvErrno = errno();
     const now = performance.now();
@@ -326,12 +327,11 @@ class Reactor {
     }
     const c = this.#control;
     if (
-      Number(this.#msg.getBigUint64(40, true)) >= 32 && c.getInt32(8, true) === SOL_SOCKET &&
+      this.#msg.getUint32(40, true) >= 32 && c.getInt32(8, true) === SOL_SOCKET &&
       c.getInt32(12, true) === SO_TIMESTAMPNS
     ) {
       if (now - this.#offsetAt > 100) this.#sampleOffset(now);
-      const ms = (Number(c.getBigInt64(16, true)) - this.#epochS) * 1000 +
-        Number(c.getBigInt64(24, true)) / 1e6;
+      const ms = this.#timespecMs(c, 16);
       // Not before the connection's previous read, nor before the socket was last seen empty:
       // a segment that waited in the out-of-order queue for a retransmission keeps the stamp of
       // its own arrival, though it became readable only with the retransmission.
@@ -354,6 +354,12 @@ class Reactor {
     this.lag = new LagHistogram();
   }
 
+  /** A `struct timespec` at `off` in `v`, as realtime ms since `#epochS`. */
+  #timespecMs(v: DataView, off: number): number {
+    return (Number(v.getBigInt64(off, true)) - this.#epochS) * 1000 +
+      Number(v.getBigInt64(off + 8, true)) / 1e6;
+  }
+
   #clockNow(): void {
     this.#c.clock_gettime(CLOCK_REALTIME, this.#clock);
   }
@@ -373,9 +379,7 @@ class Reactor {
       const p1 = performance.now();
       if (p1 - p0 >= best) continue;
       best = p1 - p0;
-      const ms = (Number(v.getBigInt64(0, true)) - this.#epochS) * 1000 +
-        Number(v.getBigInt64(8, true)) / 1e6;
-      this.#offsetMs = ms - (p0 + p1) / 2;
+      this.#offsetMs = this.#timespecMs(v, 0) - (p0 + p1) / 2;
     }
     this.#offsetAt = now;
   }
@@ -662,16 +666,21 @@ export class EpollConn {
     if ((events & EPOLLRDHUP) !== 0 || broken) this.#ended = true;
     if ((events & (EPOLLIN | EPOLLRDHUP)) !== 0 || broken) {
       this.#readable = true;
-      const p = this.#read;
-      if (p !== undefined) {
-        const n = this.#tryRead(p.buf);
-        if (n === undefined) return; // still empty
-        this.#read = undefined;
-        this.#r.done();
-        if (n instanceof Error) p.reject(n);
-        else p.resolve(n);
-      }
+      this.#finishRead();
     }
+  }
+
+  /** Try the pending read now; whether it ended (bytes, the end or an error, not still empty). */
+  #finishRead(): boolean {
+    const p = this.#read;
+    if (p === undefined) return false;
+    const n = this.#tryRead(p.buf);
+    if (n === undefined) return false;
+    this.#read = undefined;
+    this.#r.done();
+    if (n instanceof Error) p.reject(n);
+    else p.resolve(n);
+    return true;
   }
 
   /**
@@ -680,15 +689,7 @@ export class EpollConn {
    * request is written on the connection. False when no read is pending or the socket is empty.
    */
   probe(): boolean {
-    const p = this.#read;
-    if (p === undefined) return false; // one recvmsg: the event may not be dispatched yet
-    const n = this.#tryRead(p.buf);
-    if (n === undefined) return false;
-    this.#read = undefined;
-    this.#r.done();
-    if (n instanceof Error) p.reject(n);
-    else p.resolve(n);
-    return true;
+    return this.#finishRead(); // one recvmsg: the event may not be dispatched yet
   }
 
   /** epoll itself failed: fail what waits. */

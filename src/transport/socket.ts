@@ -34,7 +34,6 @@
  * @module
  */
 import type { FailureKind, RequestRecord } from "../records/record.ts";
-import { EpollConn } from "./epoll.ts";
 import { errorMessage } from "../errors.ts";
 import {
   type ByteConn,
@@ -103,11 +102,6 @@ const RETRY = 0;
 const REUSE = 1;
 /** The response is complete; the connection must be closed. */
 const CLOSE = 2;
-/**
- * Nothing was sent: the kept-alive connection had spoken (or ended) while idle. Take another;
- * this is not a re-send.
- */
-const STALE = 3;
 
 /** One request in flight: what the watchdog and the cancel signal need to stop it. */
 class Exchange implements Watched {
@@ -228,11 +222,6 @@ export class SocketTransport implements Transport {
         const outcome = await exchange(c, bytes, req, rec, x, this.#streamEnd, this.#staleMs);
         x.conn = undefined;
         x.events = undefined;
-        if (outcome === STALE) {
-          pool.discard(c);
-          x.conn = undefined;
-          continue;
-        }
         if (outcome === RETRY) {
           // Only a reused connection asks for a re-send, and a re-send never reuses one.
           pool.discard(c);
@@ -335,9 +324,6 @@ async function exchange(
 ): Promise<number> {
   const conn = c.conn;
   const reused = c.uses > 0;
-  // Bytes or the end that reached an idle connection before its event was dispatched: the
-  // server spoke while it was idle (a 408 before closing), and this request must not go on it.
-  if (reused && conn instanceof EpollConn && conn.probe()) return STALE;
   const writeAt = performance.now();
   try {
     await writeAll(conn, bytes);
