@@ -1,7 +1,7 @@
 import { assert, assertAlmostEquals, assertEquals } from "./assert.ts";
 import { poissonOffsetsMs } from "./helpers/poisson.ts";
 import { arrivalOffsets } from "../src/load/arrivals.ts";
-import { runLoad } from "../src/load/runner.ts";
+import { type Follow, followHere, runLoad, type Span } from "../src/load/runner.ts";
 
 function take(n: number, it: Iterator<number>): number[] {
   return Array.from({ length: n }, () => it.next().value as number);
@@ -240,4 +240,84 @@ Deno.test("runner: the open loop's mean in flight is the requests' time over the
   }, { parallel: 8, rate: 1000, seed: 1 });
   assertEquals(stats.closedLoop, false);
   assertAlmostEquals(stats.meanInFlight!, 1, 1e-9);
+});
+
+/** A request of `ms`, as an executor resolves it: its span in epoch ms. */
+async function request(ms: number): Promise<Span> {
+  const start = performance.timeOrigin + performance.now();
+  await new Promise((r) => setTimeout(r, ms));
+  return { startEpochMs: start, endEpochMs: performance.timeOrigin + performance.now() };
+}
+
+Deno.test("runner: with a follow, each slot's next job is handed over while its request is in flight", async () => {
+  const executed: number[] = [];
+  const followed: { job: number; previousPending: boolean }[] = [];
+  const execute = (j: number) => {
+    executed.push(j);
+    return request(5);
+  };
+  const here = followHere(execute);
+  const follow: Follow<number> = (job, previous, stop) => {
+    let settled = false;
+    previous.then(() => settled = true);
+    // Read after the microtasks already queued: `previous` would have settled by then if it had.
+    const checked = Promise.resolve().then(() => Promise.resolve()).then(() =>
+      followed.push({ job, previousPending: !settled })
+    );
+    return checked.then(() => here(job, previous, stop));
+  };
+  const stats = await runLoad(jobs(20), execute, { parallel: 4, rate: -1, seed: 1 }, follow);
+  // The first wave is executed, every later job follows its slot's request: each runs once.
+  assertEquals(executed.sort((a, b) => a - b), [...Array(20).keys()]);
+  assertEquals(
+    followed.map((f) => f.job).sort((a, b) => a - b),
+    [...Array(16).keys()].map((i) => i + 4),
+  );
+  assert(followed.every((f) => f.previousPending), JSON.stringify(followed));
+  assertEquals([stats.closedLoop, stats.slots], [true, 4]);
+  assert(stats.meanInFlight! > 3 && stats.meanInFlight! <= 4, `${stats.meanInFlight}`);
+});
+
+Deno.test("runner: with a follow, what --duration's deadline finds queued is not sent", async () => {
+  const executed: number[] = [];
+  const stops: (number | undefined)[] = [];
+  const execute = (j: number) => {
+    executed.push(j);
+    return request(40);
+  };
+  const here = followHere(execute);
+  const t0 = performance.now();
+  const stats = await runLoad(jobs(1000), execute, {
+    parallel: 2,
+    rate: -1,
+    seed: 1,
+    startMs: t0,
+    durationMs: 100,
+  }, (job, previous, stop) => {
+    stops.push(stop.deadlineMs);
+    return here(job, previous, stop);
+  });
+  // 40 ms requests, two slots, a 100 ms deadline: each slot sends at 0, 40 and 80 ms; the job
+  // queued behind the third is due at 120 ms, after the deadline: pulled, not sent.
+  assertEquals(executed.length, 6, JSON.stringify(executed));
+  assert(stops.every((d) => d === t0 + 100), JSON.stringify(stops));
+  assertEquals(stats.slots, 2);
+});
+
+Deno.test("runner: followHere waits for the previous request and refills from its end; stops when told", async () => {
+  const calls: (number | undefined)[] = [];
+  const here = followHere<number>((_j, _s, previousEnd) => {
+    calls.push(previousEnd);
+    return request(1);
+  });
+  const previous = request(5);
+  const span = await here(1, previous, {});
+  assert(span !== undefined);
+  assertEquals(calls, [(await previous).endEpochMs]);
+  const ac = new AbortController();
+  ac.abort();
+  assertEquals(await here(2, request(1), { signal: ac.signal }), undefined);
+  assertEquals(await here(3, request(1), { deadlineMs: performance.now() }), undefined);
+  assertEquals(await here(4, Promise.resolve(undefined), {}), undefined);
+  assertEquals(calls.length, 1);
 });

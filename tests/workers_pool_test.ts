@@ -14,6 +14,7 @@ import type { TransportSpec } from "../src/transport/create.ts";
 import { WorkerPool } from "../src/workers/pool.ts";
 import type { RowsMessage } from "../src/store/rows.ts";
 import { RESULT_COLUMNS } from "../src/store/schema.ts";
+import { ROOT_DIR } from "./helpers/cli.ts";
 
 /** Where a row holds its request body. */
 const REQUEST_COLUMN = RESULT_COLUMNS.findIndex((c) => c.name === "request");
@@ -403,4 +404,119 @@ Deno.test("workers: secrets added between two requests reach a worker's row port
   port2.close();
   await mock.close();
   assertEquals(seen, ["row first", "secrets sk-late", "row second", "end"]);
+});
+
+/** `llmperf mock` in its own process (it must answer while this thread is held): its URL. */
+async function mockProcess(...args: string[]) {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", `${ROOT_DIR}/main.ts`, "mock", "--port", "0", ...args],
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
+  let text = "";
+  let url: string | undefined;
+  while (url === undefined) {
+    const r = await reader.read();
+    if (r.done) throw new Error(`the mock did not start:\n${text}`);
+    text += r.value;
+    url = /listening on (http:\/\/\S+)/.exec(text)?.[1];
+  }
+  return {
+    url,
+    async close() {
+      child.kill("SIGTERM");
+      while (!(await reader.read()).done) { /* drain */ }
+      await child.status;
+    },
+  };
+}
+
+Deno.test("workers: a slot's next request queued behind its request goes from the worker while this thread is busy", async () => {
+  const mock = await mockProcess("--ttft-ms", "20", "--itl-ms", "1", "--output-tokens", "2");
+  const { pool: p, records } = await pool(1, mock.url);
+  try {
+    const first = p.send({ index: 0, body: body(true), stream: true, chained: true });
+    const second = p.sendAfter(
+      { index: 1, body: body(true), stream: true, chained: true },
+      first,
+      undefined,
+    );
+    const third = p.sendAfter({ index: 2, body: body(true), stream: true }, second, undefined);
+    // Hold this thread for 400 ms, far longer than the three requests take: they can only have
+    // been sent one after another in the worker.
+    await new Promise((r) => setTimeout(r, 0)); // the orders are posted at the turn's end
+    const blockedFrom = performance.timeOrigin + performance.now();
+    while (performance.now() - (blockedFrom - performance.timeOrigin) < 400) { /* busy */ }
+    const blockedTo = performance.timeOrigin + performance.now();
+    const spans = await Promise.all([first, second, third]);
+    await p.close();
+    assertEquals(records.map((f) => f.record.index).sort(), [0, 1, 2]);
+    for (let i = 1; i < 3; i++) {
+      const span = spans[i]!;
+      assert(span.startEpochMs < blockedTo, `request ${i} was sent after this thread was free`);
+      assert(span.startEpochMs >= spans[i - 1]!.endEpochMs - 0.001, "after the one it follows");
+      const rec = records.find((f) => f.record.index === i)!.record;
+      assert(rec.success, JSON.stringify(rec.failure));
+      // Its refill lag counts from the end of the one it followed, in the worker.
+      assertAlmostEquals(rec.refillLateMs!, span.startEpochMs - spans[i - 1]!.endEpochMs, 0.01);
+    }
+    assert(spans[2]!.endEpochMs > blockedFrom, "the test's premise: it ran while blocked");
+  } finally {
+    await mock.close();
+  }
+});
+
+Deno.test("workers: a request queued behind one that ends after the deadline, or after a cancel, is not sent", async () => {
+  const mock = startMockServer({ port: 0, ttftMs: 50, outputTokens: 2 });
+  const { pool: p, records } = await pool(1, mock.url);
+  try {
+    // A deadline 10 ms away: the first request ends after it, so its follower is dropped, and so
+    // is the one queued behind that follower.
+    const first = p.send({ index: 0, body: body(true), stream: true, chained: true });
+    const deadline = performance.now() + 10;
+    const second = p.sendAfter(
+      { index: 1, body: body(true), stream: true, chained: true },
+      first,
+      deadline,
+    );
+    const third = p.sendAfter({ index: 2, body: body(true), stream: true }, second, deadline);
+    assertEquals([await second, await third], [undefined, undefined]);
+    assert((await first).endEpochMs > performance.timeOrigin + deadline);
+    // A cancel drops what is queued; what is in flight is recorded as cancelled.
+    const ac = new AbortController();
+    const a = p.send({ index: 3, body: body(true), stream: true, chained: true }, ac.signal);
+    const b = p.sendAfter({ index: 4, body: body(true), stream: true }, a, undefined, ac.signal);
+    setTimeout(() => ac.abort(), 20);
+    assertEquals(await b, undefined);
+    await a;
+    await p.close();
+    assertEquals(records.map((f) => f.record.index).sort(), [0, 3]);
+    assertEquals(records.find((f) => f.record.index === 3)!.record.failure?.kind, "cancelled");
+    assertEquals(mock.stats.requests, 2);
+  } finally {
+    await mock.close();
+  }
+});
+
+Deno.test("workers: a request queued behind one that has ended already goes at once, its lag from that end", async () => {
+  const mock = startMockServer({ port: 0, outputTokens: 2 });
+  const { pool: p, records } = await pool(1, mock.url);
+  try {
+    const first = p.send({ index: 0, body: body(true), stream: true, chained: true });
+    const ended = await first;
+    await new Promise((r) => setTimeout(r, 30)); // the slot stays empty for 30 ms
+    const second = await p.sendAfter(
+      { index: 1, body: body(true), stream: true },
+      first,
+      undefined,
+    );
+    await p.close();
+    const rec = records.find((f) => f.record.index === 1)!.record;
+    assert(rec.success && second !== undefined);
+    assert(rec.refillLateMs! >= 29 && rec.refillLateMs! < 1000, `${rec.refillLateMs}`);
+    assertAlmostEquals(rec.refillLateMs!, second.startEpochMs - ended.endEpochMs, 0.01);
+  } finally {
+    await mock.close();
+  }
 });

@@ -94,6 +94,34 @@ export type Execute<J> = (
   ready?: number,
 ) => Promise<Span | void>;
 
+/**
+ * The closed loop's request after the one its slot has in flight (`previous`, as {@link Execute}
+ * or this returned it): sent the moment `previous` ends, by whoever sends it (a transport worker
+ * queues it next to its socket, so a slot is refilled without a round trip through this thread).
+ * Resolves `undefined`, sending nothing, when dispatch has stopped by the time `previous` ends:
+ * `stop` aborted (the caller, or `--duration`'s deadline, `deadlineMs` in `performance.now()`).
+ * `previous` resolving `undefined` (not sent) means the same. Its record's refill lag counts from
+ * `previous`'s end.
+ */
+export type Follow<J> = (
+  job: J,
+  previous: Promise<Span | void>,
+  stop: { signal?: AbortSignal; deadlineMs?: number },
+) => Promise<Span | void>;
+
+/**
+ * {@link Follow} for any {@link Execute}: wait for `previous` here, then execute. What
+ * `runLoad` does when it is given no `follow` of its own.
+ */
+export function followHere<J>(execute: Execute<J>): Follow<J> {
+  return async (job, previous, stop) => {
+    const span = await previous;
+    if (!span || stop.signal?.aborted) return undefined;
+    if (stop.deadlineMs !== undefined && performance.now() >= stop.deadlineMs) return undefined;
+    return await execute(job, undefined, span.endEpochMs);
+  };
+}
+
 /** What the load kept up. */
 export interface LoadStats {
   /** Whether it was a closed loop. */
@@ -109,11 +137,17 @@ export interface LoadStats {
   meanInFlight: number | null;
 }
 
-/** Run every job the source yields under the plan; resolves when all have finished. */
+/**
+ * Run every job the source yields under the plan; resolves when all have finished. `follow`:
+ * the closed loop pulls each slot's next job while its request is in flight and hands it over
+ * with that request, to be sent the moment it ends (see {@link Follow}); without it, the next
+ * job is pulled and executed once the slot's request has ended.
+ */
 export async function runLoad<J>(
   next: NextJob<J>,
   execute: Execute<J>,
   plan: LoadPlan,
+  follow?: Follow<J>,
 ): Promise<LoadStats> {
   const pull = serialize(next);
   const t0 = plan.startMs ?? performance.now();
@@ -123,7 +157,11 @@ export async function runLoad<J>(
     : deadlineSignal(t0 + plan.durationMs, plan.signal);
   if (deadline) timed.signal = deadline.signal;
   try {
-    if (plan.rate === -1 && !paced(plan)) return await closedLoop(pull, execute, timed);
+    if (plan.rate === -1 && !paced(plan)) {
+      if (follow === undefined) return await closedLoop(pull, execute, timed);
+      const deadlineMs = plan.durationMs === undefined ? undefined : t0 + plan.durationMs;
+      return await closedLoop(pull, execute, timed, follow, deadlineMs);
+    }
     const open = plan.uncapped ? { ...timed, parallel: Infinity, taskCap: undefined } : timed;
     return await openLoop(pull, execute, open, plan.signal);
   } finally {
@@ -160,34 +198,53 @@ function deadlineSignal(
 /**
  * The closed loop: each lane runs one job after another. Lanes are started one per job pulled,
  * up to `parallel`, so their number is what can really be in flight (`--parallel 1e9 -n 5`
- * makes 5 lanes, not a billion).
+ * makes 5 lanes, not a billion). With `follow`, a lane pulls its next job as soon as its request
+ * is sent and hands it over to go the moment that request ends.
  */
 async function closedLoop<J>(
   next: NextJob<J>,
   execute: Execute<J>,
   plan: LoadPlan,
+  follow?: Follow<J>,
+  deadlineMs?: number,
 ): Promise<LoadStats> {
   const stopped = () => plan.signal?.aborted === true;
+  const stop = { signal: plan.signal, deadlineMs };
   let exhausted = false;
   let occupancy = 0; // sum over lanes of busy / life
   let timed = 0;
+  // The first wave goes out first: lanes pull the jobs that follow once every lane has started.
+  let launched = () => {};
+  const allLaunched = new Promise<void>((resolve) => launched = resolve);
   const lane = async (job: J) => {
     let first: number | undefined;
     let last: number | undefined;
     let busy = 0;
     try {
+      let current = execute(job, undefined, undefined);
+      if (follow !== undefined) await allLaunched;
       for (;;) {
-        const span = await execute(job, undefined, last);
+        let queued: Promise<Span | void> | undefined;
+        if (follow !== undefined && !exhausted && !stopped()) {
+          const j = await next();
+          if (j === undefined) exhausted = true;
+          else if (!stopped()) queued = follow(j, current, stop);
+        }
+        const span = await current;
         if (span) {
           first ??= span.startEpochMs;
           last = span.endEpochMs;
           busy += span.endEpochMs - span.startEpochMs;
         }
-        if (exhausted || stopped()) return;
+        if (queued !== undefined) {
+          current = queued;
+          continue;
+        }
+        if (follow !== undefined || exhausted || stopped()) return;
         const j = await next();
         if (j === undefined) exhausted = true;
         if (j === undefined || stopped()) return;
-        job = j;
+        current = execute(j, undefined, last);
       }
     } finally {
       if (first !== undefined && last !== undefined) {
@@ -197,11 +254,15 @@ async function closedLoop<J>(
     }
   };
   const lanes: Promise<void>[] = [];
-  while (lanes.length < plan.parallel && !exhausted && !stopped()) {
-    const job = await next();
-    if (job === undefined) break;
-    if (stopped()) break;
-    lanes.push(lane(job));
+  try {
+    while (lanes.length < plan.parallel && !exhausted && !stopped()) {
+      const job = await next();
+      if (job === undefined) break;
+      if (stopped()) break;
+      lanes.push(lane(job));
+    }
+  } finally {
+    launched();
   }
   await Promise.all(lanes);
   return {

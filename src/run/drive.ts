@@ -13,7 +13,7 @@
 import { shardCount, shardText } from "../config/shard.ts";
 import { Interrupted } from "../errors.ts";
 import type { Job } from "../load/requests.ts";
-import { type LoadStats, runLoad } from "../load/runner.ts";
+import { type Follow, type LoadStats, runLoad } from "../load/runner.ts";
 import { arrivalShape, describeSchedule } from "../load/arrivals.ts";
 import { waitForStartAt } from "../load/start_at.ts";
 import type { Outgoing } from "../workers/messages.ts";
@@ -80,13 +80,12 @@ export async function driveLoad(prep: PreparedRun, run: OpenRun): Promise<Driven
     }
   };
   let sent = 0;
-  const execute = (
+  const outgoing = (
     job: Job,
     scheduled: number | undefined,
     previousEnd: number | undefined,
     ready?: number,
-  ) => {
-    if (!job.warmup) sent += job.conversation?.turns.length ?? 1; // a conversation: its turns
+  ): Outgoing => {
     const { body, stream } = job.prepared;
     const req: Outgoing = {
       index: job.index,
@@ -100,8 +99,33 @@ export async function driveLoad(prep: PreparedRun, run: OpenRun): Promise<Driven
     if (job.warmup) req.warmup = true;
     if (job.headers) req.headers = job.headers;
     if (job.requestId !== undefined) req.requestId = job.requestId;
+    return req;
+  };
+  const execute = (
+    job: Job,
+    scheduled: number | undefined,
+    previousEnd: number | undefined,
+    ready?: number,
+  ) => {
+    if (!job.warmup) sent += job.conversation?.turns.length ?? 1; // a conversation: its turns
+    const req = outgoing(job, scheduled, previousEnd, ready);
+    if (follow !== undefined && scheduled === undefined) req.chained = true; // a closed loop's
     return threads.send(req, run.signal);
   };
+  // The closed loop's next request of a slot waits in its transport worker (not for conversations,
+  // whose turns hold their slot in the worker already), counted once it was sent. The promise is
+  // the threads' own: the next one follows it by identity.
+  const sendAfter = threads.sendAfter;
+  const follow: Follow<Job> | undefined = sendAfter === undefined || cfg.multiTurn
+    ? undefined
+    : (job, previous, stop) => {
+      const req = outgoing(job, undefined, undefined);
+      req.chained = true;
+      // `--duration`'s stop is its deadline; the run's signal cancels, as for `send`.
+      const p = sendAfter(req, previous, stop.deadlineMs, run.signal);
+      if (!job.warmup) p.then((span) => span && sent++);
+      return p;
+    };
   // --warmup-num: the warmup jobs (the source's first) end where the first benchmark job comes.
   const nextWarmup = async () => {
     const job = await next();
@@ -186,7 +210,7 @@ export async function driveLoad(prep: PreparedRun, run: OpenRun): Promise<Driven
     if (source.warmup > 0 && !traceWarmup) {
       // The same plan (parallel, rate), without --duration, run to completion first.
       const rescaledCount = plan.rescaledCount === undefined ? undefined : source.warmup;
-      await runLoad(nextWarmup, execute, { ...plan, startMs, rescaledCount });
+      await runLoad(nextWarmup, execute, { ...plan, startMs, rescaledCount }, follow);
       startMs = undefined;
       if (run.signal.aborted) return { sent, client: await run.closeSending(), load };
       prep.log(`warmup done (${source.warmup} ${unit}): benchmarking`);
@@ -198,7 +222,7 @@ export async function driveLoad(prep: PreparedRun, run: OpenRun): Promise<Driven
       startMs ??= performance.now();
       using stop = deadlineAtFirstBenchmark(next, startMs, durationMs, run.signal);
       load = await runLoad(stop.next, execute, { ...plan, startMs, signal: stop.signal });
-    } else load = await runLoad(next, execute, { ...plan, startMs, durationMs });
+    } else load = await runLoad(next, execute, { ...plan, startMs, durationMs }, follow);
   } finally {
     await run.closeSending(load);
   }

@@ -85,6 +85,19 @@ export interface SendOrder {
   headers?: Record<string, string>;
   /** The dataset's own id of the request (a trace record's `request_id`), for its record. */
   requestId?: string;
+  /**
+   * Closed loop: its slot's next request may be queued behind it ({@link SendOrder.after}): the
+   * worker keeps its end until that one comes.
+   */
+  chained?: true;
+  /**
+   * Closed loop: sent the moment the request with this id (on the same worker, `chained`) ends,
+   * `previousEndEpochMs` its end; dropped, with nothing sent, when that one was not sent, the run
+   * was cancelled, or `notAfterEpochMs` has passed by then.
+   */
+  after?: number;
+  /** `--duration`'s deadline, epoch ms: a request queued with `after` is not sent after it. */
+  notAfterEpochMs?: number;
 }
 
 /** Main → worker. */
@@ -146,6 +159,8 @@ export type FromWorker =
   | { t: "raw"; id: number; rec: RawRecord }
   /** A conversation's turn the worker could not finish; the main thread finishes it (`body`). */
   | { t: "rawTurn"; id: number; rec: RawRecord; body: string }
+  /** A request queued behind another ({@link SendOrder.after}) was not sent: dispatch stopped. */
+  | { t: "dropped"; id: number }
   /** A request ended, its slot is free; its record follows (it is being counted). */
   | ({ t: "free"; id: number } & Span)
   /** The worker closed; its self-check. */
@@ -189,4 +204,9 @@ export interface Outgoing {
   headers?: Record<string, string>;
   /** The dataset's own id of the request (a trace record's `request_id`), for its record. */
   requestId?: string;
+  /**
+   * Closed loop: the slot's next request may follow it with `TransportThreads.sendAfter` (the
+   * load's `Follow`).
+   */
+  chained?: true;
 }

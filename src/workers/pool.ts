@@ -70,7 +70,7 @@ interface Pending {
   warmup?: true;
   /** The dataset's own id of the request, for a record made here. */
   requestId?: string;
-  resolve: (span: Span) => void;
+  resolve: (span: Span | void) => void;
 }
 
 interface Slot {
@@ -94,6 +94,8 @@ export class WorkerPool {
   #opts: PoolOptions;
   /** Records being finished on this thread (counted), awaited by {@link close}. */
   #local = new Set<Promise<void>>();
+  /** The closed loop's requests that one may follow ({@link sendAfter}): their id, by promise. */
+  #chained = new WeakMap<Promise<Span | void>, { id: number; worker: number }>();
 
   /** Each endpoint's name, by index (for the records of requests failed here). */
   #names: string[];
@@ -159,6 +161,9 @@ export class WorkerPool {
           case "free":
             this.#free(slot, m.id, m);
             break;
+          case "dropped":
+            this.#dropped(slot, m.id);
+            break;
           case "rawTurn":
             if (this.#pending.has(m.id)) {
               this.#finishHere({ ...m.rec, payloads: unpackPayloads(m.rec.payloads) }, m.body);
@@ -202,6 +207,15 @@ export class WorkerPool {
     p.freed = true;
     slot.inFlight--;
     p.resolve(span);
+  }
+
+  /** A request queued behind another was not sent (dispatch stopped): no record, its slot free. */
+  #dropped(slot: Slot, id: number): void {
+    const p = this.#pending.get(id);
+    if (p === undefined) return;
+    this.#pending.delete(id);
+    slot.inFlight--;
+    p.resolve(undefined);
   }
 
   #done(slot: Slot, id: number, f: FinishedRequest): void {
@@ -279,13 +293,7 @@ export class WorkerPool {
    * `signal` cancels every request in every worker (one listener per signal).
    */
   send(req: Outgoing, signal?: AbortSignal): Promise<Span> {
-    if (signal && !this.#signals.has(signal)) {
-      this.#signals.add(signal);
-      // What was dispatched goes first (and is recorded as cancelled).
-      const cancelAll = () => this.#broadcast({ t: "cancel" });
-      if (signal.aborted) cancelAll();
-      else signal.addEventListener("abort", cancelAll, { once: true });
-    }
+    this.#cancelOn(signal);
     let best = -1;
     for (let i = 0; i < this.#slots.length; i++) {
       const s = this.#slots[i];
@@ -296,10 +304,55 @@ export class WorkerPool {
       this.#finishHere(rec, req.body);
       return Promise.resolve({ ...spanOf(rec), lost: true });
     }
+    return this.#order(best, req) as Promise<Span>;
+  }
+
+  /**
+   * The closed loop's next request of a slot: queued on the worker that has `previous` (a
+   * `chained` request this pool sent), which sends it the moment `previous` ends; see
+   * `TransportThreads.sendAfter`. Any other `previous` is waited for here, then `req` sent.
+   */
+  sendAfter(
+    req: Outgoing,
+    previous: Promise<Span | void>,
+    notAfterMs: number | undefined,
+    signal?: AbortSignal,
+  ): Promise<Span | void> {
+    // Sent to that worker even when `previous` has ended already: it holds the end till then.
+    const after = this.#chained.get(previous);
+    if (after === undefined || !this.#slots[after.worker].alive) {
+      return previous.then((span) => {
+        if (!span || signal?.aborted) return undefined;
+        if (notAfterMs !== undefined && performance.now() >= notAfterMs) return undefined;
+        return this.send({ ...req, previousEndEpochMs: span.endEpochMs }, signal);
+      });
+    }
+    this.#cancelOn(signal);
+    const notAfter = notAfterMs === undefined ? undefined : performance.timeOrigin + notAfterMs;
+    return this.#order(after.worker, req, after.id, notAfter);
+  }
+
+  /** Aborting `signal` cancels every request in every worker (one listener per signal). */
+  #cancelOn(signal: AbortSignal | undefined): void {
+    if (!signal || this.#signals.has(signal)) return;
+    this.#signals.add(signal);
+    // What was dispatched goes first (and is recorded as cancelled).
+    const cancelAll = () => this.#broadcast({ t: "cancel" });
+    if (signal.aborted) cancelAll();
+    else signal.addEventListener("abort", cancelAll, { once: true });
+  }
+
+  /** Hand `req` to worker `best` (after the request `after`, when set). */
+  #order(
+    best: number,
+    req: Outgoing,
+    after?: number,
+    notAfterEpochMs?: number,
+  ): Promise<Span | void> {
     const slot = this.#slots[best];
     const id = this.#nextId++;
     slot.inFlight++;
-    return new Promise((resolve) => {
+    const promise = new Promise<Span | void>((resolve) => {
       const p: Pending = {
         worker: best,
         index: req.index,
@@ -327,8 +380,13 @@ export class WorkerPool {
       if (req.warmup) m.warmup = true;
       if (req.headers) m.headers = req.headers;
       if (req.requestId !== undefined) m.requestId = req.requestId;
+      if (req.chained) m.chained = true;
+      if (after !== undefined) m.after = after;
+      if (notAfterEpochMs !== undefined) m.notAfterEpochMs = notAfterEpochMs;
       slot.sends.add(m);
     });
+    if (req.chained) this.#chained.set(promise, { id, worker: best });
+    return promise;
   }
 
   /**

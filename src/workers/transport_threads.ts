@@ -107,6 +107,20 @@ export interface TransportThreads {
    */
   send(req: Outgoing, signal?: AbortSignal): Promise<Span>;
   /**
+   * Present when the requests are sent by transport workers to one endpoint: send `req` on the
+   * worker that has `previous` (a promise {@link send} or this returned) the moment `previous`
+   * ends, there, without a round trip through this thread; its refill lag counts from that end.
+   * Resolves `undefined`, with nothing sent, when dispatch stopped first (`signal` aborted, or
+   * `notAfterMs`, `performance.now()` here, passed by the time `previous` ended) or `previous`
+   * was not sent. A `previous` of none of these is waited for here.
+   */
+  sendAfter?(
+    req: Outgoing,
+    previous: Promise<Span | void>,
+    notAfterMs: number | undefined,
+    signal?: AbortSignal,
+  ): Promise<Span | void>;
+  /**
    * More credentials (a request's own headers, found after the DB opened) to keep out of the
    * rows that the sending threads write, from the next request sent on: they reach the DB writer
    * on each worker's own row port, ahead of those rows.
@@ -254,8 +268,15 @@ export async function startTransportThreads(
       }
     };
   }
+  // The slot's next request queued in its worker (`WorkerPool.sendAfter`): with one endpoint only,
+  // since the endpoint picker must see a request when it is sent.
+  const sendAfter = s instanceof WorkerPool && count === 1
+    ? (req: Outgoing, previous: Promise<Span | void>, notAfter?: number, signal?: AbortSignal) =>
+      s.sendAfter(req, previous, notAfter, signal)
+    : undefined;
   return {
     send,
+    sendAfter,
     // The main thread's own rows go to the writer on its channel, where `ResultDb.addSecrets`
     // puts them in order: only the workers need telling.
     addSecrets: (secrets) => {

@@ -53,6 +53,16 @@ const cancel = new AbortController();
 const counting = new Set<Promise<void>>();
 let requests = 0;
 let events = 0;
+/**
+ * The closed loop's queued requests (`SendOrder.after`), by the id of the request they follow: sent
+ * the moment that one ends, here, so that refilling a slot waits for nothing on the main thread.
+ */
+const followers = new Map<number, SendOrder>();
+/**
+ * `chained` requests that ended before their follower came: when (epoch ms; `NaN`: not sent), by
+ * id. One at most per slot of the closed loop (a follower takes its entry).
+ */
+const endedChained = new Map<number, number>();
 
 /**
  * Finished records, posted together at the end of the loop's turn (`turn_batch.ts`), their buffers
@@ -166,30 +176,117 @@ async function converse(m: SendOrder): Promise<void> {
   }
 }
 
+/**
+ * A `chained` request ended at `end` (epoch ms; `NaN`: it was not sent): its follower, if it
+ * came, goes now; else the end is kept for it.
+ */
+function chainEnded(m: SendOrder, end: number): void {
+  if (!m.chained) return;
+  const f = followers.get(m.id);
+  if (f === undefined) endedChained.set(m.id, end);
+  else {
+    followers.delete(m.id);
+    follow(f, end);
+  }
+}
+
+/** Send `f`, queued behind a request that ended at `end`, or drop it (see `SendOrder.after`). */
+function follow(f: SendOrder, end: number): void {
+  const now = performance.timeOrigin + performance.now();
+  if (
+    Number.isNaN(end) || cancel.signal.aborted ||
+    (f.notAfterEpochMs !== undefined && now >= f.notAfterEpochMs)
+  ) {
+    post({ t: "dropped", id: f.id });
+    chainEnded(f, NaN); // what was queued behind it is dropped too
+    return;
+  }
+  f.previousEndEpochMs = end;
+  send(f).catch((err) => sendFailed(f, err));
+}
+
+/** Finishing left for later (see {@link later}). */
+let deferred: (() => void)[] = [];
+
+/**
+ * Run `fn` in the next task of the event loop: the records of the closed-loop requests that
+ * ended in one task (a paced server ends its streams in waves) are finished once the task's reads
+ * are done and each slot's next request sent. All of them in that next task, whatever is waiting:
+ * a client short of CPU then finishes as it reads, rather than reading ahead of a growing queue
+ * of records.
+ */
+function later(fn: () => void): void {
+  if (deferred.push(fn) === 1) setTimeout(runDeferred, 0);
+}
+
+function runDeferred(): void {
+  const work = deferred;
+  deferred = [];
+  for (const fn of work) {
+    try {
+      fn();
+    } catch (err) {
+      reportError(err); // a bug: the worker's error handler fails what it has in flight
+    }
+  }
+}
+
+/** An order from the main thread: sent now, or queued behind the request it follows. */
+function take(o: SendOrder): void {
+  if (o.after === undefined) {
+    send(o).catch((err) => sendFailed(o, err));
+    return;
+  }
+  const end = endedChained.get(o.after);
+  if (end === undefined) followers.set(o.after, o);
+  else {
+    endedChained.delete(o.after);
+    follow(o, end);
+  }
+}
+
 async function send(m: SendOrder): Promise<void> {
   if (m.conversation !== undefined) return await converse(m);
-  const rec = await measure(
-    m.index,
-    m.body,
-    m.stream,
-    m.endpoint,
-    m.scheduledEpochMs,
-    m.previousEndEpochMs,
-    m.headers,
-  );
+  let rec: RequestRecord | undefined;
+  try {
+    rec = await measure(
+      m.index,
+      m.body,
+      m.stream,
+      m.endpoint,
+      m.scheduledEpochMs,
+      m.previousEndEpochMs,
+      m.headers,
+    );
+  } finally {
+    // Its slot's next request goes first (after a failure too: the slot's loop carries on).
+    if (m.chained) {
+      chainEnded(
+        m,
+        rec ? rec.timeOriginMs + rec.endMs : performance.timeOrigin + performance.now(),
+      );
+    }
+  }
   if (m.warmup) rec.warmup = true; // no DB row, no sink (--warmup-num)
   if (m.requestId !== undefined) rec.requestId = m.requestId;
+  // A closed loop's next request went first; its record can wait for the other reads.
+  if (m.chained) later(() => finish(m, rec));
+  else finish(m, rec);
+}
+
+/** Finish `rec` here, or hand it over raw; never lost (see {@link unfinished}). */
+function finish(m: SendOrder, rec: RequestRecord): void {
   if (finishing === undefined) return raw(m.id, rec);
-  let later: Promise<void> | undefined;
+  let counted: Promise<void> | undefined;
   try {
-    later = finishAndHand(finishing, rec, m.body, (r) => done(m.id, r));
-    if (later === undefined) return;
+    counted = finishAndHand(finishing, rec, m.body, (r) => done(m.id, r));
+    if (counted === undefined) return;
   } catch (err) {
     return unfinished(m.id, rec, err);
   }
   // Counted in the counting worker: the slot is free now, the record follows.
   post({ t: "free", id: m.id, ...spanOf(rec) });
-  const p = later.catch((err) => unfinished(m.id, rec, err));
+  const p = counted.catch((err) => unfinished(m.id, rec, err));
   counting.add(p);
   p.finally(() => counting.delete(p));
 }
@@ -265,6 +362,11 @@ async function init(m: Extract<ToWorker, { t: "init" }>): Promise<void> {
 }
 
 async function close(): Promise<void> {
+  for (const [after, f] of followers) {
+    followers.delete(after);
+    follow(f, NaN); // nothing left to follow: dropped
+  }
+  runDeferred(); // every record finished before the report
   await transport?.close();
   await Promise.all(counting);
   rows?.end(); // every row posted, then the writer stops waiting for this worker
@@ -279,7 +381,7 @@ scope.onmessage = async (e: MessageEvent<ToWorker>) => {
   try {
     switch (m.t) {
       case "send":
-        for (const o of m.orders) send(o).catch((err) => sendFailed(o, err));
+        for (const o of m.orders) take(o);
         break;
       case "init":
         await init(m);
@@ -287,6 +389,10 @@ scope.onmessage = async (e: MessageEvent<ToWorker>) => {
         break;
       case "cancel":
         cancel.abort();
+        for (const [after, f] of followers) {
+          followers.delete(after);
+          follow(f, NaN); // queued, not sent: dropped
+        }
         break;
       case "secrets":
         rows?.secrets(m.secrets);
