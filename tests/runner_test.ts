@@ -321,3 +321,47 @@ Deno.test("runner: followHere waits for the previous request and refills from it
   assertEquals(await here(4, Promise.resolve(undefined), {}), undefined);
   assertEquals(calls.length, 1);
 });
+
+Deno.test("runner: a dataset that fails mid-run stops dispatching; what is in flight ends before the error", async () => {
+  for (const withFollow of [false, true]) {
+    let i = 0;
+    const next = () => i === 6 ? Promise.reject(new Error("bad line")) : Promise.resolve(i++);
+    const ended: number[] = [];
+    const execute = async (j: number) => {
+      const span = await request(20);
+      ended.push(j);
+      return span;
+    };
+    const follow = withFollow ? followHere(execute) : undefined;
+    let error: unknown;
+    try {
+      await runLoad(next, execute, { parallel: 3, rate: -1, seed: 1 }, follow);
+    } catch (e) {
+      error = e;
+    }
+    assertEquals((error as Error | undefined)?.message, "bad line", `follow: ${withFollow}`);
+    // The six jobs pulled were all sent, and all had ended when the error came out.
+    assertEquals(ended.sort((a, b) => a - b), [0, 1, 2, 3, 4, 5], `follow: ${withFollow}`);
+  }
+});
+
+Deno.test("runner: with a follow, a slow dataset does not hold a slot empty until every lane started", async () => {
+  // Jobs take 10 ms to pull, requests 20 ms: launching 10 lanes takes ~100 ms, while the first
+  // lane's request ends at ~30 ms; it pulls its next job then, not once the launch is over.
+  let i = 0;
+  const next = async () => {
+    await new Promise((r) => setTimeout(r, 10));
+    return i < 30 ? i++ : undefined;
+  };
+  const launches: number[] = []; // a lane's first request: no previous end
+  const follows: number[] = [];
+  const execute = (_j: number, _s: number | undefined, previousEnd: number | undefined) => {
+    (previousEnd === undefined ? launches : follows).push(performance.now());
+    return request(20);
+  };
+  await runLoad(next, execute, { parallel: 10, rate: -1, seed: 1 }, followHere(execute));
+  // Every job once; the lanes already running took some of them while the launch went on.
+  assertEquals(launches.length + follows.length, 30);
+  assert(launches.length <= 10, `${launches.length} lanes`);
+  assert(Math.min(...follows) < Math.max(...launches), "a slot refilled during the launch");
+});

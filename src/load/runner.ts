@@ -110,8 +110,8 @@ export type Follow<J> = (
 ) => Promise<Span | void>;
 
 /**
- * {@link Follow} for any {@link Execute}: wait for `previous` here, then execute. What
- * `runLoad` does when it is given no `follow` of its own.
+ * {@link Follow} for any {@link Execute}: wait for `previous` here, then execute `job` with its
+ * end as the slot's previous end, unless dispatch has stopped by then.
  */
 export function followHere<J>(execute: Execute<J>): Follow<J> {
   return async (job, previous, stop) => {
@@ -208,12 +208,24 @@ async function closedLoop<J>(
   follow?: Follow<J>,
   deadlineMs?: number,
 ): Promise<LoadStats> {
-  const stopped = () => plan.signal?.aborted === true;
+  // A job that cannot be pulled (the dataset failed) stops dispatching; what is in flight still
+  // finishes and is recorded before the error is thrown.
+  let failure: { error: unknown } | undefined;
+  const stopped = () => failure !== undefined || plan.signal?.aborted === true;
+  const pull = async (): Promise<J | undefined> => {
+    try {
+      return await next();
+    } catch (error) {
+      failure ??= { error };
+      return undefined;
+    }
+  };
   const stop = { signal: plan.signal, deadlineMs };
   let exhausted = false;
   let occupancy = 0; // sum over lanes of busy / life
   let timed = 0;
-  // The first wave goes out first: lanes pull the jobs that follow once every lane has started.
+  // The first wave goes out first: lanes pull the jobs that follow once every lane has started
+  // (or their request has ended, if a slow dataset still holds the launch up).
   let launched = () => {};
   const allLaunched = new Promise<void>((resolve) => launched = resolve);
   const lane = async (job: J) => {
@@ -222,11 +234,11 @@ async function closedLoop<J>(
     let busy = 0;
     try {
       let current = execute(job, undefined, undefined);
-      if (follow !== undefined) await allLaunched;
+      if (follow !== undefined) await Promise.race([allLaunched, current]);
       for (;;) {
         let queued: Promise<Span | void> | undefined;
         if (follow !== undefined && !exhausted && !stopped()) {
-          const j = await next();
+          const j = await pull();
           if (j === undefined) exhausted = true;
           else if (!stopped()) queued = follow(j, current, stop);
         }
@@ -241,7 +253,7 @@ async function closedLoop<J>(
           continue;
         }
         if (follow !== undefined || exhausted || stopped()) return;
-        const j = await next();
+        const j = await pull();
         if (j === undefined) exhausted = true;
         if (j === undefined || stopped()) return;
         current = execute(j, undefined, last);
@@ -256,7 +268,7 @@ async function closedLoop<J>(
   const lanes: Promise<void>[] = [];
   try {
     while (lanes.length < plan.parallel && !exhausted && !stopped()) {
-      const job = await next();
+      const job = await pull();
       if (job === undefined) break;
       if (stopped()) break;
       lanes.push(lane(job));
@@ -265,6 +277,7 @@ async function closedLoop<J>(
     launched();
   }
   await Promise.all(lanes);
+  if (failure !== undefined) throw failure.error;
   return {
     closedLoop: true,
     slots: lanes.length,

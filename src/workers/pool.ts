@@ -321,11 +321,16 @@ export class WorkerPool {
     // Sent to that worker even when `previous` has ended already: it holds the end till then.
     const after = this.#chained.get(previous);
     if (after === undefined || !this.#slots[after.worker].alive) {
-      return previous.then((span) => {
+      // Waited for here; the one sent then is what the slot's next request can follow.
+      const outer: Promise<Span | void> = previous.then((span) => {
         if (!span || signal?.aborted) return undefined;
         if (notAfterMs !== undefined && performance.now() >= notAfterMs) return undefined;
-        return this.send({ ...req, previousEndEpochMs: span.endEpochMs }, signal);
+        const inner = this.send({ ...req, previousEndEpochMs: span.endEpochMs }, signal);
+        const chained = this.#chained.get(inner);
+        if (chained !== undefined) this.#chained.set(outer, chained);
+        return inner;
       });
+      return outer;
     }
     this.#cancelOn(signal);
     const notAfter = notAfterMs === undefined ? undefined : performance.timeOrigin + notAfterMs;

@@ -60,7 +60,8 @@ let events = 0;
 const followers = new Map<number, SendOrder>();
 /**
  * `chained` requests that ended before their follower came: when (epoch ms; `NaN`: not sent), by
- * id. One at most per slot of the closed loop (a follower takes its entry).
+ * id. A follower takes its entry; those of a lane's last request and of dropped followers stay
+ * till the worker ends: about 2 × `--parallel` per run (warmup and benchmark) at most.
  */
 const endedChained = new Map<number, number>();
 
@@ -205,29 +206,46 @@ function follow(f: SendOrder, end: number): void {
   send(f).catch((err) => sendFailed(f, err));
 }
 
-/** Finishing left for later (see {@link later}). */
+/** Finishing left for later (see {@link later}), and when each was left, `performance.now()`. */
 let deferred: (() => void)[] = [];
+let deferredAt: number[] = [];
+let deferredNext = 0;
+/** How long one task of deferred finishing may hold the event loop, ms... */
+const DEFERRED_SLICE_MS = 4;
+/** ...or, while the oldest of it has waited this long, this long: it keeps up with the reads. */
+const DEFERRED_BEHIND_MS = 20;
 
 /**
- * Run `fn` in the next task of the event loop: the records of the closed-loop requests that
- * ended in one task (a paced server ends its streams in waves) are finished once the task's reads
- * are done and each slot's next request sent. All of them in that next task, whatever is waiting:
- * a client short of CPU then finishes as it reads, rather than reading ahead of a growing queue
- * of records.
+ * Run `fn` in a later task of the event loop: the records of the closed-loop requests that end
+ * together (a paced server ends its streams in waves) are finished once that task's reads are
+ * done and each slot's next request sent, in slices of {@link DEFERRED_SLICE_MS} between which
+ * the reads go on. A client short of CPU must not read ahead of a growing queue of records (its
+ * memory, and the closed loop, which hands a slot's next job over once its record is in): while
+ * the oldest has waited {@link DEFERRED_BEHIND_MS}, a slice is that long.
  */
 function later(fn: () => void): void {
+  deferredAt.push(performance.now());
   if (deferred.push(fn) === 1) setTimeout(runDeferred, 0);
 }
 
-function runDeferred(): void {
+/** Run a slice of what {@link later} left (`all`: everything, at close). */
+function runDeferred(all = false): void {
+  const start = performance.now();
   const work = deferred;
-  deferred = [];
-  for (const fn of work) {
-    try {
-      fn();
-    } catch (err) {
-      reportError(err); // a bug: the worker's error handler fails what it has in flight
-    }
+  let i = deferredNext;
+  const slice = start - deferredAt[i] >= DEFERRED_BEHIND_MS
+    ? DEFERRED_BEHIND_MS
+    : DEFERRED_SLICE_MS;
+  while (i < work.length && (all || performance.now() - start < slice)) {
+    work[i++](); // (each records its own failure: it does not throw)
+  }
+  if (i < work.length) {
+    deferredNext = i;
+    setTimeout(runDeferred, 0);
+  } else {
+    deferred = [];
+    deferredAt = [];
+    deferredNext = 0;
   }
 }
 
@@ -270,8 +288,15 @@ async function send(m: SendOrder): Promise<void> {
   if (m.warmup) rec.warmup = true; // no DB row, no sink (--warmup-num)
   if (m.requestId !== undefined) rec.requestId = m.requestId;
   // A closed loop's next request went first; its record can wait for the other reads.
-  if (m.chained) later(() => finish(m, rec));
-  else finish(m, rec);
+  if (m.chained) {
+    later(() => {
+      try {
+        finish(m, rec);
+      } catch (err) {
+        sendFailed(m, err); // recorded, as `send`'s caller would have
+      }
+    });
+  } else finish(m, rec);
 }
 
 /** Finish `rec` here, or hand it over raw; never lost (see {@link unfinished}). */
@@ -366,7 +391,7 @@ async function close(): Promise<void> {
     followers.delete(after);
     follow(f, NaN); // nothing left to follow: dropped
   }
-  runDeferred(); // every record finished before the report
+  runDeferred(true); // every record finished before the report
   await transport?.close();
   await Promise.all(counting);
   rows?.end(); // every row posted, then the writer stops waiting for this worker
