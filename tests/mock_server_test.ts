@@ -2,7 +2,7 @@ import { assert, assertEquals } from "./assert.ts";
 import { startMockServer } from "../src/mock/server.ts";
 import { parseSseText } from "../src/transport/sse.ts";
 import { mockTokenCount } from "../src/mock/generator.ts";
-import { ROOT_DIR } from "./helpers/cli.ts";
+import { startMockProcess } from "./helpers/mock_process.ts";
 
 async function post(url: string, body: unknown) {
   const r = await fetch(url, {
@@ -303,31 +303,14 @@ Deno.test("mock: knows nothing of the client (imports only src/mock and src/util
 });
 
 Deno.test("llmperf mock: says on stopping how many requests it got and the peaks in flight", async () => {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", `${ROOT_DIR}/main.ts`, "mock", "--port", "0", "--ttft-ms", "300"],
-    stdout: "null",
-    stderr: "piped",
-  }).spawn();
-  const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
-  let text = "";
-  let url: string | undefined;
-  while (url === undefined) {
-    const r = await reader.read();
-    if (r.done) throw new Error(`the mock did not start:\n${text}`);
-    text += r.value;
-    url = /listening on (http:\/\/\S+)/.exec(text)?.[1];
-  }
+  const mock = await startMockProcess("--ttft-ms", "300");
+  const url = mock.url;
   const ask = () =>
     post(`${url}/v1/chat/completions`, { messages: [{ content: "q" }], stream: true });
   await Promise.all([ask(), ask(), ask()]);
   await post(`${url}/v1/chat/completions`, { messages: [{ content: "q" }] });
-  child.kill("SIGTERM");
-  for (;;) {
-    const r = await reader.read();
-    if (r.done) break;
-    text += r.value;
-  }
-  assertEquals((await child.status).code, 0);
+  const { code, stderr: text } = await mock.stop();
+  assertEquals(code, 0);
   assert(
     text.includes("4 requests received, at most 3 in flight and 3 streams open at once"),
     text,

@@ -14,7 +14,7 @@ import type { TransportSpec } from "../src/transport/create.ts";
 import { WorkerPool } from "../src/workers/pool.ts";
 import type { RowsMessage } from "../src/store/rows.ts";
 import { RESULT_COLUMNS } from "../src/store/schema.ts";
-import { ROOT_DIR } from "./helpers/cli.ts";
+import { startMockProcess } from "./helpers/mock_process.ts";
 
 /** Where a row holds its request body. */
 const REQUEST_COLUMN = RESULT_COLUMNS.findIndex((c) => c.name === "request");
@@ -406,34 +406,9 @@ Deno.test("workers: secrets added between two requests reach a worker's row port
   assertEquals(seen, ["row first", "secrets sk-late", "row second", "end"]);
 });
 
-/** `llmperf mock` in its own process (it must answer while this thread is held): its URL. */
-async function mockProcess(...args: string[]) {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", `${ROOT_DIR}/main.ts`, "mock", "--port", "0", ...args],
-    stdout: "null",
-    stderr: "piped",
-  }).spawn();
-  const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
-  let text = "";
-  let url: string | undefined;
-  while (url === undefined) {
-    const r = await reader.read();
-    if (r.done) throw new Error(`the mock did not start:\n${text}`);
-    text += r.value;
-    url = /listening on (http:\/\/\S+)/.exec(text)?.[1];
-  }
-  return {
-    url,
-    async close() {
-      child.kill("SIGTERM");
-      while (!(await reader.read()).done) { /* drain */ }
-      await child.status;
-    },
-  };
-}
-
 Deno.test("workers: a slot's next request queued behind its request goes from the worker while this thread is busy", async () => {
-  const mock = await mockProcess("--ttft-ms", "20", "--itl-ms", "1", "--output-tokens", "2");
+  // In its own process: it must answer while this thread is held.
+  const mock = await startMockProcess("--ttft-ms", "20", "--itl-ms", "1", "--output-tokens", "2");
   const { pool: p, records } = await pool(1, mock.url);
   try {
     const first = p.send({ index: 0, body: body(true), stream: true, chained: true });
@@ -463,7 +438,7 @@ Deno.test("workers: a slot's next request queued behind its request goes from th
     }
     assert(spans[2]!.endEpochMs > blockedFrom, "the test's premise: it ran while blocked");
   } finally {
-    await mock.close();
+    await mock.stop();
   }
 });
 
