@@ -158,7 +158,6 @@ export async function runLoad<J>(
   if (deadline) timed.signal = deadline.signal;
   try {
     if (plan.rate === -1 && !paced(plan)) {
-      if (follow === undefined) return await closedLoop(pull, execute, timed);
       const deadlineMs = plan.durationMs === undefined ? undefined : t0 + plan.durationMs;
       return await closedLoop(pull, execute, timed, follow, deadlineMs);
     }

@@ -206,9 +206,8 @@ function follow(f: SendOrder, end: number): void {
   send(f).catch((err) => sendFailed(f, err));
 }
 
-/** Finishing left for later (see {@link later}), and when each was left, `performance.now()`. */
-let deferred: (() => void)[] = [];
-let deferredAt: number[] = [];
+/** Records left to finish later (see {@link later}), each with when it was left. */
+let deferred: { m: SendOrder; rec: RequestRecord; at: number }[] = [];
 let deferredNext = 0;
 /** How long one task of deferred finishing may hold the event loop, ms... */
 const DEFERRED_SLICE_MS = 4;
@@ -216,36 +215,46 @@ const DEFERRED_SLICE_MS = 4;
 const DEFERRED_BEHIND_MS = 20;
 
 /**
- * Run `fn` in a later task of the event loop: the records of the closed-loop requests that end
+ * Finish `rec` in a later task of the event loop: the records of the closed-loop requests that end
  * together (a paced server ends its streams in waves) are finished once that task's reads are
  * done and each slot's next request sent, in slices of {@link DEFERRED_SLICE_MS} between which
  * the reads go on. A client short of CPU must not read ahead of a growing queue of records (its
  * memory, and the closed loop, which hands a slot's next job over once its record is in): while
  * the oldest has waited {@link DEFERRED_BEHIND_MS}, a slice is that long.
  */
-function later(fn: () => void): void {
-  deferredAt.push(performance.now());
-  if (deferred.push(fn) === 1) setTimeout(runDeferred, 0);
+function later(m: SendOrder, rec: RequestRecord): void {
+  if (deferred.push({ m, rec, at: performance.now() }) === 1) setTimeout(runDeferred, 0);
 }
 
-/** Run a slice of what {@link later} left (`all`: everything, at close). */
+/** Finish a slice of what {@link later} left (`all`: everything, at close). */
 function runDeferred(all = false): void {
   const start = performance.now();
   const work = deferred;
   let i = deferredNext;
-  const slice = start - deferredAt[i] >= DEFERRED_BEHIND_MS
-    ? DEFERRED_BEHIND_MS
-    : DEFERRED_SLICE_MS;
+  if (i >= work.length) return;
+  const slice = start - work[i].at >= DEFERRED_BEHIND_MS ? DEFERRED_BEHIND_MS : DEFERRED_SLICE_MS;
   while (i < work.length && (all || performance.now() - start < slice)) {
-    work[i++](); // (each records its own failure: it does not throw)
+    const { m, rec } = work[i++];
+    try {
+      finish(m, rec);
+    } catch (err) {
+      sendFailed(m, err); // recorded, as `send`'s caller would have
+    }
   }
   if (i < work.length) {
     deferredNext = i;
     setTimeout(runDeferred, 0);
   } else {
     deferred = [];
-    deferredAt = [];
     deferredNext = 0;
+  }
+}
+
+/** Drop every queued follower: not sent (a cancel, or the worker closing). */
+function dropFollowers(): void {
+  for (const [after, f] of followers) {
+    followers.delete(after);
+    follow(f, NaN);
   }
 }
 
@@ -288,15 +297,8 @@ async function send(m: SendOrder): Promise<void> {
   if (m.warmup) rec.warmup = true; // no DB row, no sink (--warmup-num)
   if (m.requestId !== undefined) rec.requestId = m.requestId;
   // A closed loop's next request went first; its record can wait for the other reads.
-  if (m.chained) {
-    later(() => {
-      try {
-        finish(m, rec);
-      } catch (err) {
-        sendFailed(m, err); // recorded, as `send`'s caller would have
-      }
-    });
-  } else finish(m, rec);
+  if (m.chained) later(m, rec);
+  else finish(m, rec);
 }
 
 /** Finish `rec` here, or hand it over raw; never lost (see {@link unfinished}). */
@@ -387,10 +389,7 @@ async function init(m: Extract<ToWorker, { t: "init" }>): Promise<void> {
 }
 
 async function close(): Promise<void> {
-  for (const [after, f] of followers) {
-    followers.delete(after);
-    follow(f, NaN); // nothing left to follow: dropped
-  }
+  dropFollowers(); // nothing left to follow them
   runDeferred(true); // every record finished before the report
   await transport?.close();
   await Promise.all(counting);
@@ -414,10 +413,7 @@ scope.onmessage = async (e: MessageEvent<ToWorker>) => {
         break;
       case "cancel":
         cancel.abort();
-        for (const [after, f] of followers) {
-          followers.delete(after);
-          follow(f, NaN); // queued, not sent: dropped
-        }
+        dropFollowers();
         break;
       case "secrets":
         rows?.secrets(m.secrets);
