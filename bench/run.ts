@@ -2,10 +2,11 @@
  * `deno task bench`: llmperf's own cost and timing error, measured. Each scenario starts a server
  * in its own process (the mock with `--stamp-times`, or the near-free blast server) pinned to the
  * last core, warms it up, runs the client (`bench/client_process.ts`, i.e. `runPerfBenchmark`,
- * or for the `floor-*` rows a bare read loop, `bench/floor_client.ts`) pinned to the first, and
- * prints one row: requests/s, SSE events/s, client CPU per event, events per client CPU-second,
- * peak memory, the client's timing error against the mock's stamps, and the mock's own lateness
- * and CPU per event. With `--repeat N` the scenarios run round by round (each once per round, in
+ * for the `floor-*` rows a bare read loop, `bench/floor_client.ts`, and for the `peer-vllm-*` rows
+ * vLLM's benchmark client's request loop, `bench/peer_vllm.py`, skipped without a Python that has
+ * aiohttp) pinned to the first, and prints one row: requests/s, SSE events/s, client CPU per
+ * event, events per client CPU-second, peak memory, the client's timing error against the mock's
+ * stamps, and the mock's own lateness and CPU per event. With `--repeat N` the scenarios run round by round (each once per round, in
  * order), so that every round's rows shared the machine's state; each row printed last is the
  * median run by client CPU per event. `--targets` runs the scenarios issue 13's targets need and
  * prints, per target, its figure in each round (ratios within a round), the median and met / not
@@ -193,7 +194,43 @@ async function runClient(
   pin: string[],
   v8Flags = "",
 ): Promise<{ report: ClientReport; wall: number }> {
-  const argv = clientArgv(script, args, pin, v8Flags);
+  return await runArgv(clientArgv(script, args, pin, v8Flags));
+}
+
+let python: Promise<string | undefined> | undefined;
+
+/**
+ * The Python that runs the peer (`bench/peer_vllm.py`): the first of `python3` on the path and
+ * Debian's `/usr/bin/python3` that imports aiohttp; undefined when neither does.
+ */
+export function peerPython(): Promise<string | undefined> {
+  return python ??= (async () => {
+    for (const exe of ["python3", "/usr/bin/python3"]) {
+      try {
+        const out = await new Deno.Command(exe, {
+          args: ["-c", "import aiohttp"],
+          stdout: "null",
+          stderr: "null",
+        }).output();
+        if (out.code === 0) return exe;
+      } catch { /* not there */ }
+    }
+    return undefined;
+  })();
+}
+
+async function runPeer(
+  args: FloorArgs,
+  pin: string[],
+): Promise<{ report: ClientReport; wall: number }> {
+  const exe = await peerPython();
+  if (exe === undefined) {
+    throw new Error("no python3 with aiohttp (apt-get install python3-aiohttp)");
+  }
+  return await runArgv([...pin, exe, `${ROOT}/bench/peer_vllm.py`, JSON.stringify(args)]);
+}
+
+async function runArgv(argv: string[]): Promise<{ report: ClientReport; wall: number }> {
   const t0 = performance.now();
   const out = await new Deno.Command(argv[0], {
     args: argv.slice(1),
@@ -258,14 +295,17 @@ export async function runScenario(
     await warmUp(s, server.url + path);
     const cpu0 = pidCpuSeconds(server.pid);
     const pin = s.clientAllCores ? opts.pin.all : opts.pin.client;
-    const { report, wall } = s.floor !== undefined
-      ? await runClient("floor_client.ts", {
-        url: server.url + path,
-        parallel: s.parallel,
-        number: s.number,
-        reader: s.floor,
-        body: FLOOR_BODY,
-      }, pin)
+    const floorArgs = (reader: FloorArgs["reader"]): FloorArgs => ({
+      url: server.url + path,
+      parallel: s.parallel,
+      number: s.number,
+      reader,
+      body: FLOOR_BODY,
+    });
+    const { report, wall } = s.peer !== undefined
+      ? await runPeer(floorArgs("deno"), pin)
+      : s.floor !== undefined
+      ? await runClient("floor_client.ts", floorArgs(s.floor), pin)
       : await runClient(
         "client_process.ts",
         {
@@ -450,6 +490,14 @@ if (import.meta.main) {
   for (let i = 0; i < repeat; i++) {
     const round = new Map<string, BenchRow>();
     for (const s of scenarios) {
+      if (s.peer !== undefined && await peerPython() === undefined) {
+        if (i === 0) {
+          console.error(
+            `bench: ${s.name}: skipped: no python3 with aiohttp (apt-get install python3-aiohttp)`,
+          );
+        }
+        continue;
+      }
       console.error(`bench: round ${i + 1}: ${s.name}: ${s.about} (${s.number} requests)`);
       const row = await runScenario(s, {
         transport: values.transport as TransportChoice | undefined,
@@ -464,7 +512,9 @@ if (import.meta.main) {
     }
     rounds.push(round);
   }
-  const rows = scenarios.map((s) => medianRow(runs.get(s.name)!, cpuPerEventUs));
+  const rows = scenarios.filter((s) => runs.get(s.name)!.length > 0).map((s) =>
+    medianRow(runs.get(s.name)!, cpuPerEventUs)
+  );
   if (repeat > 1) {
     console.error(`bench: each row is the median of ${repeat} runs by client CPU per event`);
   }

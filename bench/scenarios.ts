@@ -49,6 +49,11 @@ export interface Scenario {
    * read loop over `Deno.connect` (`deno`) or `node:net` (`node`), with nothing else.
    */
   floor?: FloorReader;
+  /**
+   * What reads the streams, when it is a peer tool instead: `vllm`, vLLM's benchmark client's
+   * request loop (`bench/peer_vllm.py`: Python, aiohttp), the client llmperf's targets compare with.
+   */
+  peer?: "vllm";
 }
 
 /** Requests in flight: `parallel`, or for an open loop the average (rate × reply time). */
@@ -81,6 +86,16 @@ export const SCENARIOS: readonly Scenario[] = [
     parallel: 64,
     number: 1000,
     quick: 200,
+  },
+  {
+    name: "peer-vllm-c64",
+    about: "vLLM's benchmark client's request loop on unthrottled-c64's streams",
+    server: "mock",
+    timing: UNTHROTTLED,
+    stream: true,
+    parallel: 64,
+    number: 1000,
+    peer: "vllm",
   },
   {
     name: "unthrottled-c64-fetch",
@@ -162,6 +177,16 @@ export const SCENARIOS: readonly Scenario[] = [
     floor: "epoll",
   },
   {
+    name: "peer-vllm-1024",
+    about: "vLLM's benchmark client's request loop (Python, aiohttp) on paced-1024's streams",
+    server: "mock",
+    timing: PACED,
+    stream: true,
+    parallel: 1024,
+    number: 2048,
+    peer: "vllm",
+  },
+  {
     name: "paced-4096",
     about: "the same, 4,096 streams (about 82k events/s)",
     server: "mock",
@@ -229,6 +254,16 @@ export const SCENARIOS: readonly Scenario[] = [
     parallel: 64,
     number: 4000,
     floor: "epoll",
+  },
+  {
+    name: "peer-vllm-blast-c64",
+    about: "vLLM's benchmark client's request loop against the blast server, 64 streams",
+    server: "blast",
+    timing: UNTHROTTLED,
+    stream: true,
+    parallel: 64,
+    number: 4000,
+    peer: "vllm",
   },
   {
     name: "blast-w1",

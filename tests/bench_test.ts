@@ -1,14 +1,22 @@
 /**
  * The bench harness stays usable: the ground truth's arithmetic on known stamps, scenario
  * selection (the quick subset, the name filter, the targets' scenarios), the targets' verdicts
- * from known rows, one real client process against a mock with `--stamp-times` and the floor's
- * two read paths against the same mock, small enough for CI. The full bench never runs here.
+ * from known rows, one real client process against a mock with `--stamp-times`, the floor's read
+ * paths and the peer (vLLM's client loop, where a Python with aiohttp is found) against the same
+ * kind of mock, small enough for CI. The full bench never runs here.
  */
 import { assert, assertAlmostEquals, assertEquals } from "./assert.ts";
 import { ROOT_DIR } from "./helpers/cli.ts";
 import { GroundTruth, stat } from "../bench/ground_truth.ts";
 import { inFlight, SCENARIOS } from "../bench/scenarios.ts";
-import { type BenchRow, clientArgv, medianRow, pinning, selectScenarios } from "../bench/run.ts";
+import {
+  type BenchRow,
+  clientArgv,
+  medianRow,
+  peerPython,
+  pinning,
+  selectScenarios,
+} from "../bench/run.ts";
 import { evaluateTargets, median, TARGETS, targetScenarios } from "../bench/targets.ts";
 import type { FloorArgs } from "../bench/floor_client.ts";
 import type { ClientReport } from "../bench/client_process.ts";
@@ -161,6 +169,9 @@ Deno.test("bench targets: the scenarios they need, figures per round, medians an
     "floor-1024-epoll",
     "blast-w1",
     "blast-w2",
+    "peer-vllm-1024",
+    "peer-vllm-blast-c64",
+    "peer-vllm-c64",
   ];
   for (const n of needed) {
     assert(names.includes(n), n);
@@ -190,6 +201,9 @@ Deno.test("bench targets: the scenarios they need, figures per round, medians an
       ["blast-w1", mk(1e6, 2, 4)],
       ["blast-w2", mk(1e6, 1.1, 4)],
       ["unthrottled-c64", mk(1e5, 1, 1, 113)],
+      ["peer-vllm-1024", mk(1e5, 5, 5, 58)],
+      ["peer-vllm-blast-c64", mk(1e6, 5, 20, 81)],
+      ["peer-vllm-c64", mk(1e5, 1, 0.7, 47)],
     ]);
   const results = evaluateTargets([round(2.5), round(3), round(2.4)]);
   const by = (what: string) => results.find((r) => r.target.what.startsWith(what))!;
@@ -212,6 +226,12 @@ Deno.test("bench targets: the scenarios they need, figures per round, medians an
     [1.05, 1.3, 1],
   );
   assertAlmostEquals(by("  the same ÷ the FFI epoll floor").median, 2.5 / 1.6, 1e-9);
+  // The peer: 25 µs per paced event against its 50; 4 µs unthrottled against its 20.
+  assertAlmostEquals(by("  the same ÷ vLLM's client loop, µs per paced").median, 0.5, 1e-9);
+  assertEquals(by("  the same ÷ vLLM's client loop, µs per paced").met, undefined);
+  assertAlmostEquals(by("  the same as CPU per event ÷ vLLM's").median, 0.2, 1e-9);
+  assertEquals(by("  vLLM's client loop's peak RSS (no dataset").median, 47);
+  assertEquals(by("  vLLM's client loop's peak RSS, 1,024 paced").median, 58);
   // A round without a scenario gives NaN for its targets, and the median skips it.
   const partial = evaluateTargets([new Map([["blast-w1", mk(1e6, 2, 4)]])], TARGETS);
   assertEquals(partial.find((r) => r.target.what.startsWith("--workers"))!.met, undefined);
@@ -266,4 +286,80 @@ Deno.test("bench floor: every read path reads a stamping mock's streams and coun
   } finally {
     await mock.close();
   }
+});
+
+const peerPythonFound = await peerPython();
+
+Deno.test({
+  name: "bench peer: vLLM's client loop reads a mock's streams and counts its events",
+  ignore: peerPythonFound === undefined, // needs aiohttp (.ci/run installs python3-aiohttp)
+  async fn() {
+    const mock = startMockServer({ port: 0, ttftMs: 0, itlMs: 2, outputTokens: 4 });
+    try {
+      const args: FloorArgs = {
+        url: `${mock.url}/v1/chat/completions`,
+        parallel: 3,
+        number: 7,
+        reader: "deno",
+        body: JSON.stringify({
+          messages: [{ role: "user", content: "q" }],
+          stream: true,
+          stream_options: { include_usage: true },
+        }),
+      };
+      const out = await new Deno.Command(peerPythonFound!, {
+        args: [`${ROOT_DIR}/bench/peer_vllm.py`, JSON.stringify(args)],
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      const dec = new TextDecoder();
+      assertEquals(out.code, 0, dec.decode(out.stderr));
+      const report = JSON.parse(dec.decode(out.stdout).trim().split("\n").pop()!) as ClientReport;
+      assertEquals(report.truth.requests, 7);
+      assertEquals(report.truth.succeeded, 7);
+      assertEquals(report.truth.events, 7 * 6, "role chunk, 4 tokens, usage chunk");
+      assertEquals(report.client.transport, "peer-vllm");
+      assertEquals(report.failures, {});
+      assert(report.peakRssMb > 5 && report.peakRssMb < 500, `${report.peakRssMb} MB`);
+      assert(report.cpuSeconds > 0, `${report.cpuSeconds} CPU-s`);
+      assertEquals(mock.stats.requests, 7);
+    } finally {
+      await mock.close();
+    }
+  },
+});
+
+Deno.test({
+  name: "bench peer: a request the server fails is counted as failed, not lost",
+  ignore: peerPythonFound === undefined,
+  async fn() {
+    const mock = startMockServer({
+      port: 0,
+      ttftMs: 0,
+      itlMs: 0,
+      outputTokens: 4,
+      faults: { faults: [{ mode: "http-500", amount: 2 }, { mode: "disconnect-mid", amount: 1 }] },
+    });
+    try {
+      const args: FloorArgs = {
+        url: `${mock.url}/v1/chat/completions`,
+        parallel: 1,
+        number: 4,
+        reader: "deno",
+        body: JSON.stringify({ messages: [{ role: "user", content: "q" }], stream: true }),
+      };
+      const out = await new Deno.Command(peerPythonFound!, {
+        args: [`${ROOT_DIR}/bench/peer_vllm.py`, JSON.stringify(args)],
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      const dec = new TextDecoder();
+      assertEquals(out.code, 0, dec.decode(out.stderr));
+      const report = JSON.parse(dec.decode(out.stdout).trim().split("\n").pop()!) as ClientReport;
+      assertEquals([report.truth.requests, report.truth.succeeded], [4, 1]);
+      assertEquals(report.failures, { http: 2, network: 1 });
+    } finally {
+      await mock.close();
+    }
+  },
 });
