@@ -407,12 +407,15 @@ export const SETTINGS = {
     default: 10,
     help: "progress log period, in requests",
   },
-  /** Transport worker threads; unset: one per core, at most the requests in flight; 0: none. */
+  /**
+   * Transport worker threads; unset: one per core, at most the requests in flight (none on one
+   * core with kernel-stamped reads); 0: none.
+   */
   workers: {
     kind: "int",
     group: "load",
     min: 0,
-    defaultHelp: "one per core, at most --parallel",
+    defaultHelp: "one per core, at most --parallel; 0 on one core with kernel-stamped reads",
     help: "threads that send requests, each with its own event loop; 0 sends from the main " +
       `thread; at most ${MAX_WORKERS}`,
     validate: (v: number): string | undefined =>

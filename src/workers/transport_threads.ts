@@ -23,6 +23,7 @@ import {
   type TransportKind,
   type TransportSpec,
 } from "../transport/create.ts";
+import { epollAvailable } from "../transport/epoll.ts";
 import type { Transport, TransportTimeouts } from "../transport/types.ts";
 import { LagHistogram, type LagSummary } from "../util/lag_histogram.ts";
 import { LoopMonitor, type ThreadLoad } from "./loop_monitor.ts";
@@ -144,9 +145,39 @@ export function availableCores(): number {
   return Math.max(1, navigator.hardwareConcurrency || 1);
 }
 
-/** `--workers` when unset: one per core, never more than the requests that can be in flight. */
-export function defaultWorkers(inFlight: number, cores = availableCores()): number {
+/**
+ * `--workers` when unset: one per core, never more than the requests that can be in flight; none
+ * (the main thread sends) when the process may use one core and every read is stamped by the
+ * kernel ({@link kernelStamped}). A worker there shares the main thread's core: it isolates the
+ * reads from the main thread's work only in how they are timed, which the kernel's stamps already
+ * do, and it costs 8–30% more CPU per request and ~12% more memory (docs/performance.md, v12).
+ *
+ * @example
+ * ```ts
+ * import { defaultWorkers } from "./transport_threads.ts";
+ * defaultWorkers(1024, 8); // 8
+ * defaultWorkers(4, 8); // 4
+ * defaultWorkers(1024, 1, true); // 0: one core, kernel stamps
+ * defaultWorkers(1024, 1, false); // 1
+ * ```
+ */
+export function defaultWorkers(
+  inFlight: number,
+  cores = availableCores(),
+  kernelStamps = false,
+): number {
+  if (cores === 1 && kernelStamps) return 0;
   return Math.max(1, Math.min(cores, inFlight));
+}
+
+/**
+ * Whether the socket transport will read every endpoint of `target` through epoll, each read
+ * stamped with the kernel's receive time (`src/transport/epoll.ts`): plain http, on a process that
+ * may use FFI on Linux.
+ */
+export function kernelStamped(spec: TransportSpec, target: SendTarget): boolean {
+  return spec.kind === "socket" &&
+    targetEndpoints(target).every((e) => e.url.startsWith("http://")) && epollAvailable();
 }
 
 /** The PEM text of a `--ca-cert` file, as `caCerts` take it; a {@link UsageError} when unusable. */
@@ -200,7 +231,11 @@ export async function startTransportThreads(
     if (r.refillLateMs !== undefined) refill.record(r.refillLateMs);
     setup.onRecord(f);
   };
-  let workers = Math.min(o.workers ?? defaultWorkers(o.inFlight), Math.max(1, o.inFlight));
+  const auto = o.workers === undefined
+    ? defaultWorkers(o.inFlight, availableCores(), kernelStamped(spec, setup.target))
+    : undefined;
+  if (auto === 0) log("one core and kernel-stamped reads: sending from the main thread");
+  let workers = Math.min(o.workers ?? auto!, Math.max(1, o.inFlight));
   let sender: WorkerPool | MainSender | undefined;
   if (workers > 0 && o.multiTurn && setup.plugin === undefined) {
     log(

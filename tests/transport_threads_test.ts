@@ -1,0 +1,102 @@
+/**
+ * How many transport workers a run gets when `--workers` is unset: one per core, at most the
+ * requests in flight, and none on a single core when the kernel stamps every read (checked on the
+ * real CLI pinned to one core with `taskset`, where it exists).
+ */
+import { assert, assertEquals } from "./assert.ts";
+import { ROOT_DIR, tempDir } from "./helpers/cli.ts";
+import { startMockServer } from "../src/mock/server.ts";
+import { epollAvailable } from "../src/transport/epoll.ts";
+import { defaultWorkers, kernelStamped } from "../src/workers/transport_threads.ts";
+import type { TransportSpec } from "../src/transport/create.ts";
+
+Deno.test("transport threads: the default is one worker per core, at most the requests in flight", () => {
+  assertEquals(defaultWorkers(1024, 8), 8);
+  assertEquals(defaultWorkers(3, 8), 3);
+  assertEquals(defaultWorkers(0, 8), 1, "never none for an empty run on many cores");
+  assertEquals(defaultWorkers(1024, 2, true), 2, "kernel stamps change nothing on two cores");
+  assertEquals(defaultWorkers(1024, 1, false), 1, "one core, reads timed where they run");
+  assertEquals(defaultWorkers(1024, 1, true), 0, "one core, kernel stamps: the main thread");
+});
+
+Deno.test("transport threads: reads are kernel-stamped only through the socket transport, over http", () => {
+  const timeouts = { connectMs: 1000, readMs: 1000, totalMs: Infinity };
+  const socket: TransportSpec = { kind: "socket", timeouts };
+  const fetchSpec: TransportSpec = { kind: "fetch", timeouts };
+  const http = "http://127.0.0.1:8000/v1/chat/completions";
+  const https = "https://example.test/v1/chat/completions";
+  const headers = {};
+  assertEquals(kernelStamped(socket, { headers, url: http }), epollAvailable());
+  assertEquals(kernelStamped(socket, { headers, url: https }), false);
+  assertEquals(kernelStamped(fetchSpec, { headers, url: http }), false);
+  assertEquals(
+    kernelStamped(socket, { headers, url: http, urls: [http, https] }),
+    false,
+    "one https URL",
+  );
+  assertEquals(kernelStamped(socket, { headers, url: http, urls: [http, http] }), epollAvailable());
+});
+
+async function hasTaskset(): Promise<boolean> {
+  try {
+    return (await new Deno.Command("taskset", { args: ["-c", "0", "true"] }).output()).code === 0;
+  } catch {
+    return false;
+  }
+}
+
+const pinnable = Deno.build.os === "linux" && epollAvailable() && await hasTaskset();
+
+Deno.test({
+  name: "transport threads: pinned to one core, the CLI sends from the main thread unless told",
+  ignore: !pinnable,
+  async fn() {
+    const mock = startMockServer({ port: 0, ttftMs: 5, itlMs: 2, outputTokens: 4 });
+    await using tmp = await tempDir();
+    try {
+      const run = async (extra: string[]) => {
+        const out = await new Deno.Command("taskset", {
+          args: [
+            "-c",
+            "0",
+            Deno.execPath(),
+            "run",
+            "-A",
+            `${ROOT_DIR}/main.ts`,
+            "perf",
+            "--url",
+            `${mock.url}/v1/chat/completions`,
+            "--model",
+            "m",
+            "--prompt",
+            "hello",
+            "--stream",
+            "--parallel",
+            "4",
+            "--number",
+            "12",
+            "--outputs-dir",
+            `${tmp.path}/out`,
+            ...extra,
+          ],
+          env: { NO_COLOR: "1" },
+          stdout: "piped",
+          stderr: "piped",
+        }).output();
+        const dec = new TextDecoder();
+        return { code: out.code, text: dec.decode(out.stdout) + dec.decode(out.stderr) };
+      };
+      const auto = await run([]);
+      assertEquals(auto.code, 0, auto.text);
+      assert(auto.text.includes("sending from the main thread"), auto.text);
+      assert(/Succeed requests\s*\|\s*12\s/.test(auto.text), auto.text);
+      const told = await run(["--workers", "1"]);
+      assertEquals(told.code, 0, told.text);
+      assert(!told.text.includes("sending from the main thread"), told.text);
+      assert(/Succeed requests\s*\|\s*12\s/.test(told.text), told.text);
+      assertEquals(mock.stats.requests, 2 * 12 + 2, "12 requests and a connection test, twice");
+    } finally {
+      await mock.close();
+    }
+  },
+});
