@@ -201,14 +201,14 @@ let python: Promise<string | undefined> | undefined;
 
 /**
  * The Python that runs the peer (`bench/peer_vllm.py`): the first of `python3` on the path and
- * Debian's `/usr/bin/python3` that imports aiohttp; undefined when neither does.
+ * Debian's `/usr/bin/python3` that is 3.9 or later and imports aiohttp; undefined when neither is.
  */
 export function peerPython(): Promise<string | undefined> {
   return python ??= (async () => {
     for (const exe of ["python3", "/usr/bin/python3"]) {
       try {
         const out = await new Deno.Command(exe, {
-          args: ["-c", "import aiohttp"],
+          args: ["-c", "import sys, aiohttp; assert sys.version_info >= (3, 9)"],
           stdout: "null",
           stderr: "null",
         }).output();
@@ -227,13 +227,21 @@ async function runPeer(
   if (exe === undefined) {
     throw new Error("no python3 with aiohttp (apt-get install python3-aiohttp)");
   }
-  return await runArgv([...pin, exe, `${ROOT}/bench/peer_vllm.py`, JSON.stringify(args)]);
+  // Its session trusts the environment (as vLLM's does): no proxy, as llmperf's socket transport.
+  return await runArgv([...pin, exe, `${ROOT}/bench/peer_vllm.py`, JSON.stringify(args)], {
+    no_proxy: "*",
+    NO_PROXY: "*",
+  });
 }
 
-async function runArgv(argv: string[]): Promise<{ report: ClientReport; wall: number }> {
+async function runArgv(
+  argv: string[],
+  env?: Record<string, string>,
+): Promise<{ report: ClientReport; wall: number }> {
   const t0 = performance.now();
   const out = await new Deno.Command(argv[0], {
     args: argv.slice(1),
+    env,
     stdout: "piped",
     stderr: "piped",
   })

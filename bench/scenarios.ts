@@ -264,6 +264,7 @@ export const SCENARIOS: readonly Scenario[] = [
     parallel: 64,
     number: 4000,
     peer: "vllm",
+    clientAllCores: true, // placed as blast-w1, which the unthrottled target divides by it
   },
   {
     name: "blast-w1",

@@ -320,6 +320,9 @@ Deno.test({
       assertEquals(report.truth.events, 7 * 6, "role chunk, 4 tokens, usage chunk");
       assertEquals(report.client.transport, "peer-vllm");
       assertEquals(report.failures, {});
+      const c = report.client.concurrency!;
+      assertEquals([c.target, c.closedLoop], [3, true]);
+      assert(c.achieved > 0 && c.achieved <= 3 + 1e-9, `${c.achieved} in flight of 3`);
       assert(report.peakRssMb > 5 && report.peakRssMb < 500, `${report.peakRssMb} MB`);
       assert(report.cpuSeconds > 0, `${report.cpuSeconds} CPU-s`);
       assertEquals(mock.stats.requests, 7);

@@ -231,8 +231,9 @@ export async function startTransportThreads(
     if (r.refillLateMs !== undefined) refill.record(r.refillLateMs);
     setup.onRecord(f);
   };
+  const cores = availableCores();
   const auto = o.workers === undefined
-    ? defaultWorkers(o.inFlight, availableCores(), kernelStamped(spec, setup.target))
+    ? defaultWorkers(o.inFlight, cores, cores === 1 && kernelStamped(spec, setup.target))
     : undefined;
   if (auto === 0) log("one core and kernel-stamped reads: sending from the main thread");
   let workers = Math.min(o.workers ?? auto!, Math.max(1, o.inFlight));
