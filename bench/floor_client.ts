@@ -38,6 +38,8 @@ export interface FloorArgs {
   reader: FloorReader;
   /** The JSON body sent (llmperf's `openai` request for the same run). */
   body: string;
+  /** The peer only (`bench/peer_vllm.py`): keep the mock's stamps and check them after the run. */
+  truth?: boolean;
 }
 
 /** The floor's read paths. */

@@ -19,14 +19,21 @@ client holds those in the same process, so its real memory is higher than this l
 
 It measures itself as `bench/floor_client.ts` does: CPU of the whole process from before the
 first connection to the last byte (`getrusage`), resident memory from `/proc/self/status`, and
-prints one JSON line in the shape of `bench/client_process.ts`'s `ClientReport`.
+prints one JSON line in the shape of `bench/client_process.ts`'s `ClientReport`. The bench's own
+additions, marked where they are: each request's start and end (for the requests it kept in
+flight) and, with `"truth": true` in its arguments, per event the two stamps of the mock's
+`--stamp-times`, checked after the run as `bench/ground_truth.ts` checks llmperf's records (the
+event's delay after the mock sent it, the TTFT delay and error, the inter-token error). Keeping
+them costs the loop ~10% more CPU and, held to the end, memory, so the rows that measure its cost
+run without them.
 
 Run by `bench/run.ts`: `python3 bench/peer_vllm.py '<FloorArgs as JSON>'` (the `reader` field is
-ignored). Needs aiohttp (Debian: `apt-get install python3-aiohttp`).
+ignored, `truth` read). Needs aiohttp (Debian: `apt-get install python3-aiohttp`).
 """
 
 import asyncio
 import json
+import math
 import resource
 import sys
 import time
@@ -90,12 +97,13 @@ class Messages:
 class Result:
     __slots__ = (
         "success", "ttft", "itl", "latency", "text", "output_tokens", "events", "error", "start",
-        "end",
+        "end", "stamps",
     )
 
     def __init__(self):
         self.start = 0.0
         self.end = 0.0
+        self.stamps = []
         self.success = False
         self.ttft = 0.0
         self.itl = []
@@ -106,7 +114,7 @@ class Result:
         self.error = ""
 
 
-async def one_request(session, url, payload):
+async def one_request(session, url, payload, keep_stamps):
     out = Result()
     st = out.start = time.perf_counter()
     most_recent = st
@@ -128,6 +136,7 @@ async def one_request(session, url, payload):
                     timestamp = time.perf_counter()
                     data = json.loads(data_text)
                     choices = data.get("choices")
+                    content = None
                     if choices:
                         content = choices[0]["delta"].get("content")
                         if out.ttft == 0.0:
@@ -138,6 +147,12 @@ async def one_request(session, url, payload):
                         most_recent = timestamp
                     elif usage := data.get("usage"):
                         out.output_tokens = usage.get("completion_tokens") or 0
+                    if keep_stamps:  # the bench's own: the mock's stamps, read after the run
+                        sent = data.get("mock_sent_ms")
+                        if sent is not None:
+                            out.stamps.append(
+                                (timestamp, data["mock_received_ms"], sent, bool(content))
+                            )
             out.success = True
             out.latency = most_recent - st
     except Exception as e:  # a failed request is counted, as vLLM's client counts it
@@ -163,7 +178,7 @@ async def run(args):
 
     async def limited():
         async with semaphore:
-            return await one_request(session, args["url"], payload)
+            return await one_request(session, args["url"], payload, args.get("truth", False))
 
     try:
         tasks = [asyncio.create_task(limited()) for _ in range(args["number"])]
@@ -172,8 +187,69 @@ async def run(args):
         await session.close()
 
 
+def stat(values):
+    """Mean, 99th percentile (nearest rank) and maximum, as `bench/ground_truth.ts`'s `stat`."""
+    n = len(values)
+    if n == 0:
+        return {"n": 0, "mean": None, "p99": None, "max": None}
+    v = sorted(values)
+    return {"n": n, "mean": sum(v) / n, "p99": v[min(n - 1, math.ceil(0.99 * n) - 1)], "max": v[-1]}
+
+
+def epoch_offset_ms():
+    """Epoch ms minus `perf_counter()` ms: the narrowest of a few samples."""
+    best = None
+    for _ in range(5):
+        a = time.perf_counter()
+        e = time.time() * 1000
+        b = time.perf_counter()
+        if best is None or b - a < best[0]:
+            best = (b - a, e - (a + b) / 2 * 1000)
+    return best[1]
+
+
+def ground_truth(results, first_wave, offset):
+    """The mock's stamps against the client's, as `bench/ground_truth.ts` checks llmperf's."""
+    ev, ttft_delay, ttft_error, send_delay, cold, itl = [], [], [], [], [], []
+    stamped = 0
+    by_start = sorted(results, key=lambda r: r.start)
+    for i, r in enumerate(by_start):
+        if not r.success:
+            continue
+        start = r.start * 1000 + offset
+        k = 0
+        prev_arrival = prev_sent = None
+        for timestamp, received, sent, token in r.stamps:
+            stamped += 1
+            arrival = timestamp * 1000 + offset
+            ev.append(arrival - sent)
+            if not token:
+                continue
+            if k == 0:
+                ttft_delay.append(arrival - sent)
+                error = (arrival - start) - (sent - received)
+                if i < first_wave:
+                    cold.append(error)
+                else:
+                    ttft_error.append(error)
+                    send_delay.append(received - start)
+            elif prev_arrival is not None:
+                itl.append(abs((arrival - prev_arrival) - (sent - prev_sent)))
+            k += 1
+            prev_arrival, prev_sent = arrival, sent
+    return stamped, {
+        "eventDelay": stat(ev),
+        "ttftDelay": stat(ttft_delay),
+        "ttftError": stat(ttft_error),
+        "sendDelay": stat(send_delay),
+        "coldTtftError": stat(cold),
+        "itlError": stat(itl),
+    }
+
+
 def main():
     args = json.loads(sys.argv[1])
+    offset = epoch_offset_ms()
     rss_before = status_mb("VmRSS")
     cpu0 = cpu_seconds()
     t0 = time.perf_counter()
@@ -195,7 +271,8 @@ def main():
         if not r.success:
             kind = "http" if r.error.startswith("http ") else "network"
             failures[kind] = failures.get(kind, 0) + 1
-    none = {"n": 0, "mean": None, "p99": None, "max": None}
+    stamped, truth = ground_truth(results, target, offset)
+    none = stat([])
     report = {
         "seconds": seconds,
         "cpuSeconds": cpu,
@@ -206,13 +283,8 @@ def main():
             "requests": len(results),
             "succeeded": len(ok),
             "events": sum(r.events for r in results),
-            "stamped": 0,
-            "eventDelay": none,
-            "ttftDelay": none,
-            "ttftError": none,
-            "sendDelay": none,
-            "coldTtftError": none,
-            "itlError": none,
+            "stamped": stamped,
+            **truth,
             "mockLate": none,
             "sinkMs": 0,
         },

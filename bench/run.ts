@@ -311,7 +311,7 @@ export async function runScenario(
       body: FLOOR_BODY,
     });
     const { report, wall } = s.peer !== undefined
-      ? await runPeer(floorArgs("deno"), pin)
+      ? await runPeer({ ...floorArgs("deno"), truth: s.peerTruth === true }, pin)
       : s.floor !== undefined
       ? await runClient("floor_client.ts", floorArgs(s.floor), pin)
       : await runClient(

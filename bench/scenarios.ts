@@ -54,6 +54,11 @@ export interface Scenario {
    * request loop (`bench/peer_vllm.py`: Python, aiohttp), the client llmperf's targets compare with.
    */
   peer?: "vllm";
+  /**
+   * The peer keeps the mock's stamps and checks its timing against them (its CPU and memory then
+   * include that check's): the timing rows, beside the cost rows that run without.
+   */
+  peerTruth?: boolean;
 }
 
 /** Requests in flight: `parallel`, or for an open loop the average (rate × reply time). */
@@ -185,6 +190,17 @@ export const SCENARIOS: readonly Scenario[] = [
     parallel: 1024,
     number: 2048,
     peer: "vllm",
+  },
+  {
+    name: "peer-vllm-1024-timing",
+    about: "the same, its TTFT and ITL checked against the mock's stamps (costs it ~10% more)",
+    server: "mock",
+    timing: PACED,
+    stream: true,
+    parallel: 1024,
+    number: 2048,
+    peer: "vllm",
+    peerTruth: true,
   },
   {
     name: "paced-4096",

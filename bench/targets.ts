@@ -176,6 +176,27 @@ export const TARGETS: readonly Target[] = [
     digits: 3,
   },
   {
+    what: "  vLLM's client loop on the same streams: its TTFT delay mean (beside)",
+    needs: ["peer-vllm-1024-timing"],
+    figure: (rows) => row(rows, "peer-vllm-1024-timing").client.truth.ttftDelay.mean,
+    unit: "ms",
+    digits: 2,
+  },
+  {
+    what: "  its TTFT delay p99 (beside)",
+    needs: ["peer-vllm-1024-timing"],
+    figure: (rows) => row(rows, "peer-vllm-1024-timing").client.truth.ttftDelay.p99,
+    unit: "ms",
+    digits: 2,
+  },
+  {
+    what: "  its ITL error mean (beside)",
+    needs: ["peer-vllm-1024-timing"],
+    figure: (rows) => row(rows, "peer-vllm-1024-timing").client.truth.itlError.mean,
+    unit: "ms",
+    digits: 3,
+  },
+  {
     what: "  the mock's lateness mean in that run (beside)",
     needs: ["paced-1024"],
     figure: (rows) => row(rows, "paced-1024").client.truth.mockLate.mean,

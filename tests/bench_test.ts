@@ -172,6 +172,7 @@ Deno.test("bench targets: the scenarios they need, figures per round, medians an
     "peer-vllm-1024",
     "peer-vllm-blast-c64",
     "peer-vllm-c64",
+    "peer-vllm-1024-timing",
   ];
   for (const n of needed) {
     assert(names.includes(n), n);
@@ -204,6 +205,7 @@ Deno.test("bench targets: the scenarios they need, figures per round, medians an
       ["peer-vllm-1024", mk(1e5, 5, 5, 58)],
       ["peer-vllm-blast-c64", mk(1e6, 5, 20, 81)],
       ["peer-vllm-c64", mk(1e5, 1, 0.7, 47)],
+      ["peer-vllm-1024-timing", mk(1e5, 5, 5.5, 70, truth(18, 5))],
     ]);
   const results = evaluateTargets([round(2.5), round(3), round(2.4)]);
   const by = (what: string) => results.find((r) => r.target.what.startsWith(what))!;
@@ -232,6 +234,9 @@ Deno.test("bench targets: the scenarios they need, figures per round, medians an
   assertAlmostEquals(by("  the same as CPU per event ÷ vLLM's").median, 0.2, 1e-9);
   assertEquals(by("  vLLM's client loop's peak RSS (no dataset").median, 47);
   assertEquals(by("  vLLM's client loop's peak RSS, 1,024 paced").median, 58);
+  assertEquals(by("  vLLM's client loop on the same streams: its TTFT delay mean").median, 18);
+  assertEquals(by("  its TTFT delay p99").median, 72);
+  assertEquals(by("  its ITL error mean").median, 5);
   // A round without a scenario gives NaN for its targets, and the median skips it.
   const partial = evaluateTargets([new Map([["blast-w1", mk(1e6, 2, 4)]])], TARGETS);
   assertEquals(partial.find((r) => r.target.what.startsWith("--workers"))!.met, undefined);
@@ -294,7 +299,13 @@ Deno.test({
   name: "bench peer: vLLM's client loop reads a mock's streams and counts its events",
   ignore: peerPythonFound === undefined, // needs aiohttp (.ci/run installs python3-aiohttp)
   async fn() {
-    const mock = startMockServer({ port: 0, ttftMs: 0, itlMs: 2, outputTokens: 4 });
+    const mock = startMockServer({
+      port: 0,
+      ttftMs: 5,
+      itlMs: 2,
+      outputTokens: 4,
+      stampTimes: true,
+    });
     try {
       const args: FloorArgs = {
         url: `${mock.url}/v1/chat/completions`,
@@ -306,6 +317,7 @@ Deno.test({
           stream: true,
           stream_options: { include_usage: true },
         }),
+        truth: true,
       };
       const out = await new Deno.Command(peerPythonFound!, {
         args: [`${ROOT_DIR}/bench/peer_vllm.py`, JSON.stringify(args)],
@@ -323,6 +335,16 @@ Deno.test({
       const c = report.client.concurrency!;
       assertEquals([c.target, c.closedLoop], [3, true]);
       assert(c.achieved > 0 && c.achieved <= 3 + 1e-9, `${c.achieved} in flight of 3`);
+      // The mock's stamps, checked: every event stamped, one TTFT per request (the first wave of
+      // 3 opened its connections), 3 gaps between its 4 token chunks.
+      const t = report.truth;
+      assertEquals(t.stamped, 42);
+      assertEquals(t.eventDelay.n, 42);
+      assertEquals(t.ttftDelay.n, 7);
+      assertEquals([t.coldTtftError.n, t.ttftError.n, t.sendDelay.n], [3, 4, 4]);
+      assertEquals(t.itlError.n, 7 * 3);
+      assert(t.eventDelay.mean > -5 && t.eventDelay.mean < 100, `event delay ${t.eventDelay.mean}`);
+      assert(t.itlError.mean >= 0 && t.itlError.mean < 100, `ITL error ${t.itlError.mean}`);
       assert(report.peakRssMb > 5 && report.peakRssMb < 500, `${report.peakRssMb} MB`);
       assert(report.cpuSeconds > 0, `${report.cpuSeconds} CPU-s`);
       assertEquals(mock.stats.requests, 7);
