@@ -295,6 +295,18 @@ Deno.test("bench floor: every read path reads a stamping mock's streams and coun
 
 const peerPythonFound = await peerPython();
 
+/** Run `bench/peer_vllm.py` as the bench does; its report (it must exit 0). */
+async function runPeerScript(args: FloorArgs): Promise<ClientReport> {
+  const out = await new Deno.Command(peerPythonFound!, {
+    args: [`${ROOT_DIR}/bench/peer_vllm.py`, JSON.stringify(args)],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const dec = new TextDecoder();
+  assertEquals(out.code, 0, dec.decode(out.stderr));
+  return JSON.parse(dec.decode(out.stdout).trim().split("\n").pop()!) as ClientReport;
+}
+
 Deno.test({
   name: "bench peer: vLLM's client loop reads a mock's streams and counts its events",
   ignore: peerPythonFound === undefined, // needs aiohttp (.ci/run installs python3-aiohttp)
@@ -319,14 +331,7 @@ Deno.test({
         }),
         truth: true,
       };
-      const out = await new Deno.Command(peerPythonFound!, {
-        args: [`${ROOT_DIR}/bench/peer_vllm.py`, JSON.stringify(args)],
-        stdout: "piped",
-        stderr: "piped",
-      }).output();
-      const dec = new TextDecoder();
-      assertEquals(out.code, 0, dec.decode(out.stderr));
-      const report = JSON.parse(dec.decode(out.stdout).trim().split("\n").pop()!) as ClientReport;
+      const report = await runPeerScript(args);
       assertEquals(report.truth.requests, 7);
       assertEquals(report.truth.succeeded, 7);
       assertEquals(report.truth.events, 7 * 6, "role chunk, 4 tokens, usage chunk");
@@ -373,14 +378,7 @@ Deno.test({
         reader: "deno",
         body: JSON.stringify({ messages: [{ role: "user", content: "q" }], stream: true }),
       };
-      const out = await new Deno.Command(peerPythonFound!, {
-        args: [`${ROOT_DIR}/bench/peer_vllm.py`, JSON.stringify(args)],
-        stdout: "piped",
-        stderr: "piped",
-      }).output();
-      const dec = new TextDecoder();
-      assertEquals(out.code, 0, dec.decode(out.stderr));
-      const report = JSON.parse(dec.decode(out.stdout).trim().split("\n").pop()!) as ClientReport;
+      const report = await runPeerScript(args);
       assertEquals([report.truth.requests, report.truth.succeeded], [4, 1]);
       assertEquals(report.failures, { http: 2, network: 1 });
     } finally {
