@@ -7,7 +7,14 @@ import { assert, assertEquals } from "./assert.ts";
 import { ROOT_DIR, tempDir } from "./helpers/cli.ts";
 import { startMockServer } from "../src/mock/server.ts";
 import { epollAvailable } from "../src/transport/epoll.ts";
-import { defaultWorkers, kernelStamped } from "../src/workers/transport_threads.ts";
+import {
+  defaultWorkers,
+  kernelStamped,
+  startTransportThreads,
+} from "../src/workers/transport_threads.ts";
+import { resolveConfig } from "../src/config.ts";
+import { loadApiPlugin } from "../src/plugins/loader.ts";
+import type { FinishedRequest } from "../src/records/finished.ts";
 import type { TransportSpec } from "../src/transport/create.ts";
 
 Deno.test("transport threads: the default is one worker per core, at most the requests in flight", () => {
@@ -100,4 +107,63 @@ Deno.test({
       await mock.close();
     }
   },
+});
+
+Deno.test("transport threads: on the main thread a slot's next request goes when its predecessor ends, its record after", async () => {
+  const mock = startMockServer({ port: 0, ttftMs: 20, itlMs: 5, outputTokens: 4 });
+  try {
+    const cfg = resolveConfig({
+      url: `${mock.url}/v1/chat/completions`,
+      model: "m",
+      api: "openai",
+      stream: true,
+    });
+    const plugin = await loadApiPlugin("openai", cfg);
+    const body = JSON.stringify({
+      model: "m",
+      stream: true,
+      messages: [{ role: "user", content: "q" }],
+    });
+    const out: FinishedRequest[] = [];
+    const threads = await startTransportThreads(
+      { kind: "socket", timeouts: { connectMs: 5000, readMs: 5000, totalMs: Infinity } },
+      { workers: 0, inFlight: 1 },
+      {
+        target: { url: `${mock.url}/v1/chat/completions`, headers: {} },
+        local: { api: plugin, needs: {} },
+        onRecord: (f) => out.push(f),
+      },
+    );
+    assert(threads.sendAfter !== undefined, "the main thread follows too");
+    const first = threads.send({ index: 0, body, stream: true, chained: true });
+    const second = threads.sendAfter!(
+      { index: 1, body, stream: true, chained: true },
+      first,
+      undefined,
+    );
+    const a = await first;
+    // The first record waits for a later task: its span came first, the follower already went.
+    assertEquals(out.length, 0, "the first record is finished later");
+    const b = await second;
+    assert(b !== undefined && !b.lost, "the follower was sent");
+    assert(b.startEpochMs >= a.endEpochMs, "after its predecessor ended");
+    // Dispatch stopped (a deadline already past): nothing sent, nothing recorded.
+    const dropped = await threads.sendAfter!(
+      { index: 2, body, stream: true, chained: true },
+      second,
+      performance.now() - 1,
+    );
+    assertEquals(dropped, undefined);
+    await threads.close();
+    assertEquals(out.map((f) => f.record.index).sort(), [0, 1], "both records, once each");
+    assert(out.every((f) => f.record.success), "both succeeded");
+    const follower = out.find((f) => f.record.index === 1)!.record;
+    assert(
+      follower.refillLateMs !== undefined && follower.refillLateMs < 1000,
+      "refill lag counted",
+    );
+    assertEquals(mock.stats.requests, 2);
+  } finally {
+    await mock.close();
+  }
 });

@@ -112,9 +112,9 @@ export async function driveLoad(prep: PreparedRun, run: OpenRun): Promise<Driven
     if (follow !== undefined && scheduled === undefined) req.chained = true; // a closed loop's
     return threads.send(req, run.signal);
   };
-  // The closed loop's next request of a slot waits in its transport worker (not for conversations,
-  // whose turns hold their slot in the worker already), counted once it was sent. The promise is
-  // the threads' own: the next one follows it by identity.
+  // The closed loop's next request of a slot waits behind its predecessor, in its transport worker
+  // or on this thread's sender (not for conversations, whose turns hold their slot already),
+  // counted once it was sent. The promise is the threads' own: the next one follows it by identity.
   const sendAfter = threads.sendAfter;
   const follow: Follow<Job> | undefined = sendAfter === undefined || cfg.multiTurn
     ? undefined

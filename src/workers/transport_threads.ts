@@ -14,7 +14,7 @@ import { errorMessage, UsageError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import { finishAndHand, type Finishing } from "../records/finish_request.ts";
 import type { FinishedRequest } from "../records/finished.ts";
-import { newRecord } from "../records/record.ts";
+import { newRecord, type RequestRecord } from "../records/record.ts";
 import type { RowChannel } from "../store/result_db.ts";
 import {
   chooseTransport,
@@ -38,6 +38,7 @@ import {
 import { EndpointPicker } from "./endpoint_picker.ts";
 import { runConversation } from "./conversation.ts";
 import { WorkerPool } from "./pool.ts";
+import { SlicedQueue } from "./sliced_queue.ts";
 
 /** The transport settings of a run. */
 export interface TransportOptions {
@@ -108,9 +109,10 @@ export interface TransportThreads {
    */
   send(req: Outgoing, signal?: AbortSignal): Promise<Span>;
   /**
-   * Present when the requests are sent by transport workers to one endpoint: send `req` on the
-   * worker that has `previous` (a promise {@link send} or this returned) the moment `previous`
-   * ends, there, without a round trip through this thread; its refill lag counts from that end.
+   * Present when the requests go to one endpoint: send `req` the moment `previous` (a promise
+   * {@link send} or this returned) ends, on the worker that has `previous`, there, without a round
+   * trip through this thread (with `--workers 0`, here, before `previous`'s record is finished);
+   * its refill lag counts from that end.
    * Resolves `undefined`, with nothing sent, when dispatch stopped first (`signal` aborted, or
    * `notAfterMs`, `performance.now()` here, passed by the time `previous` ended) or `previous`
    * was not sent. A `previous` of none of these is waited for here.
@@ -304,9 +306,10 @@ export async function startTransportThreads(
       }
     };
   }
-  // The slot's next request queued in its worker (`WorkerPool.sendAfter`): with one endpoint only,
-  // since the endpoint picker must see a request when it is sent.
-  const sendAfter = s instanceof WorkerPool && count === 1
+  // The slot's next request queued behind its predecessor, in its worker (`WorkerPool.sendAfter`)
+  // or here (`MainSender.sendAfter`): with one endpoint only, since the endpoint picker must see a
+  // request when it is sent.
+  const sendAfter = count === 1
     ? (req: Outgoing, previous: Promise<Span | void>, notAfter?: number, signal?: AbortSignal) =>
       s.sendAfter(req, previous, notAfter, signal)
     : undefined;
@@ -335,6 +338,17 @@ class MainSender {
   #local: Finishing;
   #onRecord: (f: FinishedRequest) => void;
   #counting = new Set<Promise<void>>();
+  /** A closed loop's records, finished after the slot's next request went (as a worker does). */
+  #deferred = new SlicedQueue<{ rec: RequestRecord; body: string; at: number }>(
+    ({ rec, body }) => {
+      try {
+        this.#finish(rec, body);
+      } catch (err) {
+        this.#failed ??= err; // a sink that throws: the run fails at close, as a send would have
+      }
+    },
+  );
+  #failed: unknown;
 
   constructor(
     transport: Transport,
@@ -397,17 +411,46 @@ class MainSender {
       );
     }
     const rec = await this.#measure(req.index, req.body, req, req.previousEndEpochMs, signal);
-    const span = spanOf(rec);
-    const p = finishAndHand(this.#local, rec, req.body, this.#onRecord);
+    // A closed loop's next request goes first (`sendAfter` waits for this span); its record can
+    // wait for the other reads.
+    if (req.chained) this.#deferred.push({ rec, body: req.body, at: performance.now() });
+    else this.#finish(rec, req.body);
+    return spanOf(rec);
+  }
+
+  #finish(rec: RequestRecord, body: string): void {
+    const p = finishAndHand(this.#local, rec, body, this.#onRecord);
     if (p !== undefined) {
       this.#counting.add(p);
       p.finally(() => this.#counting.delete(p));
     }
-    return span;
+  }
+
+  /**
+   * A closed loop's next request of a slot, sent here the moment `previous` ends (the job was
+   * pulled from the dataset while `previous` was in flight); `undefined`, nothing sent, when
+   * dispatch stopped first or `previous` was not sent.
+   */
+  async sendAfter(
+    req: Outgoing,
+    previous: Promise<Span | void>,
+    notAfterMs: number | undefined,
+    signal?: AbortSignal,
+  ): Promise<Span | void> {
+    const span = await previous;
+    if (!span || signal?.aborted) return undefined;
+    if (notAfterMs !== undefined && performance.now() >= notAfterMs) return undefined;
+    req.previousEndEpochMs = span.endEpochMs;
+    return await this.send(req, signal);
   }
 
   async close(): Promise<void> {
-    await Promise.all(this.#counting);
-    await this.#transport.close();
+    this.#deferred.drain();
+    try {
+      await Promise.all(this.#counting);
+    } finally {
+      await this.#transport.close();
+    }
+    if (this.#failed !== undefined) throw this.#failed;
   }
 }

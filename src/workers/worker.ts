@@ -21,6 +21,7 @@ import { ChannelCounter } from "../tokenizer/token_counters.ts";
 import { createTransport } from "../transport/create.ts";
 import type { Transport } from "../transport/types.ts";
 import { LoopMonitor } from "./loop_monitor.ts";
+import { SlicedQueue } from "./sliced_queue.ts";
 import { TurnBatch } from "./turn_batch.ts";
 import { runConversation } from "./conversation.ts";
 import {
@@ -206,49 +207,19 @@ function follow(f: SendOrder, end: number): void {
   send(f).catch((err) => sendFailed(f, err));
 }
 
-/** Records left to finish later (see {@link later}), each with when it was left. */
-let deferred: { m: SendOrder; rec: RequestRecord; at: number }[] = [];
-let deferredNext = 0;
-/** How long one task of deferred finishing may hold the event loop, ms... */
-const DEFERRED_SLICE_MS = 4;
-/** ...or, while the oldest of it has waited this long, this long: it keeps up with the reads. */
-const DEFERRED_BEHIND_MS = 20;
-
 /**
- * Finish `rec` in a later task of the event loop: the records of the closed-loop requests that end
- * together (a paced server ends its streams in waves) are finished once that task's reads are
- * done and each slot's next request sent, in slices of {@link DEFERRED_SLICE_MS} between which
- * the reads go on. A client short of CPU must not read ahead of a growing queue of records (its
- * memory, and the closed loop, which hands a slot's next job over once its record is in): while
- * the oldest has waited {@link DEFERRED_BEHIND_MS}, a slice is that long.
+ * The records of closed-loop requests, finished in later tasks (`sliced_queue.ts`): the records of
+ * the requests that end together (a paced server ends its streams in waves) are finished once that
+ * task's reads are done and each slot's next request sent, in short slices between which the reads
+ * go on.
  */
-function later(m: SendOrder, rec: RequestRecord): void {
-  if (deferred.push({ m, rec, at: performance.now() }) === 1) setTimeout(runDeferred, 0);
-}
-
-/** Finish a slice of what {@link later} left (`all`: everything, at close). */
-function runDeferred(all = false): void {
-  const start = performance.now();
-  const work = deferred;
-  let i = deferredNext;
-  if (i >= work.length) return;
-  const slice = start - work[i].at >= DEFERRED_BEHIND_MS ? DEFERRED_BEHIND_MS : DEFERRED_SLICE_MS;
-  while (i < work.length && (all || performance.now() - start < slice)) {
-    const { m, rec } = work[i++];
-    try {
-      finish(m, rec);
-    } catch (err) {
-      sendFailed(m, err); // recorded, as `send`'s caller would have
-    }
+const deferred = new SlicedQueue<{ m: SendOrder; rec: RequestRecord; at: number }>(({ m, rec }) => {
+  try {
+    finish(m, rec);
+  } catch (err) {
+    sendFailed(m, err); // recorded, as `send`'s caller would have
   }
-  if (i < work.length) {
-    deferredNext = i;
-    setTimeout(runDeferred, 0);
-  } else {
-    deferred = [];
-    deferredNext = 0;
-  }
-}
+});
 
 /** Drop every queued follower: not sent (a cancel, or the worker closing). */
 function dropFollowers(): void {
@@ -297,7 +268,7 @@ async function send(m: SendOrder): Promise<void> {
   if (m.warmup) rec.warmup = true; // no DB row, no sink (--warmup-num)
   if (m.requestId !== undefined) rec.requestId = m.requestId;
   // A closed loop's next request went first; its record can wait for the other reads.
-  if (m.chained) later(m, rec);
+  if (m.chained) deferred.push({ m, rec, at: performance.now() });
   else finish(m, rec);
 }
 
@@ -390,7 +361,7 @@ async function init(m: Extract<ToWorker, { t: "init" }>): Promise<void> {
 
 async function close(): Promise<void> {
   dropFollowers(); // nothing left to follow them
-  runDeferred(true); // every record finished before the report
+  deferred.drain(); // every record finished before the report
   await transport?.close();
   await Promise.all(counting);
   rows?.end(); // every row posted, then the writer stops waiting for this worker
