@@ -7,6 +7,12 @@ import { SlicedQueue } from "../src/workers/sliced_queue.ts";
 
 const tick = () => new Promise((r) => setTimeout(r, 0));
 
+/** Hold the thread `ms` (an item's work). */
+function busy(ms: number): void {
+  const t = performance.now();
+  while (performance.now() - t < ms) { /* work */ }
+}
+
 Deno.test("sliced queue: items run in a later task, in order, not at push", async () => {
   const done: number[] = [];
   const q = new SlicedQueue<{ n: number; at: number }>((w) => done.push(w.n));
@@ -25,10 +31,6 @@ Deno.test("sliced queue: items run in a later task, in order, not at push", asyn
 
 Deno.test("sliced queue: a slice stops at its time, the rest goes in the next tasks", async () => {
   const done: number[] = [];
-  const busy = (ms: number) => {
-    const t = performance.now();
-    while (performance.now() - t < ms) { /* work */ }
-  };
   const q = new SlicedQueue<{ n: number; at: number }>((w) => {
     busy(3);
     done.push(w.n);
@@ -42,10 +44,6 @@ Deno.test("sliced queue: a slice stops at its time, the rest goes in the next ta
 
 Deno.test("sliced queue: behind, a slice runs longer; drain does everything now", async () => {
   const done: number[] = [];
-  const busy = (ms: number) => {
-    const t = performance.now();
-    while (performance.now() - t < ms) { /* work */ }
-  };
   const q = new SlicedQueue<{ n: number; at: number }>((w) => {
     busy(2);
     done.push(w.n);
