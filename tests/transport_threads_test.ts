@@ -5,6 +5,8 @@
  */
 import { assert, assertEquals } from "./assert.ts";
 import { ROOT_DIR, tempDir } from "./helpers/cli.ts";
+import { perfRun } from "./helpers/perf_run.ts";
+import { DatabaseSync } from "node:sqlite";
 import { startMockServer } from "../src/mock/server.ts";
 import { epollAvailable } from "../src/transport/epoll.ts";
 import {
@@ -163,6 +165,75 @@ Deno.test("transport threads: on the main thread a slot's next request goes when
       "refill lag counted",
     );
     assertEquals(mock.stats.requests, 2);
+  } finally {
+    await mock.close();
+  }
+});
+
+Deno.test("transport threads: a record the main thread cannot finish later is recorded as failed, not lost", async () => {
+  const mock = startMockServer({ port: 0, ttftMs: 5, itlMs: 2, outputTokens: 4 });
+  try {
+    const cfg = resolveConfig({
+      url: `${mock.url}/v1/chat/completions`,
+      model: "m",
+      api: "openai",
+      stream: true,
+    });
+    const plugin = await loadApiPlugin("openai", cfg);
+    const body = JSON.stringify({
+      model: "m",
+      stream: true,
+      messages: [{ role: "user", content: "q" }],
+    });
+    const out: FinishedRequest[] = [];
+    let thrown = false;
+    const threads = await startTransportThreads(
+      { kind: "socket", timeouts: { connectMs: 5000, readMs: 5000, totalMs: Infinity } },
+      { workers: 0, inFlight: 1 },
+      {
+        target: { url: `${mock.url}/v1/chat/completions`, headers: {} },
+        local: { api: plugin, needs: {} },
+        onRecord: (f) => {
+          if (!thrown) {
+            thrown = true;
+            throw new Error("boom");
+          }
+          out.push(f);
+        },
+      },
+    );
+    await threads.send({ index: 0, body, stream: true, chained: true });
+    await threads.close();
+    assertEquals(out.length, 1, "recorded once");
+    const rec = out[0].record;
+    assertEquals([rec.index, rec.success, rec.failure?.kind], [0, false, "client"]);
+    assert(rec.failure!.message.includes("boom"), rec.failure!.message);
+  } finally {
+    await mock.close();
+  }
+});
+
+Deno.test("transport threads: --workers 0 --duration: every request sent is in the DB and the summary, once", async () => {
+  const mock = startMockServer({ port: 0, ttftMs: 10, itlMs: 5, outputTokens: 6 });
+  try {
+    await using r = await perfRun({
+      server: mock,
+      flags: { stream: true, workers: 0, parallel: 8, number: 100_000 },
+      args: ["--duration", "1"],
+    });
+    assertEquals(r.code, 0, r.stderr);
+    const s = r.summary;
+    const total = s["Total requests"] as number;
+    assert(total > 8, `${total} requests in 1 s at 8 in flight`);
+    assertEquals(s["Succeed requests"], total);
+    const db = new DatabaseSync(`${r.dir}/benchmark_data.db`, { readOnly: true });
+    try {
+      const { rows } = db.prepare("SELECT COUNT(*) AS rows FROM result").get() as { rows: number };
+      assertEquals(rows, total, "one row per request");
+    } finally {
+      db.close();
+    }
+    assertEquals(mock.stats.requests, total + 1, "the requests and the connection test, no more");
   } finally {
     await mock.close();
   }

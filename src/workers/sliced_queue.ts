@@ -36,7 +36,8 @@ export interface Queued {
 
 /** A queue of work done in later tasks, a slice at a time. */
 export class SlicedQueue<T extends Queued> {
-  #items: T[] = [];
+  /** Queued items; each slot cleared once done, so that a backlog holds only what is left. */
+  #items: (T | undefined)[] = [];
   #next = 0;
   #run: (item: T) => void;
   #timing: SliceTiming;
@@ -68,8 +69,12 @@ export class SlicedQueue<T extends Queued> {
     let i = this.#next;
     if (i >= work.length) return;
     const t = this.#timing;
-    const slice = start - work[i].at >= t.behindMs ? t.behindMs : t.sliceMs;
-    while (i < work.length && (all || performance.now() - start < slice)) this.#run(work[i++]);
+    const slice = start - work[i]!.at >= t.behindMs ? t.behindMs : t.sliceMs;
+    while (i < work.length && (all || performance.now() - start < slice)) {
+      const item = work[i]!;
+      work[i++] = undefined;
+      this.#run(item);
+    }
     if (i < work.length) {
       this.#next = i;
       setTimeout(() => this.#slice(false), 0);

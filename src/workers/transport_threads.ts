@@ -344,7 +344,17 @@ class MainSender {
       try {
         this.#finish(rec, body);
       } catch (err) {
-        this.#failed ??= err; // a sink that throws: the run fails at close, as a send would have
+        // As a worker does: the request is still recorded, failed with the reason, never lost.
+        rec.success = false;
+        rec.failure = {
+          kind: "client",
+          message: `the record could not be finished: ${errorMessage(err)}`,
+        };
+        try {
+          this.#finish(rec, body);
+        } catch (again) {
+          this.#failed ??= again; // a bug past that too: the run fails at close
+        }
       }
     },
   );
