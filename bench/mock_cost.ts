@@ -23,6 +23,7 @@
 import { parseArgs } from "node:util";
 import { procCpuTimes } from "../src/workers/loop_monitor.ts";
 import { stat } from "./ground_truth.ts";
+import { spawnListening } from "./listening_process.ts";
 
 const ROOT = decodeURIComponent(new URL("../", import.meta.url).pathname).replace(/\/$/, "");
 
@@ -110,23 +111,11 @@ async function measure(main: string): Promise<Measured> {
     ...(stamp ? ["--stamp-times"] : []),
   ];
   const server = pin(cores - 1);
-  const child = new Deno.Command(server.length > 0 ? server[0] : Deno.execPath(), {
-    args: server.length > 0 ? [...server.slice(1), Deno.execPath(), ...mockArgs] : mockArgs,
-    stdout: "null",
-    stderr: "piped",
-  }).spawn();
-  const errors = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
-  let banner = "";
-  let url: string | undefined;
-  while (url === undefined) {
-    const r = await errors.read();
-    if (r.done) throw new Error(`the mock did not start:\n${banner}`);
-    banner += r.value;
-    url = /listening on (http:\/\/\S+)/.exec(banner)?.[1];
-  }
-  (async () => {
-    while (!(await errors.read()).done) { /* drain */ }
-  })().catch(() => {});
+  const { child, url, drain } = await spawnListening(
+    [...server, Deno.execPath(), ...mockArgs],
+    "mock",
+  );
+  drain();
   const { hostname, port } = new URL(url);
   const seen = { events: 0, late: [] as number[] };
 

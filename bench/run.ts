@@ -27,6 +27,7 @@
 import { parseArgs } from "node:util";
 import type { ClientArgs, ClientReport } from "./client_process.ts";
 import type { FloorArgs } from "./floor_client.ts";
+import { spawnListening } from "./listening_process.ts";
 import { inFlight, type Scenario, SCENARIOS } from "./scenarios.ts";
 import {
   cpuPerEventUs,
@@ -129,25 +130,11 @@ async function startServer(s: Scenario, pin: string[]): Promise<Server> {
       "--stamp-times",
     ]
     : ["run", "-A", `${ROOT}/bench/blast_server.ts`, "0", String(t.tokens)];
-  const cmd = pin.length > 0 ? pin[0] : Deno.execPath();
-  const child = new Deno.Command(cmd, {
-    args: pin.length > 0 ? [...pin.slice(1), Deno.execPath(), ...args] : args,
-    stdout: "null",
-    stderr: "piped",
-  }).spawn();
-  const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
-  let text = "";
-  let url: string | undefined;
-  while (url === undefined) {
-    const r = await reader.read();
-    if (r.done) throw new Error(`the ${s.server} server did not start:\n${text}`);
-    text += r.value;
-    url = /listening on (https?:\/\/\S+)/.exec(text)?.[1];
-  }
-  // Keep draining stderr so the server never blocks on a full pipe.
-  (async () => {
-    while (!(await reader.read()).done) { /* drain */ }
-  })().catch(() => {});
+  const { child, url, drain } = await spawnListening(
+    [...pin, Deno.execPath(), ...args],
+    `${s.server} server`,
+  );
+  drain();
   return {
     url,
     pid: child.pid,

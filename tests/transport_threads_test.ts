@@ -111,31 +111,30 @@ Deno.test({
   },
 });
 
+/** A request body the mock answers (streamed). */
+const body = JSON.stringify({
+  model: "m",
+  stream: true,
+  messages: [{ role: "user", content: "q" }],
+});
+
+/** The sending threads of a one-endpoint run with `--workers 0`, the `openai` plugin on this thread. */
+async function mainThreadSender(url: string, onRecord: (f: FinishedRequest) => void) {
+  const endpoint = `${url}/v1/chat/completions`;
+  const cfg = resolveConfig({ url: endpoint, model: "m", api: "openai", stream: true });
+  const plugin = await loadApiPlugin("openai", cfg);
+  return await startTransportThreads(
+    { kind: "socket", timeouts: { connectMs: 5000, readMs: 5000, totalMs: Infinity } },
+    { workers: 0, inFlight: 1 },
+    { target: { url: endpoint, headers: {} }, local: { api: plugin, needs: {} }, onRecord },
+  );
+}
+
 Deno.test("transport threads: on the main thread a slot's next request goes when its predecessor ends, its record after", async () => {
   const mock = startMockServer({ port: 0, ttftMs: 20, itlMs: 5, outputTokens: 4 });
   try {
-    const cfg = resolveConfig({
-      url: `${mock.url}/v1/chat/completions`,
-      model: "m",
-      api: "openai",
-      stream: true,
-    });
-    const plugin = await loadApiPlugin("openai", cfg);
-    const body = JSON.stringify({
-      model: "m",
-      stream: true,
-      messages: [{ role: "user", content: "q" }],
-    });
     const out: FinishedRequest[] = [];
-    const threads = await startTransportThreads(
-      { kind: "socket", timeouts: { connectMs: 5000, readMs: 5000, totalMs: Infinity } },
-      { workers: 0, inFlight: 1 },
-      {
-        target: { url: `${mock.url}/v1/chat/completions`, headers: {} },
-        local: { api: plugin, needs: {} },
-        onRecord: (f) => out.push(f),
-      },
-    );
+    const threads = await mainThreadSender(mock.url, (f) => out.push(f));
     assert(threads.sendAfter !== undefined, "the main thread follows too");
     const first = threads.send({ index: 0, body, stream: true, chained: true });
     const second = threads.sendAfter!(
@@ -173,35 +172,15 @@ Deno.test("transport threads: on the main thread a slot's next request goes when
 Deno.test("transport threads: a record the main thread cannot finish later is recorded as failed, not lost", async () => {
   const mock = startMockServer({ port: 0, ttftMs: 5, itlMs: 2, outputTokens: 4 });
   try {
-    const cfg = resolveConfig({
-      url: `${mock.url}/v1/chat/completions`,
-      model: "m",
-      api: "openai",
-      stream: true,
-    });
-    const plugin = await loadApiPlugin("openai", cfg);
-    const body = JSON.stringify({
-      model: "m",
-      stream: true,
-      messages: [{ role: "user", content: "q" }],
-    });
     const out: FinishedRequest[] = [];
     let thrown = false;
-    const threads = await startTransportThreads(
-      { kind: "socket", timeouts: { connectMs: 5000, readMs: 5000, totalMs: Infinity } },
-      { workers: 0, inFlight: 1 },
-      {
-        target: { url: `${mock.url}/v1/chat/completions`, headers: {} },
-        local: { api: plugin, needs: {} },
-        onRecord: (f) => {
-          if (!thrown) {
-            thrown = true;
-            throw new Error("boom");
-          }
-          out.push(f);
-        },
-      },
-    );
+    const threads = await mainThreadSender(mock.url, (f) => {
+      if (!thrown) {
+        thrown = true;
+        throw new Error("boom");
+      }
+      out.push(f);
+    });
     await threads.send({ index: 0, body, stream: true, chained: true });
     await threads.close();
     assertEquals(out.length, 1, "recorded once");

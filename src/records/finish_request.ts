@@ -93,6 +93,18 @@ function isPromise<T>(v: T | Promise<T>): v is Promise<T> {
 }
 
 /**
+ * Mark a record whose finishing failed (a bug, or a plugin that throws) as a `client` failure with
+ * the reason, so that it is still recorded, never lost.
+ */
+export function markUnfinished(rec: RequestRecord, err: unknown): void {
+  rec.success = false;
+  rec.failure = {
+    kind: "client",
+    message: `the record could not be finished: ${errorMessage(err)}`,
+  };
+}
+
+/**
  * Finish one request and hand its record to `use`, then release the request's own arrays
  * (`releaseRecord`): what every sender does with a request that is not a conversation's turn.
  * Returns `undefined` when that was done at once, else a promise of when it is (rejected only

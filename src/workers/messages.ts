@@ -173,6 +173,23 @@ export function spanOf(r: Pick<RequestRecord, "timeOriginMs" | "startMs" | "endM
   return { startEpochMs: r.timeOriginMs + r.startMs, endEpochMs: r.timeOriginMs + r.endMs };
 }
 
+/**
+ * A closed loop's next request, sent by `send` with its predecessor's end once `previous` ended;
+ * `undefined`, nothing sent, when `previous` was not sent, `signal` aborted, or `notAfterMs`
+ * (`performance.now()`) passed by then. For the senders that wait for `previous` on this thread.
+ */
+export async function afterEnd<T>(
+  previous: Promise<Span | void>,
+  notAfterMs: number | undefined,
+  signal: AbortSignal | undefined,
+  send: (endEpochMs: number) => Promise<T>,
+): Promise<T | undefined> {
+  const span = await previous;
+  if (!span || signal?.aborted) return undefined;
+  if (notAfterMs !== undefined && performance.now() >= notAfterMs) return undefined;
+  return await send(span.endEpochMs);
+}
+
 /** A request for the sending threads, as the main thread's load loop hands it over. */
 export interface Outgoing {
   /** Dispatch order. */

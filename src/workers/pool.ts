@@ -21,6 +21,7 @@ import type { RowChannel } from "../store/result_db.ts";
 import type { TransportSpec } from "../transport/create.ts";
 import type { ThreadLoad } from "./loop_monitor.ts";
 import {
+  afterEnd,
   type FinishSpec,
   type FromWorker,
   type Outgoing,
@@ -322,10 +323,8 @@ export class WorkerPool {
     const after = this.#chained.get(previous);
     if (after === undefined || !this.#slots[after.worker].alive) {
       // Waited for here; the one sent then is what the slot's next request can follow.
-      const outer: Promise<Span | void> = previous.then((span) => {
-        if (!span || signal?.aborted) return undefined;
-        if (notAfterMs !== undefined && performance.now() >= notAfterMs) return undefined;
-        const inner = this.send({ ...req, previousEndEpochMs: span.endEpochMs }, signal);
+      const outer: Promise<Span | void> = afterEnd(previous, notAfterMs, signal, (end) => {
+        const inner = this.send({ ...req, previousEndEpochMs: end }, signal);
         const chained = this.#chained.get(inner);
         if (chained !== undefined) this.#chained.set(outer, chained);
         return inner;

@@ -12,7 +12,7 @@ import { readTextFileLimited } from "../util/text_file.ts";
 import type { UrlStrategy } from "../config.ts";
 import { errorMessage, UsageError } from "../errors.ts";
 import type { Logger } from "../log.ts";
-import { finishAndHand, type Finishing } from "../records/finish_request.ts";
+import { finishAndHand, type Finishing, markUnfinished } from "../records/finish_request.ts";
 import type { FinishedRequest } from "../records/finished.ts";
 import { newRecord, type RequestRecord } from "../records/record.ts";
 import type { RowChannel } from "../store/result_db.ts";
@@ -28,6 +28,7 @@ import type { Transport, TransportTimeouts } from "../transport/types.ts";
 import { LagHistogram, type LagSummary } from "../util/lag_histogram.ts";
 import { LoopMonitor, type ThreadLoad } from "./loop_monitor.ts";
 import {
+  afterEnd,
   type FinishSpec,
   type Outgoing,
   type SendTarget,
@@ -234,11 +235,14 @@ export async function startTransportThreads(
     setup.onRecord(f);
   };
   const cores = availableCores();
-  const auto = o.workers === undefined
-    ? defaultWorkers(o.inFlight, cores, cores === 1 && kernelStamped(spec, setup.target))
-    : undefined;
-  if (auto === 0) log("one core and kernel-stamped reads: sending from the main thread");
-  let workers = Math.min(o.workers ?? auto!, Math.max(1, o.inFlight));
+  let workers = Math.min(
+    o.workers ??
+      defaultWorkers(o.inFlight, cores, cores === 1 && kernelStamped(spec, setup.target)),
+    Math.max(1, o.inFlight),
+  );
+  if (o.workers === undefined && workers === 0) {
+    log("one core and kernel-stamped reads: sending from the main thread");
+  }
   let sender: WorkerPool | MainSender | undefined;
   if (workers > 0 && o.multiTurn && setup.plugin === undefined) {
     log(
@@ -340,23 +344,7 @@ class MainSender {
   #counting = new Set<Promise<void>>();
   /** A closed loop's records, finished after the slot's next request went (as a worker does). */
   #deferred = new SlicedQueue<{ rec: RequestRecord; body: string; at: number }>(
-    ({ rec, body }) => {
-      try {
-        this.#finish(rec, body);
-      } catch (err) {
-        // As a worker does: the request is still recorded, failed with the reason, never lost.
-        rec.success = false;
-        rec.failure = {
-          kind: "client",
-          message: `the record could not be finished: ${errorMessage(err)}`,
-        };
-        try {
-          this.#finish(rec, body);
-        } catch (again) {
-          this.#failed ??= again; // a bug past that too: the run fails at close
-        }
-      }
-    },
+    ({ rec, body }) => this.#finishLater(rec, body),
   );
   #failed: unknown;
 
@@ -428,6 +416,20 @@ class MainSender {
     return spanOf(rec);
   }
 
+  /** A deferred record: one that cannot be finished is recorded failed, as a worker does. */
+  #finishLater(rec: RequestRecord, body: string): void {
+    try {
+      this.#finish(rec, body);
+    } catch (err) {
+      markUnfinished(rec, err);
+      try {
+        this.#finish(rec, body);
+      } catch (again) {
+        this.#failed ??= again; // a bug past that too: the run fails at close
+      }
+    }
+  }
+
   #finish(rec: RequestRecord, body: string): void {
     const p = finishAndHand(this.#local, rec, body, this.#onRecord);
     if (p !== undefined) {
@@ -441,17 +443,16 @@ class MainSender {
    * pulled from the dataset while `previous` was in flight); `undefined`, nothing sent, when
    * dispatch stopped first or `previous` was not sent.
    */
-  async sendAfter(
+  sendAfter(
     req: Outgoing,
     previous: Promise<Span | void>,
     notAfterMs: number | undefined,
     signal?: AbortSignal,
   ): Promise<Span | void> {
-    const span = await previous;
-    if (!span || signal?.aborted) return undefined;
-    if (notAfterMs !== undefined && performance.now() >= notAfterMs) return undefined;
-    req.previousEndEpochMs = span.endEpochMs;
-    return await this.send(req, signal);
+    return afterEnd(previous, notAfterMs, signal, (end) => {
+      req.previousEndEpochMs = end;
+      return this.send(req, signal);
+    });
   }
 
   async close(): Promise<void> {

@@ -12,7 +12,12 @@
  */
 import { errorMessage } from "../errors.ts";
 import { loadApiPlugin } from "../plugins/loader.ts";
-import { finishAndHand, finishedTransfers, type Finishing } from "../records/finish_request.ts";
+import {
+  finishAndHand,
+  finishedTransfers,
+  type Finishing,
+  markUnfinished,
+} from "../records/finish_request.ts";
 import type { FinishedRequest } from "../records/finished.ts";
 import { packPayloads } from "../records/payloads.ts";
 import { newRecord, releaseRecord, type RequestRecord } from "../records/record.ts";
@@ -316,17 +321,8 @@ function raw(id: number, rec: RequestRecord): void {
  * recorded, as failed with the reason, by the main thread, and its slot is freed. Never lost.
  */
 function unfinished(id: number, rec: RequestRecord, err: unknown): void {
-  failUnfinished(rec, err);
+  markUnfinished(rec, err);
   raw(id, rec);
-}
-
-/** Mark a record that could not be finished as a client failure, with the reason. */
-function failUnfinished(rec: RequestRecord, err: unknown): void {
-  rec.success = false;
-  rec.failure = {
-    kind: "client",
-    message: `the record could not be finished: ${errorMessage(err)}`,
-  };
 }
 
 /**
@@ -334,7 +330,7 @@ function failUnfinished(rec: RequestRecord, err: unknown): void {
  * the turn's own body; the conversation's slot stays held until it ends.
  */
 function unfinishedTurn(id: number, rec: RequestRecord, body: string, err: unknown): void {
-  failUnfinished(rec, err);
+  markUnfinished(rec, err);
   const r: RawRecord = { ...rec, payloads: packPayloads(rec.payloads) };
   post({ t: "rawTurn", id, rec: r, body }, [r.payloads.utf8.buffer as ArrayBuffer]);
 }

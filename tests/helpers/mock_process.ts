@@ -5,6 +5,7 @@
  * @module
  */
 import { ROOT_DIR } from "./cli.ts";
+import { spawnListening } from "../../bench/listening_process.ts";
 
 /** A running `llmperf mock` process. */
 export interface MockProcess {
@@ -16,20 +17,11 @@ export interface MockProcess {
 
 /** Start `llmperf mock --port 0 ...args`; resolves once it says where it listens. */
 export async function startMockProcess(...args: string[]): Promise<MockProcess> {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", `${ROOT_DIR}/main.ts`, "mock", "--port", "0", ...args],
-    stdout: "null",
-    stderr: "piped",
-  }).spawn();
-  const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
-  let text = "";
-  let url: string | undefined;
-  while (url === undefined) {
-    const r = await reader.read();
-    if (r.done) throw new Error(`the mock did not start:\n${text}`);
-    text += r.value;
-    url = /listening on (http:\/\/\S+)/.exec(text)?.[1];
-  }
+  const { child, url, banner, stderr: reader } = await spawnListening(
+    [Deno.execPath(), "run", "-A", `${ROOT_DIR}/main.ts`, "mock", "--port", "0", ...args],
+    "mock",
+  );
+  let text = banner;
   return {
     url,
     async stop() {
