@@ -11,6 +11,7 @@ import { assert, assertEquals } from "./assert.ts";
 import { onlyRunDir, ROOT_DIR, tempDir } from "./helpers/cli.ts";
 import { chatStub } from "./helpers/chat_stub.ts";
 import { perfArgs } from "./helpers/perf_run.ts";
+import { pinnable } from "./helpers/pin.ts";
 import { startMockServer } from "../src/mock/server.ts";
 import type { DatabaseSync } from "node:sqlite";
 import { openForReading } from "../src/store/open_read.ts";
@@ -30,12 +31,16 @@ interface Run {
   stderr: string;
 }
 
-/** Run `llmperf <args> --outputs-dir <a full-able tmpfs>`; its content is copied into `out`. */
+/**
+ * Run `llmperf <args> --outputs-dir <a full-able tmpfs>`; its content is copied into `out`.
+ * `pin`: on one core (`taskset -c 0`), where the main thread writes the DB.
+ */
 async function runOnTmpfs(
   args: string[],
   out: string,
   size: string,
   fill = false,
+  pin = false,
 ): Promise<Run> {
   const mnt = await Deno.makeTempDir({ prefix: "llmperf-mnt-" });
   try {
@@ -50,6 +55,7 @@ async function runOnTmpfs(
         out,
         size,
         fill ? "fill" : "-",
+        ...(pin ? ["taskset", "-c", "0"] : []),
         Deno.execPath(),
         "run",
         "-A",
@@ -89,65 +95,79 @@ function count(db: DatabaseSync, where = "1=1"): number {
   return (db.prepare(`SELECT COUNT(*) AS c FROM result WHERE ${where}`).get() as { c: number }).c;
 }
 
+/**
+ * The disk fills during a run: the cause is named, sending stops, the summary prints, the DB
+ * keeps what fit. `pin`: on one core, where the main thread writes the DB.
+ */
+async function fillsUp(pin: boolean): Promise<void> {
+  // Each streamed request's row is several KB: a 384 KiB tmpfs fills after some dozens.
+  const mock = startMockServer({ port: 0, ttftMs: 1, itlMs: 0, outputTokens: 60 });
+  await using out = await tempDir();
+  try {
+    const r = await runOnTmpfs(
+      perfArgs({
+        server: mock,
+        flags: { prompt: "hello", number: 3000, parallel: 8, stream: true },
+      }),
+      out.path,
+      "384k",
+      false,
+      pin,
+    );
+    assertEquals(r.code, 1, r.stderr);
+    assert(!r.stderr.includes("cannot rollback"), r.stderr);
+    assert(!/\n\s+at /.test(r.stderr), "no stack trace");
+    const cause =
+      /error: the result DB could not be written: disk full \(SQLITE_FULL\) at (\S+)benchmark_data\.db; it holds (\d+) of the (\d+) requests sent/
+        .exec(r.stderr);
+    assert(cause, `the cause, the file and the rows kept are named:\n${r.stderr}`);
+    // The summary of what finished is printed, and sending stopped well before the 3000.
+    assert(r.stdout.includes("Benchmarking summary:"), r.stdout);
+    const total = Number(/\| Total requests +\| (\d+)/.exec(r.stdout)?.[1]);
+    assert(total > 0 && total < 3000, `total ${total}`);
+    assertEquals(Number(cause[3]), total, "requests sent = the summary's total");
+    // The server got no request after the stop: it saw at most the requests sent (one cancelled
+    // as it was being sent may never have reached it, at most one per lane).
+    const got = mock.stats.requests - 1; // less the start-up check
+    assert(got <= total && got >= total - 8, `server got ${got}, sent ${total}`);
+    // The DB opens and holds exactly the rows it says; no end time: it reads as unfinished.
+    const run = await onlyRunDir(out.path);
+    // As `llmperf report` reads it (a journal the failed write left is rolled back first).
+    const db = openForReading(`${run}/benchmark_data.db`);
+    const rows = count(db);
+    const ended = (db.prepare("SELECT ended_at FROM run").get() as { ended_at: unknown })
+      .ended_at;
+    db.close();
+    assertEquals(rows, Number(cause[2]));
+    assert(rows > 0 && rows < total, `rows ${rows} of ${total}`);
+    assertEquals(ended, null);
+    // Result files that did not fit are named, and none is left half-written.
+    for (const f of ["benchmark_summary.json", "benchmark_percentile.json", "report.html"]) {
+      let exists = true;
+      try {
+        const text = await Deno.readTextFile(`${run}/${f}`);
+        if (f.endsWith(".json")) JSON.parse(text); // whole, when there
+      } catch (e) {
+        if (!(e instanceof Deno.errors.NotFound)) throw e;
+        exists = false;
+      }
+      assert(exists || r.stderr.includes(`cannot write '`), `${f}: missing and not named`);
+    }
+  } finally {
+    await mock.close();
+  }
+}
+
 Deno.test({
   name: "full disk: the cause is named, sending stops, the summary prints, the DB keeps what fit",
   ignore: why !== undefined,
-  async fn() {
-    // Each streamed request's row is several KB: a 384 KiB tmpfs fills after some dozens.
-    const mock = startMockServer({ port: 0, ttftMs: 1, itlMs: 0, outputTokens: 60 });
-    await using out = await tempDir();
-    try {
-      const r = await runOnTmpfs(
-        perfArgs({
-          server: mock,
-          flags: { prompt: "hello", number: 3000, parallel: 8, stream: true },
-        }),
-        out.path,
-        "384k",
-      );
-      assertEquals(r.code, 1, r.stderr);
-      assert(!r.stderr.includes("cannot rollback"), r.stderr);
-      assert(!/\n\s+at /.test(r.stderr), "no stack trace");
-      const cause =
-        /error: the result DB could not be written: disk full \(SQLITE_FULL\) at (\S+)benchmark_data\.db; it holds (\d+) of the (\d+) requests sent/
-          .exec(r.stderr);
-      assert(cause, `the cause, the file and the rows kept are named:\n${r.stderr}`);
-      // The summary of what finished is printed, and sending stopped well before the 3000.
-      assert(r.stdout.includes("Benchmarking summary:"), r.stdout);
-      const total = Number(/\| Total requests +\| (\d+)/.exec(r.stdout)?.[1]);
-      assert(total > 0 && total < 3000, `total ${total}`);
-      assertEquals(Number(cause[3]), total, "requests sent = the summary's total");
-      // The server got no request after the stop: it saw at most the requests sent (one cancelled
-      // as it was being sent may never have reached it, at most one per lane).
-      const got = mock.stats.requests - 1; // less the start-up check
-      assert(got <= total && got >= total - 8, `server got ${got}, sent ${total}`);
-      // The DB opens and holds exactly the rows it says; no end time: it reads as unfinished.
-      const run = await onlyRunDir(out.path);
-      // As `llmperf report` reads it (a journal the failed write left is rolled back first).
-      const db = openForReading(`${run}/benchmark_data.db`);
-      const rows = count(db);
-      const ended = (db.prepare("SELECT ended_at FROM run").get() as { ended_at: unknown })
-        .ended_at;
-      db.close();
-      assertEquals(rows, Number(cause[2]));
-      assert(rows > 0 && rows < total, `rows ${rows} of ${total}`);
-      assertEquals(ended, null);
-      // Result files that did not fit are named, and none is left half-written.
-      for (const f of ["benchmark_summary.json", "benchmark_percentile.json", "report.html"]) {
-        let exists = true;
-        try {
-          const text = await Deno.readTextFile(`${run}/${f}`);
-          if (f.endsWith(".json")) JSON.parse(text); // whole, when there
-        } catch (e) {
-          if (!(e instanceof Deno.errors.NotFound)) throw e;
-          exists = false;
-        }
-        assert(exists || r.stderr.includes(`cannot write '`), `${f}: missing and not named`);
-      }
-    } finally {
-      await mock.close();
-    }
-  },
+  fn: () => fillsUp(false),
+});
+
+Deno.test({
+  name: "full disk: on one core (the main thread writes the DB) the same holds",
+  ignore: why !== undefined || !pinnable,
+  fn: () => fillsUp(true),
 });
 
 Deno.test({

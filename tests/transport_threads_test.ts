@@ -6,6 +6,7 @@
 import { assert, assertEquals } from "./assert.ts";
 import { ROOT_DIR, tempDir } from "./helpers/cli.ts";
 import { perfRun } from "./helpers/perf_run.ts";
+import { pinnable } from "./helpers/pin.ts";
 import { DatabaseSync } from "node:sqlite";
 import { startMockServer } from "../src/mock/server.ts";
 import { epollAvailable } from "../src/transport/epoll.ts";
@@ -45,16 +46,6 @@ Deno.test("transport threads: reads are kernel-stamped only through the socket t
   );
   assertEquals(kernelStamped(socket, { headers, url: http, urls: [http, http] }), epollAvailable());
 });
-
-async function hasTaskset(): Promise<boolean> {
-  try {
-    return (await new Deno.Command("taskset", { args: ["-c", "0", "true"] }).output()).code === 0;
-  } catch {
-    return false;
-  }
-}
-
-const pinnable = Deno.build.os === "linux" && epollAvailable() && await hasTaskset();
 
 Deno.test({
   name: "transport threads: pinned to one core, the CLI sends from the main thread unless told",

@@ -54,7 +54,12 @@ import { DB_FILE, runRow } from "../store/run_meta.ts";
 import { WorkerCounter } from "../tokenizer/token_counters.ts";
 import type { LoadStats } from "../load/runner.ts";
 import { type ClientCheck, clientCheck } from "../workers/self_check.ts";
-import { startTransportThreads, type TransportThreads } from "../workers/transport_threads.ts";
+import {
+  availableCores,
+  plannedWorkers,
+  startTransportThreads,
+  type TransportThreads,
+} from "../workers/transport_threads.ts";
 import type { RunOptions } from "./options.ts";
 import { type PreparedRun, usesChatTemplate } from "./prepare.ts";
 
@@ -171,10 +176,25 @@ export async function openRun(prep: PreparedRun, options: RunOptions): Promise<O
   let say: Logger = log;
   // With `--compat 2026` evalscope's name holds its 2026 layout, written from ours at the end.
   const dbFile = cfg.compat === "2026" ? OWN_DB_FILE_2026 : DB_FILE;
+  const { url, headers } = prep.first.prepared;
+  const urls = source.urls;
+  const target = { url, headers, ...(urls.length > 1 ? { urls } : {}) };
+  const threadOptions = {
+    workers: cfg.workers,
+    // --open-loop has no cap: as many may be in flight as are sent.
+    inFlight: cfg.openLoop
+      ? source.expected ?? shardCount(cfg.parallel, cfg.shard)
+      : Math.min(shardCount(cfg.parallel, cfg.shard), source.expected ?? Infinity),
+    multiTurn: cfg.multiTurn,
+  };
   const db = options.resultDb === false ? undefined : stack.use(
     await ResultDb.open(`${outputDir}/${dbFile}`, runRow(name, settings, cfg.shard), {
       secrets: redactor.secrets,
       commitEvery: cfg.dbCommitInterval,
+      // One core, sending from the main thread: the writer shares it rather than a thread of
+      // its own on the same core (docs/performance.md, v13).
+      onThisThread: availableCores() === 1 &&
+        plannedWorkers(prep.spec, threadOptions, target) === 0,
       onFailure: (why) => {
         say(`error: ${why}; stopping: no more requests are sent`);
         stop.abort();
@@ -231,17 +251,8 @@ export async function openRun(prep: PreparedRun, options: RunOptions): Promise<O
     stack.use(await WorkerCounter.start(prep.tokenizer.dir, usesChatTemplate(cfg)));
   const pipeline = stack.use(new ResultPipeline(sinks));
   const needs = sinkNeeds(sinks);
-  const { url, headers } = prep.first.prepared;
-  const urls = source.urls;
-  const threads = await startTransportThreads(prep.spec, {
-    workers: cfg.workers,
-    // --open-loop has no cap: as many may be in flight as are sent.
-    inFlight: cfg.openLoop
-      ? source.expected ?? shardCount(cfg.parallel, cfg.shard)
-      : Math.min(shardCount(cfg.parallel, cfg.shard), source.expected ?? Infinity),
-    multiTurn: cfg.multiTurn,
-  }, {
-    target: { url, headers, ...(urls.length > 1 ? { urls } : {}) },
+  const threads = await startTransportThreads(prep.spec, threadOptions, {
+    target,
     urlStrategy: cfg.urlStrategy,
     local: { api: prep.api, tokens: counter, rows: db, needs },
     // The workers load the API plugin themselves when its name or path says which it is; the

@@ -1,14 +1,16 @@
 /**
- * The result DB: its writer thread (`db_worker.ts`, which pickles, redacts and writes) and the
- * ways rows reach it. Rows are built where requests are finished (`schema.ts`'s
- * `toResultRow`): a transport worker posts its rows on a port of its own ({@link ResultDb.connect}),
- * the main thread (requests it finished itself: `--workers 0`, a plugin given as an object)
- * through {@link ResultDb.add}. Either way in batches, with their buffers handed over.
+ * The result DB: its writer (`result_writer.ts`, which pickles, redacts and writes) on a thread of
+ * its own (`db_worker.ts`) or, in a process that may use one core and sends from its main thread,
+ * on the main thread ({@link ResultDbOptions.onThisThread}), and the ways rows reach it. Rows are
+ * built where requests are finished (`schema.ts`'s `toResultRow`): a transport worker posts its
+ * rows on a port of its own ({@link ResultDb.connect}), the main thread (requests it finished
+ * itself: `--workers 0`, a plugin given as an object) through {@link ResultDb.add}. Either way in
+ * batches, with their buffers handed over.
  *
  * @module
  */
 import { RunError } from "../errors.ts";
-import type { DbWorkerIn, DbWorkerOut } from "./db_worker.ts";
+import { type DbWorkerIn, type DbWorkerOut, ResultWriter } from "./result_writer.ts";
 import { RowQueue, type RowSink } from "./rows.ts";
 import type { ResultValues, RunRow } from "./schema.ts";
 
@@ -50,6 +52,81 @@ export interface ResultDbOptions {
    * every batch it receives (a few ms of rows), so this only splits a bigger batch.
    */
   commitEvery?: number;
+  /**
+   * Write on this thread, in tasks of its own, rather than on a thread (and isolate) of its own:
+   * for a process that may use one core and sends from its main thread, where the writer's
+   * thread would only share that core (and cost the hand-over of every row and ~20 MB). Another
+   * connection's lock is then never waited out in SQLite's busy loop: the rows are kept and tried
+   * again later (`locks: "yield"`). Rows from other threads' ports ({@link ResultDb.connect}) are
+   * then handled on this thread too.
+   */
+  onThisThread?: boolean;
+}
+
+/** Where the writer runs, as the run talks to it: a `Worker`, or {@link WriterHere}. */
+interface WriterThread {
+  postMessage(m: DbWorkerIn, transfer?: Transferable[]): void;
+  onmessage: ((ev: MessageEvent<DbWorkerOut>) => void) | null;
+  onerror: ((ev: ErrorEvent) => void) | null;
+  terminate(): void;
+}
+
+/** Longest run of the writer's messages in one task on this thread, ms. */
+const HERE_SLICE_MS = 4;
+
+/**
+ * The writer on this thread, talked to as a worker is: each message is handled in a later task
+ * (a few at most per task, {@link HERE_SLICE_MS}), never in the caller's; what it says arrives as
+ * a message would, after the caller's code. A message it cannot handle is an `error` event, as a
+ * worker's uncaught error is.
+ */
+class WriterHere implements WriterThread {
+  onmessage: ((ev: MessageEvent<DbWorkerOut>) => void) | null = null;
+  onerror: ((ev: ErrorEvent) => void) | null = null;
+  #writer = new ResultWriter({
+    post: (m) => queueMicrotask(() => this.onmessage?.(new MessageEvent("message", { data: m }))),
+    locks: "yield",
+  });
+  #inbox: DbWorkerIn[] = [];
+  #next = 0;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #ended = false;
+
+  postMessage(m: DbWorkerIn): void {
+    if (this.#ended) return;
+    this.#inbox.push(m);
+    this.#timer ??= setTimeout(() => this.#run(), 0);
+  }
+
+  #run(): void {
+    this.#timer = undefined;
+    const until = performance.now() + HERE_SLICE_MS;
+    while (this.#next < this.#inbox.length && !this.#ended) {
+      const m = this.#inbox[this.#next];
+      this.#inbox[this.#next++] = undefined as unknown as DbWorkerIn; // done: not kept
+      try {
+        this.#writer.handle(m);
+      } catch (e) {
+        this.terminate();
+        const message = e instanceof Error ? e.message : String(e);
+        this.onerror?.(new ErrorEvent("error", { message, error: e, cancelable: true }));
+        return;
+      }
+      if (performance.now() >= until) break;
+    }
+    if (this.#next === this.#inbox.length) {
+      this.#inbox = [];
+      this.#next = 0;
+    } else if (!this.#ended) this.#timer = setTimeout(() => this.#run(), 0);
+  }
+
+  terminate(): void {
+    this.#ended = true;
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#inbox = [];
+    this.#writer.stop();
+  }
 }
 
 /**
@@ -58,7 +135,7 @@ export interface ResultDbOptions {
  * and kept in {@link ResultDb.failure}.
  */
 export class ResultDb implements RowSink, AsyncDisposable {
-  #worker: Worker;
+  #worker: WriterThread;
   #replies: Array<(m: DbWorkerOut) => void> = [];
   #end: RunEnd | undefined;
   #loadStartedAt: number | null = null;
@@ -77,7 +154,7 @@ export class ResultDb implements RowSink, AsyncDisposable {
   /** Why writing failed, when it did: one line naming the cause and the file. */
   failure: string | undefined;
 
-  private constructor(path: string, worker: Worker, opts: ResultDbOptions) {
+  private constructor(path: string, worker: WriterThread, opts: ResultDbOptions) {
     this.path = path;
     this.#worker = worker;
     this.#onFailure = opts.onFailure;
@@ -104,7 +181,9 @@ export class ResultDb implements RowSink, AsyncDisposable {
 
   /** Create the DB at `path` (which must not exist) with its `run` row. */
   static async open(path: string, run: RunRow, opts: ResultDbOptions = {}): Promise<ResultDb> {
-    const worker = new Worker(new URL("./db_worker.ts", import.meta.url).href, { type: "module" });
+    const worker: WriterThread = opts.onThisThread
+      ? new WriterHere()
+      : new Worker(new URL("./db_worker.ts", import.meta.url).href, { type: "module" });
     const db = new ResultDb(path, worker, opts);
     const reply = await db.#ask({
       type: "open",

@@ -4,10 +4,14 @@
  * (each connection waits for the other's write lock rather than failing; both keep the journal of
  * `JOURNAL_PRAGMAS`) and writes each batch in one transaction. A failed write stops these tables
  * only: the requests' table is the DB writer's, and a full disk there stops the run on its own.
+ * On a thread that also sends requests (the main thread of a one-core run, `result_writer.ts`) it
+ * never waits in SQLite's busy loop: rows met by another connection's lock are kept and written
+ * with the next batch (`locks: "yield"`), for ten minutes at most.
  *
  * @module
  */
 import { DatabaseSync, type SQLInputValue } from "node:sqlite";
+import { primaryCode, SQLITE } from "./sqlite_errors.ts";
 import {
   createTable,
   GPU_METRICS_COLUMNS,
@@ -30,50 +34,81 @@ function named(row: Record<string, unknown>): Record<string, SQLInputValue> {
   return out;
 }
 
+/** With `locks: "yield"`, how long rows are kept for another connection's lock at most, ms. */
+const KEPT_FOR_MS = 10 * WRITE_TIMEOUT_MS;
+
+/** One table's insert, and (yielding) the rows a lock kept back. */
+interface Table {
+  insert: ReturnType<DatabaseSync["prepare"]>;
+  kept: readonly object[];
+}
+
 /** The telemetry tables of one result DB. */
 export class TelemetryDb {
   #db: DatabaseSync;
-  #server: ReturnType<DatabaseSync["prepare"]>;
-  #gpu: ReturnType<DatabaseSync["prepare"]>;
+  #server: Table;
+  #gpu: Table;
+  #yield: boolean;
+  /** When a lock first kept rows back (`performance.now()`), 0 when none is kept. */
+  #lockedAt = 0;
   /** Rows written, by table. */
   readonly written = { server: 0, gpu: 0 };
   /** Why writing failed, when it did (later rows are dropped). */
   failure: string | undefined;
 
-  /** Open the DB at `path` (the DB writer made it) and create the telemetry tables. */
-  constructor(path: string) {
-    this.#db = new DatabaseSync(path, { timeout: WRITE_TIMEOUT_MS });
+  /**
+   * Open the DB at `path` (the DB writer made it) and create the telemetry tables; `locks` says
+   * how another connection's lock is waited out (`block`, the default: SQLite's busy wait;
+   * `yield`: the rows are kept for the next write).
+   */
+  constructor(path: string, opts: { locks?: "block" | "yield" } = {}) {
+    this.#yield = opts.locks === "yield";
+    this.#db = new DatabaseSync(path, { timeout: this.#yield ? 0 : WRITE_TIMEOUT_MS });
     for (const p of JOURNAL_PRAGMAS) this.#db.exec(p);
     this.#db.exec(createTable("server_metrics", SERVER_METRICS_COLUMNS));
     this.#db.exec(createTable("gpu_metrics", GPU_METRICS_COLUMNS));
-    this.#server = this.#db.prepare(insertInto("server_metrics", SERVER_METRICS_COLUMNS));
-    this.#gpu = this.#db.prepare(insertInto("gpu_metrics", GPU_METRICS_COLUMNS));
+    const table = (sql: string): Table => ({ insert: this.#db.prepare(sql), kept: [] });
+    this.#server = table(insertInto("server_metrics", SERVER_METRICS_COLUMNS));
+    this.#gpu = table(insertInto("gpu_metrics", GPU_METRICS_COLUMNS));
   }
 
-  #write(stmt: ReturnType<DatabaseSync["prepare"]>, rows: readonly object[]): boolean {
-    if (this.failure !== undefined || rows.length === 0) return false;
+  /** Write the rows a lock kept back and `more`; the count written (0 when kept or failed). */
+  #write(t: Table, more: readonly object[]): number {
+    if (this.failure !== undefined) return 0;
+    const rows = t.kept.length === 0 ? more : [...t.kept, ...more];
+    if (rows.length === 0) return 0;
     try {
       this.#db.exec("BEGIN");
-      for (const r of rows) stmt.run(named(r as Record<string, unknown>));
+      for (const r of rows) t.insert.run(named(r as Record<string, unknown>));
       this.#db.exec("COMMIT");
-      return true;
+      t.kept = [];
+      if (this.#server.kept.length === 0 && this.#gpu.kept.length === 0) this.#lockedAt = 0;
+      return rows.length;
     } catch (e) {
       try {
         if (this.#db.isTransaction) this.#db.exec("ROLLBACK");
       } catch { /* the cause is e */ }
+      const now = performance.now();
+      if (this.#yield && primaryCode(e) === SQLITE.BUSY) {
+        if (this.#lockedAt === 0) this.#lockedAt = now;
+        if (now - this.#lockedAt < KEPT_FOR_MS) {
+          t.kept = rows;
+          return 0;
+        }
+      }
       this.failure = (e as Error).message;
-      return false;
+      return 0;
     }
   }
 
   /** Write `server_metrics` rows in one transaction. */
   writeServer(rows: readonly ServerMetricRow[]): void {
-    if (this.#write(this.#server, rows)) this.written.server += rows.length;
+    this.written.server += this.#write(this.#server, rows);
   }
 
   /** Write `gpu_metrics` rows in one transaction. */
   writeGpu(rows: readonly GpuMetricRow[]): void {
-    if (this.#write(this.#gpu, rows)) this.written.gpu += rows.length;
+    this.written.gpu += this.#write(this.#gpu, rows);
   }
 
   /** Close the connection. */

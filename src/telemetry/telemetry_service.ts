@@ -56,8 +56,14 @@ export interface TelemetryPort {
   onmessage: ((ev: MessageEvent<TelemetryIn>) => void) | null;
 }
 
-/** Answer `start` and `stop` on `port` (one run's telemetry). */
-export function serveTelemetry(port: TelemetryPort): void {
+/**
+ * Answer `start` and `stop` on `port` (one run's telemetry). `locks: "yield"` on a thread that
+ * also sends requests: its writes never wait in SQLite's busy loop (see `TelemetryDb`).
+ */
+export function serveTelemetry(
+  port: TelemetryPort,
+  opts: { locks?: "block" | "yield" } = {},
+): void {
   let db: TelemetryDb | undefined;
   let scraper: ServerScraper | undefined;
   let gpus: GpuSeriesSet | undefined;
@@ -89,7 +95,7 @@ export function serveTelemetry(port: TelemetryPort): void {
     const lines: string[] = [];
     if (s.dbPath !== undefined) {
       try {
-        db = new TelemetryDb(s.dbPath);
+        db = new TelemetryDb(s.dbPath, opts);
       } catch (e) {
         lines.push(`telemetry: the result DB's telemetry tables cannot be made: ${e}`);
       }

@@ -183,6 +183,23 @@ export function kernelStamped(spec: TransportSpec, target: SendTarget): boolean 
     targetEndpoints(target).every((e) => e.url.startsWith("http://")) && epollAvailable();
 }
 
+/**
+ * How many transport workers a run's threads will start ({@link startTransportThreads}): `--workers`
+ * or {@link defaultWorkers}, at most one per request that can be in flight. 0: the main thread
+ * sends (the result DB's writer may then share it: `ResultDbOptions.onThisThread`).
+ */
+export function plannedWorkers(
+  spec: TransportSpec,
+  o: Pick<ThreadOptions, "workers" | "inFlight">,
+  target: SendTarget,
+): number {
+  const cores = availableCores();
+  return Math.min(
+    o.workers ?? defaultWorkers(o.inFlight, cores, cores === 1 && kernelStamped(spec, target)),
+    Math.max(1, o.inFlight),
+  );
+}
+
 /** The PEM text of a `--ca-cert` file, as `caCerts` take it; a {@link UsageError} when unusable. */
 export async function readCa(path: string): Promise<string[]> {
   let pem: string;
@@ -234,12 +251,7 @@ export async function startTransportThreads(
     if (r.refillLateMs !== undefined) refill.record(r.refillLateMs);
     setup.onRecord(f);
   };
-  const cores = availableCores();
-  let workers = Math.min(
-    o.workers ??
-      defaultWorkers(o.inFlight, cores, cores === 1 && kernelStamped(spec, setup.target)),
-    Math.max(1, o.inFlight),
-  );
+  let workers = plannedWorkers(spec, o, setup.target);
   if (o.workers === undefined && workers === 0) {
     log("one core and kernel-stamped reads: sending from the main thread");
   }
