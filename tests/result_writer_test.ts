@@ -10,6 +10,12 @@ import { DatabaseSync } from "node:sqlite";
 import { startMockServer } from "../src/mock/server.ts";
 import { openForReading } from "../src/store/open_read.ts";
 import { ResultDb } from "../src/store/result_db.ts";
+import {
+  type DbWorkerOut,
+  LOCKED_FOR_MS,
+  ResultWriter,
+  SAY_LOCKED_AFTER_MS,
+} from "../src/store/result_writer.ts";
 import { runRow } from "../src/store/run_meta.ts";
 import { RESULT_COLUMNS } from "../src/store/schema.ts";
 import { TelemetryDb } from "../src/store/telemetry_db.ts";
@@ -79,9 +85,9 @@ Deno.test("result writer: on this thread, rows a reader's lock holds off are kep
     ticks++;
     late = Math.max(late, performance.now() - t0 - ticks * 10);
   }, 10);
-  await sleep(400);
+  await sleep(1200); // past SAY_LOCKED_AFTER_MS: the run is told
   clearInterval(tick);
-  assert(ticks >= 20, `only ${ticks} ticks of 10 ms in 400 ms: the thread was held`);
+  assert(ticks >= 60, `only ${ticks} ticks of 10 ms in 1.2 s: the thread was held`);
   assert(late < 200, `a tick ${late.toFixed(0)} ms late`);
   assertEquals(warnings.length, 1, warnings.join("\n"));
   assert(warnings[0].includes("locked by another connection"), warnings[0]);
@@ -157,6 +163,130 @@ Deno.test("telemetry DB: yielding, rows a lock holds off are written with the ne
   }
 });
 
+/** A writer on this thread with its own clock; what it says is kept in `said`. */
+function yieldingWriter(path: string) {
+  const said: DbWorkerOut[] = [];
+  const clock = { ms: 1 };
+  const writer = new ResultWriter({
+    post: (m) => said.push(m),
+    locks: "yield",
+    now: () => clock.ms,
+  });
+  writer.handle({ type: "open", path, run: runRow("t", {}) });
+  return { writer, said, clock };
+}
+
+/** A read that holds the file's shared lock until `release`. */
+function holdRead(path: string) {
+  const reader = new DatabaseSync(path, { readOnly: true });
+  reader.exec("BEGIN");
+  reader.prepare("SELECT COUNT(*) FROM result").get();
+  return {
+    release() {
+      reader.exec("COMMIT");
+      reader.close();
+    },
+  };
+}
+
+Deno.test("result writer: yielding, a lock fails the writing only after ten minutes with no transaction through", async () => {
+  await using tmp = await tempDir();
+  const path = `${tmp.path}/benchmark_data.db`;
+  const { writer, said, clock } = yieldingWriter(path);
+  let lock = holdRead(path);
+  writer.handle({ type: "rows", rows: [row(0)] }); // kept at t = 0
+  assertEquals(writer.written, 0);
+  clock.ms += 9 * 60_000;
+  lock.release();
+  await until(() => writer.written === 1); // through at 9 minutes: the limit starts again
+  lock = holdRead(path);
+  writer.handle({ type: "rows", rows: [row(1)] }); // kept at 9 minutes
+  clock.ms += 6 * 60_000; // 15 minutes since the first lock, 6 since the last transaction
+  await sleep(150); // retries meet the lock
+  assertEquals(said.filter((m) => m.type === "failed"), [], "failed 6 minutes after a transaction");
+  assertEquals(said.filter((m) => m.type === "waiting").length, 1, "told once, after 1 s");
+  clock.ms += LOCKED_FOR_MS - 6 * 60_000;
+  await until(() => said.some((m) => m.type === "failed"));
+  const failed = said.find((m) => m.type === "failed") as { message: string };
+  assert(failed.message.includes("locked"), failed.message);
+  writer.handle({ type: "rows", rows: [row(2)] }); // dropped after the failure
+  writer.handle({ type: "close" });
+  await until(() => said.some((m) => m.type === "error"));
+  assertEquals(said.at(-1), { type: "error", message: failed.message, rows: 1 });
+  lock.release();
+  assertEquals(count(path), 1);
+});
+
+Deno.test("result writer: yielding, a short lock is not said; a backlog is written in slices, in order", async () => {
+  await using tmp = await tempDir();
+  const path = `${tmp.path}/benchmark_data.db`;
+  const { writer, said, clock } = yieldingWriter(path);
+  const lock = holdRead(path);
+  const big = (i: number) => {
+    const r = row(i);
+    const p = RESULT_COLUMNS.findIndex((c) => c.encoding === "pickle-payloads");
+    r[p] = { utf8: new TextEncoder().encode(`{"i":${i},"pad":"${"x".repeat(8000)}"}`), count: 1 };
+    return r;
+  };
+  let n = 0;
+  for (let b = 0; b < 100; b++) {
+    writer.handle({ type: "rows", rows: Array.from({ length: 64 }, () => big(n++)) });
+  }
+  clock.ms += SAY_LOCKED_AFTER_MS / 2;
+  await sleep(120);
+  lock.release();
+  // A task of this thread runs while the backlog is being written: it is not written in one.
+  let seen = -1;
+  await until(() => {
+    if (seen === -1 && writer.written > 0) seen = writer.written;
+    return writer.written === n;
+  }, 30_000);
+  assert(seen > 0 && seen < n, `first seen ${seen} of ${n} rows written`);
+  assertEquals(said.filter((m) => m.type === "waiting"), [], "a lock shorter than 1 s is not said");
+  writer.handle({ type: "close" });
+  assertEquals(said.at(-1), { type: "closed", rows: n });
+  const read = openForReading(path);
+  try {
+    const starts = read.prepare("SELECT start_time FROM result ORDER BY rowid").all()
+      .map((r) => (r as { start_time: number }).start_time);
+    assertEquals(starts, Array.from({ length: n }, (_, i) => i));
+  } finally {
+    read.close();
+  }
+});
+
+Deno.test("result writer: yielding, closing under a lock finishes the run row once it is free", async () => {
+  await using tmp = await tempDir();
+  const path = `${tmp.path}/benchmark_data.db`;
+  const { writer, said } = yieldingWriter(path);
+  writer.handle({ type: "rows", rows: [row(0)] });
+  const lock = holdRead(path);
+  writer.handle({
+    type: "finish",
+    endedAt: 123,
+    interrupted: false,
+    client: null,
+    loadStartedAt: 100,
+  });
+  writer.handle({ type: "close" });
+  await sleep(150);
+  assertEquals(said.filter((m) => m.type === "closed" || m.type === "error"), [], "closed locked");
+  lock.release();
+  await until(() => said.some((m) => m.type === "closed"));
+  assertEquals(said.at(-1), { type: "closed", rows: 1 });
+  const read = openForReading(path);
+  try {
+    assertEquals({ ...read.prepare("SELECT ended_at, requests FROM run").get() }, {
+      ended_at: 123,
+      requests: 1,
+    });
+  } finally {
+    read.close();
+  }
+  const dir = path.slice(0, path.lastIndexOf("/"));
+  assertEquals([...Deno.readDirSync(dir)].map((f) => f.name), ["benchmark_data.db"]);
+});
+
 /** A run through the library API that prints the Web Workers it started, as JSON. */
 const SPY = `
 const started = [];
@@ -223,4 +353,38 @@ Deno.test({
       await mock.close();
     }
   },
+});
+
+Deno.test("telemetry DB: yielding, the end of a run writes the rows a lock kept back, or says how many were lost", async () => {
+  await using tmp = await tempDir();
+  const path = `${tmp.path}/benchmark_data.db`;
+  new DatabaseSync(path).close();
+  const clock = { ms: 1 };
+  const t = new TelemetryDb(path, { locks: "yield", now: () => clock.ms });
+  const sample = (time: number) => ({ time, name: "n", labels: "{}", value: time });
+  let reader = new DatabaseSync(path, { readOnly: true });
+  reader.exec("BEGIN");
+  reader.prepare("SELECT COUNT(*) FROM server_metrics").get();
+  t.writeServer([sample(1)]);
+  assertEquals(t.kept, 1);
+  const flushing = t.flush(10);
+  await sleep(100);
+  reader.exec("COMMIT");
+  reader.close();
+  await flushing;
+  assertEquals([t.kept, t.written.server, t.failure], [0, 1, undefined]);
+  reader = new DatabaseSync(path, { readOnly: true });
+  reader.exec("BEGIN");
+  reader.prepare("SELECT COUNT(*) FROM server_metrics").get();
+  t.writeServer([sample(2), sample(3)]);
+  clock.ms += LOCKED_FOR_MS; // the lock outlasts the limit
+  await t.flush(10);
+  assertEquals(t.written.server, 1);
+  assert(
+    t.failure?.startsWith("2 telemetry rows held off by another connection's lock"),
+    t.failure,
+  );
+  reader.exec("COMMIT");
+  reader.close();
+  t.close();
 });

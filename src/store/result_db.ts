@@ -86,6 +86,7 @@ class WriterHere implements WriterThread {
   #writer = new ResultWriter({
     post: (m) => queueMicrotask(() => this.onmessage?.(new MessageEvent("message", { data: m }))),
     locks: "yield",
+    onError: (e) => this.#died(e),
   });
   #inbox: DbWorkerIn[] = [];
   #next = 0;
@@ -107,10 +108,7 @@ class WriterHere implements WriterThread {
       try {
         this.#writer.handle(m);
       } catch (e) {
-        this.terminate();
-        const message = e instanceof Error ? e.message : String(e);
-        this.onerror?.(new ErrorEvent("error", { message, error: e, cancelable: true }));
-        return;
+        return this.#died(e);
       }
       if (performance.now() >= until) break;
     }
@@ -118,6 +116,13 @@ class WriterHere implements WriterThread {
       this.#inbox = [];
       this.#next = 0;
     } else if (!this.#ended) this.#timer = setTimeout(() => this.#run(), 0);
+  }
+
+  /** What a worker's uncaught error does: the writer is gone, and `error` says why. */
+  #died(e: unknown): void {
+    this.terminate();
+    const message = e instanceof Error ? e.message : String(e);
+    this.onerror?.(new ErrorEvent("error", { message, error: e, cancelable: true }));
   }
 
   terminate(): void {
@@ -282,7 +287,8 @@ export class ResultDb implements RowSink, AsyncDisposable {
     );
     const reply = await this.#ask({ type: "close" });
     this.#worker.terminate();
-    // A telemetry service still on the thread (it should have been stopped first) is gone too.
+    // A telemetry service still on the writer's thread (it should have been stopped first) is
+    // gone too; on this thread ({@link ResultDbOptions.onThisThread}) it runs until stopped.
     for (const lost of this.#lostHandlers.splice(0)) lost("the result DB's thread closed");
     if (reply.type === "error") this.#fail(reply.message);
     this.written = reply.type === "closed" || reply.type === "error" ? reply.rows : 0;

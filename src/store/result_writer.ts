@@ -94,18 +94,33 @@ export interface WriterOptions {
    * every {@link RETRY_MS}, for a thread that also sends and reads requests).
    */
   locks?: "block" | "yield";
+  /** The clock of the lock's time limit, ms (`performance.now`; a test's own). */
+  now?: () => number;
+  /**
+   * Told of an error thrown in the writer's own later tasks (`locks: "yield"`: a retry); unset,
+   * it is thrown, as a worker's uncaught error.
+   */
+  onError?: (e: unknown) => void;
 }
 
 /**
  * Times one transaction waits out another connection's lock (each wait `WRITE_TIMEOUT_MS`, a
  * minute) before the write counts as failed: a reader of the live file holds commits off for as
- * long as it reads (a rollback journal's rule), and its rows wait in memory meanwhile. With
- * `locks: "yield"` the same ten minutes in all.
+ * long as it reads (a rollback journal's rule), and its rows wait in memory meanwhile.
  */
 const LOCKED_WAITS = 10;
 
+/** With `locks: "yield"`, the same: ten minutes in which no transaction got through, ms. */
+export const LOCKED_FOR_MS = LOCKED_WAITS * WRITE_TIMEOUT_MS;
+
 /** With `locks: "yield"`, how often rows kept for a lock are tried again, ms. */
 export const RETRY_MS = 50;
+
+/** With `locks: "yield"`, how long a lock holds every write off before the run is told, ms. */
+export const SAY_LOCKED_AFTER_MS = 1000;
+
+/** With `locks: "yield"`, the longest run of kept batches written in one task, ms. */
+const DRAIN_SLICE_MS = 4;
 
 /** Whether `e` is SQLite's "database is locked" (`SQLITE_BUSY`). */
 function isLocked(e: unknown): boolean {
@@ -158,9 +173,11 @@ export class ResultWriter {
   #closing = false;
   /** With `locks: "yield"`: batches kept for another connection's lock, in order. */
   #kept: ResultValues[][] = [];
-  /** When the lock that keeps them was first met (`performance.now()`). */
+  /** When a lock was met with no transaction through since ({@link WriterOptions.now}), or 0. */
   #lockedAt = 0;
   #retry: ReturnType<typeof setTimeout> | undefined;
+  #now: () => number;
+  #onError: ((e: unknown) => void) | undefined;
 
   /** What each `result` column's value is stored as, by its encoding (see `schema.ts`). */
   #encoders: Array<((v: unknown) => SQLInputValue) | undefined>;
@@ -169,6 +186,8 @@ export class ResultWriter {
   constructor(opts: WriterOptions) {
     this.#post = opts.post;
     this.#yield = opts.locks === "yield";
+    this.#now = opts.now ?? (() => performance.now());
+    this.#onError = opts.onError;
     const encode: Record<Encoding, (v: unknown) => SQLInputValue> = {
       "pickle-request": (v) => this.#storedRequest(v),
       "pickle-payloads": (v) => this.#responseValue(v as PayloadBlob),
@@ -245,24 +264,25 @@ export class ResultWriter {
   /**
    * A batch, in transactions of at most `commitEvery` rows (`--db-commit-interval`). When one of
    * a split batch's transactions fails it throws {@link ChunkError}, saying how many rows are in.
+   * `exclusive`: the first transaction takes the exclusive lock first (see `#writeOnce`).
    */
-  #writeRows(rows: ResultValues[]): void {
-    if (rows.length <= this.#commitEvery) return this.#writeTransaction(rows);
+  #writeRows(rows: ResultValues[], exclusive = false): void {
+    if (rows.length <= this.#commitEvery) return this.#writeTransaction(rows, exclusive);
     for (let i = 0; i < rows.length; i += this.#commitEvery) {
       try {
-        this.#writeTransaction(rows.slice(i, i + this.#commitEvery));
+        this.#writeTransaction(rows.slice(i, i + this.#commitEvery), exclusive && i === 0);
       } catch (e) {
         throw new ChunkError(e, i);
       }
     }
   }
 
-  #writeTransaction(rows: ResultValues[]): void {
+  #writeTransaction(rows: ResultValues[], exclusive = false): void {
     // Yielding, a lock is met at once (no busy wait) and the caller keeps the rows.
     const waits = this.#yield ? 1 : LOCKED_WAITS;
     for (let wait = 1;; wait++) {
       try {
-        return this.#writeOnce(rows);
+        return this.#writeOnce(rows, exclusive);
       } catch (e) {
         if (!isLocked(e) || wait >= waits) throw e;
         this.#sayLocked();
@@ -280,17 +300,22 @@ export class ResultWriter {
     });
   }
 
-  #writeOnce(rows: ResultValues[]): void {
+  /**
+   * One transaction. `exclusive`: take the file's exclusive lock first, so that a reader still
+   * there is met before any row is encoded (a retry of kept rows).
+   */
+  #writeOnce(rows: ResultValues[], exclusive = false): void {
     const db = this.#db;
     const insert = this.#insert;
     if (!db || !insert) return;
     // Its first statement writes (so does the telemetry's): a transaction that read first and
     // wrote after could be refused at once, without the busy wait, by the other writer's lock.
-    db.exec("BEGIN");
+    db.exec(exclusive ? "BEGIN EXCLUSIVE" : "BEGIN");
     try {
       for (const r of rows) insert.run(...this.#bindings(r));
       db.exec("COMMIT");
       this.#written += rows.length;
+      this.#lockedAt = 0; // a transaction got through: the lock's time limit starts again
     } catch (e) {
       // SQLite rolls back by itself on some errors (SQLITE_FULL among them): a ROLLBACK then
       // fails with "no transaction is active", which must not hide the real cause.
@@ -343,15 +368,6 @@ export class ResultWriter {
     this.#post({ type: "failed", message: this.#failed });
   }
 
-  /** Run `fn`; a failure is kept (see {@link ResultWriter.#fail}). */
-  #attempt(fn: () => void): void {
-    try {
-      fn();
-    } catch (e) {
-      this.#fail(e);
-    }
-  }
-
   #rows(batch: ResultValues[]): void {
     if (this.#failed !== undefined) return;
     // Behind rows kept for a lock: after them, in order.
@@ -363,28 +379,20 @@ export class ResultWriter {
   }
 
   /**
-   * Write `batch`; false when it is kept for another connection's lock (`locks: "yield"`). A
-   * batch that does not fit is tried again row by row, so the file keeps all that fits.
+   * Write `batch`; false when (the rest of) it is kept for another connection's lock (`locks:
+   * "yield"`). A batch that does not fit is tried again row by row, so the file keeps all that
+   * fits. `exclusive`: see `#writeOnce`.
    */
-  #write(batch: ResultValues[]): boolean {
+  #write(batch: ResultValues[], exclusive = false): boolean {
     try {
-      this.#writeRows(batch);
+      this.#writeRows(batch, exclusive);
       return true;
     } catch (thrown) {
       // Only the rows not yet committed are tried again (a split batch's first transactions may
       // be in the file already).
       const from = thrown instanceof ChunkError ? thrown.committed : 0;
       const e = thrown instanceof ChunkError ? thrown.cause : thrown;
-      if (this.#yield && isLocked(e)) {
-        const now = performance.now();
-        if (this.#lockedAt === 0) this.#lockedAt = now;
-        if (now - this.#lockedAt < LOCKED_WAITS * WRITE_TIMEOUT_MS) {
-          this.#keep(from === 0 ? batch : batch.slice(from));
-          return false;
-        }
-        this.#fail(e);
-        return true;
-      }
+      if (this.#yield && isLocked(e)) return this.#hold(from === 0 ? batch : batch.slice(from), e);
       // Locked for ten minutes: the rows one by one would wait as long each.
       if (batch.length - from === 1 || isLocked(e)) {
         this.#fail(e);
@@ -392,28 +400,73 @@ export class ResultWriter {
       }
       for (let i = from; i < batch.length; i++) {
         if (this.#failed !== undefined) break;
-        this.#attempt(() => this.#writeTransaction([batch[i]]));
+        try {
+          this.#writeTransaction([batch[i]]);
+        } catch (e) {
+          if (this.#yield && isLocked(e)) return this.#hold(batch.slice(i), e);
+          this.#fail(e);
+        }
       }
       return true;
     }
   }
 
-  /** Keep `batch` first in line for the lock, and try again later. */
-  #keep(batch: ResultValues[]): void {
-    this.#sayLocked();
-    this.#kept.unshift(batch);
-    this.#retry ??= setTimeout(() => this.#tryKept(), RETRY_MS);
+  /**
+   * Another connection's lock refused `rows` (`locks: "yield"`): keep them first in line and try
+   * again later, or, once no transaction has got through for {@link LOCKED_FOR_MS}, fail with `e`.
+   * False when kept.
+   */
+  #hold(rows: ResultValues[], e: unknown): boolean {
+    if (this.#lockedTooLong()) {
+      this.#fail(e);
+      return true;
+    }
+    this.#kept.unshift(rows);
+    this.#retry ??= setTimeout(() => this.#guarded(() => this.#tryKept()), RETRY_MS);
+    return false;
   }
 
-  /** Write the batches kept for a lock, in order, as long as the lock lets them. */
+  /**
+   * A lock refused a write: whether it has now held every write off for {@link LOCKED_FOR_MS}.
+   * Says so to the run once it has held them off {@link SAY_LOCKED_AFTER_MS}.
+   */
+  #lockedTooLong(): boolean {
+    const now = this.#now();
+    if (this.#lockedAt === 0) this.#lockedAt = now;
+    if (now - this.#lockedAt >= SAY_LOCKED_AFTER_MS) this.#sayLocked();
+    return now - this.#lockedAt >= LOCKED_FOR_MS;
+  }
+
+  /** Run `fn`, a later task of the writer's own; what it throws goes to `onError`. */
+  #guarded(fn: () => void): void {
+    if (this.#onError === undefined) return fn();
+    try {
+      fn();
+    } catch (e) {
+      this.#onError(e);
+    }
+  }
+
+  /**
+   * Write the batches kept for a lock, in order, as long as the lock lets them, a slice of
+   * {@link DRAIN_SLICE_MS} per task: a backlog never holds the thread long.
+   */
   #tryKept(): void {
     this.#retry = undefined;
+    const until = performance.now() + DRAIN_SLICE_MS;
+    let first = true;
     while (this.#kept.length > 0 && this.#failed === undefined) {
       const batch = this.#kept.shift()!;
-      if (!this.#write(batch)) return; // kept again, first, with a retry set
+      // The first of a pass takes the lock before encoding anything: a reader still there
+      // costs a retry almost nothing.
+      if (!this.#write(batch, first)) return; // kept again, first, with a retry set
+      first = false;
+      if (this.#kept.length > 0 && performance.now() >= until) {
+        this.#retry = setTimeout(() => this.#guarded(() => this.#tryKept()), 0);
+        return;
+      }
     }
     this.#kept = [];
-    this.#lockedAt = 0;
     this.#closeWhenDone();
   }
 
@@ -436,9 +489,8 @@ export class ResultWriter {
     if (this.#closing && this.#ports.size === 0 && this.#kept.length === 0) this.#closeNow();
   }
 
+  /** The run row's end (throws what SQLite throws). */
   #finishRun(m: Extract<DbWorkerIn, { type: "finish" }>): void {
-    // Not after a failure: a DB that lost rows keeps no end time, so it never reads as complete.
-    if (this.#failed !== undefined) return;
     const end: Partial<RunRow> = {
       ended_at: m.endedAt,
       interrupted: m.interrupted ? 1 : 0,
@@ -447,17 +499,40 @@ export class ResultWriter {
       load_started_at: m.loadStartedAt,
     };
     const sets = Object.keys(end).map((k) => `${k} = :${k}`).join(", ");
-    this.#attempt(() => this.#db && this.#prepareNamed(`UPDATE run SET ${sets}`).run(named(end)));
+    this.#prepareNamed(`UPDATE run SET ${sets}`).run(named(end));
   }
 
+  /**
+   * Finish the run row, leave the rollback journal, close the file, say so. Yielding, each step a
+   * lock refuses is tried again later, within the same time limit as the rows.
+   */
   #closeNow(): void {
     const db = this.#db;
     if (db === undefined) return;
-    // The load is over: the run row's update may wait for a lock as the writer's own thread does.
-    if (this.#yield) quietly(() => db.exec(`PRAGMA busy_timeout=${WRITE_TIMEOUT_MS}`));
-    if (this.#ending !== undefined) this.#finishRun(this.#ending);
-    // Out of TRUNCATE, SQLite deletes the (empty) journal: a run folder holds the DB file alone.
-    quietly(() => db.exec("PRAGMA journal_mode=DELETE"));
+    try {
+      // Not after a failure: a DB that lost rows keeps no end time, so it never reads as complete.
+      if (this.#ending !== undefined && this.#failed === undefined) {
+        this.#finishRun(this.#ending);
+        this.#lockedAt = 0;
+      }
+      this.#ending = undefined;
+      // Out of TRUNCATE, SQLite deletes the (empty) journal: a run folder holds the DB file alone.
+      db.exec("PRAGMA journal_mode=DELETE");
+    } catch (e) {
+      if (this.#yield && isLocked(e) && !this.#lockedTooLong()) {
+        this.#retry ??= setTimeout(() => {
+          this.#retry = undefined;
+          this.#guarded(() => this.#closeNow());
+        }, RETRY_MS);
+        return;
+      }
+      // The run row could not be finished: the DB reads as incomplete, and the run is told.
+      if (this.#ending !== undefined) {
+        this.#fail(e);
+        quietly(() => db.exec("PRAGMA journal_mode=DELETE"));
+      }
+      this.#ending = undefined;
+    }
     quietly(() => db.close());
     this.#db = undefined;
     if (this.#failed !== undefined) {

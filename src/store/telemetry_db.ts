@@ -49,6 +49,7 @@ export class TelemetryDb {
   #server: Table;
   #gpu: Table;
   #yield: boolean;
+  #now: () => number;
   /** When a lock first kept rows back (`performance.now()`), 0 when none is kept. */
   #lockedAt = 0;
   /** Rows written, by table. */
@@ -59,14 +60,18 @@ export class TelemetryDb {
   /**
    * Open the DB at `path` (the DB writer made it) and create the telemetry tables; `locks` says
    * how another connection's lock is waited out (`block`, the default: SQLite's busy wait;
-   * `yield`: the rows are kept for the next write).
+   * `yield`: the rows are kept for the next write), `now` the clock of its time limit (ms).
    */
-  constructor(path: string, opts: { locks?: "block" | "yield" } = {}) {
+  constructor(path: string, opts: { locks?: "block" | "yield"; now?: () => number } = {}) {
     this.#yield = opts.locks === "yield";
-    this.#db = new DatabaseSync(path, { timeout: this.#yield ? 0 : WRITE_TIMEOUT_MS });
+    this.#now = opts.now ?? (() => performance.now());
+    // The tables are made before the load starts (a reader's lock may be waited out then); a
+    // yielding connection waits for no lock after that.
+    this.#db = new DatabaseSync(path, { timeout: WRITE_TIMEOUT_MS });
     for (const p of JOURNAL_PRAGMAS) this.#db.exec(p);
     this.#db.exec(createTable("server_metrics", SERVER_METRICS_COLUMNS));
     this.#db.exec(createTable("gpu_metrics", GPU_METRICS_COLUMNS));
+    if (this.#yield) this.#db.exec("PRAGMA busy_timeout=0");
     const table = (sql: string): Table => ({ insert: this.#db.prepare(sql), kept: [] });
     this.#server = table(insertInto("server_metrics", SERVER_METRICS_COLUMNS));
     this.#gpu = table(insertInto("gpu_metrics", GPU_METRICS_COLUMNS));
@@ -82,13 +87,13 @@ export class TelemetryDb {
       for (const r of rows) t.insert.run(named(r as Record<string, unknown>));
       this.#db.exec("COMMIT");
       t.kept = [];
-      if (this.#server.kept.length === 0 && this.#gpu.kept.length === 0) this.#lockedAt = 0;
+      this.#lockedAt = 0; // a transaction got through: the time limit starts again
       return rows.length;
     } catch (e) {
       try {
         if (this.#db.isTransaction) this.#db.exec("ROLLBACK");
       } catch { /* the cause is e */ }
-      const now = performance.now();
+      const now = this.#now();
       if (this.#yield && primaryCode(e) === SQLITE.BUSY) {
         if (this.#lockedAt === 0) this.#lockedAt = now;
         if (now - this.#lockedAt < KEPT_FOR_MS) {
@@ -109,6 +114,30 @@ export class TelemetryDb {
   /** Write `gpu_metrics` rows in one transaction. */
   writeGpu(rows: readonly GpuMetricRow[]): void {
     this.written.gpu += this.#write(this.#gpu, rows);
+  }
+
+  /** Rows a lock still keeps back (`locks: "yield"`). */
+  get kept(): number {
+    return this.#server.kept.length + this.#gpu.kept.length;
+  }
+
+  /**
+   * Write the rows a lock keeps back (`locks: "yield"`), trying every `retryMs` within the same
+   * time limit; those still kept then are counted in {@link TelemetryDb.failure}. For the end of
+   * a run, before {@link TelemetryDb.close}.
+   */
+  async flush(retryMs = 50): Promise<void> {
+    while (this.kept > 0 && this.failure === undefined) {
+      this.writeServer([]);
+      this.writeGpu([]);
+      if (this.kept === 0 || this.failure !== undefined) break;
+      await new Promise((r) => setTimeout(r, retryMs));
+    }
+    const left = this.kept;
+    if (left > 0) {
+      this.failure = `${left} telemetry rows held off by another connection's lock were not ` +
+        `written (${this.failure})`;
+    }
   }
 
   /** Close the connection. */

@@ -159,6 +159,7 @@ export function serveTelemetry(
     await inFlight;
     await scrapeAndStore(); // the last scrape: after the load, so deltas cover all of it
     await reader?.stop();
+    await db?.flush(); // rows a lock kept back (on the sending thread: never waited out in SQLite)
     const data: TelemetryData = {
       ...(scraper && scraper.scrapes > 0 ? { server: scraper.data() } : {}),
       ...(gpus ? { gpu: gpus.data() } : {}),
