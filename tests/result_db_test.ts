@@ -6,6 +6,7 @@ import { assert, assertEquals } from "./assert.ts";
 import { perfRun } from "./helpers/perf_run.ts";
 import { onlyRunDir, tempDir } from "./helpers/cli.ts";
 import { pinnable, pinned } from "./helpers/pin.ts";
+import { plainRow } from "./helpers/result_rows.ts";
 import { countRows, LONG_RUN_MOCK, longRunArgs, waitForRows } from "./helpers/long_run.ts";
 import { openForReading } from "../src/store/open_read.ts";
 import { ResultDb } from "../src/store/result_db.ts";
@@ -221,26 +222,6 @@ Deno.test({
   ignore: !pinnable,
   fn: () => readerHoldsTheFile(true),
 });
-
-/** A `result` row for ResultDb.add: request body `body`, one payload, `start_time` = `i`. */
-function plainRow(i: number, body: string): unknown[] {
-  return RESULT_COLUMNS.map((c) => {
-    switch (c.encoding) {
-      case "pickle-request":
-        return body;
-      case "pickle-payloads":
-        return { utf8: new TextEncoder().encode(`{"i":${i}}`), count: 1 };
-      case "json":
-        return c.name === "chunk_times" ? new Float64Array([1]) : null;
-      case "true-false":
-        return true;
-      case "failure":
-        return null;
-      default:
-        return c.name === "start_time" ? i : null;
-    }
-  });
-}
 
 Deno.test("result DB: a transaction that fails after others of its batch committed adds no row twice", async () => {
   await using tmp = await tempDir();

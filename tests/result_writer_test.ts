@@ -6,6 +6,7 @@
 import { assert, assertEquals } from "./assert.ts";
 import { onlyRunDir, ROOT_DIR, tempDir } from "./helpers/cli.ts";
 import { pinnable, pinned } from "./helpers/pin.ts";
+import { plainRow } from "./helpers/result_rows.ts";
 import { DatabaseSync } from "node:sqlite";
 import { startMockServer } from "../src/mock/server.ts";
 import { openForReading } from "../src/store/open_read.ts";
@@ -20,25 +21,7 @@ import { runRow } from "../src/store/run_meta.ts";
 import { RESULT_COLUMNS } from "../src/store/schema.ts";
 import { TelemetryDb } from "../src/store/telemetry_db.ts";
 
-/** A `result` row for ResultDb.add: one payload, `start_time` = `i`. */
-function row(i: number): unknown[] {
-  return RESULT_COLUMNS.map((c) => {
-    switch (c.encoding) {
-      case "pickle-request":
-        return `{"i":${i}}`;
-      case "pickle-payloads":
-        return { utf8: new TextEncoder().encode(`{"i":${i}}`), count: 1 };
-      case "json":
-        return c.name === "chunk_times" ? new Float64Array([1]) : null;
-      case "true-false":
-        return true;
-      case "failure":
-        return null;
-      default:
-        return c.name === "start_time" ? i : null;
-    }
-  });
-}
+const row = (i: number) => plainRow(i);
 
 function count(path: string, table = "result"): number {
   const db = openForReading(path);
