@@ -314,7 +314,8 @@ export async function runScenario(
           workers: opts.workers ?? s.workers,
           api: s.api,
           db: opts.db,
-          timing: { ...s.timing, stamps: s.server === "mock" },
+          // Without truth the sink only counts events (the mock stamps them all the same).
+          timing: { ...s.timing, stamps: s.server === "mock" && s.truth !== false },
         },
         pin,
         opts.v8Flags,

@@ -59,6 +59,12 @@ export interface Scenario {
    * include that check's): the timing rows, beside the cost rows that run without.
    */
   peerTruth?: boolean;
+  /**
+   * `false`: llmperf keeps no ground truth (the bench's sink counts the events and asks for no
+   * payloads, as a user's run sends none to the main thread): its cost as a user runs it, beside
+   * the cost rows of vLLM's loop, which keep none either. The mock stamps its payloads all the same.
+   */
+  truth?: false;
 }
 
 /** Requests in flight: `parallel`, or for an open loop the average (rate × reply time). */
@@ -91,6 +97,16 @@ export const SCENARIOS: readonly Scenario[] = [
     parallel: 64,
     number: 1000,
     quick: 200,
+  },
+  {
+    name: "unthrottled-c64-bare",
+    about: "unthrottled-c64 without the bench's ground truth: llmperf's cost as a user runs it",
+    server: "mock",
+    timing: UNTHROTTLED,
+    stream: true,
+    parallel: 64,
+    number: 1000,
+    truth: false,
   },
   {
     name: "peer-vllm-c64",
@@ -140,6 +156,16 @@ export const SCENARIOS: readonly Scenario[] = [
     parallel: 1024,
     number: 2048,
     quick: 1024,
+  },
+  {
+    name: "paced-1024-bare",
+    about: "paced-1024 without the bench's ground truth: llmperf's cost as a user runs it",
+    server: "mock",
+    timing: PACED,
+    stream: true,
+    parallel: 1024,
+    number: 2048,
+    truth: false,
   },
   {
     name: "paced-1",

@@ -108,6 +108,15 @@ export const TARGETS: readonly Target[] = [
     digits: 2,
   },
   {
+    what:
+      "  llmperf without the bench's ground truth (as vLLM's loop runs) ÷ the Deno floor (beside)",
+    needs: ["paced-1024-bare", "floor-1024"],
+    figure: (rows) =>
+      cpuPerEventUs(row(rows, "paced-1024-bare")) / cpuPerEventUs(row(rows, "floor-1024")),
+    unit: "×",
+    digits: 2,
+  },
+  {
     what: "  floor: Deno conn.read / node:net, µs per paced event (beside)",
     needs: ["floor-1024", "floor-1024-node"],
     figure: (rows) =>
@@ -223,6 +232,21 @@ export const TARGETS: readonly Target[] = [
     needs: ["paced-1024"],
     figure: (rows) => row(rows, "paced-1024").client.peakRssMb,
     limit: { at: 1.5 * VLLM_RSS_MB.paced1024, atMost: true },
+    unit: "MB",
+    digits: 0,
+  },
+  {
+    what:
+      "  llmperf without the bench's ground truth (as vLLM's loop runs): 64 unthrottled (beside)",
+    needs: ["unthrottled-c64-bare"],
+    figure: (rows) => row(rows, "unthrottled-c64-bare").client.peakRssMb,
+    unit: "MB",
+    digits: 0,
+  },
+  {
+    what: "  the same, 1,024 paced streams (beside)",
+    needs: ["paced-1024-bare"],
+    figure: (rows) => row(rows, "paced-1024-bare").client.peakRssMb,
     unit: "MB",
     digits: 0,
   },

@@ -137,14 +137,21 @@ Deno.test("bench: one client process against a stamping mock reports cost and gr
       firstWave: 4,
       timing: { ttftMs: 20, itlMs: 5, tokens: 4 },
     };
-    const out = await new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", `${ROOT_DIR}/bench/client_process.ts`, JSON.stringify(args)],
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    const dec = new TextDecoder();
-    assertEquals(out.code, 0, dec.decode(out.stderr));
-    const report = JSON.parse(dec.decode(out.stdout).trim().split("\n").pop()!) as ClientReport;
+    const run = async (a: typeof args & { timing: { stamps?: boolean } }) => {
+      const out = await new Deno.Command(Deno.execPath(), {
+        args: ["run", "-A", `${ROOT_DIR}/bench/client_process.ts`, JSON.stringify(a)],
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      const dec = new TextDecoder();
+      assertEquals(out.code, 0, dec.decode(out.stderr));
+      return JSON.parse(dec.decode(out.stdout).trim().split("\n").pop()!) as ClientReport;
+    };
+    // A `truth: false` scenario's run: the events counted, no payload asked for, no stamp read.
+    const bare = await run({ ...args, timing: { ...args.timing, stamps: false } });
+    assertEquals([bare.truth.requests, bare.truth.events, bare.truth.stamped], [8, 8 * 6, 0]);
+    assertEquals(bare.truth.ttftDelay.n, 0);
+    const report = await run(args);
     assertEquals(report.truth.requests, 8);
     assertEquals(report.truth.succeeded, 8);
     assertEquals(report.truth.events, 8 * 6); // role chunk, 4 tokens, usage chunk
@@ -173,6 +180,8 @@ Deno.test("bench targets: the scenarios they need, figures per round, medians an
     "peer-vllm-blast-c64",
     "peer-vllm-c64",
     "peer-vllm-1024-timing",
+    "paced-1024-bare",
+    "unthrottled-c64-bare",
   ];
   for (const n of needed) {
     assert(names.includes(n), n);
@@ -206,6 +215,8 @@ Deno.test("bench targets: the scenarios they need, figures per round, medians an
       ["peer-vllm-blast-c64", mk(1e6, 5, 20, 81)],
       ["peer-vllm-c64", mk(1e5, 1, 0.7, 47)],
       ["peer-vllm-1024-timing", mk(1e5, 5, 5.5, 70, truth(18, 5))],
+      ["paced-1024-bare", mk(1e5, 5, 2.2, 101)],
+      ["unthrottled-c64-bare", mk(1e5, 1, 0.9, 99)],
     ]);
   const results = evaluateTargets([round(2.5), round(3), round(2.4)]);
   const by = (what: string) => results.find((r) => r.target.what.startsWith(what))!;
@@ -237,6 +248,17 @@ Deno.test("bench targets: the scenarios they need, figures per round, medians an
   assertEquals(by("  vLLM's client loop on the same streams: its TTFT delay mean").median, 18);
   assertEquals(by("  its TTFT delay p99").median, 72);
   assertEquals(by("  its ITL error mean").median, 5);
+  // Without the bench's ground truth: 22 µs per paced event against the floor's 20.
+  assertAlmostEquals(
+    by("  llmperf without the bench's ground truth (as vLLM's loop runs) ÷").median,
+    1.1,
+    1e-9,
+  );
+  assertEquals(
+    by("  llmperf without the bench's ground truth (as vLLM's loop runs): 64").median,
+    99,
+  );
+  assertEquals(by("  the same, 1,024 paced streams (beside)").median, 101);
   // A round without a scenario gives NaN for its targets, and the median skips it.
   const partial = evaluateTargets([new Map([["blast-w1", mk(1e6, 2, 4)]])], TARGETS);
   assertEquals(partial.find((r) => r.target.what.startsWith("--workers"))!.met, undefined);
