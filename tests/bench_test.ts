@@ -50,6 +50,22 @@ function stamped(index: number, received: number, sent: number[], late: number[]
   });
 }
 
+/** Run a bench client (`program argv... '<args as JSON>'`); its report, the last line it prints. */
+async function runClientScript(
+  program: string,
+  argv: string[],
+  args: unknown,
+): Promise<ClientReport> {
+  const out = await new Deno.Command(program, {
+    args: [...argv, JSON.stringify(args)],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const dec = new TextDecoder();
+  assertEquals(out.code, 0, dec.decode(out.stderr));
+  return JSON.parse(dec.decode(out.stdout).trim().split("\n").pop()!) as ClientReport;
+}
+
 Deno.test("bench: the ground truth's delays, errors and lateness from known stamps", () => {
   const truth = new GroundTruth({ ttftMs: 100, itlMs: 10, tokens: 3, firstWave: 1 });
   const received = 2_000_000;
@@ -137,16 +153,8 @@ Deno.test("bench: one client process against a stamping mock reports cost and gr
       firstWave: 4,
       timing: { ttftMs: 20, itlMs: 5, tokens: 4 },
     };
-    const run = async (a: typeof args & { timing: { stamps?: boolean } }) => {
-      const out = await new Deno.Command(Deno.execPath(), {
-        args: ["run", "-A", `${ROOT_DIR}/bench/client_process.ts`, JSON.stringify(a)],
-        stdout: "piped",
-        stderr: "piped",
-      }).output();
-      const dec = new TextDecoder();
-      assertEquals(out.code, 0, dec.decode(out.stderr));
-      return JSON.parse(dec.decode(out.stdout).trim().split("\n").pop()!) as ClientReport;
-    };
+    const run = (a: typeof args & { timing: { stamps?: boolean } }) =>
+      runClientScript(Deno.execPath(), ["run", "-A", `${ROOT_DIR}/bench/client_process.ts`], a);
     // A `truth: false` scenario's run: the events counted, no payload asked for, no stamp read.
     const bare = await run({ ...args, timing: { ...args.timing, stamps: false } });
     assertEquals([bare.truth.requests, bare.truth.events, bare.truth.stamped], [8, 8 * 6, 0]);
@@ -290,14 +298,11 @@ Deno.test("bench floor: every read path reads a stamping mock's streams and coun
           stream_options: { include_usage: true },
         }),
       };
-      const out = await new Deno.Command(Deno.execPath(), {
-        args: ["run", "-A", `${ROOT_DIR}/bench/floor_client.ts`, JSON.stringify(args)],
-        stdout: "piped",
-        stderr: "piped",
-      }).output();
-      const dec = new TextDecoder();
-      assertEquals(out.code, 0, dec.decode(out.stderr));
-      const report = JSON.parse(dec.decode(out.stdout).trim().split("\n").pop()!) as ClientReport;
+      const report = await runClientScript(
+        Deno.execPath(),
+        ["run", "-A", `${ROOT_DIR}/bench/floor_client.ts`],
+        args,
+      );
       assertEquals(report.truth.requests, 7, reader);
       assertEquals(report.truth.events, 7 * 6, `${reader}: role chunk, 4 tokens, usage chunk`);
       assertEquals(report.client.transport, `floor-${reader}`);
@@ -319,14 +324,7 @@ const peerPythonFound = await peerPython();
 
 /** Run `bench/peer_vllm.py` as the bench does; its report (it must exit 0). */
 async function runPeerScript(args: FloorArgs): Promise<ClientReport> {
-  const out = await new Deno.Command(peerPythonFound!, {
-    args: [`${ROOT_DIR}/bench/peer_vllm.py`, JSON.stringify(args)],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const dec = new TextDecoder();
-  assertEquals(out.code, 0, dec.decode(out.stderr));
-  return JSON.parse(dec.decode(out.stdout).trim().split("\n").pop()!) as ClientReport;
+  return await runClientScript(peerPythonFound!, [`${ROOT_DIR}/bench/peer_vllm.py`], args);
 }
 
 Deno.test({
