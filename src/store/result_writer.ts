@@ -176,6 +176,8 @@ export class ResultWriter {
   /** When a lock was met with no transaction through since ({@link WriterOptions.now}), or 0. */
   #lockedAt = 0;
   #retry: ReturnType<typeof setTimeout> | undefined;
+  /** With `locks: "yield"`: closing, retried for a lock (its own timer: see `#closeNow`). */
+  #closeRetry: ReturnType<typeof setTimeout> | undefined;
   #now: () => number;
   #onError: ((e: unknown) => void) | undefined;
 
@@ -209,7 +211,8 @@ export class ResultWriter {
    */
   stop(): void {
     if (this.#retry !== undefined) clearTimeout(this.#retry);
-    this.#retry = undefined;
+    if (this.#closeRetry !== undefined) clearTimeout(this.#closeRetry);
+    this.#retry = this.#closeRetry = undefined;
     this.#kept = [];
     quietly(() => this.#db?.close());
     this.#db = undefined;
@@ -520,9 +523,9 @@ export class ResultWriter {
       db.exec("PRAGMA journal_mode=DELETE");
     } catch (e) {
       if (this.#yield && isLocked(e) && !this.#lockedTooLong()) {
-        this.#retry ??= setTimeout(() => {
-          this.#retry = undefined;
-          this.#guarded(() => this.#closeNow());
+        this.#closeRetry ??= setTimeout(() => {
+          this.#closeRetry = undefined;
+          this.#guarded(() => this.#closeWhenDone());
         }, RETRY_MS);
         return;
       }
@@ -533,6 +536,8 @@ export class ResultWriter {
       }
       this.#ending = undefined;
     }
+    if (this.#closeRetry !== undefined) clearTimeout(this.#closeRetry);
+    this.#closeRetry = undefined;
     quietly(() => db.close());
     this.#db = undefined;
     if (this.#failed !== undefined) {

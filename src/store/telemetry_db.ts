@@ -50,7 +50,7 @@ export class TelemetryDb {
   #gpu: Table;
   #yield: boolean;
   #now: () => number;
-  /** When a lock first kept rows back (`performance.now()`), 0 when none is kept. */
+  /** When a lock was met with no transaction through since (`now`), or 0. */
   #lockedAt = 0;
   /** Rows written, by table. */
   readonly written = { server: 0, gpu: 0 };
@@ -134,10 +134,7 @@ export class TelemetryDb {
       await new Promise((r) => setTimeout(r, retryMs));
     }
     const left = this.kept;
-    if (left > 0) {
-      this.failure = `${left} telemetry rows held off by another connection's lock were not ` +
-        `written (${this.failure})`;
-    }
+    if (left > 0) this.failure = `${left} telemetry rows were not written: ${this.failure}`;
   }
 
   /** Close the connection. */
