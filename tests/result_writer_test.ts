@@ -172,6 +172,15 @@ function holdRead(path: string) {
   };
 }
 
+/** Hand `writer` 100 batches of 64 rows of 8 KB payloads (rows 0 on); how many rows. */
+function backlog(writer: ResultWriter): number {
+  let n = 0;
+  for (let b = 0; b < 100; b++) {
+    writer.handle({ type: "rows", rows: Array.from({ length: 64 }, () => bigRow(n++)) });
+  }
+  return n;
+}
+
 /** Row `i` with an 8 KB payload: a backlog of them takes more than one task to write. */
 function bigRow(i: number): unknown[] {
   const r = row(i);
@@ -185,10 +194,7 @@ Deno.test("result writer: yielding, a lock fails the writing only after ten minu
   const path = `${tmp.path}/benchmark_data.db`;
   const { writer, said, clock } = yieldingWriter(path);
   let lock = holdRead(path);
-  let n = 0;
-  for (let b = 0; b < 100; b++) {
-    writer.handle({ type: "rows", rows: Array.from({ length: 64 }, () => bigRow(n++)) });
-  }
+  const n = backlog(writer);
   assertEquals(writer.written, 0, "all kept at t = 0");
   clock.ms += 9 * 60_000;
   lock.release();
@@ -221,10 +227,7 @@ Deno.test("result writer: yielding, a short lock is not said; a backlog is writt
   const path = `${tmp.path}/benchmark_data.db`;
   const { writer, said, clock } = yieldingWriter(path);
   const lock = holdRead(path);
-  let n = 0;
-  for (let b = 0; b < 100; b++) {
-    writer.handle({ type: "rows", rows: Array.from({ length: 64 }, () => bigRow(n++)) });
-  }
+  const n = backlog(writer);
   clock.ms += SAY_LOCKED_AFTER_MS / 2;
   await sleep(120);
   lock.release();
