@@ -77,6 +77,24 @@ export function inFlight(s: Scenario): number {
 const UNTHROTTLED: ServerTiming = { ttftMs: 0, itlMs: 0, tokens: 256 };
 const PACED: ServerTiming = { ttftMs: 200, itlMs: 50, tokens: 32 };
 
+/** The streams of `unthrottled-c64`, which the rows compared with it read too. */
+const UNTHROTTLED_C64 = {
+  server: "mock",
+  timing: UNTHROTTLED,
+  stream: true,
+  parallel: 64,
+  number: 1000,
+} as const;
+
+/** The streams of `paced-1024`, which its floors and peers read too. */
+const PACED_1024 = {
+  server: "mock",
+  timing: PACED,
+  stream: true,
+  parallel: 1024,
+  number: 2048,
+} as const;
+
 /** Every scenario, in the order they run and print. */
 export const SCENARIOS: readonly Scenario[] = [
   {
@@ -91,41 +109,25 @@ export const SCENARIOS: readonly Scenario[] = [
   {
     name: "unthrottled-c64",
     about: "64 streams as fast as the mock writes",
-    server: "mock",
-    timing: UNTHROTTLED,
-    stream: true,
-    parallel: 64,
-    number: 1000,
+    ...UNTHROTTLED_C64,
     quick: 200,
   },
   {
     name: "unthrottled-c64-bare",
     about: "unthrottled-c64 without the bench's ground truth: llmperf's cost as a user runs it",
-    server: "mock",
-    timing: UNTHROTTLED,
-    stream: true,
-    parallel: 64,
-    number: 1000,
+    ...UNTHROTTLED_C64,
     truth: false,
   },
   {
     name: "peer-vllm-c64",
     about: "vLLM's benchmark client's request loop on unthrottled-c64's streams",
-    server: "mock",
-    timing: UNTHROTTLED,
-    stream: true,
-    parallel: 64,
-    number: 1000,
+    ...UNTHROTTLED_C64,
     peer: "vllm",
   },
   {
     name: "unthrottled-c64-fetch",
     about: "the same through fetch, for comparison",
-    server: "mock",
-    timing: UNTHROTTLED,
-    stream: true,
-    parallel: 64,
-    number: 1000,
+    ...UNTHROTTLED_C64,
     transport: "fetch",
   },
   {
@@ -150,21 +152,13 @@ export const SCENARIOS: readonly Scenario[] = [
   {
     name: "paced-1024",
     about: "the same, 1,024 streams (about 20k events/s)",
-    server: "mock",
-    timing: PACED,
-    stream: true,
-    parallel: 1024,
-    number: 2048,
+    ...PACED_1024,
     quick: 1024,
   },
   {
     name: "paced-1024-bare",
     about: "paced-1024 without the bench's ground truth: llmperf's cost as a user runs it",
-    server: "mock",
-    timing: PACED,
-    stream: true,
-    parallel: 1024,
-    number: 2048,
+    ...PACED_1024,
     truth: false,
   },
   {
@@ -179,52 +173,32 @@ export const SCENARIOS: readonly Scenario[] = [
   {
     name: "floor-1024",
     about: "the floor: paced-1024's streams read by a bare Deno.connect + conn.read loop",
-    server: "mock",
-    timing: PACED,
-    stream: true,
-    parallel: 1024,
-    number: 2048,
+    ...PACED_1024,
     quick: 1024,
     floor: "deno",
   },
   {
     name: "floor-1024-node",
     about: "the same floor through node:net sockets (net.connect, on('data'))",
-    server: "mock",
-    timing: PACED,
-    stream: true,
-    parallel: 1024,
-    number: 2048,
+    ...PACED_1024,
     floor: "node",
   },
   {
     name: "floor-1024-epoll",
     about: "the same floor through epoll and read(2) over FFI (src/transport/epoll.ts)",
-    server: "mock",
-    timing: PACED,
-    stream: true,
-    parallel: 1024,
-    number: 2048,
+    ...PACED_1024,
     floor: "epoll",
   },
   {
     name: "peer-vllm-1024",
     about: "vLLM's benchmark client's request loop (Python, aiohttp) on paced-1024's streams",
-    server: "mock",
-    timing: PACED,
-    stream: true,
-    parallel: 1024,
-    number: 2048,
+    ...PACED_1024,
     peer: "vllm",
   },
   {
     name: "peer-vllm-1024-timing",
     about: "the same, its TTFT and ITL checked against the mock's stamps (costs it ~10% more)",
-    server: "mock",
-    timing: PACED,
-    stream: true,
-    parallel: 1024,
-    number: 2048,
+    ...PACED_1024,
     peer: "vllm",
     peerTruth: true,
   },

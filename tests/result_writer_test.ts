@@ -11,14 +11,9 @@ import { DatabaseSync } from "node:sqlite";
 import { startMockServer } from "../src/mock/server.ts";
 import { openForReading } from "../src/store/open_read.ts";
 import { ResultDb } from "../src/store/result_db.ts";
-import {
-  type DbWorkerOut,
-  LOCKED_FOR_MS,
-  ResultWriter,
-  SAY_LOCKED_AFTER_MS,
-} from "../src/store/result_writer.ts";
+import { type DbWorkerOut, ResultWriter, SAY_LOCKED_AFTER_MS } from "../src/store/result_writer.ts";
 import { runRow } from "../src/store/run_meta.ts";
-import { RESULT_COLUMNS } from "../src/store/schema.ts";
+import { LOCKED_FOR_MS, RESULT_COLUMNS } from "../src/store/schema.ts";
 import { TelemetryDb } from "../src/store/telemetry_db.ts";
 
 const row = (i: number) => plainRow(i);

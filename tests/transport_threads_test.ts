@@ -5,8 +5,8 @@
  */
 import { assert, assertEquals } from "./assert.ts";
 import { ROOT_DIR, tempDir } from "./helpers/cli.ts";
-import { perfRun } from "./helpers/perf_run.ts";
-import { pinnable } from "./helpers/pin.ts";
+import { perfArgs, perfRun } from "./helpers/perf_run.ts";
+import { pinnable, pinned } from "./helpers/pin.ts";
 import { DatabaseSync } from "node:sqlite";
 import { startMockServer } from "../src/mock/server.ts";
 import { epollAvailable } from "../src/transport/epoll.ts";
@@ -55,30 +55,19 @@ Deno.test({
     await using tmp = await tempDir();
     try {
       const run = async (extra: string[]) => {
-        const out = await new Deno.Command("taskset", {
-          args: [
-            "-c",
-            "0",
-            Deno.execPath(),
-            "run",
-            "-A",
-            `${ROOT_DIR}/main.ts`,
-            "perf",
-            "--url",
-            `${mock.url}/v1/chat/completions`,
-            "--model",
-            "m",
-            "--prompt",
-            "hello",
-            "--stream",
-            "--parallel",
-            "4",
-            "--number",
-            "12",
-            "--outputs-dir",
-            `${tmp.path}/out`,
-            ...extra,
-          ],
+        const [program, args] = pinned([
+          Deno.execPath(),
+          "run",
+          "-A",
+          `${ROOT_DIR}/main.ts`,
+          ...perfArgs({
+            server: mock,
+            flags: { prompt: "hello", stream: true, parallel: 4, number: 12 },
+            args: ["--outputs-dir", `${tmp.path}/out`, ...extra],
+          }),
+        ]);
+        const out = await new Deno.Command(program, {
+          args,
           env: { NO_COLOR: "1" },
           stdout: "piped",
           stderr: "piped",

@@ -40,6 +40,9 @@ import {
   insertInOrder,
   insertInto,
   JOURNAL_PRAGMAS,
+  LOCKED_FOR_MS,
+  type LockWaits,
+  namedParams,
   RESULT_COLUMNS,
   type ResultValues,
   RUN_COLUMNS,
@@ -93,7 +96,7 @@ export interface WriterOptions {
    * for a thread of its own; the default) or `yield` (no wait: the rows are kept and tried again
    * every {@link RETRY_MS}, for a thread that also sends and reads requests).
    */
-  locks?: "block" | "yield";
+  locks?: LockWaits;
   /** The clock of the lock's time limit, ms (`performance.now`; a test's own). */
   now?: () => number;
   /**
@@ -106,12 +109,10 @@ export interface WriterOptions {
 /**
  * Times one transaction waits out another connection's lock (each wait `WRITE_TIMEOUT_MS`, a
  * minute) before the write counts as failed: a reader of the live file holds commits off for as
- * long as it reads (a rollback journal's rule), and its rows wait in memory meanwhile.
+ * long as it reads (a rollback journal's rule), and its rows wait in memory meanwhile. Yielding,
+ * the same `LOCKED_FOR_MS` in all.
  */
-const LOCKED_WAITS = 10;
-
-/** With `locks: "yield"`, the same: ten minutes in which no transaction got through, ms. */
-export const LOCKED_FOR_MS = LOCKED_WAITS * WRITE_TIMEOUT_MS;
+const LOCKED_WAITS = LOCKED_FOR_MS / WRITE_TIMEOUT_MS;
 
 /** With `locks: "yield"`, how often rows kept for a lock are tried again, ms. */
 export const RETRY_MS = 50;
@@ -136,13 +137,6 @@ function quietly(fn: () => void): void {
   try {
     fn();
   } catch { /* nothing is lost */ }
-}
-
-/** The same keyed by `:name`, for any table's row of plain values. */
-function named(row: Record<string, unknown>): Record<string, SQLInputValue> {
-  const out: Record<string, SQLInputValue> = {};
-  for (const [k, v] of Object.entries(row)) out[`:${k}`] = v as SQLInputValue;
-  return out;
 }
 
 const utf8 = new TextDecoder();
@@ -502,7 +496,7 @@ export class ResultWriter {
       load_started_at: m.loadStartedAt,
     };
     const sets = Object.keys(end).map((k) => `${k} = :${k}`).join(", ");
-    this.#prepareNamed(`UPDATE run SET ${sets}`).run(named(end));
+    this.#prepareNamed(`UPDATE run SET ${sets}`).run(namedParams(end));
   }
 
   /**
@@ -559,7 +553,7 @@ export class ResultWriter {
     db.exec(createTable("result", RESULT_COLUMNS));
     db.exec(createTable("run", RUN_COLUMNS));
     this.#insert = db.prepare(insertInOrder("result", RESULT_COLUMNS));
-    this.#prepareNamed(insertInto("run", RUN_COLUMNS)).run(named(r));
+    this.#prepareNamed(insertInto("run", RUN_COLUMNS)).run(namedParams(r));
   }
 
   /** A statement whose parameters are bound by `:name` keys only. */
@@ -574,7 +568,7 @@ export class ResultWriter {
  * Serve the run's telemetry on `port`, loaded only when asked (a run without telemetry never
  * compiles it). Should it not load, the service answers that nothing is read.
  */
-function hostTelemetry(port: MessagePort, locks: "block" | "yield"): void {
+function hostTelemetry(port: MessagePort, locks: LockWaits): void {
   import("../telemetry/telemetry_service.ts").then(
     ({ serveTelemetry }) => serveTelemetry(port, { locks }),
     (e) => {

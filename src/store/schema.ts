@@ -8,6 +8,7 @@
  *
  * @module
  */
+import type { SQLInputValue } from "node:sqlite";
 import type { RequestMetrics } from "../metrics/request_metrics.ts";
 import type { FinishedRequest } from "../records/finished.ts";
 import type { PayloadBlob } from "../records/payloads.ts";
@@ -350,6 +351,27 @@ export const JOURNAL_PRAGMAS: readonly string[] = [
  * commit waits for readers to finish their read, as a rollback journal needs).
  */
 export const WRITE_TIMEOUT_MS = 60_000;
+
+/**
+ * How long another connection's lock may hold every write off before writing counts as failed,
+ * ms: ten waits of {@link WRITE_TIMEOUT_MS} on a writer's own thread, or, on a thread that never
+ * waits in SQLite ({@link LockWaits} `yield`), ten minutes with no transaction through.
+ */
+export const LOCKED_FOR_MS = 10 * WRITE_TIMEOUT_MS;
+
+/**
+ * How a connection that writes the result DB waits out another's lock: `block`, SQLite's busy
+ * wait ({@link WRITE_TIMEOUT_MS} a try: a thread of its own), or `yield`, no wait at all, the rows
+ * kept and tried again later (a thread that also sends and reads requests).
+ */
+export type LockWaits = "block" | "yield";
+
+/** A row of plain values keyed by `:name`, as statements bound by name take it. */
+export function namedParams(row: Record<string, unknown>): Record<string, SQLInputValue> {
+  const out: Record<string, SQLInputValue> = {};
+  for (const [k, v] of Object.entries(row)) out[`:${k}`] = v as SQLInputValue;
+  return out;
+}
 
 /** `CREATE TABLE IF NOT EXISTS <table>(...)` from its columns. */
 export function createTable(

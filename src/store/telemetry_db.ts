@@ -10,13 +10,16 @@
  *
  * @module
  */
-import { DatabaseSync, type SQLInputValue } from "node:sqlite";
+import { DatabaseSync } from "node:sqlite";
 import { primaryCode, SQLITE } from "./sqlite_errors.ts";
 import {
   createTable,
   GPU_METRICS_COLUMNS,
   insertInto,
   JOURNAL_PRAGMAS,
+  LOCKED_FOR_MS,
+  type LockWaits,
+  namedParams,
   SERVER_METRICS_COLUMNS,
   type TelemetryRow,
   WRITE_TIMEOUT_MS,
@@ -27,15 +30,6 @@ export type ServerMetricRow = TelemetryRow<typeof SERVER_METRICS_COLUMNS>;
 
 /** A `gpu_metrics` row. */
 export type GpuMetricRow = TelemetryRow<typeof GPU_METRICS_COLUMNS>;
-
-function named(row: Record<string, unknown>): Record<string, SQLInputValue> {
-  const out: Record<string, SQLInputValue> = {};
-  for (const [k, v] of Object.entries(row)) out[`:${k}`] = v as SQLInputValue;
-  return out;
-}
-
-/** With `locks: "yield"`, how long rows are kept for another connection's lock at most, ms. */
-const KEPT_FOR_MS = 10 * WRITE_TIMEOUT_MS;
 
 /** One table's insert, and (yielding) the rows a lock kept back. */
 interface Table {
@@ -62,7 +56,7 @@ export class TelemetryDb {
    * how another connection's lock is waited out (`block`, the default: SQLite's busy wait;
    * `yield`: the rows are kept for the next write), `now` the clock of its time limit (ms).
    */
-  constructor(path: string, opts: { locks?: "block" | "yield"; now?: () => number } = {}) {
+  constructor(path: string, opts: { locks?: LockWaits; now?: () => number } = {}) {
     this.#yield = opts.locks === "yield";
     this.#now = opts.now ?? (() => performance.now());
     // The tables are made before the load starts (a reader's lock may be waited out then); a
@@ -84,7 +78,7 @@ export class TelemetryDb {
     if (rows.length === 0) return 0;
     try {
       this.#db.exec("BEGIN");
-      for (const r of rows) t.insert.run(named(r as Record<string, unknown>));
+      for (const r of rows) t.insert.run(namedParams(r as Record<string, unknown>));
       this.#db.exec("COMMIT");
       t.kept = [];
       this.#lockedAt = 0; // a transaction got through: the time limit starts again
@@ -96,7 +90,7 @@ export class TelemetryDb {
       const now = this.#now();
       if (this.#yield && primaryCode(e) === SQLITE.BUSY) {
         if (this.#lockedAt === 0) this.#lockedAt = now;
-        if (now - this.#lockedAt < KEPT_FOR_MS) {
+        if (now - this.#lockedAt < LOCKED_FOR_MS) {
           t.kept = rows;
           return 0;
         }

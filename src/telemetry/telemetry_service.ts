@@ -26,6 +26,7 @@
  * @module
  */
 import { TelemetryDb } from "../store/telemetry_db.ts";
+import type { LockWaits } from "../store/schema.ts";
 import { findGpuTool, type GpuReader, GpuSeriesSet, startGpuReader } from "./gpu.ts";
 import { ServerScraper } from "./server_scraper.ts";
 import type { TelemetryData } from "./types.ts";
@@ -62,7 +63,7 @@ export interface TelemetryPort {
  */
 export function serveTelemetry(
   port: TelemetryPort,
-  opts: { locks?: "block" | "yield" } = {},
+  opts: { locks?: LockWaits } = {},
 ): void {
   let db: TelemetryDb | undefined;
   let scraper: ServerScraper | undefined;
