@@ -1,4 +1,4 @@
-import { assertEquals } from "./assert.ts";
+import { assert, assertEquals } from "./assert.ts";
 import { endsInsideCharacter, Utf8Chunks } from "../src/transport/utf8_chunks.ts";
 // A seeded generator, so that a failure can be replayed.
 import { seeded as rng } from "../plugins/datasets/random.ts";
@@ -153,4 +153,36 @@ Deno.test("endsInsideCharacter: held prefixes of valid sequences, never errors",
   assertEquals(endsInsideCharacter(Uint8Array.of(0xc0)), false); // leads nothing
   assertEquals(endsInsideCharacter(Uint8Array.of(0x80, 0x80, 0x80)), false);
   assertEquals(endsInsideCharacter(new Uint8Array(0)), false);
+});
+
+Deno.test("Utf8Chunks.decodeNarrow: each read's pieces join to decode's text (1,000 random SSE bodies and splits)", () => {
+  const r = rng(17);
+  let cut = 0;
+  for (let i = 0; i < 1_000; i++) {
+    // Events of the pieces above (wide, Latin-1, marks, odd bytes), long enough to be cut.
+    const bytes: number[] = [];
+    const n = 20 + Math.floor(r() * 200);
+    for (let e = 0; e < n; e++) {
+      bytes.push(...enc.encode("data: "));
+      const b = body(r);
+      bytes.push(...(r() < 0.9 ? b.filter((x) => x < 0x80) : b));
+      bytes.push(...enc.encode("\n\n"));
+    }
+    const all = Uint8Array.from(r() < 0.1 ? [0xef, 0xbb, 0xbf, ...bytes] : bytes);
+    const reads: Uint8Array[] = [];
+    for (let s = 0; s < all.length;) {
+      const len = 1 + Math.floor(r() * 5000);
+      reads.push(all.subarray(s, s + len));
+      s += len;
+    }
+    const whole = new Utf8Chunks();
+    const narrow = new Utf8Chunks();
+    for (const read of reads) {
+      const got = narrow.decodeNarrow(read);
+      if (typeof got !== "string") cut++;
+      assertEquals(typeof got === "string" ? got : got.join(""), whole.decode(read), `body ${i}`);
+    }
+    assertEquals(narrow.end(), whole.end());
+  }
+  assert(cut > 50, `only ${cut} reads were cut`);
 });

@@ -60,9 +60,13 @@ export class EventRecorder {
     });
   }
 
-  /** Feed text that arrived at `time` (`performance.now()`). */
-  push(text: string, time: number): void {
-    this.#parser.push(text, time);
+  /**
+   * Feed text that arrived at `time` (`performance.now()`): a string, or the pieces of one read
+   * in order (`Utf8Chunks.decodeNarrow`).
+   */
+  push(text: string | readonly string[], time: number): void {
+    if (typeof text === "string") this.#parser.push(text, time);
+    else for (const piece of text) this.#parser.push(piece, time);
   }
 
   /** The body ended at `time`: dispatch a last unterminated event; `rec.endMs` if no `[DONE]`. */

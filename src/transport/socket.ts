@@ -442,7 +442,7 @@ class SseSink implements BodySink {
     this.#events = events;
   }
   data(bytes: Uint8Array, time: number): void {
-    this.#events.push(this.#decoder.decode(bytes), time);
+    this.#events.push(this.#decoder.decodeNarrow(bytes), time);
   }
   end(time: number): void {
     const rest = this.#decoder.end();

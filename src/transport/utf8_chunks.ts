@@ -25,9 +25,12 @@
  * @module
  */
 
+import { NARROW_MIN_BYTES, narrowPieces } from "./narrow_text.ts";
+
 const STREAM: TextDecodeOptions = { stream: true };
 const ONE_SHOT = new TextDecoder("utf-8", { ignoreBOM: true });
 const BOM = 0xfeff;
+const oneShot = (b: Uint8Array): string => ONE_SHOT.decode(b);
 
 /**
  * Whether `b` ends inside a character: its last bytes are a valid start of a multi-byte UTF-8
@@ -75,6 +78,23 @@ export class Utf8Chunks {
       this.#stream = new TextDecoder("utf-8", { ignoreBOM: !this.#start });
     }
     return this.#stream.decode(bytes, STREAM);
+  }
+
+  /**
+   * {@link decode}, cut where {@link narrowPieces} cuts it (a read of SSE events with a few
+   * characters past U+00FF): one string, or the pieces, to be used in order.
+   */
+  decodeNarrow(bytes: Uint8Array): string | string[] {
+    // Only where the read alone is its text: no character held over or cut at its end, and no
+    // byte-order mark to drop at the start.
+    if (
+      bytes.length < NARROW_MIN_BYTES || this.#stream !== undefined ||
+      (this.#start && bytes[0] === 0xef) || endsInsideCharacter(bytes)
+    ) return this.decode(bytes);
+    const pieces = narrowPieces(bytes, oneShot);
+    if (pieces === undefined) return this.decode(bytes);
+    this.#start = false;
+    return pieces;
   }
 
   /** The end of the body: a character left incomplete becomes U+FFFD. */
