@@ -155,23 +155,23 @@ Deno.test("endsInsideCharacter: held prefixes of valid sequences, never errors",
   assertEquals(endsInsideCharacter(new Uint8Array(0)), false);
 });
 
-Deno.test("Utf8Chunks.decodeNarrow: each read's pieces join to decode's text (1,000 random SSE bodies and splits)", () => {
+Deno.test("Utf8Chunks.decodeNarrow: each read's pieces join to decode's text (400 random SSE bodies and splits)", () => {
   const r = rng(17);
   let cut = 0;
-  for (let i = 0; i < 1_000; i++) {
+  for (let i = 0; i < 400; i++) {
     // Events of the pieces above (wide, Latin-1, marks, odd bytes), long enough to be cut.
     const bytes: number[] = [];
-    const n = 20 + Math.floor(r() * 200);
+    const n = 100 + Math.floor(r() * 300);
     for (let e = 0; e < n; e++) {
       bytes.push(...enc.encode("data: "));
       const b = body(r);
-      bytes.push(...(r() < 0.9 ? b.filter((x) => x < 0x80) : b));
+      bytes.push(...(r() < 0.985 ? b.filter((x) => x < 0x80) : b));
       bytes.push(...enc.encode("\n\n"));
     }
     const all = Uint8Array.from(r() < 0.1 ? [0xef, 0xbb, 0xbf, ...bytes] : bytes);
     const reads: Uint8Array[] = [];
     for (let s = 0; s < all.length;) {
-      const len = 1 + Math.floor(r() * 5000);
+      const len = 1 + Math.floor(r() * 30_000);
       reads.push(all.subarray(s, s + len));
       s += len;
     }
@@ -184,5 +184,5 @@ Deno.test("Utf8Chunks.decodeNarrow: each read's pieces join to decode's text (1,
     }
     assertEquals(narrow.end(), whole.end());
   }
-  assert(cut > 50, `only ${cut} reads were cut`);
+  assert(cut > 20, `only ${cut} reads were cut`);
 });

@@ -216,7 +216,7 @@ async function readEvents(
         events.end(t);
         return;
       }
-      events.push(text.decodeNarrow(r.value), t);
+      events.pushRead(text.decodeNarrow(r.value), t);
       if (w.complete) {
         // [DONE] came: let the body end (so the connection can be reused) for a short while.
         await drainTail(reader);

@@ -28,8 +28,11 @@
  * @module
  */
 
-/** Reads shorter than this are left whole (a paced read is one event: nothing to cut). */
-export const NARROW_MIN_BYTES = 1024;
+/**
+ * Reads shorter than this are left whole: a paced read is one event (nothing to cut), and a few
+ * events read together, as a client that fell behind reads them, are short-lived text.
+ */
+export const NARROW_MIN_BYTES = 8 * 1024;
 
 /** More wide characters than this in one read: mostly wide text, left whole. */
 const MAX_WIDE = 64;

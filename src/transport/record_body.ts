@@ -60,11 +60,16 @@ export class EventRecorder {
     });
   }
 
+  /** Feed text that arrived at `time` (`performance.now()`). */
+  push(text: string, time: number): void {
+    this.#parser.push(text, time);
+  }
+
   /**
-   * Feed text that arrived at `time` (`performance.now()`): a string, or the pieces of one read
-   * in order (`Utf8Chunks.decodeNarrow`).
+   * Feed one read's text that arrived at `time`, as `Utf8Chunks.decodeNarrow` gives it: one
+   * string, or its pieces in order.
    */
-  push(text: string | readonly string[], time: number): void {
+  pushRead(text: string | readonly string[], time: number): void {
     if (typeof text === "string") this.#parser.push(text, time);
     else for (const piece of text) this.#parser.push(piece, time);
   }
