@@ -7,12 +7,14 @@
  * (the payloads' join, its UTF-8 encoding, the plugin's searches, the garbage collector's copies)
  * works on two-byte text. {@link narrowPieces} cuts such a read at the SSE event boundaries around
  * the events that hold a wide character and decodes each piece from its own bytes: the events
- * without one are one-byte, and only those with one stay two-byte.
+ * without one are one-byte, and only those with one stay two-byte. A wide character is found by
+ * its UTF-8 lead byte (0xC4 and up); invalid bytes below that (a stray continuation byte) decode
+ * to U+FFFD, which keeps its piece two-byte: memory, never the text, is what that costs.
  *
  * A cut is made only after a blank line (`\n\n`, an ASCII byte): UTF-8 decoding keeps no state
  * across an ASCII byte, so the pieces' texts, joined, are the whole read's text, invalid bytes
- * included. Reads of mostly wide text (a Chinese reply) are left whole: they are two-byte
- * whatever is done.
+ * included. A stream whose lines end in CRLF or CR has no `\n\n` and is never cut. Reads of mostly
+ * wide text (a Chinese reply) are left whole: they are two-byte whatever is done.
  *
  * @example
  * ```ts
@@ -21,7 +23,8 @@
  * const bytes = new TextEncoder().encode(
  *   'data: {"a":"x"}\n\ndata: {"a":"模型"}\n\ndata: {"a":"y"}\n\n',
  * );
- * const pieces = narrowPieces(bytes, (b) => new TextDecoder().decode(b));
+ * const decoder = new TextDecoder("utf-8", { ignoreBOM: true }); // a mark inside is text
+ * const pieces = narrowPieces(bytes, (b) => decoder.decode(b));
  * // ['data: {"a":"x"}\n\n', 'data: {"a":"模型"}\n\n', 'data: {"a":"y"}\n\n']
  * ```
  *
