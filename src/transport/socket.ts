@@ -63,7 +63,6 @@ import { EventRecorder, httpFailure, recordWholeBody } from "./record_body.ts";
 import { SseLimitError } from "./sse.ts";
 import { DEFAULT_STREAM_END, type StreamEndRule } from "./stream_end.ts";
 import type { PreparedRequest, Transport, TransportTimeouts } from "./types.ts";
-import { NARROW_MIN_BYTES } from "./narrow_text.ts";
 import { Utf8Chunks } from "./utf8_chunks.ts";
 import { Watchdog, type Watched } from "./watchdog.ts";
 
@@ -443,9 +442,7 @@ class SseSink implements BodySink {
     this.#events = events;
   }
   data(bytes: Uint8Array, time: number): void {
-    // A short read (a paced stream's) is never cut: decoded as it always was.
-    if (bytes.length < NARROW_MIN_BYTES) this.#events.push(this.#decoder.decode(bytes), time);
-    else this.#events.pushRead(this.#decoder.decodeNarrow(bytes), time);
+    this.#events.pushRead(this.#decoder.decodeNarrow(bytes), time);
   }
   end(time: number): void {
     const rest = this.#decoder.end();

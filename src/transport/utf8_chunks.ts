@@ -82,7 +82,8 @@ export class Utf8Chunks {
 
   /**
    * {@link decode}, cut where {@link narrowPieces} cuts it (a read of SSE events with a few
-   * characters past U+00FF): one string, or the pieces, to be used in order.
+   * characters past U+00FF): one string, or the pieces, to be used in order. A read shorter than
+   * {@link NARROW_MIN_BYTES} (every paced read) is just decoded.
    */
   decodeNarrow(bytes: Uint8Array): string | string[] {
     // Only where the read alone is its text: no character held over or cut at its end, and no
@@ -91,10 +92,10 @@ export class Utf8Chunks {
       bytes.length < NARROW_MIN_BYTES || this.#stream !== undefined ||
       (this.#start && bytes[0] === 0xef) || endsInsideCharacter(bytes)
     ) return this.decode(bytes);
-    const pieces = narrowPieces(bytes, oneShot);
-    if (pieces === undefined) return this.decode(bytes);
+    // What `decode` does here, without its tests again: a one-shot decode, and no mark to drop
+    // (the read does not start with one's first byte), so the text has started.
     this.#start = false;
-    return pieces;
+    return narrowPieces(bytes, oneShot) ?? ONE_SHOT.decode(bytes);
   }
 
   /** The end of the body: a character left incomplete becomes U+FFFD. */
