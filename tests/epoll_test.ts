@@ -128,6 +128,152 @@ Deno.test({
   },
 });
 
+/** A pump that keeps what it is given, stops once it has `until` bytes, and says how it ended. */
+function keeper(until = Infinity) {
+  const k = {
+    text: "",
+    stamps: [] as number[],
+    ended: undefined as unknown,
+    endedAt: 0,
+    done: undefined as unknown as Promise<void>,
+    pump: undefined as unknown as import("../src/transport/epoll.ts").ReadPump,
+  };
+  let finish!: () => void;
+  k.done = new Promise<void>((r) => finish = r);
+  k.pump = {
+    data(buf, n, at) {
+      k.text += dec.decode(buf.subarray(0, n));
+      k.stamps.push(at);
+      if (k.text.length < until) return false;
+      finish();
+      return true;
+    },
+    end(error, at) {
+      k.ended = error;
+      k.endedAt = at;
+      finish();
+    },
+  };
+  return k;
+}
+
+Deno.test({
+  name: "epoll: a pump takes each read with its arrival stamp; after it stops, read() has the rest",
+  ignore: !linux,
+  async fn() {
+    const p = await pair();
+    try {
+      const k = keeper(10);
+      const before = performance.now();
+      p.client.pump(k.pump); // nothing queued yet: it waits for the first edge
+      await p.server.write(enc.encode("hello "));
+      await new Promise((r) => setTimeout(r, 20));
+      assertEquals(k.text, "hello ");
+      // The stop comes in the middle of the second read: its tail (after byte 10) was the pump's,
+      // the next write stays in the socket for the next reader.
+      await p.server.write(enc.encode("world!"));
+      await k.done;
+      assertEquals(k.text, "hello world!");
+      assertEquals(k.ended, undefined, "it stopped; it did not end");
+      assertEquals(k.stamps.length, 2);
+      assert(k.stamps[0] >= before - 1 && k.stamps[1] >= k.stamps[0], String(k.stamps));
+      assert(k.stamps[1] <= performance.now() + 1);
+      await p.server.write(enc.encode("next"));
+      const buf = new Uint8Array(64);
+      const n = await p.client.read(buf);
+      assertEquals(dec.decode(buf.subarray(0, n!)), "next");
+      // Bytes queued before a pump starts are given at once, inside pump().
+      await p.server.write(enc.encode("queued"));
+      await new Promise((r) => setTimeout(r, 20));
+      const q = keeper(6);
+      p.client.pump(q.pump);
+      assertEquals(q.text, "queued", "taken synchronously");
+    } finally {
+      p.close();
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "epoll: a pump ends with null when the peer closes, with the error when the socket is closed",
+  ignore: !linux,
+  async fn() {
+    {
+      const p = await pair();
+      try {
+        const k = keeper();
+        p.client.pump(k.pump);
+        await p.server.write(enc.encode("last"));
+        p.server.close();
+        await k.done;
+        assertEquals(k.text, "last");
+        assertEquals(k.ended, null, "the peer closed");
+      } finally {
+        p.close();
+      }
+    }
+    {
+      // Closed while it waits (the watchdog's read timeout): Interrupted, and nothing left waiting.
+      const p = await pair();
+      try {
+        const k = keeper();
+        p.client.pump(k.pump);
+        p.client.close();
+        await k.done;
+        assert(k.ended instanceof Deno.errors.Interrupted, String(k.ended));
+        // A pump or read on the closed connection ends at once.
+        const again = keeper();
+        p.client.pump(again.pump);
+        assert(again.ended instanceof Deno.errors.BadResource, String(again.ended));
+      } finally {
+        p.close();
+      }
+    }
+    {
+      // Closed by the pump's own data(): it hears the end once data() returns, once.
+      const p = await pair();
+      try {
+        let ends = 0;
+        let error: unknown;
+        const { promise, resolve } = Promise.withResolvers<void>();
+        p.client.pump({
+          data() {
+            p.client.close();
+            return false;
+          },
+          end(e) {
+            ends++;
+            error = e;
+            resolve();
+          },
+        });
+        await p.server.write(enc.encode("x"));
+        await promise;
+        await new Promise((r) => setTimeout(r, 20));
+        assertEquals(ends, 1);
+        assert(error instanceof Deno.errors.Interrupted, String(error));
+      } finally {
+        p.close();
+      }
+    }
+    {
+      // One reader at a time: a pump while a read is pending ends at once, Busy.
+      const p = await pair();
+      try {
+        const pending = p.client.read(new Uint8Array(16));
+        const k = keeper();
+        p.client.pump(k.pump);
+        assert(k.ended instanceof Deno.errors.Busy, String(k.ended));
+        await p.server.write(enc.encode("ok"));
+        assertEquals(await pending, 2);
+      } finally {
+        p.close();
+      }
+    }
+  },
+});
+
 Deno.test({
   name: "epoll: a write larger than the socket's buffers waits for room and arrives whole",
   ignore: !linux,

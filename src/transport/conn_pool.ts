@@ -12,7 +12,14 @@
  * @module
  */
 import type { Target } from "./http1_request.ts";
-import { epollAvailable, EpollConn, forgetAddress, resolveAddress, SocketError } from "./epoll.ts";
+import {
+  epollAvailable,
+  EpollConn,
+  forgetAddress,
+  type ReadPump,
+  resolveAddress,
+  SocketError,
+} from "./epoll.ts";
 
 /**
  * What the socket transport needs of a connection: a `Deno.Conn`, or an {@link EpollConn} (which
@@ -27,6 +34,8 @@ export interface ByteConn {
   close(): void;
   /** When the last read's bytes arrived (kernel stamp, `performance.now()`'s clock), if known. */
   readonly readAt?: number;
+  /** Hand every read to a callback until it stops (an {@link EpollConn}: no promise per read). */
+  pump?(pump: ReadPump): void;
 }
 
 /**

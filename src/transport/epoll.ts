@@ -539,6 +539,34 @@ export function forgetAddress(host: string, port: number): void {
   resolved.delete(`${host.replace(/^\[|\]$/g, "")}:${port}`);
 }
 
+/**
+ * Takes a connection's bytes as the reactor reads them ({@link EpollConn.pump}), with no promise
+ * per read and no copy: a body read through many reads settles one promise of its own at its end.
+ *
+ * @example
+ * ```ts ignore
+ * let bytes = 0;
+ * conn.pump({
+ *   data(buf, n, at) { bytes += n; return bytes >= 1000; }, // true: stop taking reads
+ *   end(error, at) { console.log(error ?? "the peer closed", at); },
+ * });
+ * ```
+ */
+export interface ReadPump {
+  /**
+   * One read: `buf[0, n)`, whose bytes arrived at `at` (as {@link EpollConn.readAt}). The buffer
+   * is the reactor's, reused by the next read: use the bytes before returning. Returns `true` to
+   * stop (nothing more is read for this pump; what is still queued stays in the socket). Must not
+   * throw.
+   */
+  data(buf: Uint8Array, n: number, at: number): boolean;
+  /**
+   * The pump ended before it stopped: `error` null when the peer closed the connection, else why
+   * the read failed (the connection was closed, the socket broke). `at`: when.
+   */
+  end(error: unknown, at: number): void;
+}
+
 /** A TCP connection read and written through the isolate's epoll set. */
 export class EpollConn {
   /** The socket's file descriptor (-1 once closed). */
@@ -560,6 +588,11 @@ export class EpollConn {
   #ended = false;
   #closed = false;
   #read: (Pending<number | null> & { buf: Uint8Array }) | undefined;
+  #pump: ReadPump | undefined;
+  /** Inside the pump's `data`: a failure then waits for it to return ({@link EpollConn.fail}). */
+  #pumping = false;
+  #pumpFailed = false;
+  #pumpError: unknown = undefined;
   #connect: Pending<void> | undefined;
   #write: Pending<void> | undefined;
 
@@ -666,7 +699,62 @@ export class EpollConn {
     if ((events & EPOLLRDHUP) !== 0 || broken) this.#ended = true;
     if ((events & (EPOLLIN | EPOLLRDHUP)) !== 0 || broken) {
       this.#readable = true;
-      this.#finishRead();
+      const pump = this.#pump;
+      if (pump === undefined) this.#finishRead();
+      else if (this.#runPump(pump)) this.#r.done();
+    }
+  }
+
+  /**
+   * Read into `pump` while the socket has bytes and the pump takes them. Returns whether the pump
+   * ended (it stopped, the peer closed, the read failed); false when the socket is empty and the
+   * next edge resumes it.
+   */
+  #runPump(pump: ReadPump): boolean {
+    const r = this.#r;
+    for (;;) {
+      const n = r.recv(this, READ_BYTES);
+      if (n > 0) {
+        // As #tryRead: a short read emptied the socket, unless the peer's close was seen.
+        if (n < READ_BYTES && !this.#ended) this.#readable = false;
+        let stop: boolean;
+        this.#pumping = true;
+        try {
+          stop = pump.data(r.data, n, this.readAt);
+        } finally {
+          this.#pumping = false;
+        }
+        if (stop) {
+          this.#pump = undefined;
+          this.#pumpFailed = false;
+          return true;
+        }
+        if (this.#pumpFailed) {
+          const e = this.#pumpError;
+          this.#pumpFailed = false;
+          this.#pumpError = undefined;
+          this.#pump = undefined;
+          pump.end(e, performance.now());
+          return true;
+        }
+        if (!this.#readable) return false;
+        continue;
+      }
+      if (n === 0) {
+        this.#pump = undefined;
+        pump.end(null, this.readAt);
+        return true;
+      }
+      const code = r.recvErrno;
+      if (code === EINTR) continue;
+      if (code === EAGAIN) {
+        this.#readable = false;
+        this.emptyAt = this.readAt;
+        return false;
+      }
+      this.#pump = undefined;
+      pump.end(new SocketError("recvmsg", code), this.readAt);
+      return true;
     }
   }
 
@@ -702,6 +790,17 @@ export class EpollConn {
       this.#r.done();
       p.reject(e);
     }
+    const pump = this.#pump;
+    if (pump === undefined) return;
+    if (this.#pumping) {
+      // The pump's own `data` closed the connection: it hears once that returns (#runPump).
+      this.#pumpFailed = true;
+      this.#pumpError = e;
+      return;
+    }
+    this.#pump = undefined;
+    this.#r.done();
+    pump.end(e, performance.now());
   }
 
   /** One `recvmsg`: bytes (copied into `buf`), `null` at the end, an error, or `undefined` when empty. */
@@ -737,7 +836,9 @@ export class EpollConn {
     if (this.#closed) {
       return Promise.reject(new Deno.errors.BadResource("the connection is closed"));
     }
-    if (this.#read !== undefined) return Promise.reject(new Deno.errors.Busy("a read is pending"));
+    if (this.#read !== undefined || this.#pump !== undefined) {
+      return Promise.reject(new Deno.errors.Busy("a read is pending"));
+    }
     if (this.#readable) {
       const n = this.#tryRead(buf);
       if (n instanceof Error) return Promise.reject(n);
@@ -747,6 +848,25 @@ export class EpollConn {
       this.#read = { buf, resolve, reject };
       this.#r.wait();
     });
+  }
+
+  /**
+   * Hand every read to `pump` until it stops or ends ({@link ReadPump}): what the socket holds
+   * now at once, the rest as it arrives. One read or pump at a time: one started while another
+   * is pending, or on a closed connection, ends at once with the error.
+   */
+  pump(pump: ReadPump): void {
+    if (this.#closed || this.#read !== undefined || this.#pump !== undefined) {
+      const e = this.#closed
+        ? new Deno.errors.BadResource("the connection is closed")
+        : new Deno.errors.Busy("a read is pending");
+      pump.end(e, performance.now());
+      return;
+    }
+    this.#pump = pump;
+    // Only a pump the socket could not finish waits (and counts in the reactor's waits).
+    if (this.#readable && this.#runPump(pump)) return;
+    this.#r.wait();
   }
 
   /** Write all of `bytes`, waiting for room when the socket's send buffer is full. */

@@ -57,6 +57,7 @@ import {
   ProtocolError,
   type ResponseHead,
 } from "./http1_response.ts";
+import type { ReadPump } from "./epoll.ts";
 import { HTTP2_HINT, looksLikeHttp2, tlsHint } from "./hints.ts";
 import { isEventStream } from "./media_type.ts";
 import { EventRecorder, httpFailure, recordWholeBody } from "./record_body.ts";
@@ -488,49 +489,174 @@ class CollectSink implements BodySink {
 }
 
 /**
- * After `[DONE]`: read the rest of the body's framing (`consume` takes each read and says
- * whether the body ended, and whether exactly there) until the watchdog gives the connection up
- * (`DONE_TAIL_MS` of silence after `[DONE]`). Returns whether the connection can be
- * reused; never throws (the request is already complete).
+ * Reads one body framed as its head says, from whatever reads deliver it: the bytes already read
+ * with the head, then each read of a `Deno.Conn` loop or of an {@link EpollConn} pump (one
+ * callback per read, no promise per read). Says whether the connection ended exactly at the
+ * body's end (reusable). A connection that closes or breaks before the body's end is a failure
+ * unless the sink says that what arrived is complete (a stream that reached `[DONE]` or finished
+ * every choice). After `[DONE]` it keeps reading the body's framing, dropping the bytes, until
+ * the body ends or the watchdog gives the connection up (`DONE_TAIL_MS` of silence).
  */
-async function drainTail(
-  c: Connection,
-  consume: (n: number) => boolean | undefined,
-): Promise<boolean> {
-  try {
-    for (;;) {
-      const n = await c.conn.read(c.buf);
-      if (n === null) return false;
-      const ended = consume(n);
-      if (ended !== undefined) return ended;
+class BodyReader implements ReadPump {
+  #framing: ResponseHead["framing"];
+  #remaining: number;
+  #chunks: ChunkedDecoder | undefined;
+  #sink: BodySink;
+  #x: Exchange;
+  /** `[DONE]` came before the body's end: only its framing is read now. */
+  #draining = false;
+  resolve: ((reusable: boolean) => void) | undefined;
+  reject: ((e: unknown) => void) | undefined;
+
+  constructor(head: ResponseHead, sink: BodySink, x: Exchange) {
+    this.#framing = head.framing;
+    this.#remaining = head.length;
+    this.#chunks = head.framing === "chunked" ? new ChunkedDecoder() : undefined;
+    this.#sink = sink;
+    this.#x = x;
+  }
+
+  /**
+   * Take `buf[s, e)`, whose bytes arrived at `t`: whether the connection is reusable once the
+   * body ended, `undefined` while it needs more.
+   */
+  feed(buf: Uint8Array, s: number, e: number, t: number): boolean | undefined {
+    const sink = this.#sink;
+    const x = this.#x;
+    const draining = this.#draining;
+    if (!draining) x.last = t;
+    switch (this.#framing) {
+      case "none":
+        sink.end(t);
+        return e === s;
+      case "length": {
+        const take = Math.min(this.#remaining, e - s);
+        if (take > 0 && !draining) sink.data(buf.subarray(s, s + take), t);
+        this.#remaining -= take;
+        if (this.#remaining === 0) {
+          if (!draining) sink.end(t);
+          return s + take === e;
+        }
+        break;
+      }
+      case "chunked": {
+        const chunks = this.#chunks!;
+        let w: number;
+        try {
+          w = chunks.decode(buf, s, e);
+        } catch (err) {
+          if (draining) return false;
+          // Broken framing: an error, unless the stream was complete before it.
+          if (chunks.partial > s) sink.data(buf.subarray(s, chunks.partial), t);
+          if (x.complete || sink.cut(t)) return false;
+          throw err;
+        }
+        if (draining) return chunks.done ? chunks.rest === e : undefined;
+        if (w > s) sink.data(buf.subarray(s, w), t);
+        if (chunks.done) {
+          sink.end(t);
+          return chunks.rest === e;
+        }
+        break;
+      }
+      case "close":
+        if (e > s) sink.data(buf.subarray(s, e), t);
+        if (x.complete) {
+          sink.cut(t);
+          return false; // only closing ends this body: nothing to wait for
+        }
+        return undefined;
     }
-  } catch {
+    if (x.complete && !draining) {
+      // [DONE] came before the body's end: wait for it briefly, dropping what comes.
+      sink.cut(t);
+      this.#draining = true;
+    }
+    return undefined;
+  }
+
+  /** The peer closed the connection at `t`: whether it is reusable (never), or why it failed. */
+  closed(t: number): boolean {
+    if (this.#draining) return false;
+    const x = this.#x;
+    const sink = this.#sink;
+    switch (this.#framing) {
+      case "length":
+        if (x.complete || sink.cut(t)) return false;
+        throw new NetworkError(
+          `the server closed the connection ${this.#remaining} bytes before the end of the body`,
+        );
+      case "chunked":
+        if (x.complete || sink.cut(t)) return false;
+        throw new NetworkError("the server closed the connection inside a chunked body");
+      default:
+        if (!x.complete) sink.end(t);
+        return false;
+    }
+  }
+
+  /** A read failed with `err`: not reusable, or `err` again when the body is not complete. */
+  broken(err: unknown): boolean {
+    if (this.#draining) return false;
+    if (this.#x.stopped || !this.#sink.cut(performance.now())) throw err;
     return false;
+  }
+
+  data(buf: Uint8Array, n: number, at: number): boolean {
+    let r: boolean | undefined;
+    try {
+      r = this.feed(buf, 0, n, at);
+    } catch (e) {
+      this.reject!(e);
+      return true;
+    }
+    if (r === undefined) return false;
+    this.resolve!(r);
+    return true;
+  }
+
+  end(error: unknown, at: number): void {
+    try {
+      this.resolve!(error === null ? this.closed(at) : this.broken(error));
+    } catch (e) {
+      this.reject!(e);
+    }
   }
 }
 
 /**
  * Read the body framed as `head` says, starting with the bytes `c.buf[start, filled)` already
- * read. Returns whether the connection ended exactly at the body's end (reusable). A connection
- * that closes or breaks before the body's end is a failure unless the sink says that what
- * arrived is complete (a stream that reached `[DONE]` or finished every choice).
+ * read ({@link BodyReader}). Returns whether the connection ended exactly at the body's end.
  */
-async function readBody(
+function readBody(
   c: Connection,
   head: ResponseHead,
   start: number,
   filled: number,
   sink: BodySink,
   x: Exchange,
-): Promise<boolean> {
+): boolean | Promise<boolean> {
+  const reader = new BodyReader(head, sink, x);
+  const first = reader.feed(c.buf, start, filled, x.last);
+  if (first !== undefined) return first;
+  const conn = c.conn;
+  if (conn.pump !== undefined) {
+    return new Promise<boolean>((resolve, reject) => {
+      reader.resolve = resolve;
+      reader.reject = reject;
+      conn.pump!(reader);
+    });
+  }
+  return readLoop(c, reader, filled);
+}
+
+/** {@link readBody} over a connection without a pump: one awaited read at a time. */
+async function readLoop(c: Connection, reader: BodyReader, filled: number): Promise<boolean> {
   const conn = c.conn;
   let buf = c.buf;
-  let s = start;
   let e = filled;
-  let t = x.last;
-  // Called once the bytes read so far are used up: a full buffer last time means more is queued.
-  // Returns null when the connection ended (closed, or broken after the stream was complete).
-  const more = async (): Promise<number | null> => {
+  for (;;) {
+    // A full buffer last time means more is queued: read more at once.
     if (e === buf.length && buf.length < MAX_READ_BUFFER_BYTES) {
       c.buf = buf = new Uint8Array(Math.min(buf.length * 4, MAX_READ_BUFFER_BYTES));
     }
@@ -538,96 +664,12 @@ async function readBody(
     try {
       n = await conn.read(buf);
     } catch (err) {
-      if (x.stopped || !sink.cut(performance.now())) throw err;
-      return null;
+      return reader.broken(err);
     }
-    t = x.last = conn.readAt ?? performance.now();
-    return n;
-  };
-  switch (head.framing) {
-    case "none":
-      sink.end(t);
-      return e === s;
-    case "length": {
-      let remaining = head.length;
-      for (;;) {
-        const take = Math.min(remaining, e - s);
-        if (take > 0) sink.data(buf.subarray(s, s + take), t);
-        remaining -= take;
-        if (remaining === 0) {
-          sink.end(t);
-          return s + take === e;
-        }
-        if (x.complete) {
-          sink.cut(t);
-          return await drainTail(c, (n) => {
-            remaining -= n;
-            return remaining <= 0 ? remaining === 0 : undefined;
-          });
-        }
-        const n = await more();
-        if (n === null) {
-          if (x.complete || sink.cut(t)) return false;
-          throw new NetworkError(
-            `the server closed the connection ${remaining} bytes before the end of the body`,
-          );
-        }
-        s = 0;
-        e = n;
-      }
-    }
-    case "chunked": {
-      const chunks = new ChunkedDecoder();
-      for (;;) {
-        let w: number;
-        try {
-          w = chunks.decode(buf, s, e);
-        } catch (err) {
-          // Broken framing: an error, unless the stream was complete before it.
-          if (chunks.partial > s) sink.data(buf.subarray(s, chunks.partial), t);
-          if (x.complete || sink.cut(t)) return false;
-          throw err;
-        }
-        if (w > s) sink.data(buf.subarray(s, w), t);
-        if (chunks.done) {
-          sink.end(t);
-          return chunks.rest === e;
-        }
-        if (x.complete) {
-          // [DONE] came before the last chunk: wait for it briefly, dropping what comes.
-          sink.cut(t);
-          return await drainTail(c, (n) => {
-            try {
-              chunks.decode(c.buf, 0, n);
-            } catch {
-              return false;
-            }
-            return chunks.done ? chunks.rest === n : undefined;
-          });
-        }
-        const n = await more();
-        if (n === null) {
-          if (x.complete || sink.cut(t)) return false;
-          throw new NetworkError("the server closed the connection inside a chunked body");
-        }
-        s = 0;
-        e = n;
-      }
-    }
-    case "close":
-      for (;;) {
-        if (e > s) sink.data(buf.subarray(s, e), t);
-        if (x.complete) {
-          sink.cut(t);
-          return false; // only closing ends this body: nothing to wait for
-        }
-        const n = await more();
-        if (n === null) {
-          if (!x.complete) sink.end(t);
-          return false;
-        }
-        s = 0;
-        e = n;
-      }
+    const t = conn.readAt ?? performance.now();
+    if (n === null) return reader.closed(t);
+    e = n;
+    const r = reader.feed(buf, 0, n, t);
+    if (r !== undefined) return r;
   }
 }
