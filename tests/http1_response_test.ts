@@ -2,7 +2,7 @@
  * HTTP/1.1 response parsing of the socket transport: heads (status line, headers, framing, 1xx,
  * bare LF, folding, errors) and the in-place chunked decoder, at every split of the input.
  */
-import { assert, assertEquals } from "./assert.ts";
+import { assert, assertEquals, assertThrows } from "./assert.ts";
 import {
   ChunkedDecoder,
   headOf,
@@ -129,6 +129,32 @@ Deno.test("parseResponseHead: starts at an offset (after a 1xx head) and bounds 
   assertEquals(dec.decode(bytes.subarray(second.bodyStart)), "ok");
   const huge = enc.encode("HTTP/1.1 200 OK\r\nx: " + "a".repeat(MAX_HEAD_BYTES));
   throwsProtocol(() => parseResponseHead(huge, 0, huge.length), "longer than");
+});
+
+Deno.test("parseResponseHead: a head equal to the last is the same frozen head; another is its own", () => {
+  const a = enc.encode("HTTP/1.1 200 OK\r\ncontent-length: 3\r\nx-id: 1\r\n\r\nabc");
+  const b = enc.encode("HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\nx-id: 2\r\n\r\n");
+  const first = parseResponseHead(a, 0, a.length)!;
+  const again = parseResponseHead(a.slice(), 0, a.length)!;
+  assert(again.head === first.head, "an equal head is not parsed again");
+  assert(Object.isFrozen(first.head) && Object.isFrozen(first.head.headers));
+  assertThrows(() => {
+    (first.head.headers as Record<string, string>)["x-id"] = "changed";
+  }, TypeError);
+  const other = parseResponseHead(b, 0, b.length)!.head;
+  assertEquals([other.status, other.reason, other.length, other.headers["x-id"]], [
+    404,
+    "Not Found",
+    0,
+    "2",
+  ]);
+  const back = parseResponseHead(a, 0, a.length)!.head;
+  assertEquals([back.status, back.length, back.headers["x-id"], back.framing], [
+    200,
+    3,
+    "1",
+    "length",
+  ]);
 });
 
 /** Decode `wire` fed in pieces cut at the given offsets; returns the body text and the rest index. */

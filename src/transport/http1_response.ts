@@ -65,7 +65,22 @@ export function parseResponseHead(
     return undefined;
   }
   const text = latin1.decode(buf.subarray(start, headEnd));
-  return { head: headOf(text), bodyStart: headEnd };
+  // A server sends the same head for every response of a kind (the mock, vLLM's within one
+  // second of its `date`): the last one parsed is kept, and a head equal to it is not parsed
+  // again. Heads are frozen, so that no reader can change the one the next response shares.
+  if (text !== lastText) {
+    lastHead = freezeHead(headOf(text));
+    lastText = text;
+  }
+  return { head: lastHead!, bodyStart: headEnd };
+}
+
+let lastText = "";
+let lastHead: ResponseHead | undefined;
+
+function freezeHead(head: ResponseHead): ResponseHead {
+  Object.freeze(head.headers);
+  return Object.freeze(head);
 }
 
 /** Parse the text of a response head (status line, header lines, blank line). */
