@@ -591,8 +591,8 @@ export class EpollConn {
   #pump: ReadPump | undefined;
   /** Inside the pump's `data`: a failure then waits for it to return ({@link EpollConn.fail}). */
   #pumping = false;
-  #pumpFailed = false;
-  #pumpError: unknown = undefined;
+  /** The failure that came while {@link #pumping}, for the pump to hear once `data` returns. */
+  #pumpFailure: { error: unknown } | undefined;
   #connect: Pending<void> | undefined;
   #write: Pending<void> | undefined;
 
@@ -713,48 +713,27 @@ export class EpollConn {
   #runPump(pump: ReadPump): boolean {
     const r = this.#r;
     for (;;) {
-      const n = r.recv(this, READ_BYTES);
-      if (n > 0) {
-        // As #tryRead: a short read emptied the socket, unless the peer's close was seen.
-        if (n < READ_BYTES && !this.#ended) this.#readable = false;
-        let stop: boolean;
-        this.#pumping = true;
-        try {
-          stop = pump.data(r.data, n, this.readAt);
-        } finally {
-          this.#pumping = false;
-        }
-        if (stop) {
-          this.#pump = undefined;
-          this.#pumpFailed = false;
-          return true;
-        }
-        if (this.#pumpFailed) {
-          const e = this.#pumpError;
-          this.#pumpFailed = false;
-          this.#pumpError = undefined;
-          this.#pump = undefined;
-          pump.end(e, performance.now());
-          return true;
-        }
-        if (!this.#readable) return false;
-        continue;
-      }
-      if (n === 0) {
+      const n = this.#recv(READ_BYTES);
+      if (n === undefined) return false; // empty: the next edge resumes it
+      if (typeof n !== "number") {
         this.#pump = undefined;
-        pump.end(null, this.readAt);
+        pump.end(n, this.readAt); // null: the peer closed
         return true;
       }
-      const code = r.recvErrno;
-      if (code === EINTR) continue;
-      if (code === EAGAIN) {
-        this.#readable = false;
-        this.emptyAt = this.readAt;
-        return false;
+      let stop: boolean;
+      this.#pumping = true;
+      try {
+        stop = pump.data(r.data, n, this.readAt);
+      } finally {
+        this.#pumping = false;
       }
-      this.#pump = undefined;
-      pump.end(new SocketError("recvmsg", code), this.readAt);
-      return true;
+      const failed = this.#pumpFailure;
+      if (stop || failed !== undefined) {
+        this.#pump = this.#pumpFailure = undefined;
+        if (!stop) pump.end(failed!.error, performance.now());
+        return true;
+      }
+      if (!this.#readable) return false;
     }
   }
 
@@ -794,8 +773,7 @@ export class EpollConn {
     if (pump === undefined) return;
     if (this.#pumping) {
       // The pump's own `data` closed the connection: it hears once that returns (#runPump).
-      this.#pumpFailed = true;
-      this.#pumpError = e;
+      this.#pumpFailure = { error: e };
       return;
     }
     this.#pump = undefined;
@@ -805,12 +783,22 @@ export class EpollConn {
 
   /** One `recvmsg`: bytes (copied into `buf`), `null` at the end, an error, or `undefined` when empty. */
   #tryRead(buf: Uint8Array): number | null | Error | undefined {
+    const n = this.#recv(Math.min(buf.length, READ_BYTES));
+    if (typeof n === "number") {
+      buf.set(n === READ_BYTES ? this.#r.data : this.#r.data.subarray(0, n));
+    }
+    return n;
+  }
+
+  /**
+   * One `recvmsg` of up to `len` bytes into the reactor's buffer: how many, `null` at the end, an
+   * error, or `undefined` when the socket is empty (then it waits for the next edge).
+   */
+  #recv(len: number): number | null | Error | undefined {
     const r = this.#r;
-    const len = Math.min(buf.length, READ_BYTES);
     for (;;) {
       const n = r.recv(this, len);
       if (n > 0) {
-        buf.set(n === READ_BYTES ? r.data : r.data.subarray(0, n));
         // A short read emptied the socket, and the next edge says when more arrives; but the
         // peer's close came with an edge already seen, so after it the socket stays readable.
         if (n < len && !this.#ended) this.#readable = false;
