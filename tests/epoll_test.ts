@@ -396,3 +396,56 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "epoll: while a stream's bytes keep coming, this thread's timers still run",
+  ignore: !linux,
+  async fn() {
+    assert(epollAvailable(), "tests run with -A on Linux");
+    // The writer is another thread: a byte every ~0.1 ms for 400 ms, so that the reader's polls
+    // nearly always find one soon (its brief waits on this thread, not the pool's).
+    const src = `
+      const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+      postMessage(l.addr.port);
+      const c = await l.accept();
+      const one = new Uint8Array([120]);
+      const end = performance.now() + 400;
+      while (performance.now() < end) {
+        await c.write(one);
+        const t = performance.now();
+        while (performance.now() - t < 0.1) { /* the next byte's moment */ }
+      }
+      c.close();
+      l.close();
+    `;
+    const url = URL.createObjectURL(new Blob([src], { type: "application/javascript" }));
+    const w = new Worker(url, { type: "module" });
+    try {
+      const port = await new Promise<number>((r) => w.onmessage = (e) => r(e.data));
+      const c = await EpollConn.connect("127.0.0.1", port);
+      const ticks: number[] = [];
+      const timer = setInterval(() => ticks.push(performance.now()), 1);
+      let bytes = 0;
+      const start = performance.now();
+      try {
+        const buf = new Uint8Array(4096);
+        for (let n = await c.read(buf); n !== null; n = await c.read(buf)) bytes += n;
+      } finally {
+        clearInterval(timer);
+        c.close();
+      }
+      const took = performance.now() - start;
+      assert(bytes > 100, `${bytes} bytes`);
+      // Starved timers would not tick until the stream ended; these tick all along (loose
+      // bounds: a test asserts no timings, only that the loop turns).
+      const during = ticks.filter((t) => t < start + took - 50);
+      assert(during.length >= 20, `${during.length} ticks in ${took.toFixed(0)} ms`);
+      let gap = 0;
+      for (let i = 1; i < during.length; i++) gap = Math.max(gap, during[i] - during[i - 1]);
+      assert(gap < 100, `a timer waited ${gap.toFixed(1)} ms`);
+    } finally {
+      w.terminate();
+      URL.revokeObjectURL(url);
+    }
+  },
+});
