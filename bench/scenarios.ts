@@ -190,6 +190,19 @@ export const SCENARIOS: readonly Scenario[] = [
     floor: "epoll",
   },
   {
+    name: "paced-1024-long",
+    about: "paced-1024 three times as long (6,144 requests): less paced-1024, the cost once warm",
+    ...PACED_1024,
+    number: PACED_1024.number * 3,
+  },
+  {
+    name: "floor-1024-long",
+    about: "floor-1024 three times as long: the floor's cost once warm, the same way",
+    ...PACED_1024,
+    number: PACED_1024.number * 3,
+    floor: "deno",
+  },
+  {
     name: "peer-vllm-1024",
     about: "vLLM's benchmark client's request loop (Python, aiohttp) on paced-1024's streams",
     ...PACED_1024,

@@ -46,6 +46,16 @@ const row = (rows: ReadonlyMap<string, BenchRow>, name: string): BenchRow => {
  */
 const VLLM_RSS_MB = { unthrottled64: 75, paced1024: 80 } as const;
 
+/**
+ * CPU µs per event beyond the events of `short`: what `long`, the same run with more requests,
+ * spent more, per event more. Start-up, the JIT's warm-up and the run's first and last waves cost
+ * both runs the same, so what is left is the cost of each event once the client is warm.
+ */
+export function marginalCpuPerEventUs(long: BenchRow, short: BenchRow): number {
+  const events = long.client.truth.events - short.client.truth.events;
+  return ((long.client.cpuSeconds - short.client.cpuSeconds) / events) * 1e6;
+}
+
 /** The targets, in the order they print. */
 export const TARGETS: readonly Target[] = [
   {
@@ -84,6 +94,22 @@ export const TARGETS: readonly Target[] = [
     },
     unit: "×",
     digits: 2,
+  },
+  {
+    what: "  once warm: CPU per event beyond paced-1024's, a 3× longer run ÷ the floor's (beside)",
+    needs: ["paced-1024", "paced-1024-long", "floor-1024", "floor-1024-long"],
+    figure: (rows) =>
+      marginalCpuPerEventUs(row(rows, "paced-1024-long"), row(rows, "paced-1024")) /
+      marginalCpuPerEventUs(row(rows, "floor-1024-long"), row(rows, "floor-1024")),
+    unit: "×",
+    digits: 2,
+  },
+  {
+    what: "  once warm: client CPU per paced event (beside)",
+    needs: ["paced-1024", "paced-1024-long"],
+    figure: (rows) => marginalCpuPerEventUs(row(rows, "paced-1024-long"), row(rows, "paced-1024")),
+    unit: "µs",
+    digits: 1,
   },
   {
     what: "  one-request run's CPU-s: llmperf's start and finish (beside)",
@@ -232,6 +258,13 @@ export const TARGETS: readonly Target[] = [
     needs: ["paced-1024"],
     figure: (rows) => row(rows, "paced-1024").client.peakRssMb,
     limit: { at: 1.5 * VLLM_RSS_MB.paced1024, atMost: true },
+    unit: "MB",
+    digits: 0,
+  },
+  {
+    what: "  the same in the 3× longer run (6,144 requests; beside)",
+    needs: ["paced-1024-long"],
+    figure: (rows) => row(rows, "paced-1024-long").client.peakRssMb,
     unit: "MB",
     digits: 0,
   },

@@ -190,6 +190,8 @@ Deno.test("bench targets: the scenarios they need, figures per round, medians an
     "peer-vllm-1024-timing",
     "paced-1024-bare",
     "unthrottled-c64-bare",
+    "paced-1024-long",
+    "floor-1024-long",
   ];
   for (const n of needed) {
     assert(names.includes(n), n);
@@ -225,6 +227,9 @@ Deno.test("bench targets: the scenarios they need, figures per round, medians an
       ["peer-vllm-1024-timing", mk(1e5, 5, 5.5, 70, truth(18, 5))],
       ["paced-1024-bare", mk(1e5, 5, 2.2, 101)],
       ["unthrottled-c64-bare", mk(1e5, 1, 0.9, 99)],
+      // Three times as long: 2e5 more events for 3 more CPU-s (15 µs each; the floor's 1.2: 6 µs).
+      ["paced-1024-long", mk(3e5, 15, pacedCpu + 3, 150)],
+      ["floor-1024-long", mk(3e5, 15, 3.2)],
     ]);
   const results = evaluateTargets([round(2.5), round(3), round(2.4)]);
   const by = (what: string) => results.find((r) => r.target.what.startsWith(what))!;
@@ -247,6 +252,15 @@ Deno.test("bench targets: the scenarios they need, figures per round, medians an
     [1.05, 1.3, 1],
   );
   assertAlmostEquals(by("  the same ÷ the FFI epoll floor").median, 2.5 / 1.6, 1e-9);
+  // Once warm: (pacedCpu + 3 − pacedCpu) / 2e5 = 15 µs per event beyond the short run's, against
+  // the floor's (3.2 − 2) / 2e5 = 6 µs; whatever the round's short run cost.
+  assertEquals(
+    by("  once warm: CPU per event beyond").rounds.map((v) => Math.round(v * 1000) / 1000),
+    [2.5, 2.5, 2.5],
+  );
+  assertEquals(by("  once warm: CPU per event beyond").met, undefined);
+  assertAlmostEquals(by("  once warm: client CPU per paced event").median, 15, 1e-9);
+  assertEquals(by("  the same in the 3× longer run").median, 150);
   // The peer: 25 µs per paced event against its 50; 4 µs unthrottled against its 20.
   assertAlmostEquals(by("  the same ÷ vLLM's client loop, µs per paced").median, 0.5, 1e-9);
   assertEquals(by("  the same ÷ vLLM's client loop, µs per paced").met, undefined);
