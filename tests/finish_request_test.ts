@@ -92,6 +92,17 @@ Deno.test("finish request: a declared error marker spares the per-payload search
     assertEquals(bad.record.failure?.kind, "server-error");
     assertEquals(bad.record.failure?.message, "overloaded");
     assertEquals(calls, 2); // asked in order, up to the error
+    // A reply with a character past U+00FF is searched in runs: the error is found all the same.
+    calls = 0;
+    const wide = await finishRequest(finishing, record([chunk("模型"), ERROR, LAST]), "{}");
+    assertEquals([wide.record.success, wide.record.failure?.message, calls], [
+      false,
+      "overloaded",
+      2,
+    ]);
+    calls = 0;
+    const wideOk = await finishRequest(finishing, record([chunk("a"), chunk("模型"), LAST]), "{}");
+    assertEquals([wideOk.record.success, calls], [true, 0]);
   }
 });
 

@@ -24,7 +24,7 @@ import { toResultRow } from "../store/schema.ts";
 import type { TokenCounter } from "../tokenizer/token_counters.ts";
 import { fillCounts, wantsCounting } from "../tokenizer/usage_or_tokenizer.ts";
 import type { FinishedRequest, MeasuredRecord, SinkNeeds } from "./finished.ts";
-import { copyPayloads, joinPayloads, packJoined, type PayloadBlob } from "./payloads.ts";
+import { copyPayloads, packRuns, type PayloadBlob, payloadRuns } from "./payloads.ts";
 import { releaseRecord, type RequestRecord } from "./record.ts";
 
 /** How a thread finishes its requests. */
@@ -88,6 +88,12 @@ export function lazyBody(text: string): RequestBody {
   });
 }
 
+/** Whether any of `texts` holds `marker` (a marker never holds the CR that parts them). */
+function holdsAnyMarker(texts: readonly string[], marker: string): boolean {
+  for (const t of texts) if (holdsMarker(t, marker)) return true;
+  return false;
+}
+
 function isPromise<T>(v: T | Promise<T>): v is Promise<T> {
   return typeof (v as { then?: unknown })?.then === "function";
 }
@@ -143,11 +149,13 @@ export function finishRequest(
   const payloads = rec.payloads;
   const marker = rec.success ? errorMarkerOf(api.errorInPayload) : undefined;
   // The payloads as one blob, for the DB row and for a sink that needs them: packed once, as they
-  // arrived (before the plugin may change its array), from the join the error search uses too.
+  // arrived (before the plugin may change its array), from the joined runs the error search uses.
   const wantsBlob = (f.rows !== undefined && !rec.warmup) || f.needs.payloads === true;
-  const joined = wantsBlob || marker !== undefined ? joinPayloads(payloads) : undefined;
-  const packed = wantsBlob ? packJoined(joined!, payloads) : undefined;
-  if (rec.success && api.errorInPayload && (marker === undefined || holdsMarker(joined!, marker))) {
+  const runs = wantsBlob || marker !== undefined ? payloadRuns(payloads) : undefined;
+  const packed = wantsBlob ? packRuns(runs!, payloads) : undefined;
+  if (
+    rec.success && api.errorInPayload && (marker === undefined || holdsAnyMarker(runs!, marker))
+  ) {
     try {
       for (const p of payloads) {
         const err = api.errorInPayload(p);
