@@ -30,7 +30,7 @@ export function packPayloads(payloads: readonly string[]): PayloadBlob {
 }
 
 /** A character past U+00FF: V8 holds a string with one at two bytes per character. */
-const WIDE = /[^\x00-\xff]/;
+const WIDE = /[\u0100-\uffff]/;
 
 /**
  * The payloads' text as a blob holds it, in runs: each run of payloads with no character past
