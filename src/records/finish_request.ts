@@ -88,7 +88,10 @@ export function lazyBody(text: string): RequestBody {
   });
 }
 
-/** Whether any of `texts` holds `marker` (a marker never holds the CR that parts them). */
+/**
+ * Whether any of `texts` (a response's runs) holds `marker`: each payload lies whole in one run, so
+ * none that holds it is missed.
+ */
 function holdsAnyMarker(texts: readonly string[], marker: string): boolean {
   for (const t of texts) if (holdsMarker(t, marker)) return true;
   return false;
