@@ -11,6 +11,7 @@ import {
   payloadRuns,
   unpackPayloads,
 } from "../src/records/payloads.ts";
+import { seededRandom } from "../src/util/rng.ts";
 
 Deno.test("payloads: a blob unpacks to its payloads; all-ASCII ones carry their byte lengths", () => {
   const ascii = ['{"a":1}', "", '{"b":"xy"}'];
@@ -58,8 +59,8 @@ Deno.test("payloads: a blob's bytes are the UTF-8 of the payloads joined by CR, 
   const chars = ["a", "{", '"', "é", "ÿ", "模", "型", "😀", "\ud800", "\udc00", "’"];
   const enc = new TextEncoder();
   const dec = new TextDecoder();
-  let seed = 7;
-  const rand = (n: number) => (seed = (seed * 1103515245 + 12345) % 2 ** 31) % n;
+  const random = seededRandom(7);
+  const rand = (n: number) => Math.floor(random() * n);
   for (let k = 0; k < 2000; k++) {
     const payloads: string[] = [];
     const count = rand(9);

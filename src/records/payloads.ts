@@ -8,6 +8,8 @@
  * @module
  */
 
+import { ScratchBytes } from "../util/scratch_bytes.ts";
+
 /** Payloads, packed (see the module doc). */
 export interface PayloadBlob {
   /** How many payloads. */
@@ -66,9 +68,8 @@ export function payloadRuns(payloads: readonly string[]): string[] {
   return runs;
 }
 
-/** Where {@link packRuns} encodes runs before the blob's own copy (kept up to this size). */
-let scratch = new Uint8Array(0);
-const SCRATCH_KEEP_BYTES = 1024 * 1024;
+/** Where {@link packRuns} encodes runs before the blob's own copy (kept up to 1 MB). */
+const scratch = new ScratchBytes(1024 * 1024);
 
 /**
  * The blob of `payloads`, whose {@link payloadRuns} are `runs`: one run encoded as
@@ -79,11 +80,7 @@ export function packRuns(runs: readonly string[], payloads: readonly string[]): 
   if (runs.length <= 1) return packJoined(runs.length === 0 ? "" : runs[0], payloads);
   let bound = runs.length - 1; // the CRs between the runs
   for (const r of runs) bound += r.length * 3;
-  let into = scratch;
-  if (into.length < bound) {
-    into = new Uint8Array(Math.max(bound, Math.min(SCRATCH_KEEP_BYTES, scratch.length * 2)));
-    if (into.length <= SCRATCH_KEEP_BYTES) scratch = into;
-  }
+  const into = scratch.take(bound);
   let o = 0;
   for (let i = 0; i < runs.length; i++) {
     if (i > 0) into[o++] = 0x0d;

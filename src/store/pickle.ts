@@ -10,6 +10,7 @@
  * @module
  */
 
+import { ScratchBytes } from "../util/scratch_bytes.ts";
 /** A value a pickle here can hold. */
 export type PickleValue =
   | null
@@ -214,8 +215,13 @@ export function pickleUtf8List(
   return pickleUtf8ListInto(undefined, bytes, count, separator, lengths);
 }
 
-/** A buffer kept for {@link base64PickleUtf8List}: one allocation for every row, not one each. */
-let scratch = new Uint8Array(0);
+/**
+ * The buffer {@link base64PickleUtf8List} pickles into: one allocation for every row, not one
+ * each; past 8 MB a pickle gets a buffer of its own, so that one huge row does not hold memory all
+ * run.
+ */
+const scratch = new ScratchBytes(8 * 1024 * 1024);
+const grow = (size: number): Uint8Array => scratch.take(size);
 
 /**
  * `base64(pickleUtf8List(bytes, count))`, pickled into a buffer this module keeps and reuses (the
@@ -236,17 +242,6 @@ export function base64PickleUtf8List(
   separator = 0x0d,
 ): string {
   return bytesToBase64(pickleUtf8ListInto(grow, bytes, count, separator, lengths));
-}
-
-/** Past this size a pickle gets a buffer of its own: one huge row must not hold memory all run. */
-const SCRATCH_KEEP_BYTES = 8 * 1024 * 1024;
-
-function grow(size: number): Uint8Array {
-  if (size > SCRATCH_KEEP_BYTES) return new Uint8Array(size);
-  if (scratch.length < size) {
-    scratch = new Uint8Array(Math.min(SCRATCH_KEEP_BYTES, Math.max(size, scratch.length * 2)));
-  }
-  return scratch.subarray(0, size);
 }
 
 function pickleUtf8ListInto(
