@@ -8,6 +8,7 @@ import {
   EpollConn,
   expand6,
   isIpLiteral,
+  reactorWaits,
   readLag,
   resolveAddress,
   SocketError,
@@ -443,6 +444,78 @@ Deno.test({
       let gap = 0;
       for (let i = 1; i < during.length; i++) gap = Math.max(gap, during[i] - during[i - 1]);
       assert(gap < 100, `a timer waited ${gap.toFixed(1)} ms`);
+    } finally {
+      w.terminate();
+      URL.revokeObjectURL(url);
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "epoll: many sparse streams are polled on a tick; reads keep their stamps, a connect cuts it",
+  ignore: !linux,
+  async fn() {
+    assert(epollAvailable(), "tests run with -A on Linux");
+    // Another thread writes a byte to each of 200 connections every ~25 ms in turn (~8 events
+    // per ms, each socket's 25 ms apart: the tick's load) for ~1.2 s, and answers "hello" on
+    // a connection made while it writes.
+    const streams = 200;
+    const src = `
+      const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+      postMessage(l.addr.port);
+      const conns = [];
+      while (conns.length < ${streams}) conns.push(await l.accept());
+      l.accept().then((c) => c.write(new TextEncoder().encode("hello")).then(() => c.close()));
+      const one = new Uint8Array([120]);
+      const start = performance.now();
+      for (let i = 0; performance.now() - start < 1200; i++) {
+        await conns[i % conns.length].write(one);
+        const next = start + (i + 1) * (25 / conns.length);
+        while (performance.now() < next) { /* the next write's moment */ }
+      }
+      for (const c of conns) c.close();
+      l.close();
+    `;
+    const url = URL.createObjectURL(new Blob([src], { type: "application/javascript" }));
+    const w = new Worker(url, { type: "module" });
+    try {
+      const port = await new Promise<number>((r) => w.onmessage = (e) => r(e.data));
+      const conns: EpollConn[] = [];
+      for (let i = 0; i < streams; i++) conns.push(await EpollConn.connect("127.0.0.1", port));
+      const before = reactorWaits();
+      let bytes = 0;
+      let lateReads = 0;
+      let stampedLate = true;
+      const reader = async (c: EpollConn) => {
+        const buf = new Uint8Array(64);
+        for (let n = await c.read(buf); n !== null; n = await c.read(buf)) {
+          bytes += n;
+          if (c.readLagMs > 0) lateReads++;
+          // The stamp is when the bytes came, never after the read ran.
+          if (c.readAt > performance.now()) stampedLate = false;
+        }
+        c.close();
+      };
+      const reading = Promise.all(conns.map(reader));
+      await new Promise((r) => setTimeout(r, 600));
+      const midway = reactorWaits();
+      const extra = await EpollConn.connect("127.0.0.1", port);
+      const hello = new Uint8Array(16);
+      const n = await extra.read(hello);
+      extra.close();
+      await reading;
+      const after = reactorWaits();
+      assertEquals(dec.decode(hello.subarray(0, n!)), "hello");
+      assert(bytes > streams * 20, `${bytes} bytes`);
+      assert(stampedLate, "a stamp lay after its read");
+      // The load was polled on ticks (the pool's waits are for the rest: start, end)...
+      const ticks = after.ticks - before.ticks;
+      assert(ticks >= 50, `${ticks} ticks, ${after.pooled - before.pooled} pool waits`);
+      // ...reads ran after their bytes came and kept the kernel's stamps...
+      assert(lateReads > bytes / 4, `${lateReads} of ${bytes} reads stamped before they ran`);
+      // ...and the connect ended the tick it met (or found the loop waiting on the pool).
+      assert(after.cutShort > midway.cutShort || after.pooled > midway.pooled, "no wait ended");
     } finally {
       w.terminate();
       URL.revokeObjectURL(url);

@@ -21,7 +21,11 @@
  * with a timeout on Deno's blocking thread pool (`nonblocking: true`), during which the event loop
  * runs its timers and messages. That costs what a `Deno.Conn` read costs; the floor of the bench
  * may instead block its thread in `epoll_wait` ({@link useBlockingWaits}), which only a thread
- * that does nothing else can afford.
+ * that does nothing else can afford. Under a sparse load of many streams (1,024 paced streams:
+ * ~20 events per ms, each socket's 50 ms apart) a wait on the pool wakes for the first socket
+ * ready, ~2 events a wake, so the loop instead polls again on a timer (a tick, ~2 ms here), which
+ * harvests dozens a wake for less: reads come later but keep the kernel's stamps, and no tick
+ * runs while a connect or a write waits, or without stamps ({@link reactorWaits} counts both).
  *
  * Sockets are registered edge-triggered. A read that returns less than it asked for drained the
  * socket (a stream socket returns everything queued), so the socket is marked empty and the next
@@ -89,6 +93,21 @@ const MAX_EVENTS = 1024;
 export const SYNC_ROUNDS = 8;
 /** Longest one wait on the thread pool lasts (ms); a wake (eventfd) ends it sooner. */
 const WAIT_MS = 1000;
+/**
+ * Under a sparse load of many streams, the set is polled every this long (ms, a timer; ~2 ms
+ * here, as Deno's timers round up) instead of waited on: see `Reactor`'s `#useTick`.
+ */
+const TICK_MS = 1;
+/** Events per ms (all the sockets) from which {@link TICK_MS} polls: 8 or more a tick. */
+export const TICK_MIN_RATE = 4;
+/**
+ * A socket's mean time between events (ms, the sockets waiting ÷ the rate) from which
+ * {@link TICK_MS} polls: a tick is then a tenth of a stream's gap or less, and far less of a
+ * request, so the closed loop's refills lose next to nothing.
+ */
+export const TICK_MIN_GAP_MS = 20;
+/** Weight of the latest stretch between two waits in {@link Reactor}'s event rate. */
+const RATE_WEIGHT = 0.25;
 /** Bytes one read takes at most (the socket transport's largest read buffer). */
 const READ_BYTES = 64 * 1024;
 /** Bytes of the control buffer (one `SCM_TIMESTAMPNS`: 16 of header, 16 of timespec). */
@@ -211,6 +230,21 @@ class Reactor {
   #waiting = 0;
   #running = false;
   #pooled = false;
+  /** Events per ms, a moving mean over the stretches between waits. */
+  #rate = 0;
+  /** Events harvested since the last wait. */
+  #burst = 0;
+  /** When the last wait began (`performance.now()`). */
+  #idleAt = 0;
+  /** Whether the last read with bytes had the kernel's stamp (a tick then shifts no timing). */
+  #stamped = false;
+  /** Connects and writes waiting (for room): a tick would hold up a request, so none runs. */
+  #urgent = 0;
+  /** Ends the tick under way at once (a connect or write began, or nothing waits any more). */
+  #endTick: (() => void) | undefined;
+  #tickTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Waits so far, by kind ({@link reactorWaits}). */
+  waits: ReactorWaits = { pooled: 0, ticks: 0, cutShort: 0 };
   #events = new Uint8Array(MAX_EVENTS * EVENT_BYTES);
   #view = new DataView(this.#events.buffer);
   #poolEvents = new Uint8Array(MAX_EVENTS * EVENT_BYTES);
@@ -291,22 +325,52 @@ class Reactor {
     } catch { /* closing anyway */ }
   }
 
-  /** One more operation waits for an event: make sure the loop runs. */
-  wait(): void {
+  /**
+   * One more operation waits for an event: make sure the loop runs. `urgent`: a connect, or a
+   * write waiting for room (they end a tick, and none runs while they wait).
+   */
+  wait(urgent = false): void {
     this.#waiting++;
+    if (urgent) {
+      this.#urgent++;
+      this.#stopTick();
+    }
     if (!this.#running) {
       this.#running = true;
       this.#loop();
     }
   }
 
-  /** An operation's wait ended. With none left, a wait on the thread pool is woken to end. */
-  done(): void {
-    if (--this.#waiting === 0 && this.#pooled) {
+  /**
+   * An operation's wait ended (`urgent` as it was given to {@link wait}). With none left, a wait
+   * on the thread pool is woken to end, and a tick ends.
+   */
+  done(urgent = false): void {
+    if (urgent) this.#urgent--;
+    if (--this.#waiting > 0) return;
+    this.#stopTick();
+    if (this.#pooled) {
       const e = this.#eight;
       e[0] = 1;
       this.#c.write(this.#wake, e, 8n);
     }
+  }
+
+  /** A tick: resolves after {@link TICK_MS}, or sooner by {@link #stopTick}. */
+  #tick(): Promise<void> {
+    return new Promise((resolve) => {
+      this.#endTick = resolve;
+      this.#tickTimer = setTimeout(resolve, TICK_MS);
+    });
+  }
+
+  #stopTick(): void {
+    const end = this.#endTick;
+    if (end === undefined) return;
+    clearTimeout(this.#tickTimer);
+    this.#endTick = this.#tickTimer = undefined;
+    this.waits.cutShort++;
+    end();
   }
 
   /**
@@ -341,11 +405,13 @@ class Reactor {
       if (at <= now && now - at < 60_000) {
         conn.readAt = at;
         conn.readLagMs = now - at;
+        this.#stamped = true;
         this.lag.record(now - at);
         return n;
       }
     }
     conn.readAt = Math.max(now, conn.readAt);
+    this.#stamped = false;
     return n;
   }
 
@@ -400,6 +466,25 @@ class Reactor {
     }
   }
 
+  /**
+   * Whether the next wait is a tick ({@link TICK_MS}, a timer) rather than a wait for readiness
+   * on the thread pool. The pool's wait wakes at the first socket ready, ~2 events a wake at
+   * 1,024 paced streams, and each wake is a round trip through a pool thread (a few µs); a timer
+   * at ~20 events per ms harvests ~40 a wake for less. It only delays reads, which the kernel
+   * stamps, so it is used only while reads come stamped, many events come (≥
+   * {@link TICK_MIN_RATE} per ms) and each socket's are far apart (≥ {@link TICK_MIN_GAP_MS}):
+   * a dense stream (unthrottled, short non-streamed replies) would wait for its refill.
+   */
+  #useTick(): boolean {
+    const t = performance.now();
+    const dt = t - this.#idleAt;
+    if (dt > 0) this.#rate += RATE_WEIGHT * (this.#burst / dt - this.#rate);
+    this.#idleAt = t;
+    this.#burst = 0;
+    return this.#stamped && this.#urgent === 0 && this.#rate >= TICK_MIN_RATE &&
+      this.#waiting >= this.#rate * TICK_MIN_GAP_MS;
+  }
+
   async #loop(): Promise<void> {
     const c = this.#c;
     let rounds = 0;
@@ -409,21 +494,34 @@ class Reactor {
           const n = c.epoll_wait(this.#ep, this.#events, MAX_EVENTS, blocking ? WAIT_MS : 0);
           if (n < 0 && errno() !== EINTR) throw new SocketError("epoll_wait", errno());
           if (n > 0 || blocking) {
-            if (n > 0) this.#dispatch(this.#view, n);
+            if (n > 0) {
+              this.#burst += n;
+              this.#dispatch(this.#view, n);
+            }
             rounds++;
             await null; // the reads' continuations run before the next poll
             continue;
           }
         }
         rounds = 0;
+        if (this.#useTick()) {
+          this.waits.ticks++;
+          await this.#tick();
+          this.#endTick = this.#tickTimer = undefined;
+          continue;
+        }
         this.#pooled = true;
+        this.waits.pooled++;
         let m: number;
         try {
           m = await c.epoll_wait_pooled(this.#ep, this.#poolEvents, MAX_EVENTS, WAIT_MS);
         } finally {
           this.#pooled = false;
         }
-        if (m > 0) this.#dispatch(this.#poolView, m);
+        if (m > 0) {
+          this.#burst += m;
+          this.#dispatch(this.#poolView, m);
+        }
       }
     } catch (e) {
       // epoll itself failed: every socket's operation fails with it.
@@ -447,6 +545,21 @@ function theReactor(): Reactor {
 export function readLag(): LagSummary | undefined {
   const s = reactor?.lag.summary();
   return s === undefined || s.count === 0 ? undefined : s;
+}
+
+/** How often a thread's reactor waited, by kind (see {@link reactorWaits}). */
+export interface ReactorWaits {
+  /** Waits for readiness on the thread pool. */
+  pooled: number;
+  /** Ticks: the set polled again after {@link TICK_MS} on a timer (a sparse load of many streams). */
+  ticks: number;
+  /** Ticks ended early: a connect or a write began, or nothing waited any more. */
+  cutShort: number;
+}
+
+/** How often this thread's epoll reactor waited so far, by kind (a copy; zeros before any socket). */
+export function reactorWaits(): ReactorWaits {
+  return { ...(reactor?.waits ?? { pooled: 0, ticks: 0, cutShort: 0 }) };
 }
 
 /** Start {@link readLag} afresh (a thread's self-check measures after its warm-up). */
@@ -643,7 +756,7 @@ export class EpollConn {
       const onAbort = () => {
         if (conn.#connect === undefined) return;
         conn.#connect = undefined;
-        r.done();
+        r.done(true);
         conn.close();
         reject(signal!.reason);
       };
@@ -659,7 +772,7 @@ export class EpollConn {
         },
       };
       signal?.addEventListener("abort", onAbort, { once: true });
-      r.wait();
+      r.wait(true);
     });
   }
 
@@ -676,7 +789,7 @@ export class EpollConn {
     const connecting = this.#connect;
     if (connecting !== undefined && ((events & EPOLLOUT) !== 0 || broken)) {
       this.#connect = undefined;
-      this.#r.done();
+      this.#r.done(true);
       const err = new Uint8Array(4);
       const len = new Uint8Array(4);
       len[0] = 4;
@@ -693,7 +806,7 @@ export class EpollConn {
     const writing = this.#write;
     if (writing !== undefined && ((events & EPOLLOUT) !== 0 || broken)) {
       this.#write = undefined;
-      this.#r.done();
+      this.#r.done(true);
       writing.resolve(); // the write is tried again, and fails there if the socket broke
     }
     if ((events & EPOLLRDHUP) !== 0 || broken) this.#ended = true;
@@ -764,9 +877,10 @@ export class EpollConn {
     // Cleared first: a rejection's own handler may close the connection, which fails it again.
     const pending = [this.#read, this.#write, this.#connect];
     this.#read = this.#write = this.#connect = undefined;
-    for (const p of pending) {
+    for (let i = 0; i < pending.length; i++) {
+      const p = pending[i];
       if (p === undefined) continue;
-      this.#r.done();
+      this.#r.done(i > 0); // the write and the connect were urgent
       p.reject(e);
     }
     const pump = this.#pump;
@@ -875,7 +989,7 @@ export class EpollConn {
       try {
         await new Promise<void>((resolve, reject) => {
           this.#write = { resolve, reject };
-          this.#r.wait();
+          this.#r.wait(true);
         });
       } finally {
         if (!this.#closed) this.#r.modify(this, READ_EVENTS);
