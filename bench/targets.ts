@@ -96,6 +96,14 @@ export const TARGETS: readonly Target[] = [
     digits: 2,
   },
   {
+    what: "  the same over a 3× longer run (6,144 requests), whole process ÷ the floor's (beside)",
+    needs: ["paced-1024-long", "floor-1024-long"],
+    figure: (rows) =>
+      cpuPerEventUs(row(rows, "paced-1024-long")) / cpuPerEventUs(row(rows, "floor-1024-long")),
+    unit: "×",
+    digits: 2,
+  },
+  {
     what: "  once warm: CPU per event beyond paced-1024's, a 3× longer run ÷ the floor's (beside)",
     needs: ["paced-1024", "paced-1024-long", "floor-1024", "floor-1024-long"],
     figure: (rows) =>

@@ -259,6 +259,10 @@ Deno.test("bench targets: the scenarios they need, figures per round, medians an
     [2.5, 2.5, 2.5],
   );
   assertEquals(by("  once warm: CPU per event beyond").met, undefined);
+  // The longer run whole: (pacedCpu + 3) / 3e5 events against the floor's 3.2 / 3e5.
+  const whole = by("  the same over a 3× longer run").rounds;
+  [5.5 / 3.2, 6 / 3.2, 5.4 / 3.2].forEach((v, i) => assertAlmostEquals(whole[i], v, 1e-9));
+  assertEquals(by("  the same over a 3× longer run").met, undefined);
   assertAlmostEquals(by("  once warm: client CPU per paced event").median, 15, 1e-9);
   assertEquals(by("  the same in the 3× longer run").median, 150);
   // The peer: 25 µs per paced event against its 50; 4 µs unthrottled against its 20.
