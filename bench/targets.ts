@@ -56,32 +56,33 @@ export function marginalCpuPerEventUs(long: BenchRow, short: BenchRow): number {
   return ((long.client.cpuSeconds - short.client.cpuSeconds) / events) * 1e6;
 }
 
+/**
+ * A target's figure that is one row's client CPU per event ÷ another's (`a` ÷ `b`), as a ratio
+ * with two digits: the scenarios it needs, and the figure.
+ */
+function perEventRatio(a: string, b: string): Pick<Target, "needs" | "figure" | "unit" | "digits"> {
+  return {
+    needs: [a, b],
+    figure: (rows) => cpuPerEventUs(row(rows, a)) / cpuPerEventUs(row(rows, b)),
+    unit: "×",
+    digits: 2,
+  };
+}
+
 /** The targets, in the order they print. */
 export const TARGETS: readonly Target[] = [
   {
     what: "client CPU per paced event ÷ the Deno floor (1,024 streams)",
-    needs: ["paced-1024", "floor-1024"],
-    figure: (rows) =>
-      cpuPerEventUs(row(rows, "paced-1024")) / cpuPerEventUs(row(rows, "floor-1024")),
+    ...perEventRatio("paced-1024", "floor-1024"),
     limit: { at: 1.3, atMost: true },
-    unit: "×",
-    digits: 2,
   },
   {
     what: "  the same ÷ the node:net floor (beside)",
-    needs: ["paced-1024", "floor-1024-node"],
-    figure: (rows) =>
-      cpuPerEventUs(row(rows, "paced-1024")) / cpuPerEventUs(row(rows, "floor-1024-node")),
-    unit: "×",
-    digits: 2,
+    ...perEventRatio("paced-1024", "floor-1024-node"),
   },
   {
     what: "  the same ÷ the FFI epoll floor (beside)",
-    needs: ["paced-1024", "floor-1024-epoll"],
-    figure: (rows) =>
-      cpuPerEventUs(row(rows, "paced-1024")) / cpuPerEventUs(row(rows, "floor-1024-epoll")),
-    unit: "×",
-    digits: 2,
+    ...perEventRatio("paced-1024", "floor-1024-epoll"),
   },
   {
     what: "  the same less a one-request run's CPU (start, finish) ÷ the Deno floor (beside)",
@@ -97,11 +98,7 @@ export const TARGETS: readonly Target[] = [
   },
   {
     what: "  the same over a 3× longer run (6,144 requests), whole process ÷ the floor's (beside)",
-    needs: ["paced-1024-long", "floor-1024-long"],
-    figure: (rows) =>
-      cpuPerEventUs(row(rows, "paced-1024-long")) / cpuPerEventUs(row(rows, "floor-1024-long")),
-    unit: "×",
-    digits: 2,
+    ...perEventRatio("paced-1024-long", "floor-1024-long"),
   },
   {
     what: "  once warm: CPU per event beyond paced-1024's, a 3× longer run ÷ the floor's (beside)",
@@ -135,36 +132,20 @@ export const TARGETS: readonly Target[] = [
   },
   {
     what: "  the same ÷ vLLM's client loop, µs per paced event (beside; issue 13: ≤ 0.5)",
-    needs: ["paced-1024", "peer-vllm-1024"],
-    figure: (rows) =>
-      cpuPerEventUs(row(rows, "paced-1024")) / cpuPerEventUs(row(rows, "peer-vllm-1024")),
-    unit: "×",
-    digits: 2,
+    ...perEventRatio("paced-1024", "peer-vllm-1024"),
   },
   {
     what:
       "  llmperf without the bench's ground truth (as vLLM's loop runs) ÷ the Deno floor (beside)",
-    needs: ["paced-1024-bare", "floor-1024"],
-    figure: (rows) =>
-      cpuPerEventUs(row(rows, "paced-1024-bare")) / cpuPerEventUs(row(rows, "floor-1024")),
-    unit: "×",
-    digits: 2,
+    ...perEventRatio("paced-1024-bare", "floor-1024"),
   },
   {
     what: "  floor: Deno conn.read / node:net, µs per paced event (beside)",
-    needs: ["floor-1024", "floor-1024-node"],
-    figure: (rows) =>
-      cpuPerEventUs(row(rows, "floor-1024")) / cpuPerEventUs(row(rows, "floor-1024-node")),
-    unit: "×",
-    digits: 2,
+    ...perEventRatio("floor-1024", "floor-1024-node"),
   },
   {
     what: "  floor: Deno conn.read ÷ FFI epoll, µs per paced event (beside)",
-    needs: ["floor-1024", "floor-1024-epoll"],
-    figure: (rows) =>
-      cpuPerEventUs(row(rows, "floor-1024")) / cpuPerEventUs(row(rows, "floor-1024-epoll")),
-    unit: "×",
-    digits: 2,
+    ...perEventRatio("floor-1024", "floor-1024-epoll"),
   },
   {
     what: "unthrottled SSE events per client CPU-second (openai plugin, blast server, 1 worker)",
@@ -179,11 +160,7 @@ export const TARGETS: readonly Target[] = [
   },
   {
     what: "  the same as CPU per event ÷ vLLM's client loop's (beside; issue 13: ≤ 0.33)",
-    needs: ["blast-w1", "peer-vllm-blast-c64"],
-    figure: (rows) =>
-      cpuPerEventUs(row(rows, "blast-w1")) / cpuPerEventUs(row(rows, "peer-vllm-blast-c64")),
-    unit: "×",
-    digits: 2,
+    ...perEventRatio("blast-w1", "peer-vllm-blast-c64"),
   },
   {
     what: "--workers 2 ÷ --workers 1, events/s against the blast server",
