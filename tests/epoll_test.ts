@@ -10,6 +10,8 @@ import {
   isIpLiteral,
   reactorWaits,
   readLag,
+  type ReadPump,
+  resetReadLag,
   resolveAddress,
   SocketError,
 } from "../src/transport/epoll.ts";
@@ -451,76 +453,255 @@ Deno.test({
   },
 });
 
+/**
+ * A server on another thread: accepts `streams` connections, then writes a byte to each in turn,
+ * each connection's ~`gapMs` apart, for `forMs`, and closes them; a connection made meanwhile is
+ * answered "hello" (then closed when `closeExtraAfterMs` is set, else left open). Posts its port,
+ * then the bytes it wrote to the `streams` connections.
+ */
+function sparseWriter(streams: number, gapMs: number, forMs: number, closeExtraAfterMs?: number) {
+  const src = `
+    const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    postMessage(l.addr.port);
+    const conns = [];
+    while (conns.length < ${streams}) conns.push(await l.accept());
+    l.accept().then(async (c) => {
+      await c.write(new TextEncoder().encode("hello"));
+      ${closeExtraAfterMs === undefined ? "" : `setTimeout(() => c.close(), ${closeExtraAfterMs});`}
+    });
+    const one = new Uint8Array([120]);
+    const start = performance.now();
+    let next = start;
+    let wrote = 0;
+    for (let i = 0; performance.now() - start < ${forMs}; i++) {
+      await conns[i % conns.length].write(one);
+      wrote++;
+      // A thread kept off the CPU does not catch up in a burst: the rate stays as asked.
+      next = Math.max(next + ${gapMs} / conns.length, performance.now());
+      while (performance.now() < next) { /* the next write's moment */ }
+    }
+    for (const c of conns) c.close();
+    l.close();
+    postMessage(wrote);
+  `;
+  const url = URL.createObjectURL(new Blob([src], { type: "application/javascript" }));
+  const w = new Worker(url, { type: "module" });
+  const messages: number[] = [];
+  const waiters: Array<(n: number) => void> = [];
+  w.onmessage = (e) => {
+    const waiter = waiters.shift();
+    if (waiter) waiter(e.data);
+    else messages.push(e.data);
+  };
+  const next = () =>
+    new Promise<number>((r) => messages.length > 0 ? r(messages.shift()!) : waiters.push(r));
+  return {
+    port: next(),
+    wrote: () => next(),
+    close() {
+      w.terminate();
+      URL.revokeObjectURL(url);
+    },
+  };
+}
+
+/** Read `c` through a pump until the peer closes: the bytes, and each read's lag behind its stamp. */
+function pumpAll(c: EpollConn, lags: number[], exactEnd = false): Promise<number> {
+  return new Promise((resolve, reject) => {
+    let bytes = 0;
+    const pump: ReadPump = {
+      data(_buf, n, at) {
+        bytes += n;
+        lags.push(performance.now() - at);
+        return false;
+      },
+      end(error) {
+        if (error === null) resolve(bytes);
+        else reject(error);
+      },
+      exactEnd,
+    };
+    c.pump(pump);
+  });
+}
+
 Deno.test({
   name:
     "epoll: many sparse streams are polled on a tick; reads keep their stamps, a connect cuts it",
   ignore: !linux,
   async fn() {
     assert(epollAvailable(), "tests run with -A on Linux");
-    // Another thread writes a byte to each of 200 connections every ~25 ms in turn (~8 events
-    // per ms, each socket's 25 ms apart: the tick's load) for ~1.2 s, and answers "hello" on
-    // a connection made while it writes.
+    // 200 bodies read through pumps, a byte to each every ~25 ms (~8 events per ms, each
+    // stream's 25 ms apart: the tick's load) for ~1.2 s.
     const streams = 200;
-    const src = `
-      const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-      postMessage(l.addr.port);
-      const conns = [];
-      while (conns.length < ${streams}) conns.push(await l.accept());
-      l.accept().then((c) => c.write(new TextEncoder().encode("hello")).then(() => c.close()));
-      const one = new Uint8Array([120]);
-      const start = performance.now();
-      let next = start;
-      for (let i = 0; performance.now() - start < 1200; i++) {
-        await conns[i % conns.length].write(one);
-        // A thread kept off the CPU does not catch up in a burst: the rate stays ~8 per ms.
-        next = Math.max(next + 25 / conns.length, performance.now());
-        while (performance.now() < next) { /* the next write's moment */ }
-      }
-      for (const c of conns) c.close();
-      l.close();
-    `;
-    const url = URL.createObjectURL(new Blob([src], { type: "application/javascript" }));
-    const w = new Worker(url, { type: "module" });
+    const server = sparseWriter(streams, 25, 1200);
     try {
-      const port = await new Promise<number>((r) => w.onmessage = (e) => r(e.data));
+      const port = await server.port;
       const conns: EpollConn[] = [];
       for (let i = 0; i < streams; i++) conns.push(await EpollConn.connect("127.0.0.1", port));
       const before = reactorWaits();
-      let bytes = 0;
-      let lateReads = 0;
-      let stampedLate = true;
-      const reader = async (c: EpollConn) => {
-        const buf = new Uint8Array(64);
-        for (let n = await c.read(buf); n !== null; n = await c.read(buf)) {
-          bytes += n;
-          if (c.readLagMs > 0) lateReads++;
-          // The stamp is when the bytes came, never after the read ran.
-          if (c.readAt > performance.now()) stampedLate = false;
-        }
-        c.close();
-      };
-      const reading = Promise.all(conns.map(reader));
+      resetReadLag();
+      const lags: number[] = [];
+      const reading = Promise.all(conns.map((c) => pumpAll(c, lags)));
       await new Promise((r) => setTimeout(r, 600));
-      const midway = reactorWaits();
       const extra = await EpollConn.connect("127.0.0.1", port);
+      const connected = reactorWaits();
       const hello = new Uint8Array(16);
       const n = await extra.read(hello);
       extra.close();
-      await reading;
+      const bytes = (await reading).reduce((a, b) => a + b, 0);
+      const wrote = await server.wrote();
       const after = reactorWaits();
+      for (const c of conns) c.close();
       assertEquals(dec.decode(hello.subarray(0, n!)), "hello");
-      assert(bytes > streams * 20, `${bytes} bytes`);
-      assert(stampedLate, "a stamp lay after its read");
+      assertEquals(bytes, wrote, "every byte written was read");
       // The load was polled on ticks (the pool's waits are for the rest: start, end)...
       const ticks = after.ticks - before.ticks;
       assert(ticks >= 50, `${ticks} ticks, ${after.pooled - before.pooled} pool waits`);
-      // ...reads ran after their bytes came and kept the kernel's stamps...
-      assert(lateReads > bytes / 4, `${lateReads} of ${bytes} reads stamped before they ran`);
-      // ...and the connect ended the tick it met (or found the loop waiting on the pool).
-      assert(after.cutShort > midway.cutShort || after.pooled > midway.pooled, "no wait ended");
+      // ...the connect ended the tick it met (or found the loop waiting on the pool)...
+      assert(
+        connected.cutShort > before.cutShort || connected.pooled > before.pooled,
+        "the connect ended no wait",
+      );
+      // ...and reads ran up to a tick after their bytes came, keeping the kernel's stamps: a
+      // read that runs at once is stamped a few µs before it (a lower bound: load only adds).
+      const mean = lags.reduce((a, b) => a + b, 0) / lags.length;
+      assert(mean > 0.2, `reads ran ${mean.toFixed(3)} ms after their stamps on average`);
+      assert(readLag()!.count >= lags.length / 2, "the thread's read lag has them");
     } finally {
+      server.close();
+    }
+  },
+});
+
+Deno.test({
+  name: "epoll: idle kept-alive connections beside dense streams do not switch ticks on",
+  ignore: !linux,
+  async fn() {
+    assert(epollAvailable(), "tests run with -A on Linux");
+    // 20 closed-loop streams whose replies come ~1 ms after each request (dense), beside 300
+    // connections whose pending read (a keep-alive watch) never ends.
+    const src = `
+      const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+      postMessage(l.addr.port);
+      const one = new Uint8Array([121]);
+      for (;;) {
+        const c = await l.accept();
+        (async () => {
+          const b = new Uint8Array(16);
+          while ((await c.read(b)) !== null) {
+            await new Promise((r) => setTimeout(r, 1));
+            await c.write(one);
+          }
+        })().catch(() => {});
+      }
+    `;
+    const url = URL.createObjectURL(new Blob([src], { type: "application/javascript" }));
+    const w = new Worker(url, { type: "module" });
+    const all: EpollConn[] = [];
+    try {
+      const port = await new Promise<number>((r) => w.onmessage = (e) => r(e.data));
+      const idle: Promise<number | null>[] = [];
+      for (let i = 0; i < 300; i++) {
+        const c = await EpollConn.connect("127.0.0.1", port);
+        all.push(c);
+        idle.push(c.read(new Uint8Array(16)).catch(() => null));
+      }
+      const dense: EpollConn[] = [];
+      for (let i = 0; i < 20; i++) dense.push(await EpollConn.connect("127.0.0.1", port));
+      all.push(...dense);
+      const before = reactorWaits();
+      const end = performance.now() + 800;
+      let trips = 0;
+      await Promise.all(dense.map(async (c) => {
+        const req = new Uint8Array([120]);
+        while (performance.now() < end) {
+          await c.write(req);
+          await pumpAll1(c);
+          trips++;
+        }
+      }));
+      const after = reactorWaits();
+      assert(trips > 100, `${trips} round trips`);
+      // Each reply is a body read through a pump, ~1 ms apart on its stream: too dense to wait
+      // for a tick, whatever the idle connections add to the waits.
+      assertEquals(after.ticks - before.ticks, 0, `pool waits ${after.pooled - before.pooled}`);
+    } finally {
+      for (const c of all) c.close();
       w.terminate();
       URL.revokeObjectURL(url);
+    }
+  },
+});
+
+/** One reply's byte through a pump that stops after it. */
+function pumpAll1(c: EpollConn): Promise<void> {
+  return new Promise((resolve, reject) =>
+    c.pump({
+      data: () => {
+        resolve();
+        return true;
+      },
+      end: (e) => e === null ? resolve() : reject(e),
+    })
+  );
+}
+
+Deno.test({
+  name: "epoll: no tick runs while a body that ends at the peer's close is read",
+  ignore: !linux,
+  async fn() {
+    assert(epollAvailable(), "tests run with -A on Linux");
+    // The sparse load ticks; a close-delimited body's end (the peer's close: no kernel stamp)
+    // is read meanwhile, and must not wait for a tick.
+    const streams = 200;
+    const server = sparseWriter(streams, 25, 1000, 150);
+    try {
+      const port = await server.port;
+      const conns: EpollConn[] = [];
+      for (let i = 0; i < streams; i++) conns.push(await EpollConn.connect("127.0.0.1", port));
+      const reading = Promise.all(conns.map((c) => pumpAll(c, [])));
+      await new Promise((r) => setTimeout(r, 400));
+      const ticking = reactorWaits();
+      const extra = await EpollConn.connect("127.0.0.1", port);
+      const from = reactorWaits();
+      const body = await pumpAll(extra, [], true); // "hello", then the close after 150 ms
+      const to = reactorWaits();
+      extra.close();
+      await reading;
+      await server.wrote();
+      for (const c of conns) c.close();
+      assertEquals(body, 5);
+      assert(from.ticks > ticking.ticks - 1 && ticking.ticks > 0, "the load was on ticks");
+      assertEquals(to.ticks - from.ticks, 0, "a tick ran while the close-delimited body waited");
+    } finally {
+      server.close();
+    }
+  },
+});
+
+Deno.test({
+  name: "epoll: a second write while one waits for room is refused, the first still completes",
+  ignore: !linux,
+  async fn() {
+    assert(epollAvailable(), "tests run with -A on Linux");
+    const p = await pair();
+    try {
+      const big = new Uint8Array(32 * 1024 * 1024);
+      const first = p.client.write(big); // more than the socket's buffers: it waits for room
+      await new Promise((r) => setTimeout(r, 20));
+      await assertRejects(() => p.client.write(new Uint8Array(1)), Deno.errors.Busy);
+      let got = 0;
+      const buf = new Uint8Array(1 << 16);
+      while (got < big.length) {
+        const n = await p.server.read(buf);
+        if (n === null) break;
+        got += n;
+      }
+      assertEquals(await first, big.length);
+      assertEquals(got, big.length);
+    } finally {
+      p.close();
     }
   },
 });

@@ -24,8 +24,10 @@
  * that does nothing else can afford. Under a sparse load of many streams (1,024 paced streams:
  * ~20 events per ms, each socket's 50 ms apart) a wait on the pool wakes for the first socket
  * ready, ~2 events a wake, so the loop instead polls again on a timer (a tick, ~2 ms here), which
- * harvests dozens a wake for less: reads come later but keep the kernel's stamps, and no tick
- * runs while a connect or a write waits, or without stamps ({@link reactorWaits} counts both).
+ * harvests dozens a wake for less: reads come later but keep the kernel's stamps. No tick runs
+ * without stamps, nor while a connect, a write waiting for room or a body that ends at the peer's
+ * close (whose end has no stamp) waits; the streams counted are the bodies being read (a pump),
+ * not an idle kept-alive connection's watch ({@link reactorWaits} counts the waits by kind).
  *
  * Sockets are registered edge-triggered. A read that returns less than it asked for drained the
  * socket (a stream socket returns everything queued), so the socket is marked empty and the next
@@ -101,11 +103,24 @@ const TICK_MS = 1;
 /** Events per ms (all the sockets) from which {@link TICK_MS} polls: 8 or more a tick. */
 export const TICK_MIN_RATE = 4;
 /**
- * A socket's mean time between events (ms, the sockets waiting ÷ the rate) from which
- * {@link TICK_MS} polls: a tick is then a tenth of a stream's gap or less, and far less of a
- * request, so the closed loop's refills lose next to nothing.
+ * A stream's mean time between events (ms: the bodies being read, i.e. pumps waiting, ÷ the
+ * rate) from which {@link TICK_MS} polls: a tick is then a tenth of a stream's gap or less, and
+ * far less of a request, so the closed loop's refills lose next to nothing. A mean: one dense
+ * stream among many sparse ones is ticked too (its reads keep their stamps; its refill waits ~2
+ * ms).
  */
 export const TICK_MIN_GAP_MS = 20;
+/** What a wait is for: a read (a response head, an idle connection's watch). */
+const READ_WAIT = 0;
+/** A body being read through a pump: a stream, counted for {@link TICK_MIN_GAP_MS}. */
+const PUMP_WAIT = 1;
+/**
+ * A connect, a write waiting for room, or a body that ends at the peer's close: a tick would
+ * hold up a request or shift an end without a stamp, so these end a tick and none runs meanwhile.
+ */
+const URGENT_WAIT = 2;
+/** A kind of wait: {@link READ_WAIT}, {@link PUMP_WAIT} or {@link URGENT_WAIT}. */
+type WaitKind = typeof READ_WAIT | typeof PUMP_WAIT | typeof URGENT_WAIT;
 /** Weight of the latest stretch between two waits in {@link Reactor}'s event rate. */
 const RATE_WEIGHT = 0.25;
 /** Bytes one read takes at most (the socket transport's largest read buffer). */
@@ -238,8 +253,10 @@ class Reactor {
   #idleAt = 0;
   /** Whether the last read with bytes had the kernel's stamp (a tick then shifts no timing). */
   #stamped = false;
-  /** Connects and writes waiting (for room): a tick would hold up a request, so none runs. */
+  /** Urgent waits ({@link URGENT_WAIT}): while there are any, no tick runs. */
   #urgent = 0;
+  /** Pumps waiting ({@link PUMP_WAIT}): the streams whose mean gap the tick's rule takes. */
+  #pumps = 0;
   /** Ends the tick under way at once (a connect or write began, or nothing waits any more). */
   #endTick: (() => void) | undefined;
   #tickTimer: ReturnType<typeof setTimeout> | undefined;
@@ -326,12 +343,13 @@ class Reactor {
   }
 
   /**
-   * One more operation waits for an event: make sure the loop runs. `urgent`: a connect, or a
-   * write waiting for room (they end a tick, and none runs while they wait).
+   * One more operation waits for an event: make sure the loop runs. `kind`: what for (an urgent
+   * one ends a tick, and none runs while it waits).
    */
-  wait(urgent = false): void {
+  wait(kind: WaitKind = READ_WAIT): void {
     this.#waiting++;
-    if (urgent) {
+    if (kind === PUMP_WAIT) this.#pumps++;
+    else if (kind === URGENT_WAIT) {
       this.#urgent++;
       this.#stopTick();
     }
@@ -342,11 +360,12 @@ class Reactor {
   }
 
   /**
-   * An operation's wait ended (`urgent` as it was given to {@link wait}). With none left, a wait
-   * on the thread pool is woken to end, and a tick ends.
+   * An operation's wait ended (`kind` as it was given to {@link wait}). With none left, a wait on
+   * the thread pool is woken to end, and a tick ends.
    */
-  done(urgent = false): void {
-    if (urgent) this.#urgent--;
+  done(kind: WaitKind = READ_WAIT): void {
+    if (kind === PUMP_WAIT) this.#pumps--;
+    else if (kind === URGENT_WAIT) this.#urgent--;
     if (--this.#waiting > 0) return;
     this.#stopTick();
     if (this.#pooled) {
@@ -357,10 +376,11 @@ class Reactor {
   }
 
   /**
-   * A tick: resolves after {@link TICK_MS}, or sooner by {@link #stopTick}. (Its reads could
-   * wait for the other timers due with it, a send among them: `setImmediate` did that, for 0.3 ms
-   * less event-loop lag, but starts Node's layer in the isolate, ~4 ms and ~6 MB a worker; a
-   * `MessageChannel` hop cost 2–11% more CPU per paced event; a second timer, no less lag.)
+   * A tick: resolves after {@link TICK_MS}, or sooner by {@link #stopTick}. Its reads run before
+   * other timers due with it (a send among them). Resolving through `setImmediate` let those run
+   * first, for 0.3 ms less event-loop lag, but starts Node's layer in the isolate (~4 ms and ~6 MB
+   * a worker); a `MessageChannel` hop cost 2–11% more CPU per paced event; a second timer gave
+   * no less lag. So it resolves from its timer.
    */
   #tick(): Promise<void> {
     return new Promise((resolve) => {
@@ -476,9 +496,10 @@ class Reactor {
    * on the thread pool. The pool's wait wakes at the first socket ready, ~2 events a wake at
    * 1,024 paced streams, and each wake is a round trip through a pool thread (a few µs); a timer
    * at ~20 events per ms harvests ~40 a wake for less. It only delays reads, which the kernel
-   * stamps, so it is used only while reads come stamped, many events come (≥
-   * {@link TICK_MIN_RATE} per ms) and each socket's are far apart (≥ {@link TICK_MIN_GAP_MS}):
-   * a dense stream (unthrottled, short non-streamed replies) would wait for its refill.
+   * stamps, so it is used only while reads come stamped, no urgent wait is pending, many events
+   * come (≥ {@link TICK_MIN_RATE} per ms) and the streams' are far apart on average (≥
+   * {@link TICK_MIN_GAP_MS}): dense streams (unthrottled, short non-streamed replies) would wait
+   * for their refills.
    */
   #useTick(): boolean {
     const t = performance.now();
@@ -487,7 +508,7 @@ class Reactor {
     this.#idleAt = t;
     this.#burst = 0;
     return this.#stamped && this.#urgent === 0 && this.#rate >= TICK_MIN_RATE &&
-      this.#waiting >= this.#rate * TICK_MIN_GAP_MS;
+      this.#pumps >= this.#rate * TICK_MIN_GAP_MS;
   }
 
   async #loop(): Promise<void> {
@@ -552,13 +573,16 @@ export function readLag(): LagSummary | undefined {
   return s === undefined || s.count === 0 ? undefined : s;
 }
 
-/** How often a thread's reactor waited, by kind (see {@link reactorWaits}). */
+/**
+ * How often a thread's reactor waited, by kind (see {@link reactorWaits}); a thread that blocks
+ * in `epoll_wait` ({@link useBlockingWaits}) counts none.
+ */
 export interface ReactorWaits {
   /** Waits for readiness on the thread pool. */
   pooled: number;
   /** Ticks: the set polled again after {@link TICK_MS} on a timer (a sparse load of many streams). */
   ticks: number;
-  /** Ticks ended early: a connect or a write began, or nothing waited any more. */
+  /** Ticks ended early: an urgent wait began (a connect, ...), or nothing waited any more. */
   cutShort: number;
 }
 
@@ -683,6 +707,11 @@ export interface ReadPump {
    * the read failed (the connection was closed, the socket broke). `at`: when.
    */
   end(error: unknown, at: number): void;
+  /**
+   * Whether the peer's close is the body's end (HTTP's close-delimited framing): a close comes
+   * with no kernel stamp, so its time must not wait for a tick (the reactor runs none meanwhile).
+   */
+  readonly exactEnd?: boolean;
 }
 
 /** A TCP connection read and written through the isolate's epoll set. */
@@ -707,6 +736,8 @@ export class EpollConn {
   #closed = false;
   #read: (Pending<number | null> & { buf: Uint8Array }) | undefined;
   #pump: ReadPump | undefined;
+  /** How the pending pump counts in the reactor's waits. */
+  #pumpKind: WaitKind = PUMP_WAIT;
   /** Inside the pump's `data`: a failure then waits for it to return ({@link EpollConn.fail}). */
   #pumping = false;
   /** The failure that came while {@link #pumping}, for the pump to hear once `data` returns. */
@@ -761,7 +792,7 @@ export class EpollConn {
       const onAbort = () => {
         if (conn.#connect === undefined) return;
         conn.#connect = undefined;
-        r.done(true);
+        r.done(URGENT_WAIT);
         conn.close();
         reject(signal!.reason);
       };
@@ -777,7 +808,7 @@ export class EpollConn {
         },
       };
       signal?.addEventListener("abort", onAbort, { once: true });
-      r.wait(true);
+      r.wait(URGENT_WAIT);
     });
   }
 
@@ -794,7 +825,7 @@ export class EpollConn {
     const connecting = this.#connect;
     if (connecting !== undefined && ((events & EPOLLOUT) !== 0 || broken)) {
       this.#connect = undefined;
-      this.#r.done(true);
+      this.#r.done(URGENT_WAIT);
       const err = new Uint8Array(4);
       const len = new Uint8Array(4);
       len[0] = 4;
@@ -811,15 +842,16 @@ export class EpollConn {
     const writing = this.#write;
     if (writing !== undefined && ((events & EPOLLOUT) !== 0 || broken)) {
       this.#write = undefined;
-      this.#r.done(true);
+      this.#r.done(URGENT_WAIT);
       writing.resolve(); // the write is tried again, and fails there if the socket broke
     }
     if ((events & EPOLLRDHUP) !== 0 || broken) this.#ended = true;
     if ((events & (EPOLLIN | EPOLLRDHUP)) !== 0 || broken) {
       this.#readable = true;
       const pump = this.#pump;
+      const kind = this.#pumpKind;
       if (pump === undefined) this.#finishRead();
-      else if (this.#runPump(pump)) this.#r.done();
+      else if (this.#runPump(pump)) this.#r.done(kind);
     }
   }
 
@@ -885,7 +917,7 @@ export class EpollConn {
     for (let i = 0; i < pending.length; i++) {
       const p = pending[i];
       if (p === undefined) continue;
-      this.#r.done(i > 0); // the write and the connect were urgent
+      this.#r.done(i > 0 ? URGENT_WAIT : READ_WAIT); // the write and the connect were urgent
       p.reject(e);
     }
     const pump = this.#pump;
@@ -896,7 +928,7 @@ export class EpollConn {
       return;
     }
     this.#pump = undefined;
-    this.#r.done();
+    this.#r.done(this.#pumpKind);
     pump.end(e, performance.now());
   }
 
@@ -971,13 +1003,18 @@ export class EpollConn {
       return;
     }
     this.#pump = pump;
+    this.#pumpKind = pump.exactEnd === true ? URGENT_WAIT : PUMP_WAIT;
     // Only a pump the socket could not finish waits (and counts in the reactor's waits).
     if (this.#readable && this.#runPump(pump)) return;
-    this.#r.wait();
+    this.#r.wait(this.#pumpKind);
   }
 
-  /** Write all of `bytes`, waiting for room when the socket's send buffer is full. */
+  /**
+   * Write all of `bytes`, waiting for room when the socket's send buffer is full. One write at a
+   * time: one started while another waits for room rejects (`Busy`), as a second read does.
+   */
   async write(bytes: Uint8Array): Promise<number> {
+    if (this.#write !== undefined) throw new Deno.errors.Busy("a write is pending");
     let off = 0;
     while (off < bytes.length) {
       if (this.#closed) throw new Deno.errors.BadResource("the connection is closed");
@@ -994,7 +1031,7 @@ export class EpollConn {
       try {
         await new Promise<void>((resolve, reject) => {
           this.#write = { resolve, reject };
-          this.#r.wait(true);
+          this.#r.wait(URGENT_WAIT);
         });
       } finally {
         if (!this.#closed) this.#r.modify(this, READ_EVENTS);

@@ -507,9 +507,12 @@ class BodyReader implements ReadPump {
   #draining = false;
   resolve: ((reusable: boolean) => void) | undefined;
   reject: ((e: unknown) => void) | undefined;
+  /** A close-delimited body ends at the peer's close, whose time the reactor must not delay. */
+  readonly exactEnd: boolean;
 
   constructor(head: ResponseHead, sink: BodySink, x: Exchange) {
     this.#framing = head.framing;
+    this.exactEnd = head.framing === "close";
     this.#remaining = head.length;
     this.#chunks = head.framing === "chunked" ? new ChunkedDecoder() : undefined;
     this.#sink = sink;
