@@ -58,6 +58,18 @@ Deno.test("distributions: the reservoir's sample is uniform over the stream, and
   assertEquals(again(7), again(7));
 });
 
+Deno.test("distributions: addAll keeps the same sample as adding each value, arrays and typed arrays", () => {
+  const values = Array.from({ length: 5_000 }, (_, i) => (i * 7919) % 5_003);
+  const one = new Reservoir(300, 3);
+  for (const v of values) one.add(v);
+  const all = new Reservoir(300, 3);
+  all.addAll(values.slice(0, 2_000));
+  all.addAll(Float64Array.from(values.slice(2_000)));
+  all.addAll([NaN, Infinity]); // skipped, as add skips them
+  assertEquals([all.seen, [...all.values()]], [one.seen, [...one.values()]]);
+  assertEquals(all.seen, 5_000);
+});
+
 Deno.test("time buckets: throughput and in-flight sums are exact; width doubles when outgrown", () => {
   const b = new TimeBuckets(8, 1);
   b.add(0, 1, 2, 100, true); // 100 tokens over [1, 2]

@@ -131,7 +131,7 @@ export class ReportDataSink implements MetricsSink {
       if (!m.success) continue;
       this.#ttft.add(m.ttftS);
       if (m.tpotS !== undefined) this.#tpot.add(m.tpotS);
-      for (const g of m.itlS) this.#itl.add(g);
+      this.#itl.addAll(m.itlS);
       this.#latency.add(m.latencyS);
     }
   }

@@ -46,6 +46,15 @@ export class Reservoir {
     this.#skip();
   }
 
+  /**
+   * Offer each of `values`, in order. Its own loop: the caller's loop over requests is then not
+   * the one V8 compiles on stack with every add inlined (a ~20-40 ms compilation, twice, in a
+   * 2,048-request run, for a loop that runs ~10 ms in all).
+   */
+  addAll(values: ArrayLike<number>): void {
+    for (let i = 0; i < values.length; i++) this.add(values[i]);
+  }
+
   /** Draw the next value to keep: W shrinks by a random factor, the skip is geometric in it. */
   #skip(): void {
     const k = this.#data.length;
