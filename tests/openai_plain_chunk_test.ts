@@ -138,6 +138,41 @@ Deno.test("openai chunk: near-misses that are not JSON are refused, as JSON.pars
   }
 });
 
+Deno.test("openai chunk: a content literal matches exactly when JSON's string grammar takes it", () => {
+  // Runs of plain characters between escapes, escapes at either end and back to back, and the
+  // ways a literal breaks the grammar (PLAIN_TOKEN wants a non-empty content and a null finish).
+  const literals = [
+    String.raw`"a"`,
+    String.raw`" the"`,
+    String.raw`"\""`,
+    String.raw`"\\"`,
+    String.raw`"a\"b\u00e9c\n"`,
+    String.raw`"\u00e9\u4f60\t\/\b\f\r"`,
+    String.raw`"ends with\\"`,
+    `"模型 推理"`,
+    `""`,
+    String.raw`"\"`,
+    String.raw`"a\x"`,
+    String.raw`"\u12"`,
+    String.raw`"\u12g4"`,
+    `"a\u0001b"`, // a raw control character
+    `"tab\there"`, // a raw tab
+    String.raw`"a\\"b"`,
+  ];
+  for (const literal of literals) {
+    const p = PLAIN[1].replace('" the"', literal);
+    assert(p.includes(`"content":${literal}}`), literal);
+    let parsed = false;
+    try {
+      const js = JSON.parse(p);
+      parsed = typeof js.choices[0].delta.content === "string" &&
+        js.choices[0].delta.content !== "";
+    } catch { /* refused */ }
+    assertEquals(PLAIN_TOKEN.test(p), parsed, literal);
+    assertEquals(read(p), reference(p), literal);
+  }
+});
+
 Deno.test("openai chunk: mutated chunks read as JSON.parse reads them, or are refused as it refuses them", () => {
   let seed = 12345;
   const rand = (n: number) => {

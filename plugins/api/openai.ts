@@ -189,10 +189,18 @@ export interface ChoicesRead {
 
 /** One character of a JSON string literal, exactly as JSON's grammar has it. */
 const JSON_CHAR = String.raw`[^"\\\u0000-\u001f]|\\["\\/bfnrt]|\\u[0-9a-fA-F]{4}`;
+/**
+ * Any number of {@link JSON_CHAR}s, written as a run of plain characters between escapes (the
+ * same strings: no plain character starts an escape). The engine then takes a run in one loop of
+ * one character class instead of choosing among three alternatives at every character: the plain
+ * token's test of a mock chunk 0.22–0.28 → 0.17–0.21 µs (alternated in one process).
+ */
+const JSON_CHARS = String
+  .raw`[^"\\\u0000-\u001f]*(?:\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4})[^"\\\u0000-\u001f]*)*`;
 /** A JSON string literal. */
-const JSON_STRING = `"(?:${JSON_CHAR})*"`;
+const JSON_STRING = `"${JSON_CHARS}"`;
 /** A JSON string literal of one character or more. */
-const JSON_NONEMPTY_STRING = `"(?:${JSON_CHAR})+"`;
+const JSON_NONEMPTY_STRING = `"(?:${JSON_CHAR})${JSON_CHARS}"`;
 /** A JSON non-negative integer (no leading zeros). */
 const JSON_UINT = String.raw`(?:0|[1-9]\d*)`;
 
