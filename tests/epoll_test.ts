@@ -407,9 +407,7 @@ Deno.test({
     assert(epollAvailable(), "tests run with -A on Linux");
     // The writer is another thread: a byte every ~0.1 ms for 400 ms, so that the reader's polls
     // nearly always find one soon (its brief waits on this thread, not the pool's).
-    const src = `
-      const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-      postMessage(l.addr.port);
+    const server = serverThread(`
       const c = await l.accept();
       const one = new Uint8Array([120]);
       const end = performance.now() + 400;
@@ -420,12 +418,9 @@ Deno.test({
       }
       c.close();
       l.close();
-    `;
-    const url = URL.createObjectURL(new Blob([src], { type: "application/javascript" }));
-    const w = new Worker(url, { type: "module" });
+    `);
     try {
-      const port = await new Promise<number>((r) => w.onmessage = (e) => r(e.data));
-      const c = await EpollConn.connect("127.0.0.1", port);
+      const c = await EpollConn.connect("127.0.0.1", await server.next());
       const ticks: number[] = [];
       const timer = setInterval(() => ticks.push(performance.now()), 1);
       let bytes = 0;
@@ -447,8 +442,7 @@ Deno.test({
       for (let i = 1; i < during.length; i++) gap = Math.max(gap, during[i] - during[i - 1]);
       assert(gap < 100, `a timer waited ${gap.toFixed(1)} ms`);
     } finally {
-      w.terminate();
-      URL.revokeObjectURL(url);
+      server.close();
     }
   },
 });
@@ -460,9 +454,7 @@ Deno.test({
  * then the bytes it wrote to the `streams` connections.
  */
 function sparseWriter(streams: number, gapMs: number, forMs: number, closeExtraAfterMs?: number) {
-  const src = `
-    const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-    postMessage(l.addr.port);
+  const server = serverThread(`
     const conns = [];
     while (conns.length < ${streams}) conns.push(await l.accept());
     l.accept().then(async (c) => {
@@ -483,6 +475,19 @@ function sparseWriter(streams: number, gapMs: number, forMs: number, closeExtraA
     for (const c of conns) c.close();
     l.close();
     postMessage(wrote);
+  `);
+  return { port: server.next(), wrote: () => server.next(), close: () => server.close() };
+}
+
+/**
+ * A server on another thread: `body` runs there after `l` listens on a port of 127.0.0.1 and the
+ * port is posted. {@link next} gives what it posts, in order (the port first).
+ */
+function serverThread(body: string): { next(): Promise<number>; close(): void } {
+  const src = `
+    const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    postMessage(l.addr.port);
+    ${body}
   `;
   const url = URL.createObjectURL(new Blob([src], { type: "application/javascript" }));
   const w = new Worker(url, { type: "module" });
@@ -493,11 +498,9 @@ function sparseWriter(streams: number, gapMs: number, forMs: number, closeExtraA
     if (waiter) waiter(e.data);
     else messages.push(e.data);
   };
-  const next = () =>
-    new Promise<number>((r) => messages.length > 0 ? r(messages.shift()!) : waiters.push(r));
   return {
-    port: next(),
-    wrote: () => next(),
+    next: () =>
+      new Promise<number>((r) => messages.length > 0 ? r(messages.shift()!) : waiters.push(r)),
     close() {
       w.terminate();
       URL.revokeObjectURL(url);
@@ -581,9 +584,7 @@ Deno.test({
     assert(epollAvailable(), "tests run with -A on Linux");
     // 20 closed-loop streams whose replies come ~1 ms after each request (dense), beside 300
     // connections whose pending read (a keep-alive watch) never ends.
-    const src = `
-      const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-      postMessage(l.addr.port);
+    const server = serverThread(`
       const one = new Uint8Array([121]);
       for (;;) {
         const c = await l.accept();
@@ -595,12 +596,10 @@ Deno.test({
           }
         })().catch(() => {});
       }
-    `;
-    const url = URL.createObjectURL(new Blob([src], { type: "application/javascript" }));
-    const w = new Worker(url, { type: "module" });
+    `);
     const all: EpollConn[] = [];
     try {
-      const port = await new Promise<number>((r) => w.onmessage = (e) => r(e.data));
+      const port = await server.next();
       const idle: Promise<number | null>[] = [];
       for (let i = 0; i < 300; i++) {
         const c = await EpollConn.connect("127.0.0.1", port);
@@ -628,8 +627,7 @@ Deno.test({
       assertEquals(after.ticks - before.ticks, 0, `pool waits ${after.pooled - before.pooled}`);
     } finally {
       for (const c of all) c.close();
-      w.terminate();
-      URL.revokeObjectURL(url);
+      server.close();
     }
   },
 });
