@@ -331,10 +331,13 @@ Deno.test({
           const before = performance.now();
           await r.write(chunk(`data: {"i":${i}}\n\n`));
           written.push([before, performance.now()]);
-          // The event waits in the socket while this thread (the client's too) is busy.
+          // The event waits in the socket while this thread (the client's too) is busy. Then
+          // the client has 25 ms to read it before the next is written: a read that finds two
+          // events gets one stamp, the later one's (TCP stamps a read with its last segment), and
+          // 5 ms was too short for a loaded 2-core CI machine once (event 1 read with event 2).
           const t = performance.now();
           while (performance.now() - t < 40) { /* busy */ }
-          await r.pause(5);
+          await r.pause(25);
         }
         await r.write(chunk("data: [DONE]\n\n") + "0\r\n\r\n");
       });
