@@ -1,11 +1,24 @@
 /**
  * Finished requests to the sinks, in batches, off the hot path: records are queued as they
  * arrive (already finished where they were measured, see `finish_request.ts`) and handed to every
- * sink in order, every `batchMs` or `batchSize` records. Nothing here parses a payload: a batch
- * costs the sinks' aggregation alone (a few microseconds per record), so it runs whole, without
- * yielding: on Deno, `setTimeout(0)` costs a millisecond or more per yield, and
- * `setImmediate`/`MessageChannel` yields hold back timers and worker messages by tens of
- * milliseconds (docs/performance.md).
+ * sink in order, every `batchMs` or `batchSize` records. Nothing here parses a payload; a batch
+ * costs the sinks' aggregation alone, but that is 25–140 µs a record on a slow machine (the
+ * collector, the HTML report's data, a caller's sink), so a batch of hundreds, run whole, would
+ * hold the loop for tens of milliseconds: the reads of the streams still open would wait that long,
+ * and a read that then finds two of a stream's events queued gets one kernel stamp for both
+ * (docs/performance.md, v19). So a batch goes to the sinks in chunks of at most `chunkSize`
+ * records, every sink taking each chunk in turn, and once a task has run `sliceMs` the next
+ * chunk waits for a later task (`setTimeout(0)`: a millisecond or more on Deno, no matter here;
+ * `setImmediate`/`MessageChannel` yields hold back timers and worker messages by tens of ms).
+ *
+ * @example
+ * ```ts
+ * import { ResultPipeline } from "./pipeline.ts";
+ * const seen: number[] = [];
+ * const pipeline = new ResultPipeline([{ write: (b) => void seen.push(b.length) }]);
+ * // pipeline.push(finished) for each record; then:
+ * await pipeline.close(); // every record handed on, every sink closed
+ * ```
  *
  * @module
  */
@@ -17,6 +30,10 @@ export interface PipelineOptions {
   batchMs?: number;
   /** Batch size that triggers processing at once. */
   batchSize?: number;
+  /** Most records any sink is handed at once (default 64). */
+  chunkSize?: number;
+  /** Longest run of chunks in one task, ms (default 4). */
+  sliceMs?: number;
 }
 
 /** Queues finished records and hands them to the sinks in batches. */
@@ -27,6 +44,8 @@ export class ResultPipeline implements AsyncDisposable {
   #busy: Promise<void> = Promise.resolve();
   #batchMs: number;
   #batchSize: number;
+  #chunkSize: number;
+  #sliceMs: number;
   #error: unknown;
   #closing: Promise<void> | undefined;
 
@@ -35,6 +54,8 @@ export class ResultPipeline implements AsyncDisposable {
     this.#sinks = sinks;
     this.#batchMs = opts.batchMs ?? 50;
     this.#batchSize = opts.batchSize ?? 512;
+    this.#chunkSize = Math.max(1, opts.chunkSize ?? 64);
+    this.#sliceMs = opts.sliceMs ?? 4;
   }
 
   /** Queue a finished record (cheap: an array push, and a timer per batch). */
@@ -63,7 +84,16 @@ export class ResultPipeline implements AsyncDisposable {
   }
 
   async #process(batch: FinishedRequest[]): Promise<void> {
-    for (const sink of this.#sinks) await sink.write(batch);
+    const size = this.#chunkSize;
+    let start = performance.now();
+    for (let i = 0; i < batch.length; i += size) {
+      if (i > 0 && performance.now() - start >= this.#sliceMs) {
+        await new Promise((resolve) => setTimeout(resolve, 0));
+        start = performance.now();
+      }
+      const chunk = batch.length <= size ? batch : batch.slice(i, i + size);
+      for (const sink of this.#sinks) await sink.write(chunk);
+    }
   }
 
   /**

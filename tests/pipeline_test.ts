@@ -1,0 +1,78 @@
+import { assert, assertEquals } from "./assert.ts";
+import { ResultPipeline } from "../src/records/pipeline.ts";
+import type { FinishedRequest, ResultSink } from "../src/records/finished.ts";
+
+/** A stand-in record: the pipeline only hands records on, so an index is all a test reads. */
+const rec = (i: number) => ({ index: i }) as unknown as FinishedRequest;
+const indexOf = (f: FinishedRequest) => (f as unknown as { index: number }).index;
+
+/** A sink that logs what it was handed, as `name:first-last` per write, and every index. */
+function logging(name: string, log: string[], seen: number[] = []): ResultSink {
+  return {
+    write(batch) {
+      log.push(`${name}:${indexOf(batch[0])}-${indexOf(batch.at(-1)!)}`);
+      for (const f of batch) seen.push(indexOf(f));
+    },
+  };
+}
+
+Deno.test("pipeline: every record reaches every sink once, in order, in chunks of chunkSize", async () => {
+  const log: string[] = [];
+  const a: number[] = [];
+  const b: number[] = [];
+  const p = new ResultPipeline([logging("a", log, a), logging("b", log, b)], {
+    batchSize: 1000,
+    chunkSize: 64,
+  });
+  for (let i = 0; i < 150; i++) p.push(rec(i));
+  await p.close();
+  const all = Array.from({ length: 150 }, (_, i) => i);
+  assertEquals(a, all);
+  assertEquals(b, all);
+  // Each chunk goes to the first sink, then the second (the redaction sink runs first), and no
+  // write holds more than 64.
+  assertEquals(log, ["a:0-63", "b:0-63", "a:64-127", "b:64-127", "a:128-149", "b:128-149"]);
+});
+
+Deno.test("pipeline: a batch that takes longer than sliceMs lets the event loop run between its chunks", async () => {
+  const chunksDone: number[] = [];
+  let chunks = 0;
+  const slow: ResultSink = {
+    write() {
+      const until = performance.now() + 3;
+      while (performance.now() < until) { /* a sink costing 3 ms a chunk */ }
+      chunks++;
+    },
+  };
+  const p = new ResultPipeline([slow], { batchSize: 640, chunkSize: 64, sliceMs: 4 });
+  // A timer due at once, queued before the batch starts (the 640th push processes it).
+  setTimeout(() => chunksDone.push(chunks), 0);
+  for (let i = 0; i < 640; i++) p.push(rec(i));
+  await p.close();
+  assertEquals(chunks, 10);
+  assertEquals(chunksDone.length, 1);
+  // Run whole, the batch would hold the timer until all ten chunks were done; with 4 ms slices
+  // it runs after the second chunk (3 ms, then 6: over the slice).
+  assert(chunksDone[0] < 10, `the timer ran after ${chunksDone[0]} of 10 chunks`);
+});
+
+Deno.test("pipeline: close hands on what is queued, closes each sink once, and throws a sink's error", async () => {
+  const seen: number[] = [];
+  let closed = 0;
+  const p = new ResultPipeline([
+    { write: (b) => void seen.push(...b.map(indexOf)), close: () => void closed++ },
+    {
+      write: (b) => {
+        if (b.some((f) => indexOf(f) === 2)) throw new Error("sink broke");
+      },
+      close: () => void closed++,
+    },
+  ], { batchMs: 60_000 });
+  for (let i = 0; i < 3; i++) p.push(rec(i));
+  let error = "";
+  await p.close().catch((e) => error = (e as Error).message);
+  assertEquals(seen, [0, 1, 2]);
+  assertEquals(closed, 2);
+  assertEquals(error, "sink broke");
+  assertEquals(await p.close().catch((e) => (e as Error).message), "sink broke");
+});
