@@ -34,7 +34,7 @@ Deno.test("sliced queue: a slice stops at its time, the rest goes in the next ta
   const q = new SlicedQueue<{ n: number; at: number }>((w) => {
     busy(3);
     done.push(w.n);
-  }, { sliceMs: 4, behindMs: 1000 });
+  }, { sliceMs: 4, behindMs: 1000, behindSliceMs: 1000 });
   for (let n = 0; n < 6; n++) q.push({ n, at: performance.now() });
   await tick();
   assert(done.length >= 1 && done.length <= 3, `one slice of 4 ms did ${done.length} of 3 ms each`);
@@ -47,12 +47,12 @@ Deno.test("sliced queue: behind, a slice runs longer; drain does everything now"
   const q = new SlicedQueue<{ n: number; at: number }>((w) => {
     busy(2);
     done.push(w.n);
-  }, { sliceMs: 1, behindMs: 50 });
+  }, { sliceMs: 1, behindMs: 50, behindSliceMs: 30 });
   const old = performance.now() - 100; // waited longer than behindMs already
   for (let n = 0; n < 10; n++) q.push({ n, at: old });
   await tick();
-  // A 1 ms slice does one 2 ms item; a 50 ms one several (unless the thread is preempted long).
-  assert(done.length >= 2, `a 50 ms slice did ${done.length} of 2 ms each`);
+  // A 1 ms slice does one 2 ms item; a 30 ms one several (unless the thread is preempted long).
+  assert(done.length >= 2, `a 30 ms slice did ${done.length} of 2 ms each`);
   const q2 = new SlicedQueue<{ n: number; at: number }>((w) => done.push(100 + w.n));
   for (let n = 0; n < 3; n++) q2.push({ n, at: performance.now() });
   q2.drain();
@@ -60,4 +60,20 @@ Deno.test("sliced queue: behind, a slice runs longer; drain does everything now"
   await tick(); // the drained queue's own task finds nothing left
   for (let i = 0; i < 10 && q.size > 0; i++) await tick();
   assertEquals(done.filter((n) => n < 100), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+});
+
+Deno.test("sliced queue: behind, a slice still stops at behindSliceMs, however far behind", async () => {
+  const done: number[] = [];
+  const q = new SlicedQueue<{ n: number; at: number }>((w) => {
+    busy(2);
+    done.push(w.n);
+  }, { sliceMs: 1, behindMs: 20, behindSliceMs: 8 });
+  const old = performance.now() - 1000; // a second behind: far past behindMs
+  for (let n = 0; n < 20; n++) q.push({ n, at: old });
+  await tick();
+  // 8 ms of 2 ms items is four (five when the fourth ends just short of 8 ms); a slice as long as
+  // the wait (or as behindMs) would do many more. Preemption could only make it fewer.
+  assert(done.length >= 1 && done.length <= 5, `an 8 ms slice did ${done.length} of 2 ms each`);
+  for (let i = 0; i < 30 && q.size > 0; i++) await tick();
+  assertEquals(done, Array.from({ length: 20 }, (_, n) => n), "all of them, in order");
 });

@@ -5,8 +5,13 @@
  * waves; finishing a wave's records at once would hold the reads of the streams still open.
  *
  * A slice runs {@link SliceTiming.sliceMs}; while the oldest item waiting has waited
- * {@link SliceTiming.behindMs}, a slice is that long instead, so that a thread short of CPU never
- * reads ahead of a growing queue (its memory, and whatever waits for the records).
+ * {@link SliceTiming.behindMs}, a slice runs {@link SliceTiming.behindSliceMs} instead, so that a
+ * thread short of CPU gives the queue a larger share and never reads far ahead of it (its memory,
+ * and whatever waits for the records). That longer slice stays well under an inter-token gap: the
+ * reads wait for it, with the result DB's and the sinks' slices beside it, and a read that finds two
+ * of a stream's events queued gets one kernel stamp for both (at 1,024 paced streams on a slow
+ * one-core client, a 20 ms slice with those put reads of ~1 event in 100 over 40 ms late, one in
+ * 1,000 at 8 ms; docs/performance.md, v19).
  *
  * @example
  * ```ts
@@ -24,8 +29,10 @@
 export interface SliceTiming {
   /** One slice at most, ms (default 4). */
   sliceMs: number;
-  /** A slice's length while the oldest item has waited this long, ms (default 20). */
+  /** The oldest item waiting this long, ms, means behind (default 20). */
   behindMs: number;
+  /** One slice at most while behind, ms (default 8). */
+  behindSliceMs: number;
 }
 
 /** Items queued with the time they were queued (`performance.now()`). */
@@ -43,7 +50,10 @@ export class SlicedQueue<T extends Queued> {
   #timing: SliceTiming;
 
   /** @param run does one item; it must not throw (an item's failure is its own to record) */
-  constructor(run: (item: T) => void, timing: SliceTiming = { sliceMs: 4, behindMs: 20 }) {
+  constructor(
+    run: (item: T) => void,
+    timing: SliceTiming = { sliceMs: 4, behindMs: 20, behindSliceMs: 8 },
+  ) {
     this.#run = run;
     this.#timing = timing;
   }
@@ -69,7 +79,7 @@ export class SlicedQueue<T extends Queued> {
     let i = this.#next;
     if (i >= work.length) return;
     const t = this.#timing;
-    const slice = start - work[i]!.at >= t.behindMs ? t.behindMs : t.sliceMs;
+    const slice = start - work[i]!.at >= t.behindMs ? t.behindSliceMs : t.sliceMs;
     while (i < work.length && (all || performance.now() - start < slice)) {
       const item = work[i]!;
       work[i++] = undefined;
