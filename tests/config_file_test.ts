@@ -3,7 +3,7 @@
  * SLOs in a file, command-line flags over the file, the printed settings read back to the same
  * settings with secrets left out, and one-line errors naming the file and the key (exit 2).
  */
-import { assert, assertEquals, assertThrows } from "./assert.ts";
+import { assert, assertEquals, assertRejects, assertThrows } from "./assert.ts";
 import { onlyRunDir, readJson, ROOT_DIR, runCli, tempDir } from "./helpers/cli.ts";
 import { resolveConfig } from "../src/config.ts";
 import { captureProxy } from "./helpers/capture_proxy.ts";
@@ -55,7 +55,7 @@ Deno.test("config file: camelCase, snake_case and flag spellings; sweeps; slo fo
   assertEquals(g.other, { json: true });
 });
 
-Deno.test("config file: each problem is one line naming the file and the key", () => {
+Deno.test("config file: each problem is one line naming the file and the key", async () => {
   const cases: Array<[Record<string, unknown>, string]> = [
     [{ parallel: "x" }, "run.yaml: parallel: expected an integer, got 'x'"],
     [{ parallel: [1, "y"] }, "run.yaml: parallel: expected an integer, got 'y'"],
@@ -72,17 +72,19 @@ Deno.test("config file: each problem is one line naming the file and the key", (
     assert(e.message.startsWith(msg), `${e.message} (want ${msg})`);
     assert(!e.message.includes("\n"), e.message);
   }
-  const parse = (path: string, text: string) =>
-    assertThrows(() => parseConfigText(path, text), UsageError).message;
-  assert(/^r\.yaml: invalid YAML: .*at line 2, column 1$/.test(parse("r.yaml", "a: [1, 2\n")));
-  assert(parse("r.json", "{ a: 1 }").startsWith("r.json: invalid JSON: "));
+  const parse = async (path: string, text: string) =>
+    (await assertRejects(() => parseConfigText(path, text), UsageError)).message;
+  assert(
+    /^r\.yaml: invalid YAML: .*at line 2, column 1$/.test(await parse("r.yaml", "a: [1, 2\n")),
+  );
+  assert((await parse("r.json", "{ a: 1 }")).startsWith("r.json: invalid JSON: "));
   assertEquals(
-    parse("r.yaml", "- a\n- b\n"),
+    await parse("r.yaml", "- a\n- b\n"),
     "r.yaml: expected a mapping of settings (key: value), got a list",
   );
-  assertEquals(parseConfigText("empty.yaml", "# nothing\n"), {});
+  assertEquals(await parseConfigText("empty.yaml", "# nothing\n"), {});
   // An evalscope user's Python dict is YAML (True, single quotes).
-  assertEquals(parseConfigText("d.yaml", "{'parallel': [1, 8], 'stream': True}"), {
+  assertEquals(await parseConfigText("d.yaml", "{'parallel': [1, 8], 'stream': True}"), {
     parallel: [1, 8],
     stream: true,
   });
@@ -264,7 +266,7 @@ Deno.test("config file: the README's example reads, with its sweep and SLO", asy
   const readme = await Deno.readTextFile(`${ROOT_DIR}/README.md`);
   const text = /```yaml\n(# run\.yaml[\s\S]*?)```/.exec(readme)?.[1];
   assert(text !== undefined, "README.md has no run.yaml example");
-  const f = configFromData("run.yaml", parseConfigText("run.yaml", text));
+  const f = configFromData("run.yaml", await parseConfigText("run.yaml", text));
   assertEquals(f.sweep.parallel, [1, 8, 32]);
   assertEquals(f.sweep.number, [10, 80, 320]);
   assertEquals(f.settings.slo, "ttft_p99<500ms,error_rate<1%");

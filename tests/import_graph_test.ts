@@ -236,11 +236,12 @@ Deno.test("import graph: every exception is still needed (remove the ones that a
 
 Deno.test("import graph: the CLI starts without the packages only some commands or datasets need", async () => {
   // Each is imported where it is used: a tokenizer (--tokenizer-path), PNG (random_vl), Parquet
-  // (kontext_bench, export --format parquet), tar (WebDataset shards). Loaded at start they cost
-  // every command ~8 MB of memory (docs/performance.md, "Hot path v5").
+  // (kontext_bench, export --format parquet), tar (WebDataset shards), YAML (a --config file,
+  // --print-config). Loaded at start they cost every command ~8 MB of memory (docs/performance.md,
+  // "Hot path v5"); YAML alone ~3 MB and ~40 ms of CPU ("Hot path v19").
   const loaded = await loadedAtStart("main.ts");
   const lazy =
-    /^npm:(@huggingface\/(tokenizers|jinja)|fast-png|hyparquet|hyparquet-writer|modern-tar)@/;
+    /^npm:(@huggingface\/(tokenizers|jinja)|fast-png|hyparquet|hyparquet-writer|modern-tar|yaml)@/;
   assertEquals(loaded.filter((m) => lazy.test(m)), []);
   assert(loaded.includes("plugins/datasets/random_vl.ts"), "the datasets are still registered");
 });

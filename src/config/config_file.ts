@@ -24,7 +24,6 @@
  *
  * @module
  */
-import { parse as parseYaml } from "yaml";
 import { UsageError } from "../errors.ts";
 import { isJsonObject } from "./json_object.ts";
 import { KINDS, type SettingDef } from "./schema.ts";
@@ -46,15 +45,24 @@ export interface ConfigFile {
 
 const TABLE: Readonly<Record<string, SettingDef>> = SETTINGS;
 
-/** The parsed text of a config file: JSON for `.json`, YAML otherwise (YAML reads JSON too). */
-export function parseConfigText(path: string, text: string): Record<string, unknown> {
+/**
+ * The parsed text of a config file: JSON for `.json`, YAML otherwise (YAML reads JSON too). The
+ * YAML parser is imported here, when a file needs it: at start it would cost every command ~3 MB
+ * and ~40 ms of CPU (docs/performance.md, v19).
+ */
+export async function parseConfigText(
+  path: string,
+  text: string,
+): Promise<Record<string, unknown>> {
+  const json = /\.json$/i.test(path);
+  const parseYaml = json ? undefined : (await import("yaml")).parse;
   let data: unknown;
   try {
-    data = /\.json$/i.test(path) ? JSON.parse(text) : parseYaml(text);
+    data = parseYaml === undefined ? JSON.parse(text) : parseYaml(text);
   } catch (e) {
     const first = String((e as Error)?.message ?? e).split("\n")[0].replace(/:$/, "");
     throw new UsageError(
-      `${path}: ${/\.json$/i.test(path) ? "invalid JSON" : "invalid YAML"}: ${first}`,
+      `${path}: ${json ? "invalid JSON" : "invalid YAML"}: ${first}`,
     );
   }
   if (data === null || data === undefined) return {};
@@ -159,5 +167,5 @@ export async function readConfigFile(path: string): Promise<ConfigFile> {
     const why = e instanceof Deno.errors.NotFound ? "no such file" : (e as Error).message;
     throw new UsageError(`--config '${path}': cannot read it: ${why}`);
   }
-  return configFromData(path, parseConfigText(path, text));
+  return configFromData(path, await parseConfigText(path, text));
 }
