@@ -3,7 +3,7 @@
  * the oldest item has waited, and everything at once on `drain`.
  */
 import { assert, assertEquals } from "./assert.ts";
-import { SlicedQueue } from "../src/workers/sliced_queue.ts";
+import { SlicedQueue, type SliceTiming } from "../src/workers/sliced_queue.ts";
 
 const tick = () => new Promise((r) => setTimeout(r, 0));
 
@@ -11,6 +11,14 @@ const tick = () => new Promise((r) => setTimeout(r, 0));
 function busy(ms: number): void {
   const t = performance.now();
   while (performance.now() - t < ms) { /* work */ }
+}
+
+/** A queue whose every item holds the thread `ms`, then logs its `n` in `done`. */
+function busyQueue(done: number[], ms: number, timing: SliceTiming) {
+  return new SlicedQueue<{ n: number; at: number }>((w) => {
+    busy(ms);
+    done.push(w.n);
+  }, timing);
 }
 
 Deno.test("sliced queue: items run in a later task, in order, not at push", async () => {
@@ -31,10 +39,7 @@ Deno.test("sliced queue: items run in a later task, in order, not at push", asyn
 
 Deno.test("sliced queue: a slice stops at its time, the rest goes in the next tasks", async () => {
   const done: number[] = [];
-  const q = new SlicedQueue<{ n: number; at: number }>((w) => {
-    busy(3);
-    done.push(w.n);
-  }, { sliceMs: 4, behindMs: 1000, behindSliceMs: 1000 });
+  const q = busyQueue(done, 3, { sliceMs: 4, behindMs: 1000, behindSliceMs: 1000 });
   for (let n = 0; n < 6; n++) q.push({ n, at: performance.now() });
   await tick();
   assert(done.length >= 1 && done.length <= 3, `one slice of 4 ms did ${done.length} of 3 ms each`);
@@ -44,10 +49,7 @@ Deno.test("sliced queue: a slice stops at its time, the rest goes in the next ta
 
 Deno.test("sliced queue: behind, a slice runs longer; drain does everything now", async () => {
   const done: number[] = [];
-  const q = new SlicedQueue<{ n: number; at: number }>((w) => {
-    busy(2);
-    done.push(w.n);
-  }, { sliceMs: 1, behindMs: 50, behindSliceMs: 30 });
+  const q = busyQueue(done, 2, { sliceMs: 1, behindMs: 50, behindSliceMs: 30 });
   const old = performance.now() - 100; // waited longer than behindMs already
   for (let n = 0; n < 10; n++) q.push({ n, at: old });
   await tick();
@@ -64,10 +66,7 @@ Deno.test("sliced queue: behind, a slice runs longer; drain does everything now"
 
 Deno.test("sliced queue: behind, a slice still stops at behindSliceMs, however far behind", async () => {
   const done: number[] = [];
-  const q = new SlicedQueue<{ n: number; at: number }>((w) => {
-    busy(2);
-    done.push(w.n);
-  }, { sliceMs: 1, behindMs: 20, behindSliceMs: 8 });
+  const q = busyQueue(done, 2, { sliceMs: 1, behindMs: 20, behindSliceMs: 8 });
   const old = performance.now() - 1000; // a second behind: far past behindMs
   for (let n = 0; n < 20; n++) q.push({ n, at: old });
   await tick();
