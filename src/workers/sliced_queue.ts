@@ -10,8 +10,8 @@
  * and whatever waits for the records). That longer slice stays well under an inter-token gap: the
  * reads wait for it, with the result DB's and the sinks' slices beside it, and a read that finds two
  * of a stream's events queued gets one kernel stamp for both (at 1,024 paced streams on a slow
- * one-core client, a 20 ms slice with those put reads of ~1 event in 100 over 40 ms late, one in
- * 1,000 at 8 ms; docs/performance.md, v19).
+ * one-core client, a 20 ms slice with those put 1.5–2.4% of the reads over 40 ms late, an 8 ms one
+ * 0–0.6%; docs/performance.md, v19).
  *
  * @example
  * ```ts
