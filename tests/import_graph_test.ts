@@ -258,6 +258,16 @@ Deno.test("import graph: the CLI loads each command but perf when it is run", as
   }
 });
 
+Deno.test("import graph: runPerfBenchmark starts with node:sqlite only, no path or URL module", async () => {
+  // The plugin importer's node:path and node:url cost the library's start ~2.5 MB; a run with a
+  // built-in plugin never imports it (the URL plugins' texts: plugin_sources.ts). The CLI loads
+  // node:path anyway (commander does).
+  const loaded = await loadedAtStart("src/perf.ts");
+  assertEquals(loaded.filter((m) => m.startsWith("node:")), ["node:sqlite"]);
+  const all = await loadedWithDynamic("src/perf.ts");
+  assert(all.includes("src/plugins/import_module.ts"), "file and URL plugins still load");
+});
+
 Deno.test("import graph: a transport worker running a built-in plugin starts no node: module", async () => {
   // Any `node:` import starts Deno's Node compatibility layer in the isolate: ~12 ms of CPU and
   // ~2.5 MB per worker (docs/performance.md, "Hot path v9"). A file or URL plugin, or a dataset

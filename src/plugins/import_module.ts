@@ -15,7 +15,7 @@
  *   JavaScript. Fetching it ourselves avoids all of that: each run gets the current version.
  *   The cost: a module loaded from a URL is one self-contained module. Its relative or bare
  *   imports cannot be resolved; absolute `https:`, `npm:` and `jsr:` imports go through Deno.
- *   The text fetched is kept ({@link fetchedSource}): the transport workers load the plugin
+ *   The text fetched is kept (`fetchedSource`, `plugin_sources.ts`): the transport workers load the plugin
  *   from that same text, so every thread runs the same version and the URL is fetched once.
  * - In a `deno compile` executable (`Deno.build.standalone`) a dynamic import of a file that was
  *   not compiled in fails ("Module not found"), so local files are loaded like URLs: read, types
@@ -28,6 +28,9 @@ import { extname, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { errorMessage, UsageError } from "../errors.ts";
 import { fetchErrorText } from "../util/fetch_error.ts";
+import { isUrlSpec, type PluginSourceText, rememberFetched } from "./plugin_sources.ts";
+
+export { fetchedSource, isUrlSpec, type PluginSourceText } from "./plugin_sources.ts";
 
 /** Longest wait for a plugin URL's response, ms. */
 export const PLUGIN_FETCH_TIMEOUT_MS = 30_000;
@@ -48,11 +51,6 @@ export type PluginLocation =
   | { kind: "url"; url: string }
   | { kind: "file"; path: string };
 
-/** Whether a spec is an http(s) URL. */
-export function isUrlSpec(spec: string): boolean {
-  return /^https?:\/\//i.test(spec);
-}
-
 /** Resolve a spec to a URL or an absolute file path (relative paths against the cwd). */
 export function locatePlugin(spec: string): PluginLocation {
   if (isUrlSpec(spec)) return { kind: "url", url: new URL(spec).href };
@@ -63,22 +61,6 @@ export function locatePlugin(spec: string): PluginLocation {
 /** A stable key of a location (its URL), to recognise a module imported before. */
 export function locationKey(loc: PluginLocation): string {
   return loc.kind === "url" ? loc.url : pathToFileURL(loc.path).href;
-}
-
-/** A plugin module's text as fetched from its URL. */
-export interface PluginSourceText {
-  /** The module's text. */
-  source: string;
-  /** Whether it is TypeScript (its types are stripped before it is imported). */
-  typescript: boolean;
-}
-
-// What each URL answered, so that another thread can import the very same text.
-const fetched = new Map<string, PluginSourceText>();
-
-/** The text a plugin URL answered in this process, if it was fetched here. */
-export function fetchedSource(spec: string): PluginSourceText | undefined {
-  return isUrlSpec(spec) ? fetched.get(new URL(spec).href) : undefined;
 }
 
 /** Options of {@link importPluginModule}. */
@@ -128,7 +110,7 @@ export async function importPluginModule(
     return await importSource(fail, source, TS_EXTENSIONS.has(ext));
   }
   const text = opts.source ?? await fetchSource(fail, loc.url);
-  fetched.set(loc.url, text);
+  rememberFetched(loc.url, text);
   return await importSource(fail, text.source, text.typescript);
 }
 

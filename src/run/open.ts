@@ -32,7 +32,7 @@ import { RunError } from "../errors.ts";
 import { type FinishedRequest, type ResultSink, sinkNeeds } from "../records/finished.ts";
 import { ResultPipeline } from "../records/pipeline.ts";
 import { loadableByName } from "../plugins/loader.ts";
-import { fetchedSource } from "../plugins/import_module.ts";
+import { fetchedSource } from "../plugins/plugin_sources.ts";
 import { endpointName, type Redactor } from "../redact.ts";
 import { EndpointBreakdown } from "../metrics/endpoint_breakdown.ts";
 import { debugSink } from "../report/debug.ts";
