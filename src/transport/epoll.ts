@@ -68,7 +68,6 @@ const EPOLLHUP = 0x010;
 const EPOLLRDHUP = 0x2000;
 const EPOLLET = 1 << 31;
 const EPOLL_CTL_ADD = 1;
-const EPOLL_CTL_DEL = 2;
 const EPOLL_CTL_MOD = 3;
 const READ_EVENTS = EPOLLIN | EPOLLRDHUP | EPOLLET;
 const WRITE_EVENTS = READ_EVENTS | EPOLLOUT;
@@ -334,12 +333,16 @@ class Reactor {
     this.#ctl(EPOLL_CTL_MOD, conn.fd, events, conn.id);
   }
 
+  /**
+   * Forget `conn`, whose socket is being closed. No `EPOLL_CTL_DEL`: closing the socket's last
+   * descriptor removes it from the set (one system call fewer per connection). A descriptor a
+   * forked child still holds until its `exec` (every socket here is close-on-exec) keeps the
+   * registration that long; an event it brings names a connection that is gone, or whose number
+   * went to a new one with another id, and is dropped as stale (`#dispatch`).
+   */
   remove(conn: EpollConn): void {
     if (this.#conns.get(conn.fd) !== conn) return;
     this.#conns.delete(conn.fd);
-    try {
-      this.#ctl(EPOLL_CTL_DEL, conn.fd, 0);
-    } catch { /* closing anyway */ }
   }
 
   /**
@@ -826,16 +829,18 @@ export class EpollConn {
     if (connecting !== undefined && ((events & EPOLLOUT) !== 0 || broken)) {
       this.#connect = undefined;
       this.#r.done(URGENT_WAIT);
-      const err = new Uint8Array(4);
-      const len = new Uint8Array(4);
-      len[0] = 4;
-      libc!.getsockopt(this.fd, SOL_SOCKET, SO_ERROR, err, len);
-      const code = new DataView(err.buffer).getInt32(0, true);
-      if (code !== 0) return connecting.reject(new SocketError("connect", code));
-      try {
-        this.#r.modify(this, READ_EVENTS);
-      } catch (e) {
-        return connecting.reject(e);
+      // A connect that failed sets the socket's error, which the kernel reports as EPOLLERR: only
+      // then is the error asked for. And the socket stays registered for EPOLLOUT too, rather
+      // than modified back to reads only: edge-triggered, it reports EPOLLOUT again only after a
+      // write found the send buffer full, and `ready` acts on it only for a write waiting for
+      // room. Two system calls fewer per connection (~10 µs each on a VM).
+      if (broken) {
+        const err = new Uint8Array(4);
+        const len = new Uint8Array(4);
+        len[0] = 4;
+        libc!.getsockopt(this.fd, SOL_SOCKET, SO_ERROR, err, len);
+        const code = new DataView(err.buffer).getInt32(0, true);
+        if (code !== 0) return connecting.reject(new SocketError("connect", code));
       }
       connecting.resolve();
     }
