@@ -67,31 +67,6 @@ Deno.test("finish request: the payloads a sink needs survive the row's transfer 
   out.forEach((f, i) => assertEquals(unpackPayloads(f.payloads!), want[i], `record ${i}`));
 });
 
-Deno.test("finish request: a writer on this thread shares the payload blob with the sinks; one elsewhere gets its own", async () => {
-  const cfg = resolveConfig({ url: "http://127.0.0.1:1/v1/chat/completions", model: "m" });
-  const api = await loadApiPlugin("openai", cfg);
-  const payloadsColumn = RESULT_COLUMNS.findIndex((c) => c.encoding === "pickle-payloads");
-  const finishWith = async (transfers: boolean | undefined) => {
-    const rows: ResultValues[] = [];
-    const sink = { add: (row: ResultValues) => void rows.push(row), transfers };
-    const f = await finishRequest(
-      { api, rows: sink, needs: { payloads: true } },
-      record([chunk("a"), LAST]),
-      "{}",
-    );
-    return { sinks: f.payloads!, row: rows[0][payloadsColumn] as PayloadBlob };
-  };
-  const here = await finishWith(false);
-  assertEquals(here.sinks === here.row, true, "one blob, read by both");
-  assertEquals(unpackPayloads(here.sinks), [chunk("a"), LAST]);
-  for (const transfers of [true, undefined]) {
-    const away = await finishWith(transfers);
-    assertEquals(away.sinks === away.row, false, `a copy (transfers: ${transfers})`);
-    assertEquals(away.sinks.utf8.buffer === away.row.utf8.buffer, false, "its own buffer");
-    assertEquals(unpackPayloads(away.sinks), unpackPayloads(away.row));
-  }
-});
-
 Deno.test("finish request: a declared error marker spares the per-payload search only where no payload holds it", async () => {
   const cfg = resolveConfig({ url: "http://127.0.0.1:1/v1/chat/completions", model: "m" });
   const openai = await loadApiPlugin("openai", cfg);

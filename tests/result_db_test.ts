@@ -276,17 +276,3 @@ Deno.test("result DB: after its writer thread died, close and the telemetry's st
   assertEquals(t, undefined); // nothing read: the host is gone
   assertEquals(await db.close(), 0);
 });
-
-Deno.test("result DB: rows' buffers are transferred to a writer's thread, kept by a writer on this one", async () => {
-  await using tmp = await tempDir();
-  for (const onThisThread of [true, false]) {
-    const db = await ResultDb.open(`${tmp.path}/${onThisThread}.db`, runRow("t", {}), {
-      onThisThread,
-    });
-    try {
-      assertEquals(db.transfers, !onThisThread);
-    } finally {
-      await db.close();
-    }
-  }
-});

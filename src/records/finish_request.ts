@@ -264,9 +264,8 @@ function complete(
   };
   if (packed !== undefined && f.rows !== undefined && !rec.warmup) {
     // The row's buffers go to the writer's thread (transferred, so detached here, as soon as its
-    // batch is full: possibly inside `add`): a sink that needs the payloads gets a copy made first,
-    // unless the writer is on this thread and only reads them (~10 µs a paced reply saved).
-    if (f.needs.payloads) out.payloads = f.rows.transfers === false ? packed : copyPayloads(packed);
+    // batch is full: possibly inside `add`): a sink that needs the payloads gets a copy made first.
+    if (f.needs.payloads) out.payloads = copyPayloads(packed);
     f.rows.add(toResultRow({ ...out, bodyText, payloads: packed }));
   } else if (f.needs.payloads) out.payloads = packed;
   if (f.needs.bodyText) out.bodyText = bodyText;

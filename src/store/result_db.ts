@@ -154,8 +154,6 @@ export class ResultDb implements RowSink, AsyncDisposable {
   #lostHandlers: Array<(why: string) => void> = [];
   /** Path of the DB file. */
   readonly path: string;
-  /** Whether a row's buffers go to another thread (see {@link RowSink.transfers}). */
-  readonly transfers: boolean;
   /** Rows in the file once closed (those committed before any failure). */
   written = 0;
   /** Why writing failed, when it did: one line naming the cause and the file. */
@@ -164,8 +162,6 @@ export class ResultDb implements RowSink, AsyncDisposable {
   private constructor(path: string, worker: WriterThread, opts: ResultDbOptions) {
     this.path = path;
     this.#worker = worker;
-    // The writer on this thread reads a row's payload blob and never changes it.
-    this.transfers = !(worker instanceof WriterHere);
     this.#onFailure = opts.onFailure;
     this.#queue = new RowQueue((m, transfer) => worker.postMessage(m, transfer));
     worker.onmessage = (ev: MessageEvent<DbWorkerOut>) => {

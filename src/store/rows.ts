@@ -24,13 +24,6 @@ export type RowsMessage =
 export interface RowSink {
   /** Queue one row (its buffers are handed over: the row must not be used again). */
   add(row: ResultValues): void;
-  /**
-   * `false` when the rows' buffers stay on this thread and are only read (a writer on this
-   * thread): whoever made a row may then keep reading them (`finish_request.ts` hands the same
-   * payload blob to the sinks that need it, instead of a copy). Anything else: they are
-   * transferred, detached here.
-   */
-  readonly transfers?: boolean;
 }
 
 /** Rows queued before a batch is posted at once. */
