@@ -244,6 +244,9 @@ Deno.test("import graph: the CLI starts without the packages only some commands 
     /^npm:(@huggingface\/(tokenizers|jinja)|fast-png|hyparquet|hyparquet-writer|modern-tar|yaml)@/;
   assertEquals(loaded.filter((m) => lazy.test(m)), []);
   assert(loaded.includes("plugins/datasets/random_vl.ts"), "the datasets are still registered");
+  // Each is still in the graph, through its dynamic import (what `deno compile` embeds).
+  const all = await loadedWithDynamic("main.ts");
+  assert(all.some((m) => m.startsWith("npm:yaml@")), "yaml is still reachable");
 });
 
 Deno.test("import graph: the CLI loads each command but perf when it is run", async () => {

@@ -56,6 +56,27 @@ Deno.test("pipeline: a batch that takes longer than sliceMs lets the event loop 
   assert(chunksDone[0] < 10, `the timer ran after ${chunksDone[0]} of 10 chunks`);
 });
 
+Deno.test("pipeline: batches queued back to back share one slice, and the loop runs between them", async () => {
+  let chunks = 0;
+  const chunksDone: number[] = [];
+  const slow: ResultSink = {
+    write() {
+      const until = performance.now() + 3;
+      while (performance.now() < until) { /* 3 ms a chunk */ }
+      chunks++;
+    },
+  };
+  // Ten batches of one chunk each, all queued at once: each starts in the task the last ended in.
+  const p = new ResultPipeline([slow], { batchSize: 64, chunkSize: 64, sliceMs: 4 });
+  setTimeout(() => chunksDone.push(chunks), 0);
+  for (let i = 0; i < 640; i++) p.push(rec(i));
+  await p.close();
+  assertEquals(chunks, 10);
+  // A slice per batch would let each batch's first chunk go without a yield: all ten, 30 ms,
+  // before the timer.
+  assert(chunksDone[0] < 10, `the timer ran after ${chunksDone[0]} of 10 chunks`);
+});
+
 Deno.test("pipeline: close hands on what is queued, closes each sink once, and throws a sink's error", async () => {
   const seen: number[] = [];
   let closed = 0;

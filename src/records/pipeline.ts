@@ -46,6 +46,10 @@ export class ResultPipeline implements AsyncDisposable {
   #batchSize: number;
   #chunkSize: number;
   #sliceMs: number;
+  /** When the current slice began: batches that follow in one task share it. */
+  #sliceStart = 0;
+  /** When the last chunk was handed on. */
+  #lastEnd = -Infinity;
   #error: unknown;
   #closing: Promise<void> | undefined;
 
@@ -85,14 +89,17 @@ export class ResultPipeline implements AsyncDisposable {
 
   async #process(batch: FinishedRequest[]): Promise<void> {
     const size = this.#chunkSize;
-    let start = performance.now();
+    // A batch queued behind the one that just ended runs in the same task (the chain's
+    // microtasks), so it goes on with that slice; after a pause, a slice starts with it.
+    if (performance.now() - this.#lastEnd > 1) this.#sliceStart = performance.now();
     for (let i = 0; i < batch.length; i += size) {
-      if (i > 0 && performance.now() - start >= this.#sliceMs) {
+      if (performance.now() - this.#sliceStart >= this.#sliceMs) {
         await new Promise((resolve) => setTimeout(resolve, 0));
-        start = performance.now();
+        this.#sliceStart = performance.now();
       }
       const chunk = batch.length <= size ? batch : batch.slice(i, i + size);
       for (const sink of this.#sinks) await sink.write(chunk);
+      this.#lastEnd = performance.now();
     }
   }
 

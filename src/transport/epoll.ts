@@ -831,14 +831,17 @@ export class EpollConn {
       this.#r.done(URGENT_WAIT);
       // A connect that failed sets the socket's error, which the kernel reports as EPOLLERR: only
       // then is the error asked for. And the socket stays registered for EPOLLOUT too, rather
-      // than modified back to reads only: edge-triggered, it reports EPOLLOUT again only after a
-      // write found the send buffer full, and `ready` acts on it only for a write waiting for
-      // room. Two system calls fewer per connection (~10 µs each on a VM).
+      // than modified back to reads only: every later event then carries EPOLLOUT (the socket is
+      // writable), and `ready` acts on it only for a write waiting for room (one woken by an
+      // event harvested before it waited tries again, and waits again). Two system calls fewer
+      // per connection (~2 µs each here).
       if (broken) {
         const err = new Uint8Array(4);
         const len = new Uint8Array(4);
         len[0] = 4;
-        libc!.getsockopt(this.fd, SOL_SOCKET, SO_ERROR, err, len);
+        if (libc!.getsockopt(this.fd, SOL_SOCKET, SO_ERROR, err, len) < 0) {
+          return connecting.reject(new SocketError("getsockopt", errno()));
+        }
         const code = new DataView(err.buffer).getInt32(0, true);
         if (code !== 0) return connecting.reject(new SocketError("connect", code));
       }
