@@ -34,9 +34,13 @@ Deno.test("pipeline: every record reaches every sink once, in order, in chunks o
   assertEquals(log, ["a:0-63", "b:0-63", "a:64-127", "b:64-127", "a:128-149", "b:128-149"]);
 });
 
-Deno.test("pipeline: a batch that takes longer than sliceMs lets the event loop run between its chunks", async () => {
-  const chunksDone: number[] = [];
+/**
+ * 640 records through a pipeline of `batchSize` whose one sink costs 3 ms a chunk of 64, with a
+ * timer queued before the first batch starts: how many of the ten chunks were done when it ran.
+ */
+async function chunksBeforeTimer(batchSize: number): Promise<number> {
   let chunks = 0;
+  let atTimer = -1;
   const slow: ResultSink = {
     write() {
       const until = performance.now() + 3;
@@ -44,37 +48,27 @@ Deno.test("pipeline: a batch that takes longer than sliceMs lets the event loop 
       chunks++;
     },
   };
-  const p = new ResultPipeline([slow], { batchSize: 640, chunkSize: 64, sliceMs: 4 });
-  // A timer due at once, queued before the batch starts (the 640th push processes it).
-  setTimeout(() => chunksDone.push(chunks), 0);
+  const p = new ResultPipeline([slow], { batchSize, chunkSize: 64, sliceMs: 4 });
+  setTimeout(() => atTimer = chunks, 0);
   for (let i = 0; i < 640; i++) p.push(rec(i));
   await p.close();
   assertEquals(chunks, 10);
-  assertEquals(chunksDone.length, 1);
-  // Run whole, the batch would hold the timer until all ten chunks were done; with 4 ms slices
-  // it runs after the second chunk (3 ms, then 6: over the slice).
-  assert(chunksDone[0] < 10, `the timer ran after ${chunksDone[0]} of 10 chunks`);
+  return atTimer;
+}
+
+Deno.test("pipeline: a batch that takes longer than sliceMs lets the event loop run between its chunks", async () => {
+  // One batch of ten chunks (the 640th push processes it). Run whole, it would hold the timer
+  // until all ten were done; with 4 ms slices the timer runs after the second (3 ms, then 6).
+  const done = await chunksBeforeTimer(640);
+  assert(done >= 0 && done < 10, `the timer ran after ${done} of 10 chunks`);
 });
 
 Deno.test("pipeline: batches queued back to back share one slice, and the loop runs between them", async () => {
-  let chunks = 0;
-  const chunksDone: number[] = [];
-  const slow: ResultSink = {
-    write() {
-      const until = performance.now() + 3;
-      while (performance.now() < until) { /* 3 ms a chunk */ }
-      chunks++;
-    },
-  };
   // Ten batches of one chunk each, all queued at once: each starts in the task the last ended in.
-  const p = new ResultPipeline([slow], { batchSize: 64, chunkSize: 64, sliceMs: 4 });
-  setTimeout(() => chunksDone.push(chunks), 0);
-  for (let i = 0; i < 640; i++) p.push(rec(i));
-  await p.close();
-  assertEquals(chunks, 10);
   // A slice per batch would let each batch's first chunk go without a yield: all ten, 30 ms,
   // before the timer.
-  assert(chunksDone[0] < 10, `the timer ran after ${chunksDone[0]} of 10 chunks`);
+  const done = await chunksBeforeTimer(64);
+  assert(done >= 0 && done < 10, `the timer ran after ${done} of 10 chunks`);
 });
 
 Deno.test("pipeline: close hands on what is queued, closes each sink once, and throws a sink's error", async () => {
