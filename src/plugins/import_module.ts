@@ -15,8 +15,8 @@
  *   JavaScript. Fetching it ourselves avoids all of that: each run gets the current version.
  *   The cost: a module loaded from a URL is one self-contained module. Its relative or bare
  *   imports cannot be resolved; absolute `https:`, `npm:` and `jsr:` imports go through Deno.
- *   The text fetched is kept (`fetchedSource`, `plugin_sources.ts`): the transport workers load the plugin
- *   from that same text, so every thread runs the same version and the URL is fetched once.
+ *   The text fetched is kept (`plugin_sources.ts`): the transport workers load the plugin from
+ *   that same text, so every thread runs the same version and the URL is fetched once.
  * - In a `deno compile` executable (`Deno.build.standalone`) a dynamic import of a file that was
  *   not compiled in fails ("Module not found"), so local files are loaded like URLs: read, types
  *   stripped, imported from a `data:` URL. Setting {@link VIA_SOURCE_ENV}`=1` makes `deno run`
@@ -29,8 +29,6 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { errorMessage, UsageError } from "../errors.ts";
 import { fetchErrorText } from "../util/fetch_error.ts";
 import { isUrlSpec, type PluginSourceText, rememberFetched } from "./plugin_sources.ts";
-
-export { fetchedSource, isUrlSpec, type PluginSourceText } from "./plugin_sources.ts";
 
 /** Longest wait for a plugin URL's response, ms. */
 export const PLUGIN_FETCH_TIMEOUT_MS = 30_000;

@@ -21,10 +21,10 @@ import {
   registeredDataset,
 } from "./registry.ts";
 import type { ApiPluginLike, PluginParams } from "./types.ts";
-// Only the type: the module itself (and the `node:path` and `node:url` it imports, which start
-// Deno's Node compatibility layer in the isolate) is imported when a plugin is a file or a URL, so
-// a transport worker that runs a built-in plugin never loads it.
-import type { PluginSourceText } from "./import_module.ts";
+// `import_module.ts` (and the `node:path` and `node:url` it imports, which start Deno's Node
+// compatibility layer in the isolate) is imported only when a plugin is a file or a URL, so a
+// transport worker that runs a built-in plugin never loads it.
+import type { PluginSourceText } from "./plugin_sources.ts";
 
 /** What a plugin is for. */
 export type PluginKind = "api" | "dataset";

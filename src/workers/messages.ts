@@ -8,7 +8,7 @@
  * @module
  */
 import type { PerfConfig } from "../config.ts";
-import type { PluginSourceText } from "../plugins/import_module.ts";
+import type { PluginSourceText } from "../plugins/plugin_sources.ts";
 import type { FinishedRequest, SinkNeeds } from "../records/finished.ts";
 import type { PayloadBlob } from "../records/payloads.ts";
 import type { RequestRecord } from "../records/record.ts";
